@@ -1,0 +1,215 @@
+//! Notes out of the phone: CSV for spreadsheets, GeoJSON for maps.
+//! Both work offline; the app only hands the text to a download or a share.
+
+use serde_json::{json, Map, Value};
+
+use crate::note::Note;
+use crate::notebook::Notebook;
+
+const CSV_HEADER: [&str; 14] = [
+    "id",
+    "created_at_utc",
+    "updated_at_utc",
+    "shift_id",
+    "shift",
+    "category",
+    "text",
+    "place",
+    "latitude",
+    "longitude",
+    "accuracy_m",
+    "sync_state",
+    "revision",
+    "rejected_reason",
+];
+
+/// Quotes a field per RFC 4180 when it needs it.
+fn csv_field(out: &mut String, value: &str) {
+    if value.contains([',', '"', '\n', '\r']) {
+        out.push('"');
+        out.push_str(&value.replace('"', "\"\""));
+        out.push('"');
+    } else {
+        out.push_str(value);
+    }
+}
+
+/// Free text that a spreadsheet would run as a formula gets a leading
+/// apostrophe, so that opening an export can never execute what someone typed.
+fn csv_text(out: &mut String, value: &str) {
+    if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        csv_field(out, &format!("'{value}"));
+    } else {
+        csv_field(out, value);
+    }
+}
+
+fn sync_words(note: &Note) -> (&'static str, &str) {
+    match &note.sync.state {
+        crate::SyncState::Pending => ("pending", ""),
+        crate::SyncState::Synced { .. } => ("synced", ""),
+        crate::SyncState::Rejected { reason } => ("rejected", reason.as_str()),
+    }
+}
+
+/// A CSV file of `notes`, in the order given, with a header row and CRLF line ends.
+pub fn notes_csv(notes: &[&Note], book: &Notebook) -> String {
+    let mut out = CSV_HEADER.join(",");
+    out.push_str("\r\n");
+    for note in notes {
+        let shift = note.shift_id.and_then(|id| book.shift(&id));
+        let (state, reason) = sync_words(note);
+        let (lat, lon, acc) = match note.location {
+            Some(l) => (
+                l.latitude.to_string(),
+                l.longitude.to_string(),
+                l.accuracy_m.to_string(),
+            ),
+            None => Default::default(),
+        };
+        out.push_str(&note.id.to_string());
+        out.push(',');
+        out.push_str(&note.created_at.to_rfc3339());
+        out.push(',');
+        out.push_str(&note.updated_at.to_rfc3339());
+        out.push(',');
+        out.push_str(&note.shift_id.map(|id| id.to_string()).unwrap_or_default());
+        out.push(',');
+        csv_text(&mut out, &shift.map(|s| s.name()).unwrap_or_default());
+        out.push(',');
+        out.push_str(note.category.slug());
+        out.push(',');
+        csv_text(&mut out, &note.text);
+        out.push(',');
+        csv_text(&mut out, note.place.as_deref().unwrap_or(""));
+        for number in [lat, lon, acc] {
+            out.push(',');
+            out.push_str(&number);
+        }
+        out.push(',');
+        out.push_str(state);
+        out.push(',');
+        out.push_str(&note.sync.revision.to_string());
+        out.push(',');
+        csv_text(&mut out, reason);
+        out.push_str("\r\n");
+    }
+    out
+}
+
+/// A GeoJSON FeatureCollection of `notes`. A note without a GPS fix is still
+/// exported, with a null geometry (RFC 7946 §3.2), so no note is left behind.
+pub fn notes_geojson(notes: &[&Note], book: &Notebook) -> String {
+    let features: Vec<Value> = notes
+        .iter()
+        .map(|note| {
+            let geometry = match note.location {
+                Some(l) => json!({"type": "Point", "coordinates": [l.longitude, l.latitude]}),
+                None => Value::Null,
+            };
+            let (state, reason) = sync_words(note);
+            let mut props = Map::new();
+            props.insert("id".into(), json!(note.id));
+            props.insert("created_at".into(), json!(note.created_at));
+            props.insert("updated_at".into(), json!(note.updated_at));
+            props.insert("shift_id".into(), json!(note.shift_id));
+            let shift_name = note.shift_id.and_then(|id| book.shift(&id)).map(|s| s.name());
+            props.insert("shift".into(), json!(shift_name));
+            props.insert("category".into(), json!(note.category.slug()));
+            props.insert("category_label".into(), json!(note.category.label()));
+            props.insert("text".into(), json!(note.text));
+            props.insert("place".into(), json!(note.place));
+            props.insert("accuracy_m".into(), json!(note.location.map(|l| l.accuracy_m)));
+            props.insert("sync_state".into(), json!(state));
+            if !reason.is_empty() {
+                props.insert("rejected_reason".into(), json!(reason));
+            }
+            json!({"type": "Feature", "id": note.id, "geometry": geometry, "properties": props})
+        })
+        .collect();
+    json!({"type": "FeatureCollection", "features": features}).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::category::Category;
+    use crate::note::{Location, NoteInput};
+    use crate::shift::{Shift, ShiftKind};
+    use chrono::{TimeZone, Utc};
+    use uuid::Uuid;
+
+    fn book() -> (Notebook, Vec<Note>) {
+        let at = Utc.with_ymd_and_hms(2026, 11, 24, 23, 0, 0).unwrap();
+        let shift = Shift::start(Uuid::from_u128(1), ShiftKind::NightShift, "Town, centre", at).unwrap();
+        let mut book = Notebook::new();
+        book.upsert_shift(shift);
+        let located = Note::create(
+            Uuid::from_u128(2),
+            &NoteInput {
+                text: "He said \"move on\",\nthen left".into(),
+                category: Category::HarassmentOrIntimidation,
+                place: String::new(),
+                location: Some(Location::new(51.5, -0.125, 9.0).unwrap()),
+            },
+            Some(Uuid::from_u128(1)),
+            at,
+        )
+        .unwrap();
+        let unlocated = Note::create(
+            Uuid::from_u128(3),
+            &NoteInput {
+                text: "=HYPERLINK(\"http://x\")".into(),
+                category: Category::Other,
+                place: "By the station underpass".into(),
+                location: None,
+            },
+            None,
+            at,
+        )
+        .unwrap();
+        book.upsert_note(located.clone());
+        book.upsert_note(unlocated.clone());
+        (book, vec![located, unlocated])
+    }
+
+    #[test]
+    fn csv_quotes_commas_quotes_and_newlines_and_defuses_formulas() {
+        let (book, notes) = book();
+        let refs: Vec<&Note> = notes.iter().collect();
+        let csv = notes_csv(&refs, &book);
+        let lines: Vec<&str> = csv.split("\r\n").collect();
+        assert_eq!(lines[0], CSV_HEADER.join(","));
+        assert!(csv.contains("\"He said \"\"move on\"\",\nthen left\""));
+        assert!(csv.contains(",\"Night shift · Town, centre\","));
+        assert!(csv.contains(",51.5,-0.125,9,pending,1,"));
+        assert!(csv.contains(",\"'=HYPERLINK(\"\"http://x\"\")\",By the station underpass,,,,pending,1,"));
+        assert!(csv.ends_with("\r\n"));
+    }
+
+    #[test]
+    fn geojson_has_lon_lat_points_and_null_geometry_without_a_fix() {
+        let (book, notes) = book();
+        let refs: Vec<&Note> = notes.iter().collect();
+        let value: Value = serde_json::from_str(&notes_geojson(&refs, &book)).unwrap();
+        assert_eq!(value["type"], "FeatureCollection");
+        let features = value["features"].as_array().unwrap();
+        assert_eq!(features.len(), 2);
+        assert_eq!(features[0]["geometry"]["coordinates"], json!([-0.125, 51.5]));
+        assert_eq!(features[0]["properties"]["shift"], "Night shift · Town, centre");
+        assert_eq!(features[0]["properties"]["accuracy_m"], 9.0);
+        assert_eq!(features[1]["geometry"], Value::Null);
+        assert_eq!(features[1]["properties"]["place"], "By the station underpass");
+        assert_eq!(features[1]["properties"]["category"], "other");
+    }
+
+    #[test]
+    fn an_empty_export_is_still_well_formed() {
+        let book = Notebook::new();
+        assert_eq!(notes_csv(&[], &book), format!("{}\r\n", CSV_HEADER.join(",")));
+        assert_eq!(
+            notes_geojson(&[], &book),
+            r#"{"features":[],"type":"FeatureCollection"}"#
+        );
+    }
+}

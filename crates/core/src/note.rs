@@ -1,0 +1,307 @@
+//! A note: what the councillor saw, where and when.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+use uuid::Uuid;
+
+use crate::category::Category;
+use crate::char_count;
+use crate::sync::{ReadOnly, SyncStatus};
+
+/// The longest note text, in characters.
+pub const MAX_TEXT_CHARS: usize = 4_000;
+/// The longest place description, in characters.
+pub const MAX_PLACE_CHARS: usize = 200;
+/// The longest shift title, in characters.
+pub const MAX_TITLE_CHARS: usize = 120;
+
+/// Why some input cannot be saved, in words for the person holding the phone.
+#[derive(Debug, Error, Clone, PartialEq)]
+pub enum ValidationError {
+    #[error("Write something before saving.")]
+    TextEmpty,
+    #[error("This note is {chars} characters long; the limit is 4,000. Shorten it by {over} to save.", over = chars - MAX_TEXT_CHARS)]
+    TextTooLong { chars: usize },
+    #[error("The place description is {chars} characters long; the limit is 200.")]
+    PlaceTooLong { chars: usize },
+    #[error("The location is not a valid position (latitude {latitude}, longitude {longitude}, accuracy {accuracy_m} m).")]
+    InvalidLocation {
+        latitude: f64,
+        longitude: f64,
+        accuracy_m: f64,
+    },
+    #[error("Give the shift a title, such as \"Town centre\".")]
+    TitleEmpty,
+    #[error("The shift title is {chars} characters long; the limit is 120.")]
+    TitleTooLong { chars: usize },
+}
+
+/// A position from the phone's GPS.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Location {
+    pub latitude: f64,
+    pub longitude: f64,
+    /// The radius, in metres, within which the phone believes it is.
+    pub accuracy_m: f64,
+}
+
+impl Location {
+    pub fn new(latitude: f64, longitude: f64, accuracy_m: f64) -> Result<Self, ValidationError> {
+        let location = Location {
+            latitude,
+            longitude,
+            accuracy_m,
+        };
+        location.validate()?;
+        Ok(location)
+    }
+
+    pub fn validate(&self) -> Result<(), ValidationError> {
+        let valid = (-90.0..=90.0).contains(&self.latitude)
+            && (-180.0..=180.0).contains(&self.longitude)
+            && self.accuracy_m.is_finite()
+            && self.accuracy_m >= 0.0;
+        if valid {
+            Ok(())
+        } else {
+            Err(ValidationError::InvalidLocation {
+                latitude: self.latitude,
+                longitude: self.longitude,
+                accuracy_m: self.accuracy_m,
+            })
+        }
+    }
+}
+
+/// What the capture form hands over: the parts of a note a person types or picks.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NoteInput {
+    pub text: String,
+    pub category: Category,
+    /// Empty means none.
+    pub place: String,
+    pub location: Option<Location>,
+}
+
+/// The cleaned, checked parts of a note.
+struct ValidInput {
+    text: String,
+    category: Category,
+    place: Option<String>,
+    location: Option<Location>,
+}
+
+impl NoteInput {
+    /// Checks the input and trims surrounding white space.
+    fn validate(&self) -> Result<ValidInput, ValidationError> {
+        let text = self.text.trim();
+        if text.is_empty() {
+            return Err(ValidationError::TextEmpty);
+        }
+        let chars = char_count(text);
+        if chars > MAX_TEXT_CHARS {
+            return Err(ValidationError::TextTooLong { chars });
+        }
+        let place = self.place.trim();
+        let place_chars = char_count(place);
+        if place_chars > MAX_PLACE_CHARS {
+            return Err(ValidationError::PlaceTooLong { chars: place_chars });
+        }
+        if let Some(location) = &self.location {
+            location.validate()?;
+        }
+        Ok(ValidInput {
+            text: text.to_owned(),
+            category: self.category,
+            place: (!place.is_empty()).then(|| place.to_owned()),
+            location: self.location,
+        })
+    }
+}
+
+/// Why an edit could not be applied.
+#[derive(Debug, Error, Clone, PartialEq)]
+pub enum EditError {
+    #[error(transparent)]
+    ReadOnly(#[from] ReadOnly),
+    #[error(transparent)]
+    Invalid(#[from] ValidationError),
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Note {
+    /// Made on the phone, so that a resend can never create a second copy.
+    pub id: Uuid,
+    /// When the note was taken; this, not the upload time, orders notes.
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    /// The shift that was running when the note was taken.
+    pub shift_id: Option<Uuid>,
+    pub text: String,
+    pub category: Category,
+    pub place: Option<String>,
+    pub location: Option<Location>,
+    pub sync: SyncStatus,
+}
+
+impl Note {
+    pub fn create(
+        id: Uuid,
+        input: &NoteInput,
+        shift_id: Option<Uuid>,
+        now: DateTime<Utc>,
+    ) -> Result<Note, ValidationError> {
+        let valid = input.validate()?;
+        Ok(Note {
+            id,
+            created_at: now,
+            updated_at: now,
+            shift_id,
+            text: valid.text,
+            category: valid.category,
+            place: valid.place,
+            location: valid.location,
+            sync: SyncStatus::default(),
+        })
+    }
+
+    /// Replaces the editable parts. The shift, the capture time and the id stay.
+    pub fn edit(&mut self, input: &NoteInput, now: DateTime<Utc>) -> Result<(), EditError> {
+        if !self.sync.is_editable() {
+            return Err(ReadOnly.into());
+        }
+        let valid = input.validate()?;
+        self.sync.touch()?;
+        self.text = valid.text;
+        self.category = valid.category;
+        self.place = valid.place;
+        self.location = valid.location;
+        self.updated_at = now.max(self.created_at);
+        Ok(())
+    }
+
+    /// The form's starting values for editing this note.
+    pub fn to_input(&self) -> NoteInput {
+        NoteInput {
+            text: self.text.clone(),
+            category: self.category,
+            place: self.place.clone().unwrap_or_default(),
+            location: self.location,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn now() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 24, 23, 15, 0).unwrap()
+    }
+
+    fn input(text: &str) -> NoteInput {
+        NoteInput {
+            text: text.to_owned(),
+            category: Category::PoorLighting,
+            place: String::new(),
+            location: None,
+        }
+    }
+
+    #[test]
+    fn creates_a_pending_note_with_trimmed_text_and_no_empty_place() {
+        let mut form = input("  Street light out on Mill Lane \n");
+        form.place = "   ".into();
+        let note = Note::create(Uuid::nil(), &form, None, now()).unwrap();
+        assert_eq!(note.text, "Street light out on Mill Lane");
+        assert_eq!(note.place, None);
+        assert_eq!(note.created_at, now());
+        assert!(note.sync.is_pending());
+    }
+
+    #[test]
+    fn empty_or_blank_text_is_refused() {
+        assert_eq!(
+            Note::create(Uuid::nil(), &input(" \n\t"), None, now()),
+            Err(ValidationError::TextEmpty)
+        );
+    }
+
+    #[test]
+    fn the_limit_counts_characters_not_bytes() {
+        let exactly = "é".repeat(MAX_TEXT_CHARS);
+        assert!(Note::create(Uuid::nil(), &input(&exactly), None, now()).is_ok());
+        let over = "a".repeat(MAX_TEXT_CHARS + 1);
+        let err = Note::create(Uuid::nil(), &input(&over), None, now()).unwrap_err();
+        assert_eq!(err, ValidationError::TextTooLong { chars: 4_001 });
+        assert_eq!(
+            err.to_string(),
+            "This note is 4001 characters long; the limit is 4,000. Shorten it by 1 to save."
+        );
+    }
+
+    #[test]
+    fn a_long_place_description_is_refused() {
+        let mut form = input("Underpass");
+        form.place = "x".repeat(MAX_PLACE_CHARS + 1);
+        assert_eq!(
+            Note::create(Uuid::nil(), &form, None, now()),
+            Err(ValidationError::PlaceTooLong { chars: 201 })
+        );
+    }
+
+    #[test]
+    fn locations_out_of_range_are_refused() {
+        assert!(Location::new(51.5, -0.12, 8.0).is_ok());
+        assert!(Location::new(90.1, 0.0, 5.0).is_err());
+        assert!(Location::new(0.0, -180.5, 5.0).is_err());
+        assert!(Location::new(0.0, 0.0, -1.0).is_err());
+        assert!(Location::new(f64::NAN, 0.0, 1.0).is_err());
+        assert!(Location::new(0.0, 0.0, f64::INFINITY).is_err());
+        let mut form = input("x");
+        form.location = Some(Location {
+            latitude: 100.0,
+            longitude: 0.0,
+            accuracy_m: 1.0,
+        });
+        assert!(matches!(
+            Note::create(Uuid::nil(), &form, None, now()),
+            Err(ValidationError::InvalidLocation { .. })
+        ));
+    }
+
+    #[test]
+    fn editing_keeps_the_id_shift_and_capture_time_and_raises_the_revision() {
+        let shift = Uuid::from_u128(7);
+        let mut note = Note::create(Uuid::from_u128(1), &input("first"), Some(shift), now()).unwrap();
+        let later = now() + chrono::Duration::minutes(5);
+        let mut form = note.to_input();
+        form.text = "second".into();
+        form.category = Category::Drugs;
+        note.edit(&form, later).unwrap();
+        assert_eq!(note.id, Uuid::from_u128(1));
+        assert_eq!(note.shift_id, Some(shift));
+        assert_eq!(note.created_at, now());
+        assert_eq!(note.updated_at, later);
+        assert_eq!(note.text, "second");
+        assert_eq!(note.category, Category::Drugs);
+        assert_eq!(note.sync.revision, 2);
+    }
+
+    #[test]
+    fn a_refused_edit_changes_nothing() {
+        let mut note = Note::create(Uuid::nil(), &input("keep me"), None, now()).unwrap();
+        let before = note.clone();
+        assert!(note.edit(&input(""), now()).is_err());
+        assert_eq!(note, before);
+        note.sync.mark_synced(1, now());
+        let synced = note.clone();
+        assert_eq!(
+            note.edit(&input("changed"), now()),
+            Err(EditError::ReadOnly(ReadOnly))
+        );
+        assert_eq!(note, synced);
+    }
+}

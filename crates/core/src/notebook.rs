@@ -1,0 +1,194 @@
+//! The whole notebook held in memory: notes and shifts, with the queries the
+//! screens need. Persistence is the app's business, one record at a time.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use crate::filter::NoteFilter;
+use crate::note::Note;
+use crate::shift::Shift;
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Notebook {
+    notes: HashMap<Uuid, Note>,
+    shifts: HashMap<Uuid, Shift>,
+}
+
+/// A shift with what the shift list shows beside it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ShiftSummary {
+    pub shift: Shift,
+    pub note_count: usize,
+}
+
+impl Notebook {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn upsert_note(&mut self, note: Note) {
+        self.notes.insert(note.id, note);
+    }
+
+    pub fn remove_note(&mut self, id: &Uuid) -> Option<Note> {
+        self.notes.remove(id)
+    }
+
+    pub fn note(&self, id: &Uuid) -> Option<&Note> {
+        self.notes.get(id)
+    }
+
+    pub fn notes(&self) -> impl Iterator<Item = &Note> {
+        self.notes.values()
+    }
+
+    pub fn note_count(&self) -> usize {
+        self.notes.len()
+    }
+
+    pub fn upsert_shift(&mut self, shift: Shift) {
+        self.shifts.insert(shift.id, shift);
+    }
+
+    pub fn remove_shift(&mut self, id: &Uuid) -> Option<Shift> {
+        self.shifts.remove(id)
+    }
+
+    pub fn shift(&self, id: &Uuid) -> Option<&Shift> {
+        self.shifts.get(id)
+    }
+
+    pub fn shifts(&self) -> impl Iterator<Item = &Shift> {
+        self.shifts.values()
+    }
+
+    /// The running shift new notes join. Two tabs could each start one; the
+    /// newest wins here and the other stays listed, running, until ended.
+    pub fn running_shift(&self) -> Option<&Shift> {
+        self.shifts
+            .values()
+            .filter(|s| s.is_running())
+            .max_by_key(|s| (s.started_at, s.id))
+    }
+
+    /// Notes that pass the filter, newest capture time first.
+    pub fn list(&self, filter: &NoteFilter) -> Vec<&Note> {
+        let matcher = filter.matcher();
+        let mut notes: Vec<&Note> = self.notes.values().filter(|n| matcher.matches(n)).collect();
+        notes.sort_unstable_by(|a, b| (b.created_at, b.id).cmp(&(a.created_at, a.id)));
+        notes
+    }
+
+    /// Every shift with its note count, most recently started first.
+    pub fn shift_summaries(&self) -> Vec<ShiftSummary> {
+        let mut counts: HashMap<Uuid, usize> = HashMap::new();
+        for shift_id in self.notes.values().filter_map(|n| n.shift_id) {
+            *counts.entry(shift_id).or_default() += 1;
+        }
+        let mut summaries: Vec<ShiftSummary> = self
+            .shifts
+            .values()
+            .map(|shift| ShiftSummary {
+                note_count: counts.get(&shift.id).copied().unwrap_or(0),
+                shift: shift.clone(),
+            })
+            .collect();
+        summaries.sort_unstable_by(|a, b| {
+            (b.shift.started_at, b.shift.id).cmp(&(a.shift.started_at, a.shift.id))
+        });
+        summaries
+    }
+
+    pub fn notes_in_shift(&self, shift_id: &Uuid) -> usize {
+        self.notes
+            .values()
+            .filter(|n| n.shift_id.as_ref() == Some(shift_id))
+            .count()
+    }
+
+    /// Records saved here and not yet accepted by the server.
+    pub fn pending_count(&self) -> usize {
+        self.notes.values().filter(|n| n.sync.is_pending()).count()
+            + self.shifts.values().filter(|s| s.sync.is_pending()).count()
+    }
+
+    /// The newest capture time, for "last note at 02:14".
+    pub fn last_note_at(&self) -> Option<DateTime<Utc>> {
+        self.notes.values().map(|n| n.created_at).max()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::category::Category;
+    use crate::note::NoteInput;
+    use crate::shift::ShiftKind;
+    use chrono::TimeZone;
+
+    fn at(minute: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 24, 22, minute, 0).unwrap()
+    }
+
+    fn note(id: u128, minute: u32, shift: Option<Uuid>) -> Note {
+        let input = NoteInput {
+            text: format!("note {id}"),
+            category: Category::Other,
+            place: String::new(),
+            location: None,
+        };
+        Note::create(Uuid::from_u128(id), &input, shift, at(minute)).unwrap()
+    }
+
+    #[test]
+    fn lists_newest_first_and_keeps_one_copy_per_id() {
+        let mut book = Notebook::new();
+        book.upsert_note(note(1, 10, None));
+        book.upsert_note(note(2, 30, None));
+        book.upsert_note(note(3, 20, None));
+        book.upsert_note(note(2, 30, None));
+        let ids: Vec<u128> = book
+            .list(&NoteFilter::default())
+            .iter()
+            .map(|n| n.id.as_u128())
+            .collect();
+        assert_eq!(ids, vec![2, 3, 1]);
+        assert_eq!(book.note_count(), 3);
+        assert_eq!(book.last_note_at(), Some(at(30)));
+    }
+
+    #[test]
+    fn the_newest_running_shift_is_current_and_counts_its_notes() {
+        let mut book = Notebook::new();
+        let mut old = Shift::start(Uuid::from_u128(1), ShiftKind::Walkabout, "Park", at(0)).unwrap();
+        old.end(at(5)).unwrap();
+        let night = Shift::start(Uuid::from_u128(2), ShiftKind::NightShift, "Town", at(6)).unwrap();
+        book.upsert_shift(old);
+        book.upsert_shift(night.clone());
+        assert_eq!(book.running_shift(), Some(&night));
+        book.upsert_note(note(10, 7, Some(night.id)));
+        book.upsert_note(note(11, 8, Some(night.id)));
+        book.upsert_note(note(12, 1, Some(Uuid::from_u128(1))));
+        let summaries = book.shift_summaries();
+        assert_eq!(summaries[0].shift.id, night.id);
+        assert_eq!(summaries[0].note_count, 2);
+        assert_eq!(summaries[1].note_count, 1);
+        assert_eq!(book.notes_in_shift(&night.id), 2);
+    }
+
+    #[test]
+    fn pending_counts_notes_and_shifts_until_synced() {
+        let mut book = Notebook::new();
+        let mut n = note(1, 1, None);
+        book.upsert_note(n.clone());
+        book.upsert_shift(Shift::start(Uuid::from_u128(5), ShiftKind::Other, "x", at(0)).unwrap());
+        assert_eq!(book.pending_count(), 2);
+        n.sync.mark_synced(1, at(2));
+        book.upsert_note(n);
+        assert_eq!(book.pending_count(), 1);
+        assert!(book.remove_note(&Uuid::from_u128(1)).is_some());
+        assert_eq!(book.note_count(), 0);
+    }
+}

@@ -1,0 +1,247 @@
+//! How records are laid out in the phone's key-value storage.
+//!
+//! One key per record (`beatbook/note/<uuid>`, `beatbook/shift/<uuid>`), so a
+//! save writes one small value whatever the notebook's size, and two tabs that
+//! save different notes never touch the same key. Each value is an envelope
+//! `{"v": <schema version>, "record": {...}}` so that later versions can
+//! migrate old records as they read them.
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+use uuid::Uuid;
+
+use crate::note::Note;
+use crate::shift::Shift;
+
+/// The version written today.
+pub const SCHEMA_VERSION: u32 = 1;
+/// Every key Beatbook writes starts with this.
+pub const KEY_PREFIX: &str = "beatbook/";
+const NOTE_PREFIX: &str = "beatbook/note/";
+const SHIFT_PREFIX: &str = "beatbook/shift/";
+/// Unreadable entries are moved under this prefix, never deleted.
+pub const UNREADABLE_PREFIX: &str = "beatbook/unreadable/";
+/// The phone's own settings (theme and the like), not synced.
+pub const SETTINGS_KEY: &str = "beatbook/settings";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum RecordKey {
+    Note(Uuid),
+    Shift(Uuid),
+}
+
+impl RecordKey {
+    pub fn parse(key: &str) -> Option<RecordKey> {
+        if let Some(id) = key.strip_prefix(NOTE_PREFIX) {
+            return Uuid::parse_str(id).ok().map(RecordKey::Note);
+        }
+        if let Some(id) = key.strip_prefix(SHIFT_PREFIX) {
+            return Uuid::parse_str(id).ok().map(RecordKey::Shift);
+        }
+        None
+    }
+
+    /// Whether a storage key names a record (even one whose id does not parse).
+    pub fn is_record_key(key: &str) -> bool {
+        key.starts_with(NOTE_PREFIX) || key.starts_with(SHIFT_PREFIX)
+    }
+
+    pub fn id(&self) -> Uuid {
+        match *self {
+            RecordKey::Note(id) | RecordKey::Shift(id) => id,
+        }
+    }
+}
+
+impl std::fmt::Display for RecordKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RecordKey::Note(id) => write!(f, "{NOTE_PREFIX}{id}"),
+            RecordKey::Shift(id) => write!(f, "{SHIFT_PREFIX}{id}"),
+        }
+    }
+}
+
+/// Where an unreadable entry is kept aside.
+pub fn unreadable_key(original: &str) -> String {
+    format!("{UNREADABLE_PREFIX}{original}")
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Record {
+    Note(Note),
+    Shift(Shift),
+}
+
+impl Record {
+    pub fn key(&self) -> RecordKey {
+        match self {
+            Record::Note(n) => RecordKey::Note(n.id),
+            Record::Shift(s) => RecordKey::Shift(s.id),
+        }
+    }
+
+    pub fn encode(&self) -> String {
+        match self {
+            Record::Note(n) => encode(n),
+            Record::Shift(s) => encode(s),
+        }
+    }
+}
+
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+pub enum DecodeError {
+    #[error("not valid JSON: {0}")]
+    NotJson(String),
+    #[error("written by a newer version of Beatbook (schema {found}); update the app to read it")]
+    NewerVersion { found: u32 },
+    #[error("not a record Beatbook understands: {0}")]
+    Invalid(String),
+    #[error("stored under {key} but its id is {found}")]
+    WrongId { key: String, found: Uuid },
+}
+
+impl DecodeError {
+    /// Corrupt entries are moved aside; entries from a newer version are left
+    /// where they are, because a newer tab can still read them.
+    pub fn is_corrupt(&self) -> bool {
+        !matches!(self, DecodeError::NewerVersion { .. })
+    }
+}
+
+#[derive(Serialize)]
+struct EnvelopeOut<'a, T> {
+    v: u32,
+    record: &'a T,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EnvelopeIn {
+    v: u32,
+    record: serde_json::Value,
+}
+
+fn encode<T: Serialize>(record: &T) -> String {
+    let envelope = EnvelopeOut {
+        v: SCHEMA_VERSION,
+        record,
+    };
+    // Serialising these plain structs cannot fail: no maps with non-string keys.
+    serde_json::to_string(&envelope).expect("records serialise to JSON")
+}
+
+/// Brings a record written under an older schema up to today's shape.
+fn migrate(version: u32, record: serde_json::Value) -> Result<serde_json::Value, DecodeError> {
+    match version {
+        SCHEMA_VERSION => Ok(record),
+        v if v > SCHEMA_VERSION => Err(DecodeError::NewerVersion { found: v }),
+        v => Err(DecodeError::Invalid(format!("unknown schema version {v}"))),
+    }
+}
+
+fn decode_as<T: DeserializeOwned>(raw: &str) -> Result<T, DecodeError> {
+    let envelope: EnvelopeIn =
+        serde_json::from_str(raw).map_err(|e| DecodeError::NotJson(e.to_string()))?;
+    let value = migrate(envelope.v, envelope.record)?;
+    serde_json::from_value(value).map_err(|e| DecodeError::Invalid(e.to_string()))
+}
+
+/// Reads the value stored under `key`, checking that it is the record the key names.
+pub fn decode(key: RecordKey, raw: &str) -> Result<Record, DecodeError> {
+    let record = match key {
+        RecordKey::Note(_) => Record::Note(decode_as(raw)?),
+        RecordKey::Shift(_) => Record::Shift(decode_as(raw)?),
+    };
+    let found = record.key().id();
+    if found != key.id() {
+        return Err(DecodeError::WrongId {
+            key: key.to_string(),
+            found,
+        });
+    }
+    Ok(record)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::category::Category;
+    use crate::note::NoteInput;
+    use crate::shift::ShiftKind;
+    use chrono::{TimeZone, Utc};
+
+    fn sample_note() -> Note {
+        let input = NoteInput {
+            text: "Lamp out".into(),
+            category: Category::PoorLighting,
+            place: "Mill Lane".into(),
+            location: None,
+        };
+        let now = Utc.with_ymd_and_hms(2026, 11, 24, 1, 2, 3).unwrap();
+        Note::create(Uuid::from_u128(42), &input, None, now).unwrap()
+    }
+
+    #[test]
+    fn keys_round_trip_and_reject_strangers() {
+        let key = RecordKey::Note(Uuid::from_u128(42));
+        assert_eq!(RecordKey::parse(&key.to_string()), Some(key));
+        let key = RecordKey::Shift(Uuid::from_u128(1));
+        assert_eq!(RecordKey::parse(&key.to_string()), Some(key));
+        assert_eq!(RecordKey::parse("beatbook/note/not-a-uuid"), None);
+        assert!(RecordKey::is_record_key("beatbook/note/not-a-uuid"));
+        assert_eq!(RecordKey::parse("beatbook/settings"), None);
+        assert!(!RecordKey::is_record_key(SETTINGS_KEY));
+        assert_eq!(
+            unreadable_key("beatbook/note/x"),
+            "beatbook/unreadable/beatbook/note/x"
+        );
+    }
+
+    #[test]
+    fn records_round_trip_through_the_envelope() {
+        let note = Record::Note(sample_note());
+        let raw = note.encode();
+        assert!(raw.starts_with("{\"v\":1,\"record\":{"));
+        assert_eq!(decode(note.key(), &raw), Ok(note));
+        let shift = Shift::start(
+            Uuid::from_u128(3),
+            ShiftKind::NightShift,
+            "Town",
+            Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap(),
+        )
+        .unwrap();
+        let shift = Record::Shift(shift);
+        assert_eq!(decode(shift.key(), &shift.encode()), Ok(shift));
+    }
+
+    #[test]
+    fn garbage_is_corrupt() {
+        let key = RecordKey::Note(Uuid::from_u128(42));
+        for raw in ["", "{", "null", "[1,2]", "{\"v\":1}", "{\"v\":1,\"record\":{\"id\":5}}"] {
+            let err = decode(key, raw).unwrap_err();
+            assert!(err.is_corrupt(), "{raw} gave {err:?}");
+        }
+    }
+
+    #[test]
+    fn a_record_under_the_wrong_key_is_corrupt() {
+        let raw = Record::Note(sample_note()).encode();
+        let err = decode(RecordKey::Note(Uuid::from_u128(1)), &raw).unwrap_err();
+        assert!(matches!(err, DecodeError::WrongId { .. }));
+        assert!(err.is_corrupt());
+        assert!(decode(RecordKey::Shift(Uuid::from_u128(42)), &raw).is_err());
+    }
+
+    #[test]
+    fn a_newer_schema_is_left_alone_not_called_corrupt() {
+        let raw = r#"{"v":2,"record":{"anything":true}}"#;
+        let err = decode(RecordKey::Note(Uuid::nil()), raw).unwrap_err();
+        assert_eq!(err, DecodeError::NewerVersion { found: 2 });
+        assert!(!err.is_corrupt());
+        assert!(decode(RecordKey::Note(Uuid::nil()), r#"{"v":0,"record":{}}"#)
+            .unwrap_err()
+            .is_corrupt());
+    }
+}

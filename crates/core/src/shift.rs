@@ -1,0 +1,167 @@
+//! A shift: a walkabout, a night shift or a sweep that notes belong to.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+use uuid::Uuid;
+
+use crate::char_count;
+use crate::note::{ValidationError, MAX_TITLE_CHARS};
+use crate::sync::{ReadOnly, SyncStatus};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ShiftKind {
+    Walkabout,
+    NightShift,
+    WeaponsSweep,
+    Meeting,
+    Other,
+}
+
+impl ShiftKind {
+    pub const ALL: [ShiftKind; 5] = [
+        ShiftKind::NightShift,
+        ShiftKind::Walkabout,
+        ShiftKind::WeaponsSweep,
+        ShiftKind::Meeting,
+        ShiftKind::Other,
+    ];
+
+    pub fn slug(self) -> &'static str {
+        match self {
+            ShiftKind::Walkabout => "walkabout",
+            ShiftKind::NightShift => "night_shift",
+            ShiftKind::WeaponsSweep => "weapons_sweep",
+            ShiftKind::Meeting => "meeting",
+            ShiftKind::Other => "other",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            ShiftKind::Walkabout => "Walkabout",
+            ShiftKind::NightShift => "Night shift",
+            ShiftKind::WeaponsSweep => "Weapons sweep",
+            ShiftKind::Meeting => "Meeting",
+            ShiftKind::Other => "Other",
+        }
+    }
+
+    pub fn from_slug(slug: &str) -> Option<ShiftKind> {
+        ShiftKind::ALL.into_iter().find(|k| k.slug() == slug)
+    }
+}
+
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+pub enum EndShiftError {
+    #[error("This shift has already ended.")]
+    AlreadyEnded,
+    #[error(transparent)]
+    ReadOnly(#[from] ReadOnly),
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Shift {
+    pub id: Uuid,
+    pub kind: ShiftKind,
+    pub title: String,
+    pub started_at: DateTime<Utc>,
+    /// `None` while the shift is running.
+    pub ended_at: Option<DateTime<Utc>>,
+    pub sync: SyncStatus,
+}
+
+impl Shift {
+    pub fn start(
+        id: Uuid,
+        kind: ShiftKind,
+        title: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Shift, ValidationError> {
+        let title = title.trim();
+        if title.is_empty() {
+            return Err(ValidationError::TitleEmpty);
+        }
+        let chars = char_count(title);
+        if chars > MAX_TITLE_CHARS {
+            return Err(ValidationError::TitleTooLong { chars });
+        }
+        Ok(Shift {
+            id,
+            kind,
+            title: title.to_owned(),
+            started_at: now,
+            ended_at: None,
+            sync: SyncStatus::default(),
+        })
+    }
+
+    pub fn is_running(&self) -> bool {
+        self.ended_at.is_none()
+    }
+
+    /// Ends the shift. A clock that went backwards cannot end it before it began.
+    pub fn end(&mut self, now: DateTime<Utc>) -> Result<(), EndShiftError> {
+        if !self.is_running() {
+            return Err(EndShiftError::AlreadyEnded);
+        }
+        self.sync.touch()?;
+        self.ended_at = Some(now.max(self.started_at));
+        Ok(())
+    }
+
+    /// "Night shift · Town centre"
+    pub fn name(&self) -> String {
+        format!("{} · {}", self.kind.label(), self.title)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn at(hour: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 24, hour, 0, 0).unwrap()
+    }
+
+    #[test]
+    fn a_shift_runs_until_it_is_ended_once() {
+        let mut shift = Shift::start(Uuid::nil(), ShiftKind::NightShift, " Town centre ", at(22)).unwrap();
+        assert_eq!(shift.title, "Town centre");
+        assert_eq!(shift.name(), "Night shift · Town centre");
+        assert!(shift.is_running());
+        shift.end(at(23)).unwrap();
+        assert_eq!(shift.ended_at, Some(at(23)));
+        assert_eq!(shift.sync.revision, 2);
+        assert_eq!(shift.end(at(23)), Err(EndShiftError::AlreadyEnded));
+    }
+
+    #[test]
+    fn a_shift_cannot_end_before_it_started() {
+        let mut shift = Shift::start(Uuid::nil(), ShiftKind::Walkabout, "Park", at(12)).unwrap();
+        shift.end(at(11)).unwrap();
+        assert_eq!(shift.ended_at, Some(at(12)));
+    }
+
+    #[test]
+    fn titles_are_required_and_bounded() {
+        assert_eq!(
+            Shift::start(Uuid::nil(), ShiftKind::Other, "  ", at(1)),
+            Err(ValidationError::TitleEmpty)
+        );
+        assert_eq!(
+            Shift::start(Uuid::nil(), ShiftKind::Other, &"t".repeat(121), at(1)),
+            Err(ValidationError::TitleTooLong { chars: 121 })
+        );
+    }
+
+    #[test]
+    fn kinds_round_trip_through_their_slugs() {
+        for kind in ShiftKind::ALL {
+            assert_eq!(ShiftKind::from_slug(kind.slug()), Some(kind));
+            assert_eq!(serde_json::to_string(&kind).unwrap(), format!("\"{}\"", kind.slug()));
+        }
+    }
+}

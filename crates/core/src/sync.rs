@@ -1,0 +1,155 @@
+//! The sync-state machine every record carries.
+//!
+//! A record starts pending at revision 1. Each edit raises the revision and
+//! makes it pending again. The server's answer names the revision it accepted
+//! or rejected, so an answer about an older revision (the note was edited while
+//! the request was in flight) never marks newer text as synced.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum SyncState {
+    /// Saved on this phone and waiting to be sent.
+    Pending,
+    /// The server holds this revision; the record is now read-only here.
+    Synced { at: DateTime<Utc> },
+    /// The server refused this revision; the person can fix, export or delete it.
+    Rejected { reason: String },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncStatus {
+    pub revision: u32,
+    #[serde(flatten)]
+    pub state: SyncState,
+}
+
+#[derive(Debug, Error, Clone, Copy, PartialEq, Eq)]
+#[error("This record is already on the server and can no longer be changed here.")]
+pub struct ReadOnly;
+
+impl Default for SyncStatus {
+    fn default() -> Self {
+        SyncStatus {
+            revision: 1,
+            state: SyncState::Pending,
+        }
+    }
+}
+
+impl SyncStatus {
+    pub fn is_pending(&self) -> bool {
+        self.state == SyncState::Pending
+    }
+
+    pub fn is_synced(&self) -> bool {
+        matches!(self.state, SyncState::Synced { .. })
+    }
+
+    /// A synced record is read-only; pending and rejected ones can be changed.
+    pub fn is_editable(&self) -> bool {
+        !self.is_synced()
+    }
+
+    /// Records a local change: a new revision that must be sent again.
+    pub fn touch(&mut self) -> Result<(), ReadOnly> {
+        if !self.is_editable() {
+            return Err(ReadOnly);
+        }
+        self.revision = self.revision.saturating_add(1);
+        self.state = SyncState::Pending;
+        Ok(())
+    }
+
+    /// Applies the server's "stored" for `revision`. Returns whether it applied.
+    pub fn mark_synced(&mut self, revision: u32, at: DateTime<Utc>) -> bool {
+        if revision != self.revision {
+            return false;
+        }
+        self.state = SyncState::Synced { at };
+        true
+    }
+
+    /// Applies the server's refusal of `revision`. Returns whether it applied.
+    pub fn mark_rejected(&mut self, revision: u32, reason: impl Into<String>) -> bool {
+        if revision != self.revision || self.is_synced() {
+            return false;
+        }
+        self.state = SyncState::Rejected {
+            reason: reason.into(),
+        };
+        true
+    }
+
+    /// Short words for a badge.
+    pub fn label(&self) -> &'static str {
+        match self.state {
+            SyncState::Pending => "Saved on this phone, not sent yet",
+            SyncState::Synced { .. } => "Sent",
+            SyncState::Rejected { .. } => "Refused by the server",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn at() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 24, 6, 0, 0).unwrap()
+    }
+
+    #[test]
+    fn new_records_are_pending_at_revision_one() {
+        let status = SyncStatus::default();
+        assert_eq!(status.revision, 1);
+        assert!(status.is_pending());
+        assert!(status.is_editable());
+    }
+
+    #[test]
+    fn an_edit_raises_the_revision_and_makes_a_rejected_record_pending() {
+        let mut status = SyncStatus::default();
+        assert!(status.mark_rejected(1, "text too long"));
+        status.touch().unwrap();
+        assert_eq!(status.revision, 2);
+        assert!(status.is_pending());
+    }
+
+    #[test]
+    fn a_synced_record_is_read_only() {
+        let mut status = SyncStatus::default();
+        assert!(status.mark_synced(1, at()));
+        assert_eq!(status.touch(), Err(ReadOnly));
+        assert_eq!(status.revision, 1);
+        assert!(!status.mark_rejected(1, "late refusal"));
+        assert!(status.is_synced());
+    }
+
+    #[test]
+    fn an_answer_about_an_older_revision_changes_nothing() {
+        let mut status = SyncStatus::default();
+        status.touch().unwrap();
+        assert!(!status.mark_synced(1, at()));
+        assert!(!status.mark_rejected(1, "old"));
+        assert!(status.is_pending());
+        assert!(status.mark_synced(2, at()));
+    }
+
+    #[test]
+    fn serialises_flat_with_a_state_tag() {
+        let mut status = SyncStatus::default();
+        status.mark_rejected(1, "bad");
+        let json = serde_json::to_value(&status).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({"revision": 1, "state": "rejected", "reason": "bad"})
+        );
+        let back: SyncStatus = serde_json::from_value(json).unwrap();
+        assert_eq!(back, status);
+    }
+}
