@@ -1,1 +1,149 @@
-fn main() {}
+//! Project automation, run as `cargo xtask <command>`: the only prerequisite
+//! is cargo itself. Everything the build and the tests need is installed here.
+//!
+//! `cargo xtask run`   installs what is missing, builds the app, serves it.
+//! `cargo xtask test`  installs what is missing, runs every check and test.
+
+mod setup;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+use std::time::Instant;
+
+const USAGE: &str = "\
+usage: cargo xtask <command>
+
+  run [--addr HOST:PORT]   install what is missing, build the app, serve it (default 127.0.0.1:8080)
+  test                     install what is missing, then run every check and test
+  build                    build the release app into dist/
+  setup                    install what is missing, and nothing else";
+
+pub type Result<T = ()> = std::result::Result<T, String>;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("run") => run(&args[1..]),
+        Some("test") => test(),
+        Some("build") => setup::ensure(setup::Needs::BUILD).and_then(|env| build_app(&env)),
+        Some("setup") => setup::ensure(setup::Needs::ALL).map(|_| ()),
+        _ => Err(USAGE.to_owned()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("\nxtask: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The workspace root (this crate's parent folder).
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives inside the workspace")
+        .to_path_buf()
+}
+
+/// Runs a command in the workspace with the tool paths set, failing on a non-zero exit.
+pub fn cmd(env: &setup::Env, program: &str, args: &[&str]) -> Command {
+    let mut command = Command::new(program);
+    command.args(args).current_dir(root()).env("PATH", &env.path);
+    command
+}
+
+pub fn run_step(label: &str, mut command: impl std::borrow::BorrowMut<Command>) -> Result {
+    let command = command.borrow_mut();
+    println!("\n==> {label}");
+    let started = Instant::now();
+    let status = command
+        .status()
+        .map_err(|e| format!("{label}: could not start {:?}: {e}", command.get_program()))?;
+    println!("==> {label}: {} in {:.1}s", if status.success() { "ok" } else { "FAILED" }, started.elapsed().as_secs_f64());
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{label} failed ({status})"))
+    }
+}
+
+fn build_app(env: &setup::Env) -> Result {
+    run_step(
+        "build the release app with Trunk",
+        cmd(env, "trunk", &["build", "--release", "--offline"]),
+    )
+}
+
+fn build_server(env: &setup::Env) -> Result<PathBuf> {
+    run_step(
+        "build the server",
+        cmd(env, "cargo", &["build", "--release", "-p", "beatbook-server"]),
+    )?;
+    Ok(root().join("target/release/beatbook-server"))
+}
+
+fn run(args: &[String]) -> Result {
+    let mut addr = "127.0.0.1:8080".to_owned();
+    let mut rest = args.iter();
+    while let Some(arg) = rest.next() {
+        match arg.as_str() {
+            "--addr" => addr = rest.next().ok_or("--addr needs HOST:PORT")?.clone(),
+            other => return Err(format!("unknown argument {other:?}\n{USAGE}")),
+        }
+    }
+    let env = setup::ensure(setup::Needs::BUILD)?;
+    build_app(&env)?;
+    let server = build_server(&env)?;
+    println!("\nOpen the printed address in a browser. Stop with Ctrl-C.");
+    let dist = root().join("dist");
+    let status = Command::new(server)
+        .args(["--addr", &addr, "--dist"])
+        .arg(&dist)
+        .status()
+        .map_err(|e| format!("could not start the server: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("the server stopped ({status})"))
+    }
+}
+
+fn test() -> Result {
+    let started = Instant::now();
+    let env = setup::ensure(setup::Needs::ALL)?;
+    run_step("format check", cmd(&env, "cargo", &["fmt", "--all", "--check"]))?;
+    run_step(
+        "clippy (native)",
+        cmd(&env, "cargo", &["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]),
+    )?;
+    run_step(
+        "clippy (wasm32)",
+        cmd(
+            &env,
+            "cargo",
+            &[
+                "clippy", "-p", "beatbook", "-p", "beatbook-core", "--all-targets", "--target",
+                "wasm32-unknown-unknown", "--", "-D", "warnings",
+            ],
+        ),
+    )?;
+    run_step("native tests", cmd(&env, "cargo", &["test", "--workspace"]))?;
+    run_step(
+        "browser tests (wasm-bindgen-test in headless Chromium)",
+        cmd(&env, "cargo", &["test", "-p", "beatbook", "--target", "wasm32-unknown-unknown"])
+            .env("CHROMEDRIVER", &env.chromedriver)
+            .env("WASM_BINDGEN_TEST_TIMEOUT", "120"),
+    )?;
+    build_app(&env)?;
+    let server = build_server(&env)?;
+    run_step(
+        "end-to-end tests (Playwright driving headless Chromium against the server)",
+        cmd(&env, "node", &["--test", "--test-concurrency=1", "e2e/"])
+            .env("BEATBOOK_SERVER", &server)
+            .env("BEATBOOK_DIST", root().join("dist"))
+            .env("CHROMIUM", &env.chromium),
+    )?;
+    println!("\nAll checks and tests passed in {:.0}s.", started.elapsed().as_secs_f64());
+    Ok(())
+}

@@ -1,0 +1,105 @@
+// Shared set-up for the end-to-end tests: the real server, a real headless
+// Chromium, and small steps a person would take in the app.
+
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+
+// Flags that let Chromium run headless as root on a machine with no network.
+export const CHROMIUM_FLAGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+function required(name) {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set: run these tests through \`cargo xtask test\``);
+  return value;
+}
+
+/** Starts the real server on loopback; `port` 0 picks a free one. */
+export async function startServer({ port = 0 } = {}) {
+  const proc = spawn(
+    required('BEATBOOK_SERVER'),
+    ['--addr', `127.0.0.1:${port}`, '--dist', required('BEATBOOK_DIST')],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  const url = await new Promise((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error('the server did not start within 10 s')), 10_000);
+    proc.stdout.on('data', (chunk) => {
+      out += chunk;
+      const found = out.match(/running at (http:\/\/\S+?)\/?\s/);
+      if (found) {
+        clearTimeout(timer);
+        resolve(found[1]);
+      }
+    });
+    proc.on('exit', (code) => reject(new Error(`the server exited with ${code} before it started`)));
+  });
+  return {
+    url,
+    async stop() {
+      if (proc.exitCode === null) {
+        proc.kill('SIGKILL');
+        await once(proc, 'exit');
+      }
+    },
+  };
+}
+
+/** A fresh browser with an empty profile. */
+export async function launchBrowser() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    headless: true,
+    args: CHROMIUM_FLAGS,
+  });
+}
+
+export async function newProfileDir() {
+  return mkdtemp(join(tmpdir(), 'beatbook-e2e-'));
+}
+
+/** Opens the app and waits until the capture screen can take a note. */
+export async function openApp(context, url) {
+  const page = await context.newPage();
+  await gotoApp(page, url);
+  return page;
+}
+
+export async function gotoApp(page, url) {
+  await page.goto(url);
+  await page.getByTestId('note-text').waitFor();
+}
+
+/** Types a note on the capture screen and taps Save. */
+export async function saveNote(page, text, { category, place } = {}) {
+  await page.getByTestId('nav-capture').click();
+  await page.getByTestId('note-text').fill(text);
+  if (category) await page.locator(`input[name=category][value=${category}]`).check();
+  if (place) await page.getByTestId('note-place').fill(place);
+  await page.getByTestId('save-note').click();
+}
+
+export async function startShift(page, kind, title) {
+  await page.getByTestId('start-shift').click();
+  await page.getByTestId('shift-kind').selectOption(kind);
+  await page.getByTestId('shift-title').fill(title);
+  await page.getByTestId('start-shift-confirm').click();
+}
+
+/** The texts in the notes list, newest first. */
+export async function listedNotes(page) {
+  await page.getByTestId('nav-notes').click();
+  await page.getByTestId('match-count').waitFor();
+  return page.getByTestId('note-item-text').allTextContents();
+}

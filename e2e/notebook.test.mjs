@@ -1,0 +1,212 @@
+// The offline notebook in a real browser against the real server.
+
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { after, before, describe, test } from 'node:test';
+
+import {
+  gotoApp, launchBrowser, listedNotes, openApp, saveNote, startServer, startShift,
+} from './helpers.mjs';
+
+let server;
+let browser;
+
+before(async () => {
+  server = await startServer();
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+describe('the offline notebook', () => {
+  test('a note saved in a running shift is still there after a reload', async () => {
+    const context = await browser.newContext();
+    const page = await openApp(context, server.url);
+    await startShift(page, 'night_shift', 'Town centre');
+    await assert.doesNotReject(page.getByTestId('running-shift').getByText('Night shift · Town centre').waitFor());
+    await saveNote(page, 'Street light out on Mill Lane', { category: 'poor_lighting', place: 'Mill Lane' });
+    await page.getByTestId('save-status').getByText('Saved on this phone').waitFor();
+    assert.equal(await page.getByTestId('note-text').inputValue(), '', 'the form is ready for the next note');
+
+    await page.reload();
+    await page.getByTestId('note-text').waitFor();
+    assert.equal(await page.getByTestId('running-shift').textContent(), 'Night shift · Town centre');
+    assert.deepEqual(await listedNotes(page), ['Street light out on Mill Lane']);
+    assert.match(await page.getByTestId('pending-count').textContent(), /2 saved on this phone, not sent yet/);
+
+    await page.getByTestId('nav-shifts').click();
+    const shift = page.getByTestId('shift-item');
+    assert.match(await shift.textContent(), /Night shift · Town centre.*1 note/);
+    await context.close();
+  });
+
+  test('a note saved in one tab appears in a second, and both tabs\' notes survive', async () => {
+    const context = await browser.newContext();
+    const first = await openApp(context, server.url);
+    const second = await openApp(context, server.url);
+    await second.getByTestId('nav-notes').click();
+
+    await saveNote(first, 'Saved in the first tab');
+    await second.getByTestId('note-item-text').getByText('Saved in the first tab').waitFor();
+
+    await saveNote(second, 'Saved in the second tab');
+    await first.getByTestId('nav-notes').click();
+    await first.getByTestId('note-item-text').getByText('Saved in the second tab').waitFor();
+
+    for (const page of [first, second]) {
+      await page.reload();
+      await page.getByTestId('note-text').waitFor();
+      assert.deepEqual(
+        (await listedNotes(page)).sort(),
+        ['Saved in the first tab', 'Saved in the second tab'],
+      );
+    }
+    await context.close();
+  });
+
+  test('note text that looks like HTML is shown as text and runs nothing', async () => {
+    const context = await browser.newContext();
+    const page = await openApp(context, server.url);
+    const dialogs = [];
+    page.on('dialog', (dialog) => {
+      dialogs.push(dialog.message());
+      dialog.dismiss();
+    });
+    const attack = '<img src=x onerror=alert(1)>';
+    await saveNote(page, attack);
+    await page.getByTestId('save-status').getByText('Saved on this phone').waitFor();
+    assert.deepEqual(await listedNotes(page), [attack]);
+    await page.getByTestId('note-item-text').click();
+    assert.equal(await page.getByTestId('note-detail-text').textContent(), attack);
+    assert.equal(await page.locator('img').count(), 0, 'no image element was created');
+    await page.reload();
+    await page.getByTestId('note-text').waitFor();
+    await listedNotes(page);
+    assert.equal(await page.locator('img').count(), 0);
+    assert.deepEqual(dialogs, [], 'no script ran');
+    await context.close();
+  });
+
+  test('a note of 4,001 characters is refused with a message and stays on screen', async () => {
+    const context = await browser.newContext();
+    const page = await openApp(context, server.url);
+    const long = 'a'.repeat(4001);
+    await saveNote(page, long);
+    const error = page.getByTestId('form-error');
+    await error.waitFor();
+    assert.match(await error.textContent(), /4001 characters long; the limit is 4,000\. Shorten it by 1/);
+    assert.match(await page.getByTestId('note-count').textContent(), /4001 \/ 4,000 — 1 too many/);
+    assert.equal(await page.getByTestId('note-text').inputValue(), long, 'the text stays to be shortened');
+    assert.deepEqual(await listedNotes(page), []);
+
+    await page.getByTestId('nav-capture').click();
+    await page.getByTestId('note-text').fill('a'.repeat(4000));
+    await page.getByTestId('save-note').click();
+    await page.getByTestId('save-status').getByText('Saved on this phone').waitFor();
+    assert.equal((await listedNotes(page)).length, 1);
+    await context.close();
+  });
+
+  test('a GPS fix is attached when allowed; without permission the note still saves', async () => {
+    const allowed = await browser.newContext({
+      permissions: ['geolocation'],
+      geolocation: { latitude: 51.5072, longitude: -0.1276, accuracy: 12 },
+    });
+    const page = await openApp(allowed, server.url);
+    await page.getByTestId('location-state').getByText('Location attached').waitFor();
+    await saveNote(page, 'Group gathering by the bins');
+    await page.getByTestId('save-status').getByText('Saved on this phone').waitFor();
+    await listedNotes(page);
+    await page.getByTestId('note-item-text').click();
+    assert.match(await page.locator('.details').textContent(), /51\.50720, -0\.12760 \(within 12 m\)/);
+    await allowed.close();
+
+    const denied = await browser.newContext();
+    const other = await openApp(denied, server.url);
+    await other.getByTestId('location-state').getByText('not allowed').waitFor();
+    await saveNote(other, 'No GPS but a place', { place: 'By the station underpass' });
+    await other.getByTestId('save-status').getByText('Saved on this phone').waitFor();
+    await listedNotes(other);
+    await other.getByTestId('note-item-text').click();
+    const details = await other.locator('.details').textContent();
+    assert.match(details, /By the station underpass/);
+    assert.doesNotMatch(details, /Location/);
+    await denied.close();
+  });
+
+  test('an unreadable stored entry is set aside and reported, never deleted', async () => {
+    const context = await browser.newContext();
+    const page = await openApp(context, server.url);
+    await saveNote(page, 'A good note');
+    await page.getByTestId('save-status').getByText('Saved on this phone').waitFor();
+    const badKey = 'beatbook/note/00000000-0000-4000-8000-000000000001';
+    await page.evaluate((key) => localStorage.setItem(key, '{"v":1,"record":{"id":'), badKey);
+    await page.reload();
+    await page.getByTestId('unreadable-banner').waitFor();
+    assert.equal(
+      await page.evaluate((key) => localStorage.getItem(`beatbook/unreadable/${key}`), badKey),
+      '{"v":1,"record":{"id":',
+    );
+    assert.equal(await page.evaluate((key) => localStorage.getItem(key), badKey), null);
+    assert.deepEqual(await listedNotes(page), ['A good note'], 'the readable note is untouched');
+    await page.getByTestId('nav-settings').click();
+    assert.match(await page.getByTestId('unreadable-list').textContent(), new RegExp(badKey));
+    await context.close();
+  });
+
+  test('notes can be found, edited and deleted until they are sent', async () => {
+    const context = await browser.newContext();
+    const page = await openApp(context, server.url);
+    await saveNote(page, 'Dealing near the skate park', { category: 'drugs' });
+    await saveNote(page, 'Broken lamp on the footbridge', { category: 'poor_lighting' });
+    await saveNote(page, 'PCSOs on foot, good to see', { category: 'police_visibility' });
+    await page.getByTestId('save-status').getByText('3 waiting').waitFor();
+
+    assert.deepEqual(await listedNotes(page), [
+      'PCSOs on foot, good to see', 'Broken lamp on the footbridge', 'Dealing near the skate park',
+    ]);
+    await page.getByTestId('filter-category').selectOption('poor_lighting');
+    assert.deepEqual(await page.getByTestId('note-item-text').allTextContents(), ['Broken lamp on the footbridge']);
+    await page.getByTestId('filter-category').selectOption('');
+    await page.getByTestId('filter-search').fill('SKATE dealing');
+    await page.getByTestId('match-count').getByText('1 note').waitFor();
+    assert.deepEqual(await page.getByTestId('note-item-text').allTextContents(), ['Dealing near the skate park']);
+
+    await page.getByTestId('note-item-text').click();
+    await page.getByTestId('edit-note').click();
+    await page.getByTestId('note-text').fill('Dealing near the skate park, two people');
+    await page.getByTestId('save-note').click();
+    assert.equal(await page.getByTestId('note-detail-text').textContent(), 'Dealing near the skate park, two people');
+    await page.getByTestId('delete-note').click();
+    await page.getByTestId('confirm-delete').click();
+    await page.getByTestId('filter-search').fill('');
+    await page.reload();
+    await page.getByTestId('note-text').waitFor();
+    assert.deepEqual(await listedNotes(page), ['PCSOs on foot, good to see', 'Broken lamp on the footbridge']);
+    await context.close();
+  });
+
+  test('notes export as CSV and GeoJSON', async () => {
+    const context = await browser.newContext({ acceptDownloads: true });
+    const page = await openApp(context, server.url);
+    await saveNote(page, 'Graffiti, "fresh" tags', { category: 'vandalism_or_graffiti', place: 'Bus shelter' });
+    await page.getByTestId('save-status').getByText('Saved on this phone').waitFor();
+    await page.getByTestId('nav-notes').click();
+
+    const [csvDownload] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-csv').click()]);
+    assert.match(csvDownload.suggestedFilename(), /^beatbook-notes-\d{8}-\d{4}\.csv$/);
+    const csv = await readFile(await csvDownload.path(), 'utf8');
+    assert.match(csv, /^id,created_at_utc,/);
+    assert.match(csv, /,vandalism_or_graffiti,"Graffiti, ""fresh"" tags",Bus shelter,/);
+
+    const [geoDownload] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-geojson').click()]);
+    const geojson = JSON.parse(await readFile(await geoDownload.path(), 'utf8'));
+    assert.equal(geojson.type, 'FeatureCollection');
+    assert.equal(geojson.features.length, 1);
+    assert.equal(geojson.features[0].properties.text, 'Graffiti, "fresh" tags');
+    await context.close();
+  });
+});

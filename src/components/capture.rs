@@ -1,0 +1,137 @@
+//! The screen the app opens on: the running shift and a note form.
+
+use beatbook_core::{NoteInput, ShiftKind};
+use leptos::prelude::*;
+
+use super::note_form::NoteForm;
+use crate::state::AppState;
+use crate::time;
+
+#[component]
+pub fn CaptureScreen() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let saved = RwSignal::new(None::<String>);
+    let settings = state.settings.get_untracked();
+    let initial = NoteInput {
+        text: String::new(),
+        category: settings.last_category,
+        place: String::new(),
+        location: None,
+    };
+    let on_submit = Callback::new(move |input: NoteInput| {
+        let note = state.add_note(&input)?;
+        let waiting = state.book.with_untracked(|b| b.pending_count());
+        saved.set(Some(format!(
+            "Saved on this phone at {}, not sent yet ({waiting} waiting).",
+            time::local_time(note.created_at)
+        )));
+        Ok(())
+    });
+    view! {
+        <section class="screen capture" aria-labelledby="capture-title">
+            <h2 id="capture-title" class="visually-hidden">"New note"</h2>
+            <ShiftBar/>
+            <NoteForm initial=initial submit_label="Save note" on_submit=on_submit clear_on_success=true locate=settings.attach_location/>
+            <p class="saved" role="status" data-testid="save-status">{move || saved.get()}</p>
+        </section>
+    }
+}
+
+#[component]
+fn ShiftBar() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let running = Memo::new(move |_| state.book.with(|b| b.running_shift().cloned()));
+    let count = Memo::new(move |_| {
+        running
+            .get()
+            .map(|s| state.book.with(|b| b.notes_in_shift(&s.id)))
+            .unwrap_or(0)
+    });
+    let confirming = RwSignal::new(false);
+    let error = RwSignal::new(None::<String>);
+
+    view! {
+        <div class="shift-bar" data-testid="shift-bar">
+            {move || match running.get() {
+                Some(shift) => {
+                    let id = shift.id;
+                    view! {
+                        <div class="running">
+                            <p class="shift-name" data-testid="running-shift">{shift.name()}</p>
+                            <p class="muted">
+                                {time::span(shift.started_at, None)} " · "
+                                {move || match count.get() { 1 => "1 note".to_owned(), n => format!("{n} notes") }}
+                            </p>
+                            {move || if confirming.get() {
+                                view! {
+                                    <div class="row">
+                                        <button class="danger" data-testid="confirm-end-shift" on:click=move |_| {
+                                            confirming.set(false);
+                                            error.set(state.end_shift(id).err());
+                                        }>"End shift now"</button>
+                                        <button class="secondary" on:click=move |_| confirming.set(false)>"Keep going"</button>
+                                    </div>
+                                }.into_any()
+                            } else {
+                                view! {
+                                    <button class="secondary" data-testid="end-shift" on:click=move |_| confirming.set(true)>"End shift"</button>
+                                }.into_any()
+                            }}
+                        </div>
+                    }.into_any()
+                }
+                None => view! { <StartShift error=error/> }.into_any(),
+            }}
+            {move || error.get().map(|m| view! { <p class="error" role="alert">{m}</p> })}
+        </div>
+    }
+}
+
+#[component]
+fn StartShift(error: RwSignal<Option<String>>) -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let open = RwSignal::new(false);
+    let kind = RwSignal::new(ShiftKind::NightShift);
+    let title = RwSignal::new(String::new());
+    let start = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        match state.start_shift(kind.get_untracked(), &title.get_untracked()) {
+            Ok(_) => {
+                error.set(None);
+                title.set(String::new());
+                open.set(false);
+            }
+            Err(m) => error.set(Some(m)),
+        }
+    };
+    view! {
+        {move || if open.get() {
+            view! {
+                <form class="start-shift" on:submit=start novalidate>
+                    <label for="shift-kind" class="label">"Kind of shift"</label>
+                    <select id="shift-kind" data-testid="shift-kind" on:change=move |ev| {
+                        if let Some(k) = ShiftKind::from_slug(&event_target_value(&ev)) { kind.set(k) }
+                    }>
+                        {ShiftKind::ALL.into_iter().map(|k| view! {
+                            <option value=k.slug() prop:selected=move || kind.get() == k>{k.label()}</option>
+                        }).collect_view()}
+                    </select>
+                    <label for="shift-title" class="label">"Title"</label>
+                    <input id="shift-title" data-testid="shift-title" type="text" placeholder="e.g. Town centre" autocomplete="off"
+                        prop:value=move || title.get() on:input=move |ev| title.set(event_target_value(&ev))/>
+                    <div class="row">
+                        <button type="submit" class="primary" data-testid="start-shift-confirm">"Start shift"</button>
+                        <button type="button" class="secondary" on:click=move |_| { open.set(false); error.set(None); }>"Cancel"</button>
+                    </div>
+                </form>
+            }.into_any()
+        } else {
+            view! {
+                <div class="row">
+                    <p class="muted">"No shift running."</p>
+                    <button class="secondary" data-testid="start-shift" on:click=move |_| open.set(true)>"Start a shift"</button>
+                </div>
+            }.into_any()
+        }}
+    }
+}

@@ -1,0 +1,113 @@
+//! The screens. Components only wire signals to `AppState` actions; rules
+//! live in `beatbook-core`.
+
+mod capture;
+mod note_form;
+mod notes;
+mod settings;
+mod shifts;
+
+use leptos::prelude::*;
+
+use crate::state::{AppState, Screen};
+
+#[component]
+pub fn App() -> impl IntoView {
+    let state = AppState::load();
+    state.settings.with_untracked(|s| s.apply_theme());
+    provide_context(state);
+
+    // Another tab saved, edited or deleted something: show it here too.
+    let _ = window_event_listener(leptos::ev::storage, move |ev| {
+        state.apply_key_change(ev.key(), ev.new_value());
+    });
+
+    view! {
+        <a class="skip" href="#main">"Skip to content"</a>
+        <Header/>
+        <Banners/>
+        <main id="main" tabindex="-1">
+            {move || match state.screen.get() {
+                Screen::Capture => view! { <capture::CaptureScreen/> }.into_any(),
+                Screen::Notes => view! { <notes::NotesScreen/> }.into_any(),
+                Screen::Note(id) => view! { <notes::NoteScreen id=id/> }.into_any(),
+                Screen::Shifts => view! { <shifts::ShiftsScreen/> }.into_any(),
+                Screen::Settings => view! { <settings::SettingsScreen/> }.into_any(),
+            }}
+        </main>
+        <Nav/>
+    }
+}
+
+#[component]
+fn Header() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let pending = Memo::new(move |_| state.book.with(|b| b.pending_count()));
+    view! {
+        <header class="top">
+            <h1>"Beatbook"</h1>
+            <p class="pending" data-testid="pending-count" aria-live="polite">
+                {move || match pending.get() {
+                    0 => "Nothing waiting to be sent".to_owned(),
+                    1 => "1 saved on this phone, not sent yet".to_owned(),
+                    n => format!("{n} saved on this phone, not sent yet"),
+                }}
+            </p>
+        </header>
+    }
+}
+
+#[component]
+fn Banners() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    view! {
+        {move || state.storage_problem.get().map(|problem| view! {
+            <p class="banner danger" role="alert" data-testid="storage-problem">{problem}</p>
+        })}
+        {move || {
+            let count = state.unreadable.with(Vec::len);
+            (count > 0).then(|| view! {
+                <p class="banner warn" role="status" data-testid="unreadable-banner">
+                    {if count == 1 {
+                        "1 stored entry could not be read. It is kept aside, not deleted.".to_owned()
+                    } else {
+                        format!("{count} stored entries could not be read. They are kept aside, not deleted.")
+                    }}
+                    " "
+                    <button class="link" on:click=move |_| state.screen.set(Screen::Settings)>
+                        "See them in Settings"
+                    </button>
+                </p>
+            })
+        }}
+    }
+}
+
+#[component]
+fn Nav() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let item = move |label: &'static str, target: Screen, testid: &'static str| {
+        let current = move || {
+            let screen = state.screen.get();
+            screen == target || (target == Screen::Notes && matches!(screen, Screen::Note(_)))
+        };
+        view! {
+            <button
+                data-testid=testid
+                class:current=current
+                aria-current=move || current().then_some("page")
+                on:click=move |_| state.screen.set(target)
+            >
+                {label}
+            </button>
+        }
+    };
+    view! {
+        <nav class="bottom" aria-label="Screens">
+            {item("New note", Screen::Capture, "nav-capture")}
+            {item("Notes", Screen::Notes, "nav-notes")}
+            {item("Shifts", Screen::Shifts, "nav-shifts")}
+            {item("Settings", Screen::Settings, "nav-settings")}
+        </nav>
+    }
+}

@@ -1,0 +1,244 @@
+//! Finding notes (filter, search, export) and one note's own screen.
+
+use beatbook_core::export::{notes_csv, notes_geojson};
+use beatbook_core::{Category, Note, NoteFilter, ShiftFilter, SyncState};
+use leptos::prelude::*;
+use uuid::Uuid;
+
+use super::note_form::NoteForm;
+use crate::export;
+use crate::state::{AppState, Screen};
+use crate::time;
+
+/// How many notes one page of the list shows; "Show more" adds as many again.
+const PAGE: usize = 50;
+
+fn shift_filter_value(filter: ShiftFilter) -> String {
+    match filter {
+        ShiftFilter::Any => "any".into(),
+        ShiftFilter::NoShift => "none".into(),
+        ShiftFilter::Shift(id) => id.to_string(),
+    }
+}
+
+fn parse_shift_filter(value: &str) -> ShiftFilter {
+    match value {
+        "none" => ShiftFilter::NoShift,
+        other => Uuid::parse_str(other).map_or(ShiftFilter::Any, ShiftFilter::Shift),
+    }
+}
+
+#[component]
+pub fn NotesScreen() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let limit = RwSignal::new(PAGE);
+    let matching = Memo::new(move |_| {
+        state
+            .filter
+            .with(|f| state.book.with(|b| b.list(f).len()))
+    });
+    let visible = Memo::new(move |_| {
+        let limit = limit.get();
+        state.filter.with(|f| {
+            state
+                .book
+                .with(|b| b.list(f).into_iter().take(limit).cloned().collect::<Vec<Note>>())
+        })
+    });
+    let shifts = Memo::new(move |_| state.book.with(|b| b.shift_summaries()));
+    let message = RwSignal::new(None::<String>);
+    let can_share = export::can_share_files();
+
+    let export_as = move |geojson: bool, share: bool| {
+        let filter = state.filter.get_untracked();
+        let (content, name) = state.book.with_untracked(|b| {
+            let notes = b.list(&filter);
+            let content = if geojson { notes_geojson(&notes, b) } else { notes_csv(&notes, b) };
+            let scope = match filter.shift {
+                ShiftFilter::Shift(id) => b.shift(&id).map_or("shift".to_owned(), |s| s.title.clone()),
+                _ => "notes".to_owned(),
+            };
+            (content, scope)
+        });
+        let stamp = time::now().format("%Y%m%d-%H%M");
+        let safe: String = name
+            .chars()
+            .map(|c| if c.is_alphanumeric() { c.to_ascii_lowercase() } else { '-' })
+            .collect();
+        let (ext, mime) = if geojson { ("geojson", export::GEOJSON_MIME) } else { ("csv", export::CSV_MIME) };
+        let filename = format!("beatbook-{safe}-{stamp}.{ext}");
+        let result = if share { export::share(&filename, mime, &content) } else { export::download(&filename, mime, &content) };
+        message.set(result.err());
+    };
+
+    view! {
+        <section class="screen" aria-labelledby="notes-title">
+            <h2 id="notes-title">"Notes"</h2>
+            <div class="filters">
+                <label for="filter-shift" class="label">"Shift"</label>
+                <select id="filter-shift" data-testid="filter-shift" on:change=move |ev| {
+                    let shift = parse_shift_filter(&event_target_value(&ev));
+                    state.filter.update(|f| f.shift = shift);
+                    limit.set(PAGE);
+                }>
+                    <option value="any" prop:selected=move || state.filter.with(|f| f.shift == ShiftFilter::Any)>"All notes"</option>
+                    <option value="none" prop:selected=move || state.filter.with(|f| f.shift == ShiftFilter::NoShift)>"Not in a shift"</option>
+                    <For each=move || shifts.get() key=|s| (s.shift.id, s.shift.sync.revision) children=move |s| {
+                        let value = shift_filter_value(ShiftFilter::Shift(s.shift.id));
+                        let id = s.shift.id;
+                        view! {
+                            <option value=value prop:selected=move || state.filter.with(|f| f.shift == ShiftFilter::Shift(id))>
+                                {format!("{} ({})", s.shift.name(), time::local_date_time(s.shift.started_at))}
+                            </option>
+                        }
+                    }/>
+                </select>
+                <label for="filter-category" class="label">"Category"</label>
+                <select id="filter-category" data-testid="filter-category" on:change=move |ev| {
+                    let category = Category::from_slug(&event_target_value(&ev));
+                    state.filter.update(|f| f.category = category);
+                    limit.set(PAGE);
+                }>
+                    <option value="" prop:selected=move || state.filter.with(|f| f.category.is_none())>"All categories"</option>
+                    {Category::ALL.into_iter().map(|c| view! {
+                        <option value=c.slug() prop:selected=move || state.filter.with(|f| f.category == Some(c))>{c.label()}</option>
+                    }).collect_view()}
+                </select>
+                <label for="filter-search" class="label">"Search"</label>
+                <input id="filter-search" data-testid="filter-search" type="search" placeholder="Words in the note or place"
+                    prop:value=move || state.filter.with(|f| f.query.clone())
+                    on:input=move |ev| { state.filter.update(|f| f.query = event_target_value(&ev)); limit.set(PAGE); }/>
+            </div>
+            <p class="muted" data-testid="match-count" aria-live="polite">
+                {move || match matching.get() { 1 => "1 note".to_owned(), n => format!("{n} notes") }}
+                {move || (!state.filter.with(NoteFilter::is_empty)).then(|| view! {
+                    " · " <button class="link" on:click=move |_| { state.filter.set(NoteFilter::default()); limit.set(PAGE); }>"Clear filters"</button>
+                })}
+            </p>
+            <div class="row export">
+                <button class="secondary" data-testid="export-csv" on:click=move |_| export_as(false, false)>"Download CSV"</button>
+                <button class="secondary" data-testid="export-geojson" on:click=move |_| export_as(true, false)>"Download GeoJSON"</button>
+                {can_share.then(|| view! {
+                    <button class="secondary" on:click=move |_| export_as(false, true)>"Share CSV"</button>
+                })}
+            </div>
+            {move || message.get().map(|m| view! { <p class="error" role="alert">{m}</p> })}
+            {move || (matching.get() == 0 && state.book.with(|b| b.note_count() == 0)).then(|| view! {
+                <p class="muted">"No notes on this phone yet. Notes you save appear here, newest first."</p>
+            })}
+            <ul class="cards" data-testid="note-list">
+                <For each=move || visible.get() key=|n| (n.id, n.sync.revision, n.sync.label()) children=move |note| view! { <NoteRow note=note/> }/>
+            </ul>
+            {move || (matching.get() > visible.with(Vec::len)).then(|| view! {
+                <button class="secondary wide" on:click=move |_| limit.update(|l| *l += PAGE)>"Show more"</button>
+            })}
+        </section>
+    }
+}
+
+#[component]
+fn SyncBadge(state: SyncState) -> impl IntoView {
+    let (class, words) = match &state {
+        SyncState::Pending => ("badge pending", "Not sent yet".to_owned()),
+        SyncState::Synced { .. } => ("badge synced", "Sent".to_owned()),
+        SyncState::Rejected { reason } => ("badge rejected", format!("Refused: {reason}")),
+    };
+    view! { <span class=class data-testid="sync-badge">{words}</span> }
+}
+
+#[component]
+fn NoteRow(note: Note) -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let id = note.id;
+    view! {
+        <li class="card note" data-testid="note-item">
+            <button class="note-open" on:click=move |_| state.screen.set(Screen::Note(id))>
+                <span class="meta">
+                    <time>{time::local_date_time(note.created_at)}</time>
+                    " · " {note.category.label()}
+                    {note.location.map(|_| " · 📍")}
+                </span>
+                <span class="note-text" data-testid="note-item-text">{note.text.clone()}</span>
+                {note.place.clone().map(|p| view! { <span class="muted place">{p}</span> })}
+                <SyncBadge state=note.sync.state.clone()/>
+            </button>
+        </li>
+    }
+}
+
+#[component]
+pub fn NoteScreen(id: Uuid) -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let note = Memo::new(move |_| state.book.with(|b| b.note(&id).cloned()));
+    let editing = RwSignal::new(false);
+    let confirming = RwSignal::new(false);
+    let error = RwSignal::new(None::<String>);
+    let back = move || state.screen.set(Screen::Notes);
+
+    view! {
+        <section class="screen" aria-labelledby="note-title">
+            <div class="row">
+                <button class="secondary" data-testid="back" on:click=move |_| back()>"← Notes"</button>
+            </div>
+            <h2 id="note-title">"Note"</h2>
+            {move || match note.get() {
+                None => view! { <p class="muted">"This note is no longer on this phone."</p> }.into_any(),
+                Some(n) if editing.get() => {
+                    let on_submit = Callback::new(move |input| {
+                        state.edit_note(id, &input)?;
+                        editing.set(false);
+                        Ok(())
+                    });
+                    view! {
+                        <NoteForm initial=n.to_input() submit_label="Save changes" on_submit=on_submit/>
+                        <button class="secondary wide" on:click=move |_| editing.set(false)>"Cancel"</button>
+                    }.into_any()
+                }
+                Some(n) => {
+                    let editable = n.sync.is_editable();
+                    let shift = n.shift_id.and_then(|s| state.book.with_untracked(|b| b.shift(&s).map(|s| s.name())));
+                    view! {
+                        <p class="note-text full" data-testid="note-detail-text">{n.text.clone()}</p>
+                        <dl class="details">
+                            <dt>"Taken"</dt><dd>{time::local_date_time(n.created_at)}</dd>
+                            {(n.updated_at != n.created_at).then(|| view! { <dt>"Changed"</dt><dd>{time::local_date_time(n.updated_at)}</dd> })}
+                            <dt>"Category"</dt><dd>{n.category.label()}</dd>
+                            {shift.map(|s| view! { <dt>"Shift"</dt><dd>{s}</dd> })}
+                            {n.place.clone().map(|p| view! { <dt>"Place"</dt><dd>{p}</dd> })}
+                            {n.location.map(|l| view! {
+                                <dt>"Location"</dt>
+                                <dd>{format!("{:.5}, {:.5} (within {} m)", l.latitude, l.longitude, l.accuracy_m.round())}</dd>
+                            })}
+                            <dt>"State"</dt><dd><SyncBadge state=n.sync.state.clone()/></dd>
+                        </dl>
+                        {if editable {
+                            view! {
+                                <div class="row">
+                                    <button class="primary" data-testid="edit-note" on:click=move |_| editing.set(true)>"Edit"</button>
+                                    <button class="danger" data-testid="delete-note" on:click=move |_| confirming.set(true)>"Delete"</button>
+                                </div>
+                                {move || confirming.get().then(|| view! {
+                                    <div class="confirm" role="alertdialog" aria-label="Delete this note?">
+                                        <p>"Delete this note from the phone? It has not been sent, so it will be gone for good."</p>
+                                        <div class="row">
+                                            <button class="danger" data-testid="confirm-delete" on:click=move |_| {
+                                                match state.delete_note(id) {
+                                                    Ok(()) => back(),
+                                                    Err(m) => error.set(Some(m)),
+                                                }
+                                            }>"Delete for good"</button>
+                                            <button class="secondary" on:click=move |_| confirming.set(false)>"Keep it"</button>
+                                        </div>
+                                    </div>
+                                })}
+                            }.into_any()
+                        } else {
+                            view! { <p class="muted">"Sent to the server, so it can no longer be changed here."</p> }.into_any()
+                        }}
+                    }.into_any()
+                }
+            }}
+            {move || error.get().map(|m| view! { <p class="error" role="alert">{m}</p> })}
+        </section>
+    }
+}

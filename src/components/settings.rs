@@ -1,0 +1,69 @@
+//! Preferences and the health of the phone's storage.
+
+use leptos::prelude::*;
+
+use crate::export;
+use crate::settings::Theme;
+use crate::state::AppState;
+use crate::storage;
+
+#[component]
+pub fn SettingsScreen() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let counts = Memo::new(move |_| {
+        state.book.with(|b| (b.note_count(), b.shifts().count(), b.pending_count()))
+    });
+    let message = RwSignal::new(None::<String>);
+    view! {
+        <section class="screen" aria-labelledby="settings-title">
+            <h2 id="settings-title">"Settings"</h2>
+            <fieldset>
+                <legend class="label">"Theme"</legend>
+                {Theme::ALL.into_iter().map(|theme| view! {
+                    <label class="chip" class:chosen=move || state.settings.with(|s| s.theme == theme)>
+                        <input type="radio" name="theme" data-testid=format!("theme-{theme:?}").to_lowercase()
+                            prop:checked=move || state.settings.with(|s| s.theme == theme)
+                            on:change=move |_| {
+                                let mut s = state.settings.get_untracked();
+                                s.theme = theme;
+                                state.set_settings(s);
+                            }/>
+                        {theme.label()}
+                    </label>
+                }).collect_view()}
+            </fieldset>
+            <label class="check">
+                <input type="checkbox" prop:checked=move || state.settings.with(|s| s.attach_location)
+                    on:change=move |ev| {
+                        let mut s = state.settings.get_untracked();
+                        s.attach_location = event_target_checked(&ev);
+                        state.set_settings(s);
+                    }/>
+                "Look for my location when I open a new note"
+            </label>
+
+            <h3>"On this phone"</h3>
+            <p data-testid="storage-summary">{move || {
+                let (notes, shifts, pending) = counts.get();
+                format!("{notes} notes and {shifts} shifts are stored on this phone; {pending} are not sent yet.")
+            }}</p>
+            <p class="muted">"Beatbook keeps everything on this phone first. Add it to your home screen so the browser does not clear it, and export your notes if you are about to clear the browser's data."</p>
+            {move || {
+                let entries = state.unreadable.get();
+                (!entries.is_empty()).then(|| view! {
+                    <h3>"Entries that could not be read"</h3>
+                    <p class="muted">"They are kept aside on this phone, not deleted. Download them to keep a copy or to send for repair."</p>
+                    <ul class="unreadable" data-testid="unreadable-list">
+                        {entries.iter().map(|e| view! { <li><code>{e.key.clone()}</code> ": " {e.reason.clone()}</li> }).collect_view()}
+                    </ul>
+                    <button class="secondary" on:click=move |_| {
+                        let content = storage::unreadable_export(&state.unreadable.get_untracked());
+                        message.set(export::download("beatbook-unreadable.json", "application/json", &content).err());
+                    }>"Download unreadable entries"</button>
+                })
+            }}
+            <button class="secondary" on:click=move |_| state.reload()>"Read storage again"</button>
+            {move || message.get().map(|m| view! { <p class="error" role="alert">{m}</p> })}
+        </section>
+    }
+}

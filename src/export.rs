@@ -1,0 +1,79 @@
+//! Hands exported text to the person: a download, or the phone's share sheet
+//! where the browser has the Web Share API. Both work offline.
+
+use js_sys::{Array, Function, Object, Reflect};
+use wasm_bindgen::{JsCast, JsValue};
+
+pub const CSV_MIME: &str = "text/csv;charset=utf-8";
+pub const GEOJSON_MIME: &str = "application/geo+json";
+
+fn blob_parts(content: &str) -> Array {
+    Array::of1(&JsValue::from_str(content))
+}
+
+/// Saves `content` as a file through a temporary link.
+pub fn download(filename: &str, mime: &str, content: &str) -> Result<(), String> {
+    let fail = |e: JsValue| format!("The export could not be made: {e:?}");
+    let options = web_sys::BlobPropertyBag::new();
+    options.set_type(mime);
+    let blob = web_sys::Blob::new_with_str_sequence_and_options(&blob_parts(content), &options)
+        .map_err(fail)?;
+    let url = web_sys::Url::create_object_url_with_blob(&blob).map_err(fail)?;
+    let document = web_sys::window()
+        .and_then(|w| w.document())
+        .ok_or("No page to download from.")?;
+    let link: web_sys::HtmlAnchorElement = document
+        .create_element("a")
+        .map_err(fail)?
+        .unchecked_into();
+    link.set_href(&url);
+    link.set_download(filename);
+    link.click();
+    let _ = web_sys::Url::revoke_object_url(&url);
+    Ok(())
+}
+
+fn navigator_method(name: &str) -> Option<(JsValue, Function)> {
+    let navigator: JsValue = web_sys::window()?.navigator().into();
+    let method = Reflect::get(&navigator, &JsValue::from_str(name)).ok()?;
+    method.dyn_into::<Function>().ok().map(|f| (navigator, f))
+}
+
+fn share_data(filename: &str, mime: &str, content: &str) -> Option<Object> {
+    let options = web_sys::FilePropertyBag::new();
+    options.set_type(mime);
+    let file =
+        web_sys::File::new_with_str_sequence_and_options(&blob_parts(content), filename, &options)
+            .ok()?;
+    let data = Object::new();
+    Reflect::set(&data, &"files".into(), &Array::of1(&file)).ok()?;
+    Reflect::set(&data, &"title".into(), &filename.into()).ok()?;
+    Some(data)
+}
+
+/// Whether this browser can share a file of this kind.
+pub fn can_share_files() -> bool {
+    let Some((navigator, can_share)) = navigator_method("canShare") else {
+        return false;
+    };
+    if navigator_method("share").is_none() {
+        return false;
+    }
+    let Some(data) = share_data("notes.csv", CSV_MIME, "") else {
+        return false;
+    };
+    can_share
+        .call1(&navigator, &data)
+        .map(|v| v.is_truthy())
+        .unwrap_or(false)
+}
+
+/// Opens the share sheet with the file. The person may cancel; that is fine.
+pub fn share(filename: &str, mime: &str, content: &str) -> Result<(), String> {
+    let (navigator, share) = navigator_method("share").ok_or("Sharing is not available here.")?;
+    let data = share_data(filename, mime, content).ok_or("The file could not be prepared.")?;
+    share
+        .call1(&navigator, &data)
+        .map(|_| ())
+        .map_err(|e| format!("Sharing failed: {e:?}"))
+}

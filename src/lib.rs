@@ -1,0 +1,15 @@
+//! Beatbook's app: thin Leptos components and browser adapters over the
+//! `beatbook-core` domain.
+
+pub mod components;
+pub mod export;
+pub mod geo;
+pub mod settings;
+pub mod state;
+pub mod storage;
+pub mod time;
+
+/// Mounts the app on the page's body.
+pub fn mount() {
+    leptos::mount::mount_to_body(components::App);
+}

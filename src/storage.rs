@@ -1,0 +1,180 @@
+//! Device storage: one localStorage key per record, written before the app
+//! says "saved".
+//!
+//! Every failure is a value for the caller to show, never a panic: storage
+//! switched off, storage full, and entries that cannot be read (which are moved
+//! aside under `beatbook/unreadable/`, never deleted).
+
+use beatbook_core::schema::{self, Record, RecordKey};
+use beatbook_core::Notebook;
+use thiserror::Error;
+use wasm_bindgen::JsCast;
+
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+pub enum StoreError {
+    #[error("This browser does not let Beatbook keep anything on the phone (private browsing or storage switched off). Notes cannot be saved until it does.")]
+    Unavailable,
+    #[error("The phone's storage for Beatbook is full, so this was not saved. It is still on screen: export your notes, delete some you no longer need, then save again.")]
+    QuotaExceeded,
+    #[error("The browser refused to save this ({0}). It is still on screen; try again.")]
+    Refused(String),
+}
+
+/// A stored entry that could not be read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Unreadable {
+    /// Where the entry was found.
+    pub key: String,
+    /// Why it could not be read, in words.
+    pub reason: String,
+    /// Where it is kept now: moved aside, or left where it was (a newer
+    /// version's record, or no room to move it).
+    pub kept_at: String,
+}
+
+/// The notebook as read at start, with what could not be read.
+#[derive(Clone, Debug, Default)]
+pub struct Loaded {
+    pub notebook: Notebook,
+    pub unreadable: Vec<Unreadable>,
+}
+
+/// What a change to one key, seen from another tab, means for this one.
+#[derive(Clone, Debug, PartialEq)]
+pub enum KeyChange {
+    Upserted(Record),
+    Removed(RecordKey),
+    /// Not a record key, or unreadable: reload everything to sort it out.
+    Other,
+}
+
+/// The page's localStorage, or why there is none.
+pub fn local_storage() -> Result<web_sys::Storage, StoreError> {
+    web_sys::window()
+        .and_then(|w| w.local_storage().ok().flatten())
+        .ok_or(StoreError::Unavailable)
+}
+
+fn write_error(err: wasm_bindgen::JsValue) -> StoreError {
+    match err.dyn_into::<web_sys::DomException>() {
+        // Code 22 is the legacy QUOTA_EXCEEDED_ERR some engines still report.
+        Ok(e) if e.name() == "QuotaExceededError" || e.code() == 22 => StoreError::QuotaExceeded,
+        Ok(e) => StoreError::Refused(format!("{}: {}", e.name(), e.message())),
+        Err(other) => StoreError::Refused(
+            other
+                .as_string()
+                .unwrap_or_else(|| "unknown error".to_owned()),
+        ),
+    }
+}
+
+/// Writes one raw value.
+pub fn set_raw(key: &str, value: &str) -> Result<(), StoreError> {
+    local_storage()?.set_item(key, value).map_err(write_error)
+}
+
+/// Writes one record under its own key.
+pub fn save(record: &Record) -> Result<(), StoreError> {
+    set_raw(&record.key().to_string(), &record.encode())
+}
+
+/// Removes one record.
+pub fn delete(key: RecordKey) -> Result<(), StoreError> {
+    local_storage()?
+        .remove_item(&key.to_string())
+        .map_err(write_error)
+}
+
+/// Every key currently in storage.
+fn all_keys(storage: &web_sys::Storage) -> Vec<String> {
+    let len = storage.length().unwrap_or(0);
+    (0..len).filter_map(|i| storage.key(i).ok().flatten()).collect()
+}
+
+/// Moves an unreadable entry aside. If there is no room to copy it, it stays
+/// where it is: a copy is never removed before it is safely written elsewhere.
+fn set_aside(storage: &web_sys::Storage, key: &str, raw: &str, reason: String) -> Unreadable {
+    let target = schema::unreadable_key(key);
+    let moved = storage.set_item(&target, raw).is_ok() && storage.remove_item(key).is_ok();
+    Unreadable {
+        key: key.to_owned(),
+        reason,
+        kept_at: if moved { target } else { key.to_owned() },
+    }
+}
+
+/// Reads every record, setting aside what cannot be read.
+pub fn load() -> Result<Loaded, StoreError> {
+    let storage = local_storage()?;
+    let mut loaded = Loaded::default();
+    for key in all_keys(&storage) {
+        if key.starts_with(schema::UNREADABLE_PREFIX) {
+            loaded.unreadable.push(Unreadable {
+                key: key
+                    .strip_prefix(schema::UNREADABLE_PREFIX)
+                    .unwrap_or(&key)
+                    .to_owned(),
+                reason: "set aside earlier".to_owned(),
+                kept_at: key,
+            });
+            continue;
+        }
+        if !RecordKey::is_record_key(&key) {
+            continue;
+        }
+        let Some(raw) = storage.get_item(&key).ok().flatten() else {
+            continue;
+        };
+        let Some(record_key) = RecordKey::parse(&key) else {
+            let entry = set_aside(&storage, &key, &raw, "the key's id is not valid".into());
+            loaded.unreadable.push(entry);
+            continue;
+        };
+        match schema::decode(record_key, &raw) {
+            Ok(Record::Note(note)) => loaded.notebook.upsert_note(note),
+            Ok(Record::Shift(shift)) => loaded.notebook.upsert_shift(shift),
+            Err(err) if err.is_corrupt() => {
+                loaded
+                    .unreadable
+                    .push(set_aside(&storage, &key, &raw, err.to_string()));
+            }
+            Err(err) => loaded.unreadable.push(Unreadable {
+                key: key.clone(),
+                reason: err.to_string(),
+                kept_at: key,
+            }),
+        }
+    }
+    loaded.unreadable.sort_by(|a, b| a.key.cmp(&b.key));
+    Ok(loaded)
+}
+
+/// Interprets a change another tab made to `key`.
+pub fn key_change(key: &str, new_value: Option<&str>) -> KeyChange {
+    let Some(record_key) = RecordKey::parse(key) else {
+        return KeyChange::Other;
+    };
+    match new_value {
+        None => KeyChange::Removed(record_key),
+        Some(raw) => match schema::decode(record_key, raw) {
+            Ok(record) => KeyChange::Upserted(record),
+            Err(_) => KeyChange::Other,
+        },
+    }
+}
+
+/// The raw text of every entry set aside, as one JSON object, for export.
+pub fn unreadable_export(entries: &[Unreadable]) -> String {
+    let storage = local_storage().ok();
+    let mut out = serde_json::Map::new();
+    for entry in entries {
+        let raw = storage
+            .as_ref()
+            .and_then(|s| s.get_item(&entry.kept_at).ok().flatten());
+        out.insert(
+            entry.key.clone(),
+            serde_json::json!({"reason": entry.reason, "raw": raw}),
+        );
+    }
+    serde_json::Value::Object(out).to_string()
+}

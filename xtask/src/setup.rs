@@ -1,0 +1,164 @@
+//! Installs whatever the build and the tests need and is missing: the wasm32
+//! target, Trunk, the wasm-bindgen CLI that matches Cargo.lock, a wasm-opt
+//! that works (binaryen from npm), Chromium with chromedriver, and the
+//! end-to-end tests' npm packages. Each step checks first, so a second run
+//! costs a few seconds.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::{root, run_step, Result};
+
+const TRUNK_VERSION: &str = "0.21.14";
+/// Debian's binaryen is too old for Leptos 0.8; this npm release works.
+const BINARYEN_NPM: &str = "binaryen@132";
+const CHROMIUM: &str = "/usr/bin/chromium";
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+
+#[derive(Clone, Copy)]
+pub struct Needs {
+    browser: bool,
+}
+
+impl Needs {
+    /// What building and serving the app needs.
+    pub const BUILD: Needs = Needs { browser: false };
+    /// What the tests need as well.
+    pub const ALL: Needs = Needs { browser: true };
+}
+
+/// Where the tools are, for the commands that use them.
+pub struct Env {
+    pub path: std::ffi::OsString,
+    pub chromium: PathBuf,
+    pub chromedriver: PathBuf,
+}
+
+fn tools_dir() -> PathBuf {
+    root().join(".tools")
+}
+
+fn cargo_bin() -> PathBuf {
+    std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".cargo")))
+        .unwrap_or_else(|| PathBuf::from(".cargo"))
+        .join("bin")
+}
+
+fn output_of(program: &Path, args: &[&str]) -> Option<String> {
+    let out = Command::new(program).args(args).output().ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned())
+}
+
+/// The version of a package as pinned in Cargo.lock.
+fn locked_version(package: &str) -> Result<String> {
+    let lock = std::fs::read_to_string(root().join("Cargo.lock"))
+        .map_err(|e| format!("cannot read Cargo.lock: {e}"))?;
+    let needle = format!("name = \"{package}\"\nversion = \"");
+    let start = lock
+        .find(&needle)
+        .ok_or(format!("{package} is not in Cargo.lock"))?
+        + needle.len();
+    let end = lock[start..].find('"').ok_or("Cargo.lock is malformed")? + start;
+    Ok(lock[start..end].to_owned())
+}
+
+fn ensure_cargo_tool(binary: &str, crate_name: &str, version: &str, locked: bool) -> Result {
+    let path = cargo_bin().join(binary);
+    let have = output_of(&path, &["--version"]).unwrap_or_default();
+    if have.split_whitespace().nth(1) == Some(version) {
+        return Ok(());
+    }
+    let mut args = vec!["install", crate_name, "--version", version, "--force"];
+    if locked {
+        args.push("--locked");
+    }
+    run_step(
+        &format!("install {crate_name} {version} (takes minutes, once)"),
+        Command::new("cargo").args(&args),
+    )
+}
+
+fn ensure_wasm_target() -> Result {
+    let installed = Command::new("rustup")
+        .args(["target", "list", "--installed"])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).contains("wasm32-unknown-unknown"))
+        .unwrap_or(false);
+    if installed {
+        return Ok(());
+    }
+    run_step(
+        "add the wasm32 target",
+        Command::new("rustup").args(["target", "add", "wasm32-unknown-unknown"]),
+    )
+}
+
+fn ensure_binaryen() -> Result {
+    let wasm_opt = tools_dir().join("node_modules/.bin/wasm-opt");
+    if output_of(&wasm_opt, &["--version"]).is_some_and(|v| v.contains("132")) {
+        return Ok(());
+    }
+    std::fs::create_dir_all(tools_dir()).map_err(|e| format!("cannot create .tools: {e}"))?;
+    run_step(
+        &format!("install wasm-opt ({BINARYEN_NPM} from npm)"),
+        Command::new("npm")
+            .args(["install", "--no-audit", "--no-fund", "--prefix"])
+            .arg(tools_dir())
+            .arg(BINARYEN_NPM),
+    )
+}
+
+fn ensure_browser() -> Result {
+    if Path::new(CHROMIUM).exists() && Path::new(CHROMEDRIVER).exists() {
+        return Ok(());
+    }
+    run_step("apt-get update", Command::new("apt-get").arg("update"))
+        .and_then(|()| {
+            run_step(
+                "install Chromium and chromedriver",
+                Command::new("apt-get")
+                    .args(["install", "-y", "--no-install-recommends", "chromium", "chromium-driver"])
+                    .env("DEBIAN_FRONTEND", "noninteractive"),
+            )
+        })
+        .map_err(|e| format!("{e}: install the Debian packages chromium and chromium-driver as root, then run again"))
+}
+
+fn ensure_e2e_packages() -> Result {
+    let e2e = root().join("e2e");
+    if e2e.join("node_modules/playwright-core/package.json").exists() {
+        return Ok(());
+    }
+    run_step(
+        "install the end-to-end tests' npm packages",
+        Command::new("npm")
+            .args(["ci", "--no-audit", "--no-fund"])
+            .current_dir(&e2e),
+    )
+}
+
+pub fn ensure(needs: Needs) -> Result<Env> {
+    ensure_wasm_target()?;
+    ensure_cargo_tool("trunk", "trunk", TRUNK_VERSION, true)?;
+    // The CLI must equal the wasm-bindgen crate in Cargo.lock. Its own lock
+    // file names a release the registry no longer serves, so no --locked.
+    let bindgen = locked_version("wasm-bindgen")?;
+    ensure_cargo_tool("wasm-bindgen", "wasm-bindgen-cli", &bindgen, false)?;
+    ensure_binaryen()?;
+    if needs.browser {
+        ensure_browser()?;
+        ensure_e2e_packages()?;
+    }
+    let mut paths = vec![tools_dir().join("node_modules/.bin"), cargo_bin()];
+    paths.extend(std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()));
+    let path = std::env::join_paths(paths).map_err(|e| format!("bad PATH: {e}"))?;
+    Ok(Env {
+        path,
+        chromium: PathBuf::from(CHROMIUM),
+        chromedriver: PathBuf::from(CHROMEDRIVER),
+    })
+}
