@@ -22,10 +22,8 @@ pub fn download(filename: &str, mime: &str, content: &str) -> Result<(), String>
     let document = web_sys::window()
         .and_then(|w| w.document())
         .ok_or("No page to download from.")?;
-    let link: web_sys::HtmlAnchorElement = document
-        .create_element("a")
-        .map_err(fail)?
-        .unchecked_into();
+    let link: web_sys::HtmlAnchorElement =
+        document.create_element("a").map_err(fail)?.unchecked_into();
     link.set_href(&url);
     link.set_download(filename);
     link.click();

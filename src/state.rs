@@ -91,8 +91,11 @@ impl AppState {
     /// Saves a new note in the running shift. On error nothing changes and the
     /// message says what to do; the caller keeps the text on screen.
     pub fn add_note(&self, input: &NoteInput) -> Result<Note, String> {
-        let shift_id = self.book.with_untracked(|b| b.running_shift().map(|s| s.id));
-        let note = Note::create(Uuid::new_v4(), input, shift_id, now()).map_err(|e| e.to_string())?;
+        let shift_id = self
+            .book
+            .with_untracked(|b| b.running_shift().map(|s| s.id));
+        let note =
+            Note::create(Uuid::new_v4(), input, shift_id, now()).map_err(|e| e.to_string())?;
         self.persist(&Record::Note(note.clone()))?;
         self.book.update(|b| b.upsert_note(note.clone()));
         self.settings.update(|s| {
@@ -121,7 +124,9 @@ impl AppState {
             .with_untracked(|b| b.note(&id).map(|n| n.sync.is_editable()));
         match editable {
             None => return Ok(()),
-            Some(false) => return Err("This note is already on the server and cannot be deleted here.".into()),
+            Some(false) => {
+                return Err("This note is already on the server and cannot be deleted here.".into())
+            }
             Some(true) => {}
         }
         storage::delete(beatbook_core::schema::RecordKey::Note(id)).map_err(|e| e.to_string())?;

@@ -88,7 +88,9 @@ pub fn delete(key: RecordKey) -> Result<(), StoreError> {
 /// Every key currently in storage.
 fn all_keys(storage: &web_sys::Storage) -> Vec<String> {
     let len = storage.length().unwrap_or(0);
-    (0..len).filter_map(|i| storage.key(i).ok().flatten()).collect()
+    (0..len)
+        .filter_map(|i| storage.key(i).ok().flatten())
+        .collect()
 }
 
 /// Moves an unreadable entry aside. If there is no room to copy it, it stays

@@ -8,7 +8,9 @@ pub fn now() -> DateTime<Utc> {
 
 /// "Tue 24 Nov, 23:15"
 pub fn local_date_time(at: DateTime<Utc>) -> String {
-    at.with_timezone(&Local).format("%a %-d %b, %H:%M").to_string()
+    at.with_timezone(&Local)
+        .format("%a %-d %b, %H:%M")
+        .to_string()
 }
 
 /// "23:15"
@@ -20,7 +22,10 @@ pub fn local_time(at: DateTime<Utc>) -> String {
 pub fn span(start: DateTime<Utc>, end: Option<DateTime<Utc>>) -> String {
     match end {
         None => format!("since {}", local_date_time(start)),
-        Some(end) if start.with_timezone(&Local).date_naive() == end.with_timezone(&Local).date_naive() => {
+        Some(end)
+            if start.with_timezone(&Local).date_naive()
+                == end.with_timezone(&Local).date_naive() =>
+        {
             format!("{} – {}", local_date_time(start), local_time(end))
         }
         Some(end) => format!("{} – {}", local_date_time(start), local_date_time(end)),

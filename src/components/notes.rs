@@ -32,17 +32,17 @@ fn parse_shift_filter(value: &str) -> ShiftFilter {
 pub fn NotesScreen() -> impl IntoView {
     let state = expect_context::<AppState>();
     let limit = RwSignal::new(PAGE);
-    let matching = Memo::new(move |_| {
-        state
-            .filter
-            .with(|f| state.book.with(|b| b.list(f).len()))
-    });
+    let matching = Memo::new(move |_| state.filter.with(|f| state.book.with(|b| b.list(f).len())));
     let visible = Memo::new(move |_| {
         let limit = limit.get();
         state.filter.with(|f| {
-            state
-                .book
-                .with(|b| b.list(f).into_iter().take(limit).cloned().collect::<Vec<Note>>())
+            state.book.with(|b| {
+                b.list(f)
+                    .into_iter()
+                    .take(limit)
+                    .cloned()
+                    .collect::<Vec<Note>>()
+            })
         })
     });
     let shifts = Memo::new(move |_| state.book.with(|b| b.shift_summaries()));
@@ -53,9 +53,15 @@ pub fn NotesScreen() -> impl IntoView {
         let filter = state.filter.get_untracked();
         let (content, name) = state.book.with_untracked(|b| {
             let notes = b.list(&filter);
-            let content = if geojson { notes_geojson(&notes, b) } else { notes_csv(&notes, b) };
+            let content = if geojson {
+                notes_geojson(&notes, b)
+            } else {
+                notes_csv(&notes, b)
+            };
             let scope = match filter.shift {
-                ShiftFilter::Shift(id) => b.shift(&id).map_or("shift".to_owned(), |s| s.title.clone()),
+                ShiftFilter::Shift(id) => {
+                    b.shift(&id).map_or("shift".to_owned(), |s| s.title.clone())
+                }
                 _ => "notes".to_owned(),
             };
             (content, scope)
@@ -63,11 +69,25 @@ pub fn NotesScreen() -> impl IntoView {
         let stamp = time::now().format("%Y%m%d-%H%M");
         let safe: String = name
             .chars()
-            .map(|c| if c.is_alphanumeric() { c.to_ascii_lowercase() } else { '-' })
+            .map(|c| {
+                if c.is_alphanumeric() {
+                    c.to_ascii_lowercase()
+                } else {
+                    '-'
+                }
+            })
             .collect();
-        let (ext, mime) = if geojson { ("geojson", export::GEOJSON_MIME) } else { ("csv", export::CSV_MIME) };
+        let (ext, mime) = if geojson {
+            ("geojson", export::GEOJSON_MIME)
+        } else {
+            ("csv", export::CSV_MIME)
+        };
         let filename = format!("beatbook-{safe}-{stamp}.{ext}");
-        let result = if share { export::share(&filename, mime, &content) } else { export::download(&filename, mime, &content) };
+        let result = if share {
+            export::share(&filename, mime, &content)
+        } else {
+            export::download(&filename, mime, &content)
+        };
         message.set(result.err());
     };
 

@@ -11,7 +11,9 @@ use crate::storage;
 pub fn SettingsScreen() -> impl IntoView {
     let state = expect_context::<AppState>();
     let counts = Memo::new(move |_| {
-        state.book.with(|b| (b.note_count(), b.shifts().count(), b.pending_count()))
+        state
+            .book
+            .with(|b| (b.note_count(), b.shifts().count(), b.pending_count()))
     });
     let message = RwSignal::new(None::<String>);
     view! {

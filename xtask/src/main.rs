@@ -49,7 +49,10 @@ pub fn root() -> PathBuf {
 /// Runs a command in the workspace with the tool paths set, failing on a non-zero exit.
 pub fn cmd(env: &setup::Env, program: &str, args: &[&str]) -> Command {
     let mut command = Command::new(program);
-    command.args(args).current_dir(root()).env("PATH", &env.path);
+    command
+        .args(args)
+        .current_dir(root())
+        .env("PATH", &env.path);
     command
 }
 
@@ -60,7 +63,11 @@ pub fn run_step(label: &str, mut command: impl std::borrow::BorrowMut<Command>) 
     let status = command
         .status()
         .map_err(|e| format!("{label}: could not start {:?}: {e}", command.get_program()))?;
-    println!("==> {label}: {} in {:.1}s", if status.success() { "ok" } else { "FAILED" }, started.elapsed().as_secs_f64());
+    println!(
+        "==> {label}: {} in {:.1}s",
+        if status.success() { "ok" } else { "FAILED" },
+        started.elapsed().as_secs_f64()
+    );
     if status.success() {
         Ok(())
     } else {
@@ -78,7 +85,11 @@ fn build_app(env: &setup::Env) -> Result {
 fn build_server(env: &setup::Env) -> Result<PathBuf> {
     run_step(
         "build the server",
-        cmd(env, "cargo", &["build", "--release", "-p", "beatbook-server"]),
+        cmd(
+            env,
+            "cargo",
+            &["build", "--release", "-p", "beatbook-server"],
+        ),
     )?;
     Ok(root().join("target/release/beatbook-server"))
 }
@@ -112,10 +123,24 @@ fn run(args: &[String]) -> Result {
 fn test() -> Result {
     let started = Instant::now();
     let env = setup::ensure(setup::Needs::ALL)?;
-    run_step("format check", cmd(&env, "cargo", &["fmt", "--all", "--check"]))?;
+    run_step(
+        "format check",
+        cmd(&env, "cargo", &["fmt", "--all", "--check"]),
+    )?;
     run_step(
         "clippy (native)",
-        cmd(&env, "cargo", &["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]),
+        cmd(
+            &env,
+            "cargo",
+            &[
+                "clippy",
+                "--workspace",
+                "--all-targets",
+                "--",
+                "-D",
+                "warnings",
+            ],
+        ),
     )?;
     run_step(
         "clippy (wasm32)",
@@ -123,17 +148,36 @@ fn test() -> Result {
             &env,
             "cargo",
             &[
-                "clippy", "-p", "beatbook", "-p", "beatbook-core", "--all-targets", "--target",
-                "wasm32-unknown-unknown", "--", "-D", "warnings",
+                "clippy",
+                "-p",
+                "beatbook",
+                "-p",
+                "beatbook-core",
+                "--all-targets",
+                "--target",
+                "wasm32-unknown-unknown",
+                "--",
+                "-D",
+                "warnings",
             ],
         ),
     )?;
     run_step("native tests", cmd(&env, "cargo", &["test", "--workspace"]))?;
     run_step(
         "browser tests (wasm-bindgen-test in headless Chromium)",
-        cmd(&env, "cargo", &["test", "-p", "beatbook", "--target", "wasm32-unknown-unknown"])
-            .env("CHROMEDRIVER", &env.chromedriver)
-            .env("WASM_BINDGEN_TEST_TIMEOUT", "120"),
+        cmd(
+            &env,
+            "cargo",
+            &[
+                "test",
+                "-p",
+                "beatbook",
+                "--target",
+                "wasm32-unknown-unknown",
+            ],
+        )
+        .env("CHROMEDRIVER", &env.chromedriver)
+        .env("WASM_BINDGEN_TEST_TIMEOUT", "120"),
     )?;
     build_app(&env)?;
     let server = build_server(&env)?;
@@ -144,6 +188,9 @@ fn test() -> Result {
             .env("BEATBOOK_DIST", root().join("dist"))
             .env("CHROMIUM", &env.chromium),
     )?;
-    println!("\nAll checks and tests passed in {:.0}s.", started.elapsed().as_secs_f64());
+    println!(
+        "\nAll checks and tests passed in {:.0}s.",
+        started.elapsed().as_secs_f64()
+    );
     Ok(())
 }

@@ -130,7 +130,10 @@ fn ensure_browser() -> Result {
 
 fn ensure_e2e_packages() -> Result {
     let e2e = root().join("e2e");
-    if e2e.join("node_modules/playwright-core/package.json").exists() {
+    if e2e
+        .join("node_modules/playwright-core/package.json")
+        .exists()
+    {
         return Ok(());
     }
     run_step(
@@ -154,7 +157,9 @@ pub fn ensure(needs: Needs) -> Result<Env> {
         ensure_e2e_packages()?;
     }
     let mut paths = vec![tools_dir().join("node_modules/.bin"), cargo_bin()];
-    paths.extend(std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()));
+    paths.extend(std::env::split_paths(
+        &std::env::var_os("PATH").unwrap_or_default(),
+    ));
     let path = std::env::join_paths(paths).map_err(|e| format!("bad PATH: {e}"))?;
     Ok(Env {
         path,

@@ -113,13 +113,19 @@ pub fn notes_geojson(notes: &[&Note], book: &Notebook) -> String {
             props.insert("created_at".into(), json!(note.created_at));
             props.insert("updated_at".into(), json!(note.updated_at));
             props.insert("shift_id".into(), json!(note.shift_id));
-            let shift_name = note.shift_id.and_then(|id| book.shift(&id)).map(|s| s.name());
+            let shift_name = note
+                .shift_id
+                .and_then(|id| book.shift(&id))
+                .map(|s| s.name());
             props.insert("shift".into(), json!(shift_name));
             props.insert("category".into(), json!(note.category.slug()));
             props.insert("category_label".into(), json!(note.category.label()));
             props.insert("text".into(), json!(note.text));
             props.insert("place".into(), json!(note.place));
-            props.insert("accuracy_m".into(), json!(note.location.map(|l| l.accuracy_m)));
+            props.insert(
+                "accuracy_m".into(),
+                json!(note.location.map(|l| l.accuracy_m)),
+            );
             props.insert("sync_state".into(), json!(state));
             if !reason.is_empty() {
                 props.insert("rejected_reason".into(), json!(reason));
@@ -141,7 +147,13 @@ mod tests {
 
     fn book() -> (Notebook, Vec<Note>) {
         let at = Utc.with_ymd_and_hms(2026, 11, 24, 23, 0, 0).unwrap();
-        let shift = Shift::start(Uuid::from_u128(1), ShiftKind::NightShift, "Town, centre", at).unwrap();
+        let shift = Shift::start(
+            Uuid::from_u128(1),
+            ShiftKind::NightShift,
+            "Town, centre",
+            at,
+        )
+        .unwrap();
         let mut book = Notebook::new();
         book.upsert_shift(shift);
         let located = Note::create(
@@ -183,7 +195,8 @@ mod tests {
         assert!(csv.contains("\"He said \"\"move on\"\",\nthen left\""));
         assert!(csv.contains(",\"Night shift · Town, centre\","));
         assert!(csv.contains(",51.5,-0.125,9,pending,1,"));
-        assert!(csv.contains(",\"'=HYPERLINK(\"\"http://x\"\")\",By the station underpass,,,,pending,1,"));
+        assert!(csv
+            .contains(",\"'=HYPERLINK(\"\"http://x\"\")\",By the station underpass,,,,pending,1,"));
         assert!(csv.ends_with("\r\n"));
     }
 
@@ -195,18 +208,30 @@ mod tests {
         assert_eq!(value["type"], "FeatureCollection");
         let features = value["features"].as_array().unwrap();
         assert_eq!(features.len(), 2);
-        assert_eq!(features[0]["geometry"]["coordinates"], json!([-0.125, 51.5]));
-        assert_eq!(features[0]["properties"]["shift"], "Night shift · Town, centre");
+        assert_eq!(
+            features[0]["geometry"]["coordinates"],
+            json!([-0.125, 51.5])
+        );
+        assert_eq!(
+            features[0]["properties"]["shift"],
+            "Night shift · Town, centre"
+        );
         assert_eq!(features[0]["properties"]["accuracy_m"], 9.0);
         assert_eq!(features[1]["geometry"], Value::Null);
-        assert_eq!(features[1]["properties"]["place"], "By the station underpass");
+        assert_eq!(
+            features[1]["properties"]["place"],
+            "By the station underpass"
+        );
         assert_eq!(features[1]["properties"]["category"], "other");
     }
 
     #[test]
     fn an_empty_export_is_still_well_formed() {
         let book = Notebook::new();
-        assert_eq!(notes_csv(&[], &book), format!("{}\r\n", CSV_HEADER.join(",")));
+        assert_eq!(
+            notes_csv(&[], &book),
+            format!("{}\r\n", CSV_HEADER.join(","))
+        );
         assert_eq!(
             notes_geojson(&[], &book),
             r#"{"features":[],"type":"FeatureCollection"}"#

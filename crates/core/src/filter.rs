@@ -65,7 +65,9 @@ impl Matcher<'_> {
             haystack.push('\n');
             haystack.push_str(&place.to_lowercase());
         }
-        self.words.iter().all(|word| haystack.contains(word.as_str()))
+        self.words
+            .iter()
+            .all(|word| haystack.contains(word.as_str()))
     }
 }
 
@@ -90,7 +92,12 @@ mod tests {
 
     #[test]
     fn all_words_must_match_text_or_place_ignoring_case() {
-        let n = note("Group of youths shouting", "By the STATION underpass", Category::Other, None);
+        let n = note(
+            "Group of youths shouting",
+            "By the STATION underpass",
+            Category::Other,
+            None,
+        );
         let f = |q: &str| NoteFilter {
             query: q.into(),
             ..NoteFilter::default()

@@ -275,7 +275,8 @@ mod tests {
     #[test]
     fn editing_keeps_the_id_shift_and_capture_time_and_raises_the_revision() {
         let shift = Uuid::from_u128(7);
-        let mut note = Note::create(Uuid::from_u128(1), &input("first"), Some(shift), now()).unwrap();
+        let mut note =
+            Note::create(Uuid::from_u128(1), &input("first"), Some(shift), now()).unwrap();
         let later = now() + chrono::Duration::minutes(5);
         let mut form = note.to_input();
         form.text = "second".into();

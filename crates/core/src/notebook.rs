@@ -77,7 +77,7 @@ impl Notebook {
     pub fn list(&self, filter: &NoteFilter) -> Vec<&Note> {
         let matcher = filter.matcher();
         let mut notes: Vec<&Note> = self.notes.values().filter(|n| matcher.matches(n)).collect();
-        notes.sort_unstable_by(|a, b| (b.created_at, b.id).cmp(&(a.created_at, a.id)));
+        notes.sort_unstable_by_key(|n| std::cmp::Reverse((n.created_at, n.id)));
         notes
     }
 
@@ -95,9 +95,7 @@ impl Notebook {
                 shift: shift.clone(),
             })
             .collect();
-        summaries.sort_unstable_by(|a, b| {
-            (b.shift.started_at, b.shift.id).cmp(&(a.shift.started_at, a.shift.id))
-        });
+        summaries.sort_unstable_by_key(|s| std::cmp::Reverse((s.shift.started_at, s.shift.id)));
         summaries
     }
 
@@ -162,7 +160,8 @@ mod tests {
     #[test]
     fn the_newest_running_shift_is_current_and_counts_its_notes() {
         let mut book = Notebook::new();
-        let mut old = Shift::start(Uuid::from_u128(1), ShiftKind::Walkabout, "Park", at(0)).unwrap();
+        let mut old =
+            Shift::start(Uuid::from_u128(1), ShiftKind::Walkabout, "Park", at(0)).unwrap();
         old.end(at(5)).unwrap();
         let night = Shift::start(Uuid::from_u128(2), ShiftKind::NightShift, "Town", at(6)).unwrap();
         book.upsert_shift(old);

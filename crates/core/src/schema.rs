@@ -219,7 +219,14 @@ mod tests {
     #[test]
     fn garbage_is_corrupt() {
         let key = RecordKey::Note(Uuid::from_u128(42));
-        for raw in ["", "{", "null", "[1,2]", "{\"v\":1}", "{\"v\":1,\"record\":{\"id\":5}}"] {
+        for raw in [
+            "",
+            "{",
+            "null",
+            "[1,2]",
+            "{\"v\":1}",
+            "{\"v\":1,\"record\":{\"id\":5}}",
+        ] {
             let err = decode(key, raw).unwrap_err();
             assert!(err.is_corrupt(), "{raw} gave {err:?}");
         }
@@ -240,8 +247,10 @@ mod tests {
         let err = decode(RecordKey::Note(Uuid::nil()), raw).unwrap_err();
         assert_eq!(err, DecodeError::NewerVersion { found: 2 });
         assert!(!err.is_corrupt());
-        assert!(decode(RecordKey::Note(Uuid::nil()), r#"{"v":0,"record":{}}"#)
-            .unwrap_err()
-            .is_corrupt());
+        assert!(
+            decode(RecordKey::Note(Uuid::nil()), r#"{"v":0,"record":{}}"#)
+                .unwrap_err()
+                .is_corrupt()
+        );
     }
 }

@@ -128,7 +128,8 @@ mod tests {
 
     #[test]
     fn a_shift_runs_until_it_is_ended_once() {
-        let mut shift = Shift::start(Uuid::nil(), ShiftKind::NightShift, " Town centre ", at(22)).unwrap();
+        let mut shift =
+            Shift::start(Uuid::nil(), ShiftKind::NightShift, " Town centre ", at(22)).unwrap();
         assert_eq!(shift.title, "Town centre");
         assert_eq!(shift.name(), "Night shift · Town centre");
         assert!(shift.is_running());
@@ -161,7 +162,10 @@ mod tests {
     fn kinds_round_trip_through_their_slugs() {
         for kind in ShiftKind::ALL {
             assert_eq!(ShiftKind::from_slug(kind.slug()), Some(kind));
-            assert_eq!(serde_json::to_string(&kind).unwrap(), format!("\"{}\"", kind.slug()));
+            assert_eq!(
+                serde_json::to_string(&kind).unwrap(),
+                format!("\"{}\"", kind.slug())
+            );
         }
     }
 }

@@ -1,0 +1,164 @@
+//! Browser tests for the storage adapter, run by wasm-bindgen-test in
+//! headless Chromium against the page's real localStorage.
+#![cfg(target_arch = "wasm32")]
+
+use beatbook::storage::{self, KeyChange, StoreError};
+use beatbook_core::schema::{Record, RecordKey};
+use beatbook_core::{Category, Note, NoteInput, Shift, ShiftKind};
+use chrono::{TimeZone, Utc};
+use uuid::Uuid;
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+fn store() -> web_sys::Storage {
+    storage::local_storage().expect("localStorage is available in the test browser")
+}
+
+fn fresh() {
+    store().clear().unwrap();
+}
+
+fn note(id: u128, text: &str) -> Note {
+    let input = NoteInput {
+        text: text.to_owned(),
+        category: Category::PoorLighting,
+        place: String::new(),
+        location: None,
+    };
+    let at = Utc.with_ymd_and_hms(2026, 11, 24, 22, 0, 0).unwrap()
+        + chrono::Duration::seconds(id as i64);
+    Note::create(Uuid::from_u128(id), &input, None, at).unwrap()
+}
+
+#[wasm_bindgen_test]
+fn a_saved_note_and_shift_read_back_as_they_were() {
+    fresh();
+    let n = note(1, "Lamp out on Mill Lane");
+    let s = Shift::start(
+        Uuid::from_u128(2),
+        ShiftKind::NightShift,
+        "Town",
+        Utc::now(),
+    )
+    .unwrap();
+    storage::save(&Record::Note(n.clone())).unwrap();
+    storage::save(&Record::Shift(s.clone())).unwrap();
+    let loaded = storage::load().unwrap();
+    assert_eq!(loaded.notebook.note(&n.id), Some(&n));
+    assert_eq!(loaded.notebook.shift(&s.id), Some(&s));
+    assert!(loaded.unreadable.is_empty());
+}
+
+#[wasm_bindgen_test]
+fn every_record_has_its_own_key_and_a_save_touches_only_that_key() {
+    fresh();
+    for id in 1..=3 {
+        storage::save(&Record::Note(note(id, &format!("note {id}")))).unwrap();
+    }
+    let first_key = RecordKey::Note(Uuid::from_u128(1)).to_string();
+    let before = store().get_item(&first_key).unwrap().unwrap();
+    storage::save(&Record::Note(note(4, "note 4"))).unwrap();
+    assert_eq!(
+        store().length().unwrap(),
+        4,
+        "one key per note, no shared blob"
+    );
+    assert_eq!(store().get_item(&first_key).unwrap().unwrap(), before);
+    let raw = store()
+        .get_item(&RecordKey::Note(Uuid::from_u128(4)).to_string())
+        .unwrap()
+        .unwrap();
+    assert!(
+        raw.starts_with("{\"v\":1,"),
+        "each value carries its schema version: {raw}"
+    );
+
+    storage::delete(RecordKey::Note(Uuid::from_u128(2))).unwrap();
+    assert_eq!(storage::load().unwrap().notebook.note_count(), 3);
+}
+
+#[wasm_bindgen_test]
+fn a_corrupt_entry_is_moved_aside_and_reported_not_deleted() {
+    fresh();
+    storage::save(&Record::Note(note(1, "good"))).unwrap();
+    let bad = RecordKey::Note(Uuid::from_u128(9)).to_string();
+    store().set_item(&bad, "{\"v\":1,\"record\":").unwrap();
+    store().set_item("beatbook/note/not-a-uuid", "{}").unwrap();
+
+    let loaded = storage::load().unwrap();
+    assert_eq!(loaded.notebook.note_count(), 1);
+    assert_eq!(loaded.unreadable.len(), 2);
+    let entry = loaded.unreadable.iter().find(|u| u.key == bad).unwrap();
+    assert_eq!(entry.kept_at, format!("beatbook/unreadable/{bad}"));
+    assert!(entry.reason.contains("not valid JSON"), "{}", entry.reason);
+    assert_eq!(store().get_item(&bad).unwrap(), None);
+    assert_eq!(
+        store().get_item(&entry.kept_at).unwrap().as_deref(),
+        Some("{\"v\":1,\"record\":")
+    );
+
+    // Reported again on the next start, still kept.
+    let again = storage::load().unwrap();
+    assert_eq!(again.unreadable.len(), 2);
+    assert!(storage::unreadable_export(&again.unreadable).contains("{\\\"v\\\":1,\\\"record\\\":"));
+}
+
+#[wasm_bindgen_test]
+fn a_record_from_a_newer_version_is_left_in_place() {
+    fresh();
+    let key = RecordKey::Note(Uuid::from_u128(5)).to_string();
+    store().set_item(&key, r#"{"v":99,"record":{}}"#).unwrap();
+    let loaded = storage::load().unwrap();
+    assert_eq!(loaded.unreadable.len(), 1);
+    assert_eq!(loaded.unreadable[0].kept_at, key);
+    assert!(store().get_item(&key).unwrap().is_some());
+}
+
+#[wasm_bindgen_test]
+fn a_full_store_is_an_error_value_and_nothing_is_half_written() {
+    fresh();
+    // Fill localStorage with ever smaller blocks until not even 100 characters fit.
+    let mut filler = 0;
+    for size in [1_000_000, 100_000, 10_000, 1_000, 100] {
+        let block = "x".repeat(size);
+        while store()
+            .set_item(&format!("filler/{filler}"), &block)
+            .is_ok()
+        {
+            filler += 1;
+        }
+    }
+    let n = note(1, &"a long note that does not fit ".repeat(10));
+    let result = storage::save(&Record::Note(n.clone()));
+    let written = store()
+        .get_item(&RecordKey::Note(n.id).to_string())
+        .unwrap();
+    fresh();
+    assert_eq!(written, None);
+    assert_eq!(result, Err(StoreError::QuotaExceeded));
+    assert!(result.unwrap_err().to_string().contains("full"));
+}
+
+#[wasm_bindgen_test]
+fn changes_from_another_tab_are_understood() {
+    let n = note(3, "from the other tab");
+    let key = RecordKey::Note(n.id);
+    let raw = Record::Note(n.clone()).encode();
+    assert_eq!(
+        storage::key_change(&key.to_string(), Some(&raw)),
+        KeyChange::Upserted(Record::Note(n))
+    );
+    assert_eq!(
+        storage::key_change(&key.to_string(), None),
+        KeyChange::Removed(key)
+    );
+    assert_eq!(
+        storage::key_change("beatbook/settings", Some("{}")),
+        KeyChange::Other
+    );
+    assert_eq!(
+        storage::key_change(&key.to_string(), Some("garbage")),
+        KeyChange::Other
+    );
+}
