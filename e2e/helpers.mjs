@@ -103,3 +103,39 @@ export async function listedNotes(page) {
   await page.getByTestId('match-count').waitFor();
   return page.getByTestId('note-item-text').allTextContents();
 }
+
+/**
+ * Starts Chromium as its own process group on a profile that outlives it, so
+ * that a test can kill the whole browser the way a phone's OS does (SIGKILL,
+ * no chance to flush anything) and start it again on the same profile.
+ */
+export async function launchKillableBrowser(profileDir) {
+  const proc = spawn(
+    process.env.CHROMIUM || '/usr/bin/chromium',
+    [...CHROMIUM_FLAGS, '--headless', `--user-data-dir=${profileDir}`, '--remote-debugging-port=0', 'about:blank'],
+    { detached: true, stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  const endpoint = await new Promise((resolve, reject) => {
+    let err = '';
+    const timer = setTimeout(() => reject(new Error(`Chromium did not start within 20 s:\n${err}`)), 20_000);
+    proc.stderr.on('data', (chunk) => {
+      err += chunk;
+      const found = err.match(/DevTools listening on (ws:\/\/\S+)/);
+      if (found) {
+        clearTimeout(timer);
+        resolve(found[1]);
+      }
+    });
+    proc.on('exit', (code) => reject(new Error(`Chromium exited with ${code}:\n${err}`)));
+  });
+  const browser = await chromium.connectOverCDP(endpoint);
+  return {
+    browser,
+    context: browser.contexts()[0],
+    async kill() {
+      const exited = once(proc, 'exit');
+      process.kill(-proc.pid, 'SIGKILL');
+      await exited;
+    },
+  };
+}

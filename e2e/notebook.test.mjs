@@ -210,3 +210,36 @@ describe('the offline notebook', () => {
     await context.close();
   });
 });
+
+describe('when the browser refuses storage', () => {
+  test('no IndexedDB: notes still save, and the app says they are not crash-proof', async () => {
+    const context = await browser.newContext();
+    await context.addInitScript(() => {
+      Object.defineProperty(window, 'indexedDB', { get: () => null });
+    });
+    const page = await openApp(context, server.url);
+    await page.getByTestId('durability-warning').waitFor();
+    assert.match(await page.getByTestId('durability-warning').textContent(), /cannot make its crash-proof copy/);
+    await saveNote(page, 'Kept without a journal');
+    await page.getByTestId('save-status').getByText('not crash-proof').waitFor();
+    await page.reload();
+    await page.getByTestId('note-text').waitFor();
+    assert.deepEqual(await listedNotes(page), ['Kept without a journal']);
+    await context.close();
+  });
+
+  test('no localStorage: a clear message, and the typed note stays on screen', async () => {
+    const context = await browser.newContext();
+    await context.addInitScript(() => {
+      Object.defineProperty(window, 'localStorage', {
+        get: () => { throw new DOMException('The operation is insecure.', 'SecurityError'); },
+      });
+    });
+    const page = await openApp(context, server.url);
+    await page.getByTestId('storage-problem').waitFor();
+    await saveNote(page, 'Nowhere to keep this');
+    await page.getByTestId('form-error').getByText('does not let Beatbook keep anything').waitFor();
+    assert.equal(await page.getByTestId('note-text').inputValue(), 'Nowhere to keep this');
+    await context.close();
+  });
+});

@@ -4,6 +4,8 @@
 pub mod components;
 pub mod export;
 pub mod geo;
+pub mod journal;
+pub mod persist;
 pub mod settings;
 pub mod state;
 pub mod storage;

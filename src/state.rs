@@ -1,12 +1,14 @@
 //! The app's shared state: the notebook in a signal, and the actions that
-//! change it. Every action writes to device storage first and updates the
-//! screen only when the write succeeded.
+//! change it. Every action writes to device storage (the working copy and the
+//! crash-proof journal) first, and updates the screen only when the write
+//! succeeded.
 
-use beatbook_core::schema::Record;
+use beatbook_core::schema::{Record, RecordKey};
 use beatbook_core::{Note, NoteFilter, NoteInput, Notebook, Shift, ShiftKind};
 use leptos::prelude::*;
 use uuid::Uuid;
 
+use crate::persist::{self, Change, CrashProof};
 use crate::settings::Settings;
 use crate::storage::{self, KeyChange, Unreadable};
 use crate::time::now;
@@ -20,32 +22,99 @@ pub enum Screen {
     Note(Uuid),
 }
 
+/// Whether saves reach the crash-proof journal.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Durability {
+    /// Start-up has not finished checking the journal yet.
+    Checking,
+    CrashProof,
+    /// Saves reach only the browser's working copy, for this reason.
+    NotGuaranteed(String),
+}
+
 #[derive(Clone, Copy)]
 pub struct AppState {
     pub book: RwSignal<Notebook>,
     pub unreadable: RwSignal<Vec<Unreadable>>,
+    /// Unreadable journal entries moved aside.
+    pub journal_set_aside: RwSignal<usize>,
     /// Why storage cannot be used at all, if it cannot.
     pub storage_problem: RwSignal<Option<String>>,
+    pub durability: RwSignal<Durability>,
+    /// A one-off message, such as notes recovered after a crash.
+    pub notice: RwSignal<Option<String>>,
     pub screen: RwSignal<Screen>,
     pub filter: RwSignal<NoteFilter>,
     pub settings: RwSignal<Settings>,
 }
 
+/// What a save did, for the words the person reads.
+pub struct Saved<T> {
+    pub value: T,
+    pub crash_proof: bool,
+}
+
 impl AppState {
+    /// Reads the working copy (instant), then reconciles it with the journal
+    /// in the background.
     pub fn load() -> AppState {
         let state = AppState {
             book: RwSignal::new(Notebook::new()),
             unreadable: RwSignal::new(Vec::new()),
+            journal_set_aside: RwSignal::new(0),
             storage_problem: RwSignal::new(None),
+            durability: RwSignal::new(Durability::Checking),
+            notice: RwSignal::new(None),
             screen: RwSignal::new(Screen::Capture),
             filter: RwSignal::new(NoteFilter::default()),
             settings: RwSignal::new(Settings::load()),
         };
         state.reload();
+        leptos::task::spawn_local(async move { state.reconcile().await });
         state
     }
 
-    /// Reads everything from storage again.
+    async fn reconcile(&self) {
+        let book = self.book.get_untracked();
+        match persist::reconcile(&book).await {
+            Ok(done) => {
+                self.apply_changes(done.changes);
+                self.journal_set_aside.set(done.set_aside);
+                self.durability.set(Durability::CrashProof);
+                if done.restored > 0 {
+                    self.notice.set(Some(match done.restored {
+                        1 => "1 record was missing from the browser's storage and has been restored from the crash-proof copy.".to_owned(),
+                        n => format!("{n} records were missing from the browser's storage and have been restored from the crash-proof copy."),
+                    }));
+                }
+            }
+            Err(err) => self
+                .durability
+                .set(Durability::NotGuaranteed(err.to_string())),
+        }
+    }
+
+    fn apply_changes(&self, changes: Vec<Change>) {
+        if changes.is_empty() {
+            return;
+        }
+        self.book.update(|b| {
+            for change in changes {
+                match change {
+                    Change::Upsert(Record::Note(n)) => b.upsert_note(n),
+                    Change::Upsert(Record::Shift(s)) => b.upsert_shift(s),
+                    Change::Remove(RecordKey::Note(id)) => {
+                        b.remove_note(&id);
+                    }
+                    Change::Remove(RecordKey::Shift(id)) => {
+                        b.remove_shift(&id);
+                    }
+                }
+            }
+        });
+    }
+
+    /// Reads everything from the working copy again.
     pub fn reload(&self) {
         match storage::load() {
             Ok(loaded) => {
@@ -68,90 +137,94 @@ impl AppState {
             return;
         }
         match storage::key_change(&key, new_value.as_deref()) {
-            KeyChange::Upserted(Record::Note(n)) => self.book.update(|b| b.upsert_note(n)),
-            KeyChange::Upserted(Record::Shift(s)) => self.book.update(|b| b.upsert_shift(s)),
-            KeyChange::Removed(beatbook_core::schema::RecordKey::Note(id)) => {
-                self.book.update(|b| {
-                    b.remove_note(&id);
-                })
-            }
-            KeyChange::Removed(beatbook_core::schema::RecordKey::Shift(id)) => {
-                self.book.update(|b| {
-                    b.remove_shift(&id);
-                })
-            }
+            KeyChange::Upserted(record) => self.apply_changes(vec![Change::Upsert(record)]),
+            KeyChange::Removed(key) => self.apply_changes(vec![Change::Remove(key)]),
             KeyChange::Other => self.reload(),
         }
     }
 
-    fn persist(&self, record: &Record) -> Result<(), String> {
-        storage::save(record).map_err(|e| e.to_string())
+    fn record_durability(&self, outcome: &CrashProof) -> bool {
+        match outcome {
+            Ok(()) => {
+                self.durability.set(Durability::CrashProof);
+                true
+            }
+            Err(err) => {
+                self.durability
+                    .set(Durability::NotGuaranteed(err.to_string()));
+                false
+            }
+        }
+    }
+
+    async fn persist(&self, record: Record) -> Result<Saved<Record>, String> {
+        let outcome = persist::save(&record).await.map_err(|e| e.to_string())?;
+        let crash_proof = self.record_durability(&outcome);
+        self.apply_changes(vec![Change::Upsert(record.clone())]);
+        Ok(Saved {
+            value: record,
+            crash_proof,
+        })
     }
 
     /// Saves a new note in the running shift. On error nothing changes and the
     /// message says what to do; the caller keeps the text on screen.
-    pub fn add_note(&self, input: &NoteInput) -> Result<Note, String> {
+    pub async fn add_note(&self, input: NoteInput) -> Result<Saved<Note>, String> {
         let shift_id = self
             .book
             .with_untracked(|b| b.running_shift().map(|s| s.id));
         let note =
-            Note::create(Uuid::new_v4(), input, shift_id, now()).map_err(|e| e.to_string())?;
-        self.persist(&Record::Note(note.clone()))?;
-        self.book.update(|b| b.upsert_note(note.clone()));
+            Note::create(Uuid::new_v4(), &input, shift_id, now()).map_err(|e| e.to_string())?;
+        let saved = self.persist(Record::Note(note.clone())).await?;
         self.settings.update(|s| {
             if s.last_category != input.category {
                 s.last_category = input.category;
                 s.store();
             }
         });
-        Ok(note)
+        Ok(Saved {
+            value: note,
+            crash_proof: saved.crash_proof,
+        })
     }
 
-    pub fn edit_note(&self, id: Uuid, input: &NoteInput) -> Result<(), String> {
+    pub async fn edit_note(&self, id: Uuid, input: NoteInput) -> Result<(), String> {
         let mut note = self
             .book
             .with_untracked(|b| b.note(&id).cloned())
             .ok_or("This note no longer exists on this phone.")?;
-        note.edit(input, now()).map_err(|e| e.to_string())?;
-        self.persist(&Record::Note(note.clone()))?;
-        self.book.update(|b| b.upsert_note(note));
-        Ok(())
+        note.edit(&input, now()).map_err(|e| e.to_string())?;
+        self.persist(Record::Note(note)).await.map(|_| ())
     }
 
-    pub fn delete_note(&self, id: Uuid) -> Result<(), String> {
-        let editable = self
-            .book
-            .with_untracked(|b| b.note(&id).map(|n| n.sync.is_editable()));
-        match editable {
-            None => return Ok(()),
-            Some(false) => {
-                return Err("This note is already on the server and cannot be deleted here.".into())
-            }
-            Some(true) => {}
+    pub async fn delete_note(&self, id: Uuid) -> Result<(), String> {
+        let Some(note) = self.book.with_untracked(|b| b.note(&id).cloned()) else {
+            return Ok(());
+        };
+        if !note.sync.is_editable() {
+            return Err("This note is already on the server and cannot be deleted here.".into());
         }
-        storage::delete(beatbook_core::schema::RecordKey::Note(id)).map_err(|e| e.to_string())?;
-        self.book.update(|b| {
-            b.remove_note(&id);
-        });
+        let outcome = persist::delete(RecordKey::Note(id), note.sync.revision)
+            .await
+            .map_err(|e| e.to_string())?;
+        self.record_durability(&outcome);
+        self.apply_changes(vec![Change::Remove(RecordKey::Note(id))]);
         Ok(())
     }
 
-    pub fn start_shift(&self, kind: ShiftKind, title: &str) -> Result<Shift, String> {
-        let shift = Shift::start(Uuid::new_v4(), kind, title, now()).map_err(|e| e.to_string())?;
-        self.persist(&Record::Shift(shift.clone()))?;
-        self.book.update(|b| b.upsert_shift(shift.clone()));
+    pub async fn start_shift(&self, kind: ShiftKind, title: String) -> Result<Shift, String> {
+        let shift = Shift::start(Uuid::new_v4(), kind, &title, now()).map_err(|e| e.to_string())?;
+        self.persist(Record::Shift(shift.clone())).await?;
         Ok(shift)
     }
 
-    pub fn end_shift(&self, id: Uuid) -> Result<(), String> {
+    pub async fn end_shift(&self, id: Uuid) -> Result<(), String> {
         let mut shift = self
             .book
             .with_untracked(|b| b.shift(&id).cloned())
             .ok_or("This shift no longer exists on this phone.")?;
         shift.end(now()).map_err(|e| e.to_string())?;
-        self.persist(&Record::Shift(shift.clone()))?;
-        self.book.update(|b| b.upsert_shift(shift));
-        Ok(())
+        self.persist(Record::Shift(shift)).await.map(|_| ())
     }
 
     pub fn set_settings(&self, settings: Settings) {

@@ -2,8 +2,9 @@
 
 use beatbook_core::{NoteInput, ShiftKind};
 use leptos::prelude::*;
+use leptos::task::spawn_local;
 
-use super::note_form::NoteForm;
+use super::note_form::{submit, NoteForm};
 use crate::state::AppState;
 use crate::time;
 
@@ -18,20 +19,23 @@ pub fn CaptureScreen() -> impl IntoView {
         place: String::new(),
         location: None,
     };
-    let on_submit = Callback::new(move |input: NoteInput| {
-        let note = state.add_note(&input)?;
+    let on_submit = submit(move |input: NoteInput| async move {
+        saved.set(None);
+        let note = state.add_note(input).await?;
         let waiting = state.book.with_untracked(|b| b.pending_count());
-        saved.set(Some(format!(
-            "Saved on this phone at {}, not sent yet ({waiting} waiting).",
-            time::local_time(note.created_at)
-        )));
+        let at = time::local_time(note.value.created_at);
+        saved.set(Some(if note.crash_proof {
+            format!("Saved on this phone at {at}, not sent yet ({waiting} waiting).")
+        } else {
+            format!("Saved in the browser at {at}, but not crash-proof; not sent yet ({waiting} waiting).")
+        }));
         Ok(())
     });
     view! {
         <section class="screen capture" aria-labelledby="capture-title">
             <h2 id="capture-title" class="visually-hidden">"New note"</h2>
             <ShiftBar/>
-            <NoteForm initial=initial submit_label="Save note" on_submit=on_submit clear_on_success=true locate=settings.attach_location/>
+            <NoteForm initial=initial submit_label="Save note" on_submit=on_submit clear_on_success=true locate=settings.attach_location keep_draft=true/>
             <p class="saved" role="status" data-testid="save-status">{move || saved.get()}</p>
         </section>
     }
@@ -67,7 +71,7 @@ fn ShiftBar() -> impl IntoView {
                                     <div class="row">
                                         <button class="danger" data-testid="confirm-end-shift" on:click=move |_| {
                                             confirming.set(false);
-                                            error.set(state.end_shift(id).err());
+                                            spawn_local(async move { error.set(state.end_shift(id).await.err()) });
                                         }>"End shift now"</button>
                                         <button class="secondary" on:click=move |_| confirming.set(false)>"Keep going"</button>
                                     </div>
@@ -95,14 +99,19 @@ fn StartShift(error: RwSignal<Option<String>>) -> impl IntoView {
     let title = RwSignal::new(String::new());
     let start = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        match state.start_shift(kind.get_untracked(), &title.get_untracked()) {
-            Ok(_) => {
-                error.set(None);
-                title.set(String::new());
-                open.set(false);
+        spawn_local(async move {
+            match state
+                .start_shift(kind.get_untracked(), title.get_untracked())
+                .await
+            {
+                Ok(_) => {
+                    error.set(None);
+                    title.set(String::new());
+                    open.set(false);
+                }
+                Err(m) => error.set(Some(m)),
             }
-            Err(m) => error.set(Some(m)),
-        }
+        });
     };
     view! {
         {move || if open.get() {

@@ -9,7 +9,7 @@ mod shifts;
 
 use leptos::prelude::*;
 
-use crate::state::{AppState, Screen};
+use crate::state::{AppState, Durability, Screen};
 
 #[component]
 pub fn App() -> impl IntoView {
@@ -61,6 +61,25 @@ fn Header() -> impl IntoView {
 fn Banners() -> impl IntoView {
     let state = expect_context::<AppState>();
     view! {
+        {move || match state.durability.get() {
+            Durability::NotGuaranteed(reason) => Some(view! {
+                <p class="banner warn" role="status" data-testid="durability-warning">
+                    {format!("Notes are kept in the browser's storage, but Beatbook cannot make its crash-proof copy here ({reason}). A note saved in the last few seconds before the browser is closed by force could be lost; export often.")}
+                </p>
+            }),
+            _ => None,
+        }}
+        {move || state.notice.get().map(|notice| view! {
+            <p class="banner" role="status" data-testid="notice">
+                {notice} " "
+                <button class="link" on:click=move |_| state.notice.set(None)>"OK"</button>
+            </p>
+        })}
+        {move || (state.journal_set_aside.get() > 0).then(|| view! {
+            <p class="banner warn" role="status" data-testid="journal-unreadable">
+                {format!("{} entries of the crash-proof copy could not be read. They are kept aside, not deleted.", state.journal_set_aside.get())}
+            </p>
+        })}
         {move || state.storage_problem.get().map(|problem| view! {
             <p class="banner danger" role="alert" data-testid="storage-problem">{problem}</p>
         })}

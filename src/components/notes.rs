@@ -3,9 +3,10 @@
 use beatbook_core::export::{notes_csv, notes_geojson};
 use beatbook_core::{Category, Note, NoteFilter, ShiftFilter, SyncState};
 use leptos::prelude::*;
+use leptos::task::spawn_local;
 use uuid::Uuid;
 
-use super::note_form::NoteForm;
+use super::note_form::{submit, NoteForm};
 use crate::export;
 use crate::state::{AppState, Screen};
 use crate::time;
@@ -204,8 +205,8 @@ pub fn NoteScreen(id: Uuid) -> impl IntoView {
             {move || match note.get() {
                 None => view! { <p class="muted">"This note is no longer on this phone."</p> }.into_any(),
                 Some(n) if editing.get() => {
-                    let on_submit = Callback::new(move |input| {
-                        state.edit_note(id, &input)?;
+                    let on_submit = submit(move |input| async move {
+                        state.edit_note(id, input).await?;
                         editing.set(false);
                         Ok(())
                     });
@@ -242,10 +243,12 @@ pub fn NoteScreen(id: Uuid) -> impl IntoView {
                                         <p>"Delete this note from the phone? It has not been sent, so it will be gone for good."</p>
                                         <div class="row">
                                             <button class="danger" data-testid="confirm-delete" on:click=move |_| {
-                                                match state.delete_note(id) {
-                                                    Ok(()) => back(),
-                                                    Err(m) => error.set(Some(m)),
-                                                }
+                                                spawn_local(async move {
+                                                    match state.delete_note(id).await {
+                                                        Ok(()) => back(),
+                                                        Err(m) => error.set(Some(m)),
+                                                    }
+                                                });
                                             }>"Delete for good"</button>
                                             <button class="secondary" on:click=move |_| confirming.set(false)>"Keep it"</button>
                                         </div>

@@ -2,6 +2,7 @@
 
 use beatbook_core::{NoteFilter, ShiftFilter};
 use leptos::prelude::*;
+use leptos::task::spawn_local;
 
 use crate::state::{AppState, Screen};
 use crate::time;
@@ -39,7 +40,7 @@ pub fn ShiftsScreen() -> impl IntoView {
                                         state.screen.set(Screen::Notes);
                                     }>"Show notes"</button>
                                     {running.then(|| view! {
-                                        <button class="secondary" on:click=move |_| error.set(state.end_shift(id).err())>"End shift"</button>
+                                        <button class="secondary" on:click=move |_| spawn_local(async move { error.set(state.end_shift(id).await.err()) })>"End shift"</button>
                                     })}
                                 </div>
                             </li>

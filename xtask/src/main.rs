@@ -75,6 +75,71 @@ pub fn run_step(label: &str, mut command: impl std::borrow::BorrowMut<Command>) 
     }
 }
 
+/// Test counts gathered from the runners' own summary lines.
+#[derive(Default)]
+struct Tally {
+    passed: u64,
+    failed: u64,
+}
+
+impl Tally {
+    /// Reads cargo's `test result: ok. 6 passed; 0 failed; …` and node's
+    /// `# pass 12` / `# fail 0`.
+    fn read(&mut self, line: &str) {
+        let number = |s: &str| {
+            s.trim()
+                .split(' ')
+                .next()
+                .and_then(|n| n.parse::<u64>().ok())
+        };
+        if let Some(rest) = line.strip_prefix("test result: ") {
+            for part in rest.split(';') {
+                let part = part
+                    .trim()
+                    .trim_start_matches("ok. ")
+                    .trim_start_matches("FAILED. ");
+                if let Some(n) = part.strip_suffix(" passed").and_then(number) {
+                    self.passed += n;
+                } else if let Some(n) = part.strip_suffix(" failed").and_then(number) {
+                    self.failed += n;
+                }
+            }
+        } else if let Some(n) = line.strip_prefix("# pass ").and_then(number) {
+            self.passed += n;
+        } else if let Some(n) = line.strip_prefix("# fail ").and_then(number) {
+            self.failed += n;
+        }
+    }
+}
+
+/// Runs a test step, echoing its output and counting its tests.
+fn run_tests(label: &str, command: &mut Command, tally: &mut Tally) -> Result {
+    use std::io::{BufRead, BufReader};
+    println!("\n==> {label}");
+    let started = Instant::now();
+    let mut child = command
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("{label}: could not start {:?}: {e}", command.get_program()))?;
+    if let Some(out) = child.stdout.take() {
+        for line in BufReader::new(out).lines().map_while(std::io::Result::ok) {
+            println!("{line}");
+            tally.read(&line);
+        }
+    }
+    let status = child.wait().map_err(|e| format!("{label}: {e}"))?;
+    println!(
+        "==> {label}: {} in {:.1}s",
+        if status.success() { "ok" } else { "FAILED" },
+        started.elapsed().as_secs_f64()
+    );
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{label} failed ({status})"))
+    }
+}
+
 fn build_app(env: &setup::Env) -> Result {
     run_step(
         "build the release app with Trunk",
@@ -162,11 +227,23 @@ fn test() -> Result {
             ],
         ),
     )?;
-    run_step("native tests", cmd(&env, "cargo", &["test", "--workspace"]))?;
-    run_step(
+    let mut tally = Tally::default();
+    let outcome = run_test_tiers(&env, &mut tally);
+    println!("\nxtask test took {:.0}s", started.elapsed().as_secs_f64());
+    println!("tests: {} passed, {} failed", tally.passed, tally.failed);
+    outcome
+}
+
+fn run_test_tiers(env: &setup::Env, tally: &mut Tally) -> Result {
+    run_tests(
+        "native tests",
+        &mut cmd(env, "cargo", &["test", "--workspace"]),
+        tally,
+    )?;
+    run_tests(
         "browser tests (wasm-bindgen-test in headless Chromium)",
         cmd(
-            &env,
+            env,
             "cargo",
             &[
                 "test",
@@ -178,19 +255,16 @@ fn test() -> Result {
         )
         .env("CHROMEDRIVER", &env.chromedriver)
         .env("WASM_BINDGEN_TEST_TIMEOUT", "120"),
+        tally,
     )?;
-    build_app(&env)?;
-    let server = build_server(&env)?;
-    run_step(
+    build_app(env)?;
+    let server = build_server(env)?;
+    run_tests(
         "end-to-end tests (Playwright driving headless Chromium against the server)",
-        cmd(&env, "node", &["--test", "--test-concurrency=1", "e2e/"])
+        cmd(env, "node", &["--test", "--test-concurrency=1", "e2e/"])
             .env("BEATBOOK_SERVER", &server)
             .env("BEATBOOK_DIST", root().join("dist"))
             .env("CHROMIUM", &env.chromium),
-    )?;
-    println!(
-        "\nAll checks and tests passed in {:.0}s.",
-        started.elapsed().as_secs_f64()
-    );
-    Ok(())
+        tally,
+    )
 }

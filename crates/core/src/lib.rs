@@ -7,6 +7,7 @@
 pub mod category;
 pub mod export;
 pub mod filter;
+pub mod journal;
 pub mod note;
 pub mod notebook;
 pub mod schema;

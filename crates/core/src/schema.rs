@@ -82,6 +82,14 @@ impl Record {
         }
     }
 
+    /// The record's revision: the journal keeps whichever copy is newer.
+    pub fn revision(&self) -> u32 {
+        match self {
+            Record::Note(n) => n.sync.revision,
+            Record::Shift(s) => s.sync.revision,
+        }
+    }
+
     pub fn encode(&self) -> String {
         match self {
             Record::Note(n) => encode(n),

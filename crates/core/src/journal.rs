@@ -1,0 +1,196 @@
+//! Reconciling the two copies the phone keeps of every record.
+//!
+//! localStorage is the synchronous working copy the app reads at start-up.
+//! The IndexedDB journal is the crash-proof copy: Chromium commits
+//! localStorage to disk only every few seconds, so a browser killed just after
+//! a save can lose it there, while an IndexedDB transaction that completed has
+//! reached the disk. At start the two are compared record by record, by
+//! revision, and each side is brought up to the newer one. Deletions are
+//! journalled as tombstones so that a deleted note does not come back.
+
+use std::collections::HashMap;
+
+use serde::{Deserialize, Serialize};
+
+/// One record as the journal holds it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JournalEntry {
+    pub revision: u32,
+    /// The stored envelope, exactly as written to localStorage; `None` marks
+    /// a deletion.
+    pub raw: Option<String>,
+}
+
+impl JournalEntry {
+    pub fn record(revision: u32, raw: String) -> Self {
+        JournalEntry {
+            revision,
+            raw: Some(raw),
+        }
+    }
+
+    pub fn tombstone(revision: u32) -> Self {
+        JournalEntry {
+            revision,
+            raw: None,
+        }
+    }
+
+    pub fn encode(&self) -> String {
+        serde_json::to_string(self).expect("journal entries serialise to JSON")
+    }
+
+    pub fn decode(raw: &str) -> Result<Self, String> {
+        serde_json::from_str(raw).map_err(|e| e.to_string())
+    }
+}
+
+/// What to change so that both copies hold the newest revision of everything.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Plan {
+    /// Write these values to the working copy (the journal was ahead).
+    pub restore: Vec<(String, String)>,
+    /// Remove these keys from the working copy (deleted, per the journal).
+    pub remove: Vec<String>,
+    /// Write these entries to the journal (the working copy was ahead, or the
+    /// record predates the journal).
+    pub journal: Vec<(String, JournalEntry)>,
+}
+
+impl Plan {
+    pub fn is_empty(&self) -> bool {
+        self.restore.is_empty() && self.remove.is_empty() && self.journal.is_empty()
+    }
+}
+
+/// Compares the working copy (key → (revision, raw value)) with the journal
+/// (key → entry). Equal revisions are left alone: both sides wrote them.
+pub fn reconcile(
+    working: &HashMap<String, (u32, String)>,
+    journal: &HashMap<String, JournalEntry>,
+) -> Plan {
+    let mut plan = Plan::default();
+    for (key, entry) in journal {
+        match (working.get(key), &entry.raw) {
+            (None, Some(raw)) => plan.restore.push((key.clone(), raw.clone())),
+            (Some((revision, _)), Some(raw)) if *revision < entry.revision => {
+                plan.restore.push((key.clone(), raw.clone()))
+            }
+            (Some((revision, _)), None) if *revision <= entry.revision => {
+                plan.remove.push(key.clone())
+            }
+            _ => {}
+        }
+    }
+    for (key, (revision, raw)) in working {
+        let behind = journal.get(key).is_none_or(|e| e.revision < *revision);
+        if behind {
+            plan.journal
+                .push((key.clone(), JournalEntry::record(*revision, raw.clone())));
+        }
+    }
+    plan.restore.sort();
+    plan.remove.sort();
+    plan.journal.sort_by(|a, b| a.0.cmp(&b.0));
+    plan
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn working(entries: &[(&str, u32, &str)]) -> HashMap<String, (u32, String)> {
+        entries
+            .iter()
+            .map(|(k, r, v)| (k.to_string(), (*r, v.to_string())))
+            .collect()
+    }
+
+    fn journal(entries: &[(&str, JournalEntry)]) -> HashMap<String, JournalEntry> {
+        entries
+            .iter()
+            .map(|(k, e)| (k.to_string(), e.clone()))
+            .collect()
+    }
+
+    #[test]
+    fn a_record_only_in_the_journal_is_restored() {
+        let plan = reconcile(
+            &working(&[]),
+            &journal(&[("n/1", JournalEntry::record(1, "one".into()))]),
+        );
+        assert_eq!(plan.restore, vec![("n/1".to_string(), "one".to_string())]);
+        assert!(plan.remove.is_empty() && plan.journal.is_empty());
+    }
+
+    #[test]
+    fn the_newer_revision_wins_on_either_side() {
+        let plan = reconcile(
+            &working(&[("a", 1, "a1"), ("b", 3, "b3")]),
+            &journal(&[
+                ("a", JournalEntry::record(2, "a2".into())),
+                ("b", JournalEntry::record(2, "b2".into())),
+            ]),
+        );
+        assert_eq!(plan.restore, vec![("a".to_string(), "a2".to_string())]);
+        assert_eq!(
+            plan.journal,
+            vec![("b".to_string(), JournalEntry::record(3, "b3".into()))]
+        );
+    }
+
+    #[test]
+    fn records_from_before_the_journal_are_copied_into_it_once() {
+        let w = working(&[("x", 1, "x1")]);
+        let plan = reconcile(&w, &journal(&[]));
+        assert_eq!(
+            plan.journal,
+            vec![("x".to_string(), JournalEntry::record(1, "x1".into()))]
+        );
+        let after = journal(&[("x", JournalEntry::record(1, "x1".into()))]);
+        assert!(reconcile(&w, &after).is_empty());
+    }
+
+    #[test]
+    fn a_tombstone_removes_the_working_copy_and_is_not_resurrected() {
+        let plan = reconcile(
+            &working(&[("gone", 2, "g2")]),
+            &journal(&[("gone", JournalEntry::tombstone(2))]),
+        );
+        assert_eq!(plan.remove, vec!["gone".to_string()]);
+        assert!(
+            plan.journal.is_empty(),
+            "a deleted record is not copied back"
+        );
+        let plan = reconcile(
+            &working(&[]),
+            &journal(&[("gone", JournalEntry::tombstone(2))]),
+        );
+        assert!(plan.is_empty());
+    }
+
+    #[test]
+    fn a_record_newer_than_its_tombstone_survives() {
+        let plan = reconcile(
+            &working(&[("k", 3, "k3")]),
+            &journal(&[("k", JournalEntry::tombstone(2))]),
+        );
+        assert!(plan.remove.is_empty());
+        assert_eq!(
+            plan.journal,
+            vec![("k".to_string(), JournalEntry::record(3, "k3".into()))]
+        );
+    }
+
+    #[test]
+    fn entries_round_trip_and_strangers_are_refused() {
+        let e = JournalEntry::record(4, "{\"v\":1}".into());
+        assert_eq!(JournalEntry::decode(&e.encode()), Ok(e));
+        let t = JournalEntry::tombstone(1);
+        assert_eq!(JournalEntry::decode(&t.encode()), Ok(t));
+        assert!(JournalEntry::decode("{\"revision\":\"x\"}").is_err());
+        assert!(JournalEntry::decode("{\"revision\":1,\"raw\":null,\"extra\":1}").is_err());
+        assert!(JournalEntry::decode("not json").is_err());
+    }
+}

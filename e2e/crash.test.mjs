@@ -1,0 +1,90 @@
+// "Saved" must mean saved: kill the whole browser right after the app says so,
+// start it again on the same profile, and the note must be there.
+
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+
+import {
+  gotoApp, launchKillableBrowser, listedNotes, newProfileDir, saveNote, startServer,
+} from './helpers.mjs';
+
+const ROUNDS = 20;
+const KILL_WITHIN_MS = 300;
+
+let server;
+
+before(async () => {
+  server = await startServer();
+});
+
+after(async () => {
+  await server?.stop();
+});
+
+async function openOn(browser) {
+  const page = await browser.context.newPage();
+  await gotoApp(page, server.url);
+  return page;
+}
+
+async function waitForNoteCount(page, count) {
+  await page.getByTestId('nav-notes').click();
+  await page.getByTestId('match-count').getByText(count === 1 ? '1 note' : `${count} notes`, { exact: true }).waitFor();
+}
+
+describe('crash-proof saving', () => {
+  test(`a note survives the browser being killed within ${KILL_WITHIN_MS} ms of "saved", ${ROUNDS} times out of ${ROUNDS}`, async () => {
+    const profile = await newProfileDir();
+    const delays = [];
+    for (let round = 0; round < ROUNDS; round += 1) {
+      const browser = await launchKillableBrowser(profile);
+      const page = await openOn(browser);
+      if (round > 0) await waitForNoteCount(page, round);
+      await saveNote(page, `Kill test note ${round}`);
+      await page.getByTestId('save-status').getByText('Saved on this phone').waitFor();
+      const shown = Date.now();
+      await browser.kill();
+      delays.push(Date.now() - shown);
+    }
+    const browser = await launchKillableBrowser(profile);
+    const page = await openOn(browser);
+    await waitForNoteCount(page, ROUNDS);
+    const expected = Array.from({ length: ROUNDS }, (_, i) => `Kill test note ${ROUNDS - 1 - i}`);
+    assert.deepEqual(await listedNotes(page), expected);
+    await browser.kill();
+    console.log(`kill delays after "saved" (ms): max ${Math.max(...delays)}, all ${delays.join(' ')}`);
+    assert.ok(Math.max(...delays) < KILL_WITHIN_MS, `every kill came within ${KILL_WITHIN_MS} ms`);
+  });
+
+  test('a note being typed survives a kill as a draft and is offered back', async () => {
+    const profile = await newProfileDir();
+    const browser = await launchKillableBrowser(profile);
+    const page = await openOn(browser);
+    const text = 'Half-written: two men by the cashpoint, one with';
+    await page.getByTestId('note-text').fill(text);
+    await page.locator('input[name=category][value=harassment_or_intimidation]').check();
+    // Past the draft's pause and its commit, then killed.
+    await page.waitForTimeout(1000);
+    await browser.kill();
+
+    const again = await launchKillableBrowser(profile);
+    const reopened = await openOn(again);
+    await reopened.getByTestId('draft-recovered').waitFor();
+    assert.equal(await reopened.getByTestId('note-text').inputValue(), text);
+    assert.equal(
+      await reopened.locator('input[name=category][value=harassment_or_intimidation]').isChecked(),
+      true,
+    );
+    await reopened.getByTestId('save-note').click();
+    await reopened.getByTestId('save-status').getByText('Saved on this phone').waitFor();
+    await again.kill();
+
+    const third = await launchKillableBrowser(profile);
+    const last = await openOn(third);
+    await waitForNoteCount(last, 1);
+    await last.getByTestId('nav-capture').click();
+    assert.equal(await last.getByTestId('note-text').inputValue(), '', 'a saved draft is not offered again');
+    assert.equal(await last.getByTestId('draft-recovered').count(), 0);
+    await third.kill();
+  });
+});

@@ -1,0 +1,286 @@
+//! The crash-proof journal: an IndexedDB copy of every record, written before
+//! the app says "saved".
+//!
+//! Chromium commits localStorage to disk only every few seconds, so a browser
+//! killed just after a save can lose it there; a completed IndexedDB
+//! transaction has reached the disk. This adapter uses web-sys's own bindings
+//! (no wrapper crate) and turns every request into a `Result`.
+//!
+//! Layout: database `beatbook-journal`, version 1, with three object stores
+//! keyed by strings:
+//! - `records`: storage key → JSON of `beatbook_core::journal::JournalEntry`
+//! - `drafts`: `capture` → JSON of the note being typed
+//! - `unreadable`: journal entries that could not be read, moved aside
+
+use std::cell::RefCell;
+
+use js_sys::{Array, Promise};
+use thiserror::Error;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{IdbDatabase, IdbObjectStore, IdbRequest, IdbTransaction, IdbTransactionMode};
+
+const DB_NAME: &str = "beatbook-journal";
+const DB_VERSION: u32 = 1;
+const RECORDS: &str = "records";
+const DRAFTS: &str = "drafts";
+const UNREADABLE: &str = "unreadable";
+/// The key of the capture screen's draft.
+pub const CAPTURE_DRAFT: &str = "capture";
+
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+pub enum JournalError {
+    #[error("this browser offers no IndexedDB here (private browsing, or storage switched off)")]
+    Unavailable,
+    #[error("the phone's storage is full")]
+    Full,
+    #[error("the browser refused the write ({0})")]
+    Failed(String),
+}
+
+fn error_from(value: JsValue) -> JournalError {
+    match value.dyn_into::<web_sys::DomException>() {
+        Ok(e) if e.name() == "QuotaExceededError" => JournalError::Full,
+        Ok(e) if e.name() == "InvalidStateError" || e.name() == "SecurityError" => {
+            JournalError::Unavailable
+        }
+        Ok(e) => JournalError::Failed(format!("{}: {}", e.name(), e.message())),
+        Err(other) => JournalError::Failed(
+            other
+                .as_string()
+                .unwrap_or_else(|| "no reason given".to_owned()),
+        ),
+    }
+}
+
+/// Waits for a request to succeed, with its result.
+async fn request(req: &IdbRequest) -> Result<JsValue, JournalError> {
+    let promise = Promise::new(&mut |resolve, reject| {
+        req.set_onsuccess(Some(&resolve));
+        req.set_onerror(Some(&reject));
+    });
+    let outcome = JsFuture::from(promise).await;
+    req.set_onsuccess(None);
+    req.set_onerror(None);
+    match outcome {
+        Ok(_) => req.result().map_err(error_from),
+        Err(_) => Err(req
+            .error()
+            .ok()
+            .flatten()
+            .map(|e| error_from(e.into()))
+            .unwrap_or(JournalError::Failed("request failed".into()))),
+    }
+}
+
+/// Waits for a transaction to commit: only then is the write on disk.
+async fn committed(tx: &IdbTransaction) -> Result<(), JournalError> {
+    let promise = Promise::new(&mut |resolve, reject| {
+        tx.set_oncomplete(Some(&resolve));
+        tx.set_onerror(Some(&reject));
+        tx.set_onabort(Some(&reject));
+    });
+    let outcome = JsFuture::from(promise).await;
+    tx.set_oncomplete(None);
+    tx.set_onerror(None);
+    tx.set_onabort(None);
+    outcome.map(|_| ()).map_err(|_| {
+        tx.error()
+            .map(|e| error_from(e.into()))
+            .unwrap_or(JournalError::Failed("the transaction was aborted".into()))
+    })
+}
+
+async fn open_db() -> Result<IdbDatabase, JournalError> {
+    let factory = web_sys::window()
+        .and_then(|w| w.indexed_db().ok().flatten())
+        .ok_or(JournalError::Unavailable)?;
+    let open = factory
+        .open_with_u32(DB_NAME, DB_VERSION)
+        .map_err(error_from)?;
+    let upgrade = Closure::<dyn FnMut(web_sys::Event)>::new({
+        let open = open.clone();
+        move |_| {
+            let Ok(db) = open.result().and_then(|r| r.dyn_into::<IdbDatabase>()) else {
+                return;
+            };
+            let names = db.object_store_names();
+            for store in [RECORDS, DRAFTS, UNREADABLE] {
+                if !names.contains(store) {
+                    let _ = db.create_object_store(store);
+                }
+            }
+        }
+    });
+    open.set_onupgradeneeded(Some(upgrade.as_ref().unchecked_ref()));
+    let result = request(&open).await;
+    open.set_onupgradeneeded(None);
+    drop(upgrade);
+    let db: IdbDatabase = result?.dyn_into().map_err(|_| JournalError::Unavailable)?;
+    // Another tab upgrading to a newer version asks this one to step aside.
+    let on_version_change = Closure::<dyn FnMut(web_sys::Event)>::new({
+        let db = db.clone();
+        move |_| {
+            db.close();
+            DB.with(|cell| cell.borrow_mut().take());
+        }
+    });
+    db.set_onversionchange(Some(on_version_change.as_ref().unchecked_ref()));
+    on_version_change.forget();
+    Ok(db)
+}
+
+thread_local! {
+    static DB: RefCell<Option<IdbDatabase>> = const { RefCell::new(None) };
+}
+
+/// The journal's database, opened on first use and kept for the page's life.
+/// Two calls racing at start may both open it; the later connection is kept
+/// and the other is closed by the garbage collector, which is harmless.
+async fn db() -> Result<IdbDatabase, JournalError> {
+    if let Some(db) = DB.with(|cell| cell.borrow().clone()) {
+        return Ok(db);
+    }
+    let db = open_db().await?;
+    DB.with(|cell| *cell.borrow_mut() = Some(db.clone()));
+    Ok(db)
+}
+
+fn store(
+    db: &IdbDatabase,
+    names: &[&str],
+    mode: IdbTransactionMode,
+) -> Result<IdbTransaction, JournalError> {
+    let names = names
+        .iter()
+        .map(|n| JsValue::from_str(n))
+        .collect::<Array>();
+    db.transaction_with_str_sequence_and_mode(&names, mode)
+        .map_err(error_from)
+}
+
+fn object_store(tx: &IdbTransaction, name: &str) -> Result<IdbObjectStore, JournalError> {
+    tx.object_store(name).map_err(error_from)
+}
+
+/// Writes several `(key, value)` pairs to one store in one transaction and
+/// waits for it to commit.
+async fn put_all(store_name: &str, entries: &[(String, String)]) -> Result<(), JournalError> {
+    let db = db().await?;
+    let tx = store(&db, &[store_name], IdbTransactionMode::Readwrite)?;
+    let os = object_store(&tx, store_name)?;
+    for (key, value) in entries {
+        os.put_with_key(&JsValue::from_str(value), &JsValue::from_str(key))
+            .map_err(error_from)?;
+    }
+    committed(&tx).await
+}
+
+/// Journals one record (or tombstone) under its storage key.
+pub async fn put_record(
+    key: &str,
+    entry: &beatbook_core::journal::JournalEntry,
+) -> Result<(), JournalError> {
+    put_all(RECORDS, &[(key.to_owned(), entry.encode())]).await
+}
+
+/// Journals many records in one transaction.
+pub async fn put_records(
+    entries: &[(String, beatbook_core::journal::JournalEntry)],
+) -> Result<(), JournalError> {
+    let encoded: Vec<(String, String)> = entries
+        .iter()
+        .map(|(k, e)| (k.clone(), e.encode()))
+        .collect();
+    put_all(RECORDS, &encoded).await
+}
+
+/// Writes any value under a record key, readable or not: for repair tools and
+/// for tests that need a damaged journal.
+pub async fn put_raw_record(key: &str, value: &JsValue) -> Result<(), JournalError> {
+    let db = db().await?;
+    let tx = store(&db, &[RECORDS], IdbTransactionMode::Readwrite)?;
+    object_store(&tx, RECORDS)?
+        .put_with_key(value, &JsValue::from_str(key))
+        .map_err(error_from)?;
+    committed(&tx).await
+}
+
+/// Every journal entry, as the raw values stored.
+pub async fn read_records() -> Result<Vec<(String, JsValue)>, JournalError> {
+    let db = db().await?;
+    let tx = store(&db, &[RECORDS], IdbTransactionMode::Readonly)?;
+    let os = object_store(&tx, RECORDS)?;
+    let keys_req = os.get_all_keys().map_err(error_from)?;
+    let values_req = os.get_all().map_err(error_from)?;
+    let keys: Array = request(&keys_req).await?.unchecked_into();
+    let values: Array = request(&values_req).await?.unchecked_into();
+    Ok(keys
+        .iter()
+        .zip(values.iter())
+        .map(|(k, v)| (k.as_string().unwrap_or_default(), v))
+        .collect())
+}
+
+/// Moves unreadable journal entries to the `unreadable` store, in one
+/// transaction, so an entry is never lost half-way.
+pub async fn set_aside(entries: &[(String, JsValue)]) -> Result<(), JournalError> {
+    if entries.is_empty() {
+        return Ok(());
+    }
+    let db = db().await?;
+    let tx = store(&db, &[RECORDS, UNREADABLE], IdbTransactionMode::Readwrite)?;
+    let records = object_store(&tx, RECORDS)?;
+    let unreadable = object_store(&tx, UNREADABLE)?;
+    for (key, value) in entries {
+        let key = JsValue::from_str(key);
+        unreadable.put_with_key(value, &key).map_err(error_from)?;
+        records.delete(&key).map_err(error_from)?;
+    }
+    committed(&tx).await
+}
+
+/// How many journal entries have been set aside.
+pub async fn unreadable_count() -> Result<u32, JournalError> {
+    let db = db().await?;
+    let tx = store(&db, &[UNREADABLE], IdbTransactionMode::Readonly)?;
+    let count = request(&object_store(&tx, UNREADABLE)?.count().map_err(error_from)?).await?;
+    Ok(count.as_f64().unwrap_or(0.0) as u32)
+}
+
+pub async fn put_draft(key: &str, value: &str) -> Result<(), JournalError> {
+    put_all(DRAFTS, &[(key.to_owned(), value.to_owned())]).await
+}
+
+pub async fn get_draft(key: &str) -> Result<Option<String>, JournalError> {
+    let db = db().await?;
+    let tx = store(&db, &[DRAFTS], IdbTransactionMode::Readonly)?;
+    let req = object_store(&tx, DRAFTS)?
+        .get(&JsValue::from_str(key))
+        .map_err(error_from)?;
+    Ok(request(&req).await?.as_string())
+}
+
+pub async fn clear_draft(key: &str) -> Result<(), JournalError> {
+    let db = db().await?;
+    let tx = store(&db, &[DRAFTS], IdbTransactionMode::Readwrite)?;
+    object_store(&tx, DRAFTS)?
+        .delete(&JsValue::from_str(key))
+        .map_err(error_from)?;
+    committed(&tx).await
+}
+
+/// Empties the journal (for tests that need a fresh phone).
+pub async fn clear_all() -> Result<(), JournalError> {
+    let db = db().await?;
+    let tx = store(
+        &db,
+        &[RECORDS, DRAFTS, UNREADABLE],
+        IdbTransactionMode::Readwrite,
+    )?;
+    for name in [RECORDS, DRAFTS, UNREADABLE] {
+        object_store(&tx, name)?.clear().map_err(error_from)?;
+    }
+    committed(&tx).await
+}

@@ -1,0 +1,151 @@
+//! Saving that survives a crash: every record goes to the localStorage
+//! working copy and to the IndexedDB journal, and the app says "saved" only
+//! when both calls have returned. At start the two copies are reconciled.
+
+use std::collections::HashMap;
+
+use beatbook_core::journal::{self as plan, JournalEntry};
+use beatbook_core::schema::{self, Record, RecordKey};
+use beatbook_core::{Category, Notebook};
+use serde::{Deserialize, Serialize};
+use wasm_bindgen::JsValue;
+
+use crate::journal::{self, JournalError, CAPTURE_DRAFT};
+use crate::storage::{self, StoreError};
+
+/// Whether the last write reached the crash-proof journal.
+pub type CrashProof = Result<(), JournalError>;
+
+/// Writes the working copy, then the journal. An error means nothing was
+/// saved; `Ok` carries whether the journal has it too.
+pub async fn save(record: &Record) -> Result<CrashProof, StoreError> {
+    let key = record.key().to_string();
+    let raw = record.encode();
+    storage::set_raw(&key, &raw)?;
+    let entry = JournalEntry::record(record.revision(), raw);
+    Ok(journal::put_record(&key, &entry).await)
+}
+
+/// Journals a tombstone first, so that the record cannot come back from the
+/// journal, then removes the working copy.
+pub async fn delete(key: RecordKey, revision: u32) -> Result<CrashProof, StoreError> {
+    let journalled =
+        journal::put_record(&key.to_string(), &JournalEntry::tombstone(revision)).await;
+    storage::delete(key)?;
+    Ok(journalled)
+}
+
+/// A change reconciliation made to the notebook.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Change {
+    Upsert(Record),
+    Remove(RecordKey),
+}
+
+/// What start-up reconciliation did.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Reconciled {
+    pub changes: Vec<Change>,
+    /// Records brought back from the journal.
+    pub restored: usize,
+    /// Records copied into the journal (written before it existed, or newer).
+    pub journalled: usize,
+    /// Unreadable journal entries moved aside.
+    pub set_aside: usize,
+}
+
+fn read_entry(key: &str, value: &JsValue) -> Option<JournalEntry> {
+    let entry = JournalEntry::decode(&value.as_string()?).ok()?;
+    if let Some(raw) = &entry.raw {
+        // A journalled record must itself be readable, under its own key.
+        let record = schema::decode(RecordKey::parse(key)?, raw).ok()?;
+        if record.revision() != entry.revision {
+            return None;
+        }
+    } else {
+        RecordKey::parse(key)?;
+    }
+    Some(entry)
+}
+
+/// Brings the working copy and the journal level with each other.
+pub async fn reconcile(book: &Notebook) -> Result<Reconciled, JournalError> {
+    let mut journal_entries = HashMap::new();
+    let mut unreadable = Vec::new();
+    for (key, value) in journal::read_records().await? {
+        match read_entry(&key, &value) {
+            Some(entry) => {
+                journal_entries.insert(key, entry);
+            }
+            None => unreadable.push((key, value)),
+        }
+    }
+    journal::set_aside(&unreadable).await?;
+
+    let working: HashMap<String, (u32, String)> = book
+        .notes()
+        .map(|n| Record::Note(n.clone()))
+        .chain(book.shifts().map(|s| Record::Shift(s.clone())))
+        .map(|r| (r.key().to_string(), (r.revision(), r.encode())))
+        .collect();
+    let plan = plan::reconcile(&working, &journal_entries);
+
+    let mut done = Reconciled {
+        set_aside: unreadable.len(),
+        ..Reconciled::default()
+    };
+    for (key, raw) in &plan.restore {
+        let Some(record) = RecordKey::parse(key).and_then(|k| schema::decode(k, raw).ok()) else {
+            continue;
+        };
+        // Shown even if the working copy is full: the journal still holds it.
+        let _ = storage::set_raw(key, raw);
+        done.changes.push(Change::Upsert(record));
+        done.restored += 1;
+    }
+    for key in &plan.remove {
+        if let Some(record_key) = RecordKey::parse(key) {
+            let _ = storage::delete(record_key);
+            done.changes.push(Change::Remove(record_key));
+        }
+    }
+    if !plan.journal.is_empty() {
+        journal::put_records(&plan.journal).await?;
+        done.journalled = plan.journal.len();
+    }
+    Ok(done)
+}
+
+/// The note being typed on the capture screen.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Draft {
+    pub text: String,
+    pub category: Category,
+    pub place: String,
+}
+
+impl Draft {
+    pub fn is_empty(&self) -> bool {
+        self.text.trim().is_empty() && self.place.trim().is_empty()
+    }
+}
+
+/// Journals the draft; an empty one is removed instead.
+pub async fn save_draft(draft: &Draft) -> CrashProof {
+    if draft.is_empty() {
+        return journal::clear_draft(CAPTURE_DRAFT).await;
+    }
+    let raw = serde_json::to_string(draft).expect("drafts serialise to JSON");
+    journal::put_draft(CAPTURE_DRAFT, &raw).await
+}
+
+pub async fn load_draft() -> Option<Draft> {
+    let raw = journal::get_draft(CAPTURE_DRAFT).await.ok()??;
+    serde_json::from_str::<Draft>(&raw)
+        .ok()
+        .filter(|d| !d.is_empty())
+}
+
+pub async fn clear_draft() -> CrashProof {
+    journal::clear_draft(CAPTURE_DRAFT).await
+}

@@ -1,0 +1,218 @@
+//! Browser tests for the IndexedDB journal and its reconciliation with
+//! localStorage, in headless Chromium.
+#![cfg(target_arch = "wasm32")]
+
+use beatbook::journal;
+use beatbook::persist::{self, Change, Draft};
+use beatbook::storage;
+use beatbook_core::journal::JournalEntry;
+use beatbook_core::schema::{Record, RecordKey};
+use beatbook_core::{Category, Note, NoteInput, Notebook};
+use chrono::{TimeZone, Utc};
+use uuid::Uuid;
+use wasm_bindgen::JsValue;
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+async fn fresh() {
+    storage::local_storage().unwrap().clear().unwrap();
+    journal::clear_all().await.unwrap();
+}
+
+fn note(id: u128, text: &str) -> Note {
+    let input = NoteInput {
+        text: text.to_owned(),
+        category: Category::Drugs,
+        place: String::new(),
+        location: None,
+    };
+    let at = Utc.with_ymd_and_hms(2026, 11, 24, 23, 0, 0).unwrap();
+    Note::create(Uuid::from_u128(id), &input, None, at).unwrap()
+}
+
+fn working_copy() -> Notebook {
+    storage::load().unwrap().notebook
+}
+
+#[wasm_bindgen_test]
+async fn a_save_reaches_both_copies() {
+    fresh().await;
+    let n = note(1, "both");
+    persist::save(&Record::Note(n.clone()))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(working_copy().note(&n.id), Some(&n));
+    let journalled = journal::read_records().await.unwrap();
+    assert_eq!(journalled.len(), 1);
+    assert_eq!(journalled[0].0, RecordKey::Note(n.id).to_string());
+    let reconciled = persist::reconcile(&working_copy()).await.unwrap();
+    assert_eq!(
+        reconciled,
+        persist::Reconciled::default(),
+        "nothing to do when level"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn the_journal_restores_what_local_storage_lost_or_holds_older() {
+    fresh().await;
+    let lost = note(1, "lost from localStorage");
+    let mut edited = note(2, "first words");
+    persist::save(&Record::Note(lost.clone()))
+        .await
+        .unwrap()
+        .unwrap();
+    persist::save(&Record::Note(edited.clone()))
+        .await
+        .unwrap()
+        .unwrap();
+    let older = Record::Note(edited.clone()).encode();
+    edited
+        .edit(
+            &NoteInput {
+                text: "second words".into(),
+                ..edited.to_input()
+            },
+            Utc::now(),
+        )
+        .unwrap();
+    persist::save(&Record::Note(edited.clone()))
+        .await
+        .unwrap()
+        .unwrap();
+    // What a kill before localStorage reached the disk leaves behind.
+    storage::delete(RecordKey::Note(lost.id)).unwrap();
+    storage::set_raw(&RecordKey::Note(edited.id).to_string(), &older).unwrap();
+
+    let reconciled = persist::reconcile(&working_copy()).await.unwrap();
+    assert_eq!(reconciled.restored, 2);
+    assert!(reconciled
+        .changes
+        .contains(&Change::Upsert(Record::Note(lost.clone()))));
+    assert!(reconciled
+        .changes
+        .contains(&Change::Upsert(Record::Note(edited.clone()))));
+    let now = working_copy();
+    assert_eq!(now.note(&lost.id), Some(&lost));
+    assert_eq!(now.note(&edited.id).unwrap().text, "second words");
+}
+
+#[wasm_bindgen_test]
+async fn records_from_before_the_journal_are_copied_into_it() {
+    fresh().await;
+    let old = note(3, "written before the journal existed");
+    storage::save(&Record::Note(old.clone())).unwrap();
+    let reconciled = persist::reconcile(&working_copy()).await.unwrap();
+    assert_eq!(reconciled.journalled, 1);
+    assert!(reconciled.changes.is_empty());
+    // Now a lost working copy comes back from the journal.
+    storage::local_storage().unwrap().clear().unwrap();
+    let again = persist::reconcile(&working_copy()).await.unwrap();
+    assert_eq!(again.restored, 1);
+    assert_eq!(working_copy().note(&old.id), Some(&old));
+}
+
+#[wasm_bindgen_test]
+async fn a_deletion_on_either_side_does_not_bring_the_note_back() {
+    fresh().await;
+    let n = note(4, "delete me");
+    persist::save(&Record::Note(n.clone()))
+        .await
+        .unwrap()
+        .unwrap();
+    // The tombstone was journalled but the browser died before localStorage
+    // forgot the note.
+    journal::put_record(
+        &RecordKey::Note(n.id).to_string(),
+        &JournalEntry::tombstone(1),
+    )
+    .await
+    .unwrap();
+    let reconciled = persist::reconcile(&working_copy()).await.unwrap();
+    assert_eq!(
+        reconciled.changes,
+        vec![Change::Remove(RecordKey::Note(n.id))]
+    );
+    assert_eq!(working_copy().note_count(), 0);
+
+    // A full delete through the app leaves nothing to restore either.
+    let m = note(5, "delete me too");
+    persist::save(&Record::Note(m.clone()))
+        .await
+        .unwrap()
+        .unwrap();
+    persist::delete(RecordKey::Note(m.id), 1)
+        .await
+        .unwrap()
+        .unwrap();
+    let reconciled = persist::reconcile(&working_copy()).await.unwrap();
+    assert!(reconciled.changes.is_empty());
+    assert_eq!(working_copy().note_count(), 0);
+}
+
+#[wasm_bindgen_test]
+async fn a_corrupt_journal_entry_is_set_aside_not_deleted() {
+    fresh().await;
+    let good = note(6, "fine");
+    persist::save(&Record::Note(good.clone()))
+        .await
+        .unwrap()
+        .unwrap();
+    let bad_key = RecordKey::Note(Uuid::from_u128(7)).to_string();
+    journal::put_raw_record(
+        &bad_key,
+        &JsValue::from_str("{\"revision\":1,\"raw\":\"{broken"),
+    )
+    .await
+    .unwrap();
+    journal::put_raw_record("beatbook/note/not-a-uuid", &JsValue::from_f64(42.0))
+        .await
+        .unwrap();
+
+    let reconciled = persist::reconcile(&working_copy()).await.unwrap();
+    assert_eq!(reconciled.set_aside, 2);
+    assert!(
+        reconciled.changes.is_empty(),
+        "nothing unreadable reaches the notebook"
+    );
+    assert_eq!(journal::unreadable_count().await.unwrap(), 2);
+    let keys: Vec<String> = journal::read_records()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(k, _)| k)
+        .collect();
+    assert_eq!(keys, vec![RecordKey::Note(good.id).to_string()]);
+    assert_eq!(working_copy().note(&good.id), Some(&good));
+}
+
+#[wasm_bindgen_test]
+async fn drafts_are_kept_until_cleared_and_empty_ones_are_not_kept() {
+    fresh().await;
+    let draft = Draft {
+        text: "half a sentence".into(),
+        category: Category::WeaponsOrKnives,
+        place: "by the bins".into(),
+    };
+    persist::save_draft(&draft).await.unwrap();
+    assert_eq!(persist::load_draft().await, Some(draft.clone()));
+    persist::save_draft(&Draft {
+        text: " ".into(),
+        place: String::new(),
+        ..draft
+    })
+    .await
+    .unwrap();
+    assert_eq!(persist::load_draft().await, None);
+    persist::save_draft(&Draft {
+        text: "again".into(),
+        category: Category::Other,
+        place: String::new(),
+    })
+    .await
+    .unwrap();
+    persist::clear_draft().await.unwrap();
+    assert_eq!(persist::load_draft().await, None);
+}
