@@ -19,17 +19,17 @@ export const CHROMIUM_FLAGS = [
   '--disable-sync',
 ];
 
-function required(name) {
+export function required(name) {
   const value = process.env[name];
   if (!value) throw new Error(`${name} is not set: run these tests through \`cargo xtask test\``);
   return value;
 }
 
 /** Starts the real server on loopback; `port` 0 picks a free one. */
-export async function startServer({ port = 0 } = {}) {
+export async function startServer({ port = 0, dist = required('BEATBOOK_DIST') } = {}) {
   const proc = spawn(
     required('BEATBOOK_SERVER'),
-    ['--addr', `127.0.0.1:${port}`, '--dist', required('BEATBOOK_DIST')],
+    ['--addr', `127.0.0.1:${port}`, '--dist', dist],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
   const url = await new Promise((resolve, reject) => {
@@ -47,6 +47,7 @@ export async function startServer({ port = 0 } = {}) {
   });
   return {
     url,
+    port: Number(new URL(url).port),
     async stop() {
       if (proc.exitCode === null) {
         proc.kill('SIGKILL');

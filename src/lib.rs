@@ -6,6 +6,7 @@ pub mod export;
 pub mod geo;
 pub mod journal;
 pub mod persist;
+pub mod pwa;
 pub mod settings;
 pub mod state;
 pub mod storage;

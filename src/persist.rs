@@ -2,7 +2,9 @@
 //! working copy and to the IndexedDB journal, and the app says "saved" only
 //! when both calls have returned. At start the two copies are reconciled.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
+use std::rc::Rc;
 
 use beatbook_core::journal::{self as plan, JournalEntry};
 use beatbook_core::schema::{self, Record, RecordKey};
@@ -148,4 +150,24 @@ pub async fn load_draft() -> Option<Draft> {
 
 pub async fn clear_draft() -> CrashProof {
     journal::clear_draft(CAPTURE_DRAFT).await
+}
+
+thread_local! {
+    static DRAFT_SOURCE: RefCell<Option<Rc<dyn Fn() -> Draft>>> = const { RefCell::new(None) };
+}
+
+/// Registers where the draft being typed can be read from (or none), so that
+/// `flush_drafts` can journal it on demand.
+pub fn set_draft_source(source: Option<Rc<dyn Fn() -> Draft>>) {
+    DRAFT_SOURCE.with(|cell| *cell.borrow_mut() = source);
+}
+
+/// Journals the draft being typed now, without waiting for the typing pause.
+/// IndexedDB commits transactions on a store in order, so any earlier draft
+/// write has committed too when this returns.
+pub async fn flush_drafts() {
+    let source = DRAFT_SOURCE.with(|cell| cell.borrow().clone());
+    if let Some(source) = source {
+        let _ = save_draft(&source()).await;
+    }
 }

@@ -54,6 +54,24 @@ pub struct Saved<T> {
     pub crash_proof: bool,
 }
 
+impl Screen {
+    /// The screen a link or a home-screen shortcut asks for (`/?screen=notes`).
+    fn from_location() -> Screen {
+        let search = web_sys::window()
+            .and_then(|w| w.location().search().ok())
+            .unwrap_or_default();
+        let screen = web_sys::UrlSearchParams::new_with_str(&search)
+            .ok()
+            .and_then(|p| p.get("screen"));
+        match screen.as_deref() {
+            Some("notes") => Screen::Notes,
+            Some("shifts") => Screen::Shifts,
+            Some("settings") => Screen::Settings,
+            _ => Screen::Capture,
+        }
+    }
+}
+
 impl AppState {
     /// Reads the working copy (instant), then reconciles it with the journal
     /// in the background.
@@ -65,7 +83,7 @@ impl AppState {
             storage_problem: RwSignal::new(None),
             durability: RwSignal::new(Durability::Checking),
             notice: RwSignal::new(None),
-            screen: RwSignal::new(Screen::Capture),
+            screen: RwSignal::new(Screen::from_location()),
             filter: RwSignal::new(NoteFilter::default()),
             settings: RwSignal::new(Settings::load()),
         };

@@ -9,6 +9,7 @@ mod shifts;
 
 use leptos::prelude::*;
 
+use crate::pwa::{self, PwaState};
 use crate::state::{AppState, Durability, Screen};
 
 #[component]
@@ -16,10 +17,18 @@ pub fn App() -> impl IntoView {
     let state = AppState::load();
     state.settings.with_untracked(|s| s.apply_theme());
     provide_context(state);
+    provide_context(PwaState::start());
 
     // Another tab saved, edited or deleted something: show it here too.
     let _ = window_event_listener(leptos::ev::storage, move |ev| {
         state.apply_key_change(ev.key(), ev.new_value());
+    });
+
+    // The app is ready for a thumb: the benchmark reads this mark.
+    Effect::new(|_| {
+        if let Some(performance) = web_sys::window().and_then(|w| w.performance()) {
+            let _ = performance.mark(READY_MARK);
+        }
     });
 
     view! {
@@ -39,13 +48,20 @@ pub fn App() -> impl IntoView {
     }
 }
 
+/// The performance mark set once the first screen is on the page.
+pub const READY_MARK: &str = "beatbook-ready";
+
 #[component]
 fn Header() -> impl IntoView {
     let state = expect_context::<AppState>();
+    let pwa = expect_context::<PwaState>();
     let pending = Memo::new(move |_| state.book.with(|b| b.pending_count()));
     view! {
         <header class="top">
             <h1>"Beatbook"</h1>
+            {move || (!pwa.online.get()).then(|| view! {
+                <span class="offline" data-testid="offline" title="This phone has no connection. Notes are saved on it and wait here.">"Offline"</span>
+            })}
             <p class="pending" data-testid="pending-count" aria-live="polite">
                 {move || match pending.get() {
                     0 => "Nothing waiting to be sent".to_owned(),
@@ -60,7 +76,21 @@ fn Header() -> impl IntoView {
 #[component]
 fn Banners() -> impl IntoView {
     let state = expect_context::<AppState>();
+    let pwa = expect_context::<PwaState>();
+    let updating = RwSignal::new(false);
     view! {
+        {move || pwa.update_ready.get().then(|| view! {
+            <p class="banner" role="status" data-testid="update-ready">
+                "A new version of Beatbook is ready. "
+                <button class="link" data-testid="apply-update" prop:disabled=move || updating.get() on:click=move |_| {
+                    updating.set(true);
+                    leptos::task::spawn_local(pwa::apply_update());
+                }>
+                    {move || if updating.get() { "Updating…" } else { "Update now" }}
+                </button>
+                " Anything you are typing is kept."
+            </p>
+        })}
         {move || match state.durability.get() {
             Durability::NotGuaranteed(reason) => Some(view! {
                 <p class="banner warn" role="status" data-testid="durability-warning">

@@ -81,6 +81,12 @@ pub fn NoteForm(
         draft_timer.set_value(handle.ok());
     };
     if keep_draft {
+        persist::set_draft_source(Some(Rc::new(move || Draft {
+            text: text.get_untracked(),
+            category: category.get_untracked(),
+            place: place.get_untracked(),
+        })));
+        on_cleanup(|| persist::set_draft_source(None));
         let state = use_context::<AppState>();
         spawn_local(async move {
             let Some(draft) = persist::load_draft().await else {

@@ -65,6 +65,8 @@ pub fn SettingsScreen() -> impl IntoView {
                 })
             }}
             <button class="secondary" on:click=move |_| state.reload()>"Read storage again"</button>
+            <h3>"About"</h3>
+            <p class="muted" data-testid="version">{format!("Beatbook {}{}", env!("CARGO_PKG_VERSION"), option_env!("BEATBOOK_BUILD_LABEL").map(|l| format!(" ({l})")).unwrap_or_default())}</p>
             {move || message.get().map(|m| view! { <p class="error" role="alert">{m}</p> })}
         </section>
     }

@@ -4,6 +4,7 @@
 //! `cargo xtask run`   installs what is missing, builds the app, serves it.
 //! `cargo xtask test`  installs what is missing, runs every check and test.
 
+mod dist;
 mod setup;
 
 use std::path::{Path, PathBuf};
@@ -16,7 +17,9 @@ usage: cargo xtask <command>
   run [--addr HOST:PORT]   install what is missing, build the app, serve it (default 127.0.0.1:8080)
   test                     install what is missing, then run every check and test
   build                    build the release app into dist/
-  setup                    install what is missing, and nothing else";
+  setup                    install what is missing, and nothing else
+  finish-build [DIR]       (run by Trunk) fill in the service worker, precompress; DIR
+                           defaults to $TRUNK_STAGING_DIR";
 
 pub type Result<T = ()> = std::result::Result<T, String>;
 
@@ -27,6 +30,7 @@ fn main() -> ExitCode {
         Some("test") => test(),
         Some("build") => setup::ensure(setup::Needs::BUILD).and_then(|env| build_app(&env)),
         Some("setup") => setup::ensure(setup::Needs::ALL).map(|_| ()),
+        Some("finish-build") => finish_build(&args[1..]),
         _ => Err(USAGE.to_owned()),
     };
     match result {
@@ -36,6 +40,16 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+fn finish_build(args: &[String]) -> Result {
+    let dir = match args.first() {
+        Some(dir) => PathBuf::from(dir),
+        None => std::env::var_os("TRUNK_STAGING_DIR")
+            .map(PathBuf::from)
+            .ok_or("finish-build needs a folder, or TRUNK_STAGING_DIR from Trunk")?,
+    };
+    dist::finish(&dir)
 }
 
 /// The workspace root (this crate's parent folder).
@@ -258,12 +272,21 @@ fn run_test_tiers(env: &setup::Env, tally: &mut Tally) -> Result {
         tally,
     )?;
     build_app(env)?;
+    // A second, different build: the update test serves it after the first.
+    let next = root().join("target/dist-next");
+    run_step(
+        "build a second release for the update test",
+        cmd(env, "trunk", &["build", "--release", "--offline", "--dist"])
+            .arg(&next)
+            .env("BEATBOOK_BUILD_LABEL", "next"),
+    )?;
     let server = build_server(env)?;
     run_tests(
         "end-to-end tests (Playwright driving headless Chromium against the server)",
         cmd(env, "node", &["--test", "--test-concurrency=1", "e2e/"])
             .env("BEATBOOK_SERVER", &server)
             .env("BEATBOOK_DIST", root().join("dist"))
+            .env("BEATBOOK_DIST_NEXT", &next)
             .env("CHROMIUM", &env.chromium),
         tally,
     )

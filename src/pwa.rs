@@ -1,0 +1,128 @@
+//! The installable app: the service worker's registration and updates, and
+//! whether the browser believes it is online.
+
+use std::cell::RefCell;
+
+use leptos::prelude::*;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{ServiceWorkerRegistration, ServiceWorkerState};
+
+const WORKER_URL: &str = "/sw.js";
+/// The message the worker waits for before it replaces the running version.
+const SKIP_WAITING: &str = "skip-waiting";
+
+thread_local! {
+    static REGISTRATION: RefCell<Option<ServiceWorkerRegistration>> = const { RefCell::new(None) };
+}
+
+/// What the page knows about the network and about new versions.
+#[derive(Clone, Copy)]
+pub struct PwaState {
+    /// `navigator.onLine`: a hint, not the truth, so it is only shown.
+    pub online: RwSignal<bool>,
+    /// A new version is installed and waiting for the person's tap.
+    pub update_ready: RwSignal<bool>,
+}
+
+impl PwaState {
+    pub fn start() -> PwaState {
+        let window = web_sys::window();
+        let online = window.as_ref().is_none_or(|w| w.navigator().on_line());
+        let state = PwaState {
+            online: RwSignal::new(online),
+            update_ready: RwSignal::new(false),
+        };
+        let _ = window_event_listener(leptos::ev::online, move |_| state.online.set(true));
+        let _ = window_event_listener(leptos::ev::offline, move |_| state.online.set(false));
+        // A phone brought back out of a pocket asks whether a new version exists.
+        let _ = window_event_listener(leptos::ev::visibilitychange, move |_| check_for_update());
+        leptos::task::spawn_local(async move { register(state).await });
+        state
+    }
+}
+
+fn has_controller() -> bool {
+    web_sys::window()
+        .map(|w| w.navigator().service_worker())
+        .and_then(|c| c.controller())
+        .is_some()
+}
+
+async fn register(state: PwaState) {
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    // Browsers without service workers (or insecure origins) still run the app.
+    if !js_sys::Reflect::has(&window.navigator(), &"serviceWorker".into()).unwrap_or(false) {
+        return;
+    }
+    let container = window.navigator().service_worker();
+    let Ok(registration) = JsFuture::from(container.register(WORKER_URL)).await else {
+        return;
+    };
+    let registration: ServiceWorkerRegistration = registration.unchecked_into();
+    REGISTRATION.with(|r| *r.borrow_mut() = Some(registration.clone()));
+
+    // An update only counts when a page is already controlled: the very first
+    // install is not an update.
+    if registration.waiting().is_some() && has_controller() {
+        state.update_ready.set(true);
+    }
+    let on_update_found = Closure::<dyn FnMut()>::new({
+        let registration = registration.clone();
+        move || {
+            let Some(installing) = registration.installing() else {
+                return;
+            };
+            let worker = installing.clone();
+            let on_state = Closure::<dyn FnMut()>::new(move || {
+                if worker.state() == ServiceWorkerState::Installed && has_controller() {
+                    state.update_ready.set(true);
+                }
+            });
+            installing.set_onstatechange(Some(on_state.as_ref().unchecked_ref()));
+            on_state.forget();
+        }
+    });
+    registration.set_onupdatefound(Some(on_update_found.as_ref().unchecked_ref()));
+    on_update_found.forget();
+}
+
+/// Asks the browser to look for a new service worker now.
+pub fn check_for_update() {
+    if let Some(registration) = REGISTRATION.with(|r| r.borrow().clone()) {
+        if let Ok(promise) = registration.update() {
+            leptos::task::spawn_local(async move {
+                let _ = JsFuture::from(promise).await;
+            });
+        }
+    }
+}
+
+/// Switches to the waiting version and reloads this page when it has taken
+/// over. Drafts are journalled first, so a note being typed comes back.
+pub async fn apply_update() {
+    crate::persist::flush_drafts().await;
+    let Some(waiting) = REGISTRATION
+        .with(|r| r.borrow().clone())
+        .and_then(|r| r.waiting())
+    else {
+        // Nothing waiting after all: a plain reload gets the newest version.
+        reload();
+        return;
+    };
+    if let Some(container) = web_sys::window().map(|w| w.navigator().service_worker()) {
+        let on_change = Closure::<dyn FnMut()>::new(reload);
+        container.set_oncontrollerchange(Some(on_change.as_ref().unchecked_ref()));
+        on_change.forget();
+    }
+    let _ = waiting.post_message(&JsValue::from_str(SKIP_WAITING));
+}
+
+fn reload() {
+    if let Some(window) = web_sys::window() {
+        let _ = window.location().reload();
+    }
+}

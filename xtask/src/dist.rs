@@ -1,0 +1,138 @@
+//! What happens to a build after Trunk: the service worker learns the build's
+//! version and files, and every text file gets brotli and gzip twins that the
+//! server sends to browsers that accept them.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use crate::Result;
+
+/// The service worker, which must not list itself.
+const SERVICE_WORKER: &str = "sw.js";
+const VERSION_LINE: &str = "const VERSION = 'dev';";
+const PRECACHE_LINE: &str = "const PRECACHE = [];";
+/// File types worth compressing (PNG is compressed already).
+const COMPRESSIBLE: [&str; 7] = ["html", "js", "wasm", "css", "webmanifest", "svg", "json"];
+
+/// Every file of the build, relative to `dir`, sorted, without compressed twins.
+pub fn built_files(dir: &Path) -> Result<Vec<PathBuf>> {
+    fn walk(dir: &Path, base: &Path, out: &mut Vec<PathBuf>) -> Result {
+        let entries =
+            std::fs::read_dir(dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
+        for entry in entries {
+            let path = entry.map_err(|e| e.to_string())?.path();
+            if path.is_dir() {
+                walk(&path, base, out)?;
+            } else if !matches!(path.extension().and_then(|e| e.to_str()), Some("br" | "gz")) {
+                out.push(
+                    path.strip_prefix(base)
+                        .map_err(|e| e.to_string())?
+                        .to_path_buf(),
+                );
+            }
+        }
+        Ok(())
+    }
+    let mut files = Vec::new();
+    walk(dir, dir, &mut files)?;
+    files.sort();
+    Ok(files)
+}
+
+fn url_of(path: &Path) -> String {
+    format!("/{}", path.to_string_lossy().replace('\\', "/"))
+}
+
+/// FNV-1a over every file's name and bytes: any change makes a new version.
+fn version_of(dir: &Path, files: &[PathBuf]) -> Result<String> {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut feed = |bytes: &[u8]| {
+        for b in bytes {
+            hash ^= u64::from(*b);
+            hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    };
+    for file in files {
+        feed(url_of(file).as_bytes());
+        feed(&[0]);
+        feed(&std::fs::read(dir.join(file)).map_err(|e| format!("{}: {e}", file.display()))?);
+    }
+    Ok(format!("{hash:016x}"))
+}
+
+pub fn brotli(bytes: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    {
+        let mut writer = brotli::CompressorWriter::new(&mut out, 4096, 11, 22);
+        writer
+            .write_all(bytes)
+            .expect("compressing into memory cannot fail");
+    }
+    out
+}
+
+pub fn gzip(bytes: &[u8]) -> Vec<u8> {
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    encoder
+        .write_all(bytes)
+        .expect("compressing into memory cannot fail");
+    encoder
+        .finish()
+        .expect("compressing into memory cannot fail")
+}
+
+pub fn is_compressible(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| COMPRESSIBLE.contains(&e))
+}
+
+/// Writes the service worker's version and precache list, then the
+/// compressed twins.
+pub fn finish(dir: &Path) -> Result {
+    let files: Vec<PathBuf> = built_files(dir)?
+        .into_iter()
+        .filter(|f| f != Path::new(SERVICE_WORKER))
+        .collect();
+    let version = version_of(dir, &files)?;
+    let urls: Vec<String> = files.iter().map(|f| format!("'{}'", url_of(f))).collect();
+
+    let sw_path = dir.join(SERVICE_WORKER);
+    let sw =
+        std::fs::read_to_string(&sw_path).map_err(|e| format!("{}: {e}", sw_path.display()))?;
+    if !sw.contains(VERSION_LINE) || !sw.contains(PRECACHE_LINE) {
+        return Err(format!(
+            "{} lacks the lines `{VERSION_LINE}` and `{PRECACHE_LINE}` to fill in",
+            sw_path.display()
+        ));
+    }
+    let sw = sw
+        .replacen(VERSION_LINE, &format!("const VERSION = '{version}';"), 1)
+        .replacen(
+            PRECACHE_LINE,
+            &format!("const PRECACHE = [\n  {},\n];", urls.join(",\n  ")),
+            1,
+        );
+    std::fs::write(&sw_path, sw).map_err(|e| format!("{}: {e}", sw_path.display()))?;
+
+    for file in built_files(dir)? {
+        if !is_compressible(&file) {
+            continue;
+        }
+        let path = dir.join(&file);
+        let raw = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        for (ext, packed) in [("br", brotli(&raw)), ("gz", gzip(&raw))] {
+            if packed.len() < raw.len() {
+                let mut twin = path.clone().into_os_string();
+                twin.push(".");
+                twin.push(ext);
+                std::fs::write(&twin, packed).map_err(|e| format!("{twin:?}: {e}"))?;
+            }
+        }
+    }
+    println!(
+        "service worker version {version}: {} files precached, compressed twins written",
+        files.len()
+    );
+    Ok(())
+}
