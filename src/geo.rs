@@ -34,12 +34,7 @@ impl GeoState {
         match self {
             GeoState::Off => "Location not attached.".into(),
             GeoState::Locating => "Finding your location… you can save now; it is added if found in time.".into(),
-            GeoState::Fix(l) => format!(
-                "Location attached: {:.5}, {:.5} (within {} m).",
-                l.latitude,
-                l.longitude,
-                l.accuracy_m.round()
-            ),
+            GeoState::Fix(l) => format!("Location attached: {}.", l.describe()),
             GeoState::Denied => {
                 "Location is not allowed for Beatbook. Notes save without it; describe the place instead, or allow location in the browser's settings.".into()
             }

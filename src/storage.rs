@@ -147,7 +147,7 @@ pub fn load() -> Result<Loaded, StoreError> {
             }),
         }
     }
-    loaded.unreadable.sort_by(|a, b| a.key.cmp(&b.key));
+    loaded.unreadable.sort_unstable_by(|a, b| a.key.cmp(&b.key));
     Ok(loaded)
 }
 
@@ -165,18 +165,24 @@ pub fn key_change(key: &str, new_value: Option<&str>) -> KeyChange {
     }
 }
 
+#[derive(serde::Serialize)]
+struct UnreadableOut<'a> {
+    reason: &'a str,
+    raw: Option<String>,
+}
+
 /// The raw text of every entry set aside, as one JSON object, for export.
 pub fn unreadable_export(entries: &[Unreadable]) -> String {
     let storage = local_storage().ok();
-    let mut out = serde_json::Map::new();
-    for entry in entries {
-        let raw = storage
-            .as_ref()
-            .and_then(|s| s.get_item(&entry.kept_at).ok().flatten());
-        out.insert(
-            entry.key.clone(),
-            serde_json::json!({"reason": entry.reason, "raw": raw}),
-        );
-    }
-    serde_json::Value::Object(out).to_string()
+    let out: std::collections::BTreeMap<&str, UnreadableOut> = entries
+        .iter()
+        .map(|entry| {
+            let raw = storage
+                .as_ref()
+                .and_then(|s| s.get_item(&entry.kept_at).ok().flatten());
+            let reason = entry.reason.as_str();
+            (entry.key.as_str(), UnreadableOut { reason, raw })
+        })
+        .collect();
+    serde_json::to_string(&out).expect("strings serialise to JSON")
 }

@@ -1,6 +1,14 @@
 //! Times are stored in UTC and shown in the phone's local time.
+//!
+//! Formatting is written out by hand rather than through chrono's strftime
+//! machinery, which costs the download several kilobytes.
 
-use chrono::{DateTime, Local, Utc};
+use chrono::{DateTime, Datelike, Local, Timelike, Utc};
+
+const DAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+const MONTHS: [&str; 12] = [
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+];
 
 pub fn now() -> DateTime<Utc> {
     Utc::now()
@@ -8,14 +16,34 @@ pub fn now() -> DateTime<Utc> {
 
 /// "Tue 24 Nov, 23:15"
 pub fn local_date_time(at: DateTime<Utc>) -> String {
-    at.with_timezone(&Local)
-        .format("%a %-d %b, %H:%M")
-        .to_string()
+    let l = at.with_timezone(&Local);
+    format!(
+        "{} {} {}, {:02}:{:02}",
+        DAYS[l.weekday().num_days_from_monday() as usize],
+        l.day(),
+        MONTHS[l.month0() as usize],
+        l.hour(),
+        l.minute()
+    )
 }
 
 /// "23:15"
 pub fn local_time(at: DateTime<Utc>) -> String {
-    at.with_timezone(&Local).format("%H:%M").to_string()
+    let l = at.with_timezone(&Local);
+    format!("{:02}:{:02}", l.hour(), l.minute())
+}
+
+/// "20261124-2315", for file names.
+pub fn file_stamp(at: DateTime<Utc>) -> String {
+    let l = at.with_timezone(&Local);
+    format!(
+        "{:04}{:02}{:02}-{:02}{:02}",
+        l.year(),
+        l.month(),
+        l.day(),
+        l.hour(),
+        l.minute()
+    )
 }
 
 /// "Tue 24 Nov, 22:00 – 04:10", or "since …" while running.

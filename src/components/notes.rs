@@ -67,7 +67,7 @@ pub fn NotesScreen() -> impl IntoView {
             };
             (content, scope)
         });
-        let stamp = time::now().format("%Y%m%d-%H%M");
+        let stamp = time::file_stamp(time::now());
         let safe: String = name
             .chars()
             .map(|c| {
@@ -228,7 +228,7 @@ pub fn NoteScreen(id: Uuid) -> impl IntoView {
                             {n.place.clone().map(|p| view! { <dt>"Place"</dt><dd>{p}</dd> })}
                             {n.location.map(|l| view! {
                                 <dt>"Location"</dt>
-                                <dd>{format!("{:.5}, {:.5} (within {} m)", l.latitude, l.longitude, l.accuracy_m.round())}</dd>
+                                <dd>{l.describe()}</dd>
                             })}
                             <dt>"State"</dt><dd><SyncBadge state=n.sync.state.clone()/></dd>
                         </dl>

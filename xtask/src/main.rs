@@ -17,6 +17,8 @@ usage: cargo xtask <command>
   run [--addr HOST:PORT]   install what is missing, build the app, serve it (default 127.0.0.1:8080)
   test                     install what is missing, then run every check and test
   build                    build the release app into dist/
+  bench                    print download sizes, start-up and save timings
+  icons                    redraw the PNG icons from their SVG sources (Chromium, pngquant)
   setup                    install what is missing, and nothing else
   finish-build [DIR]       (run by Trunk) fill in the service worker, precompress; DIR
                            defaults to $TRUNK_STAGING_DIR";
@@ -31,6 +33,8 @@ fn main() -> ExitCode {
         Some("build") => setup::ensure(setup::Needs::BUILD).and_then(|env| build_app(&env)),
         Some("setup") => setup::ensure(setup::Needs::ALL).map(|_| ()),
         Some("finish-build") => finish_build(&args[1..]),
+        Some("bench") => bench(),
+        Some("icons") => icons(),
         _ => Err(USAGE.to_owned()),
     };
     match result {
@@ -40,6 +44,108 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+fn bench() -> Result {
+    let env = setup::ensure(setup::Needs::ALL)?;
+    build_app(&env)?;
+    let server = build_server(&env)?;
+    let dist = root().join("dist");
+    println!("\nFirst visit: every file the service worker downloads (bytes)");
+    println!("{:<44} {:>9} {:>9} {:>9}", "file", "raw", "gzip", "brotli");
+    let (mut raw_total, mut gz_total, mut br_total) = (0, 0, 0);
+    for file in dist::built_files(&dist)? {
+        let bytes = std::fs::read(dist.join(&file)).map_err(|e| e.to_string())?;
+        let (gz, br) = if dist::is_compressible(&file) {
+            (dist::gzip(&bytes).len(), dist::brotli(&bytes).len())
+        } else {
+            (bytes.len(), bytes.len())
+        };
+        println!(
+            "{:<44} {:>9} {:>9} {:>9}",
+            file.display(),
+            bytes.len(),
+            gz,
+            br
+        );
+        raw_total += bytes.len();
+        gz_total += gz;
+        br_total += br;
+    }
+    println!(
+        "{:<44} {:>9} {:>9} {:>9}",
+        "total", raw_total, gz_total, br_total
+    );
+    println!(
+        "target: whole first visit under 150 KB brotli (153,600 bytes): {}",
+        if br_total < 153_600 { "met" } else { "MISSED" }
+    );
+    run_step(
+        "start-up and save timings in headless Chromium",
+        cmd(&env, "node", &["e2e/bench.mjs"])
+            .env("BEATBOOK_SERVER", &server)
+            .env("BEATBOOK_DIST", &dist)
+            .env("CHROMIUM", &env.chromium),
+    )
+}
+
+/// Renders each PNG icon from its SVG in headless Chromium, then shrinks it to
+/// a palette PNG with pngquant (the icons are flat colours).
+fn icons() -> Result {
+    let env = setup::ensure(setup::Needs::ALL)?;
+    let icons = root().join("public/icons");
+    let sources = [
+        ("public/icons/icon.svg", 192, "icon-192.png"),
+        ("public/icons/icon.svg", 512, "icon-512.png"),
+        ("assets/maskable.svg", 512, "maskable-512.png"),
+        ("assets/maskable.svg", 180, "apple-touch-icon.png"),
+    ];
+    let scratch = std::env::temp_dir().join(format!("beatbook-icons-{}", std::process::id()));
+    std::fs::create_dir_all(&scratch).map_err(|e| e.to_string())?;
+    for (svg, size, png) in sources {
+        let page = scratch.join("icon.html");
+        std::fs::write(
+            &page,
+            format!(
+                "<style>html,body{{margin:0;background:transparent}}</style><img src=\"file://{}\" width={size} height={size}>",
+                root().join(svg).display()
+            ),
+        )
+        .map_err(|e| e.to_string())?;
+        let out = icons.join(png);
+        run_step(
+            &format!("draw {png}"),
+            Command::new(&env.chromium)
+                .args([
+                    "--headless",
+                    "--no-sandbox",
+                    "--disable-gpu",
+                    "--no-first-run",
+                    "--disable-background-networking",
+                    "--disable-component-update",
+                    "--disable-sync",
+                    "--hide-scrollbars",
+                    "--default-background-color=00000000",
+                ])
+                .arg(format!(
+                    "--user-data-dir={}",
+                    scratch.join("profile").display()
+                ))
+                .arg(format!("--window-size={size},{size}"))
+                .arg(format!("--screenshot={}", out.display()))
+                .arg(format!("file://{}", page.display())),
+        )?;
+        run_step(
+            &format!("shrink {png}"),
+            Command::new("pngquant")
+                .args(["--force", "--strip", "--quality=70-95", "--output"])
+                .arg(&out)
+                .arg(&out),
+        )
+        .map_err(|e| format!("{e}: install Debian's pngquant"))?;
+    }
+    let _ = std::fs::remove_dir_all(&scratch);
+    Ok(())
 }
 
 fn finish_build(args: &[String]) -> Result {

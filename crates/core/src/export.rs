@@ -1,7 +1,9 @@
 //! Notes out of the phone: CSV for spreadsheets, GeoJSON for maps.
 //! Both work offline; the app only hands the text to a download or a share.
 
-use serde_json::{json, Map, Value};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use uuid::Uuid;
 
 use crate::note::Note;
 use crate::notebook::Notebook;
@@ -44,6 +46,12 @@ fn csv_text(out: &mut String, value: &str) {
     }
 }
 
+/// The shortest text that reads back as the same number, through serde_json's
+/// formatter, which the app carries anyway (core's float formatting is large).
+fn number(value: f64) -> String {
+    serde_json::to_string(&value).unwrap_or_default()
+}
+
 fn sync_words(note: &Note) -> (&'static str, &str) {
     match &note.sync.state {
         crate::SyncState::Pending => ("pending", ""),
@@ -61,9 +69,9 @@ pub fn notes_csv(notes: &[&Note], book: &Notebook) -> String {
         let (state, reason) = sync_words(note);
         let (lat, lon, acc) = match note.location {
             Some(l) => (
-                l.latitude.to_string(),
-                l.longitude.to_string(),
-                l.accuracy_m.to_string(),
+                number(l.latitude),
+                number(l.longitude),
+                number(l.accuracy_m),
             ),
             None => Default::default(),
         };
@@ -97,43 +105,86 @@ pub fn notes_csv(notes: &[&Note], book: &Notebook) -> String {
     out
 }
 
+#[derive(Serialize)]
+struct FeatureCollection<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    features: Vec<Feature<'a>>,
+}
+
+#[derive(Serialize)]
+struct Feature<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    id: Uuid,
+    geometry: Option<Point>,
+    properties: Properties<'a>,
+}
+
+#[derive(Serialize)]
+struct Point {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    /// GeoJSON order: longitude, then latitude.
+    coordinates: [f64; 2],
+}
+
+#[derive(Serialize)]
+struct Properties<'a> {
+    id: Uuid,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+    shift_id: Option<Uuid>,
+    shift: Option<String>,
+    category: &'static str,
+    category_label: &'static str,
+    text: &'a str,
+    place: Option<&'a str>,
+    accuracy_m: Option<f64>,
+    sync_state: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rejected_reason: Option<&'a str>,
+}
+
 /// A GeoJSON FeatureCollection of `notes`. A note without a GPS fix is still
 /// exported, with a null geometry (RFC 7946 §3.2), so no note is left behind.
 pub fn notes_geojson(notes: &[&Note], book: &Notebook) -> String {
-    let features: Vec<Value> = notes
+    let features = notes
         .iter()
         .map(|note| {
-            let geometry = match note.location {
-                Some(l) => json!({"type": "Point", "coordinates": [l.longitude, l.latitude]}),
-                None => Value::Null,
-            };
             let (state, reason) = sync_words(note);
-            let mut props = Map::new();
-            props.insert("id".into(), json!(note.id));
-            props.insert("created_at".into(), json!(note.created_at));
-            props.insert("updated_at".into(), json!(note.updated_at));
-            props.insert("shift_id".into(), json!(note.shift_id));
-            let shift_name = note
-                .shift_id
-                .and_then(|id| book.shift(&id))
-                .map(|s| s.name());
-            props.insert("shift".into(), json!(shift_name));
-            props.insert("category".into(), json!(note.category.slug()));
-            props.insert("category_label".into(), json!(note.category.label()));
-            props.insert("text".into(), json!(note.text));
-            props.insert("place".into(), json!(note.place));
-            props.insert(
-                "accuracy_m".into(),
-                json!(note.location.map(|l| l.accuracy_m)),
-            );
-            props.insert("sync_state".into(), json!(state));
-            if !reason.is_empty() {
-                props.insert("rejected_reason".into(), json!(reason));
+            Feature {
+                kind: "Feature",
+                id: note.id,
+                geometry: note.location.map(|l| Point {
+                    kind: "Point",
+                    coordinates: [l.longitude, l.latitude],
+                }),
+                properties: Properties {
+                    id: note.id,
+                    created_at: note.created_at,
+                    updated_at: note.updated_at,
+                    shift_id: note.shift_id,
+                    shift: note
+                        .shift_id
+                        .and_then(|id| book.shift(&id))
+                        .map(|s| s.name()),
+                    category: note.category.slug(),
+                    category_label: note.category.label(),
+                    text: &note.text,
+                    place: note.place.as_deref(),
+                    accuracy_m: note.location.map(|l| l.accuracy_m),
+                    sync_state: state,
+                    rejected_reason: (!reason.is_empty()).then_some(reason),
+                },
             }
-            json!({"type": "Feature", "id": note.id, "geometry": geometry, "properties": props})
         })
         .collect();
-    json!({"type": "FeatureCollection", "features": features}).to_string()
+    let collection = FeatureCollection {
+        kind: "FeatureCollection",
+        features,
+    };
+    serde_json::to_string(&collection).expect("GeoJSON serialises")
 }
 
 #[cfg(test)]
@@ -142,8 +193,8 @@ mod tests {
     use crate::category::Category;
     use crate::note::{Location, NoteInput};
     use crate::shift::{Shift, ShiftKind};
-    use chrono::{TimeZone, Utc};
-    use uuid::Uuid;
+    use chrono::TimeZone;
+    use serde_json::{json, Value};
 
     fn book() -> (Notebook, Vec<Note>) {
         let at = Utc.with_ymd_and_hms(2026, 11, 24, 23, 0, 0).unwrap();
@@ -194,7 +245,7 @@ mod tests {
         assert_eq!(lines[0], CSV_HEADER.join(","));
         assert!(csv.contains("\"He said \"\"move on\"\",\nthen left\""));
         assert!(csv.contains(",\"Night shift · Town, centre\","));
-        assert!(csv.contains(",51.5,-0.125,9,pending,1,"));
+        assert!(csv.contains(",51.5,-0.125,9.0,pending,1,"));
         assert!(csv
             .contains(",\"'=HYPERLINK(\"\"http://x\"\")\",By the station underpass,,,,pending,1,"));
         assert!(csv.ends_with("\r\n"));
@@ -234,7 +285,7 @@ mod tests {
         );
         assert_eq!(
             notes_geojson(&[], &book),
-            r#"{"features":[],"type":"FeatureCollection"}"#
+            r#"{"type":"FeatureCollection","features":[]}"#
         );
     }
 }

@@ -25,7 +25,9 @@ pub enum ValidationError {
     TextTooLong { chars: usize },
     #[error("The place description is {chars} characters long; the limit is 200.")]
     PlaceTooLong { chars: usize },
-    #[error("The location is not a valid position (latitude {latitude}, longitude {longitude}, accuracy {accuracy_m} m).")]
+    // The numbers are kept for callers but not printed: float formatting is
+    // large in WebAssembly, and the person cannot act on them anyway.
+    #[error("The location is not a valid position. Try again, or describe the place instead.")]
     InvalidLocation {
         latitude: f64,
         longitude: f64,
@@ -57,6 +59,17 @@ impl Location {
         Ok(location)
     }
 
+    /// "51.50720, -0.12760 (within 12 m)": five decimals, about a metre.
+    /// Written with integer arithmetic: float formatting is large in WebAssembly.
+    pub fn describe(&self) -> String {
+        format!(
+            "{}, {} (within {} m)",
+            fixed5(self.latitude),
+            fixed5(self.longitude),
+            self.accuracy_m.round() as u64
+        )
+    }
+
     pub fn validate(&self) -> Result<(), ValidationError> {
         let valid = (-90.0..=90.0).contains(&self.latitude)
             && (-180.0..=180.0).contains(&self.longitude)
@@ -72,6 +85,14 @@ impl Location {
             })
         }
     }
+}
+
+/// A coordinate with exactly five decimals.
+fn fixed5(degrees: f64) -> String {
+    let scaled = (degrees * 100_000.0).round() as i64;
+    let sign = if scaled < 0 { "-" } else { "" };
+    let whole = scaled.unsigned_abs();
+    format!("{sign}{}.{:05}", whole / 100_000, whole % 100_000)
 }
 
 /// What the capture form hands over: the parts of a note a person types or picks.
@@ -250,6 +271,16 @@ mod tests {
             Note::create(Uuid::nil(), &form, None, now()),
             Err(ValidationError::PlaceTooLong { chars: 201 })
         );
+    }
+
+    #[test]
+    fn locations_describe_themselves_with_five_decimals() {
+        let l = Location::new(51.5072, -0.1276, 12.4).unwrap();
+        assert_eq!(l.describe(), "51.50720, -0.12760 (within 12 m)");
+        let l = Location::new(-0.000004, 0.000006, 0.0).unwrap();
+        assert_eq!(l.describe(), "0.00000, 0.00001 (within 0 m)");
+        let l = Location::new(-33.8688, 151.2093, 1500.6).unwrap();
+        assert_eq!(l.describe(), "-33.86880, 151.20930 (within 1501 m)");
     }
 
     #[test]

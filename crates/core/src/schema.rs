@@ -124,11 +124,19 @@ struct EnvelopeOut<'a, T> {
     record: &'a T,
 }
 
+/// Only the version, read first so that a newer record is recognised as such
+/// before its shape is judged.
+#[derive(Deserialize)]
+struct VersionOnly {
+    v: u32,
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct EnvelopeIn {
+struct EnvelopeIn<T> {
+    #[allow(dead_code)]
     v: u32,
-    record: serde_json::Value,
+    record: T,
 }
 
 fn encode<T: Serialize>(record: &T) -> String {
@@ -140,20 +148,29 @@ fn encode<T: Serialize>(record: &T) -> String {
     serde_json::to_string(&envelope).expect("records serialise to JSON")
 }
 
-/// Brings a record written under an older schema up to today's shape.
-fn migrate(version: u32, record: serde_json::Value) -> Result<serde_json::Value, DecodeError> {
+fn json_error(e: serde_json::Error) -> DecodeError {
+    if e.is_data() {
+        DecodeError::Invalid(e.to_string())
+    } else {
+        DecodeError::NotJson(e.to_string())
+    }
+}
+
+/// Checks the schema version. Version 1 is the first; when a second exists,
+/// records of the first are read here and migrated to the new shape.
+fn check_version(version: u32) -> Result<(), DecodeError> {
     match version {
-        SCHEMA_VERSION => Ok(record),
+        SCHEMA_VERSION => Ok(()),
         v if v > SCHEMA_VERSION => Err(DecodeError::NewerVersion { found: v }),
         v => Err(DecodeError::Invalid(format!("unknown schema version {v}"))),
     }
 }
 
 fn decode_as<T: DeserializeOwned>(raw: &str) -> Result<T, DecodeError> {
-    let envelope: EnvelopeIn =
-        serde_json::from_str(raw).map_err(|e| DecodeError::NotJson(e.to_string()))?;
-    let value = migrate(envelope.v, envelope.record)?;
-    serde_json::from_value(value).map_err(|e| DecodeError::Invalid(e.to_string()))
+    let VersionOnly { v } = serde_json::from_str(raw).map_err(json_error)?;
+    check_version(v)?;
+    let envelope: EnvelopeIn<T> = serde_json::from_str(raw).map_err(json_error)?;
+    Ok(envelope.record)
 }
 
 /// Reads the value stored under `key`, checking that it is the record the key names.

@@ -9,8 +9,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "state", rename_all = "snake_case")]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum SyncState {
     /// Saved on this phone and waiting to be sent.
     Pending,
@@ -20,11 +19,66 @@ pub enum SyncState {
     Rejected { reason: String },
 }
 
+/// Stored flat, as `{"revision":1,"state":"rejected","reason":"…"}`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "StatusRepr", into = "StatusRepr")]
 pub struct SyncStatus {
     pub revision: u32,
-    #[serde(flatten)]
     pub state: SyncState,
+}
+
+/// The stored shape. A plain struct rather than serde's flattened, tagged
+/// enum, whose buffering code is large in WebAssembly.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StatusRepr {
+    revision: u32,
+    state: StateTag,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    at: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    reason: Option<String>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum StateTag {
+    Pending,
+    Synced,
+    Rejected,
+}
+
+impl From<SyncStatus> for StatusRepr {
+    fn from(status: SyncStatus) -> Self {
+        let (state, at, reason) = match status.state {
+            SyncState::Pending => (StateTag::Pending, None, None),
+            SyncState::Synced { at } => (StateTag::Synced, Some(at), None),
+            SyncState::Rejected { reason } => (StateTag::Rejected, None, Some(reason)),
+        };
+        StatusRepr {
+            revision: status.revision,
+            state,
+            at,
+            reason,
+        }
+    }
+}
+
+impl TryFrom<StatusRepr> for SyncStatus {
+    type Error = &'static str;
+
+    fn try_from(repr: StatusRepr) -> Result<Self, Self::Error> {
+        let state = match (repr.state, repr.at, repr.reason) {
+            (StateTag::Pending, None, None) => SyncState::Pending,
+            (StateTag::Synced, Some(at), None) => SyncState::Synced { at },
+            (StateTag::Rejected, None, Some(reason)) => SyncState::Rejected { reason },
+            _ => return Err("sync state fields do not match the state"),
+        };
+        Ok(SyncStatus {
+            revision: repr.revision,
+            state,
+        })
+    }
 }
 
 #[derive(Debug, Error, Clone, Copy, PartialEq, Eq)]
@@ -151,5 +205,26 @@ mod tests {
         );
         let back: SyncStatus = serde_json::from_value(json).unwrap();
         assert_eq!(back, status);
+        let mut synced = SyncStatus::default();
+        synced.mark_synced(1, at());
+        let json = serde_json::to_string(&synced).unwrap();
+        assert_eq!(
+            json,
+            r#"{"revision":1,"state":"synced","at":"2026-11-24T06:00:00Z"}"#
+        );
+        assert_eq!(serde_json::from_str::<SyncStatus>(&json).unwrap(), synced);
+    }
+
+    #[test]
+    fn mismatched_state_fields_are_refused() {
+        for bad in [
+            r#"{"revision":1,"state":"pending","reason":"x"}"#,
+            r#"{"revision":1,"state":"synced"}"#,
+            r#"{"revision":1,"state":"rejected"}"#,
+            r#"{"revision":1,"state":"lost"}"#,
+            r#"{"revision":1,"state":"pending","extra":1}"#,
+        ] {
+            assert!(serde_json::from_str::<SyncStatus>(bad).is_err(), "{bad}");
+        }
     }
 }
