@@ -25,11 +25,20 @@ export function required(name) {
   return value;
 }
 
-/** Starts the real server on loopback; `port` 0 picks a free one. */
-export async function startServer({ port = 0, dist = required('BEATBOOK_DIST') } = {}) {
+/** A new empty folder for a server's database. */
+export async function newDataDir() {
+  return mkdtemp(join(tmpdir(), 'beatbook-data-'));
+}
+
+/**
+ * Starts the real server on loopback; `port` 0 picks a free one. Pass the
+ * same `data` folder to restart a server with its database.
+ */
+export async function startServer({ port = 0, dist = required('BEATBOOK_DIST'), data } = {}) {
+  const dataDir = data ?? await newDataDir();
   const proc = spawn(
     required('BEATBOOK_SERVER'),
-    ['--addr', `127.0.0.1:${port}`, '--dist', dist],
+    ['serve', '--addr', `127.0.0.1:${port}`, '--dist', dist, '--data', dataDir],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
   const url = await new Promise((resolve, reject) => {
@@ -47,6 +56,7 @@ export async function startServer({ port = 0, dist = required('BEATBOOK_DIST') }
   });
   return {
     url,
+    data: dataDir,
     port: Number(new URL(url).port),
     async stop() {
       if (proc.exitCode === null) {

@@ -294,8 +294,10 @@ fn run(args: &[String]) -> Result {
     println!("\nOpen the printed address in a browser. Stop with Ctrl-C.");
     let dist = root().join("dist");
     let status = Command::new(server)
-        .args(["--addr", &addr, "--dist"])
+        .args(["serve", "--addr", &addr, "--dist"])
         .arg(&dist)
+        .arg("--data")
+        .arg(root().join("data"))
         .status()
         .map_err(|e| format!("could not start the server: {e}"))?;
     if status.success() {

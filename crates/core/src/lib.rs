@@ -10,6 +10,7 @@ pub mod filter;
 pub mod journal;
 pub mod note;
 pub mod notebook;
+pub mod protocol;
 pub mod schema;
 pub mod shift;
 pub mod sync;

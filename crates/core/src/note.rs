@@ -41,6 +41,7 @@ pub enum ValidationError {
 
 /// A position from the phone's GPS.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Location {
     pub latitude: f64,
     pub longitude: f64,
@@ -151,6 +152,7 @@ pub enum EditError {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Note {
     /// Made on the phone, so that a resend can never create a second copy.
     pub id: Uuid,

@@ -8,6 +8,8 @@ use uuid::Uuid;
 
 use crate::filter::NoteFilter;
 use crate::note::Note;
+use crate::protocol::{RecordKind, RecordResult};
+use crate::schema::Record;
 use crate::shift::Shift;
 
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -112,6 +114,66 @@ impl Notebook {
             + self.shifts.values().filter(|s| s.sync.is_pending()).count()
     }
 
+    /// Applies the server's answers. A record edited since it was sent keeps
+    /// its newer revision pending. Returns the records whose state changed,
+    /// for the caller to store.
+    pub fn apply_results(&mut self, results: &[RecordResult], now: DateTime<Utc>) -> Vec<Record> {
+        let mut changed = Vec::new();
+        for result in results {
+            let (Some(id), Some(revision)) = (result.id, result.revision) else {
+                continue;
+            };
+            let reason = result
+                .reason
+                .clone()
+                .unwrap_or_else(|| "no reason given".into());
+            let held = result.outcome.is_held();
+            match result.kind {
+                RecordKind::Note => {
+                    if let Some(note) = self.notes.get_mut(&id) {
+                        let applied = if held {
+                            note.sync.mark_synced(revision, now)
+                        } else {
+                            note.sync.mark_rejected(revision, reason)
+                        };
+                        if applied {
+                            changed.push(Record::Note(note.clone()));
+                        }
+                    }
+                }
+                RecordKind::Shift => {
+                    if let Some(shift) = self.shifts.get_mut(&id) {
+                        let applied = if held {
+                            shift.sync.mark_synced(revision, now)
+                        } else {
+                            shift.sync.mark_rejected(revision, reason)
+                        };
+                        if applied {
+                            changed.push(Record::Shift(shift.clone()));
+                        }
+                    }
+                }
+            }
+        }
+        changed
+    }
+
+    /// Records waiting to be sent: (shifts, notes).
+    pub fn pending(&self) -> (Vec<Shift>, Vec<Note>) {
+        (
+            self.shifts
+                .values()
+                .filter(|s| s.sync.is_pending())
+                .cloned()
+                .collect(),
+            self.notes
+                .values()
+                .filter(|n| n.sync.is_pending())
+                .cloned()
+                .collect(),
+        )
+    }
+
     /// The newest capture time, for "last note at 02:14".
     pub fn last_note_at(&self) -> Option<DateTime<Utc>> {
         self.notes.values().map(|n| n.created_at).max()
@@ -175,6 +237,47 @@ mod tests {
         assert_eq!(summaries[0].note_count, 2);
         assert_eq!(summaries[1].note_count, 1);
         assert_eq!(book.notes_in_shift(&night.id), 2);
+    }
+
+    #[test]
+    fn server_answers_mark_records_and_spare_newer_edits() {
+        use crate::protocol::Outcome;
+        let mut book = Notebook::new();
+        let mut edited = note(1, 1, None);
+        book.upsert_note(note(2, 2, None));
+        book.upsert_note(note(3, 3, None));
+        let answer = |id: u128, outcome, reason: Option<&str>| RecordResult {
+            kind: RecordKind::Note,
+            index: 0,
+            id: Some(Uuid::from_u128(id)),
+            revision: Some(1),
+            outcome,
+            reason: reason.map(str::to_owned),
+        };
+        // Note 1 was edited to revision 2 while revision 1 was in flight.
+        edited.edit(&edited.to_input(), at(4)).unwrap();
+        book.upsert_note(edited);
+        let changed = book.apply_results(
+            &[
+                answer(1, Outcome::Stored, None),
+                answer(2, Outcome::AlreadyHad, None),
+                answer(3, Outcome::Rejected, Some("text too long")),
+                answer(99, Outcome::Stored, None),
+            ],
+            at(5),
+        );
+        assert_eq!(changed.len(), 2);
+        assert!(book.note(&Uuid::from_u128(1)).unwrap().sync.is_pending());
+        assert!(book.note(&Uuid::from_u128(2)).unwrap().sync.is_synced());
+        assert_eq!(
+            book.note(&Uuid::from_u128(3)).unwrap().sync.state,
+            crate::SyncState::Rejected {
+                reason: "text too long".into()
+            }
+        );
+        let (shifts, notes) = book.pending();
+        assert!(shifts.is_empty());
+        assert_eq!(notes.len(), 1);
     }
 
     #[test]

@@ -62,6 +62,7 @@ pub enum EndShiftError {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Shift {
     pub id: Uuid,
     pub kind: ShiftKind,

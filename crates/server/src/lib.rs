@@ -1,13 +1,20 @@
-//! The Beatbook server: the built app and its API on one origin.
+//! The Beatbook server: the built app and its sync API on one origin.
+
+pub mod api;
+pub mod db;
 
 use std::path::Path;
+use std::sync::Arc;
 
-use axum::http::{header, HeaderValue, StatusCode, Uri};
-use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::http::{header, HeaderValue, Uri};
+use axum::response::Response;
+use axum::Router;
+use base64::Engine;
+use sha2::{Digest, Sha256};
 use tower_http::services::{ServeDir, ServeFile};
 use tower_http::set_header::SetResponseHeaderLayer;
+
+pub use db::Db;
 
 /// Trunk names built assets `name-<16 hex digits>.ext`; those never change
 /// and may be cached for a year. Everything else must be revalidated.
@@ -32,32 +39,69 @@ async fn cache_control(uri: Uri, response: Response) -> Response {
     response
 }
 
-async fn health() -> Json<serde_json::Value> {
-    Json(serde_json::json!({"ok": true}))
+/// The SHA-256 of every inline `<script>` in the page, for the CSP: Trunk
+/// starts the app with one small inline module script.
+fn inline_script_hashes(html: &str) -> Vec<String> {
+    let mut hashes = Vec::new();
+    let mut rest = html;
+    while let Some(start) = rest.find("<script") {
+        let after = &rest[start..];
+        let Some(open_end) = after.find('>') else {
+            break;
+        };
+        let tag = &after[..open_end];
+        let body_start = open_end + 1;
+        let Some(close) = after[body_start..].find("</script>") else {
+            break;
+        };
+        if !tag.contains("src=") {
+            let body = &after[body_start..body_start + close];
+            let digest = Sha256::digest(body.as_bytes());
+            hashes.push(format!(
+                "'sha256-{}'",
+                base64::engine::general_purpose::STANDARD.encode(digest)
+            ));
+        }
+        rest = &after[body_start + close..];
+    }
+    hashes
 }
 
-async fn api_not_found(uri: Uri) -> Response {
-    (
-        StatusCode::NOT_FOUND,
-        Json(serde_json::json!({"error": format!("no such API endpoint: {}", uri.path())})),
+/// Only the app's own scripts (and the hashed inline start-up script) and its
+/// WebAssembly may run; nothing may frame the app.
+pub fn content_security_policy(index_html: &str) -> String {
+    let inline = inline_script_hashes(index_html).join(" ");
+    format!(
+        "default-src 'self'; script-src 'self' 'wasm-unsafe-eval' {inline}; style-src 'self'; \
+         img-src 'self' data: blob:; connect-src 'self' https:; worker-src 'self'; \
+         manifest-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; \
+         frame-ancestors 'none'"
     )
-        .into_response()
 }
 
 /// The whole app: `/api/…` and, for every other path, the files in `dist`
 /// (with `index.html` for paths that are not files, so deep links work).
-pub fn app(dist: &Path) -> Router {
+pub fn app(dist: &Path, db: Arc<Db>) -> Router {
+    app_with_api(dist, api::ApiState::new(db))
+}
+
+/// The same, with the API's state (and so its rate limits) given.
+pub fn app_with_api(dist: &Path, api_state: api::ApiState) -> Router {
+    let index = std::fs::read_to_string(dist.join("index.html")).unwrap_or_default();
+    let csp = HeaderValue::from_str(&content_security_policy(&index))
+        .unwrap_or_else(|_| HeaderValue::from_static("default-src 'self'"));
     let files = ServeDir::new(dist)
         .precompressed_br()
         .precompressed_gzip()
         .fallback(ServeFile::new(dist.join("index.html")));
-    let api = Router::new()
-        .route("/health", get(health))
-        .fallback(api_not_found);
     Router::new()
-        .nest("/api", api)
+        .nest("/api", api::router(api_state))
         .fallback_service(files)
         .layer(axum::middleware::map_response(cache_control))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CONTENT_SECURITY_POLICY,
+            csp,
+        ))
         .layer(SetResponseHeaderLayer::overriding(
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
@@ -81,5 +125,18 @@ mod tests {
         assert!(!is_hashed_asset("/"));
         assert!(!is_hashed_asset("/sw.js"));
         assert!(!is_hashed_asset("/beatbook-xyz.js"));
+    }
+
+    #[test]
+    fn the_policy_names_only_inline_scripts_by_hash() {
+        let html = r#"<script type="module">import init from '/a.js';</script><script src="/b.js"></script>"#;
+        let hashes = inline_script_hashes(html);
+        assert_eq!(hashes.len(), 1);
+        let expected = base64::engine::general_purpose::STANDARD
+            .encode(Sha256::digest(b"import init from '/a.js';"));
+        assert_eq!(hashes[0], format!("'sha256-{expected}'"));
+        let csp = content_security_policy(html);
+        assert!(csp.contains("script-src 'self' 'wasm-unsafe-eval' 'sha256-"));
+        assert!(!csp.contains("unsafe-inline"));
     }
 }

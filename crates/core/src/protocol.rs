@@ -1,0 +1,398 @@
+//! The sync protocol between the phone and the server, version 1.
+//!
+//! The phone sends batches of records it made (`POST /api/v1/sync`); each
+//! record carries the id made on the phone and its revision, so the server can
+//! answer per record: stored, already had it, updated, or rejected with a
+//! reason. Resending after a timeout therefore never creates a duplicate.
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::note::{Note, NoteInput};
+use crate::shift::Shift;
+
+/// The most records one request may carry.
+pub const MAX_BATCH_RECORDS: usize = 500;
+/// The largest request body the server reads, in bytes.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+/// The phone fills batches only this far, to stay clear of the body limit.
+const BATCH_BYTES_TARGET: usize = 900 * 1024;
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SyncRequest {
+    #[serde(default)]
+    pub shifts: Vec<Shift>,
+    #[serde(default)]
+    pub notes: Vec<Note>,
+}
+
+impl SyncRequest {
+    pub fn len(&self) -> usize {
+        self.shifts.len() + self.notes.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RecordKind {
+    Note,
+    Shift,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// New to the server, now stored.
+    Stored,
+    /// The server holds this id at this revision already; nothing changed.
+    AlreadyHad,
+    /// The server held an older revision and now holds this one.
+    Updated,
+    /// Not accepted; `reason` says why.
+    Rejected,
+}
+
+impl Outcome {
+    /// Whether the server now holds the revision sent.
+    pub fn is_held(self) -> bool {
+        !matches!(self, Outcome::Rejected)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecordResult {
+    pub kind: RecordKind,
+    /// Its position in the request's list of that kind.
+    pub index: usize,
+    /// `None` only when the record was too broken to carry a readable id.
+    pub id: Option<Uuid>,
+    pub revision: Option<u32>,
+    pub outcome: Outcome,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SyncResponse {
+    pub results: Vec<RecordResult>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PairRequest {
+    pub code: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PairResponse {
+    pub token: String,
+    pub device_name: String,
+}
+
+/// The body of every error answer.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    pub error: String,
+}
+
+/// The earliest capture time the server believes.
+fn earliest() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2020, 1, 1, 0, 0, 0).unwrap()
+}
+
+/// How far ahead of the server's clock a phone's clock may run.
+fn clock_slack() -> Duration {
+    Duration::hours(24)
+}
+
+fn check_time(name: &str, at: DateTime<Utc>, now: DateTime<Utc>) -> Result<(), String> {
+    if at < earliest() {
+        return Err(format!("{name} {at} is before 2020"));
+    }
+    if at > now + clock_slack() {
+        return Err(format!("{name} {at} is more than a day in the future"));
+    }
+    Ok(())
+}
+
+/// Everything the server checks about a note beyond its JSON shape.
+pub fn check_note(note: &Note, now: DateTime<Utc>) -> Result<(), String> {
+    if note.sync.revision == 0 {
+        return Err("revision must be at least 1".into());
+    }
+    let input = NoteInput {
+        text: note.text.clone(),
+        category: note.category,
+        place: note.place.clone().unwrap_or_default(),
+        location: note.location,
+    };
+    let checked =
+        Note::create(note.id, &input, note.shift_id, note.created_at).map_err(|e| e.to_string())?;
+    if checked.text != note.text || checked.place != note.place {
+        return Err("text and place must not start or end with white space".into());
+    }
+    check_time("created_at", note.created_at, now)?;
+    check_time("updated_at", note.updated_at, now)?;
+    if note.updated_at < note.created_at {
+        return Err("updated_at is before created_at".into());
+    }
+    Ok(())
+}
+
+/// Everything the server checks about a shift beyond its JSON shape.
+pub fn check_shift(shift: &Shift, now: DateTime<Utc>) -> Result<(), String> {
+    if shift.sync.revision == 0 {
+        return Err("revision must be at least 1".into());
+    }
+    let checked = Shift::start(shift.id, shift.kind, &shift.title, shift.started_at)
+        .map_err(|e| e.to_string())?;
+    if checked.title != shift.title {
+        return Err("the title must not start or end with white space".into());
+    }
+    check_time("started_at", shift.started_at, now)?;
+    if let Some(ended) = shift.ended_at {
+        check_time("ended_at", ended, now)?;
+        if ended < shift.started_at {
+            return Err("ended_at is before started_at".into());
+        }
+    }
+    Ok(())
+}
+
+/// Splits pending records into requests within the server's limits: shifts
+/// first (notes refer to them), then notes in the order they were taken.
+pub fn batches(mut shifts: Vec<Shift>, mut notes: Vec<Note>) -> Vec<SyncRequest> {
+    shifts.sort_unstable_by_key(|s| (s.started_at, s.id));
+    notes.sort_unstable_by_key(|n| (n.created_at, n.id));
+    let mut out = Vec::new();
+    let mut current = SyncRequest::default();
+    let mut bytes = 0;
+    let size = |json: Result<String, _>| json.map(|s: String| s.len() + 1).unwrap_or(0);
+    for shift in shifts {
+        let n = size(serde_json::to_string(&shift));
+        if current.len() == MAX_BATCH_RECORDS
+            || (bytes + n > BATCH_BYTES_TARGET && !current.is_empty())
+        {
+            out.push(std::mem::take(&mut current));
+            bytes = 0;
+        }
+        bytes += n;
+        current.shifts.push(shift);
+    }
+    for note in notes {
+        let n = size(serde_json::to_string(&note));
+        if current.len() == MAX_BATCH_RECORDS
+            || (bytes + n > BATCH_BYTES_TARGET && !current.is_empty())
+        {
+            out.push(std::mem::take(&mut current));
+            bytes = 0;
+        }
+        bytes += n;
+        current.notes.push(note);
+    }
+    if !current.is_empty() {
+        out.push(current);
+    }
+    out
+}
+
+/// Retry timing after failures: about a second at first, doubling, at most
+/// five minutes, with jitter so that many phones do not retry in step.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Backoff {
+    failures: u32,
+}
+
+/// The longest wait between attempts.
+pub const MAX_BACKOFF_MS: u64 = 5 * 60 * 1000;
+const FIRST_BACKOFF_MS: u64 = 1000;
+
+impl Backoff {
+    pub fn failures(&self) -> u32 {
+        self.failures
+    }
+
+    pub fn fail(&mut self) {
+        self.failures = self.failures.saturating_add(1);
+    }
+
+    pub fn reset(&mut self) {
+        self.failures = 0;
+    }
+
+    /// The wait before the next attempt; `jitter` is uniform in [0, 1).
+    /// `retry_after_ms` (the server's `Retry-After`) wins when it is longer.
+    pub fn delay_ms(&self, jitter: f64, retry_after_ms: Option<u64>) -> u64 {
+        if self.failures == 0 {
+            return retry_after_ms.unwrap_or(0);
+        }
+        let exponent = (self.failures - 1).min(20);
+        let base = FIRST_BACKOFF_MS
+            .saturating_mul(1 << exponent)
+            .min(MAX_BACKOFF_MS);
+        // Between half and all of the base delay.
+        let jittered = (base as f64 * (0.5 + 0.5 * jitter.clamp(0.0, 1.0))) as u64;
+        jittered
+            .max(retry_after_ms.unwrap_or(0))
+            .min(MAX_BACKOFF_MS.max(retry_after_ms.unwrap_or(0)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::category::Category;
+    use crate::shift::ShiftKind;
+
+    fn now() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 24, 12, 0, 0).unwrap()
+    }
+
+    fn note(id: u128, minutes: i64, text: &str) -> Note {
+        let input = NoteInput {
+            text: text.into(),
+            category: Category::Other,
+            place: String::new(),
+            location: None,
+        };
+        Note::create(
+            Uuid::from_u128(id),
+            &input,
+            None,
+            now() - Duration::minutes(minutes),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn valid_records_pass_and_broken_ones_say_why() {
+        assert_eq!(check_note(&note(1, 5, "fine"), now()), Ok(()));
+        let mut long = note(2, 5, "x");
+        long.text = "y".repeat(4001);
+        assert!(check_note(&long, now())
+            .unwrap_err()
+            .contains("4001 characters"));
+        let mut blank = note(3, 5, "x");
+        blank.text = "   ".into();
+        assert!(check_note(&blank, now())
+            .unwrap_err()
+            .contains("Write something"));
+        let mut padded = note(4, 5, "x");
+        padded.text = " x ".into();
+        assert!(check_note(&padded, now()).is_err());
+        let mut future = note(5, 5, "x");
+        future.created_at = now() + Duration::days(2);
+        future.updated_at = future.created_at;
+        assert!(check_note(&future, now()).unwrap_err().contains("future"));
+        let mut ancient = note(6, 5, "x");
+        ancient.created_at = Utc.with_ymd_and_hms(1999, 1, 1, 0, 0, 0).unwrap();
+        assert!(check_note(&ancient, now())
+            .unwrap_err()
+            .contains("before 2020"));
+        let mut backwards = note(7, 5, "x");
+        backwards.updated_at = backwards.created_at - Duration::minutes(1);
+        assert!(check_note(&backwards, now()).is_err());
+        let mut zero = note(8, 5, "x");
+        zero.sync.revision = 0;
+        assert!(check_note(&zero, now()).is_err());
+        let mut lost = note(9, 5, "x");
+        lost.location = Some(crate::note::Location {
+            latitude: 91.0,
+            longitude: 0.0,
+            accuracy_m: 1.0,
+        });
+        assert!(check_note(&lost, now()).is_err());
+    }
+
+    #[test]
+    fn shifts_are_checked_too() {
+        let mut shift = Shift::start(Uuid::nil(), ShiftKind::NightShift, "Town", now()).unwrap();
+        assert_eq!(check_shift(&shift, now()), Ok(()));
+        shift.ended_at = Some(now() - Duration::hours(1));
+        assert!(check_shift(&shift, now()).is_err());
+        shift.ended_at = None;
+        shift.title = String::new();
+        assert!(check_shift(&shift, now()).is_err());
+    }
+
+    #[test]
+    fn batches_respect_the_record_limit_and_send_shifts_first() {
+        let notes: Vec<Note> = (0..1_201).map(|i| note(i, 2000 - i as i64, "n")).collect();
+        let shift =
+            Shift::start(Uuid::from_u128(9999), ShiftKind::Walkabout, "Park", now()).unwrap();
+        let out = batches(vec![shift.clone()], notes);
+        assert_eq!(
+            out.iter().map(SyncRequest::len).collect::<Vec<_>>(),
+            vec![500, 500, 202]
+        );
+        assert_eq!(out[0].shifts, vec![shift]);
+        assert_eq!(out[0].notes[0].id, Uuid::from_u128(0), "oldest first");
+    }
+
+    #[test]
+    fn batches_stay_under_the_body_limit() {
+        let big = "z".repeat(4000);
+        let notes: Vec<Note> = (0..500).map(|i| note(i, i as i64, &big)).collect();
+        let out = batches(Vec::new(), notes);
+        assert!(out.len() > 1);
+        for batch in &out {
+            assert!(serde_json::to_string(batch).unwrap().len() < MAX_BODY_BYTES);
+        }
+        assert_eq!(out.iter().map(SyncRequest::len).sum::<usize>(), 500);
+    }
+
+    #[test]
+    fn backoff_grows_from_about_a_second_to_at_most_five_minutes() {
+        let mut b = Backoff::default();
+        assert_eq!(b.delay_ms(0.5, None), 0);
+        b.fail();
+        assert_eq!(b.delay_ms(0.0, None), 500);
+        assert_eq!(b.delay_ms(1.0, None), 1000);
+        b.fail();
+        assert_eq!(b.delay_ms(1.0, None), 2000);
+        for _ in 0..40 {
+            b.fail();
+        }
+        assert_eq!(b.delay_ms(1.0, None), MAX_BACKOFF_MS);
+        assert_eq!(b.delay_ms(0.0, None), MAX_BACKOFF_MS / 2);
+        b.reset();
+        assert_eq!(b.failures(), 0);
+        b.fail();
+        assert_eq!(
+            b.delay_ms(0.0, Some(7_000)),
+            7_000,
+            "Retry-After wins when longer"
+        );
+    }
+
+    #[test]
+    fn the_wire_format_refuses_unknown_fields() {
+        let req = SyncRequest {
+            shifts: Vec::new(),
+            notes: vec![note(1, 1, "x")],
+        };
+        let json = serde_json::to_string(&req).unwrap();
+        assert_eq!(serde_json::from_str::<SyncRequest>(&json).unwrap(), req);
+        assert!(serde_json::from_str::<SyncRequest>(r#"{"notes":[],"extra":1}"#).is_err());
+        let result = RecordResult {
+            kind: RecordKind::Note,
+            index: 0,
+            id: Some(Uuid::nil()),
+            revision: Some(1),
+            outcome: Outcome::AlreadyHad,
+            reason: None,
+        };
+        let json = serde_json::to_string(&result).unwrap();
+        assert!(json.contains("\"outcome\":\"already_had\""));
+        assert!(!json.contains("reason"));
+    }
+}

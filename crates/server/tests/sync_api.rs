@@ -1,0 +1,388 @@
+//! The sync API over real HTTP on loopback with a real SQLite file.
+
+mod common;
+
+use beatbook_core::protocol::RecordKind;
+use beatbook_core::{Category, Note, NoteInput, Shift, ShiftKind};
+use chrono::Utc;
+use common::{request, serve};
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+fn note(text: &str) -> Note {
+    let input = NoteInput {
+        text: text.into(),
+        category: Category::PoorLighting,
+        place: "Mill Lane".into(),
+        location: None,
+    };
+    Note::create(Uuid::new_v4(), &input, None, Utc::now()).unwrap()
+}
+
+fn body(shifts: &[&Shift], notes: &[&Note]) -> String {
+    json!({"shifts": shifts, "notes": notes}).to_string()
+}
+
+fn outcomes(r: &common::Response) -> Vec<String> {
+    assert_eq!(r.status, 200, "{}", r.text());
+    r.json()["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["outcome"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+fn error_of(r: &common::Response) -> String {
+    r.json()["error"].as_str().unwrap().to_owned()
+}
+
+#[test]
+fn a_repeat_is_answered_already_had_and_stored_once() {
+    let server = serve();
+    let auth = server.pair("phone");
+    let notes = [note("one"), note("two"), note("three")];
+    let refs: Vec<&Note> = notes.iter().collect();
+    let shift = Shift::start(Uuid::new_v4(), ShiftKind::NightShift, "Town", Utc::now()).unwrap();
+    assert_eq!(
+        outcomes(&server.sync(&auth, &body(&[&shift], &refs))),
+        ["stored", "stored", "stored", "stored"]
+    );
+    assert_eq!(
+        outcomes(&server.sync(&auth, &body(&[&shift], &refs))),
+        ["already_had", "already_had", "already_had", "already_had"]
+    );
+    assert_eq!(server.db.count(RecordKind::Note).unwrap(), 3);
+    assert_eq!(server.db.count(RecordKind::Shift).unwrap(), 1);
+}
+
+#[test]
+fn a_higher_revision_updates_and_a_lower_one_is_rejected() {
+    let server = serve();
+    let auth = server.pair("phone");
+    let mut n = note("first words");
+    let v1 = n.clone();
+    server.sync(&auth, &body(&[], &[&n]));
+    n.edit(
+        &NoteInput {
+            text: "second words".into(),
+            ..n.to_input()
+        },
+        Utc::now(),
+    )
+    .unwrap();
+    assert_eq!(
+        outcomes(&server.sync(&auth, &body(&[], &[&n]))),
+        ["updated"]
+    );
+    let r = server.sync(&auth, &body(&[], &[&v1]));
+    assert_eq!(outcomes(&r), ["rejected"]);
+    assert!(r.json()["results"][0]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("newer revision (2)"));
+    let listed = request(server.addr, "GET", "/api/v1/notes", &[&auth], b"").json();
+    assert_eq!(listed["notes"][0]["text"], "second words");
+    assert_eq!(listed["notes"][0]["sync"]["revision"], 2);
+    assert_eq!(listed["notes"][0]["sync"]["state"], "synced");
+}
+
+#[test]
+fn bad_records_are_rejected_one_by_one_and_the_rest_stored() {
+    let server = serve();
+    let auth = server.pair("phone");
+    let good = serde_json::to_value(note("fine")).unwrap();
+    let mut long = serde_json::to_value(note("x")).unwrap();
+    long["text"] = Value::from("y".repeat(4001));
+    let mut unknown_category = serde_json::to_value(note("x")).unwrap();
+    unknown_category["category"] = Value::from("burglary");
+    let mut extra_field = serde_json::to_value(note("x")).unwrap();
+    extra_field["colour"] = Value::from("red");
+    let mut far_north = serde_json::to_value(note("x")).unwrap();
+    far_north["location"] = json!({"latitude": 91.0, "longitude": 0.0, "accuracy_m": 5.0});
+    let no_id = json!({"text": "no id"});
+    let request_body =
+        json!({"notes": [good, long, unknown_category, extra_field, far_north, no_id, 42]});
+    let r = server.sync(&auth, &request_body.to_string());
+    assert_eq!(
+        outcomes(&r),
+        ["stored", "rejected", "rejected", "rejected", "rejected", "rejected", "rejected"]
+    );
+    let results = r.json()["results"].as_array().unwrap().clone();
+    let reason = |i: usize| results[i]["reason"].as_str().unwrap().to_owned();
+    assert!(reason(1).contains("4001 characters"), "{}", reason(1));
+    assert!(reason(2).contains("burglary"), "{}", reason(2));
+    assert!(
+        reason(3).contains("unknown field `colour`"),
+        "{}",
+        reason(3)
+    );
+    assert!(reason(4).contains("not a valid position"), "{}", reason(4));
+    assert_eq!(results[1]["id"], long["id"]);
+    assert_eq!(results[5]["id"], Value::Null);
+    assert_eq!(results[6]["index"], 6);
+    assert_eq!(server.db.count(RecordKind::Note).unwrap(), 1);
+}
+
+#[test]
+fn whole_request_failures_get_precise_answers() {
+    let server = serve();
+    let auth = server.pair("phone");
+    let r = server.sync(&auth, "{not json");
+    assert_eq!(r.status, 400);
+    assert!(error_of(&r).contains("invalid request body"));
+    let r = server.sync(&auth, r#"{"notes": [], "photos": []}"#);
+    assert_eq!(r.status, 400);
+    assert!(error_of(&r).contains("unknown field `photos`"));
+    let r = server.sync(&auth, r#"{"notes": {}}"#);
+    assert_eq!(r.status, 400);
+
+    let many: Vec<Note> = (0..501).map(|i| note(&format!("n{i}"))).collect();
+    let refs: Vec<&Note> = many.iter().collect();
+    let r = server.sync(&auth, &body(&[], &refs));
+    assert_eq!(r.status, 413);
+    assert!(error_of(&r).contains("at most 500"));
+
+    let huge = format!(r#"{{"notes": ["{}"]}}"#, "x".repeat(1024 * 1024 + 10));
+    let r = server.sync(&auth, &huge);
+    assert_eq!(r.status, 413);
+    assert!(error_of(&r).contains("over 1048576 bytes"));
+    assert_eq!(server.db.count(RecordKind::Note).unwrap(), 0);
+}
+
+#[test]
+fn tokens_are_required_checked_and_revocable() {
+    let server = serve();
+    let empty = body(&[], &[]);
+    let r = request(server.addr, "POST", "/api/v1/sync", &[], empty.as_bytes());
+    assert_eq!(r.status, 401);
+    assert_eq!(r.header("www-authenticate"), Some("Bearer"));
+    assert!(error_of(&r).contains("pair this device"));
+    let r = server.sync("Authorization: Bearer not-a-token", &empty);
+    assert_eq!(r.status, 401);
+    let r = server.sync("Authorization: Basic abc", &empty);
+    assert_eq!(r.status, 401);
+
+    let auth = server.pair("phone");
+    assert_eq!(server.sync(&auth, &empty).status, 200);
+    let device = server.db.devices().unwrap()[0].id;
+    assert!(server.db.revoke(device).unwrap());
+    let r = server.sync(&auth, &empty);
+    assert_eq!(r.status, 401);
+    assert!(error_of(&r).contains("revoked"));
+    assert_eq!(
+        request(server.addr, "GET", "/api/v1/notes", &[&auth], b"").status,
+        401
+    );
+}
+
+#[test]
+fn a_pairing_code_works_once() {
+    let server = serve();
+    let code = server.db.create_pairing_code("Councillor's phone").unwrap();
+    let pair = |code: &str| {
+        request(
+            server.addr,
+            "POST",
+            "/api/v1/pair",
+            &[],
+            json!({ "code": code }).to_string().as_bytes(),
+        )
+    };
+    let r = pair(&code.to_lowercase());
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json()["device_name"], "Councillor's phone");
+    assert_eq!(r.json()["token"].as_str().unwrap().len(), 64);
+    assert_eq!(pair(&code).status, 401);
+    assert_eq!(pair("AAAAA-BBBBB").status, 401);
+    let r = request(server.addr, "POST", "/api/v1/pair", &[], br#"{"code": 5}"#);
+    assert_eq!(r.status, 400);
+}
+
+#[test]
+fn listings_filter_by_shift_category_and_date_and_refuse_bad_filters() {
+    let server = serve();
+    let auth = server.pair("phone");
+    let shift = Shift::start(Uuid::new_v4(), ShiftKind::Walkabout, "Park", Utc::now()).unwrap();
+    let mut in_shift = note("in the shift");
+    in_shift.shift_id = Some(shift.id);
+    let mut drugs = note("drugs");
+    drugs.category = Category::Drugs;
+    server.sync(&auth, &body(&[&shift], &[&in_shift, &drugs]));
+    let get = |q: &str| {
+        request(
+            server.addr,
+            "GET",
+            &format!("/api/v1/notes{q}"),
+            &[&auth],
+            b"",
+        )
+    };
+    let texts = |q: &str| -> Vec<String> {
+        get(q).json()["notes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n["text"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(texts("").len(), 2);
+    assert_eq!(texts(&format!("?shift={}", shift.id)), ["in the shift"]);
+    assert_eq!(texts("?category=drugs"), ["drugs"]);
+    assert_eq!(texts("?from=2999-01-01T00:00:00Z").len(), 0);
+    assert_eq!(texts("?to=2999-01-01T00:00:00Z").len(), 2);
+    for bad in [
+        "?shift=nope",
+        "?category=burglary",
+        "?from=yesterday",
+        "?limit=0",
+        "?colour=red",
+    ] {
+        assert_eq!(get(bad).status, 400, "{bad}");
+    }
+    let shifts = request(server.addr, "GET", "/api/v1/shifts", &[&auth], b"").json();
+    assert_eq!(shifts["shifts"][0]["title"], "Park");
+}
+
+#[test]
+fn a_client_that_sends_too_fast_gets_429_with_retry_after() {
+    let server = common::serve_with(|db| beatbook_server::api::ApiState::with_limits(db, 3.0, 0.5));
+    let auth = server.pair("phone");
+    let empty = body(&[], &[]);
+    let statuses: Vec<u16> = (0..5).map(|_| server.sync(&auth, &empty).status).collect();
+    assert_eq!(&statuses[..3], [200, 200, 200]);
+    let r = server.sync(&auth, &empty);
+    assert_eq!(r.status, 429);
+    let wait: u64 = r.header("retry-after").unwrap().parse().unwrap();
+    assert!((1..=2).contains(&wait), "Retry-After {wait}");
+}
+
+/// A small deterministic generator, so a failure can be replayed.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+}
+
+fn random_json(rng: &mut Rng, depth: u32) -> Value {
+    match rng.below(if depth > 3 { 5 } else { 7 }) {
+        0 => Value::Null,
+        1 => Value::Bool(rng.below(2) == 0),
+        2 => json!(rng.next() as i64),
+        3 => json!(f64::from_bits(rng.next())
+            .is_finite()
+            .then(|| rng.next() as f64 / 7.0)),
+        4 => Value::from(
+            [
+                "",
+                "x",
+                "📍",
+                "\u{0}",
+                "2026-11-24T23:00:00Z",
+                "poor_lighting",
+                "00000000-0000-0000-0000-000000000000",
+            ][rng.below(7)],
+        ),
+        5 => Value::Array(
+            (0..rng.below(4))
+                .map(|_| random_json(rng, depth + 1))
+                .collect(),
+        ),
+        _ => {
+            let keys = [
+                "id",
+                "text",
+                "notes",
+                "shifts",
+                "sync",
+                "revision",
+                "category",
+                "location",
+                "created_at",
+            ];
+            Value::Object(
+                (0..rng.below(5))
+                    .map(|_| {
+                        (
+                            keys[rng.below(keys.len())].to_owned(),
+                            random_json(rng, depth + 1),
+                        )
+                    })
+                    .collect(),
+            )
+        }
+    }
+}
+
+#[test]
+fn random_and_malformed_bodies_never_get_a_5xx() {
+    let server = common::serve_with(|db| beatbook_server::api::ApiState::with_limits(db, 1e9, 1e9));
+    let auth = server.pair("phone");
+    let valid = serde_json::to_value(json!({"notes": [note("seed")]})).unwrap();
+    let mut rng = Rng(0x5eed_b0a7_2026);
+    let started = std::time::Instant::now();
+    let mut sent = 0;
+    while sent < 1500 && started.elapsed() < std::time::Duration::from_secs(60) {
+        let body: Vec<u8> = match rng.below(4) {
+            // Random bytes.
+            0 => (0..rng.below(200)).map(|_| rng.next() as u8).collect(),
+            // Random JSON.
+            1 => random_json(&mut rng, 0).to_string().into_bytes(),
+            // A valid request with one field replaced by anything.
+            2 => {
+                let mut v = valid.clone();
+                let fields = [
+                    "id",
+                    "text",
+                    "category",
+                    "place",
+                    "location",
+                    "sync",
+                    "created_at",
+                    "shift_id",
+                ];
+                v["notes"][0][fields[rng.below(fields.len())]] = random_json(&mut rng, 1);
+                v.to_string().into_bytes()
+            }
+            // A valid request cut short or with a byte changed.
+            _ => {
+                let mut b = valid.to_string().into_bytes();
+                let at = rng.below(b.len());
+                if rng.below(2) == 0 {
+                    b.truncate(at);
+                } else {
+                    b[at] = rng.next() as u8;
+                }
+                b
+            }
+        };
+        let path = ["/api/v1/sync", "/api/v1/pair"][rng.below(2)];
+        let r = request(server.addr, "POST", path, &[&auth], &body);
+        assert!(
+            (200..500).contains(&r.status),
+            "{path} answered {} to {:?}: {}",
+            r.status,
+            String::from_utf8_lossy(&body),
+            r.text()
+        );
+        if r.status != 200 {
+            assert!(r.json()["error"].is_string(), "error body for {}", r.status);
+        }
+        sent += 1;
+    }
+    assert!(sent >= 200, "only {sent} requests in the time allowed");
+    // The server is still well after all that.
+    assert_eq!(
+        request(server.addr, "GET", "/api/health", &[], b"").status,
+        200
+    );
+}
