@@ -150,3 +150,32 @@ export async function launchKillableBrowser(profileDir) {
     },
   };
 }
+
+/** Makes a one-time pairing code with the server's own command. */
+export async function pairingCode(data, name = 'Test phone') {
+  const proc = spawn(required('BEATBOOK_SERVER'), ['pair', '--name', name, '--data', data], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let out = '';
+  proc.stdout.on('data', (chunk) => { out += chunk; });
+  const [code] = await once(proc, 'exit');
+  if (code !== 0) throw new Error(`pair exited with ${code}: ${out}`);
+  return out.match(/: ([A-Z0-9]{5}-[A-Z0-9]{5})/)[1];
+}
+
+/** Pairs the app in `page` through its Settings screen. */
+export async function pairApp(page, data) {
+  const code = await pairingCode(data);
+  await page.getByTestId('nav-settings').click();
+  await page.getByTestId('pair-code').fill(code);
+  await page.getByTestId('pair').click();
+  await page.getByTestId('paired').waitFor();
+}
+
+/** The notes the server holds, through its listing API and the page's token. */
+export async function serverNotes(page, url) {
+  const token = await page.evaluate(() => JSON.parse(localStorage.getItem('beatbook/device')).token);
+  const response = await fetch(`${url}/api/v1/notes`, { headers: { authorization: `Bearer ${token}` } });
+  if (!response.ok) throw new Error(`listing answered ${response.status}`);
+  return (await response.json()).notes;
+}

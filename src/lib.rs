@@ -10,6 +10,7 @@ pub mod pwa;
 pub mod settings;
 pub mod state;
 pub mod storage;
+pub mod sync;
 pub mod time;
 
 /// Mounts the app on the page's body.

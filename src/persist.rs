@@ -28,6 +28,22 @@ pub async fn save(record: &Record) -> Result<CrashProof, StoreError> {
     Ok(journal::put_record(&key, &entry).await)
 }
 
+/// Saves several records: each to the working copy, then all to the journal
+/// in one transaction (sync results arrive in batches of hundreds).
+pub async fn save_many(records: &[Record]) -> Result<CrashProof, StoreError> {
+    let mut entries = Vec::with_capacity(records.len());
+    for record in records {
+        let key = record.key().to_string();
+        let raw = record.encode();
+        storage::set_raw(&key, &raw)?;
+        entries.push((key, JournalEntry::record(record.revision(), raw)));
+    }
+    if entries.is_empty() {
+        return Ok(Ok(()));
+    }
+    Ok(journal::put_records(&entries).await)
+}
+
 /// Journals a tombstone first, so that the record cannot come back from the
 /// journal, then removes the working copy.
 pub async fn delete(key: RecordKey, revision: u32) -> Result<CrashProof, StoreError> {

@@ -11,6 +11,8 @@ use leptos::prelude::*;
 
 use crate::pwa::{self, PwaState};
 use crate::state::{AppState, Durability, Screen};
+use crate::sync::SyncEngine;
+use crate::time;
 
 #[component]
 pub fn App() -> impl IntoView {
@@ -18,6 +20,7 @@ pub fn App() -> impl IntoView {
     state.settings.with_untracked(|s| s.apply_theme());
     provide_context(state);
     provide_context(PwaState::start());
+    provide_context(SyncEngine::start(state));
 
     // Another tab saved, edited or deleted something: show it here too.
     let _ = window_event_listener(leptos::ev::storage, move |ev| {
@@ -55,7 +58,15 @@ pub const READY_MARK: &str = "beatbook-ready";
 fn Header() -> impl IntoView {
     let state = expect_context::<AppState>();
     let pwa = expect_context::<PwaState>();
+    let engine = expect_context::<SyncEngine>();
     let pending = Memo::new(move |_| state.book.with(|b| b.pending_count()));
+    let last_sent = move || {
+        engine
+            .pairing
+            .with(|p| p.as_ref().and_then(|p| p.last_success))
+            .map(|at| format!(" · last sent {}", time::local_time(at)))
+            .unwrap_or_default()
+    };
     view! {
         <header class="top">
             <h1>"Beatbook"</h1>
@@ -63,11 +74,13 @@ fn Header() -> impl IntoView {
                 <span class="offline" data-testid="offline" title="This phone has no connection. Notes are saved on it and wait here.">"Offline"</span>
             })}
             <p class="pending" data-testid="pending-count" aria-live="polite">
-                {move || match pending.get() {
-                    0 => "Nothing waiting to be sent".to_owned(),
-                    1 => "1 saved on this phone, not sent yet".to_owned(),
-                    n => format!("{n} saved on this phone, not sent yet"),
+                {move || match (pending.get(), engine.pairing.with(Option::is_some)) {
+                    (0, true) => "All sent".to_owned(),
+                    (0, false) => "Nothing waiting to be sent".to_owned(),
+                    (1, _) => "1 saved on this phone, not sent yet".to_owned(),
+                    (n, _) => format!("{n} saved on this phone, not sent yet"),
                 }}
+                {last_sent}
             </p>
         </header>
     }
@@ -77,6 +90,7 @@ fn Header() -> impl IntoView {
 fn Banners() -> impl IntoView {
     let state = expect_context::<AppState>();
     let pwa = expect_context::<PwaState>();
+    let engine = expect_context::<SyncEngine>();
     let updating = RwSignal::new(false);
     view! {
         {move || pwa.update_ready.get().then(|| view! {
@@ -99,6 +113,12 @@ fn Banners() -> impl IntoView {
             }),
             _ => None,
         }}
+        {move || engine.last_error.get().map(|error| view! {
+            <p class="banner warn" role="status" data-testid="sync-error">
+                {error} " "
+                <button class="link" on:click=move |_| engine.sync_now()>"Try now"</button>
+            </p>
+        })}
         {move || state.notice.get().map(|notice| view! {
             <p class="banner" role="status" data-testid="notice">
                 {notice} " "

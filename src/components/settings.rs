@@ -6,6 +6,8 @@ use crate::export;
 use crate::settings::Theme;
 use crate::state::AppState;
 use crate::storage;
+use crate::sync::{self, SyncEngine};
+use crate::time;
 
 #[component]
 pub fn SettingsScreen() -> impl IntoView {
@@ -44,6 +46,7 @@ pub fn SettingsScreen() -> impl IntoView {
                 "Look for my location when I open a new note"
             </label>
 
+            <SyncSettings/>
             <h3>"On this phone"</h3>
             <p data-testid="storage-summary">{move || {
                 let (notes, shifts, pending) = counts.get();
@@ -69,5 +72,82 @@ pub fn SettingsScreen() -> impl IntoView {
             <p class="muted" data-testid="version">{format!("Beatbook {}{}", env!("CARGO_PKG_VERSION"), option_env!("BEATBOOK_BUILD_LABEL").map(|l| format!(" ({l})")).unwrap_or_default())}</p>
             {move || message.get().map(|m| view! { <p class="error" role="alert">{m}</p> })}
         </section>
+    }
+}
+
+#[component]
+fn SyncSettings() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let engine = expect_context::<SyncEngine>();
+    let server = RwSignal::new(String::new());
+    let code = RwSignal::new(String::new());
+    let message = RwSignal::new(None::<String>);
+    let busy = RwSignal::new(false);
+    let confirming = RwSignal::new(false);
+    let pending = Memo::new(move |_| state.book.with(|b| b.pending_count()));
+
+    let pair = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        busy.set(true);
+        message.set(None);
+        leptos::task::spawn_local(async move {
+            match sync::pair(&server.get_untracked(), &code.get_untracked()).await {
+                Ok(pairing) => {
+                    code.set(String::new());
+                    engine.set_pairing(Some(pairing));
+                }
+                Err(e) => message.set(Some(e)),
+            }
+            busy.set(false);
+        });
+    };
+
+    view! {
+        <h3>"Sending notes to the server"</h3>
+        {move || match engine.pairing.get() {
+            Some(p) => view! {
+                <p data-testid="paired">
+                    {format!("Paired as \"{}\" with {}.", p.device_name, if p.server.is_empty() { "this site".to_owned() } else { p.server.clone() })}
+                </p>
+                <p data-testid="sync-summary" aria-live="polite">
+                    {move || match pending.get() { 0 => "Everything is sent.".to_owned(), 1 => "1 record waits to be sent.".to_owned(), n => format!("{n} records wait to be sent.") }}
+                    {move || engine.pairing.with(|p| p.as_ref().and_then(|p| p.last_success)).map(|at| format!(" Last sent {}.", time::local_date_time(at)))}
+                    {move || engine.retry_at.get().map(|at| format!(" Next try at {}.", time::local_time(at)))}
+                </p>
+                <div class="row">
+                    <button class="primary" data-testid="sync-now" prop:disabled=move || engine.running.get() on:click=move |_| engine.sync_now()>
+                        {move || if engine.running.get() { "Sending…" } else { "Sync now" }}
+                    </button>
+                    <button class="secondary" on:click=move |_| confirming.set(true)>"Unpair"</button>
+                </div>
+                {move || confirming.get().then(|| view! {
+                    <div class="confirm" role="alertdialog" aria-label="Unpair this phone?">
+                        <p>{move || match pending.get() {
+                            0 => "Unpair this phone? Notes stay on it; new ones will not be sent until it is paired again.".to_owned(),
+                            n => format!("Unpair this phone? {n} records are not sent yet. They stay on this phone, but will not be sent until it is paired again."),
+                        }}</p>
+                        <div class="row">
+                            <button class="danger" on:click=move |_| { confirming.set(false); engine.set_pairing(None); }>"Unpair"</button>
+                            <button class="secondary" on:click=move |_| confirming.set(false)>"Keep paired"</button>
+                        </div>
+                    </div>
+                })}
+            }.into_any(),
+            None => view! {
+                <p class="muted">"Notes stay on this phone until it is paired with a server. Ask for a pairing code (the server's `pair` command makes one), then enter it here."</p>
+                <form class="pair" on:submit=pair novalidate>
+                    <label for="pair-server" class="label">"Server address (leave empty for this site)"</label>
+                    <input id="pair-server" data-testid="pair-server" type="url" inputmode="url" autocomplete="off" placeholder="https://beatbook.example"
+                        prop:value=move || server.get() on:input=move |ev| server.set(event_target_value(&ev))/>
+                    <label for="pair-code" class="label">"Pairing code"</label>
+                    <input id="pair-code" data-testid="pair-code" type="text" autocomplete="one-time-code" autocapitalize="characters" placeholder="ABCDE-FGHJK"
+                        prop:value=move || code.get() on:input=move |ev| code.set(event_target_value(&ev))/>
+                    <button type="submit" class="primary" data-testid="pair" prop:disabled=move || busy.get()>
+                        {move || if busy.get() { "Pairing…" } else { "Pair this phone" }}
+                    </button>
+                </form>
+            }.into_any(),
+        }}
+        {move || message.get().map(|m| view! { <p class="error" role="alert" data-testid="pair-error">{m}</p> })}
     }
 }

@@ -1,0 +1,352 @@
+//! The sync engine: sends pending records to the paired server in batches,
+//! one request at a time, and marks each record only by the server's answer.
+//!
+//! It runs at start, when the browser says it is online, when the app becomes
+//! visible, whenever records are waiting, on "Sync now", and on a backing-off
+//! timer after a failure. `navigator.onLine` only prompts an attempt; a
+//! request that fails is the real signal.
+
+use beatbook_core::protocol::{
+    batches, Backoff, ErrorBody, PairRequest, PairResponse, SyncRequest, SyncResponse,
+};
+use chrono::{DateTime, Utc};
+use gloo_storage::{LocalStorage, Storage};
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+
+use crate::persist;
+use crate::state::AppState;
+use crate::time::now;
+
+/// Where the device token is kept on the phone (not a record; never synced).
+const DEVICE_KEY: &str = "beatbook/device";
+/// How long one request may take before it is abandoned and retried.
+const REQUEST_TIMEOUT_MS: i32 = 20_000;
+
+/// This phone's pairing with a server.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Pairing {
+    /// The server's origin, or empty for the origin the app came from.
+    pub server: String,
+    pub token: String,
+    pub device_name: String,
+    #[serde(default)]
+    pub last_success: Option<DateTime<Utc>>,
+}
+
+impl Pairing {
+    fn load() -> Option<Pairing> {
+        crate::storage::local_storage().ok()?;
+        LocalStorage::get(DEVICE_KEY).ok()
+    }
+
+    fn store(&self) {
+        let _ = LocalStorage::set(DEVICE_KEY, self);
+    }
+
+    fn url(&self, path: &str) -> String {
+        api_url(&self.server, path)
+    }
+}
+
+fn api_url(server: &str, path: &str) -> String {
+    format!("{}{path}", server.trim().trim_end_matches('/'))
+}
+
+/// Why a request did not deliver.
+#[derive(Debug)]
+enum Failure {
+    /// The token was refused: retrying cannot help until the phone is paired again.
+    Unauthorized(String),
+    /// The server asked for a pause.
+    TooMany {
+        retry_after_ms: Option<u64>,
+        message: String,
+    },
+    /// No answer, a timeout, or a server error: worth retrying.
+    Retry(String),
+}
+
+struct Answer {
+    status: u16,
+    retry_after: Option<String>,
+    text: String,
+}
+
+async fn post_json(url: &str, token: Option<&str>, body: String) -> Result<Answer, String> {
+    let window = web_sys::window().ok_or("no window")?;
+    let init = web_sys::RequestInit::new();
+    init.set_method("POST");
+    init.set_body(&JsValue::from_str(&body));
+    let headers = web_sys::Headers::new().map_err(|e| format!("{e:?}"))?;
+    let _ = headers.set("Content-Type", "application/json");
+    if let Some(token) = token {
+        let _ = headers.set("Authorization", &format!("Bearer {token}"));
+    }
+    init.set_headers(&headers);
+    let abort = web_sys::AbortController::new().ok();
+    if let Some(abort) = &abort {
+        init.set_signal(Some(&abort.signal()));
+    }
+    let request =
+        web_sys::Request::new_with_str_and_init(url, &init).map_err(|e| format!("{e:?}"))?;
+    let timer = abort.as_ref().and_then(|abort| {
+        let abort = abort.clone();
+        let on_timeout = wasm_bindgen::closure::Closure::once_into_js(move || abort.abort());
+        window
+            .set_timeout_with_callback_and_timeout_and_arguments_0(
+                on_timeout.unchecked_ref(),
+                REQUEST_TIMEOUT_MS,
+            )
+            .ok()
+    });
+    let outcome = async {
+        let response: web_sys::Response = JsFuture::from(window.fetch_with_request(&request))
+            .await
+            .map_err(|_| "no answer from the server (no connection, or it is down)".to_owned())?
+            .unchecked_into();
+        let text = match response.text() {
+            Ok(promise) => JsFuture::from(promise)
+                .await
+                .ok()
+                .and_then(|t| t.as_string())
+                .unwrap_or_default(),
+            Err(_) => String::new(),
+        };
+        Ok(Answer {
+            status: response.status(),
+            retry_after: response.headers().get("Retry-After").ok().flatten(),
+            text,
+        })
+    }
+    .await;
+    if let Some(timer) = timer {
+        window.clear_timeout_with_handle(timer);
+    }
+    outcome
+}
+
+fn error_text(answer: &Answer) -> String {
+    serde_json::from_str::<ErrorBody>(&answer.text)
+        .map(|e| e.error)
+        .unwrap_or_else(|_| format!("the server answered {}", answer.status))
+}
+
+async fn send(pairing: &Pairing, batch: &SyncRequest) -> Result<SyncResponse, Failure> {
+    let body = serde_json::to_string(batch).map_err(|e| Failure::Retry(e.to_string()))?;
+    let answer = post_json(&pairing.url("/api/v1/sync"), Some(&pairing.token), body)
+        .await
+        .map_err(Failure::Retry)?;
+    match answer.status {
+        200 => serde_json::from_str(&answer.text)
+            .map_err(|e| Failure::Retry(format!("the server's answer could not be read: {e}"))),
+        401 => Err(Failure::Unauthorized(error_text(&answer))),
+        429 => Err(Failure::TooMany {
+            retry_after_ms: answer
+                .retry_after
+                .as_deref()
+                .and_then(|s| s.trim().parse::<u64>().ok())
+                .map(|s| s * 1000),
+            message: error_text(&answer),
+        }),
+        _ => Err(Failure::Retry(error_text(&answer))),
+    }
+}
+
+/// Trades a pairing code for a device token.
+pub async fn pair(server: &str, code: &str) -> Result<Pairing, String> {
+    let body = serde_json::to_string(&PairRequest {
+        code: code.trim().to_owned(),
+    })
+    .map_err(|e| e.to_string())?;
+    let answer = post_json(&api_url(server, "/api/v1/pair"), None, body)
+        .await
+        .map_err(|e| format!("Could not reach the server: {e}. Check the address and the connection, then try again."))?;
+    if answer.status != 200 {
+        return Err(format!("Not paired: {}.", error_text(&answer)));
+    }
+    let paired: PairResponse = serde_json::from_str(&answer.text)
+        .map_err(|e| format!("The server's answer could not be read: {e}"))?;
+    let pairing = Pairing {
+        server: server.trim().trim_end_matches('/').to_owned(),
+        token: paired.token,
+        device_name: paired.device_name,
+        last_success: None,
+    };
+    pairing.store();
+    Ok(pairing)
+}
+
+/// The engine's state, shared through context.
+#[derive(Clone, Copy)]
+pub struct SyncEngine {
+    pub pairing: RwSignal<Option<Pairing>>,
+    pub running: RwSignal<bool>,
+    pub last_error: RwSignal<Option<String>>,
+    /// When the next automatic attempt is due, after a failure.
+    pub retry_at: RwSignal<Option<DateTime<Utc>>>,
+    backoff: StoredValue<Backoff>,
+    again: StoredValue<bool>,
+    timer: StoredValue<Option<TimeoutHandle>>,
+    app: AppState,
+}
+
+impl SyncEngine {
+    pub fn start(app: AppState) -> SyncEngine {
+        let engine = SyncEngine {
+            pairing: RwSignal::new(Pairing::load()),
+            running: RwSignal::new(false),
+            last_error: RwSignal::new(None),
+            retry_at: RwSignal::new(None),
+            backoff: StoredValue::new(Backoff::default()),
+            again: StoredValue::new(false),
+            timer: StoredValue::new(None),
+            app,
+        };
+        let _ = window_event_listener(leptos::ev::online, move |_| engine.sync_now());
+        let _ = window_event_listener(leptos::ev::visibilitychange, move |_| {
+            let visible = web_sys::window()
+                .and_then(|w| w.document())
+                .is_some_and(|d| !d.hidden());
+            if visible {
+                engine.trigger();
+            }
+        });
+        // Whenever records wait (a save here, in another tab, or restored at
+        // start), try to send them.
+        let pending = Memo::new(move |_| app.book.with(|b| b.pending_count()));
+        Effect::new(move |_| {
+            if pending.get() > 0 && engine.pairing.with(Option::is_some) {
+                engine.trigger();
+            }
+        });
+        engine
+    }
+
+    /// "Sync now", or the network came back: forget the backoff and go.
+    pub fn sync_now(self) {
+        self.backoff.update_value(Backoff::reset);
+        self.cancel_timer();
+        self.trigger();
+    }
+
+    /// Starts a round unless one is running; a running round goes again.
+    pub fn trigger(self) {
+        if self.pairing.with_untracked(Option::is_none) {
+            return;
+        }
+        if self.running.get_untracked() {
+            self.again.set_value(true);
+            return;
+        }
+        // While backing off, only the timer (or "Sync now") starts a round.
+        if self.timer.with_value(Option::is_some) {
+            return;
+        }
+        leptos::task::spawn_local(self.run());
+    }
+
+    pub fn set_pairing(self, pairing: Option<Pairing>) {
+        if pairing.is_none() {
+            if let Ok(storage) = crate::storage::local_storage() {
+                let _ = storage.remove_item(DEVICE_KEY);
+            }
+        }
+        self.pairing.set(pairing);
+        self.last_error.set(None);
+        self.sync_now();
+    }
+
+    fn cancel_timer(self) {
+        if let Some(handle) = self.timer.try_update_value(Option::take).flatten() {
+            handle.clear();
+        }
+        self.retry_at.set(None);
+    }
+
+    fn schedule_retry(self, retry_after_ms: Option<u64>) {
+        self.backoff.update_value(Backoff::fail);
+        let delay = self
+            .backoff
+            .with_value(|b| b.delay_ms(js_sys::Math::random(), retry_after_ms));
+        self.cancel_timer();
+        self.retry_at
+            .set(Some(now() + chrono::Duration::milliseconds(delay as i64)));
+        let handle = set_timeout_with_handle(
+            move || {
+                self.timer.set_value(None);
+                self.retry_at.set(None);
+                self.trigger();
+            },
+            std::time::Duration::from_millis(delay),
+        );
+        self.timer.set_value(handle.ok());
+    }
+
+    async fn run(self) {
+        self.running.set(true);
+        loop {
+            self.again.set_value(false);
+            let Some(pairing) = self.pairing.get_untracked() else {
+                break;
+            };
+            let (shifts, notes) = self.app.book.with_untracked(|b| b.pending());
+            let mut failed = false;
+            for batch in batches(shifts, notes) {
+                match send(&pairing, &batch).await {
+                    Ok(answer) => {
+                        let changed = self
+                            .app
+                            .book
+                            .try_update(|b| b.apply_results(&answer.results, now()))
+                            .unwrap_or_default();
+                        if let Err(e) = persist::save_many(&changed).await {
+                            self.last_error.set(Some(format!(
+                                "Sent, but the phone could not record it ({e}); it may be sent again, which is harmless."
+                            )));
+                        } else {
+                            self.last_error.set(None);
+                        }
+                        self.backoff.update_value(Backoff::reset);
+                        let mut stamped = pairing.clone();
+                        stamped.last_success = Some(now());
+                        stamped.store();
+                        self.pairing.set(Some(stamped));
+                    }
+                    Err(Failure::Unauthorized(message)) => {
+                        self.last_error.set(Some(format!(
+                            "The server refused this phone's token: {message}. Pair again in Settings; your notes stay here."
+                        )));
+                        failed = true;
+                        break;
+                    }
+                    Err(Failure::TooMany {
+                        retry_after_ms,
+                        message,
+                    }) => {
+                        self.last_error.set(Some(format!(
+                            "The server is busy ({message}); trying again shortly."
+                        )));
+                        self.schedule_retry(retry_after_ms);
+                        failed = true;
+                        break;
+                    }
+                    Err(Failure::Retry(message)) => {
+                        self.last_error.set(Some(format!(
+                            "Not sent: {message}. Trying again automatically."
+                        )));
+                        self.schedule_retry(None);
+                        failed = true;
+                        break;
+                    }
+                }
+            }
+            if failed || !self.again.get_value() {
+                break;
+            }
+        }
+        self.running.set(false);
+    }
+}
