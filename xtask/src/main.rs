@@ -183,6 +183,11 @@ pub fn run_step(label: &str, mut command: impl std::borrow::BorrowMut<Command>) 
     let status = command
         .status()
         .map_err(|e| format!("{label}: could not start {:?}: {e}", command.get_program()))?;
+    finish_step(label, started, status)
+}
+
+/// Prints how a step ended and turns its exit status into a result.
+fn finish_step(label: &str, started: Instant, status: std::process::ExitStatus) -> Result {
     println!(
         "==> {label}: {} in {:.1}s",
         if status.success() { "ok" } else { "FAILED" },
@@ -248,16 +253,7 @@ fn run_tests(label: &str, command: &mut Command, tally: &mut Tally) -> Result {
         }
     }
     let status = child.wait().map_err(|e| format!("{label}: {e}"))?;
-    println!(
-        "==> {label}: {} in {:.1}s",
-        if status.success() { "ok" } else { "FAILED" },
-        started.elapsed().as_secs_f64()
-    );
-    if status.success() {
-        Ok(())
-    } else {
-        Err(format!("{label} failed ({status})"))
-    }
+    finish_step(label, started, status)
 }
 
 fn build_app(env: &setup::Env) -> Result {

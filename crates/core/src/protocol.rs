@@ -173,36 +173,48 @@ pub fn check_shift(shift: &Shift, now: DateTime<Utc>) -> Result<(), String> {
 pub fn batches(mut shifts: Vec<Shift>, mut notes: Vec<Note>) -> Vec<SyncRequest> {
     shifts.sort_unstable_by_key(|s| (s.started_at, s.id));
     notes.sort_unstable_by_key(|n| (n.created_at, n.id));
-    let mut out = Vec::new();
-    let mut current = SyncRequest::default();
-    let mut bytes = 0;
-    let size = |json: Result<String, _>| json.map(|s: String| s.len() + 1).unwrap_or(0);
+    let mut filling = Filling::default();
     for shift in shifts {
-        let n = size(serde_json::to_string(&shift));
-        if current.len() == MAX_BATCH_RECORDS
-            || (bytes + n > BATCH_BYTES_TARGET && !current.is_empty())
-        {
-            out.push(std::mem::take(&mut current));
-            bytes = 0;
-        }
-        bytes += n;
-        current.shifts.push(shift);
+        filling.make_room(encoded_len(&shift));
+        filling.current.shifts.push(shift);
     }
     for note in notes {
-        let n = size(serde_json::to_string(&note));
-        if current.len() == MAX_BATCH_RECORDS
-            || (bytes + n > BATCH_BYTES_TARGET && !current.is_empty())
-        {
-            out.push(std::mem::take(&mut current));
-            bytes = 0;
+        filling.make_room(encoded_len(&note));
+        filling.current.notes.push(note);
+    }
+    filling.finish()
+}
+
+fn encoded_len<T: Serialize>(record: &T) -> usize {
+    serde_json::to_string(record).map_or(0, |s| s.len() + 1)
+}
+
+/// Batches being filled: a new one starts when the next record would break
+/// the record or byte limit.
+#[derive(Default)]
+struct Filling {
+    out: Vec<SyncRequest>,
+    current: SyncRequest,
+    bytes: usize,
+}
+
+impl Filling {
+    fn make_room(&mut self, record_bytes: usize) {
+        let full = self.current.len() == MAX_BATCH_RECORDS
+            || (self.bytes + record_bytes > BATCH_BYTES_TARGET && !self.current.is_empty());
+        if full {
+            self.out.push(std::mem::take(&mut self.current));
+            self.bytes = 0;
         }
-        bytes += n;
-        current.notes.push(note);
+        self.bytes += record_bytes;
     }
-    if !current.is_empty() {
-        out.push(current);
+
+    fn finish(mut self) -> Vec<SyncRequest> {
+        if !self.current.is_empty() {
+            self.out.push(self.current);
+        }
+        self.out
     }
-    out
 }
 
 /// Retry timing after failures: about a second at first, doubling, at most
