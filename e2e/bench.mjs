@@ -1,8 +1,11 @@
-// Start-up and save timings in headless Chromium with the CPU slowed four
-// times, as on a cheap phone. Run through `cargo xtask bench`, which prints the
-// download sizes first. Prints medians; fails nothing.
+// Start-up, save and delivery timings in headless Chromium with the CPU
+// slowed four times, as on a cheap phone. Run through `cargo xtask bench`,
+// which prints the download sizes and the server's ingest rate too. Prints
+// medians; fails only if a run does not do what it times.
 
-import { launchBrowser, startServer } from './helpers.mjs';
+import {
+  launchBrowser, openApp, pairApp, serverNotes, startServer, waitForWorker,
+} from './helpers.mjs';
 
 const RUNS = Number(process.env.BENCH_RUNS || 7);
 const CPU_SLOWDOWN = 4;
@@ -27,15 +30,6 @@ async function readyTime(page, url) {
   return page.evaluate((mark) => performance.getEntriesByName(mark)[0].startTime, READY_MARK);
 }
 
-async function waitForWorker(page) {
-  await page.evaluate(async () => {
-    await navigator.serviceWorker.ready;
-    if (!navigator.serviceWorker.controller) {
-      await new Promise((r) => navigator.serviceWorker.addEventListener('controllerchange', r, { once: true }));
-    }
-  });
-}
-
 async function startup(browser) {
   const online = [];
   const offline = [];
@@ -56,13 +50,16 @@ async function startup(browser) {
   return { online, offline };
 }
 
-/** Writes `count` notes straight into storage, in the app's own format. */
+/** Writes `count` notes straight into storage, in the app's own format, with
+ * time-ordered (version 7) ids as the app makes them. */
 async function seed(page, count) {
   await page.evaluate((n) => {
     const start = Date.parse('2026-11-01T20:00:00Z');
     for (let i = 0; i < n; i += 1) {
-      const id = crypto.randomUUID();
-      const at = new Date(start + i * 60_000).toISOString();
+      const ms = start + i * 60_000;
+      const hex = ms.toString(16).padStart(12, '0') + crypto.randomUUID().replaceAll('-', '').slice(12);
+      const id = `${hex.slice(0, 8)}-${hex.slice(8, 12)}-7${hex.slice(13, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+      const at = new Date(ms).toISOString();
       const record = {
         id, created_at: at, updated_at: at, shift_id: null,
         text: `Seeded note ${i}: street light out by the footbridge, reported to the council`,
@@ -72,6 +69,16 @@ async function seed(page, count) {
       localStorage.setItem(`beatbook/note/${id}`, JSON.stringify({ v: 1, record }));
     }
   }, count);
+}
+
+/** Waits until the journal holds at least `count` records. */
+async function journalHolds(page, count) {
+  await page.waitForFunction(async (n) => {
+    const db = await new Promise((resolve) => { const r = indexedDB.open('beatbook-journal'); r.onsuccess = () => resolve(r.result); });
+    const total = await new Promise((resolve) => { const r = db.transaction('records').objectStore('records').count(); r.onsuccess = () => resolve(r.result); });
+    db.close();
+    return total >= n;
+  }, count, { polling: 200, timeout: 60_000 });
 }
 
 /** Tap Save → stored in both copies and in the notebook the list shows. */
@@ -84,12 +91,7 @@ async function saveLatencies(browser, url, count) {
   await page.reload();
   await page.getByTestId('note-text').waitFor();
   // Let start-up copy the seeded notes into the journal before timing.
-  await page.waitForFunction(async (n) => {
-    const db = await new Promise((resolve) => { const r = indexedDB.open('beatbook-journal'); r.onsuccess = () => resolve(r.result); });
-    const total = await new Promise((resolve) => { const r = db.transaction('records').objectStore('records').count(); r.onsuccess = () => resolve(r.result); });
-    db.close();
-    return total >= n;
-  }, count, { polling: 200, timeout: 60_000 });
+  await journalHolds(page, count);
   await throttled(context, page);
   const times = [];
   for (let run = 0; run < RUNS; run += 1) {
@@ -122,6 +124,58 @@ async function saveLatencies(browser, url, count) {
   return times;
 }
 
+/**
+ * A paired phone holds `count` notes saved while the server was down. The
+ * server starts and the phone's connection comes back: milliseconds from the
+ * `online` event until the app shows every note sent (the server's answers
+ * applied and stored on the phone).
+ */
+async function delivery(browser, count, cpuSlowdown) {
+  const server = await startServer();
+  const context = await browser.newContext();
+  const page = await openApp(context, server.url);
+  await waitForWorker(page);
+  await pairApp(page, server.data);
+  await server.stop();
+  await context.setOffline(true);
+  await seed(page, count);
+  await page.reload();
+  await page.getByTestId('note-text').waitFor();
+  await journalHolds(page, count);
+  await page.getByTestId('pending-count').getByText(`${count} saved on this phone, not sent yet`).waitFor();
+  if (cpuSlowdown > 1) {
+    const cdp = await context.newCDPSession(page);
+    await cdp.send('Emulation.setCPUThrottlingRate', { rate: cpuSlowdown });
+  }
+  const again = await startServer({ port: server.port, data: server.data });
+  // Watch for the event and for "All sent" before the connection comes back.
+  await page.evaluate(() => {
+    const status = document.querySelector('[data-testid=pending-count]');
+    window.benchTimes = {
+      online: new Promise((resolve) => window.addEventListener('online', () => resolve(performance.now()), { once: true })),
+      sent: new Promise((resolve) => {
+        const observer = new MutationObserver(() => {
+          if (status.textContent.includes('All sent')) {
+            observer.disconnect();
+            resolve(performance.now());
+          }
+        });
+        observer.observe(status, { childList: true, subtree: true, characterData: true });
+      }),
+    };
+  });
+  await context.setOffline(false);
+  const ms = await page.evaluate(async () => (await window.benchTimes.sent) - (await window.benchTimes.online));
+  const held = await serverNotes(page, again.url);
+  await context.close();
+  await again.stop();
+  const ids = new Set(held.map((n) => n.id));
+  if (held.length !== count || ids.size !== count) {
+    throw new Error(`expected ${count} notes on the server once each, found ${held.length} (${ids.size} distinct)`);
+  }
+  return ms;
+}
+
 const browser = await launchBrowser();
 const server = await startServer();
 try {
@@ -134,6 +188,16 @@ try {
     const times = await saveLatencies(browser, server.url, count);
     const target = count === 5000 ? `   target < 16 ms: ${median(times) < 16 ? 'met' : 'MISSED'}` : '';
     console.log(`  with ${String(count).padStart(5)} notes stored          ${fmt(median(times))}   (runs: ${times.map((x) => x.toFixed(1)).join(' ')})${target}`);
+  }
+  const queued = 1000;
+  const runs = Math.min(RUNS, 5);
+  console.log(`\nDelivery, median of ${runs} (${queued} notes queued with the server down; server started; connection back → "All sent"):`);
+  for (const slowdown of [1, CPU_SLOWDOWN]) {
+    const times = [];
+    for (let run = 0; run < runs; run += 1) times.push(await delivery(browser, queued, slowdown));
+    const label = slowdown === 1 ? 'CPU at full speed' : `CPU slowed ${slowdown}x`;
+    const target = slowdown === 1 ? `   target ≤ 3000 ms: ${median(times) <= 3000 ? 'met' : 'MISSED'}` : '';
+    console.log(`  ${label.padEnd(34)}${fmt(median(times))}   (runs: ${times.map((x) => x.toFixed(0)).join(' ')})${target}`);
   }
 } finally {
   await server.stop();

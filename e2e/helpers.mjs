@@ -92,6 +92,16 @@ export async function gotoApp(page, url) {
   await page.getByTestId('note-text').waitFor();
 }
 
+/** Waits until the service worker controls the page and its cache is full. */
+export async function waitForWorker(page) {
+  await page.evaluate(async () => {
+    await navigator.serviceWorker.ready;
+    if (!navigator.serviceWorker.controller) {
+      await new Promise((resolve) => navigator.serviceWorker.addEventListener('controllerchange', resolve, { once: true }));
+    }
+  });
+}
+
 /** Types a note on the capture screen and taps Save. */
 export async function saveNote(page, text, { category, place } = {}) {
   await page.getByTestId('nav-capture').click();

@@ -10,6 +10,7 @@ import { chromium } from 'playwright-core';
 
 import {
   CHROMIUM_FLAGS, gotoApp, launchBrowser, listedNotes, newProfileDir, openApp, required, saveNote, startServer,
+  waitForWorker,
 } from './helpers.mjs';
 
 let browser;
@@ -21,16 +22,6 @@ before(async () => {
 after(async () => {
   await browser?.close();
 });
-
-/** Waits until the service worker controls the page and its cache is full. */
-async function waitForOffline(page) {
-  await page.evaluate(async () => {
-    await navigator.serviceWorker.ready;
-    if (!navigator.serviceWorker.controller) {
-      await new Promise((resolve) => navigator.serviceWorker.addEventListener('controllerchange', resolve, { once: true }));
-    }
-  });
-}
 
 /** The hashed script and wasm a built index.html names. */
 async function assetsOf(dist) {
@@ -50,7 +41,7 @@ describe('install and offline start', () => {
       args: CHROMIUM_FLAGS,
     });
     const page = await openApp(context, server.url);
-    await waitForOffline(page);
+    await waitForWorker(page);
     const cdp = await context.newCDPSession(page);
     const { installabilityErrors } = await cdp.send('Page.getInstallabilityErrors');
     assert.deepEqual(installabilityErrors, []);
@@ -65,7 +56,7 @@ describe('install and offline start', () => {
     const server = await startServer();
     const context = await browser.newContext();
     const first = await openApp(context, server.url);
-    await waitForOffline(first);
+    await waitForWorker(first);
     await first.close();
     await server.stop();
 
@@ -96,7 +87,7 @@ describe('install and offline start', () => {
     const server = await startServer();
     const context = await browser.newContext();
     const page = await openApp(context, server.url);
-    await waitForOffline(page);
+    await waitForWorker(page);
     assert.equal(await page.evaluate(async () => (await fetch('/api/health')).status), 200);
     await server.stop();
     const offline = await page.evaluate(async () => {
@@ -130,7 +121,7 @@ describe('install and offline start', () => {
     const server = await startServer();
     const context = await browser.newContext();
     const page = await openApp(context, server.url);
-    await waitForOffline(page);
+    await waitForWorker(page);
     await server.stop();
     const nextServer = await startServer({ port: server.port, dist: next });
 

@@ -13,6 +13,17 @@ use crate::settings::Settings;
 use crate::storage::{self, KeyChange, Unreadable};
 use crate::time::now;
 
+/// A new record's id: time-ordered, with random bits from the browser's
+/// cryptographic generator (the one behind `Uuid::new_v4`; the bits of a v4
+/// id outside its version and variant nibbles are all random).
+fn new_id(at: chrono::DateTime<chrono::Utc>) -> Uuid {
+    let bytes = Uuid::new_v4().into_bytes();
+    let mut random = [0; 10];
+    random[..6].copy_from_slice(&bytes[..6]);
+    random[6..].copy_from_slice(&bytes[10..14]);
+    beatbook_core::time_ordered_id(at, random)
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Screen {
     Capture,
@@ -191,8 +202,8 @@ impl AppState {
         let shift_id = self
             .book
             .with_untracked(|b| b.running_shift().map(|s| s.id));
-        let note =
-            Note::create(Uuid::new_v4(), &input, shift_id, now()).map_err(|e| e.to_string())?;
+        let at = now();
+        let note = Note::create(new_id(at), &input, shift_id, at).map_err(|e| e.to_string())?;
         let saved = self.persist(Record::Note(note.clone())).await?;
         self.settings.update(|s| {
             if s.last_category != input.category {
@@ -231,7 +242,7 @@ impl AppState {
     }
 
     pub async fn start_shift(&self, kind: ShiftKind, title: String) -> Result<Shift, String> {
-        let shift = Shift::start(Uuid::new_v4(), kind, &title, now()).map_err(|e| e.to_string())?;
+        let shift = Shift::start(new_id(now()), kind, &title, now()).map_err(|e| e.to_string())?;
         self.persist(Record::Shift(shift.clone())).await?;
         Ok(shift)
     }

@@ -17,7 +17,7 @@ usage: cargo xtask <command>
   run [--addr HOST:PORT]   install what is missing, build the app, serve it (default 127.0.0.1:8080)
   test                     install what is missing, then run every check and test
   build                    build the release app into dist/
-  bench                    print download sizes, start-up and save timings
+  bench                    print download sizes, start-up, save, ingest and delivery timings
   icons                    redraw the PNG icons from their SVG sources (Chromium, pngquant)
   setup                    install what is missing, and nothing else
   finish-build [DIR]       (run by Trunk) fill in the service worker, precompress; DIR
@@ -81,7 +81,15 @@ fn bench() -> Result {
         if br_total < 153_600 { "met" } else { "MISSED" }
     );
     run_step(
-        "start-up and save timings in headless Chromium",
+        "server ingest: 32 clients, 50-note batches",
+        cmd(
+            &env,
+            "cargo",
+            &["bench", "-p", "beatbook-server", "--bench", "ingest"],
+        ),
+    )?;
+    run_step(
+        "start-up, save and delivery timings in headless Chromium",
         cmd(&env, "node", &["e2e/bench.mjs"])
             .env("BEATBOOK_SERVER", &server)
             .env("BEATBOOK_DIST", &dist)
@@ -269,10 +277,10 @@ fn build_server(env: &setup::Env) -> Result<PathBuf> {
         cmd(
             env,
             "cargo",
-            &["build", "--release", "-p", "beatbook-server"],
+            &["build", "--profile", "server", "-p", "beatbook-server"],
         ),
     )?;
-    Ok(root().join("target/release/beatbook-server"))
+    Ok(root().join("target/server/beatbook-server"))
 }
 
 fn run(args: &[String]) -> Result {

@@ -249,7 +249,7 @@ async fn sync(
     }
     let db = state.db.clone();
     let results =
-        blocking(move || Ok(db.ingest(device.id, &request.shifts, &request.notes)?)).await?;
+        blocking(move || Ok(db.ingest(device.id, request.shifts, request.notes)?)).await?;
     Ok(Json(SyncResponse { results }))
 }
 

@@ -1,0 +1,287 @@
+//! Server ingest on loopback: 32 clients, each on its own keep-alive
+//! connection and device token, send 50-note batches as fast as the server
+//! answers. Prints records per second and the p50/p99 latency of one batch.
+//!
+//! Run with `cargo bench -p beatbook-server --bench ingest` (or as part of
+//! `cargo xtask bench`). It measures; it fails only if the server answers
+//! something other than 200 with every record stored.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::sync::{Arc, Barrier};
+use std::time::{Duration, Instant};
+
+use beatbook_core::{Category, Location, Note, NoteInput};
+use beatbook_server::api::ApiState;
+use beatbook_server::Db;
+use chrono::Utc;
+use uuid::Uuid;
+
+const CLIENTS: usize = 32;
+const BATCH: usize = 50;
+const BATCHES_PER_CLIENT: usize = 150;
+const WARM_UP_BATCHES: usize = 2;
+const TARGET_RECORDS_PER_SECOND: f64 = 20_000.0;
+const TARGET_P99: Duration = Duration::from_millis(50);
+
+/// One keep-alive HTTP/1.1 connection; answers are read by Content-Length.
+struct Connection {
+    reader: BufReader<TcpStream>,
+    writer: TcpStream,
+    addr: SocketAddr,
+}
+
+impl Connection {
+    fn open(addr: SocketAddr) -> Connection {
+        let stream = TcpStream::connect(addr).expect("connect to the server");
+        stream.set_nodelay(true).expect("TCP_NODELAY");
+        Connection {
+            reader: BufReader::new(stream.try_clone().expect("clone the socket")),
+            writer: stream,
+            addr,
+        }
+    }
+
+    fn post(&mut self, path: &str, headers: &str, body: &[u8]) -> (u16, Vec<u8>) {
+        let head = format!(
+            "POST {path} HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n{headers}\r\n",
+            self.addr,
+            body.len()
+        );
+        self.writer.write_all(head.as_bytes()).expect("send head");
+        self.writer.write_all(body).expect("send body");
+        let mut line = String::new();
+        self.reader.read_line(&mut line).expect("read status");
+        let status: u16 = line
+            .split(' ')
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or_else(|| panic!("not an HTTP answer: {line:?}"));
+        let mut length = 0;
+        loop {
+            line.clear();
+            self.reader.read_line(&mut line).expect("read header");
+            let header = line.trim_end();
+            if header.is_empty() {
+                break;
+            }
+            if let Some((name, value)) = header.split_once(':') {
+                if name.eq_ignore_ascii_case("content-length") {
+                    length = value.trim().parse().expect("numeric Content-Length");
+                }
+            }
+        }
+        let mut answer = vec![0; length];
+        self.reader.read_exact(&mut answer).expect("read body");
+        (status, answer)
+    }
+}
+
+fn batch(client: usize, n: usize, new_id: fn() -> Uuid) -> Vec<u8> {
+    let now = Utc::now();
+    let notes: Vec<Note> = (0..BATCH)
+        .map(|i| {
+            let input = NoteInput {
+                text: format!(
+                    "Client {client}, batch {n}, note {i}: street light out by the footbridge, two people waiting by the bus stop"
+                ),
+                category: Category::PoorLighting,
+                place: "Footbridge, Mill Lane".into(),
+                location: Some(Location::new(51.5072, -0.1276, 12.0).expect("valid location")),
+            };
+            Note::create(new_id(), &input, None, now).expect("valid note")
+        })
+        .collect();
+    serde_json::to_vec(&serde_json::json!({ "shifts": [], "notes": notes })).expect("encode")
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1]
+}
+
+fn start_server(data: &std::path::Path) -> (SocketAddr, Arc<Db>) {
+    let db = Arc::new(Db::open(&data.join("beatbook.sqlite3")).expect("open the database"));
+    // The bench measures the store, not the per-device rate limit.
+    let state = ApiState::with_limits(db.clone(), 1e9, 1e9);
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+    listener
+        .set_nonblocking(true)
+        .expect("non-blocking listener");
+    let addr = listener.local_addr().expect("local address");
+    let dist = data.to_owned();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .expect("tokio runtime");
+        runtime.block_on(async move {
+            let listener = tokio::net::TcpListener::from_std(listener).expect("tokio listener");
+            axum::serve(listener, beatbook_server::app_with_api(&dist, state))
+                .await
+                .expect("serve");
+        });
+    });
+    (addr, db)
+}
+
+/// What one round measured.
+struct Round {
+    records_per_second: f64,
+    p50: Duration,
+    p99: Duration,
+    max: Duration,
+    batches: usize,
+    seconds: f64,
+    megabytes: f64,
+}
+
+/// A fresh server and database, then every client sending its batches.
+fn round(new_id: fn() -> Uuid) -> Round {
+    let data = std::env::temp_dir().join(format!("beatbook-ingest-bench-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&data);
+    std::fs::create_dir_all(&data).expect("data folder");
+    std::fs::write(
+        data.join("index.html"),
+        "<!doctype html><title>Beatbook</title>",
+    )
+    .expect("index.html");
+    let (addr, db) = start_server(&data);
+
+    // Pairing goes through the store directly: its HTTP route is rate-limited
+    // per address, and it is not what this bench measures.
+    let tokens: Vec<String> = (0..CLIENTS)
+        .map(|i| {
+            let code = db
+                .create_pairing_code(&format!("bench phone {i}"))
+                .expect("pairing code");
+            let (token, _) = db
+                .redeem_pairing_code(&code)
+                .expect("redeem")
+                .expect("a fresh code is accepted");
+            token
+        })
+        .collect();
+
+    // Bodies are made before the clock starts: the bench times the server.
+    let bodies: Vec<Vec<Vec<u8>>> = (0..CLIENTS)
+        .map(|c| {
+            (0..WARM_UP_BATCHES + BATCHES_PER_CLIENT)
+                .map(|n| batch(c, n, new_id))
+                .collect()
+        })
+        .collect();
+    let body_bytes: usize = bodies.iter().flatten().map(Vec::len).sum();
+
+    let start_line = Arc::new(Barrier::new(CLIENTS + 1));
+    let clients: Vec<_> = bodies
+        .into_iter()
+        .zip(tokens)
+        .map(|(bodies, token)| {
+            let start_line = start_line.clone();
+            std::thread::spawn(move || {
+                let mut connection = Connection::open(addr);
+                let auth = format!("Authorization: Bearer {token}\r\n");
+                let mut send = |body: &[u8]| {
+                    let started = Instant::now();
+                    let (status, answer) = connection.post("/api/v1/sync", &auth, body);
+                    let took = started.elapsed();
+                    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&answer));
+                    let stored = answer.windows(8).filter(|w| w == b"\"stored\"").count();
+                    assert_eq!(stored, BATCH, "every record stored once");
+                    took
+                };
+                for body in &bodies[..WARM_UP_BATCHES] {
+                    send(body);
+                }
+                start_line.wait();
+                bodies[WARM_UP_BATCHES..]
+                    .iter()
+                    .map(|body| send(body))
+                    .collect::<Vec<_>>()
+            })
+        })
+        .collect();
+    start_line.wait();
+    let started = Instant::now();
+    let mut latencies: Vec<Duration> = clients
+        .into_iter()
+        .flat_map(|c| c.join().expect("client thread"))
+        .collect();
+    let elapsed = started.elapsed();
+    latencies.sort();
+
+    let stored = db
+        .count(beatbook_core::protocol::RecordKind::Note)
+        .expect("count");
+    assert_eq!(
+        stored as usize,
+        CLIENTS * (WARM_UP_BATCHES + BATCHES_PER_CLIENT) * BATCH,
+        "the database holds every note once"
+    );
+    let _ = std::fs::remove_dir_all(&data);
+    Round {
+        records_per_second: (latencies.len() * BATCH) as f64 / elapsed.as_secs_f64(),
+        p50: percentile(&latencies, 50.0),
+        p99: percentile(&latencies, 99.0),
+        max: latencies[latencies.len() - 1],
+        batches: latencies.len(),
+        seconds: elapsed.as_secs_f64(),
+        megabytes: body_bytes as f64 / 1e6,
+    }
+}
+
+fn main() {
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    let verdict = |met: bool| if met { "met" } else { "MISSED" };
+    println!(
+        "\nServer ingest on loopback: {CLIENTS} clients on keep-alive connections, {BATCH}-note batches, \
+         {BATCHES_PER_CLIENT} timed batches each, fresh database per round"
+    );
+    let rounds = [
+        (
+            "time-ordered ids (UUIDv7, as the app makes them)",
+            Uuid::now_v7 as fn() -> Uuid,
+            true,
+        ),
+        (
+            "random ids (UUIDv4, worst case for the index)",
+            Uuid::new_v4,
+            false,
+        ),
+    ];
+    for (label, new_id, judged) in rounds {
+        let r = round(new_id);
+        println!(
+            "  {label}: {} batches, {:.1} MB of JSON in {:.2} s",
+            r.batches, r.megabytes, r.seconds
+        );
+        let rate_target = r.records_per_second >= TARGET_RECORDS_PER_SECOND;
+        let p99_target = r.p99 < TARGET_P99;
+        let (rate_note, p99_note) = if judged {
+            (
+                format!(
+                    "   target ≥ {TARGET_RECORDS_PER_SECOND:.0}: {}",
+                    verdict(rate_target)
+                ),
+                format!(
+                    "   target < {} ms: {}",
+                    TARGET_P99.as_millis(),
+                    verdict(p99_target)
+                ),
+            )
+        } else {
+            (String::new(), String::new())
+        };
+        println!(
+            "    records per second          {:>9.0}{rate_note}",
+            r.records_per_second
+        );
+        println!("    batch latency p50           {:>9.1} ms", ms(r.p50));
+        println!(
+            "    batch latency p99           {:>9.1} ms{p99_note}",
+            ms(r.p99)
+        );
+        println!("    batch latency max           {:>9.1} ms", ms(r.max));
+    }
+}
