@@ -5,12 +5,14 @@
 //! stored and exported) lives here once and is tested natively.
 
 pub mod category;
+pub mod code;
 pub mod export;
 pub mod filter;
 pub mod journal;
 pub mod note;
 pub mod notebook;
 pub mod protocol;
+pub mod report;
 pub mod schema;
 pub mod shift;
 pub mod sync;
@@ -19,6 +21,7 @@ pub use category::Category;
 pub use filter::{NoteFilter, ShiftFilter};
 pub use note::{Location, Note, NoteInput, ValidationError};
 pub use notebook::{Notebook, ShiftSummary};
+pub use report::{PublicReport, Report, ReportInput, ReportKind, ReportStatus, WhenUnsafe};
 pub use shift::{Shift, ShiftKind};
 pub use sync::{SyncState, SyncStatus};
 

@@ -71,6 +71,18 @@ impl Location {
         )
     }
 
+    /// The area only: latitude and longitude to three decimals (about 100 m;
+    /// less east-west away from the equator), and an accuracy no better than
+    /// 100 m, so the rounded position claims no more than it knows.
+    pub fn rounded_to_area(&self) -> Location {
+        let round = |degrees: f64| (degrees * 1_000.0).round() / 1_000.0;
+        Location {
+            latitude: round(self.latitude),
+            longitude: round(self.longitude),
+            accuracy_m: self.accuracy_m.max(100.0),
+        }
+    }
+
     pub fn validate(&self) -> Result<(), ValidationError> {
         let valid = (-90.0..=90.0).contains(&self.latitude)
             && (-180.0..=180.0).contains(&self.longitude)

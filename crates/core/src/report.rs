@@ -1,0 +1,541 @@
+//! A resident's report of a place where they feel unsafe, and the status the
+//! councillor moves it through.
+//!
+//! Residents have no account: the report is made on their phone with an id
+//! of its own (so a resend is recognised), sent without a token, and answered
+//! with a reference code. Contact details are optional and never leave the
+//! server except to the paired councillor's devices.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+use uuid::Uuid;
+
+use crate::char_count;
+use crate::note::Location;
+
+/// The longest description, in characters.
+pub const MAX_DESCRIPTION_CHARS: usize = 2_000;
+/// The longest place description, in characters.
+pub const MAX_PLACE_CHARS: usize = 200;
+/// The longest "particular time" text, in characters.
+pub const MAX_WHEN_CHARS: usize = 100;
+/// The longest name or email/phone, in characters.
+pub const MAX_CONTACT_CHARS: usize = 200;
+/// The longest public response or private note, in characters.
+pub const MAX_RESPONSE_CHARS: usize = 2_000;
+
+/// The kind of problem, as a resident would name it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReportKind {
+    PoorLighting,
+    UnsafeAfterDark,
+    HarassmentOrIntimidation,
+    AntiSocialBehaviour,
+    DrugDealing,
+    VandalismOrGraffiti,
+    TrafficOrRoadSafety,
+    Other,
+}
+
+impl ReportKind {
+    pub const ALL: [ReportKind; 8] = [
+        ReportKind::PoorLighting,
+        ReportKind::UnsafeAfterDark,
+        ReportKind::HarassmentOrIntimidation,
+        ReportKind::AntiSocialBehaviour,
+        ReportKind::DrugDealing,
+        ReportKind::VandalismOrGraffiti,
+        ReportKind::TrafficOrRoadSafety,
+        ReportKind::Other,
+    ];
+
+    pub fn slug(self) -> &'static str {
+        match self {
+            ReportKind::PoorLighting => "poor_lighting",
+            ReportKind::UnsafeAfterDark => "unsafe_after_dark",
+            ReportKind::HarassmentOrIntimidation => "harassment_or_intimidation",
+            ReportKind::AntiSocialBehaviour => "anti_social_behaviour",
+            ReportKind::DrugDealing => "drug_dealing",
+            ReportKind::VandalismOrGraffiti => "vandalism_or_graffiti",
+            ReportKind::TrafficOrRoadSafety => "traffic_or_road_safety",
+            ReportKind::Other => "other",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            ReportKind::PoorLighting => "Poor lighting",
+            ReportKind::UnsafeAfterDark => "Feels unsafe after dark",
+            ReportKind::HarassmentOrIntimidation => "Harassment or intimidation",
+            ReportKind::AntiSocialBehaviour => "Anti-social behaviour",
+            ReportKind::DrugDealing => "Drug dealing",
+            ReportKind::VandalismOrGraffiti => "Vandalism or graffiti",
+            ReportKind::TrafficOrRoadSafety => "Traffic or road safety",
+            ReportKind::Other => "Something else",
+        }
+    }
+
+    pub fn from_slug(slug: &str) -> Option<ReportKind> {
+        ReportKind::ALL.into_iter().find(|k| k.slug() == slug)
+    }
+}
+
+/// When the place feels unsafe.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WhenUnsafe {
+    Always,
+    Daytime,
+    AfterDark,
+    /// A particular time, described in words (`Report::when_detail`).
+    ParticularTime,
+}
+
+impl WhenUnsafe {
+    pub const ALL: [WhenUnsafe; 4] = [
+        WhenUnsafe::Always,
+        WhenUnsafe::Daytime,
+        WhenUnsafe::AfterDark,
+        WhenUnsafe::ParticularTime,
+    ];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            WhenUnsafe::Always => "Always",
+            WhenUnsafe::Daytime => "In the daytime",
+            WhenUnsafe::AfterDark => "After dark",
+            WhenUnsafe::ParticularTime => "At a particular time",
+        }
+    }
+}
+
+/// How to reach the reporter, if they want to be reached.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Contact {
+    pub name: Option<String>,
+    /// An email address or a phone number.
+    pub reach: String,
+}
+
+/// Why a report cannot be sent as it is, in words for the reporter.
+#[derive(Debug, Error, Clone, PartialEq)]
+pub enum ReportError {
+    #[error("Say where: use your location, describe the place, or both.")]
+    NoPlace,
+    #[error("Describe what makes the place feel unsafe.")]
+    DescriptionEmpty,
+    #[error("The description is {chars} characters long; the limit is 2,000.")]
+    DescriptionTooLong { chars: usize },
+    #[error("The place description is {chars} characters long; the limit is 200.")]
+    PlaceTooLong { chars: usize },
+    #[error("Say at what time it feels unsafe, such as \"Fridays around midnight\".")]
+    WhenMissing,
+    #[error("The time description is {chars} characters long; the limit is 100.")]
+    WhenTooLong { chars: usize },
+    #[error(
+        "Add an email address or phone number so the councillor can reply, or clear your name."
+    )]
+    ContactReachMissing,
+    #[error("Contact details are limited to 200 characters each.")]
+    ContactTooLong,
+    #[error("The location is not a valid position. Try again, or describe the place instead.")]
+    InvalidLocation,
+}
+
+/// What the report form hands over.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ReportInput {
+    pub kind: ReportKind,
+    pub location: Option<Location>,
+    /// Share only the area: the location is rounded to about 100 metres.
+    pub round_location: bool,
+    /// Empty means none.
+    pub place: String,
+    pub when: WhenUnsafe,
+    pub when_detail: String,
+    pub description: String,
+    pub contact_name: String,
+    pub contact_reach: String,
+}
+
+/// A report as the resident's phone makes it and the server receives it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Report {
+    pub id: Uuid,
+    pub created_at: DateTime<Utc>,
+    pub kind: ReportKind,
+    pub location: Option<Location>,
+    /// Whether `location` was rounded to about 100 metres before it was kept.
+    pub location_rounded: bool,
+    pub place: Option<String>,
+    pub when: WhenUnsafe,
+    pub when_detail: Option<String>,
+    pub description: String,
+    pub contact: Option<Contact>,
+}
+
+fn trimmed(text: &str, max: usize, too_long: ReportError) -> Result<Option<String>, ReportError> {
+    let text = text.trim();
+    if char_count(text) > max {
+        return Err(too_long);
+    }
+    Ok((!text.is_empty()).then(|| text.to_owned()))
+}
+
+impl Report {
+    pub fn create(
+        id: Uuid,
+        input: &ReportInput,
+        now: DateTime<Utc>,
+    ) -> Result<Report, ReportError> {
+        let description = input.description.trim();
+        if description.is_empty() {
+            return Err(ReportError::DescriptionEmpty);
+        }
+        let chars = char_count(description);
+        if chars > MAX_DESCRIPTION_CHARS {
+            return Err(ReportError::DescriptionTooLong { chars });
+        }
+        let place = trimmed(
+            &input.place,
+            MAX_PLACE_CHARS,
+            ReportError::PlaceTooLong {
+                chars: char_count(input.place.trim()),
+            },
+        )?;
+        let location = match input.location {
+            Some(l) if l.validate().is_err() => return Err(ReportError::InvalidLocation),
+            Some(l) if input.round_location => Some(l.rounded_to_area()),
+            other => other,
+        };
+        if location.is_none() && place.is_none() {
+            return Err(ReportError::NoPlace);
+        }
+        let when_detail = match input.when {
+            WhenUnsafe::ParticularTime => Some(
+                trimmed(
+                    &input.when_detail,
+                    MAX_WHEN_CHARS,
+                    ReportError::WhenTooLong {
+                        chars: char_count(input.when_detail.trim()),
+                    },
+                )?
+                .ok_or(ReportError::WhenMissing)?,
+            ),
+            _ => None,
+        };
+        let name = trimmed(
+            &input.contact_name,
+            MAX_CONTACT_CHARS,
+            ReportError::ContactTooLong,
+        )?;
+        let reach = trimmed(
+            &input.contact_reach,
+            MAX_CONTACT_CHARS,
+            ReportError::ContactTooLong,
+        )?;
+        let contact = match (name, reach) {
+            (None, None) => None,
+            (Some(_), None) => return Err(ReportError::ContactReachMissing),
+            (name, Some(reach)) => Some(Contact { name, reach }),
+        };
+        Ok(Report {
+            id,
+            created_at: now,
+            kind: input.kind,
+            location,
+            location_rounded: input.round_location && location.is_some(),
+            place,
+            when: input.when,
+            when_detail,
+            description: description.to_owned(),
+            contact,
+        })
+    }
+
+    /// The form input this report would be made from: the server re-checks a
+    /// received report by making it again.
+    pub fn as_input(&self) -> ReportInput {
+        let contact = self.contact.clone();
+        ReportInput {
+            kind: self.kind,
+            location: self.location,
+            // Already rounded (or not); rounding again would change nothing
+            // for a rounded location but must not touch an exact one.
+            round_location: false,
+            place: self.place.clone().unwrap_or_default(),
+            when: self.when,
+            when_detail: self.when_detail.clone().unwrap_or_default(),
+            description: self.description.clone(),
+            contact_name: contact
+                .as_ref()
+                .and_then(|c| c.name.clone())
+                .unwrap_or_default(),
+            contact_reach: contact.map(|c| c.reach).unwrap_or_default(),
+        }
+    }
+
+    /// "After dark", or the particular time in the reporter's words.
+    pub fn when_text(&self) -> String {
+        match (&self.when, &self.when_detail) {
+            (WhenUnsafe::ParticularTime, Some(detail)) => detail.clone(),
+            (when, _) => when.label().to_owned(),
+        }
+    }
+}
+
+/// Where a report is in the councillor's hands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReportStatus {
+    New,
+    Acknowledged,
+    RaisedWithPolice,
+    Resolved,
+    Closed,
+}
+
+impl ReportStatus {
+    pub const ALL: [ReportStatus; 5] = [
+        ReportStatus::New,
+        ReportStatus::Acknowledged,
+        ReportStatus::RaisedWithPolice,
+        ReportStatus::Resolved,
+        ReportStatus::Closed,
+    ];
+
+    pub fn slug(self) -> &'static str {
+        match self {
+            ReportStatus::New => "new",
+            ReportStatus::Acknowledged => "acknowledged",
+            ReportStatus::RaisedWithPolice => "raised_with_police",
+            ReportStatus::Resolved => "resolved",
+            ReportStatus::Closed => "closed",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            ReportStatus::New => "New",
+            ReportStatus::Acknowledged => "Acknowledged",
+            ReportStatus::RaisedWithPolice => "Raised with police",
+            ReportStatus::Resolved => "Resolved",
+            ReportStatus::Closed => "Closed",
+        }
+    }
+
+    pub fn from_slug(slug: &str) -> Option<ReportStatus> {
+        ReportStatus::ALL.into_iter().find(|s| s.slug() == slug)
+    }
+
+    /// Whether a report may move from `self` to `next`. Reports move forward
+    /// (steps may be skipped: a report can be closed at once); nothing goes
+    /// back to "new"; a resolved or closed report may be reopened as
+    /// acknowledged. Staying put is allowed, to change only the response.
+    pub fn may_become(self, next: ReportStatus) -> bool {
+        next != ReportStatus::New && next >= self
+            || next == self
+            || (matches!(self, ReportStatus::Resolved | ReportStatus::Closed)
+                && next == ReportStatus::Acknowledged)
+    }
+}
+
+/// One step in a report's public history.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StatusChange {
+    pub at: DateTime<Utc>,
+    pub status: ReportStatus,
+}
+
+/// What anyone holding the code may see: never the contact details, the
+/// exact location or the councillor's private notes.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PublicReport {
+    pub code: String,
+    pub kind: ReportKind,
+    pub place: Option<String>,
+    pub when: String,
+    pub reported_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub status: ReportStatus,
+    pub response: Option<String>,
+    pub history: Vec<StatusChange>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn input() -> ReportInput {
+        ReportInput {
+            kind: ReportKind::PoorLighting,
+            location: None,
+            round_location: false,
+            place: "  Underpass by the station  ".into(),
+            when: WhenUnsafe::AfterDark,
+            when_detail: "ignored unless a particular time".into(),
+            description: " Two lights out, nobody about ".into(),
+            contact_name: String::new(),
+            contact_reach: String::new(),
+        }
+    }
+
+    fn now() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 24, 22, 0, 0).unwrap()
+    }
+
+    #[test]
+    fn a_report_is_trimmed_anonymous_by_default_and_checked() {
+        let report = Report::create(Uuid::nil(), &input(), now()).unwrap();
+        assert_eq!(report.place.as_deref(), Some("Underpass by the station"));
+        assert_eq!(report.description, "Two lights out, nobody about");
+        assert_eq!(report.contact, None);
+        assert_eq!(report.when_detail, None);
+        assert_eq!(report.when_text(), "After dark");
+        assert_eq!(
+            Report::create(Uuid::nil(), &report.as_input(), now()).unwrap(),
+            report
+        );
+    }
+
+    #[test]
+    fn a_report_says_where_and_what() {
+        let mut nowhere = input();
+        nowhere.place = "   ".into();
+        assert_eq!(
+            Report::create(Uuid::nil(), &nowhere, now()),
+            Err(ReportError::NoPlace)
+        );
+        nowhere.location = Some(Location::new(51.5, -0.12, 20.0).unwrap());
+        assert!(
+            Report::create(Uuid::nil(), &nowhere, now()).is_ok(),
+            "a location alone will do"
+        );
+        let mut silent = input();
+        silent.description = " \n ".into();
+        assert_eq!(
+            Report::create(Uuid::nil(), &silent, now()),
+            Err(ReportError::DescriptionEmpty)
+        );
+        silent.description = "é".repeat(MAX_DESCRIPTION_CHARS);
+        assert!(
+            Report::create(Uuid::nil(), &silent, now()).is_ok(),
+            "characters, not bytes"
+        );
+        silent.description.push('x');
+        assert_eq!(
+            Report::create(Uuid::nil(), &silent, now()),
+            Err(ReportError::DescriptionTooLong { chars: 2_001 })
+        );
+        let mut bad = input();
+        bad.location = Some(Location {
+            latitude: 91.0,
+            longitude: 0.0,
+            accuracy_m: 5.0,
+        });
+        assert_eq!(
+            Report::create(Uuid::nil(), &bad, now()),
+            Err(ReportError::InvalidLocation)
+        );
+    }
+
+    #[test]
+    fn a_particular_time_needs_words() {
+        let mut particular = input();
+        particular.when = WhenUnsafe::ParticularTime;
+        particular.when_detail = "  ".into();
+        assert_eq!(
+            Report::create(Uuid::nil(), &particular, now()),
+            Err(ReportError::WhenMissing)
+        );
+        particular.when_detail = " Fridays around midnight ".into();
+        let report = Report::create(Uuid::nil(), &particular, now()).unwrap();
+        assert_eq!(report.when_text(), "Fridays around midnight");
+    }
+
+    #[test]
+    fn contact_details_need_a_way_to_reply() {
+        let mut named = input();
+        named.contact_name = "Sam".into();
+        assert_eq!(
+            Report::create(Uuid::nil(), &named, now()),
+            Err(ReportError::ContactReachMissing)
+        );
+        named.contact_reach = " sam@example.org ".into();
+        let report = Report::create(Uuid::nil(), &named, now()).unwrap();
+        assert_eq!(
+            report.contact,
+            Some(Contact {
+                name: Some("Sam".into()),
+                reach: "sam@example.org".into()
+            })
+        );
+        let mut reach_only = input();
+        reach_only.contact_reach = "07700 900123".into();
+        assert_eq!(
+            Report::create(Uuid::nil(), &reach_only, now())
+                .unwrap()
+                .contact
+                .unwrap()
+                .name,
+            None
+        );
+        reach_only.contact_reach = "x".repeat(201);
+        assert_eq!(
+            Report::create(Uuid::nil(), &reach_only, now()),
+            Err(ReportError::ContactTooLong)
+        );
+    }
+
+    #[test]
+    fn the_reporter_may_share_only_the_area() {
+        let mut rounded = input();
+        rounded.location = Some(Location::new(51.507_351, -0.127_758, 8.0).unwrap());
+        rounded.round_location = true;
+        let report = Report::create(Uuid::nil(), &rounded, now()).unwrap();
+        let area = report.location.unwrap();
+        assert_eq!((area.latitude, area.longitude), (51.507, -0.128));
+        assert_eq!(
+            area.accuracy_m, 100.0,
+            "the stated accuracy is no better than the rounding"
+        );
+        assert!(report.location_rounded);
+        // Checking a rounded report again leaves it as it is.
+        assert_eq!(
+            Report::create(Uuid::nil(), &report.as_input(), now())
+                .unwrap()
+                .location,
+            Some(area)
+        );
+    }
+
+    #[test]
+    fn statuses_move_forward_and_may_reopen() {
+        use ReportStatus::*;
+        assert!(New.may_become(Acknowledged));
+        assert!(New.may_become(Closed), "steps may be skipped");
+        assert!(Acknowledged.may_become(RaisedWithPolice));
+        assert!(
+            RaisedWithPolice.may_become(RaisedWithPolice),
+            "only the response changes"
+        );
+        assert!(!RaisedWithPolice.may_become(Acknowledged));
+        assert!(Resolved.may_become(Acknowledged), "reopened");
+        assert!(Closed.may_become(Acknowledged), "reopened");
+        assert!(!Closed.may_become(RaisedWithPolice));
+        for status in ReportStatus::ALL {
+            assert_eq!(status.may_become(New), status == New);
+            assert_eq!(ReportStatus::from_slug(status.slug()), Some(status));
+        }
+        for kind in ReportKind::ALL {
+            assert_eq!(ReportKind::from_slug(kind.slug()), Some(kind));
+        }
+    }
+}
