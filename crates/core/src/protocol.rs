@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::note::{Note, NoteInput};
+use crate::report::{Report, ReportKind, ReportStatus, Triage};
 use crate::shift::Shift;
 
 /// The most records one request may carry.
@@ -96,6 +97,111 @@ pub struct PairRequest {
 pub struct PairResponse {
     pub token: String,
     pub device_name: String,
+}
+
+/// The largest report submission the server reads, in bytes.
+pub const MAX_REPORT_BODY_BYTES: usize = 16 * 1024;
+
+/// `POST /api/v1/reports`: a resident's report, with no token.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SubmitReport {
+    pub report: Report,
+    /// A field people never see or fill; bots that fill it get a believable
+    /// answer and their report is dropped.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub website: String,
+}
+
+/// The answer to a submission: the reference code, and whether this was the
+/// first time the server saw the report (a resend is `already_had`, with the
+/// same code).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SubmitReportResponse {
+    pub code: String,
+    pub outcome: Outcome,
+}
+
+/// `POST /api/v1/triage`: the councillor's changes to reports, oldest first.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TriageRequest {
+    pub changes: Vec<Triage>,
+}
+
+/// The answer for one change, by its id.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TriageResult {
+    pub id: Uuid,
+    pub outcome: Outcome,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TriageResponse {
+    pub results: Vec<TriageResult>,
+}
+
+/// One step of a report's full history, as the councillor sees it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TriageEntry {
+    pub at: DateTime<Utc>,
+    pub status: ReportStatus,
+    pub response: Option<String>,
+    pub private_note: Option<String>,
+}
+
+/// A report in the councillor's inbox: everything, contact details included.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InboxReport {
+    pub code: String,
+    pub status: ReportStatus,
+    pub response: Option<String>,
+    pub received_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub report: Report,
+    pub history: Vec<TriageEntry>,
+}
+
+/// `GET /api/v1/inbox`: matching reports, newest first, and how many of each
+/// kind matched.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Inbox {
+    pub reports: Vec<InboxReport>,
+    pub counts: std::collections::BTreeMap<ReportKind, u32>,
+}
+
+/// Everything the server checks about a triage change beyond its JSON shape.
+pub fn check_triage(change: &Triage, now: DateTime<Utc>) -> Result<(), String> {
+    let checked = Triage::create(
+        change.id,
+        change.report_id,
+        change.at,
+        change.status,
+        change.response.as_deref().unwrap_or_default(),
+        change.private_note.as_deref().unwrap_or_default(),
+    )?;
+    if checked != *change {
+        return Err("the response and note must be trimmed and not empty".into());
+    }
+    check_time("at", change.at, now)
+}
+
+/// Everything the server checks about a report beyond its JSON shape.
+pub fn check_report(report: &Report, now: DateTime<Utc>) -> Result<(), String> {
+    let checked = Report::create(report.id, &report.as_input(), report.created_at)
+        .map_err(|e| e.to_string())?;
+    if checked != *report {
+        return Err("text fields must be trimmed, a time description is only for a particular time, and a location marked rounded must be rounded".into());
+    }
+    check_time("created_at", report.created_at, now)
 }
 
 /// The body of every error answer.
@@ -406,5 +512,35 @@ mod tests {
         let json = serde_json::to_string(&result).unwrap();
         assert!(json.contains("\"outcome\":\"already_had\""));
         assert!(!json.contains("reason"));
+    }
+
+    #[test]
+    fn the_server_refuses_reports_the_phone_would_not_make() {
+        use crate::report::{ReportInput, ReportKind, WhenUnsafe};
+        let input = ReportInput {
+            kind: ReportKind::UnsafeAfterDark,
+            location: Some(crate::Location::new(51.507_351, -0.127_758, 8.0).unwrap()),
+            round_location: true,
+            place: "Underpass".into(),
+            when: WhenUnsafe::AfterDark,
+            when_detail: String::new(),
+            description: "No lights at all".into(),
+            contact_name: String::new(),
+            contact_reach: String::new(),
+        };
+        let report = Report::create(Uuid::nil(), &input, now()).unwrap();
+        assert_eq!(check_report(&report, now()), Ok(()));
+        let mut exact_but_marked_rounded = report.clone();
+        exact_but_marked_rounded.location = input.location;
+        assert!(check_report(&exact_but_marked_rounded, now()).is_err());
+        let mut untrimmed = report.clone();
+        untrimmed.description = " No lights at all".into();
+        assert!(check_report(&untrimmed, now()).is_err());
+        let mut stray_detail = report.clone();
+        stray_detail.when_detail = Some("Fridays".into());
+        assert!(check_report(&stray_detail, now()).is_err());
+        let mut future = report;
+        future.created_at = now() + Duration::days(2);
+        assert!(check_report(&future, now()).unwrap_err().contains("future"));
     }
 }

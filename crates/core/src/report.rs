@@ -264,9 +264,8 @@ impl Report {
         ReportInput {
             kind: self.kind,
             location: self.location,
-            // Already rounded (or not); rounding again would change nothing
-            // for a rounded location but must not touch an exact one.
-            round_location: false,
+            // Rounding a rounded location changes nothing.
+            round_location: self.location_rounded,
             place: self.place.clone().unwrap_or_default(),
             when: self.when,
             when_detail: self.when_detail.clone().unwrap_or_default(),
@@ -366,6 +365,52 @@ pub struct PublicReport {
     pub status: ReportStatus,
     pub response: Option<String>,
     pub history: Vec<StatusChange>,
+}
+
+/// A change the councillor makes to a report: a new status, and perhaps a
+/// new public response or a private note. Made on the councillor's phone with
+/// an id of its own, queued like a note, and applied by the server once.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Triage {
+    pub id: Uuid,
+    pub report_id: Uuid,
+    pub at: DateTime<Utc>,
+    pub status: ReportStatus,
+    /// The public response from now on; `None` leaves it as it was.
+    pub response: Option<String>,
+    /// Seen only by the councillor's devices.
+    pub private_note: Option<String>,
+}
+
+impl Triage {
+    /// Checks lengths and trims; empty texts become `None`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn create(
+        id: Uuid,
+        report_id: Uuid,
+        at: DateTime<Utc>,
+        status: ReportStatus,
+        response: &str,
+        private_note: &str,
+    ) -> Result<Triage, String> {
+        let text = |t: &str, what: &str| {
+            let t = t.trim();
+            if char_count(t) > MAX_RESPONSE_CHARS {
+                Err(format!("The {what} is over 2,000 characters; shorten it."))
+            } else {
+                Ok((!t.is_empty()).then(|| t.to_owned()))
+            }
+        };
+        Ok(Triage {
+            id,
+            report_id,
+            at,
+            status,
+            response: text(response, "public response")?,
+            private_note: text(private_note, "private note")?,
+        })
+    }
 }
 
 #[cfg(test)]

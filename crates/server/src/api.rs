@@ -6,26 +6,31 @@
 //! `Retry-After`). Records that parse but break a rule are answered one by one.
 
 use std::collections::HashMap;
+use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, Query, State};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::{Extension, Json, Router};
 use beatbook_core::protocol::{
-    ErrorBody, PairRequest, PairResponse, RecordKind, SyncResponse, MAX_BATCH_RECORDS,
-    MAX_BODY_BYTES,
+    check_report, check_triage, ErrorBody, Inbox, Outcome, PairRequest, PairResponse, RecordKind,
+    SubmitReport, SubmitReportResponse, SyncResponse, TriageRequest, TriageResponse, TriageResult,
+    MAX_BATCH_RECORDS, MAX_BODY_BYTES, MAX_REPORT_BODY_BYTES,
 };
+use beatbook_core::report::{PublicReport, ReportKind, ReportStatus};
 use beatbook_core::Category;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::value::RawValue;
+use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::db::{Db, Device, ListFilter};
+use crate::reports::InboxFilter;
 
 /// Requests a device may make in a burst, and how fast the allowance refills:
 /// far above what a phone needs, low enough to stop a runaway client.
@@ -41,11 +46,24 @@ const MAX_LIST: usize = 10_000;
 pub struct ApiState {
     pub db: Arc<Db>,
     limits: Arc<Mutex<Limits>>,
+    /// Random per process: client addresses are hashed with it for the rate
+    /// limits, so no address is kept, even in memory.
+    salt: [u8; 16],
     burst: f64,
     per_second: f64,
+    /// Multiplies the public allowances (pairing, reports, look-ups).
+    public_scale: f64,
 }
 
 impl ApiState {
+    /// No practical limits at all: for benchmarks and fuzzing only.
+    pub fn unlimited(db: Arc<Db>) -> Self {
+        ApiState {
+            public_scale: 1e9,
+            ..Self::with_limits(db, 1e9, 1e9)
+        }
+    }
+
     pub fn new(db: Arc<Db>) -> Self {
         Self::with_limits(db, BURST, REFILL_PER_SECOND)
     }
@@ -55,22 +73,54 @@ impl ApiState {
         ApiState {
             db,
             limits: Arc::new(Mutex::new(Limits::default())),
+            salt: crate::db::random_bytes(),
             burst,
             per_second,
+            public_scale: 1.0,
         }
     }
 }
 
-/// Token buckets held in memory only, keyed by device (or one for pairing).
+/// Whose allowance a request draws on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum Bucket {
+    Device(i64),
+    /// Pairing attempts, shared by everyone.
+    Pairing,
+    /// Reports sent from one client (see [`client_key`]).
+    Reports(u64),
+    /// Status look-ups from one client.
+    Lookups(u64),
+}
+
+/// Reports one client may send in a burst, and the refill: a resident sends
+/// a few; a flood is stopped.
+const REPORT_BURST: f64 = 5.0;
+const REPORTS_PER_SECOND: f64 = 1.0 / 60.0;
+/// Status look-ups one client may make in a burst, and the refill: enough to
+/// check a handful of codes, far too few to guess any.
+const LOOKUP_BURST: f64 = 30.0;
+const LOOKUPS_PER_SECOND: f64 = 0.5;
+/// Above this many buckets, idle ones are forgotten.
+const MAX_BUCKETS: usize = 10_000;
+const IDLE_BUCKET: std::time::Duration = std::time::Duration::from_secs(600);
+
+/// Token buckets held in memory only.
 #[derive(Default)]
 struct Limits {
-    buckets: HashMap<Option<i64>, (f64, Instant)>,
+    buckets: HashMap<Bucket, (f64, Instant)>,
 }
 
 impl Limits {
     /// Takes one request from the bucket, or says how many seconds to wait.
-    fn take(&mut self, key: Option<i64>, burst: f64, per_second: f64) -> Result<(), u64> {
+    fn take(&mut self, key: Bucket, burst: f64, per_second: f64) -> Result<(), u64> {
         let now = Instant::now();
+        if self.buckets.len() >= MAX_BUCKETS && !self.buckets.contains_key(&key) {
+            // Every bucket untouched this long has refilled completely, so
+            // forgetting it changes nothing.
+            self.buckets
+                .retain(|_, (_, last)| now.duration_since(*last) < IDLE_BUCKET);
+        }
         let (tokens, last) = self.buckets.entry(key).or_insert((burst, now));
         *tokens = (*tokens + now.duration_since(*last).as_secs_f64() * per_second).min(burst);
         *last = now;
@@ -186,7 +236,7 @@ async fn authorise(state: &ApiState, headers: &HeaderMap) -> Result<Device, ApiE
         .limits
         .lock()
         .unwrap_or_else(|e| e.into_inner())
-        .take(Some(device.id), state.burst, state.per_second)
+        .take(Bucket::Device(device.id), state.burst, state.per_second)
         .map_err(too_many)?;
     Ok(device)
 }
@@ -197,16 +247,12 @@ fn parse_json<'a, T: Deserialize<'a>>(body: &'a [u8]) -> Result<T, ApiError> {
 }
 
 async fn pair(State(state): State<ApiState>, body: Bytes) -> Result<Json<PairResponse>, ApiError> {
-    state
-        .limits
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .take(
-            None,
-            PAIR_ATTEMPTS_PER_MINUTE,
-            PAIR_ATTEMPTS_PER_MINUTE / 60.0,
-        )
-        .map_err(too_many)?;
+    take(
+        &state,
+        Bucket::Pairing,
+        PAIR_ATTEMPTS_PER_MINUTE,
+        PAIR_ATTEMPTS_PER_MINUTE / 60.0,
+    )?;
     let request: PairRequest = parse_json(&body)?;
     if request.code.len() > 64 {
         return Err(ApiError::bad_request("the pairing code is too long"));
@@ -263,6 +309,17 @@ struct ListQuery {
     limit: Option<String>,
 }
 
+fn parse_limit(limit: Option<String>) -> Result<usize, ApiError> {
+    match limit {
+        None => Ok(MAX_LIST),
+        Some(l) => l
+            .parse::<usize>()
+            .ok()
+            .filter(|l| (1..=MAX_LIST).contains(l))
+            .ok_or_else(|| ApiError::bad_request(format!("limit must be 1 to {MAX_LIST}"))),
+    }
+}
+
 fn parse_time(name: &str, value: Option<String>) -> Result<Option<DateTime<Utc>>, ApiError> {
     value
         .map(|v| {
@@ -286,14 +343,7 @@ impl ListQuery {
             Category::from_slug(c)
                 .ok_or_else(|| ApiError::bad_request(format!("unknown category {c:?}")))?;
         }
-        let limit = match self.limit {
-            None => MAX_LIST,
-            Some(l) => l
-                .parse::<usize>()
-                .ok()
-                .filter(|l| (1..=MAX_LIST).contains(l))
-                .ok_or_else(|| ApiError::bad_request(format!("limit must be 1 to {MAX_LIST}")))?,
-        };
+        let limit = parse_limit(self.limit)?;
         Ok(ListFilter {
             shift,
             category: self.category,
@@ -338,6 +388,180 @@ async fn list_shifts(
     list(state, headers, query, RecordKind::Shift).await
 }
 
+/// A client's rate-limit key: its address hashed with the process's salt.
+/// The address itself is neither stored nor logged.
+fn client_key(state: &ApiState, peer: Option<&ConnectInfo<SocketAddr>>) -> u64 {
+    let ip = peer
+        .map(|ConnectInfo(addr)| addr.ip().to_string())
+        .unwrap_or_default();
+    let digest = Sha256::new()
+        .chain_update(state.salt)
+        .chain_update(ip.as_bytes())
+        .finalize();
+    u64::from_le_bytes(digest[..8].try_into().unwrap_or_default())
+}
+
+/// Takes one request from a public allowance.
+fn take(state: &ApiState, bucket: Bucket, burst: f64, per_second: f64) -> Result<(), ApiError> {
+    let scale = state.public_scale;
+    state
+        .limits
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .take(bucket, burst * scale, per_second * scale)
+        .map_err(too_many)
+}
+
+async fn submit_report(
+    State(state): State<ApiState>,
+    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
+    body: Bytes,
+) -> Result<Json<SubmitReportResponse>, ApiError> {
+    let client = client_key(&state, peer.as_deref());
+    take(
+        &state,
+        Bucket::Reports(client),
+        REPORT_BURST,
+        REPORTS_PER_SECOND,
+    )
+    .map_err(|mut e| {
+        e.message =
+            "too many reports from this connection; the report is kept and will be sent later"
+                .into();
+        e
+    })?;
+    let submission: SubmitReport = parse_json(&body)?;
+    if !submission.website.is_empty() {
+        // A bot filled the hidden field: answer as if stored, keep nothing.
+        return Ok(Json(SubmitReportResponse {
+            code: crate::db::new_code(),
+            outcome: Outcome::Stored,
+        }));
+    }
+    check_report(&submission.report, Utc::now()).map_err(|reason| {
+        ApiError::bad_request(format!("the report was not accepted: {reason}"))
+    })?;
+    let db = state.db.clone();
+    let (code, outcome) = blocking(move || Ok(db.submit_report(&submission.report)?)).await?;
+    Ok(Json(SubmitReportResponse { code, outcome }))
+}
+
+async fn report_status(
+    State(state): State<ApiState>,
+    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
+    Path(code): Path<String>,
+) -> Result<Json<PublicReport>, ApiError> {
+    let client = client_key(&state, peer.as_deref());
+    take(
+        &state,
+        Bucket::Lookups(client),
+        LOOKUP_BURST,
+        LOOKUPS_PER_SECOND,
+    )?;
+    let code = beatbook_core::code::normalise(&code).ok_or_else(|| {
+        ApiError::bad_request("this is not a reference code: codes look like K7QF2-M3XDA")
+    })?;
+    let db = state.db.clone();
+    blocking(move || Ok(db.public_report(&code)?))
+        .await?
+        .map(Json)
+        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "no report has this reference code"))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct InboxQuery {
+    kind: Option<String>,
+    status: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+    place: Option<String>,
+    limit: Option<String>,
+}
+
+impl InboxQuery {
+    fn into_filter(self) -> Result<InboxFilter, ApiError> {
+        let kind = self
+            .kind
+            .map(|k| {
+                ReportKind::from_slug(&k)
+                    .ok_or_else(|| ApiError::bad_request(format!("unknown kind {k:?}")))
+            })
+            .transpose()?;
+        let status = self
+            .status
+            .map(|s| {
+                ReportStatus::from_slug(&s)
+                    .ok_or_else(|| ApiError::bad_request(format!("unknown status {s:?}")))
+            })
+            .transpose()?;
+        let place = self
+            .place
+            .map(|p| p.trim().to_owned())
+            .filter(|p| !p.is_empty());
+        if place.as_ref().is_some_and(|p| p.chars().count() > 200) {
+            return Err(ApiError::bad_request("place is limited to 200 characters"));
+        }
+        Ok(InboxFilter {
+            kind,
+            status,
+            from: parse_time("from", self.from)?,
+            to: parse_time("to", self.to)?,
+            place,
+            limit: parse_limit(self.limit)?,
+        })
+    }
+}
+
+async fn inbox(
+    State(state): State<ApiState>,
+    headers: HeaderMap,
+    query: Result<Query<InboxQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<Inbox>, ApiError> {
+    authorise(&state, &headers).await?;
+    let Query(query) = query.map_err(|e| ApiError::bad_request(e.body_text()))?;
+    let filter = query.into_filter()?;
+    let db = state.db.clone();
+    let (reports, counts) = blocking(move || Ok(db.inbox(&filter)?)).await?;
+    Ok(Json(Inbox { reports, counts }))
+}
+
+async fn triage(
+    State(state): State<ApiState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<TriageResponse>, ApiError> {
+    let device = authorise(&state, &headers).await?;
+    let request: TriageRequest = parse_json(&body)?;
+    if request.changes.len() > MAX_BATCH_RECORDS {
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!(
+                "{} changes in one request; send at most {MAX_BATCH_RECORDS}",
+                request.changes.len()
+            ),
+        ));
+    }
+    let now = Utc::now();
+    let (valid, invalid): (Vec<_>, Vec<_>) = request
+        .changes
+        .into_iter()
+        .map(|c| match check_triage(&c, now) {
+            Ok(()) => Ok(c),
+            Err(reason) => Err(TriageResult {
+                id: c.id,
+                outcome: Outcome::Rejected,
+                reason: Some(reason),
+            }),
+        })
+        .partition(Result::is_ok);
+    let valid: Vec<_> = valid.into_iter().flatten().collect();
+    let db = state.db.clone();
+    let mut results = blocking(move || Ok(db.triage(device.id, &valid)?)).await?;
+    results.extend(invalid.into_iter().filter_map(Result::err));
+    Ok(Json(TriageResponse { results }))
+}
+
 async fn health() -> Json<serde_json::Value> {
     Json(serde_json::json!({"ok": true}))
 }
@@ -349,7 +573,7 @@ async fn not_found(uri: axum::http::Uri) -> ApiError {
     )
 }
 
-async fn too_large_or_error(response: Response) -> Response {
+async fn too_large_or_error(uri: axum::http::Uri, response: Response) -> Response {
     // axum's own body-limit answer is plain text; give it the JSON shape.
     if response.status() == StatusCode::PAYLOAD_TOO_LARGE
         && response
@@ -358,11 +582,12 @@ async fn too_large_or_error(response: Response) -> Response {
             .and_then(|v| v.to_str().ok())
             != Some("application/json")
     {
-        return ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            format!("the request body is over {MAX_BODY_BYTES} bytes; send fewer records at once"),
-        )
-        .into_response();
+        let message = if uri.path().ends_with("/v1/reports") {
+            format!("a report is limited to {MAX_REPORT_BODY_BYTES} bytes; shorten the description")
+        } else {
+            format!("the request body is over {MAX_BODY_BYTES} bytes; send fewer records at once")
+        };
+        return ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, message).into_response();
     }
     response
 }
@@ -374,6 +599,13 @@ pub fn router(state: ApiState) -> Router {
         .route("/v1/sync", post(sync))
         .route("/v1/notes", get(list_notes))
         .route("/v1/shifts", get(list_shifts))
+        .route(
+            "/v1/reports",
+            post(submit_report).layer(DefaultBodyLimit::max(MAX_REPORT_BODY_BYTES)),
+        )
+        .route("/v1/reports/{code}", get(report_status))
+        .route("/v1/inbox", get(inbox))
+        .route("/v1/triage", post(triage))
         .fallback(not_found)
         .layer(axum::middleware::map_response(too_large_or_error))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))

@@ -7,6 +7,7 @@
 use std::path::Path;
 use std::sync::{mpsc, Mutex};
 
+use beatbook_core::code;
 use beatbook_core::protocol::{check_note, check_shift, Outcome, RecordKind, RecordResult};
 use beatbook_core::{Note, Shift, SyncState, SyncStatus};
 use chrono::{DateTime, Utc};
@@ -73,12 +74,38 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX records_by_time ON records(kind, created_at);
     CREATE INDEX records_by_shift ON records(kind, shift_id);
 "#,
+    // Residents' reports and every change the councillor makes to them.
+    r#"
+    CREATE TABLE reports (
+        seq INTEGER PRIMARY KEY,
+        id TEXT NOT NULL UNIQUE,
+        code TEXT NOT NULL UNIQUE,
+        kind TEXT NOT NULL,
+        status TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        received_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        place TEXT,
+        response TEXT,
+        body TEXT NOT NULL
+    );
+    CREATE INDEX reports_by_time ON reports(received_at);
+    CREATE TABLE report_events (
+        seq INTEGER PRIMARY KEY,
+        change_id TEXT UNIQUE,
+        report_seq INTEGER NOT NULL REFERENCES reports(seq),
+        device_id INTEGER REFERENCES devices(id),
+        at TEXT NOT NULL,
+        status TEXT NOT NULL,
+        response TEXT,
+        private_note TEXT
+    );
+    CREATE INDEX report_events_by_report ON report_events(report_seq, at);
+"#,
 ];
 
 /// How long a pairing code can be used.
 const PAIRING_MINUTES: i64 = 15;
-/// No 0/O or 1/I/L: codes are read aloud and typed on phones.
-const CODE_ALPHABET: &[u8] = b"ABCDEFGHJKMNPQRSTUVWXYZ23456789";
 
 #[derive(Clone, Debug)]
 pub struct DbError(pub String);
@@ -148,42 +175,32 @@ fn hash(secret: &str) -> Vec<u8> {
     Sha256::digest(secret.as_bytes()).to_vec()
 }
 
-fn random_bytes<const N: usize>() -> [u8; N] {
+pub(crate) fn random_bytes<const N: usize>() -> [u8; N] {
     let mut bytes = [0u8; N];
     getrandom::fill(&mut bytes).expect("the operating system provides randomness");
     bytes
 }
 
-fn now_text() -> String {
+pub(crate) fn now_text() -> String {
     Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
-/// A pairing code such as `K7QF2-M3XDA`: 50 bits, shown once, stored hashed.
-fn new_code() -> String {
-    let bytes = random_bytes::<10>();
-    let chars: Vec<char> = bytes
-        .iter()
-        .map(|b| CODE_ALPHABET[usize::from(*b) % CODE_ALPHABET.len()] as char)
-        .collect();
-    format!(
-        "{}-{}",
-        chars[..5].iter().collect::<String>(),
-        chars[5..].iter().collect::<String>()
-    )
+/// A new code such as `K7QF2-M3XDA` (see `beatbook_core::code`), drawn from
+/// the operating system's cryptographic source.
+pub(crate) fn new_code() -> String {
+    let mut pool = random_bytes::<32>().into_iter();
+    code::generate(|| {
+        pool.next().unwrap_or_else(|| {
+            pool = random_bytes::<32>().into_iter();
+            pool.next().unwrap_or(0)
+        })
+    })
 }
 
-/// Codes are compared without case, spaces or dashes.
-fn normalise_code(code: &str) -> String {
-    let plain: String = code
-        .chars()
-        .filter(|c| c.is_ascii_alphanumeric())
-        .map(|c| c.to_ascii_uppercase())
-        .collect();
-    if plain.len() == 10 {
-        format!("{}-{}", &plain[..5], &plain[5..])
-    } else {
-        plain
-    }
+/// Codes are compared without case, spaces or dashes; anything that cannot
+/// be a code is kept as typed (and so matches nothing).
+fn normalise_code(typed: &str) -> String {
+    code::normalise(typed).unwrap_or_else(|| typed.to_owned())
 }
 
 /// Only the id and revision, read from a record too broken to parse whole.
@@ -229,7 +246,7 @@ impl Db {
         Ok(db)
     }
 
-    fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
+    pub(crate) fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
         // A panic while holding the lock cannot leave SQLite half-written
         // (transactions roll back), so a poisoned lock is safe to reuse.
         self.conn.lock().unwrap_or_else(|e| e.into_inner())
@@ -544,7 +561,7 @@ impl Db {
 }
 
 /// Sortable UTC text, the form `created_at` is stored in.
-fn time_key(at: DateTime<Utc>) -> String {
+pub(crate) fn time_key(at: DateTime<Utc>) -> String {
     at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
@@ -653,7 +670,7 @@ mod tests {
         assert_eq!(code.len(), 11);
         assert!(code
             .chars()
-            .all(|c| c == '-' || CODE_ALPHABET.contains(&(c as u8))));
+            .all(|c| c == '-' || code::ALPHABET.contains(&(c as u8))));
         assert_eq!(normalise_code(&code.to_lowercase().replace('-', " ")), code);
     }
 }

@@ -2,6 +2,7 @@
 
 pub mod api;
 pub mod db;
+pub mod reports;
 
 use std::path::Path;
 use std::sync::Arc;

@@ -97,6 +97,8 @@ async fn serve(options: Options) -> Result<(), String> {
         options.data.display()
     );
     let app = beatbook_server::app(&options.dist, db);
+    // The peer address feeds the per-client rate limits (hashed, never kept).
+    let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, app)
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;

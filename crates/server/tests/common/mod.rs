@@ -156,7 +156,8 @@ pub fn serve_with(make_state: impl FnOnce(Arc<Db>) -> ApiState) -> TestServer {
             .unwrap();
         runtime.block_on(async move {
             let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-            let app = beatbook_server::app_with_api(&app_dist, state);
+            let app = beatbook_server::app_with_api(&app_dist, state)
+                .into_make_service_with_connect_info::<SocketAddr>();
             axum::serve(listener, app).await.unwrap();
         });
     });

@@ -1,0 +1,296 @@
+//! Residents' reports in the store: submission (once per id, answered with a
+//! code), the public view by code, the councillor's inbox and triage.
+
+use std::collections::BTreeMap;
+
+use beatbook_core::protocol::{InboxReport, Outcome, TriageEntry, TriageResult};
+use beatbook_core::report::{PublicReport, Report, ReportKind, ReportStatus, StatusChange, Triage};
+use chrono::{DateTime, Utc};
+use rusqlite::{params, OptionalExtension, Transaction};
+
+use crate::db::{new_code, now_text, time_key, Db, DbError, DbResult};
+
+/// Filters for the inbox.
+#[derive(Clone, Debug, Default)]
+pub struct InboxFilter {
+    pub kind: Option<ReportKind>,
+    pub status: Option<ReportStatus>,
+    /// Received at or after.
+    pub from: Option<DateTime<Utc>>,
+    /// Received before.
+    pub to: Option<DateTime<Utc>>,
+    /// Words the place description contains, ignoring case.
+    pub place: Option<String>,
+    pub limit: usize,
+}
+
+fn parse_time(text: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(text)
+        .map(|t| t.with_timezone(&Utc))
+        .unwrap_or_default()
+}
+
+fn status_of(slug: &str) -> ReportStatus {
+    ReportStatus::from_slug(slug).unwrap_or(ReportStatus::New)
+}
+
+/// A row of `reports`, as the queries below select it.
+const REPORT_COLUMNS: &str = "seq, code, status, response, received_at, updated_at, body";
+
+struct Row {
+    seq: i64,
+    code: String,
+    status: ReportStatus,
+    response: Option<String>,
+    received_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+    body: String,
+}
+
+fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Row> {
+    Ok(Row {
+        seq: r.get(0)?,
+        code: r.get(1)?,
+        status: status_of(&r.get::<_, String>(2)?),
+        response: r.get(3)?,
+        received_at: parse_time(&r.get::<_, String>(4)?),
+        updated_at: parse_time(&r.get::<_, String>(5)?),
+        body: r.get(6)?,
+    })
+}
+
+fn history(tx: &rusqlite::Connection, seq: i64) -> DbResult<Vec<TriageEntry>> {
+    let mut statement = tx.prepare_cached(
+        "SELECT at, status, response, private_note FROM report_events WHERE report_seq = ?1 ORDER BY at, seq",
+    )?;
+    let entries = statement
+        .query_map(params![seq], |r| {
+            Ok(TriageEntry {
+                at: parse_time(&r.get::<_, String>(0)?),
+                status: status_of(&r.get::<_, String>(1)?),
+                response: r.get(2)?,
+                private_note: r.get(3)?,
+            })
+        })?
+        .collect::<Result<_, _>>()?;
+    Ok(entries)
+}
+
+impl Db {
+    /// Stores a checked report and answers with its code. A report sent
+    /// again (same id) is answered `already_had` with the code it was given.
+    pub fn submit_report(&self, report: &Report) -> DbResult<(String, Outcome)> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let id = report.id.to_string();
+        let held: Option<String> = tx
+            .query_row("SELECT code FROM reports WHERE id = ?1", params![id], |r| {
+                r.get(0)
+            })
+            .optional()?;
+        if let Some(code) = held {
+            return Ok((code, Outcome::AlreadyHad));
+        }
+        let now = now_text();
+        let body = serde_json::to_string(report).map_err(|e| DbError(e.to_string()))?;
+        // A clash of random codes is astronomically unlikely; try again if so.
+        for _ in 0..8 {
+            let code = new_code();
+            let inserted = tx.execute(
+                "INSERT INTO reports (id, code, kind, status, created_at, received_at, updated_at, place, body)
+                 VALUES (?1, ?2, ?3, 'new', ?4, ?5, ?5, ?6, ?7)
+                 ON CONFLICT (code) DO NOTHING",
+                params![
+                    id,
+                    code,
+                    report.kind.slug(),
+                    time_key(report.created_at),
+                    now,
+                    report.place,
+                    body
+                ],
+            )?;
+            if inserted == 1 {
+                tx.execute(
+                    "INSERT INTO report_events (report_seq, at, status) VALUES (last_insert_rowid(), ?1, 'new')",
+                    params![now],
+                )?;
+                tx.commit()?;
+                return Ok((code, Outcome::Stored));
+            }
+        }
+        Err(DbError("could not find a free reference code".into()))
+    }
+
+    /// What anyone with the code may see; `None` if no report has it.
+    pub fn public_report(&self, code: &str) -> DbResult<Option<PublicReport>> {
+        let conn = self.conn();
+        let found = conn
+            .query_row(
+                &format!("SELECT {REPORT_COLUMNS} FROM reports WHERE code = ?1"),
+                params![code],
+                row,
+            )
+            .optional()?;
+        let Some(found) = found else {
+            return Ok(None);
+        };
+        let report: Report =
+            serde_json::from_str(&found.body).map_err(|e| DbError(e.to_string()))?;
+        let mut changes: Vec<StatusChange> = Vec::new();
+        for entry in history(&conn, found.seq)? {
+            // Only moves between statuses are public, not every note.
+            if changes.last().map(|c| c.status) != Some(entry.status) {
+                changes.push(StatusChange {
+                    at: entry.at,
+                    status: entry.status,
+                });
+            }
+        }
+        Ok(Some(PublicReport {
+            code: found.code,
+            kind: report.kind,
+            place: report.place.clone(),
+            when: report.when_text(),
+            reported_at: found.received_at,
+            updated_at: found.updated_at,
+            status: found.status,
+            response: found.response,
+            history: changes,
+        }))
+    }
+
+    /// The councillor's inbox: matching reports newest first, with their
+    /// history, and how many of each kind match (before the limit).
+    pub fn inbox(
+        &self,
+        filter: &InboxFilter,
+    ) -> DbResult<(Vec<InboxReport>, BTreeMap<ReportKind, u32>)> {
+        let conn = self.conn();
+        let place = filter.place.as_ref().map(|p| {
+            format!(
+                "%{}%",
+                p.replace('\\', "\\\\")
+                    .replace('%', "\\%")
+                    .replace('_', "\\_")
+            )
+        });
+        let wheres = "(?1 IS NULL OR kind = ?1) AND (?2 IS NULL OR status = ?2)
+             AND (?3 IS NULL OR received_at >= ?3) AND (?4 IS NULL OR received_at < ?4)
+             AND (?5 IS NULL OR place LIKE ?5 ESCAPE '\\')";
+        let args = params![
+            filter.kind.map(ReportKind::slug),
+            filter.status.map(ReportStatus::slug),
+            filter.from.map(time_key),
+            filter.to.map(time_key),
+            place,
+        ];
+        let mut counts = BTreeMap::new();
+        let mut statement = conn.prepare(&format!(
+            "SELECT kind, COUNT(*) FROM reports WHERE {wheres} GROUP BY kind"
+        ))?;
+        let mut rows = statement.query(args)?;
+        while let Some(r) = rows.next()? {
+            if let Some(kind) = ReportKind::from_slug(&r.get::<_, String>(0)?) {
+                counts.insert(kind, r.get(1)?);
+            }
+        }
+        let mut statement = conn.prepare(&format!(
+            "SELECT {REPORT_COLUMNS} FROM reports WHERE {wheres} ORDER BY received_at DESC, seq DESC LIMIT {}",
+            filter.limit
+        ))?;
+        let found: Vec<Row> = statement.query_map(args, row)?.collect::<Result<_, _>>()?;
+        let mut reports = Vec::with_capacity(found.len());
+        for found in found {
+            let report: Report =
+                serde_json::from_str(&found.body).map_err(|e| DbError(e.to_string()))?;
+            reports.push(InboxReport {
+                history: history(&conn, found.seq)?,
+                code: found.code,
+                status: found.status,
+                response: found.response,
+                received_at: found.received_at,
+                updated_at: found.updated_at,
+                report,
+            });
+        }
+        Ok((reports, counts))
+    }
+
+    /// Applies the councillor's changes in the order given, each at most
+    /// once, and answers for each.
+    pub fn triage(&self, device_id: i64, changes: &[Triage]) -> DbResult<Vec<TriageResult>> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let results = changes
+            .iter()
+            .map(|change| apply_triage(&tx, device_id, change))
+            .collect::<DbResult<Vec<_>>>()?;
+        tx.commit()?;
+        Ok(results)
+    }
+}
+
+fn apply_triage(tx: &Transaction<'_>, device_id: i64, change: &Triage) -> DbResult<TriageResult> {
+    let answer = |outcome, reason: Option<String>| TriageResult {
+        id: change.id,
+        outcome,
+        reason,
+    };
+    let change_id = change.id.to_string();
+    let seen: bool = tx
+        .query_row(
+            "SELECT 1 FROM report_events WHERE change_id = ?1",
+            params![change_id],
+            |_| Ok(()),
+        )
+        .optional()?
+        .is_some();
+    if seen {
+        return Ok(answer(Outcome::AlreadyHad, None));
+    }
+    let current: Option<(i64, String)> = tx
+        .query_row(
+            "SELECT seq, status FROM reports WHERE id = ?1",
+            params![change.report_id.to_string()],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    let Some((seq, status)) = current else {
+        return Ok(answer(
+            Outcome::Rejected,
+            Some("there is no report with this id".into()),
+        ));
+    };
+    let status = status_of(&status);
+    if !status.may_become(change.status) {
+        return Ok(answer(
+            Outcome::Rejected,
+            Some(format!(
+                "a report that is {} cannot become {}",
+                status.label().to_lowercase(),
+                change.status.label().to_lowercase()
+            )),
+        ));
+    }
+    let at = time_key(change.at);
+    tx.execute(
+        "INSERT INTO report_events (change_id, report_seq, device_id, at, status, response, private_note)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![
+            change_id,
+            seq,
+            device_id,
+            at,
+            change.status.slug(),
+            change.response,
+            change.private_note
+        ],
+    )?;
+    tx.execute(
+        "UPDATE reports SET status = ?1, response = COALESCE(?2, response), updated_at = MAX(updated_at, ?3)
+         WHERE seq = ?4",
+        params![change.status.slug(), change.response, at, seq],
+    )?;
+    Ok(answer(Outcome::Stored, None))
+}

@@ -1,0 +1,424 @@
+//! Residents' reports over real HTTP with a real SQLite file: submission,
+//! the public status page, the councillor's inbox and triage, and the limits.
+
+mod common;
+
+use beatbook_core::report::{Report, ReportInput, ReportKind, ReportStatus, Triage, WhenUnsafe};
+use beatbook_core::Location;
+use chrono::{Duration, Utc};
+use common::{request, serve, Response, TestServer};
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+const CONTACT_NAME: &str = "Sam Contactname";
+const CONTACT_REACH: &str = "sam.private@example.org";
+
+fn report(place: &str, kind: ReportKind) -> Report {
+    let input = ReportInput {
+        kind,
+        location: Some(Location::new(51.507_351, -0.127_758, 9.0).unwrap()),
+        round_location: false,
+        place: place.into(),
+        when: WhenUnsafe::AfterDark,
+        when_detail: String::new(),
+        description: "The underpass lights have been out for a week".into(),
+        contact_name: CONTACT_NAME.into(),
+        contact_reach: CONTACT_REACH.into(),
+    };
+    Report::create(Uuid::new_v4(), &input, Utc::now()).unwrap()
+}
+
+fn submit(server: &TestServer, body: &Value) -> Response {
+    request(
+        server.addr,
+        "POST",
+        "/api/v1/reports",
+        &[],
+        body.to_string().as_bytes(),
+    )
+}
+
+fn lookup(server: &TestServer, code: &str) -> Response {
+    request(
+        server.addr,
+        "GET",
+        &format!("/api/v1/reports/{code}"),
+        &[],
+        b"",
+    )
+}
+
+/// Public answers never carry the reporter's contact details or exact place.
+fn assert_private_kept(r: &Response) {
+    let text = r.text();
+    for secret in [
+        CONTACT_NAME,
+        CONTACT_REACH,
+        "51.507351",
+        "-0.127758",
+        "contact",
+    ] {
+        assert!(!text.contains(secret), "{secret:?} leaked in {text}");
+    }
+}
+
+fn code_of(r: &Response) -> String {
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_private_kept(r);
+    r.json()["code"].as_str().unwrap().to_owned()
+}
+
+#[test]
+fn a_report_is_stored_once_and_answered_with_an_unguessable_code() {
+    let server = serve();
+    let sent = report("Station underpass", ReportKind::PoorLighting);
+    let first = submit(&server, &json!({ "report": sent }));
+    let code = code_of(&first);
+    assert_eq!(first.json()["outcome"], "stored");
+    assert_eq!(
+        beatbook_core::code::normalise(&code).as_deref(),
+        Some(code.as_str())
+    );
+    let again = submit(&server, &json!({ "report": sent }));
+    assert_eq!(code_of(&again), code, "a resend gets the same code");
+    assert_eq!(again.json()["outcome"], "already_had");
+    let other = code_of(&submit(
+        &server,
+        &json!({ "report": report("Park", ReportKind::Other) }),
+    ));
+    assert_ne!(other, code);
+    let auth = server.pair("councillor");
+    let inbox = request(server.addr, "GET", "/api/v1/inbox", &[&auth], b"").json();
+    assert_eq!(inbox["reports"].as_array().unwrap().len(), 2);
+}
+
+#[test]
+fn the_status_page_shows_progress_and_nothing_private() {
+    let server = serve();
+    let sent = report("Station underpass", ReportKind::UnsafeAfterDark);
+    let code = code_of(&submit(&server, &json!({ "report": sent })));
+
+    let page = lookup(&server, &code);
+    assert_eq!(page.status, 200, "{}", page.text());
+    assert_private_kept(&page);
+    let view = page.json();
+    assert_eq!(view["status"], "new");
+    assert_eq!(view["kind"], "unsafe_after_dark");
+    assert_eq!(view["place"], "Station underpass");
+    assert_eq!(view["when"], "After dark");
+    assert_eq!(view["history"].as_array().unwrap().len(), 1);
+    // Typed loosely, the code still works.
+    let loose = code.to_lowercase().replace('-', " ");
+    assert_eq!(lookup(&server, &loose.replace(' ', "%20")).status, 200);
+
+    let auth = server.pair("councillor");
+    let change = Triage::create(
+        Uuid::new_v4(),
+        sent.id,
+        Utc::now(),
+        ReportStatus::RaisedWithPolice,
+        "Raised with the neighbourhood team on Tuesday",
+        "PC Smith says patrols from next week",
+    )
+    .unwrap();
+    let r = request(
+        server.addr,
+        "POST",
+        "/api/v1/triage",
+        &[&auth],
+        json!({ "changes": [change] }).to_string().as_bytes(),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json()["results"][0]["outcome"], "stored");
+
+    let page = lookup(&server, &code);
+    assert_private_kept(&page);
+    assert!(
+        !page.text().contains("PC Smith"),
+        "private notes stay private"
+    );
+    let view = page.json();
+    assert_eq!(view["status"], "raised_with_police");
+    assert_eq!(
+        view["response"],
+        "Raised with the neighbourhood team on Tuesday"
+    );
+    let steps: Vec<&str> = view["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(steps, ["new", "raised_with_police"]);
+}
+
+#[test]
+fn codes_that_are_malformed_or_unknown_get_precise_answers() {
+    let server = serve();
+    let bad = lookup(&server, "NOT-A-CODE");
+    assert_eq!(bad.status, 400);
+    assert!(bad.json()["error"]
+        .as_str()
+        .unwrap()
+        .contains("not a reference code"));
+    let unknown = lookup(&server, "ABCDE-FGHJK");
+    assert_eq!(unknown.status, 404);
+    assert_eq!(unknown.json()["error"], "no report has this reference code");
+}
+
+#[test]
+fn a_bot_filling_the_hidden_field_gets_a_code_and_stores_nothing() {
+    let server = serve();
+    let r = submit(
+        &server,
+        &json!({ "report": report("Anywhere", ReportKind::Other), "website": "http://spam.example" }),
+    );
+    let code = code_of(&r);
+    assert_eq!(lookup(&server, &code).status, 404);
+    let auth = server.pair("councillor");
+    let inbox = request(server.addr, "GET", "/api/v1/inbox", &[&auth], b"").json();
+    assert!(inbox["reports"].as_array().unwrap().is_empty());
+}
+
+#[test]
+fn bad_reports_get_precise_4xx_answers() {
+    let server = serve();
+    let cases: Vec<(Value, &str)> = vec![
+        (json!({ "report": { "id": "x" } }), "invalid request body"),
+        (
+            json!({ "report": report("Lane", ReportKind::Other), "extra": 1 }),
+            "unknown field",
+        ),
+        (
+            {
+                let mut r = serde_json::to_value(report("Lane", ReportKind::Other)).unwrap();
+                r["place"] = Value::Null;
+                r["location"] = Value::Null;
+                json!({ "report": r })
+            },
+            "Say where",
+        ),
+        (
+            {
+                let mut r = serde_json::to_value(report("Lane", ReportKind::Other)).unwrap();
+                r["kind"] = json!("aliens");
+                json!({ "report": r })
+            },
+            "unknown variant",
+        ),
+        (
+            {
+                let mut r = serde_json::to_value(report("Lane", ReportKind::Other)).unwrap();
+                r["created_at"] = json!((Utc::now() + Duration::days(3)).to_rfc3339());
+                json!({ "report": r })
+            },
+            "future",
+        ),
+    ];
+    for (body, expected) in cases {
+        let r = submit(&server, &body);
+        assert_eq!(r.status, 400, "{body}: {}", r.text());
+        assert!(
+            r.json()["error"].as_str().unwrap().contains(expected),
+            "{}",
+            r.text()
+        );
+        assert_private_kept(&r);
+    }
+    let huge = json!({ "report": { "description": "x".repeat(20_000) } });
+    let r = submit(&server, &huge);
+    assert_eq!(r.status, 413);
+    assert!(r.json()["error"]
+        .as_str()
+        .unwrap()
+        .contains("a report is limited"));
+}
+
+#[test]
+fn one_client_sending_too_many_reports_is_told_to_wait() {
+    let server = serve();
+    for _ in 0..5 {
+        code_of(&submit(
+            &server,
+            &json!({ "report": report("Lane", ReportKind::Other) }),
+        ));
+    }
+    let r = submit(
+        &server,
+        &json!({ "report": report("Lane", ReportKind::Other) }),
+    );
+    assert_eq!(r.status, 429, "{}", r.text());
+    assert!(r.header("retry-after").unwrap().parse::<u64>().unwrap() >= 1);
+    assert!(r.json()["error"]
+        .as_str()
+        .unwrap()
+        .contains("too many reports"));
+    // Looking up codes has its own allowance.
+    assert_eq!(lookup(&server, "ABCDE-FGHJK").status, 404);
+}
+
+#[test]
+fn the_inbox_needs_a_token_and_filters() {
+    let server = serve();
+    assert_eq!(
+        request(server.addr, "GET", "/api/v1/inbox", &[], b"").status,
+        401
+    );
+    let lit = report("Mill Lane footbridge", ReportKind::PoorLighting);
+    code_of(&submit(&server, &json!({ "report": lit })));
+    code_of(&submit(
+        &server,
+        &json!({ "report": report("Market square", ReportKind::DrugDealing) }),
+    ));
+    code_of(&submit(
+        &server,
+        &json!({ "report": report("Mill Lane shops", ReportKind::DrugDealing) }),
+    ));
+    let auth = server.pair("councillor");
+    let get = |query: &str| {
+        let r = request(
+            server.addr,
+            "GET",
+            &format!("/api/v1/inbox{query}"),
+            &[&auth],
+            b"",
+        );
+        assert_eq!(r.status, 200, "{query}: {}", r.text());
+        r.json()
+    };
+    let all = get("");
+    let places: Vec<&str> = all["reports"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["report"]["place"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        places,
+        ["Mill Lane shops", "Market square", "Mill Lane footbridge"],
+        "newest first"
+    );
+    assert_eq!(
+        all["counts"],
+        json!({ "poor_lighting": 1, "drug_dealing": 2 })
+    );
+    assert_eq!(
+        all["reports"][2]["report"]["contact"]["reach"], CONTACT_REACH,
+        "the councillor sees how to reply"
+    );
+    assert_eq!(
+        get("?kind=drug_dealing")["reports"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    assert_eq!(
+        get("?place=mill%20lane")["reports"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    assert_eq!(
+        get("?place=100%25")["reports"].as_array().unwrap().len(),
+        0,
+        "% is literal"
+    );
+    assert_eq!(get("?status=new")["reports"].as_array().unwrap().len(), 3);
+    assert_eq!(
+        get("?status=closed")["reports"].as_array().unwrap().len(),
+        0
+    );
+    let tomorrow = (Utc::now() + Duration::days(1)).format("%Y-%m-%dT00:00:00Z");
+    assert_eq!(
+        get(&format!("?from={tomorrow}"))["reports"]
+            .as_array()
+            .unwrap()
+            .len(),
+        0
+    );
+    for bad in [
+        "?kind=aliens",
+        "?status=lost",
+        "?from=yesterday",
+        "?limit=0",
+        "?colour=red",
+    ] {
+        let r = request(
+            server.addr,
+            "GET",
+            &format!("/api/v1/inbox{bad}"),
+            &[&auth],
+            b"",
+        );
+        assert_eq!(r.status, 400, "{bad}: {}", r.text());
+    }
+}
+
+#[test]
+fn triage_applies_each_change_once_and_only_allowed_moves() {
+    let server = serve();
+    let sent = report("Lane", ReportKind::Other);
+    code_of(&submit(&server, &json!({ "report": sent })));
+    let auth = server.pair("councillor");
+    let change = |status, response: &str| {
+        Triage::create(Uuid::new_v4(), sent.id, Utc::now(), status, response, "").unwrap()
+    };
+    let close = change(ReportStatus::Closed, "Fixed by the council");
+    let reopen_to_new = change(ReportStatus::New, "");
+    let unknown = Triage::create(
+        Uuid::new_v4(),
+        Uuid::new_v4(),
+        Utc::now(),
+        ReportStatus::Acknowledged,
+        "",
+        "",
+    )
+    .unwrap();
+    let mut untrimmed = change(ReportStatus::Closed, "");
+    untrimmed.response = Some(" padded ".into());
+    let send = |changes: Value| {
+        let r = request(
+            server.addr,
+            "POST",
+            "/api/v1/triage",
+            &[&auth],
+            json!({ "changes": changes }).to_string().as_bytes(),
+        );
+        assert_eq!(r.status, 200, "{}", r.text());
+        r.json()["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| {
+                (
+                    x["outcome"].as_str().unwrap().to_owned(),
+                    x["reason"].clone(),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    let results = send(json!([close, reopen_to_new, unknown, untrimmed]));
+    assert_eq!(results[0].0, "stored");
+    assert_eq!(results[1].0, "rejected");
+    assert!(results[1]
+        .1
+        .as_str()
+        .unwrap()
+        .contains("closed cannot become new"));
+    assert_eq!(results[2].0, "rejected");
+    assert_eq!(results[3].0, "rejected");
+    assert_eq!(send(json!([close]))[0].0, "already_had");
+    let inbox = request(server.addr, "GET", "/api/v1/inbox", &[&auth], b"").json();
+    assert_eq!(inbox["reports"][0]["status"], "closed");
+    assert_eq!(inbox["reports"][0]["history"].as_array().unwrap().len(), 2);
+    let no_token = request(
+        server.addr,
+        "POST",
+        "/api/v1/triage",
+        &[],
+        b"{\"changes\":[]}",
+    );
+    assert_eq!(no_token.status, 401);
+}
