@@ -189,3 +189,24 @@ export async function serverNotes(page, url) {
   if (!response.ok) throw new Error(`listing answered ${response.status}`);
   return (await response.json()).notes;
 }
+
+/** A device token for calling the councillor's API directly, as a test's second device. */
+export async function councillorToken(url, data) {
+  const code = await pairingCode(data, 'Councillor test device');
+  const response = await fetch(`${url}/api/v1/pair`, {
+    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ code }),
+  });
+  if (!response.ok) throw new Error(`pairing answered ${response.status}`);
+  return (await response.json()).token;
+}
+
+/** Fills and sends the "Report a place" form. */
+export async function makeReport(page, { kind = 'poor_lighting', place, description }) {
+  await page.getByTestId('nav-reports').click();
+  await page.getByTestId('new-report').click();
+  await page.getByTestId(`kind-${kind}`).check();
+  await page.getByTestId('report-place').fill(place);
+  await page.getByTestId('report-description').fill(description);
+  await page.getByTestId('send-report').click();
+  await page.getByTestId('my-reports').waitFor();
+}

@@ -101,9 +101,7 @@ pub async fn reconcile(book: &Notebook) -> Result<Reconciled, JournalError> {
     journal::set_aside(&unreadable).await?;
 
     let working: HashMap<String, (u32, String)> = book
-        .notes()
-        .map(|n| Record::Note(n.clone()))
-        .chain(book.shifts().map(|s| Record::Shift(s.clone())))
+        .records()
         .map(|r| (r.key().to_string(), (r.revision(), r.encode())))
         .collect();
     let plan = plan::reconcile(&working, &journal_entries);

@@ -3,8 +3,11 @@
 //! crash-proof journal) first, and updates the screen only when the write
 //! succeeded.
 
+use beatbook_core::report::{MyReport, QueuedTriage, ReportStatus, Triage};
 use beatbook_core::schema::{Record, RecordKey};
-use beatbook_core::{Note, NoteFilter, NoteInput, Notebook, Shift, ShiftKind};
+use beatbook_core::{
+    Note, NoteFilter, NoteInput, Notebook, PublicReport, Report, ReportInput, Shift, ShiftKind,
+};
 use leptos::prelude::*;
 use uuid::Uuid;
 
@@ -31,6 +34,12 @@ pub enum Screen {
     Shifts,
     Settings,
     Note(Uuid),
+    /// A resident's "Report a place" form.
+    Report,
+    /// Reports made on this phone, and looking up a code.
+    MyReports,
+    /// The councillor's inbox of residents' reports, with the summary charts.
+    Inbox,
 }
 
 /// Whether saves reach the crash-proof journal.
@@ -78,6 +87,9 @@ impl Screen {
             Some("notes") => Screen::Notes,
             Some("shifts") => Screen::Shifts,
             Some("settings") => Screen::Settings,
+            Some("report") => Screen::Report,
+            Some("reports") => Screen::MyReports,
+            Some("inbox") => Screen::Inbox,
             _ => Screen::Capture,
         }
     }
@@ -130,14 +142,8 @@ impl AppState {
         self.book.update(|b| {
             for change in changes {
                 match change {
-                    Change::Upsert(Record::Note(n)) => b.upsert_note(n),
-                    Change::Upsert(Record::Shift(s)) => b.upsert_shift(s),
-                    Change::Remove(RecordKey::Note(id)) => {
-                        b.remove_note(&id);
-                    }
-                    Change::Remove(RecordKey::Shift(id)) => {
-                        b.remove_shift(&id);
-                    }
+                    Change::Upsert(record) => b.upsert(record),
+                    Change::Remove(key) => b.remove(key),
                 }
             }
         });
@@ -239,6 +245,47 @@ impl AppState {
         self.record_durability(&outcome);
         self.apply_changes(vec![Change::Remove(RecordKey::Note(id))]);
         Ok(())
+    }
+
+    /// Saves a resident's report on this phone; the sync engine sends it.
+    pub async fn add_report(&self, input: ReportInput) -> Result<Saved<MyReport>, String> {
+        let at = now();
+        let report = Report::create(new_id(at), &input, at).map_err(|e| e.to_string())?;
+        let mine = MyReport::new(report);
+        let saved = self.persist(Record::Report(Box::new(mine.clone()))).await?;
+        Ok(Saved {
+            value: mine,
+            crash_proof: saved.crash_proof,
+        })
+    }
+
+    /// Keeps the status page last seen for one of this phone's reports.
+    pub async fn store_status(&self, id: Uuid, status: PublicReport) -> Result<(), String> {
+        let Some(mut mine) = self.book.with_untracked(|b| b.report(&id).cloned()) else {
+            return Ok(());
+        };
+        if mine.status.as_ref() == Some(&status) {
+            return Ok(());
+        }
+        mine.checked(status, now());
+        self.persist(Record::Report(Box::new(mine)))
+            .await
+            .map(|_| ())
+    }
+
+    /// Queues the councillor's change to a report; the sync engine sends it.
+    pub async fn add_triage(
+        &self,
+        report_id: Uuid,
+        status: ReportStatus,
+        response: &str,
+        private_note: &str,
+    ) -> Result<(), String> {
+        let at = now();
+        let change = Triage::create(new_id(at), report_id, at, status, response, private_note)?;
+        self.persist(Record::Triage(QueuedTriage::new(change)))
+            .await
+            .map(|_| ())
     }
 
     pub async fn start_shift(&self, kind: ShiftKind, title: String) -> Result<Shift, String> {

@@ -133,8 +133,7 @@ pub fn load() -> Result<Loaded, StoreError> {
             continue;
         };
         match schema::decode(record_key, &raw) {
-            Ok(Record::Note(note)) => loaded.notebook.upsert_note(note),
-            Ok(Record::Shift(shift)) => loaded.notebook.upsert_shift(shift),
+            Ok(record) => loaded.notebook.upsert(record),
             Err(err) if err.is_corrupt() => {
                 loaded
                     .unreadable

@@ -7,8 +7,12 @@
 //! request that fails is the real signal.
 
 use beatbook_core::protocol::{
-    batches, Backoff, ErrorBody, PairRequest, PairResponse, SyncRequest, SyncResponse,
+    batches, Backoff, ErrorBody, Inbox, PairRequest, PairResponse, SubmitReport,
+    SubmitReportResponse, SyncRequest, SyncResponse, TriageRequest, TriageResponse,
+    MAX_BATCH_RECORDS,
 };
+use beatbook_core::report::{MyReport, PublicReport};
+use beatbook_core::schema::Record;
 use chrono::{DateTime, Utc};
 use gloo_storage::{LocalStorage, Storage};
 use leptos::prelude::*;
@@ -76,12 +80,23 @@ struct Answer {
 }
 
 async fn post_json(url: &str, token: Option<&str>, body: String) -> Result<Answer, String> {
+    request_json(url, token, Some(body)).await
+}
+
+/// One request with a timeout: a POST of `body` if there is one, else a GET.
+async fn request_json(
+    url: &str,
+    token: Option<&str>,
+    body: Option<String>,
+) -> Result<Answer, String> {
     let window = web_sys::window().ok_or("no window")?;
     let init = web_sys::RequestInit::new();
-    init.set_method("POST");
-    init.set_body(&JsValue::from_str(&body));
     let headers = web_sys::Headers::new().map_err(|e| format!("{e:?}"))?;
-    let _ = headers.set("Content-Type", "application/json");
+    if let Some(body) = body {
+        init.set_method("POST");
+        init.set_body(&JsValue::from_str(&body));
+        let _ = headers.set("Content-Type", "application/json");
+    }
     if let Some(token) = token {
         let _ = headers.set("Authorization", &format!("Bearer {token}"));
     }
@@ -155,6 +170,75 @@ async fn send(pairing: &Pairing, batch: &SyncRequest) -> Result<SyncResponse, Fa
     }
 }
 
+fn too_many(answer: &Answer) -> Failure {
+    Failure::TooMany {
+        retry_after_ms: answer
+            .retry_after
+            .as_deref()
+            .and_then(|s| s.trim().parse::<u64>().ok())
+            .map(|s| s * 1000),
+        message: error_text(answer),
+    }
+}
+
+/// What became of one report sent.
+enum Sent {
+    Delivered(SubmitReportResponse),
+    /// Refused for what it holds; sending it again cannot help.
+    Refused(String),
+}
+
+/// Sends one report; no token is needed.
+async fn send_report(server: &str, report: &MyReport) -> Result<Sent, Failure> {
+    let body = serde_json::to_string(&SubmitReport {
+        report: report.report.clone(),
+        website: String::new(),
+    })
+    .map_err(|e| Failure::Retry(e.to_string()))?;
+    let answer = post_json(&api_url(server, "/api/v1/reports"), None, body)
+        .await
+        .map_err(Failure::Retry)?;
+    match answer.status {
+        200 => serde_json::from_str(&answer.text)
+            .map(Sent::Delivered)
+            .map_err(|e| Failure::Retry(format!("the server's answer could not be read: {e}"))),
+        400 | 413 => Ok(Sent::Refused(error_text(&answer))),
+        429 => Err(too_many(&answer)),
+        _ => Err(Failure::Retry(error_text(&answer))),
+    }
+}
+
+/// The server this phone talks to: the paired one, or the app's own origin.
+pub fn server_of(pairing: Option<&Pairing>) -> String {
+    pairing.map(|p| p.server.clone()).unwrap_or_default()
+}
+
+/// A report's public status page, by its code.
+pub async fn fetch_status(server: &str, code: &str) -> Result<PublicReport, String> {
+    let answer = request_json(
+        &api_url(server, &format!("/api/v1/reports/{code}")),
+        None,
+        None,
+    )
+    .await?;
+    match answer.status {
+        200 => serde_json::from_str(&answer.text)
+            .map_err(|e| format!("the server's answer could not be read: {e}")),
+        _ => Err(error_text(&answer)),
+    }
+}
+
+/// The councillor's inbox: every report, newest first (the app filters it,
+/// so a kept copy can be filtered offline too).
+pub async fn fetch_inbox(pairing: &Pairing) -> Result<Inbox, String> {
+    let answer = request_json(&pairing.url("/api/v1/inbox"), Some(&pairing.token), None).await?;
+    match answer.status {
+        200 => serde_json::from_str(&answer.text)
+            .map_err(|e| format!("the server's answer could not be read: {e}")),
+        _ => Err(error_text(&answer)),
+    }
+}
+
 /// Trades a pairing code for a device token.
 pub async fn pair(server: &str, code: &str) -> Result<Pairing, String> {
     let body = serde_json::to_string(&PairRequest {
@@ -218,7 +302,7 @@ impl SyncEngine {
         // start), try to send them.
         let pending = Memo::new(move |_| app.book.with(|b| b.pending_count()));
         Effect::new(move |_| {
-            if pending.get() > 0 && engine.pairing.with(Option::is_some) {
+            if pending.get() > 0 {
                 engine.trigger();
             }
         });
@@ -234,7 +318,12 @@ impl SyncEngine {
 
     /// Starts a round unless one is running; a running round goes again.
     pub fn trigger(self) {
-        if self.pairing.with_untracked(Option::is_none) {
+        let has_work = self.pairing.with_untracked(Option::is_some)
+            || self
+                .app
+                .book
+                .with_untracked(|b| !b.pending_reports().is_empty());
+        if !has_work {
             return;
         }
         if self.running.get_untracked() {
@@ -289,58 +378,42 @@ impl SyncEngine {
         self.running.set(true);
         loop {
             self.again.set_value(false);
-            let Some(pairing) = self.pairing.get_untracked() else {
-                break;
-            };
-            let (shifts, notes) = self.app.book.with_untracked(|b| b.pending());
-            let mut failed = false;
-            for batch in batches(shifts, notes) {
-                match send(&pairing, &batch).await {
-                    Ok(answer) => {
-                        let changed = self
-                            .app
-                            .book
-                            .try_update(|b| b.apply_results(&answer.results, now()))
-                            .unwrap_or_default();
-                        if let Err(e) = persist::save_many(&changed).await {
-                            self.last_error.set(Some(format!(
-                                "Sent, but the phone could not record it ({e}); it may be sent again, which is harmless."
-                            )));
-                        } else {
-                            self.last_error.set(None);
-                        }
-                        self.backoff.update_value(Backoff::reset);
-                        let mut stamped = pairing.clone();
-                        stamped.last_success = Some(now());
-                        stamped.store();
-                        self.pairing.set(Some(stamped));
-                    }
-                    Err(Failure::Unauthorized(message)) => {
-                        self.last_error.set(Some(format!(
-                            "The server refused this phone's token: {message}. Pair again in Settings; your notes stay here."
-                        )));
-                        failed = true;
-                        break;
-                    }
-                    Err(Failure::TooMany {
-                        retry_after_ms,
-                        message,
-                    }) => {
-                        self.last_error.set(Some(format!(
-                            "The server is busy ({message}); trying again shortly."
-                        )));
-                        self.schedule_retry(retry_after_ms);
-                        failed = true;
-                        break;
-                    }
-                    Err(Failure::Retry(message)) => {
-                        self.last_error.set(Some(format!(
-                            "Not sent: {message}. Trying again automatically."
-                        )));
-                        self.schedule_retry(None);
-                        failed = true;
-                        break;
-                    }
+            let pairing = self.pairing.get_untracked();
+            let mut outcome = Ok(());
+            if let Some(pairing) = &pairing {
+                outcome = self.send_records(pairing).await;
+                if outcome.is_ok() {
+                    outcome = self.send_triage(pairing).await;
+                }
+            }
+            if outcome.is_ok() {
+                outcome = self.send_reports(&server_of(pairing.as_ref())).await;
+            }
+            let failed = outcome.is_err();
+            match outcome {
+                Ok(()) => self.backoff.update_value(Backoff::reset),
+                Err(Failure::Unauthorized(message)) => {
+                    self.last_error.set(Some(format!(
+                        "The server refused this phone's token: {message}. Pair again in Settings; your notes stay here."
+                    )));
+                }
+                Err(Failure::TooMany {
+                    retry_after_ms,
+                    message,
+                }) => {
+                    self.last_error.set(Some(format!(
+                        "The server asked Beatbook to wait: {message}. Everything is kept on this phone{}.",
+                        retry_after_ms
+                            .map(|ms| format!(" and will be sent in about {}", wait_words(ms)))
+                            .unwrap_or_default()
+                    )));
+                    self.schedule_retry(retry_after_ms);
+                }
+                Err(Failure::Retry(message)) => {
+                    self.last_error.set(Some(format!(
+                        "Not sent: {message}. Trying again automatically."
+                    )));
+                    self.schedule_retry(None);
                 }
             }
             if failed || !self.again.get_value() {
@@ -348,5 +421,89 @@ impl SyncEngine {
             }
         }
         self.running.set(false);
+    }
+
+    /// Notes and shifts, in batches, to the paired server.
+    async fn send_records(self, pairing: &Pairing) -> Result<(), Failure> {
+        let (shifts, notes) = self.app.book.with_untracked(|b| b.pending());
+        for batch in batches(shifts, notes) {
+            let answer = send(pairing, &batch).await?;
+            let changed = self
+                .app
+                .book
+                .try_update(|b| b.apply_results(&answer.results, now()))
+                .unwrap_or_default();
+            self.record_sent(&changed).await;
+            let mut stamped = pairing.clone();
+            stamped.last_success = Some(now());
+            stamped.store();
+            self.pairing.set(Some(stamped));
+        }
+        Ok(())
+    }
+
+    /// The councillor's triage changes, in the order they were made.
+    async fn send_triage(self, pairing: &Pairing) -> Result<(), Failure> {
+        let changes = self.app.book.with_untracked(|b| b.pending_triage());
+        for chunk in changes.chunks(MAX_BATCH_RECORDS) {
+            let body = serde_json::to_string(&TriageRequest {
+                changes: chunk.to_vec(),
+            })
+            .map_err(|e| Failure::Retry(e.to_string()))?;
+            let answer = post_json(&pairing.url("/api/v1/triage"), Some(&pairing.token), body)
+                .await
+                .map_err(Failure::Retry)?;
+            let results: TriageResponse = match answer.status {
+                200 => serde_json::from_str(&answer.text).map_err(|e| {
+                    Failure::Retry(format!("the server's answer could not be read: {e}"))
+                })?,
+                401 => return Err(Failure::Unauthorized(error_text(&answer))),
+                429 => return Err(too_many(&answer)),
+                _ => return Err(Failure::Retry(error_text(&answer))),
+            };
+            let changed = self
+                .app
+                .book
+                .try_update(|b| b.apply_triage_results(&results.results, now()))
+                .unwrap_or_default();
+            self.record_sent(&changed).await;
+        }
+        Ok(())
+    }
+
+    /// Residents' reports, one by one, oldest first; no token needed.
+    async fn send_reports(self, server: &str) -> Result<(), Failure> {
+        let pending = self.app.book.with_untracked(|b| b.pending_reports());
+        for mut report in pending {
+            match send_report(server, &report).await? {
+                Sent::Delivered(answer) => report.delivered(answer.code, now()),
+                Sent::Refused(reason) => report.rejected(reason),
+            }
+            let record = Record::Report(Box::new(report));
+            self.app.book.update(|b| b.upsert(record.clone()));
+            self.record_sent(&[record]).await;
+        }
+        Ok(())
+    }
+
+    /// Stores what the server's answers changed.
+    async fn record_sent(self, changed: &[Record]) {
+        if let Err(e) = persist::save_many(changed).await {
+            self.last_error.set(Some(format!(
+                "Sent, but the phone could not record it ({e}); it may be sent again, which is harmless."
+            )));
+        } else {
+            self.last_error.set(None);
+        }
+    }
+}
+
+/// "2 minutes", "40 seconds": how long a pause lasts, in words.
+fn wait_words(ms: u64) -> String {
+    let seconds = ms.div_ceil(1000);
+    match seconds {
+        0..=1 => "a second".into(),
+        2..=90 => format!("{seconds} seconds"),
+        _ => format!("{} minutes", seconds.div_ceil(60)),
     }
 }

@@ -2,8 +2,10 @@
 //! live in `beatbook-core`.
 
 mod capture;
+mod inbox;
 mod note_form;
 mod notes;
+mod report;
 mod settings;
 mod shifts;
 
@@ -45,6 +47,9 @@ pub fn App() -> impl IntoView {
                 Screen::Note(id) => view! { <notes::NoteScreen id=id/> }.into_any(),
                 Screen::Shifts => view! { <shifts::ShiftsScreen/> }.into_any(),
                 Screen::Settings => view! { <settings::SettingsScreen/> }.into_any(),
+                Screen::Report => view! { <report::ReportScreen/> }.into_any(),
+                Screen::MyReports => view! { <report::MyReportsScreen/> }.into_any(),
+                Screen::Inbox => view! { <inbox::InboxScreen/> }.into_any(),
             }}
         </main>
         <Nav/>
@@ -158,7 +163,9 @@ fn Nav() -> impl IntoView {
     let item = move |label: &'static str, target: Screen, testid: &'static str| {
         let current = move || {
             let screen = state.screen.get();
-            screen == target || (target == Screen::Notes && matches!(screen, Screen::Note(_)))
+            screen == target
+                || (target == Screen::Notes && matches!(screen, Screen::Note(_)))
+                || (target == Screen::MyReports && matches!(screen, Screen::Report | Screen::Inbox))
         };
         view! {
             <button
@@ -176,6 +183,7 @@ fn Nav() -> impl IntoView {
             {item("New note", Screen::Capture, "nav-capture")}
             {item("Notes", Screen::Notes, "nav-notes")}
             {item("Shifts", Screen::Shifts, "nav-shifts")}
+            {item("Reports", Screen::MyReports, "nav-reports")}
             {item("Settings", Screen::Settings, "nav-settings")}
         </nav>
     }

@@ -7,6 +7,7 @@ use uuid::Uuid;
 
 use crate::note::Note;
 use crate::notebook::Notebook;
+use crate::protocol::InboxReport;
 
 const CSV_HEADER: [&str; 14] = [
     "id",
@@ -187,6 +188,179 @@ pub fn notes_geojson(notes: &[&Note], book: &Notebook) -> String {
     serde_json::to_string(&collection).expect("GeoJSON serialises")
 }
 
+const SHIFTS_CSV_HEADER: [&str; 7] = [
+    "id",
+    "kind",
+    "title",
+    "started_at_utc",
+    "ended_at_utc",
+    "notes",
+    "sync_state",
+];
+
+/// A CSV file of the notebook's shifts, most recent first, with note counts.
+pub fn shifts_csv(book: &Notebook) -> String {
+    let mut out = SHIFTS_CSV_HEADER.join(",");
+    out.push_str("\r\n");
+    for summary in book.shift_summaries() {
+        let shift = &summary.shift;
+        out.push_str(&shift.id.to_string());
+        out.push(',');
+        out.push_str(shift.kind.slug());
+        out.push(',');
+        csv_text(&mut out, &shift.title);
+        out.push(',');
+        out.push_str(&shift.started_at.to_rfc3339());
+        out.push(',');
+        out.push_str(&shift.ended_at.map(|t| t.to_rfc3339()).unwrap_or_default());
+        out.push(',');
+        out.push_str(&summary.note_count.to_string());
+        out.push(',');
+        out.push_str(shift.sync.label());
+        out.push_str("\r\n");
+    }
+    out
+}
+
+const REPORTS_CSV_HEADER: [&str; 14] = [
+    "code",
+    "received_at_utc",
+    "updated_at_utc",
+    "kind",
+    "status",
+    "place",
+    "latitude",
+    "longitude",
+    "accuracy_m",
+    "location_rounded",
+    "when",
+    "description",
+    "public_response",
+    "history",
+];
+
+/// A CSV file of residents' reports for taking to the police team. Contact
+/// details and private notes are left out: they are for the councillor only.
+pub fn reports_csv(reports: &[InboxReport]) -> String {
+    let mut out = REPORTS_CSV_HEADER.join(",");
+    out.push_str("\r\n");
+    for item in reports {
+        let report = &item.report;
+        let (lat, lon, acc) = match report.location {
+            Some(l) => (
+                number(l.latitude),
+                number(l.longitude),
+                number(l.accuracy_m),
+            ),
+            None => Default::default(),
+        };
+        let history: Vec<String> = item
+            .history
+            .iter()
+            .map(|h| format!("{} {}", h.at.to_rfc3339(), h.status.slug()))
+            .collect();
+        out.push_str(&item.code);
+        out.push(',');
+        out.push_str(&item.received_at.to_rfc3339());
+        out.push(',');
+        out.push_str(&item.updated_at.to_rfc3339());
+        out.push(',');
+        out.push_str(report.kind.slug());
+        out.push(',');
+        out.push_str(item.status.slug());
+        out.push(',');
+        csv_text(&mut out, report.place.as_deref().unwrap_or(""));
+        for number in [lat, lon, acc] {
+            out.push(',');
+            out.push_str(&number);
+        }
+        out.push(',');
+        out.push_str(if report.location_rounded { "yes" } else { "no" });
+        out.push(',');
+        csv_text(&mut out, &report.when_text());
+        out.push(',');
+        csv_text(&mut out, &report.description);
+        out.push(',');
+        csv_text(&mut out, item.response.as_deref().unwrap_or(""));
+        out.push(',');
+        csv_text(&mut out, &history.join("; "));
+        out.push_str("\r\n");
+    }
+    out
+}
+
+#[derive(Serialize)]
+struct ReportFeature<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    id: &'a str,
+    geometry: Option<Point>,
+    properties: ReportProperties<'a>,
+}
+
+#[derive(Serialize)]
+struct ReportProperties<'a> {
+    code: &'a str,
+    received_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+    kind: &'static str,
+    kind_label: &'static str,
+    status: &'static str,
+    status_label: &'static str,
+    place: Option<&'a str>,
+    accuracy_m: Option<f64>,
+    location_rounded: bool,
+    when: String,
+    description: &'a str,
+    public_response: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct ReportCollection<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    features: Vec<ReportFeature<'a>>,
+}
+
+/// A GeoJSON FeatureCollection of residents' reports (null geometry when only
+/// the place was described). No contact details, no private notes.
+pub fn reports_geojson(reports: &[InboxReport]) -> String {
+    let features = reports
+        .iter()
+        .map(|item| {
+            let report = &item.report;
+            ReportFeature {
+                kind: "Feature",
+                id: &item.code,
+                geometry: report.location.map(|l| Point {
+                    kind: "Point",
+                    coordinates: [l.longitude, l.latitude],
+                }),
+                properties: ReportProperties {
+                    code: &item.code,
+                    received_at: item.received_at,
+                    updated_at: item.updated_at,
+                    kind: report.kind.slug(),
+                    kind_label: report.kind.label(),
+                    status: item.status.slug(),
+                    status_label: item.status.label(),
+                    place: report.place.as_deref(),
+                    accuracy_m: report.location.map(|l| l.accuracy_m),
+                    location_rounded: report.location_rounded,
+                    when: report.when_text(),
+                    description: &report.description,
+                    public_response: item.response.as_deref(),
+                },
+            }
+        })
+        .collect();
+    serde_json::to_string(&ReportCollection {
+        kind: "FeatureCollection",
+        features,
+    })
+    .expect("GeoJSON serialises")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -287,5 +461,74 @@ mod tests {
             notes_geojson(&[], &book),
             r#"{"type":"FeatureCollection","features":[]}"#
         );
+    }
+
+    fn inbox_report(location: Option<Location>) -> InboxReport {
+        use crate::report::{Contact, Report, ReportKind, ReportStatus, WhenUnsafe};
+        let at = Utc.with_ymd_and_hms(2026, 11, 24, 23, 0, 0).unwrap();
+        InboxReport {
+            code: "K7QF2-M3XDA".into(),
+            status: ReportStatus::RaisedWithPolice,
+            response: Some("Raised with the team".into()),
+            received_at: at,
+            updated_at: at,
+            report: Report {
+                id: Uuid::from_u128(5),
+                created_at: at,
+                kind: ReportKind::DrugDealing,
+                location,
+                location_rounded: true,
+                place: Some("=Car park, \"level 2\"".into()),
+                when: WhenUnsafe::AfterDark,
+                when_detail: None,
+                description: "Dealing by the pay machine".into(),
+                contact: Some(Contact {
+                    name: Some("Private Person".into()),
+                    reach: "private@example.org".into(),
+                }),
+            },
+            history: vec![crate::protocol::TriageEntry {
+                at,
+                status: ReportStatus::RaisedWithPolice,
+                response: None,
+                private_note: Some("secret note".into()),
+            }],
+        }
+    }
+
+    #[test]
+    fn report_exports_leave_out_contact_details_and_private_notes() {
+        let located = inbox_report(Some(Location::new(51.507, -0.128, 100.0).unwrap()));
+        let csv = reports_csv(&[located.clone(), inbox_report(None)]);
+        let lines: Vec<&str> = csv.split("\r\n").collect();
+        assert_eq!(lines[0], REPORTS_CSV_HEADER.join(","));
+        assert!(lines[1].starts_with("K7QF2-M3XDA,2026-11-24T23:00:00+00:00,"));
+        assert!(lines[1].contains(",drug_dealing,raised_with_police,\"'=Car park, \"\"level 2\"\"\",51.507,-0.128,100.0,yes,After dark,"));
+        assert!(lines[2].contains("raised_with_police,\"'=Car park, \"\"level 2\"\"\",,,,yes,"));
+        let geo: Value =
+            serde_json::from_str(&reports_geojson(&[located, inbox_report(None)])).unwrap();
+        assert_eq!(
+            geo["features"][0]["geometry"]["coordinates"],
+            json!([-0.128, 51.507])
+        );
+        assert_eq!(geo["features"][1]["geometry"], Value::Null);
+        assert_eq!(
+            geo["features"][0]["properties"]["status_label"],
+            "Raised with police"
+        );
+        for text in [csv, geo.to_string()] {
+            for secret in ["Private Person", "private@example.org", "secret note"] {
+                assert!(!text.contains(secret), "{secret} leaked");
+            }
+        }
+    }
+
+    #[test]
+    fn shifts_export_with_note_counts() {
+        let (book, _) = book();
+        let csv = shifts_csv(&book);
+        let lines: Vec<&str> = csv.split("\r\n").filter(|l| !l.is_empty()).collect();
+        assert_eq!(lines[0], SHIFTS_CSV_HEADER.join(","));
+        assert_eq!(lines.len(), 1 + book.shifts().count());
     }
 }

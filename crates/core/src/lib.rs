@@ -15,6 +15,7 @@ pub mod protocol;
 pub mod report;
 pub mod schema;
 pub mod shift;
+pub mod summary;
 pub mod sync;
 
 pub use category::Category;

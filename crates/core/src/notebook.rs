@@ -8,14 +8,17 @@ use uuid::Uuid;
 
 use crate::filter::NoteFilter;
 use crate::note::Note;
-use crate::protocol::{RecordKind, RecordResult};
-use crate::schema::Record;
+use crate::protocol::{RecordKind, RecordResult, TriageResult};
+use crate::report::{MyReport, QueuedTriage, Triage};
+use crate::schema::{Record, RecordKey};
 use crate::shift::Shift;
 
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Notebook {
     notes: HashMap<Uuid, Note>,
     shifts: HashMap<Uuid, Shift>,
+    reports: HashMap<Uuid, MyReport>,
+    triage: HashMap<Uuid, QueuedTriage>,
 }
 
 /// A shift with what the shift list shows beside it.
@@ -28,6 +31,39 @@ pub struct ShiftSummary {
 impl Notebook {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Puts any record in its place.
+    pub fn upsert(&mut self, record: Record) {
+        match record {
+            Record::Note(n) => self.upsert_note(n),
+            Record::Shift(s) => self.upsert_shift(s),
+            Record::Report(r) => self.upsert_report(*r),
+            Record::Triage(t) => drop(self.triage.insert(t.change.id, t)),
+        }
+    }
+
+    /// Takes any record out.
+    pub fn remove(&mut self, key: RecordKey) {
+        match key {
+            RecordKey::Note(id) => drop(self.remove_note(&id)),
+            RecordKey::Shift(id) => drop(self.remove_shift(&id)),
+            RecordKey::Report(id) => drop(self.remove_report(&id)),
+            RecordKey::Triage(id) => drop(self.triage.remove(&id)),
+        }
+    }
+
+    /// Every record, in no particular order.
+    pub fn records(&self) -> impl Iterator<Item = Record> + '_ {
+        self.notes
+            .values()
+            .map(|n| Record::Note(n.clone()))
+            .chain(self.shifts.values().map(|s| Record::Shift(s.clone())))
+            .chain(
+                self.reports
+                    .values()
+                    .map(|r| Record::Report(Box::new(r.clone()))),
+            )
     }
 
     pub fn upsert_note(&mut self, note: Note) {
@@ -64,6 +100,83 @@ impl Notebook {
 
     pub fn shifts(&self) -> impl Iterator<Item = &Shift> {
         self.shifts.values()
+    }
+
+    pub fn upsert_report(&mut self, report: MyReport) {
+        self.reports.insert(report.report.id, report);
+    }
+
+    pub fn remove_report(&mut self, id: &Uuid) -> Option<MyReport> {
+        self.reports.remove(id)
+    }
+
+    pub fn report(&self, id: &Uuid) -> Option<&MyReport> {
+        self.reports.get(id)
+    }
+
+    /// Reports made on this phone, newest first.
+    pub fn my_reports(&self) -> Vec<&MyReport> {
+        let mut reports: Vec<&MyReport> = self.reports.values().collect();
+        reports.sort_unstable_by_key(|r| std::cmp::Reverse((r.report.created_at, r.report.id)));
+        reports
+    }
+
+    /// Reports waiting to be sent, oldest first.
+    pub fn pending_reports(&self) -> Vec<MyReport> {
+        let mut reports: Vec<MyReport> = self
+            .reports
+            .values()
+            .filter(|r| r.is_pending())
+            .cloned()
+            .collect();
+        reports.sort_unstable_by_key(|r| (r.report.created_at, r.report.id));
+        reports
+    }
+
+    /// Triage changes not yet accepted by the server, oldest first.
+    pub fn pending_triage(&self) -> Vec<Triage> {
+        let mut changes: Vec<Triage> = self
+            .triage
+            .values()
+            .filter(|t| t.sync.is_pending())
+            .map(|t| t.change.clone())
+            .collect();
+        changes.sort_unstable_by_key(|c| (c.at, c.id));
+        changes
+    }
+
+    /// Every triage change made on this phone, with its state.
+    pub fn triage(&self) -> impl Iterator<Item = &QueuedTriage> {
+        self.triage.values()
+    }
+
+    /// Applies the server's answers to triage changes; returns the records
+    /// whose state changed, for the caller to store.
+    pub fn apply_triage_results(
+        &mut self,
+        results: &[TriageResult],
+        now: DateTime<Utc>,
+    ) -> Vec<Record> {
+        let mut changed = Vec::new();
+        for result in results {
+            let Some(queued) = self.triage.get_mut(&result.id) else {
+                continue;
+            };
+            let revision = queued.sync.revision;
+            let applied = if result.outcome.is_held() {
+                queued.sync.mark_synced(revision, now)
+            } else {
+                let reason = result
+                    .reason
+                    .clone()
+                    .unwrap_or_else(|| "no reason given".into());
+                queued.sync.mark_rejected(revision, reason)
+            };
+            if applied {
+                changed.push(Record::Triage(queued.clone()));
+            }
+        }
+        changed
     }
 
     /// The running shift new notes join. Two tabs could each start one; the
@@ -112,6 +225,8 @@ impl Notebook {
     pub fn pending_count(&self) -> usize {
         self.notes.values().filter(|n| n.sync.is_pending()).count()
             + self.shifts.values().filter(|s| s.sync.is_pending()).count()
+            + self.reports.values().filter(|r| r.is_pending()).count()
+            + self.triage.values().filter(|t| t.sync.is_pending()).count()
     }
 
     /// Applies the server's answers. A record edited since it was sent keeps
@@ -292,5 +407,57 @@ mod tests {
         assert_eq!(book.pending_count(), 1);
         assert!(book.remove_note(&Uuid::from_u128(1)).is_some());
         assert_eq!(book.note_count(), 0);
+    }
+
+    #[test]
+    fn triage_waits_then_is_marked_by_the_answer() {
+        use crate::protocol::{Outcome, TriageResult};
+        use crate::report::{QueuedTriage, ReportStatus, Triage};
+        let mut book = Notebook::new();
+        let change = |n: u128, minute| {
+            Triage::create(
+                Uuid::from_u128(n),
+                Uuid::from_u128(99),
+                at(minute),
+                ReportStatus::Acknowledged,
+                "Seen",
+                "",
+            )
+            .unwrap()
+        };
+        book.upsert(Record::Triage(QueuedTriage::new(change(2, 5))));
+        book.upsert(Record::Triage(QueuedTriage::new(change(1, 9))));
+        assert_eq!(book.pending_count(), 2);
+        let order: Vec<u128> = book
+            .pending_triage()
+            .iter()
+            .map(|c| c.id.as_u128())
+            .collect();
+        assert_eq!(order, [2, 1], "oldest first");
+        let changed = book.apply_triage_results(
+            &[
+                TriageResult {
+                    id: Uuid::from_u128(2),
+                    outcome: Outcome::Stored,
+                    reason: None,
+                },
+                TriageResult {
+                    id: Uuid::from_u128(1),
+                    outcome: Outcome::Rejected,
+                    reason: Some("no".into()),
+                },
+                TriageResult {
+                    id: Uuid::from_u128(7),
+                    outcome: Outcome::Stored,
+                    reason: None,
+                },
+            ],
+            at(10),
+        );
+        assert_eq!(changed.len(), 2);
+        assert_eq!(book.pending_count(), 0);
+        assert!(book
+            .triage()
+            .any(|t| t.sync.label() == "Refused by the server"));
     }
 }

@@ -13,6 +13,7 @@ use uuid::Uuid;
 
 use crate::char_count;
 use crate::note::Location;
+use crate::sync::SyncStatus;
 
 /// The longest description, in characters.
 pub const MAX_DESCRIPTION_CHARS: usize = 2_000;
@@ -410,6 +411,90 @@ impl Triage {
             response: text(response, "public response")?,
             private_note: text(private_note, "private note")?,
         })
+    }
+}
+
+/// A triage change made on the councillor's phone: queued like a note, and
+/// marked by the server's answer.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QueuedTriage {
+    pub change: Triage,
+    pub sync: SyncStatus,
+}
+
+impl QueuedTriage {
+    pub fn new(change: Triage) -> QueuedTriage {
+        QueuedTriage {
+            change,
+            sync: SyncStatus::default(),
+        }
+    }
+}
+
+/// Where a report made on this phone is on its way to the server.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Delivery {
+    /// Saved on this phone, waiting to be sent.
+    Pending,
+    /// The server has it and gave it this code.
+    Delivered { code: String, at: DateTime<Utc> },
+    /// The server refused it, for this reason; it stays here to be read.
+    Rejected { reason: String },
+}
+
+/// A report as the resident's phone keeps it: what was sent, how far it got,
+/// and the last status seen, readable with no signal.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MyReport {
+    pub report: Report,
+    /// Raised on every change, so the newer of two stored copies wins.
+    pub revision: u32,
+    pub delivery: Delivery,
+    pub status: Option<PublicReport>,
+    pub checked_at: Option<DateTime<Utc>>,
+}
+
+impl MyReport {
+    pub fn new(report: Report) -> MyReport {
+        MyReport {
+            report,
+            revision: 1,
+            delivery: Delivery::Pending,
+            status: None,
+            checked_at: None,
+        }
+    }
+
+    pub fn is_pending(&self) -> bool {
+        self.delivery == Delivery::Pending
+    }
+
+    pub fn code(&self) -> Option<&str> {
+        match &self.delivery {
+            Delivery::Delivered { code, .. } => Some(code),
+            _ => None,
+        }
+    }
+
+    /// The server's answer to sending it.
+    pub fn delivered(&mut self, code: String, at: DateTime<Utc>) {
+        self.delivery = Delivery::Delivered { code, at };
+        self.revision += 1;
+    }
+
+    pub fn rejected(&mut self, reason: String) {
+        self.delivery = Delivery::Rejected { reason };
+        self.revision += 1;
+    }
+
+    /// The status page as last seen.
+    pub fn checked(&mut self, status: PublicReport, at: DateTime<Utc>) {
+        self.status = Some(status);
+        self.checked_at = Some(at);
+        self.revision += 1;
     }
 }
 

@@ -12,6 +12,7 @@ use thiserror::Error;
 use uuid::Uuid;
 
 use crate::note::Note;
+use crate::report::{MyReport, QueuedTriage};
 use crate::shift::Shift;
 
 /// The version written today.
@@ -20,6 +21,8 @@ pub const SCHEMA_VERSION: u32 = 1;
 pub const KEY_PREFIX: &str = "beatbook/";
 const NOTE_PREFIX: &str = "beatbook/note/";
 const SHIFT_PREFIX: &str = "beatbook/shift/";
+const REPORT_PREFIX: &str = "beatbook/report/";
+const TRIAGE_PREFIX: &str = "beatbook/triage/";
 /// Unreadable entries are moved under this prefix, never deleted.
 pub const UNREADABLE_PREFIX: &str = "beatbook/unreadable/";
 /// The phone's own settings (theme and the like), not synced.
@@ -29,6 +32,8 @@ pub const SETTINGS_KEY: &str = "beatbook/settings";
 pub enum RecordKey {
     Note(Uuid),
     Shift(Uuid),
+    Report(Uuid),
+    Triage(Uuid),
 }
 
 impl RecordKey {
@@ -39,17 +44,28 @@ impl RecordKey {
         if let Some(id) = key.strip_prefix(SHIFT_PREFIX) {
             return Uuid::parse_str(id).ok().map(RecordKey::Shift);
         }
+        if let Some(id) = key.strip_prefix(REPORT_PREFIX) {
+            return Uuid::parse_str(id).ok().map(RecordKey::Report);
+        }
+        if let Some(id) = key.strip_prefix(TRIAGE_PREFIX) {
+            return Uuid::parse_str(id).ok().map(RecordKey::Triage);
+        }
         None
     }
 
     /// Whether a storage key names a record (even one whose id does not parse).
     pub fn is_record_key(key: &str) -> bool {
-        key.starts_with(NOTE_PREFIX) || key.starts_with(SHIFT_PREFIX)
+        [NOTE_PREFIX, SHIFT_PREFIX, REPORT_PREFIX, TRIAGE_PREFIX]
+            .iter()
+            .any(|prefix| key.starts_with(prefix))
     }
 
     pub fn id(&self) -> Uuid {
         match *self {
-            RecordKey::Note(id) | RecordKey::Shift(id) => id,
+            RecordKey::Note(id)
+            | RecordKey::Shift(id)
+            | RecordKey::Report(id)
+            | RecordKey::Triage(id) => id,
         }
     }
 }
@@ -59,6 +75,8 @@ impl std::fmt::Display for RecordKey {
         match self {
             RecordKey::Note(id) => write!(f, "{NOTE_PREFIX}{id}"),
             RecordKey::Shift(id) => write!(f, "{SHIFT_PREFIX}{id}"),
+            RecordKey::Report(id) => write!(f, "{REPORT_PREFIX}{id}"),
+            RecordKey::Triage(id) => write!(f, "{TRIAGE_PREFIX}{id}"),
         }
     }
 }
@@ -72,6 +90,10 @@ pub fn unreadable_key(original: &str) -> String {
 pub enum Record {
     Note(Note),
     Shift(Shift),
+    /// A resident's report made on this phone.
+    Report(Box<MyReport>),
+    /// A change the councillor made to a report, queued to be sent.
+    Triage(QueuedTriage),
 }
 
 impl Record {
@@ -79,6 +101,8 @@ impl Record {
         match self {
             Record::Note(n) => RecordKey::Note(n.id),
             Record::Shift(s) => RecordKey::Shift(s.id),
+            Record::Report(r) => RecordKey::Report(r.report.id),
+            Record::Triage(t) => RecordKey::Triage(t.change.id),
         }
     }
 
@@ -87,6 +111,8 @@ impl Record {
         match self {
             Record::Note(n) => n.sync.revision,
             Record::Shift(s) => s.sync.revision,
+            Record::Report(r) => r.revision,
+            Record::Triage(t) => t.sync.revision,
         }
     }
 
@@ -94,6 +120,8 @@ impl Record {
         match self {
             Record::Note(n) => encode(n),
             Record::Shift(s) => encode(s),
+            Record::Report(r) => encode(r),
+            Record::Triage(t) => encode(t),
         }
     }
 }
@@ -178,6 +206,8 @@ pub fn decode(key: RecordKey, raw: &str) -> Result<Record, DecodeError> {
     let record = match key {
         RecordKey::Note(_) => Record::Note(decode_as(raw)?),
         RecordKey::Shift(_) => Record::Shift(decode_as(raw)?),
+        RecordKey::Report(_) => Record::Report(Box::new(decode_as(raw)?)),
+        RecordKey::Triage(_) => Record::Triage(decode_as(raw)?),
     };
     let found = record.key().id();
     if found != key.id() {
@@ -239,6 +269,39 @@ mod tests {
         .unwrap();
         let shift = Record::Shift(shift);
         assert_eq!(decode(shift.key(), &shift.encode()), Ok(shift));
+        let input = crate::report::ReportInput {
+            kind: crate::report::ReportKind::DrugDealing,
+            location: None,
+            round_location: false,
+            place: "Car park".into(),
+            when: crate::report::WhenUnsafe::ParticularTime,
+            when_detail: "Weekday evenings".into(),
+            description: "Dealing by the pay machine".into(),
+            contact_name: String::new(),
+            contact_reach: String::new(),
+        };
+        let report = crate::report::Report::create(
+            Uuid::from_u128(7),
+            &input,
+            Utc.with_ymd_and_hms(2026, 11, 24, 21, 0, 0).unwrap(),
+        )
+        .unwrap();
+        let mut mine = MyReport::new(report);
+        mine.delivered(
+            "K7QF2-M3XDA".into(),
+            Utc.with_ymd_and_hms(2026, 11, 24, 21, 5, 0).unwrap(),
+        );
+        let record = Record::Report(Box::new(mine));
+        assert_eq!(
+            record.key().to_string(),
+            format!("beatbook/report/{}", Uuid::from_u128(7))
+        );
+        assert_eq!(
+            RecordKey::parse(&record.key().to_string()),
+            Some(record.key())
+        );
+        assert_eq!(record.revision(), 2, "delivery raised the revision");
+        assert_eq!(decode(record.key(), &record.encode()), Ok(record));
     }
 
     #[test]

@@ -562,6 +562,106 @@ async fn triage(
     Ok(Json(TriageResponse { results }))
 }
 
+/// The stored notes that match (none when only shifts are wanted) and every
+/// shift, as a notebook, so the exports name each note's shift.
+fn notebook_of(
+    db: &Db,
+    filter: &ListFilter,
+    shifts_only: bool,
+) -> Result<beatbook_core::Notebook, ApiError> {
+    let mut book = beatbook_core::Notebook::new();
+    let all_shifts = ListFilter {
+        limit: MAX_LIST,
+        ..ListFilter::default()
+    };
+    for raw in db.list(RecordKind::Shift, &all_shifts)? {
+        if let Ok(shift) = serde_json::from_str(raw.get()) {
+            book.upsert_shift(shift);
+        }
+    }
+    if !shifts_only {
+        for raw in db.list(RecordKind::Note, filter)? {
+            if let Ok(note) = serde_json::from_str(raw.get()) {
+                book.upsert_note(note);
+            }
+        }
+    }
+    Ok(book)
+}
+
+/// `GET /api/v1/export/{file}`: notes, shifts or reports as CSV or GeoJSON,
+/// filtered like the listings, as a download.
+async fn export(
+    State(state): State<ApiState>,
+    headers: HeaderMap,
+    Path(file): Path<String>,
+    uri: axum::http::Uri,
+) -> Result<Response, ApiError> {
+    authorise(&state, &headers).await?;
+    let db = state.db.clone();
+    let body = match file.as_str() {
+        "notes.csv" | "notes.geojson" | "shifts.csv" => {
+            let Query(query) = Query::<ListQuery>::try_from_uri(&uri)
+                .map_err(|e| ApiError::bad_request(e.body_text()))?;
+            let filter = query.into_filter()?;
+            let geojson = file.ends_with(".geojson");
+            let shifts_only = file.starts_with("shifts");
+            blocking(move || {
+                let book = notebook_of(&db, &filter, shifts_only)?;
+                Ok(if shifts_only {
+                    beatbook_core::export::shifts_csv(&book)
+                } else {
+                    let notes = book.list(&beatbook_core::NoteFilter::default());
+                    if geojson {
+                        beatbook_core::export::notes_geojson(&notes, &book)
+                    } else {
+                        beatbook_core::export::notes_csv(&notes, &book)
+                    }
+                })
+            })
+            .await?
+        }
+        "reports.csv" | "reports.geojson" => {
+            let Query(query) = Query::<InboxQuery>::try_from_uri(&uri)
+                .map_err(|e| ApiError::bad_request(e.body_text()))?;
+            let filter = query.into_filter()?;
+            let geojson = file.ends_with(".geojson");
+            blocking(move || {
+                let (reports, _) = db.inbox(&filter)?;
+                Ok(if geojson {
+                    beatbook_core::export::reports_geojson(&reports)
+                } else {
+                    beatbook_core::export::reports_csv(&reports)
+                })
+            })
+            .await?
+        }
+        other => {
+            return Err(ApiError::new(
+                StatusCode::NOT_FOUND,
+                format!("no export named {other:?}: use notes.csv, notes.geojson, shifts.csv, reports.csv or reports.geojson"),
+            ))
+        }
+    };
+    let content_type = if file.ends_with(".csv") {
+        "text/csv; charset=utf-8"
+    } else {
+        "application/geo+json"
+    };
+    let name = format!("beatbook-{}-{}", Utc::now().format("%Y%m%d"), file);
+    Ok((
+        [
+            (header::CONTENT_TYPE, content_type.to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
+        ],
+        body,
+    )
+        .into_response())
+}
+
 async fn health() -> Json<serde_json::Value> {
     Json(serde_json::json!({"ok": true}))
 }
@@ -606,6 +706,7 @@ pub fn router(state: ApiState) -> Router {
         .route("/v1/reports/{code}", get(report_status))
         .route("/v1/inbox", get(inbox))
         .route("/v1/triage", post(triage))
+        .route("/v1/export/{file}", get(export))
         .fallback(not_found)
         .layer(axum::middleware::map_response(too_large_or_error))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))

@@ -422,3 +422,80 @@ fn triage_applies_each_change_once_and_only_allowed_moves() {
     );
     assert_eq!(no_token.status, 401);
 }
+
+#[test]
+fn exports_are_filtered_downloads_without_contact_details() {
+    let server = serve();
+    let lit = report("Mill Lane footbridge", ReportKind::PoorLighting);
+    code_of(&submit(&server, &json!({ "report": lit })));
+    code_of(&submit(
+        &server,
+        &json!({ "report": report("Market square", ReportKind::DrugDealing) }),
+    ));
+    let auth = server.pair("councillor");
+    let note = beatbook_core::Note::create(
+        Uuid::new_v4(),
+        &beatbook_core::NoteInput {
+            text: "Lamp out by the bridge".into(),
+            category: beatbook_core::Category::PoorLighting,
+            place: "Mill Lane".into(),
+            location: None,
+        },
+        None,
+        Utc::now(),
+    )
+    .unwrap();
+    assert_eq!(
+        server
+            .sync(&auth, &json!({ "notes": [note] }).to_string())
+            .status,
+        200
+    );
+
+    let get = |path: &str| request(server.addr, "GET", path, &[&auth], b"");
+    let csv = get("/api/v1/export/reports.csv?kind=poor_lighting");
+    assert_eq!(csv.status, 200, "{}", csv.text());
+    assert_eq!(csv.header("content-type"), Some("text/csv; charset=utf-8"));
+    assert!(csv
+        .header("content-disposition")
+        .unwrap()
+        .contains("reports.csv"));
+    let rows: Vec<&str> = csv
+        .body
+        .split(|b| *b == b'\n')
+        .map(|l| std::str::from_utf8(l).unwrap())
+        .filter(|l| !l.is_empty())
+        .collect();
+    assert_eq!(
+        rows.len(),
+        2,
+        "a header and the one lighting report: {rows:?}"
+    );
+    assert!(rows[1].contains("Mill Lane footbridge"));
+    // The location goes to the police team as the reporter shared it; how to
+    // reach the reporter does not.
+    assert!(!csv.text().contains(CONTACT_REACH) && !csv.text().contains(CONTACT_NAME));
+
+    let geo = get("/api/v1/export/reports.geojson");
+    assert_eq!(geo.header("content-type"), Some("application/geo+json"));
+    assert_eq!(geo.json()["features"].as_array().unwrap().len(), 2);
+    assert!(!geo.text().contains(CONTACT_REACH));
+
+    let notes = get("/api/v1/export/notes.csv?category=poor_lighting");
+    assert!(
+        notes.text().contains("Lamp out by the bridge"),
+        "{}",
+        notes.text()
+    );
+    let notes_geo = get("/api/v1/export/notes.geojson").json();
+    assert_eq!(notes_geo["features"].as_array().unwrap().len(), 1);
+    assert_eq!(get("/api/v1/export/shifts.csv").status, 200);
+
+    assert_eq!(get("/api/v1/export/everything.zip").status, 404);
+    assert_eq!(get("/api/v1/export/reports.csv?kind=aliens").status, 400);
+    assert_eq!(get("/api/v1/export/notes.csv?colour=red").status, 400);
+    assert_eq!(
+        request(server.addr, "GET", "/api/v1/export/reports.csv", &[], b"").status,
+        401
+    );
+}

@@ -1,0 +1,167 @@
+// Residents' reports against the real server: made with no signal, delivered
+// once, followed by code, readable offline, and the limits shown plainly.
+
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+
+import {
+  councillorToken, launchBrowser, makeReport, openApp, pairApp, startServer, waitForWorker,
+} from './helpers.mjs';
+
+let browser;
+
+before(async () => {
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+});
+
+const CODE = /^[A-HJKMNP-Z2-9]{5}-[A-HJKMNP-Z2-9]{5}$/;
+
+async function inbox(url, token) {
+  const response = await fetch(`${url}/api/v1/inbox`, { headers: { authorization: `Bearer ${token}` } });
+  assert.equal(response.status, 200);
+  return response.json();
+}
+
+describe('resident reports', () => {
+  test('a report made with the server stopped arrives once, gets a code, and its status reads offline', async () => {
+    const server = await startServer();
+    const context = await browser.newContext();
+    const page = await openApp(context, server.url);
+    await waitForWorker(page);
+    await server.stop();
+
+    await makeReport(page, {
+      kind: 'unsafe_after_dark',
+      place: 'Underpass by the station',
+      description: 'No lights at all after 6pm; people wait in the dark',
+    });
+    await page.getByTestId('notice').getByText('Report saved on this phone').waitFor();
+    await page.getByTestId('report-delivery').getByText('Waiting for signal').waitFor();
+
+    const again = await startServer({ port: server.port, data: server.data });
+    // The phone's connection comes back.
+    await context.setOffline(true);
+    await context.setOffline(false);
+    const code = (await page.getByTestId('report-code').textContent({ timeout: 30_000 })).trim();
+    assert.match(code, CODE);
+    await page.getByTestId('report-status-label').getByText('New').waitFor();
+
+    const token = await councillorToken(again.url, again.data);
+    const held = await inbox(again.url, token);
+    assert.equal(held.reports.length, 1, 'delivered exactly once');
+    assert.equal(held.reports[0].code, code);
+    assert.equal(held.reports[0].report.place, 'Underpass by the station');
+
+    // The councillor raises it with the police and answers publicly.
+    const change = {
+      id: crypto.randomUUID(),
+      report_id: held.reports[0].report.id,
+      at: new Date().toISOString(),
+      status: 'raised_with_police',
+      response: 'Raised with the neighbourhood policing team; lights reported to the council.',
+      private_note: 'Sergeant Reid to add it to the night patrol',
+    };
+    const triage = await fetch(`${again.url}/api/v1/triage`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ changes: [change] }),
+    });
+    assert.equal((await triage.json()).results[0].outcome, 'stored');
+
+    await page.getByTestId('check-reports').click();
+    await page.getByTestId('report-status-label').getByText('Raised with police').waitFor();
+    assert.match(await page.getByTestId('report-response').textContent(), /neighbourhood policing team/);
+
+    // Anyone with the code can look it up; the page is kept for offline reading.
+    await page.getByTestId('look-up-code').fill(code.toLowerCase().replace('-', ' '));
+    await page.getByTestId('look-up').click();
+    await page.getByTestId('looked-up').getByTestId('report-status-label').getByText('Raised with police').waitFor();
+    const lookedUp = await page.getByTestId('looked-up').textContent();
+    assert.ok(!lookedUp.includes('Sergeant Reid'), 'private notes never reach the public page');
+
+    await again.stop();
+    await page.goto(`${server.url}/?screen=reports&code=${code}`);
+    await page.getByTestId('report-status-label').first().getByText('Raised with police').waitFor();
+    await page.getByTestId('look-up-message').getByText('Showing the status last seen').waitFor();
+    await page.getByTestId('looked-up').getByTestId('report-status-label').getByText('Raised with police').waitFor();
+    await context.close();
+  });
+
+  test('too many reports from one connection: the server says wait, the app says so plainly and keeps the report', async () => {
+    const server = await startServer();
+    const context = await browser.newContext();
+    const page = await openApp(context, server.url);
+    for (let i = 1; i <= 6; i += 1) {
+      await makeReport(page, { place: `Lamp post ${i}`, description: `Light ${i} is out` });
+    }
+    const banner = page.getByTestId('sync-error');
+    await banner.getByText('too many reports from this connection').waitFor({ timeout: 15_000 });
+    assert.match(await banner.textContent(), /will be sent in about \d+ (seconds|minutes)/);
+    await page.getByTestId('report-code').nth(4).waitFor();
+    assert.equal(await page.getByTestId('report-code').count(), 5);
+    assert.equal(await page.getByTestId('report-delivery').getByText('Waiting for signal').count(), 1);
+    const token = await councillorToken(server.url, server.data);
+    assert.equal((await inbox(server.url, token)).reports.length, 5);
+    await context.close();
+    await server.stop();
+  });
+
+  test('the councillor triages with no signal; the change reaches the resident once the server is back', async () => {
+    const server = await startServer();
+    const resident = await browser.newContext();
+    const phone = await openApp(resident, server.url);
+    await makeReport(phone, { kind: 'harassment_or_intimidation', place: 'Bus station', description: 'Groups shouting at people waiting' });
+    const code = (await phone.getByTestId('report-code').textContent({ timeout: 15_000 })).trim();
+
+    const councillor = await browser.newContext();
+    const page = await openApp(councillor, server.url);
+    await waitForWorker(page);
+    await pairApp(page, server.data);
+    await page.getByTestId('nav-reports').click();
+    await page.getByTestId('open-inbox').click();
+    const card = page.getByTestId('inbox-report');
+    await card.getByText('Bus station').waitFor();
+    assert.match(await card.textContent(), new RegExp(code));
+    assert.equal(await page.getByTestId('chart').count(), 3, 'weekly, hourly and by-kind charts');
+    assert.match(await page.getByTestId('chart').first().getAttribute('aria-label'), /1 in all/);
+
+    await server.stop();
+    await card.getByTestId('triage-open').click();
+    await card.getByTestId('triage-status').selectOption('raised_with_police');
+    await card.getByTestId('triage-response').fill('Raised with the police; extra patrols on Friday nights.');
+    await card.getByTestId('triage-note').fill('Spoke to PC Khan');
+    await card.getByTestId('triage-save').click();
+    await card.getByTestId('triage-waiting').waitFor();
+    assert.equal(await card.getByTestId('inbox-status-label').textContent(), 'Raised with police');
+
+    // With no signal at all, the kept inbox and the queued change survive a reload.
+    await page.reload();
+    await page.getByTestId('nav-reports').click();
+    await page.getByTestId('open-inbox').click();
+    await page.getByTestId('inbox-error').waitFor();
+    await page.getByTestId('inbox-report').getByTestId('triage-waiting').waitFor();
+
+    const again = await startServer({ port: server.port, data: server.data });
+    await councillor.setOffline(true);
+    await councillor.setOffline(false);
+    await page.getByTestId('pending-count').getByText('All sent').waitFor({ timeout: 30_000 });
+    await page.getByTestId('inbox-report').getByText('private: Spoke to PC Khan').waitFor();
+    assert.equal(await page.getByTestId('triage-waiting').count(), 0);
+
+    await phone.getByTestId('check-reports').click();
+    await phone.getByTestId('report-status-label').getByText('Raised with police').waitFor();
+    assert.match(await phone.getByTestId('report-response').textContent(), /extra patrols/);
+    assert.ok(!(await phone.content()).includes('PC Khan'));
+
+    const token = await councillorToken(again.url, again.data);
+    const held = await inbox(again.url, token);
+    assert.equal(held.reports[0].history.length, 2, 'the change was applied once');
+    await resident.close();
+    await councillor.close();
+    await again.stop();
+  });
+});

@@ -1,0 +1,409 @@
+//! The councillor's inbox of residents' reports: filters, counts, triage
+//! that works offline, and the summary charts. The last inbox fetched is kept
+//! on the phone, so all of it reads (and triage queues) with no signal.
+
+use beatbook_core::protocol::{Inbox, InboxReport};
+use beatbook_core::report::ReportStatus;
+use beatbook_core::{summary, ReportKind};
+use chrono::{DateTime, Duration, FixedOffset, Utc};
+use gloo_storage::{LocalStorage, Storage};
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use serde::{Deserialize, Serialize};
+
+use crate::state::AppState;
+use crate::sync::{self, SyncEngine};
+use crate::time;
+
+/// The last inbox fetched (not a record: nothing here is sent back).
+const INBOX_KEY: &str = "beatbook/inbox";
+/// Weeks the weekly chart covers.
+const WEEKS: usize = 8;
+
+#[derive(Clone, Default, Serialize, Deserialize)]
+struct Kept {
+    inbox: Inbox,
+    fetched_at: Option<DateTime<Utc>>,
+}
+
+/// The report as this phone knows it: the server's copy with this phone's
+/// unsent changes on top.
+fn with_local_changes(state: &AppState, mut item: InboxReport) -> (InboxReport, usize) {
+    let mut waiting = 0;
+    state.book.with_untracked(|b| {
+        let mut mine: Vec<_> = b
+            .triage()
+            .filter(|t| t.change.report_id == item.report.id && !t.sync.is_synced())
+            .collect();
+        mine.sort_by_key(|t| t.change.at);
+        for t in mine {
+            if t.sync.is_pending() {
+                waiting += 1;
+            }
+            item.status = t.change.status;
+            if t.change.response.is_some() {
+                item.response = t.change.response.clone();
+            }
+        }
+    });
+    (item, waiting)
+}
+
+#[component]
+pub fn InboxScreen() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let engine = expect_context::<SyncEngine>();
+    let kept = RwSignal::new(LocalStorage::get::<Kept>(INBOX_KEY).unwrap_or_default());
+    let error = RwSignal::new(None::<String>);
+    let loading = RwSignal::new(false);
+    let kind = RwSignal::new(None::<ReportKind>);
+    let status = RwSignal::new(None::<ReportStatus>);
+    let place = RwSignal::new(String::new());
+    let days = RwSignal::new(0i64);
+
+    let refresh = move || {
+        let Some(pairing) = engine.pairing.get_untracked() else {
+            return;
+        };
+        loading.set(true);
+        spawn_local(async move {
+            match sync::fetch_inbox(&pairing).await {
+                Ok(inbox) => {
+                    let fresh = Kept {
+                        inbox,
+                        fetched_at: Some(time::now()),
+                    };
+                    let _ = LocalStorage::set(INBOX_KEY, &fresh);
+                    kept.set(fresh);
+                    error.set(None);
+                }
+                Err(e) => error.set(Some(e)),
+            }
+            loading.set(false);
+        });
+    };
+    refresh();
+    // Sent triage changes: fetch again so the server's history shows.
+    let waiting = Memo::new(move |_| state.book.with(|b| b.pending_triage().len()));
+    Effect::new(move |previous: Option<usize>| {
+        let now_waiting = waiting.get();
+        if previous.is_some_and(|p| p > now_waiting) {
+            refresh();
+        }
+        now_waiting
+    });
+
+    let shown = Memo::new(move |_| {
+        waiting.track();
+        let words = place.get().trim().to_lowercase();
+        let since = (days.get() > 0).then(|| time::now() - Duration::days(days.get()));
+        kept.with(|k| {
+            k.inbox
+                .reports
+                .iter()
+                .cloned()
+                .map(|r| with_local_changes(&state, r))
+                .filter(|(r, _)| {
+                    kind.get().is_none_or(|k| r.report.kind == k)
+                        && status.get().is_none_or(|s| r.status == s)
+                        && since.is_none_or(|t| r.received_at >= t)
+                        && (words.is_empty()
+                            || r.report
+                                .place
+                                .as_deref()
+                                .unwrap_or("")
+                                .to_lowercase()
+                                .contains(&words))
+                })
+                .collect::<Vec<_>>()
+        })
+    });
+    let counts = Memo::new(move |_| {
+        shown.with(|s| summary::by(s.iter().map(|(r, _)| r.report.kind), &ReportKind::ALL))
+    });
+
+    view! {
+        <section class="screen inbox" aria-labelledby="inbox-title">
+            <h2 id="inbox-title">"Inbox"</h2>
+            {move || engine.pairing.with(Option::is_none).then(|| view! {
+                <p class="muted">"Pair this phone in Settings to see residents' reports."</p>
+            })}
+            <div class="row">
+                <p class="muted" data-testid="inbox-fetched">{move || match kept.with(|k| k.fetched_at) {
+                    Some(at) => format!("Fetched {}", time::local_date_time(at)),
+                    None => "Not fetched yet".to_owned(),
+                }}</p>
+                <button class="secondary" data-testid="inbox-refresh" prop:disabled=move || loading.get() on:click=move |_| refresh()>
+                    {move || if loading.get() { "Fetching…" } else { "Refresh" }}
+                </button>
+            </div>
+            {move || error.get().map(|e| view! {
+                <p class="muted" role="status" data-testid="inbox-error">{format!("Could not fetch the inbox ({e}). Showing the copy kept on this phone.")}</p>
+            })}
+            <Charts reports=Signal::derive(move || kept.with(|k| k.inbox.reports.clone()))/>
+            <div class="filters">
+                <label class="label" for="inbox-kind">"Kind"</label>
+                <select id="inbox-kind" data-testid="inbox-kind" on:change=move |ev| kind.set(ReportKind::from_slug(&event_target_value(&ev)))>
+                    <option value="">"All kinds"</option>
+                    {ReportKind::ALL.into_iter().map(|k| view! { <option value=k.slug()>{k.label()}</option> }).collect_view()}
+                </select>
+                <label class="label" for="inbox-status">"Status"</label>
+                <select id="inbox-status" data-testid="inbox-status" on:change=move |ev| status.set(ReportStatus::from_slug(&event_target_value(&ev)))>
+                    <option value="">"Any status"</option>
+                    {ReportStatus::ALL.into_iter().map(|s| view! { <option value=s.slug()>{s.label()}</option> }).collect_view()}
+                </select>
+                <label class="label" for="inbox-days">"Received"</label>
+                <select id="inbox-days" data-testid="inbox-days" on:change=move |ev| days.set(event_target_value(&ev).parse().unwrap_or(0))>
+                    <option value="0">"Any time"</option>
+                    <option value="7">"In the last 7 days"</option>
+                    <option value="30">"In the last 30 days"</option>
+                </select>
+                <label class="label" for="inbox-place">"Place contains"</label>
+                <input id="inbox-place" data-testid="inbox-place" type="search" autocomplete="off"
+                    prop:value=move || place.get() on:input=move |ev| place.set(event_target_value(&ev))/>
+            </div>
+            <p class="muted" data-testid="inbox-counts">{move || {
+                let parts: Vec<String> = counts
+                    .get()
+                    .iter()
+                    .zip(ReportKind::ALL)
+                    .filter(|(n, _)| **n > 0)
+                    .map(|(n, k)| format!("{} {n}", k.label()))
+                    .collect();
+                if parts.is_empty() { "No reports match.".to_owned() } else { parts.join(" · ") }
+            }}</p>
+            <ul class="cards" data-testid="inbox-list">
+                {move || shown.get().into_iter().map(|(r, waiting)| view! { <InboxCard item=r waiting=waiting/> }).collect_view()}
+            </ul>
+            {move || engine.pairing.get().map(|_| view! {
+                <p class="muted">"Exports for the police team (CSV for spreadsheets, GeoJSON for maps) come from the server: "
+                    <code>"/api/v1/export/reports.csv"</code>" and "<code>"reports.geojson"</code>"."</p>
+            })}
+        </section>
+    }
+}
+
+#[component]
+fn InboxCard(item: InboxReport, waiting: usize) -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let report = item.report.clone();
+    let current = item.status;
+    let editing = RwSignal::new(false);
+    let next = RwSignal::new(current);
+    let response = RwSignal::new(item.response.clone().unwrap_or_default());
+    let note = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<String>);
+    let save = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        spawn_local(async move {
+            let result = state
+                .add_triage(
+                    report.id,
+                    next.get_untracked(),
+                    &response.get_untracked(),
+                    &note.get_untracked(),
+                )
+                .await;
+            match result {
+                Ok(()) => {
+                    editing.set(false);
+                    error.set(None);
+                }
+                Err(e) => error.set(Some(e)),
+            }
+        });
+    };
+    let r = &item.report;
+    let contact = r.contact.as_ref().map(|c| {
+        format!(
+            "{}{}",
+            c.name
+                .as_ref()
+                .map(|n| format!("{n}, "))
+                .unwrap_or_default(),
+            c.reach
+        )
+    });
+    view! {
+        <li class="card" data-testid="inbox-report">
+            <p><strong>{format!("{} · {}", r.kind.label(), r.place.clone().unwrap_or_else(|| "location only".into()))}</strong></p>
+            <p class="meta">{format!("{} · received {} · feels unsafe: {}", item.code, time::local_date_time(item.received_at), r.when_text())}</p>
+            <p class="note-text">{r.description.clone()}</p>
+            {r.location.map(|l| view! { <p class="meta">{format!("Location{}: {}", if r.location_rounded { " (area only)" } else { "" }, l.describe())}</p> })}
+            {contact.map(|c| view! { <p class="meta" data-testid="inbox-contact">{format!("Contact: {c}")}</p> })}
+            <p>"Status: " <strong data-testid="inbox-status-label">{current.label()}</strong>
+                {(waiting > 0).then(|| view! { <span class="badge pending" data-testid="triage-waiting">" change waiting to be sent"</span> })}</p>
+            {item.response.clone().map(|t| view! { <blockquote>{t}</blockquote> })}
+            <ol class="history">
+                {item.history.iter().map(|h| view! {
+                    <li>{format!("{} — {}", time::local_date_time(h.at), h.status.label())}
+                        {h.private_note.clone().map(|n| view! { <em>{format!(" (private: {n})")}</em> })}</li>
+                }).collect_view()}
+            </ol>
+            {move || if editing.get() {
+                view! {
+                    <form class="triage" on:submit=save novalidate>
+                        <label class="label" for=format!("status-{}", item.code)>"New status"</label>
+                        <select id=format!("status-{}", item.code) data-testid="triage-status"
+                            on:change=move |ev| if let Some(s) = ReportStatus::from_slug(&event_target_value(&ev)) { next.set(s) }>
+                            {ReportStatus::ALL.into_iter().filter(|s| current.may_become(*s)).map(|s| view! {
+                                <option value=s.slug() prop:selected=move || next.get() == s>{s.label()}</option>
+                            }).collect_view()}
+                        </select>
+                        <label class="label">"Public response (the resident sees this)"
+                            <textarea rows="3" data-testid="triage-response" prop:value=move || response.get()
+                                on:input=move |ev| response.set(event_target_value(&ev))></textarea></label>
+                        <label class="label">"Private note (only your devices)"
+                            <textarea rows="2" data-testid="triage-note" prop:value=move || note.get()
+                                on:input=move |ev| note.set(event_target_value(&ev))></textarea></label>
+                        {move || error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
+                        <div class="row">
+                            <button type="submit" class="primary" data-testid="triage-save">"Save"</button>
+                            <button type="button" class="secondary" on:click=move |_| editing.set(false)>"Cancel"</button>
+                        </div>
+                    </form>
+                }.into_any()
+            } else {
+                view! { <button class="secondary" data-testid="triage-open" on:click=move |_| editing.set(true)>"Update status"</button> }.into_any()
+            }}
+        </li>
+    }
+}
+
+/// The phone's offset from UTC now, for "hour of the day".
+fn local_offset() -> FixedOffset {
+    let minutes = -(js_sys::Date::new_0().get_timezone_offset() as i32);
+    FixedOffset::east_opt(minutes * 60).unwrap_or(FixedOffset::east_opt(0).expect("zero offset"))
+}
+
+/// Reports and notes by week and by hour of the day, drawn from the data on
+/// this phone.
+#[component]
+fn Charts(reports: Signal<Vec<InboxReport>>) -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let note_times = Memo::new(move |_| {
+        state
+            .book
+            .with(|b| b.notes().map(|n| n.created_at).collect::<Vec<_>>())
+    });
+    let report_times = Memo::new(move |_| {
+        reports.with(|r| r.iter().map(|r| r.report.created_at).collect::<Vec<_>>())
+    });
+    let weekly = move || {
+        let now = time::now();
+        (
+            summary::weekly(report_times.get(), now, WEEKS),
+            summary::weekly(note_times.get(), now, WEEKS),
+        )
+    };
+    let hourly = move || {
+        let offset = local_offset();
+        (
+            summary::hourly(report_times.get(), offset).to_vec(),
+            summary::hourly(note_times.get(), offset).to_vec(),
+        )
+    };
+    let kinds =
+        move || reports.with(|r| summary::by(r.iter().map(|r| r.report.kind), &ReportKind::ALL));
+    let week_labels: Vec<String> = (0..WEEKS)
+        .map(|i| match WEEKS - 1 - i {
+            0 => "this".to_owned(),
+            n => format!("-{n}"),
+        })
+        .collect();
+    let hour_labels: Vec<String> = (0..24)
+        .map(|h| {
+            if h % 6 == 0 {
+                format!("{h:02}")
+            } else {
+                String::new()
+            }
+        })
+        .collect();
+    view! {
+        <details class="charts" open data-testid="charts">
+            <summary>"Summary"</summary>
+            <p class="legend"><span class="key reports"></span>" reports  "<span class="key notes"></span>" your notes"</p>
+            <h3>"By week (last 8)"</h3>
+            {move || { let (r, n) = weekly(); view! { <Bars title="Reports and notes per week" labels=week_labels.clone() first=r second=n/> } }}
+            <h3>"By hour of the day: when do people feel unsafe?"</h3>
+            {move || { let (r, n) = hourly(); view! { <Bars title="Reports and notes by hour of the day" labels=hour_labels.clone() first=r second=n/> } }}
+            <h3>"Reports by kind"</h3>
+            {move || view! { <KindBars counts=kinds()/> }}
+        </details>
+    }
+}
+
+/// Paired vertical bars as SVG: `first` (reports) and, if given, `second`
+/// (notes) for each label. Scaled to the tallest bar; counts in the tooltip.
+#[component]
+fn Bars(
+    title: &'static str,
+    labels: Vec<String>,
+    first: Vec<u32>,
+    second: Vec<u32>,
+) -> impl IntoView {
+    const HEIGHT: u32 = 100;
+    // Narrower steps when there are many, so every chart keeps a useful height.
+    let step: u32 = if labels.len() > 12 { 12 } else { 24 };
+    let bar_width = step * 3 / 8;
+    let most = first
+        .iter()
+        .chain(&second)
+        .copied()
+        .max()
+        .unwrap_or(0)
+        .max(1);
+    let width = step * labels.len() as u32;
+    let bar = |value: u32, x: u32, class: &'static str, label: &str| {
+        let h = value * HEIGHT / most;
+        view! {
+            <rect class=class x=x.to_string() y=(HEIGHT - h).to_string() width=bar_width.to_string() height=h.to_string()>
+                <title>{format!("{label}: {value}")}</title>
+            </rect>
+        }
+    };
+    let total: u32 = first.iter().chain(&second).sum();
+    view! {
+        <svg class="chart" role="img" aria-label=format!("{title}: {total} in all") viewBox=format!("0 0 {width} {}", HEIGHT + 16)
+            data-testid="chart">
+            {labels.iter().enumerate().map(|(i, label)| {
+                let x = i as u32 * step;
+                view! {
+                    <g>
+                        {bar(first.get(i).copied().unwrap_or(0), x + step / 12, "reports", label)}
+                        {(!second.is_empty()).then(|| bar(second.get(i).copied().unwrap_or(0), x + step / 2, "notes", label))}
+                        <text x=(x + step / 2).to_string() y=(HEIGHT + 13).to_string() text-anchor="middle">{label.clone()}</text>
+                    </g>
+                }
+            }).collect_view()}
+        </svg>
+    }
+}
+
+/// One horizontal bar per kind of report, labelled, longest first in scale.
+#[component]
+fn KindBars(counts: Vec<u32>) -> impl IntoView {
+    const ROW: u32 = 20;
+    const LABEL: u32 = 170;
+    const BAR: u32 = 150;
+    let most = counts.iter().copied().max().unwrap_or(0).max(1);
+    let total: u32 = counts.iter().sum();
+    let height = ROW * ReportKind::ALL.len() as u32;
+    view! {
+        <svg class="chart kinds" role="img" aria-label=format!("Reports by kind: {total} in all") data-testid="chart"
+            viewBox=format!("0 0 {} {height}", LABEL + BAR + 30)>
+            {ReportKind::ALL.iter().zip(&counts).enumerate().map(|(i, (kind, n))| {
+                let y = i as u32 * ROW;
+                let w = n * BAR / most;
+                view! {
+                    <g>
+                        <text x="0" y=(y + 14).to_string()>{kind.label()}</text>
+                        <rect class="reports" x=LABEL.to_string() y=(y + 4).to_string() width=w.to_string() height="12"></rect>
+                        <text x=(LABEL + w + 4).to_string() y=(y + 14).to_string()>{n.to_string()}</text>
+                    </g>
+                }
+            }).collect_view()}
+        </svg>
+    }
+}
