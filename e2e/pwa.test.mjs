@@ -26,8 +26,9 @@ after(async () => {
 /** The hashed script and wasm a built index.html names. */
 async function assetsOf(dist) {
   const html = await readFile(join(dist, 'index.html'), 'utf8');
-  const js = html.match(/\/(beatbook-[0-9a-f]{16}\.js)/)[1];
-  const wasm = html.match(/\/(beatbook-[0-9a-f]{16}_bg\.wasm)/)[1];
+  // Trunk writes the 64-bit hash without leading zeros.
+  const js = html.match(/\/(beatbook-[0-9a-f]{8,16}\.js)/)[1];
+  const wasm = html.match(/\/(beatbook-[0-9a-f]{8,16}_bg\.wasm)/)[1];
   return { js, wasm };
 }
 

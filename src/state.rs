@@ -3,11 +3,13 @@
 //! crash-proof journal) first, and updates the screen only when the write
 //! succeeded.
 
+use beatbook_core::meeting::{Concern, ConcernStatus};
 use beatbook_core::report::{MyReport, QueuedTriage, ReportStatus, Triage};
 use beatbook_core::schema::{Record, RecordKey};
 use beatbook_core::{
     Note, NoteFilter, NoteInput, Notebook, PublicReport, Report, ReportInput, Shift, ShiftKind,
 };
+use chrono::NaiveDate;
 use leptos::prelude::*;
 use uuid::Uuid;
 
@@ -40,6 +42,8 @@ pub enum Screen {
     MyReports,
     /// The councillor's inbox of residents' reports, with the summary charts.
     Inbox,
+    /// Concerns from public meetings and their progress: public, readable offline.
+    Meetings,
 }
 
 /// Whether saves reach the crash-proof journal.
@@ -90,6 +94,7 @@ impl Screen {
             Some("report") => Screen::Report,
             Some("reports") => Screen::MyReports,
             Some("inbox") => Screen::Inbox,
+            Some("meetings") => Screen::Meetings,
             _ => Screen::Capture,
         }
     }
@@ -286,6 +291,29 @@ impl AppState {
         self.persist(Record::Triage(QueuedTriage::new(change)))
             .await
             .map(|_| ())
+    }
+
+    /// Records a concern raised at a public meeting.
+    pub async fn add_concern(
+        &self,
+        title: &str,
+        description: &str,
+        meeting_date: NaiveDate,
+    ) -> Result<(), String> {
+        let at = now();
+        let concern = Concern::create(new_id(at), title, description, meeting_date, at)?;
+        self.persist(Record::Concern(concern)).await.map(|_| ())
+    }
+
+    /// A new status and progress note for a concern (as this phone last saw it).
+    pub async fn update_concern(
+        &self,
+        mut concern: Concern,
+        status: ConcernStatus,
+        note: &str,
+    ) -> Result<(), String> {
+        concern.update(status, note, now())?;
+        self.persist(Record::Concern(concern)).await.map(|_| ())
     }
 
     pub async fn start_shift(&self, kind: ShiftKind, title: String) -> Result<Shift, String> {

@@ -6,6 +6,7 @@
 //! timer after a failure. `navigator.onLine` only prompts an attempt; a
 //! request that fails is the real signal.
 
+use beatbook_core::meeting::Concern;
 use beatbook_core::protocol::{
     batches, Backoff, ErrorBody, Inbox, PairRequest, PairResponse, SubmitReport,
     SubmitReportResponse, SyncRequest, SyncResponse, TriageRequest, TriageResponse,
@@ -239,6 +240,21 @@ pub async fn fetch_inbox(pairing: &Pairing) -> Result<Inbox, String> {
     }
 }
 
+/// The public meeting page: every concern the councillor has recorded.
+pub async fn fetch_concerns(server: &str) -> Result<Vec<Concern>, String> {
+    #[derive(Deserialize)]
+    struct Concerns {
+        concerns: Vec<Concern>,
+    }
+    let answer = request_json(&api_url(server, "/api/v1/concerns"), None, None).await?;
+    match answer.status {
+        200 => serde_json::from_str::<Concerns>(&answer.text)
+            .map(|c| c.concerns)
+            .map_err(|e| format!("the server's answer could not be read: {e}")),
+        _ => Err(error_text(&answer)),
+    }
+}
+
 /// Trades a pairing code for a device token.
 pub async fn pair(server: &str, code: &str) -> Result<Pairing, String> {
     let body = serde_json::to_string(&PairRequest {
@@ -425,8 +441,11 @@ impl SyncEngine {
 
     /// Notes and shifts, in batches, to the paired server.
     async fn send_records(self, pairing: &Pairing) -> Result<(), Failure> {
-        let (shifts, notes) = self.app.book.with_untracked(|b| b.pending());
-        for batch in batches(shifts, notes) {
+        let (shifts, notes, concerns) = self.app.book.with_untracked(|b| {
+            let (shifts, notes) = b.pending();
+            (shifts, notes, b.pending_concerns())
+        });
+        for batch in batches(shifts, notes, concerns) {
             let answer = send(pairing, &batch).await?;
             let changed = self
                 .app

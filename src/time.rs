@@ -3,7 +3,7 @@
 //! Formatting is written out by hand rather than through chrono's strftime
 //! machinery, which costs the download several kilobytes.
 
-use chrono::{DateTime, Datelike, Local, Timelike, Utc};
+use chrono::{DateTime, Datelike, Local, NaiveDate, Timelike, Utc};
 
 const DAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
 const MONTHS: [&str; 12] = [
@@ -58,4 +58,33 @@ pub fn span(start: DateTime<Utc>, end: Option<DateTime<Utc>>) -> String {
         }
         Some(end) => format!("{} – {}", local_date_time(start), local_date_time(end)),
     }
+}
+
+/// "20 Nov 2026"
+pub fn day(date: NaiveDate) -> String {
+    format!(
+        "{} {} {}",
+        date.day(),
+        MONTHS[date.month0() as usize],
+        date.year()
+    )
+}
+
+/// "2026-11-20", the value of a date input.
+pub fn iso_day(date: NaiveDate) -> String {
+    format!("{:04}-{:02}-{:02}", date.year(), date.month(), date.day())
+}
+
+/// Reads a date input's "2026-11-20".
+pub fn parse_iso_day(text: &str) -> Option<NaiveDate> {
+    let mut parts = text.trim().splitn(3, '-').map(str::parse::<u32>);
+    let (Some(Ok(y)), Some(Ok(m)), Some(Ok(d))) = (parts.next(), parts.next(), parts.next()) else {
+        return None;
+    };
+    NaiveDate::from_ymd_opt(i32::try_from(y).ok()?, m, d)
+}
+
+/// Today in the phone's time zone.
+pub fn today() -> NaiveDate {
+    Local::now().date_naive()
 }

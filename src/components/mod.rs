@@ -3,6 +3,7 @@
 
 mod capture;
 mod inbox;
+mod meetings;
 mod note_form;
 mod notes;
 mod report;
@@ -50,6 +51,7 @@ pub fn App() -> impl IntoView {
                 Screen::Report => view! { <report::ReportScreen/> }.into_any(),
                 Screen::MyReports => view! { <report::MyReportsScreen/> }.into_any(),
                 Screen::Inbox => view! { <inbox::InboxScreen/> }.into_any(),
+                Screen::Meetings => view! { <meetings::MeetingsScreen/> }.into_any(),
             }}
         </main>
         <Nav/>
@@ -165,7 +167,8 @@ fn Nav() -> impl IntoView {
             let screen = state.screen.get();
             screen == target
                 || (target == Screen::Notes && matches!(screen, Screen::Note(_)))
-                || (target == Screen::MyReports && matches!(screen, Screen::Report | Screen::Inbox))
+                || (target == Screen::MyReports
+                    && matches!(screen, Screen::Report | Screen::Inbox | Screen::Meetings))
         };
         view! {
             <button

@@ -232,6 +232,7 @@ pub fn MyReportsScreen() -> impl IntoView {
                 <button class="secondary wide" data-testid="open-inbox" on:click=move |_| state.screen.set(Screen::Inbox)>"Inbox of residents' reports"</button>
             })}
             <button class="primary big" data-testid="new-report" on:click=move |_| state.screen.set(Screen::Report)>"Report a place"</button>
+            <button class="secondary wide" data-testid="open-meetings" on:click=move |_| state.screen.set(Screen::Meetings)>"Public meetings: concerns and progress"</button>
             <h3>"My reports"</h3>
             {move || mine.with(Vec::is_empty).then(|| view! {
                 <p class="muted" data-testid="no-reports">"Reports you make on this phone appear here, with their reference codes and progress."</p>

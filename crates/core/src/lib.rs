@@ -9,6 +9,7 @@ pub mod code;
 pub mod export;
 pub mod filter;
 pub mod journal;
+pub mod meeting;
 pub mod note;
 pub mod notebook;
 pub mod protocol;

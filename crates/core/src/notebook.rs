@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use crate::filter::NoteFilter;
+use crate::meeting::Concern;
 use crate::note::Note;
 use crate::protocol::{RecordKind, RecordResult, TriageResult};
 use crate::report::{MyReport, QueuedTriage, Triage};
@@ -19,6 +20,7 @@ pub struct Notebook {
     shifts: HashMap<Uuid, Shift>,
     reports: HashMap<Uuid, MyReport>,
     triage: HashMap<Uuid, QueuedTriage>,
+    concerns: HashMap<Uuid, Concern>,
 }
 
 /// A shift with what the shift list shows beside it.
@@ -40,6 +42,7 @@ impl Notebook {
             Record::Shift(s) => self.upsert_shift(s),
             Record::Report(r) => self.upsert_report(*r),
             Record::Triage(t) => drop(self.triage.insert(t.change.id, t)),
+            Record::Concern(c) => drop(self.concerns.insert(c.id, c)),
         }
     }
 
@@ -50,6 +53,7 @@ impl Notebook {
             RecordKey::Shift(id) => drop(self.remove_shift(&id)),
             RecordKey::Report(id) => drop(self.remove_report(&id)),
             RecordKey::Triage(id) => drop(self.triage.remove(&id)),
+            RecordKey::Concern(id) => drop(self.concerns.remove(&id)),
         }
     }
 
@@ -131,6 +135,24 @@ impl Notebook {
             .collect();
         reports.sort_unstable_by_key(|r| (r.report.created_at, r.report.id));
         reports
+    }
+
+    pub fn concern(&self, id: &Uuid) -> Option<&Concern> {
+        self.concerns.get(id)
+    }
+
+    /// Meeting concerns made or changed on this phone.
+    pub fn concerns(&self) -> impl Iterator<Item = &Concern> {
+        self.concerns.values()
+    }
+
+    /// Concerns with changes not yet accepted by the server.
+    pub fn pending_concerns(&self) -> Vec<Concern> {
+        self.concerns
+            .values()
+            .filter(|c| c.sync.is_pending())
+            .cloned()
+            .collect()
     }
 
     /// Triage changes not yet accepted by the server, oldest first.
@@ -227,6 +249,29 @@ impl Notebook {
             + self.shifts.values().filter(|s| s.sync.is_pending()).count()
             + self.reports.values().filter(|r| r.is_pending()).count()
             + self.triage.values().filter(|t| t.sync.is_pending()).count()
+            + self
+                .concerns
+                .values()
+                .filter(|c| c.sync.is_pending())
+                .count()
+    }
+
+    /// The sync status of the record of `kind` with this id.
+    fn sync_mut(&mut self, kind: RecordKind, id: &Uuid) -> Option<&mut crate::SyncStatus> {
+        match kind {
+            RecordKind::Note => self.notes.get_mut(id).map(|n| &mut n.sync),
+            RecordKind::Shift => self.shifts.get_mut(id).map(|s| &mut s.sync),
+            RecordKind::Concern => self.concerns.get_mut(id).map(|c| &mut c.sync),
+        }
+    }
+
+    /// The record of `kind` with this id, as stored.
+    fn record(&self, kind: RecordKind, id: &Uuid) -> Option<Record> {
+        match kind {
+            RecordKind::Note => self.notes.get(id).cloned().map(Record::Note),
+            RecordKind::Shift => self.shifts.get(id).cloned().map(Record::Shift),
+            RecordKind::Concern => self.concerns.get(id).cloned().map(Record::Concern),
+        }
     }
 
     /// Applies the server's answers. A record edited since it was sent keeps
@@ -243,31 +288,16 @@ impl Notebook {
                 .clone()
                 .unwrap_or_else(|| "no reason given".into());
             let held = result.outcome.is_held();
-            match result.kind {
-                RecordKind::Note => {
-                    if let Some(note) = self.notes.get_mut(&id) {
-                        let applied = if held {
-                            note.sync.mark_synced(revision, now)
-                        } else {
-                            note.sync.mark_rejected(revision, reason)
-                        };
-                        if applied {
-                            changed.push(Record::Note(note.clone()));
-                        }
-                    }
-                }
-                RecordKind::Shift => {
-                    if let Some(shift) = self.shifts.get_mut(&id) {
-                        let applied = if held {
-                            shift.sync.mark_synced(revision, now)
-                        } else {
-                            shift.sync.mark_rejected(revision, reason)
-                        };
-                        if applied {
-                            changed.push(Record::Shift(shift.clone()));
-                        }
-                    }
-                }
+            let Some(sync) = self.sync_mut(result.kind, &id) else {
+                continue;
+            };
+            let applied = if held {
+                sync.mark_synced(revision, now)
+            } else {
+                sync.mark_rejected(revision, reason)
+            };
+            if applied {
+                changed.extend(self.record(result.kind, &id));
             }
         }
         changed

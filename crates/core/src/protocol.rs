@@ -9,6 +9,7 @@ use chrono::{DateTime, Duration, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::meeting::Concern;
 use crate::note::{Note, NoteInput};
 use crate::report::{Report, ReportKind, ReportStatus, Triage};
 use crate::shift::Shift;
@@ -27,11 +28,13 @@ pub struct SyncRequest {
     pub shifts: Vec<Shift>,
     #[serde(default)]
     pub notes: Vec<Note>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub concerns: Vec<Concern>,
 }
 
 impl SyncRequest {
     pub fn len(&self) -> usize {
-        self.shifts.len() + self.notes.len()
+        self.shifts.len() + self.notes.len() + self.concerns.len()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -44,6 +47,18 @@ impl SyncRequest {
 pub enum RecordKind {
     Note,
     Shift,
+    Concern,
+}
+
+impl RecordKind {
+    /// How the kind is named in storage and in the server's tables.
+    pub fn slug(self) -> &'static str {
+        match self {
+            RecordKind::Note => "note",
+            RecordKind::Shift => "shift",
+            RecordKind::Concern => "concern",
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -254,6 +269,20 @@ pub fn check_note(note: &Note, now: DateTime<Utc>) -> Result<(), String> {
     Ok(())
 }
 
+/// Everything the server checks about a meeting concern beyond its JSON shape.
+pub fn check_concern(concern: &Concern, now: DateTime<Utc>) -> Result<(), String> {
+    if concern.sync.revision == 0 {
+        return Err("revision must be at least 1".into());
+    }
+    concern.check()?;
+    check_time("created_at", concern.created_at, now)?;
+    check_time("updated_at", concern.updated_at, now)?;
+    for p in &concern.progress {
+        check_time("progress at", p.at, now)?;
+    }
+    Ok(())
+}
+
 /// Everything the server checks about a shift beyond its JSON shape.
 pub fn check_shift(shift: &Shift, now: DateTime<Utc>) -> Result<(), String> {
     if shift.sync.revision == 0 {
@@ -276,13 +305,22 @@ pub fn check_shift(shift: &Shift, now: DateTime<Utc>) -> Result<(), String> {
 
 /// Splits pending records into requests within the server's limits: shifts
 /// first (notes refer to them), then notes in the order they were taken.
-pub fn batches(mut shifts: Vec<Shift>, mut notes: Vec<Note>) -> Vec<SyncRequest> {
+pub fn batches(
+    mut shifts: Vec<Shift>,
+    mut notes: Vec<Note>,
+    mut concerns: Vec<Concern>,
+) -> Vec<SyncRequest> {
     shifts.sort_unstable_by_key(|s| (s.started_at, s.id));
     notes.sort_unstable_by_key(|n| (n.created_at, n.id));
+    concerns.sort_unstable_by_key(|c| (c.updated_at, c.id));
     let mut filling = Filling::default();
     for shift in shifts {
         filling.make_room(encoded_len(&shift));
         filling.current.shifts.push(shift);
+    }
+    for concern in concerns {
+        filling.make_room(encoded_len(&concern));
+        filling.current.concerns.push(concern);
     }
     for note in notes {
         filling.make_room(encoded_len(&note));
@@ -447,7 +485,7 @@ mod tests {
         let notes: Vec<Note> = (0..1_201).map(|i| note(i, 2000 - i as i64, "n")).collect();
         let shift =
             Shift::start(Uuid::from_u128(9999), ShiftKind::Walkabout, "Park", now()).unwrap();
-        let out = batches(vec![shift.clone()], notes);
+        let out = batches(vec![shift.clone()], notes, Vec::new());
         assert_eq!(
             out.iter().map(SyncRequest::len).collect::<Vec<_>>(),
             vec![500, 500, 202]
@@ -460,7 +498,7 @@ mod tests {
     fn batches_stay_under_the_body_limit() {
         let big = "z".repeat(4000);
         let notes: Vec<Note> = (0..500).map(|i| note(i, i as i64, &big)).collect();
-        let out = batches(Vec::new(), notes);
+        let out = batches(Vec::new(), notes, Vec::new());
         assert!(out.len() > 1);
         for batch in &out {
             assert!(serde_json::to_string(batch).unwrap().len() < MAX_BODY_BYTES);
@@ -497,6 +535,7 @@ mod tests {
         let req = SyncRequest {
             shifts: Vec::new(),
             notes: vec![note(1, 1, "x")],
+            concerns: Vec::new(),
         };
         let json = serde_json::to_string(&req).unwrap();
         assert_eq!(serde_json::from_str::<SyncRequest>(&json).unwrap(), req);

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 use uuid::Uuid;
 
+use crate::meeting::Concern;
 use crate::note::Note;
 use crate::report::{MyReport, QueuedTriage};
 use crate::shift::Shift;
@@ -23,6 +24,7 @@ const NOTE_PREFIX: &str = "beatbook/note/";
 const SHIFT_PREFIX: &str = "beatbook/shift/";
 const REPORT_PREFIX: &str = "beatbook/report/";
 const TRIAGE_PREFIX: &str = "beatbook/triage/";
+const CONCERN_PREFIX: &str = "beatbook/concern/";
 /// Unreadable entries are moved under this prefix, never deleted.
 pub const UNREADABLE_PREFIX: &str = "beatbook/unreadable/";
 /// The phone's own settings (theme and the like), not synced.
@@ -34,6 +36,7 @@ pub enum RecordKey {
     Shift(Uuid),
     Report(Uuid),
     Triage(Uuid),
+    Concern(Uuid),
 }
 
 impl RecordKey {
@@ -50,14 +53,23 @@ impl RecordKey {
         if let Some(id) = key.strip_prefix(TRIAGE_PREFIX) {
             return Uuid::parse_str(id).ok().map(RecordKey::Triage);
         }
+        if let Some(id) = key.strip_prefix(CONCERN_PREFIX) {
+            return Uuid::parse_str(id).ok().map(RecordKey::Concern);
+        }
         None
     }
 
     /// Whether a storage key names a record (even one whose id does not parse).
     pub fn is_record_key(key: &str) -> bool {
-        [NOTE_PREFIX, SHIFT_PREFIX, REPORT_PREFIX, TRIAGE_PREFIX]
-            .iter()
-            .any(|prefix| key.starts_with(prefix))
+        [
+            NOTE_PREFIX,
+            SHIFT_PREFIX,
+            REPORT_PREFIX,
+            TRIAGE_PREFIX,
+            CONCERN_PREFIX,
+        ]
+        .iter()
+        .any(|prefix| key.starts_with(prefix))
     }
 
     pub fn id(&self) -> Uuid {
@@ -65,7 +77,8 @@ impl RecordKey {
             RecordKey::Note(id)
             | RecordKey::Shift(id)
             | RecordKey::Report(id)
-            | RecordKey::Triage(id) => id,
+            | RecordKey::Triage(id)
+            | RecordKey::Concern(id) => id,
         }
     }
 }
@@ -77,6 +90,7 @@ impl std::fmt::Display for RecordKey {
             RecordKey::Shift(id) => write!(f, "{SHIFT_PREFIX}{id}"),
             RecordKey::Report(id) => write!(f, "{REPORT_PREFIX}{id}"),
             RecordKey::Triage(id) => write!(f, "{TRIAGE_PREFIX}{id}"),
+            RecordKey::Concern(id) => write!(f, "{CONCERN_PREFIX}{id}"),
         }
     }
 }
@@ -94,6 +108,8 @@ pub enum Record {
     Report(Box<MyReport>),
     /// A change the councillor made to a report, queued to be sent.
     Triage(QueuedTriage),
+    /// A concern from a public meeting, kept by the councillor.
+    Concern(Concern),
 }
 
 impl Record {
@@ -103,6 +119,7 @@ impl Record {
             Record::Shift(s) => RecordKey::Shift(s.id),
             Record::Report(r) => RecordKey::Report(r.report.id),
             Record::Triage(t) => RecordKey::Triage(t.change.id),
+            Record::Concern(c) => RecordKey::Concern(c.id),
         }
     }
 
@@ -113,6 +130,7 @@ impl Record {
             Record::Shift(s) => s.sync.revision,
             Record::Report(r) => r.revision,
             Record::Triage(t) => t.sync.revision,
+            Record::Concern(c) => c.sync.revision,
         }
     }
 
@@ -122,6 +140,7 @@ impl Record {
             Record::Shift(s) => encode(s),
             Record::Report(r) => encode(r),
             Record::Triage(t) => encode(t),
+            Record::Concern(c) => encode(c),
         }
     }
 }
@@ -208,6 +227,7 @@ pub fn decode(key: RecordKey, raw: &str) -> Result<Record, DecodeError> {
         RecordKey::Shift(_) => Record::Shift(decode_as(raw)?),
         RecordKey::Report(_) => Record::Report(Box::new(decode_as(raw)?)),
         RecordKey::Triage(_) => Record::Triage(decode_as(raw)?),
+        RecordKey::Concern(_) => Record::Concern(decode_as(raw)?),
     };
     let found = record.key().id();
     if found != key.id() {

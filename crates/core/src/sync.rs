@@ -118,6 +118,13 @@ impl SyncStatus {
         Ok(())
     }
 
+    /// Records a change to a record that stays editable after it is sent
+    /// (a meeting concern): always a new revision, pending again.
+    pub fn revise(&mut self) {
+        self.revision = self.revision.saturating_add(1);
+        self.state = SyncState::Pending;
+    }
+
     /// Applies the server's "stored" for `revision`. Returns whether it applied.
     pub fn mark_synced(&mut self, revision: u32, at: DateTime<Utc>) -> bool {
         if revision != self.revision {

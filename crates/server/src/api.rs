@@ -25,11 +25,10 @@ use beatbook_core::report::{PublicReport, ReportKind, ReportStatus};
 use beatbook_core::Category;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
-use serde_json::value::RawValue;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use crate::db::{Db, Device, ListFilter};
+use crate::db::{Db, Device, ListFilter, RawBatch};
 use crate::reports::InboxFilter;
 
 /// Requests a device may make in a burst, and how fast the allowance refills:
@@ -268,25 +267,14 @@ async fn pair(State(state): State<ApiState>, body: Bytes) -> Result<Json<PairRes
     Ok(Json(PairResponse { token, device_name }))
 }
 
-/// The body as sent: records stay raw so that one bad record is answered on
-/// its own instead of failing the whole batch.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawSyncRequest {
-    #[serde(default)]
-    shifts: Vec<Box<RawValue>>,
-    #[serde(default)]
-    notes: Vec<Box<RawValue>>,
-}
-
 async fn sync(
     State(state): State<ApiState>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Json<SyncResponse>, ApiError> {
     let device = authorise(&state, &headers).await?;
-    let request: RawSyncRequest = parse_json(&body)?;
-    let count = request.shifts.len() + request.notes.len();
+    let request: RawBatch = parse_json(&body)?;
+    let count = request.len();
     if count > MAX_BATCH_RECORDS {
         return Err(ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
@@ -294,8 +282,7 @@ async fn sync(
         ));
     }
     let db = state.db.clone();
-    let results =
-        blocking(move || Ok(db.ingest(device.id, request.shifts, request.notes)?)).await?;
+    let results = blocking(move || Ok(db.ingest(device.id, request)?)).await?;
     Ok(Json(SyncResponse { results }))
 }
 
@@ -368,6 +355,7 @@ async fn list(
     let key = match kind {
         RecordKind::Note => "notes",
         RecordKind::Shift => "shifts",
+        RecordKind::Concern => "concerns",
     };
     Ok(Json(serde_json::json!({ key: rows })).into_response())
 }
@@ -662,6 +650,28 @@ async fn export(
         .into_response())
 }
 
+/// `GET /api/v1/concerns`: the public meeting page. No token; every concern
+/// the councillor has recorded, as it stands.
+async fn concerns(
+    State(state): State<ApiState>,
+    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
+) -> Result<Response, ApiError> {
+    let client = client_key(&state, peer.as_deref());
+    take(
+        &state,
+        Bucket::Lookups(client),
+        LOOKUP_BURST,
+        LOOKUPS_PER_SECOND,
+    )?;
+    let db = state.db.clone();
+    let filter = ListFilter {
+        limit: MAX_LIST,
+        ..ListFilter::default()
+    };
+    let rows = blocking(move || Ok(db.list(RecordKind::Concern, &filter)?)).await?;
+    Ok(Json(serde_json::json!({ "concerns": rows })).into_response())
+}
+
 async fn health() -> Json<serde_json::Value> {
     Json(serde_json::json!({"ok": true}))
 }
@@ -699,6 +709,7 @@ pub fn router(state: ApiState) -> Router {
         .route("/v1/sync", post(sync))
         .route("/v1/notes", get(list_notes))
         .route("/v1/shifts", get(list_shifts))
+        .route("/v1/concerns", get(concerns))
         .route(
             "/v1/reports",
             post(submit_report).layer(DefaultBodyLimit::max(MAX_REPORT_BODY_BYTES)),

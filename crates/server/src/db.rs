@@ -8,7 +8,10 @@ use std::path::Path;
 use std::sync::{mpsc, Mutex};
 
 use beatbook_core::code;
-use beatbook_core::protocol::{check_note, check_shift, Outcome, RecordKind, RecordResult};
+use beatbook_core::meeting::Concern;
+use beatbook_core::protocol::{
+    check_concern, check_note, check_shift, Outcome, RecordKind, RecordResult,
+};
 use beatbook_core::{Note, Shift, SyncState, SyncStatus};
 use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection, OptionalExtension};
@@ -203,6 +206,29 @@ fn normalise_code(typed: &str) -> String {
     code::normalise(typed).unwrap_or_else(|| typed.to_owned())
 }
 
+/// A sync request as sent: records stay raw so that one bad record is
+/// answered on its own instead of failing the whole batch.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawBatch {
+    #[serde(default)]
+    pub shifts: Vec<Box<RawValue>>,
+    #[serde(default)]
+    pub notes: Vec<Box<RawValue>>,
+    #[serde(default)]
+    pub concerns: Vec<Box<RawValue>>,
+}
+
+impl RawBatch {
+    pub fn len(&self) -> usize {
+        self.shifts.len() + self.notes.len() + self.concerns.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
 /// Only the id and revision, read from a record too broken to parse whole.
 #[derive(Deserialize)]
 struct IdOnly {
@@ -368,23 +394,15 @@ impl Db {
     /// waiting batch, writes each under its own savepoint in one transaction,
     /// and hands each caller its own answer. A batch that fails is rolled back
     /// alone; a failed commit fails them all, and nothing is stored.
-    pub fn ingest(
-        &self,
-        device_id: i64,
-        shifts: Vec<Box<RawValue>>,
-        notes: Vec<Box<RawValue>>,
-    ) -> DbResult<Vec<RecordResult>> {
+    pub fn ingest(&self, device_id: i64, batch: RawBatch) -> DbResult<Vec<RecordResult>> {
         let now = Utc::now();
-        let records = (shifts
-            .iter()
-            .enumerate()
-            .map(|(i, raw)| (RecordKind::Shift, i, raw)))
-        .chain(
-            notes
-                .iter()
-                .enumerate()
-                .map(|(i, raw)| (RecordKind::Note, i, raw)),
-        )
+        let records = [
+            (RecordKind::Shift, &batch.shifts),
+            (RecordKind::Concern, &batch.concerns),
+            (RecordKind::Note, &batch.notes),
+        ]
+        .into_iter()
+        .flat_map(|(kind, raws)| raws.iter().enumerate().map(move |(i, raw)| (kind, i, raw)))
         .map(|(kind, index, raw)| Ready::prepare(kind, index, raw, now))
         .collect();
         let (reply, answer) = mpsc::sync_channel(1);
@@ -514,10 +532,7 @@ impl Db {
 
     /// Stored records of one kind, oldest capture first, as their JSON bodies.
     pub fn list(&self, kind: RecordKind, filter: &ListFilter) -> DbResult<Vec<Box<RawValue>>> {
-        let kind_text = match kind {
-            RecordKind::Note => "note",
-            RecordKind::Shift => "shift",
-        };
+        let kind_text = kind.slug();
         let conn = self.conn();
         let mut stmt = conn.prepare_cached(
             "SELECT body FROM records WHERE kind = ?1
@@ -548,10 +563,7 @@ impl Db {
 
     /// How many records of a kind are stored (for tests and the command line).
     pub fn count(&self, kind: RecordKind) -> DbResult<i64> {
-        let kind_text = match kind {
-            RecordKind::Note => "note",
-            RecordKind::Shift => "shift",
-        };
+        let kind_text = kind.slug();
         Ok(self.conn().query_row(
             "SELECT COUNT(*) FROM records WHERE kind = ?1",
             params![kind_text],
@@ -627,6 +639,23 @@ impl Ready {
                         body: serde_json::to_string(&s).unwrap_or_default(),
                     }
                 }),
+            RecordKind::Concern => serde_json::from_str::<Concern>(raw.get())
+                .map_err(|e| e.to_string())
+                .and_then(|c| check_concern(&c, now).map(|()| c))
+                .map(|mut c| {
+                    let revision = c.sync.revision;
+                    c.sync = synced(revision);
+                    Ready {
+                        kind,
+                        index,
+                        id: c.id,
+                        revision,
+                        shift_id: None,
+                        category: Some(c.status.slug()),
+                        created_at: time_key(c.created_at),
+                        body: serde_json::to_string(&c).unwrap_or_default(),
+                    }
+                }),
         };
         ready.map_err(|reason| {
             let partial = serde_json::from_str::<IdOnly>(raw.get()).ok();
@@ -642,10 +671,7 @@ impl Ready {
     }
 
     fn kind_text(&self) -> &'static str {
-        match self.kind {
-            RecordKind::Note => "note",
-            RecordKind::Shift => "shift",
-        }
+        self.kind.slug()
     }
 
     fn rejected(&self, reason: String) -> RecordResult {

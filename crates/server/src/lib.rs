@@ -17,14 +17,16 @@ use tower_http::set_header::SetResponseHeaderLayer;
 
 pub use db::Db;
 
-/// Trunk names built assets `name-<16 hex digits>.ext`; those never change
-/// and may be cached for a year. Everything else must be revalidated.
+/// Trunk names built assets `name-<hash>.ext`, the hash a 64-bit number in
+/// hex without leading zeros (so sometimes fewer than 16 digits); those never
+/// change and may be cached for a year. Everything else must be revalidated.
 fn is_hashed_asset(path: &str) -> bool {
     let file = path.rsplit('/').next().unwrap_or(path);
     let stem = file.split('.').next().unwrap_or(file);
     let stem = stem.strip_suffix("_bg").unwrap_or(stem);
-    stem.rsplit_once('-')
-        .is_some_and(|(_, hash)| hash.len() == 16 && hash.bytes().all(|b| b.is_ascii_hexdigit()))
+    stem.rsplit_once('-').is_some_and(|(_, hash)| {
+        (8..=16).contains(&hash.len()) && hash.bytes().all(|b| b.is_ascii_hexdigit())
+    })
 }
 
 async fn cache_control(uri: Uri, response: Response) -> Response {
@@ -126,6 +128,9 @@ mod tests {
         assert!(!is_hashed_asset("/"));
         assert!(!is_hashed_asset("/sw.js"));
         assert!(!is_hashed_asset("/beatbook-xyz.js"));
+        // A hash with a leading zero is written with one digit fewer.
+        assert!(is_hashed_asset("/beatbook-dac01e86fc6b664_bg.wasm"));
+        assert!(!is_hashed_asset("/icon-512.png"));
     }
 
     #[test]

@@ -499,3 +499,61 @@ fn exports_are_filtered_downloads_without_contact_details() {
         401
     );
 }
+
+#[test]
+fn meeting_concerns_sync_like_notes_and_read_publicly() {
+    use beatbook_core::meeting::{Concern, ConcernStatus};
+    let server = serve();
+    let auth = server.pair("councillor");
+    let date = chrono::NaiveDate::from_ymd_opt(2026, 11, 20).unwrap();
+    let mut concern = Concern::create(
+        Uuid::new_v4(),
+        "Lighting on Mill Lane",
+        "Raised by three residents",
+        date,
+        Utc::now(),
+    )
+    .unwrap();
+    let r = server.sync(&auth, &json!({ "concerns": [concern] }).to_string());
+    assert_eq!(r.json()["results"][0]["outcome"], "stored", "{}", r.text());
+    assert_eq!(r.json()["results"][0]["kind"], "concern");
+
+    let public = request(server.addr, "GET", "/api/v1/concerns", &[], b"");
+    assert_eq!(public.status, 200);
+    assert_eq!(
+        public.json()["concerns"][0]["title"],
+        "Lighting on Mill Lane"
+    );
+
+    concern
+        .update(
+            ConcernStatus::InProgress,
+            "Engineers booked for Monday",
+            Utc::now(),
+        )
+        .unwrap();
+    let r = server.sync(&auth, &json!({ "concerns": [concern] }).to_string());
+    assert_eq!(r.json()["results"][0]["outcome"], "updated");
+    let public = request(server.addr, "GET", "/api/v1/concerns", &[], b"").json();
+    assert_eq!(public["concerns"].as_array().unwrap().len(), 1);
+    assert_eq!(public["concerns"][0]["status"], "in_progress");
+    assert_eq!(
+        public["concerns"][0]["progress"][0]["text"],
+        "Engineers booked for Monday"
+    );
+
+    let mut untrimmed = concern.clone();
+    untrimmed.title = " Padded".into();
+    untrimmed.sync.revise();
+    let r = server.sync(&auth, &json!({ "concerns": [untrimmed] }).to_string());
+    assert_eq!(r.json()["results"][0]["outcome"], "rejected");
+    // Only a paired device may write them.
+    let r = request(
+        server.addr,
+        "POST",
+        "/api/v1/sync",
+        &[],
+        json!({ "concerns": [concern] }).to_string().as_bytes(),
+    );
+    assert_eq!(r.status, 401);
+}

@@ -1,0 +1,237 @@
+//! Concerns raised at public meetings, and what has been done about them.
+//!
+//! The councillor records each concern and adds dated progress notes over the
+//! months that follow; anyone can read them on the app's public page. Unlike a
+//! note, a concern stays editable after it is sent: each change is a new
+//! revision, sent like any other record.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::char_count;
+use crate::sync::SyncStatus;
+
+pub const MAX_TITLE_CHARS: usize = 120;
+pub const MAX_DESCRIPTION_CHARS: usize = 4_000;
+pub const MAX_PROGRESS_CHARS: usize = 2_000;
+/// Progress notes one concern may carry.
+pub const MAX_PROGRESS_NOTES: usize = 200;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConcernStatus {
+    Open,
+    InProgress,
+    Resolved,
+    Closed,
+}
+
+impl ConcernStatus {
+    pub const ALL: [ConcernStatus; 4] = [
+        ConcernStatus::Open,
+        ConcernStatus::InProgress,
+        ConcernStatus::Resolved,
+        ConcernStatus::Closed,
+    ];
+
+    pub fn slug(self) -> &'static str {
+        match self {
+            ConcernStatus::Open => "open",
+            ConcernStatus::InProgress => "in_progress",
+            ConcernStatus::Resolved => "resolved",
+            ConcernStatus::Closed => "closed",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            ConcernStatus::Open => "Open",
+            ConcernStatus::InProgress => "Being worked on",
+            ConcernStatus::Resolved => "Resolved",
+            ConcernStatus::Closed => "Closed",
+        }
+    }
+
+    pub fn from_slug(slug: &str) -> Option<ConcernStatus> {
+        ConcernStatus::ALL.into_iter().find(|s| s.slug() == slug)
+    }
+}
+
+/// One dated step of progress.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Progress {
+    pub at: DateTime<Utc>,
+    pub text: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Concern {
+    pub id: Uuid,
+    pub title: String,
+    pub description: String,
+    /// The day of the meeting it was raised at.
+    pub meeting_date: NaiveDate,
+    pub status: ConcernStatus,
+    pub progress: Vec<Progress>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub sync: SyncStatus,
+}
+
+fn text(value: &str, max: usize, what: &str, required: bool) -> Result<String, String> {
+    let value = value.trim();
+    if required && value.is_empty() {
+        return Err(format!("Write the {what}."));
+    }
+    if char_count(value) > max {
+        return Err(format!(
+            "The {what} is too long: the limit is {max} characters."
+        ));
+    }
+    Ok(value.to_owned())
+}
+
+impl Concern {
+    pub fn create(
+        id: Uuid,
+        title: &str,
+        description: &str,
+        meeting_date: NaiveDate,
+        now: DateTime<Utc>,
+    ) -> Result<Concern, String> {
+        Ok(Concern {
+            id,
+            title: text(title, MAX_TITLE_CHARS, "title", true)?,
+            description: text(description, MAX_DESCRIPTION_CHARS, "description", false)?,
+            meeting_date,
+            status: ConcernStatus::Open,
+            progress: Vec::new(),
+            created_at: now,
+            updated_at: now,
+            sync: SyncStatus::default(),
+        })
+    }
+
+    /// A new status, with an optional progress note saying why.
+    pub fn update(
+        &mut self,
+        status: ConcernStatus,
+        note: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), String> {
+        let note = text(note, MAX_PROGRESS_CHARS, "progress note", false)?;
+        if note.is_empty() && status == self.status {
+            return Err("Change the status or write a progress note.".into());
+        }
+        if !note.is_empty() {
+            if self.progress.len() >= MAX_PROGRESS_NOTES {
+                return Err("This concern has 200 progress notes, the most it can hold.".into());
+            }
+            self.progress.push(Progress {
+                at: now,
+                text: note,
+            });
+        }
+        self.status = status;
+        self.updated_at = now;
+        self.sync.revise();
+        Ok(())
+    }
+
+    /// Everything the server checks beyond the JSON shape.
+    pub fn check(&self) -> Result<(), String> {
+        let remade = Concern::create(
+            self.id,
+            &self.title,
+            &self.description,
+            self.meeting_date,
+            self.created_at,
+        )?;
+        if remade.title != self.title || remade.description != self.description {
+            return Err("the title and description must be trimmed".into());
+        }
+        if self.progress.len() > MAX_PROGRESS_NOTES {
+            return Err("too many progress notes".into());
+        }
+        for p in &self.progress {
+            if text(&p.text, MAX_PROGRESS_CHARS, "progress note", true)? != p.text {
+                return Err("progress notes must be trimmed".into());
+            }
+        }
+        if self.updated_at < self.created_at {
+            return Err("updated_at is before created_at".into());
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn at(hour: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 24, hour, 0, 0).unwrap()
+    }
+
+    fn concern() -> Concern {
+        let date = NaiveDate::from_ymd_opt(2026, 11, 20).unwrap();
+        Concern::create(
+            Uuid::nil(),
+            " Lighting on Mill Lane ",
+            "Raised by three residents",
+            date,
+            at(9),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn a_concern_starts_open_and_trimmed() {
+        let c = concern();
+        assert_eq!(c.title, "Lighting on Mill Lane");
+        assert_eq!(c.status, ConcernStatus::Open);
+        assert!(c.sync.is_pending());
+        assert_eq!(c.check(), Ok(()));
+        let date = c.meeting_date;
+        assert!(Concern::create(Uuid::nil(), "  ", "", date, at(9)).is_err());
+        assert!(Concern::create(Uuid::nil(), &"x".repeat(121), "", date, at(9)).is_err());
+    }
+
+    #[test]
+    fn progress_is_dated_and_each_change_is_a_new_revision_even_after_sending() {
+        let mut c = concern();
+        c.sync.mark_synced(1, at(10));
+        c.update(
+            ConcernStatus::InProgress,
+            "Council engineers booked",
+            at(11),
+        )
+        .unwrap();
+        assert_eq!(c.sync.revision, 2);
+        assert!(c.sync.is_pending(), "sent again");
+        assert_eq!(
+            c.progress,
+            vec![Progress {
+                at: at(11),
+                text: "Council engineers booked".into()
+            }]
+        );
+        assert_eq!(
+            c.update(ConcernStatus::InProgress, " ", at(12)),
+            Err("Change the status or write a progress note.".into())
+        );
+        c.update(ConcernStatus::Resolved, "", at(13)).unwrap();
+        assert_eq!(
+            (c.status, c.progress.len(), c.updated_at),
+            (ConcernStatus::Resolved, 1, at(13))
+        );
+        assert_eq!(c.check(), Ok(()));
+        let mut untrimmed = c.clone();
+        untrimmed.progress[0].text = " padded".into();
+        assert!(untrimmed.check().is_err());
+    }
+}

@@ -1,0 +1,196 @@
+//! Concerns raised at public meetings and their progress: a public page
+//! anyone can read (kept on the phone for reading offline), which the
+//! councillor's paired phone can also edit, offline too.
+
+use std::collections::BTreeMap;
+
+use beatbook_core::meeting::{Concern, ConcernStatus};
+use gloo_storage::{LocalStorage, Storage};
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use uuid::Uuid;
+
+use crate::state::AppState;
+use crate::sync::{self, SyncEngine};
+use crate::time;
+
+/// The public page as last fetched (not records: nothing here is sent).
+const CONCERNS_KEY: &str = "beatbook/concerns";
+
+#[component]
+pub fn MeetingsScreen() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let engine = expect_context::<SyncEngine>();
+    let fetched =
+        RwSignal::new(LocalStorage::get::<Vec<Concern>>(CONCERNS_KEY).unwrap_or_default());
+    let message = RwSignal::new(None::<String>);
+    spawn_local(async move {
+        let server = engine
+            .pairing
+            .with_untracked(|p| sync::server_of(p.as_ref()));
+        match sync::fetch_concerns(&server).await {
+            Ok(concerns) => {
+                let _ = LocalStorage::set(CONCERNS_KEY, &concerns);
+                fetched.set(concerns);
+                message.set(None);
+            }
+            Err(e) => message.set(Some(format!(
+                "Could not reach the server ({e}). Showing the page as last seen on this phone."
+            ))),
+        }
+    });
+    // This phone's own copies win: they may hold changes not sent yet.
+    let concerns = Memo::new(move |_| {
+        let mut all: BTreeMap<Uuid, Concern> =
+            fetched.get().into_iter().map(|c| (c.id, c)).collect();
+        state.book.with(|b| {
+            for mine in b.concerns() {
+                let newer = all
+                    .get(&mine.id)
+                    .is_none_or(|c| c.sync.revision <= mine.sync.revision);
+                if newer {
+                    all.insert(mine.id, mine.clone());
+                }
+            }
+        });
+        let mut list: Vec<Concern> = all.into_values().collect();
+        list.sort_by_key(|c| std::cmp::Reverse((c.meeting_date, c.created_at)));
+        list
+    });
+    let editor = Memo::new(move |_| engine.pairing.with(Option::is_some));
+
+    view! {
+        <section class="screen meetings" aria-labelledby="meetings-title">
+            <h2 id="meetings-title">"Public meetings: concerns and progress"</h2>
+            <p class="muted">"What residents raised at public meetings, and what has been done since."</p>
+            {move || message.get().map(|m| view! { <p class="muted" role="status" data-testid="concerns-message">{m}</p> })}
+            {move || editor.get().then(|| view! { <NewConcern/> })}
+            {move || concerns.with(Vec::is_empty).then(|| view! { <p class="muted" data-testid="no-concerns">"No concerns recorded yet."</p> })}
+            <ul class="cards" data-testid="concerns">
+                {move || concerns.get().into_iter().map(|c| view! { <ConcernCard concern=c editor=editor.get()/> }).collect_view()}
+            </ul>
+        </section>
+    }
+}
+
+#[component]
+fn NewConcern() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let open = RwSignal::new(false);
+    let title = RwSignal::new(String::new());
+    let description = RwSignal::new(String::new());
+    let date = RwSignal::new(time::iso_day(time::today()));
+    let error = RwSignal::new(None::<String>);
+    let save = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let Some(day) = time::parse_iso_day(&date.get_untracked()) else {
+            error.set(Some("Give the meeting's date.".into()));
+            return;
+        };
+        spawn_local(async move {
+            match state
+                .add_concern(&title.get_untracked(), &description.get_untracked(), day)
+                .await
+            {
+                Ok(()) => {
+                    title.set(String::new());
+                    description.set(String::new());
+                    error.set(None);
+                    open.set(false);
+                }
+                Err(e) => error.set(Some(e)),
+            }
+        });
+    };
+    view! {
+        {move || if open.get() {
+            view! {
+                <form class="card" on:submit=save novalidate>
+                    <label class="label" for="concern-title">"Concern"</label>
+                    <input id="concern-title" data-testid="concern-title" type="text" autocomplete="off"
+                        prop:value=move || title.get() on:input=move |ev| title.set(event_target_value(&ev))/>
+                    <label class="label" for="concern-description">"Details"</label>
+                    <textarea id="concern-description" data-testid="concern-description" rows="3"
+                        prop:value=move || description.get() on:input=move |ev| description.set(event_target_value(&ev))></textarea>
+                    <label class="label" for="concern-date">"Meeting date"</label>
+                    <input id="concern-date" data-testid="concern-date" type="date"
+                        prop:value=move || date.get() on:input=move |ev| date.set(event_target_value(&ev))/>
+                    {move || error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
+                    <div class="row">
+                        <button type="submit" class="primary" data-testid="concern-save">"Add concern"</button>
+                        <button type="button" class="secondary" on:click=move |_| open.set(false)>"Cancel"</button>
+                    </div>
+                </form>
+            }.into_any()
+        } else {
+            view! { <button class="secondary wide" data-testid="concern-new" on:click=move |_| open.set(true)>"Record a concern from a meeting"</button> }.into_any()
+        }}
+    }
+}
+
+#[component]
+fn ConcernCard(concern: Concern, editor: bool) -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let editing = RwSignal::new(false);
+    let status = RwSignal::new(concern.status);
+    let note = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<String>);
+    let base = StoredValue::new(concern.clone());
+    let save = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        spawn_local(async move {
+            let result = state
+                .update_concern(
+                    base.get_value(),
+                    status.get_untracked(),
+                    &note.get_untracked(),
+                )
+                .await;
+            match result {
+                Ok(()) => {
+                    editing.set(false);
+                    note.set(String::new());
+                    error.set(None);
+                }
+                Err(e) => error.set(Some(e)),
+            }
+        });
+    };
+    view! {
+        <li class="card" data-testid="concern">
+            <p><strong data-testid="concern-name">{concern.title.clone()}</strong></p>
+            <p class="meta">{format!("Raised at the meeting of {}", time::day(concern.meeting_date))}</p>
+            {(!concern.description.is_empty()).then(|| view! { <p class="note-text">{concern.description.clone()}</p> })}
+            <p>"Status: " <strong data-testid="concern-status">{concern.status.label()}</strong>
+                {concern.sync.is_pending().then(|| view! { <span class="badge pending">" not sent yet"</span> })}</p>
+            <ol class="history" data-testid="concern-progress">
+                {concern.progress.iter().map(|p| view! {
+                    <li>{format!("{} — {}", time::local_date_time(p.at), p.text)}</li>
+                }).collect_view()}
+            </ol>
+            {move || (editor && !editing.get()).then(|| view! {
+                <button class="secondary" data-testid="concern-open" on:click=move |_| editing.set(true)>"Add progress"</button>
+            })}
+            {move || editing.get().then(|| view! {
+                <form on:submit=save novalidate>
+                    <label class="label">"Status"
+                        <select data-testid="concern-status-select" on:change=move |ev| if let Some(s) = ConcernStatus::from_slug(&event_target_value(&ev)) { status.set(s) }>
+                            {ConcernStatus::ALL.into_iter().map(|s| view! {
+                                <option value=s.slug() prop:selected=move || status.get() == s>{s.label()}</option>
+                            }).collect_view()}
+                        </select>
+                    </label>
+                    <label class="label">"Progress note (public)"
+                        <textarea rows="2" data-testid="concern-note" prop:value=move || note.get()
+                            on:input=move |ev| note.set(event_target_value(&ev))></textarea>
+                    </label>
+                    {move || error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
+                    <div class="row">
+                        <button type="submit" class="primary" data-testid="concern-update">"Save"</button>
+                        <button type="button" class="secondary" on:click=move |_| editing.set(false)>"Cancel"</button>
+                    </div>
+                </form>
+            })}
+        </li>
+    }
+}
