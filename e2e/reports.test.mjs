@@ -2,6 +2,7 @@
 // once, followed by code, readable offline, and the limits shown plainly.
 
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
 import { after, before, describe, test } from 'node:test';
 
 import {
@@ -151,6 +152,19 @@ describe('resident reports', () => {
     await page.getByTestId('pending-count').getByText('All sent').waitFor({ timeout: 30_000 });
     await page.getByTestId('inbox-report').getByText('private: Spoke to PC Khan').waitFor();
     assert.equal(await page.getByTestId('triage-waiting').count(), 0);
+
+    // The week's reports as GeoJSON, for the police team.
+    await page.getByTestId('inbox-days').selectOption('7');
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByTestId('export-reports-geojson').click(),
+    ]);
+    assert.match(download.suggestedFilename(), /^beatbook-\d{8}-\d{4}-reports\.geojson$/);
+    const geojson = JSON.parse(await readFile(await download.path(), 'utf8'));
+    assert.equal(geojson.type, 'FeatureCollection');
+    assert.deepEqual(geojson.features.map((f) => f.properties.status), ['raised_with_police']);
+    assert.equal(geojson.features[0].properties.code, code);
+    assert.ok(!JSON.stringify(geojson).includes('PC Khan'), 'no private notes in exports');
 
     await phone.getByTestId('check-reports').click();
     await phone.getByTestId('report-status-label').getByText('Raised with police').waitFor();

@@ -240,6 +240,16 @@ pub async fn fetch_inbox(pairing: &Pairing) -> Result<Inbox, String> {
     }
 }
 
+/// An export file from the server (`reports.geojson?kind=…`), as text.
+pub async fn fetch_export(pairing: &Pairing, file_and_query: &str) -> Result<String, String> {
+    let url = pairing.url(&format!("/api/v1/export/{file_and_query}"));
+    let answer = request_json(&url, Some(&pairing.token), None).await?;
+    match answer.status {
+        200 => Ok(answer.text),
+        _ => Err(error_text(&answer)),
+    }
+}
+
 /// The public meeting page: every concern the councillor has recorded.
 pub async fn fetch_concerns(server: &str) -> Result<Vec<Concern>, String> {
     #[derive(Deserialize)]

@@ -118,6 +118,46 @@ pub fn InboxScreen() -> impl IntoView {
                 .collect::<Vec<_>>()
         })
     });
+    // Exports come from the server, filtered as the list is.
+    let export_error = RwSignal::new(None::<String>);
+    let export = move |file: &'static str, mime: &'static str| {
+        let Some(pairing) = engine.pairing.get_untracked() else {
+            return;
+        };
+        let mut query: Vec<String> = Vec::new();
+        if let Some(k) = kind.get_untracked() {
+            query.push(format!("kind={}", k.slug()));
+        }
+        if let Some(s) = status.get_untracked() {
+            query.push(format!("status={}", s.slug()));
+        }
+        if days.get_untracked() > 0 {
+            let from = time::now() - Duration::days(days.get_untracked());
+            query.push(format!(
+                "from={}",
+                from.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+            ));
+        }
+        let words = place.get_untracked();
+        if !words.trim().is_empty() {
+            query.push(format!(
+                "place={}",
+                String::from(js_sys::encode_uri_component(words.trim()))
+            ));
+        }
+        let path = format!("{file}?{}", query.join("&"));
+        spawn_local(async move {
+            match sync::fetch_export(&pairing, &path).await {
+                Ok(text) => {
+                    let name = format!("beatbook-{}-{file}", time::file_stamp(time::now()));
+                    export_error.set(crate::export::download(&name, mime, &text).err());
+                }
+                Err(e) => export_error.set(Some(format!(
+                    "The export needs the server, which could not be reached: {e}."
+                ))),
+            }
+        });
+    };
     let counts = Memo::new(move |_| {
         shown.with(|s| summary::by(s.iter().map(|(r, _)| r.report.kind), &ReportKind::ALL))
     });
@@ -175,10 +215,12 @@ pub fn InboxScreen() -> impl IntoView {
             <ul class="cards" data-testid="inbox-list">
                 {move || shown.get().into_iter().map(|(r, waiting)| view! { <InboxCard item=r waiting=waiting/> }).collect_view()}
             </ul>
-            {move || engine.pairing.get().map(|_| view! {
-                <p class="muted">"Exports for the police team (CSV for spreadsheets, GeoJSON for maps) come from the server: "
-                    <code>"/api/v1/export/reports.csv"</code>" and "<code>"reports.geojson"</code>"."</p>
-            })}
+            <div class="row">
+                <p class="muted">"Export the reports shown, for the police team (no contact details, no private notes):"</p>
+                <button class="secondary" data-testid="export-reports-csv" on:click=move |_| export("reports.csv", crate::export::CSV_MIME)>"CSV"</button>
+                <button class="secondary" data-testid="export-reports-geojson" on:click=move |_| export("reports.geojson", crate::export::GEOJSON_MIME)>"GeoJSON"</button>
+            </div>
+            {move || export_error.get().map(|e| view! { <p class="error" role="alert" data-testid="export-error">{e}</p> })}
         </section>
     }
 }
