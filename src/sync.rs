@@ -9,14 +9,14 @@
 use beatbook_core::meeting::Concern;
 use beatbook_core::protocol::{
     batches, Backoff, ErrorBody, Inbox, PairRequest, PairResponse, SubmitReport,
-    SubmitReportResponse, SyncRequest, SyncResponse, TriageRequest, TriageResponse,
-    MAX_BATCH_RECORDS,
+    SubmitReportResponse, SyncResponse, TriageRequest, TriageResponse, MAX_BATCH_RECORDS,
 };
 use beatbook_core::report::{MyReport, PublicReport};
 use beatbook_core::schema::Record;
 use chrono::{DateTime, Utc};
 use gloo_storage::{LocalStorage, Storage};
 use leptos::prelude::*;
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
@@ -150,23 +150,21 @@ fn error_text(answer: &Answer) -> String {
         .unwrap_or_else(|_| format!("the server answered {}", answer.status))
 }
 
-async fn send(pairing: &Pairing, batch: &SyncRequest) -> Result<SyncResponse, Failure> {
-    let body = serde_json::to_string(batch).map_err(|e| Failure::Retry(e.to_string()))?;
-    let answer = post_json(&pairing.url("/api/v1/sync"), Some(&pairing.token), body)
+/// Posts `request` to the paired server with the token and reads its answer.
+async fn send<Req: Serialize, Res: DeserializeOwned>(
+    pairing: &Pairing,
+    path: &str,
+    request: &Req,
+) -> Result<Res, Failure> {
+    let body = serde_json::to_string(request).map_err(|e| Failure::Retry(e.to_string()))?;
+    let answer = post_json(&pairing.url(path), Some(&pairing.token), body)
         .await
         .map_err(Failure::Retry)?;
     match answer.status {
         200 => serde_json::from_str(&answer.text)
             .map_err(|e| Failure::Retry(format!("the server's answer could not be read: {e}"))),
         401 => Err(Failure::Unauthorized(error_text(&answer))),
-        429 => Err(Failure::TooMany {
-            retry_after_ms: answer
-                .retry_after
-                .as_deref()
-                .and_then(|s| s.trim().parse::<u64>().ok())
-                .map(|s| s * 1000),
-            message: error_text(&answer),
-        }),
+        429 => Err(too_many(&answer)),
         _ => Err(Failure::Retry(error_text(&answer))),
     }
 }
@@ -456,7 +454,7 @@ impl SyncEngine {
             (shifts, notes, b.pending_concerns())
         });
         for batch in batches(shifts, notes, concerns) {
-            let answer = send(pairing, &batch).await?;
+            let answer: SyncResponse = send(pairing, "/api/v1/sync", &batch).await?;
             let changed = self
                 .app
                 .book
@@ -475,21 +473,10 @@ impl SyncEngine {
     async fn send_triage(self, pairing: &Pairing) -> Result<(), Failure> {
         let changes = self.app.book.with_untracked(|b| b.pending_triage());
         for chunk in changes.chunks(MAX_BATCH_RECORDS) {
-            let body = serde_json::to_string(&TriageRequest {
+            let request = TriageRequest {
                 changes: chunk.to_vec(),
-            })
-            .map_err(|e| Failure::Retry(e.to_string()))?;
-            let answer = post_json(&pairing.url("/api/v1/triage"), Some(&pairing.token), body)
-                .await
-                .map_err(Failure::Retry)?;
-            let results: TriageResponse = match answer.status {
-                200 => serde_json::from_str(&answer.text).map_err(|e| {
-                    Failure::Retry(format!("the server's answer could not be read: {e}"))
-                })?,
-                401 => return Err(Failure::Unauthorized(error_text(&answer))),
-                429 => return Err(too_many(&answer)),
-                _ => return Err(Failure::Retry(error_text(&answer))),
             };
+            let results: TriageResponse = send(pairing, "/api/v1/triage", &request).await?;
             let changed = self
                 .app
                 .book

@@ -267,6 +267,17 @@ async fn pair(State(state): State<ApiState>, body: Bytes) -> Result<Json<PairRes
     Ok(Json(PairResponse { token, device_name }))
 }
 
+/// One request carries at most [`MAX_BATCH_RECORDS`] items.
+fn at_most_a_batch(count: usize, what: &str) -> Result<(), ApiError> {
+    if count > MAX_BATCH_RECORDS {
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("{count} {what} in one request; send at most {MAX_BATCH_RECORDS}"),
+        ));
+    }
+    Ok(())
+}
+
 async fn sync(
     State(state): State<ApiState>,
     headers: HeaderMap,
@@ -274,13 +285,7 @@ async fn sync(
 ) -> Result<Json<SyncResponse>, ApiError> {
     let device = authorise(&state, &headers).await?;
     let request: RawBatch = parse_json(&body)?;
-    let count = request.len();
-    if count > MAX_BATCH_RECORDS {
-        return Err(ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            format!("{count} records in one request; send at most {MAX_BATCH_RECORDS}"),
-        ));
-    }
+    at_most_a_batch(request.len(), "records")?;
     let db = state.db.clone();
     let results = blocking(move || Ok(db.ingest(device.id, request)?)).await?;
     Ok(Json(SyncResponse { results }))
@@ -521,15 +526,7 @@ async fn triage(
 ) -> Result<Json<TriageResponse>, ApiError> {
     let device = authorise(&state, &headers).await?;
     let request: TriageRequest = parse_json(&body)?;
-    if request.changes.len() > MAX_BATCH_RECORDS {
-        return Err(ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            format!(
-                "{} changes in one request; send at most {MAX_BATCH_RECORDS}",
-                request.changes.len()
-            ),
-        ));
-    }
+    at_most_a_batch(request.changes.len(), "changes")?;
     let now = Utc::now();
     let (valid, invalid): (Vec<_>, Vec<_>) = request
         .changes

@@ -577,6 +577,65 @@ pub(crate) fn time_key(at: DateTime<Utc>) -> String {
     at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
+/// What the store needs from each kind of synced record.
+trait Synced: serde::de::DeserializeOwned + serde::Serialize {
+    fn id(&self) -> Uuid;
+    fn sync_mut(&mut self) -> &mut SyncStatus;
+    /// The rules beyond the JSON shape (`beatbook_core::protocol`).
+    fn check(&self, now: DateTime<Utc>) -> Result<(), String>;
+    /// The indexed columns: shift, category, and the time it sorts by.
+    fn columns(&self) -> (Option<String>, Option<&'static str>, DateTime<Utc>);
+}
+
+impl Synced for Note {
+    fn id(&self) -> Uuid {
+        self.id
+    }
+    fn sync_mut(&mut self) -> &mut SyncStatus {
+        &mut self.sync
+    }
+    fn check(&self, now: DateTime<Utc>) -> Result<(), String> {
+        check_note(self, now)
+    }
+    fn columns(&self) -> (Option<String>, Option<&'static str>, DateTime<Utc>) {
+        (
+            self.shift_id.map(|s| s.to_string()),
+            Some(self.category.slug()),
+            self.created_at,
+        )
+    }
+}
+
+impl Synced for Shift {
+    fn id(&self) -> Uuid {
+        self.id
+    }
+    fn sync_mut(&mut self) -> &mut SyncStatus {
+        &mut self.sync
+    }
+    fn check(&self, now: DateTime<Utc>) -> Result<(), String> {
+        check_shift(self, now)
+    }
+    fn columns(&self) -> (Option<String>, Option<&'static str>, DateTime<Utc>) {
+        (Some(self.id.to_string()), None, self.started_at)
+    }
+}
+
+impl Synced for Concern {
+    fn id(&self) -> Uuid {
+        self.id
+    }
+    fn sync_mut(&mut self) -> &mut SyncStatus {
+        &mut self.sync
+    }
+    fn check(&self, now: DateTime<Utc>) -> Result<(), String> {
+        check_concern(self, now)
+    }
+    fn columns(&self) -> (Option<String>, Option<&'static str>, DateTime<Utc>) {
+        (None, Some(self.status.slug()), self.created_at)
+    }
+}
+
 /// A record parsed, checked and encoded as the server will keep it, before
 /// the database is touched: this work runs outside the connection lock.
 struct Ready {
@@ -599,63 +658,10 @@ impl Ready {
         raw: &RawValue,
         now: DateTime<Utc>,
     ) -> Result<Ready, RecordResult> {
-        // The stored copy says what the server knows: held, since when.
-        let synced = |revision| SyncStatus {
-            revision,
-            state: SyncState::Synced { at: now },
-        };
         let ready = match kind {
-            RecordKind::Note => serde_json::from_str::<Note>(raw.get())
-                .map_err(|e| e.to_string())
-                .and_then(|n| check_note(&n, now).map(|()| n))
-                .map(|mut n| {
-                    let revision = n.sync.revision;
-                    n.sync = synced(revision);
-                    Ready {
-                        kind,
-                        index,
-                        id: n.id,
-                        revision,
-                        shift_id: n.shift_id.map(|s| s.to_string()),
-                        category: Some(n.category.slug()),
-                        created_at: time_key(n.created_at),
-                        body: serde_json::to_string(&n).unwrap_or_default(),
-                    }
-                }),
-            RecordKind::Shift => serde_json::from_str::<Shift>(raw.get())
-                .map_err(|e| e.to_string())
-                .and_then(|s| check_shift(&s, now).map(|()| s))
-                .map(|mut s| {
-                    let revision = s.sync.revision;
-                    s.sync = synced(revision);
-                    Ready {
-                        kind,
-                        index,
-                        id: s.id,
-                        revision,
-                        shift_id: Some(s.id.to_string()),
-                        category: None,
-                        created_at: time_key(s.started_at),
-                        body: serde_json::to_string(&s).unwrap_or_default(),
-                    }
-                }),
-            RecordKind::Concern => serde_json::from_str::<Concern>(raw.get())
-                .map_err(|e| e.to_string())
-                .and_then(|c| check_concern(&c, now).map(|()| c))
-                .map(|mut c| {
-                    let revision = c.sync.revision;
-                    c.sync = synced(revision);
-                    Ready {
-                        kind,
-                        index,
-                        id: c.id,
-                        revision,
-                        shift_id: None,
-                        category: Some(c.status.slug()),
-                        created_at: time_key(c.created_at),
-                        body: serde_json::to_string(&c).unwrap_or_default(),
-                    }
-                }),
+            RecordKind::Note => Self::checked::<Note>(kind, index, raw, now),
+            RecordKind::Shift => Self::checked::<Shift>(kind, index, raw, now),
+            RecordKind::Concern => Self::checked::<Concern>(kind, index, raw, now),
         };
         ready.map_err(|reason| {
             let partial = serde_json::from_str::<IdOnly>(raw.get()).ok();
@@ -667,6 +673,32 @@ impl Ready {
                 outcome: Outcome::Rejected,
                 reason: Some(reason),
             }
+        })
+    }
+
+    /// Parses one record as `T`, checks it, and encodes the copy to keep.
+    fn checked<T: Synced>(
+        kind: RecordKind,
+        index: usize,
+        raw: &RawValue,
+        now: DateTime<Utc>,
+    ) -> Result<Ready, String> {
+        let mut record: T = serde_json::from_str(raw.get()).map_err(|e| e.to_string())?;
+        record.check(now)?;
+        let sync = record.sync_mut();
+        let revision = sync.revision;
+        // The stored copy says what the server knows: held, since when.
+        sync.state = SyncState::Synced { at: now };
+        let (shift_id, category, created_at) = record.columns();
+        Ok(Ready {
+            kind,
+            index,
+            id: record.id(),
+            revision,
+            shift_id,
+            category,
+            created_at: time_key(created_at),
+            body: serde_json::to_string(&record).map_err(|e| e.to_string())?,
         })
     }
 
