@@ -75,15 +75,6 @@ pub fn iso_day(date: NaiveDate) -> String {
     format!("{:04}-{:02}-{:02}", date.year(), date.month(), date.day())
 }
 
-/// Reads a date input's "2026-11-20".
-pub fn parse_iso_day(text: &str) -> Option<NaiveDate> {
-    let mut parts = text.trim().splitn(3, '-').map(str::parse::<u32>);
-    let (Some(Ok(y)), Some(Ok(m)), Some(Ok(d))) = (parts.next(), parts.next(), parts.next()) else {
-        return None;
-    };
-    NaiveDate::from_ymd_opt(i32::try_from(y).ok()?, m, d)
-}
-
 /// Today in the phone's time zone.
 pub fn today() -> NaiveDate {
     Local::now().date_naive()

@@ -51,6 +51,55 @@ fn a_saved_note_and_shift_read_back_as_they_were() {
 }
 
 #[wasm_bindgen_test]
+fn reports_triage_and_concerns_are_stored_and_counted_as_waiting() {
+    use beatbook_core::meeting::Concern;
+    use beatbook_core::report::{MyReport, QueuedTriage, ReportStatus, Triage};
+    use beatbook_core::{Report, ReportInput, ReportKind, WhenUnsafe};
+    fresh();
+    let at = Utc.with_ymd_and_hms(2026, 11, 24, 22, 0, 0).unwrap();
+    let input = ReportInput {
+        kind: ReportKind::PoorLighting,
+        location: None,
+        round_location: false,
+        place: "Underpass".into(),
+        when: WhenUnsafe::AfterDark,
+        when_detail: String::new(),
+        description: "No lights".into(),
+        contact_name: String::new(),
+        contact_reach: String::new(),
+    };
+    let report = MyReport::new(Report::create(Uuid::from_u128(10), &input, at).unwrap());
+    let change = Triage::create(
+        Uuid::from_u128(11),
+        Uuid::from_u128(10),
+        at,
+        ReportStatus::Acknowledged,
+        "Seen",
+        "",
+    )
+    .unwrap();
+    let date = chrono::NaiveDate::from_ymd_opt(2026, 11, 20).unwrap();
+    let concern = Concern::create(Uuid::from_u128(12), "Lighting", "", date, at).unwrap();
+    storage::save(&Record::Report(Box::new(report.clone()))).unwrap();
+    storage::save(&Record::Triage(QueuedTriage::new(change.clone()))).unwrap();
+    storage::save(&Record::Concern(concern.clone())).unwrap();
+    assert!(store()
+        .get_item(&format!("beatbook/report/{}", Uuid::from_u128(10)))
+        .unwrap()
+        .is_some());
+    let loaded = storage::load().unwrap();
+    assert_eq!(loaded.notebook.report(&report.report.id), Some(&report));
+    assert_eq!(loaded.notebook.pending_triage(), vec![change]);
+    assert_eq!(loaded.notebook.concern(&concern.id), Some(&concern));
+    assert_eq!(
+        loaded.notebook.pending_count(),
+        3,
+        "one outbox for every kind"
+    );
+    assert!(loaded.unreadable.is_empty());
+}
+
+#[wasm_bindgen_test]
 fn every_record_has_its_own_key_and_a_save_touches_only_that_key() {
     fresh();
     for id in 1..=3 {

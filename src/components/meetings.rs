@@ -83,7 +83,7 @@ fn NewConcern() -> impl IntoView {
     let error = RwSignal::new(None::<String>);
     let save = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let Some(day) = time::parse_iso_day(&date.get_untracked()) else {
+        let Some(day) = beatbook_core::meeting::parse_date(&date.get_untracked()) else {
             error.set(Some("Give the meeting's date.".into()));
             return;
         };

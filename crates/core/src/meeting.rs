@@ -81,6 +81,15 @@ pub struct Concern {
     pub sync: SyncStatus,
 }
 
+/// Reads a meeting date as a date input gives it, "2026-11-20" (by hand:
+/// chrono's general parser is large in WebAssembly).
+pub fn parse_date(text: &str) -> Option<NaiveDate> {
+    let mut parts = text.trim().splitn(3, '-');
+    let mut next = || parts.next()?.parse::<u32>().ok();
+    let (year, month, day) = (next()?, next()?, next()?);
+    NaiveDate::from_ymd_opt(i32::try_from(year).ok()?, month, day)
+}
+
 fn text(value: &str, max: usize, what: &str, required: bool) -> Result<String, String> {
     let value = value.trim();
     if required && value.is_empty() {
@@ -187,6 +196,29 @@ mod tests {
             at(9),
         )
         .unwrap()
+    }
+
+    #[test]
+    fn meeting_dates_read_as_date_inputs_give_them() {
+        assert_eq!(
+            parse_date("2026-11-20"),
+            NaiveDate::from_ymd_opt(2026, 11, 20)
+        );
+        assert_eq!(
+            parse_date(" 2026-1-5 "),
+            NaiveDate::from_ymd_opt(2026, 1, 5)
+        );
+        for bad in [
+            "",
+            "2026-11",
+            "2026-13-01",
+            "2026-02-30",
+            "20-11-2026x",
+            "-2026-11-20",
+            "2026/11/20",
+        ] {
+            assert_eq!(parse_date(bad), None, "{bad}");
+        }
     }
 
     #[test]
