@@ -92,6 +92,31 @@ describe('resident reports', () => {
     await context.close();
   });
 
+  test('the location is shown with its accuracy, and only the area is sent when the resident asks', async () => {
+    const server = await startServer();
+    const context = await browser.newContext({
+      geolocation: { latitude: 51.507351, longitude: -0.127758, accuracy: 8 },
+      permissions: ['geolocation'],
+    });
+    const page = await openApp(context, server.url);
+    await page.getByTestId('nav-reports').click();
+    await page.getByTestId('new-report').click();
+    await page.getByTestId('kind-poor_lighting').check();
+    await page.getByTestId('report-locate').click();
+    await page.getByTestId('report-location').getByText('51.50735, -0.12776 (within 8 m)').waitFor();
+    await page.getByTestId('report-round').check();
+    await page.getByTestId('report-description').fill('The lamp by the alley is out');
+    await page.getByTestId('send-report').click();
+    await page.getByTestId('report-code').waitFor({ timeout: 15_000 });
+    const token = await councillorToken(server.url, server.data);
+    const { report } = (await inbox(server.url, token)).reports[0];
+    assert.deepEqual(report.location, { latitude: 51.507, longitude: -0.128, accuracy_m: 100 });
+    assert.equal(report.location_rounded, true);
+    assert.equal(report.place, null, 'a location alone says where');
+    await context.close();
+    await server.stop();
+  });
+
   test('too many reports from one connection: the server says wait, the app says so plainly and keeps the report', async () => {
     const server = await startServer();
     const context = await browser.newContext();

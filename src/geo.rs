@@ -36,10 +36,10 @@ impl GeoState {
             GeoState::Locating => "Finding your location… you can save now; it is added if found in time.".into(),
             GeoState::Fix(l) => format!("Location attached: {}.", l.describe()),
             GeoState::Denied => {
-                "Location is not allowed for Beatbook. Notes save without it; describe the place instead, or allow location in the browser's settings.".into()
+                "Location is not allowed for Beatbook. You can save without it: describe the place instead, or allow location in the browser's settings.".into()
             }
-            GeoState::Unavailable => "No GPS fix here. Notes save without it; describe the place instead.".into(),
-            GeoState::TimedOut => "No GPS fix yet. Notes save without it; try again or describe the place.".into(),
+            GeoState::Unavailable => "No GPS fix here. You can save without it: describe the place instead.".into(),
+            GeoState::TimedOut => "No GPS fix yet. You can save without it: try again or describe the place.".into(),
             GeoState::Unsupported => "This browser cannot give a location. Describe the place instead.".into(),
         }
     }
