@@ -132,6 +132,16 @@ describe('resident reports', () => {
     assert.equal(await page.getByTestId('report-delivery').getByText('Waiting for signal').count(), 1);
     const token = await councillorToken(server.url, server.data);
     assert.equal((await inbox(server.url, token)).reports.length, 5);
+
+    // The one still waiting can be withdrawn; the five delivered cannot.
+    assert.equal(await page.getByTestId('delete-report').count(), 1);
+    await page.getByTestId('delete-report').click();
+    await page.getByTestId('confirm-delete-report').click();
+    await page.getByTestId('report-delivery').getByText('Waiting for signal').waitFor({ state: 'detached' });
+    await page.reload();
+    await page.getByTestId('nav-reports').click();
+    await page.getByTestId('my-report').nth(4).waitFor();
+    assert.equal(await page.getByTestId('my-report').count(), 5, 'the deletion survives a reload');
     await context.close();
     await server.stop();
   });

@@ -264,6 +264,24 @@ impl AppState {
         })
     }
 
+    /// Deletes a report that has not reached the server (waiting or refused).
+    pub async fn delete_report(&self, id: Uuid) -> Result<(), String> {
+        let Some(mine) = self.book.with_untracked(|b| b.report(&id).cloned()) else {
+            return Ok(());
+        };
+        if mine.code().is_some() {
+            return Err(
+                "This report has reached the councillor and cannot be deleted here.".into(),
+            );
+        }
+        let outcome = persist::delete(RecordKey::Report(id), mine.revision)
+            .await
+            .map_err(|e| e.to_string())?;
+        self.record_durability(&outcome);
+        self.apply_changes(vec![Change::Remove(RecordKey::Report(id))]);
+        Ok(())
+    }
+
     /// Keeps the status page last seen for one of this phone's reports.
     pub async fn store_status(&self, id: Uuid, status: PublicReport) -> Result<(), String> {
         let Some(mut mine) = self.book.with_untracked(|b| b.report(&id).cloned()) else {

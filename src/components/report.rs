@@ -255,6 +255,14 @@ pub fn MyReportsScreen() -> impl IntoView {
 
 #[component]
 fn MyReportCard(mine: MyReport) -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let id = mine.report.id;
+    let confirming = RwSignal::new(false);
+    let error = RwSignal::new(None::<String>);
+    let delete = move |_| {
+        spawn_local(async move { error.set(state.delete_report(id).await.err()) });
+    };
+    let deletable = mine.code().is_none();
     let report = &mine.report;
     let title = format!(
         "{} · {}",
@@ -284,6 +292,22 @@ fn MyReportCard(mine: MyReport) -> impl IntoView {
             <p class="muted">{format!("Made {}", time::local_date_time(report.created_at))}</p>
             {delivery}
             {mine.status.clone().map(|s| view! { <StatusView status=s checked=mine.checked_at/> })}
+            {deletable.then(|| view! {
+                {move || if confirming.get() {
+                    view! {
+                        <div class="confirm">
+                            <p>"Delete this report from this phone? It has not been sent."</p>
+                            <div class="row">
+                                <button class="danger" data-testid="confirm-delete-report" on:click=delete>"Delete"</button>
+                                <button class="secondary" on:click=move |_| confirming.set(false)>"Keep it"</button>
+                            </div>
+                        </div>
+                    }.into_any()
+                } else {
+                    view! { <button class="secondary" data-testid="delete-report" on:click=move |_| confirming.set(true)>"Delete"</button> }.into_any()
+                }}
+            })}
+            {move || error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
         </li>
     }
 }
