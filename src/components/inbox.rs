@@ -4,7 +4,7 @@
 
 use beatbook_core::protocol::{Inbox, InboxReport};
 use beatbook_core::report::ReportStatus;
-use beatbook_core::{summary, ReportKind};
+use beatbook_core::{order, summary, ReportKind};
 use chrono::{DateTime, Duration, FixedOffset, Utc};
 use gloo_storage::{LocalStorage, Storage};
 use leptos::prelude::*;
@@ -31,12 +31,11 @@ struct Kept {
 fn with_local_changes(state: &AppState, mut item: InboxReport) -> (InboxReport, usize) {
     let mut waiting = 0;
     state.book.with_untracked(|b| {
-        let mut mine: Vec<_> = b
+        let mine = b
             .triage()
             .filter(|t| t.change.report_id == item.report.id && !t.sync.is_synced())
             .collect();
-        mine.sort_by_key(|t| t.change.at);
-        for t in mine {
+        for t in order::ascending(mine, |t| order::by_time(t.change.at, t.change.id)) {
             if t.sync.is_pending() {
                 waiting += 1;
             }

@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 
 use beatbook_core::meeting::{Concern, ConcernStatus};
+use beatbook_core::order;
 use gloo_storage::{LocalStorage, Storage};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -53,9 +54,13 @@ pub fn MeetingsScreen() -> impl IntoView {
                 }
             }
         });
-        let mut list: Vec<Concern> = all.into_values().collect();
-        list.sort_by_key(|c| std::cmp::Reverse((c.meeting_date, c.created_at)));
-        list
+        order::descending(all.into_values().collect(), |c: &Concern| {
+            (
+                order::day(c.meeting_date),
+                order::time(c.created_at),
+                c.id.as_u128(),
+            )
+        })
     });
     let editor = Memo::new(move |_| engine.pairing.with(Option::is_some));
 

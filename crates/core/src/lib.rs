@@ -12,6 +12,7 @@ pub mod journal;
 pub mod meeting;
 pub mod note;
 pub mod notebook;
+pub mod order;
 pub mod protocol;
 pub mod report;
 pub mod schema;

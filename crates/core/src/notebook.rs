@@ -9,6 +9,7 @@ use uuid::Uuid;
 use crate::filter::NoteFilter;
 use crate::meeting::Concern;
 use crate::note::Note;
+use crate::order;
 use crate::protocol::{RecordKind, RecordResult, TriageResult};
 use crate::report::{MyReport, QueuedTriage, Triage};
 use crate::schema::{Record, RecordKey};
@@ -120,9 +121,9 @@ impl Notebook {
 
     /// Reports made on this phone, newest first.
     pub fn my_reports(&self) -> Vec<&MyReport> {
-        let mut reports: Vec<&MyReport> = self.reports.values().collect();
-        reports.sort_unstable_by_key(|r| std::cmp::Reverse((r.report.created_at, r.report.id)));
-        reports
+        order::descending(self.reports.values().collect(), |r| {
+            order::by_time(r.report.created_at, r.report.id)
+        })
     }
 
     /// Reports waiting to be sent, oldest first.
@@ -157,14 +158,13 @@ impl Notebook {
 
     /// Triage changes not yet accepted by the server, oldest first.
     pub fn pending_triage(&self) -> Vec<Triage> {
-        let mut changes: Vec<Triage> = self
+        let changes = self
             .triage
             .values()
             .filter(|t| t.sync.is_pending())
             .map(|t| t.change.clone())
             .collect();
-        changes.sort_unstable_by_key(|c| (c.at, c.id));
-        changes
+        order::ascending(changes, |c: &Triage| order::by_time(c.at, c.id))
     }
 
     /// Every triage change made on this phone, with its state.
@@ -213,9 +213,8 @@ impl Notebook {
     /// Notes that pass the filter, newest capture time first.
     pub fn list(&self, filter: &NoteFilter) -> Vec<&Note> {
         let matcher = filter.matcher();
-        let mut notes: Vec<&Note> = self.notes.values().filter(|n| matcher.matches(n)).collect();
-        notes.sort_unstable_by_key(|n| std::cmp::Reverse((n.created_at, n.id)));
-        notes
+        let notes = self.notes.values().filter(|n| matcher.matches(n)).collect();
+        order::descending(notes, |n| order::by_time(n.created_at, n.id))
     }
 
     /// Every shift with its note count, most recently started first.
@@ -224,7 +223,7 @@ impl Notebook {
         for shift_id in self.notes.values().filter_map(|n| n.shift_id) {
             *counts.entry(shift_id).or_default() += 1;
         }
-        let mut summaries: Vec<ShiftSummary> = self
+        let summaries: Vec<ShiftSummary> = self
             .shifts
             .values()
             .map(|shift| ShiftSummary {
@@ -232,8 +231,9 @@ impl Notebook {
                 shift: shift.clone(),
             })
             .collect();
-        summaries.sort_unstable_by_key(|s| std::cmp::Reverse((s.shift.started_at, s.shift.id)));
-        summaries
+        order::descending(summaries, |s| {
+            order::by_time(s.shift.started_at, s.shift.id)
+        })
     }
 
     pub fn notes_in_shift(&self, shift_id: &Uuid) -> usize {

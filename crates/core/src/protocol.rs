@@ -11,6 +11,7 @@ use uuid::Uuid;
 
 use crate::meeting::Concern;
 use crate::note::{Note, NoteInput};
+use crate::order;
 use crate::report::{Report, ReportKind, ReportStatus, Triage};
 use crate::shift::Shift;
 
@@ -305,14 +306,10 @@ pub fn check_shift(shift: &Shift, now: DateTime<Utc>) -> Result<(), String> {
 
 /// Splits pending records into requests within the server's limits: shifts
 /// first (notes refer to them), then notes in the order they were taken.
-pub fn batches(
-    mut shifts: Vec<Shift>,
-    mut notes: Vec<Note>,
-    mut concerns: Vec<Concern>,
-) -> Vec<SyncRequest> {
-    shifts.sort_unstable_by_key(|s| (s.started_at, s.id));
-    notes.sort_unstable_by_key(|n| (n.created_at, n.id));
-    concerns.sort_unstable_by_key(|c| (c.updated_at, c.id));
+pub fn batches(shifts: Vec<Shift>, notes: Vec<Note>, concerns: Vec<Concern>) -> Vec<SyncRequest> {
+    let shifts = order::ascending(shifts, |s| order::by_time(s.started_at, s.id));
+    let notes = order::ascending(notes, |n| order::by_time(n.created_at, n.id));
+    let concerns = order::ascending(concerns, |c| order::by_time(c.updated_at, c.id));
     let mut filling = Filling::default();
     for shift in shifts {
         filling.make_room(encoded_len(&shift));
