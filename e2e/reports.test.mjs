@@ -188,6 +188,15 @@ describe('resident reports', () => {
     await page.getByTestId('inbox-report').getByText('private: Spoke to PC Khan').waitFor();
     assert.equal(await page.getByTestId('triage-waiting').count(), 0);
 
+    // Filtering by the days received: nothing was received before today.
+    const yesterday = new Date(Date.now() - 86_400_000);
+    const day = (d) => `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
+    await page.getByTestId('inbox-to').fill(day(yesterday));
+    await page.getByTestId('inbox-counts').getByText('No reports match.').waitFor();
+    await page.getByTestId('inbox-to').fill('');
+    await page.getByTestId('inbox-from').fill(day(new Date()));
+    await page.getByTestId('inbox-counts').getByText('Harassment or intimidation 1').waitFor();
+
     // The week's reports as GeoJSON, for the police team.
     await page.getByTestId('inbox-days').selectOption('7');
     const [download] = await Promise.all([

@@ -59,6 +59,26 @@ pub fn InboxScreen() -> impl IntoView {
     let status = RwSignal::new(None::<ReportStatus>);
     let place = RwSignal::new(String::new());
     let days = RwSignal::new(0i64);
+    let from_day = RwSignal::new(String::new());
+    let to_day = RwSignal::new(String::new());
+    // The received window as instants: the preset, or the days typed (whole
+    // local days, "to" included).
+    let window = move || {
+        let offset = local_offset();
+        let start_of = |text: String| {
+            beatbook_core::meeting::parse_date(&text)
+                .and_then(|d| d.and_hms_opt(0, 0, 0))
+                .map(|t| (t - offset).and_utc())
+        };
+        let preset = (days.get() > 0).then(|| time::now() - Duration::days(days.get()));
+        let typed = start_of(from_day.get());
+        let since = match (preset, typed) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        };
+        let until = start_of(to_day.get()).map(|t| t + Duration::days(1));
+        (since, until)
+    };
 
     let refresh = move || {
         let Some(pairing) = engine.pairing.get_untracked() else {
@@ -95,7 +115,7 @@ pub fn InboxScreen() -> impl IntoView {
     let shown = Memo::new(move |_| {
         waiting.track();
         let words = place.get().trim().to_lowercase();
-        let since = (days.get() > 0).then(|| time::now() - Duration::days(days.get()));
+        let (since, until) = window();
         kept.with(|k| {
             k.inbox
                 .reports
@@ -106,6 +126,7 @@ pub fn InboxScreen() -> impl IntoView {
                     kind.get().is_none_or(|k| r.report.kind == k)
                         && status.get().is_none_or(|s| r.status == s)
                         && since.is_none_or(|t| r.received_at >= t)
+                        && until.is_none_or(|t| r.received_at < t)
                         && (words.is_empty()
                             || r.report
                                 .place
@@ -130,12 +151,14 @@ pub fn InboxScreen() -> impl IntoView {
         if let Some(s) = status.get_untracked() {
             query.push(format!("status={}", s.slug()));
         }
-        if days.get_untracked() > 0 {
-            let from = time::now() - Duration::days(days.get_untracked());
-            query.push(format!(
-                "from={}",
-                from.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-            ));
+        let (since, until) = untrack(window);
+        for (name, at) in [("from", since), ("to", until)] {
+            if let Some(at) = at {
+                query.push(format!(
+                    "{name}={}",
+                    at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+                ));
+            }
         }
         let words = place.get_untracked();
         if !words.trim().is_empty() {
@@ -197,6 +220,12 @@ pub fn InboxScreen() -> impl IntoView {
                     <option value="7">"In the last 7 days"</option>
                     <option value="30">"In the last 30 days"</option>
                 </select>
+                <div class="row">
+                    <label class="label">"From" <input type="date" data-testid="inbox-from"
+                        prop:value=move || from_day.get() on:input=move |ev| from_day.set(event_target_value(&ev))/></label>
+                    <label class="label">"To" <input type="date" data-testid="inbox-to"
+                        prop:value=move || to_day.get() on:input=move |ev| to_day.set(event_target_value(&ev))/></label>
+                </div>
                 <label class="label" for="inbox-place">"Place contains"</label>
                 <input id="inbox-place" data-testid="inbox-place" type="search" autocomplete="off"
                     prop:value=move || place.get() on:input=move |ev| place.set(event_target_value(&ev))/>
@@ -344,8 +373,13 @@ fn Charts(reports: Signal<Vec<InboxReport>>) -> impl IntoView {
             summary::hourly(note_times.get(), offset).to_vec(),
         )
     };
-    let kinds =
-        move || reports.with(|r| summary::by(r.iter().map(|r| r.report.kind), &ReportKind::ALL));
+    let kinds = move || {
+        let since = time::now() - Duration::weeks(WEEKS as i64);
+        reports.with(|r| {
+            let recent = r.iter().filter(|r| r.report.created_at >= since);
+            summary::by(recent.map(|r| r.report.kind), &ReportKind::ALL)
+        })
+    };
     let week_labels: Vec<String> = (0..WEEKS)
         .map(|i| match WEEKS - 1 - i {
             0 => "this".to_owned(),
@@ -369,7 +403,7 @@ fn Charts(reports: Signal<Vec<InboxReport>>) -> impl IntoView {
             {move || { let (r, n) = weekly(); view! { <Bars title="Reports and notes per week" labels=week_labels.clone() first=r second=n/> } }}
             <h3>"By hour of the day: when do people feel unsafe?"</h3>
             {move || { let (r, n) = hourly(); view! { <Bars title="Reports and notes by hour of the day" labels=hour_labels.clone() first=r second=n/> } }}
-            <h3>"Reports by kind"</h3>
+            <h3>"Reports by kind (last 8 weeks)"</h3>
             {move || view! { <KindBars counts=kinds()/> }}
         </details>
     }
