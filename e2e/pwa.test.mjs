@@ -123,6 +123,7 @@ describe('install and offline start', () => {
     const context = await browser.newContext();
     const page = await openApp(context, server.url);
     await waitForWorker(page);
+    const other = await openApp(context, server.url);
     await server.stop();
     const nextServer = await startServer({ port: server.port, dist: next });
 
@@ -145,6 +146,13 @@ describe('install and offline start', () => {
     assert.match(await page.getByTestId('version').textContent(), /\(next\)/);
     const caches = await page.evaluate(async () => caches.keys());
     assert.equal(caches.length, 1, `the old version's cache is gone: ${caches}`);
+
+    // A second tab still running the old version is offered the update too,
+    // and its tap brings the new version whole.
+    await other.getByTestId('update-ready').waitFor();
+    await Promise.all([other.waitForEvent('load'), other.getByTestId('apply-update').click()]);
+    await other.getByTestId('nav-settings').click();
+    assert.match(await other.getByTestId('version').textContent(), /\(next\)/);
     await context.close();
     await nextServer.stop();
   });
