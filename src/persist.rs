@@ -100,9 +100,9 @@ pub async fn reconcile(book: &Notebook) -> Result<Reconciled, JournalError> {
     }
     journal::set_aside(&unreadable).await?;
 
-    let working: HashMap<String, (u32, String)> = book
-        .records()
-        .map(|r| (r.key().to_string(), (r.revision(), r.encode())))
+    let working: HashMap<String, u32> = book
+        .revisions()
+        .map(|(key, revision)| (key.to_string(), revision))
         .collect();
     let plan = plan::reconcile(&working, &journal_entries);
 
@@ -126,8 +126,20 @@ pub async fn reconcile(book: &Notebook) -> Result<Reconciled, JournalError> {
         }
     }
     if !plan.journal.is_empty() {
-        journal::put_records(&plan.journal).await?;
-        done.journalled = plan.journal.len();
+        // Only the records the journal lacks are encoded.
+        let entries: Vec<(String, JournalEntry)> = plan
+            .journal
+            .iter()
+            .filter_map(|(key, revision)| {
+                let record = book.get(RecordKey::parse(key)?)?;
+                Some((
+                    key.clone(),
+                    JournalEntry::record(*revision, record.encode()),
+                ))
+            })
+            .collect();
+        journal::put_records(&entries).await?;
+        done.journalled = entries.len();
     }
     Ok(done)
 }

@@ -53,9 +53,11 @@ pub struct Plan {
     pub restore: Vec<(String, String)>,
     /// Remove these keys from the working copy (deleted, per the journal).
     pub remove: Vec<String>,
-    /// Write these entries to the journal (the working copy was ahead, or the
-    /// record predates the journal).
-    pub journal: Vec<(String, JournalEntry)>,
+    /// Copy these keys' working values into the journal at these revisions
+    /// (the working copy was ahead, or the record predates the journal). Only
+    /// these are encoded, so a start-up with both copies in step encodes
+    /// nothing.
+    pub journal: Vec<(String, u32)>,
 }
 
 impl Plan {
@@ -64,36 +66,30 @@ impl Plan {
     }
 }
 
-/// Compares the working copy (key → (revision, raw value)) with the journal
-/// (key → entry). Equal revisions are left alone: both sides wrote them.
-pub fn reconcile(
-    working: &HashMap<String, (u32, String)>,
-    journal: &HashMap<String, JournalEntry>,
-) -> Plan {
+/// Compares the working copy (key → revision) with the journal (key →
+/// entry). Equal revisions are left alone: both sides wrote them.
+pub fn reconcile(working: &HashMap<String, u32>, journal: &HashMap<String, JournalEntry>) -> Plan {
     let mut plan = Plan::default();
     for (key, entry) in journal {
         match (working.get(key), &entry.raw) {
             (None, Some(raw)) => plan.restore.push((key.clone(), raw.clone())),
-            (Some((revision, _)), Some(raw)) if *revision < entry.revision => {
+            (Some(revision), Some(raw)) if *revision < entry.revision => {
                 plan.restore.push((key.clone(), raw.clone()))
             }
-            (Some((revision, _)), None) if *revision <= entry.revision => {
-                plan.remove.push(key.clone())
-            }
+            (Some(revision), None) if *revision <= entry.revision => plan.remove.push(key.clone()),
             _ => {}
         }
     }
-    for (key, (revision, raw)) in working {
+    for (key, revision) in working {
         let behind = journal.get(key).is_none_or(|e| e.revision < *revision);
         if behind {
-            plan.journal
-                .push((key.clone(), JournalEntry::record(*revision, raw.clone())));
+            plan.journal.push((key.clone(), *revision));
         }
     }
     // Keys are unique, so an unstable sort gives the same order, in less code.
     plan.restore.sort_unstable();
     plan.remove.sort_unstable();
-    plan.journal.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    plan.journal.sort_unstable();
     plan
 }
 
@@ -101,11 +97,8 @@ pub fn reconcile(
 mod tests {
     use super::*;
 
-    fn working(entries: &[(&str, u32, &str)]) -> HashMap<String, (u32, String)> {
-        entries
-            .iter()
-            .map(|(k, r, v)| (k.to_string(), (*r, v.to_string())))
-            .collect()
+    fn working(entries: &[(&str, u32)]) -> HashMap<String, u32> {
+        entries.iter().map(|(k, r)| (k.to_string(), *r)).collect()
     }
 
     fn journal(entries: &[(&str, JournalEntry)]) -> HashMap<String, JournalEntry> {
@@ -128,27 +121,21 @@ mod tests {
     #[test]
     fn the_newer_revision_wins_on_either_side() {
         let plan = reconcile(
-            &working(&[("a", 1, "a1"), ("b", 3, "b3")]),
+            &working(&[("a", 1), ("b", 3)]),
             &journal(&[
                 ("a", JournalEntry::record(2, "a2".into())),
                 ("b", JournalEntry::record(2, "b2".into())),
             ]),
         );
         assert_eq!(plan.restore, vec![("a".to_string(), "a2".to_string())]);
-        assert_eq!(
-            plan.journal,
-            vec![("b".to_string(), JournalEntry::record(3, "b3".into()))]
-        );
+        assert_eq!(plan.journal, vec![("b".to_string(), 3)]);
     }
 
     #[test]
     fn records_from_before_the_journal_are_copied_into_it_once() {
-        let w = working(&[("x", 1, "x1")]);
+        let w = working(&[("x", 1)]);
         let plan = reconcile(&w, &journal(&[]));
-        assert_eq!(
-            plan.journal,
-            vec![("x".to_string(), JournalEntry::record(1, "x1".into()))]
-        );
+        assert_eq!(plan.journal, vec![("x".to_string(), 1)]);
         let after = journal(&[("x", JournalEntry::record(1, "x1".into()))]);
         assert!(reconcile(&w, &after).is_empty());
     }
@@ -156,7 +143,7 @@ mod tests {
     #[test]
     fn a_tombstone_removes_the_working_copy_and_is_not_resurrected() {
         let plan = reconcile(
-            &working(&[("gone", 2, "g2")]),
+            &working(&[("gone", 2)]),
             &journal(&[("gone", JournalEntry::tombstone(2))]),
         );
         assert_eq!(plan.remove, vec!["gone".to_string()]);
@@ -174,14 +161,11 @@ mod tests {
     #[test]
     fn a_record_newer_than_its_tombstone_survives() {
         let plan = reconcile(
-            &working(&[("k", 3, "k3")]),
+            &working(&[("k", 3)]),
             &journal(&[("k", JournalEntry::tombstone(2))]),
         );
         assert!(plan.remove.is_empty());
-        assert_eq!(
-            plan.journal,
-            vec![("k".to_string(), JournalEntry::record(3, "k3".into()))]
-        );
+        assert_eq!(plan.journal, vec![("k".to_string(), 3)]);
     }
 
     #[test]

@@ -58,16 +58,44 @@ impl Notebook {
         }
     }
 
-    /// Every record, in no particular order.
-    pub fn records(&self) -> impl Iterator<Item = Record> + '_ {
+    /// The record stored under `key`, if any.
+    pub fn get(&self, key: RecordKey) -> Option<Record> {
+        match key {
+            RecordKey::Note(id) => self.notes.get(&id).cloned().map(Record::Note),
+            RecordKey::Shift(id) => self.shifts.get(&id).cloned().map(Record::Shift),
+            RecordKey::Report(id) => self
+                .reports
+                .get(&id)
+                .map(|r| Record::Report(Box::new(r.clone()))),
+            RecordKey::Triage(id) => self.triage.get(&id).cloned().map(Record::Triage),
+            RecordKey::Concern(id) => self.concerns.get(&id).cloned().map(Record::Concern),
+        }
+    }
+
+    /// Every record's key and revision, in no particular order.
+    pub fn revisions(&self) -> impl Iterator<Item = (RecordKey, u32)> + '_ {
         self.notes
             .values()
-            .map(|n| Record::Note(n.clone()))
-            .chain(self.shifts.values().map(|s| Record::Shift(s.clone())))
+            .map(|n| (RecordKey::Note(n.id), n.sync.revision))
+            .chain(
+                self.shifts
+                    .values()
+                    .map(|s| (RecordKey::Shift(s.id), s.sync.revision)),
+            )
             .chain(
                 self.reports
                     .values()
-                    .map(|r| Record::Report(Box::new(r.clone()))),
+                    .map(|r| (RecordKey::Report(r.report.id), r.revision)),
+            )
+            .chain(
+                self.triage
+                    .values()
+                    .map(|t| (RecordKey::Triage(t.change.id), t.sync.revision)),
+            )
+            .chain(
+                self.concerns
+                    .values()
+                    .map(|c| (RecordKey::Concern(c.id), c.sync.revision)),
             )
     }
 
@@ -265,15 +293,6 @@ impl Notebook {
         }
     }
 
-    /// The record of `kind` with this id, as stored.
-    fn record(&self, kind: RecordKind, id: &Uuid) -> Option<Record> {
-        match kind {
-            RecordKind::Note => self.notes.get(id).cloned().map(Record::Note),
-            RecordKind::Shift => self.shifts.get(id).cloned().map(Record::Shift),
-            RecordKind::Concern => self.concerns.get(id).cloned().map(Record::Concern),
-        }
-    }
-
     /// Applies the server's answers. A record edited since it was sent keeps
     /// its newer revision pending. Returns the records whose state changed,
     /// for the caller to store.
@@ -297,7 +316,12 @@ impl Notebook {
                 sync.mark_rejected(revision, reason)
             };
             if applied {
-                changed.extend(self.record(result.kind, &id));
+                let key = match result.kind {
+                    RecordKind::Note => RecordKey::Note(id),
+                    RecordKind::Shift => RecordKey::Shift(id),
+                    RecordKind::Concern => RecordKey::Concern(id),
+                };
+                changed.extend(self.get(key));
             }
         }
         changed
