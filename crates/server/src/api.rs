@@ -301,6 +301,19 @@ struct ListQuery {
     limit: Option<String>,
 }
 
+/// A query value that names one of a fixed list (`kind=drug_dealing`).
+fn parse_slug<T>(
+    name: &str,
+    value: Option<String>,
+    from_slug: fn(&str) -> Option<T>,
+) -> Result<Option<T>, ApiError> {
+    value
+        .map(|v| {
+            from_slug(&v).ok_or_else(|| ApiError::bad_request(format!("unknown {name} {v:?}")))
+        })
+        .transpose()
+}
+
 fn parse_limit(limit: Option<String>) -> Result<usize, ApiError> {
     match limit {
         None => Ok(MAX_LIST),
@@ -331,14 +344,11 @@ impl ListQuery {
                     .map_err(|e| ApiError::bad_request(format!("shift must be a UUID: {e}")))
             })
             .transpose()?;
-        if let Some(c) = &self.category {
-            Category::from_slug(c)
-                .ok_or_else(|| ApiError::bad_request(format!("unknown category {c:?}")))?;
-        }
+        let category = parse_slug("category", self.category, Category::from_slug)?;
         let limit = parse_limit(self.limit)?;
         Ok(ListFilter {
             shift,
-            category: self.category,
+            category: category.map(|c| c.slug().to_owned()),
             from: parse_time("from", self.from)?,
             to: parse_time("to", self.to)?,
             limit,
@@ -474,20 +484,8 @@ struct InboxQuery {
 
 impl InboxQuery {
     fn into_filter(self) -> Result<InboxFilter, ApiError> {
-        let kind = self
-            .kind
-            .map(|k| {
-                ReportKind::from_slug(&k)
-                    .ok_or_else(|| ApiError::bad_request(format!("unknown kind {k:?}")))
-            })
-            .transpose()?;
-        let status = self
-            .status
-            .map(|s| {
-                ReportStatus::from_slug(&s)
-                    .ok_or_else(|| ApiError::bad_request(format!("unknown status {s:?}")))
-            })
-            .transpose()?;
+        let kind = parse_slug("kind", self.kind, ReportKind::from_slug)?;
+        let status = parse_slug("status", self.status, ReportStatus::from_slug)?;
         let place = self
             .place
             .map(|p| p.trim().to_owned())
