@@ -222,6 +222,87 @@ pub fn shifts_csv(book: &Notebook) -> String {
     out
 }
 
+#[derive(Serialize)]
+struct Track {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    /// GeoJSON order: longitude, then latitude.
+    coordinates: Vec<[f64; 2]>,
+}
+
+#[derive(Serialize)]
+struct ShiftProperties<'a> {
+    id: Uuid,
+    kind: &'static str,
+    title: &'a str,
+    started_at: DateTime<Utc>,
+    ended_at: Option<DateTime<Utc>>,
+    notes: usize,
+    sync_state: &'static str,
+}
+
+#[derive(Serialize)]
+struct ShiftFeature<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    id: Uuid,
+    /// Where the shift's located notes were taken, in the order taken; null
+    /// when none had a fix.
+    geometry: Option<Track>,
+    properties: ShiftProperties<'a>,
+}
+
+#[derive(Serialize)]
+struct ShiftCollection<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    features: Vec<ShiftFeature<'a>>,
+}
+
+/// A GeoJSON FeatureCollection of the notebook's shifts, most recent first:
+/// each a MultiPoint of where its notes were taken.
+pub fn shifts_geojson(book: &Notebook) -> String {
+    let summaries = book.shift_summaries();
+    let features = summaries
+        .iter()
+        .map(|summary| {
+            let shift = &summary.shift;
+            let notes = crate::order::ascending(
+                book.notes()
+                    .filter(|n| n.shift_id == Some(shift.id))
+                    .collect(),
+                |n| crate::order::by_time(n.created_at, n.id),
+            );
+            let coordinates: Vec<[f64; 2]> = notes
+                .iter()
+                .filter_map(|n| n.location.map(|l| [l.longitude, l.latitude]))
+                .collect();
+            ShiftFeature {
+                kind: "Feature",
+                id: shift.id,
+                geometry: (!coordinates.is_empty()).then_some(Track {
+                    kind: "MultiPoint",
+                    coordinates,
+                }),
+                properties: ShiftProperties {
+                    id: shift.id,
+                    kind: shift.kind.slug(),
+                    title: &shift.title,
+                    started_at: shift.started_at,
+                    ended_at: shift.ended_at,
+                    notes: summary.note_count,
+                    sync_state: shift.sync.label(),
+                },
+            }
+        })
+        .collect();
+    serde_json::to_string(&ShiftCollection {
+        kind: "FeatureCollection",
+        features,
+    })
+    .expect("GeoJSON serialises")
+}
+
 const REPORTS_CSV_HEADER: [&str; 14] = [
     "code",
     "received_at_utc",
@@ -530,5 +611,13 @@ mod tests {
         let lines: Vec<&str> = csv.split("\r\n").filter(|l| !l.is_empty()).collect();
         assert_eq!(lines[0], SHIFTS_CSV_HEADER.join(","));
         assert_eq!(lines.len(), 1 + book.shifts().count());
+        let geo: Value = serde_json::from_str(&shifts_geojson(&book)).unwrap();
+        let shift = &geo["features"][0];
+        assert_eq!(
+            shift["geometry"],
+            json!({"type": "MultiPoint", "coordinates": [[-0.125, 51.5]]})
+        );
+        assert_eq!(shift["properties"]["title"], "Town, centre");
+        assert_eq!(shift["properties"]["notes"], 1);
     }
 }

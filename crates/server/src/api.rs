@@ -583,15 +583,18 @@ async fn export(
     authorise(&state, &headers).await?;
     let db = state.db.clone();
     let body = match file.as_str() {
-        "notes.csv" | "notes.geojson" | "shifts.csv" => {
+        "notes.csv" | "notes.geojson" | "shifts.csv" | "shifts.geojson" => {
             let Query(query) = Query::<ListQuery>::try_from_uri(&uri)
                 .map_err(|e| ApiError::bad_request(e.body_text()))?;
             let filter = query.into_filter()?;
             let geojson = file.ends_with(".geojson");
-            let shifts_only = file.starts_with("shifts");
+            let shifts = file.starts_with("shifts");
             blocking(move || {
-                let book = notebook_of(&db, &filter, shifts_only)?;
-                Ok(if shifts_only {
+                // A shift's GeoJSON maps its notes, so those are read too.
+                let book = notebook_of(&db, &filter, shifts && !geojson)?;
+                Ok(if shifts && geojson {
+                    beatbook_core::export::shifts_geojson(&book)
+                } else if shifts {
                     beatbook_core::export::shifts_csv(&book)
                 } else {
                     let notes = book.list(&beatbook_core::NoteFilter::default());
@@ -622,7 +625,7 @@ async fn export(
         other => {
             return Err(ApiError::new(
                 StatusCode::NOT_FOUND,
-                format!("no export named {other:?}: use notes.csv, notes.geojson, shifts.csv, reports.csv or reports.geojson"),
+                format!("no export named {other:?}: use notes.csv, notes.geojson, shifts.csv, shifts.geojson, reports.csv or reports.geojson"),
             ))
         }
     };

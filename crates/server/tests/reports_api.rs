@@ -490,6 +490,9 @@ fn exports_are_filtered_downloads_without_contact_details() {
     let notes_geo = get("/api/v1/export/notes.geojson").json();
     assert_eq!(notes_geo["features"].as_array().unwrap().len(), 1);
     assert_eq!(get("/api/v1/export/shifts.csv").status, 200);
+    let shifts = get("/api/v1/export/shifts.geojson");
+    assert_eq!(shifts.header("content-type"), Some("application/geo+json"));
+    assert_eq!(shifts.json()["type"], "FeatureCollection");
 
     assert_eq!(get("/api/v1/export/everything.zip").status, 404);
     assert_eq!(get("/api/v1/export/reports.csv?kind=aliens").status, 400);
