@@ -29,6 +29,14 @@ fn new_id(at: chrono::DateTime<chrono::Utc>) -> Uuid {
     beatbook_core::time_ordered_id(at, random)
 }
 
+/// A parameter of the address the app was opened at (`/?screen=reports`).
+pub fn query_param(name: &str) -> Option<String> {
+    let search = web_sys::window()?.location().search().ok()?;
+    web_sys::UrlSearchParams::new_with_str(&search)
+        .ok()?
+        .get(name)
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Screen {
     Capture,
@@ -81,13 +89,7 @@ pub struct Saved<T> {
 impl Screen {
     /// The screen a link or a home-screen shortcut asks for (`/?screen=notes`).
     fn from_location() -> Screen {
-        let search = web_sys::window()
-            .and_then(|w| w.location().search().ok())
-            .unwrap_or_default();
-        let screen = web_sys::UrlSearchParams::new_with_str(&search)
-            .ok()
-            .and_then(|p| p.get("screen"));
-        match screen.as_deref() {
+        match query_param("screen").as_deref() {
             Some("notes") => Screen::Notes,
             Some("shifts") => Screen::Shifts,
             Some("settings") => Screen::Settings,

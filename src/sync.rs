@@ -13,6 +13,7 @@ use beatbook_core::protocol::{
 };
 use beatbook_core::report::{MyReport, PublicReport};
 use beatbook_core::schema::Record;
+use beatbook_core::Notebook;
 use chrono::{DateTime, Utc};
 use gloo_storage::{LocalStorage, Storage};
 use leptos::prelude::*;
@@ -212,14 +213,10 @@ pub fn server_of(pairing: Option<&Pairing>) -> String {
     pairing.map(|p| p.server.clone()).unwrap_or_default()
 }
 
-/// A report's public status page, by its code.
-pub async fn fetch_status(server: &str, code: &str) -> Result<PublicReport, String> {
-    let answer = request_json(
-        &api_url(server, &format!("/api/v1/reports/{code}")),
-        None,
-        None,
-    )
-    .await?;
+/// GETs `url` (with the token, if given) and reads the JSON answer; an
+/// error answer comes back as its message.
+async fn get_json<T: DeserializeOwned>(url: &str, token: Option<&str>) -> Result<T, String> {
+    let answer = request_json(url, token, None).await?;
     match answer.status {
         200 => serde_json::from_str(&answer.text)
             .map_err(|e| format!("the server's answer could not be read: {e}")),
@@ -227,15 +224,15 @@ pub async fn fetch_status(server: &str, code: &str) -> Result<PublicReport, Stri
     }
 }
 
+/// A report's public status page, by its code.
+pub async fn fetch_status(server: &str, code: &str) -> Result<PublicReport, String> {
+    get_json(&api_url(server, &format!("/api/v1/reports/{code}")), None).await
+}
+
 /// The councillor's inbox: every report, newest first (the app filters it,
 /// so a kept copy can be filtered offline too).
 pub async fn fetch_inbox(pairing: &Pairing) -> Result<Inbox, String> {
-    let answer = request_json(&pairing.url("/api/v1/inbox"), Some(&pairing.token), None).await?;
-    match answer.status {
-        200 => serde_json::from_str(&answer.text)
-            .map_err(|e| format!("the server's answer could not be read: {e}")),
-        _ => Err(error_text(&answer)),
-    }
+    get_json(&pairing.url("/api/v1/inbox"), Some(&pairing.token)).await
 }
 
 /// An export file from the server (`reports.geojson?kind=…`), as text.
@@ -254,13 +251,9 @@ pub async fn fetch_concerns(server: &str) -> Result<Vec<Concern>, String> {
     struct Concerns {
         concerns: Vec<Concern>,
     }
-    let answer = request_json(&api_url(server, "/api/v1/concerns"), None, None).await?;
-    match answer.status {
-        200 => serde_json::from_str::<Concerns>(&answer.text)
-            .map(|c| c.concerns)
-            .map_err(|e| format!("the server's answer could not be read: {e}")),
-        _ => Err(error_text(&answer)),
-    }
+    get_json::<Concerns>(&api_url(server, "/api/v1/concerns"), None)
+        .await
+        .map(|c| c.concerns)
 }
 
 /// Trades a pairing code for a device token.
@@ -343,10 +336,7 @@ impl SyncEngine {
     /// Starts a round unless one is running; a running round goes again.
     pub fn trigger(self) {
         let has_work = self.pairing.with_untracked(Option::is_some)
-            || self
-                .app
-                .book
-                .with_untracked(|b| !b.pending_reports().is_empty());
+            || self.app.book.with_untracked(Notebook::has_pending_reports);
         if !has_work {
             return;
         }
@@ -447,7 +437,7 @@ impl SyncEngine {
         self.running.set(false);
     }
 
-    /// Notes and shifts, in batches, to the paired server.
+    /// Notes, shifts and meeting concerns, in batches, to the paired server.
     async fn send_records(self, pairing: &Pairing) -> Result<(), Failure> {
         let (shifts, notes, concerns) = self.app.book.with_untracked(|b| {
             let (shifts, notes) = b.pending();

@@ -336,13 +336,7 @@ fn StatusView(status: PublicReport, checked: Option<DateTime<Utc>>) -> impl Into
 #[component]
 fn LookUp() -> impl IntoView {
     let engine = expect_context::<SyncEngine>();
-    let typed = RwSignal::new(
-        web_sys::window()
-            .and_then(|w| w.location().search().ok())
-            .and_then(|q| web_sys::UrlSearchParams::new_with_str(&q).ok())
-            .and_then(|p| p.get("code"))
-            .unwrap_or_default(),
-    );
+    let typed = RwSignal::new(crate::state::query_param("code").unwrap_or_default());
     let found = RwSignal::new(None::<PublicReport>);
     let message = RwSignal::new(None::<String>);
     let look = move || {

@@ -53,6 +53,13 @@ fn number(value: f64) -> String {
     serde_json::to_string(&value).unwrap_or_default()
 }
 
+/// Latitude, longitude and accuracy as CSV fields; empty without a fix.
+fn location_fields(location: Option<crate::note::Location>) -> [String; 3] {
+    location
+        .map(|l| [l.latitude, l.longitude, l.accuracy_m].map(number))
+        .unwrap_or_default()
+}
+
 fn sync_words(note: &Note) -> (&'static str, &str) {
     match &note.sync.state {
         crate::SyncState::Pending => ("pending", ""),
@@ -68,14 +75,6 @@ pub fn notes_csv(notes: &[&Note], book: &Notebook) -> String {
     for note in notes {
         let shift = note.shift_id.and_then(|id| book.shift(&id));
         let (state, reason) = sync_words(note);
-        let (lat, lon, acc) = match note.location {
-            Some(l) => (
-                number(l.latitude),
-                number(l.longitude),
-                number(l.accuracy_m),
-            ),
-            None => Default::default(),
-        };
         out.push_str(&note.id.to_string());
         out.push(',');
         out.push_str(&note.created_at.to_rfc3339());
@@ -91,7 +90,7 @@ pub fn notes_csv(notes: &[&Note], book: &Notebook) -> String {
         csv_text(&mut out, &note.text);
         out.push(',');
         csv_text(&mut out, note.place.as_deref().unwrap_or(""));
-        for number in [lat, lon, acc] {
+        for number in location_fields(note.location) {
             out.push(',');
             out.push_str(&number);
         }
@@ -327,14 +326,6 @@ pub fn reports_csv(reports: &[InboxReport]) -> String {
     out.push_str("\r\n");
     for item in reports {
         let report = &item.report;
-        let (lat, lon, acc) = match report.location {
-            Some(l) => (
-                number(l.latitude),
-                number(l.longitude),
-                number(l.accuracy_m),
-            ),
-            None => Default::default(),
-        };
         let history: Vec<String> = item
             .history
             .iter()
@@ -351,7 +342,7 @@ pub fn reports_csv(reports: &[InboxReport]) -> String {
         out.push_str(item.status.slug());
         out.push(',');
         csv_text(&mut out, report.place.as_deref().unwrap_or(""));
-        for number in [lat, lon, acc] {
+        for number in location_fields(report.location) {
             out.push(',');
             out.push_str(&number);
         }

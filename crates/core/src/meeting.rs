@@ -81,8 +81,8 @@ pub struct Concern {
     pub sync: SyncStatus,
 }
 
-/// Reads a meeting date as a date input gives it, "2026-11-20" (by hand:
-/// chrono's general parser is large in WebAssembly).
+/// Reads a meeting date as a date input gives it, "2026-11-20"; anything
+/// else, or a day that does not exist, is `None`.
 pub fn parse_date(text: &str) -> Option<NaiveDate> {
     let mut parts = text.trim().splitn(3, '-');
     let mut next = || parts.next()?.parse::<u32>().ok();

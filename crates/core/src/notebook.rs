@@ -154,6 +154,11 @@ impl Notebook {
         })
     }
 
+    /// Whether any report waits to be sent (cheaper than listing them).
+    pub fn has_pending_reports(&self) -> bool {
+        self.reports.values().any(MyReport::is_pending)
+    }
+
     /// Reports waiting to be sent, oldest first.
     pub fn pending_reports(&self) -> Vec<MyReport> {
         let mut reports: Vec<MyReport> = self

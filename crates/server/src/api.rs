@@ -231,12 +231,7 @@ async fn authorise(state: &ApiState, headers: &HeaderMap) -> Result<Device, ApiE
                 "this device token is not valid or was revoked: pair the device again",
             )
         })?;
-    state
-        .limits
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .take(Bucket::Device(device.id), state.burst, state.per_second)
-        .map_err(too_many)?;
+    take(state, Bucket::Device(device.id))?;
     Ok(device)
 }
 
@@ -246,12 +241,7 @@ fn parse_json<'a, T: Deserialize<'a>>(body: &'a [u8]) -> Result<T, ApiError> {
 }
 
 async fn pair(State(state): State<ApiState>, body: Bytes) -> Result<Json<PairResponse>, ApiError> {
-    take(
-        &state,
-        Bucket::Pairing,
-        PAIR_ATTEMPTS_PER_MINUTE,
-        PAIR_ATTEMPTS_PER_MINUTE / 60.0,
-    )?;
+    take(&state, Bucket::Pairing)?;
     let request: PairRequest = parse_json(&body)?;
     if request.code.len() > 64 {
         return Err(ApiError::bad_request("the pairing code is too long"));
@@ -404,14 +394,27 @@ fn client_key(state: &ApiState, peer: Option<&ConnectInfo<SocketAddr>>) -> u64 {
     u64::from_le_bytes(digest[..8].try_into().unwrap_or_default())
 }
 
-/// Takes one request from a public allowance.
-fn take(state: &ApiState, bucket: Bucket, burst: f64, per_second: f64) -> Result<(), ApiError> {
-    let scale = state.public_scale;
+impl Bucket {
+    /// How many requests the bucket allows in a burst, and how fast it refills.
+    fn allowance(self, state: &ApiState) -> (f64, f64) {
+        let (burst, per_second) = match self {
+            Bucket::Device(_) => return (state.burst, state.per_second),
+            Bucket::Pairing => (PAIR_ATTEMPTS_PER_MINUTE, PAIR_ATTEMPTS_PER_MINUTE / 60.0),
+            Bucket::Reports(_) => (REPORT_BURST, REPORTS_PER_SECOND),
+            Bucket::Lookups(_) => (LOOKUP_BURST, LOOKUPS_PER_SECOND),
+        };
+        (burst * state.public_scale, per_second * state.public_scale)
+    }
+}
+
+/// Takes one request from the bucket's allowance, or answers 429.
+fn take(state: &ApiState, bucket: Bucket) -> Result<(), ApiError> {
+    let (burst, per_second) = bucket.allowance(state);
     state
         .limits
         .lock()
         .unwrap_or_else(|e| e.into_inner())
-        .take(bucket, burst * scale, per_second * scale)
+        .take(bucket, burst, per_second)
         .map_err(too_many)
 }
 
@@ -420,14 +423,7 @@ async fn submit_report(
     peer: Option<Extension<ConnectInfo<SocketAddr>>>,
     body: Bytes,
 ) -> Result<Json<SubmitReportResponse>, ApiError> {
-    let client = client_key(&state, peer.as_deref());
-    take(
-        &state,
-        Bucket::Reports(client),
-        REPORT_BURST,
-        REPORTS_PER_SECOND,
-    )
-    .map_err(|mut e| {
+    take(&state, Bucket::Reports(client_key(&state, peer.as_deref()))).map_err(|mut e| {
         e.message =
             "too many reports from this connection; the report is kept and will be sent later"
                 .into();
@@ -454,13 +450,7 @@ async fn report_status(
     peer: Option<Extension<ConnectInfo<SocketAddr>>>,
     Path(code): Path<String>,
 ) -> Result<Json<PublicReport>, ApiError> {
-    let client = client_key(&state, peer.as_deref());
-    take(
-        &state,
-        Bucket::Lookups(client),
-        LOOKUP_BURST,
-        LOOKUPS_PER_SECOND,
-    )?;
+    take(&state, Bucket::Lookups(client_key(&state, peer.as_deref())))?;
     let code = beatbook_core::code::normalise(&code).ok_or_else(|| {
         ApiError::bad_request("this is not a reference code: codes look like K7QF2-M3XDA")
     })?;
@@ -654,13 +644,7 @@ async fn concerns(
     State(state): State<ApiState>,
     peer: Option<Extension<ConnectInfo<SocketAddr>>>,
 ) -> Result<Response, ApiError> {
-    let client = client_key(&state, peer.as_deref());
-    take(
-        &state,
-        Bucket::Lookups(client),
-        LOOKUP_BURST,
-        LOOKUPS_PER_SECOND,
-    )?;
+    take(&state, Bucket::Lookups(client_key(&state, peer.as_deref())))?;
     let db = state.db.clone();
     let filter = ListFilter {
         limit: MAX_LIST,
