@@ -38,7 +38,7 @@ pub struct Pairing {
     pub server: String,
     pub token: String,
     pub device_name: String,
-    #[serde(default)]
+    #[serde(default, with = "beatbook_core::rfc3339::option")]
     pub last_success: Option<DateTime<Utc>>,
 }
 

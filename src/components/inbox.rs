@@ -23,6 +23,7 @@ const WEEKS: usize = 8;
 #[derive(Clone, Default, Serialize, Deserialize)]
 struct Kept {
     inbox: Inbox,
+    #[serde(default, with = "beatbook_core::rfc3339::option")]
     fetched_at: Option<DateTime<Utc>>,
 }
 

@@ -15,6 +15,7 @@ pub mod notebook;
 pub mod order;
 pub mod protocol;
 pub mod report;
+pub mod rfc3339;
 pub mod schema;
 pub mod shift;
 pub mod summary;

@@ -62,6 +62,7 @@ impl ConcernStatus {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Progress {
+    #[serde(with = "crate::rfc3339")]
     pub at: DateTime<Utc>,
     pub text: String,
 }
@@ -73,10 +74,13 @@ pub struct Concern {
     pub title: String,
     pub description: String,
     /// The day of the meeting it was raised at.
+    #[serde(with = "iso_date")]
     pub meeting_date: NaiveDate,
     pub status: ConcernStatus,
     pub progress: Vec<Progress>,
+    #[serde(with = "crate::rfc3339")]
     pub created_at: DateTime<Utc>,
+    #[serde(with = "crate::rfc3339")]
     pub updated_at: DateTime<Utc>,
     pub sync: SyncStatus,
 }
@@ -88,6 +92,29 @@ pub fn parse_date(text: &str) -> Option<NaiveDate> {
     let mut next = || parts.next()?.parse::<u32>().ok();
     let (year, month, day) = (next()?, next()?, next()?);
     NaiveDate::from_ymd_opt(i32::try_from(year).ok()?, month, day)
+}
+
+/// A date as "2026-11-20" in JSON, the same text chrono writes, read by
+/// [`parse_date`] rather than chrono's general-purpose parser, which would
+/// add several kilobytes to the app's download.
+mod iso_date {
+    use chrono::{Datelike, NaiveDate};
+    use serde::{de, Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(date: &NaiveDate, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(&format_args!(
+            "{:04}-{:02}-{:02}",
+            date.year(),
+            date.month(),
+            date.day()
+        ))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<NaiveDate, D::Error> {
+        let text = String::deserialize(d)?;
+        super::parse_date(&text)
+            .ok_or_else(|| de::Error::custom(format!("not a date (YYYY-MM-DD): {text:?}")))
+    }
 }
 
 fn text(value: &str, max: usize, what: &str, required: bool) -> Result<String, String> {
@@ -219,6 +246,26 @@ mod tests {
         ] {
             assert_eq!(parse_date(bad), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn meeting_dates_are_stored_as_chrono_writes_them() {
+        let mut c = concern();
+        for (y, m, d) in [(2026, 11, 20), (2027, 1, 5), (999, 12, 31), (2028, 2, 29)] {
+            c.meeting_date = NaiveDate::from_ymd_opt(y, m, d).unwrap();
+            let json = serde_json::to_value(&c).unwrap();
+            assert_eq!(
+                json["meeting_date"],
+                serde_json::to_value(c.meeting_date).unwrap(),
+                "the same text as chrono's own"
+            );
+            let back: Concern = serde_json::from_value(json).unwrap();
+            assert_eq!(back, c);
+        }
+        let mut json = serde_json::to_value(&c).unwrap();
+        json["meeting_date"] = "2026-02-30".into();
+        let err = serde_json::from_value::<Concern>(json).unwrap_err();
+        assert!(err.to_string().contains("not a date"), "{err}");
     }
 
     #[test]

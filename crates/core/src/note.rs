@@ -169,7 +169,9 @@ pub struct Note {
     /// Made on the phone, so that a resend can never create a second copy.
     pub id: Uuid,
     /// When the note was taken; this, not the upload time, orders notes.
+    #[serde(with = "crate::rfc3339")]
     pub created_at: DateTime<Utc>,
+    #[serde(with = "crate::rfc3339")]
     pub updated_at: DateTime<Utc>,
     /// The shift that was running when the note was taken.
     pub shift_id: Option<Uuid>,

@@ -166,6 +166,7 @@ pub struct TriageResponse {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TriageEntry {
+    #[serde(with = "crate::rfc3339")]
     pub at: DateTime<Utc>,
     pub status: ReportStatus,
     pub response: Option<String>,
@@ -179,7 +180,9 @@ pub struct InboxReport {
     pub code: String,
     pub status: ReportStatus,
     pub response: Option<String>,
+    #[serde(with = "crate::rfc3339")]
     pub received_at: DateTime<Utc>,
+    #[serde(with = "crate::rfc3339")]
     pub updated_at: DateTime<Utc>,
     pub report: Report,
     pub history: Vec<TriageEntry>,

@@ -167,6 +167,7 @@ pub struct ReportInput {
 #[serde(deny_unknown_fields)]
 pub struct Report {
     pub id: Uuid,
+    #[serde(with = "crate::rfc3339")]
     pub created_at: DateTime<Utc>,
     pub kind: ReportKind,
     pub location: Option<Location>,
@@ -348,6 +349,7 @@ impl ReportStatus {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StatusChange {
+    #[serde(with = "crate::rfc3339")]
     pub at: DateTime<Utc>,
     pub status: ReportStatus,
 }
@@ -361,7 +363,9 @@ pub struct PublicReport {
     pub kind: ReportKind,
     pub place: Option<String>,
     pub when: String,
+    #[serde(with = "crate::rfc3339")]
     pub reported_at: DateTime<Utc>,
+    #[serde(with = "crate::rfc3339")]
     pub updated_at: DateTime<Utc>,
     pub status: ReportStatus,
     pub response: Option<String>,
@@ -376,6 +380,7 @@ pub struct PublicReport {
 pub struct Triage {
     pub id: Uuid,
     pub report_id: Uuid,
+    #[serde(with = "crate::rfc3339")]
     pub at: DateTime<Utc>,
     pub status: ReportStatus,
     /// The public response from now on; `None` leaves it as it was.
@@ -439,7 +444,11 @@ pub enum Delivery {
     /// Saved on this phone, waiting to be sent.
     Pending,
     /// The server has it and gave it this code.
-    Delivered { code: String, at: DateTime<Utc> },
+    Delivered {
+        code: String,
+        #[serde(with = "crate::rfc3339")]
+        at: DateTime<Utc>,
+    },
     /// The server refused it, for this reason; it stays here to be read.
     Rejected { reason: String },
 }
@@ -454,6 +463,7 @@ pub struct MyReport {
     pub revision: u32,
     pub delivery: Delivery,
     pub status: Option<PublicReport>,
+    #[serde(default, with = "crate::rfc3339::option")]
     pub checked_at: Option<DateTime<Utc>>,
 }
 

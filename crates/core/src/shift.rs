@@ -67,8 +67,10 @@ pub struct Shift {
     pub id: Uuid,
     pub kind: ShiftKind,
     pub title: String,
+    #[serde(with = "crate::rfc3339")]
     pub started_at: DateTime<Utc>,
     /// `None` while the shift is running.
+    #[serde(default, with = "crate::rfc3339::option")]
     pub ended_at: Option<DateTime<Utc>>,
     pub sync: SyncStatus,
 }

@@ -34,7 +34,11 @@ pub struct SyncStatus {
 struct StatusRepr {
     revision: u32,
     state: StateTag,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::rfc3339::option"
+    )]
     at: Option<DateTime<Utc>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     reason: Option<String>,
