@@ -78,6 +78,9 @@ pub struct AppState {
     pub screen: RwSignal<Screen>,
     pub filter: RwSignal<NoteFilter>,
     pub settings: RwSignal<Settings>,
+    /// Records saved here and not yet accepted by the server: counted once
+    /// per change for everything that shows or acts on it.
+    pub pending: Memo<usize>,
 }
 
 /// What a save did, for the words the person reads.
@@ -106,8 +109,9 @@ impl AppState {
     /// Reads the working copy (instant), then reconciles it with the journal
     /// in the background.
     pub fn load() -> AppState {
+        let book = RwSignal::new(Notebook::new());
         let state = AppState {
-            book: RwSignal::new(Notebook::new()),
+            book,
             unreadable: RwSignal::new(Vec::new()),
             journal_set_aside: RwSignal::new(0),
             storage_problem: RwSignal::new(None),
@@ -116,6 +120,7 @@ impl AppState {
             screen: RwSignal::new(Screen::from_location()),
             filter: RwSignal::new(NoteFilter::default()),
             settings: RwSignal::new(Settings::load()),
+            pending: Memo::new(move |_| book.with(Notebook::pending_count)),
         };
         state.reload();
         leptos::task::spawn_local(async move { state.reconcile().await });

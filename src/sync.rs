@@ -317,9 +317,8 @@ impl SyncEngine {
         });
         // Whenever records wait (a save here, in another tab, or restored at
         // start), try to send them.
-        let pending = Memo::new(move |_| app.book.with(|b| b.pending_count()));
         Effect::new(move |_| {
-            if pending.get() > 0 {
+            if app.pending.get() > 0 {
                 engine.trigger();
             }
         });

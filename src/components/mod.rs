@@ -66,7 +66,7 @@ fn Header() -> impl IntoView {
     let state = expect_context::<AppState>();
     let pwa = expect_context::<PwaState>();
     let engine = expect_context::<SyncEngine>();
-    let pending = Memo::new(move |_| state.book.with(|b| b.pending_count()));
+    let pending = state.pending;
     let last_sent = move || {
         engine
             .pairing

@@ -13,9 +13,10 @@ use crate::time;
 pub fn SettingsScreen() -> impl IntoView {
     let state = expect_context::<AppState>();
     let counts = Memo::new(move |_| {
+        let pending = state.pending.get();
         state
             .book
-            .with(|b| (b.note_count(), b.shifts().count(), b.pending_count()))
+            .with(|b| (b.note_count(), b.shifts().count(), pending))
     });
     let message = RwSignal::new(None::<String>);
     view! {
@@ -84,7 +85,7 @@ fn SyncSettings() -> impl IntoView {
     let message = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
     let confirming = RwSignal::new(false);
-    let pending = Memo::new(move |_| state.book.with(|b| b.pending_count()));
+    let pending = state.pending;
 
     let pair = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
