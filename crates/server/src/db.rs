@@ -174,6 +174,33 @@ struct Waiting {
     reply: mpsc::SyncSender<DbResult<Vec<RecordResult>>>,
 }
 
+impl Waiting {
+    /// Parses and checks a batch's records (outside the connection lock),
+    /// with the channel its answer comes back on.
+    fn new(
+        device_id: i64,
+        batch: &RawBatch,
+    ) -> (Waiting, mpsc::Receiver<DbResult<Vec<RecordResult>>>) {
+        let now = Utc::now();
+        let records = [
+            (RecordKind::Shift, &batch.shifts),
+            (RecordKind::Concern, &batch.concerns),
+            (RecordKind::Note, &batch.notes),
+        ]
+        .into_iter()
+        .flat_map(|(kind, raws)| raws.iter().enumerate().map(move |(i, raw)| (kind, i, raw)))
+        .map(|(kind, index, raw)| Ready::prepare(kind, index, raw, now))
+        .collect();
+        let (reply, answer) = mpsc::sync_channel(1);
+        let waiting = Waiting {
+            device_id,
+            records,
+            reply,
+        };
+        (waiting, answer)
+    }
+}
+
 fn hash(secret: &str) -> Vec<u8> {
     Sha256::digest(secret.as_bytes()).to_vec()
 }
@@ -395,25 +422,11 @@ impl Db {
     /// and hands each caller its own answer. A batch that fails is rolled back
     /// alone; a failed commit fails them all, and nothing is stored.
     pub fn ingest(&self, device_id: i64, batch: RawBatch) -> DbResult<Vec<RecordResult>> {
-        let now = Utc::now();
-        let records = [
-            (RecordKind::Shift, &batch.shifts),
-            (RecordKind::Concern, &batch.concerns),
-            (RecordKind::Note, &batch.notes),
-        ]
-        .into_iter()
-        .flat_map(|(kind, raws)| raws.iter().enumerate().map(move |(i, raw)| (kind, i, raw)))
-        .map(|(kind, index, raw)| Ready::prepare(kind, index, raw, now))
-        .collect();
-        let (reply, answer) = mpsc::sync_channel(1);
+        let (waiting, answer) = Waiting::new(device_id, &batch);
         self.waiting
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .push(Waiting {
-                device_id,
-                records,
-                reply,
-            });
+            .push(waiting);
         let mut conn = self.conn();
         // Another caller may have written this batch while we waited.
         if let Ok(result) = answer.try_recv() {
@@ -730,5 +743,85 @@ mod tests {
             .chars()
             .all(|c| c == '-' || code::ALPHABET.contains(&(c as u8))));
         assert_eq!(normalise_code(&code.to_lowercase().replace('-', " ")), code);
+    }
+
+    fn note(text: &str) -> Box<RawValue> {
+        let input = beatbook_core::NoteInput {
+            text: text.into(),
+            category: beatbook_core::Category::PoorLighting,
+            place: String::new(),
+            location: None,
+        };
+        let note = Note::create(uuid::Uuid::new_v4(), &input, None, Utc::now()).unwrap();
+        serde_json::value::to_raw_value(&note).unwrap()
+    }
+
+    #[test]
+    fn a_batch_that_fails_in_a_group_commit_is_rolled_back_alone() {
+        let dir = std::env::temp_dir().join(format!("beatbook-db-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let db = Db::open(&dir.join("beatbook.sqlite")).unwrap();
+        let code = db.create_pairing_code("test phone").unwrap();
+        let (token, _) = db.redeem_pairing_code(&code).unwrap().unwrap();
+        let device = db.device_for_token(&token).unwrap().unwrap().id;
+        // The storage fails partway through the second batch, after its
+        // first note is written.
+        db.conn()
+            .execute_batch(
+                "CREATE TRIGGER fail BEFORE INSERT ON records WHEN NEW.body LIKE '%storage fails%'
+                 BEGIN SELECT RAISE(ABORT, 'disk trouble'); END",
+            )
+            .unwrap();
+        let batches = [
+            vec![note("first batch, one"), note("first batch, two")],
+            vec![
+                note("second batch, written first"),
+                note("storage fails here"),
+            ],
+            vec![note("third batch")],
+        ];
+        let group: Vec<Waiting> = batches
+            .iter()
+            .map(|notes| {
+                let batch = RawBatch {
+                    notes: notes.clone(),
+                    ..RawBatch::default()
+                };
+                Waiting::new(device, &batch).0
+            })
+            .collect();
+
+        let results = Db::ingest_group(&mut db.conn(), &group);
+
+        let stored = |r: &DbResult<Vec<RecordResult>>| {
+            r.as_ref()
+                .unwrap()
+                .iter()
+                .map(|r| r.outcome)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(stored(&results[0]), [Outcome::Stored, Outcome::Stored]);
+        let failed = results[1].as_ref().unwrap_err();
+        assert!(failed.0.contains("disk trouble"), "{failed:?}");
+        assert_eq!(stored(&results[2]), [Outcome::Stored]);
+        let held: Vec<String> = db
+            .list(
+                RecordKind::Note,
+                &ListFilter {
+                    limit: 100,
+                    ..ListFilter::default()
+                },
+            )
+            .unwrap()
+            .iter()
+            .map(|raw| serde_json::from_str::<Note>(raw.get()).unwrap().text)
+            .collect();
+        assert_eq!(held.len(), 3, "{held:?}");
+        assert!(
+            !held.iter().any(|t| t.starts_with("second batch")),
+            "the failed batch's first note was rolled back: {held:?}"
+        );
+        drop(db);
+        let _ = std::fs::remove_dir_all(dir);
     }
 }
