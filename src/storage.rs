@@ -6,7 +6,7 @@
 //! aside under `beatbook/unreadable/`, never deleted).
 
 use beatbook_core::schema::{self, Record, RecordKey};
-use beatbook_core::Notebook;
+use beatbook_core::{order, Notebook};
 use thiserror::Error;
 use wasm_bindgen::JsCast;
 
@@ -146,7 +146,7 @@ pub fn load() -> Result<Loaded, StoreError> {
             }),
         }
     }
-    loaded.unreadable.sort_unstable_by(|a, b| a.key.cmp(&b.key));
+    loaded.unreadable = order::by_text(loaded.unreadable, |u| &u.key);
     Ok(loaded)
 }
 
@@ -173,15 +173,14 @@ struct UnreadableOut<'a> {
 /// The raw text of every entry set aside, as one JSON object, for export.
 pub fn unreadable_export(entries: &[Unreadable]) -> String {
     let storage = local_storage().ok();
-    let out: std::collections::BTreeMap<&str, UnreadableOut> = entries
-        .iter()
-        .map(|entry| {
-            let raw = storage
-                .as_ref()
-                .and_then(|s| s.get_item(&entry.kept_at).ok().flatten());
-            let reason = entry.reason.as_str();
-            (entry.key.as_str(), UnreadableOut { reason, raw })
-        })
-        .collect();
+    // Inserted one by one: collecting into a map would compile another sort.
+    let mut out = std::collections::BTreeMap::new();
+    for entry in entries {
+        let raw = storage
+            .as_ref()
+            .and_then(|s| s.get_item(&entry.kept_at).ok().flatten());
+        let reason = entry.reason.as_str();
+        out.insert(entry.key.as_str(), UnreadableOut { reason, raw });
+    }
     serde_json::to_string(&out).expect("strings serialise to JSON")
 }

@@ -9,7 +9,6 @@ use beatbook_core::order;
 use gloo_storage::{LocalStorage, Storage};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use uuid::Uuid;
 
 use crate::state::AppState;
 use crate::sync::{self, SyncEngine};
@@ -42,8 +41,11 @@ pub fn MeetingsScreen() -> impl IntoView {
     });
     // This phone's own copies win: they may hold changes not sent yet.
     let concerns = Memo::new(move |_| {
-        let mut all: BTreeMap<Uuid, Concern> =
-            fetched.get().into_iter().map(|c| (c.id, c)).collect();
+        // Inserted one by one: collecting into a map would compile another sort.
+        let mut all = BTreeMap::new();
+        for c in fetched.get() {
+            all.insert(c.id, c);
+        }
         state.book.with(|b| {
             for mine in b.concerns() {
                 let newer = all

@@ -12,6 +12,8 @@ use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::order;
+
 /// One record as the journal holds it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -86,11 +88,12 @@ pub fn reconcile(working: &HashMap<String, u32>, journal: &HashMap<String, Journ
             plan.journal.push((key.clone(), *revision));
         }
     }
-    // Keys are unique, so an unstable sort gives the same order, in less code.
-    plan.restore.sort_unstable();
-    plan.remove.sort_unstable();
-    plan.journal.sort_unstable();
-    plan
+    // In key order, whatever the maps' order (through `order`'s one sort).
+    Plan {
+        restore: order::by_text(plan.restore, |(key, _)| key),
+        remove: order::by_text(plan.remove, |key| key),
+        journal: order::by_text(plan.journal, |(key, _)| key),
+    }
 }
 
 #[cfg(test)]

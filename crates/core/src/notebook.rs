@@ -161,14 +161,15 @@ impl Notebook {
 
     /// Reports waiting to be sent, oldest first.
     pub fn pending_reports(&self) -> Vec<MyReport> {
-        let mut reports: Vec<MyReport> = self
+        let reports: Vec<MyReport> = self
             .reports
             .values()
             .filter(|r| r.is_pending())
             .cloned()
             .collect();
-        reports.sort_unstable_by_key(|r| (r.report.created_at, r.report.id));
-        reports
+        order::ascending(reports, |r| {
+            order::by_time(r.report.created_at, r.report.id)
+        })
     }
 
     pub fn concern(&self, id: &Uuid) -> Option<&Concern> {

@@ -1,4 +1,4 @@
-//! Ordering lists by time, through one sort of plain keys.
+//! Ordering lists by time (or by text), through one sort of plain keys.
 //!
 //! Every `sort_by_key` on a new type or closure compiles the whole sorting
 //! algorithm again in WebAssembly. Lists here are sorted by extracting a
@@ -36,9 +36,26 @@ pub fn by_time(at: DateTime<Utc>, id: Uuid) -> SortKey {
 pub fn ascending<T>(items: Vec<T>, key: impl Fn(&T) -> SortKey) -> Vec<T> {
     let mut keys: Vec<(SortKey, usize)> = items.iter().map(&key).zip(0..).collect();
     keys.sort_unstable();
+    reorder(items, keys.into_iter().map(|(_, i)| i))
+}
+
+/// `items` ordered by a text key, such as a storage key. The keys are copied
+/// so that one sort serves every list ordered by text.
+pub fn by_text<T>(items: Vec<T>, key: impl Fn(&T) -> &str) -> Vec<T> {
+    let mut keys: Vec<(String, usize)> = items
+        .iter()
+        .map(|item| key(item).to_owned())
+        .zip(0..)
+        .collect();
+    keys.sort_unstable();
+    reorder(items, keys.into_iter().map(|(_, i)| i))
+}
+
+/// `items` in the order of the given positions.
+fn reorder<T>(items: Vec<T>, positions: impl Iterator<Item = usize>) -> Vec<T> {
     let mut slots: Vec<Option<T>> = items.into_iter().map(Some).collect();
-    keys.into_iter()
-        .filter_map(|(_, i)| slots.get_mut(i).and_then(Option::take))
+    positions
+        .filter_map(|i| slots.get_mut(i).and_then(Option::take))
         .collect()
 }
 
@@ -74,5 +91,16 @@ mod tests {
                 < day(NaiveDate::from_ymd_opt(2026, 11, 21).unwrap())
         );
         assert!(ascending(Vec::<u8>::new(), |_| (0, 0, 0)).is_empty());
+    }
+
+    #[test]
+    fn orders_by_text() {
+        let items = vec![
+            ("beatbook/note/b", 1),
+            ("beatbook/shift/a", 2),
+            ("beatbook/note/a", 3),
+        ];
+        let sorted: Vec<i32> = by_text(items, |x| x.0).into_iter().map(|x| x.1).collect();
+        assert_eq!(sorted, [3, 1, 2]);
     }
 }
