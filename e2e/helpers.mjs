@@ -6,6 +6,7 @@ import { once } from 'node:events';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, before } from 'node:test';
 import { chromium } from 'playwright-core';
 
 // Flags that let Chromium run headless as root on a machine with no network.
@@ -74,6 +75,19 @@ export async function launchBrowser() {
     headless: true,
     args: CHROMIUM_FLAGS,
   });
+}
+
+/** One browser for a test file: launched before its tests, closed after
+ * them. Tests open their own contexts on it. */
+export function useBrowser() {
+  let browser;
+  before(async () => {
+    browser = await launchBrowser();
+  });
+  after(async () => {
+    await browser?.close();
+  });
+  return { newContext: (options) => browser.newContext(options) };
 }
 
 export async function newProfileDir() {

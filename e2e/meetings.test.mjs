@@ -2,19 +2,13 @@
 // progress (offline too); anyone reads the public page, offline after a look.
 
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 
-import { launchBrowser, openApp, pairApp, startServer, waitForWorker } from './helpers.mjs';
+import {
+  openApp, pairApp, startServer, useBrowser, waitForWorker,
+} from './helpers.mjs';
 
-let browser;
-
-before(async () => {
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-});
+const browser = useBrowser();
 
 async function openMeetings(page) {
   await page.getByTestId('nav-reports').click();

@@ -5,19 +5,17 @@ import { readFile } from 'node:fs/promises';
 import { after, before, describe, test } from 'node:test';
 
 import {
-  gotoApp, launchBrowser, listedNotes, openApp, saveNote, startServer, startShift,
+  gotoApp, listedNotes, openApp, saveNote, startServer, startShift, useBrowser,
 } from './helpers.mjs';
 
 let server;
-let browser;
+const browser = useBrowser();
 
 before(async () => {
   server = await startServer();
-  browser = await launchBrowser();
 });
 
 after(async () => {
-  await browser?.close();
   await server?.stop();
 });
 

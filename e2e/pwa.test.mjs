@@ -4,24 +4,16 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 
 import { chromium } from 'playwright-core';
 
 import {
-  CHROMIUM_FLAGS, gotoApp, launchBrowser, listedNotes, newProfileDir, openApp, required, saveNote, startServer,
-  waitForWorker,
+  CHROMIUM_FLAGS, gotoApp, listedNotes, newProfileDir, openApp, required, saveNote, startServer,
+  useBrowser, waitForWorker,
 } from './helpers.mjs';
 
-let browser;
-
-before(async () => {
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-});
+const browser = useBrowser();
 
 /** The hashed script and wasm a built index.html names. */
 async function assetsOf(dist) {

@@ -2,22 +2,14 @@
 // fails in between.
 
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 
 import {
-  launchBrowser, openApp, pairApp, saveNote, serverNotes, startServer,
+  openApp, pairApp, saveNote, serverNotes, startServer, useBrowser,
 } from './helpers.mjs';
 import { startProxy } from './proxy.mjs';
 
-let browser;
-
-before(async () => {
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-});
+const browser = useBrowser();
 
 async function waitAllSent(page, timeout = 45_000) {
   await page.getByTestId('pending-count').getByText('All sent').waitFor({ timeout });
