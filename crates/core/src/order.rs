@@ -4,7 +4,9 @@
 //! algorithm again in WebAssembly. Lists here are sorted by extracting a
 //! [`SortKey`] per item and sorting those, so the algorithm exists once
 //! whatever is being ordered (measured: 9 KB raw, 1.2 KB brotli less wasm
-//! than nine separate sorts).
+//! than nine separate sorts). Text keys have their own single sort,
+//! [`by_text`] (with maps filled by insertion rather than collected, which
+//! compiles a stable sort: 18 KB raw, 6.1 KB brotli less).
 
 use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
