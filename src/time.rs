@@ -70,11 +70,6 @@ pub fn day(date: NaiveDate) -> String {
     )
 }
 
-/// "2026-11-20", the value of a date input.
-pub fn iso_day(date: NaiveDate) -> String {
-    format!("{:04}-{:02}-{:02}", date.year(), date.month(), date.day())
-}
-
 /// Today in the phone's time zone.
 pub fn today() -> NaiveDate {
     Local::now().date_naive()

@@ -86,7 +86,7 @@ fn NewConcern() -> impl IntoView {
     let open = RwSignal::new(false);
     let title = RwSignal::new(String::new());
     let description = RwSignal::new(String::new());
-    let date = RwSignal::new(time::iso_day(time::today()));
+    let date = RwSignal::new(beatbook_core::meeting::date_text(time::today()));
     let error = RwSignal::new(None::<String>);
     let save = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();

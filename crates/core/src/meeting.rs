@@ -94,20 +94,22 @@ pub fn parse_date(text: &str) -> Option<NaiveDate> {
     NaiveDate::from_ymd_opt(i32::try_from(year).ok()?, month, day)
 }
 
-/// A date as "2026-11-20" in JSON, the same text chrono writes, read by
-/// [`parse_date`] rather than chrono's general-purpose parser, which would
-/// add several kilobytes to the app's download.
+/// A date as a date input takes it and as chrono writes it, "2026-11-20":
+/// what [`parse_date`] reads.
+pub fn date_text(date: NaiveDate) -> String {
+    use chrono::Datelike;
+    format!("{:04}-{:02}-{:02}", date.year(), date.month(), date.day())
+}
+
+/// A date in JSON as [`date_text`] writes it, read by [`parse_date`] rather
+/// than chrono's general-purpose parser, which would add several kilobytes
+/// to the app's download.
 mod iso_date {
-    use chrono::{Datelike, NaiveDate};
+    use chrono::NaiveDate;
     use serde::{de, Deserialize, Deserializer, Serializer};
 
     pub fn serialize<S: Serializer>(date: &NaiveDate, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(&format_args!(
-            "{:04}-{:02}-{:02}",
-            date.year(),
-            date.month(),
-            date.day()
-        ))
+        s.serialize_str(&super::date_text(*date))
     }
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<NaiveDate, D::Error> {

@@ -3,9 +3,8 @@
 //!
 //! Writing is chrono's own. Reading is a small parser for this one format
 //! instead of chrono's general-purpose one, which costs the app's download
-//! several kilobytes; it also reads the thousands of timestamps in storage
-//! faster at start. Use it on a field with `#[serde(with = "rfc3339")]`, or
-//! `rfc3339::option` for an `Option`.
+//! several kilobytes (5.3 KB brotli measured). Use it on a field with
+//! `#[serde(with = "rfc3339")]`, or `rfc3339::option` for an `Option`.
 
 use std::fmt;
 
