@@ -11,10 +11,21 @@
 //! - `records`: storage key → JSON of `beatbook_core::journal::JournalEntry`
 //! - `drafts`: `capture` → JSON of the note being typed
 //! - `unreadable`: journal entries that could not be read, moved aside
+//!
+//! Every write transaction is opened with strict durability. Chromium's
+//! default ("relaxed") fires `complete` once the data reaches the operating
+//! system, which a power cut can still take back; "strict" waits for the
+//! disk, and only then does the app say "saved".
+//!
+//! Records are written compare-then-set, inside the transaction: an entry
+//! replaces the journalled one only if `beatbook_core::journal::may_replace`
+//! allows it, so a late answer or another tab's older copy never overwrites a
+//! newer revision.
 
 use std::cell::RefCell;
 
-use js_sys::{Array, Promise};
+use beatbook_core::journal::{may_replace, JournalEntry, Write};
+use js_sys::{Array, Object, Promise, Reflect};
 use thiserror::Error;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -147,6 +158,26 @@ async fn db() -> Result<IdbDatabase, JournalError> {
     Ok(db)
 }
 
+#[wasm_bindgen]
+extern "C" {
+    /// An `IDBDatabase` seen through the one method bound here:
+    /// `transaction(names, mode, options)`, which web-sys offers only behind
+    /// its unstable-APIs flag.
+    #[wasm_bindgen(js_name = IDBDatabase)]
+    type DatabaseWithOptions;
+
+    #[wasm_bindgen(method, catch, js_name = transaction)]
+    fn transaction_with_options(
+        this: &DatabaseWithOptions,
+        names: &Array,
+        mode: &str,
+        options: &Object,
+    ) -> Result<IdbTransaction, JsValue>;
+}
+
+/// What the journal asks of a write: to be on disk when it completes.
+pub const WRITE_DURABILITY: &str = "strict";
+
 fn store(
     db: &IdbDatabase,
     names: &[&str],
@@ -156,7 +187,15 @@ fn store(
         .iter()
         .map(|n| JsValue::from_str(n))
         .collect::<Array>();
-    db.transaction_with_str_sequence_and_mode(&names, mode)
+    if mode == IdbTransactionMode::Readonly {
+        return db
+            .transaction_with_str_sequence_and_mode(&names, mode)
+            .map_err(error_from);
+    }
+    let options = Object::new();
+    Reflect::set(&options, &"durability".into(), &WRITE_DURABILITY.into()).map_err(error_from)?;
+    db.unchecked_ref::<DatabaseWithOptions>()
+        .transaction_with_options(&names, "readwrite", &options)
         .map_err(error_from)
 }
 
@@ -177,23 +216,49 @@ async fn put_all(store_name: &str, entries: &[(String, String)]) -> Result<(), J
     committed(&tx).await
 }
 
-/// Journals one record (or tombstone) under its storage key.
-pub async fn put_record(
-    key: &str,
-    entry: &beatbook_core::journal::JournalEntry,
-) -> Result<(), JournalError> {
-    put_all(RECORDS, &[(key.to_owned(), entry.encode())]).await
+/// Journals one record (or tombstone) under its storage key, unless the
+/// journal already holds a newer revision.
+pub async fn put_record(key: &str, entry: &JournalEntry, write: Write) -> Result<(), JournalError> {
+    put_records(&[(key.to_owned(), entry.clone())], write).await
 }
 
-/// Journals many records in one transaction.
+/// Journals many records in one transaction, each compared with what the
+/// journal holds and written only where `may_replace` allows.
 pub async fn put_records(
-    entries: &[(String, beatbook_core::journal::JournalEntry)],
+    entries: &[(String, JournalEntry)],
+    write: Write,
 ) -> Result<(), JournalError> {
-    let encoded: Vec<(String, String)> = entries
-        .iter()
-        .map(|(k, e)| (k.clone(), e.encode()))
-        .collect();
-    put_all(RECORDS, &encoded).await
+    let db = db().await?;
+    let tx = store(&db, &[RECORDS], IdbTransactionMode::Readwrite)?;
+    let os = object_store(&tx, RECORDS)?;
+    // Each put is made in its read's success callback, while the transaction
+    // is still active, so nothing can write in between.
+    let mut callbacks = Vec::with_capacity(entries.len());
+    for (key, entry) in entries {
+        let key = JsValue::from_str(key);
+        let read = os.get(&key).map_err(error_from)?;
+        let on_read = Closure::once({
+            let (os, read) = (os.clone(), read.clone());
+            let (revision, value) = (entry.revision, JsValue::from_str(&entry.encode()));
+            move |_: web_sys::Event| {
+                let held = read
+                    .result()
+                    .ok()
+                    .and_then(|v| v.as_string())
+                    .and_then(|raw| JournalEntry::decode(&raw).ok())
+                    .map(|held| held.revision);
+                if may_replace(held, revision, write) {
+                    // A failed put aborts the transaction, which `committed` reports.
+                    let _ = os.put_with_key(&value, &key);
+                }
+            }
+        });
+        read.set_onsuccess(Some(on_read.as_ref().unchecked_ref()));
+        callbacks.push(on_read);
+    }
+    let outcome = committed(&tx).await;
+    drop(callbacks);
+    outcome
 }
 
 /// Writes any value under a record key, readable or not: for repair tools and

@@ -6,7 +6,7 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
 
-use beatbook_core::journal::{self as plan, JournalEntry};
+use beatbook_core::journal::{self as plan, may_replace, JournalEntry, Write};
 use beatbook_core::schema::{self, Record, RecordKey};
 use beatbook_core::{Category, Notebook};
 use serde::{Deserialize, Serialize};
@@ -18,22 +18,43 @@ use crate::storage::{self, StoreError};
 /// Whether the last write reached the crash-proof journal.
 pub type CrashProof = Result<(), JournalError>;
 
-/// Writes the working copy, then the journal. An error means nothing was
+/// Writes the working copy, then the journal, each compare-then-set: a
+/// change must be newer than the copy stored, or it is refused as
+/// [`StoreError::Stale`] and nothing is written. An error means nothing was
 /// saved; `Ok` carries whether the journal has it too.
 pub async fn save(record: &Record) -> Result<CrashProof, StoreError> {
-    let key = record.key().to_string();
+    let key = record.key();
+    if !may_replace(
+        storage::stored_revision(key),
+        record.revision(),
+        Write::Change,
+    ) {
+        return Err(StoreError::Stale);
+    }
+    let key = key.to_string();
     let raw = record.encode();
     storage::set_raw(&key, &raw)?;
     let entry = JournalEntry::record(record.revision(), raw);
-    Ok(journal::put_record(&key, &entry).await)
+    Ok(journal::put_record(&key, &entry, Write::Change).await)
 }
 
-/// Saves several records: each to the working copy, then all to the journal
-/// in one transaction (sync results arrive in batches of hundreds).
-pub async fn save_many(records: &[Record]) -> Result<CrashProof, StoreError> {
+/// Stores the server's answers: each record to the working copy, then all
+/// to the journal in one transaction (answers arrive in batches of
+/// hundreds). An answer about a revision older than the one stored (the
+/// record was changed while it was being sent, here or in another tab) is
+/// skipped: the newer revision stays, still waiting to be sent.
+pub async fn save_answers(records: &[Record]) -> Result<CrashProof, StoreError> {
     let mut entries = Vec::with_capacity(records.len());
     for record in records {
-        let key = record.key().to_string();
+        let key = record.key();
+        if !may_replace(
+            storage::stored_revision(key),
+            record.revision(),
+            Write::Answer,
+        ) {
+            continue;
+        }
+        let key = key.to_string();
         let raw = record.encode();
         storage::set_raw(&key, &raw)?;
         entries.push((key, JournalEntry::record(record.revision(), raw)));
@@ -41,14 +62,15 @@ pub async fn save_many(records: &[Record]) -> Result<CrashProof, StoreError> {
     if entries.is_empty() {
         return Ok(Ok(()));
     }
-    Ok(journal::put_records(&entries).await)
+    Ok(journal::put_records(&entries, Write::Answer).await)
 }
 
 /// Journals a tombstone first, so that the record cannot come back from the
-/// journal, then removes the working copy.
+/// journal, then removes the working copy. The deletion is the record's
+/// next revision, so it replaces the journalled copy like any change.
 pub async fn delete(key: RecordKey, revision: u32) -> Result<CrashProof, StoreError> {
-    let journalled =
-        journal::put_record(&key.to_string(), &JournalEntry::tombstone(revision)).await;
+    let tombstone = JournalEntry::tombstone(revision.saturating_add(1));
+    let journalled = journal::put_record(&key.to_string(), &tombstone, Write::Change).await;
     storage::delete(key)?;
     Ok(journalled)
 }
@@ -138,7 +160,7 @@ pub async fn reconcile(book: &Notebook) -> Result<Reconciled, JournalError> {
                 ))
             })
             .collect();
-        journal::put_records(&entries).await?;
+        journal::put_records(&entries, Write::Change).await?;
         done.journalled = entries.len();
     }
     Ok(done)

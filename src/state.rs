@@ -154,7 +154,9 @@ impl AppState {
         self.book.update(|b| {
             for change in changes {
                 match change {
-                    Change::Upsert(record) => b.upsert(record),
+                    Change::Upsert(record) => {
+                        b.upsert(record);
+                    }
                     Change::Remove(key) => b.remove(key),
                 }
             }
@@ -248,9 +250,7 @@ impl AppState {
         let Some(note) = self.book.with_untracked(|b| b.note(&id).cloned()) else {
             return Ok(());
         };
-        if !note.sync.is_editable() {
-            return Err("This note is already on the server and cannot be deleted here.".into());
-        }
+        note.sync.check_deletable().map_err(|e| e.to_string())?;
         let outcome = persist::delete(RecordKey::Note(id), note.sync.revision)
             .await
             .map_err(|e| e.to_string())?;

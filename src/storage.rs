@@ -18,6 +18,8 @@ pub enum StoreError {
     QuotaExceeded,
     #[error("The browser refused to save this ({0}). It is still on screen; try again.")]
     Refused(String),
+    #[error("This was changed in another tab or window while you had it open, so your change was not saved over that one. Your text is still on screen: copy it, open the record again, and make your change there.")]
+    Stale,
 }
 
 /// A stored entry that could not be read.
@@ -71,6 +73,14 @@ fn write_error(err: wasm_bindgen::JsValue) -> StoreError {
 /// Writes one raw value.
 pub fn set_raw(key: &str, value: &str) -> Result<(), StoreError> {
     local_storage()?.set_item(key, value).map_err(write_error)
+}
+
+/// The revision of the readable record stored under `key`, if there is one.
+/// An unreadable entry counts as none, as it always has: load sets such
+/// entries aside before anything is written.
+pub fn stored_revision(key: RecordKey) -> Option<u32> {
+    let raw = local_storage().ok()?.get_item(&key.to_string()).ok()??;
+    schema::decode(key, &raw).ok().map(|r| r.revision())
 }
 
 /// Writes one record under its own key.
@@ -133,7 +143,9 @@ pub fn load() -> Result<Loaded, StoreError> {
             continue;
         };
         match schema::decode(record_key, &raw) {
-            Ok(record) => loaded.notebook.upsert(record),
+            Ok(record) => {
+                loaded.notebook.upsert(record);
+            }
             Err(err) if err.is_corrupt() => {
                 loaded
                     .unreadable

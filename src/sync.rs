@@ -229,10 +229,34 @@ pub async fn fetch_status(server: &str, code: &str) -> Result<PublicReport, Stri
     get_json(&api_url(server, &format!("/api/v1/reports/{code}")), None).await
 }
 
+/// Removes what only a paired phone may keep: the copy of the inbox, with
+/// residents' contact details and private notes. Records made on this phone
+/// stay: they are the councillor's own and still wait to be sent.
+pub fn forget_private_data() {
+    if let Ok(storage) = crate::storage::local_storage() {
+        let _ = storage.remove_item(beatbook_core::schema::INBOX_CACHE_KEY);
+    }
+}
+
+/// Said when the server refuses the token, after the private copies are gone.
+fn token_refused(message: &str) -> String {
+    format!("The server refused this phone's token: {message}. The copy of the inbox kept on this phone has been removed. Pair again in Settings; your own notes stay here and will be sent.")
+}
+
 /// The councillor's inbox: every report, newest first (the app filters it,
-/// so a kept copy can be filtered offline too).
+/// so a kept copy can be filtered offline too). A refused token removes the
+/// kept copy.
 pub async fn fetch_inbox(pairing: &Pairing) -> Result<Inbox, String> {
-    get_json(&pairing.url("/api/v1/inbox"), Some(&pairing.token)).await
+    let answer = request_json(&pairing.url("/api/v1/inbox"), Some(&pairing.token), None).await?;
+    match answer.status {
+        200 => serde_json::from_str(&answer.text)
+            .map_err(|e| format!("the server's answer could not be read: {e}")),
+        401 => {
+            forget_private_data();
+            Err(token_refused(&error_text(&answer)))
+        }
+        _ => Err(error_text(&answer)),
+    }
 }
 
 /// An export file from the server (`reports.geojson?kind=…`), as text.
@@ -355,6 +379,10 @@ impl SyncEngine {
             if let Ok(storage) = crate::storage::local_storage() {
                 let _ = storage.remove_item(DEVICE_KEY);
             }
+            forget_private_data();
+            self.app.notice.set(Some(
+                "This phone is unpaired. The copy of the inbox was removed from it; your notes stay here.".into(),
+            ));
         }
         self.pairing.set(pairing);
         self.last_error.set(None);
@@ -406,9 +434,8 @@ impl SyncEngine {
             match outcome {
                 Ok(()) => self.backoff.update_value(Backoff::reset),
                 Err(Failure::Unauthorized(message)) => {
-                    self.last_error.set(Some(format!(
-                        "The server refused this phone's token: {message}. Pair again in Settings; your notes stay here."
-                    )));
+                    forget_private_data();
+                    self.last_error.set(Some(token_refused(&message)));
                 }
                 Err(Failure::TooMany {
                     retry_after_ms,
@@ -485,7 +512,9 @@ impl SyncEngine {
                 Sent::Refused(reason) => report.rejected(reason),
             }
             let record = Record::Report(Box::new(report));
-            self.app.book.update(|b| b.upsert(record.clone()));
+            self.app.book.update(|b| {
+                b.upsert(record.clone());
+            });
             self.record_sent(&[record]).await;
         }
         Ok(())
@@ -493,7 +522,7 @@ impl SyncEngine {
 
     /// Stores what the server's answers changed.
     async fn record_sent(self, changed: &[Record]) {
-        if let Err(e) = persist::save_many(changed).await {
+        if let Err(e) = persist::save_answers(changed).await {
             self.last_error.set(Some(format!(
                 "Sent, but the phone could not record it ({e}); it may be sent again, which is harmless."
             )));

@@ -4,8 +4,8 @@
 
 use beatbook::journal;
 use beatbook::persist::{self, Change, Draft};
-use beatbook::storage;
-use beatbook_core::journal::JournalEntry;
+use beatbook::storage::{self, StoreError};
+use beatbook_core::journal::{JournalEntry, Write};
 use beatbook_core::schema::{Record, RecordKey};
 use beatbook_core::{Category, Note, NoteInput, Notebook};
 use chrono::{TimeZone, Utc};
@@ -126,7 +126,8 @@ async fn a_deletion_on_either_side_does_not_bring_the_note_back() {
     // forgot the note.
     journal::put_record(
         &RecordKey::Note(n.id).to_string(),
-        &JournalEntry::tombstone(1),
+        &JournalEntry::tombstone(2),
+        Write::Change,
     )
     .await
     .unwrap();
@@ -215,4 +216,160 @@ async fn drafts_are_kept_until_cleared_and_empty_ones_are_not_kept() {
     .unwrap();
     persist::clear_draft().await.unwrap();
     assert_eq!(persist::load_draft().await, None);
+}
+
+/// Records the durability of every read-write transaction the page opens
+/// from now on (once per page; later calls reset the list).
+fn spy_on_write_durability() {
+    js_sys::eval(
+        r#"(() => {
+            if (!IDBDatabase.prototype.transaction.spied) {
+                const original = IDBDatabase.prototype.transaction;
+                const spy = function (names, mode, options) {
+                    const tx = original.call(this, names, mode, options);
+                    if (mode === 'readwrite') window.writeDurabilities.push(tx.durability);
+                    return tx;
+                };
+                spy.spied = true;
+                IDBDatabase.prototype.transaction = spy;
+            }
+            window.writeDurabilities = [];
+        })()"#,
+    )
+    .unwrap();
+}
+
+fn write_durabilities() -> Vec<String> {
+    let list = js_sys::eval("window.writeDurabilities").unwrap();
+    js_sys::Array::from(&list)
+        .iter()
+        .map(|v| v.as_string().unwrap_or_else(|| format!("{v:?}")))
+        .collect()
+}
+
+#[wasm_bindgen_test]
+async fn every_journal_write_waits_for_the_disk() {
+    fresh().await;
+    spy_on_write_durability();
+    let mut n = note(20, "strict");
+    persist::save(&Record::Note(n.clone()))
+        .await
+        .unwrap()
+        .unwrap();
+    n.sync.mark_synced(1, Utc::now());
+    persist::save_answers(&[Record::Note(n.clone())])
+        .await
+        .unwrap()
+        .unwrap();
+    persist::save_draft(&Draft {
+        text: "typing".into(),
+        category: Category::Other,
+        place: String::new(),
+    })
+    .await
+    .unwrap();
+    persist::clear_draft().await.unwrap();
+    let other = note(21, "deleted");
+    persist::save(&Record::Note(other.clone()))
+        .await
+        .unwrap()
+        .unwrap();
+    persist::delete(RecordKey::Note(other.id), 1)
+        .await
+        .unwrap()
+        .unwrap();
+    let seen = write_durabilities();
+    assert_eq!(seen.len(), 6, "{seen:?}");
+    assert!(seen.iter().all(|d| d == "strict"), "{seen:?}");
+}
+
+#[wasm_bindgen_test]
+async fn an_edit_from_another_tab_s_older_copy_is_refused_and_the_newer_edit_kept() {
+    fresh().await;
+    let original = note(30, "first words");
+    persist::save(&Record::Note(original.clone()))
+        .await
+        .unwrap()
+        .unwrap();
+    // Two tabs open the same note at revision 1 and both edit it.
+    let edit = |text: &str| {
+        let mut n = original.clone();
+        n.edit(
+            &NoteInput {
+                text: text.into(),
+                ..n.to_input()
+            },
+            Utc::now(),
+        )
+        .unwrap();
+        n
+    };
+    let tab_a = edit("tab A's words");
+    let tab_b = edit("tab B's words");
+    persist::save(&Record::Note(tab_a.clone()))
+        .await
+        .unwrap()
+        .unwrap();
+    let refused = persist::save(&Record::Note(tab_b)).await;
+    assert_eq!(refused, Err(StoreError::Stale));
+    assert_eq!(working_copy().note(&original.id), Some(&tab_a));
+    let journalled = persist::reconcile(&working_copy()).await.unwrap();
+    assert!(
+        journalled.changes.is_empty(),
+        "both copies hold tab A's edit"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn an_answer_arriving_while_an_edit_is_saved_never_overwrites_it() {
+    fresh().await;
+    let mut n = note(40, "light out");
+    persist::save(&Record::Note(n.clone()))
+        .await
+        .unwrap()
+        .unwrap();
+    // The server's answer for revision 1.
+    let mut answered = n.clone();
+    answered.sync.mark_synced(1, Utc::now());
+    // Meanwhile the councillor corrects the note (revision 2).
+    n.edit(
+        &NoteInput {
+            text: "light out; police attended".into(),
+            ..n.to_input()
+        },
+        Utc::now(),
+    )
+    .unwrap();
+    let correction = Record::Note(n.clone());
+    // Not started until awaited below: the edit's transaction opens first.
+    let saving = persist::save(&correction);
+    // The answer reaches the journal while the edit's transaction is open.
+    let key = RecordKey::Note(n.id).to_string();
+    let stale = JournalEntry::record(1, Record::Note(answered.clone()).encode());
+    wasm_bindgen_futures::spawn_local(async move {
+        journal::put_records(&[(key, stale)], Write::Answer)
+            .await
+            .unwrap();
+    });
+    saving.await.unwrap().unwrap();
+    // And through the app's own path, after the edit.
+    persist::save_answers(&[Record::Note(answered)])
+        .await
+        .unwrap()
+        .unwrap();
+
+    assert_eq!(working_copy().note(&n.id), Some(&n), "the working copy");
+    // The journal, read after every write above, holds the edit too.
+    let journalled = journal::read_records().await.unwrap();
+    let entry = JournalEntry::decode(&journalled[0].1.as_string().unwrap()).unwrap();
+    assert_eq!(entry.revision, 2);
+    storage::local_storage().unwrap().clear().unwrap();
+    persist::reconcile(&working_copy()).await.unwrap();
+    let restored = working_copy();
+    let kept = restored.note(&n.id).unwrap();
+    assert_eq!(kept.text, "light out; police attended");
+    assert!(
+        kept.sync.is_pending(),
+        "the correction still waits to be sent"
+    );
 }

@@ -15,8 +15,7 @@ use crate::state::AppState;
 use crate::sync::{self, SyncEngine};
 use crate::time;
 
-/// The last inbox fetched (not a record: nothing here is sent back).
-const INBOX_KEY: &str = "beatbook/inbox";
+use beatbook_core::schema::INBOX_CACHE_KEY as INBOX_KEY;
 /// Weeks the weekly chart covers.
 const WEEKS: usize = 8;
 
@@ -97,7 +96,11 @@ pub fn InboxScreen() -> impl IntoView {
                     kept.set(fresh);
                     error.set(None);
                 }
-                Err(e) => error.set(Some(e)),
+                Err(e) => {
+                    // A refused token removes the kept copy: show that.
+                    kept.set(LocalStorage::get::<Kept>(INBOX_KEY).unwrap_or_default());
+                    error.set(Some(e));
+                }
             }
             loading.set(false);
         });

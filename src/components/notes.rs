@@ -1,7 +1,7 @@
 //! Finding notes (filter, search, export) and one note's own screen.
 
 use beatbook_core::export::{notes_csv, notes_geojson};
-use beatbook_core::{Category, Note, NoteFilter, ShiftFilter, SyncState};
+use beatbook_core::{Category, Note, NoteFilter, ShiftFilter, SyncState, SyncStatus};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use uuid::Uuid;
@@ -158,8 +158,11 @@ pub fn NotesScreen() -> impl IntoView {
 }
 
 #[component]
-fn SyncBadge(state: SyncState) -> impl IntoView {
-    let (class, words) = match &state {
+fn SyncBadge(sync: SyncStatus) -> impl IntoView {
+    let (class, words) = match &sync.state {
+        SyncState::Pending if sync.on_server => {
+            ("badge pending", "Correction not sent yet".to_owned())
+        }
         SyncState::Pending => ("badge pending", "Not sent yet".to_owned()),
         SyncState::Synced { .. } => ("badge synced", "Sent".to_owned()),
         SyncState::Rejected { reason } => ("badge rejected", format!("Refused: {reason}")),
@@ -181,7 +184,7 @@ fn NoteRow(note: Note) -> impl IntoView {
                 </span>
                 <span class="note-text" data-testid="note-item-text">{note.text.clone()}</span>
                 {note.place.clone().map(|p| view! { <span class="muted place">{p}</span> })}
-                <SyncBadge state=note.sync.state.clone()/>
+                <SyncBadge sync=note.sync.clone()/>
             </button>
         </li>
     }
@@ -210,13 +213,17 @@ pub fn NoteScreen(id: Uuid) -> impl IntoView {
                         editing.set(false);
                         Ok(())
                     });
+                    let label = if n.sync.on_server { "Save correction" } else { "Save changes" };
                     view! {
-                        <NoteForm initial=n.to_input() submit_label="Save changes" on_submit=on_submit/>
+                        {n.sync.on_server.then(|| view! {
+                            <p class="muted" data-testid="correction-hint">"This note is on the server. Your correction is saved on this phone and sent as a new version; the server keeps what was first written too."</p>
+                        })}
+                        <NoteForm initial=n.to_input() submit_label=label on_submit=on_submit/>
                         <button class="secondary wide" on:click=move |_| editing.set(false)>"Cancel"</button>
                     }.into_any()
                 }
                 Some(n) => {
-                    let editable = n.sync.is_editable();
+                    let deletable = n.sync.check_deletable().is_ok();
                     let shift = n.shift_id.and_then(|s| state.book.with_untracked(|b| b.shift(&s).map(|s| s.name())));
                     view! {
                         <p class="note-text full" data-testid="note-detail-text">{n.text.clone()}</p>
@@ -230,9 +237,9 @@ pub fn NoteScreen(id: Uuid) -> impl IntoView {
                                 <dt>"Location"</dt>
                                 <dd>{l.describe()}</dd>
                             })}
-                            <dt>"State"</dt><dd><SyncBadge state=n.sync.state.clone()/></dd>
+                            <dt>"State"</dt><dd><SyncBadge sync=n.sync.clone()/></dd>
                         </dl>
-                        {if editable {
+                        {if deletable {
                             view! {
                                 <div class="row">
                                     <button class="primary" data-testid="edit-note" on:click=move |_| editing.set(true)>"Edit"</button>
@@ -256,7 +263,12 @@ pub fn NoteScreen(id: Uuid) -> impl IntoView {
                                 })}
                             }.into_any()
                         } else {
-                            view! { <p class="muted">"Sent to the server, so it can no longer be changed here."</p> }.into_any()
+                            view! {
+                                <div class="row">
+                                    <button class="primary" data-testid="edit-note" on:click=move |_| editing.set(true)>"Correct"</button>
+                                </div>
+                                <p class="muted" data-testid="on-server-hint">"On the server, so it cannot be deleted here. A correction is sent as a new version, and the server keeps both."</p>
+                            }.into_any()
                         }}
                     }.into_any()
                 }

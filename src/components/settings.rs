@@ -124,8 +124,8 @@ fn SyncSettings() -> impl IntoView {
                 {move || confirming.get().then(|| view! {
                     <div class="confirm" role="alertdialog" aria-label="Unpair this phone?">
                         <p>{move || match pending.get() {
-                            0 => "Unpair this phone? Notes stay on it; new ones will not be sent until it is paired again.".to_owned(),
-                            n => format!("Unpair this phone? {n} records are not sent yet. They stay on this phone, but will not be sent until it is paired again."),
+                            0 => "Unpair this phone? Notes stay on it; new ones will not be sent until it is paired again. The copy of the inbox (residents' contact details, private notes) is removed from this phone.".to_owned(),
+                            n => format!("Unpair this phone? {n} records are not sent yet. They stay on this phone, but will not be sent until it is paired again. The copy of the inbox (residents' contact details, private notes) is removed from this phone."),
                         }}</p>
                         <div class="row">
                             <button class="danger" on:click=move |_| { confirming.set(false); engine.set_pairing(None); }>"Unpair"</button>

@@ -48,6 +48,31 @@ impl JournalEntry {
     }
 }
 
+/// What a write to the phone's storage carries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Write {
+    /// A person's change, or a new record: always a new revision.
+    Change,
+    /// The server's answer about a revision already stored (sent, refused):
+    /// the same revision with a new sync state.
+    Answer,
+}
+
+/// Compare, then set: whether a write of revision `incoming` may replace the
+/// copy stored at revision `stored` (`None`: nothing stored). A higher
+/// revision always wins. An answer may restate its own revision, but a
+/// change must be newer than what is stored: an edit made from an older copy
+/// (another tab saved first) would otherwise overwrite a newer edit that has
+/// the same number. Nothing older ever replaces something newer, so a late
+/// answer or another tab's stale copy cannot undo an unsent edit.
+pub fn may_replace(stored: Option<u32>, incoming: u32, write: Write) -> bool {
+    match (stored, write) {
+        (None, _) => true,
+        (Some(stored), Write::Change) => incoming > stored,
+        (Some(stored), Write::Answer) => incoming >= stored,
+    }
+}
+
 /// What to change so that both copies hold the newest revision of everything.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Plan {
@@ -99,6 +124,20 @@ pub fn reconcile(working: &HashMap<String, u32>, journal: &HashMap<String, Journ
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_a_newer_revision_or_an_answer_about_the_same_one_replaces_a_stored_copy() {
+        assert!(may_replace(None, 1, Write::Change));
+        assert!(may_replace(Some(1), 2, Write::Change));
+        assert!(
+            !may_replace(Some(2), 2, Write::Change),
+            "an edit from a stale copy"
+        );
+        assert!(!may_replace(Some(3), 2, Write::Change));
+        assert!(may_replace(Some(2), 2, Write::Answer));
+        assert!(may_replace(Some(1), 2, Write::Answer));
+        assert!(!may_replace(Some(3), 2, Write::Answer), "a late answer");
+    }
 
     fn working(entries: &[(&str, u32)]) -> HashMap<String, u32> {
         entries.iter().map(|(k, r)| (k.to_string(), *r)).collect()

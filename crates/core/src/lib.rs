@@ -20,6 +20,7 @@ pub mod schema;
 pub mod shift;
 pub mod summary;
 pub mod sync;
+pub mod text;
 
 pub use category::Category;
 pub use filter::{NoteFilter, ShiftFilter};

@@ -119,8 +119,9 @@ mod iso_date {
     }
 }
 
-fn text(value: &str, max: usize, what: &str, required: bool) -> Result<String, String> {
+fn text(value: &str, max: usize, what: &'static str, required: bool) -> Result<String, String> {
     let value = value.trim();
+    crate::text::check(what, value).map_err(|e| e.to_string())?;
     if required && value.is_empty() {
         return Err(format!("Write the {what}."));
     }
@@ -268,6 +269,25 @@ mod tests {
         json["meeting_date"] = "2026-02-30".into();
         let err = serde_json::from_value::<Concern>(json).unwrap_err();
         assert!(err.to_string().contains("not a date"), "{err}");
+    }
+
+    #[test]
+    fn concern_texts_refuse_controls_and_direction_overrides() {
+        let err = Concern::create(
+            Uuid::nil(),
+            "Lighting\u{202E}",
+            "",
+            NaiveDate::from_ymd_opt(2026, 11, 20).unwrap(),
+            at(1),
+        )
+        .unwrap_err();
+        assert!(err.contains("title"), "{err}");
+        let mut c = concern();
+        let err = c
+            .update(ConcernStatus::InProgress, "Met \u{0} police", at(2))
+            .unwrap_err();
+        assert!(err.contains("progress note"), "{err}");
+        assert_eq!(c, concern(), "a refused update changes nothing");
     }
 
     #[test]

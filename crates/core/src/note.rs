@@ -7,7 +7,8 @@ use uuid::Uuid;
 
 use crate::category::Category;
 use crate::char_count;
-use crate::sync::{ReadOnly, SyncStatus};
+use crate::sync::SyncStatus;
+use crate::text::{self, UnsafeText};
 
 /// The longest note text, in characters.
 pub const MAX_TEXT_CHARS: usize = 4_000;
@@ -37,6 +38,8 @@ pub enum ValidationError {
     TitleEmpty,
     #[error("The shift title is {chars} characters long; the limit is 120.")]
     TitleTooLong { chars: usize },
+    #[error(transparent)]
+    UnsafeText(#[from] UnsafeText),
 }
 
 /// A position from the phone's GPS.
@@ -133,6 +136,8 @@ impl NoteInput {
         if text.is_empty() {
             return Err(ValidationError::TextEmpty);
         }
+        text::check("note", text)?;
+        text::check("place description", &self.place)?;
         let chars = char_count(text);
         if chars > MAX_TEXT_CHARS {
             return Err(ValidationError::TextTooLong { chars });
@@ -152,15 +157,6 @@ impl NoteInput {
             location: self.location,
         })
     }
-}
-
-/// Why an edit could not be applied.
-#[derive(Debug, Error, Clone, PartialEq)]
-pub enum EditError {
-    #[error(transparent)]
-    ReadOnly(#[from] ReadOnly),
-    #[error(transparent)]
-    Invalid(#[from] ValidationError),
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -203,13 +199,12 @@ impl Note {
         })
     }
 
-    /// Replaces the editable parts. The shift, the capture time and the id stay.
-    pub fn edit(&mut self, input: &NoteInput, now: DateTime<Utc>) -> Result<(), EditError> {
-        if !self.sync.is_editable() {
-            return Err(ReadOnly.into());
-        }
+    /// Replaces the editable parts. The shift, the capture time and the id
+    /// stay. A note already sent is corrected the same way: the correction is
+    /// a new revision, sent again, and the server keeps the earlier one.
+    pub fn edit(&mut self, input: &NoteInput, now: DateTime<Utc>) -> Result<(), ValidationError> {
         let valid = input.validate()?;
-        self.sync.touch()?;
+        self.sync.revise();
         self.text = valid.text;
         self.category = valid.category;
         self.place = valid.place;
@@ -344,12 +339,45 @@ mod tests {
         let before = note.clone();
         assert!(note.edit(&input(""), now()).is_err());
         assert_eq!(note, before);
-        note.sync.mark_synced(1, now());
-        let synced = note.clone();
-        assert_eq!(
-            note.edit(&input("changed"), now()),
-            Err(EditError::ReadOnly(ReadOnly))
-        );
-        assert_eq!(note, synced);
+        assert!(note.edit(&input("bad \u{202E}"), now()).is_err());
+        assert_eq!(note, before);
+    }
+
+    #[test]
+    fn a_sent_note_is_corrected_as_a_new_revision_that_waits_to_be_sent() {
+        let mut note = Note::create(Uuid::nil(), &input("Light out"), None, now()).unwrap();
+        assert!(note.sync.mark_synced(1, now()));
+        let later = now() + chrono::Duration::minutes(30);
+        let mut form = note.to_input();
+        form.text = "Light out; police attended".into();
+        note.edit(&form, later).unwrap();
+        assert_eq!(note.text, "Light out; police attended");
+        assert_eq!(note.sync.revision, 2);
+        assert!(note.sync.is_pending());
+        assert!(note.sync.on_server);
+        assert_eq!(note.created_at, now(), "the capture time stays");
+        assert_eq!(note.updated_at, later);
+        assert!(note.sync.check_deletable().is_err());
+    }
+
+    #[test]
+    fn control_and_direction_characters_are_refused_in_text_and_place() {
+        let err = Note::create(Uuid::nil(), &input("nul \0 here"), None, now()).unwrap_err();
+        assert!(matches!(
+            err,
+            ValidationError::UnsafeText(UnsafeText { field: "note", .. })
+        ));
+        let mut form = input("fine");
+        form.place = "by the \u{202E}station".into();
+        let err = Note::create(Uuid::nil(), &form, None, now()).unwrap_err();
+        assert!(matches!(
+            err,
+            ValidationError::UnsafeText(UnsafeText {
+                field: "place description",
+                ..
+            })
+        ));
+        form.place = "line one\nline two\twith a tab".into();
+        assert!(Note::create(Uuid::nil(), &form, None, now()).is_ok());
     }
 }

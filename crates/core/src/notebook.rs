@@ -36,14 +36,34 @@ impl Notebook {
         Self::default()
     }
 
-    /// Puts any record in its place.
-    pub fn upsert(&mut self, record: Record) {
+    /// Puts any record in its place, unless a newer revision of it is
+    /// already here (an answer or another tab's copy that arrives late).
+    /// Returns whether it was put.
+    pub fn upsert(&mut self, record: Record) -> bool {
+        if self
+            .get_revision(record.key())
+            .is_some_and(|held| held > record.revision())
+        {
+            return false;
+        }
         match record {
             Record::Note(n) => self.upsert_note(n),
             Record::Shift(s) => self.upsert_shift(s),
             Record::Report(r) => self.upsert_report(*r),
             Record::Triage(t) => drop(self.triage.insert(t.change.id, t)),
             Record::Concern(c) => drop(self.concerns.insert(c.id, c)),
+        }
+        true
+    }
+
+    /// The revision held under `key`, if any.
+    fn get_revision(&self, key: RecordKey) -> Option<u32> {
+        match key {
+            RecordKey::Note(id) => self.notes.get(&id).map(|n| n.sync.revision),
+            RecordKey::Shift(id) => self.shifts.get(&id).map(|s| s.sync.revision),
+            RecordKey::Report(id) => self.reports.get(&id).map(|r| r.revision),
+            RecordKey::Triage(id) => self.triage.get(&id).map(|t| t.sync.revision),
+            RecordKey::Concern(id) => self.concerns.get(&id).map(|c| c.sync.revision),
         }
     }
 
@@ -453,6 +473,32 @@ mod tests {
         let (shifts, notes) = book.pending();
         assert!(shifts.is_empty());
         assert_eq!(notes.len(), 1);
+    }
+
+    #[test]
+    fn an_older_copy_never_replaces_a_newer_revision() {
+        let mut book = Notebook::new();
+        let mut sent = note(1, 1, None);
+        assert!(sent.sync.mark_synced(1, at(2)));
+        let mut corrected = sent.clone();
+        corrected
+            .edit(
+                &NoteInput {
+                    text: "corrected".into(),
+                    ..corrected.to_input()
+                },
+                at(3),
+            )
+            .unwrap();
+        assert!(book.upsert(Record::Note(corrected.clone())));
+        // Another tab's copy of revision 1, marked sent, arrives late.
+        assert!(!book.upsert(Record::Note(sent)));
+        assert_eq!(book.note(&corrected.id), Some(&corrected));
+        // The answer for revision 2 restates it and is put.
+        let mut answered = corrected.clone();
+        assert!(answered.sync.mark_synced(2, at(4)));
+        assert!(book.upsert(Record::Note(answered.clone())));
+        assert_eq!(book.note(&corrected.id), Some(&answered));
     }
 
     #[test]

@@ -144,6 +144,8 @@ pub enum ReportError {
     ContactTooLong,
     #[error("The location is not a valid position. Try again, or describe the place instead.")]
     InvalidLocation,
+    #[error(transparent)]
+    UnsafeText(#[from] crate::text::UnsafeText),
 }
 
 /// What the report form hands over.
@@ -197,6 +199,17 @@ impl Report {
         let description = input.description.trim();
         if description.is_empty() {
             return Err(ReportError::DescriptionEmpty);
+        }
+        for (field, value) in [
+            ("description", &input.description),
+            ("place description", &input.place),
+            ("name", &input.contact_name),
+            ("contact detail", &input.contact_reach),
+        ] {
+            crate::text::check(field, value)?;
+        }
+        if input.when == WhenUnsafe::ParticularTime {
+            crate::text::check("time description", &input.when_detail)?;
         }
         let chars = char_count(description);
         if chars > MAX_DESCRIPTION_CHARS {
@@ -400,8 +413,9 @@ impl Triage {
         response: &str,
         private_note: &str,
     ) -> Result<Triage, String> {
-        let text = |t: &str, what: &str| {
+        let text = |t: &str, what: &'static str| {
             let t = t.trim();
+            crate::text::check(what, t).map_err(|e| e.to_string())?;
             if char_count(t) > MAX_RESPONSE_CHARS {
                 Err(format!("The {what} is over 2,000 characters; shorten it."))
             } else {
@@ -529,6 +543,46 @@ mod tests {
 
     fn now() -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2026, 11, 24, 22, 0, 0).unwrap()
+    }
+
+    #[test]
+    fn every_text_field_of_a_report_refuses_controls_and_direction_overrides() {
+        let fields: [(&str, fn(&mut ReportInput) -> &mut String); 4] = [
+            ("description", |i| &mut i.description),
+            ("place description", |i| &mut i.place),
+            ("name", |i| &mut i.contact_name),
+            ("contact detail", |i| &mut i.contact_reach),
+        ];
+        for (field, slot) in fields {
+            let mut bad = input();
+            bad.contact_reach = "07700 900123".into();
+            slot(&mut bad).push_str(" \u{202E}gnol");
+            assert_eq!(
+                Report::create(Uuid::nil(), &bad, now()),
+                Err(ReportError::UnsafeText(crate::text::UnsafeText {
+                    field,
+                    character: '\u{202E}'
+                })),
+                "{field}"
+            );
+        }
+        let mut bad = input();
+        bad.when = WhenUnsafe::ParticularTime;
+        bad.when_detail = "Fridays\u{0}".into();
+        assert!(matches!(
+            Report::create(Uuid::nil(), &bad, now()),
+            Err(ReportError::UnsafeText(_))
+        ));
+        let refused = Triage::create(
+            Uuid::nil(),
+            Uuid::nil(),
+            now(),
+            ReportStatus::Acknowledged,
+            "Fixed \u{1b}[2J",
+            "",
+        )
+        .unwrap_err();
+        assert!(refused.contains("public response"), "{refused}");
     }
 
     #[test]

@@ -29,6 +29,10 @@ const CONCERN_PREFIX: &str = "beatbook/concern/";
 pub const UNREADABLE_PREFIX: &str = "beatbook/unreadable/";
 /// The phone's own settings (theme and the like), not synced.
 pub const SETTINGS_KEY: &str = "beatbook/settings";
+/// The councillor's inbox as last fetched (residents' contact details and
+/// private notes): a cache, not a record, removed when the phone is unpaired
+/// or its token is refused.
+pub const INBOX_CACHE_KEY: &str = "beatbook/inbox";
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum RecordKey {

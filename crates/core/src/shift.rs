@@ -7,7 +7,8 @@ use uuid::Uuid;
 
 use crate::char_count;
 use crate::note::{ValidationError, MAX_TITLE_CHARS};
-use crate::sync::{ReadOnly, SyncStatus};
+use crate::sync::SyncStatus;
+use crate::text;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -57,8 +58,6 @@ impl ShiftKind {
 pub enum EndShiftError {
     #[error("This shift has already ended.")]
     AlreadyEnded,
-    #[error(transparent)]
-    ReadOnly(#[from] ReadOnly),
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -90,6 +89,7 @@ impl Shift {
         if chars > MAX_TITLE_CHARS {
             return Err(ValidationError::TitleTooLong { chars });
         }
+        text::check("shift title", title)?;
         Ok(Shift {
             id,
             kind,
@@ -104,12 +104,14 @@ impl Shift {
         self.ended_at.is_none()
     }
 
-    /// Ends the shift. A clock that went backwards cannot end it before it began.
+    /// Ends the shift, whether or not it has been sent: ending is a new
+    /// revision, sent like any other. A clock that went backwards cannot end
+    /// it before it began.
     pub fn end(&mut self, now: DateTime<Utc>) -> Result<(), EndShiftError> {
         if !self.is_running() {
             return Err(EndShiftError::AlreadyEnded);
         }
-        self.sync.touch()?;
+        self.sync.revise();
         self.ended_at = Some(now.max(self.started_at));
         Ok(())
     }
@@ -140,6 +142,25 @@ mod tests {
         assert_eq!(shift.ended_at, Some(at(23)));
         assert_eq!(shift.sync.revision, 2);
         assert_eq!(shift.end(at(23)), Err(EndShiftError::AlreadyEnded));
+    }
+
+    #[test]
+    fn a_shift_already_sent_can_still_be_ended_and_is_sent_again() {
+        let mut shift = Shift::start(Uuid::nil(), ShiftKind::Walkabout, "Station", at(9)).unwrap();
+        assert!(shift.sync.mark_synced(1, at(9)));
+        shift.end(at(11)).unwrap();
+        assert_eq!(shift.ended_at, Some(at(11)));
+        assert_eq!(shift.sync.revision, 2);
+        assert!(shift.sync.is_pending(), "the ended shift waits to be sent");
+        assert!(shift.sync.on_server);
+    }
+
+    #[test]
+    fn a_title_with_a_direction_override_is_refused() {
+        assert!(matches!(
+            Shift::start(Uuid::nil(), ShiftKind::Other, "Park \u{202E}kraP", at(1)),
+            Err(ValidationError::UnsafeText(_))
+        ));
     }
 
     #[test]

@@ -1,0 +1,104 @@
+//! Text a screen can show honestly.
+//!
+//! Every text field a person types (notes, places, titles, reports, contact
+//! details, responses, progress notes) refuses control characters other than
+//! newline and tab, and the characters that override the direction of the
+//! text around them. A control character can hide or garble what is shown or
+//! exported; a direction override can make "txt.exe" read as "exe.txt", or a
+//! response appear to say the opposite of what it says. Both are refused, on
+//! the phone and again at the server, with a message that names the field.
+
+use thiserror::Error;
+
+/// Why a piece of text was refused: the field, and the first character at fault.
+#[derive(Debug, Error, Clone, Copy, PartialEq, Eq)]
+#[error("The {field} contains {}, which cannot be shown as written. Remove it (it often comes with pasted text) and try again.", describe(*character))]
+pub struct UnsafeText {
+    pub field: &'static str,
+    pub character: char,
+}
+
+/// Embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069).
+/// The plain marks (U+200E, U+200F) only nudge neutral characters and are
+/// allowed: right-to-left writers use them.
+fn is_direction_override(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// C0 and C1 controls and DEL, except newline and tab.
+fn is_refused_control(c: char) -> bool {
+    c.is_control() && c != '\n' && c != '\t'
+}
+
+fn describe(c: char) -> String {
+    let kind = if is_direction_override(c) {
+        "a text-direction override"
+    } else {
+        "an invisible control character"
+    };
+    format!("{kind} (U+{:04X})", c as u32)
+}
+
+/// Checks one field's text.
+pub fn check(field: &'static str, text: &str) -> Result<(), UnsafeText> {
+    match text
+        .chars()
+        .find(|&c| is_refused_control(c) || is_direction_override(c))
+    {
+        Some(character) => Err(UnsafeText { field, character }),
+        None => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ordinary_text_newlines_tabs_and_direction_marks_pass() {
+        for ok in [
+            "Street light out\n\tby the station",
+            "مرحبا \u{200F}(Mill Lane)",
+            "Émilie’s café — 24/7 🙂",
+            "",
+        ] {
+            assert_eq!(check("note", ok), Ok(()), "{ok:?}");
+        }
+    }
+
+    #[test]
+    fn controls_and_direction_overrides_are_refused_with_the_field_named() {
+        for (bad, character) in [
+            ("nul\0here", '\0'),
+            ("escape \u{1b}[31m red", '\u{1b}'),
+            ("carriage\rreturn", '\r'),
+            ("delete\u{7f}", '\u{7f}'),
+            ("c1 \u{85} next line", '\u{85}'),
+            ("txt.\u{202E}exe", '\u{202E}'),
+            ("isolate \u{2066}x\u{2069}", '\u{2066}'),
+            ("embedding \u{202A}", '\u{202A}'),
+        ] {
+            assert_eq!(
+                check("place", bad),
+                Err(UnsafeText {
+                    field: "place",
+                    character
+                }),
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_message_names_the_field_and_the_character() {
+        let err = check("public response", "a\u{202E}b").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "The public response contains a text-direction override (U+202E), which cannot be shown as written. Remove it (it often comes with pasted text) and try again."
+        );
+        let err = check("note", "a\u{0}b").unwrap_err();
+        assert!(err
+            .to_string()
+            .contains("an invisible control character (U+0000)"));
+    }
+}
