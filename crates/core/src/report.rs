@@ -547,7 +547,8 @@ mod tests {
 
     #[test]
     fn every_text_field_of_a_report_refuses_controls_and_direction_overrides() {
-        let fields: [(&str, fn(&mut ReportInput) -> &mut String); 4] = [
+        type Field = fn(&mut ReportInput) -> &mut String;
+        let fields: [(&str, Field); 4] = [
             ("description", |i| &mut i.description),
             ("place description", |i| &mut i.place),
             ("name", |i| &mut i.contact_name),
