@@ -187,6 +187,20 @@ export async function pairingCode(data, name = 'Test phone') {
   return out.match(/: ([A-Z0-9]{5}-[A-Z0-9]{5})/)[1];
 }
 
+/** Revokes every paired device's token with the server's own commands. */
+export async function revokeAll(data) {
+  const run = async (args) => {
+    const proc = spawn(required('BEATBOOK_SERVER'), [...args, '--data', data], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    proc.stdout.on('data', (chunk) => { out += chunk; });
+    const [code] = await once(proc, 'exit');
+    if (code !== 0) throw new Error(`${args.join(' ')} exited with ${code}: ${out}`);
+    return out;
+  };
+  const listed = await run(['devices']);
+  for (const [, id] of listed.matchAll(/^(\d+)\t.*\tactive$/gm)) await run(['revoke', id]);
+}
+
 /** Pairs the app in `page` through its Settings screen. */
 export async function pairApp(page, data) {
   const code = await pairingCode(data);

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 
 import {
-  openApp, pairApp, saveNote, serverNotes, startServer, useBrowser,
+  openApp, pairApp, revokeAll, saveNote, serverNotes, startServer, startShift, useBrowser,
 } from './helpers.mjs';
 import { startProxy } from './proxy.mjs';
 
@@ -124,5 +124,95 @@ describe('sync', () => {
     assert.ok([...countById(held).values()].every((c) => c === 1));
     await context.close();
     await again.stop();
+  });
+});
+
+describe('keeping every promise with signal', () => {
+  test('a shift sent while running is ended, a sent note is corrected, and the server keeps both versions', async () => {
+    const server = await startServer();
+    const context = await browser.newContext();
+    const page = await openApp(context, server.url);
+    await pairApp(page, server.data);
+    await page.getByTestId('nav-capture').click();
+    await startShift(page, 'walkabout', 'Station walkabout');
+    await page.getByTestId('running-shift').waitFor();
+    await waitAllSent(page);
+    for (const text of ['Light out by the underpass', 'Bins on fire behind the shops']) {
+      await saveNote(page, text);
+      await page.getByTestId('save-status').getByText('Saved on this phone').waitFor();
+    }
+    await waitAllSent(page);
+
+    // The shift is on the server already; ending it must still work.
+    await page.getByTestId('nav-capture').click();
+    await page.getByTestId('end-shift').click();
+    await page.getByTestId('confirm-end-shift').click();
+    await page.getByTestId('start-shift').waitFor();
+    assert.equal(await page.getByTestId('running-shift').count(), 0);
+    await waitAllSent(page);
+
+    // Correct a note the server holds.
+    await page.getByTestId('nav-notes').click();
+    await page.getByTestId('note-item').filter({ hasText: 'Light out' }).locator('.note-open').click();
+    assert.match(await page.getByTestId('on-server-hint').textContent(), /cannot be deleted here/);
+    assert.equal(await page.getByTestId('delete-note').count(), 0, 'a sent note offers no Delete');
+    await page.getByTestId('edit-note').click();
+    await page.getByTestId('correction-hint').waitFor();
+    await page.getByTestId('note-text').fill('Light out by the underpass; police attended');
+    await page.getByTestId('save-note').click();
+    await page.getByTestId('note-detail-text').getByText('police attended').waitFor();
+    await waitAllSent(page);
+    await page.getByTestId('sync-badge').getByText('Sent').waitFor();
+
+    const token = await page.evaluate(() => JSON.parse(localStorage.getItem('beatbook/device')).token);
+    const auth = { authorization: `Bearer ${token}` };
+    const held = await serverNotes(page, server.url);
+    assert.equal(held.length, 2, 'each note once');
+    const corrected = held.find((n) => n.text.startsWith('Light out'));
+    assert.equal(corrected.text, 'Light out by the underpass; police attended');
+    assert.equal(corrected.sync.revision, 2);
+    const shifts = (await (await fetch(`${server.url}/api/v1/shifts`, { headers: auth })).json()).shifts;
+    assert.equal(shifts.length, 1);
+    assert.ok(shifts[0].ended_at, 'the server holds the shift ended');
+    assert.equal(shifts[0].sync.revision, 2);
+    assert.ok(held.every((n) => n.shift_id === shifts[0].id), 'both notes in the shift');
+    const history = await (await fetch(`${server.url}/api/v1/notes/${corrected.id}/revisions`, { headers: auth })).json();
+    assert.deepEqual(
+      history.revisions.map((r) => [r.revision, r.note.text]),
+      [[1, 'Light out by the underpass'], [2, 'Light out by the underpass; police attended']],
+    );
+    await context.close();
+    await server.stop();
+  });
+
+  test('unpairing, and a revoked token, remove the kept inbox from the phone and say so', async () => {
+    const server = await startServer();
+    const context = await browser.newContext();
+    const page = await openApp(context, server.url);
+    const kept = () => page.evaluate(() => localStorage.getItem('beatbook/inbox'));
+
+    await pairApp(page, server.data);
+    await page.getByTestId('nav-reports').click();
+    await page.getByTestId('open-inbox').click();
+    await page.getByTestId('inbox-fetched').getByText('Fetched').waitFor();
+    assert.ok(await kept(), 'the inbox is kept for offline reading');
+    await page.getByTestId('nav-settings').click();
+    await page.getByTestId('unpair').click();
+    await page.getByTestId('confirm-unpair').click();
+    await page.getByTestId('notice').getByText('copy of the inbox was removed').waitFor();
+    assert.equal(await kept(), null);
+
+    await pairApp(page, server.data);
+    await page.getByTestId('nav-reports').click();
+    await page.getByTestId('open-inbox').click();
+    await page.getByTestId('inbox-fetched').getByText('Fetched').waitFor();
+    assert.ok(await kept());
+    await revokeAll(server.data);
+    await page.getByTestId('inbox-refresh').click();
+    await page.getByTestId('inbox-error').getByText('copy of the inbox kept on this phone has been removed').waitFor();
+    assert.equal(await kept(), null);
+    assert.equal(await page.getByTestId('inbox-fetched').textContent(), 'Not fetched yet');
+    await context.close();
+    await server.stop();
   });
 });

@@ -204,7 +204,13 @@ pub fn InboxScreen() -> impl IntoView {
                 </button>
             </div>
             {move || error.get().map(|e| view! {
-                <p class="muted" role="status" data-testid="inbox-error">{format!("Could not fetch the inbox ({e}). Showing the copy kept on this phone.")}</p>
+                <p class="muted" role="status" data-testid="inbox-error">{
+                    if kept.with(|k| k.fetched_at.is_some()) {
+                        format!("Could not fetch the inbox ({e}). Showing the copy kept on this phone.")
+                    } else {
+                        format!("Could not fetch the inbox ({e}).")
+                    }
+                }</p>
             })}
             <Charts reports=Signal::derive(move || kept.with(|k| k.inbox.reports.clone()))/>
             <div class="filters">

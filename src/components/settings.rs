@@ -119,7 +119,7 @@ fn SyncSettings() -> impl IntoView {
                     <button class="primary" data-testid="sync-now" prop:disabled=move || engine.running.get() on:click=move |_| engine.sync_now()>
                         {move || if engine.running.get() { "Sending…" } else { "Sync now" }}
                     </button>
-                    <button class="secondary" on:click=move |_| confirming.set(true)>"Unpair"</button>
+                    <button class="secondary" data-testid="unpair" on:click=move |_| confirming.set(true)>"Unpair"</button>
                 </div>
                 {move || confirming.get().then(|| view! {
                     <div class="confirm" role="alertdialog" aria-label="Unpair this phone?">
@@ -128,7 +128,7 @@ fn SyncSettings() -> impl IntoView {
                             n => format!("Unpair this phone? {n} records are not sent yet. They stay on this phone, but will not be sent until it is paired again. The copy of the inbox (residents' contact details, private notes) is removed from this phone."),
                         }}</p>
                         <div class="row">
-                            <button class="danger" on:click=move |_| { confirming.set(false); engine.set_pairing(None); }>"Unpair"</button>
+                            <button class="danger" data-testid="confirm-unpair" on:click=move |_| { confirming.set(false); engine.set_pairing(None); }>"Unpair"</button>
                             <button class="secondary" on:click=move |_| confirming.set(false)>"Keep paired"</button>
                         </div>
                     </div>
