@@ -5,7 +5,7 @@
 
 use beatbook_core::meeting::{Concern, ConcernStatus};
 use beatbook_core::report::{MyReport, QueuedTriage, ReportStatus, Triage};
-use beatbook_core::schema::{Record, RecordKey};
+use beatbook_core::schema::{Record, RecordKey, RecordKind};
 use beatbook_core::{
     Note, NoteFilter, NoteInput, Notebook, PublicReport, Report, ReportInput, Shift, ShiftKind,
 };
@@ -251,11 +251,11 @@ impl AppState {
             return Ok(());
         };
         note.sync.check_deletable().map_err(|e| e.to_string())?;
-        let outcome = persist::delete(RecordKey::Note(id), note.sync.revision)
+        let outcome = persist::delete(RecordKey::new(RecordKind::Note, id), note.sync.revision)
             .await
             .map_err(|e| e.to_string())?;
         self.record_durability(&outcome);
-        self.apply_changes(vec![Change::Remove(RecordKey::Note(id))]);
+        self.apply_changes(vec![Change::Remove(RecordKey::new(RecordKind::Note, id))]);
         Ok(())
     }
 
@@ -281,11 +281,11 @@ impl AppState {
                 "This report has reached the councillor and cannot be deleted here.".into(),
             );
         }
-        let outcome = persist::delete(RecordKey::Report(id), mine.revision)
+        let outcome = persist::delete(RecordKey::new(RecordKind::Report, id), mine.revision)
             .await
             .map_err(|e| e.to_string())?;
         self.record_durability(&outcome);
-        self.apply_changes(vec![Change::Remove(RecordKey::Report(id))]);
+        self.apply_changes(vec![Change::Remove(RecordKey::new(RecordKind::Report, id))]);
         Ok(())
     }
 

@@ -6,7 +6,7 @@ use beatbook::journal;
 use beatbook::persist::{self, Change, Draft};
 use beatbook::storage::{self, StoreError};
 use beatbook_core::journal::{JournalEntry, Write};
-use beatbook_core::schema::{Record, RecordKey};
+use beatbook_core::schema::{Record, RecordKey, RecordKind};
 use beatbook_core::{Category, Note, NoteInput, Notebook};
 use chrono::{TimeZone, Utc};
 use uuid::Uuid;
@@ -46,7 +46,10 @@ async fn a_save_reaches_both_copies() {
     assert_eq!(working_copy().note(&n.id), Some(&n));
     let journalled = journal::read_records().await.unwrap();
     assert_eq!(journalled.len(), 1);
-    assert_eq!(journalled[0].0, RecordKey::Note(n.id).to_string());
+    assert_eq!(
+        journalled[0].0,
+        RecordKey::new(RecordKind::Note, n.id).to_string()
+    );
     let reconciled = persist::reconcile(&working_copy()).await.unwrap();
     assert_eq!(
         reconciled,
@@ -83,8 +86,12 @@ async fn the_journal_restores_what_local_storage_lost_or_holds_older() {
         .unwrap()
         .unwrap();
     // What a kill before localStorage reached the disk leaves behind.
-    storage::delete(RecordKey::Note(lost.id)).unwrap();
-    storage::set_raw(&RecordKey::Note(edited.id).to_string(), &older).unwrap();
+    storage::delete(RecordKey::new(RecordKind::Note, lost.id)).unwrap();
+    storage::set_raw(
+        &RecordKey::new(RecordKind::Note, edited.id).to_string(),
+        &older,
+    )
+    .unwrap();
 
     let reconciled = persist::reconcile(&working_copy()).await.unwrap();
     assert_eq!(reconciled.restored, 2);
@@ -125,7 +132,7 @@ async fn a_deletion_on_either_side_does_not_bring_the_note_back() {
     // The tombstone was journalled but the browser died before localStorage
     // forgot the note.
     journal::put_record(
-        &RecordKey::Note(n.id).to_string(),
+        &RecordKey::new(RecordKind::Note, n.id).to_string(),
         &JournalEntry::tombstone(2),
         Write::Change,
     )
@@ -134,7 +141,7 @@ async fn a_deletion_on_either_side_does_not_bring_the_note_back() {
     let reconciled = persist::reconcile(&working_copy()).await.unwrap();
     assert_eq!(
         reconciled.changes,
-        vec![Change::Remove(RecordKey::Note(n.id))]
+        vec![Change::Remove(RecordKey::new(RecordKind::Note, n.id))]
     );
     assert_eq!(working_copy().note_count(), 0);
 
@@ -144,7 +151,7 @@ async fn a_deletion_on_either_side_does_not_bring_the_note_back() {
         .await
         .unwrap()
         .unwrap();
-    persist::delete(RecordKey::Note(m.id), 1)
+    persist::delete(RecordKey::new(RecordKind::Note, m.id), 1)
         .await
         .unwrap()
         .unwrap();
@@ -161,7 +168,7 @@ async fn a_corrupt_journal_entry_is_set_aside_not_deleted() {
         .await
         .unwrap()
         .unwrap();
-    let bad_key = RecordKey::Note(Uuid::from_u128(7)).to_string();
+    let bad_key = RecordKey::new(RecordKind::Note, Uuid::from_u128(7)).to_string();
     journal::put_raw_record(
         &bad_key,
         &JsValue::from_str("{\"revision\":1,\"raw\":\"{broken"),
@@ -185,7 +192,10 @@ async fn a_corrupt_journal_entry_is_set_aside_not_deleted() {
         .into_iter()
         .map(|(k, _)| k)
         .collect();
-    assert_eq!(keys, vec![RecordKey::Note(good.id).to_string()]);
+    assert_eq!(
+        keys,
+        vec![RecordKey::new(RecordKind::Note, good.id).to_string()]
+    );
     assert_eq!(working_copy().note(&good.id), Some(&good));
 }
 
@@ -274,7 +284,7 @@ async fn every_journal_write_waits_for_the_disk() {
         .await
         .unwrap()
         .unwrap();
-    persist::delete(RecordKey::Note(other.id), 1)
+    persist::delete(RecordKey::new(RecordKind::Note, other.id), 1)
         .await
         .unwrap()
         .unwrap();
@@ -344,7 +354,7 @@ async fn an_answer_arriving_while_an_edit_is_saved_never_overwrites_it() {
     // Not started until awaited below: the edit's transaction opens first.
     let saving = persist::save(&correction);
     // The answer reaches the journal while the edit's transaction is open.
-    let key = RecordKey::Note(n.id).to_string();
+    let key = RecordKey::new(RecordKind::Note, n.id).to_string();
     let stale = JournalEntry::record(1, Record::Note(answered.clone()).encode());
     wasm_bindgen_futures::spawn_local(async move {
         journal::put_records(&[(key, stale)], Write::Answer)

@@ -3,7 +3,7 @@
 #![cfg(target_arch = "wasm32")]
 
 use beatbook::storage::{self, KeyChange, StoreError};
-use beatbook_core::schema::{Record, RecordKey};
+use beatbook_core::schema::{Record, RecordKey, RecordKind};
 use beatbook_core::{Category, Note, NoteInput, Shift, ShiftKind};
 use chrono::{TimeZone, Utc};
 use uuid::Uuid;
@@ -105,7 +105,7 @@ fn every_record_has_its_own_key_and_a_save_touches_only_that_key() {
     for id in 1..=3 {
         storage::save(&Record::Note(note(id, &format!("note {id}")))).unwrap();
     }
-    let first_key = RecordKey::Note(Uuid::from_u128(1)).to_string();
+    let first_key = RecordKey::new(RecordKind::Note, Uuid::from_u128(1)).to_string();
     let before = store().get_item(&first_key).unwrap().unwrap();
     storage::save(&Record::Note(note(4, "note 4"))).unwrap();
     assert_eq!(
@@ -115,7 +115,7 @@ fn every_record_has_its_own_key_and_a_save_touches_only_that_key() {
     );
     assert_eq!(store().get_item(&first_key).unwrap().unwrap(), before);
     let raw = store()
-        .get_item(&RecordKey::Note(Uuid::from_u128(4)).to_string())
+        .get_item(&RecordKey::new(RecordKind::Note, Uuid::from_u128(4)).to_string())
         .unwrap()
         .unwrap();
     assert!(
@@ -123,7 +123,7 @@ fn every_record_has_its_own_key_and_a_save_touches_only_that_key() {
         "each value carries its schema version: {raw}"
     );
 
-    storage::delete(RecordKey::Note(Uuid::from_u128(2))).unwrap();
+    storage::delete(RecordKey::new(RecordKind::Note, Uuid::from_u128(2))).unwrap();
     assert_eq!(storage::load().unwrap().notebook.note_count(), 3);
 }
 
@@ -131,7 +131,7 @@ fn every_record_has_its_own_key_and_a_save_touches_only_that_key() {
 fn a_corrupt_entry_is_moved_aside_and_reported_not_deleted() {
     fresh();
     storage::save(&Record::Note(note(1, "good"))).unwrap();
-    let bad = RecordKey::Note(Uuid::from_u128(9)).to_string();
+    let bad = RecordKey::new(RecordKind::Note, Uuid::from_u128(9)).to_string();
     store().set_item(&bad, "{\"v\":1,\"record\":").unwrap();
     store().set_item("beatbook/note/not-a-uuid", "{}").unwrap();
 
@@ -156,7 +156,7 @@ fn a_corrupt_entry_is_moved_aside_and_reported_not_deleted() {
 #[wasm_bindgen_test]
 fn a_record_from_a_newer_version_is_left_in_place() {
     fresh();
-    let key = RecordKey::Note(Uuid::from_u128(5)).to_string();
+    let key = RecordKey::new(RecordKind::Note, Uuid::from_u128(5)).to_string();
     store().set_item(&key, r#"{"v":99,"record":{}}"#).unwrap();
     let loaded = storage::load().unwrap();
     assert_eq!(loaded.unreadable.len(), 1);
@@ -181,7 +181,7 @@ fn a_full_store_is_an_error_value_and_nothing_is_half_written() {
     let n = note(1, &"a long note that does not fit ".repeat(10));
     let result = storage::save(&Record::Note(n.clone()));
     let written = store()
-        .get_item(&RecordKey::Note(n.id).to_string())
+        .get_item(&RecordKey::new(RecordKind::Note, n.id).to_string())
         .unwrap();
     fresh();
     assert_eq!(written, None);
@@ -192,7 +192,7 @@ fn a_full_store_is_an_error_value_and_nothing_is_half_written() {
 #[wasm_bindgen_test]
 fn changes_from_another_tab_are_understood() {
     let n = note(3, "from the other tab");
-    let key = RecordKey::Note(n.id);
+    let key = RecordKey::new(RecordKind::Note, n.id);
     let raw = Record::Note(n.clone()).encode();
     assert_eq!(
         storage::key_change(&key.to_string(), Some(&raw)),

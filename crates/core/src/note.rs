@@ -224,6 +224,34 @@ impl Note {
     }
 }
 
+impl crate::record::Synced for Note {
+    const KIND: crate::record::RecordKind = crate::record::RecordKind::Note;
+    fn id(&self) -> Uuid {
+        self.id
+    }
+    fn revision(&self) -> u32 {
+        self.sync.revision
+    }
+    fn is_pending(&self) -> bool {
+        self.sync.is_pending()
+    }
+    fn sent_order(&self) -> crate::order::SortKey {
+        crate::order::by_time(self.created_at, self.id)
+    }
+    fn check(&self, now: DateTime<Utc>) -> Result<(), String> {
+        crate::protocol::check_note(self, now)
+    }
+}
+
+impl crate::record::Answered for Note {
+    fn sync(&self) -> &SyncStatus {
+        &self.sync
+    }
+    fn sync_mut(&mut self) -> &mut SyncStatus {
+        &mut self.sync
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,5 +1,6 @@
-//! The whole notebook held in memory: notes and shifts, with the queries the
-//! screens need. Persistence is the app's business, one record at a time.
+//! The whole notebook held in memory: one table per kind of record, with the
+//! queries the screens need. Persistence is the app's business, one record at
+//! a time.
 
 use std::collections::HashMap;
 
@@ -10,18 +11,19 @@ use crate::filter::NoteFilter;
 use crate::meeting::Concern;
 use crate::note::Note;
 use crate::order;
-use crate::protocol::{RecordKind, RecordResult, TriageResult};
+use crate::protocol::{RecordResult, TriageResult};
+use crate::record::{RecordKey, RecordKind, Synced, Table};
 use crate::report::{MyReport, QueuedTriage, Triage};
-use crate::schema::{Record, RecordKey};
+use crate::schema::Record;
 use crate::shift::Shift;
 
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Notebook {
-    notes: HashMap<Uuid, Note>,
-    shifts: HashMap<Uuid, Shift>,
-    reports: HashMap<Uuid, MyReport>,
-    triage: HashMap<Uuid, QueuedTriage>,
-    concerns: HashMap<Uuid, Concern>,
+    notes: Table<Note>,
+    shifts: Table<Shift>,
+    reports: Table<MyReport>,
+    triage: Table<QueuedTriage>,
+    concerns: Table<Concern>,
 }
 
 /// A shift with what the shift list shows beside it.
@@ -40,87 +42,55 @@ impl Notebook {
     /// already here (an answer or another tab's copy that arrives late).
     /// Returns whether it was put.
     pub fn upsert(&mut self, record: Record) -> bool {
-        if self
-            .get_revision(record.key())
-            .is_some_and(|held| held > record.revision())
-        {
-            return false;
-        }
         match record {
-            Record::Note(n) => self.upsert_note(n),
-            Record::Shift(s) => self.upsert_shift(s),
-            Record::Report(r) => self.upsert_report(*r),
-            Record::Triage(t) => drop(self.triage.insert(t.change.id, t)),
-            Record::Concern(c) => drop(self.concerns.insert(c.id, c)),
-        }
-        true
-    }
-
-    /// The revision held under `key`, if any.
-    fn get_revision(&self, key: RecordKey) -> Option<u32> {
-        match key {
-            RecordKey::Note(id) => self.notes.get(&id).map(|n| n.sync.revision),
-            RecordKey::Shift(id) => self.shifts.get(&id).map(|s| s.sync.revision),
-            RecordKey::Report(id) => self.reports.get(&id).map(|r| r.revision),
-            RecordKey::Triage(id) => self.triage.get(&id).map(|t| t.sync.revision),
-            RecordKey::Concern(id) => self.concerns.get(&id).map(|c| c.sync.revision),
+            Record::Note(n) => self.notes.put(n),
+            Record::Shift(s) => self.shifts.put(s),
+            Record::Report(r) => self.reports.put(*r),
+            Record::Triage(t) => self.triage.put(t),
+            Record::Concern(c) => self.concerns.put(c),
         }
     }
 
     /// Takes any record out.
     pub fn remove(&mut self, key: RecordKey) {
-        match key {
-            RecordKey::Note(id) => drop(self.remove_note(&id)),
-            RecordKey::Shift(id) => drop(self.remove_shift(&id)),
-            RecordKey::Report(id) => drop(self.remove_report(&id)),
-            RecordKey::Triage(id) => drop(self.triage.remove(&id)),
-            RecordKey::Concern(id) => drop(self.concerns.remove(&id)),
+        let id = &key.id;
+        match key.kind {
+            RecordKind::Note => drop(self.notes.remove(id)),
+            RecordKind::Shift => drop(self.shifts.remove(id)),
+            RecordKind::Report => drop(self.reports.remove(id)),
+            RecordKind::Triage => drop(self.triage.remove(id)),
+            RecordKind::Concern => drop(self.concerns.remove(id)),
         }
     }
 
     /// The record stored under `key`, if any.
     pub fn get(&self, key: RecordKey) -> Option<Record> {
-        match key {
-            RecordKey::Note(id) => self.notes.get(&id).cloned().map(Record::Note),
-            RecordKey::Shift(id) => self.shifts.get(&id).cloned().map(Record::Shift),
-            RecordKey::Report(id) => self
+        let id = &key.id;
+        match key.kind {
+            RecordKind::Note => self.notes.get(id).cloned().map(Record::Note),
+            RecordKind::Shift => self.shifts.get(id).cloned().map(Record::Shift),
+            RecordKind::Report => self
                 .reports
-                .get(&id)
+                .get(id)
                 .map(|r| Record::Report(Box::new(r.clone()))),
-            RecordKey::Triage(id) => self.triage.get(&id).cloned().map(Record::Triage),
-            RecordKey::Concern(id) => self.concerns.get(&id).cloned().map(Record::Concern),
+            RecordKind::Triage => self.triage.get(id).cloned().map(Record::Triage),
+            RecordKind::Concern => self.concerns.get(id).cloned().map(Record::Concern),
         }
     }
 
     /// Every record's key and revision, in no particular order.
     pub fn revisions(&self) -> impl Iterator<Item = (RecordKey, u32)> + '_ {
         self.notes
-            .values()
-            .map(|n| (RecordKey::Note(n.id), n.sync.revision))
-            .chain(
-                self.shifts
-                    .values()
-                    .map(|s| (RecordKey::Shift(s.id), s.sync.revision)),
-            )
-            .chain(
-                self.reports
-                    .values()
-                    .map(|r| (RecordKey::Report(r.report.id), r.revision)),
-            )
-            .chain(
-                self.triage
-                    .values()
-                    .map(|t| (RecordKey::Triage(t.change.id), t.sync.revision)),
-            )
-            .chain(
-                self.concerns
-                    .values()
-                    .map(|c| (RecordKey::Concern(c.id), c.sync.revision)),
-            )
+            .revisions()
+            .chain(self.shifts.revisions())
+            .chain(self.reports.revisions())
+            .chain(self.triage.revisions())
+            .chain(self.concerns.revisions())
     }
 
+    /// Puts a note in unless a newer revision of it is here.
     pub fn upsert_note(&mut self, note: Note) {
-        self.notes.insert(note.id, note);
+        self.notes.put(note);
     }
 
     pub fn remove_note(&mut self, id: &Uuid) -> Option<Note> {
@@ -132,15 +102,16 @@ impl Notebook {
     }
 
     pub fn notes(&self) -> impl Iterator<Item = &Note> {
-        self.notes.values()
+        self.notes.iter()
     }
 
     pub fn note_count(&self) -> usize {
         self.notes.len()
     }
 
+    /// Puts a shift in unless a newer revision of it is here.
     pub fn upsert_shift(&mut self, shift: Shift) {
-        self.shifts.insert(shift.id, shift);
+        self.shifts.put(shift);
     }
 
     pub fn remove_shift(&mut self, id: &Uuid) -> Option<Shift> {
@@ -152,15 +123,7 @@ impl Notebook {
     }
 
     pub fn shifts(&self) -> impl Iterator<Item = &Shift> {
-        self.shifts.values()
-    }
-
-    pub fn upsert_report(&mut self, report: MyReport) {
-        self.reports.insert(report.report.id, report);
-    }
-
-    pub fn remove_report(&mut self, id: &Uuid) -> Option<MyReport> {
-        self.reports.remove(id)
+        self.shifts.iter()
     }
 
     pub fn report(&self, id: &Uuid) -> Option<&MyReport> {
@@ -169,27 +132,17 @@ impl Notebook {
 
     /// Reports made on this phone, newest first.
     pub fn my_reports(&self) -> Vec<&MyReport> {
-        order::descending(self.reports.values().collect(), |r| {
-            order::by_time(r.report.created_at, r.report.id)
-        })
+        order::descending(self.reports.iter().collect(), |r| r.sent_order())
     }
 
     /// Whether any report waits to be sent (cheaper than listing them).
     pub fn has_pending_reports(&self) -> bool {
-        self.reports.values().any(MyReport::is_pending)
+        self.reports.has_pending()
     }
 
     /// Reports waiting to be sent, oldest first.
     pub fn pending_reports(&self) -> Vec<MyReport> {
-        let reports: Vec<MyReport> = self
-            .reports
-            .values()
-            .filter(|r| r.is_pending())
-            .cloned()
-            .collect();
-        order::ascending(reports, |r| {
-            order::by_time(r.report.created_at, r.report.id)
-        })
+        self.reports.pending()
     }
 
     pub fn concern(&self, id: &Uuid) -> Option<&Concern> {
@@ -198,32 +151,26 @@ impl Notebook {
 
     /// Meeting concerns made or changed on this phone.
     pub fn concerns(&self) -> impl Iterator<Item = &Concern> {
-        self.concerns.values()
+        self.concerns.iter()
     }
 
-    /// Concerns with changes not yet accepted by the server.
+    /// Concerns with changes not yet accepted by the server, oldest change first.
     pub fn pending_concerns(&self) -> Vec<Concern> {
-        self.concerns
-            .values()
-            .filter(|c| c.sync.is_pending())
-            .cloned()
-            .collect()
+        self.concerns.pending()
     }
 
     /// Triage changes not yet accepted by the server, oldest first.
     pub fn pending_triage(&self) -> Vec<Triage> {
-        let changes = self
-            .triage
-            .values()
-            .filter(|t| t.sync.is_pending())
-            .map(|t| t.change.clone())
-            .collect();
-        order::ascending(changes, |c: &Triage| order::by_time(c.at, c.id))
+        self.triage
+            .pending()
+            .into_iter()
+            .map(|t| t.change)
+            .collect()
     }
 
     /// Every triage change made on this phone, with its state.
     pub fn triage(&self) -> impl Iterator<Item = &QueuedTriage> {
-        self.triage.values()
+        self.triage.iter()
     }
 
     /// Applies the server's answers to triage changes; returns the records
@@ -235,21 +182,13 @@ impl Notebook {
     ) -> Vec<Record> {
         let mut changed = Vec::new();
         for result in results {
-            let Some(queued) = self.triage.get_mut(&result.id) else {
+            // A change is sent once, at its only revision.
+            let Some(revision) = self.triage.get(&result.id).map(|t| t.revision()) else {
                 continue;
             };
-            let revision = queued.sync.revision;
-            let applied = if result.outcome.is_held() {
-                queued.sync.mark_synced(revision, now)
-            } else {
-                let reason = result
-                    .reason
-                    .clone()
-                    .unwrap_or_else(|| "no reason given".into());
-                queued.sync.mark_rejected(revision, reason)
-            };
-            if applied {
-                changed.push(Record::Triage(queued.clone()));
+            let refused = refusal(result.outcome, result.reason.as_deref());
+            if let Some(queued) = self.triage.apply_answer(&result.id, revision, refused, now) {
+                changed.push(Record::Triage(queued));
             }
         }
         changed
@@ -259,7 +198,7 @@ impl Notebook {
     /// newest wins here and the other stays listed, running, until ended.
     pub fn running_shift(&self) -> Option<&Shift> {
         self.shifts
-            .values()
+            .iter()
             .filter(|s| s.is_running())
             .max_by_key(|s| (s.started_at, s.id))
     }
@@ -267,56 +206,41 @@ impl Notebook {
     /// Notes that pass the filter, newest capture time first.
     pub fn list(&self, filter: &NoteFilter) -> Vec<&Note> {
         let matcher = filter.matcher();
-        let notes = self.notes.values().filter(|n| matcher.matches(n)).collect();
-        order::descending(notes, |n| order::by_time(n.created_at, n.id))
+        let notes = self.notes.iter().filter(|n| matcher.matches(n)).collect();
+        order::descending(notes, |n| n.sent_order())
     }
 
     /// Every shift with its note count, most recently started first.
     pub fn shift_summaries(&self) -> Vec<ShiftSummary> {
         let mut counts: HashMap<Uuid, usize> = HashMap::new();
-        for shift_id in self.notes.values().filter_map(|n| n.shift_id) {
+        for shift_id in self.notes.iter().filter_map(|n| n.shift_id) {
             *counts.entry(shift_id).or_default() += 1;
         }
         let summaries: Vec<ShiftSummary> = self
             .shifts
-            .values()
+            .iter()
             .map(|shift| ShiftSummary {
                 note_count: counts.get(&shift.id).copied().unwrap_or(0),
                 shift: shift.clone(),
             })
             .collect();
-        order::descending(summaries, |s| {
-            order::by_time(s.shift.started_at, s.shift.id)
-        })
+        order::descending(summaries, |s| s.shift.sent_order())
     }
 
     pub fn notes_in_shift(&self, shift_id: &Uuid) -> usize {
         self.notes
-            .values()
+            .iter()
             .filter(|n| n.shift_id.as_ref() == Some(shift_id))
             .count()
     }
 
     /// Records saved here and not yet accepted by the server.
     pub fn pending_count(&self) -> usize {
-        self.notes.values().filter(|n| n.sync.is_pending()).count()
-            + self.shifts.values().filter(|s| s.sync.is_pending()).count()
-            + self.reports.values().filter(|r| r.is_pending()).count()
-            + self.triage.values().filter(|t| t.sync.is_pending()).count()
-            + self
-                .concerns
-                .values()
-                .filter(|c| c.sync.is_pending())
-                .count()
-    }
-
-    /// The sync status of the record of `kind` with this id.
-    fn sync_mut(&mut self, kind: RecordKind, id: &Uuid) -> Option<&mut crate::SyncStatus> {
-        match kind {
-            RecordKind::Note => self.notes.get_mut(id).map(|n| &mut n.sync),
-            RecordKind::Shift => self.shifts.get_mut(id).map(|s| &mut s.sync),
-            RecordKind::Concern => self.concerns.get_mut(id).map(|c| &mut c.sync),
-        }
+        self.notes.pending_count()
+            + self.shifts.pending_count()
+            + self.reports.pending_count()
+            + self.triage.pending_count()
+            + self.concerns.pending_count()
     }
 
     /// Applies the server's answers. A record edited since it was sent keeps
@@ -328,51 +252,42 @@ impl Notebook {
             let (Some(id), Some(revision)) = (result.id, result.revision) else {
                 continue;
             };
-            let reason = result
-                .reason
-                .clone()
-                .unwrap_or_else(|| "no reason given".into());
-            let held = result.outcome.is_held();
-            let Some(sync) = self.sync_mut(result.kind, &id) else {
-                continue;
+            let refused = refusal(result.outcome, result.reason.as_deref());
+            let record = match result.kind {
+                RecordKind::Note => self
+                    .notes
+                    .apply_answer(&id, revision, refused, now)
+                    .map(Record::Note),
+                RecordKind::Shift => self
+                    .shifts
+                    .apply_answer(&id, revision, refused, now)
+                    .map(Record::Shift),
+                RecordKind::Concern => self
+                    .concerns
+                    .apply_answer(&id, revision, refused, now)
+                    .map(Record::Concern),
+                // Not sent through the sync endpoint, so never answered there.
+                RecordKind::Triage | RecordKind::Report => None,
             };
-            let applied = if held {
-                sync.mark_synced(revision, now)
-            } else {
-                sync.mark_rejected(revision, reason)
-            };
-            if applied {
-                let key = match result.kind {
-                    RecordKind::Note => RecordKey::Note(id),
-                    RecordKind::Shift => RecordKey::Shift(id),
-                    RecordKind::Concern => RecordKey::Concern(id),
-                };
-                changed.extend(self.get(key));
-            }
+            changed.extend(record);
         }
         changed
     }
 
     /// Records waiting to be sent: (shifts, notes).
     pub fn pending(&self) -> (Vec<Shift>, Vec<Note>) {
-        (
-            self.shifts
-                .values()
-                .filter(|s| s.sync.is_pending())
-                .cloned()
-                .collect(),
-            self.notes
-                .values()
-                .filter(|n| n.sync.is_pending())
-                .cloned()
-                .collect(),
-        )
+        (self.shifts.pending(), self.notes.pending())
     }
 
     /// The newest capture time, for "last note at 02:14".
     pub fn last_note_at(&self) -> Option<DateTime<Utc>> {
-        self.notes.values().map(|n| n.created_at).max()
+        self.notes.iter().map(|n| n.created_at).max()
     }
+}
+
+/// `None` when the server holds the revision, else the reason it was refused.
+fn refusal(outcome: crate::protocol::Outcome, reason: Option<&str>) -> Option<&str> {
+    (!outcome.is_held()).then(|| reason.unwrap_or("no reason given"))
 }
 
 #[cfg(test)]

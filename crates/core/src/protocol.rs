@@ -12,6 +12,7 @@ use uuid::Uuid;
 use crate::meeting::Concern;
 use crate::note::{Note, NoteInput};
 use crate::order;
+pub use crate::record::RecordKind;
 use crate::report::{Report, ReportKind, ReportStatus, Triage};
 use crate::shift::Shift;
 
@@ -40,25 +41,6 @@ impl SyncRequest {
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
-    }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum RecordKind {
-    Note,
-    Shift,
-    Concern,
-}
-
-impl RecordKind {
-    /// How the kind is named in storage and in the server's tables.
-    pub fn slug(self) -> &'static str {
-        match self {
-            RecordKind::Note => "note",
-            RecordKind::Shift => "shift",
-            RecordKind::Concern => "concern",
-        }
     }
 }
 

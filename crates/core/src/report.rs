@@ -522,6 +522,53 @@ impl MyReport {
     }
 }
 
+impl crate::record::Synced for QueuedTriage {
+    const KIND: crate::record::RecordKind = crate::record::RecordKind::Triage;
+    fn id(&self) -> Uuid {
+        self.change.id
+    }
+    fn revision(&self) -> u32 {
+        self.sync.revision
+    }
+    fn is_pending(&self) -> bool {
+        self.sync.is_pending()
+    }
+    fn sent_order(&self) -> crate::order::SortKey {
+        crate::order::by_time(self.change.at, self.change.id)
+    }
+    fn check(&self, now: DateTime<Utc>) -> Result<(), String> {
+        crate::protocol::check_triage(&self.change, now)
+    }
+}
+
+impl crate::record::Answered for QueuedTriage {
+    fn sync(&self) -> &SyncStatus {
+        &self.sync
+    }
+    fn sync_mut(&mut self) -> &mut SyncStatus {
+        &mut self.sync
+    }
+}
+
+impl crate::record::Synced for MyReport {
+    const KIND: crate::record::RecordKind = crate::record::RecordKind::Report;
+    fn id(&self) -> Uuid {
+        self.report.id
+    }
+    fn revision(&self) -> u32 {
+        self.revision
+    }
+    fn is_pending(&self) -> bool {
+        MyReport::is_pending(self)
+    }
+    fn sent_order(&self) -> crate::order::SortKey {
+        crate::order::by_time(self.report.created_at, self.report.id)
+    }
+    fn check(&self, now: DateTime<Utc>) -> Result<(), String> {
+        crate::protocol::check_report(&self.report, now)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -13,6 +13,8 @@ use uuid::Uuid;
 
 use crate::meeting::Concern;
 use crate::note::Note;
+use crate::record::Synced;
+pub use crate::record::{RecordKey, RecordKind};
 use crate::report::{MyReport, QueuedTriage};
 use crate::shift::Shift;
 
@@ -20,11 +22,6 @@ use crate::shift::Shift;
 pub const SCHEMA_VERSION: u32 = 1;
 /// Every key Beatbook writes starts with this.
 pub const KEY_PREFIX: &str = "beatbook/";
-const NOTE_PREFIX: &str = "beatbook/note/";
-const SHIFT_PREFIX: &str = "beatbook/shift/";
-const REPORT_PREFIX: &str = "beatbook/report/";
-const TRIAGE_PREFIX: &str = "beatbook/triage/";
-const CONCERN_PREFIX: &str = "beatbook/concern/";
 /// Unreadable entries are moved under this prefix, never deleted.
 pub const UNREADABLE_PREFIX: &str = "beatbook/unreadable/";
 /// The phone's own settings (theme and the like), not synced.
@@ -34,68 +31,25 @@ pub const SETTINGS_KEY: &str = "beatbook/settings";
 /// or its token is refused.
 pub const INBOX_CACHE_KEY: &str = "beatbook/inbox";
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum RecordKey {
-    Note(Uuid),
-    Shift(Uuid),
-    Report(Uuid),
-    Triage(Uuid),
-    Concern(Uuid),
-}
-
 impl RecordKey {
+    /// Reads a storage key such as `beatbook/note/<uuid>`.
     pub fn parse(key: &str) -> Option<RecordKey> {
-        if let Some(id) = key.strip_prefix(NOTE_PREFIX) {
-            return Uuid::parse_str(id).ok().map(RecordKey::Note);
-        }
-        if let Some(id) = key.strip_prefix(SHIFT_PREFIX) {
-            return Uuid::parse_str(id).ok().map(RecordKey::Shift);
-        }
-        if let Some(id) = key.strip_prefix(REPORT_PREFIX) {
-            return Uuid::parse_str(id).ok().map(RecordKey::Report);
-        }
-        if let Some(id) = key.strip_prefix(TRIAGE_PREFIX) {
-            return Uuid::parse_str(id).ok().map(RecordKey::Triage);
-        }
-        if let Some(id) = key.strip_prefix(CONCERN_PREFIX) {
-            return Uuid::parse_str(id).ok().map(RecordKey::Concern);
-        }
-        None
+        let (kind, id) = key.strip_prefix(KEY_PREFIX)?.split_once('/')?;
+        let kind = RecordKind::from_slug(kind)?;
+        Some(RecordKey::new(kind, Uuid::parse_str(id).ok()?))
     }
 
     /// Whether a storage key names a record (even one whose id does not parse).
     pub fn is_record_key(key: &str) -> bool {
-        [
-            NOTE_PREFIX,
-            SHIFT_PREFIX,
-            REPORT_PREFIX,
-            TRIAGE_PREFIX,
-            CONCERN_PREFIX,
-        ]
-        .iter()
-        .any(|prefix| key.starts_with(prefix))
-    }
-
-    pub fn id(&self) -> Uuid {
-        match *self {
-            RecordKey::Note(id)
-            | RecordKey::Shift(id)
-            | RecordKey::Report(id)
-            | RecordKey::Triage(id)
-            | RecordKey::Concern(id) => id,
-        }
+        key.strip_prefix(KEY_PREFIX)
+            .and_then(|rest| rest.split_once('/'))
+            .is_some_and(|(kind, _)| RecordKind::from_slug(kind).is_some())
     }
 }
 
 impl std::fmt::Display for RecordKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            RecordKey::Note(id) => write!(f, "{NOTE_PREFIX}{id}"),
-            RecordKey::Shift(id) => write!(f, "{SHIFT_PREFIX}{id}"),
-            RecordKey::Report(id) => write!(f, "{REPORT_PREFIX}{id}"),
-            RecordKey::Triage(id) => write!(f, "{TRIAGE_PREFIX}{id}"),
-            RecordKey::Concern(id) => write!(f, "{CONCERN_PREFIX}{id}"),
-        }
+        write!(f, "{KEY_PREFIX}{}/{}", self.kind.slug(), self.id)
     }
 }
 
@@ -119,22 +73,22 @@ pub enum Record {
 impl Record {
     pub fn key(&self) -> RecordKey {
         match self {
-            Record::Note(n) => RecordKey::Note(n.id),
-            Record::Shift(s) => RecordKey::Shift(s.id),
-            Record::Report(r) => RecordKey::Report(r.report.id),
-            Record::Triage(t) => RecordKey::Triage(t.change.id),
-            Record::Concern(c) => RecordKey::Concern(c.id),
+            Record::Note(n) => n.key(),
+            Record::Shift(s) => s.key(),
+            Record::Report(r) => r.key(),
+            Record::Triage(t) => t.key(),
+            Record::Concern(c) => c.key(),
         }
     }
 
     /// The record's revision: the journal keeps whichever copy is newer.
     pub fn revision(&self) -> u32 {
         match self {
-            Record::Note(n) => n.sync.revision,
-            Record::Shift(s) => s.sync.revision,
-            Record::Report(r) => r.revision,
-            Record::Triage(t) => t.sync.revision,
-            Record::Concern(c) => c.sync.revision,
+            Record::Note(n) => n.revision(),
+            Record::Shift(s) => s.revision(),
+            Record::Report(r) => r.revision(),
+            Record::Triage(t) => t.revision(),
+            Record::Concern(c) => c.revision(),
         }
     }
 
@@ -226,15 +180,15 @@ fn decode_as<T: DeserializeOwned>(raw: &str) -> Result<T, DecodeError> {
 
 /// Reads the value stored under `key`, checking that it is the record the key names.
 pub fn decode(key: RecordKey, raw: &str) -> Result<Record, DecodeError> {
-    let record = match key {
-        RecordKey::Note(_) => Record::Note(decode_as(raw)?),
-        RecordKey::Shift(_) => Record::Shift(decode_as(raw)?),
-        RecordKey::Report(_) => Record::Report(Box::new(decode_as(raw)?)),
-        RecordKey::Triage(_) => Record::Triage(decode_as(raw)?),
-        RecordKey::Concern(_) => Record::Concern(decode_as(raw)?),
+    let record = match key.kind {
+        RecordKind::Note => Record::Note(decode_as(raw)?),
+        RecordKind::Shift => Record::Shift(decode_as(raw)?),
+        RecordKind::Report => Record::Report(Box::new(decode_as(raw)?)),
+        RecordKind::Triage => Record::Triage(decode_as(raw)?),
+        RecordKind::Concern => Record::Concern(decode_as(raw)?),
     };
-    let found = record.key().id();
-    if found != key.id() {
+    let found = record.key().id;
+    if found != key.id {
         return Err(DecodeError::WrongId {
             key: key.to_string(),
             found,
@@ -264,13 +218,21 @@ mod tests {
 
     #[test]
     fn keys_round_trip_and_reject_strangers() {
-        let key = RecordKey::Note(Uuid::from_u128(42));
+        let key = RecordKey::new(RecordKind::Note, Uuid::from_u128(42));
         assert_eq!(RecordKey::parse(&key.to_string()), Some(key));
-        let key = RecordKey::Shift(Uuid::from_u128(1));
+        let key = RecordKey::new(RecordKind::Shift, Uuid::from_u128(1));
         assert_eq!(RecordKey::parse(&key.to_string()), Some(key));
         assert_eq!(RecordKey::parse("beatbook/note/not-a-uuid"), None);
         assert!(RecordKey::is_record_key("beatbook/note/not-a-uuid"));
         assert_eq!(RecordKey::parse("beatbook/settings"), None);
+        assert_eq!(
+            RecordKey::parse("beatbook/unreadable/beatbook/note/x"),
+            None
+        );
+        assert_eq!(
+            RecordKey::parse(&format!("beatbook/lost/{}", Uuid::nil())),
+            None
+        );
         assert!(!RecordKey::is_record_key(SETTINGS_KEY));
         assert_eq!(
             unreadable_key("beatbook/note/x"),
@@ -330,7 +292,7 @@ mod tests {
 
     #[test]
     fn garbage_is_corrupt() {
-        let key = RecordKey::Note(Uuid::from_u128(42));
+        let key = RecordKey::new(RecordKind::Note, Uuid::from_u128(42));
         for raw in [
             "",
             "{",
@@ -347,22 +309,23 @@ mod tests {
     #[test]
     fn a_record_under_the_wrong_key_is_corrupt() {
         let raw = Record::Note(sample_note()).encode();
-        let err = decode(RecordKey::Note(Uuid::from_u128(1)), &raw).unwrap_err();
+        let err = decode(RecordKey::new(RecordKind::Note, Uuid::from_u128(1)), &raw).unwrap_err();
         assert!(matches!(err, DecodeError::WrongId { .. }));
         assert!(err.is_corrupt());
-        assert!(decode(RecordKey::Shift(Uuid::from_u128(42)), &raw).is_err());
+        assert!(decode(RecordKey::new(RecordKind::Shift, Uuid::from_u128(42)), &raw).is_err());
     }
 
     #[test]
     fn a_newer_schema_is_left_alone_not_called_corrupt() {
         let raw = r#"{"v":2,"record":{"anything":true}}"#;
-        let err = decode(RecordKey::Note(Uuid::nil()), raw).unwrap_err();
+        let err = decode(RecordKey::new(RecordKind::Note, Uuid::nil()), raw).unwrap_err();
         assert_eq!(err, DecodeError::NewerVersion { found: 2 });
         assert!(!err.is_corrupt());
-        assert!(
-            decode(RecordKey::Note(Uuid::nil()), r#"{"v":0,"record":{}}"#)
-                .unwrap_err()
-                .is_corrupt()
-        );
+        assert!(decode(
+            RecordKey::new(RecordKind::Note, Uuid::nil()),
+            r#"{"v":0,"record":{}}"#
+        )
+        .unwrap_err()
+        .is_corrupt());
     }
 }
