@@ -1,6 +1,7 @@
 //! Beatbook's app: thin Leptos components and browser adapters over the
 //! `beatbook-core` domain.
 
+pub mod cache;
 pub mod components;
 pub mod export;
 pub mod geo;

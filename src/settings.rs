@@ -3,7 +3,6 @@
 
 use beatbook_core::schema::SETTINGS_KEY;
 use beatbook_core::Category;
-use gloo_storage::{LocalStorage, Storage};
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -50,17 +49,12 @@ impl Default for Settings {
 
 impl Settings {
     pub fn load() -> Settings {
-        if crate::storage::local_storage().is_err() {
-            return Settings::default();
-        }
-        LocalStorage::get(SETTINGS_KEY).unwrap_or_default()
+        crate::cache::read(SETTINGS_KEY).unwrap_or_default()
     }
 
     /// Best effort: a preference that cannot be stored is not worth an alarm.
     pub fn store(&self) {
-        if crate::storage::local_storage().is_ok() {
-            let _ = LocalStorage::set(SETTINGS_KEY, self);
-        }
+        let _ = crate::cache::write(SETTINGS_KEY, self);
     }
 
     /// Sets `data-theme` on the page root; CSS does the rest.

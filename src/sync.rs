@@ -15,19 +15,18 @@ use beatbook_core::report::{MyReport, PublicReport};
 use beatbook_core::schema::Record;
 use beatbook_core::Notebook;
 use chrono::{DateTime, Utc};
-use gloo_storage::{LocalStorage, Storage};
 use leptos::prelude::*;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
+use crate::cache;
 use crate::persist;
 use crate::state::AppState;
 use crate::time::now;
+use beatbook_core::schema::{DEVICE_KEY, INBOX_CACHE_KEY};
 
-/// Where the device token is kept on the phone (not a record; never synced).
-const DEVICE_KEY: &str = "beatbook/device";
 /// How long one request may take before it is abandoned and retried.
 const REQUEST_TIMEOUT_MS: i32 = 20_000;
 
@@ -44,12 +43,11 @@ pub struct Pairing {
 
 impl Pairing {
     fn load() -> Option<Pairing> {
-        crate::storage::local_storage().ok()?;
-        LocalStorage::get(DEVICE_KEY).ok()
+        cache::read(DEVICE_KEY)
     }
 
     fn store(&self) {
-        let _ = LocalStorage::set(DEVICE_KEY, self);
+        let _ = cache::write(DEVICE_KEY, self);
     }
 
     fn url(&self, path: &str) -> String {
@@ -233,9 +231,7 @@ pub async fn fetch_status(server: &str, code: &str) -> Result<PublicReport, Stri
 /// residents' contact details and private notes. Records made on this phone
 /// stay: they are the councillor's own and still wait to be sent.
 pub fn forget_private_data() {
-    if let Ok(storage) = crate::storage::local_storage() {
-        let _ = storage.remove_item(beatbook_core::schema::INBOX_CACHE_KEY);
-    }
+    cache::remove(INBOX_CACHE_KEY);
 }
 
 /// Said when the server refuses the token, after the private copies are gone.
@@ -376,9 +372,7 @@ impl SyncEngine {
 
     pub fn set_pairing(self, pairing: Option<Pairing>) {
         if pairing.is_none() {
-            if let Ok(storage) = crate::storage::local_storage() {
-                let _ = storage.remove_item(DEVICE_KEY);
-            }
+            cache::remove(DEVICE_KEY);
             forget_private_data();
             self.app.notice.set(Some(
                 "This phone is unpaired. The copy of the inbox was removed from it; your notes stay here.".into(),

@@ -6,16 +6,16 @@ use beatbook_core::protocol::{Inbox, InboxReport};
 use beatbook_core::report::ReportStatus;
 use beatbook_core::{order, summary, ReportKind};
 use chrono::{DateTime, Duration, FixedOffset, Utc};
-use gloo_storage::{LocalStorage, Storage};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use serde::{Deserialize, Serialize};
 
+use crate::cache;
 use crate::state::AppState;
 use crate::sync::{self, SyncEngine};
 use crate::time;
 
-use beatbook_core::schema::INBOX_CACHE_KEY as INBOX_KEY;
+use beatbook_core::schema::INBOX_CACHE_KEY;
 /// Weeks the weekly chart covers.
 const WEEKS: usize = 8;
 
@@ -52,7 +52,7 @@ fn with_local_changes(state: &AppState, mut item: InboxReport) -> (InboxReport, 
 pub fn InboxScreen() -> impl IntoView {
     let state = expect_context::<AppState>();
     let engine = expect_context::<SyncEngine>();
-    let kept = RwSignal::new(LocalStorage::get::<Kept>(INBOX_KEY).unwrap_or_default());
+    let kept = RwSignal::new(cache::read::<Kept>(INBOX_CACHE_KEY).unwrap_or_default());
     let error = RwSignal::new(None::<String>);
     let loading = RwSignal::new(false);
     let kind = RwSignal::new(None::<ReportKind>);
@@ -92,13 +92,13 @@ pub fn InboxScreen() -> impl IntoView {
                         inbox,
                         fetched_at: Some(time::now()),
                     };
-                    let _ = LocalStorage::set(INBOX_KEY, &fresh);
+                    let _ = cache::write(INBOX_CACHE_KEY, &fresh);
                     kept.set(fresh);
                     error.set(None);
                 }
                 Err(e) => {
                     // A refused token removes the kept copy: show that.
-                    kept.set(LocalStorage::get::<Kept>(INBOX_KEY).unwrap_or_default());
+                    kept.set(cache::read::<Kept>(INBOX_CACHE_KEY).unwrap_or_default());
                     error.set(Some(e));
                 }
             }

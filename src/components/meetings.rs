@@ -6,23 +6,23 @@ use std::collections::BTreeMap;
 
 use beatbook_core::meeting::{Concern, ConcernStatus};
 use beatbook_core::order;
-use gloo_storage::{LocalStorage, Storage};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
+use crate::cache;
 use crate::state::AppState;
 use crate::sync::{self, SyncEngine};
 use crate::time;
 
 /// The public page as last fetched (not records: nothing here is sent).
-const CONCERNS_KEY: &str = "beatbook/concerns";
+use beatbook_core::schema::CONCERNS_CACHE_KEY;
 
 #[component]
 pub fn MeetingsScreen() -> impl IntoView {
     let state = expect_context::<AppState>();
     let engine = expect_context::<SyncEngine>();
     let fetched =
-        RwSignal::new(LocalStorage::get::<Vec<Concern>>(CONCERNS_KEY).unwrap_or_default());
+        RwSignal::new(cache::read::<Vec<Concern>>(CONCERNS_CACHE_KEY).unwrap_or_default());
     let message = RwSignal::new(None::<String>);
     spawn_local(async move {
         let server = engine
@@ -30,7 +30,7 @@ pub fn MeetingsScreen() -> impl IntoView {
             .with_untracked(|p| sync::server_of(p.as_ref()));
         match sync::fetch_concerns(&server).await {
             Ok(concerns) => {
-                let _ = LocalStorage::set(CONCERNS_KEY, &concerns);
+                let _ = cache::write(CONCERNS_CACHE_KEY, &concerns);
                 fetched.set(concerns);
                 message.set(None);
             }

@@ -7,10 +7,10 @@ use std::collections::BTreeMap;
 use beatbook_core::report::{Delivery, MyReport, MAX_DESCRIPTION_CHARS};
 use beatbook_core::{PublicReport, ReportInput, ReportKind, WhenUnsafe};
 use chrono::{DateTime, Utc};
-use gloo_storage::{LocalStorage, Storage};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
+use crate::cache;
 use crate::geo::{self, GeoState};
 use crate::state::{AppState, Screen};
 use crate::sync::{self, SyncEngine};
@@ -18,7 +18,7 @@ use crate::time;
 
 /// Status pages looked up by code, kept for reading offline (not records:
 /// nothing here is ever sent).
-const LOOKED_UP_KEY: &str = "beatbook/looked-up";
+use beatbook_core::schema::LOOKED_UP_CACHE_KEY;
 
 #[component]
 pub fn ReportScreen() -> impl IntoView {
@@ -170,7 +170,7 @@ pub fn ReportScreen() -> impl IntoView {
 }
 
 fn looked_up() -> BTreeMap<String, PublicReport> {
-    LocalStorage::get(LOOKED_UP_KEY).unwrap_or_default()
+    cache::read(LOOKED_UP_CACHE_KEY).unwrap_or_default()
 }
 
 #[component]
@@ -356,7 +356,7 @@ fn LookUp() -> impl IntoView {
                 Ok(status) => {
                     let mut all = looked_up();
                     all.insert(code, status.clone());
-                    let _ = LocalStorage::set(LOOKED_UP_KEY, &all);
+                    let _ = cache::write(LOOKED_UP_CACHE_KEY, &all);
                     message.set(None);
                     found.set(Some(status));
                 }

@@ -30,6 +30,12 @@ pub const SETTINGS_KEY: &str = "beatbook/settings";
 /// private notes): a cache, not a record, removed when the phone is unpaired
 /// or its token is refused.
 pub const INBOX_CACHE_KEY: &str = "beatbook/inbox";
+/// The public meeting page as last fetched.
+pub const CONCERNS_CACHE_KEY: &str = "beatbook/concerns";
+/// Status pages of reports looked up by code on this phone.
+pub const LOOKED_UP_CACHE_KEY: &str = "beatbook/looked-up";
+/// This phone's pairing: the server, the device token and the last success.
+pub const DEVICE_KEY: &str = "beatbook/device";
 
 impl RecordKey {
     /// Reads a storage key such as `beatbook/note/<uuid>`.
