@@ -15,7 +15,7 @@ use uuid::Uuid;
 
 use crate::persist::{self, Change, CrashProof};
 use crate::settings::Settings;
-use crate::storage::{self, KeyChange, Unreadable};
+use crate::storage::{self, KeyChange, StoreError, Unreadable};
 use crate::time::now;
 
 /// A new record's id: time-ordered, with random bits from the browser's
@@ -64,23 +64,41 @@ pub enum Durability {
     NotGuaranteed(String),
 }
 
+/// The app's state. Everything outside reads it through these read-only
+/// signals and changes it only through `AppState`'s actions, which write
+/// storage first.
 #[derive(Clone, Copy)]
 pub struct AppState {
-    pub book: RwSignal<Notebook>,
-    pub unreadable: RwSignal<Vec<Unreadable>>,
+    pub book: ReadSignal<Notebook>,
+    pub unreadable: ReadSignal<Vec<Unreadable>>,
     /// Unreadable journal entries moved aside.
-    pub journal_set_aside: RwSignal<usize>,
+    pub journal_set_aside: ReadSignal<usize>,
     /// Why storage cannot be used at all, if it cannot.
-    pub storage_problem: RwSignal<Option<String>>,
-    pub durability: RwSignal<Durability>,
+    pub storage_problem: ReadSignal<Option<String>>,
+    pub durability: ReadSignal<Durability>,
     /// A one-off message, such as notes recovered after a crash.
-    pub notice: RwSignal<Option<String>>,
-    pub screen: RwSignal<Screen>,
-    pub filter: RwSignal<NoteFilter>,
-    pub settings: RwSignal<Settings>,
+    pub notice: ReadSignal<Option<String>>,
+    pub screen: ReadSignal<Screen>,
+    pub filter: ReadSignal<NoteFilter>,
+    pub settings: ReadSignal<Settings>,
     /// Records saved here and not yet accepted by the server: counted once
     /// per change for everything that shows or acts on it.
     pub pending: Memo<usize>,
+    w: Writers,
+}
+
+/// The write halves of `AppState`'s signals, kept private to it.
+#[derive(Clone, Copy)]
+struct Writers {
+    book: WriteSignal<Notebook>,
+    unreadable: WriteSignal<Vec<Unreadable>>,
+    journal_set_aside: WriteSignal<usize>,
+    storage_problem: WriteSignal<Option<String>>,
+    durability: WriteSignal<Durability>,
+    notice: WriteSignal<Option<String>>,
+    screen: WriteSignal<Screen>,
+    filter: WriteSignal<NoteFilter>,
+    settings: WriteSignal<Settings>,
 }
 
 /// What a save did, for the words the person reads.
@@ -109,18 +127,37 @@ impl AppState {
     /// Reads the working copy (instant), then reconciles it with the journal
     /// in the background.
     pub fn load() -> AppState {
-        let book = RwSignal::new(Notebook::new());
+        let (book, set_book) = signal(Notebook::new());
+        let (unreadable, set_unreadable) = signal(Vec::new());
+        let (journal_set_aside, set_journal_set_aside) = signal(0);
+        let (storage_problem, set_storage_problem) = signal(None);
+        let (durability, set_durability) = signal(Durability::Checking);
+        let (notice, set_notice) = signal(None);
+        let (screen, set_screen) = signal(Screen::from_location());
+        let (filter, set_filter) = signal(NoteFilter::default());
+        let (settings, set_settings) = signal(Settings::load());
         let state = AppState {
             book,
-            unreadable: RwSignal::new(Vec::new()),
-            journal_set_aside: RwSignal::new(0),
-            storage_problem: RwSignal::new(None),
-            durability: RwSignal::new(Durability::Checking),
-            notice: RwSignal::new(None),
-            screen: RwSignal::new(Screen::from_location()),
-            filter: RwSignal::new(NoteFilter::default()),
-            settings: RwSignal::new(Settings::load()),
+            unreadable,
+            journal_set_aside,
+            storage_problem,
+            durability,
+            notice,
+            screen,
+            filter,
+            settings,
             pending: Memo::new(move |_| book.with(Notebook::pending_count)),
+            w: Writers {
+                book: set_book,
+                unreadable: set_unreadable,
+                journal_set_aside: set_journal_set_aside,
+                storage_problem: set_storage_problem,
+                durability: set_durability,
+                notice: set_notice,
+                screen: set_screen,
+                filter: set_filter,
+                settings: set_settings,
+            },
         };
         state.reload();
         leptos::task::spawn_local(async move { state.reconcile().await });
@@ -132,16 +169,17 @@ impl AppState {
         match persist::reconcile(&book).await {
             Ok(done) => {
                 self.apply_changes(done.changes);
-                self.journal_set_aside.set(done.set_aside);
-                self.durability.set(Durability::CrashProof);
+                self.w.journal_set_aside.set(done.set_aside);
+                self.w.durability.set(Durability::CrashProof);
                 if done.restored > 0 {
-                    self.notice.set(Some(match done.restored {
+                    self.w.notice.set(Some(match done.restored {
                         1 => "1 record was missing from the browser's storage and has been restored from the crash-proof copy.".to_owned(),
                         n => format!("{n} records were missing from the browser's storage and have been restored from the crash-proof copy."),
                     }));
                 }
             }
             Err(err) => self
+                .w
                 .durability
                 .set(Durability::NotGuaranteed(err.to_string())),
         }
@@ -151,7 +189,7 @@ impl AppState {
         if changes.is_empty() {
             return;
         }
-        self.book.update(|b| {
+        self.w.book.update(|b| {
             for change in changes {
                 match change {
                     Change::Upsert(record) => {
@@ -167,11 +205,11 @@ impl AppState {
     pub fn reload(&self) {
         match storage::load() {
             Ok(loaded) => {
-                self.book.set(loaded.notebook);
-                self.unreadable.set(loaded.unreadable);
-                self.storage_problem.set(None);
+                self.w.book.set(loaded.notebook);
+                self.w.unreadable.set(loaded.unreadable);
+                self.w.storage_problem.set(None);
             }
-            Err(err) => self.storage_problem.set(Some(err.to_string())),
+            Err(err) => self.w.storage_problem.set(Some(err.to_string())),
         }
     }
 
@@ -195,11 +233,12 @@ impl AppState {
     fn record_durability(&self, outcome: &CrashProof) -> bool {
         match outcome {
             Ok(()) => {
-                self.durability.set(Durability::CrashProof);
+                self.w.durability.set(Durability::CrashProof);
                 true
             }
             Err(err) => {
-                self.durability
+                self.w
+                    .durability
                     .set(Durability::NotGuaranteed(err.to_string()));
                 false
             }
@@ -216,6 +255,19 @@ impl AppState {
         })
     }
 
+    /// Stores the server's answers (records it now holds or refused), then
+    /// shows them. An answer about an older revision than the one stored is
+    /// skipped by storage and by the notebook alike.
+    pub async fn store_answers(&self, records: Vec<Record>) -> Result<(), StoreError> {
+        if records.is_empty() {
+            return Ok(());
+        }
+        let outcome = persist::save_answers(&records).await?;
+        self.record_durability(&outcome);
+        self.apply_changes(records.into_iter().map(Change::Upsert).collect());
+        Ok(())
+    }
+
     /// Saves a new note in the running shift. On error nothing changes and the
     /// message says what to do; the caller keeps the text on screen.
     pub async fn add_note(&self, input: NoteInput) -> Result<Saved<Note>, String> {
@@ -225,7 +277,7 @@ impl AppState {
         let at = now();
         let note = Note::create(new_id(at), &input, shift_id, at).map_err(|e| e.to_string())?;
         let saved = self.persist(Record::Note(note.clone())).await?;
-        self.settings.update(|s| {
+        self.w.settings.update(|s| {
             if s.last_category != input.category {
                 s.last_category = input.category;
                 s.store();
@@ -356,9 +408,33 @@ impl AppState {
         self.persist(Record::Shift(shift)).await.map(|_| ())
     }
 
+    /// Opens another screen.
+    pub fn navigate(&self, screen: Screen) {
+        self.w.screen.set(screen);
+    }
+
+    /// Replaces the notes list's filter.
+    pub fn set_filter(&self, filter: NoteFilter) {
+        self.w.filter.set(filter);
+    }
+
+    /// Changes part of the notes list's filter.
+    pub fn update_filter(&self, change: impl FnOnce(&mut NoteFilter)) {
+        self.w.filter.update(change);
+    }
+
+    /// Shows a one-off message until it is dismissed.
+    pub fn tell(&self, message: impl Into<String>) {
+        self.w.notice.set(Some(message.into()));
+    }
+
+    pub fn dismiss_notice(&self) {
+        self.w.notice.set(None);
+    }
+
     pub fn set_settings(&self, settings: Settings) {
         settings.store();
         settings.apply_theme();
-        self.settings.set(settings);
+        self.w.settings.set(settings);
     }
 }

@@ -129,7 +129,7 @@ fn Banners() -> impl IntoView {
         {move || state.notice.get().map(|notice| view! {
             <p class="banner" role="status" data-testid="notice">
                 {notice} " "
-                <button class="link" on:click=move |_| state.notice.set(None)>"OK"</button>
+                <button class="link" on:click=move |_| state.dismiss_notice()>"OK"</button>
             </p>
         })}
         {move || (state.journal_set_aside.get() > 0).then(|| view! {
@@ -150,7 +150,7 @@ fn Banners() -> impl IntoView {
                         format!("{count} stored entries could not be read. They are kept aside, not deleted.")
                     }}
                     " "
-                    <button class="link" on:click=move |_| state.screen.set(Screen::Settings)>
+                    <button class="link" on:click=move |_| state.navigate(Screen::Settings)>
                         "See them in Settings"
                     </button>
                 </p>
@@ -175,7 +175,7 @@ fn Nav() -> impl IntoView {
                 data-testid=testid
                 class:current=current
                 aria-current=move || current().then_some("page")
-                on:click=move |_| state.screen.set(target)
+                on:click=move |_| state.navigate(target)
             >
                 {label}
             </button>

@@ -99,7 +99,7 @@ pub fn NotesScreen() -> impl IntoView {
                 <label for="filter-shift" class="label">"Shift"</label>
                 <select id="filter-shift" data-testid="filter-shift" on:change=move |ev| {
                     let shift = parse_shift_filter(&event_target_value(&ev));
-                    state.filter.update(|f| f.shift = shift);
+                    state.update_filter(|f| f.shift = shift);
                     limit.set(PAGE);
                 }>
                     <option value="any" prop:selected=move || state.filter.with(|f| f.shift == ShiftFilter::Any)>"All notes"</option>
@@ -117,7 +117,7 @@ pub fn NotesScreen() -> impl IntoView {
                 <label for="filter-category" class="label">"Category"</label>
                 <select id="filter-category" data-testid="filter-category" on:change=move |ev| {
                     let category = Category::from_slug(&event_target_value(&ev));
-                    state.filter.update(|f| f.category = category);
+                    state.update_filter(|f| f.category = category);
                     limit.set(PAGE);
                 }>
                     <option value="" prop:selected=move || state.filter.with(|f| f.category.is_none())>"All categories"</option>
@@ -128,12 +128,12 @@ pub fn NotesScreen() -> impl IntoView {
                 <label for="filter-search" class="label">"Search"</label>
                 <input id="filter-search" data-testid="filter-search" type="search" placeholder="Words in the note or place"
                     prop:value=move || state.filter.with(|f| f.query.clone())
-                    on:input=move |ev| { state.filter.update(|f| f.query = event_target_value(&ev)); limit.set(PAGE); }/>
+                    on:input=move |ev| { state.update_filter(|f| f.query = event_target_value(&ev)); limit.set(PAGE); }/>
             </div>
             <p class="muted" data-testid="match-count" aria-live="polite">
                 {move || match matching.get() { 1 => "1 note".to_owned(), n => format!("{n} notes") }}
                 {move || (!state.filter.with(NoteFilter::is_empty)).then(|| view! {
-                    " · " <button class="link" on:click=move |_| { state.filter.set(NoteFilter::default()); limit.set(PAGE); }>"Clear filters"</button>
+                    " · " <button class="link" on:click=move |_| { state.set_filter(NoteFilter::default()); limit.set(PAGE); }>"Clear filters"</button>
                 })}
             </p>
             <div class="row export">
@@ -176,7 +176,7 @@ fn NoteRow(note: Note) -> impl IntoView {
     let id = note.id;
     view! {
         <li class="card note" data-testid="note-item">
-            <button class="note-open" on:click=move |_| state.screen.set(Screen::Note(id))>
+            <button class="note-open" on:click=move |_| state.navigate(Screen::Note(id))>
                 <span class="meta">
                     <time>{time::local_date_time(note.created_at)}</time>
                     " · " {note.category.label()}
@@ -197,7 +197,7 @@ pub fn NoteScreen(id: Uuid) -> impl IntoView {
     let editing = RwSignal::new(false);
     let confirming = RwSignal::new(false);
     let error = RwSignal::new(None::<String>);
-    let back = move || state.screen.set(Screen::Notes);
+    let back = move || state.navigate(Screen::Notes);
 
     view! {
         <section class="screen" aria-labelledby="note-title">

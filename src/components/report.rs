@@ -76,10 +76,8 @@ pub fn ReportScreen() -> impl IntoView {
             saving.set(false);
             match result {
                 Ok(()) => {
-                    state.notice.set(Some(
-                        "Report saved on this phone. It is sent as soon as there is signal, and you get a reference code to follow it.".into(),
-                    ));
-                    state.screen.set(Screen::MyReports);
+                    state.tell("Report saved on this phone. It is sent as soon as there is signal, and you get a reference code to follow it.");
+                    state.navigate(Screen::MyReports);
                 }
                 Err(message) => error.set(Some(message)),
             }
@@ -229,10 +227,10 @@ pub fn MyReportsScreen() -> impl IntoView {
         <section class="screen my-reports" aria-labelledby="my-reports-title">
             <h2 id="my-reports-title">"Reports"</h2>
             {move || engine.pairing.with(Option::is_some).then(|| view! {
-                <button class="secondary wide" data-testid="open-inbox" on:click=move |_| state.screen.set(Screen::Inbox)>"Inbox of residents' reports"</button>
+                <button class="secondary wide" data-testid="open-inbox" on:click=move |_| state.navigate(Screen::Inbox)>"Inbox of residents' reports"</button>
             })}
-            <button class="primary big" data-testid="new-report" on:click=move |_| state.screen.set(Screen::Report)>"Report a place"</button>
-            <button class="secondary wide" data-testid="open-meetings" on:click=move |_| state.screen.set(Screen::Meetings)>"Public meetings: concerns and progress"</button>
+            <button class="primary big" data-testid="new-report" on:click=move |_| state.navigate(Screen::Report)>"Report a place"</button>
+            <button class="secondary wide" data-testid="open-meetings" on:click=move |_| state.navigate(Screen::Meetings)>"Public meetings: concerns and progress"</button>
             <h3>"My reports"</h3>
             {move || mine.with(Vec::is_empty).then(|| view! {
                 <p class="muted" data-testid="no-reports">"Reports you make on this phone appear here, with their reference codes and progress."</p>

@@ -36,8 +36,8 @@ pub fn ShiftsScreen() -> impl IntoView {
                                 </p>
                                 <div class="row">
                                     <button class="secondary" on:click=move |_| {
-                                        state.filter.set(NoteFilter { shift: ShiftFilter::Shift(id), ..NoteFilter::default() });
-                                        state.screen.set(Screen::Notes);
+                                        state.set_filter(NoteFilter { shift: ShiftFilter::Shift(id), ..NoteFilter::default() });
+                                        state.navigate(Screen::Notes);
                                     }>"Show notes"</button>
                                     {running.then(|| view! {
                                         <button class="secondary" on:click=move |_| spawn_local(async move { error.set(state.end_shift(id).await.err()) })>"End shift"</button>

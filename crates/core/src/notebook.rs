@@ -173,13 +173,9 @@ impl Notebook {
         self.triage.iter()
     }
 
-    /// Applies the server's answers to triage changes; returns the records
-    /// whose state changed, for the caller to store.
-    pub fn apply_triage_results(
-        &mut self,
-        results: &[TriageResult],
-        now: DateTime<Utc>,
-    ) -> Vec<Record> {
+    /// The triage changes as the server's answers leave them (only those
+    /// that change), for the caller to store and then put back here.
+    pub fn answered_triage(&self, results: &[TriageResult], now: DateTime<Utc>) -> Vec<Record> {
         let mut changed = Vec::new();
         for result in results {
             // A change is sent once, at its only revision.
@@ -187,11 +183,28 @@ impl Notebook {
                 continue;
             };
             let refused = refusal(result.outcome, result.reason.as_deref());
-            if let Some(queued) = self.triage.apply_answer(&result.id, revision, refused, now) {
+            if let Some(queued) = self.triage.answered(&result.id, revision, refused, now) {
                 changed.push(Record::Triage(queued));
             }
         }
         changed
+    }
+
+    /// [`Notebook::answered_triage`], put in place.
+    pub fn apply_triage_results(
+        &mut self,
+        results: &[TriageResult],
+        now: DateTime<Utc>,
+    ) -> Vec<Record> {
+        let changed = self.answered_triage(results, now);
+        self.put_all(&changed);
+        changed
+    }
+
+    fn put_all(&mut self, records: &[Record]) {
+        for record in records {
+            self.upsert(record.clone());
+        }
     }
 
     /// The running shift new notes join. Two tabs could each start one; the
@@ -243,10 +256,17 @@ impl Notebook {
             + self.concerns.pending_count()
     }
 
-    /// Applies the server's answers. A record edited since it was sent keeps
-    /// its newer revision pending. Returns the records whose state changed,
-    /// for the caller to store.
+    /// [`Notebook::answered`], put in place.
     pub fn apply_results(&mut self, results: &[RecordResult], now: DateTime<Utc>) -> Vec<Record> {
+        let changed = self.answered(results, now);
+        self.put_all(&changed);
+        changed
+    }
+
+    /// The records as the server's answers leave them (only those that
+    /// change), for the caller to store and then put back here. A record
+    /// edited since it was sent keeps its newer revision pending.
+    pub fn answered(&self, results: &[RecordResult], now: DateTime<Utc>) -> Vec<Record> {
         let mut changed = Vec::new();
         for result in results {
             let (Some(id), Some(revision)) = (result.id, result.revision) else {
@@ -256,15 +276,15 @@ impl Notebook {
             let record = match result.kind {
                 RecordKind::Note => self
                     .notes
-                    .apply_answer(&id, revision, refused, now)
+                    .answered(&id, revision, refused, now)
                     .map(Record::Note),
                 RecordKind::Shift => self
                     .shifts
-                    .apply_answer(&id, revision, refused, now)
+                    .answered(&id, revision, refused, now)
                     .map(Record::Shift),
                 RecordKind::Concern => self
                     .concerns
-                    .apply_answer(&id, revision, refused, now)
+                    .answered(&id, revision, refused, now)
                     .map(Record::Concern),
                 // Not sent through the sync endpoint, so never answered there.
                 RecordKind::Triage | RecordKind::Report => None,

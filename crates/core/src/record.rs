@@ -175,10 +175,27 @@ impl<T: Synced> Table<T> {
 }
 
 impl<T: Answered> Table<T> {
-    /// Applies the server's answer about `revision` of record `id`: held
-    /// (stored, already had, updated) or refused for `reason`. An answer
-    /// about another revision changes nothing. Returns the record if it
-    /// changed, for the caller to store.
+    /// The record `id` as the server's answer about its `revision` leaves it:
+    /// held (stored, already had, updated) or refused for `reason`. `None`
+    /// when the answer changes nothing (another revision, or no such
+    /// record). The table is not changed: the caller stores the answer
+    /// first, then puts it here.
+    pub fn answered(
+        &self,
+        id: &Uuid,
+        revision: u32,
+        refused: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Option<T> {
+        let mut record = self.rows.get(id)?.clone();
+        let applied = match refused {
+            None => record.sync_mut().mark_synced(revision, now),
+            Some(reason) => record.sync_mut().mark_rejected(revision, reason),
+        };
+        applied.then_some(record)
+    }
+
+    /// [`Table::answered`], put in place. Returns the changed record.
     pub fn apply_answer(
         &mut self,
         id: &Uuid,
@@ -186,12 +203,9 @@ impl<T: Answered> Table<T> {
         refused: Option<&str>,
         now: DateTime<Utc>,
     ) -> Option<T> {
-        let record = self.rows.get_mut(id)?;
-        let applied = match refused {
-            None => record.sync_mut().mark_synced(revision, now),
-            Some(reason) => record.sync_mut().mark_rejected(revision, reason),
-        };
-        applied.then(|| record.clone())
+        let record = self.answered(id, revision, refused, now)?;
+        self.put(record.clone());
+        Some(record)
     }
 }
 
@@ -253,6 +267,9 @@ mod tests {
         edited.edit(&edited.to_input(), at(2)).unwrap();
         table.put(edited.clone());
         assert_eq!(table.apply_answer(&edited.id, 1, None, at(3)), None);
+        let answered = table.answered(&edited.id, 2, None, at(3)).unwrap();
+        assert!(answered.sync.is_synced());
+        assert!(table.has_pending(), "answered() leaves the table alone");
         assert!(table.has_pending());
         let sent = table.apply_answer(&edited.id, 2, None, at(3)).unwrap();
         assert!(sent.sync.is_synced());

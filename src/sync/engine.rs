@@ -1,0 +1,244 @@
+//! The sync engine: sends pending records to the paired server in batches,
+//! one request at a time, and has `AppState` store each server answer.
+
+use beatbook_core::protocol::{
+    batches, Backoff, SyncResponse, TriageRequest, TriageResponse, MAX_BATCH_RECORDS,
+};
+use beatbook_core::schema::Record;
+use beatbook_core::Notebook;
+use chrono::{DateTime, Utc};
+use leptos::prelude::*;
+
+use super::client::{send, send_report, server_of, Failure, Sent};
+use super::pairing::{forget_private_data, token_refused, Pairing};
+use crate::state::AppState;
+use crate::time::now;
+
+/// The engine's state, shared through context.
+#[derive(Clone, Copy)]
+pub struct SyncEngine {
+    pub pairing: RwSignal<Option<Pairing>>,
+    pub running: RwSignal<bool>,
+    pub last_error: RwSignal<Option<String>>,
+    /// When the next automatic attempt is due, after a failure.
+    pub retry_at: RwSignal<Option<DateTime<Utc>>>,
+    backoff: StoredValue<Backoff>,
+    again: StoredValue<bool>,
+    timer: StoredValue<Option<TimeoutHandle>>,
+    app: AppState,
+}
+
+impl SyncEngine {
+    pub fn start(app: AppState) -> SyncEngine {
+        let engine = SyncEngine {
+            pairing: RwSignal::new(Pairing::load()),
+            running: RwSignal::new(false),
+            last_error: RwSignal::new(None),
+            retry_at: RwSignal::new(None),
+            backoff: StoredValue::new(Backoff::default()),
+            again: StoredValue::new(false),
+            timer: StoredValue::new(None),
+            app,
+        };
+        let _ = window_event_listener(leptos::ev::online, move |_| engine.sync_now());
+        let _ = window_event_listener(leptos::ev::visibilitychange, move |_| {
+            let visible = web_sys::window()
+                .and_then(|w| w.document())
+                .is_some_and(|d| !d.hidden());
+            if visible {
+                engine.trigger();
+            }
+        });
+        // Whenever records wait (a save here, in another tab, or restored at
+        // start), try to send them.
+        Effect::new(move |_| {
+            if app.pending.get() > 0 {
+                engine.trigger();
+            }
+        });
+        engine
+    }
+
+    /// "Sync now", or the network came back: forget the backoff and go.
+    pub fn sync_now(self) {
+        self.backoff.update_value(Backoff::reset);
+        self.cancel_timer();
+        self.trigger();
+    }
+
+    /// Starts a round unless one is running; a running round goes again.
+    pub fn trigger(self) {
+        let has_work = self.pairing.with_untracked(Option::is_some)
+            || self.app.book.with_untracked(Notebook::has_pending_reports);
+        if !has_work {
+            return;
+        }
+        if self.running.get_untracked() {
+            self.again.set_value(true);
+            return;
+        }
+        // While backing off, only the timer (or "Sync now") starts a round.
+        if self.timer.with_value(Option::is_some) {
+            return;
+        }
+        leptos::task::spawn_local(self.run());
+    }
+
+    pub fn set_pairing(self, pairing: Option<Pairing>) {
+        if pairing.is_none() {
+            Pairing::forget();
+            self.app.tell("This phone is unpaired. The copy of the inbox was removed from it; your notes stay here.");
+        }
+        self.pairing.set(pairing);
+        self.last_error.set(None);
+        self.sync_now();
+    }
+
+    fn cancel_timer(self) {
+        if let Some(handle) = self.timer.try_update_value(Option::take).flatten() {
+            handle.clear();
+        }
+        self.retry_at.set(None);
+    }
+
+    fn schedule_retry(self, retry_after_ms: Option<u64>) {
+        self.backoff.update_value(Backoff::fail);
+        let delay = self
+            .backoff
+            .with_value(|b| b.delay_ms(js_sys::Math::random(), retry_after_ms));
+        self.cancel_timer();
+        self.retry_at
+            .set(Some(now() + chrono::Duration::milliseconds(delay as i64)));
+        let handle = set_timeout_with_handle(
+            move || {
+                self.timer.set_value(None);
+                self.retry_at.set(None);
+                self.trigger();
+            },
+            std::time::Duration::from_millis(delay),
+        );
+        self.timer.set_value(handle.ok());
+    }
+
+    async fn run(self) {
+        self.running.set(true);
+        loop {
+            self.again.set_value(false);
+            let pairing = self.pairing.get_untracked();
+            let mut outcome = Ok(());
+            if let Some(pairing) = &pairing {
+                outcome = self.send_records(pairing).await;
+                if outcome.is_ok() {
+                    outcome = self.send_triage(pairing).await;
+                }
+            }
+            if outcome.is_ok() {
+                outcome = self.send_reports(&server_of(pairing.as_ref())).await;
+            }
+            let failed = outcome.is_err();
+            match outcome {
+                Ok(()) => self.backoff.update_value(Backoff::reset),
+                Err(Failure::Unauthorized(message)) => {
+                    forget_private_data();
+                    self.last_error.set(Some(token_refused(&message)));
+                }
+                Err(Failure::TooMany {
+                    retry_after_ms,
+                    message,
+                }) => {
+                    self.last_error.set(Some(format!(
+                        "The server asked Beatbook to wait: {message}. Everything is kept on this phone{}.",
+                        retry_after_ms
+                            .map(|ms| format!(" and will be sent in about {}", wait_words(ms)))
+                            .unwrap_or_default()
+                    )));
+                    self.schedule_retry(retry_after_ms);
+                }
+                Err(Failure::Retry(message)) => {
+                    self.last_error.set(Some(format!(
+                        "Not sent: {message}. Trying again automatically."
+                    )));
+                    self.schedule_retry(None);
+                }
+            }
+            if failed || !self.again.get_value() {
+                break;
+            }
+        }
+        self.running.set(false);
+    }
+
+    /// Notes, shifts and meeting concerns, in batches, to the paired server.
+    async fn send_records(self, pairing: &Pairing) -> Result<(), Failure> {
+        let (shifts, notes, concerns) = self.app.book.with_untracked(|b| {
+            let (shifts, notes) = b.pending();
+            (shifts, notes, b.pending_concerns())
+        });
+        for batch in batches(shifts, notes, concerns) {
+            let answer: SyncResponse = send(pairing, "/api/v1/sync", &batch).await?;
+            let changed = self
+                .app
+                .book
+                .with_untracked(|b| b.answered(&answer.results, now()));
+            self.record_sent(changed).await;
+            let mut stamped = pairing.clone();
+            stamped.last_success = Some(now());
+            stamped.store();
+            self.pairing.set(Some(stamped));
+        }
+        Ok(())
+    }
+
+    /// The councillor's triage changes, in the order they were made.
+    async fn send_triage(self, pairing: &Pairing) -> Result<(), Failure> {
+        let changes = self.app.book.with_untracked(|b| b.pending_triage());
+        for chunk in changes.chunks(MAX_BATCH_RECORDS) {
+            let request = TriageRequest {
+                changes: chunk.to_vec(),
+            };
+            let results: TriageResponse = send(pairing, "/api/v1/triage", &request).await?;
+            let changed = self
+                .app
+                .book
+                .with_untracked(|b| b.answered_triage(&results.results, now()));
+            self.record_sent(changed).await;
+        }
+        Ok(())
+    }
+
+    /// Residents' reports, one by one, oldest first; no token needed.
+    async fn send_reports(self, server: &str) -> Result<(), Failure> {
+        let pending = self.app.book.with_untracked(|b| b.pending_reports());
+        for mut report in pending {
+            match send_report(server, &report).await? {
+                Sent::Delivered(answer) => report.delivered(answer.code, now()),
+                Sent::Refused(reason) => report.rejected(reason),
+            }
+            self.record_sent(vec![Record::Report(Box::new(report))])
+                .await;
+        }
+        Ok(())
+    }
+
+    /// Has `AppState` store what the server's answers changed (storage
+    /// first, then the screen).
+    async fn record_sent(self, changed: Vec<Record>) {
+        if let Err(e) = self.app.store_answers(changed).await {
+            self.last_error.set(Some(format!(
+                "Sent, but the phone could not record it ({e}); it may be sent again, which is harmless."
+            )));
+        } else {
+            self.last_error.set(None);
+        }
+    }
+}
+
+/// "2 minutes", "40 seconds": how long a pause lasts, in words.
+fn wait_words(ms: u64) -> String {
+    let seconds = ms.div_ceil(1000);
+    match seconds {
+        0..=1 => "a second".into(),
+        2..=90 => format!("{seconds} seconds"),
+        _ => format!("{} minutes", seconds.div_ceil(60)),
+    }
+}

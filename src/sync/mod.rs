@@ -1,0 +1,15 @@
+//! The sync engine: sends pending records to the paired server in batches,
+//! one request at a time, and marks each record only by the server's answer.
+//!
+//! It runs at start, when the browser says it is online, when the app becomes
+//! visible, whenever records are waiting, on "Sync now", and on a backing-off
+//! timer after a failure. `navigator.onLine` only prompts an attempt; a
+//! request that fails is the real signal.
+
+mod client;
+mod engine;
+mod pairing;
+
+pub use client::{fetch_concerns, fetch_export, fetch_inbox, fetch_status, server_of};
+pub use engine::SyncEngine;
+pub use pairing::{forget_private_data, pair, Pairing};
