@@ -2,9 +2,10 @@
 //! that works offline, and the summary charts. The last inbox fetched is kept
 //! on the phone, so all of it reads (and triage queues) with no signal.
 
+use beatbook_core::inbox::{self, InboxFilter};
 use beatbook_core::protocol::{Inbox, InboxReport};
 use beatbook_core::report::ReportStatus;
-use beatbook_core::{order, summary, ReportKind};
+use beatbook_core::{summary, ReportKind};
 use chrono::{DateTime, Duration, FixedOffset, Utc};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -26,28 +27,6 @@ struct Kept {
     fetched_at: Option<DateTime<Utc>>,
 }
 
-/// The report as this phone knows it: the server's copy with this phone's
-/// unsent changes on top.
-fn with_local_changes(state: &AppState, mut item: InboxReport) -> (InboxReport, usize) {
-    let mut waiting = 0;
-    state.book.with_untracked(|b| {
-        let mine = b
-            .triage()
-            .filter(|t| t.change.report_id == item.report.id && !t.sync.is_synced())
-            .collect();
-        for t in order::ascending(mine, |t| order::by_time(t.change.at, t.change.id)) {
-            if t.sync.is_pending() {
-                waiting += 1;
-            }
-            item.status = t.change.status;
-            if t.change.response.is_some() {
-                item.response = t.change.response.clone();
-            }
-        }
-    });
-    (item, waiting)
-}
-
 #[component]
 pub fn InboxScreen() -> impl IntoView {
     let state = expect_context::<AppState>();
@@ -61,23 +40,24 @@ pub fn InboxScreen() -> impl IntoView {
     let days = RwSignal::new(0i64);
     let from_day = RwSignal::new(String::new());
     let to_day = RwSignal::new(String::new());
-    // The received window as instants: the preset, or the days typed (whole
-    // local days, "to" included).
-    let window = move || {
-        let offset = local_offset();
-        let start_of = |text: String| {
-            beatbook_core::meeting::parse_date(&text)
-                .and_then(|d| d.and_hms_opt(0, 0, 0))
-                .map(|t| (t - offset).and_utc())
-        };
-        let preset = (days.get() > 0).then(|| time::now() - Duration::days(days.get()));
-        let typed = start_of(from_day.get());
-        let since = match (preset, typed) {
-            (Some(a), Some(b)) => Some(a.max(b)),
-            (a, b) => a.or(b),
-        };
-        let until = start_of(to_day.get()).map(|t| t + Duration::days(1));
-        (since, until)
+    // What the list shows and the export asks for: one filter, from core.
+    let filter = move || {
+        let day = |text: String| beatbook_core::meeting::parse_date(&text);
+        let (from, to) = inbox::window(
+            days.get(),
+            day(from_day.get()),
+            day(to_day.get()),
+            local_offset(),
+            time::now(),
+        );
+        InboxFilter {
+            kind: kind.get(),
+            status: status.get(),
+            from,
+            to,
+            ..InboxFilter::default()
+        }
+        .with_place(&place.get())
     };
 
     let refresh = move || {
@@ -118,28 +98,17 @@ pub fn InboxScreen() -> impl IntoView {
 
     let shown = Memo::new(move |_| {
         waiting.track();
-        let words = place.get().trim().to_lowercase();
-        let (since, until) = window();
+        let filter = filter();
         kept.with(|k| {
-            k.inbox
-                .reports
-                .iter()
-                .cloned()
-                .map(|r| with_local_changes(&state, r))
-                .filter(|(r, _)| {
-                    kind.get().is_none_or(|k| r.report.kind == k)
-                        && status.get().is_none_or(|s| r.status == s)
-                        && since.is_none_or(|t| r.received_at >= t)
-                        && until.is_none_or(|t| r.received_at < t)
-                        && (words.is_empty()
-                            || r.report
-                                .place
-                                .as_deref()
-                                .unwrap_or("")
-                                .to_lowercase()
-                                .contains(&words))
-                })
-                .collect::<Vec<_>>()
+            state.book.with_untracked(|b| {
+                k.inbox
+                    .reports
+                    .iter()
+                    .cloned()
+                    .map(|r| inbox::with_local_changes(r, b.triage()))
+                    .filter(|(r, _)| filter.matches(r))
+                    .collect::<Vec<_>>()
+            })
         })
     });
     // Exports come from the server, filtered as the list is.
@@ -148,30 +117,7 @@ pub fn InboxScreen() -> impl IntoView {
         let Some(pairing) = engine.pairing.get_untracked() else {
             return;
         };
-        let mut query: Vec<String> = Vec::new();
-        if let Some(k) = kind.get_untracked() {
-            query.push(format!("kind={}", k.slug()));
-        }
-        if let Some(s) = status.get_untracked() {
-            query.push(format!("status={}", s.slug()));
-        }
-        let (since, until) = untrack(window);
-        for (name, at) in [("from", since), ("to", until)] {
-            if let Some(at) = at {
-                query.push(format!(
-                    "{name}={}",
-                    at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-                ));
-            }
-        }
-        let words = place.get_untracked();
-        if !words.trim().is_empty() {
-            query.push(format!(
-                "place={}",
-                String::from(js_sys::encode_uri_component(words.trim()))
-            ));
-        }
-        let path = format!("{file}?{}", query.join("&"));
+        let path = format!("{file}?{}", untrack(filter).to_query());
         spawn_local(async move {
             match sync::fetch_export(&pairing, &path).await {
                 Ok(text) => {

@@ -2,10 +2,7 @@
 //! anyone can read (kept on the phone for reading offline), which the
 //! councillor's paired phone can also edit, offline too.
 
-use std::collections::BTreeMap;
-
-use beatbook_core::meeting::{Concern, ConcernStatus};
-use beatbook_core::order;
+use beatbook_core::meeting::{self, Concern, ConcernStatus};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
@@ -41,28 +38,9 @@ pub fn MeetingsScreen() -> impl IntoView {
     });
     // This phone's own copies win: they may hold changes not sent yet.
     let concerns = Memo::new(move |_| {
-        // Inserted one by one: collecting into a map would compile another sort.
-        let mut all = BTreeMap::new();
-        for c in fetched.get() {
-            all.insert(c.id, c);
-        }
-        state.book.with(|b| {
-            for mine in b.concerns() {
-                let newer = all
-                    .get(&mine.id)
-                    .is_none_or(|c| c.sync.revision <= mine.sync.revision);
-                if newer {
-                    all.insert(mine.id, mine.clone());
-                }
-            }
-        });
-        order::descending(all.into_values().collect(), |c: &Concern| {
-            (
-                order::day(c.meeting_date),
-                order::time(c.created_at),
-                c.id.as_u128(),
-            )
-        })
+        state
+            .book
+            .with(|b| meeting::merge_with_local(fetched.get(), b.concerns()))
     });
     let editor = Memo::new(move |_| engine.pairing.with(Option::is_some));
 

@@ -8,6 +8,7 @@ pub mod category;
 pub mod code;
 pub mod export;
 pub mod filter;
+pub mod inbox;
 pub mod journal;
 pub mod meeting;
 pub mod note;

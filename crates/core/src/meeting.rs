@@ -207,6 +207,35 @@ impl Concern {
     }
 }
 
+/// The meeting page as this phone shows it: the copy fetched from the
+/// server, with this phone's own copies winning where they are as new or
+/// newer (they may hold changes not sent yet); latest meeting first.
+pub fn merge_with_local<'a>(
+    fetched: Vec<Concern>,
+    local: impl Iterator<Item = &'a Concern>,
+) -> Vec<Concern> {
+    // Inserted one by one: collecting into a map would compile another sort.
+    let mut all = std::collections::BTreeMap::new();
+    for c in fetched {
+        all.insert(c.id, c);
+    }
+    for mine in local {
+        let newer = all
+            .get(&mine.id)
+            .is_none_or(|c: &Concern| c.sync.revision <= mine.sync.revision);
+        if newer {
+            all.insert(mine.id, mine.clone());
+        }
+    }
+    crate::order::descending(all.into_values().collect(), |c: &Concern| {
+        (
+            crate::order::day(c.meeting_date),
+            crate::order::time(c.created_at),
+            c.id.as_u128(),
+        )
+    })
+}
+
 impl crate::record::Synced for Concern {
     const KIND: crate::record::RecordKind = crate::record::RecordKind::Concern;
     fn id(&self) -> Uuid {
@@ -297,6 +326,29 @@ mod tests {
         json["meeting_date"] = "2026-02-30".into();
         let err = serde_json::from_value::<Concern>(json).unwrap_err();
         assert!(err.to_string().contains("not a date"), "{err}");
+    }
+
+    #[test]
+    fn the_phone_s_own_copy_wins_when_as_new_and_meetings_list_latest_first() {
+        let mut older_meeting = concern();
+        older_meeting.id = Uuid::from_u128(1);
+        older_meeting.meeting_date = NaiveDate::from_ymd_opt(2026, 8, 1).unwrap();
+        let fetched = concern();
+        let mut mine = fetched.clone();
+        mine.update(ConcernStatus::InProgress, "Met the inspector", at(10))
+            .unwrap();
+        let shown = merge_with_local(
+            vec![older_meeting.clone(), fetched.clone()],
+            [&mine].into_iter(),
+        );
+        assert_eq!(shown, vec![mine.clone(), older_meeting.clone()]);
+        // The server's copy is newer than the phone's: the server's wins.
+        let mut server_newer = mine.clone();
+        server_newer
+            .update(ConcernStatus::Resolved, "Lights fixed", at(11))
+            .unwrap();
+        let shown = merge_with_local(vec![server_newer.clone()], [&fetched].into_iter());
+        assert_eq!(shown, vec![server_newer]);
     }
 
     #[test]
