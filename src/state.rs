@@ -3,14 +3,19 @@
 //! crash-proof journal) first, and updates the screen only when the write
 //! succeeded.
 
-use beatbook_core::meeting::{Concern, ConcernStatus};
-use beatbook_core::report::{MyReport, QueuedTriage, ReportStatus, Triage};
+use beatbook_core::meeting::{Concern, ConcernError, ConcernStatus};
+use beatbook_core::note::ValidationError;
+use beatbook_core::report::{MyReport, QueuedTriage, ReportError, ReportStatus, Triage};
 use beatbook_core::schema::{Record, RecordKey, RecordKind};
+use beatbook_core::shift::EndShiftError;
+use beatbook_core::sync::OnServer;
+use beatbook_core::text::TextError;
 use beatbook_core::{
     Note, NoteFilter, NoteInput, Notebook, PublicReport, Report, ReportInput, Shift, ShiftKind,
 };
 use chrono::NaiveDate;
 use leptos::prelude::*;
+use thiserror::Error;
 use uuid::Uuid;
 
 use crate::persist::{self, Change, CrashProof};
@@ -99,6 +104,29 @@ struct Writers {
     screen: WriteSignal<Screen>,
     filter: WriteSignal<NoteFilter>,
     settings: WriteSignal<Settings>,
+}
+
+/// Why an action changed nothing, in words for the person holding the phone.
+#[derive(Debug, Error, Clone, PartialEq)]
+pub enum ActionError {
+    #[error(transparent)]
+    Note(#[from] ValidationError),
+    #[error(transparent)]
+    Report(#[from] ReportError),
+    #[error(transparent)]
+    Concern(#[from] ConcernError),
+    #[error(transparent)]
+    Text(#[from] TextError),
+    #[error(transparent)]
+    Storage(#[from] StoreError),
+    #[error(transparent)]
+    OnServer(#[from] OnServer),
+    #[error(transparent)]
+    EndShift(#[from] EndShiftError),
+    #[error("This {0} is no longer on this phone.")]
+    Gone(&'static str),
+    #[error("This report has reached the councillor and cannot be deleted here.")]
+    ReportDelivered,
 }
 
 /// What a save did, for the words the person reads.
@@ -245,8 +273,8 @@ impl AppState {
         }
     }
 
-    async fn persist(&self, record: Record) -> Result<Saved<Record>, String> {
-        let outcome = persist::save(&record).await.map_err(|e| e.to_string())?;
+    async fn persist(&self, record: Record) -> Result<Saved<Record>, ActionError> {
+        let outcome = persist::save(&record).await?;
         let crash_proof = self.record_durability(&outcome);
         self.apply_changes(vec![Change::Upsert(record.clone())]);
         Ok(Saved {
@@ -270,12 +298,12 @@ impl AppState {
 
     /// Saves a new note in the running shift. On error nothing changes and the
     /// message says what to do; the caller keeps the text on screen.
-    pub async fn add_note(&self, input: NoteInput) -> Result<Saved<Note>, String> {
+    pub async fn add_note(&self, input: NoteInput) -> Result<Saved<Note>, ActionError> {
         let shift_id = self
             .book
             .with_untracked(|b| b.running_shift().map(|s| s.id));
         let at = now();
-        let note = Note::create(new_id(at), &input, shift_id, at).map_err(|e| e.to_string())?;
+        let note = Note::create(new_id(at), &input, shift_id, at)?;
         let saved = self.persist(Record::Note(note.clone())).await?;
         self.w.settings.update(|s| {
             if s.last_category != input.category {
@@ -289,32 +317,31 @@ impl AppState {
         })
     }
 
-    pub async fn edit_note(&self, id: Uuid, input: NoteInput) -> Result<(), String> {
+    pub async fn edit_note(&self, id: Uuid, input: NoteInput) -> Result<(), ActionError> {
         let mut note = self
             .book
             .with_untracked(|b| b.note(&id).cloned())
-            .ok_or("This note no longer exists on this phone.")?;
-        note.edit(&input, now()).map_err(|e| e.to_string())?;
+            .ok_or(ActionError::Gone("note"))?;
+        note.edit(&input, now())?;
         self.persist(Record::Note(note)).await.map(|_| ())
     }
 
-    pub async fn delete_note(&self, id: Uuid) -> Result<(), String> {
+    pub async fn delete_note(&self, id: Uuid) -> Result<(), ActionError> {
         let Some(note) = self.book.with_untracked(|b| b.note(&id).cloned()) else {
             return Ok(());
         };
-        note.sync.check_deletable().map_err(|e| e.to_string())?;
-        let outcome = persist::delete(RecordKey::new(RecordKind::Note, id), note.sync.revision)
-            .await
-            .map_err(|e| e.to_string())?;
+        note.sync.check_deletable()?;
+        let outcome =
+            persist::delete(RecordKey::new(RecordKind::Note, id), note.sync.revision).await?;
         self.record_durability(&outcome);
         self.apply_changes(vec![Change::Remove(RecordKey::new(RecordKind::Note, id))]);
         Ok(())
     }
 
     /// Saves a resident's report on this phone; the sync engine sends it.
-    pub async fn add_report(&self, input: ReportInput) -> Result<Saved<MyReport>, String> {
+    pub async fn add_report(&self, input: ReportInput) -> Result<Saved<MyReport>, ActionError> {
         let at = now();
-        let report = Report::create(new_id(at), &input, at).map_err(|e| e.to_string())?;
+        let report = Report::create(new_id(at), &input, at)?;
         let mine = MyReport::new(report);
         let saved = self.persist(Record::Report(Box::new(mine.clone()))).await?;
         Ok(Saved {
@@ -324,25 +351,22 @@ impl AppState {
     }
 
     /// Deletes a report that has not reached the server (waiting or refused).
-    pub async fn delete_report(&self, id: Uuid) -> Result<(), String> {
+    pub async fn delete_report(&self, id: Uuid) -> Result<(), ActionError> {
         let Some(mine) = self.book.with_untracked(|b| b.report(&id).cloned()) else {
             return Ok(());
         };
         if mine.code().is_some() {
-            return Err(
-                "This report has reached the councillor and cannot be deleted here.".into(),
-            );
+            return Err(ActionError::ReportDelivered);
         }
-        let outcome = persist::delete(RecordKey::new(RecordKind::Report, id), mine.revision)
-            .await
-            .map_err(|e| e.to_string())?;
+        let outcome =
+            persist::delete(RecordKey::new(RecordKind::Report, id), mine.revision).await?;
         self.record_durability(&outcome);
         self.apply_changes(vec![Change::Remove(RecordKey::new(RecordKind::Report, id))]);
         Ok(())
     }
 
     /// Keeps the status page last seen for one of this phone's reports.
-    pub async fn store_status(&self, id: Uuid, status: PublicReport) -> Result<(), String> {
+    pub async fn store_status(&self, id: Uuid, status: PublicReport) -> Result<(), ActionError> {
         let Some(mut mine) = self.book.with_untracked(|b| b.report(&id).cloned()) else {
             return Ok(());
         };
@@ -362,7 +386,7 @@ impl AppState {
         status: ReportStatus,
         response: &str,
         private_note: &str,
-    ) -> Result<(), String> {
+    ) -> Result<(), ActionError> {
         let at = now();
         let change = Triage::create(new_id(at), report_id, at, status, response, private_note)?;
         self.persist(Record::Triage(QueuedTriage::new(change)))
@@ -376,7 +400,7 @@ impl AppState {
         title: &str,
         description: &str,
         meeting_date: NaiveDate,
-    ) -> Result<(), String> {
+    ) -> Result<(), ActionError> {
         let at = now();
         let concern = Concern::create(new_id(at), title, description, meeting_date, at)?;
         self.persist(Record::Concern(concern)).await.map(|_| ())
@@ -388,23 +412,23 @@ impl AppState {
         mut concern: Concern,
         status: ConcernStatus,
         note: &str,
-    ) -> Result<(), String> {
+    ) -> Result<(), ActionError> {
         concern.update(status, note, now())?;
         self.persist(Record::Concern(concern)).await.map(|_| ())
     }
 
-    pub async fn start_shift(&self, kind: ShiftKind, title: String) -> Result<Shift, String> {
-        let shift = Shift::start(new_id(now()), kind, &title, now()).map_err(|e| e.to_string())?;
+    pub async fn start_shift(&self, kind: ShiftKind, title: String) -> Result<Shift, ActionError> {
+        let shift = Shift::start(new_id(now()), kind, &title, now())?;
         self.persist(Record::Shift(shift.clone())).await?;
         Ok(shift)
     }
 
-    pub async fn end_shift(&self, id: Uuid) -> Result<(), String> {
+    pub async fn end_shift(&self, id: Uuid) -> Result<(), ActionError> {
         let mut shift = self
             .book
             .with_untracked(|b| b.shift(&id).cloned())
-            .ok_or("This shift no longer exists on this phone.")?;
-        shift.end(now()).map_err(|e| e.to_string())?;
+            .ok_or(ActionError::Gone("shift"))?;
+        shift.end(now())?;
         self.persist(Record::Shift(shift)).await.map(|_| ())
     }
 

@@ -21,7 +21,7 @@ pub fn CaptureScreen() -> impl IntoView {
     };
     let on_submit = submit(move |input: NoteInput| async move {
         saved.set(None);
-        let note = state.add_note(input).await?;
+        let note = state.add_note(input).await.map_err(|e| e.to_string())?;
         let waiting = state.pending.get_untracked();
         let at = time::local_time(note.value.created_at);
         saved.set(Some(if note.crash_proof {
@@ -71,7 +71,7 @@ fn ShiftBar() -> impl IntoView {
                                     <div class="row">
                                         <button class="danger" data-testid="confirm-end-shift" on:click=move |_| {
                                             confirming.set(false);
-                                            spawn_local(async move { error.set(state.end_shift(id).await.err()) });
+                                            spawn_local(async move { error.set(state.end_shift(id).await.err().map(|e| e.to_string())) });
                                         }>"End shift now"</button>
                                         <button class="secondary" on:click=move |_| confirming.set(false)>"Keep going"</button>
                                     </div>
@@ -109,7 +109,7 @@ fn StartShift(error: RwSignal<Option<String>>) -> impl IntoView {
                     title.set(String::new());
                     open.set(false);
                 }
-                Err(m) => error.set(Some(m)),
+                Err(m) => error.set(Some(m.to_string())),
             }
         });
     };

@@ -235,7 +235,7 @@ fn InboxCard(item: InboxReport, waiting: usize) -> impl IntoView {
                     editing.set(false);
                     error.set(None);
                 }
-                Err(e) => error.set(Some(e)),
+                Err(e) => error.set(Some(e.to_string())),
             }
         });
     };

@@ -83,7 +83,7 @@ fn NewConcern() -> impl IntoView {
                     error.set(None);
                     open.set(false);
                 }
-                Err(e) => error.set(Some(e)),
+                Err(e) => error.set(Some(e.to_string())),
             }
         });
     };
@@ -137,7 +137,7 @@ fn ConcernCard(concern: Concern, editor: bool) -> impl IntoView {
                     note.set(String::new());
                     error.set(None);
                 }
-                Err(e) => error.set(Some(e)),
+                Err(e) => error.set(Some(e.to_string())),
             }
         });
     };

@@ -209,7 +209,7 @@ pub fn NoteScreen(id: Uuid) -> impl IntoView {
                 None => view! { <p class="muted">"This note is no longer on this phone."</p> }.into_any(),
                 Some(n) if editing.get() => {
                     let on_submit = submit(move |input| async move {
-                        state.edit_note(id, input).await?;
+                        state.edit_note(id, input).await.map_err(|e| e.to_string())?;
                         editing.set(false);
                         Ok(())
                     });
@@ -253,7 +253,7 @@ pub fn NoteScreen(id: Uuid) -> impl IntoView {
                                                 spawn_local(async move {
                                                     match state.delete_note(id).await {
                                                         Ok(()) => back(),
-                                                        Err(m) => error.set(Some(m)),
+                                                        Err(m) => error.set(Some(m.to_string())),
                                                     }
                                                 });
                                             }>"Delete for good"</button>

@@ -79,7 +79,7 @@ pub fn ReportScreen() -> impl IntoView {
                     state.tell("Report saved on this phone. It is sent as soon as there is signal, and you get a reference code to follow it.");
                     state.navigate(Screen::MyReports);
                 }
-                Err(message) => error.set(Some(message)),
+                Err(message) => error.set(Some(message.to_string())),
             }
         });
     };
@@ -201,7 +201,7 @@ pub fn MyReportsScreen() -> impl IntoView {
                 match sync::fetch_status(&server, &code).await {
                     Ok(status) => {
                         if let Err(e) = state.store_status(id, status).await {
-                            problem = Some(e);
+                            problem = Some(e.to_string());
                         }
                     }
                     Err(e) => {
@@ -258,7 +258,9 @@ fn MyReportCard(mine: MyReport) -> impl IntoView {
     let confirming = RwSignal::new(false);
     let error = RwSignal::new(None::<String>);
     let delete = move |_| {
-        spawn_local(async move { error.set(state.delete_report(id).await.err()) });
+        spawn_local(async move {
+            error.set(state.delete_report(id).await.err().map(|e| e.to_string()))
+        });
     };
     let deletable = mine.code().is_none();
     let report = &mine.report;

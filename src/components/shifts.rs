@@ -40,7 +40,7 @@ pub fn ShiftsScreen() -> impl IntoView {
                                         state.navigate(Screen::Notes);
                                     }>"Show notes"</button>
                                     {running.then(|| view! {
-                                        <button class="secondary" on:click=move |_| spawn_local(async move { error.set(state.end_shift(id).await.err()) })>"End shift"</button>
+                                        <button class="secondary" on:click=move |_| spawn_local(async move { error.set(state.end_shift(id).await.err().map(|e| e.to_string())) })>"End shift"</button>
                                     })}
                                 </div>
                             </li>

@@ -33,11 +33,6 @@ pub use report::{PublicReport, Report, ReportInput, ReportKind, ReportStatus, Wh
 pub use shift::{Shift, ShiftKind};
 pub use sync::{SyncState, SyncStatus};
 
-/// Counts what a person sees as characters, the unit every length limit uses.
-pub(crate) fn char_count(text: &str) -> usize {
-    text.chars().count()
-}
-
 /// A time-ordered id (UUID version 7): the creation time in milliseconds,
 /// then random bits. Records made on a phone reach the server roughly in the
 /// order its index keeps them, so storing them appends rather than scatters

@@ -9,8 +9,9 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::char_count;
+use crate::protocol::CheckError;
 use crate::sync::SyncStatus;
+use crate::text::{bounded, TextError};
 
 pub const MAX_TITLE_CHARS: usize = 120;
 pub const MAX_DESCRIPTION_CHARS: usize = 4_000;
@@ -119,18 +120,17 @@ mod iso_date {
     }
 }
 
-fn text(value: &str, max: usize, what: &'static str, required: bool) -> Result<String, String> {
-    let value = value.trim();
-    crate::text::check(what, value).map_err(|e| e.to_string())?;
-    if required && value.is_empty() {
-        return Err(format!("Write the {what}."));
-    }
-    if char_count(value) > max {
-        return Err(format!(
-            "The {what} is too long: the limit is {max} characters."
-        ));
-    }
-    Ok(value.to_owned())
+/// Why a concern or its update cannot be kept as it is.
+#[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
+pub enum ConcernError {
+    #[error("Write the title.")]
+    TitleEmpty,
+    #[error("Change the status or write a progress note.")]
+    NothingChanged,
+    #[error("This concern has {MAX_PROGRESS_NOTES} progress notes, the most it can hold.")]
+    TooManyNotes,
+    #[error(transparent)]
+    Text(#[from] TextError),
 }
 
 impl Concern {
@@ -140,11 +140,12 @@ impl Concern {
         description: &str,
         meeting_date: NaiveDate,
         now: DateTime<Utc>,
-    ) -> Result<Concern, String> {
+    ) -> Result<Concern, ConcernError> {
         Ok(Concern {
             id,
-            title: text(title, MAX_TITLE_CHARS, "title", true)?,
-            description: text(description, MAX_DESCRIPTION_CHARS, "description", false)?,
+            title: bounded("title", title, MAX_TITLE_CHARS)?.ok_or(ConcernError::TitleEmpty)?,
+            description: bounded("description", description, MAX_DESCRIPTION_CHARS)?
+                .unwrap_or_default(),
             meeting_date,
             status: ConcernStatus::Open,
             progress: Vec::new(),
@@ -160,14 +161,14 @@ impl Concern {
         status: ConcernStatus,
         note: &str,
         now: DateTime<Utc>,
-    ) -> Result<(), String> {
-        let note = text(note, MAX_PROGRESS_CHARS, "progress note", false)?;
+    ) -> Result<(), ConcernError> {
+        let note = bounded("progress note", note, MAX_PROGRESS_CHARS)?.unwrap_or_default();
         if note.is_empty() && status == self.status {
-            return Err("Change the status or write a progress note.".into());
+            return Err(ConcernError::NothingChanged);
         }
         if !note.is_empty() {
             if self.progress.len() >= MAX_PROGRESS_NOTES {
-                return Err("This concern has 200 progress notes, the most it can hold.".into());
+                return Err(ConcernError::TooManyNotes);
             }
             self.progress.push(Progress {
                 at: now,
@@ -181,7 +182,7 @@ impl Concern {
     }
 
     /// Everything the server checks beyond the JSON shape.
-    pub fn check(&self) -> Result<(), String> {
+    pub fn check(&self) -> Result<(), CheckError> {
         let remade = Concern::create(
             self.id,
             &self.title,
@@ -190,18 +191,25 @@ impl Concern {
             self.created_at,
         )?;
         if remade.title != self.title || remade.description != self.description {
-            return Err("the title and description must be trimmed".into());
+            return Err(CheckError::NotAsMade(
+                "the title and description must be trimmed",
+            ));
         }
         if self.progress.len() > MAX_PROGRESS_NOTES {
-            return Err("too many progress notes".into());
+            return Err(ConcernError::TooManyNotes.into());
         }
         for p in &self.progress {
-            if text(&p.text, MAX_PROGRESS_CHARS, "progress note", true)? != p.text {
-                return Err("progress notes must be trimmed".into());
+            if bounded("progress note", &p.text, MAX_PROGRESS_CHARS)?.as_ref() != Some(&p.text) {
+                return Err(CheckError::NotAsMade(
+                    "progress notes must be trimmed and not empty",
+                ));
             }
         }
         if self.updated_at < self.created_at {
-            return Err("updated_at is before created_at".into());
+            return Err(CheckError::OutOfOrder {
+                later: "updated_at",
+                earlier: "created_at",
+            });
         }
         Ok(())
     }
@@ -250,7 +258,7 @@ impl crate::record::Synced for Concern {
     fn sent_order(&self) -> crate::order::SortKey {
         crate::order::by_time(self.updated_at, self.id)
     }
-    fn check(&self, now: DateTime<Utc>) -> Result<(), String> {
+    fn check(&self, now: DateTime<Utc>) -> Result<(), CheckError> {
         crate::protocol::check_concern(self, now)
     }
 }
@@ -361,12 +369,12 @@ mod tests {
             at(1),
         )
         .unwrap_err();
-        assert!(err.contains("title"), "{err}");
+        assert!(err.to_string().contains("title"), "{err}");
         let mut c = concern();
         let err = c
             .update(ConcernStatus::InProgress, "Met \u{0} police", at(2))
             .unwrap_err();
-        assert!(err.contains("progress note"), "{err}");
+        assert!(err.to_string().contains("progress note"), "{err}");
         assert_eq!(c, concern(), "a refused update changes nothing");
     }
 
@@ -403,7 +411,7 @@ mod tests {
         );
         assert_eq!(
             c.update(ConcernStatus::InProgress, " ", at(12)),
-            Err("Change the status or write a progress note.".into())
+            Err(ConcernError::NothingChanged)
         );
         c.update(ConcernStatus::Resolved, "", at(13)).unwrap();
         assert_eq!(

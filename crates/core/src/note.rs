@@ -6,9 +6,8 @@ use thiserror::Error;
 use uuid::Uuid;
 
 use crate::category::Category;
-use crate::char_count;
 use crate::sync::SyncStatus;
-use crate::text::{self, UnsafeText};
+use crate::text::{self, TextError};
 
 /// The longest note text, in characters.
 pub const MAX_TEXT_CHARS: usize = 4_000;
@@ -22,10 +21,6 @@ pub const MAX_TITLE_CHARS: usize = 120;
 pub enum ValidationError {
     #[error("Write something before saving.")]
     TextEmpty,
-    #[error("This note is {chars} characters long; the limit is 4,000. Shorten it by {over} to save.", over = chars - MAX_TEXT_CHARS)]
-    TextTooLong { chars: usize },
-    #[error("The place description is {chars} characters long; the limit is 200.")]
-    PlaceTooLong { chars: usize },
     // The numbers are kept for callers but not printed: float formatting is
     // large in WebAssembly, and the person cannot act on them anyway.
     #[error("The location is not a valid position. Try again, or describe the place instead.")]
@@ -36,10 +31,8 @@ pub enum ValidationError {
     },
     #[error("Give the shift a title, such as \"Town centre\".")]
     TitleEmpty,
-    #[error("The shift title is {chars} characters long; the limit is 120.")]
-    TitleTooLong { chars: usize },
     #[error(transparent)]
-    UnsafeText(#[from] UnsafeText),
+    Text(#[from] TextError),
 }
 
 /// A position from the phone's GPS.
@@ -132,28 +125,16 @@ struct ValidInput {
 impl NoteInput {
     /// Checks the input and trims surrounding white space.
     fn validate(&self) -> Result<ValidInput, ValidationError> {
-        let text = self.text.trim();
-        if text.is_empty() {
-            return Err(ValidationError::TextEmpty);
-        }
-        text::check("note", text)?;
-        text::check("place description", &self.place)?;
-        let chars = char_count(text);
-        if chars > MAX_TEXT_CHARS {
-            return Err(ValidationError::TextTooLong { chars });
-        }
-        let place = self.place.trim();
-        let place_chars = char_count(place);
-        if place_chars > MAX_PLACE_CHARS {
-            return Err(ValidationError::PlaceTooLong { chars: place_chars });
-        }
+        let text =
+            text::bounded("note", &self.text, MAX_TEXT_CHARS)?.ok_or(ValidationError::TextEmpty)?;
+        let place = text::bounded("place description", &self.place, MAX_PLACE_CHARS)?;
         if let Some(location) = &self.location {
             location.validate()?;
         }
         Ok(ValidInput {
-            text: text.to_owned(),
+            text,
             category: self.category,
-            place: (!place.is_empty()).then(|| place.to_owned()),
+            place,
             location: self.location,
         })
     }
@@ -238,7 +219,7 @@ impl crate::record::Synced for Note {
     fn sent_order(&self) -> crate::order::SortKey {
         crate::order::by_time(self.created_at, self.id)
     }
-    fn check(&self, now: DateTime<Utc>) -> Result<(), String> {
+    fn check(&self, now: DateTime<Utc>) -> Result<(), crate::protocol::CheckError> {
         crate::protocol::check_note(self, now)
     }
 }
@@ -295,10 +276,9 @@ mod tests {
         assert!(Note::create(Uuid::nil(), &input(&exactly), None, now()).is_ok());
         let over = "a".repeat(MAX_TEXT_CHARS + 1);
         let err = Note::create(Uuid::nil(), &input(&over), None, now()).unwrap_err();
-        assert_eq!(err, ValidationError::TextTooLong { chars: 4_001 });
         assert_eq!(
             err.to_string(),
-            "This note is 4001 characters long; the limit is 4,000. Shorten it by 1 to save."
+            "The note is 4001 characters long; the limit is 4,000. Shorten it by 1 to save."
         );
     }
 
@@ -308,7 +288,11 @@ mod tests {
         form.place = "x".repeat(MAX_PLACE_CHARS + 1);
         assert_eq!(
             Note::create(Uuid::nil(), &form, None, now()),
-            Err(ValidationError::PlaceTooLong { chars: 201 })
+            Err(ValidationError::Text(TextError::TooLong {
+                field: "place description",
+                chars: 201,
+                max: MAX_PLACE_CHARS
+            }))
         );
     }
 
@@ -393,17 +377,17 @@ mod tests {
         let err = Note::create(Uuid::nil(), &input("nul \0 here"), None, now()).unwrap_err();
         assert!(matches!(
             err,
-            ValidationError::UnsafeText(UnsafeText { field: "note", .. })
+            ValidationError::Text(TextError::Unsafe(text::UnsafeText { field: "note", .. }))
         ));
         let mut form = input("fine");
         form.place = "by the \u{202E}station".into();
         let err = Note::create(Uuid::nil(), &form, None, now()).unwrap_err();
         assert!(matches!(
             err,
-            ValidationError::UnsafeText(UnsafeText {
+            ValidationError::Text(TextError::Unsafe(text::UnsafeText {
                 field: "place description",
                 ..
-            })
+            }))
         ));
         form.place = "line one\nline two\twith a tab".into();
         assert!(Note::create(Uuid::nil(), &form, None, now()).is_ok());

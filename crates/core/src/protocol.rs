@@ -9,12 +9,13 @@ use chrono::{DateTime, Duration, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::meeting::Concern;
-use crate::note::{Note, NoteInput};
+use crate::meeting::{Concern, ConcernError};
+use crate::note::{Note, NoteInput, ValidationError};
 use crate::order;
 pub use crate::record::RecordKind;
-use crate::report::{Report, ReportKind, ReportStatus, Triage};
+use crate::report::{Report, ReportError, ReportKind, ReportStatus, Triage};
 use crate::shift::Shift;
+use crate::text::TextError;
 
 /// The most records one request may carry.
 pub const MAX_BATCH_RECORDS: usize = 500;
@@ -179,8 +180,42 @@ pub struct Inbox {
     pub counts: std::collections::BTreeMap<ReportKind, u32>,
 }
 
+/// Why the server refuses a record it could parse: the reason in its answer.
+#[derive(Debug, thiserror::Error, Clone, PartialEq)]
+pub enum CheckError {
+    #[error("revision must be at least 1")]
+    RevisionZero,
+    #[error(transparent)]
+    Note(#[from] ValidationError),
+    #[error(transparent)]
+    Report(#[from] ReportError),
+    #[error(transparent)]
+    Concern(#[from] ConcernError),
+    #[error(transparent)]
+    Text(#[from] TextError),
+    /// The record differs from what the phone's own rules would have made
+    /// of the same input (untrimmed text, a stray field, an unrounded area).
+    #[error("{0}")]
+    NotAsMade(&'static str),
+    #[error("{name} {at} is before 2020")]
+    TooEarly {
+        name: &'static str,
+        at: DateTime<Utc>,
+    },
+    #[error("{name} {at} is more than a day in the future")]
+    TooLate {
+        name: &'static str,
+        at: DateTime<Utc>,
+    },
+    #[error("{later} is before {earlier}")]
+    OutOfOrder {
+        later: &'static str,
+        earlier: &'static str,
+    },
+}
+
 /// Everything the server checks about a triage change beyond its JSON shape.
-pub fn check_triage(change: &Triage, now: DateTime<Utc>) -> Result<(), String> {
+pub fn check_triage(change: &Triage, now: DateTime<Utc>) -> Result<(), CheckError> {
     let checked = Triage::create(
         change.id,
         change.report_id,
@@ -190,17 +225,18 @@ pub fn check_triage(change: &Triage, now: DateTime<Utc>) -> Result<(), String> {
         change.private_note.as_deref().unwrap_or_default(),
     )?;
     if checked != *change {
-        return Err("the response and note must be trimmed and not empty".into());
+        return Err(CheckError::NotAsMade(
+            "the response and note must be trimmed and not empty",
+        ));
     }
     check_time("at", change.at, now)
 }
 
 /// Everything the server checks about a report beyond its JSON shape.
-pub fn check_report(report: &Report, now: DateTime<Utc>) -> Result<(), String> {
-    let checked = Report::create(report.id, &report.as_input(), report.created_at)
-        .map_err(|e| e.to_string())?;
+pub fn check_report(report: &Report, now: DateTime<Utc>) -> Result<(), CheckError> {
+    let checked = Report::create(report.id, &report.as_input(), report.created_at)?;
     if checked != *report {
-        return Err("text fields must be trimmed, a time description is only for a particular time, and a location marked rounded must be rounded".into());
+        return Err(CheckError::NotAsMade("text fields must be trimmed, a time description is only for a particular time, and a location marked rounded must be rounded"));
     }
     check_time("created_at", report.created_at, now)
 }
@@ -221,45 +257,53 @@ fn clock_slack() -> Duration {
     Duration::hours(24)
 }
 
-fn check_time(name: &str, at: DateTime<Utc>, now: DateTime<Utc>) -> Result<(), String> {
+fn check_time(name: &'static str, at: DateTime<Utc>, now: DateTime<Utc>) -> Result<(), CheckError> {
     if at < earliest() {
-        return Err(format!("{name} {at} is before 2020"));
+        return Err(CheckError::TooEarly { name, at });
     }
     if at > now + clock_slack() {
-        return Err(format!("{name} {at} is more than a day in the future"));
+        return Err(CheckError::TooLate { name, at });
     }
     Ok(())
 }
 
-/// Everything the server checks about a note beyond its JSON shape.
-pub fn check_note(note: &Note, now: DateTime<Utc>) -> Result<(), String> {
-    if note.sync.revision == 0 {
-        return Err("revision must be at least 1".into());
+fn check_revision(revision: u32) -> Result<(), CheckError> {
+    if revision == 0 {
+        Err(CheckError::RevisionZero)
+    } else {
+        Ok(())
     }
+}
+
+/// Everything the server checks about a note beyond its JSON shape.
+pub fn check_note(note: &Note, now: DateTime<Utc>) -> Result<(), CheckError> {
+    check_revision(note.sync.revision)?;
     let input = NoteInput {
         text: note.text.clone(),
         category: note.category,
         place: note.place.clone().unwrap_or_default(),
         location: note.location,
     };
-    let checked =
-        Note::create(note.id, &input, note.shift_id, note.created_at).map_err(|e| e.to_string())?;
+    let checked = Note::create(note.id, &input, note.shift_id, note.created_at)?;
     if checked.text != note.text || checked.place != note.place {
-        return Err("text and place must not start or end with white space".into());
+        return Err(CheckError::NotAsMade(
+            "text and place must not start or end with white space",
+        ));
     }
     check_time("created_at", note.created_at, now)?;
     check_time("updated_at", note.updated_at, now)?;
     if note.updated_at < note.created_at {
-        return Err("updated_at is before created_at".into());
+        return Err(CheckError::OutOfOrder {
+            later: "updated_at",
+            earlier: "created_at",
+        });
     }
     Ok(())
 }
 
 /// Everything the server checks about a meeting concern beyond its JSON shape.
-pub fn check_concern(concern: &Concern, now: DateTime<Utc>) -> Result<(), String> {
-    if concern.sync.revision == 0 {
-        return Err("revision must be at least 1".into());
-    }
+pub fn check_concern(concern: &Concern, now: DateTime<Utc>) -> Result<(), CheckError> {
+    check_revision(concern.sync.revision)?;
     concern.check()?;
     check_time("created_at", concern.created_at, now)?;
     check_time("updated_at", concern.updated_at, now)?;
@@ -270,20 +314,22 @@ pub fn check_concern(concern: &Concern, now: DateTime<Utc>) -> Result<(), String
 }
 
 /// Everything the server checks about a shift beyond its JSON shape.
-pub fn check_shift(shift: &Shift, now: DateTime<Utc>) -> Result<(), String> {
-    if shift.sync.revision == 0 {
-        return Err("revision must be at least 1".into());
-    }
-    let checked = Shift::start(shift.id, shift.kind, &shift.title, shift.started_at)
-        .map_err(|e| e.to_string())?;
+pub fn check_shift(shift: &Shift, now: DateTime<Utc>) -> Result<(), CheckError> {
+    check_revision(shift.sync.revision)?;
+    let checked = Shift::start(shift.id, shift.kind, &shift.title, shift.started_at)?;
     if checked.title != shift.title {
-        return Err("the title must not start or end with white space".into());
+        return Err(CheckError::NotAsMade(
+            "the title must not start or end with white space",
+        ));
     }
     check_time("started_at", shift.started_at, now)?;
     if let Some(ended) = shift.ended_at {
         check_time("ended_at", ended, now)?;
         if ended < shift.started_at {
-            return Err("ended_at is before started_at".into());
+            return Err(CheckError::OutOfOrder {
+                later: "ended_at",
+                earlier: "started_at",
+            });
         }
     }
     Ok(())
@@ -418,11 +464,13 @@ mod tests {
         long.text = "y".repeat(4001);
         assert!(check_note(&long, now())
             .unwrap_err()
+            .to_string()
             .contains("4001 characters"));
         let mut blank = note(3, 5, "x");
         blank.text = "   ".into();
         assert!(check_note(&blank, now())
             .unwrap_err()
+            .to_string()
             .contains("Write something"));
         let mut padded = note(4, 5, "x");
         padded.text = " x ".into();
@@ -430,11 +478,15 @@ mod tests {
         let mut future = note(5, 5, "x");
         future.created_at = now() + Duration::days(2);
         future.updated_at = future.created_at;
-        assert!(check_note(&future, now()).unwrap_err().contains("future"));
+        assert!(check_note(&future, now())
+            .unwrap_err()
+            .to_string()
+            .contains("future"));
         let mut ancient = note(6, 5, "x");
         ancient.created_at = Utc.with_ymd_and_hms(1999, 1, 1, 0, 0, 0).unwrap();
         assert!(check_note(&ancient, now())
             .unwrap_err()
+            .to_string()
             .contains("before 2020"));
         let mut backwards = note(7, 5, "x");
         backwards.updated_at = backwards.created_at - Duration::minutes(1);
@@ -562,6 +614,9 @@ mod tests {
         assert!(check_report(&stray_detail, now()).is_err());
         let mut future = report;
         future.created_at = now() + Duration::days(2);
-        assert!(check_report(&future, now()).unwrap_err().contains("future"));
+        assert!(check_report(&future, now())
+            .unwrap_err()
+            .to_string()
+            .contains("future"));
     }
 }

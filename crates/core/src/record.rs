@@ -90,7 +90,7 @@ pub trait Synced: Clone + Serialize + DeserializeOwned {
     fn sent_order(&self) -> SortKey;
 
     /// Everything the server checks beyond the JSON shape, at its time `now`.
-    fn check(&self, now: DateTime<Utc>) -> Result<(), String>;
+    fn check(&self, now: DateTime<Utc>) -> Result<(), crate::protocol::CheckError>;
 
     fn key(&self) -> RecordKey {
         RecordKey::new(Self::KIND, self.id())

@@ -11,9 +11,9 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 use uuid::Uuid;
 
-use crate::char_count;
 use crate::note::Location;
 use crate::sync::SyncStatus;
+use crate::text::{bounded, TextError};
 
 /// The longest description, in characters.
 pub const MAX_DESCRIPTION_CHARS: usize = 2_000;
@@ -128,24 +128,16 @@ pub enum ReportError {
     NoPlace,
     #[error("Describe what makes the place feel unsafe.")]
     DescriptionEmpty,
-    #[error("The description is {chars} characters long; the limit is 2,000.")]
-    DescriptionTooLong { chars: usize },
-    #[error("The place description is {chars} characters long; the limit is 200.")]
-    PlaceTooLong { chars: usize },
     #[error("Say at what time it feels unsafe, such as \"Fridays around midnight\".")]
     WhenMissing,
-    #[error("The time description is {chars} characters long; the limit is 100.")]
-    WhenTooLong { chars: usize },
     #[error(
         "Add an email address or phone number so the councillor can reply, or clear your name."
     )]
     ContactReachMissing,
-    #[error("Contact details are limited to 200 characters each.")]
-    ContactTooLong,
     #[error("The location is not a valid position. Try again, or describe the place instead.")]
     InvalidLocation,
     #[error(transparent)]
-    UnsafeText(#[from] crate::text::UnsafeText),
+    Text(#[from] TextError),
 }
 
 /// What the report form hands over.
@@ -182,46 +174,15 @@ pub struct Report {
     pub contact: Option<Contact>,
 }
 
-fn trimmed(text: &str, max: usize, too_long: ReportError) -> Result<Option<String>, ReportError> {
-    let text = text.trim();
-    if char_count(text) > max {
-        return Err(too_long);
-    }
-    Ok((!text.is_empty()).then(|| text.to_owned()))
-}
-
 impl Report {
     pub fn create(
         id: Uuid,
         input: &ReportInput,
         now: DateTime<Utc>,
     ) -> Result<Report, ReportError> {
-        let description = input.description.trim();
-        if description.is_empty() {
-            return Err(ReportError::DescriptionEmpty);
-        }
-        for (field, value) in [
-            ("description", &input.description),
-            ("place description", &input.place),
-            ("name", &input.contact_name),
-            ("contact detail", &input.contact_reach),
-        ] {
-            crate::text::check(field, value)?;
-        }
-        if input.when == WhenUnsafe::ParticularTime {
-            crate::text::check("time description", &input.when_detail)?;
-        }
-        let chars = char_count(description);
-        if chars > MAX_DESCRIPTION_CHARS {
-            return Err(ReportError::DescriptionTooLong { chars });
-        }
-        let place = trimmed(
-            &input.place,
-            MAX_PLACE_CHARS,
-            ReportError::PlaceTooLong {
-                chars: char_count(input.place.trim()),
-            },
-        )?;
+        let description = bounded("description", &input.description, MAX_DESCRIPTION_CHARS)?
+            .ok_or(ReportError::DescriptionEmpty)?;
+        let place = bounded("place description", &input.place, MAX_PLACE_CHARS)?;
         let location = match input.location {
             Some(l) if l.validate().is_err() => return Err(ReportError::InvalidLocation),
             Some(l) if input.round_location => Some(l.rounded_to_area()),
@@ -232,27 +193,13 @@ impl Report {
         }
         let when_detail = match input.when {
             WhenUnsafe::ParticularTime => Some(
-                trimmed(
-                    &input.when_detail,
-                    MAX_WHEN_CHARS,
-                    ReportError::WhenTooLong {
-                        chars: char_count(input.when_detail.trim()),
-                    },
-                )?
-                .ok_or(ReportError::WhenMissing)?,
+                bounded("time description", &input.when_detail, MAX_WHEN_CHARS)?
+                    .ok_or(ReportError::WhenMissing)?,
             ),
             _ => None,
         };
-        let name = trimmed(
-            &input.contact_name,
-            MAX_CONTACT_CHARS,
-            ReportError::ContactTooLong,
-        )?;
-        let reach = trimmed(
-            &input.contact_reach,
-            MAX_CONTACT_CHARS,
-            ReportError::ContactTooLong,
-        )?;
+        let name = bounded("name", &input.contact_name, MAX_CONTACT_CHARS)?;
+        let reach = bounded("contact detail", &input.contact_reach, MAX_CONTACT_CHARS)?;
         let contact = match (name, reach) {
             (None, None) => None,
             (Some(_), None) => return Err(ReportError::ContactReachMissing),
@@ -267,7 +214,7 @@ impl Report {
             place,
             when: input.when,
             when_detail,
-            description: description.to_owned(),
+            description,
             contact,
         })
     }
@@ -412,23 +359,14 @@ impl Triage {
         status: ReportStatus,
         response: &str,
         private_note: &str,
-    ) -> Result<Triage, String> {
-        let text = |t: &str, what: &'static str| {
-            let t = t.trim();
-            crate::text::check(what, t).map_err(|e| e.to_string())?;
-            if char_count(t) > MAX_RESPONSE_CHARS {
-                Err(format!("The {what} is over 2,000 characters; shorten it."))
-            } else {
-                Ok((!t.is_empty()).then(|| t.to_owned()))
-            }
-        };
+    ) -> Result<Triage, TextError> {
         Ok(Triage {
             id,
             report_id,
             at,
             status,
-            response: text(response, "public response")?,
-            private_note: text(private_note, "private note")?,
+            response: bounded("public response", response, MAX_RESPONSE_CHARS)?,
+            private_note: bounded("private note", private_note, MAX_RESPONSE_CHARS)?,
         })
     }
 }
@@ -536,7 +474,7 @@ impl crate::record::Synced for QueuedTriage {
     fn sent_order(&self) -> crate::order::SortKey {
         crate::order::by_time(self.change.at, self.change.id)
     }
-    fn check(&self, now: DateTime<Utc>) -> Result<(), String> {
+    fn check(&self, now: DateTime<Utc>) -> Result<(), crate::protocol::CheckError> {
         crate::protocol::check_triage(&self.change, now)
     }
 }
@@ -564,7 +502,7 @@ impl crate::record::Synced for MyReport {
     fn sent_order(&self) -> crate::order::SortKey {
         crate::order::by_time(self.report.created_at, self.report.id)
     }
-    fn check(&self, now: DateTime<Utc>) -> Result<(), String> {
+    fn check(&self, now: DateTime<Utc>) -> Result<(), crate::protocol::CheckError> {
         crate::protocol::check_report(&self.report, now)
     }
 }
@@ -607,10 +545,12 @@ mod tests {
             slot(&mut bad).push_str(" \u{202E}gnol");
             assert_eq!(
                 Report::create(Uuid::nil(), &bad, now()),
-                Err(ReportError::UnsafeText(crate::text::UnsafeText {
-                    field,
-                    character: '\u{202E}'
-                })),
+                Err(ReportError::Text(TextError::Unsafe(
+                    crate::text::UnsafeText {
+                        field,
+                        character: '\u{202E}'
+                    }
+                ))),
                 "{field}"
             );
         }
@@ -619,7 +559,7 @@ mod tests {
         bad.when_detail = "Fridays\u{0}".into();
         assert!(matches!(
             Report::create(Uuid::nil(), &bad, now()),
-            Err(ReportError::UnsafeText(_))
+            Err(ReportError::Text(TextError::Unsafe(_)))
         ));
         let refused = Triage::create(
             Uuid::nil(),
@@ -630,7 +570,7 @@ mod tests {
             "",
         )
         .unwrap_err();
-        assert!(refused.contains("public response"), "{refused}");
+        assert!(refused.to_string().contains("public response"), "{refused}");
     }
 
     #[test]
@@ -674,7 +614,11 @@ mod tests {
         silent.description.push('x');
         assert_eq!(
             Report::create(Uuid::nil(), &silent, now()),
-            Err(ReportError::DescriptionTooLong { chars: 2_001 })
+            Err(ReportError::Text(TextError::TooLong {
+                field: "description",
+                chars: 2_001,
+                max: MAX_DESCRIPTION_CHARS
+            }))
         );
         let mut bad = input();
         bad.location = Some(Location {
@@ -732,7 +676,11 @@ mod tests {
         reach_only.contact_reach = "x".repeat(201);
         assert_eq!(
             Report::create(Uuid::nil(), &reach_only, now()),
-            Err(ReportError::ContactTooLong)
+            Err(ReportError::Text(TextError::TooLong {
+                field: "contact detail",
+                chars: 201,
+                max: MAX_CONTACT_CHARS
+            }))
         );
     }
 

@@ -5,7 +5,6 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 use uuid::Uuid;
 
-use crate::char_count;
 use crate::note::{ValidationError, MAX_TITLE_CHARS};
 use crate::sync::SyncStatus;
 use crate::text;
@@ -81,19 +80,12 @@ impl Shift {
         title: &str,
         now: DateTime<Utc>,
     ) -> Result<Shift, ValidationError> {
-        let title = title.trim();
-        if title.is_empty() {
-            return Err(ValidationError::TitleEmpty);
-        }
-        let chars = char_count(title);
-        if chars > MAX_TITLE_CHARS {
-            return Err(ValidationError::TitleTooLong { chars });
-        }
-        text::check("shift title", title)?;
+        let title = text::bounded("shift title", title, MAX_TITLE_CHARS)?
+            .ok_or(ValidationError::TitleEmpty)?;
         Ok(Shift {
             id,
             kind,
-            title: title.to_owned(),
+            title,
             started_at: now,
             ended_at: None,
             sync: SyncStatus::default(),
@@ -136,7 +128,7 @@ impl crate::record::Synced for Shift {
     fn sent_order(&self) -> crate::order::SortKey {
         crate::order::by_time(self.started_at, self.id)
     }
-    fn check(&self, now: DateTime<Utc>) -> Result<(), String> {
+    fn check(&self, now: DateTime<Utc>) -> Result<(), crate::protocol::CheckError> {
         crate::protocol::check_shift(self, now)
     }
 }
@@ -187,7 +179,7 @@ mod tests {
     fn a_title_with_a_direction_override_is_refused() {
         assert!(matches!(
             Shift::start(Uuid::nil(), ShiftKind::Other, "Park \u{202E}kraP", at(1)),
-            Err(ValidationError::UnsafeText(_))
+            Err(ValidationError::Text(crate::text::TextError::Unsafe(_)))
         ));
     }
 
@@ -206,7 +198,11 @@ mod tests {
         );
         assert_eq!(
             Shift::start(Uuid::nil(), ShiftKind::Other, &"t".repeat(121), at(1)),
-            Err(ValidationError::TitleTooLong { chars: 121 })
+            Err(ValidationError::Text(crate::text::TextError::TooLong {
+                field: "shift title",
+                chars: 121,
+                max: MAX_TITLE_CHARS
+            }))
         );
     }
 

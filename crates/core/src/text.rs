@@ -39,6 +39,45 @@ fn describe(c: char) -> String {
     format!("{kind} (U+{:04X})", c as u32)
 }
 
+/// Why a typed text cannot be kept as it is.
+#[derive(Debug, Error, Clone, Copy, PartialEq, Eq)]
+pub enum TextError {
+    #[error("The {field} is {chars} characters long; the limit is {}. Shorten it by {} to save.", thousands(*max), chars - max)]
+    TooLong {
+        field: &'static str,
+        chars: usize,
+        max: usize,
+    },
+    #[error(transparent)]
+    Unsafe(#[from] UnsafeText),
+}
+
+/// "4,000": limits are written as people read them.
+fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// The one rule for every typed text: trimmed, at most `max` characters (as
+/// a person counts them), and nothing that cannot be shown as written.
+/// Blank text is `None`; whether that is allowed is the caller's rule.
+pub fn bounded(field: &'static str, value: &str, max: usize) -> Result<Option<String>, TextError> {
+    let value = value.trim();
+    let chars = value.chars().count();
+    if chars > max {
+        return Err(TextError::TooLong { field, chars, max });
+    }
+    check(field, value)?;
+    Ok((!value.is_empty()).then(|| value.to_owned()))
+}
+
 /// Checks one field's text.
 pub fn check(field: &'static str, text: &str) -> Result<(), UnsafeText> {
     match text
@@ -87,6 +126,35 @@ mod tests {
                 "{bad:?}"
             );
         }
+    }
+
+    #[test]
+    fn bounded_text_is_trimmed_counted_in_characters_and_checked() {
+        assert_eq!(bounded("note", "  hi \n", 10), Ok(Some("hi".into())));
+        assert_eq!(bounded("note", " \n\t ", 10), Ok(None));
+        assert_eq!(
+            bounded("note", &"é".repeat(10), 10),
+            Ok(Some("é".repeat(10)))
+        );
+        let err = bounded("note", &"a".repeat(4_001), 4_000).unwrap_err();
+        assert_eq!(
+            err,
+            TextError::TooLong {
+                field: "note",
+                chars: 4_001,
+                max: 4_000
+            }
+        );
+        assert_eq!(
+            err.to_string(),
+            "The note is 4001 characters long; the limit is 4,000. Shorten it by 1 to save."
+        );
+        assert!(matches!(
+            bounded("place", "a\u{202E}b", 10),
+            Err(TextError::Unsafe(_))
+        ));
+        assert_eq!(thousands(120), "120");
+        assert_eq!(thousands(1_000_000), "1,000,000");
     }
 
     #[test]
