@@ -4,6 +4,7 @@ use beatbook_core::{NoteInput, ShiftKind};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
+use super::confirm::Confirm;
 use super::note_form::{submit, NoteForm};
 use crate::state::AppState;
 use crate::time;
@@ -64,17 +65,22 @@ fn ShiftBar() -> impl IntoView {
                             <p class="shift-name" data-testid="running-shift">{shift.name()}</p>
                             <p class="muted">
                                 {time::span(shift.started_at, None)} " · "
-                                {move || match count.get() { 1 => "1 note".to_owned(), n => format!("{n} notes") }}
+                                {move || beatbook_core::text::plural(count.get(), "note", "notes")}
                             </p>
                             {move || if confirming.get() {
                                 view! {
-                                    <div class="row">
-                                        <button class="danger" data-testid="confirm-end-shift" on:click=move |_| {
+                                    <Confirm
+                                        title="End this shift?"
+                                        question="End this shift now? Notes you save afterwards belong to no shift until you start another."
+                                        act="End shift now"
+                                        keep="Keep going"
+                                        testid="confirm-end-shift"
+                                        on_act=move |_| {
                                             confirming.set(false);
                                             spawn_local(async move { error.set(state.end_shift(id).await.err().map(|e| e.to_string())) });
-                                        }>"End shift now"</button>
-                                        <button class="secondary" on:click=move |_| confirming.set(false)>"Keep going"</button>
-                                    </div>
+                                        }
+                                        on_keep=move |_| confirming.set(false)
+                                    />
                                 }.into_any()
                             } else {
                                 view! {

@@ -2,6 +2,8 @@
 //! live in `beatbook-core`.
 
 mod capture;
+mod charts;
+mod confirm;
 mod inbox;
 mod meetings;
 mod note_form;

@@ -6,6 +6,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use uuid::Uuid;
 
+use super::confirm::Confirm;
 use super::note_form::{submit, NoteForm};
 use crate::export;
 use crate::state::{AppState, Screen};
@@ -246,20 +247,20 @@ pub fn NoteScreen(id: Uuid) -> impl IntoView {
                                     <button class="danger" data-testid="delete-note" on:click=move |_| confirming.set(true)>"Delete"</button>
                                 </div>
                                 {move || confirming.get().then(|| view! {
-                                    <div class="confirm" role="alertdialog" aria-label="Delete this note?">
-                                        <p>"Delete this note from the phone? It has not been sent, so it will be gone for good."</p>
-                                        <div class="row">
-                                            <button class="danger" data-testid="confirm-delete" on:click=move |_| {
-                                                spawn_local(async move {
-                                                    match state.delete_note(id).await {
-                                                        Ok(()) => back(),
-                                                        Err(m) => error.set(Some(m.to_string())),
-                                                    }
-                                                });
-                                            }>"Delete for good"</button>
-                                            <button class="secondary" on:click=move |_| confirming.set(false)>"Keep it"</button>
-                                        </div>
-                                    </div>
+                                    <Confirm
+                                        title="Delete this note?"
+                                        question="Delete this note from the phone? It has not been sent, so it will be gone for good."
+                                        act="Delete for good"
+                                        keep="Keep it"
+                                        testid="confirm-delete"
+                                        on_act=move |_| spawn_local(async move {
+                                            match state.delete_note(id).await {
+                                                Ok(()) => back(),
+                                                Err(m) => error.set(Some(m.to_string())),
+                                            }
+                                        })
+                                        on_keep=move |_| confirming.set(false)
+                                    />
                                 })}
                             }.into_any()
                         } else {

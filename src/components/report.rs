@@ -10,6 +10,7 @@ use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
+use super::confirm::Confirm;
 use crate::cache;
 use crate::geo::{self, GeoState};
 use crate::state::{AppState, Screen};
@@ -257,7 +258,7 @@ fn MyReportCard(mine: MyReport) -> impl IntoView {
     let id = mine.report.id;
     let confirming = RwSignal::new(false);
     let error = RwSignal::new(None::<String>);
-    let delete = move |_| {
+    let delete = move || {
         spawn_local(async move {
             error.set(state.delete_report(id).await.err().map(|e| e.to_string()))
         });
@@ -295,13 +296,15 @@ fn MyReportCard(mine: MyReport) -> impl IntoView {
             {deletable.then(|| view! {
                 {move || if confirming.get() {
                     view! {
-                        <div class="confirm">
-                            <p>"Delete this report from this phone? It has not been sent."</p>
-                            <div class="row">
-                                <button class="danger" data-testid="confirm-delete-report" on:click=delete>"Delete"</button>
-                                <button class="secondary" on:click=move |_| confirming.set(false)>"Keep it"</button>
-                            </div>
-                        </div>
+                        <Confirm
+                            title="Delete this report?"
+                            question="Delete this report from this phone? It has not been sent."
+                            act="Delete"
+                            keep="Keep it"
+                            testid="confirm-delete-report"
+                            on_act=move |_| delete()
+                            on_keep=move |_| confirming.set(false)
+                        />
                     }.into_any()
                 } else {
                     view! { <button class="secondary" data-testid="delete-report" on:click=move |_| confirming.set(true)>"Delete"</button> }.into_any()

@@ -2,6 +2,7 @@
 
 use leptos::prelude::*;
 
+use super::confirm::Confirm;
 use crate::export;
 use crate::settings::Theme;
 use crate::state::AppState;
@@ -122,16 +123,15 @@ fn SyncSettings() -> impl IntoView {
                     <button class="secondary" data-testid="unpair" on:click=move |_| confirming.set(true)>"Unpair"</button>
                 </div>
                 {move || confirming.get().then(|| view! {
-                    <div class="confirm" role="alertdialog" aria-label="Unpair this phone?">
-                        <p>{move || match pending.get() {
-                            0 => "Unpair this phone? Notes stay on it; new ones will not be sent until it is paired again. The copy of the inbox (residents' contact details, private notes) is removed from this phone.".to_owned(),
-                            n => format!("Unpair this phone? {n} records are not sent yet. They stay on this phone, but will not be sent until it is paired again. The copy of the inbox (residents' contact details, private notes) is removed from this phone."),
-                        }}</p>
-                        <div class="row">
-                            <button class="danger" data-testid="confirm-unpair" on:click=move |_| { confirming.set(false); engine.set_pairing(None); }>"Unpair"</button>
-                            <button class="secondary" on:click=move |_| confirming.set(false)>"Keep paired"</button>
-                        </div>
-                    </div>
+                    <Confirm
+                        title="Unpair this phone?"
+                        question=Signal::derive(move || unpair_question(pending.get()))
+                        act="Unpair"
+                        keep="Keep paired"
+                        testid="confirm-unpair"
+                        on_act=move |_| { confirming.set(false); engine.set_pairing(None); }
+                        on_keep=move |_| confirming.set(false)
+                    />
                 })}
             }.into_any(),
             None => view! {
@@ -151,4 +151,16 @@ fn SyncSettings() -> impl IntoView {
         }}
         {move || message.get().map(|m| view! { <p class="error" role="alert" data-testid="pair-error">{m}</p> })}
     }
+}
+
+/// What unpairing does, with how many records still wait.
+fn unpair_question(pending: usize) -> String {
+    let waiting = match pending {
+        0 => "Notes stay on it; new ones will not be sent until it is paired again.".to_owned(),
+        n => format!(
+            "{} not sent yet. They stay on this phone, but will not be sent until it is paired again.",
+            beatbook_core::text::plural(n, "record is", "records are")
+        ),
+    };
+    format!("Unpair this phone? {waiting} The copy of the inbox (residents' contact details, private notes) is removed from this phone.")
 }

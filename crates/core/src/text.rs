@@ -78,6 +78,15 @@ pub fn bounded(field: &'static str, value: &str, max: usize) -> Result<Option<St
     Ok((!value.is_empty()).then(|| value.to_owned()))
 }
 
+/// "1 note", "3 notes": a count with the word that fits it.
+pub fn plural(count: usize, one: &str, many: &str) -> String {
+    if count == 1 {
+        format!("1 {one}")
+    } else {
+        format!("{count} {many}")
+    }
+}
+
 /// Checks one field's text.
 pub fn check(field: &'static str, text: &str) -> Result<(), UnsafeText> {
     match text
@@ -155,6 +164,13 @@ mod tests {
         ));
         assert_eq!(thousands(120), "120");
         assert_eq!(thousands(1_000_000), "1,000,000");
+    }
+
+    #[test]
+    fn counts_take_the_word_that_fits() {
+        assert_eq!(plural(0, "note", "notes"), "0 notes");
+        assert_eq!(plural(1, "note", "notes"), "1 note");
+        assert_eq!(plural(2, "record is", "records are"), "2 records are");
     }
 
     #[test]
