@@ -2,6 +2,7 @@
 //! network. Every outcome is a calm state; none of them blocks saving.
 
 use beatbook_core::Location;
+use leptos::prelude::*;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
@@ -93,5 +94,52 @@ pub fn request_fix(done: impl FnOnce(GeoState) + 'static) {
         .is_err()
     {
         finish(GeoState::Unsupported);
+    }
+}
+
+/// The phone's position for one form, as a read-only signal. `locate` asks
+/// for a fix; `switch_off` drops the location. A fix that arrives after the
+/// person switched location off, or after they asked again, is ignored, so an
+/// old answer never replaces what is on screen.
+#[derive(Clone, Copy)]
+pub struct UseLocation {
+    pub state: ReadSignal<GeoState>,
+    set_state: WriteSignal<GeoState>,
+    /// Which request an arriving fix must answer to be shown.
+    asked: StoredValue<u32>,
+}
+
+/// Starts with `initial` (a note's saved location, or nothing) and asks for
+/// nothing until `locate` is called.
+pub fn use_location(initial: Option<Location>) -> UseLocation {
+    let (state, set_state) = signal(initial.map_or(GeoState::Off, GeoState::Fix));
+    UseLocation {
+        state,
+        set_state,
+        asked: StoredValue::new(0),
+    }
+}
+
+impl UseLocation {
+    pub fn locate(self) {
+        let request = self.asked.get_value().wrapping_add(1);
+        self.asked.set_value(request);
+        self.set_state.set(GeoState::Locating);
+        request_fix(move |found| {
+            let current = self.asked.get_value() == request;
+            if current && self.state.get_untracked() == GeoState::Locating {
+                self.set_state.set(found);
+            }
+        });
+    }
+
+    pub fn switch_off(self) {
+        self.asked.update_value(|n| *n = n.wrapping_add(1));
+        self.set_state.set(GeoState::Off);
+    }
+
+    /// The location to save with, if there is a fix.
+    pub fn location(self) -> Option<Location> {
+        self.state.get_untracked().location()
     }
 }

@@ -48,7 +48,8 @@ pub fn NoteForm(
     let text = RwSignal::new(initial.text);
     let category = RwSignal::new(initial.category);
     let place = RwSignal::new(initial.place);
-    let geo_state = RwSignal::new(initial.location.map_or(GeoState::Off, GeoState::Fix));
+    let geo = geo::use_location(initial.location);
+    let geo_state = geo.state;
     let error = RwSignal::new(None::<String>);
     let saving = RwSignal::new(false);
     let recovered = RwSignal::new(false);
@@ -108,15 +109,7 @@ pub fn NoteForm(
         });
     }
 
-    let find_location = move || {
-        geo_state.set(GeoState::Locating);
-        geo::request_fix(move |found| {
-            // A fix that arrives after the person switched location off is dropped.
-            if geo_state.get_untracked() == GeoState::Locating {
-                geo_state.set(found);
-            }
-        });
-    };
+    let find_location = move || geo.locate();
     if locate {
         find_location();
     }
@@ -139,7 +132,7 @@ pub fn NoteForm(
             text: text.get_untracked(),
             category: category.get_untracked(),
             place: place.get_untracked(),
-            location: geo_state.get_untracked().location(),
+            location: geo.location(),
         };
         saving.set(true);
         let pending = on_submit(input);
@@ -241,7 +234,7 @@ pub fn NoteForm(
                         {move || if geo_state.get().location().is_some() { "Refresh location" } else { "Use my location" }}
                     </button>
                     {move || (geo_state.get() != GeoState::Off).then(|| view! {
-                        <button type="button" class="secondary" on:click=move |_| geo_state.set(GeoState::Off)>
+                        <button type="button" class="secondary" on:click=move |_| geo.switch_off()>
                             "Don't attach"
                         </button>
                     })}

@@ -12,7 +12,7 @@ use leptos::task::spawn_local;
 
 use super::confirm::Confirm;
 use crate::cache;
-use crate::geo::{self, GeoState};
+use crate::geo;
 use crate::state::{AppState, Screen};
 use crate::sync::{self, SyncEngine};
 use crate::time;
@@ -25,7 +25,8 @@ use beatbook_core::schema::LOOKED_UP_CACHE_KEY;
 pub fn ReportScreen() -> impl IntoView {
     let state = expect_context::<AppState>();
     let kind = RwSignal::new(None::<ReportKind>);
-    let geo_state = RwSignal::new(GeoState::Off);
+    let geo = geo::use_location(None);
+    let geo_state = geo.state;
     let round = RwSignal::new(false);
     let place = RwSignal::new(String::new());
     let when = RwSignal::new(WhenUnsafe::AfterDark);
@@ -37,14 +38,7 @@ pub fn ReportScreen() -> impl IntoView {
     let error = RwSignal::new(None::<String>);
     let saving = RwSignal::new(false);
 
-    let locate = move |_| {
-        geo_state.set(GeoState::Locating);
-        geo::request_fix(move |found| {
-            if geo_state.get_untracked() == GeoState::Locating {
-                geo_state.set(found);
-            }
-        });
-    };
+    let locate = move |_| geo.locate();
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         if saving.get_untracked() {
@@ -56,7 +50,7 @@ pub fn ReportScreen() -> impl IntoView {
         };
         let input = ReportInput {
             kind,
-            location: geo_state.get_untracked().location(),
+            location: geo.location(),
             round_location: round.get_untracked(),
             place: place.get_untracked(),
             when: when.get_untracked(),
