@@ -6,7 +6,7 @@ import { once } from 'node:events';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before } from 'node:test';
+import { after, afterEach, before, beforeEach } from 'node:test';
 import { chromium } from 'playwright-core';
 
 // Flags that let Chromium run headless as root on a machine with no network.
@@ -24,6 +24,28 @@ export function required(name) {
   const value = process.env[name];
   if (!value) throw new Error(`${name} is not set: run these tests through \`cargo xtask test\``);
   return value;
+}
+
+/**
+ * What a test started and must not leave running: servers, proxies and
+ * browser contexts. `useBrowser()` stops them after each test, whether it
+ * passed or an assertion failed half-way; stopping twice is harmless.
+ */
+const running = new Set();
+/** Whether a test is running: what a file's `before` starts is the file's own. */
+let inTest = false;
+
+/** Registers something with an async `stop()` (or `close()`) for clean-up
+ * after the test that started it. */
+export function stopAfterTest(thing) {
+  if (inTest) running.add(thing);
+  return thing;
+}
+
+async function stopEverything() {
+  const things = [...running];
+  running.clear();
+  await Promise.allSettled(things.map((t) => (t.stop ? t.stop() : t.close())));
 }
 
 /** A new empty folder for a server's database. */
@@ -55,17 +77,18 @@ export async function startServer({ port = 0, dist = required('BEATBOOK_DIST'), 
     });
     proc.on('exit', (code) => reject(new Error(`the server exited with ${code} before it started`)));
   });
-  return {
+  return stopAfterTest({
     url,
     data: dataDir,
     port: Number(new URL(url).port),
     async stop() {
-      if (proc.exitCode === null) {
+      running.delete(this);
+      if (proc.exitCode === null && proc.signalCode === null) {
         proc.kill('SIGKILL');
         await once(proc, 'exit');
       }
     },
-  };
+  });
 }
 
 /** A fresh browser with an empty profile. */
@@ -84,10 +107,16 @@ export function useBrowser() {
   before(async () => {
     browser = await launchBrowser();
   });
+  beforeEach(() => { inTest = true; });
+  afterEach(async () => {
+    inTest = false;
+    await stopEverything();
+  });
   after(async () => {
+    await stopEverything();
     await browser?.close();
   });
-  return { newContext: (options) => browser.newContext(options) };
+  return { newContext: async (options) => stopAfterTest(await browser.newContext(options)) };
 }
 
 export async function newProfileDir() {

@@ -4,6 +4,7 @@
 
 import http from 'node:http';
 import { once } from 'node:events';
+import { stopAfterTest } from './helpers.mjs';
 
 export async function startProxy(targetPort) {
   const faults = [];
@@ -43,14 +44,15 @@ export async function startProxy(targetPort) {
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   const { port } = server.address();
-  return {
+  return stopAfterTest({
     url: `http://127.0.0.1:${port}`,
     seen,
     /** Queues faults for the next sync requests, in order. */
     inject(...next) { faults.push(...next); },
     async stop() {
+      if (!server.listening) return;
       server.closeAllConnections();
       server.close();
     },
-  };
+  });
 }
