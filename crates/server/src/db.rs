@@ -5,7 +5,7 @@
 //! "already had it".
 
 use std::path::Path;
-use std::sync::{mpsc, Mutex};
+use std::sync::{mpsc, Arc, Mutex};
 
 use beatbook_core::code;
 use beatbook_core::meeting::Concern;
@@ -139,6 +139,10 @@ pub struct Db {
     conn: Mutex<Connection>,
     /// Batches waiting for the next group commit (see [`Db::ingest`]).
     waiting: Mutex<Vec<Waiting>>,
+    /// The checkpoint thread's own connection (kept here so that the tests
+    /// can check its settings).
+    #[cfg_attr(not(test), allow(dead_code))]
+    checkpoint_conn: Arc<Mutex<Connection>>,
     /// Dropping this stops the checkpoint thread.
     _checkpointer: mpsc::Sender<()>,
 }
@@ -146,17 +150,31 @@ pub struct Db {
 /// How often the write-ahead log is copied into the database file.
 const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(1000);
 
+/// Opens a connection to the store with the settings every connection needs
+/// (pragmas such as `synchronous` belong to a connection, not the file).
+///
+/// `synchronous=FULL`: in WAL mode every commit is synced to disk before it
+/// returns, so a record answered "stored" survives a power cut. Group commit
+/// (see [`Db::ingest`]) shares that sync among every batch in a group.
+fn connect(path: &Path) -> DbResult<Connection> {
+    let conn = Connection::open(path)?;
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    Ok(conn)
+}
+
 /// Copies the write-ahead log into the database every [`CHECKPOINT_EVERY`]
 /// on a second connection. A passive checkpoint never blocks the writer; the
 /// thread ends when the returned sender is dropped.
-fn start_checkpointer(path: &Path) -> DbResult<mpsc::Sender<()>> {
-    let conn = Connection::open(path)?;
+fn start_checkpointer(conn: Arc<Mutex<Connection>>) -> DbResult<mpsc::Sender<()>> {
     let (stop, stopped) = mpsc::channel::<()>();
     std::thread::Builder::new()
         .name("sqlite-checkpoint".into())
         .spawn(move || {
             while let Err(mpsc::RecvTimeoutError::Timeout) = stopped.recv_timeout(CHECKPOINT_EVERY)
             {
+                let conn = conn.lock().unwrap_or_else(|e| e.into_inner());
                 if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
                     tracing::warn!("checkpoint failed: {e}");
                 }
@@ -280,20 +298,19 @@ pub struct ListFilter {
 
 impl Db {
     pub fn open(path: &Path) -> DbResult<Db> {
-        let conn = Connection::open(path)?;
+        let conn = connect(path)?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
-        conn.pragma_update(None, "synchronous", "NORMAL")?;
-        conn.pragma_update(None, "foreign_keys", "ON")?;
         // Checkpoints run on their own connection and thread (below), so a
         // writer never stalls while the log is copied into the database.
         conn.pragma_update(None, "wal_autocheckpoint", 0)?;
         conn.pragma_update(None, "cache_size", -32_768)?;
         conn.pragma_update(None, "mmap_size", 268_435_456)?;
-        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        let checkpoint_conn = Arc::new(Mutex::new(connect(path)?));
         let db = Db {
             conn: Mutex::new(conn),
             waiting: Mutex::new(Vec::new()),
-            _checkpointer: start_checkpointer(path)?,
+            _checkpointer: start_checkpointer(checkpoint_conn.clone())?,
+            checkpoint_conn,
         };
         db.migrate()?;
         Ok(db)
@@ -743,6 +760,36 @@ mod tests {
             .chars()
             .all(|c| c == '-' || code::ALPHABET.contains(&(c as u8))));
         assert_eq!(normalise_code(&code.to_lowercase().replace('-', " ")), code);
+    }
+
+    fn temp_db() -> (std::path::PathBuf, Db) {
+        let dir = std::env::temp_dir().join(format!("beatbook-db-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let db = Db::open(&dir.join("beatbook.sqlite3")).unwrap();
+        (dir, db)
+    }
+
+    #[test]
+    fn every_connection_syncs_each_commit_to_disk() {
+        let (dir, db) = temp_db();
+        let synchronous = |conn: &Connection| -> i64 {
+            conn.pragma_query_value(None, "synchronous", |r| r.get(0))
+                .unwrap()
+        };
+        // 2 is FULL: a commit is on disk before "stored" is answered.
+        assert_eq!(synchronous(&db.conn()), 2);
+        assert_eq!(
+            synchronous(&db.checkpoint_conn.lock().unwrap()),
+            2,
+            "the checkpoint connection"
+        );
+        let mode: String = db
+            .conn()
+            .pragma_query_value(None, "journal_mode", |r| r.get(0))
+            .unwrap();
+        assert_eq!(mode, "wal");
+        drop(db);
+        let _ = std::fs::remove_dir_all(dir);
     }
 
     fn note(text: &str) -> Box<RawValue> {
