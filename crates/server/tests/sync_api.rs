@@ -87,6 +87,195 @@ fn a_higher_revision_updates_and_a_lower_one_is_rejected() {
     assert_eq!(listed["notes"][0]["sync"]["state"], "synced");
 }
 
+fn reason_of(r: &common::Response, i: usize) -> String {
+    r.json()["results"][i]["reason"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+fn edited(note: &Note, text: &str) -> Note {
+    let mut n = note.clone();
+    n.edit(
+        &NoteInput {
+            text: text.into(),
+            ..n.to_input()
+        },
+        Utc::now(),
+    )
+    .unwrap();
+    n
+}
+
+fn held_texts(server: &common::TestServer, id: Uuid) -> Vec<(u32, String)> {
+    server
+        .db
+        .revisions(RecordKind::Note, id)
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let note: Note = serde_json::from_str(&r.body).unwrap();
+            assert_eq!(note.sync.revision, r.revision);
+            (r.revision, note.text)
+        })
+        .collect()
+}
+
+#[test]
+fn every_revision_is_kept_with_its_sender_and_arrival_time() {
+    let server = serve();
+    let auth = server.pair("phone");
+    let device = server.db.devices().unwrap()[0].id;
+    let v1 = note("Lamp out by the footbridge");
+    assert_eq!(
+        outcomes(&server.sync(&auth, &body(&[], &[&v1]))),
+        ["stored"]
+    );
+    let v2 = edited(&v1, "Lamp out by the footbridge and the bus stop");
+    assert_eq!(
+        outcomes(&server.sync(&auth, &body(&[], &[&v2]))),
+        ["updated"]
+    );
+
+    assert_eq!(
+        held_texts(&server, v1.id),
+        [
+            (1, "Lamp out by the footbridge".to_owned()),
+            (2, "Lamp out by the footbridge and the bus stop".to_owned())
+        ]
+    );
+    let revisions = server.db.revisions(RecordKind::Note, v1.id).unwrap();
+    for r in &revisions {
+        assert_eq!(r.device_id, device);
+        chrono::DateTime::parse_from_rfc3339(&r.received_at).unwrap();
+    }
+    assert!(revisions[0].received_at <= revisions[1].received_at);
+    // The listing shows the latest revision; the earlier one is still held.
+    let listed = request(server.addr, "GET", "/api/v1/notes", &[&auth], b"").json();
+    assert_eq!(listed["notes"].as_array().unwrap().len(), 1);
+    assert_eq!(listed["notes"][0]["sync"]["revision"], 2);
+    assert!(server
+        .db
+        .revisions(RecordKind::Note, Uuid::new_v4())
+        .unwrap()
+        .is_empty());
+}
+
+#[test]
+fn a_repeat_with_different_content_is_rejected_and_changes_nothing() {
+    let server = serve();
+    let auth = server.pair("phone");
+    let v1 = note("Two people waiting by the bus stop");
+    assert_eq!(
+        outcomes(&server.sync(&auth, &body(&[], &[&v1]))),
+        ["stored"]
+    );
+    // The same revision as the phone holds it after the answer: marked synced,
+    // otherwise the same. That is a repeat.
+    let mut resent = v1.clone();
+    resent.sync.state = beatbook_core::SyncState::Synced { at: Utc::now() };
+    assert_eq!(
+        outcomes(&server.sync(&auth, &body(&[], &[&resent]))),
+        ["already_had"]
+    );
+    // The same id and revision with other words is not.
+    let mut other = v1.clone();
+    other.text = "Three people waiting by the bus stop".into();
+    let r = server.sync(&auth, &body(&[], &[&other]));
+    assert_eq!(outcomes(&r), ["rejected"]);
+    assert_eq!(
+        reason_of(&r, 0),
+        "this revision (1) is already on the server with different content; \
+         edit the record again to send a new revision"
+    );
+    assert_eq!(r.json()["results"][0]["revision"], 1);
+
+    let v2 = edited(&v1, "Two people waiting by the bus stop, gone by ten");
+    assert_eq!(
+        outcomes(&server.sync(&auth, &body(&[], &[&v2]))),
+        ["updated"]
+    );
+    assert_eq!(
+        outcomes(&server.sync(&auth, &body(&[], &[&v2]))),
+        ["already_had"]
+    );
+    let mut other2 = v2.clone();
+    other2.category = Category::Drugs;
+    let r = server.sync(&auth, &body(&[], &[&other2]));
+    assert_eq!(outcomes(&r), ["rejected"]);
+    assert!(
+        reason_of(&r, 0)
+            .contains("this revision (2) is already on the server with different content"),
+        "{}",
+        reason_of(&r, 0)
+    );
+
+    assert_eq!(
+        held_texts(&server, v1.id),
+        [
+            (1, "Two people waiting by the bus stop".to_owned()),
+            (
+                2,
+                "Two people waiting by the bus stop, gone by ten".to_owned()
+            )
+        ]
+    );
+    let listed = request(server.addr, "GET", "/api/v1/notes", &[&auth], b"").json();
+    assert_eq!(listed["notes"][0]["category"], "poor_lighting");
+}
+
+#[test]
+fn a_re_paired_phone_can_resend_and_revise_what_it_sent_before() {
+    use beatbook_core::meeting::{Concern, ConcernStatus};
+    let server = serve();
+    let old = server.pair("phone");
+    let n = note("Bins left on the pavement");
+    let mut concern = Concern::create(
+        Uuid::new_v4(),
+        "Bins on Mill Lane",
+        "Raised at the surgery",
+        chrono::NaiveDate::from_ymd_opt(2026, 11, 20).unwrap(),
+        Utc::now(),
+    )
+    .unwrap();
+    let both = |n: &Note, c: &Concern| json!({"notes": [n], "concerns": [c]}).to_string();
+    assert_eq!(
+        outcomes(&server.sync(&old, &both(&n, &concern))),
+        ["stored", "stored"]
+    );
+
+    // The same phone paired again, with a new token.
+    let new = server.pair("phone");
+    let devices = server.db.devices().unwrap();
+    let (old_id, new_id) = (devices[0].id, devices[1].id);
+    assert!(server.db.revoke(old_id).unwrap());
+    assert_eq!(server.sync(&old, &body(&[], &[])).status, 401);
+
+    let r = server.sync(&new, &body(&[], &[&n]));
+    assert_eq!(outcomes(&r), ["already_had"], "{}", r.text());
+    concern
+        .update(
+            ConcernStatus::InProgress,
+            "Council collecting on Monday",
+            Utc::now(),
+        )
+        .unwrap();
+    let r = server.sync(&new, &json!({ "concerns": [concern] }).to_string());
+    assert_eq!(outcomes(&r), ["updated"], "{}", r.text());
+
+    let revisions = server
+        .db
+        .revisions(RecordKind::Concern, concern.id)
+        .unwrap();
+    let senders: Vec<(u32, i64)> = revisions
+        .iter()
+        .map(|r| (r.revision, r.device_id))
+        .collect();
+    assert_eq!(senders, [(1, old_id), (2, new_id)]);
+    let public = request(server.addr, "GET", "/api/v1/concerns", &[], b"").json();
+    assert_eq!(public["concerns"][0]["status"], "in_progress");
+}
+
 #[test]
 fn bad_records_are_rejected_one_by_one_and_the_rest_stored() {
     let server = serve();
