@@ -664,6 +664,26 @@ impl Db {
         Ok(out)
     }
 
+    /// Every stored note taken in one of these shifts, each shift's oldest
+    /// first.
+    pub fn notes_in_shifts(&self, shifts: &[Uuid]) -> DbResult<Vec<Box<RawValue>>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT body FROM records WHERE kind = ?1 AND shift_id = ?2 ORDER BY created_at, id",
+        )?;
+        let mut out = Vec::new();
+        for shift in shifts {
+            let rows = stmt
+                .query_map(params![RecordKind::Note.slug(), shift.to_string()], |r| {
+                    r.get::<_, String>(0)
+                })?;
+            for body in rows {
+                out.push(RawValue::from_string(body?).map_err(|e| DbError(e.to_string()))?);
+            }
+        }
+        Ok(out)
+    }
+
     /// Every revision of one record the server has received, oldest first:
     /// who sent it, when it arrived, and the record as it was then.
     pub fn revisions(&self, kind: RecordKind, id: Uuid) -> DbResult<Vec<StoredRevision>> {

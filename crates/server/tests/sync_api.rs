@@ -608,3 +608,193 @@ fn random_and_malformed_bodies_never_get_a_5xx() {
         200
     );
 }
+
+/// Three shifts a day apart, oldest first, with two notes, one note and no
+/// notes taken in them, one note taken outside any shift, all synced.
+fn three_shifts(server: &common::TestServer, auth: &str) -> [Shift; 3] {
+    let day = chrono::Duration::days(1);
+    let now = Utc::now();
+    let shifts = [("Town", 3), ("Park", 2), ("Market", 1)].map(|(title, days_ago)| {
+        Shift::start(
+            Uuid::now_v7(),
+            ShiftKind::Walkabout,
+            title,
+            now - day * days_ago,
+        )
+        .unwrap()
+    });
+    let located = |text: &str, shift: Option<&Shift>, longitude: f64| {
+        let input = NoteInput {
+            text: text.into(),
+            category: Category::PoorLighting,
+            place: String::new(),
+            location: Some(beatbook_core::Location::new(51.5, longitude, 10.0).unwrap()),
+        };
+        Note::create(Uuid::now_v7(), &input, shift.map(|s| s.id), now).unwrap()
+    };
+    let notes = [
+        located("town one", Some(&shifts[0]), -0.1),
+        located("town two", Some(&shifts[0]), -0.2),
+        located("park one", Some(&shifts[1]), -0.3),
+        located("no shift", None, -0.4),
+    ];
+    let r = server.sync(
+        auth,
+        &body(
+            &shifts.iter().collect::<Vec<_>>(),
+            &notes.iter().collect::<Vec<_>>(),
+        ),
+    );
+    assert_eq!(outcomes(&r), ["stored"; 7]);
+    shifts
+}
+
+/// The shifts CSV as (id, title, notes) rows, after checking its header.
+fn shift_rows(r: &common::Response) -> Vec<(String, String, usize)> {
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.header("content-type"), Some("text/csv; charset=utf-8"));
+    let text = r.text();
+    let mut lines = text.split("\r\n").filter(|l| !l.is_empty());
+    assert_eq!(
+        lines.next(),
+        Some("id,kind,title,started_at_utc,ended_at_utc,notes,sync_state")
+    );
+    lines
+        .map(|line| {
+            let fields: Vec<&str> = line.split(',').collect();
+            assert_eq!(fields.len(), 7, "{line}");
+            assert_eq!(fields[6], "Sent", "{line}");
+            (
+                fields[0].to_owned(),
+                fields[2].to_owned(),
+                fields[5].parse().unwrap(),
+            )
+        })
+        .collect()
+}
+
+fn rfc3339(at: chrono::DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+#[test]
+fn the_shifts_csv_counts_each_shifts_notes_and_follows_the_filters() {
+    let server = serve();
+    let auth = server.pair("phone");
+    let [town, park, market] = three_shifts(&server, &auth);
+    let get = |q: &str| {
+        request(
+            server.addr,
+            "GET",
+            &format!("/api/v1/export/shifts.csv{q}"),
+            &[&auth],
+            b"",
+        )
+    };
+    let titles =
+        |q: &str| -> Vec<String> { shift_rows(&get(q)).into_iter().map(|(_, t, _)| t).collect() };
+
+    // Every shift, most recent first, each with the notes taken in it.
+    assert_eq!(
+        shift_rows(&get("")),
+        [
+            (market.id.to_string(), "Market".to_owned(), 0),
+            (park.id.to_string(), "Park".to_owned(), 1),
+            (town.id.to_string(), "Town".to_owned(), 2),
+        ]
+    );
+    assert_eq!(
+        shift_rows(&get(&format!("?shift={}", town.id))),
+        [(town.id.to_string(), "Town".to_owned(), 2)]
+    );
+    // A shift is in the window by its start; its notes count wherever they fall.
+    let after_town = town.started_at + chrono::Duration::hours(1);
+    let after_park = park.started_at + chrono::Duration::hours(1);
+    assert_eq!(
+        titles(&format!("?from={}", rfc3339(after_town))),
+        ["Market", "Park"]
+    );
+    assert_eq!(
+        shift_rows(&get(&format!("?to={}", rfc3339(after_park)))),
+        [
+            (park.id.to_string(), "Park".to_owned(), 1),
+            (town.id.to_string(), "Town".to_owned(), 2),
+        ]
+    );
+    assert_eq!(
+        titles(&format!(
+            "?from={}&to={}",
+            rfc3339(after_town),
+            rfc3339(after_park)
+        )),
+        ["Park"]
+    );
+    assert_eq!(titles("?from=2999-01-01T00:00:00Z"), Vec::<String>::new());
+    assert_eq!(titles("?limit=2").len(), 2);
+    assert_eq!(titles(&format!("?shift={}", Uuid::new_v4())).len(), 0);
+    for bad in [
+        "?shift=nope",
+        "?from=yesterday",
+        "?limit=0",
+        "?category=drugs",
+    ] {
+        let r = get(bad);
+        assert_eq!(r.status, 400, "{bad}: {}", r.text());
+        assert!(r.json()["error"].is_string());
+    }
+}
+
+#[test]
+fn the_shifts_geojson_follows_the_filters_and_maps_each_shifts_notes() {
+    let server = serve();
+    let auth = server.pair("phone");
+    let [town, park, _market] = three_shifts(&server, &auth);
+    let get = |q: &str| {
+        let r = request(
+            server.addr,
+            "GET",
+            &format!("/api/v1/export/shifts.geojson{q}"),
+            &[&auth],
+            b"",
+        );
+        assert_eq!(r.status, 200, "{}", r.text());
+        assert_eq!(r.header("content-type"), Some("application/geo+json"));
+        r.json()
+    };
+    let features = |q: &str| -> Vec<(String, u64, usize)> {
+        get(q)["features"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| {
+                let points = f["geometry"]["coordinates"].as_array().map_or(0, Vec::len);
+                (
+                    f["properties"]["title"].as_str().unwrap().to_owned(),
+                    f["properties"]["notes"].as_u64().unwrap(),
+                    points,
+                )
+            })
+            .collect()
+    };
+    let row = |title: &str, notes: u64, points: usize| (title.to_owned(), notes, points);
+
+    assert_eq!(
+        features(""),
+        [row("Market", 0, 0), row("Park", 1, 1), row("Town", 2, 2)]
+    );
+    assert_eq!(
+        features(&format!("?shift={}", town.id)),
+        [row("Town", 2, 2)]
+    );
+    // The notes were all taken after this window closes; they still count.
+    let after_park = park.started_at + chrono::Duration::hours(1);
+    assert_eq!(
+        features(&format!("?to={}", rfc3339(after_park))),
+        [row("Park", 1, 1), row("Town", 2, 2)]
+    );
+    let after_town = town.started_at + chrono::Duration::hours(1);
+    assert_eq!(
+        features(&format!("?from={}&limit=1", rfc3339(after_town))),
+        [row("Park", 1, 1)]
+    );
+}
