@@ -535,13 +535,9 @@ async fn triage(
     Ok(Json(TriageResponse { results }))
 }
 
-/// The stored notes that match (none when only shifts are wanted) and every
-/// shift, as a notebook, so the exports name each note's shift.
-fn notebook_of(
-    db: &Db,
-    filter: &ListFilter,
-    shifts_only: bool,
-) -> Result<beatbook_core::Notebook, ApiError> {
+/// The stored notes that match, and every shift, as a notebook, so the notes
+/// exports name each note's shift.
+fn notes_notebook(db: &Db, filter: &ListFilter) -> Result<beatbook_core::Notebook, ApiError> {
     let mut book = beatbook_core::Notebook::new();
     let all_shifts = ListFilter {
         limit: MAX_LIST,
@@ -552,11 +548,29 @@ fn notebook_of(
             book.upsert_shift(shift);
         }
     }
-    if !shifts_only {
-        for raw in db.list(RecordKind::Note, filter)? {
-            if let Ok(note) = serde_json::from_str(raw.get()) {
-                book.upsert_note(note);
-            }
+    for raw in db.list(RecordKind::Note, filter)? {
+        if let Ok(note) = serde_json::from_str(raw.get()) {
+            book.upsert_note(note);
+        }
+    }
+    Ok(book)
+}
+
+/// The shifts that match (`shift=<id>`, and `from`/`to` by when each shift
+/// started, up to `limit`) with every note taken in them, as a notebook: the
+/// shifts exports count and map each shift's notes.
+fn shifts_notebook(db: &Db, filter: &ListFilter) -> Result<beatbook_core::Notebook, ApiError> {
+    let mut book = beatbook_core::Notebook::new();
+    let mut ids = Vec::new();
+    for raw in db.list(RecordKind::Shift, filter)? {
+        if let Ok(shift) = serde_json::from_str::<beatbook_core::Shift>(raw.get()) {
+            ids.push(shift.id);
+            book.upsert_shift(shift);
+        }
+    }
+    for raw in db.notes_in_shifts(&ids)? {
+        if let Ok(note) = serde_json::from_str(raw.get()) {
+            book.upsert_note(note);
         }
     }
     Ok(book)
@@ -579,14 +593,21 @@ async fn export(
             let filter = query.into_filter()?;
             let geojson = file.ends_with(".geojson");
             let shifts = file.starts_with("shifts");
+            if shifts && filter.category.is_some() {
+                return Err(ApiError::bad_request(
+                    "category selects notes; the shifts export is filtered by shift, from, to and limit",
+                ));
+            }
             blocking(move || {
-                // A shift's GeoJSON maps its notes, so those are read too.
-                let book = notebook_of(&db, &filter, shifts && !geojson)?;
-                Ok(if shifts && geojson {
-                    beatbook_core::export::shifts_geojson(&book)
-                } else if shifts {
-                    beatbook_core::export::shifts_csv(&book)
+                Ok(if shifts {
+                    let book = shifts_notebook(&db, &filter)?;
+                    if geojson {
+                        beatbook_core::export::shifts_geojson(&book)
+                    } else {
+                        beatbook_core::export::shifts_csv(&book)
+                    }
                 } else {
+                    let book = notes_notebook(&db, &filter)?;
                     let notes = book.list(&beatbook_core::NoteFilter::default());
                     if geojson {
                         beatbook_core::export::notes_geojson(&notes, &book)

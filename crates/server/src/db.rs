@@ -2,10 +2,13 @@
 //!
 //! Every record keeps the id made on the phone as its primary key, so a
 //! record sent twice is stored once: the second time the server answers
-//! "already had it".
+//! "already had it". Records belong to the councillor's paired devices
+//! together: any live device may resend one or send a newer revision, and
+//! every revision received is kept (`record_revisions`), with the device that
+//! sent it and when it arrived.
 
 use std::path::Path;
-use std::sync::{mpsc, Mutex};
+use std::sync::{mpsc, Arc, Mutex};
 
 use beatbook_core::code;
 use beatbook_core::meeting::Concern;
@@ -14,6 +17,7 @@ use beatbook_core::protocol::{
 };
 use beatbook_core::{Note, Shift, SyncState, SyncStatus};
 use chrono::{DateTime, Utc};
+use rusqlite::functions::FunctionFlags;
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::Deserialize;
 use serde_json::value::RawValue;
@@ -105,7 +109,31 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX report_events_by_report ON report_events(report_seq, at);
 "#,
+    // Every revision of every record, as received: a correction never
+    // overwrites what was written before. `content_hash` is the record's
+    // content without its sync status (see [`content_hash`]), so a repeat can
+    // be told from a different record sent under the same revision. Each
+    // record held so far becomes its first known revision.
+    r#"
+    CREATE TABLE record_revisions (
+        seq INTEGER PRIMARY KEY,
+        kind TEXT NOT NULL,
+        id TEXT NOT NULL,
+        revision INTEGER NOT NULL,
+        device_id INTEGER NOT NULL REFERENCES devices(id),
+        received_at TEXT NOT NULL,
+        content_hash BLOB NOT NULL,
+        body TEXT NOT NULL,
+        UNIQUE (kind, id, revision)
+    );
+    INSERT INTO record_revisions (kind, id, revision, device_id, received_at, content_hash, body)
+        SELECT kind, id, revision, device_id, received_at, beatbook_content_hash(kind, body), body
+        FROM records ORDER BY seq;
+"#,
 ];
+
+/// The SQL function the migrations use to fill `content_hash`.
+const CONTENT_HASH_FUNCTION: &str = "beatbook_content_hash";
 
 /// How long a pairing code can be used.
 const PAIRING_MINUTES: i64 = 15;
@@ -135,10 +163,26 @@ pub struct Device {
     pub revoked_at: Option<String>,
 }
 
+/// One revision of a synced record as the server received it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredRevision {
+    pub revision: u32,
+    /// The paired device that sent it.
+    pub device_id: i64,
+    /// When the server stored it (RFC 3339, UTC).
+    pub received_at: String,
+    /// The record as JSON, as kept then (its sync state says when it was held).
+    pub body: String,
+}
+
 pub struct Db {
     conn: Mutex<Connection>,
     /// Batches waiting for the next group commit (see [`Db::ingest`]).
     waiting: Mutex<Vec<Waiting>>,
+    /// The checkpoint thread's own connection (kept here so that the tests
+    /// can check its settings).
+    #[cfg_attr(not(test), allow(dead_code))]
+    checkpoint_conn: Arc<Mutex<Connection>>,
     /// Dropping this stops the checkpoint thread.
     _checkpointer: mpsc::Sender<()>,
 }
@@ -146,17 +190,31 @@ pub struct Db {
 /// How often the write-ahead log is copied into the database file.
 const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(1000);
 
+/// Opens a connection to the store with the settings every connection needs
+/// (pragmas such as `synchronous` belong to a connection, not the file).
+///
+/// `synchronous=FULL`: in WAL mode every commit is synced to disk before it
+/// returns, so a record answered "stored" survives a power cut. Group commit
+/// (see [`Db::ingest`]) shares that sync among every batch in a group.
+fn connect(path: &Path) -> DbResult<Connection> {
+    let conn = Connection::open(path)?;
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    Ok(conn)
+}
+
 /// Copies the write-ahead log into the database every [`CHECKPOINT_EVERY`]
 /// on a second connection. A passive checkpoint never blocks the writer; the
 /// thread ends when the returned sender is dropped.
-fn start_checkpointer(path: &Path) -> DbResult<mpsc::Sender<()>> {
-    let conn = Connection::open(path)?;
+fn start_checkpointer(conn: Arc<Mutex<Connection>>) -> DbResult<mpsc::Sender<()>> {
     let (stop, stopped) = mpsc::channel::<()>();
     std::thread::Builder::new()
         .name("sqlite-checkpoint".into())
         .spawn(move || {
             while let Err(mpsc::RecvTimeoutError::Timeout) = stopped.recv_timeout(CHECKPOINT_EVERY)
             {
+                let conn = conn.lock().unwrap_or_else(|e| e.into_inner());
                 if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
                     tracing::warn!("checkpoint failed: {e}");
                 }
@@ -280,20 +338,29 @@ pub struct ListFilter {
 
 impl Db {
     pub fn open(path: &Path) -> DbResult<Db> {
-        let conn = Connection::open(path)?;
+        let conn = connect(path)?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
-        conn.pragma_update(None, "synchronous", "NORMAL")?;
-        conn.pragma_update(None, "foreign_keys", "ON")?;
         // Checkpoints run on their own connection and thread (below), so a
         // writer never stalls while the log is copied into the database.
         conn.pragma_update(None, "wal_autocheckpoint", 0)?;
         conn.pragma_update(None, "cache_size", -32_768)?;
         conn.pragma_update(None, "mmap_size", 268_435_456)?;
-        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        conn.create_scalar_function(
+            CONTENT_HASH_FUNCTION,
+            2,
+            FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
+            |ctx| {
+                let kind = ctx.get_raw(0).as_str().unwrap_or_default();
+                let body = ctx.get_raw(1).as_str().unwrap_or_default();
+                Ok(stored_content_hash(kind, body))
+            },
+        )?;
+        let checkpoint_conn = Arc::new(Mutex::new(connect(path)?));
         let db = Db {
             conn: Mutex::new(conn),
             waiting: Mutex::new(Vec::new()),
-            _checkpointer: start_checkpointer(path)?,
+            _checkpointer: start_checkpointer(checkpoint_conn.clone())?,
+            checkpoint_conn,
         };
         db.migrate()?;
         Ok(db)
@@ -476,8 +543,12 @@ impl Db {
         waiting: &Waiting,
         received: &str,
     ) -> DbResult<Vec<RecordResult>> {
+        // The revision held, and the content hash of that revision.
         let mut find = tx.prepare_cached(
-            "SELECT device_id, revision FROM records WHERE kind = ?1 AND id = ?2",
+            "SELECT r.revision, v.content_hash FROM records r
+               LEFT JOIN record_revisions v
+                 ON v.kind = r.kind AND v.id = r.id AND v.revision = r.revision
+             WHERE r.kind = ?1 AND r.id = ?2",
         )?;
         let mut insert = tx.prepare_cached(
             "INSERT INTO records (kind, id, device_id, revision, shift_id, category, created_at, received_at, body)
@@ -485,6 +556,10 @@ impl Db {
              ON CONFLICT (kind, id) DO UPDATE SET revision = excluded.revision, shift_id = excluded.shift_id,
                  category = excluded.category, created_at = excluded.created_at,
                  received_at = excluded.received_at, body = excluded.body",
+        )?;
+        let mut keep = tx.prepare_cached(
+            "INSERT INTO record_revisions (kind, id, revision, device_id, received_at, content_hash, body)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         )?;
         let mut results = Vec::with_capacity(waiting.records.len());
         for record in &waiting.records {
@@ -496,27 +571,33 @@ impl Db {
                 }
             };
             let id = ready.id.to_string();
-            let held: Option<(i64, u32)> = find
+            let held: Option<(u32, Option<Vec<u8>>)> = find
                 .query_row(params![ready.kind_text(), id], |r| {
                     Ok((r.get(0)?, r.get(1)?))
                 })
                 .optional()?;
+            // Any live device may send any record: a phone paired again
+            // carries on with what it sent under its old token.
             let outcome = match held {
-                Some((owner, _)) if owner != waiting.device_id => {
-                    results.push(
-                        ready.rejected("this id belongs to a record from another device".into()),
-                    );
-                    continue;
-                }
-                Some((_, held)) if held == ready.revision => Outcome::AlreadyHad,
-                Some((_, held)) if held > ready.revision => {
+                None => Outcome::Stored,
+                Some((held, _)) if held > ready.revision => {
                     results.push(ready.rejected(format!(
                         "the server holds a newer revision ({held}) of this record"
                     )));
                     continue;
                 }
+                Some((held, hash)) if held == ready.revision => {
+                    if hash.as_deref() == Some(&ready.content_hash[..]) {
+                        Outcome::AlreadyHad
+                    } else {
+                        results.push(ready.rejected(format!(
+                            "this revision ({held}) is already on the server with different content; \
+                             edit the record again to send a new revision"
+                        )));
+                        continue;
+                    }
+                }
                 Some(_) => Outcome::Updated,
-                None => Outcome::Stored,
             };
             if outcome != Outcome::AlreadyHad {
                 insert.execute(params![
@@ -528,6 +609,15 @@ impl Db {
                     ready.category,
                     ready.created_at,
                     received,
+                    ready.body
+                ])?;
+                keep.execute(params![
+                    ready.kind_text(),
+                    id,
+                    ready.revision,
+                    waiting.device_id,
+                    received,
+                    &ready.content_hash[..],
                     ready.body
                 ])?;
             }
@@ -572,6 +662,45 @@ impl Db {
             out.push(RawValue::from_string(body).map_err(|e| DbError(e.to_string()))?);
         }
         Ok(out)
+    }
+
+    /// Every stored note taken in one of these shifts, each shift's oldest
+    /// first.
+    pub fn notes_in_shifts(&self, shifts: &[Uuid]) -> DbResult<Vec<Box<RawValue>>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT body FROM records WHERE kind = ?1 AND shift_id = ?2 ORDER BY created_at, id",
+        )?;
+        let mut out = Vec::new();
+        for shift in shifts {
+            let rows = stmt
+                .query_map(params![RecordKind::Note.slug(), shift.to_string()], |r| {
+                    r.get::<_, String>(0)
+                })?;
+            for body in rows {
+                out.push(RawValue::from_string(body?).map_err(|e| DbError(e.to_string()))?);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Every revision of one record the server has received, oldest first:
+    /// who sent it, when it arrived, and the record as it was then.
+    pub fn revisions(&self, kind: RecordKind, id: Uuid) -> DbResult<Vec<StoredRevision>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT revision, device_id, received_at, body FROM record_revisions
+             WHERE kind = ?1 AND id = ?2 ORDER BY revision",
+        )?;
+        let rows = stmt.query_map(params![kind.slug(), id.to_string()], |r| {
+            Ok(StoredRevision {
+                revision: r.get(0)?,
+                device_id: r.get(1)?,
+                received_at: r.get(2)?,
+                body: r.get(3)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
     }
 
     /// How many records of a kind are stored (for tests and the command line).
@@ -659,7 +788,36 @@ struct Ready {
     shift_id: Option<String>,
     category: Option<&'static str>,
     created_at: String,
+    /// See [`content_hash`].
+    content_hash: [u8; 32],
     body: String,
+}
+
+/// A record's content, for telling a repeat from a different record sent
+/// under the same id and revision: the SHA-256 of its JSON with the sync
+/// status set to pending (the server rewrites that part; the revision is
+/// compared on its own).
+fn content_hash<T: Synced>(record: &mut T) -> Result<[u8; 32], String> {
+    record.sync_mut().state = SyncState::Pending;
+    let json = serde_json::to_vec(record).map_err(|e| e.to_string())?;
+    Ok(Sha256::digest(&json).into())
+}
+
+/// [`content_hash`] of a stored body. A body that no longer parses (which
+/// the server never stores) is hashed as it is, so it matches nothing sent.
+fn stored_content_hash(kind: &str, body: &str) -> Vec<u8> {
+    fn parsed<T: Synced>(body: &str) -> Option<[u8; 32]> {
+        let mut record: T = serde_json::from_str(body).ok()?;
+        content_hash(&mut record).ok()
+    }
+    let hash = match kind {
+        "note" => parsed::<Note>(body),
+        "shift" => parsed::<Shift>(body),
+        "concern" => parsed::<Concern>(body),
+        _ => None,
+    };
+    hash.unwrap_or_else(|| Sha256::digest(body.as_bytes()).into())
+        .to_vec()
 }
 
 impl Ready {
@@ -698,10 +856,10 @@ impl Ready {
     ) -> Result<Ready, String> {
         let mut record: T = serde_json::from_str(raw.get()).map_err(|e| e.to_string())?;
         record.check(now)?;
-        let sync = record.sync_mut();
-        let revision = sync.revision;
+        let revision = record.sync_mut().revision;
+        let content_hash = content_hash(&mut record)?;
         // The stored copy says what the server knows: held, since when.
-        sync.state = SyncState::Synced { at: now };
+        record.sync_mut().state = SyncState::Synced { at: now };
         let (shift_id, category, created_at) = record.columns();
         Ok(Ready {
             kind,
@@ -711,6 +869,7 @@ impl Ready {
             shift_id,
             category,
             created_at: time_key(created_at),
+            content_hash,
             body: serde_json::to_string(&record).map_err(|e| e.to_string())?,
         })
     }
@@ -743,6 +902,122 @@ mod tests {
             .chars()
             .all(|c| c == '-' || code::ALPHABET.contains(&(c as u8))));
         assert_eq!(normalise_code(&code.to_lowercase().replace('-', " ")), code);
+    }
+
+    fn temp_db() -> (std::path::PathBuf, Db) {
+        let dir = std::env::temp_dir().join(format!("beatbook-db-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let db = Db::open(&dir.join("beatbook.sqlite3")).unwrap();
+        (dir, db)
+    }
+
+    #[test]
+    fn every_connection_syncs_each_commit_to_disk() {
+        let (dir, db) = temp_db();
+        let synchronous = |conn: &Connection| -> i64 {
+            conn.pragma_query_value(None, "synchronous", |r| r.get(0))
+                .unwrap()
+        };
+        // 2 is FULL: a commit is on disk before "stored" is answered.
+        assert_eq!(synchronous(&db.conn()), 2);
+        assert_eq!(
+            synchronous(&db.checkpoint_conn.lock().unwrap()),
+            2,
+            "the checkpoint connection"
+        );
+        let mode: String = db
+            .conn()
+            .pragma_query_value(None, "journal_mode", |r| r.get(0))
+            .unwrap();
+        assert_eq!(mode, "wal");
+        drop(db);
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn a_store_from_the_previous_release_keeps_its_records_as_their_first_revision() {
+        let dir = std::env::temp_dir().join(format!("beatbook-db-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("beatbook.sqlite3");
+        let received = "2026-01-05T09:30:00.000Z";
+        let mut held: Note =
+            serde_json::from_str(note("Lamp out by the footbridge").get()).unwrap();
+        held.sync.state = SyncState::Synced {
+            at: received.parse().unwrap(),
+        };
+        {
+            // The schema and rows as the previous release (three migrations)
+            // left them.
+            let mut conn = Connection::open(&path).unwrap();
+            conn.pragma_update(None, "journal_mode", "WAL").unwrap();
+            for (i, sql) in MIGRATIONS[..3].iter().enumerate() {
+                let tx = conn.transaction().unwrap();
+                tx.execute_batch(sql).unwrap();
+                tx.pragma_update(None, "user_version", i + 1).unwrap();
+                tx.commit().unwrap();
+            }
+            conn.execute(
+                "INSERT INTO devices (name, token_hash, created_at) VALUES ('old phone', ?1, ?2)",
+                params![hash("old token"), "2026-01-05T09:00:00.000Z"],
+            )
+            .unwrap();
+            conn.execute(
+                "INSERT INTO records (kind, id, device_id, revision, shift_id, category, created_at, received_at, body)
+                 VALUES ('note', ?1, 1, 1, NULL, 'poor_lighting', ?2, ?3, ?4)",
+                params![
+                    held.id.to_string(),
+                    time_key(held.created_at),
+                    received,
+                    serde_json::to_string(&held).unwrap()
+                ],
+            )
+            .unwrap();
+        }
+
+        let db = Db::open(&path).unwrap();
+        let version: usize = db
+            .conn()
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, MIGRATIONS.len());
+        let listed = db
+            .list(
+                RecordKind::Note,
+                &ListFilter {
+                    limit: 10,
+                    ..ListFilter::default()
+                },
+            )
+            .unwrap();
+        assert_eq!(listed.len(), 1);
+        assert_eq!(serde_json::from_str::<Note>(listed[0].get()).unwrap(), held);
+        let revisions = db.revisions(RecordKind::Note, held.id).unwrap();
+        assert_eq!(revisions.len(), 1);
+        assert_eq!(revisions[0].revision, 1);
+        assert_eq!(revisions[0].device_id, 1);
+        assert_eq!(revisions[0].received_at, received);
+        assert_eq!(
+            serde_json::from_str::<Note>(&revisions[0].body).unwrap(),
+            held
+        );
+
+        // The old phone's resend is recognised; other words at the same
+        // revision are not taken for it.
+        let device = db.device_for_token("old token").unwrap().unwrap().id;
+        let send = |note: &Note| {
+            let batch = RawBatch {
+                notes: vec![serde_json::value::to_raw_value(note).unwrap()],
+                ..RawBatch::default()
+            };
+            db.ingest(device, batch).unwrap()[0].outcome
+        };
+        let mut resent = held.clone();
+        resent.sync.state = SyncState::Pending;
+        assert_eq!(send(&resent), Outcome::AlreadyHad);
+        resent.text = "Lamp out by the bridge".into();
+        assert_eq!(send(&resent), Outcome::Rejected);
+        drop(db);
+        let _ = std::fs::remove_dir_all(dir);
     }
 
     fn note(text: &str) -> Box<RawValue> {

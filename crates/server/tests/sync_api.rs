@@ -87,6 +87,195 @@ fn a_higher_revision_updates_and_a_lower_one_is_rejected() {
     assert_eq!(listed["notes"][0]["sync"]["state"], "synced");
 }
 
+fn reason_of(r: &common::Response, i: usize) -> String {
+    r.json()["results"][i]["reason"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+fn edited(note: &Note, text: &str) -> Note {
+    let mut n = note.clone();
+    n.edit(
+        &NoteInput {
+            text: text.into(),
+            ..n.to_input()
+        },
+        Utc::now(),
+    )
+    .unwrap();
+    n
+}
+
+fn held_texts(server: &common::TestServer, id: Uuid) -> Vec<(u32, String)> {
+    server
+        .db
+        .revisions(RecordKind::Note, id)
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let note: Note = serde_json::from_str(&r.body).unwrap();
+            assert_eq!(note.sync.revision, r.revision);
+            (r.revision, note.text)
+        })
+        .collect()
+}
+
+#[test]
+fn every_revision_is_kept_with_its_sender_and_arrival_time() {
+    let server = serve();
+    let auth = server.pair("phone");
+    let device = server.db.devices().unwrap()[0].id;
+    let v1 = note("Lamp out by the footbridge");
+    assert_eq!(
+        outcomes(&server.sync(&auth, &body(&[], &[&v1]))),
+        ["stored"]
+    );
+    let v2 = edited(&v1, "Lamp out by the footbridge and the bus stop");
+    assert_eq!(
+        outcomes(&server.sync(&auth, &body(&[], &[&v2]))),
+        ["updated"]
+    );
+
+    assert_eq!(
+        held_texts(&server, v1.id),
+        [
+            (1, "Lamp out by the footbridge".to_owned()),
+            (2, "Lamp out by the footbridge and the bus stop".to_owned())
+        ]
+    );
+    let revisions = server.db.revisions(RecordKind::Note, v1.id).unwrap();
+    for r in &revisions {
+        assert_eq!(r.device_id, device);
+        chrono::DateTime::parse_from_rfc3339(&r.received_at).unwrap();
+    }
+    assert!(revisions[0].received_at <= revisions[1].received_at);
+    // The listing shows the latest revision; the earlier one is still held.
+    let listed = request(server.addr, "GET", "/api/v1/notes", &[&auth], b"").json();
+    assert_eq!(listed["notes"].as_array().unwrap().len(), 1);
+    assert_eq!(listed["notes"][0]["sync"]["revision"], 2);
+    assert!(server
+        .db
+        .revisions(RecordKind::Note, Uuid::new_v4())
+        .unwrap()
+        .is_empty());
+}
+
+#[test]
+fn a_repeat_with_different_content_is_rejected_and_changes_nothing() {
+    let server = serve();
+    let auth = server.pair("phone");
+    let v1 = note("Two people waiting by the bus stop");
+    assert_eq!(
+        outcomes(&server.sync(&auth, &body(&[], &[&v1]))),
+        ["stored"]
+    );
+    // The same revision as the phone holds it after the answer: marked synced,
+    // otherwise the same. That is a repeat.
+    let mut resent = v1.clone();
+    resent.sync.state = beatbook_core::SyncState::Synced { at: Utc::now() };
+    assert_eq!(
+        outcomes(&server.sync(&auth, &body(&[], &[&resent]))),
+        ["already_had"]
+    );
+    // The same id and revision with other words is not.
+    let mut other = v1.clone();
+    other.text = "Three people waiting by the bus stop".into();
+    let r = server.sync(&auth, &body(&[], &[&other]));
+    assert_eq!(outcomes(&r), ["rejected"]);
+    assert_eq!(
+        reason_of(&r, 0),
+        "this revision (1) is already on the server with different content; \
+         edit the record again to send a new revision"
+    );
+    assert_eq!(r.json()["results"][0]["revision"], 1);
+
+    let v2 = edited(&v1, "Two people waiting by the bus stop, gone by ten");
+    assert_eq!(
+        outcomes(&server.sync(&auth, &body(&[], &[&v2]))),
+        ["updated"]
+    );
+    assert_eq!(
+        outcomes(&server.sync(&auth, &body(&[], &[&v2]))),
+        ["already_had"]
+    );
+    let mut other2 = v2.clone();
+    other2.category = Category::Drugs;
+    let r = server.sync(&auth, &body(&[], &[&other2]));
+    assert_eq!(outcomes(&r), ["rejected"]);
+    assert!(
+        reason_of(&r, 0)
+            .contains("this revision (2) is already on the server with different content"),
+        "{}",
+        reason_of(&r, 0)
+    );
+
+    assert_eq!(
+        held_texts(&server, v1.id),
+        [
+            (1, "Two people waiting by the bus stop".to_owned()),
+            (
+                2,
+                "Two people waiting by the bus stop, gone by ten".to_owned()
+            )
+        ]
+    );
+    let listed = request(server.addr, "GET", "/api/v1/notes", &[&auth], b"").json();
+    assert_eq!(listed["notes"][0]["category"], "poor_lighting");
+}
+
+#[test]
+fn a_re_paired_phone_can_resend_and_revise_what_it_sent_before() {
+    use beatbook_core::meeting::{Concern, ConcernStatus};
+    let server = serve();
+    let old = server.pair("phone");
+    let n = note("Bins left on the pavement");
+    let mut concern = Concern::create(
+        Uuid::new_v4(),
+        "Bins on Mill Lane",
+        "Raised at the surgery",
+        chrono::NaiveDate::from_ymd_opt(2026, 11, 20).unwrap(),
+        Utc::now(),
+    )
+    .unwrap();
+    let both = |n: &Note, c: &Concern| json!({"notes": [n], "concerns": [c]}).to_string();
+    assert_eq!(
+        outcomes(&server.sync(&old, &both(&n, &concern))),
+        ["stored", "stored"]
+    );
+
+    // The same phone paired again, with a new token.
+    let new = server.pair("phone");
+    let devices = server.db.devices().unwrap();
+    let (old_id, new_id) = (devices[0].id, devices[1].id);
+    assert!(server.db.revoke(old_id).unwrap());
+    assert_eq!(server.sync(&old, &body(&[], &[])).status, 401);
+
+    let r = server.sync(&new, &body(&[], &[&n]));
+    assert_eq!(outcomes(&r), ["already_had"], "{}", r.text());
+    concern
+        .update(
+            ConcernStatus::InProgress,
+            "Council collecting on Monday",
+            Utc::now(),
+        )
+        .unwrap();
+    let r = server.sync(&new, &json!({ "concerns": [concern] }).to_string());
+    assert_eq!(outcomes(&r), ["updated"], "{}", r.text());
+
+    let revisions = server
+        .db
+        .revisions(RecordKind::Concern, concern.id)
+        .unwrap();
+    let senders: Vec<(u32, i64)> = revisions
+        .iter()
+        .map(|r| (r.revision, r.device_id))
+        .collect();
+    assert_eq!(senders, [(1, old_id), (2, new_id)]);
+    let public = request(server.addr, "GET", "/api/v1/concerns", &[], b"").json();
+    assert_eq!(public["concerns"][0]["status"], "in_progress");
+}
+
 #[test]
 fn bad_records_are_rejected_one_by_one_and_the_rest_stored() {
     let server = serve();
@@ -417,5 +606,195 @@ fn random_and_malformed_bodies_never_get_a_5xx() {
     assert_eq!(
         request(server.addr, "GET", "/api/health", &[], b"").status,
         200
+    );
+}
+
+/// Three shifts a day apart, oldest first, with two notes, one note and no
+/// notes taken in them, one note taken outside any shift, all synced.
+fn three_shifts(server: &common::TestServer, auth: &str) -> [Shift; 3] {
+    let day = chrono::Duration::days(1);
+    let now = Utc::now();
+    let shifts = [("Town", 3), ("Park", 2), ("Market", 1)].map(|(title, days_ago)| {
+        Shift::start(
+            Uuid::now_v7(),
+            ShiftKind::Walkabout,
+            title,
+            now - day * days_ago,
+        )
+        .unwrap()
+    });
+    let located = |text: &str, shift: Option<&Shift>, longitude: f64| {
+        let input = NoteInput {
+            text: text.into(),
+            category: Category::PoorLighting,
+            place: String::new(),
+            location: Some(beatbook_core::Location::new(51.5, longitude, 10.0).unwrap()),
+        };
+        Note::create(Uuid::now_v7(), &input, shift.map(|s| s.id), now).unwrap()
+    };
+    let notes = [
+        located("town one", Some(&shifts[0]), -0.1),
+        located("town two", Some(&shifts[0]), -0.2),
+        located("park one", Some(&shifts[1]), -0.3),
+        located("no shift", None, -0.4),
+    ];
+    let r = server.sync(
+        auth,
+        &body(
+            &shifts.iter().collect::<Vec<_>>(),
+            &notes.iter().collect::<Vec<_>>(),
+        ),
+    );
+    assert_eq!(outcomes(&r), ["stored"; 7]);
+    shifts
+}
+
+/// The shifts CSV as (id, title, notes) rows, after checking its header.
+fn shift_rows(r: &common::Response) -> Vec<(String, String, usize)> {
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.header("content-type"), Some("text/csv; charset=utf-8"));
+    let text = r.text();
+    let mut lines = text.split("\r\n").filter(|l| !l.is_empty());
+    assert_eq!(
+        lines.next(),
+        Some("id,kind,title,started_at_utc,ended_at_utc,notes,sync_state")
+    );
+    lines
+        .map(|line| {
+            let fields: Vec<&str> = line.split(',').collect();
+            assert_eq!(fields.len(), 7, "{line}");
+            assert_eq!(fields[6], "Sent", "{line}");
+            (
+                fields[0].to_owned(),
+                fields[2].to_owned(),
+                fields[5].parse().unwrap(),
+            )
+        })
+        .collect()
+}
+
+fn rfc3339(at: chrono::DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+#[test]
+fn the_shifts_csv_counts_each_shifts_notes_and_follows_the_filters() {
+    let server = serve();
+    let auth = server.pair("phone");
+    let [town, park, market] = three_shifts(&server, &auth);
+    let get = |q: &str| {
+        request(
+            server.addr,
+            "GET",
+            &format!("/api/v1/export/shifts.csv{q}"),
+            &[&auth],
+            b"",
+        )
+    };
+    let titles =
+        |q: &str| -> Vec<String> { shift_rows(&get(q)).into_iter().map(|(_, t, _)| t).collect() };
+
+    // Every shift, most recent first, each with the notes taken in it.
+    assert_eq!(
+        shift_rows(&get("")),
+        [
+            (market.id.to_string(), "Market".to_owned(), 0),
+            (park.id.to_string(), "Park".to_owned(), 1),
+            (town.id.to_string(), "Town".to_owned(), 2),
+        ]
+    );
+    assert_eq!(
+        shift_rows(&get(&format!("?shift={}", town.id))),
+        [(town.id.to_string(), "Town".to_owned(), 2)]
+    );
+    // A shift is in the window by its start; its notes count wherever they fall.
+    let after_town = town.started_at + chrono::Duration::hours(1);
+    let after_park = park.started_at + chrono::Duration::hours(1);
+    assert_eq!(
+        titles(&format!("?from={}", rfc3339(after_town))),
+        ["Market", "Park"]
+    );
+    assert_eq!(
+        shift_rows(&get(&format!("?to={}", rfc3339(after_park)))),
+        [
+            (park.id.to_string(), "Park".to_owned(), 1),
+            (town.id.to_string(), "Town".to_owned(), 2),
+        ]
+    );
+    assert_eq!(
+        titles(&format!(
+            "?from={}&to={}",
+            rfc3339(after_town),
+            rfc3339(after_park)
+        )),
+        ["Park"]
+    );
+    assert_eq!(titles("?from=2999-01-01T00:00:00Z"), Vec::<String>::new());
+    assert_eq!(titles("?limit=2").len(), 2);
+    assert_eq!(titles(&format!("?shift={}", Uuid::new_v4())).len(), 0);
+    for bad in [
+        "?shift=nope",
+        "?from=yesterday",
+        "?limit=0",
+        "?category=drugs",
+    ] {
+        let r = get(bad);
+        assert_eq!(r.status, 400, "{bad}: {}", r.text());
+        assert!(r.json()["error"].is_string());
+    }
+}
+
+#[test]
+fn the_shifts_geojson_follows_the_filters_and_maps_each_shifts_notes() {
+    let server = serve();
+    let auth = server.pair("phone");
+    let [town, park, _market] = three_shifts(&server, &auth);
+    let get = |q: &str| {
+        let r = request(
+            server.addr,
+            "GET",
+            &format!("/api/v1/export/shifts.geojson{q}"),
+            &[&auth],
+            b"",
+        );
+        assert_eq!(r.status, 200, "{}", r.text());
+        assert_eq!(r.header("content-type"), Some("application/geo+json"));
+        r.json()
+    };
+    let features = |q: &str| -> Vec<(String, u64, usize)> {
+        get(q)["features"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| {
+                let points = f["geometry"]["coordinates"].as_array().map_or(0, Vec::len);
+                (
+                    f["properties"]["title"].as_str().unwrap().to_owned(),
+                    f["properties"]["notes"].as_u64().unwrap(),
+                    points,
+                )
+            })
+            .collect()
+    };
+    let row = |title: &str, notes: u64, points: usize| (title.to_owned(), notes, points);
+
+    assert_eq!(
+        features(""),
+        [row("Market", 0, 0), row("Park", 1, 1), row("Town", 2, 2)]
+    );
+    assert_eq!(
+        features(&format!("?shift={}", town.id)),
+        [row("Town", 2, 2)]
+    );
+    // The notes were all taken after this window closes; they still count.
+    let after_park = park.started_at + chrono::Duration::hours(1);
+    assert_eq!(
+        features(&format!("?to={}", rfc3339(after_park))),
+        [row("Park", 1, 1), row("Town", 2, 2)]
+    );
+    let after_town = town.started_at + chrono::Duration::hours(1);
+    assert_eq!(
+        features(&format!("?from={}&limit=1", rfc3339(after_town))),
+        [row("Park", 1, 1)]
     );
 }
