@@ -178,7 +178,7 @@ describe('keeping every promise with signal', () => {
     assert.ok(held.every((n) => n.shift_id === shifts[0].id), 'both notes in the shift');
     const history = await (await fetch(`${server.url}/api/v1/notes/${corrected.id}/revisions`, { headers: auth })).json();
     assert.deepEqual(
-      history.revisions.map((r) => [r.revision, r.note.text]),
+      history.revisions.map((r) => [r.revision, r.record.text]),
       [[1, 'Light out by the underpass'], [2, 'Light out by the underpass; police attended']],
     );
     await context.close();

@@ -361,8 +361,55 @@ async fn list(
         RecordKind::Note => "notes",
         RecordKind::Shift => "shifts",
         RecordKind::Concern => "concerns",
+        RecordKind::Triage => "triage",
+        RecordKind::Report => "reports",
     };
     Ok(Json(serde_json::json!({ key: rows })).into_response())
+}
+
+/// `GET /api/v1/{notes|shifts|concerns}/{id}/revisions`: every revision
+/// the server has kept of one record, oldest first, with the device that
+/// sent it and when it arrived, so a correction never hides what was first
+/// written.
+async fn revisions(
+    State(state): State<ApiState>,
+    headers: HeaderMap,
+    Path((kind, id)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    authorise(&state, &headers).await?;
+    let kind = match kind.as_str() {
+        "notes" => RecordKind::Note,
+        "shifts" => RecordKind::Shift,
+        "concerns" => RecordKind::Concern,
+        other => {
+            return Err(ApiError::new(
+                StatusCode::NOT_FOUND,
+                format!("no records called {other:?}: use notes, shifts or concerns"),
+            ))
+        }
+    };
+    let id = uuid::Uuid::parse_str(&id)
+        .map_err(|_| ApiError::bad_request(format!("{id:?} is not a record id (a UUID)")))?;
+    let db = state.db.clone();
+    let held = blocking(move || Ok(db.revisions(kind, id)?)).await?;
+    if held.is_empty() {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "the server holds no record with this id",
+        ));
+    }
+    let mut revisions = Vec::with_capacity(held.len());
+    for r in held {
+        let record = serde_json::value::RawValue::from_string(r.body)
+            .map_err(|e| ApiError::from(crate::db::DbError(e.to_string())))?;
+        revisions.push(serde_json::json!({
+            "revision": r.revision,
+            "device_id": r.device_id,
+            "received_at": r.received_at,
+            "record": record,
+        }));
+    }
+    Ok(Json(serde_json::json!({ "revisions": revisions })).into_response())
 }
 
 async fn list_notes(
@@ -524,7 +571,7 @@ async fn triage(
             Err(reason) => Err(TriageResult {
                 id: c.id,
                 outcome: Outcome::Rejected,
-                reason: Some(reason),
+                reason: Some(reason.to_string()),
             }),
         })
         .partition(Result::is_ok);
@@ -721,6 +768,7 @@ pub fn router(state: ApiState) -> Router {
         .route("/v1/inbox", get(inbox))
         .route("/v1/triage", post(triage))
         .route("/v1/export/{file}", get(export))
+        .route("/v1/{kind}/{id}/revisions", get(revisions))
         .fallback(not_found)
         .layer(axum::middleware::map_response(too_large_or_error))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))

@@ -12,10 +12,8 @@ use std::sync::{mpsc, Arc, Mutex};
 
 use beatbook_core::code;
 use beatbook_core::meeting::Concern;
-use beatbook_core::protocol::{
-    check_concern, check_note, check_shift, Outcome, RecordKind, RecordResult,
-};
-use beatbook_core::{Note, Shift, SyncState, SyncStatus};
+use beatbook_core::protocol::{Outcome, RecordKind, RecordResult};
+use beatbook_core::{Answered, Note, Shift, SyncState};
 use chrono::{DateTime, Utc};
 use rusqlite::functions::FunctionFlags;
 use rusqlite::{params, Connection, OptionalExtension};
@@ -719,26 +717,14 @@ pub(crate) fn time_key(at: DateTime<Utc>) -> String {
     at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
-/// What the store needs from each kind of synced record.
-trait Synced: serde::de::DeserializeOwned + serde::Serialize {
-    fn id(&self) -> Uuid;
-    fn sync_mut(&mut self) -> &mut SyncStatus;
-    /// The rules beyond the JSON shape (`beatbook_core::protocol`).
-    fn check(&self, now: DateTime<Utc>) -> Result<(), String>;
-    /// The indexed columns: shift, category, and the time it sorts by.
+/// What the store keeps of each kind beyond the record itself: the indexed
+/// columns (shift, category, and the time it sorts by). Everything else it
+/// needs (id, revision, sync status, the checks) is `beatbook_core::Answered`.
+trait Stored: Answered {
     fn columns(&self) -> (Option<String>, Option<&'static str>, DateTime<Utc>);
 }
 
-impl Synced for Note {
-    fn id(&self) -> Uuid {
-        self.id
-    }
-    fn sync_mut(&mut self) -> &mut SyncStatus {
-        &mut self.sync
-    }
-    fn check(&self, now: DateTime<Utc>) -> Result<(), String> {
-        check_note(self, now)
-    }
+impl Stored for Note {
     fn columns(&self) -> (Option<String>, Option<&'static str>, DateTime<Utc>) {
         (
             self.shift_id.map(|s| s.to_string()),
@@ -748,31 +734,13 @@ impl Synced for Note {
     }
 }
 
-impl Synced for Shift {
-    fn id(&self) -> Uuid {
-        self.id
-    }
-    fn sync_mut(&mut self) -> &mut SyncStatus {
-        &mut self.sync
-    }
-    fn check(&self, now: DateTime<Utc>) -> Result<(), String> {
-        check_shift(self, now)
-    }
+impl Stored for Shift {
     fn columns(&self) -> (Option<String>, Option<&'static str>, DateTime<Utc>) {
         (Some(self.id.to_string()), None, self.started_at)
     }
 }
 
-impl Synced for Concern {
-    fn id(&self) -> Uuid {
-        self.id
-    }
-    fn sync_mut(&mut self) -> &mut SyncStatus {
-        &mut self.sync
-    }
-    fn check(&self, now: DateTime<Utc>) -> Result<(), String> {
-        check_concern(self, now)
-    }
+impl Stored for Concern {
     fn columns(&self) -> (Option<String>, Option<&'static str>, DateTime<Utc>) {
         (None, Some(self.status.slug()), self.created_at)
     }
@@ -797,8 +765,14 @@ struct Ready {
 /// under the same id and revision: the SHA-256 of its JSON with the sync
 /// status set to pending (the server rewrites that part; the revision is
 /// compared on its own).
-fn content_hash<T: Synced>(record: &mut T) -> Result<[u8; 32], String> {
-    record.sync_mut().state = SyncState::Pending;
+fn content_hash<T: Stored>(record: &mut T) -> Result<[u8; 32], String> {
+    // Only the revision of the sync status is content: the state and
+    // whether an earlier revision was sent say where the phone's copy is.
+    let sync = record.sync_mut();
+    *sync = beatbook_core::SyncStatus {
+        revision: sync.revision,
+        ..beatbook_core::SyncStatus::default()
+    };
     let json = serde_json::to_vec(record).map_err(|e| e.to_string())?;
     Ok(Sha256::digest(&json).into())
 }
@@ -806,7 +780,7 @@ fn content_hash<T: Synced>(record: &mut T) -> Result<[u8; 32], String> {
 /// [`content_hash`] of a stored body. A body that no longer parses (which
 /// the server never stores) is hashed as it is, so it matches nothing sent.
 fn stored_content_hash(kind: &str, body: &str) -> Vec<u8> {
-    fn parsed<T: Synced>(body: &str) -> Option<[u8; 32]> {
+    fn parsed<T: Stored>(body: &str) -> Option<[u8; 32]> {
         let mut record: T = serde_json::from_str(body).ok()?;
         content_hash(&mut record).ok()
     }
@@ -833,6 +807,10 @@ impl Ready {
             RecordKind::Note => Self::checked::<Note>(kind, index, raw, now),
             RecordKind::Shift => Self::checked::<Shift>(kind, index, raw, now),
             RecordKind::Concern => Self::checked::<Concern>(kind, index, raw, now),
+            // Sent through their own endpoints, never in a sync batch.
+            RecordKind::Triage | RecordKind::Report => {
+                Err(format!("a {} is not sent through sync", kind.slug()))
+            }
         };
         ready.map_err(|reason| {
             let partial = serde_json::from_str::<IdOnly>(raw.get()).ok();
@@ -848,14 +826,14 @@ impl Ready {
     }
 
     /// Parses one record as `T`, checks it, and encodes the copy to keep.
-    fn checked<T: Synced>(
+    fn checked<T: Stored>(
         kind: RecordKind,
         index: usize,
         raw: &RawValue,
         now: DateTime<Utc>,
     ) -> Result<Ready, String> {
         let mut record: T = serde_json::from_str(raw.get()).map_err(|e| e.to_string())?;
-        record.check(now)?;
+        record.check(now).map_err(|e| e.to_string())?;
         let revision = record.sync_mut().revision;
         let content_hash = content_hash(&mut record)?;
         // The stored copy says what the server knows: held, since when.
@@ -942,9 +920,7 @@ mod tests {
         let received = "2026-01-05T09:30:00.000Z";
         let mut held: Note =
             serde_json::from_str(note("Lamp out by the footbridge").get()).unwrap();
-        held.sync.state = SyncState::Synced {
-            at: received.parse().unwrap(),
-        };
+        assert!(held.sync.mark_synced(1, received.parse().unwrap()));
         {
             // The schema and rows as the previous release (three migrations)
             // left them.

@@ -798,3 +798,112 @@ fn the_shifts_geojson_follows_the_filters_and_maps_each_shifts_notes() {
         [row("Park", 1, 1)]
     );
 }
+
+#[test]
+fn the_revisions_of_a_record_are_listed_oldest_first_for_a_paired_device_only() {
+    let server = serve();
+    let auth = server.pair("phone");
+    let v1 = note("Bins on fire behind the shops");
+    let v2 = edited(&v1, "Bins on fire behind the shops; fire service attended");
+    assert_eq!(
+        outcomes(&server.sync(&auth, &body(&[], &[&v1]))),
+        ["stored"]
+    );
+    assert_eq!(
+        outcomes(&server.sync(&auth, &body(&[], &[&v2]))),
+        ["updated"]
+    );
+    let path = format!("/api/v1/notes/{}/revisions", v1.id);
+    let r = request(server.addr, "GET", &path, &[&auth], b"");
+    assert_eq!(r.status, 200, "{}", r.text());
+    let listed: Vec<(u64, String)> = r.json()["revisions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| {
+            assert!(x["device_id"].is_i64());
+            assert!(x["received_at"].is_string());
+            (
+                x["revision"].as_u64().unwrap(),
+                x["record"]["text"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        listed,
+        [
+            (1, "Bins on fire behind the shops".to_owned()),
+            (
+                2,
+                "Bins on fire behind the shops; fire service attended".to_owned()
+            )
+        ]
+    );
+    assert_eq!(request(server.addr, "GET", &path, &[], b"").status, 401);
+    let unknown = format!("/api/v1/notes/{}/revisions", Uuid::new_v4());
+    assert_eq!(
+        request(server.addr, "GET", &unknown, &[&auth], b"").status,
+        404
+    );
+    let r = request(
+        server.addr,
+        "GET",
+        "/api/v1/notes/not-an-id/revisions",
+        &[&auth],
+        b"",
+    );
+    assert_eq!(r.status, 400);
+    assert!(error_of(&r).contains("not a record id"), "{}", r.text());
+    let r = request(
+        server.addr,
+        "GET",
+        &format!("/api/v1/photos/{}/revisions", v1.id),
+        &[&auth],
+        b"",
+    );
+    assert_eq!(r.status, 404);
+}
+
+#[test]
+fn control_and_direction_characters_are_refused_in_every_synced_text() {
+    let server = serve();
+    let auth = server.pair("phone");
+    let clean = note("Fine words");
+    let mut bad_text = note("placeholder");
+    bad_text.text = "Meet at \u{202E}reh\u{202C} the bins".into();
+    let mut bad_place = note("Lamp out");
+    bad_place.place = Some("Mill\u{0}Lane".into());
+    let mut escape = note("placeholder");
+    escape.text = "\u{1b}[2J cleared".into();
+    let mut shift = Shift::start(Uuid::new_v4(), ShiftKind::Walkabout, "Park", Utc::now()).unwrap();
+    shift.title = "Park\u{2066}".into();
+    let r = server.sync(
+        &auth,
+        &body(&[&shift], &[&clean, &bad_text, &bad_place, &escape]),
+    );
+    assert_eq!(
+        outcomes(&r),
+        ["rejected", "stored", "rejected", "rejected", "rejected"]
+    );
+    assert!(
+        reason_of(&r, 0).contains("text-direction override (U+2066)"),
+        "{}",
+        reason_of(&r, 0)
+    );
+    assert!(
+        reason_of(&r, 2).contains("text-direction override (U+202E)"),
+        "{}",
+        reason_of(&r, 2)
+    );
+    assert!(
+        reason_of(&r, 3).contains("control character (U+0000)"),
+        "{}",
+        reason_of(&r, 3)
+    );
+    assert!(
+        reason_of(&r, 4).contains("control character (U+001B)"),
+        "{}",
+        reason_of(&r, 4)
+    );
+    assert_eq!(server.db.count(RecordKind::Note).unwrap(), 1);
+}
