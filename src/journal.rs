@@ -245,8 +245,7 @@ pub async fn put_records(
                     .result()
                     .ok()
                     .and_then(|v| v.as_string())
-                    .and_then(|raw| JournalEntry::decode(&raw).ok())
-                    .map(|held| held.revision);
+                    .and_then(|raw| JournalEntry::revision_of(&raw));
                 if may_replace(held, revision, write) {
                     // A failed put aborts the transaction, which `committed` reports.
                     let _ = os.put_with_key(&value, &key);

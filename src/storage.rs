@@ -80,7 +80,7 @@ pub fn set_raw(key: &str, value: &str) -> Result<(), StoreError> {
 /// entries aside before anything is written.
 pub fn stored_revision(key: RecordKey) -> Option<u32> {
     let raw = local_storage().ok()?.get_item(&key.to_string()).ok()??;
-    schema::decode(key, &raw).ok().map(|r| r.revision())
+    schema::stored_revision(&raw)
 }
 
 /// Writes one record under its own key.

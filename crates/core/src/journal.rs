@@ -46,6 +46,18 @@ impl JournalEntry {
     pub fn decode(raw: &str) -> Result<Self, String> {
         serde_json::from_str(raw).map_err(|e| e.to_string())
     }
+
+    /// Only the revision of an encoded entry, without copying the record
+    /// it carries: what compare-then-set needs.
+    pub fn revision_of(encoded: &str) -> Option<u32> {
+        #[derive(Deserialize)]
+        struct RevisionOnly {
+            revision: u32,
+        }
+        serde_json::from_str::<RevisionOnly>(encoded)
+            .ok()
+            .map(|r| r.revision)
+    }
 }
 
 /// What a write to the phone's storage carries.
@@ -124,6 +136,17 @@ pub fn reconcile(working: &HashMap<String, u32>, journal: &HashMap<String, Journ
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_entry_s_revision_is_read_alone() {
+        let entry = JournalEntry::record(3, "{\"v\":1}".into());
+        assert_eq!(JournalEntry::revision_of(&entry.encode()), Some(3));
+        assert_eq!(
+            JournalEntry::revision_of(&JournalEntry::tombstone(4).encode()),
+            Some(4)
+        );
+        assert_eq!(JournalEntry::revision_of("{broken"), None);
+    }
 
     #[test]
     fn only_a_newer_revision_or_an_answer_about_the_same_one_replaces_a_stored_copy() {

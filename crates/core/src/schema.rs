@@ -184,6 +184,36 @@ fn decode_as<T: DeserializeOwned>(raw: &str) -> Result<T, DecodeError> {
     Ok(envelope.record)
 }
 
+/// Only the revision of a stored record, read without building the record
+/// (a save compares revisions before it writes, and answers arrive by the
+/// hundred). `None` for anything that is not a readable envelope of this
+/// schema; whether the rest of it is readable is `decode`'s business.
+pub fn stored_revision(raw: &str) -> Option<u32> {
+    #[derive(Deserialize)]
+    struct Envelope {
+        v: u32,
+        record: RevisionOf,
+    }
+    // A report keeps its revision at the top; every other kind in `sync`.
+    #[derive(Deserialize)]
+    struct RevisionOf {
+        revision: Option<u32>,
+        sync: Option<SyncRevision>,
+    }
+    #[derive(Deserialize)]
+    struct SyncRevision {
+        revision: u32,
+    }
+    let envelope: Envelope = serde_json::from_str(raw).ok()?;
+    if envelope.v != SCHEMA_VERSION {
+        return None;
+    }
+    envelope
+        .record
+        .revision
+        .or(envelope.record.sync.map(|s| s.revision))
+}
+
 /// Reads the value stored under `key`, checking that it is the record the key names.
 pub fn decode(key: RecordKey, raw: &str) -> Result<Record, DecodeError> {
     let record = match key.kind {
@@ -294,6 +324,50 @@ mod tests {
         );
         assert_eq!(record.revision(), 2, "delivery raised the revision");
         assert_eq!(decode(record.key(), &record.encode()), Ok(record));
+    }
+
+    #[test]
+    fn the_revision_is_read_without_the_record_and_agrees_with_it() {
+        let mut note = sample_note();
+        note.edit(&note.to_input(), note.created_at).unwrap();
+        let raw = Record::Note(note).encode();
+        assert_eq!(stored_revision(&raw), Some(2));
+        assert_eq!(
+            decode(
+                RecordKey::parse("beatbook/note/00000000-0000-0000-0000-00000000002a").unwrap(),
+                &raw
+            )
+            .unwrap()
+            .revision(),
+            2
+        );
+        let input = crate::report::ReportInput {
+            kind: crate::report::ReportKind::DrugDealing,
+            location: None,
+            round_location: false,
+            place: "Car park".into(),
+            when: crate::report::WhenUnsafe::AfterDark,
+            when_detail: String::new(),
+            description: "Dealing".into(),
+            contact_name: String::new(),
+            contact_reach: String::new(),
+        };
+        let at = Utc.with_ymd_and_hms(2026, 11, 24, 21, 0, 0).unwrap();
+        let report = crate::report::Report::create(Uuid::from_u128(7), &input, at).unwrap();
+        let mut mine = MyReport::new(report);
+        mine.delivered("K7QF2-M3XDA".into(), at);
+        assert_eq!(
+            stored_revision(&Record::Report(Box::new(mine)).encode()),
+            Some(2)
+        );
+        for unreadable in [
+            "",
+            "{",
+            r#"{"v":2,"record":{"sync":{"revision":1}}}"#,
+            r#"{"v":1,"record":{}}"#,
+        ] {
+            assert_eq!(stored_revision(unreadable), None, "{unreadable}");
+        }
     }
 
     #[test]
