@@ -244,33 +244,7 @@ pub fn merge_with_local<'a>(
     })
 }
 
-impl crate::record::Synced for Concern {
-    const KIND: crate::record::RecordKind = crate::record::RecordKind::Concern;
-    fn id(&self) -> Uuid {
-        self.id
-    }
-    fn revision(&self) -> u32 {
-        self.sync.revision
-    }
-    fn is_pending(&self) -> bool {
-        self.sync.is_pending()
-    }
-    fn sent_order(&self) -> crate::order::SortKey {
-        crate::order::by_time(self.updated_at, self.id)
-    }
-    fn check(&self, now: DateTime<Utc>) -> Result<(), CheckError> {
-        crate::protocol::check_concern(self, now)
-    }
-}
-
-impl crate::record::Answered for Concern {
-    fn sync(&self) -> &SyncStatus {
-        &self.sync
-    }
-    fn sync_mut(&mut self) -> &mut SyncStatus {
-        &mut self.sync
-    }
-}
+crate::record::synced_by_status!(Concern, Concern, sent_by: updated_at, check: crate::protocol::check_concern);
 
 #[cfg(test)]
 mod tests {

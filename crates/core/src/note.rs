@@ -205,33 +205,7 @@ impl Note {
     }
 }
 
-impl crate::record::Synced for Note {
-    const KIND: crate::record::RecordKind = crate::record::RecordKind::Note;
-    fn id(&self) -> Uuid {
-        self.id
-    }
-    fn revision(&self) -> u32 {
-        self.sync.revision
-    }
-    fn is_pending(&self) -> bool {
-        self.sync.is_pending()
-    }
-    fn sent_order(&self) -> crate::order::SortKey {
-        crate::order::by_time(self.created_at, self.id)
-    }
-    fn check(&self, now: DateTime<Utc>) -> Result<(), crate::protocol::CheckError> {
-        crate::protocol::check_note(self, now)
-    }
-}
-
-impl crate::record::Answered for Note {
-    fn sync(&self) -> &SyncStatus {
-        &self.sync
-    }
-    fn sync_mut(&mut self) -> &mut SyncStatus {
-        &mut self.sync
-    }
-}
+crate::record::synced_by_status!(Note, Note, sent_by: created_at, check: crate::protocol::check_note);
 
 #[cfg(test)]
 mod tests {

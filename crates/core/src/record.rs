@@ -104,6 +104,45 @@ pub trait Answered: Synced {
     fn sync_mut(&mut self) -> &mut SyncStatus;
 }
 
+/// Implements [`Synced`] and [`Answered`] for a kind that keeps its id in
+/// `id` and its status in `sync`: only the kind, the time it is sent in
+/// order of, and its server check differ.
+macro_rules! synced_by_status {
+    ($type:ty, $kind:ident, sent_by: $time:ident, check: $check:path) => {
+        impl $crate::record::Synced for $type {
+            const KIND: $crate::record::RecordKind = $crate::record::RecordKind::$kind;
+            fn id(&self) -> uuid::Uuid {
+                self.id
+            }
+            fn revision(&self) -> u32 {
+                self.sync.revision
+            }
+            fn is_pending(&self) -> bool {
+                self.sync.is_pending()
+            }
+            fn sent_order(&self) -> $crate::order::SortKey {
+                $crate::order::by_time(self.$time, self.id)
+            }
+            fn check(
+                &self,
+                now: chrono::DateTime<chrono::Utc>,
+            ) -> Result<(), $crate::protocol::CheckError> {
+                $check(self, now)
+            }
+        }
+
+        impl $crate::record::Answered for $type {
+            fn sync(&self) -> &$crate::sync::SyncStatus {
+                &self.sync
+            }
+            fn sync_mut(&mut self) -> &mut $crate::sync::SyncStatus {
+                &mut self.sync
+            }
+        }
+    };
+}
+pub(crate) use synced_by_status;
+
 /// The records of one kind, by id.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Table<T> {

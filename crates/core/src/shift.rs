@@ -114,33 +114,7 @@ impl Shift {
     }
 }
 
-impl crate::record::Synced for Shift {
-    const KIND: crate::record::RecordKind = crate::record::RecordKind::Shift;
-    fn id(&self) -> Uuid {
-        self.id
-    }
-    fn revision(&self) -> u32 {
-        self.sync.revision
-    }
-    fn is_pending(&self) -> bool {
-        self.sync.is_pending()
-    }
-    fn sent_order(&self) -> crate::order::SortKey {
-        crate::order::by_time(self.started_at, self.id)
-    }
-    fn check(&self, now: DateTime<Utc>) -> Result<(), crate::protocol::CheckError> {
-        crate::protocol::check_shift(self, now)
-    }
-}
-
-impl crate::record::Answered for Shift {
-    fn sync(&self) -> &SyncStatus {
-        &self.sync
-    }
-    fn sync_mut(&mut self) -> &mut SyncStatus {
-        &mut self.sync
-    }
-}
+crate::record::synced_by_status!(Shift, Shift, sent_by: started_at, check: crate::protocol::check_shift);
 
 #[cfg(test)]
 mod tests {

@@ -10,19 +10,8 @@ use rusqlite::{params, OptionalExtension, Transaction};
 
 use crate::db::{new_code, now_text, time_key, Db, DbError, DbResult};
 
-/// Filters for the inbox.
-#[derive(Clone, Debug, Default)]
-pub struct InboxFilter {
-    pub kind: Option<ReportKind>,
-    pub status: Option<ReportStatus>,
-    /// Received at or after.
-    pub from: Option<DateTime<Utc>>,
-    /// Received before.
-    pub to: Option<DateTime<Utc>>,
-    /// Words the place description contains, ignoring case.
-    pub place: Option<String>,
-    pub limit: usize,
-}
+/// The inbox's filter is core's, shared with the app that builds its query.
+pub use beatbook_core::inbox::InboxFilter;
 
 fn parse_time(text: &str) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(text)
