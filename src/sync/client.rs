@@ -2,7 +2,7 @@
 //! answers read into values (a failure says whether retrying can help).
 
 use beatbook_core::meeting::Concern;
-use beatbook_core::protocol::{ErrorBody, Inbox, SubmitReport, SubmitReportResponse};
+use beatbook_core::protocol::{paths, ErrorBody, Inbox, SubmitReport, SubmitReportResponse};
 use beatbook_core::report::{MyReport, PublicReport};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -156,7 +156,7 @@ pub(super) async fn send_report(server: &str, report: &MyReport) -> Result<Sent,
         website: String::new(),
     })
     .map_err(|e| Failure::Retry(e.to_string()))?;
-    let answer = post_json(&api_url(server, "/api/v1/reports"), None, body)
+    let answer = post_json(&api_url(server, &paths::to(paths::REPORTS, "")), None, body)
         .await
         .map_err(Failure::Retry)?;
     match answer.status {
@@ -187,14 +187,19 @@ async fn get_json<T: DeserializeOwned>(url: &str, token: Option<&str>) -> Result
 
 /// A report's public status page, by its code.
 pub async fn fetch_status(server: &str, code: &str) -> Result<PublicReport, String> {
-    get_json(&api_url(server, &format!("/api/v1/reports/{code}")), None).await
+    get_json(&api_url(server, &paths::to(paths::REPORT, code)), None).await
 }
 
 /// The councillor's inbox: every report, newest first (the app filters it,
 /// so a kept copy can be filtered offline too). A refused token removes the
 /// kept copy.
 pub async fn fetch_inbox(pairing: &Pairing) -> Result<Inbox, String> {
-    let answer = request_json(&pairing.url("/api/v1/inbox"), Some(&pairing.token), None).await?;
+    let answer = request_json(
+        &pairing.url(&paths::to(paths::INBOX, "")),
+        Some(&pairing.token),
+        None,
+    )
+    .await?;
     match answer.status {
         200 => serde_json::from_str(&answer.text)
             .map_err(|e| format!("the server's answer could not be read: {e}")),
@@ -208,7 +213,7 @@ pub async fn fetch_inbox(pairing: &Pairing) -> Result<Inbox, String> {
 
 /// An export file from the server (`reports.geojson?kind=…`), as text.
 pub async fn fetch_export(pairing: &Pairing, file_and_query: &str) -> Result<String, String> {
-    let url = pairing.url(&format!("/api/v1/export/{file_and_query}"));
+    let url = pairing.url(&paths::to(paths::EXPORT, file_and_query));
     let answer = request_json(&url, Some(&pairing.token), None).await?;
     match answer.status {
         200 => Ok(answer.text),
@@ -222,7 +227,7 @@ pub async fn fetch_concerns(server: &str) -> Result<Vec<Concern>, String> {
     struct Concerns {
         concerns: Vec<Concern>,
     }
-    get_json::<Concerns>(&api_url(server, "/api/v1/concerns"), None)
+    get_json::<Concerns>(&api_url(server, &paths::to(paths::CONCERNS, "")), None)
         .await
         .map(|c| c.concerns)
 }

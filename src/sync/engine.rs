@@ -2,7 +2,7 @@
 //! one request at a time, and has `AppState` store each server answer.
 
 use beatbook_core::protocol::{
-    batches, Backoff, SyncResponse, TriageRequest, TriageResponse, MAX_BATCH_RECORDS,
+    batches, paths, Backoff, SyncResponse, TriageRequest, TriageResponse, MAX_BATCH_RECORDS,
 };
 use beatbook_core::schema::Record;
 use beatbook_core::Notebook;
@@ -175,7 +175,7 @@ impl SyncEngine {
             (shifts, notes, b.pending_concerns())
         });
         for batch in batches(shifts, notes, concerns) {
-            let answer: SyncResponse = send(pairing, "/api/v1/sync", &batch).await?;
+            let answer: SyncResponse = send(pairing, &paths::to(paths::SYNC, ""), &batch).await?;
             let changed = self
                 .app
                 .book
@@ -196,7 +196,8 @@ impl SyncEngine {
             let request = TriageRequest {
                 changes: chunk.to_vec(),
             };
-            let results: TriageResponse = send(pairing, "/api/v1/triage", &request).await?;
+            let results: TriageResponse =
+                send(pairing, &paths::to(paths::TRIAGE, ""), &request).await?;
             let changed = self
                 .app
                 .book

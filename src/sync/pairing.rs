@@ -1,7 +1,7 @@
 //! This phone's pairing with a server: the device token, kept on the phone,
 //! and what leaves with it.
 
-use beatbook_core::protocol::{PairRequest, PairResponse};
+use beatbook_core::protocol::{paths, PairRequest, PairResponse};
 use beatbook_core::schema::{DEVICE_KEY, INBOX_CACHE_KEY};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -59,7 +59,7 @@ pub async fn pair(server: &str, code: &str) -> Result<Pairing, String> {
         code: code.trim().to_owned(),
     })
     .map_err(|e| e.to_string())?;
-    let answer = post_json(&api_url(server, "/api/v1/pair"), None, body)
+    let answer = post_json(&api_url(server, &paths::to(paths::PAIR, "")), None, body)
         .await
         .map_err(|e| format!("Could not reach the server: {e}. Check the address and the connection, then try again."))?;
     if answer.status != 200 {

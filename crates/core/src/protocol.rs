@@ -17,6 +17,39 @@ use crate::report::{Report, ReportError, ReportKind, ReportStatus, Triage};
 use crate::shift::Shift;
 use crate::text::TextError;
 
+/// Where each endpoint lives, for the app that calls it and the server that
+/// routes it: the server mounts these under [`paths::API`], and the app asks
+/// for [`paths::API`] followed by one of them.
+pub mod paths {
+    /// Every endpoint is under this prefix on the app's own origin.
+    pub const API: &str = "/api";
+    pub const PAIR: &str = "/v1/pair";
+    pub const SYNC: &str = "/v1/sync";
+    pub const NOTES: &str = "/v1/notes";
+    pub const SHIFTS: &str = "/v1/shifts";
+    pub const CONCERNS: &str = "/v1/concerns";
+    pub const REPORTS: &str = "/v1/reports";
+    /// Followed by `/{code}`.
+    pub const REPORT: &str = "/v1/reports/{code}";
+    pub const INBOX: &str = "/v1/inbox";
+    pub const TRIAGE: &str = "/v1/triage";
+    /// Followed by `/{file}`, such as `/reports.csv`.
+    pub const EXPORT: &str = "/v1/export/{file}";
+    pub const REVISIONS: &str = "/v1/{kind}/{id}/revisions";
+
+    /// The path the app requests: `/api` and the endpoint with its
+    /// `{placeholder}` replaced by `value` (which the caller has encoded).
+    pub fn to(endpoint: &str, value: &str) -> String {
+        let filled = match (endpoint.find('{'), endpoint.find('}')) {
+            (Some(open), Some(close)) if open < close => {
+                format!("{}{value}{}", &endpoint[..open], &endpoint[close + 1..])
+            }
+            _ => endpoint.to_owned(),
+        };
+        format!("{API}{filled}")
+    }
+}
+
 /// The most records one request may carry.
 pub const MAX_BATCH_RECORDS: usize = 500;
 /// The largest request body the server reads, in bytes.
@@ -434,6 +467,19 @@ impl Backoff {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_app_s_paths_are_the_server_s_routes_under_the_prefix() {
+        assert_eq!(paths::to(paths::SYNC, ""), "/api/v1/sync");
+        assert_eq!(
+            paths::to(paths::REPORT, "K7QF2-M3XDA"),
+            "/api/v1/reports/K7QF2-M3XDA"
+        );
+        assert_eq!(
+            paths::to(paths::EXPORT, "reports.csv?kind=drug_dealing"),
+            "/api/v1/export/reports.csv?kind=drug_dealing"
+        );
+    }
     use crate::category::Category;
     use crate::shift::ShiftKind;
 

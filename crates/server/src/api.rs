@@ -17,9 +17,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
 use beatbook_core::protocol::{
-    check_report, check_triage, ErrorBody, Inbox, Outcome, PairRequest, PairResponse, RecordKind,
-    SubmitReport, SubmitReportResponse, SyncResponse, TriageRequest, TriageResponse, TriageResult,
-    MAX_BATCH_RECORDS, MAX_BODY_BYTES, MAX_REPORT_BODY_BYTES,
+    check_report, check_triage, paths, ErrorBody, Inbox, Outcome, PairRequest, PairResponse,
+    RecordKind, SubmitReport, SubmitReportResponse, SyncResponse, TriageRequest, TriageResponse,
+    TriageResult, MAX_BATCH_RECORDS, MAX_BODY_BYTES, MAX_REPORT_BODY_BYTES,
 };
 use beatbook_core::report::{PublicReport, ReportKind, ReportStatus};
 use beatbook_core::Category;
@@ -742,7 +742,7 @@ async fn too_large_or_error(uri: axum::http::Uri, response: Response) -> Respons
             .and_then(|v| v.to_str().ok())
             != Some("application/json")
     {
-        let message = if uri.path().ends_with("/v1/reports") {
+        let message = if uri.path().ends_with(paths::REPORTS) {
             format!("a report is limited to {MAX_REPORT_BODY_BYTES} bytes; shorten the description")
         } else {
             format!("the request body is over {MAX_BODY_BYTES} bytes; send fewer records at once")
@@ -755,20 +755,20 @@ async fn too_large_or_error(uri: axum::http::Uri, response: Response) -> Respons
 pub fn router(state: ApiState) -> Router {
     Router::new()
         .route("/health", get(health))
-        .route("/v1/pair", post(pair))
-        .route("/v1/sync", post(sync))
-        .route("/v1/notes", get(list_notes))
-        .route("/v1/shifts", get(list_shifts))
-        .route("/v1/concerns", get(concerns))
+        .route(paths::PAIR, post(pair))
+        .route(paths::SYNC, post(sync))
+        .route(paths::NOTES, get(list_notes))
+        .route(paths::SHIFTS, get(list_shifts))
+        .route(paths::CONCERNS, get(concerns))
         .route(
-            "/v1/reports",
+            paths::REPORTS,
             post(submit_report).layer(DefaultBodyLimit::max(MAX_REPORT_BODY_BYTES)),
         )
-        .route("/v1/reports/{code}", get(report_status))
-        .route("/v1/inbox", get(inbox))
-        .route("/v1/triage", post(triage))
-        .route("/v1/export/{file}", get(export))
-        .route("/v1/{kind}/{id}/revisions", get(revisions))
+        .route(paths::REPORT, get(report_status))
+        .route(paths::INBOX, get(inbox))
+        .route(paths::TRIAGE, post(triage))
+        .route(paths::EXPORT, get(export))
+        .route(paths::REVISIONS, get(revisions))
         .fallback(not_found)
         .layer(axum::middleware::map_response(too_large_or_error))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))

@@ -98,7 +98,7 @@ pub fn app_with_api(dist: &Path, api_state: api::ApiState) -> Router {
         .precompressed_gzip()
         .fallback(ServeFile::new(dist.join("index.html")));
     Router::new()
-        .nest("/api", api::router(api_state))
+        .nest(beatbook_core::protocol::paths::API, api::router(api_state))
         .fallback_service(files)
         .layer(axum::middleware::map_response(cache_control))
         .layer(SetResponseHeaderLayer::overriding(
