@@ -18,23 +18,29 @@ use crate::storage::{self, StoreError};
 /// Whether the last write reached the crash-proof journal.
 pub type CrashProof = Result<(), JournalError>;
 
+/// Compare, then set, in the working copy: writes `record` under its key if
+/// `write` may replace what is stored there, and returns the journal entry
+/// to write next; `None` when a newer revision is stored.
+fn set_if_newer(
+    record: &Record,
+    write: Write,
+) -> Result<Option<(String, JournalEntry)>, StoreError> {
+    let key = record.key();
+    if !may_replace(storage::stored_revision(key), record.revision(), write) {
+        return Ok(None);
+    }
+    let key = key.to_string();
+    let raw = record.encode();
+    storage::set_raw(&key, &raw)?;
+    Ok(Some((key, JournalEntry::record(record.revision(), raw))))
+}
+
 /// Writes the working copy, then the journal, each compare-then-set: a
 /// change must be newer than the copy stored, or it is refused as
 /// [`StoreError::Stale`] and nothing is written. An error means nothing was
 /// saved; `Ok` carries whether the journal has it too.
 pub async fn save(record: &Record) -> Result<CrashProof, StoreError> {
-    let key = record.key();
-    if !may_replace(
-        storage::stored_revision(key),
-        record.revision(),
-        Write::Change,
-    ) {
-        return Err(StoreError::Stale);
-    }
-    let key = key.to_string();
-    let raw = record.encode();
-    storage::set_raw(&key, &raw)?;
-    let entry = JournalEntry::record(record.revision(), raw);
+    let (key, entry) = set_if_newer(record, Write::Change)?.ok_or(StoreError::Stale)?;
     Ok(journal::put_record(&key, &entry, Write::Change).await)
 }
 
@@ -46,18 +52,7 @@ pub async fn save(record: &Record) -> Result<CrashProof, StoreError> {
 pub async fn save_answers(records: &[Record]) -> Result<CrashProof, StoreError> {
     let mut entries = Vec::with_capacity(records.len());
     for record in records {
-        let key = record.key();
-        if !may_replace(
-            storage::stored_revision(key),
-            record.revision(),
-            Write::Answer,
-        ) {
-            continue;
-        }
-        let key = key.to_string();
-        let raw = record.encode();
-        storage::set_raw(&key, &raw)?;
-        entries.push((key, JournalEntry::record(record.revision(), raw)));
+        entries.extend(set_if_newer(record, Write::Answer)?);
     }
     if entries.is_empty() {
         return Ok(Ok(()));
