@@ -4,8 +4,7 @@
 use js_sys::{Array, Function, Object, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
 
-pub const CSV_MIME: &str = "text/csv;charset=utf-8";
-pub const GEOJSON_MIME: &str = "application/geo+json";
+pub use beatbook_core::protocol::{CSV_MIME, GEOJSON_MIME};
 
 fn blob_parts(content: &str) -> Array {
     Array::of1(&JsValue::from_str(content))

@@ -3,7 +3,7 @@
 //! on the phone, so all of it reads (and triage queues) with no signal.
 
 use beatbook_core::inbox::{self, InboxFilter};
-use beatbook_core::protocol::{Inbox, InboxReport};
+use beatbook_core::protocol::{ExportFile, Inbox, InboxReport};
 use beatbook_core::report::ReportStatus;
 use beatbook_core::{summary, ReportKind};
 use chrono::{DateTime, Utc};
@@ -112,16 +112,17 @@ pub fn InboxScreen() -> impl IntoView {
     });
     // Exports come from the server, filtered as the list is.
     let export_error = RwSignal::new(None::<String>);
-    let export = move |file: &'static str, mime: &'static str| {
+    let export = move |file: ExportFile| {
         let Some(pairing) = engine.pairing.get_untracked() else {
             return;
         };
-        let path = format!("{file}?{}", untrack(filter).to_query());
+        let query = untrack(filter).to_query();
         spawn_local(async move {
-            match sync::fetch_export(&pairing, &path).await {
+            match sync::fetch_export(&pairing, file, &query).await {
                 Ok(text) => {
-                    let name = format!("beatbook-{}-{file}", time::file_stamp(time::now()));
-                    export_error.set(crate::export::download(&name, mime, &text).err());
+                    let name =
+                        format!("beatbook-{}-{}", time::file_stamp(time::now()), file.name());
+                    export_error.set(crate::export::download(&name, file.mime(), &text).err());
                 }
                 Err(e) => export_error.set(Some(format!(
                     "The export needs the server, which could not be reached: {e}."
@@ -200,8 +201,8 @@ pub fn InboxScreen() -> impl IntoView {
             </ul>
             <div class="row">
                 <p class="muted">"Export the reports shown, for the police team (no contact details, no private notes):"</p>
-                <button class="secondary" data-testid="export-reports-csv" on:click=move |_| export("reports.csv", crate::export::CSV_MIME)>"CSV"</button>
-                <button class="secondary" data-testid="export-reports-geojson" on:click=move |_| export("reports.geojson", crate::export::GEOJSON_MIME)>"GeoJSON"</button>
+                <button class="secondary" data-testid="export-reports-csv" on:click=move |_| export(ExportFile::ReportsCsv)>"CSV"</button>
+                <button class="secondary" data-testid="export-reports-geojson" on:click=move |_| export(ExportFile::ReportsGeojson)>"GeoJSON"</button>
             </div>
             {move || export_error.get().map(|e| view! { <p class="error" role="alert" data-testid="export-error">{e}</p> })}
         </section>

@@ -2,7 +2,9 @@
 //! answers read into values (a failure says whether retrying can help).
 
 use beatbook_core::meeting::Concern;
-use beatbook_core::protocol::{paths, ErrorBody, Inbox, SubmitReport, SubmitReportResponse};
+use beatbook_core::protocol::{
+    paths, ErrorBody, ExportFile, Inbox, SubmitReport, SubmitReportResponse,
+};
 use beatbook_core::report::{MyReport, PublicReport};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -211,9 +213,14 @@ pub async fn fetch_inbox(pairing: &Pairing) -> Result<Inbox, String> {
     }
 }
 
-/// An export file from the server (`reports.geojson?kind=…`), as text.
-pub async fn fetch_export(pairing: &Pairing, file_and_query: &str) -> Result<String, String> {
-    let url = pairing.url(&paths::to(paths::EXPORT, file_and_query));
+/// An export file from the server, filtered by `query` (`kind=…&from=…`),
+/// as text.
+pub async fn fetch_export(
+    pairing: &Pairing,
+    file: ExportFile,
+    query: &str,
+) -> Result<String, String> {
+    let url = pairing.url(&format!("{}?{query}", paths::to(&file.path(), "")));
     let answer = request_json(&url, Some(&pairing.token), None).await?;
     match answer.status {
         200 => Ok(answer.text),

@@ -33,9 +33,12 @@ pub mod paths {
     pub const REPORT: &str = "/v1/reports/{code}";
     pub const INBOX: &str = "/v1/inbox";
     pub const TRIAGE: &str = "/v1/triage";
-    /// Followed by `/{file}`, such as `/reports.csv`.
-    pub const EXPORT: &str = "/v1/export/{file}";
-    pub const REVISIONS: &str = "/v1/{kind}/{id}/revisions";
+    /// Followed by one of [`super::ExportFile`]'s names.
+    pub const EXPORT: &str = "/v1/export";
+    /// Every revision of one note, shift or concern.
+    pub const NOTE_REVISIONS: &str = "/v1/notes/{id}/revisions";
+    pub const SHIFT_REVISIONS: &str = "/v1/shifts/{id}/revisions";
+    pub const CONCERN_REVISIONS: &str = "/v1/concerns/{id}/revisions";
 
     /// The path the app requests: `/api` and the endpoint with its
     /// `{placeholder}` replaced by `value` (which the caller has encoded).
@@ -49,6 +52,62 @@ pub mod paths {
         format!("{API}{filled}")
     }
 }
+
+/// The files the server exports for the councillor, each its own endpoint
+/// under [`paths::EXPORT`] and filtered by the same query as its listing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExportFile {
+    NotesCsv,
+    NotesGeojson,
+    ShiftsCsv,
+    ShiftsGeojson,
+    ReportsCsv,
+    ReportsGeojson,
+}
+
+impl ExportFile {
+    pub const ALL: [ExportFile; 6] = [
+        ExportFile::NotesCsv,
+        ExportFile::NotesGeojson,
+        ExportFile::ShiftsCsv,
+        ExportFile::ShiftsGeojson,
+        ExportFile::ReportsCsv,
+        ExportFile::ReportsGeojson,
+    ];
+
+    /// The file's name, such as `reports.csv`.
+    pub fn name(self) -> &'static str {
+        match self {
+            ExportFile::NotesCsv => "notes.csv",
+            ExportFile::NotesGeojson => "notes.geojson",
+            ExportFile::ShiftsCsv => "shifts.csv",
+            ExportFile::ShiftsGeojson => "shifts.geojson",
+            ExportFile::ReportsCsv => "reports.csv",
+            ExportFile::ReportsGeojson => "reports.geojson",
+        }
+    }
+
+    /// The endpoint under [`paths::API`]: `/v1/export/reports.csv`.
+    pub fn path(self) -> String {
+        format!("{}/{}", paths::EXPORT, self.name())
+    }
+
+    pub fn is_geojson(self) -> bool {
+        self.name().ends_with(".geojson")
+    }
+
+    /// The media type the file is served and saved as.
+    pub fn mime(self) -> &'static str {
+        if self.is_geojson() {
+            GEOJSON_MIME
+        } else {
+            CSV_MIME
+        }
+    }
+}
+
+pub const CSV_MIME: &str = "text/csv; charset=utf-8";
+pub const GEOJSON_MIME: &str = "application/geo+json";
 
 /// The most records one request may carry.
 pub const MAX_BATCH_RECORDS: usize = 500;
@@ -476,8 +535,18 @@ mod tests {
             "/api/v1/reports/K7QF2-M3XDA"
         );
         assert_eq!(
-            paths::to(paths::EXPORT, "reports.csv?kind=drug_dealing"),
-            "/api/v1/export/reports.csv?kind=drug_dealing"
+            paths::to(&ExportFile::ReportsCsv.path(), ""),
+            "/api/v1/export/reports.csv"
+        );
+        assert_eq!(
+            paths::to(paths::NOTE_REVISIONS, "0197"),
+            "/api/v1/notes/0197/revisions"
+        );
+        let names: std::collections::BTreeSet<_> = ExportFile::ALL.map(ExportFile::name).into();
+        assert_eq!(
+            names.len(),
+            ExportFile::ALL.len(),
+            "every export has its own name"
         );
     }
     use crate::category::Category;
