@@ -13,7 +13,8 @@ use std::time::{Duration, Instant};
 
 use beatbook_core::{Category, Location, Note, NoteInput};
 use beatbook_server::api::ApiState;
-use beatbook_server::Db;
+use beatbook_server::store::{Devices, Records};
+use beatbook_server::Sqlite;
 use chrono::Utc;
 use uuid::Uuid;
 
@@ -100,8 +101,8 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[rank.clamp(1, sorted.len()) - 1]
 }
 
-fn start_server(data: &std::path::Path) -> (SocketAddr, Arc<Db>) {
-    let db = Arc::new(Db::open(&data.join("beatbook.sqlite3")).expect("open the database"));
+fn start_server(data: &std::path::Path) -> (SocketAddr, Arc<Sqlite>) {
+    let db = Arc::new(Sqlite::open(&data.join("beatbook.sqlite3")).expect("open the database"));
     // The bench measures the store, not the per-device rate limit.
     let state = ApiState::unlimited(db.clone());
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind loopback");
@@ -155,11 +156,10 @@ fn round(new_id: fn() -> Uuid) -> Round {
             let code = db
                 .create_pairing_code(&format!("bench phone {i}"))
                 .expect("pairing code");
-            let (token, _) = db
-                .redeem_pairing_code(&code)
+            db.redeem_pairing_code(&code)
                 .expect("redeem")
-                .expect("a fresh code is accepted");
-            token
+                .expect("a fresh code is accepted")
+                .token
         })
         .collect();
 

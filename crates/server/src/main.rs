@@ -13,7 +13,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use beatbook_server::Db;
+use anyhow::{anyhow, bail, Context, Result};
+use beatbook_server::store::Devices;
+use beatbook_server::Sqlite;
 
 const USAGE: &str = "usage:
   beatbook-server [serve] [--addr HOST:PORT] [--dist FOLDER] [--data FOLDER]
@@ -30,7 +32,8 @@ struct Options {
     device: Option<i64>,
 }
 
-fn parse_args() -> Result<Options, String> {
+/// The options, or the usage when asked for it or given something wrong.
+fn parse_args() -> Result<Options> {
     let env = |k: &str, d: &str| std::env::var(k).unwrap_or_else(|_| d.to_owned());
     let mut options = Options {
         command: "serve".into(),
@@ -47,48 +50,50 @@ fn parse_args() -> Result<Options, String> {
         }
     }
     while let Some(arg) = args.next() {
-        let mut value = || args.next().ok_or(format!("{arg} needs a value\n{USAGE}"));
+        let mut value = || {
+            args.next()
+                .ok_or_else(|| anyhow!("{arg} needs a value\n{USAGE}"))
+        };
         match arg.as_str() {
             "--addr" => options.addr = value()?,
             "--dist" => options.dist = value()?.into(),
             "--data" => options.data = value()?.into(),
             "--name" => options.name = Some(value()?),
-            "-h" | "--help" => return Err(USAGE.to_owned()),
+            "-h" | "--help" => bail!(USAGE),
             other if options.command == "revoke" && options.device.is_none() => {
-                options.device = Some(
-                    other
-                        .parse()
-                        .map_err(|_| format!("{other:?} is not a device id (see `devices`)"))?,
-                );
+                options.device =
+                    Some(other.parse().with_context(|| {
+                        format!("{other:?} is not a device id (see `devices`)")
+                    })?);
             }
-            other => return Err(format!("unknown argument {other:?}\n{USAGE}")),
+            other => bail!("unknown argument {other:?}\n{USAGE}"),
         }
     }
     Ok(options)
 }
 
-fn open_db(data: &std::path::Path) -> Result<Db, String> {
+fn open_store(data: &std::path::Path) -> Result<Sqlite> {
     std::fs::create_dir_all(data)
-        .map_err(|e| format!("cannot create the data folder {}: {e}", data.display()))?;
+        .with_context(|| format!("cannot create the data folder {}", data.display()))?;
     let path = data.join("beatbook.sqlite3");
-    Db::open(&path).map_err(|e| format!("cannot open {}: {e}", path.display()))
+    Sqlite::open(&path).with_context(|| format!("cannot open {}", path.display()))
 }
 
-async fn serve(options: Options) -> Result<(), String> {
+async fn serve(options: Options) -> Result<()> {
     let addr: SocketAddr = options
         .addr
         .parse()
-        .map_err(|e| format!("--addr {:?} is not HOST:PORT ({e})", options.addr))?;
+        .with_context(|| format!("--addr {:?} is not HOST:PORT", options.addr))?;
     if !options.dist.join("index.html").is_file() {
-        return Err(format!(
+        bail!(
             "{} has no index.html: build the app first (`cargo xtask run` does both)",
             options.dist.display()
-        ));
+        );
     }
-    let db = Arc::new(open_db(&options.data)?);
+    let store = Arc::new(open_store(&options.data)?);
     let listener = tokio::net::TcpListener::bind(addr)
         .await
-        .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+        .with_context(|| format!("cannot listen on {addr}"))?;
     let local = listener.local_addr().unwrap_or(addr);
     println!("Beatbook is running at http://{local}/");
     println!(
@@ -96,7 +101,7 @@ async fn serve(options: Options) -> Result<(), String> {
         options.data.display(),
         options.data.display()
     );
-    let app = beatbook_server::app(&options.dist, db);
+    let app = beatbook_server::app(&options.dist, store);
     // The peer address feeds the per-client rate limits (hashed, never kept).
     let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, app)
@@ -104,27 +109,27 @@ async fn serve(options: Options) -> Result<(), String> {
             let _ = tokio::signal::ctrl_c().await;
         })
         .await
-        .map_err(|e| format!("server stopped: {e}"))
+        .context("the server stopped")
 }
 
-fn run(options: Options) -> Result<(), String> {
+fn run(options: Options) -> Result<()> {
     match options.command.as_str() {
         "pair" => {
             let name = options
                 .name
                 .filter(|n| !n.trim().is_empty())
-                .ok_or(format!("pair needs --name\n{USAGE}"))?;
-            let code = open_db(&options.data)?
+                .ok_or_else(|| anyhow!("pair needs --name\n{USAGE}"))?;
+            let code = open_store(&options.data)?
                 .create_pairing_code(name.trim())
-                .map_err(|e| e.to_string())?;
+                .context("cannot make a pairing code")?;
             println!("Pairing code for {name:?}: {code}");
             println!("Enter it in Beatbook's Settings within 15 minutes. It works once.");
             Ok(())
         }
         "devices" => {
-            let devices = open_db(&options.data)?
+            let devices = open_store(&options.data)?
                 .devices()
-                .map_err(|e| e.to_string())?;
+                .context("cannot list the devices")?;
             if devices.is_empty() {
                 println!("No paired devices.");
             }
@@ -140,21 +145,21 @@ fn run(options: Options) -> Result<(), String> {
         "revoke" => {
             let id = options
                 .device
-                .ok_or(format!("revoke needs a device id\n{USAGE}"))?;
-            if open_db(&options.data)?
+                .ok_or_else(|| anyhow!("revoke needs a device id\n{USAGE}"))?;
+            if open_store(&options.data)?
                 .revoke(id)
-                .map_err(|e| e.to_string())?
+                .context("cannot revoke the device")?
             {
                 println!("Device {id} is revoked; its token no longer works.");
                 Ok(())
             } else {
-                Err(format!("no active device {id} (see `devices`)"))
+                bail!("no active device {id} (see `devices`)")
             }
         }
         "serve" => tokio::runtime::Runtime::new()
-            .map_err(|e| format!("cannot start: {e}"))?
+            .context("cannot start the server's runtime")?
             .block_on(serve(options)),
-        other => Err(format!("unknown command {other:?}\n{USAGE}")),
+        other => bail!("unknown command {other:?}\n{USAGE}"),
     }
 }
 
@@ -162,8 +167,9 @@ fn main() -> ExitCode {
     tracing_subscriber::fmt().with_target(false).init();
     match parse_args().and_then(run) {
         Ok(()) => ExitCode::SUCCESS,
-        Err(message) => {
-            eprintln!("{message}");
+        Err(error) => {
+            // `{:#}` gives the context and every cause on one line.
+            eprintln!("{error:#}");
             ExitCode::from(2)
         }
     }

@@ -4,6 +4,7 @@ mod common;
 
 use beatbook_core::protocol::RecordKind;
 use beatbook_core::{Category, Note, NoteInput, Shift, ShiftKind};
+use beatbook_server::store::{Devices, Records};
 use chrono::Utc;
 use common::{request, serve};
 use serde_json::{json, Value};
@@ -114,7 +115,7 @@ fn held_texts(server: &common::TestServer, id: Uuid) -> Vec<(u32, String)> {
         .unwrap()
         .iter()
         .map(|r| {
-            let note: Note = serde_json::from_str(&r.body).unwrap();
+            let note: Note = serde_json::from_str(r.body.get()).unwrap();
             assert_eq!(note.sync.revision, r.revision);
             (r.revision, note.text)
         })

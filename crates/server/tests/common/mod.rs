@@ -8,7 +8,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use beatbook_server::api::ApiState;
-use beatbook_server::Db;
+use beatbook_server::store::Devices;
+use beatbook_server::Sqlite;
 
 pub struct Response {
     pub status: u16,
@@ -117,12 +118,12 @@ pub fn temp_dir(label: &str) -> PathBuf {
 
 pub struct TestServer {
     pub addr: SocketAddr,
-    pub db: Arc<Db>,
+    pub db: Arc<Sqlite>,
     pub dist: PathBuf,
 }
 
 /// A server on a free loopback port, with its own data folder and dist.
-pub fn serve_with(make_state: impl FnOnce(Arc<Db>) -> ApiState) -> TestServer {
+pub fn serve_with(make_state: impl FnOnce(Arc<Sqlite>) -> ApiState) -> TestServer {
     let dist = temp_dir("dist");
     std::fs::write(
         dist.join("index.html"),
@@ -142,7 +143,7 @@ pub fn serve_with(make_state: impl FnOnce(Arc<Db>) -> ApiState) -> TestServer {
     )
     .unwrap();
     std::fs::write(dist.join("manifest.webmanifest"), "{}").unwrap();
-    let db = Arc::new(Db::open(&dist.join("beatbook.sqlite3")).unwrap());
+    let db = Arc::new(Sqlite::open(&dist.join("beatbook.sqlite3")).unwrap());
     let state = make_state(db.clone());
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     listener.set_nonblocking(true).unwrap();

@@ -1,17 +1,15 @@
-//! Residents' reports in the store: submission (once per id, answered with a
+//! Residents' reports in SQLite: submission (once per id, answered with a
 //! code), the public view by code, the councillor's inbox and triage.
 
-use std::collections::BTreeMap;
-
+use beatbook_core::inbox::InboxFilter;
 use beatbook_core::protocol::{InboxReport, Outcome, TriageEntry, TriageResult};
 use beatbook_core::report::{PublicReport, Report, ReportKind, ReportStatus, StatusChange, Triage};
 use chrono::{DateTime, Utc};
 use rusqlite::{params, OptionalExtension, Transaction};
 
-use crate::db::{new_code, now_text, time_key, Db, DbError, DbResult};
-
-/// The inbox's filter is core's, shared with the app that builds its query.
-pub use beatbook_core::inbox::InboxFilter;
+use super::{now_text, time_key, Sqlite};
+use crate::random::new_code;
+use crate::store::{KindCounts, Reports, StoreError, StoreResult};
 
 fn parse_time(text: &str) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(text)
@@ -48,7 +46,7 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Row> {
     })
 }
 
-fn history(tx: &rusqlite::Connection, seq: i64) -> DbResult<Vec<TriageEntry>> {
+fn history(tx: &rusqlite::Connection, seq: i64) -> StoreResult<Vec<TriageEntry>> {
     let mut statement = tx.prepare_cached(
         "SELECT at, status, response, private_note FROM report_events WHERE report_seq = ?1 ORDER BY at, seq",
     )?;
@@ -65,10 +63,10 @@ fn history(tx: &rusqlite::Connection, seq: i64) -> DbResult<Vec<TriageEntry>> {
     Ok(entries)
 }
 
-impl Db {
+impl Reports for Sqlite {
     /// Stores a checked report and answers with its code. A report sent
     /// again (same id) is answered `already_had` with the code it was given.
-    pub fn submit_report(&self, report: &Report) -> DbResult<(String, Outcome)> {
+    fn submit_report(&self, report: &Report) -> StoreResult<(String, Outcome)> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
         let id = report.id.to_string();
@@ -81,7 +79,7 @@ impl Db {
             return Ok((code, Outcome::AlreadyHad));
         }
         let now = now_text();
-        let body = serde_json::to_string(report).map_err(|e| DbError(e.to_string()))?;
+        let body = serde_json::to_string(report)?;
         // A clash of random codes is astronomically unlikely; try again if so.
         for _ in 0..8 {
             let code = new_code();
@@ -108,11 +106,11 @@ impl Db {
                 return Ok((code, Outcome::Stored));
             }
         }
-        Err(DbError("could not find a free reference code".into()))
+        Err(StoreError::NoFreeCode)
     }
 
     /// What anyone with the code may see; `None` if no report has it.
-    pub fn public_report(&self, code: &str) -> DbResult<Option<PublicReport>> {
+    fn public_report(&self, code: &str) -> StoreResult<Option<PublicReport>> {
         let conn = self.conn();
         let found = conn
             .query_row(
@@ -124,8 +122,7 @@ impl Db {
         let Some(found) = found else {
             return Ok(None);
         };
-        let report: Report =
-            serde_json::from_str(&found.body).map_err(|e| DbError(e.to_string()))?;
+        let report: Report = serde_json::from_str(&found.body)?;
         let mut changes: Vec<StatusChange> = Vec::new();
         for entry in history(&conn, found.seq)? {
             // Only moves between statuses are public, not every note.
@@ -151,10 +148,7 @@ impl Db {
 
     /// The councillor's inbox: matching reports newest first, with their
     /// history, and how many of each kind match (before the limit).
-    pub fn inbox(
-        &self,
-        filter: &InboxFilter,
-    ) -> DbResult<(Vec<InboxReport>, BTreeMap<ReportKind, u32>)> {
+    fn inbox(&self, filter: &InboxFilter) -> StoreResult<(Vec<InboxReport>, KindCounts)> {
         let conn = self.conn();
         let place = filter.place.as_ref().map(|p| {
             format!(
@@ -174,7 +168,7 @@ impl Db {
             filter.to.map(time_key),
             place,
         ];
-        let mut counts = BTreeMap::new();
+        let mut counts = KindCounts::new();
         let mut statement = conn.prepare(&format!(
             "SELECT kind, COUNT(*) FROM reports WHERE {wheres} GROUP BY kind"
         ))?;
@@ -191,8 +185,7 @@ impl Db {
         let found: Vec<Row> = statement.query_map(args, row)?.collect::<Result<_, _>>()?;
         let mut reports = Vec::with_capacity(found.len());
         for found in found {
-            let report: Report =
-                serde_json::from_str(&found.body).map_err(|e| DbError(e.to_string()))?;
+            let report: Report = serde_json::from_str(&found.body)?;
             reports.push(InboxReport {
                 history: history(&conn, found.seq)?,
                 code: found.code,
@@ -208,19 +201,23 @@ impl Db {
 
     /// Applies the councillor's changes in the order given, each at most
     /// once, and answers for each.
-    pub fn triage(&self, device_id: i64, changes: &[Triage]) -> DbResult<Vec<TriageResult>> {
+    fn triage(&self, device_id: i64, changes: &[Triage]) -> StoreResult<Vec<TriageResult>> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
         let results = changes
             .iter()
             .map(|change| apply_triage(&tx, device_id, change))
-            .collect::<DbResult<Vec<_>>>()?;
+            .collect::<StoreResult<Vec<_>>>()?;
         tx.commit()?;
         Ok(results)
     }
 }
 
-fn apply_triage(tx: &Transaction<'_>, device_id: i64, change: &Triage) -> DbResult<TriageResult> {
+fn apply_triage(
+    tx: &Transaction<'_>,
+    device_id: i64,
+    change: &Triage,
+) -> StoreResult<TriageResult> {
     let answer = |outcome, reason: Option<String>| TriageResult {
         id: change.id,
         outcome,

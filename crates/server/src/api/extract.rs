@@ -1,0 +1,119 @@
+//! Extractors whose rejections are the API's own JSON errors: the paired
+//! device behind a token, the client behind a connection, and a JSON body,
+//! a query and a path parsed into typed values.
+
+use std::net::SocketAddr;
+
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Path, Query, Request};
+use axum::http::request::Parts;
+use axum::http::{header, StatusCode};
+use beatbook_core::protocol::{paths, MAX_BODY_BYTES, MAX_REPORT_BODY_BYTES};
+use serde::de::DeserializeOwned;
+
+use super::limits::{Bucket, ClientKey};
+use super::{ApiError, ApiState};
+use crate::store::Device;
+
+/// The paired device behind `Authorization: Bearer <token>`, with one
+/// request taken from its allowance. Checked before the body is read.
+pub struct AuthDevice(pub Device);
+
+impl FromRequestParts<ApiState> for AuthDevice {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &ApiState) -> Result<Self, ApiError> {
+        let token = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim)
+            .filter(|t| !t.is_empty() && t.len() <= 128)
+            .ok_or_else(|| {
+                ApiError::unauthorized("a device token is required: pair this device first")
+            })?
+            .to_owned();
+        let device = state
+            .store(move |store| store.device_for_token(&token))
+            .await?
+            .ok_or_else(|| {
+                ApiError::unauthorized(
+                    "this device token is not valid or was revoked: pair the device again",
+                )
+            })?;
+        state.limits.take(Bucket::Device(device.id))?;
+        Ok(AuthDevice(device))
+    }
+}
+
+/// Who is asking, for the public endpoints' limits: the connection's
+/// address, hashed (see [`super::limits::RateLimits::client`]).
+pub struct Client(pub ClientKey);
+
+impl FromRequestParts<ApiState> for Client {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &ApiState) -> Result<Self, ApiError> {
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ConnectInfo(addr)| *addr);
+        Ok(Client(state.limits.client(peer)))
+    }
+}
+
+/// A JSON body parsed as `T`; unknown fields and malformed JSON are a 400,
+/// a body over the route's limit a 413, each saying what to change.
+pub struct ApiJson<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
+        let report = request.uri().path().ends_with(paths::REPORTS);
+        let body = Bytes::from_request(request, state)
+            .await
+            .map_err(|rejection| {
+                if rejection.status() != StatusCode::PAYLOAD_TOO_LARGE {
+                    return ApiError::bad_request(rejection.body_text());
+                }
+                let message = if report {
+                    format!("a report is limited to {MAX_REPORT_BODY_BYTES} bytes; shorten the description")
+                } else {
+                    format!("the request body is over {MAX_BODY_BYTES} bytes; send fewer records at once")
+                };
+                ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, message)
+            })?;
+        serde_json::from_slice(&body)
+            .map(ApiJson)
+            .map_err(|e| ApiError::bad_request(format!("invalid request body: {e}")))
+    }
+}
+
+/// A query string parsed as `T` (typed values, no unknown parameters).
+pub struct ApiQuery<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        Query::try_from_uri(&parts.uri)
+            .map(|Query(query)| ApiQuery(query))
+            .map_err(|e| ApiError::bad_request(e.body_text()))
+    }
+}
+
+/// A path parameter parsed as `T`, such as a record's id.
+pub struct ApiPath<T>(pub T);
+
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiPath<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        Path::from_request_parts(parts, state)
+            .await
+            .map(|Path(value)| ApiPath(value))
+            .map_err(|e| ApiError::bad_request(e.body_text()))
+    }
+}

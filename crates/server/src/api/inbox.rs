@@ -1,0 +1,52 @@
+//! The councillor's side of residents' reports: `GET /inbox` lists them
+//! (filtered by core's `InboxFilter`), `POST /triage` applies status
+//! changes, each at most once.
+
+use axum::extract::State;
+use axum::Json;
+use beatbook_core::inbox::InboxFilter;
+use beatbook_core::protocol::{
+    check_triage, Inbox, Outcome, TriageRequest, TriageResponse, TriageResult,
+};
+use chrono::Utc;
+
+use super::extract::{ApiJson, ApiQuery, AuthDevice};
+use super::query::InboxQuery;
+use super::sync::at_most_a_batch;
+use super::{ApiError, ApiState};
+
+pub async fn inbox(
+    State(state): State<ApiState>,
+    _: AuthDevice,
+    ApiQuery(query): ApiQuery<InboxQuery>,
+) -> Result<Json<Inbox>, ApiError> {
+    let filter = InboxFilter::from(query);
+    let (reports, counts) = state.store(move |store| store.inbox(&filter)).await?;
+    Ok(Json(Inbox { reports, counts }))
+}
+
+pub async fn triage(
+    State(state): State<ApiState>,
+    AuthDevice(device): AuthDevice,
+    ApiJson(request): ApiJson<TriageRequest>,
+) -> Result<Json<TriageResponse>, ApiError> {
+    at_most_a_batch(request.changes.len(), "changes")?;
+    let now = Utc::now();
+    let mut valid = Vec::with_capacity(request.changes.len());
+    let mut refused = Vec::new();
+    for change in request.changes {
+        match check_triage(&change, now) {
+            Ok(()) => valid.push(change),
+            Err(reason) => refused.push(TriageResult {
+                id: change.id,
+                outcome: Outcome::Rejected,
+                reason: Some(reason.to_string()),
+            }),
+        }
+    }
+    let mut results = state
+        .store(move |store| store.triage(device.id, &valid))
+        .await?;
+    results.extend(refused);
+    Ok(Json(TriageResponse { results }))
+}

@@ -1,0 +1,118 @@
+//! Rate limits: token buckets held in memory only, per paired device, per
+//! client for the public endpoints (its address hashed with a per-process
+//! salt, so no address is kept, even in memory), and one shared bucket for
+//! pairing attempts.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use sha2::{Digest, Sha256};
+
+use super::ApiError;
+use crate::random::random_bytes;
+
+/// Requests a device may make in a burst, and how fast the allowance refills:
+/// far above what a phone needs, low enough to stop a runaway client.
+pub const BURST: f64 = 60.0;
+pub const REFILL_PER_SECOND: f64 = 30.0;
+/// Pairing attempts allowed per minute across all clients (codes are guessable
+/// only by trying; no client address is kept, so the limit is shared).
+const PAIR_ATTEMPTS_PER_MINUTE: f64 = 30.0;
+/// Reports one client may send in a burst, and the refill: a resident sends
+/// a few; a flood is stopped.
+const REPORT_BURST: f64 = 5.0;
+const REPORTS_PER_SECOND: f64 = 1.0 / 60.0;
+/// Status look-ups one client may make in a burst, and the refill: enough to
+/// check a handful of codes, far too few to guess any.
+const LOOKUP_BURST: f64 = 30.0;
+const LOOKUPS_PER_SECOND: f64 = 0.5;
+/// Above this many buckets, idle ones are forgotten.
+const MAX_BUCKETS: usize = 10_000;
+const IDLE_BUCKET: Duration = Duration::from_secs(600);
+
+/// Whose allowance a request draws on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Bucket {
+    Device(i64),
+    /// Pairing attempts, shared by everyone.
+    Pairing,
+    /// Reports sent from one client (see [`RateLimits::client`]).
+    Reports(ClientKey),
+    /// Status look-ups from one client.
+    Lookups(ClientKey),
+}
+
+/// A client's address hashed with the process's salt.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ClientKey(u64);
+
+pub struct RateLimits {
+    buckets: Mutex<HashMap<Bucket, (f64, Instant)>>,
+    /// Random per process: client addresses are hashed with it.
+    salt: [u8; 16],
+    /// A device's allowance.
+    burst: f64,
+    per_second: f64,
+    /// Multiplies the public allowances (pairing, reports, look-ups).
+    public_scale: f64,
+}
+
+impl RateLimits {
+    pub fn new(burst: f64, per_second: f64, public_scale: f64) -> Self {
+        RateLimits {
+            buckets: Mutex::new(HashMap::new()),
+            salt: random_bytes(),
+            burst,
+            per_second,
+            public_scale,
+        }
+    }
+
+    /// A client's key. The address itself is neither stored nor logged.
+    pub fn client(&self, peer: Option<SocketAddr>) -> ClientKey {
+        let ip = peer.map(|addr| addr.ip().to_string()).unwrap_or_default();
+        let digest = Sha256::new()
+            .chain_update(self.salt)
+            .chain_update(ip.as_bytes())
+            .finalize();
+        ClientKey(u64::from_le_bytes(
+            digest[..8].try_into().unwrap_or_default(),
+        ))
+    }
+
+    /// How many requests a bucket allows in a burst, and how fast it refills.
+    fn allowance(&self, bucket: Bucket) -> (f64, f64) {
+        let (burst, per_second) = match bucket {
+            Bucket::Device(_) => return (self.burst, self.per_second),
+            Bucket::Pairing => (PAIR_ATTEMPTS_PER_MINUTE, PAIR_ATTEMPTS_PER_MINUTE / 60.0),
+            Bucket::Reports(_) => (REPORT_BURST, REPORTS_PER_SECOND),
+            Bucket::Lookups(_) => (LOOKUP_BURST, LOOKUPS_PER_SECOND),
+        };
+        (burst * self.public_scale, per_second * self.public_scale)
+    }
+
+    /// Takes one request from the bucket's allowance, or answers 429 with
+    /// how long to wait.
+    pub fn take(&self, bucket: Bucket) -> Result<(), ApiError> {
+        let (burst, per_second) = self.allowance(bucket);
+        let now = Instant::now();
+        let mut buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
+        if buckets.len() >= MAX_BUCKETS && !buckets.contains_key(&bucket) {
+            // Every bucket untouched this long has refilled completely, so
+            // forgetting it changes nothing.
+            buckets.retain(|_, (_, last)| now.duration_since(*last) < IDLE_BUCKET);
+        }
+        let (tokens, last) = buckets.entry(bucket).or_insert((burst, now));
+        *tokens = (*tokens + now.duration_since(*last).as_secs_f64() * per_second).min(burst);
+        *last = now;
+        if *tokens >= 1.0 {
+            *tokens -= 1.0;
+            Ok(())
+        } else {
+            let wait = ((1.0 - *tokens) / per_second).ceil().max(1.0) as u64;
+            Err(ApiError::too_many(wait))
+        }
+    }
+}

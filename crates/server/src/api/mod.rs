@@ -1,0 +1,124 @@
+//! The sync API, version 1, under `/api/v1`: the router, its state, and one
+//! file per resource.
+//!
+//! Every failure is a precise 4xx with a JSON body `{"error": "…"}`
+//! ([`ApiError`]): malformed JSON, unknown fields or bad query values (400),
+//! a bad or revoked token (401), a body over 1 MiB or over 500 records
+//! (413), too many requests (429 with `Retry-After`). Records that parse but
+//! break a rule are answered one by one.
+
+mod concerns;
+mod error;
+mod exports;
+mod extract;
+mod inbox;
+mod limits;
+mod pairing;
+mod query;
+mod reports;
+mod sync;
+
+use std::sync::Arc;
+
+use axum::extract::DefaultBodyLimit;
+use axum::http::Uri;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use beatbook_core::protocol::{paths, RecordKind, MAX_BODY_BYTES, MAX_REPORT_BODY_BYTES};
+
+pub use error::ApiError;
+pub use limits::{BURST, REFILL_PER_SECOND};
+
+use crate::store::{Store, StoreResult};
+use extract::{ApiPath, AuthDevice};
+use limits::RateLimits;
+use query::RecordId;
+
+#[derive(Clone)]
+pub struct ApiState {
+    store: Arc<dyn Store>,
+    limits: Arc<RateLimits>,
+}
+
+impl ApiState {
+    pub fn new<S: Store>(store: Arc<S>) -> Self {
+        Self::with_limits(store, BURST, REFILL_PER_SECOND)
+    }
+
+    /// A per-device allowance other than the default (benchmarks use a huge one).
+    pub fn with_limits<S: Store>(store: Arc<S>, burst: f64, per_second: f64) -> Self {
+        ApiState {
+            store,
+            limits: Arc::new(RateLimits::new(burst, per_second, 1.0)),
+        }
+    }
+
+    /// No practical limits at all: for benchmarks and fuzzing only.
+    pub fn unlimited<S: Store>(store: Arc<S>) -> Self {
+        ApiState {
+            store,
+            limits: Arc::new(RateLimits::new(1e9, 1e9, 1e9)),
+        }
+    }
+
+    /// Runs store work off the async threads (the store blocks on disk).
+    async fn store<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&dyn Store) -> StoreResult<T> + Send + 'static,
+    ) -> Result<T, ApiError> {
+        let store = self.store.clone();
+        match tokio::task::spawn_blocking(move || work(store.as_ref())).await {
+            Ok(done) => Ok(done?),
+            Err(e) => {
+                tracing::error!("store task failed: {e}");
+                Err(ApiError::unavailable("finish the request"))
+            }
+        }
+    }
+}
+
+async fn health() -> Json<serde_json::Value> {
+    Json(serde_json::json!({"ok": true}))
+}
+
+async fn not_found(uri: Uri) -> ApiError {
+    ApiError::not_found(format!("no such API endpoint: {}", uri.path()))
+}
+
+pub fn router(state: ApiState) -> Router {
+    let mut router = Router::new()
+        .route("/health", get(health))
+        .route(paths::PAIR, post(pairing::pair))
+        .route(paths::SYNC, post(sync::sync))
+        .route(paths::NOTES, get(sync::notes))
+        .route(paths::SHIFTS, get(sync::shifts))
+        .route(paths::CONCERNS, get(concerns::concerns))
+        .route(
+            paths::REPORTS,
+            post(reports::submit).layer(DefaultBodyLimit::max(MAX_REPORT_BODY_BYTES)),
+        )
+        .route(paths::REPORT, get(reports::status))
+        .route(paths::INBOX, get(inbox::inbox))
+        .route(paths::TRIAGE, post(inbox::triage))
+        .merge(exports::routes());
+    for (path, kind) in [
+        (paths::NOTE_REVISIONS, RecordKind::Note),
+        (paths::SHIFT_REVISIONS, RecordKind::Shift),
+        (paths::CONCERN_REVISIONS, RecordKind::Concern),
+    ] {
+        router = router.route(
+            path,
+            get(
+                move |state: axum::extract::State<ApiState>,
+                      _: AuthDevice,
+                      ApiPath(RecordId(id)): ApiPath<RecordId>| {
+                    sync::revisions(state.0, kind, id)
+                },
+            ),
+        );
+    }
+    router
+        .fallback(not_found)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .with_state(state)
+}

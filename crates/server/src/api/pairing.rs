@@ -1,0 +1,33 @@
+//! `POST /pair`: a one-time code, made on the server, traded for a device
+//! token.
+
+use axum::extract::State;
+use axum::Json;
+use beatbook_core::protocol::{PairRequest, PairResponse};
+
+use super::extract::ApiJson;
+use super::limits::Bucket;
+use super::{ApiError, ApiState};
+use crate::store::Paired;
+
+/// The longest code worth looking up.
+const MAX_CODE: usize = 64;
+
+pub async fn pair(
+    State(state): State<ApiState>,
+    ApiJson(request): ApiJson<PairRequest>,
+) -> Result<Json<PairResponse>, ApiError> {
+    state.limits.take(Bucket::Pairing)?;
+    if request.code.len() > MAX_CODE {
+        return Err(ApiError::bad_request("the pairing code is too long"));
+    }
+    let paired = state
+        .store(move |store| store.redeem_pairing_code(&request.code))
+        .await?;
+    let Paired { token, device_name } = paired.ok_or_else(|| {
+        ApiError::unauthorized(
+            "this pairing code is not valid, was used already or has expired: make a new one on the server",
+        )
+    })?;
+    Ok(Json(PairResponse { token, device_name }))
+}

@@ -1,0 +1,46 @@
+//! What can go wrong in the store, with the cause kept as the error's source.
+
+use std::sync::Arc;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database itself failed (disk full, locked too long, I/O).
+    #[error("the database failed")]
+    Backend(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// The same failure answered to every batch of a group commit.
+    #[error("the group commit failed")]
+    Shared(#[source] Arc<StoreError>),
+    /// A stored record no longer reads as JSON (the store never writes one).
+    #[error("a stored record could not be read")]
+    Corrupt(#[from] serde_json::Error),
+    #[error("the database is from a newer Beatbook (schema {found}; this server knows {known}): update the server")]
+    NewerSchema { found: usize, known: usize },
+    #[error("could not start the checkpoint thread")]
+    Thread(#[source] std::io::Error),
+    #[error("could not find a free reference code")]
+    NoFreeCode,
+    #[error("the batch was not answered")]
+    Unanswered,
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        StoreError::Backend(Box::new(e))
+    }
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+impl StoreError {
+    /// The error and every cause beneath it, on one line, for the log.
+    pub fn chain(&self) -> String {
+        let mut text = self.to_string();
+        let mut cause = std::error::Error::source(self);
+        while let Some(e) = cause {
+            text.push_str(": ");
+            text.push_str(&e.to_string());
+            cause = e.source();
+        }
+        text
+    }
+}

@@ -1,0 +1,156 @@
+//! What the server keeps, behind a narrow interface: the API asks for
+//! devices, records and reports by what it needs, never by SQL, so a second
+//! backend implements three traits and nothing in `api/` changes.
+//!
+//! - [`Devices`]: pairing codes, device tokens, revocation.
+//! - [`Records`]: notes, shifts and concerns synced from the phones, once
+//!   per id and revision, with every revision kept.
+//! - [`Reports`]: residents' reports, their public status and the
+//!   councillor's triage.
+//!
+//! [`Sqlite`] is the embedded default.
+
+mod error;
+pub mod sqlite;
+
+use std::collections::BTreeMap;
+
+use beatbook_core::inbox::InboxFilter;
+use beatbook_core::protocol::{InboxReport, Outcome, RecordKind, RecordResult, TriageResult};
+use beatbook_core::report::{PublicReport, Report, ReportKind, Triage};
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use uuid::Uuid;
+
+pub use error::{StoreError, StoreResult};
+pub use sqlite::Sqlite;
+
+/// Everything the API needs from a store.
+pub trait Store: Devices + Records + Reports + Send + Sync + 'static {}
+
+impl<T: Devices + Records + Reports + Send + Sync + 'static> Store for T {}
+
+/// A paired phone.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Device {
+    pub id: i64,
+    pub name: String,
+    pub created_at: String,
+    pub revoked_at: Option<String>,
+}
+
+/// A new device's token, given once when a pairing code is redeemed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Paired {
+    pub token: String,
+    pub device_name: String,
+}
+
+pub trait Devices {
+    /// Makes a one-time code that a phone trades for a device token.
+    fn create_pairing_code(&self, device_name: &str) -> StoreResult<String>;
+    /// Trades an unused, unexpired code for a new device and its token.
+    fn redeem_pairing_code(&self, code: &str) -> StoreResult<Option<Paired>>;
+    /// The device a token belongs to, unless revoked.
+    fn device_for_token(&self, token: &str) -> StoreResult<Option<Device>>;
+    fn devices(&self) -> StoreResult<Vec<Device>>;
+    /// Revokes a device's token. Returns whether a live device was revoked.
+    fn revoke(&self, device_id: i64) -> StoreResult<bool>;
+}
+
+/// A sync request as sent: records stay raw so that one bad record is
+/// answered on its own instead of failing the whole batch.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawBatch {
+    #[serde(default)]
+    pub shifts: Vec<Box<RawValue>>,
+    #[serde(default)]
+    pub notes: Vec<Box<RawValue>>,
+    #[serde(default)]
+    pub concerns: Vec<Box<RawValue>>,
+}
+
+impl RawBatch {
+    pub fn len(&self) -> usize {
+        self.shifts.len() + self.notes.len() + self.concerns.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// Which records a listing selects; all parts must hold.
+#[derive(Clone, Debug)]
+pub struct ListFilter {
+    pub shift: Option<Uuid>,
+    pub category: Option<beatbook_core::Category>,
+    /// Captured at or after.
+    pub from: Option<DateTime<Utc>>,
+    /// Captured before.
+    pub to: Option<DateTime<Utc>>,
+    pub limit: usize,
+}
+
+/// The most records one listing returns.
+pub const MAX_LIST: usize = 10_000;
+
+impl Default for ListFilter {
+    fn default() -> Self {
+        ListFilter {
+            shift: None,
+            category: None,
+            from: None,
+            to: None,
+            limit: MAX_LIST,
+        }
+    }
+}
+
+/// One revision of a synced record as the server received it.
+#[derive(Clone, Debug)]
+pub struct StoredRevision {
+    pub revision: u32,
+    /// The paired device that sent it.
+    pub device_id: i64,
+    /// When the server stored it (RFC 3339, UTC).
+    pub received_at: String,
+    /// The record as JSON, as kept then (its sync state says when it was held).
+    pub body: Box<RawValue>,
+}
+
+pub trait Records {
+    /// Stores a batch of at most
+    /// [`MAX_BATCH_RECORDS`](beatbook_core::protocol::MAX_BATCH_RECORDS) records from a paired
+    /// device and answers for every one. "Stored" and "updated" are said
+    /// only once the record is on disk.
+    fn ingest(&self, device_id: i64, batch: RawBatch) -> StoreResult<Vec<RecordResult>>;
+    /// Stored records of one kind, oldest capture first, as their JSON bodies.
+    fn list(&self, kind: RecordKind, filter: &ListFilter) -> StoreResult<Vec<Box<RawValue>>>;
+    /// Every stored note taken in one of these shifts, each shift's oldest
+    /// first.
+    fn notes_in_shifts(&self, shifts: &[Uuid]) -> StoreResult<Vec<Box<RawValue>>>;
+    /// Every revision of one record, oldest first.
+    fn revisions(&self, kind: RecordKind, id: Uuid) -> StoreResult<Vec<StoredRevision>>;
+    /// How many records of a kind are stored.
+    fn count(&self, kind: RecordKind) -> StoreResult<i64>;
+}
+
+/// How many of each kind an inbox filter matches, before its limit.
+pub type KindCounts = BTreeMap<ReportKind, u32>;
+
+pub trait Reports {
+    /// Stores a checked report and answers with its code. A report sent
+    /// again (same id) is answered `already_had` with the code it was given.
+    fn submit_report(&self, report: &Report) -> StoreResult<(String, Outcome)>;
+    /// What anyone with the code may see; `None` if no report has it.
+    fn public_report(&self, code: &str) -> StoreResult<Option<PublicReport>>;
+    /// The councillor's inbox: matching reports newest first, with their
+    /// history, and how many of each kind match.
+    fn inbox(&self, filter: &InboxFilter) -> StoreResult<(Vec<InboxReport>, KindCounts)>;
+    /// Applies the councillor's changes in the order given, each at most
+    /// once, and answers for each.
+    fn triage(&self, device_id: i64, changes: &[Triage]) -> StoreResult<Vec<TriageResult>>;
+}

@@ -1,0 +1,156 @@
+//! The embedded store: SQLite in WAL mode, one file in the data folder.
+//!
+//! Every record keeps the id made on the phone as its primary key, so a
+//! record sent twice is stored once: the second time the server answers
+//! "already had it". Records belong to the councillor's paired devices
+//! together: any live device may resend one or send a newer revision, and
+//! every revision received is kept (`record_revisions`), with the device that
+//! sent it and when it arrived.
+//!
+//! - this file: opening, per-connection settings, checkpoints, migrations;
+//! - `devices.rs`: pairing codes and device tokens;
+//! - `ingest.rs`: checking and writing synced records with group commit;
+//! - `records.rs`: listing what was synced;
+//! - `reports.rs`: residents' reports and triage;
+//! - `migrations/`: the schema, one numbered `.sql` file per step.
+
+mod devices;
+mod ingest;
+mod records;
+mod reports;
+
+use std::path::Path;
+use std::sync::{mpsc, Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use rusqlite::functions::FunctionFlags;
+use rusqlite::Connection;
+
+use super::{StoreError, StoreResult};
+
+/// Each file moves the schema one version forward; `PRAGMA user_version`
+/// records how many have run. A file, once released, never changes.
+const MIGRATIONS: &[&str] = &[
+    include_str!("migrations/0001_initial.sql"),
+    include_str!("migrations/0002_records_append_only.sql"),
+    include_str!("migrations/0003_reports.sql"),
+    include_str!("migrations/0004_record_revisions.sql"),
+];
+
+/// How often the write-ahead log is copied into the database file.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(1000);
+
+pub struct Sqlite {
+    conn: Mutex<Connection>,
+    /// Batches waiting for the next group commit (see `ingest.rs`).
+    waiting: Mutex<Vec<ingest::Waiting>>,
+    /// The checkpoint thread's own connection (kept here so that the tests
+    /// can check its settings).
+    #[cfg_attr(not(test), allow(dead_code))]
+    checkpoint_conn: Arc<Mutex<Connection>>,
+    /// Dropping this stops the checkpoint thread.
+    _checkpointer: mpsc::Sender<()>,
+}
+
+/// Opens a connection to the store with the settings every connection needs
+/// (pragmas such as `synchronous` belong to a connection, not the file).
+///
+/// `synchronous=FULL`: in WAL mode every commit is synced to disk before it
+/// returns, so a record answered "stored" survives a power cut. Group commit
+/// shares that sync among every batch in a group.
+fn connect(path: &Path) -> StoreResult<Connection> {
+    let conn = Connection::open(path)?;
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    conn.busy_timeout(Duration::from_secs(5))?;
+    Ok(conn)
+}
+
+/// Copies the write-ahead log into the database every [`CHECKPOINT_EVERY`]
+/// on a second connection. A passive checkpoint never blocks the writer; the
+/// thread ends when the returned sender is dropped.
+fn start_checkpointer(conn: Arc<Mutex<Connection>>) -> StoreResult<mpsc::Sender<()>> {
+    let (stop, stopped) = mpsc::channel::<()>();
+    std::thread::Builder::new()
+        .name("sqlite-checkpoint".into())
+        .spawn(move || {
+            while let Err(mpsc::RecvTimeoutError::Timeout) = stopped.recv_timeout(CHECKPOINT_EVERY)
+            {
+                let conn = conn.lock().unwrap_or_else(|e| e.into_inner());
+                if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+                    tracing::warn!("checkpoint failed: {e}");
+                }
+            }
+        })
+        .map_err(StoreError::Thread)?;
+    Ok(stop)
+}
+
+impl Sqlite {
+    pub fn open(path: &Path) -> StoreResult<Sqlite> {
+        let conn = connect(path)?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        // Checkpoints run on their own connection and thread (above), so a
+        // writer never stalls while the log is copied into the database.
+        conn.pragma_update(None, "wal_autocheckpoint", 0)?;
+        conn.pragma_update(None, "cache_size", -32_768)?;
+        conn.pragma_update(None, "mmap_size", 268_435_456)?;
+        conn.create_scalar_function(
+            ingest::CONTENT_HASH_FUNCTION,
+            2,
+            FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
+            |ctx| {
+                let kind = ctx.get_raw(0).as_str().unwrap_or_default();
+                let body = ctx.get_raw(1).as_str().unwrap_or_default();
+                Ok(ingest::stored_content_hash(kind, body))
+            },
+        )?;
+        let checkpoint_conn = Arc::new(Mutex::new(connect(path)?));
+        let store = Sqlite {
+            conn: Mutex::new(conn),
+            waiting: Mutex::new(Vec::new()),
+            _checkpointer: start_checkpointer(checkpoint_conn.clone())?,
+            checkpoint_conn,
+        };
+        migrate(&mut store.conn(), MIGRATIONS)?;
+        Ok(store)
+    }
+
+    fn conn(&self) -> MutexGuard<'_, Connection> {
+        // A panic while holding the lock cannot leave SQLite half-written
+        // (transactions roll back), so a poisoned lock is safe to reuse.
+        self.conn.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// Runs the migrations this database has not had yet, each in its own
+/// transaction with the version it reaches.
+fn migrate(conn: &mut Connection, migrations: &[&str]) -> StoreResult<()> {
+    let version: usize = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    if version > migrations.len() {
+        return Err(StoreError::NewerSchema {
+            found: version,
+            known: migrations.len(),
+        });
+    }
+    for (i, sql) in migrations.iter().enumerate().skip(version) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", i + 1)?;
+        tx.commit()?;
+    }
+    Ok(())
+}
+
+/// Sortable UTC text, the form times are stored in.
+fn time_key(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+fn now_text() -> String {
+    time_key(Utc::now())
+}
+
+#[cfg(test)]
+mod tests;

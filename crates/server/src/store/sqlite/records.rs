@@ -1,0 +1,101 @@
+//! Synced records out: listings, the notes of shifts, and every revision.
+
+use beatbook_core::protocol::{RecordKind, RecordResult};
+use beatbook_core::Category;
+use rusqlite::params;
+use serde_json::value::RawValue;
+use uuid::Uuid;
+
+use super::{time_key, Sqlite};
+use crate::store::{ListFilter, RawBatch, Records, StoreResult, StoredRevision};
+
+impl Records for Sqlite {
+    fn ingest(&self, device_id: i64, batch: RawBatch) -> StoreResult<Vec<RecordResult>> {
+        self.ingest_grouped(device_id, batch)
+    }
+
+    /// Stored records of one kind, oldest capture first, as their JSON bodies.
+    fn list(&self, kind: RecordKind, filter: &ListFilter) -> StoreResult<Vec<Box<RawValue>>> {
+        let kind_text = kind.slug();
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT body FROM records WHERE kind = ?1
+               AND (?2 IS NULL OR shift_id = ?2)
+               AND (?3 IS NULL OR category = ?3)
+               AND (?4 IS NULL OR created_at >= ?4)
+               AND (?5 IS NULL OR created_at < ?5)
+             ORDER BY created_at, id LIMIT ?6",
+        )?;
+        let rows = stmt.query_map(
+            params![
+                kind_text,
+                filter.shift.map(|s| s.to_string()),
+                filter.category.map(Category::slug),
+                filter.from.map(time_key),
+                filter.to.map(time_key),
+                filter.limit as i64
+            ],
+            |r| r.get::<_, String>(0),
+        )?;
+        let mut out = Vec::new();
+        for body in rows {
+            let body = body?;
+            out.push(RawValue::from_string(body)?);
+        }
+        Ok(out)
+    }
+
+    /// Every stored note taken in one of these shifts, each shift's oldest
+    /// first.
+    fn notes_in_shifts(&self, shifts: &[Uuid]) -> StoreResult<Vec<Box<RawValue>>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT body FROM records WHERE kind = ?1 AND shift_id = ?2 ORDER BY created_at, id",
+        )?;
+        let mut out = Vec::new();
+        for shift in shifts {
+            let rows = stmt
+                .query_map(params![RecordKind::Note.slug(), shift.to_string()], |r| {
+                    r.get::<_, String>(0)
+                })?;
+            for body in rows {
+                out.push(RawValue::from_string(body?)?);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Every revision of one record the server has received, oldest first:
+    /// who sent it, when it arrived, and the record as it was then.
+    fn revisions(&self, kind: RecordKind, id: Uuid) -> StoreResult<Vec<StoredRevision>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT revision, device_id, received_at, body FROM record_revisions
+             WHERE kind = ?1 AND id = ?2 ORDER BY revision",
+        )?;
+        let rows = stmt.query_map(params![kind.slug(), id.to_string()], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get::<_, String>(3)?))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (revision, device_id, received_at, body) = row?;
+            out.push(StoredRevision {
+                revision,
+                device_id,
+                received_at,
+                body: RawValue::from_string(body)?,
+            });
+        }
+        Ok(out)
+    }
+
+    /// How many records of a kind are stored (for tests and the command line).
+    fn count(&self, kind: RecordKind) -> StoreResult<i64> {
+        let kind_text = kind.slug();
+        Ok(self.conn().query_row(
+            "SELECT COUNT(*) FROM records WHERE kind = ?1",
+            params![kind_text],
+            |r| r.get(0),
+        )?)
+    }
+}

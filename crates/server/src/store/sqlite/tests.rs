@@ -1,0 +1,205 @@
+//! The SQLite store's own tests: its settings, migrating a database left
+//! by the previous release, and group commit under a failing write.
+
+use beatbook_core::protocol::{Outcome, RecordKind, RecordResult};
+use beatbook_core::{Note, SyncState};
+use chrono::Utc;
+use rusqlite::{params, Connection};
+use serde_json::value::RawValue;
+
+use super::ingest::Waiting;
+use super::{devices, time_key, Sqlite, MIGRATIONS};
+use crate::store::{Devices, ListFilter, RawBatch, Records, StoreResult};
+
+fn temp_db() -> (std::path::PathBuf, Sqlite) {
+    let dir = std::env::temp_dir().join(format!("beatbook-db-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let db = Sqlite::open(&dir.join("beatbook.sqlite3")).unwrap();
+    (dir, db)
+}
+
+#[test]
+fn every_connection_syncs_each_commit_to_disk() {
+    let (dir, db) = temp_db();
+    let synchronous = |conn: &Connection| -> i64 {
+        conn.pragma_query_value(None, "synchronous", |r| r.get(0))
+            .unwrap()
+    };
+    // 2 is FULL: a commit is on disk before "stored" is answered.
+    assert_eq!(synchronous(&db.conn()), 2);
+    assert_eq!(
+        synchronous(&db.checkpoint_conn.lock().unwrap()),
+        2,
+        "the checkpoint connection"
+    );
+    let mode: String = db
+        .conn()
+        .pragma_query_value(None, "journal_mode", |r| r.get(0))
+        .unwrap();
+    assert_eq!(mode, "wal");
+    drop(db);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn a_store_from_the_previous_release_keeps_its_records_as_their_first_revision() {
+    let dir = std::env::temp_dir().join(format!("beatbook-db-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("beatbook.sqlite3");
+    let received = "2026-01-05T09:30:00.000Z";
+    let mut held: Note = serde_json::from_str(note("Lamp out by the footbridge").get()).unwrap();
+    assert!(held.sync.mark_synced(1, received.parse().unwrap()));
+    {
+        // The schema and rows as the previous release (three migrations)
+        // left them.
+        let mut conn = Connection::open(&path).unwrap();
+        conn.pragma_update(None, "journal_mode", "WAL").unwrap();
+        for (i, sql) in MIGRATIONS[..3].iter().enumerate() {
+            let tx = conn.transaction().unwrap();
+            tx.execute_batch(sql).unwrap();
+            tx.pragma_update(None, "user_version", i + 1).unwrap();
+            tx.commit().unwrap();
+        }
+        conn.execute(
+            "INSERT INTO devices (name, token_hash, created_at) VALUES ('old phone', ?1, ?2)",
+            params![devices::hash("old token"), "2026-01-05T09:00:00.000Z"],
+        )
+        .unwrap();
+        conn.execute(
+            "INSERT INTO records (kind, id, device_id, revision, shift_id, category, created_at, received_at, body)
+             VALUES ('note', ?1, 1, 1, NULL, 'poor_lighting', ?2, ?3, ?4)",
+            params![
+                held.id.to_string(),
+                time_key(held.created_at),
+                received,
+                serde_json::to_string(&held).unwrap()
+            ],
+        )
+        .unwrap();
+    }
+
+    let db = Sqlite::open(&path).unwrap();
+    let version: usize = db
+        .conn()
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, MIGRATIONS.len());
+    let listed = db
+        .list(
+            RecordKind::Note,
+            &ListFilter {
+                limit: 10,
+                ..ListFilter::default()
+            },
+        )
+        .unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(serde_json::from_str::<Note>(listed[0].get()).unwrap(), held);
+    let revisions = db.revisions(RecordKind::Note, held.id).unwrap();
+    assert_eq!(revisions.len(), 1);
+    assert_eq!(revisions[0].revision, 1);
+    assert_eq!(revisions[0].device_id, 1);
+    assert_eq!(revisions[0].received_at, received);
+    assert_eq!(
+        serde_json::from_str::<Note>(revisions[0].body.get()).unwrap(),
+        held
+    );
+
+    // The old phone's resend is recognised; other words at the same
+    // revision are not taken for it.
+    let device = db.device_for_token("old token").unwrap().unwrap().id;
+    let send = |note: &Note| {
+        let batch = RawBatch {
+            notes: vec![serde_json::value::to_raw_value(note).unwrap()],
+            ..RawBatch::default()
+        };
+        db.ingest(device, batch).unwrap()[0].outcome
+    };
+    let mut resent = held.clone();
+    resent.sync.state = SyncState::Pending;
+    assert_eq!(send(&resent), Outcome::AlreadyHad);
+    resent.text = "Lamp out by the bridge".into();
+    assert_eq!(send(&resent), Outcome::Rejected);
+    drop(db);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+fn note(text: &str) -> Box<RawValue> {
+    let input = beatbook_core::NoteInput {
+        text: text.into(),
+        category: beatbook_core::Category::PoorLighting,
+        place: String::new(),
+        location: None,
+    };
+    let note = Note::create(uuid::Uuid::new_v4(), &input, None, Utc::now()).unwrap();
+    serde_json::value::to_raw_value(&note).unwrap()
+}
+
+#[test]
+fn a_batch_that_fails_in_a_group_commit_is_rolled_back_alone() {
+    let dir = std::env::temp_dir().join(format!("beatbook-db-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let db = Sqlite::open(&dir.join("beatbook.sqlite")).unwrap();
+    let code = db.create_pairing_code("test phone").unwrap();
+    let token = db.redeem_pairing_code(&code).unwrap().unwrap().token;
+    let device = db.device_for_token(&token).unwrap().unwrap().id;
+    // The storage fails partway through the second batch, after its
+    // first note is written.
+    db.conn()
+        .execute_batch(
+            "CREATE TRIGGER fail BEFORE INSERT ON records WHEN NEW.body LIKE '%storage fails%'
+             BEGIN SELECT RAISE(ABORT, 'disk trouble'); END",
+        )
+        .unwrap();
+    let batches = [
+        vec![note("first batch, one"), note("first batch, two")],
+        vec![
+            note("second batch, written first"),
+            note("storage fails here"),
+        ],
+        vec![note("third batch")],
+    ];
+    let group: Vec<Waiting> = batches
+        .iter()
+        .map(|notes| {
+            let batch = RawBatch {
+                notes: notes.clone(),
+                ..RawBatch::default()
+            };
+            Waiting::new(device, &batch).0
+        })
+        .collect();
+
+    let results = Sqlite::ingest_group(&mut db.conn(), &group);
+
+    let stored = |r: &StoreResult<Vec<RecordResult>>| {
+        r.as_ref()
+            .unwrap()
+            .iter()
+            .map(|r| r.outcome)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(stored(&results[0]), [Outcome::Stored, Outcome::Stored]);
+    let failed = results[1].as_ref().unwrap_err();
+    assert!(failed.chain().contains("disk trouble"), "{failed:?}");
+    assert_eq!(stored(&results[2]), [Outcome::Stored]);
+    let held: Vec<String> = db
+        .list(
+            RecordKind::Note,
+            &ListFilter {
+                limit: 100,
+                ..ListFilter::default()
+            },
+        )
+        .unwrap()
+        .iter()
+        .map(|raw| serde_json::from_str::<Note>(raw.get()).unwrap().text)
+        .collect();
+    assert_eq!(held.len(), 3, "{held:?}");
+    assert!(
+        !held.iter().any(|t| t.starts_with("second batch")),
+        "the failed batch's first note was rolled back: {held:?}"
+    );
+    drop(db);
+    let _ = std::fs::remove_dir_all(dir);
+}
