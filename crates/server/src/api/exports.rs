@@ -26,17 +26,26 @@ pub fn routes() -> Router<ApiState> {
             let route = match file {
                 ExportFile::NotesCsv | ExportFile::NotesGeojson => get(
                     move |State(state), _: AuthDevice, ApiQuery(q): ApiQuery<NoteQuery>| {
-                        notes(state, file, q.into())
+                        let filter = q.into();
+                        export(state, file, move |store, geojson| {
+                            notes(store, &filter, geojson)
+                        })
                     },
                 ),
                 ExportFile::ShiftsCsv | ExportFile::ShiftsGeojson => get(
                     move |State(state), _: AuthDevice, ApiQuery(q): ApiQuery<ShiftQuery>| {
-                        shifts(state, file, q.into())
+                        let filter = q.into();
+                        export(state, file, move |store, geojson| {
+                            shifts(store, &filter, geojson)
+                        })
                     },
                 ),
                 ExportFile::ReportsCsv | ExportFile::ReportsGeojson => get(
                     move |State(state), _: AuthDevice, ApiQuery(q): ApiQuery<InboxQuery>| {
-                        reports(state, file, q.into())
+                        let filter = q.into();
+                        export(state, file, move |store, geojson| {
+                            reports(store, &filter, geojson)
+                        })
                     },
                 ),
             };
@@ -96,57 +105,41 @@ fn shifts_notebook(store: &dyn Store, filter: &ListFilter) -> StoreResult<Notebo
     Ok(book)
 }
 
-async fn notes(
+/// Makes the file from the store off the async threads and serves it.
+async fn export(
     state: ApiState,
     file: ExportFile,
-    filter: ListFilter,
+    make: impl FnOnce(&dyn Store, bool) -> StoreResult<String> + Send + 'static,
 ) -> Result<Response, ApiError> {
-    let body = state
-        .store(move |store| {
-            let book = notes_notebook(store, &filter)?;
-            let notes = book.list(&NoteFilter::default());
-            Ok(if file.is_geojson() {
-                export::notes_geojson(&notes, &book)
-            } else {
-                export::notes_csv(&notes, &book)
-            })
-        })
-        .await?;
+    let geojson = file.is_geojson();
+    let body = state.store(move |store| make(store, geojson)).await?;
     Ok(download(file, body))
 }
 
-async fn shifts(
-    state: ApiState,
-    file: ExportFile,
-    filter: ListFilter,
-) -> Result<Response, ApiError> {
-    let body = state
-        .store(move |store| {
-            let book = shifts_notebook(store, &filter)?;
-            Ok(if file.is_geojson() {
-                export::shifts_geojson(&book)
-            } else {
-                export::shifts_csv(&book)
-            })
-        })
-        .await?;
-    Ok(download(file, body))
+fn notes(store: &dyn Store, filter: &ListFilter, geojson: bool) -> StoreResult<String> {
+    let book = notes_notebook(store, filter)?;
+    let notes = book.list(&NoteFilter::default());
+    Ok(if geojson {
+        export::notes_geojson(&notes, &book)
+    } else {
+        export::notes_csv(&notes, &book)
+    })
 }
 
-async fn reports(
-    state: ApiState,
-    file: ExportFile,
-    filter: InboxFilter,
-) -> Result<Response, ApiError> {
-    let body = state
-        .store(move |store| {
-            let (reports, _) = store.inbox(&filter)?;
-            Ok(if file.is_geojson() {
-                export::reports_geojson(&reports)
-            } else {
-                export::reports_csv(&reports)
-            })
-        })
-        .await?;
-    Ok(download(file, body))
+fn shifts(store: &dyn Store, filter: &ListFilter, geojson: bool) -> StoreResult<String> {
+    let book = shifts_notebook(store, filter)?;
+    Ok(if geojson {
+        export::shifts_geojson(&book)
+    } else {
+        export::shifts_csv(&book)
+    })
+}
+
+fn reports(store: &dyn Store, filter: &InboxFilter, geojson: bool) -> StoreResult<String> {
+    let (reports, _) = store.inbox(filter)?;
+    Ok(if geojson {
+        export::reports_geojson(&reports)
+    } else {
+        export::reports_csv(&reports)
+    })
 }
