@@ -1,10 +1,24 @@
-//! The built app's files: cache headers that let hashed assets live for a
-//! year, and a Content-Security-Policy that lets only the app's own code run.
+//! The site around the API: the built app's files, cache headers that let
+//! hashed assets live for a year, and the headers that keep a real origin
+//! safe (a Content-Security-Policy that lets only the app's own code run and
+//! talk only to its own origin, permissions for location, HSTS over TLS).
 
-use axum::http::{header, HeaderValue, Uri};
-use axum::response::Response;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::SystemTime;
+
+use axum::extract::{Request, State};
+use axum::handler::HandlerWithoutStateExt;
+use axum::http::{header, HeaderName, HeaderValue, StatusCode, Uri};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::Router;
 use base64::Engine;
+use beatbook_core::protocol::paths;
 use sha2::{Digest, Sha256};
+use tower::ServiceExt;
+use tower_http::services::{ServeDir, ServeFile};
+use tower_http::set_header::SetResponseHeaderLayer;
 
 /// Trunk names built assets `name-<hash>.ext`, the hash a 64-bit number in
 /// hex without leading zeros (so sometimes fewer than 16 digits); those never
@@ -18,17 +32,139 @@ fn is_hashed_asset(path: &str) -> bool {
     })
 }
 
-pub async fn cache_control(uri: Uri, response: Response) -> Response {
+/// A path that names a file (its last part has a dot) rather than a screen
+/// of the app: when missing it is answered 404, never with the page, which a
+/// browser would otherwise keep as that file (for a year, if hashed).
+fn names_a_file(path: &str) -> bool {
+    path.rsplit('/')
+        .next()
+        .is_some_and(|last| last.contains('.'))
+}
+
+async fn cache_control(uri: Uri, response: Response) -> Response {
     let mut response = response;
-    let value = if response.status().is_success() && is_hashed_asset(uri.path()) {
+    let value = if uri.path().starts_with(paths::API) {
+        // Answers carry the councillor's data and the residents' reports:
+        // no cache along the way or on the phone keeps them.
+        "no-store"
+    } else if response.status().is_success() && is_hashed_asset(uri.path()) {
         "public, max-age=31536000, immutable"
     } else {
         "no-cache"
     };
+    let headers = response.headers_mut();
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(value));
+    if !uri.path().starts_with(paths::API) {
+        // The same path is sent brotli, gzip or plain by what the browser
+        // accepts, so caches must keep them apart.
+        headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+    }
+    response
+}
+
+/// The Content-Security-Policy for the `index.html` being served now. Its
+/// inline start-up script is allowed by hash, so the policy is worked out
+/// again whenever the file changes (a rebuild while the server runs).
+struct Policy {
+    index: PathBuf,
+    /// The file's modification time and length, and the policy made from it.
+    current: Mutex<Option<(SystemTime, u64, HeaderValue)>>,
+}
+
+impl Policy {
+    fn header(&self) -> HeaderValue {
+        let stamp = std::fs::metadata(&self.index)
+            .ok()
+            .map(|m| (m.modified().unwrap_or(SystemTime::UNIX_EPOCH), m.len()));
+        let mut current = self.current.lock().unwrap_or_else(|e| e.into_inner());
+        if let (Some((modified, len)), Some((held_modified, held_len, value))) =
+            (stamp, current.as_ref())
+        {
+            if modified == *held_modified && len == *held_len {
+                return value.clone();
+            }
+        }
+        let html = std::fs::read_to_string(&self.index).unwrap_or_default();
+        let value = HeaderValue::from_str(&content_security_policy(&html))
+            .unwrap_or_else(|_| HeaderValue::from_static("default-src 'self'"));
+        if let Some((modified, len)) = stamp {
+            *current = Some((modified, len, value.clone()));
+        }
+        value
+    }
+}
+
+async fn security_policy(
+    State(policy): State<Arc<Policy>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let mut response = next.run(request).await;
     response
         .headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static(value));
+        .insert(header::CONTENT_SECURITY_POLICY, policy.header());
     response
+}
+
+/// Location for the app's own origin only (camera too, for photos);
+/// nothing else the app does not use.
+const PERMISSIONS_POLICY: &str =
+    "geolocation=(self), camera=(self), microphone=(), payment=(), usb=(), interest-cohort=()";
+
+/// The whole site: the API under `/api` and the app's files from `dist`
+/// (the page itself for any path that is a screen, so deep links work),
+/// with the headers every answer carries.
+pub fn site(dist: &Path, api: Router) -> Router {
+    let index = dist.join("index.html");
+    let page = ServeFile::new(&index)
+        .precompressed_br()
+        .precompressed_gzip();
+    let screen = move |request: Request| {
+        let page = page.clone();
+        async move {
+            if names_a_file(request.uri().path()) {
+                return (StatusCode::NOT_FOUND, "no such file").into_response();
+            }
+            page.oneshot(request).await.into_response()
+        }
+    };
+    let files = ServeDir::new(dist)
+        .precompressed_br()
+        .precompressed_gzip()
+        .fallback(screen.into_service());
+    let policy = Arc::new(Policy {
+        index,
+        current: Mutex::new(None),
+    });
+    Router::new()
+        .nest(paths::API, api)
+        .fallback_service(files)
+        .layer(axum::middleware::map_response(cache_control))
+        .layer(axum::middleware::from_fn_with_state(
+            policy,
+            security_policy,
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("no-referrer"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            HeaderName::from_static("permissions-policy"),
+            HeaderValue::from_static(PERMISSIONS_POLICY),
+        ))
+}
+
+/// Tells browsers to come back only over HTTPS for a year: for a server
+/// that serves TLS itself.
+pub fn with_hsts(site: Router) -> Router {
+    site.layer(SetResponseHeaderLayer::overriding(
+        header::STRICT_TRANSPORT_SECURITY,
+        HeaderValue::from_static("max-age=31536000"),
+    ))
 }
 
 /// The SHA-256 of every inline `<script>` in the page, for the CSP: Trunk
@@ -65,7 +201,7 @@ pub fn content_security_policy(index_html: &str) -> String {
     let inline = inline_script_hashes(index_html).join(" ");
     format!(
         "default-src 'self'; script-src 'self' 'wasm-unsafe-eval' {inline}; style-src 'self'; \
-         img-src 'self' data: blob:; connect-src 'self' https:; worker-src 'self'; \
+         img-src 'self' data: blob:; connect-src 'self'; worker-src 'self'; \
          manifest-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; \
          frame-ancestors 'none'"
     )

@@ -78,3 +78,84 @@ fn security_headers_are_on_every_answer_and_deep_links_get_the_app() {
     assert!(String::from_utf8_lossy(&api.body).contains("no such API endpoint"));
     assert_eq!(get(addr, "/api/health", "").status, 200);
 }
+
+#[test]
+fn the_policy_follows_an_index_html_rebuilt_while_the_server_runs() {
+    let server = start();
+    let before = get(server.addr, "/", "")
+        .header("content-security-policy")
+        .unwrap()
+        .to_owned();
+    std::fs::write(
+        server.dist.join("index.html"),
+        "<!doctype html><title>Beatbook</title><script type=\"module\">start({rebuilt: true})</script>",
+    )
+    .unwrap();
+    let page = get(server.addr, "/", "");
+    let after = page.header("content-security-policy").unwrap();
+    assert_ne!(after, before, "the new inline script's hash is allowed");
+    assert!(page.text().contains("rebuilt"), "{}", page.text());
+    assert_eq!(
+        get(server.addr, "/notes", "").header("content-security-policy"),
+        Some(after)
+    );
+}
+
+#[test]
+fn a_missing_file_is_404_and_never_the_page_kept_for_a_year() {
+    let addr = serve();
+    for path in [
+        "/beatbook-fedcba9876543210.js",
+        "/beatbook-fedcba9876543210_bg.wasm",
+        "/icons/missing.png",
+        "/nothing.css",
+    ] {
+        let r = get(addr, path, "");
+        assert_eq!(r.status, 404, "{path}");
+        assert_eq!(r.header("cache-control"), Some("no-cache"), "{path}");
+        assert!(!r.text().contains("<title>"), "{path}");
+    }
+    // Screens of the app are the page, whatever their path.
+    for path in [
+        "/notes",
+        "/notes/0197a3c2-7f10-7000-8000-000000000000",
+        "/reports/K7QF2-M3XDA",
+    ] {
+        let r = get(addr, path, "");
+        assert_eq!(r.status, 200, "{path}");
+        assert!(r.text().contains("<title>Beatbook</title>"), "{path}");
+    }
+}
+
+#[test]
+fn headers_for_a_real_origin() {
+    let addr = serve();
+    let page = get(addr, "/", "Accept-Encoding: br\r\n");
+    let csp = page.header("content-security-policy").unwrap();
+    assert!(csp.contains("connect-src 'self';"), "{csp}");
+    assert!(!csp.contains("https:"), "{csp}");
+    let permissions = page.header("permissions-policy").unwrap();
+    assert!(permissions.contains("geolocation=(self)"), "{permissions}");
+    assert!(permissions.contains("camera=(self)"), "{permissions}");
+    let asset = get(
+        addr,
+        "/beatbook-0123456789abcdef.js",
+        "Accept-Encoding: br\r\n",
+    );
+    assert!(
+        asset
+            .header("vary")
+            .is_some_and(|v| v.to_ascii_lowercase().contains("accept-encoding")),
+        "{:?}",
+        asset.headers
+    );
+    for path in ["/api/health", "/api/v1/inbox", "/api/v1/concerns"] {
+        assert_eq!(
+            get(addr, path, "").header("cache-control"),
+            Some("no-store"),
+            "{path}"
+        );
+    }
+    // Served over plain HTTP (a proxy in front gives the TLS): no HSTS here.
+    assert_eq!(page.header("strict-transport-security"), None);
+}
