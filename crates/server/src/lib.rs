@@ -7,7 +7,9 @@
 //! - `web.rs`: the app's files and their headers.
 
 pub mod api;
+pub mod data;
 mod random;
+pub mod serve;
 pub mod store;
 mod web;
 
@@ -27,5 +29,5 @@ pub fn app<S: store::Store>(dist: &Path, store: Arc<S>) -> Router {
 
 /// The same, with the API's state (and so its rate limits) given.
 pub fn app_with_api(dist: &Path, api_state: api::ApiState) -> Router {
-    web::site(dist, api::router(api_state))
+    web::site(dist, api::router(api_state.clone()), api::health(api_state))
 }

@@ -111,10 +111,11 @@ async fn security_policy(
 const PERMISSIONS_POLICY: &str =
     "geolocation=(self), camera=(self), microphone=(), payment=(), usb=(), interest-cohort=()";
 
-/// The whole site: the API under `/api` and the app's files from `dist`
+/// The whole site: the API under `/api`, the `root` routes (`/healthz`),
+/// and the app's files from `dist`
 /// (the page itself for any path that is a screen, so deep links work),
 /// with the headers every answer carries.
-pub fn site(dist: &Path, api: Router) -> Router {
+pub fn site(dist: &Path, api: Router, root: Router) -> Router {
     let index = dist.join("index.html");
     let page = ServeFile::new(&index)
         .precompressed_br()
@@ -138,6 +139,7 @@ pub fn site(dist: &Path, api: Router) -> Router {
     });
     Router::new()
         .nest(paths::API, api)
+        .merge(root)
         .fallback_service(files)
         .layer(axum::middleware::map_response(cache_control))
         .layer(axum::middleware::from_fn_with_state(

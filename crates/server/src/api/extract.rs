@@ -12,6 +12,7 @@ use beatbook_core::protocol::{paths, MAX_BODY_BYTES, MAX_REPORT_BODY_BYTES};
 use serde::de::DeserializeOwned;
 
 use super::limits::{Bucket, ClientKey};
+use super::proxy::client_ip;
 use super::{ApiError, ApiState};
 use crate::store::Device;
 
@@ -48,18 +49,19 @@ impl FromRequestParts<ApiState> for AuthDevice {
 }
 
 /// Who is asking, for the public endpoints' limits: the connection's
-/// address, hashed (see [`super::limits::RateLimits::client`]).
+/// address (or, behind a trusted proxy, the address it forwards for),
+/// hashed (see [`super::limits::RateLimits::client`]).
 pub struct Client(pub ClientKey);
 
 impl FromRequestParts<ApiState> for Client {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &ApiState) -> Result<Self, ApiError> {
-        let peer = parts
+        let ip = parts
             .extensions
             .get::<ConnectInfo<SocketAddr>>()
-            .map(|ConnectInfo(addr)| *addr);
-        Ok(Client(state.limits.client(peer)))
+            .map(|ConnectInfo(addr)| client_ip(addr.ip(), &parts.headers, &state.proxies));
+        Ok(Client(state.limits.client(ip)))
     }
 }
 

@@ -4,12 +4,13 @@
 //! pairing attempts.
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
+use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
 
+use super::proxy::limited_as;
 use super::ApiError;
 use crate::random::random_bytes;
 
@@ -71,8 +72,8 @@ impl RateLimits {
     }
 
     /// A client's key. The address itself is neither stored nor logged.
-    pub fn client(&self, peer: Option<SocketAddr>) -> ClientKey {
-        let ip = peer.map(|addr| addr.ip().to_string()).unwrap_or_default();
+    pub fn client(&self, ip: Option<IpAddr>) -> ClientKey {
+        let ip = ip.map(|ip| limited_as(ip).to_string()).unwrap_or_default();
         let digest = Sha256::new()
             .chain_update(self.salt)
             .chain_update(ip.as_bytes())

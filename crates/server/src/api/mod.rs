@@ -14,13 +14,14 @@ mod extract;
 mod inbox;
 mod limits;
 mod pairing;
+mod proxy;
 mod query;
 mod reports;
 mod sync;
 
 use std::sync::Arc;
 
-use axum::extract::DefaultBodyLimit;
+use axum::extract::{DefaultBodyLimit, State};
 use axum::http::Uri;
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -28,6 +29,7 @@ use beatbook_core::protocol::{paths, RecordKind, MAX_BODY_BYTES, MAX_REPORT_BODY
 
 pub use error::ApiError;
 pub use limits::{BURST, REFILL_PER_SECOND};
+pub use proxy::Cidr;
 
 use crate::store::{Store, StoreResult};
 use extract::{ApiPath, AuthDevice};
@@ -38,6 +40,8 @@ use query::RecordId;
 pub struct ApiState {
     store: Arc<dyn Store>,
     limits: Arc<RateLimits>,
+    /// Reverse proxies whose `X-Forwarded-For` is believed.
+    proxies: Arc<[Cidr]>,
 }
 
 impl ApiState {
@@ -50,6 +54,7 @@ impl ApiState {
         ApiState {
             store,
             limits: Arc::new(RateLimits::new(burst, per_second, 1.0)),
+            proxies: Arc::new([]),
         }
     }
 
@@ -58,6 +63,15 @@ impl ApiState {
         ApiState {
             store,
             limits: Arc::new(RateLimits::new(1e9, 1e9, 1e9)),
+            proxies: Arc::new([]),
+        }
+    }
+
+    /// Believes `X-Forwarded-For` from these reverse proxies (and only them).
+    pub fn trusting(self, proxies: Vec<Cidr>) -> Self {
+        ApiState {
+            proxies: proxies.into(),
+            ..self
         }
     }
 
@@ -77,8 +91,28 @@ impl ApiState {
     }
 }
 
-async fn health() -> Json<serde_json::Value> {
+/// `GET /api/health`: the API answers (for the app's own checks).
+async fn api_health() -> Json<serde_json::Value> {
     Json(serde_json::json!({"ok": true}))
+}
+
+/// `GET /healthz`: 200 when the store takes writes, 503 with the reason
+/// otherwise, for a service manager or a monitor.
+async fn healthz(State(state): State<ApiState>) -> Result<Json<serde_json::Value>, ApiError> {
+    state
+        .store(|store| store.writable())
+        .await
+        .map_err(|e| e.saying("the database cannot take writes; see the server's log"))?;
+    Ok(Json(
+        serde_json::json!({"ok": true, "database": "writable"}),
+    ))
+}
+
+/// The routes outside `/api`: `/healthz`.
+pub fn health(state: ApiState) -> Router {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .with_state(state)
 }
 
 async fn not_found(uri: Uri) -> ApiError {
@@ -87,7 +121,7 @@ async fn not_found(uri: Uri) -> ApiError {
 
 pub fn router(state: ApiState) -> Router {
     let mut router = Router::new()
-        .route("/health", get(health))
+        .route("/health", get(api_health))
         .route(paths::PAIR, post(pairing::pair))
         .route(paths::SYNC, post(sync::sync))
         .route(paths::NOTES, get(sync::notes))
@@ -109,7 +143,7 @@ pub fn router(state: ApiState) -> Router {
         router = router.route(
             path,
             get(
-                move |state: axum::extract::State<ApiState>,
+                move |state: State<ApiState>,
                       _: AuthDevice,
                       ApiPath(RecordId(id)): ApiPath<RecordId>| {
                     sync::revisions(state.0, kind, id)

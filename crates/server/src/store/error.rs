@@ -17,6 +17,12 @@ pub enum StoreError {
     NewerSchema { found: usize, known: usize },
     #[error("could not start the checkpoint thread")]
     Thread(#[source] std::io::Error),
+    /// A file given as a backup that cannot be one (the reason says why).
+    #[error("{0}")]
+    NotABackup(String),
+    /// Copying, renaming or syncing a database file failed.
+    #[error("a database file could not be written")]
+    File(#[source] std::io::Error),
     #[error("could not find a free reference code")]
     NoFreeCode,
     #[error("the batch was not answered")]

@@ -27,9 +27,11 @@ pub use error::{StoreError, StoreResult};
 pub use sqlite::Sqlite;
 
 /// Everything the API needs from a store.
-pub trait Store: Devices + Records + Reports + Send + Sync + 'static {}
-
-impl<T: Devices + Records + Reports + Send + Sync + 'static> Store for T {}
+pub trait Store: Devices + Records + Reports + Send + Sync + 'static {
+    /// Whether the store can take a write now (for `/healthz`): a store
+    /// that answers reads but cannot write would lose what phones send.
+    fn writable(&self) -> StoreResult<()>;
+}
 
 /// A paired phone.
 #[derive(Clone, Debug, PartialEq, Eq)]

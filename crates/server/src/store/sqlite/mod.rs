@@ -14,20 +14,21 @@
 //! - `reports.rs`: residents' reports and triage;
 //! - `migrations/`: the schema, one numbered `.sql` file per step.
 
+pub mod backup;
 mod devices;
 mod ingest;
 mod records;
 mod reports;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{mpsc, Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use rusqlite::functions::FunctionFlags;
-use rusqlite::Connection;
+use rusqlite::{Connection, TransactionBehavior};
 
-use super::{StoreError, StoreResult};
+use super::{Store, StoreError, StoreResult};
 
 /// Each file moves the schema one version forward; `PRAGMA user_version`
 /// records how many have run. A file, once released, never changes.
@@ -42,6 +43,7 @@ const MIGRATIONS: &[&str] = &[
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(1000);
 
 pub struct Sqlite {
+    path: PathBuf,
     conn: Mutex<Connection>,
     /// Batches waiting for the next group commit (see `ingest.rs`).
     waiting: Mutex<Vec<ingest::Waiting>>,
@@ -50,7 +52,7 @@ pub struct Sqlite {
     #[cfg_attr(not(test), allow(dead_code))]
     checkpoint_conn: Arc<Mutex<Connection>>,
     /// Dropping this stops the checkpoint thread.
-    _checkpointer: mpsc::Sender<()>,
+    checkpointer: Option<(mpsc::Sender<()>, std::thread::JoinHandle<()>)>,
 }
 
 /// Opens a connection to the store with the settings every connection needs
@@ -70,9 +72,11 @@ fn connect(path: &Path) -> StoreResult<Connection> {
 /// Copies the write-ahead log into the database every [`CHECKPOINT_EVERY`]
 /// on a second connection. A passive checkpoint never blocks the writer; the
 /// thread ends when the returned sender is dropped.
-fn start_checkpointer(conn: Arc<Mutex<Connection>>) -> StoreResult<mpsc::Sender<()>> {
+type Checkpointer = (mpsc::Sender<()>, std::thread::JoinHandle<()>);
+
+fn start_checkpointer(conn: Arc<Mutex<Connection>>) -> StoreResult<Checkpointer> {
     let (stop, stopped) = mpsc::channel::<()>();
-    std::thread::Builder::new()
+    let thread = std::thread::Builder::new()
         .name("sqlite-checkpoint".into())
         .spawn(move || {
             while let Err(mpsc::RecvTimeoutError::Timeout) = stopped.recv_timeout(CHECKPOINT_EVERY)
@@ -84,7 +88,14 @@ fn start_checkpointer(conn: Arc<Mutex<Connection>>) -> StoreResult<mpsc::Sender<
             }
         })
         .map_err(StoreError::Thread)?;
-    Ok(stop)
+    Ok((stop, thread))
+}
+
+/// A connection for reading only, beside the server's (backups).
+fn connect_read_only(path: &Path) -> StoreResult<Connection> {
+    let conn = connect(path)?;
+    conn.pragma_update(None, "query_only", true)?;
+    Ok(conn)
 }
 
 impl Sqlite {
@@ -108,19 +119,55 @@ impl Sqlite {
         )?;
         let checkpoint_conn = Arc::new(Mutex::new(connect(path)?));
         let store = Sqlite {
+            path: path.to_owned(),
             conn: Mutex::new(conn),
             waiting: Mutex::new(Vec::new()),
-            _checkpointer: start_checkpointer(checkpoint_conn.clone())?,
+            checkpointer: Some(start_checkpointer(checkpoint_conn.clone())?),
             checkpoint_conn,
         };
         migrate(&mut store.conn(), MIGRATIONS)?;
         Ok(store)
     }
 
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Closes the store cleanly: the checkpoint thread stops, the whole
+    /// write-ahead log is copied into the database and emptied, and the
+    /// connections close. (Dropping the store closes it too, without the
+    /// final checkpoint's answer.)
+    pub fn close(mut self) -> StoreResult<()> {
+        if let Some((stop, thread)) = self.checkpointer.take() {
+            drop(stop);
+            let _ = thread.join();
+        }
+        let conn = std::mem::replace(
+            self.conn.get_mut().unwrap_or_else(|e| e.into_inner()),
+            Connection::open_in_memory()?,
+        );
+        conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+        conn.close().map_err(|(_, e)| StoreError::from(e))
+    }
+
     fn conn(&self) -> MutexGuard<'_, Connection> {
         // A panic while holding the lock cannot leave SQLite half-written
         // (transactions roll back), so a poisoned lock is safe to reuse.
         self.conn.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl Store for Sqlite {
+    fn writable(&self) -> StoreResult<()> {
+        let mut conn = self.conn();
+        // Taking the write lock and writing a page proves the file, its
+        // folder and the disk take writes; the rollback leaves no trace.
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let version: i64 = tx.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        tx.pragma_update(None, "user_version", version)?;
+        tx.rollback()?;
+        Ok(())
     }
 }
 
