@@ -437,8 +437,9 @@ pub fn reports_geojson(reports: &[InboxReport]) -> String {
 mod tests {
     use super::*;
     use crate::category::Category;
-    use crate::note::{Location, NoteInput};
+    use crate::note::Location;
     use crate::shift::{Shift, ShiftKind};
+    use crate::test_support::note;
     use chrono::TimeZone;
     use serde_json::{json, Value};
 
@@ -453,30 +454,16 @@ mod tests {
         .unwrap();
         let mut book = Notebook::new();
         book.upsert_shift(shift);
-        let located = Note::create(
-            Uuid::from_u128(2),
-            &NoteInput {
-                text: "He said \"move on\",\nthen left".into(),
-                category: Category::HarassmentOrIntimidation,
-                place: String::new(),
-                location: Some(Location::new(51.5, -0.125, 9.0).unwrap()),
-            },
-            Some(Uuid::from_u128(1)),
-            at,
-        )
-        .unwrap();
-        let unlocated = Note::create(
-            Uuid::from_u128(3),
-            &NoteInput {
-                text: "=HYPERLINK(\"http://x\")".into(),
-                category: Category::Other,
-                place: "By the station underpass".into(),
-                location: None,
-            },
-            None,
-            at,
-        )
-        .unwrap();
+        let located = note(2, at)
+            .text("He said \"move on\",\nthen left")
+            .category(Category::HarassmentOrIntimidation)
+            .location(Location::new(51.5, -0.125, 9.0).unwrap())
+            .shift(Some(Uuid::from_u128(1)))
+            .build();
+        let unlocated = note(3, at)
+            .text("=HYPERLINK(\"http://x\")")
+            .place("By the station underpass")
+            .build();
         book.upsert_note(located.clone());
         book.upsert_note(unlocated.clone());
         (book, vec![located, unlocated])

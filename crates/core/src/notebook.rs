@@ -313,7 +313,6 @@ fn refusal(outcome: crate::protocol::Outcome, reason: Option<&str>) -> Option<&s
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::category::Category;
     use crate::note::NoteInput;
     use crate::shift::ShiftKind;
     use chrono::TimeZone;
@@ -323,13 +322,9 @@ mod tests {
     }
 
     fn note(id: u128, minute: u32, shift: Option<Uuid>) -> Note {
-        let input = NoteInput {
-            text: format!("note {id}"),
-            category: Category::Other,
-            place: String::new(),
-            location: None,
-        };
-        Note::create(Uuid::from_u128(id), &input, shift, at(minute)).unwrap()
+        crate::test_support::note(id, at(minute))
+            .shift(shift)
+            .build()
     }
 
     #[test]

@@ -549,7 +549,6 @@ mod tests {
             "every export has its own name"
         );
     }
-    use crate::category::Category;
     use crate::shift::ShiftKind;
 
     fn now() -> DateTime<Utc> {
@@ -557,19 +556,9 @@ mod tests {
     }
 
     fn note(id: u128, minutes: i64, text: &str) -> Note {
-        let input = NoteInput {
-            text: text.into(),
-            category: Category::Other,
-            place: String::new(),
-            location: None,
-        };
-        Note::create(
-            Uuid::from_u128(id),
-            &input,
-            None,
-            now() - Duration::minutes(minutes),
-        )
-        .unwrap()
+        crate::test_support::note(id, now() - Duration::minutes(minutes))
+            .text(text)
+            .build()
     }
 
     #[test]
