@@ -1,3 +1,5 @@
+//! Making a report from what the form hands over.
+
 use super::*;
 use chrono::TimeZone;
 
