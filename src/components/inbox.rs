@@ -78,7 +78,7 @@ pub fn InboxScreen() -> impl IntoView {
                 Err(e) => {
                     // A refused token removes the kept copy: show that.
                     kept.set(cache::read::<Kept>(INBOX_CACHE_KEY).unwrap_or_default());
-                    error.set(Some(e));
+                    error.set(Some(e.to_string()));
                 }
             }
             loading.set(false);

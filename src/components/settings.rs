@@ -98,7 +98,7 @@ fn SyncSettings() -> impl IntoView {
                     code.set(String::new());
                     engine.set_pairing(Some(pairing));
                 }
-                Err(e) => message.set(Some(e)),
+                Err(e) => message.set(Some(e.to_string())),
             }
             busy.set(false);
         });
