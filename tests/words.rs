@@ -3,6 +3,7 @@
 //! purpose.
 #![cfg(target_arch = "wasm32")]
 
+use beatbook::export::ExportError;
 use beatbook::sync::ClientError;
 use wasm_bindgen_test::*;
 
@@ -46,5 +47,17 @@ fn a_failed_pairing_is_a_sentence_for_settings() {
     assert_eq!(
         not_paired(ClientError::Unreadable("eof".into())),
         "The server's answer could not be read: eof"
+    );
+}
+
+#[wasm_bindgen_test]
+fn a_failed_export_says_what_to_expect() {
+    assert_eq!(
+        ExportError::CannotShare.to_string(),
+        "Sharing is not available here."
+    );
+    assert_eq!(
+        ExportError::NotMade("quota".into()).to_string(),
+        "The export could not be made: quota"
     );
 }

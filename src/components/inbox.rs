@@ -122,7 +122,8 @@ pub fn InboxScreen() -> impl IntoView {
                 Ok(text) => {
                     let name =
                         format!("beatbook-{}-{}", time::file_stamp(time::now()), file.name());
-                    export_error.set(crate::export::download(&name, file.mime(), &text).err());
+                    let saved = crate::export::download(&name, file.mime(), &text);
+                    export_error.set(saved.err().map(|e| e.to_string()));
                 }
                 Err(e) => export_error.set(Some(format!(
                     "The export needs the server, which could not be reached: {e}."

@@ -90,7 +90,7 @@ pub fn NotesScreen() -> impl IntoView {
         } else {
             export::download(&filename, mime, &content)
         };
-        message.set(result.err());
+        message.set(result.err().map(|e| e.to_string()));
     };
 
     view! {

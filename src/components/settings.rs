@@ -65,7 +65,8 @@ pub fn SettingsScreen() -> impl IntoView {
                     </ul>
                     <button class="secondary" on:click=move |_| {
                         let content = storage::unreadable_export(&state.unreadable.get_untracked());
-                        message.set(export::download("beatbook-unreadable.json", "application/json", &content).err());
+                        let saved = export::download("beatbook-unreadable.json", "application/json", &content);
+                        message.set(saved.err().map(|e| e.to_string()));
                     }>"Download unreadable entries"</button>
                 })
             }}
