@@ -22,7 +22,7 @@ pub fn CaptureScreen() -> impl IntoView {
     };
     let on_submit = submit(move |input: NoteInput| async move {
         saved.set(None);
-        let note = state.add_note(input).await.map_err(|e| e.to_string())?;
+        let note = state.add_note(input).await?;
         let waiting = state.pending.get_untracked();
         let at = time::local_time(note.value.created_at);
         saved.set(Some(if note.crash_proof {

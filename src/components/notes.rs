@@ -210,7 +210,7 @@ pub fn NoteScreen(id: Uuid) -> impl IntoView {
                 None => view! { <p class="muted">"This note is no longer on this phone."</p> }.into_any(),
                 Some(n) if editing.get() => {
                     let on_submit = submit(move |input| async move {
-                        state.edit_note(id, input).await.map_err(|e| e.to_string())?;
+                        state.edit_note(id, input).await?;
                         editing.set(false);
                         Ok(())
                     });
