@@ -1,5 +1,6 @@
 //! The screen the app opens on: the running shift and a note form.
 
+use beatbook_core::text::plural;
 use beatbook_core::{NoteInput, ShiftKind};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -65,7 +66,7 @@ fn ShiftBar() -> impl IntoView {
                             <p class="shift-name" data-testid="running-shift">{shift.name()}</p>
                             <p class="muted">
                                 {time::span(shift.started_at, None)} " · "
-                                {move || beatbook_core::text::plural(count.get(), "note", "notes")}
+                                {move || plural(count.get(), "note", "notes")}
                             </p>
                             {move || if confirming.get() {
                                 view! {
