@@ -2,17 +2,35 @@
 //! where the browser has the Web Share API. Both work offline.
 
 use js_sys::{Array, Function, Object, Reflect};
+use thiserror::Error;
 use wasm_bindgen::{JsCast, JsValue};
 
 pub use beatbook_core::protocol::{CSV_MIME, GEOJSON_MIME};
+
+/// Why a file did not reach the person, in words for them.
+#[derive(Debug, Error, Clone, PartialEq)]
+pub enum ExportError {
+    /// The browser refused to make the file or its link, in its own words.
+    #[error("The export could not be made: {0}")]
+    NotMade(String),
+    #[error("No page to download from.")]
+    NoPage,
+    #[error("Sharing is not available here.")]
+    CannotShare,
+    #[error("The file could not be prepared.")]
+    NotPrepared,
+    /// The share sheet refused, in the browser's words.
+    #[error("Sharing failed: {0}")]
+    ShareFailed(String),
+}
 
 fn blob_parts(content: &str) -> Array {
     Array::of1(&JsValue::from_str(content))
 }
 
 /// Saves `content` as a file through a temporary link.
-pub fn download(filename: &str, mime: &str, content: &str) -> Result<(), String> {
-    let fail = |e: JsValue| format!("The export could not be made: {e:?}");
+pub fn download(filename: &str, mime: &str, content: &str) -> Result<(), ExportError> {
+    let fail = |e: JsValue| ExportError::NotMade(format!("{e:?}"));
     let options = web_sys::BlobPropertyBag::new();
     options.set_type(mime);
     let blob = web_sys::Blob::new_with_str_sequence_and_options(&blob_parts(content), &options)
@@ -20,7 +38,7 @@ pub fn download(filename: &str, mime: &str, content: &str) -> Result<(), String>
     let url = web_sys::Url::create_object_url_with_blob(&blob).map_err(fail)?;
     let document = web_sys::window()
         .and_then(|w| w.document())
-        .ok_or("No page to download from.")?;
+        .ok_or(ExportError::NoPage)?;
     let link: web_sys::HtmlAnchorElement =
         document.create_element("a").map_err(fail)?.unchecked_into();
     link.set_href(&url);
@@ -66,11 +84,11 @@ pub fn can_share_files() -> bool {
 }
 
 /// Opens the share sheet with the file. The person may cancel; that is fine.
-pub fn share(filename: &str, mime: &str, content: &str) -> Result<(), String> {
-    let (navigator, share) = navigator_method("share").ok_or("Sharing is not available here.")?;
-    let data = share_data(filename, mime, content).ok_or("The file could not be prepared.")?;
+pub fn share(filename: &str, mime: &str, content: &str) -> Result<(), ExportError> {
+    let (navigator, share) = navigator_method("share").ok_or(ExportError::CannotShare)?;
+    let data = share_data(filename, mime, content).ok_or(ExportError::NotPrepared)?;
     share
         .call1(&navigator, &data)
         .map(|_| ())
-        .map_err(|e| format!("Sharing failed: {e:?}"))
+        .map_err(|e| ExportError::ShareFailed(format!("{e:?}")))
 }

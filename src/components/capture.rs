@@ -1,5 +1,6 @@
 //! The screen the app opens on: the running shift and a note form.
 
+use beatbook_core::text::plural;
 use beatbook_core::{NoteInput, ShiftKind};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -22,7 +23,7 @@ pub fn CaptureScreen() -> impl IntoView {
     };
     let on_submit = submit(move |input: NoteInput| async move {
         saved.set(None);
-        let note = state.add_note(input).await.map_err(|e| e.to_string())?;
+        let note = state.add_note(input).await?;
         let waiting = state.pending.get_untracked();
         let at = time::local_time(note.value.created_at);
         saved.set(Some(if note.crash_proof {
@@ -65,7 +66,7 @@ fn ShiftBar() -> impl IntoView {
                             <p class="shift-name" data-testid="running-shift">{shift.name()}</p>
                             <p class="muted">
                                 {time::span(shift.started_at, None)} " · "
-                                {move || beatbook_core::text::plural(count.get(), "note", "notes")}
+                                {move || plural(count.get(), "note", "notes")}
                             </p>
                             {move || if confirming.get() {
                                 view! {

@@ -78,7 +78,7 @@ pub fn InboxScreen() -> impl IntoView {
                 Err(e) => {
                     // A refused token removes the kept copy: show that.
                     kept.set(cache::read::<Kept>(INBOX_CACHE_KEY).unwrap_or_default());
-                    error.set(Some(e));
+                    error.set(Some(e.to_string()));
                 }
             }
             loading.set(false);
@@ -122,7 +122,8 @@ pub fn InboxScreen() -> impl IntoView {
                 Ok(text) => {
                     let name =
                         format!("beatbook-{}-{}", time::file_stamp(time::now()), file.name());
-                    export_error.set(crate::export::download(&name, file.mime(), &text).err());
+                    let saved = crate::export::download(&name, file.mime(), &text);
+                    export_error.set(saved.err().map(|e| e.to_string()));
                 }
                 Err(e) => export_error.set(Some(format!(
                     "The export needs the server, which could not be reached: {e}."

@@ -13,19 +13,19 @@ use leptos::task::spawn_local;
 
 use crate::geo::{self, GeoState};
 use crate::persist::{self, Draft};
-use crate::state::AppState;
+use crate::state::{ActionError, AppState};
 
 /// How long typing must pause before the draft is journalled.
 const DRAFT_DELAY: Duration = Duration::from_millis(300);
 
 /// Tries to save the form's note. An error message keeps everything on screen.
-pub type Submit = Rc<dyn Fn(NoteInput) -> Pin<Box<dyn Future<Output = Result<(), String>>>>>;
+pub type Submit = Rc<dyn Fn(NoteInput) -> Pin<Box<dyn Future<Output = Result<(), ActionError>>>>>;
 
 /// Wraps an async save for `NoteForm`.
 pub fn submit<F, Fut>(f: F) -> Submit
 where
     F: Fn(NoteInput) -> Fut + 'static,
-    Fut: Future<Output = Result<(), String>> + 'static,
+    Fut: Future<Output = Result<(), ActionError>> + 'static,
 {
     Rc::new(move |input| Box::pin(f(input)))
 }
@@ -158,7 +158,7 @@ pub fn NoteForm(
                         }
                     }
                 }
-                Err(message) => error.set(Some(message)),
+                Err(e) => error.set(Some(e.to_string())),
             }
         });
     };

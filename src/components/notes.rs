@@ -1,6 +1,7 @@
 //! Finding notes (filter, search, export) and one note's own screen.
 
 use beatbook_core::export::{notes_csv, notes_geojson};
+use beatbook_core::text::plural;
 use beatbook_core::{Category, Note, NoteFilter, ShiftFilter, SyncState, SyncStatus};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -90,7 +91,7 @@ pub fn NotesScreen() -> impl IntoView {
         } else {
             export::download(&filename, mime, &content)
         };
-        message.set(result.err());
+        message.set(result.err().map(|e| e.to_string()));
     };
 
     view! {
@@ -132,7 +133,7 @@ pub fn NotesScreen() -> impl IntoView {
                     on:input=move |ev| { state.update_filter(|f| f.query = event_target_value(&ev)); limit.set(PAGE); }/>
             </div>
             <p class="muted" data-testid="match-count" aria-live="polite">
-                {move || match matching.get() { 1 => "1 note".to_owned(), n => format!("{n} notes") }}
+                {move || plural(matching.get(), "note", "notes")}
                 {move || (!state.filter.with(NoteFilter::is_empty)).then(|| view! {
                     " · " <button class="link" on:click=move |_| { state.set_filter(NoteFilter::default()); limit.set(PAGE); }>"Clear filters"</button>
                 })}
@@ -210,7 +211,7 @@ pub fn NoteScreen(id: Uuid) -> impl IntoView {
                 None => view! { <p class="muted">"This note is no longer on this phone."</p> }.into_any(),
                 Some(n) if editing.get() => {
                     let on_submit = submit(move |input| async move {
-                        state.edit_note(id, input).await.map_err(|e| e.to_string())?;
+                        state.edit_note(id, input).await?;
                         editing.set(false);
                         Ok(())
                     });

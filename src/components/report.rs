@@ -200,7 +200,7 @@ pub fn MyReportsScreen() -> impl IntoView {
                         }
                     }
                     Err(e) => {
-                        problem = Some(e);
+                        problem = Some(e.to_string());
                         break;
                     }
                 }

@@ -1,5 +1,6 @@
 //! Preferences and the health of the phone's storage.
 
+use beatbook_core::text::plural;
 use leptos::prelude::*;
 
 use super::confirm::Confirm;
@@ -65,7 +66,8 @@ pub fn SettingsScreen() -> impl IntoView {
                     </ul>
                     <button class="secondary" on:click=move |_| {
                         let content = storage::unreadable_export(&state.unreadable.get_untracked());
-                        message.set(export::download("beatbook-unreadable.json", "application/json", &content).err());
+                        let saved = export::download("beatbook-unreadable.json", "application/json", &content);
+                        message.set(saved.err().map(|e| e.to_string()));
                     }>"Download unreadable entries"</button>
                 })
             }}
@@ -98,7 +100,7 @@ fn SyncSettings() -> impl IntoView {
                     code.set(String::new());
                     engine.set_pairing(Some(pairing));
                 }
-                Err(e) => message.set(Some(e)),
+                Err(e) => message.set(Some(e.to_string())),
             }
             busy.set(false);
         });
@@ -112,7 +114,7 @@ fn SyncSettings() -> impl IntoView {
                     {format!("Paired as \"{}\" with {}.", p.device_name, if p.server.is_empty() { "this site".to_owned() } else { p.server.clone() })}
                 </p>
                 <p data-testid="sync-summary" aria-live="polite">
-                    {move || match pending.get() { 0 => "Everything is sent.".to_owned(), 1 => "1 record waits to be sent.".to_owned(), n => format!("{n} records wait to be sent.") }}
+                    {move || match pending.get() { 0 => "Everything is sent.".to_owned(), n => format!("{} to be sent.", plural(n, "record waits", "records wait")) }}
                     {move || engine.pairing.with(|p| p.as_ref().and_then(|p| p.last_success)).map(|at| format!(" Last sent {}.", time::local_date_time(at)))}
                     {move || engine.retry_at.get().map(|at| format!(" Next try at {}.", time::local_time(at)))}
                 </p>
@@ -159,7 +161,7 @@ fn unpair_question(pending: usize) -> String {
         0 => "Notes stay on it; new ones will not be sent until it is paired again.".to_owned(),
         n => format!(
             "{} not sent yet. They stay on this phone, but will not be sent until it is paired again.",
-            beatbook_core::text::plural(n, "record is", "records are")
+            plural(n, "record is", "records are")
         ),
     };
     format!("Unpair this phone? {waiting} The copy of the inbox (residents' contact details, private notes) is removed from this phone.")

@@ -1,5 +1,6 @@
 //! Past and running shifts, each opening to its notes.
 
+use beatbook_core::text::plural;
 use beatbook_core::{NoteFilter, ShiftFilter};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -32,7 +33,7 @@ pub fn ShiftsScreen() -> impl IntoView {
                                 <p class="muted">
                                     {time::span(summary.shift.started_at, summary.shift.ended_at)}
                                     " · "
-                                    {match summary.note_count { 1 => "1 note".to_owned(), n => format!("{n} notes") }}
+                                    {plural(summary.note_count, "note", "notes")}
                                 </p>
                                 <div class="row">
                                     <button class="secondary" on:click=move |_| {

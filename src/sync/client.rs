@@ -8,10 +8,11 @@ use beatbook_core::protocol::{
 use beatbook_core::report::{MyReport, PublicReport};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
+use thiserror::Error;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
-use super::pairing::{forget_private_data, token_refused, Pairing};
+use super::pairing::{forget_private_data, Pairing};
 
 /// How long one request may take before it is abandoned and retried.
 const REQUEST_TIMEOUT_MS: i32 = 20_000;
@@ -20,10 +21,47 @@ pub(super) fn api_url(server: &str, path: &str) -> String {
     format!("{}{path}", server.trim().trim_end_matches('/'))
 }
 
-/// Why a request did not deliver.
+/// Why a request to the server brought back nothing usable. Each says what
+/// happened in words the screens show as they are.
+#[derive(Debug, Error, Clone, PartialEq)]
+pub enum ClientError {
+    /// The browser could not make the request at all, in its own words.
+    #[error("{0}")]
+    Browser(String),
+    /// No answer: no connection, the server is down, or the time ran out.
+    #[error("no answer from the server (no connection, or it is down)")]
+    Unreachable,
+    /// The server answered with an error, and perhaps said why.
+    #[error("{}", refusal_text(*.status, .message.as_deref()))]
+    Refused {
+        status: u16,
+        message: Option<String>,
+    },
+    /// The server refused this phone's token, saying this; the private
+    /// copies kept on the phone have been removed.
+    #[error("The server refused this phone's token: {0}. The copy of the inbox kept on this phone has been removed. Pair again in Settings; your own notes stay here and will be sent.")]
+    TokenRefused(String),
+    /// The server answered, but not with what was asked for.
+    #[error("the server's answer could not be read: {0}")]
+    Unreadable(String),
+    /// Pairing failed for this reason (said as a sentence for Settings).
+    #[error("{}", super::pairing::not_paired_text(.0))]
+    NotPaired(Box<ClientError>),
+}
+
+/// The server's own reason, or its status code when it gave none.
+fn refusal_text(status: u16, message: Option<&str>) -> String {
+    match message {
+        Some(message) => message.to_owned(),
+        None => format!("the server answered {status}"),
+    }
+}
+
+/// Why a round of sending did not deliver.
 #[derive(Debug)]
 pub(super) enum Failure {
-    /// The token was refused: retrying cannot help until the phone is paired again.
+    /// The token was refused (the server's reason): retrying cannot help
+    /// until the phone is paired again.
     Unauthorized(String),
     /// The server asked for a pause.
     TooMany {
@@ -31,7 +69,7 @@ pub(super) enum Failure {
         message: String,
     },
     /// No answer, a timeout, or a server error: worth retrying.
-    Retry(String),
+    Retry(ClientError),
 }
 
 pub(super) struct Answer {
@@ -44,7 +82,7 @@ pub(super) async fn post_json(
     url: &str,
     token: Option<&str>,
     body: String,
-) -> Result<Answer, String> {
+) -> Result<Answer, ClientError> {
     request_json(url, token, Some(body)).await
 }
 
@@ -53,10 +91,10 @@ async fn request_json(
     url: &str,
     token: Option<&str>,
     body: Option<String>,
-) -> Result<Answer, String> {
-    let window = web_sys::window().ok_or("no window")?;
+) -> Result<Answer, ClientError> {
+    let window = web_sys::window().ok_or_else(|| ClientError::Browser("no window".into()))?;
     let init = web_sys::RequestInit::new();
-    let headers = web_sys::Headers::new().map_err(|e| format!("{e:?}"))?;
+    let headers = web_sys::Headers::new().map_err(browser_error)?;
     if let Some(body) = body {
         init.set_method("POST");
         init.set_body(&JsValue::from_str(&body));
@@ -70,8 +108,7 @@ async fn request_json(
     if let Some(abort) = &abort {
         init.set_signal(Some(&abort.signal()));
     }
-    let request =
-        web_sys::Request::new_with_str_and_init(url, &init).map_err(|e| format!("{e:?}"))?;
+    let request = web_sys::Request::new_with_str_and_init(url, &init).map_err(browser_error)?;
     let timer = abort.as_ref().and_then(|abort| {
         let abort = abort.clone();
         let on_timeout = wasm_bindgen::closure::Closure::once_into_js(move || abort.abort());
@@ -85,7 +122,7 @@ async fn request_json(
     let outcome = async {
         let response: web_sys::Response = JsFuture::from(window.fetch_with_request(&request))
             .await
-            .map_err(|_| "no answer from the server (no connection, or it is down)".to_owned())?
+            .map_err(|_| ClientError::Unreachable)?
             .unchecked_into();
         let text = match response.text() {
             Ok(promise) => JsFuture::from(promise)
@@ -108,10 +145,37 @@ async fn request_json(
     outcome
 }
 
-pub(super) fn error_text(answer: &Answer) -> String {
+fn browser_error(e: JsValue) -> ClientError {
+    ClientError::Browser(format!("{e:?}"))
+}
+
+/// The server's reason for an error answer, if its body gives one.
+fn server_reason(answer: &Answer) -> Option<String> {
     serde_json::from_str::<ErrorBody>(&answer.text)
+        .ok()
         .map(|e| e.error)
-        .unwrap_or_else(|_| format!("the server answered {}", answer.status))
+}
+
+fn error_text(answer: &Answer) -> String {
+    refusal_text(answer.status, server_reason(answer).as_deref())
+}
+
+/// An error answer as an error.
+pub(super) fn refused(answer: &Answer) -> ClientError {
+    ClientError::Refused {
+        status: answer.status,
+        message: server_reason(answer),
+    }
+}
+
+/// A successful answer's body, read as `T`.
+pub(super) fn read<T: DeserializeOwned>(answer: &Answer) -> Result<T, ClientError> {
+    serde_json::from_str(&answer.text).map_err(|e| ClientError::Unreadable(e.to_string()))
+}
+
+/// A request body as JSON.
+pub(super) fn encode<T: Serialize>(request: &T) -> Result<String, ClientError> {
+    serde_json::to_string(request).map_err(|e| ClientError::Browser(e.to_string()))
 }
 
 /// Posts `request` to the paired server with the token and reads its answer.
@@ -120,16 +184,15 @@ pub(super) async fn send<Req: Serialize, Res: DeserializeOwned>(
     path: &str,
     request: &Req,
 ) -> Result<Res, Failure> {
-    let body = serde_json::to_string(request).map_err(|e| Failure::Retry(e.to_string()))?;
+    let body = encode(request).map_err(Failure::Retry)?;
     let answer = post_json(&pairing.url(path), Some(&pairing.token), body)
         .await
         .map_err(Failure::Retry)?;
     match answer.status {
-        200 => serde_json::from_str(&answer.text)
-            .map_err(|e| Failure::Retry(format!("the server's answer could not be read: {e}"))),
+        200 => read(&answer).map_err(Failure::Retry),
         401 => Err(Failure::Unauthorized(error_text(&answer))),
         429 => Err(too_many(&answer)),
-        _ => Err(Failure::Retry(error_text(&answer))),
+        _ => Err(Failure::Retry(refused(&answer))),
     }
 }
 
@@ -153,21 +216,19 @@ pub(super) enum Sent {
 
 /// Sends one report; no token is needed.
 pub(super) async fn send_report(server: &str, report: &MyReport) -> Result<Sent, Failure> {
-    let body = serde_json::to_string(&SubmitReport {
+    let body = encode(&SubmitReport {
         report: report.report.clone(),
         website: String::new(),
     })
-    .map_err(|e| Failure::Retry(e.to_string()))?;
+    .map_err(Failure::Retry)?;
     let answer = post_json(&api_url(server, &paths::to(paths::REPORTS, "")), None, body)
         .await
         .map_err(Failure::Retry)?;
     match answer.status {
-        200 => serde_json::from_str(&answer.text)
-            .map(Sent::Delivered)
-            .map_err(|e| Failure::Retry(format!("the server's answer could not be read: {e}"))),
+        200 => read(&answer).map(Sent::Delivered).map_err(Failure::Retry),
         400 | 413 => Ok(Sent::Refused(error_text(&answer))),
         429 => Err(too_many(&answer)),
-        _ => Err(Failure::Retry(error_text(&answer))),
+        _ => Err(Failure::Retry(refused(&answer))),
     }
 }
 
@@ -176,26 +237,24 @@ pub fn server_of(pairing: Option<&Pairing>) -> String {
     pairing.map(|p| p.server.clone()).unwrap_or_default()
 }
 
-/// GETs `url` (with the token, if given) and reads the JSON answer; an
-/// error answer comes back as its message.
-async fn get_json<T: DeserializeOwned>(url: &str, token: Option<&str>) -> Result<T, String> {
+/// GETs `url` (with the token, if given) and reads the JSON answer.
+async fn get_json<T: DeserializeOwned>(url: &str, token: Option<&str>) -> Result<T, ClientError> {
     let answer = request_json(url, token, None).await?;
     match answer.status {
-        200 => serde_json::from_str(&answer.text)
-            .map_err(|e| format!("the server's answer could not be read: {e}")),
-        _ => Err(error_text(&answer)),
+        200 => read(&answer),
+        _ => Err(refused(&answer)),
     }
 }
 
 /// A report's public status page, by its code.
-pub async fn fetch_status(server: &str, code: &str) -> Result<PublicReport, String> {
+pub async fn fetch_status(server: &str, code: &str) -> Result<PublicReport, ClientError> {
     get_json(&api_url(server, &paths::to(paths::REPORT, code)), None).await
 }
 
 /// The councillor's inbox: every report, newest first (the app filters it,
 /// so a kept copy can be filtered offline too). A refused token removes the
 /// kept copy.
-pub async fn fetch_inbox(pairing: &Pairing) -> Result<Inbox, String> {
+pub async fn fetch_inbox(pairing: &Pairing) -> Result<Inbox, ClientError> {
     let answer = request_json(
         &pairing.url(&paths::to(paths::INBOX, "")),
         Some(&pairing.token),
@@ -203,13 +262,12 @@ pub async fn fetch_inbox(pairing: &Pairing) -> Result<Inbox, String> {
     )
     .await?;
     match answer.status {
-        200 => serde_json::from_str(&answer.text)
-            .map_err(|e| format!("the server's answer could not be read: {e}")),
+        200 => read(&answer),
         401 => {
             forget_private_data();
-            Err(token_refused(&error_text(&answer)))
+            Err(ClientError::TokenRefused(error_text(&answer)))
         }
-        _ => Err(error_text(&answer)),
+        _ => Err(refused(&answer)),
     }
 }
 
@@ -219,17 +277,17 @@ pub async fn fetch_export(
     pairing: &Pairing,
     file: ExportFile,
     query: &str,
-) -> Result<String, String> {
+) -> Result<String, ClientError> {
     let url = pairing.url(&format!("{}?{query}", paths::to(&file.path(), "")));
     let answer = request_json(&url, Some(&pairing.token), None).await?;
     match answer.status {
         200 => Ok(answer.text),
-        _ => Err(error_text(&answer)),
+        _ => Err(refused(&answer)),
     }
 }
 
 /// The public meeting page: every concern the councillor has recorded.
-pub async fn fetch_concerns(server: &str) -> Result<Vec<Concern>, String> {
+pub async fn fetch_concerns(server: &str) -> Result<Vec<Concern>, ClientError> {
     #[derive(Deserialize)]
     struct Concerns {
         concerns: Vec<Concern>,

@@ -9,8 +9,8 @@ use beatbook_core::Notebook;
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 
-use super::client::{send, send_report, server_of, Failure, Sent};
-use super::pairing::{forget_private_data, token_refused, Pairing};
+use super::client::{send, send_report, server_of, ClientError, Failure, Sent};
+use super::pairing::{forget_private_data, Pairing};
 use crate::state::AppState;
 use crate::time::now;
 
@@ -140,7 +140,8 @@ impl SyncEngine {
                 Ok(()) => self.backoff.update_value(Backoff::reset),
                 Err(Failure::Unauthorized(message)) => {
                     forget_private_data();
-                    self.last_error.set(Some(token_refused(&message)));
+                    self.last_error
+                        .set(Some(ClientError::TokenRefused(message).to_string()));
                 }
                 Err(Failure::TooMany {
                     retry_after_ms,

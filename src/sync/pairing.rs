@@ -6,7 +6,7 @@ use beatbook_core::schema::{DEVICE_KEY, INBOX_CACHE_KEY};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::client::{api_url, error_text, post_json};
+use super::client::{api_url, encode, post_json, read, refused, ClientError};
 use crate::cache;
 
 /// This phone's pairing with a server.
@@ -48,25 +48,30 @@ pub fn forget_private_data() {
     cache::remove(INBOX_CACHE_KEY);
 }
 
-/// Said when the server refuses the token, after the private copies are gone.
-pub(super) fn token_refused(message: &str) -> String {
-    format!("The server refused this phone's token: {message}. The copy of the inbox kept on this phone has been removed. Pair again in Settings; your own notes stay here and will be sent.")
+/// Why pairing failed, as a sentence for the Settings screen.
+pub(super) fn not_paired_text(why: &ClientError) -> String {
+    match why {
+        ClientError::Refused { .. } => format!("Not paired: {why}."),
+        ClientError::Unreadable(e) => format!("The server's answer could not be read: {e}"),
+        _ => format!(
+            "Could not reach the server: {why}. Check the address and the connection, then try again."
+        ),
+    }
 }
 
 /// Trades a pairing code for a device token.
-pub async fn pair(server: &str, code: &str) -> Result<Pairing, String> {
-    let body = serde_json::to_string(&PairRequest {
+pub async fn pair(server: &str, code: &str) -> Result<Pairing, ClientError> {
+    let not_paired = |why| ClientError::NotPaired(Box::new(why));
+    let body = encode(&PairRequest {
         code: code.trim().to_owned(),
-    })
-    .map_err(|e| e.to_string())?;
+    })?;
     let answer = post_json(&api_url(server, &paths::to(paths::PAIR, "")), None, body)
         .await
-        .map_err(|e| format!("Could not reach the server: {e}. Check the address and the connection, then try again."))?;
+        .map_err(not_paired)?;
     if answer.status != 200 {
-        return Err(format!("Not paired: {}.", error_text(&answer)));
+        return Err(not_paired(refused(&answer)));
     }
-    let paired: PairResponse = serde_json::from_str(&answer.text)
-        .map_err(|e| format!("The server's answer could not be read: {e}"))?;
+    let paired: PairResponse = read(&answer).map_err(not_paired)?;
     let pairing = Pairing {
         server: server.trim().trim_end_matches('/').to_owned(),
         token: paired.token,

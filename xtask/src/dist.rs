@@ -5,6 +5,8 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use anyhow::{bail, Context};
+
 use crate::Result;
 
 /// The service worker, which must not list itself.
@@ -17,18 +19,16 @@ const COMPRESSIBLE: [&str; 7] = ["html", "js", "wasm", "css", "webmanifest", "sv
 /// Every file of the build, relative to `dir`, sorted, without compressed twins.
 pub fn built_files(dir: &Path) -> Result<Vec<PathBuf>> {
     fn walk(dir: &Path, base: &Path, out: &mut Vec<PathBuf>) -> Result {
-        let entries =
-            std::fs::read_dir(dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
-        for entry in entries {
-            let path = entry.map_err(|e| e.to_string())?.path();
+        let cannot_read = || format!("cannot read {}", dir.display());
+        for entry in std::fs::read_dir(dir).with_context(cannot_read)? {
+            let path = entry.with_context(cannot_read)?.path();
             if path.is_dir() {
                 walk(&path, base, out)?;
             } else if !matches!(path.extension().and_then(|e| e.to_str()), Some("br" | "gz")) {
-                out.push(
-                    path.strip_prefix(base)
-                        .map_err(|e| e.to_string())?
-                        .to_path_buf(),
-                );
+                let relative = path.strip_prefix(base).with_context(|| {
+                    format!("{} is not inside {}", path.display(), base.display())
+                })?;
+                out.push(relative.to_path_buf());
             }
         }
         Ok(())
@@ -55,7 +55,7 @@ fn version_of(dir: &Path, files: &[PathBuf]) -> Result<String> {
     for file in files {
         feed(url_of(file).as_bytes());
         feed(&[0]);
-        feed(&std::fs::read(dir.join(file)).map_err(|e| format!("{}: {e}", file.display()))?);
+        feed(&std::fs::read(dir.join(file)).with_context(|| file.display().to_string())?);
     }
     Ok(format!("{hash:016x}"))
 }
@@ -98,13 +98,12 @@ pub fn finish(dir: &Path) -> Result {
     let urls: Vec<String> = files.iter().map(|f| format!("'{}'", url_of(f))).collect();
 
     let sw_path = dir.join(SERVICE_WORKER);
-    let sw =
-        std::fs::read_to_string(&sw_path).map_err(|e| format!("{}: {e}", sw_path.display()))?;
+    let sw = std::fs::read_to_string(&sw_path).with_context(|| sw_path.display().to_string())?;
     if !sw.contains(VERSION_LINE) || !sw.contains(PRECACHE_LINE) {
-        return Err(format!(
+        bail!(
             "{} lacks the lines `{VERSION_LINE}` and `{PRECACHE_LINE}` to fill in",
             sw_path.display()
-        ));
+        );
     }
     let sw = sw
         .replacen(VERSION_LINE, &format!("const VERSION = '{version}';"), 1)
@@ -113,20 +112,20 @@ pub fn finish(dir: &Path) -> Result {
             &format!("const PRECACHE = [\n  {},\n];", urls.join(",\n  ")),
             1,
         );
-    std::fs::write(&sw_path, sw).map_err(|e| format!("{}: {e}", sw_path.display()))?;
+    std::fs::write(&sw_path, sw).with_context(|| sw_path.display().to_string())?;
 
     for file in built_files(dir)? {
         if !is_compressible(&file) {
             continue;
         }
         let path = dir.join(&file);
-        let raw = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let raw = std::fs::read(&path).with_context(|| path.display().to_string())?;
         for (ext, packed) in [("br", brotli(&raw)), ("gz", gzip(&raw))] {
             if packed.len() < raw.len() {
                 let mut twin = path.clone().into_os_string();
                 twin.push(".");
                 twin.push(ext);
-                std::fs::write(&twin, packed).map_err(|e| format!("{twin:?}: {e}"))?;
+                std::fs::write(&twin, packed).with_context(|| format!("{twin:?}"))?;
             }
         }
     }

@@ -11,6 +11,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 use std::time::Instant;
 
+use anyhow::{bail, Context};
+
 const USAGE: &str = "\
 usage: cargo xtask <command>
 
@@ -23,7 +25,8 @@ usage: cargo xtask <command>
   finish-build [DIR]       (run by Trunk) fill in the service worker, precompress; DIR
                            defaults to $TRUNK_STAGING_DIR";
 
-pub type Result<T = ()> = std::result::Result<T, String>;
+/// Every step's result: an error carries what was being done, outermost first.
+pub type Result<T = ()> = anyhow::Result<T>;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -35,12 +38,12 @@ fn main() -> ExitCode {
         Some("finish-build") => finish_build(&args[1..]),
         Some("bench") => bench(),
         Some("icons") => icons(),
-        _ => Err(USAGE.to_owned()),
+        _ => Err(anyhow::anyhow!(USAGE)),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(message) => {
-            eprintln!("\nxtask: {message}");
+        Err(error) => {
+            eprintln!("\nxtask: {error:#}");
             ExitCode::FAILURE
         }
     }
@@ -55,7 +58,9 @@ fn bench() -> Result {
     println!("{:<44} {:>9} {:>9} {:>9}", "file", "raw", "gzip", "brotli");
     let (mut raw_total, mut gz_total, mut br_total) = (0, 0, 0);
     for file in dist::built_files(&dist)? {
-        let bytes = std::fs::read(dist.join(&file)).map_err(|e| e.to_string())?;
+        let path = dist.join(&file);
+        let bytes =
+            std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
         let (gz, br) = if dist::is_compressible(&file) {
             (dist::gzip(&bytes).len(), dist::brotli(&bytes).len())
         } else {
@@ -109,7 +114,8 @@ fn icons() -> Result {
         ("assets/maskable.svg", 180, "apple-touch-icon.png"),
     ];
     let scratch = std::env::temp_dir().join(format!("beatbook-icons-{}", std::process::id()));
-    std::fs::create_dir_all(&scratch).map_err(|e| e.to_string())?;
+    std::fs::create_dir_all(&scratch)
+        .with_context(|| format!("cannot create {}", scratch.display()))?;
     for (svg, size, png) in sources {
         let page = scratch.join("icon.html");
         std::fs::write(
@@ -119,7 +125,7 @@ fn icons() -> Result {
                 root().join(svg).display()
             ),
         )
-        .map_err(|e| e.to_string())?;
+        .with_context(|| format!("cannot write {}", page.display()))?;
         let out = icons.join(png);
         run_step(
             &format!("draw {png}"),
@@ -150,7 +156,7 @@ fn icons() -> Result {
                 .arg(&out)
                 .arg(&out),
         )
-        .map_err(|e| format!("{e}: install Debian's pngquant"))?;
+        .context("shrinking the icons needs pngquant: install Debian's pngquant")?;
     }
     let _ = std::fs::remove_dir_all(&scratch);
     Ok(())
@@ -161,7 +167,7 @@ fn finish_build(args: &[String]) -> Result {
         Some(dir) => PathBuf::from(dir),
         None => std::env::var_os("TRUNK_STAGING_DIR")
             .map(PathBuf::from)
-            .ok_or("finish-build needs a folder, or TRUNK_STAGING_DIR from Trunk")?,
+            .context("finish-build needs a folder, or TRUNK_STAGING_DIR from Trunk")?,
     };
     dist::finish(&dir)
 }
@@ -190,7 +196,7 @@ pub fn run_step(label: &str, mut command: impl std::borrow::BorrowMut<Command>) 
     let started = Instant::now();
     let status = command
         .status()
-        .map_err(|e| format!("{label}: could not start {:?}: {e}", command.get_program()))?;
+        .with_context(|| format!("{label}: could not start {:?}", command.get_program()))?;
     finish_step(label, started, status)
 }
 
@@ -201,11 +207,10 @@ fn finish_step(label: &str, started: Instant, status: std::process::ExitStatus) 
         if status.success() { "ok" } else { "FAILED" },
         started.elapsed().as_secs_f64()
     );
-    if status.success() {
-        Ok(())
-    } else {
-        Err(format!("{label} failed ({status})"))
+    if !status.success() {
+        bail!("{label} failed ({status})");
     }
+    Ok(())
 }
 
 /// Test counts gathered from the runners' own summary lines.
@@ -253,14 +258,14 @@ fn run_tests(label: &str, command: &mut Command, tally: &mut Tally) -> Result {
     let mut child = command
         .stdout(std::process::Stdio::piped())
         .spawn()
-        .map_err(|e| format!("{label}: could not start {:?}: {e}", command.get_program()))?;
+        .with_context(|| format!("{label}: could not start {:?}", command.get_program()))?;
     if let Some(out) = child.stdout.take() {
         for line in BufReader::new(out).lines().map_while(std::io::Result::ok) {
             println!("{line}");
             tally.read(&line);
         }
     }
-    let status = child.wait().map_err(|e| format!("{label}: {e}"))?;
+    let status = child.wait().with_context(|| label.to_owned())?;
     finish_step(label, started, status)
 }
 
@@ -288,8 +293,8 @@ fn run(args: &[String]) -> Result {
     let mut rest = args.iter();
     while let Some(arg) = rest.next() {
         match arg.as_str() {
-            "--addr" => addr = rest.next().ok_or("--addr needs HOST:PORT")?.clone(),
-            other => return Err(format!("unknown argument {other:?}\n{USAGE}")),
+            "--addr" => addr = rest.next().context("--addr needs HOST:PORT")?.clone(),
+            other => bail!("unknown argument {other:?}\n{USAGE}"),
         }
     }
     let env = setup::ensure(setup::Needs::BUILD)?;
@@ -303,12 +308,11 @@ fn run(args: &[String]) -> Result {
         .arg("--data")
         .arg(root().join("data"))
         .status()
-        .map_err(|e| format!("could not start the server: {e}"))?;
-    if status.success() {
-        Ok(())
-    } else {
-        Err(format!("the server stopped ({status})"))
+        .context("could not start the server")?;
+    if !status.success() {
+        bail!("the server stopped ({status})");
     }
+    Ok(())
 }
 
 fn test() -> Result {

@@ -7,6 +7,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use anyhow::Context;
+
 use crate::{root, run_step, Result};
 
 const TRUNK_VERSION: &str = "0.21.14";
@@ -55,14 +57,14 @@ fn output_of(program: &Path, args: &[&str]) -> Option<String> {
 
 /// The version of a package as pinned in Cargo.lock.
 fn locked_version(package: &str) -> Result<String> {
-    let lock = std::fs::read_to_string(root().join("Cargo.lock"))
-        .map_err(|e| format!("cannot read Cargo.lock: {e}"))?;
+    let lock =
+        std::fs::read_to_string(root().join("Cargo.lock")).context("cannot read Cargo.lock")?;
     let needle = format!("name = \"{package}\"\nversion = \"");
     let start = lock
         .find(&needle)
-        .ok_or(format!("{package} is not in Cargo.lock"))?
+        .with_context(|| format!("{package} is not in Cargo.lock"))?
         + needle.len();
-    let end = lock[start..].find('"').ok_or("Cargo.lock is malformed")? + start;
+    let end = lock[start..].find('"').context("Cargo.lock is malformed")? + start;
     Ok(lock[start..end].to_owned())
 }
 
@@ -102,7 +104,7 @@ fn ensure_binaryen() -> Result {
     if output_of(&wasm_opt, &["--version"]).is_some_and(|v| v.contains("132")) {
         return Ok(());
     }
-    std::fs::create_dir_all(tools_dir()).map_err(|e| format!("cannot create .tools: {e}"))?;
+    std::fs::create_dir_all(tools_dir()).context("cannot create .tools")?;
     run_step(
         &format!("install wasm-opt ({BINARYEN_NPM} from npm)"),
         Command::new("npm")
@@ -125,7 +127,7 @@ fn ensure_browser() -> Result {
                     .env("DEBIAN_FRONTEND", "noninteractive"),
             )
         })
-        .map_err(|e| format!("{e}: install the Debian packages chromium and chromium-driver as root, then run again"))
+        .context("Chromium and chromedriver are missing: install the Debian packages chromium and chromium-driver as root, then run again")
 }
 
 fn ensure_e2e_packages() -> Result {
@@ -160,7 +162,7 @@ pub fn ensure(needs: Needs) -> Result<Env> {
     paths.extend(std::env::split_paths(
         &std::env::var_os("PATH").unwrap_or_default(),
     ));
-    let path = std::env::join_paths(paths).map_err(|e| format!("bad PATH: {e}"))?;
+    let path = std::env::join_paths(paths).context("bad PATH")?;
     Ok(Env {
         path,
         chromium: PathBuf::from(CHROMIUM),

@@ -74,20 +74,18 @@ impl Matcher<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::note::NoteInput;
     use chrono::{TimeZone, Utc};
 
     fn note(text: &str, place: &str, category: Category, shift: Option<Uuid>) -> Note {
         static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
         let id = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let input = NoteInput {
-            text: text.into(),
-            category,
-            place: place.into(),
-            location: None,
-        };
         let now = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
-        Note::create(Uuid::from_u128(id.into()), &input, shift, now).unwrap()
+        crate::test_support::note(id.into(), now)
+            .text(text)
+            .place(place)
+            .category(category)
+            .shift(shift)
+            .build()
     }
 
     #[test]

@@ -11,6 +11,7 @@
 use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
+use thiserror::Error;
 
 use crate::order;
 
@@ -43,8 +44,14 @@ impl JournalEntry {
         serde_json::to_string(self).expect("journal entries serialise to JSON")
     }
 
-    pub fn decode(raw: &str) -> Result<Self, String> {
-        serde_json::from_str(raw).map_err(|e| e.to_string())
+    pub fn decode(raw: &str) -> Result<Self, EntryError> {
+        serde_json::from_str(raw).map_err(|e| {
+            if e.is_data() {
+                EntryError::NotAnEntry(e.to_string())
+            } else {
+                EntryError::NotJson(e.to_string())
+            }
+        })
     }
 
     /// Only the revision of an encoded entry, without copying the record
@@ -58,6 +65,17 @@ impl JournalEntry {
             .ok()
             .map(|r| r.revision)
     }
+}
+
+/// Why a journal entry cannot be read back. Entries are checked, not
+/// trusted: a crash or another version of the app may have written them.
+#[derive(Clone, Debug, Error, PartialEq, Eq)]
+pub enum EntryError {
+    #[error("not valid JSON: {0}")]
+    NotJson(String),
+    /// Valid JSON, but not the shape of an entry (a missing or stray field).
+    #[error("not a journal entry: {0}")]
+    NotAnEntry(String),
 }
 
 /// What a write to the phone's storage carries.
@@ -239,8 +257,17 @@ mod tests {
         assert_eq!(JournalEntry::decode(&e.encode()), Ok(e));
         let t = JournalEntry::tombstone(1);
         assert_eq!(JournalEntry::decode(&t.encode()), Ok(t));
-        assert!(JournalEntry::decode("{\"revision\":\"x\"}").is_err());
-        assert!(JournalEntry::decode("{\"revision\":1,\"raw\":null,\"extra\":1}").is_err());
-        assert!(JournalEntry::decode("not json").is_err());
+        assert!(matches!(
+            JournalEntry::decode("{\"revision\":\"x\"}"),
+            Err(EntryError::NotAnEntry(_))
+        ));
+        assert!(matches!(
+            JournalEntry::decode("{\"revision\":1,\"raw\":null,\"extra\":1}"),
+            Err(EntryError::NotAnEntry(_))
+        ));
+        assert!(matches!(
+            JournalEntry::decode("not json"),
+            Err(EntryError::NotJson(_))
+        ));
     }
 }

@@ -22,6 +22,8 @@ pub mod schema;
 pub mod shift;
 pub mod summary;
 pub mod sync;
+#[cfg(test)]
+mod test_support;
 pub mod text;
 
 pub use category::Category;

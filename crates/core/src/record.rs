@@ -251,8 +251,7 @@ impl<T: Answered> Table<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::category::Category;
-    use crate::note::{Note, NoteInput};
+    use crate::note::Note;
     use chrono::TimeZone;
 
     fn at(minute: u32) -> DateTime<Utc> {
@@ -260,13 +259,7 @@ mod tests {
     }
 
     fn note(id: u128, minute: u32) -> Note {
-        let input = NoteInput {
-            text: format!("note {id}"),
-            category: Category::Other,
-            place: String::new(),
-            location: None,
-        };
-        Note::create(Uuid::from_u128(id), &input, None, at(minute)).unwrap()
+        crate::test_support::note(id, at(minute)).build()
     }
 
     #[test]

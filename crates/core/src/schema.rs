@@ -237,19 +237,16 @@ pub fn decode(key: RecordKey, raw: &str) -> Result<Record, DecodeError> {
 mod tests {
     use super::*;
     use crate::category::Category;
-    use crate::note::NoteInput;
     use crate::shift::ShiftKind;
     use chrono::{TimeZone, Utc};
 
     fn sample_note() -> Note {
-        let input = NoteInput {
-            text: "Lamp out".into(),
-            category: Category::PoorLighting,
-            place: "Mill Lane".into(),
-            location: None,
-        };
         let now = Utc.with_ymd_and_hms(2026, 11, 24, 1, 2, 3).unwrap();
-        Note::create(Uuid::from_u128(42), &input, None, now).unwrap()
+        crate::test_support::note(42, now)
+            .text("Lamp out")
+            .category(Category::PoorLighting)
+            .place("Mill Lane")
+            .build()
     }
 
     #[test]

@@ -1,0 +1,187 @@
+//! CSV files (RFC 4180, CRLF line ends) for spreadsheets.
+
+use super::sync_words;
+use crate::note::Note;
+use crate::notebook::Notebook;
+use crate::protocol::InboxReport;
+
+pub(super) const CSV_HEADER: [&str; 14] = [
+    "id",
+    "created_at_utc",
+    "updated_at_utc",
+    "shift_id",
+    "shift",
+    "category",
+    "text",
+    "place",
+    "latitude",
+    "longitude",
+    "accuracy_m",
+    "sync_state",
+    "revision",
+    "rejected_reason",
+];
+
+/// Quotes a field per RFC 4180 when it needs it.
+fn csv_field(out: &mut String, value: &str) {
+    if value.contains([',', '"', '\n', '\r']) {
+        out.push('"');
+        out.push_str(&value.replace('"', "\"\""));
+        out.push('"');
+    } else {
+        out.push_str(value);
+    }
+}
+
+/// Free text that a spreadsheet would run as a formula gets a leading
+/// apostrophe, so that opening an export can never execute what someone typed.
+fn csv_text(out: &mut String, value: &str) {
+    if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        csv_field(out, &format!("'{value}"));
+    } else {
+        csv_field(out, value);
+    }
+}
+
+/// The shortest text that reads back as the same number, through serde_json's
+/// formatter, which the app carries anyway (core's float formatting is large).
+fn number(value: f64) -> String {
+    serde_json::to_string(&value).unwrap_or_default()
+}
+
+/// Latitude, longitude and accuracy as CSV fields; empty without a fix.
+fn location_fields(location: Option<crate::note::Location>) -> [String; 3] {
+    location
+        .map(|l| [l.latitude, l.longitude, l.accuracy_m].map(number))
+        .unwrap_or_default()
+}
+
+/// A CSV file of `notes`, in the order given, with a header row and CRLF line ends.
+pub fn notes_csv(notes: &[&Note], book: &Notebook) -> String {
+    let mut out = CSV_HEADER.join(",");
+    out.push_str("\r\n");
+    for note in notes {
+        let shift = note.shift_id.and_then(|id| book.shift(&id));
+        let (state, reason) = sync_words(note);
+        out.push_str(&note.id.to_string());
+        out.push(',');
+        out.push_str(&note.created_at.to_rfc3339());
+        out.push(',');
+        out.push_str(&note.updated_at.to_rfc3339());
+        out.push(',');
+        out.push_str(&note.shift_id.map(|id| id.to_string()).unwrap_or_default());
+        out.push(',');
+        csv_text(&mut out, &shift.map(|s| s.name()).unwrap_or_default());
+        out.push(',');
+        out.push_str(note.category.slug());
+        out.push(',');
+        csv_text(&mut out, &note.text);
+        out.push(',');
+        csv_text(&mut out, note.place.as_deref().unwrap_or(""));
+        for number in location_fields(note.location) {
+            out.push(',');
+            out.push_str(&number);
+        }
+        out.push(',');
+        out.push_str(state);
+        out.push(',');
+        out.push_str(&note.sync.revision.to_string());
+        out.push(',');
+        csv_text(&mut out, reason);
+        out.push_str("\r\n");
+    }
+    out
+}
+
+pub(super) const SHIFTS_CSV_HEADER: [&str; 7] = [
+    "id",
+    "kind",
+    "title",
+    "started_at_utc",
+    "ended_at_utc",
+    "notes",
+    "sync_state",
+];
+
+/// A CSV file of the notebook's shifts, most recent first, with note counts.
+pub fn shifts_csv(book: &Notebook) -> String {
+    let mut out = SHIFTS_CSV_HEADER.join(",");
+    out.push_str("\r\n");
+    for summary in book.shift_summaries() {
+        let shift = &summary.shift;
+        out.push_str(&shift.id.to_string());
+        out.push(',');
+        out.push_str(shift.kind.slug());
+        out.push(',');
+        csv_text(&mut out, &shift.title);
+        out.push(',');
+        out.push_str(&shift.started_at.to_rfc3339());
+        out.push(',');
+        out.push_str(&shift.ended_at.map(|t| t.to_rfc3339()).unwrap_or_default());
+        out.push(',');
+        out.push_str(&summary.note_count.to_string());
+        out.push(',');
+        out.push_str(shift.sync.label());
+        out.push_str("\r\n");
+    }
+    out
+}
+
+pub(super) const REPORTS_CSV_HEADER: [&str; 14] = [
+    "code",
+    "received_at_utc",
+    "updated_at_utc",
+    "kind",
+    "status",
+    "place",
+    "latitude",
+    "longitude",
+    "accuracy_m",
+    "location_rounded",
+    "when",
+    "description",
+    "public_response",
+    "history",
+];
+
+/// A CSV file of residents' reports for taking to the police team. Contact
+/// details and private notes are left out: they are for the councillor only.
+pub fn reports_csv(reports: &[InboxReport]) -> String {
+    let mut out = REPORTS_CSV_HEADER.join(",");
+    out.push_str("\r\n");
+    for item in reports {
+        let report = &item.report;
+        let history: Vec<String> = item
+            .history
+            .iter()
+            .map(|h| format!("{} {}", h.at.to_rfc3339(), h.status.slug()))
+            .collect();
+        out.push_str(&item.code);
+        out.push(',');
+        out.push_str(&item.received_at.to_rfc3339());
+        out.push(',');
+        out.push_str(&item.updated_at.to_rfc3339());
+        out.push(',');
+        out.push_str(report.kind.slug());
+        out.push(',');
+        out.push_str(item.status.slug());
+        out.push(',');
+        csv_text(&mut out, report.place.as_deref().unwrap_or(""));
+        for number in location_fields(report.location) {
+            out.push(',');
+            out.push_str(&number);
+        }
+        out.push(',');
+        out.push_str(if report.location_rounded { "yes" } else { "no" });
+        out.push(',');
+        csv_text(&mut out, &report.when_text());
+        out.push(',');
+        csv_text(&mut out, &report.description);
+        out.push(',');
+        csv_text(&mut out, item.response.as_deref().unwrap_or(""));
+        out.push(',');
+        csv_text(&mut out, &history.join("; "));
+        out.push_str("\r\n");
+    }
+    out
+}

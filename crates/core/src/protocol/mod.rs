@@ -1,0 +1,196 @@
+//! The sync protocol between the phone and the server, version 1.
+//!
+//! The phone sends batches of records it made (`POST /api/v1/sync`); each
+//! record carries the id made on the phone and its revision, so the server can
+//! answer per record: stored, already had it, updated, or rejected with a
+//! reason. Resending after a timeout therefore never creates a duplicate.
+
+mod backoff;
+mod batch;
+mod check;
+mod export_file;
+pub mod paths;
+#[cfg(test)]
+mod tests;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::meeting::Concern;
+use crate::note::Note;
+pub use crate::record::RecordKind;
+use crate::report::{Report, ReportKind, ReportStatus, Triage};
+use crate::shift::Shift;
+
+pub use backoff::{Backoff, MAX_BACKOFF_MS};
+pub use batch::batches;
+pub use check::{check_concern, check_note, check_report, check_shift, check_triage, CheckError};
+pub use export_file::{ExportFile, CSV_MIME, GEOJSON_MIME};
+
+/// The most records one request may carry.
+pub const MAX_BATCH_RECORDS: usize = 500;
+/// The largest request body the server reads, in bytes.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SyncRequest {
+    #[serde(default)]
+    pub shifts: Vec<Shift>,
+    #[serde(default)]
+    pub notes: Vec<Note>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub concerns: Vec<Concern>,
+}
+
+impl SyncRequest {
+    pub fn len(&self) -> usize {
+        self.shifts.len() + self.notes.len() + self.concerns.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// New to the server, now stored.
+    Stored,
+    /// The server holds this id at this revision already; nothing changed.
+    AlreadyHad,
+    /// The server held an older revision and now holds this one.
+    Updated,
+    /// Not accepted; `reason` says why.
+    Rejected,
+}
+
+impl Outcome {
+    /// Whether the server now holds the revision sent.
+    pub fn is_held(self) -> bool {
+        !matches!(self, Outcome::Rejected)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecordResult {
+    pub kind: RecordKind,
+    /// Its position in the request's list of that kind.
+    pub index: usize,
+    /// `None` only when the record was too broken to carry a readable id.
+    pub id: Option<Uuid>,
+    pub revision: Option<u32>,
+    pub outcome: Outcome,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SyncResponse {
+    pub results: Vec<RecordResult>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PairRequest {
+    pub code: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PairResponse {
+    pub token: String,
+    pub device_name: String,
+}
+
+/// The largest report submission the server reads, in bytes.
+pub const MAX_REPORT_BODY_BYTES: usize = 16 * 1024;
+
+/// `POST /api/v1/reports`: a resident's report, with no token.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SubmitReport {
+    pub report: Report,
+    /// A field people never see or fill; bots that fill it get a believable
+    /// answer and their report is dropped.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub website: String,
+}
+
+/// The answer to a submission: the reference code, and whether this was the
+/// first time the server saw the report (a resend is `already_had`, with the
+/// same code).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SubmitReportResponse {
+    pub code: String,
+    pub outcome: Outcome,
+}
+
+/// `POST /api/v1/triage`: the councillor's changes to reports, oldest first.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TriageRequest {
+    pub changes: Vec<Triage>,
+}
+
+/// The answer for one change, by its id.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TriageResult {
+    pub id: Uuid,
+    pub outcome: Outcome,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TriageResponse {
+    pub results: Vec<TriageResult>,
+}
+
+/// One step of a report's full history, as the councillor sees it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TriageEntry {
+    #[serde(with = "crate::rfc3339")]
+    pub at: DateTime<Utc>,
+    pub status: ReportStatus,
+    pub response: Option<String>,
+    pub private_note: Option<String>,
+}
+
+/// A report in the councillor's inbox: everything, contact details included.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InboxReport {
+    pub code: String,
+    pub status: ReportStatus,
+    pub response: Option<String>,
+    #[serde(with = "crate::rfc3339")]
+    pub received_at: DateTime<Utc>,
+    #[serde(with = "crate::rfc3339")]
+    pub updated_at: DateTime<Utc>,
+    pub report: Report,
+    pub history: Vec<TriageEntry>,
+}
+
+/// `GET /api/v1/inbox`: matching reports, newest first, and how many of each
+/// kind matched.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Inbox {
+    pub reports: Vec<InboxReport>,
+    pub counts: std::collections::BTreeMap<ReportKind, u32>,
+}
+
+/// The body of every error answer.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    pub error: String,
+}

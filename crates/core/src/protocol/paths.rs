@@ -1,0 +1,62 @@
+//! Where each endpoint lives, for the app that calls it and the server that
+//! routes it: the server mounts these under [`API`], and the app asks
+//! for [`API`] followed by one of them.
+
+/// Every endpoint is under this prefix on the app's own origin.
+pub const API: &str = "/api";
+pub const PAIR: &str = "/v1/pair";
+pub const SYNC: &str = "/v1/sync";
+pub const NOTES: &str = "/v1/notes";
+pub const SHIFTS: &str = "/v1/shifts";
+pub const CONCERNS: &str = "/v1/concerns";
+pub const REPORTS: &str = "/v1/reports";
+/// Followed by `/{code}`.
+pub const REPORT: &str = "/v1/reports/{code}";
+pub const INBOX: &str = "/v1/inbox";
+pub const TRIAGE: &str = "/v1/triage";
+/// Followed by one of [`super::ExportFile`]'s names.
+pub const EXPORT: &str = "/v1/export";
+/// Every revision of one note, shift or concern.
+pub const NOTE_REVISIONS: &str = "/v1/notes/{id}/revisions";
+pub const SHIFT_REVISIONS: &str = "/v1/shifts/{id}/revisions";
+pub const CONCERN_REVISIONS: &str = "/v1/concerns/{id}/revisions";
+
+/// The path the app requests: `/api` and the endpoint with its
+/// `{placeholder}` replaced by `value` (which the caller has encoded).
+pub fn to(endpoint: &str, value: &str) -> String {
+    let filled = match (endpoint.find('{'), endpoint.find('}')) {
+        (Some(open), Some(close)) if open < close => {
+            format!("{}{value}{}", &endpoint[..open], &endpoint[close + 1..])
+        }
+        _ => endpoint.to_owned(),
+    };
+    format!("{API}{filled}")
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::protocol::{paths, ExportFile};
+
+    #[test]
+    fn the_app_s_paths_are_the_server_s_routes_under_the_prefix() {
+        assert_eq!(paths::to(paths::SYNC, ""), "/api/v1/sync");
+        assert_eq!(
+            paths::to(paths::REPORT, "K7QF2-M3XDA"),
+            "/api/v1/reports/K7QF2-M3XDA"
+        );
+        assert_eq!(
+            paths::to(&ExportFile::ReportsCsv.path(), ""),
+            "/api/v1/export/reports.csv"
+        );
+        assert_eq!(
+            paths::to(paths::NOTE_REVISIONS, "0197"),
+            "/api/v1/notes/0197/revisions"
+        );
+        let names: std::collections::BTreeSet<_> = ExportFile::ALL.map(ExportFile::name).into();
+        assert_eq!(
+            names.len(),
+            ExportFile::ALL.len(),
+            "every export has its own name"
+        );
+    }
+}

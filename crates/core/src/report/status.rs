@@ -1,0 +1,118 @@
+//! The status a report moves through, and what anyone holding its code may
+//! see of it.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::ReportKind;
+
+/// Where a report is in the councillor's hands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReportStatus {
+    New,
+    Acknowledged,
+    RaisedWithPolice,
+    Resolved,
+    Closed,
+}
+
+impl ReportStatus {
+    pub const ALL: [ReportStatus; 5] = [
+        ReportStatus::New,
+        ReportStatus::Acknowledged,
+        ReportStatus::RaisedWithPolice,
+        ReportStatus::Resolved,
+        ReportStatus::Closed,
+    ];
+
+    pub fn slug(self) -> &'static str {
+        match self {
+            ReportStatus::New => "new",
+            ReportStatus::Acknowledged => "acknowledged",
+            ReportStatus::RaisedWithPolice => "raised_with_police",
+            ReportStatus::Resolved => "resolved",
+            ReportStatus::Closed => "closed",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            ReportStatus::New => "New",
+            ReportStatus::Acknowledged => "Acknowledged",
+            ReportStatus::RaisedWithPolice => "Raised with police",
+            ReportStatus::Resolved => "Resolved",
+            ReportStatus::Closed => "Closed",
+        }
+    }
+
+    pub fn from_slug(slug: &str) -> Option<ReportStatus> {
+        ReportStatus::ALL.into_iter().find(|s| s.slug() == slug)
+    }
+
+    /// Whether a report may move from `self` to `next`. Reports move forward
+    /// (steps may be skipped: a report can be closed at once); nothing goes
+    /// back to "new"; a resolved or closed report may be reopened as
+    /// acknowledged. Staying put is allowed, to change only the response.
+    pub fn may_become(self, next: ReportStatus) -> bool {
+        next != ReportStatus::New && next >= self
+            || next == self
+            || (matches!(self, ReportStatus::Resolved | ReportStatus::Closed)
+                && next == ReportStatus::Acknowledged)
+    }
+}
+
+/// One step in a report's public history.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StatusChange {
+    #[serde(with = "crate::rfc3339")]
+    pub at: DateTime<Utc>,
+    pub status: ReportStatus,
+}
+
+/// What anyone holding the code may see: never the contact details, the
+/// exact location or the councillor's private notes.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PublicReport {
+    pub code: String,
+    pub kind: ReportKind,
+    pub place: Option<String>,
+    pub when: String,
+    #[serde(with = "crate::rfc3339")]
+    pub reported_at: DateTime<Utc>,
+    #[serde(with = "crate::rfc3339")]
+    pub updated_at: DateTime<Utc>,
+    pub status: ReportStatus,
+    pub response: Option<String>,
+    pub history: Vec<StatusChange>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses_move_forward_and_may_reopen() {
+        use ReportStatus::*;
+        assert!(New.may_become(Acknowledged));
+        assert!(New.may_become(Closed), "steps may be skipped");
+        assert!(Acknowledged.may_become(RaisedWithPolice));
+        assert!(
+            RaisedWithPolice.may_become(RaisedWithPolice),
+            "only the response changes"
+        );
+        assert!(!RaisedWithPolice.may_become(Acknowledged));
+        assert!(Resolved.may_become(Acknowledged), "reopened");
+        assert!(Closed.may_become(Acknowledged), "reopened");
+        assert!(!Closed.may_become(RaisedWithPolice));
+        for status in ReportStatus::ALL {
+            assert_eq!(status.may_become(New), status == New);
+            assert_eq!(ReportStatus::from_slug(status.slug()), Some(status));
+        }
+        for kind in ReportKind::ALL {
+            assert_eq!(ReportKind::from_slug(kind.slug()), Some(kind));
+        }
+    }
+}

@@ -1,0 +1,198 @@
+//! Making a report from what the form hands over.
+
+use super::*;
+use chrono::TimeZone;
+
+fn input() -> ReportInput {
+    ReportInput {
+        kind: ReportKind::PoorLighting,
+        location: None,
+        round_location: false,
+        place: "  Underpass by the station  ".into(),
+        when: WhenUnsafe::AfterDark,
+        when_detail: "ignored unless a particular time".into(),
+        description: " Two lights out, nobody about ".into(),
+        contact_name: String::new(),
+        contact_reach: String::new(),
+    }
+}
+
+fn now() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 24, 22, 0, 0).unwrap()
+}
+
+#[test]
+fn every_text_field_of_a_report_refuses_controls_and_direction_overrides() {
+    type Field = fn(&mut ReportInput) -> &mut String;
+    let fields: [(&str, Field); 4] = [
+        ("description", |i| &mut i.description),
+        ("place description", |i| &mut i.place),
+        ("name", |i| &mut i.contact_name),
+        ("contact detail", |i| &mut i.contact_reach),
+    ];
+    for (field, slot) in fields {
+        let mut bad = input();
+        bad.contact_reach = "07700 900123".into();
+        slot(&mut bad).push_str(" \u{202E}gnol");
+        assert_eq!(
+            Report::create(Uuid::nil(), &bad, now()),
+            Err(ReportError::Text(TextError::Unsafe(
+                crate::text::UnsafeText {
+                    field,
+                    character: '\u{202E}'
+                }
+            ))),
+            "{field}"
+        );
+    }
+    let mut bad = input();
+    bad.when = WhenUnsafe::ParticularTime;
+    bad.when_detail = "Fridays\u{0}".into();
+    assert!(matches!(
+        Report::create(Uuid::nil(), &bad, now()),
+        Err(ReportError::Text(TextError::Unsafe(_)))
+    ));
+    let refused = Triage::create(
+        Uuid::nil(),
+        Uuid::nil(),
+        now(),
+        ReportStatus::Acknowledged,
+        "Fixed \u{1b}[2J",
+        "",
+    )
+    .unwrap_err();
+    assert!(refused.to_string().contains("public response"), "{refused}");
+}
+
+#[test]
+fn a_report_is_trimmed_anonymous_by_default_and_checked() {
+    let report = Report::create(Uuid::nil(), &input(), now()).unwrap();
+    assert_eq!(report.place.as_deref(), Some("Underpass by the station"));
+    assert_eq!(report.description, "Two lights out, nobody about");
+    assert_eq!(report.contact, None);
+    assert_eq!(report.when_detail, None);
+    assert_eq!(report.when_text(), "After dark");
+    assert_eq!(
+        Report::create(Uuid::nil(), &report.as_input(), now()).unwrap(),
+        report
+    );
+}
+
+#[test]
+fn a_report_says_where_and_what() {
+    let mut nowhere = input();
+    nowhere.place = "   ".into();
+    assert_eq!(
+        Report::create(Uuid::nil(), &nowhere, now()),
+        Err(ReportError::NoPlace)
+    );
+    nowhere.location = Some(Location::new(51.5, -0.12, 20.0).unwrap());
+    assert!(
+        Report::create(Uuid::nil(), &nowhere, now()).is_ok(),
+        "a location alone will do"
+    );
+    let mut silent = input();
+    silent.description = " \n ".into();
+    assert_eq!(
+        Report::create(Uuid::nil(), &silent, now()),
+        Err(ReportError::DescriptionEmpty)
+    );
+    silent.description = "é".repeat(MAX_DESCRIPTION_CHARS);
+    assert!(
+        Report::create(Uuid::nil(), &silent, now()).is_ok(),
+        "characters, not bytes"
+    );
+    silent.description.push('x');
+    assert_eq!(
+        Report::create(Uuid::nil(), &silent, now()),
+        Err(ReportError::Text(TextError::TooLong {
+            field: "description",
+            chars: 2_001,
+            max: MAX_DESCRIPTION_CHARS
+        }))
+    );
+    let mut bad = input();
+    bad.location = Some(Location {
+        latitude: 91.0,
+        longitude: 0.0,
+        accuracy_m: 5.0,
+    });
+    assert_eq!(
+        Report::create(Uuid::nil(), &bad, now()),
+        Err(ReportError::InvalidLocation)
+    );
+}
+
+#[test]
+fn a_particular_time_needs_words() {
+    let mut particular = input();
+    particular.when = WhenUnsafe::ParticularTime;
+    particular.when_detail = "  ".into();
+    assert_eq!(
+        Report::create(Uuid::nil(), &particular, now()),
+        Err(ReportError::WhenMissing)
+    );
+    particular.when_detail = " Fridays around midnight ".into();
+    let report = Report::create(Uuid::nil(), &particular, now()).unwrap();
+    assert_eq!(report.when_text(), "Fridays around midnight");
+}
+
+#[test]
+fn contact_details_need_a_way_to_reply() {
+    let mut named = input();
+    named.contact_name = "Sam".into();
+    assert_eq!(
+        Report::create(Uuid::nil(), &named, now()),
+        Err(ReportError::ContactReachMissing)
+    );
+    named.contact_reach = " sam@example.org ".into();
+    let report = Report::create(Uuid::nil(), &named, now()).unwrap();
+    assert_eq!(
+        report.contact,
+        Some(Contact {
+            name: Some("Sam".into()),
+            reach: "sam@example.org".into()
+        })
+    );
+    let mut reach_only = input();
+    reach_only.contact_reach = "07700 900123".into();
+    assert_eq!(
+        Report::create(Uuid::nil(), &reach_only, now())
+            .unwrap()
+            .contact
+            .unwrap()
+            .name,
+        None
+    );
+    reach_only.contact_reach = "x".repeat(201);
+    assert_eq!(
+        Report::create(Uuid::nil(), &reach_only, now()),
+        Err(ReportError::Text(TextError::TooLong {
+            field: "contact detail",
+            chars: 201,
+            max: MAX_CONTACT_CHARS
+        }))
+    );
+}
+
+#[test]
+fn the_reporter_may_share_only_the_area() {
+    let mut rounded = input();
+    rounded.location = Some(Location::new(51.507_351, -0.127_758, 8.0).unwrap());
+    rounded.round_location = true;
+    let report = Report::create(Uuid::nil(), &rounded, now()).unwrap();
+    let area = report.location.unwrap();
+    assert_eq!((area.latitude, area.longitude), (51.507, -0.128));
+    assert_eq!(
+        area.accuracy_m, 100.0,
+        "the stated accuracy is no better than the rounding"
+    );
+    assert!(report.location_rounded);
+    // Checking a rounded report again leaves it as it is.
+    assert_eq!(
+        Report::create(Uuid::nil(), &report.as_input(), now())
+            .unwrap()
+            .location,
+        Some(area)
+    );
+}

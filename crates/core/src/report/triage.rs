@@ -1,0 +1,95 @@
+//! The councillor's changes to a report, queued on their phone until the
+//! server applies them.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::{ReportStatus, MAX_RESPONSE_CHARS};
+use crate::sync::SyncStatus;
+use crate::text::{bounded, TextError};
+
+/// A change the councillor makes to a report: a new status, and perhaps a
+/// new public response or a private note. Made on the councillor's phone with
+/// an id of its own, queued like a note, and applied by the server once.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Triage {
+    pub id: Uuid,
+    pub report_id: Uuid,
+    #[serde(with = "crate::rfc3339")]
+    pub at: DateTime<Utc>,
+    pub status: ReportStatus,
+    /// The public response from now on; `None` leaves it as it was.
+    pub response: Option<String>,
+    /// Seen only by the councillor's devices.
+    pub private_note: Option<String>,
+}
+
+impl Triage {
+    /// Checks lengths and trims; empty texts become `None`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn create(
+        id: Uuid,
+        report_id: Uuid,
+        at: DateTime<Utc>,
+        status: ReportStatus,
+        response: &str,
+        private_note: &str,
+    ) -> Result<Triage, TextError> {
+        Ok(Triage {
+            id,
+            report_id,
+            at,
+            status,
+            response: bounded("public response", response, MAX_RESPONSE_CHARS)?,
+            private_note: bounded("private note", private_note, MAX_RESPONSE_CHARS)?,
+        })
+    }
+}
+
+/// A triage change made on the councillor's phone: queued like a note, and
+/// marked by the server's answer.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QueuedTriage {
+    pub change: Triage,
+    pub sync: SyncStatus,
+}
+
+impl QueuedTriage {
+    pub fn new(change: Triage) -> QueuedTriage {
+        QueuedTriage {
+            change,
+            sync: SyncStatus::default(),
+        }
+    }
+}
+
+impl crate::record::Synced for QueuedTriage {
+    const KIND: crate::record::RecordKind = crate::record::RecordKind::Triage;
+    fn id(&self) -> Uuid {
+        self.change.id
+    }
+    fn revision(&self) -> u32 {
+        self.sync.revision
+    }
+    fn is_pending(&self) -> bool {
+        self.sync.is_pending()
+    }
+    fn sent_order(&self) -> crate::order::SortKey {
+        crate::order::by_time(self.change.at, self.change.id)
+    }
+    fn check(&self, now: DateTime<Utc>) -> Result<(), crate::protocol::CheckError> {
+        crate::protocol::check_triage(&self.change, now)
+    }
+}
+
+impl crate::record::Answered for QueuedTriage {
+    fn sync(&self) -> &SyncStatus {
+        &self.sync
+    }
+    fn sync_mut(&mut self) -> &mut SyncStatus {
+        &mut self.sync
+    }
+}
