@@ -83,7 +83,6 @@ pub fn SettingsScreen() -> impl IntoView {
 fn SyncSettings() -> impl IntoView {
     let state = expect_context::<AppState>();
     let engine = expect_context::<SyncEngine>();
-    let server = RwSignal::new(String::new());
     let code = RwSignal::new(String::new());
     let message = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
@@ -95,7 +94,9 @@ fn SyncSettings() -> impl IntoView {
         busy.set(true);
         message.set(None);
         leptos::task::spawn_local(async move {
-            match sync::pair(&server.get_untracked(), &code.get_untracked()).await {
+            // The app talks only to the server it came from (the page's
+            // policy allows no other origin), so it pairs with this site.
+            match sync::pair("", &code.get_untracked()).await {
                 Ok(pairing) => {
                     code.set(String::new());
                     engine.set_pairing(Some(pairing));
@@ -139,9 +140,6 @@ fn SyncSettings() -> impl IntoView {
             None => view! {
                 <p class="muted">"Notes stay on this phone until it is paired with a server. Ask for a pairing code (the server's `pair` command makes one), then enter it here."</p>
                 <form class="pair" on:submit=pair novalidate>
-                    <label for="pair-server" class="label">"Server address (leave empty for this site)"</label>
-                    <input id="pair-server" data-testid="pair-server" type="url" inputmode="url" autocomplete="off" placeholder="https://beatbook.example"
-                        prop:value=move || server.get() on:input=move |ev| server.set(event_target_value(&ev))/>
                     <label for="pair-code" class="label">"Pairing code"</label>
                     <input id="pair-code" data-testid="pair-code" type="text" autocomplete="one-time-code" autocapitalize="characters" placeholder="ABCDE-FGHJK"
                         prop:value=move || code.get() on:input=move |ev| code.set(event_target_value(&ev))/>

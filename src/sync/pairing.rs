@@ -12,7 +12,9 @@ use crate::cache;
 /// This phone's pairing with a server.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Pairing {
-    /// The server's origin, or empty for the origin the app came from.
+    /// The server's origin, or empty for the origin the app came from (every
+    /// pairing made now: the page's policy lets the app reach no other
+    /// origin; a value is kept as earlier releases stored it).
     pub server: String,
     pub token: String,
     pub device_name: String,
