@@ -1,0 +1,508 @@
+//! The server binary as it is deployed: refusing plain HTTP off loopback,
+//! TLS from certificate files that are renewed while it runs, a clean stop
+//! on SIGTERM in the middle of batches, backups taken during ingest that
+//! restore, and rate limits per resident behind a trusted proxy.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use beatbook_core::{Category, Note, NoteInput};
+use beatbook_server::api::{ApiState, Cidr};
+use chrono::Utc;
+use common::{request, serve_with, temp_dir};
+use serde_json::json;
+use uuid::Uuid;
+
+const BINARY: &str = env!("CARGO_BIN_EXE_beatbook-server");
+
+/// A built app to serve: an index page is all the server needs.
+fn dist() -> PathBuf {
+    let dist = temp_dir("serving-dist");
+    std::fs::write(
+        dist.join("index.html"),
+        "<!doctype html><title>Beatbook</title>",
+    )
+    .unwrap();
+    dist
+}
+
+/// The server binary, started and listening.
+struct Running {
+    child: Child,
+    url: String,
+    stdout: Arc<Mutex<String>>,
+}
+
+impl Running {
+    fn start(data: &Path, args: &[&str]) -> Running {
+        let mut child = Command::new(BINARY)
+            .arg("serve")
+            .arg("--dist")
+            .arg(dist())
+            .arg("--data")
+            .arg(data)
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let first = lines
+            .next()
+            .expect("the server says where it runs")
+            .unwrap();
+        let url = first
+            .strip_prefix("Beatbook is running at ")
+            .unwrap_or_else(|| panic!("unexpected first line: {first}"))
+            .trim_end_matches('/')
+            .to_owned();
+        let stdout = Arc::new(Mutex::new(String::new()));
+        let rest = stdout.clone();
+        std::thread::spawn(move || {
+            for line in lines.map_while(Result::ok) {
+                rest.lock().unwrap().push_str(&format!("{line}\n"));
+            }
+        });
+        Running { child, url, stdout }
+    }
+
+    fn addr(&self) -> SocketAddr {
+        self.url.rsplit("://").next().unwrap().parse().unwrap()
+    }
+
+    /// SIGTERM, as systemd sends it, and the exit status.
+    fn terminate(mut self) -> (std::process::ExitStatus, String) {
+        let pid = self.child.id().to_string();
+        assert!(Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success());
+        let status = self.child.wait().unwrap();
+        std::thread::sleep(Duration::from_millis(100));
+        let out = self.stdout.lock().unwrap().clone();
+        (status, out)
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn command(data: &Path, args: &[&str]) -> (bool, String) {
+    let out = Command::new(BINARY)
+        .args(args)
+        .arg("--data")
+        .arg(data)
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), text)
+}
+
+/// Pairs a device through the command line and the API: its auth header.
+fn pair(data: &Path, addr: SocketAddr) -> String {
+    let (ok, out) = command(data, &["pair", "--name", "test phone"]);
+    assert!(ok, "{out}");
+    let code = out
+        .split(": ")
+        .nth(1)
+        .unwrap()
+        .lines()
+        .next()
+        .unwrap()
+        .trim();
+    let r = request(
+        addr,
+        "POST",
+        "/api/v1/pair",
+        &[],
+        json!({ "code": code }).to_string().as_bytes(),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    format!(
+        "Authorization: Bearer {}",
+        r.json()["token"].as_str().unwrap()
+    )
+}
+
+fn notes(count: usize, label: &str) -> Vec<Note> {
+    (0..count)
+        .map(|i| {
+            let input = NoteInput {
+                text: format!("{label} note {i}"),
+                category: Category::PoorLighting,
+                place: "Mill Lane".into(),
+                location: None,
+            };
+            Note::create(Uuid::now_v7(), &input, None, Utc::now()).unwrap()
+        })
+        .collect()
+}
+
+fn held_notes(addr: SocketAddr, auth: &str) -> Vec<Uuid> {
+    let r = request(addr, "GET", "/api/v1/notes", &[auth], b"");
+    assert_eq!(r.status, 200, "{}", r.text());
+    r.json()["notes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["id"].as_str().unwrap().parse().unwrap())
+        .collect()
+}
+
+#[test]
+fn plain_http_off_loopback_is_refused_with_the_reason_and_the_way_out() {
+    let data = temp_dir("serving-plain");
+    let out = Command::new(BINARY)
+        .args(["serve", "--addr", "0.0.0.0:0", "--dist"])
+        .arg(dist())
+        .arg("--data")
+        .arg(&data)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let said = String::from_utf8_lossy(&out.stderr);
+    for words in [
+        "refusing to serve plain HTTP",
+        "cannot install",
+        "--domain",
+        "--insecure-http",
+    ] {
+        assert!(said.contains(words), "{said}");
+    }
+    // On purpose, for a proxy: it serves.
+    let running = Running::start(&data, &["--addr", "0.0.0.0:0", "--insecure-http"]);
+    let port = running.url.rsplit(':').next().unwrap();
+    let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    assert_eq!(request(addr, "GET", "/healthz", &[], b"").status, 200);
+}
+
+/// A self-signed certificate for `beat.test`, as PEM files.
+fn certificate(folder: &Path) -> Vec<u8> {
+    let made = rcgen::generate_simple_self_signed(vec!["beat.test".to_owned()]).unwrap();
+    std::fs::write(folder.join("key.pem"), made.key_pair.serialize_pem()).unwrap();
+    std::fs::write(folder.join("cert.pem"), made.cert.pem()).unwrap();
+    made.cert.der().to_vec()
+}
+
+/// Connects with TLS to `beat.test` at `addr`, trusting `roots`, and says
+/// which certificate was served, which protocol was agreed, and what
+/// `/healthz` answered.
+fn tls_get(addr: SocketAddr, roots: &[Vec<u8>]) -> (Vec<u8>, Option<Vec<u8>>, String) {
+    let mut store = rustls::RootCertStore::empty();
+    for root in roots {
+        store.add(root.clone().into()).unwrap();
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(store)
+        .with_no_client_auth();
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    let name = "beat.test".try_into().unwrap();
+    let conn = rustls::ClientConnection::new(Arc::new(config), name).unwrap();
+    let mut tls = rustls::StreamOwned::new(conn, TcpStream::connect(addr).unwrap());
+    tls.flush().unwrap();
+    while tls.conn.is_handshaking() {
+        tls.conn.complete_io(&mut tls.sock).unwrap();
+    }
+    let served = tls.conn.peer_certificates().unwrap()[0].to_vec();
+    let alpn = tls.conn.alpn_protocol().map(<[u8]>::to_vec);
+    drop(tls);
+    // HTTP/1.1 for the body (the test has no HTTP/2 client).
+    let mut store = rustls::RootCertStore::empty();
+    for root in roots {
+        store.add(root.clone().into()).unwrap();
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(store)
+        .with_no_client_auth();
+    let conn =
+        rustls::ClientConnection::new(Arc::new(config), "beat.test".try_into().unwrap()).unwrap();
+    let mut tls = rustls::StreamOwned::new(conn, TcpStream::connect(addr).unwrap());
+    tls.write_all(b"GET /healthz HTTP/1.1\r\nHost: beat.test\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    let mut answer = Vec::new();
+    let _ = tls.read_to_end(&mut answer);
+    (served, alpn, String::from_utf8_lossy(&answer).into_owned())
+}
+
+#[test]
+fn tls_from_files_offers_http2_and_picks_up_a_renewed_certificate_without_a_restart() {
+    let data = temp_dir("serving-tls");
+    let first = certificate(&data);
+    let cert = data.join("cert.pem");
+    let key = data.join("key.pem");
+    let running = Running::start(
+        &data,
+        &[
+            "--tls-cert",
+            cert.to_str().unwrap(),
+            "--tls-key",
+            key.to_str().unwrap(),
+            "--https-addr",
+            "127.0.0.1:0",
+            "--http-addr",
+            "127.0.0.1:0",
+        ],
+    );
+    assert!(running.url.starts_with("https://"), "{}", running.url);
+    let (served, alpn, answer) = tls_get(running.addr(), std::slice::from_ref(&first));
+    assert_eq!(served, first);
+    assert_eq!(alpn.as_deref(), Some(&b"h2"[..]), "HTTP/2 is offered");
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(
+        answer.contains("strict-transport-security: max-age=31536000"),
+        "{answer}"
+    );
+
+    // Another tool renews the certificate: the next handshakes use it.
+    let second = certificate(&data);
+    let roots = [first.clone(), second.clone()];
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let (served, _, _) = tls_get(running.addr(), &roots);
+        if served == second {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the renewed certificate was never served"
+        );
+        std::thread::sleep(Duration::from_millis(250));
+    }
+}
+
+#[test]
+fn sigterm_during_batches_loses_nothing_and_closes_the_database() {
+    let data = temp_dir("serving-sigterm");
+    let running = Running::start(&data, &["--addr", "127.0.0.1:0"]);
+    let addr = running.addr();
+    let auth = pair(&data, addr);
+    let batches: Vec<Vec<Note>> = (0..40).map(|b| notes(25, &format!("batch {b}"))).collect();
+    let answered = Arc::new(Mutex::new(Vec::<usize>::new()));
+    let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let started = Arc::new(AtomicBool::new(false));
+    let senders: Vec<_> = (0..4)
+        .map(|_| {
+            let (answered, next, started) = (answered.clone(), next.clone(), started.clone());
+            let (batches, auth) = (batches.clone(), auth.clone());
+            std::thread::spawn(move || loop {
+                let i = next.fetch_add(1, Ordering::SeqCst);
+                let Some(batch) = batches.get(i) else { return };
+                started.store(true, Ordering::SeqCst);
+                let body = json!({ "notes": batch }).to_string();
+                // A refused connection (the server has stopped) is a batch
+                // the phone keeps and sends again later.
+                let Ok(mut stream) = TcpStream::connect(addr) else { return };
+                let head = format!(
+                    "POST /api/v1/sync HTTP/1.1\r\nHost: x\r\nConnection: close\r\n{auth}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+                    body.len()
+                );
+                if stream.write_all(head.as_bytes()).and_then(|()| stream.write_all(body.as_bytes())).is_err() {
+                    return;
+                }
+                let mut raw = String::new();
+                let _ = stream.read_to_string(&mut raw);
+                if raw.starts_with("HTTP/1.1 200") {
+                    answered.lock().unwrap().push(i);
+                }
+            })
+        })
+        .collect();
+    while !started.load(Ordering::SeqCst) {
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    std::thread::sleep(Duration::from_millis(30));
+    let (status, out) = running.terminate();
+    for sender in senders {
+        sender.join().unwrap();
+    }
+    assert!(status.success(), "{status:?}\n{out}");
+    assert!(out.contains("the database is closed"), "{out}");
+    let answered = answered.lock().unwrap().clone();
+    assert!(
+        !answered.is_empty(),
+        "some batches were answered before the stop"
+    );
+
+    // Restarted, the server holds every record it answered for; the phone
+    // resends the rest and each note is held once.
+    let running = Running::start(&data, &["--addr", "127.0.0.1:0"]);
+    let addr = running.addr();
+    let held = held_notes(addr, &auth);
+    for &i in &answered {
+        for note in &batches[i] {
+            assert!(held.contains(&note.id), "batch {i} was answered but lost");
+        }
+    }
+    for (i, batch) in batches.iter().enumerate() {
+        if !answered.contains(&i) {
+            let r = request(
+                addr,
+                "POST",
+                "/api/v1/sync",
+                &[&auth],
+                json!({ "notes": batch }).to_string().as_bytes(),
+            );
+            assert_eq!(r.status, 200, "{}", r.text());
+        }
+    }
+    let held = held_notes(addr, &auth);
+    let unique: std::collections::BTreeSet<_> = held.iter().collect();
+    assert_eq!(held.len(), 40 * 25);
+    assert_eq!(unique.len(), held.len());
+}
+
+#[test]
+fn a_backup_taken_during_ingest_restores_with_every_acknowledged_record() {
+    let data = temp_dir("serving-backup");
+    let running = Running::start(&data, &["--addr", "127.0.0.1:0"]);
+    let addr = running.addr();
+    let auth = pair(&data, addr);
+    let acknowledged = Arc::new(Mutex::new(Vec::<Uuid>::new()));
+    let stop = Arc::new(AtomicBool::new(false));
+    let ingest = {
+        let (acknowledged, stop, auth) = (acknowledged.clone(), stop.clone(), auth.clone());
+        std::thread::spawn(move || {
+            let mut round = 0;
+            while !stop.load(Ordering::SeqCst) {
+                let batch = notes(50, &format!("round {round}"));
+                round += 1;
+                let r = request(
+                    addr,
+                    "POST",
+                    "/api/v1/sync",
+                    &[&auth],
+                    json!({ "notes": batch }).to_string().as_bytes(),
+                );
+                assert_eq!(r.status, 200, "{}", r.text());
+                acknowledged
+                    .lock()
+                    .unwrap()
+                    .extend(batch.iter().map(|n| n.id));
+            }
+        })
+    };
+    while acknowledged.lock().unwrap().len() < 500 {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let before_backup = acknowledged.lock().unwrap().clone();
+    let file = temp_dir("serving-backup-file").join("nightly.sqlite3");
+    let (ok, said) = command(&data, &["backup", "--to", file.to_str().unwrap()]);
+    assert!(ok, "{said}");
+    assert!(said.contains("Checked: it restores"), "{said}");
+    stop.store(true, Ordering::SeqCst);
+    ingest.join().unwrap();
+
+    // Restoring under a running server is refused.
+    let (ok, said) = command(&data, &["restore", "--from", file.to_str().unwrap()]);
+    assert!(!ok && said.contains("is running"), "{said}");
+    let _ = running.terminate();
+
+    // Into a fresh data folder, then served: every record acknowledged
+    // before the backup began is there.
+    let restored = temp_dir("serving-restored");
+    let (ok, said) = command(&restored, &["restore", "--from", file.to_str().unwrap()]);
+    assert!(ok, "{said}");
+    let running = Running::start(&restored, &["--addr", "127.0.0.1:0"]);
+    let r = request(running.addr(), "GET", "/api/v1/notes", &[&auth], b"");
+    assert_eq!(
+        r.status,
+        200,
+        "the paired token survives a restore: {}",
+        r.text()
+    );
+    let held = held_notes(running.addr(), &auth);
+    for id in &before_backup {
+        assert!(
+            held.contains(id),
+            "an acknowledged note is missing from the backup"
+        );
+    }
+
+    // A file that is not a backup is refused before anything is replaced.
+    let junk = temp_dir("serving-junk").join("junk.sqlite3");
+    std::fs::write(&junk, b"not a database").unwrap();
+    let _ = running.terminate();
+    let (ok, said) = command(&restored, &["restore", "--from", junk.to_str().unwrap()]);
+    assert!(!ok, "{said}");
+    let running = Running::start(&restored, &["--addr", "127.0.0.1:0"]);
+    assert_eq!(held_notes(running.addr(), &auth).len(), held.len());
+}
+
+fn report_from(addr: SocketAddr, forwarded_for: Option<&str>) -> u16 {
+    let input = beatbook_core::report::ReportInput {
+        kind: beatbook_core::report::ReportKind::Other,
+        location: None,
+        round_location: false,
+        place: "By the bus stop".into(),
+        when: beatbook_core::report::WhenUnsafe::AfterDark,
+        when_detail: String::new(),
+        description: "Nobody has fixed the light".into(),
+        contact_name: String::new(),
+        contact_reach: String::new(),
+    };
+    let report = beatbook_core::report::Report::create(Uuid::new_v4(), &input, Utc::now()).unwrap();
+    let header = forwarded_for.map(|ip| format!("X-Forwarded-For: {ip}"));
+    let headers: Vec<&str> = header.iter().map(String::as_str).collect();
+    request(
+        addr,
+        "POST",
+        "/api/v1/reports",
+        &headers,
+        json!({ "report": report }).to_string().as_bytes(),
+    )
+    .status
+}
+
+#[test]
+fn behind_a_trusted_proxy_each_resident_has_their_own_limit_and_a_forged_header_counts_for_nothing()
+{
+    let loopback: Cidr = "127.0.0.1/32".parse().unwrap();
+    let proxied = serve_with(|store| ApiState::new(store).trusting(vec![loopback]));
+    // Five reports each in a burst: one resident's sixth waits, another's
+    // first goes through.
+    for _ in 0..5 {
+        assert_eq!(report_from(proxied.addr, Some("203.0.113.7")), 200);
+    }
+    assert_eq!(report_from(proxied.addr, Some("203.0.113.7")), 429);
+    assert_eq!(report_from(proxied.addr, Some("198.51.100.20")), 200);
+    // One IPv6 household rotating through its /64 is one resident.
+    for i in 0..5 {
+        assert_eq!(
+            report_from(proxied.addr, Some(&format!("2001:db8:7:7::{i}"))),
+            200
+        );
+    }
+    assert_eq!(report_from(proxied.addr, Some("2001:db8:7:7::99")), 429);
+
+    // Not behind a trusted proxy, the header is anyone's: ignored.
+    let direct = serve_with(ApiState::new);
+    for i in 0..5 {
+        assert_eq!(
+            report_from(direct.addr, Some(&format!("203.0.113.{i}"))),
+            200
+        );
+    }
+    assert_eq!(report_from(direct.addr, Some("203.0.113.200")), 429);
+}
