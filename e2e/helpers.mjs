@@ -57,11 +57,11 @@ export async function newDataDir() {
  * Starts the real server on loopback; `port` 0 picks a free one. Pass the
  * same `data` folder to restart a server with its database.
  */
-export async function startServer({ port = 0, dist = required('BEATBOOK_DIST'), data } = {}) {
+export async function startServer({ port = 0, dist = required('BEATBOOK_DIST'), data, args } = {}) {
   const dataDir = data ?? await newDataDir();
   const proc = spawn(
     required('BEATBOOK_SERVER'),
-    ['serve', '--addr', `127.0.0.1:${port}`, '--dist', dist, '--data', dataDir],
+    ['serve', ...(args ?? ['--addr', `127.0.0.1:${port}`]), '--dist', dist, '--data', dataDir],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
   const url = await new Promise((resolve, reject) => {
@@ -69,7 +69,7 @@ export async function startServer({ port = 0, dist = required('BEATBOOK_DIST'), 
     const timer = setTimeout(() => reject(new Error('the server did not start within 10 s')), 10_000);
     proc.stdout.on('data', (chunk) => {
       out += chunk;
-      const found = out.match(/running at (http:\/\/\S+?)\/?\s/);
+      const found = out.match(/running at (https?:\/\/\S+?)\/?\s/);
       if (found) {
         clearTimeout(timer);
         resolve(found[1]);

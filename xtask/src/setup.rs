@@ -114,20 +114,44 @@ fn ensure_binaryen() -> Result {
     )
 }
 
+/// What the end-to-end tests run besides the server, from Debian: Chromium
+/// and its driver, a test ACME authority (pebble) and a reverse proxy
+/// (Caddy) for the HTTPS tests, NSS's certutil to trust their roots in a
+/// browser profile, and openssl to make a certificate for the authority.
+const SYSTEM_PACKAGES: &[(&str, &str)] = &[
+    ("/usr/bin/chromium", "chromium"),
+    (CHROMEDRIVER, "chromium-driver"),
+    ("/usr/bin/pebble", "pebble"),
+    ("/usr/bin/caddy", "caddy"),
+    ("/usr/bin/certutil", "libnss3-tools"),
+    ("/usr/bin/openssl", "openssl"),
+];
+
 fn ensure_browser() -> Result {
-    if Path::new(CHROMIUM).exists() && Path::new(CHROMEDRIVER).exists() {
+    let missing: Vec<&str> = SYSTEM_PACKAGES
+        .iter()
+        .filter(|(path, _)| !Path::new(path).exists())
+        .map(|(_, package)| *package)
+        .collect();
+    if missing.is_empty() {
         return Ok(());
     }
     run_step("apt-get update", Command::new("apt-get").arg("update"))
         .and_then(|()| {
             run_step(
-                "install Chromium and chromedriver",
+                &format!("install {}", missing.join(", ")),
                 Command::new("apt-get")
-                    .args(["install", "-y", "--no-install-recommends", "chromium", "chromium-driver"])
+                    .args(["install", "-y", "--no-install-recommends"])
+                    .args(&missing)
                     .env("DEBIAN_FRONTEND", "noninteractive"),
             )
         })
-        .context("Chromium and chromedriver are missing: install the Debian packages chromium and chromium-driver as root, then run again")
+        .with_context(|| {
+            format!(
+                "the Debian packages {} are missing: install them as root, then run again",
+                missing.join(", ")
+            )
+        })
 }
 
 fn ensure_e2e_packages() -> Result {

@@ -274,6 +274,12 @@ fn run(options: Options) -> Result<()> {
 }
 
 fn main() -> ExitCode {
+    // Everything the server writes (the database, its logs, certificates,
+    // backups) is readable by its own user only.
+    // SAFETY: umask only sets this process's file-creation mask.
+    unsafe {
+        libc::umask(0o077);
+    }
     tracing_subscriber::fmt().with_target(false).init();
     match parse_args(std::env::args().skip(1)).and_then(run) {
         Ok(()) => ExitCode::SUCCESS,
