@@ -119,7 +119,7 @@ fn ensure_binaryen() -> Result {
 /// (Caddy) for the HTTPS tests, NSS's certutil to trust their roots in a
 /// browser profile, and openssl to make a certificate for the authority.
 const SYSTEM_PACKAGES: &[(&str, &str)] = &[
-    ("/usr/bin/chromium", "chromium"),
+    (CHROMIUM, "chromium"),
     (CHROMEDRIVER, "chromium-driver"),
     ("/usr/bin/pebble", "pebble"),
     ("/usr/bin/caddy", "caddy"),
