@@ -78,3 +78,21 @@ fn security_headers_are_on_every_answer_and_deep_links_get_the_app() {
     assert!(String::from_utf8_lossy(&api.body).contains("no such API endpoint"));
     assert_eq!(get(addr, "/api/health", "").status, 200);
 }
+
+#[test]
+fn one_kept_alive_connection_serves_request_after_request() {
+    let addr = serve();
+    let mut connection = common::http::Connection::open(addr);
+    for path in [
+        "/",
+        "/beatbook-0123456789abcdef.js",
+        "/api/health",
+        "/notes",
+    ] {
+        let r = connection.request("GET", path, &[], b"");
+        assert_eq!(r.status, 200, "{path}");
+        assert_ne!(r.header("connection"), Some("close"), "{path}");
+    }
+    let r = connection.request("GET", "/beatbook-0123456789abcdef.js", &[], b"");
+    assert_eq!(r.body, b"console.log('app')");
+}
