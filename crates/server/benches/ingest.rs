@@ -8,17 +8,20 @@
 
 #[path = "../tests/common/http.rs"]
 mod http;
+#[path = "../tests/common/records.rs"]
+mod records;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
-use beatbook_core::{Category, Location, Note, NoteInput};
+use beatbook_core::Note;
 use beatbook_server::api::ApiState;
 use beatbook_server::store::{Devices, Records};
 use beatbook_server::Sqlite;
 use chrono::Utc;
 use http::Connection;
+use records::{note, sync_body};
 use uuid::Uuid;
 
 const CLIENTS: usize = 32;
@@ -32,18 +35,17 @@ fn batch(client: usize, n: usize, new_id: fn() -> Uuid) -> Vec<u8> {
     let now = Utc::now();
     let notes: Vec<Note> = (0..BATCH)
         .map(|i| {
-            let input = NoteInput {
-                text: format!(
-                    "Client {client}, batch {n}, note {i}: street light out by the footbridge, two people waiting by the bus stop"
-                ),
-                category: Category::PoorLighting,
-                place: "Footbridge, Mill Lane".into(),
-                location: Some(Location::new(51.5072, -0.1276, 12.0).expect("valid location")),
-            };
-            Note::create(new_id(), &input, None, now).expect("valid note")
+            note(&format!(
+                "Client {client}, batch {n}, note {i}: street light out by the footbridge, two people waiting by the bus stop"
+            ))
+            .id(new_id())
+            .place("Footbridge, Mill Lane")
+            .located(51.5072, -0.1276, 12.0)
+            .taken_at(now)
+            .build()
         })
         .collect();
-    serde_json::to_vec(&serde_json::json!({ "shifts": [], "notes": notes })).expect("encode")
+    sync_body(&[], &notes.iter().collect::<Vec<_>>()).into_bytes()
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {

@@ -6,51 +6,28 @@ use beatbook_core::protocol::RecordKind;
 use beatbook_core::{Category, Note, NoteInput, Shift, ShiftKind};
 use beatbook_server::store::{Devices, Records};
 use chrono::Utc;
-use common::{request, serve};
+use common::records::{concern, note, report, shift, sync_body};
+use common::{error_of, outcomes, reason_of, serve};
 use serde_json::{json, Value};
 use uuid::Uuid;
-
-fn note(text: &str) -> Note {
-    let input = NoteInput {
-        text: text.into(),
-        category: Category::PoorLighting,
-        place: "Mill Lane".into(),
-        location: None,
-    };
-    Note::create(Uuid::new_v4(), &input, None, Utc::now()).unwrap()
-}
-
-fn body(shifts: &[&Shift], notes: &[&Note]) -> String {
-    json!({"shifts": shifts, "notes": notes}).to_string()
-}
-
-fn outcomes(r: &common::Response) -> Vec<String> {
-    assert_eq!(r.status, 200, "{}", r.text());
-    r.json()["results"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x["outcome"].as_str().unwrap().to_owned())
-        .collect()
-}
-
-fn error_of(r: &common::Response) -> String {
-    r.json()["error"].as_str().unwrap().to_owned()
-}
 
 #[test]
 fn a_repeat_is_answered_already_had_and_stored_once() {
     let server = serve();
     let auth = server.pair("phone");
-    let notes = [note("one"), note("two"), note("three")];
+    let notes = [
+        note("one").build(),
+        note("two").build(),
+        note("three").build(),
+    ];
     let refs: Vec<&Note> = notes.iter().collect();
-    let shift = Shift::start(Uuid::new_v4(), ShiftKind::NightShift, "Town", Utc::now()).unwrap();
+    let shift = shift("Town").kind(ShiftKind::NightShift).build();
     assert_eq!(
-        outcomes(&server.sync(&auth, &body(&[&shift], &refs))),
+        outcomes(&server.sync(&auth, &sync_body(&[&shift], &refs))),
         ["stored", "stored", "stored", "stored"]
     );
     assert_eq!(
-        outcomes(&server.sync(&auth, &body(&[&shift], &refs))),
+        outcomes(&server.sync(&auth, &sync_body(&[&shift], &refs))),
         ["already_had", "already_had", "already_had", "already_had"]
     );
     assert_eq!(server.db.count(RecordKind::Note).unwrap(), 3);
@@ -61,38 +38,23 @@ fn a_repeat_is_answered_already_had_and_stored_once() {
 fn a_higher_revision_updates_and_a_lower_one_is_rejected() {
     let server = serve();
     let auth = server.pair("phone");
-    let mut n = note("first words");
-    let v1 = n.clone();
-    server.sync(&auth, &body(&[], &[&n]));
-    n.edit(
-        &NoteInput {
-            text: "second words".into(),
-            ..n.to_input()
-        },
-        Utc::now(),
-    )
-    .unwrap();
+    let v1 = note("first words").build();
+    server.sync(&auth, &sync_body(&[], &[&v1]));
+    let n = edited(&v1, "second words");
     assert_eq!(
-        outcomes(&server.sync(&auth, &body(&[], &[&n]))),
+        outcomes(&server.sync(&auth, &sync_body(&[], &[&n]))),
         ["updated"]
     );
-    let r = server.sync(&auth, &body(&[], &[&v1]));
+    let r = server.sync(&auth, &sync_body(&[], &[&v1]));
     assert_eq!(outcomes(&r), ["rejected"]);
     assert!(r.json()["results"][0]["reason"]
         .as_str()
         .unwrap()
         .contains("newer revision (2)"));
-    let listed = request(server.addr, "GET", "/api/v1/notes", &[&auth], b"").json();
+    let listed = server.get("/api/v1/notes", &[&auth]).json();
     assert_eq!(listed["notes"][0]["text"], "second words");
     assert_eq!(listed["notes"][0]["sync"]["revision"], 2);
     assert_eq!(listed["notes"][0]["sync"]["state"], "synced");
-}
-
-fn reason_of(r: &common::Response, i: usize) -> String {
-    r.json()["results"][i]["reason"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned()
 }
 
 fn edited(note: &Note, text: &str) -> Note {
@@ -127,14 +89,14 @@ fn every_revision_is_kept_with_its_sender_and_arrival_time() {
     let server = serve();
     let auth = server.pair("phone");
     let device = server.db.devices().unwrap()[0].id;
-    let v1 = note("Lamp out by the footbridge");
+    let v1 = note("Lamp out by the footbridge").build();
     assert_eq!(
-        outcomes(&server.sync(&auth, &body(&[], &[&v1]))),
+        outcomes(&server.sync(&auth, &sync_body(&[], &[&v1]))),
         ["stored"]
     );
     let v2 = edited(&v1, "Lamp out by the footbridge and the bus stop");
     assert_eq!(
-        outcomes(&server.sync(&auth, &body(&[], &[&v2]))),
+        outcomes(&server.sync(&auth, &sync_body(&[], &[&v2]))),
         ["updated"]
     );
 
@@ -152,7 +114,7 @@ fn every_revision_is_kept_with_its_sender_and_arrival_time() {
     }
     assert!(revisions[0].received_at <= revisions[1].received_at);
     // The listing shows the latest revision; the earlier one is still held.
-    let listed = request(server.addr, "GET", "/api/v1/notes", &[&auth], b"").json();
+    let listed = server.get("/api/v1/notes", &[&auth]).json();
     assert_eq!(listed["notes"].as_array().unwrap().len(), 1);
     assert_eq!(listed["notes"][0]["sync"]["revision"], 2);
     assert!(server
@@ -166,9 +128,9 @@ fn every_revision_is_kept_with_its_sender_and_arrival_time() {
 fn a_repeat_with_different_content_is_rejected_and_changes_nothing() {
     let server = serve();
     let auth = server.pair("phone");
-    let v1 = note("Two people waiting by the bus stop");
+    let v1 = note("Two people waiting by the bus stop").build();
     assert_eq!(
-        outcomes(&server.sync(&auth, &body(&[], &[&v1]))),
+        outcomes(&server.sync(&auth, &sync_body(&[], &[&v1]))),
         ["stored"]
     );
     // The same revision as the phone holds it after the answer: marked synced,
@@ -176,13 +138,13 @@ fn a_repeat_with_different_content_is_rejected_and_changes_nothing() {
     let mut resent = v1.clone();
     resent.sync.state = beatbook_core::SyncState::Synced { at: Utc::now() };
     assert_eq!(
-        outcomes(&server.sync(&auth, &body(&[], &[&resent]))),
+        outcomes(&server.sync(&auth, &sync_body(&[], &[&resent]))),
         ["already_had"]
     );
     // The same id and revision with other words is not.
     let mut other = v1.clone();
     other.text = "Three people waiting by the bus stop".into();
-    let r = server.sync(&auth, &body(&[], &[&other]));
+    let r = server.sync(&auth, &sync_body(&[], &[&other]));
     assert_eq!(outcomes(&r), ["rejected"]);
     assert_eq!(
         reason_of(&r, 0),
@@ -193,16 +155,16 @@ fn a_repeat_with_different_content_is_rejected_and_changes_nothing() {
 
     let v2 = edited(&v1, "Two people waiting by the bus stop, gone by ten");
     assert_eq!(
-        outcomes(&server.sync(&auth, &body(&[], &[&v2]))),
+        outcomes(&server.sync(&auth, &sync_body(&[], &[&v2]))),
         ["updated"]
     );
     assert_eq!(
-        outcomes(&server.sync(&auth, &body(&[], &[&v2]))),
+        outcomes(&server.sync(&auth, &sync_body(&[], &[&v2]))),
         ["already_had"]
     );
     let mut other2 = v2.clone();
     other2.category = Category::Drugs;
-    let r = server.sync(&auth, &body(&[], &[&other2]));
+    let r = server.sync(&auth, &sync_body(&[], &[&other2]));
     assert_eq!(outcomes(&r), ["rejected"]);
     assert!(
         reason_of(&r, 0)
@@ -221,7 +183,7 @@ fn a_repeat_with_different_content_is_rejected_and_changes_nothing() {
             )
         ]
     );
-    let listed = request(server.addr, "GET", "/api/v1/notes", &[&auth], b"").json();
+    let listed = server.get("/api/v1/notes", &[&auth]).json();
     assert_eq!(listed["notes"][0]["category"], "poor_lighting");
 }
 
@@ -230,15 +192,8 @@ fn a_re_paired_phone_can_resend_and_revise_what_it_sent_before() {
     use beatbook_core::meeting::{Concern, ConcernStatus};
     let server = serve();
     let old = server.pair("phone");
-    let n = note("Bins left on the pavement");
-    let mut concern = Concern::create(
-        Uuid::new_v4(),
-        "Bins on Mill Lane",
-        "Raised at the surgery",
-        chrono::NaiveDate::from_ymd_opt(2026, 11, 20).unwrap(),
-        Utc::now(),
-    )
-    .unwrap();
+    let n = note("Bins left on the pavement").build();
+    let mut concern = concern("Bins on Mill Lane", "Raised at the surgery");
     let both = |n: &Note, c: &Concern| json!({"notes": [n], "concerns": [c]}).to_string();
     assert_eq!(
         outcomes(&server.sync(&old, &both(&n, &concern))),
@@ -250,9 +205,9 @@ fn a_re_paired_phone_can_resend_and_revise_what_it_sent_before() {
     let devices = server.db.devices().unwrap();
     let (old_id, new_id) = (devices[0].id, devices[1].id);
     assert!(server.db.revoke(old_id).unwrap());
-    assert_eq!(server.sync(&old, &body(&[], &[])).status, 401);
+    assert_eq!(server.sync(&old, &sync_body(&[], &[])).status, 401);
 
-    let r = server.sync(&new, &body(&[], &[&n]));
+    let r = server.sync(&new, &sync_body(&[], &[&n]));
     assert_eq!(outcomes(&r), ["already_had"], "{}", r.text());
     concern
         .update(
@@ -273,7 +228,7 @@ fn a_re_paired_phone_can_resend_and_revise_what_it_sent_before() {
         .map(|r| (r.revision, r.device_id))
         .collect();
     assert_eq!(senders, [(1, old_id), (2, new_id)]);
-    let public = request(server.addr, "GET", "/api/v1/concerns", &[], b"").json();
+    let public = server.get("/api/v1/concerns", &[]).json();
     assert_eq!(public["concerns"][0]["status"], "in_progress");
 }
 
@@ -281,14 +236,15 @@ fn a_re_paired_phone_can_resend_and_revise_what_it_sent_before() {
 fn bad_records_are_rejected_one_by_one_and_the_rest_stored() {
     let server = serve();
     let auth = server.pair("phone");
-    let good = serde_json::to_value(note("fine")).unwrap();
-    let mut long = serde_json::to_value(note("x")).unwrap();
+    let as_json = |text: &str| serde_json::to_value(note(text).build()).unwrap();
+    let good = as_json("fine");
+    let mut long = as_json("x");
     long["text"] = Value::from("y".repeat(4001));
-    let mut unknown_category = serde_json::to_value(note("x")).unwrap();
+    let mut unknown_category = as_json("x");
     unknown_category["category"] = Value::from("burglary");
-    let mut extra_field = serde_json::to_value(note("x")).unwrap();
+    let mut extra_field = as_json("x");
     extra_field["colour"] = Value::from("red");
-    let mut far_north = serde_json::to_value(note("x")).unwrap();
+    let mut far_north = as_json("x");
     far_north["location"] = json!({"latitude": 91.0, "longitude": 0.0, "accuracy_m": 5.0});
     let no_id = json!({"text": "no id"});
     let request_body =
@@ -327,9 +283,9 @@ fn whole_request_failures_get_precise_answers() {
     let r = server.sync(&auth, r#"{"notes": {}}"#);
     assert_eq!(r.status, 400);
 
-    let many: Vec<Note> = (0..501).map(|i| note(&format!("n{i}"))).collect();
+    let many: Vec<Note> = (0..501).map(|i| note(&format!("n{i}")).build()).collect();
     let refs: Vec<&Note> = many.iter().collect();
-    let r = server.sync(&auth, &body(&[], &refs));
+    let r = server.sync(&auth, &sync_body(&[], &refs));
     assert_eq!(r.status, 413);
     assert!(error_of(&r).contains("at most 500"));
 
@@ -343,8 +299,8 @@ fn whole_request_failures_get_precise_answers() {
 #[test]
 fn tokens_are_required_checked_and_revocable() {
     let server = serve();
-    let empty = body(&[], &[]);
-    let r = request(server.addr, "POST", "/api/v1/sync", &[], empty.as_bytes());
+    let empty = sync_body(&[], &[]);
+    let r = server.post("/api/v1/sync", &[], empty.as_bytes());
     assert_eq!(r.status, 401);
     assert_eq!(r.header("www-authenticate"), Some("Bearer"));
     assert!(error_of(&r).contains("pair this device"));
@@ -360,10 +316,7 @@ fn tokens_are_required_checked_and_revocable() {
     let r = server.sync(&auth, &empty);
     assert_eq!(r.status, 401);
     assert!(error_of(&r).contains("revoked"));
-    assert_eq!(
-        request(server.addr, "GET", "/api/v1/notes", &[&auth], b"").status,
-        401
-    );
+    assert_eq!(server.get("/api/v1/notes", &[&auth]).status, 401);
 }
 
 #[test]
@@ -371,9 +324,7 @@ fn a_pairing_code_works_once() {
     let server = serve();
     let code = server.db.create_pairing_code("Councillor's phone").unwrap();
     let pair = |code: &str| {
-        request(
-            server.addr,
-            "POST",
+        server.post(
             "/api/v1/pair",
             &[],
             json!({ "code": code }).to_string().as_bytes(),
@@ -385,7 +336,7 @@ fn a_pairing_code_works_once() {
     assert_eq!(r.json()["token"].as_str().unwrap().len(), 64);
     assert_eq!(pair(&code).status, 401);
     assert_eq!(pair("AAAAA-BBBBB").status, 401);
-    let r = request(server.addr, "POST", "/api/v1/pair", &[], br#"{"code": 5}"#);
+    let r = server.post("/api/v1/pair", &[], br#"{"code": 5}"#);
     assert_eq!(r.status, 400);
 }
 
@@ -393,21 +344,11 @@ fn a_pairing_code_works_once() {
 fn listings_filter_by_shift_category_and_date_and_refuse_bad_filters() {
     let server = serve();
     let auth = server.pair("phone");
-    let shift = Shift::start(Uuid::new_v4(), ShiftKind::Walkabout, "Park", Utc::now()).unwrap();
-    let mut in_shift = note("in the shift");
-    in_shift.shift_id = Some(shift.id);
-    let mut drugs = note("drugs");
-    drugs.category = Category::Drugs;
-    server.sync(&auth, &body(&[&shift], &[&in_shift, &drugs]));
-    let get = |q: &str| {
-        request(
-            server.addr,
-            "GET",
-            &format!("/api/v1/notes{q}"),
-            &[&auth],
-            b"",
-        )
-    };
+    let shift = shift("Park").build();
+    let in_shift = note("in the shift").in_shift(&shift).build();
+    let drugs = note("drugs").category(Category::Drugs).build();
+    server.sync(&auth, &sync_body(&[&shift], &[&in_shift, &drugs]));
+    let get = |q: &str| server.get(&format!("/api/v1/notes{q}"), &[&auth]);
     let texts = |q: &str| -> Vec<String> {
         get(q).json()["notes"]
             .as_array()
@@ -430,7 +371,7 @@ fn listings_filter_by_shift_category_and_date_and_refuse_bad_filters() {
     ] {
         assert_eq!(get(bad).status, 400, "{bad}");
     }
-    let shifts = request(server.addr, "GET", "/api/v1/shifts", &[&auth], b"").json();
+    let shifts = server.get("/api/v1/shifts", &[&auth]).json();
     assert_eq!(shifts["shifts"][0]["title"], "Park");
 }
 
@@ -438,7 +379,7 @@ fn listings_filter_by_shift_category_and_date_and_refuse_bad_filters() {
 fn a_client_that_sends_too_fast_gets_429_with_retry_after() {
     let server = common::serve_with(|db| beatbook_server::api::ApiState::with_limits(db, 3.0, 0.5));
     let auth = server.pair("phone");
-    let empty = body(&[], &[]);
+    let empty = sync_body(&[], &[]);
     let statuses: Vec<u16> = (0..5).map(|_| server.sync(&auth, &empty).status).collect();
     assert_eq!(&statuses[..3], [200, 200, 200]);
     let r = server.sync(&auth, &empty);
@@ -522,20 +463,7 @@ fn random_json(rng: &mut Rng, depth: u32) -> Value {
 fn random_and_malformed_bodies_never_get_a_5xx() {
     let server = common::serve_with(beatbook_server::api::ApiState::unlimited);
     let auth = server.pair("phone");
-    let report = {
-        let input = beatbook_core::ReportInput {
-            kind: beatbook_core::ReportKind::PoorLighting,
-            location: None,
-            round_location: false,
-            place: "Underpass".into(),
-            when: beatbook_core::WhenUnsafe::AfterDark,
-            when_detail: String::new(),
-            description: "Dark".into(),
-            contact_name: String::new(),
-            contact_reach: "a@example.org".into(),
-        };
-        beatbook_core::Report::create(Uuid::new_v4(), &input, Utc::now()).unwrap()
-    };
+    let report = report("Underpass", beatbook_core::ReportKind::PoorLighting);
     let triage = beatbook_core::report::Triage::create(
         Uuid::new_v4(),
         report.id,
@@ -548,7 +476,11 @@ fn random_and_malformed_bodies_never_get_a_5xx() {
     // Each endpoint that takes a body, a valid body for it, and where in
     // that body the fields are.
     let targets = [
-        ("/api/v1/sync", json!({"notes": [note("seed")]}), "/notes/0"),
+        (
+            "/api/v1/sync",
+            json!({"notes": [note("seed").build()]}),
+            "/notes/0",
+        ),
         ("/api/v1/pair", json!({"code": "ABCDE-FGHJK"}), ""),
         ("/api/v1/reports", json!({"report": report}), "/report"),
         ("/api/v1/triage", json!({"changes": [triage]}), "/changes/0"),
@@ -589,7 +521,7 @@ fn random_and_malformed_bodies_never_get_a_5xx() {
                 b
             }
         };
-        let r = request(server.addr, "POST", path, &[&auth], &body);
+        let r = server.post(path, &[&auth], &body);
         assert!(
             (200..500).contains(&r.status),
             "{path} answered {} to {:?}: {}",
@@ -604,10 +536,7 @@ fn random_and_malformed_bodies_never_get_a_5xx() {
     }
     assert!(sent >= 200, "only {sent} requests in the time allowed");
     // The server is still well after all that.
-    assert_eq!(
-        request(server.addr, "GET", "/api/health", &[], b"").status,
-        200
-    );
+    assert_eq!(server.get("/api/health", &[]).status, 200);
 }
 
 /// Three shifts a day apart, oldest first, with two notes, one note and no
@@ -615,33 +544,24 @@ fn random_and_malformed_bodies_never_get_a_5xx() {
 fn three_shifts(server: &common::TestServer, auth: &str) -> [Shift; 3] {
     let day = chrono::Duration::days(1);
     let now = Utc::now();
-    let shifts = [("Town", 3), ("Park", 2), ("Market", 1)].map(|(title, days_ago)| {
-        Shift::start(
-            Uuid::now_v7(),
-            ShiftKind::Walkabout,
-            title,
-            now - day * days_ago,
-        )
-        .unwrap()
-    });
-    let located = |text: &str, shift: Option<&Shift>, longitude: f64| {
-        let input = NoteInput {
-            text: text.into(),
-            category: Category::PoorLighting,
-            place: String::new(),
-            location: Some(beatbook_core::Location::new(51.5, longitude, 10.0).unwrap()),
-        };
-        Note::create(Uuid::now_v7(), &input, shift.map(|s| s.id), now).unwrap()
-    };
+    let shifts = [("Town", 3), ("Park", 2), ("Market", 1)]
+        .map(|(title, days_ago)| shift(title).started_at(now - day * days_ago).build());
     let notes = [
-        located("town one", Some(&shifts[0]), -0.1),
-        located("town two", Some(&shifts[0]), -0.2),
-        located("park one", Some(&shifts[1]), -0.3),
-        located("no shift", None, -0.4),
-    ];
+        note("town one")
+            .in_shift(&shifts[0])
+            .located(51.5, -0.1, 10.0),
+        note("town two")
+            .in_shift(&shifts[0])
+            .located(51.5, -0.2, 10.0),
+        note("park one")
+            .in_shift(&shifts[1])
+            .located(51.5, -0.3, 10.0),
+        note("no shift").located(51.5, -0.4, 10.0),
+    ]
+    .map(|n| n.build());
     let r = server.sync(
         auth,
-        &body(
+        &sync_body(
             &shifts.iter().collect::<Vec<_>>(),
             &notes.iter().collect::<Vec<_>>(),
         ),
@@ -683,15 +603,7 @@ fn the_shifts_csv_counts_each_shifts_notes_and_follows_the_filters() {
     let server = serve();
     let auth = server.pair("phone");
     let [town, park, market] = three_shifts(&server, &auth);
-    let get = |q: &str| {
-        request(
-            server.addr,
-            "GET",
-            &format!("/api/v1/export/shifts.csv{q}"),
-            &[&auth],
-            b"",
-        )
-    };
+    let get = |q: &str| server.get(&format!("/api/v1/export/shifts.csv{q}"), &[&auth]);
     let titles =
         |q: &str| -> Vec<String> { shift_rows(&get(q)).into_iter().map(|(_, t, _)| t).collect() };
 
@@ -751,13 +663,7 @@ fn the_shifts_geojson_follows_the_filters_and_maps_each_shifts_notes() {
     let auth = server.pair("phone");
     let [town, park, _market] = three_shifts(&server, &auth);
     let get = |q: &str| {
-        let r = request(
-            server.addr,
-            "GET",
-            &format!("/api/v1/export/shifts.geojson{q}"),
-            &[&auth],
-            b"",
-        );
+        let r = server.get(&format!("/api/v1/export/shifts.geojson{q}"), &[&auth]);
         assert_eq!(r.status, 200, "{}", r.text());
         assert_eq!(r.header("content-type"), Some("application/geo+json"));
         r.json()
@@ -804,18 +710,18 @@ fn the_shifts_geojson_follows_the_filters_and_maps_each_shifts_notes() {
 fn the_revisions_of_a_record_are_listed_oldest_first_for_a_paired_device_only() {
     let server = serve();
     let auth = server.pair("phone");
-    let v1 = note("Bins on fire behind the shops");
+    let v1 = note("Bins on fire behind the shops").build();
     let v2 = edited(&v1, "Bins on fire behind the shops; fire service attended");
     assert_eq!(
-        outcomes(&server.sync(&auth, &body(&[], &[&v1]))),
+        outcomes(&server.sync(&auth, &sync_body(&[], &[&v1]))),
         ["stored"]
     );
     assert_eq!(
-        outcomes(&server.sync(&auth, &body(&[], &[&v2]))),
+        outcomes(&server.sync(&auth, &sync_body(&[], &[&v2]))),
         ["updated"]
     );
     let path = format!("/api/v1/notes/{}/revisions", v1.id);
-    let r = request(server.addr, "GET", &path, &[&auth], b"");
+    let r = server.get(&path, &[&auth]);
     assert_eq!(r.status, 200, "{}", r.text());
     let listed: Vec<(u64, String)> = r.json()["revisions"]
         .as_array()
@@ -840,28 +746,13 @@ fn the_revisions_of_a_record_are_listed_oldest_first_for_a_paired_device_only() 
             )
         ]
     );
-    assert_eq!(request(server.addr, "GET", &path, &[], b"").status, 401);
+    assert_eq!(server.get(&path, &[]).status, 401);
     let unknown = format!("/api/v1/notes/{}/revisions", Uuid::new_v4());
-    assert_eq!(
-        request(server.addr, "GET", &unknown, &[&auth], b"").status,
-        404
-    );
-    let r = request(
-        server.addr,
-        "GET",
-        "/api/v1/notes/not-an-id/revisions",
-        &[&auth],
-        b"",
-    );
+    assert_eq!(server.get(&unknown, &[&auth]).status, 404);
+    let r = server.get("/api/v1/notes/not-an-id/revisions", &[&auth]);
     assert_eq!(r.status, 400);
     assert!(error_of(&r).contains("not a record id"), "{}", r.text());
-    let r = request(
-        server.addr,
-        "GET",
-        &format!("/api/v1/photos/{}/revisions", v1.id),
-        &[&auth],
-        b"",
-    );
+    let r = server.get(&format!("/api/v1/photos/{}/revisions", v1.id), &[&auth]);
     assert_eq!(r.status, 404);
 }
 
@@ -869,18 +760,18 @@ fn the_revisions_of_a_record_are_listed_oldest_first_for_a_paired_device_only() 
 fn control_and_direction_characters_are_refused_in_every_synced_text() {
     let server = serve();
     let auth = server.pair("phone");
-    let clean = note("Fine words");
-    let mut bad_text = note("placeholder");
+    let clean = note("Fine words").build();
+    let mut bad_text = note("placeholder").build();
     bad_text.text = "Meet at \u{202E}reh\u{202C} the bins".into();
-    let mut bad_place = note("Lamp out");
+    let mut bad_place = note("Lamp out").build();
     bad_place.place = Some("Mill\u{0}Lane".into());
-    let mut escape = note("placeholder");
+    let mut escape = note("placeholder").build();
     escape.text = "\u{1b}[2J cleared".into();
-    let mut shift = Shift::start(Uuid::new_v4(), ShiftKind::Walkabout, "Park", Utc::now()).unwrap();
+    let mut shift = shift("Park").build();
     shift.title = "Park\u{2066}".into();
     let r = server.sync(
         &auth,
-        &body(&[&shift], &[&clean, &bad_text, &bad_place, &escape]),
+        &sync_body(&[&shift], &[&clean, &bad_text, &bad_place, &escape]),
     );
     assert_eq!(
         outcomes(&r),

@@ -3,14 +3,18 @@
 #![allow(dead_code)]
 
 pub mod http;
+pub mod records;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use beatbook_core::Report;
 use beatbook_server::api::ApiState;
 use beatbook_server::store::Devices;
 use beatbook_server::Sqlite;
+use records::{CONTACT_NAME, CONTACT_REACH};
+use serde_json::{json, Value};
 
 pub use http::{request, Response};
 
@@ -77,12 +81,18 @@ pub fn serve() -> TestServer {
 }
 
 impl TestServer {
+    pub fn get(&self, path: &str, headers: &[&str]) -> Response {
+        request(self.addr, "GET", path, headers, b"")
+    }
+
+    pub fn post(&self, path: &str, headers: &[&str], body: &[u8]) -> Response {
+        request(self.addr, "POST", path, headers, body)
+    }
+
     /// Pairs a new device and returns its `Authorization` header.
     pub fn pair(&self, name: &str) -> String {
         let code = self.db.create_pairing_code(name).unwrap();
-        let r = request(
-            self.addr,
-            "POST",
+        let r = self.post(
             "/api/v1/pair",
             &[],
             format!(r#"{{"code":"{code}"}}"#).as_bytes(),
@@ -95,6 +105,66 @@ impl TestServer {
     }
 
     pub fn sync(&self, auth: &str, body: &str) -> Response {
-        request(self.addr, "POST", "/api/v1/sync", &[auth], body.as_bytes())
+        self.post("/api/v1/sync", &[auth], body.as_bytes())
     }
+
+    /// Sends a resident's report form, as the public page does.
+    pub fn submit_report(&self, body: &Value) -> Response {
+        self.post("/api/v1/reports", &[], body.to_string().as_bytes())
+    }
+
+    /// Files a report as a resident would and returns its reference code.
+    pub fn file_report(&self, report: &Report) -> String {
+        code_of(&self.submit_report(&json!({ "report": report })))
+    }
+
+    /// The public status page of a report.
+    pub fn look_up_report(&self, code: &str) -> Response {
+        self.get(&format!("/api/v1/reports/{code}"), &[])
+    }
+}
+
+/// The outcome of each record in a sync answer, which must be a 200.
+pub fn outcomes(r: &Response) -> Vec<String> {
+    assert_eq!(r.status, 200, "{}", r.text());
+    r.json()["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["outcome"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// Why the `i`th record of a sync answer was refused; empty if it was not.
+pub fn reason_of(r: &Response, i: usize) -> String {
+    r.json()["results"][i]["reason"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// The `error` of an answer refused as a whole.
+pub fn error_of(r: &Response) -> String {
+    r.json()["error"].as_str().unwrap().to_owned()
+}
+
+/// Public answers never carry the reporter's contact details or exact place.
+pub fn assert_private_kept(r: &Response) {
+    let text = r.text();
+    for secret in [
+        CONTACT_NAME,
+        CONTACT_REACH,
+        "51.507351",
+        "-0.127758",
+        "contact",
+    ] {
+        assert!(!text.contains(secret), "{secret:?} leaked in {text}");
+    }
+}
+
+/// The reference code a stored report was answered with.
+pub fn code_of(r: &Response) -> String {
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_private_kept(r);
+    r.json()["code"].as_str().unwrap().to_owned()
 }
