@@ -9,7 +9,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use beatbook_core::Report;
+use beatbook_core::{Note, Report};
 use beatbook_server::api::ApiState;
 use beatbook_server::store::Devices;
 use beatbook_server::Sqlite;
@@ -108,6 +108,11 @@ impl TestServer {
         self.post("/api/v1/sync", &[auth], body.as_bytes())
     }
 
+    /// Syncs these notes and nothing else.
+    pub fn sync_notes(&self, auth: &str, notes: &[&Note]) -> Response {
+        self.sync(auth, &records::sync_body(&[], notes))
+    }
+
     /// Sends a resident's report form, as the public page does.
     pub fn submit_report(&self, body: &Value) -> Response {
         self.post("/api/v1/reports", &[], body.to_string().as_bytes())
@@ -141,6 +146,18 @@ pub fn reason_of(r: &Response, i: usize) -> String {
         .as_str()
         .unwrap_or_default()
         .to_owned()
+}
+
+/// Asserts that the `i`th record of a sync answer was rejected for a reason
+/// that mentions `expected`.
+pub fn assert_rejected(r: &Response, i: usize, expected: &str) {
+    let result = &r.json()["results"][i];
+    assert_eq!(result["outcome"], "rejected", "record {i}: {}", r.text());
+    let reason = result["reason"].as_str().unwrap_or_default();
+    assert!(
+        reason.contains(expected),
+        "record {i}: {reason:?} does not mention {expected:?}"
+    );
 }
 
 /// The `error` of an answer refused as a whole.
