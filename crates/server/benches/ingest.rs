@@ -6,16 +6,22 @@
 //! `cargo xtask bench`). It measures; it fails only if the server answers
 //! something other than 200 with every record stored.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpStream};
+#[path = "../tests/common/http.rs"]
+mod http;
+#[path = "../tests/common/records.rs"]
+mod records;
+
+use std::net::SocketAddr;
 use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
-use beatbook_core::{Category, Location, Note, NoteInput};
+use beatbook_core::Note;
 use beatbook_server::api::ApiState;
 use beatbook_server::store::{Devices, Records};
 use beatbook_server::Sqlite;
 use chrono::Utc;
+use http::Connection;
+use records::{note, sync_body};
 use uuid::Uuid;
 
 const CLIENTS: usize = 32;
@@ -25,75 +31,21 @@ const WARM_UP_BATCHES: usize = 2;
 const TARGET_RECORDS_PER_SECOND: f64 = 20_000.0;
 const TARGET_P99: Duration = Duration::from_millis(50);
 
-/// One keep-alive HTTP/1.1 connection; answers are read by Content-Length.
-struct Connection {
-    reader: BufReader<TcpStream>,
-    writer: TcpStream,
-    addr: SocketAddr,
-}
-
-impl Connection {
-    fn open(addr: SocketAddr) -> Connection {
-        let stream = TcpStream::connect(addr).expect("connect to the server");
-        stream.set_nodelay(true).expect("TCP_NODELAY");
-        Connection {
-            reader: BufReader::new(stream.try_clone().expect("clone the socket")),
-            writer: stream,
-            addr,
-        }
-    }
-
-    fn post(&mut self, path: &str, headers: &str, body: &[u8]) -> (u16, Vec<u8>) {
-        let head = format!(
-            "POST {path} HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n{headers}\r\n",
-            self.addr,
-            body.len()
-        );
-        self.writer.write_all(head.as_bytes()).expect("send head");
-        self.writer.write_all(body).expect("send body");
-        let mut line = String::new();
-        self.reader.read_line(&mut line).expect("read status");
-        let status: u16 = line
-            .split(' ')
-            .nth(1)
-            .and_then(|s| s.parse().ok())
-            .unwrap_or_else(|| panic!("not an HTTP answer: {line:?}"));
-        let mut length = 0;
-        loop {
-            line.clear();
-            self.reader.read_line(&mut line).expect("read header");
-            let header = line.trim_end();
-            if header.is_empty() {
-                break;
-            }
-            if let Some((name, value)) = header.split_once(':') {
-                if name.eq_ignore_ascii_case("content-length") {
-                    length = value.trim().parse().expect("numeric Content-Length");
-                }
-            }
-        }
-        let mut answer = vec![0; length];
-        self.reader.read_exact(&mut answer).expect("read body");
-        (status, answer)
-    }
-}
-
 fn batch(client: usize, n: usize, new_id: fn() -> Uuid) -> Vec<u8> {
     let now = Utc::now();
     let notes: Vec<Note> = (0..BATCH)
         .map(|i| {
-            let input = NoteInput {
-                text: format!(
-                    "Client {client}, batch {n}, note {i}: street light out by the footbridge, two people waiting by the bus stop"
-                ),
-                category: Category::PoorLighting,
-                place: "Footbridge, Mill Lane".into(),
-                location: Some(Location::new(51.5072, -0.1276, 12.0).expect("valid location")),
-            };
-            Note::create(new_id(), &input, None, now).expect("valid note")
+            note(&format!(
+                "Client {client}, batch {n}, note {i}: street light out by the footbridge, two people waiting by the bus stop"
+            ))
+            .id(new_id())
+            .place("Footbridge, Mill Lane")
+            .located(51.5072, -0.1276, 12.0)
+            .taken_at(now)
+            .build()
         })
         .collect();
-    serde_json::to_vec(&serde_json::json!({ "shifts": [], "notes": notes })).expect("encode")
+    sync_body(&[], &notes.iter().collect::<Vec<_>>()).into_bytes()
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
@@ -181,13 +133,18 @@ fn round(new_id: fn() -> Uuid) -> Round {
             let start_line = start_line.clone();
             std::thread::spawn(move || {
                 let mut connection = Connection::open(addr);
-                let auth = format!("Authorization: Bearer {token}\r\n");
+                let auth = format!("Authorization: Bearer {token}");
+                let headers = ["Content-Type: application/json", auth.as_str()];
                 let mut send = |body: &[u8]| {
                     let started = Instant::now();
-                    let (status, answer) = connection.post("/api/v1/sync", &auth, body);
+                    let answer = connection.request("POST", "/api/v1/sync", &headers, body);
                     let took = started.elapsed();
-                    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&answer));
-                    let stored = answer.windows(8).filter(|w| w == b"\"stored\"").count();
+                    assert_eq!(answer.status, 200, "{}", answer.text());
+                    let stored = answer
+                        .body
+                        .windows(8)
+                        .filter(|w| w == b"\"stored\"")
+                        .count();
                     assert_eq!(stored, BATCH, "every record stored once");
                     took
                 };

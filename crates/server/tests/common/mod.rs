@@ -2,110 +2,21 @@
 //! small HTTP/1.1 client that shows exactly what the server answered.
 #![allow(dead_code)]
 
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
+pub mod http;
+pub mod records;
+
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use beatbook_core::{Note, Report};
 use beatbook_server::api::ApiState;
 use beatbook_server::store::Devices;
 use beatbook_server::Sqlite;
+use records::{CONTACT_NAME, CONTACT_REACH};
+use serde_json::{json, Value};
 
-pub struct Response {
-    pub status: u16,
-    pub headers: Vec<(String, String)>,
-    pub body: Vec<u8>,
-}
-
-impl Response {
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-
-    pub fn json(&self) -> serde_json::Value {
-        serde_json::from_slice(&self.body)
-            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
-    }
-
-    pub fn text(&self) -> String {
-        String::from_utf8_lossy(&self.body).into_owned()
-    }
-}
-
-/// One request with `Connection: close`, read to the end. Headers are
-/// `Name: value` lines.
-pub fn request(
-    addr: SocketAddr,
-    method: &str,
-    path: &str,
-    headers: &[&str],
-    body: &[u8],
-) -> Response {
-    let mut stream = TcpStream::connect(addr).unwrap();
-    let mut head = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n",
-        body.len()
-    );
-    for h in headers {
-        head.push_str(h);
-        head.push_str("\r\n");
-    }
-    head.push_str("\r\n");
-    stream.write_all(head.as_bytes()).unwrap();
-    // The server may answer (413) before reading a large body; that is fine.
-    let _ = stream.write_all(body);
-    let mut raw = Vec::new();
-    let _ = stream.read_to_end(&mut raw);
-    let split = raw
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .unwrap_or_else(|| panic!("no HTTP answer: {:?}", String::from_utf8_lossy(&raw)));
-    let head = String::from_utf8_lossy(&raw[..split]).to_string();
-    let mut lines = head.split("\r\n");
-    let status = lines
-        .next()
-        .unwrap()
-        .split(' ')
-        .nth(1)
-        .unwrap()
-        .parse()
-        .unwrap();
-    let headers: Vec<(String, String)> = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(n, v)| (n.trim().to_owned(), v.trim().to_owned()))
-        .collect();
-    let mut body = raw[split + 4..].to_vec();
-    let chunked = headers
-        .iter()
-        .any(|(n, v)| n.eq_ignore_ascii_case("transfer-encoding") && v.contains("chunked"));
-    if chunked {
-        body = dechunk(&body);
-    }
-    Response {
-        status,
-        headers,
-        body,
-    }
-}
-
-fn dechunk(mut raw: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    loop {
-        let Some(end) = raw.windows(2).position(|w| w == b"\r\n") else {
-            return out;
-        };
-        let size =
-            usize::from_str_radix(std::str::from_utf8(&raw[..end]).unwrap().trim(), 16).unwrap();
-        if size == 0 {
-            return out;
-        }
-        out.extend_from_slice(&raw[end + 2..end + 2 + size]);
-        raw = &raw[end + 2 + size + 2..];
-    }
-}
+pub use http::{request, Response};
 
 pub fn temp_dir(label: &str) -> PathBuf {
     static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
@@ -170,12 +81,18 @@ pub fn serve() -> TestServer {
 }
 
 impl TestServer {
+    pub fn get(&self, path: &str, headers: &[&str]) -> Response {
+        request(self.addr, "GET", path, headers, b"")
+    }
+
+    pub fn post(&self, path: &str, headers: &[&str], body: &[u8]) -> Response {
+        request(self.addr, "POST", path, headers, body)
+    }
+
     /// Pairs a new device and returns its `Authorization` header.
     pub fn pair(&self, name: &str) -> String {
         let code = self.db.create_pairing_code(name).unwrap();
-        let r = request(
-            self.addr,
-            "POST",
+        let r = self.post(
             "/api/v1/pair",
             &[],
             format!(r#"{{"code":"{code}"}}"#).as_bytes(),
@@ -188,6 +105,83 @@ impl TestServer {
     }
 
     pub fn sync(&self, auth: &str, body: &str) -> Response {
-        request(self.addr, "POST", "/api/v1/sync", &[auth], body.as_bytes())
+        self.post("/api/v1/sync", &[auth], body.as_bytes())
     }
+
+    /// Syncs these notes and nothing else.
+    pub fn sync_notes(&self, auth: &str, notes: &[&Note]) -> Response {
+        self.sync(auth, &records::sync_body(&[], notes))
+    }
+
+    /// Sends a resident's report form, as the public page does.
+    pub fn submit_report(&self, body: &Value) -> Response {
+        self.post("/api/v1/reports", &[], body.to_string().as_bytes())
+    }
+
+    /// Files a report as a resident would and returns its reference code.
+    pub fn file_report(&self, report: &Report) -> String {
+        code_of(&self.submit_report(&json!({ "report": report })))
+    }
+
+    /// The public status page of a report.
+    pub fn look_up_report(&self, code: &str) -> Response {
+        self.get(&format!("/api/v1/reports/{code}"), &[])
+    }
+}
+
+/// The outcome of each record in a sync answer, which must be a 200.
+pub fn outcomes(r: &Response) -> Vec<String> {
+    assert_eq!(r.status, 200, "{}", r.text());
+    r.json()["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["outcome"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// Why the `i`th record of a sync answer was refused; empty if it was not.
+pub fn reason_of(r: &Response, i: usize) -> String {
+    r.json()["results"][i]["reason"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// Asserts that the `i`th record of a sync answer was rejected for a reason
+/// that mentions `expected`.
+pub fn assert_rejected(r: &Response, i: usize, expected: &str) {
+    let result = &r.json()["results"][i];
+    assert_eq!(result["outcome"], "rejected", "record {i}: {}", r.text());
+    let reason = result["reason"].as_str().unwrap_or_default();
+    assert!(
+        reason.contains(expected),
+        "record {i}: {reason:?} does not mention {expected:?}"
+    );
+}
+
+/// The `error` of an answer refused as a whole.
+pub fn error_of(r: &Response) -> String {
+    r.json()["error"].as_str().unwrap().to_owned()
+}
+
+/// Public answers never carry the reporter's contact details or exact place.
+pub fn assert_private_kept(r: &Response) {
+    let text = r.text();
+    for secret in [
+        CONTACT_NAME,
+        CONTACT_REACH,
+        "51.507351",
+        "-0.127758",
+        "contact",
+    ] {
+        assert!(!text.contains(secret), "{secret:?} leaked in {text}");
+    }
+}
+
+/// The reference code a stored report was answered with.
+pub fn code_of(r: &Response) -> String {
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_private_kept(r);
+    r.json()["code"].as_str().unwrap().to_owned()
 }
