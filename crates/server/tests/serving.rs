@@ -13,9 +13,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use beatbook_core::{Category, Note, NoteInput};
+use beatbook_core::report::ReportKind;
+use beatbook_core::Note;
 use beatbook_server::api::{ApiState, Cidr};
-use chrono::Utc;
+use common::records::{note, report};
 use common::{request, serve_with, temp_dir};
 use serde_json::json;
 use uuid::Uuid;
@@ -143,13 +144,9 @@ fn pair(data: &Path, addr: SocketAddr) -> String {
 fn notes(count: usize, label: &str) -> Vec<Note> {
     (0..count)
         .map(|i| {
-            let input = NoteInput {
-                text: format!("{label} note {i}"),
-                category: Category::PoorLighting,
-                place: "Mill Lane".into(),
-                location: None,
-            };
-            Note::create(Uuid::now_v7(), &input, None, Utc::now()).unwrap()
+            note(&format!("{label} note {i}"))
+                .id(Uuid::now_v7())
+                .build()
         })
         .collect()
 }
@@ -451,18 +448,7 @@ fn a_backup_taken_during_ingest_restores_with_every_acknowledged_record() {
 }
 
 fn report_from(addr: SocketAddr, forwarded_for: Option<&str>) -> u16 {
-    let input = beatbook_core::report::ReportInput {
-        kind: beatbook_core::report::ReportKind::Other,
-        location: None,
-        round_location: false,
-        place: "By the bus stop".into(),
-        when: beatbook_core::report::WhenUnsafe::AfterDark,
-        when_detail: String::new(),
-        description: "Nobody has fixed the light".into(),
-        contact_name: String::new(),
-        contact_reach: String::new(),
-    };
-    let report = beatbook_core::report::Report::create(Uuid::new_v4(), &input, Utc::now()).unwrap();
+    let report = report("By the bus stop", ReportKind::Other);
     let header = forwarded_for.map(|ip| format!("X-Forwarded-For: {ip}"));
     let headers: Vec<&str> = header.iter().map(String::as_str).collect();
     request(

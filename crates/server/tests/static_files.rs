@@ -88,8 +88,9 @@ fn one_kept_alive_connection_serves_request_after_request() {
 
 #[test]
 fn the_policy_follows_an_index_html_rebuilt_while_the_server_runs() {
-    let server = start();
-    let before = get(server.addr, "/", "")
+    let server = serve();
+    let before = server
+        .get("/", &[])
         .header("content-security-policy")
         .unwrap()
         .to_owned();
@@ -98,26 +99,26 @@ fn the_policy_follows_an_index_html_rebuilt_while_the_server_runs() {
         "<!doctype html><title>Beatbook</title><script type=\"module\">start({rebuilt: true})</script>",
     )
     .unwrap();
-    let page = get(server.addr, "/", "");
+    let page = server.get("/", &[]);
     let after = page.header("content-security-policy").unwrap();
     assert_ne!(after, before, "the new inline script's hash is allowed");
     assert!(page.text().contains("rebuilt"), "{}", page.text());
     assert_eq!(
-        get(server.addr, "/notes", "").header("content-security-policy"),
+        server.get("/notes", &[]).header("content-security-policy"),
         Some(after)
     );
 }
 
 #[test]
 fn a_missing_file_is_404_and_never_the_page_kept_for_a_year() {
-    let addr = serve();
+    let server = serve();
     for path in [
         "/beatbook-fedcba9876543210.js",
         "/beatbook-fedcba9876543210_bg.wasm",
         "/icons/missing.png",
         "/nothing.css",
     ] {
-        let r = get(addr, path, "");
+        let r = server.get(path, &[]);
         assert_eq!(r.status, 404, "{path}");
         assert_eq!(r.header("cache-control"), Some("no-cache"), "{path}");
         assert!(!r.text().contains("<title>"), "{path}");
@@ -128,7 +129,7 @@ fn a_missing_file_is_404_and_never_the_page_kept_for_a_year() {
         "/notes/0197a3c2-7f10-7000-8000-000000000000",
         "/reports/K7QF2-M3XDA",
     ] {
-        let r = get(addr, path, "");
+        let r = server.get(path, &[]);
         assert_eq!(r.status, 200, "{path}");
         assert!(r.text().contains("<title>Beatbook</title>"), "{path}");
     }
@@ -136,19 +137,15 @@ fn a_missing_file_is_404_and_never_the_page_kept_for_a_year() {
 
 #[test]
 fn headers_for_a_real_origin() {
-    let addr = serve();
-    let page = get(addr, "/", "Accept-Encoding: br\r\n");
+    let server = serve();
+    let page = server.get("/", &["Accept-Encoding: br"]);
     let csp = page.header("content-security-policy").unwrap();
     assert!(csp.contains("connect-src 'self';"), "{csp}");
     assert!(!csp.contains("https:"), "{csp}");
     let permissions = page.header("permissions-policy").unwrap();
     assert!(permissions.contains("geolocation=(self)"), "{permissions}");
     assert!(permissions.contains("camera=(self)"), "{permissions}");
-    let asset = get(
-        addr,
-        "/beatbook-0123456789abcdef.js",
-        "Accept-Encoding: br\r\n",
-    );
+    let asset = server.get("/beatbook-0123456789abcdef.js", &["Accept-Encoding: br"]);
     assert!(
         asset
             .header("vary")
@@ -158,7 +155,7 @@ fn headers_for_a_real_origin() {
     );
     for path in ["/api/health", "/api/v1/inbox", "/api/v1/concerns"] {
         assert_eq!(
-            get(addr, path, "").header("cache-control"),
+            server.get(path, &[]).header("cache-control"),
             Some("no-store"),
             "{path}"
         );
