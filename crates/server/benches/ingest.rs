@@ -1,6 +1,7 @@
 //! Server ingest on loopback: 32 clients, each on its own keep-alive
 //! connection and device token, send 50-note batches as fast as the server
-//! answers. Prints records per second and the p50/p99 latency of one batch.
+//! answers, over plain HTTP and over HTTPS. Prints records per second and
+//! the p50/p99 latency of one batch.
 //!
 //! Run with `cargo bench -p beatbook-server --bench ingest` (or as part of
 //! `cargo xtask bench`). It measures; it fails only if the server answers
@@ -17,6 +18,7 @@ use std::time::{Duration, Instant};
 
 use beatbook_core::Note;
 use beatbook_server::api::ApiState;
+use beatbook_server::serve::{self, Transport};
 use beatbook_server::store::{Devices, Records};
 use beatbook_server::Sqlite;
 use chrono::Utc;
@@ -53,29 +55,82 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[rank.clamp(1, sorted.len()) - 1]
 }
 
-fn start_server(data: &std::path::Path) -> (SocketAddr, Arc<Sqlite>) {
+/// How the clients reach the server.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Over {
+    Http,
+    /// TLS with a certificate from files, as `--tls-cert` serves it.
+    Https,
+}
+
+/// Where the clients connect, and how.
+#[derive(Clone)]
+enum Target {
+    Plain(SocketAddr),
+    Tls { addr: SocketAddr, root: Vec<u8> },
+}
+
+impl Target {
+    fn connect(&self) -> Connection {
+        match self {
+            Target::Plain(addr) => Connection::open(*addr),
+            Target::Tls { addr, root } => Connection::open_tls(*addr, "beat.test", root),
+        }
+    }
+}
+
+fn start_server(data: &std::path::Path, over: Over) -> (Target, Arc<Sqlite>) {
     let db = Arc::new(Sqlite::open(&data.join("beatbook.sqlite3")).expect("open the database"));
     // The bench measures the store, not the per-device rate limit.
     let state = ApiState::unlimited(db.clone());
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind loopback");
-    listener
-        .set_nonblocking(true)
-        .expect("non-blocking listener");
-    let addr = listener.local_addr().expect("local address");
-    let dist = data.to_owned();
+    let app = beatbook_server::app_with_api(data, state);
+    let (transport, root) = match over {
+        Over::Http => (
+            Transport::Plain {
+                addr: "127.0.0.1:0".parse().expect("an address"),
+            },
+            None,
+        ),
+        Over::Https => {
+            let made = rcgen::generate_simple_self_signed(vec!["beat.test".to_owned()])
+                .expect("a certificate");
+            let (cert, key) = (data.join("cert.pem"), data.join("key.pem"));
+            std::fs::write(&cert, made.cert.pem()).expect("cert.pem");
+            std::fs::write(&key, made.key_pair.serialize_pem()).expect("key.pem");
+            let https = "127.0.0.1:0".parse().expect("an address");
+            let transport = Transport::Files {
+                https,
+                http: None,
+                cert,
+                key,
+            };
+            (transport, Some(made.cert.der().to_vec()))
+        }
+    };
+    let (told, listening) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .enable_all()
             .build()
             .expect("tokio runtime");
-        runtime.block_on(async move {
-            let listener = tokio::net::TcpListener::from_std(listener).expect("tokio listener");
-            axum::serve(listener, beatbook_server::app_with_api(&dist, state))
-                .await
-                .expect("serve");
-        });
+        runtime
+            .block_on(serve::serve(transport, app, move |l| {
+                let _ = told.send(l.url);
+            }))
+            .expect("serve");
     });
-    (addr, db)
+    let url = listening.recv().expect("the server starts");
+    let addr: SocketAddr = url
+        .trim_end_matches('/')
+        .rsplit("://")
+        .next()
+        .and_then(|a| a.parse().ok())
+        .expect("the server's address");
+    let target = match root {
+        None => Target::Plain(addr),
+        Some(root) => Target::Tls { addr, root },
+    };
+    (target, db)
 }
 
 /// What one round measured.
@@ -90,7 +145,7 @@ struct Round {
 }
 
 /// A fresh server and database, then every client sending its batches.
-fn round(new_id: fn() -> Uuid) -> Round {
+fn round(new_id: fn() -> Uuid, over: Over) -> Round {
     let data = std::env::temp_dir().join(format!("beatbook-ingest-bench-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&data);
     std::fs::create_dir_all(&data).expect("data folder");
@@ -99,7 +154,7 @@ fn round(new_id: fn() -> Uuid) -> Round {
         "<!doctype html><title>Beatbook</title>",
     )
     .expect("index.html");
-    let (addr, db) = start_server(&data);
+    let (target, db) = start_server(&data, over);
 
     // Pairing goes through the store directly: its HTTP route is rate-limited
     // per address, and it is not what this bench measures.
@@ -130,9 +185,9 @@ fn round(new_id: fn() -> Uuid) -> Round {
         .into_iter()
         .zip(tokens)
         .map(|(bodies, token)| {
-            let start_line = start_line.clone();
+            let (start_line, target) = (start_line.clone(), target.clone());
             std::thread::spawn(move || {
-                let mut connection = Connection::open(addr);
+                let mut connection = target.connect();
                 let auth = format!("Authorization: Bearer {token}");
                 let headers = ["Content-Type: application/json", auth.as_str()];
                 let mut send = |body: &[u8]| {
@@ -197,18 +252,26 @@ fn main() {
     );
     let rounds = [
         (
-            "time-ordered ids (UUIDv7, as the app makes them)",
+            "plain HTTP, time-ordered ids (UUIDv7, as the app makes them)",
             Uuid::now_v7 as fn() -> Uuid,
+            Over::Http,
             true,
         ),
         (
-            "random ids (UUIDv4, worst case for the index)",
+            "HTTPS (TLS 1.3, certificate from files), time-ordered ids",
+            Uuid::now_v7,
+            Over::Https,
+            true,
+        ),
+        (
+            "plain HTTP, random ids (UUIDv4, worst case for the index)",
             Uuid::new_v4,
+            Over::Http,
             false,
         ),
     ];
-    for (label, new_id, judged) in rounds {
-        let r = round(new_id);
+    for (label, new_id, over, judged) in rounds {
+        let r = round(new_id, over);
         println!(
             "  {label}: {} batches, {:.1} MB of JSON in {:.2} s",
             r.batches, r.megabytes, r.seconds

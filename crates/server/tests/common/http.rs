@@ -4,7 +4,7 @@
 //! benchmark; it reads answers by Content-Length, chunks, or to the end.
 #![allow(dead_code)]
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 
 pub struct Response {
@@ -43,12 +43,17 @@ pub fn request(
     connection.send(method, path, headers, body, true)
 }
 
+/// A byte stream to the server: plain TCP, or TLS over it.
+trait Stream: Read + Write + Send {}
+
+impl<T: Read + Write + Send> Stream for T {}
+
 /// One HTTP/1.1 connection to the server, for as many requests as it keeps
 /// open for.
 pub struct Connection {
-    reader: BufReader<TcpStream>,
-    writer: TcpStream,
-    addr: SocketAddr,
+    /// Reads are buffered; requests are written to the stream beneath.
+    stream: BufReader<Box<dyn Stream>>,
+    host: String,
 }
 
 impl Connection {
@@ -56,9 +61,29 @@ impl Connection {
         let stream = TcpStream::connect(addr).expect("connect to the server");
         stream.set_nodelay(true).expect("TCP_NODELAY");
         Connection {
-            reader: BufReader::new(stream.try_clone().expect("clone the socket")),
-            writer: stream,
-            addr,
+            stream: BufReader::new(Box::new(stream)),
+            host: addr.to_string(),
+        }
+    }
+
+    /// Over TLS to `name` at `addr`, trusting only `root` (DER).
+    pub fn open_tls(addr: SocketAddr, name: &str, root: &[u8]) -> Connection {
+        let mut roots = rustls::RootCertStore::empty();
+        roots.add(root.to_vec().into()).expect("a usable root");
+        let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+        let config = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .expect("TLS versions")
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        let server_name = name.to_owned().try_into().expect("a DNS name");
+        let tls = rustls::ClientConnection::new(std::sync::Arc::new(config), server_name)
+            .expect("a TLS client");
+        let tcp = TcpStream::connect(addr).expect("connect to the server");
+        tcp.set_nodelay(true).expect("TCP_NODELAY");
+        Connection {
+            stream: BufReader::new(Box::new(rustls::StreamOwned::new(tls, tcp))),
+            host: name.to_owned(),
         }
     }
 
@@ -75,7 +100,7 @@ impl Connection {
         body: &[u8],
         close: bool,
     ) -> Response {
-        let mut head = format!("{method} {path} HTTP/1.1\r\nHost: {}\r\n", self.addr);
+        let mut head = format!("{method} {path} HTTP/1.1\r\nHost: {}\r\n", self.host);
         if close {
             head.push_str("Connection: close\r\n");
         }
@@ -85,14 +110,15 @@ impl Connection {
             head.push_str("\r\n");
         }
         head.push_str("\r\n");
-        self.writer.write_all(head.as_bytes()).expect("send head");
-        let sent = self.writer.write_all(body);
+        let writer = self.stream.get_mut();
+        writer.write_all(head.as_bytes()).expect("send head");
+        let sent = writer.write_all(body).and_then(|()| writer.flush());
         // The server may answer (413) and close before reading a large body;
         // on a connection that ends with this request, that is fine.
         if !close {
             sent.expect("send body");
         }
-        read_response(&mut self.reader, method == "HEAD")
+        read_response(&mut self.stream, method == "HEAD")
     }
 }
 
