@@ -18,7 +18,7 @@ usage: cargo xtask <command>
 
   run [--addr HOST:PORT]   install what is missing, build the app, serve it (default 127.0.0.1:8080)
   test                     install what is missing, then run every check and test
-  build                    build the release app into dist/
+  build                    build the release app into dist/ and the server into target/server/
   bench                    print download sizes, start-up, save, ingest and delivery timings
   icons                    redraw the PNG icons from their SVG sources (Chromium, pngquant)
   setup                    install what is missing, and nothing else
@@ -33,7 +33,11 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("run") => run(&args[1..]),
         Some("test") => test(),
-        Some("build") => setup::ensure(setup::Needs::BUILD).and_then(|env| build_app(&env)),
+        Some("build") => setup::ensure(setup::Needs::BUILD).and_then(|env| {
+            build_app(&env)
+                .and_then(|()| build_server(&env))
+                .map(|_| ())
+        }),
         Some("setup") => setup::ensure(setup::Needs::ALL).map(|_| ()),
         Some("finish-build") => finish_build(&args[1..]),
         Some("bench") => bench(),
