@@ -111,48 +111,26 @@ pub async fn serve(
     started: impl FnOnce(Listening),
 ) -> Result<()> {
     let (stop, stopping) = watch::channel(false);
-    let stopped = move || {
-        let mut stopping = stopping.clone();
-        async move {
-            let _ = stopping.wait_for(|s| *s).await;
-        }
+    let mut servers = Servers {
+        tasks: tokio::task::JoinSet::new(),
+        stopping,
     };
-    let mut servers = tokio::task::JoinSet::new();
-    let url;
-    match transport {
+    let url = match transport {
         Transport::Plain { addr } => {
             let listener = bind(addr, "HTTP").await?;
-            url = format!("http://{}/", listener.local_addr()?);
-            let app = app.into_make_service_with_connect_info::<SocketAddr>();
+            let url = format!("http://{}/", listener.local_addr()?);
             servers.spawn(
-                axum::serve(listener, app)
-                    .with_graceful_shutdown(stopped())
-                    .into_future(),
+                listener,
+                app.into_make_service_with_connect_info::<SocketAddr>(),
             );
+            url
         }
         Transport::Acme { https, http, acme } => {
             let resolver = acme::start(&acme)?;
-            let listener = bind(https, "HTTPS").await?;
-            url = format!(
-                "https://{}:{}/",
-                acme.domains[0],
-                listener.local_addr()?.port()
-            );
-            let redirects = acme::plain_http(Some(resolver.clone()), listener.local_addr()?.port());
-            let port80 = bind(http, "the ACME challenge and redirects").await?;
-            servers.spawn(
-                axum::serve(port80, redirects)
-                    .with_graceful_shutdown(stopped())
-                    .into_future(),
-            );
-            let config = tls::server_config(resolver)?;
-            let tls = tls::TlsListener::new(listener, config)?.tap_io(|_| {});
-            let app = crate::with_hsts(app).into_make_service_with_connect_info::<SocketAddr>();
-            servers.spawn(
-                axum::serve(tls, app)
-                    .with_graceful_shutdown(stopped())
-                    .into_future(),
-            );
+            let port = servers
+                .tls(https, Some(http), resolver.clone(), Some(resolver), app)
+                .await?;
+            format!("https://{}:{port}/", acme.domains[0])
         }
         Transport::Files {
             https,
@@ -161,28 +139,12 @@ pub async fn serve(
             key,
         } => {
             let certificate = tls::FileCertificate::open(&cert, &key)?;
-            let listener = bind(https, "HTTPS").await?;
-            url = format!("https://{}/", listener.local_addr()?);
-            if let Some(http) = http {
-                let redirects = acme::plain_http(None, listener.local_addr()?.port());
-                let port80 = bind(http, "redirects to HTTPS").await?;
-                servers.spawn(
-                    axum::serve(port80, redirects)
-                        .with_graceful_shutdown(stopped())
-                        .into_future(),
-                );
-            }
-            let config = tls::server_config(certificate)?;
-            let tls = tls::TlsListener::new(listener, config)?.tap_io(|_| {});
-            let app = crate::with_hsts(app).into_make_service_with_connect_info::<SocketAddr>();
-            servers.spawn(
-                axum::serve(tls, app)
-                    .with_graceful_shutdown(stopped())
-                    .into_future(),
-            );
+            let port = servers.tls(https, http, certificate, None, app).await?;
+            format!("https://{}/", SocketAddr::new(https.ip(), port))
         }
-    }
+    };
     started(Listening { url });
+    let mut servers = servers.tasks;
     tokio::select! {
         () = stop_asked() => {}
         Some(ended) = servers.join_next() => {
@@ -207,6 +169,72 @@ pub async fn serve(
         servers.abort_all();
     }
     Ok(())
+}
+
+/// The servers running, and what tells them to stop.
+struct Servers {
+    tasks: tokio::task::JoinSet<std::io::Result<()>>,
+    stopping: watch::Receiver<bool>,
+}
+
+impl Servers {
+    /// Serves `service` on `listener` until a stop is asked for, then lets
+    /// its requests in flight finish.
+    fn spawn<L, M, S>(&mut self, listener: L, service: M)
+    where
+        L: axum::serve::Listener,
+        L::Addr: std::fmt::Debug,
+        M: for<'a> tower::Service<
+                axum::serve::IncomingStream<'a, L>,
+                Error = std::convert::Infallible,
+                Response = S,
+            > + Send
+            + 'static,
+        for<'a> <M as tower::Service<axum::serve::IncomingStream<'a, L>>>::Future: Send,
+        S: tower::Service<
+                axum::extract::Request,
+                Response = axum::response::Response,
+                Error = std::convert::Infallible,
+            > + Clone
+            + Send
+            + 'static,
+        S::Future: Send,
+    {
+        let mut stopping = self.stopping.clone();
+        let stopped = async move {
+            let _ = stopping.wait_for(|s| *s).await;
+        };
+        self.tasks.spawn(
+            axum::serve(listener, service)
+                .with_graceful_shutdown(stopped)
+                .into_future(),
+        );
+    }
+
+    /// HTTPS on `https` with certificates from `resolver`, and port 80 (if
+    /// given) for redirects and the ACME challenges. Returns the HTTPS port.
+    async fn tls(
+        &mut self,
+        https: SocketAddr,
+        http: Option<SocketAddr>,
+        resolver: Arc<dyn rustls::server::ResolvesServerCert>,
+        challenges: Option<Arc<rustls_acme::ResolvesServerCertAcme>>,
+        app: Router,
+    ) -> Result<u16> {
+        let listener = bind(https, "HTTPS").await?;
+        let port = listener.local_addr()?.port();
+        if let Some(http) = http {
+            let port80 = bind(http, "redirects to HTTPS and certificate challenges").await?;
+            self.spawn(
+                port80,
+                acme::plain_http(challenges, port).into_make_service(),
+            );
+        }
+        let tls = tls::TlsListener::new(listener, tls::server_config(resolver)?)?.tap_io(|_| {});
+        let app = crate::with_hsts(app).into_make_service_with_connect_info::<SocketAddr>();
+        self.spawn(tls, app);
+        Ok(port)
+    }
 }
 
 /// The store and everything holding it must be gone before the database
