@@ -151,6 +151,12 @@ fn notes(count: usize, label: &str) -> Vec<Note> {
         .collect()
 }
 
+/// Sends notes as the phone does.
+fn sync(addr: SocketAddr, auth: &str, notes: &[Note]) -> common::Response {
+    let body = json!({ "notes": notes }).to_string();
+    request(addr, "POST", "/api/v1/sync", &[auth], body.as_bytes())
+}
+
 fn held_notes(addr: SocketAddr, auth: &str) -> Vec<Uuid> {
     let r = request(addr, "GET", "/api/v1/notes", &[auth], b"");
     assert_eq!(r.status, 200, "{}", r.text());
@@ -354,13 +360,7 @@ fn sigterm_during_batches_loses_nothing_and_closes_the_database() {
     }
     for (i, batch) in batches.iter().enumerate() {
         if !answered.contains(&i) {
-            let r = request(
-                addr,
-                "POST",
-                "/api/v1/sync",
-                &[&auth],
-                json!({ "notes": batch }).to_string().as_bytes(),
-            );
+            let r = sync(addr, &auth, batch);
             assert_eq!(r.status, 200, "{}", r.text());
         }
     }
@@ -385,13 +385,7 @@ fn a_backup_taken_during_ingest_restores_with_every_acknowledged_record() {
             while !stop.load(Ordering::SeqCst) {
                 let batch = notes(50, &format!("round {round}"));
                 round += 1;
-                let r = request(
-                    addr,
-                    "POST",
-                    "/api/v1/sync",
-                    &[&auth],
-                    json!({ "notes": batch }).to_string().as_bytes(),
-                );
+                let r = sync(addr, &auth, &batch);
                 assert_eq!(r.status, 200, "{}", r.text());
                 acknowledged
                     .lock()
