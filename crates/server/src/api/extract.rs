@@ -73,24 +73,30 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
     type Rejection = ApiError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
-        let report = request.uri().path().ends_with(paths::REPORTS);
+        let path = request.uri().path().to_owned();
         let body = Bytes::from_request(request, state)
             .await
             .map_err(|rejection| {
-                if rejection.status() != StatusCode::PAYLOAD_TOO_LARGE {
-                    return ApiError::bad_request(rejection.body_text());
-                }
-                let message = if report {
-                    format!("a report is limited to {MAX_REPORT_BODY_BYTES} bytes; shorten the description")
+                if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                    too_large(&path)
                 } else {
-                    format!("the request body is over {MAX_BODY_BYTES} bytes; send fewer records at once")
-                };
-                ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, message)
+                    ApiError::bad_request(rejection.body_text())
+                }
             })?;
         serde_json::from_slice(&body)
             .map(ApiJson)
             .map_err(|e| ApiError::bad_request(format!("invalid request body: {e}")))
     }
+}
+
+/// 413, saying what to change for the endpoint at `path`.
+pub fn too_large(path: &str) -> ApiError {
+    let message = if path.ends_with(paths::REPORTS) {
+        format!("a report is limited to {MAX_REPORT_BODY_BYTES} bytes; shorten the description")
+    } else {
+        format!("the request body is over {MAX_BODY_BYTES} bytes; send fewer records at once")
+    };
+    ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, message)
 }
 
 /// A query string parsed as `T` (typed values, no unknown parameters).

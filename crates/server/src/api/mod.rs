@@ -11,6 +11,7 @@ mod concerns;
 mod error;
 mod exports;
 mod extract;
+mod guard;
 mod inbox;
 mod limits;
 mod pairing;
@@ -153,6 +154,7 @@ pub fn router(state: ApiState) -> Router {
     }
     router
         .fallback(not_found)
+        .layer(axum::middleware::from_fn(guard::only_the_app))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)
 }

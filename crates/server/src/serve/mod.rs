@@ -3,15 +3,14 @@
 //! for redirects and challenges; a clean stop on SIGTERM or Ctrl-C.
 
 pub mod acme;
+pub mod conn;
 mod tls;
 
-use std::future::IntoFuture;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
-use axum::serve::ListenerExt;
 use axum::Router;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -110,19 +109,27 @@ pub async fn serve(
     app: Router,
     started: impl FnOnce(Listening),
 ) -> Result<()> {
+    serve_with(transport, app, conn::Limits::default(), started).await
+}
+
+/// [`serve`] with other limits on each connection than the defaults.
+pub async fn serve_with(
+    transport: Transport,
+    app: Router,
+    limits: conn::Limits,
+    started: impl FnOnce(Listening),
+) -> Result<()> {
     let (stop, stopping) = watch::channel(false);
     let mut servers = Servers {
         tasks: tokio::task::JoinSet::new(),
         stopping,
+        limits,
     };
     let url = match transport {
         Transport::Plain { addr } => {
             let listener = bind(addr, "HTTP").await?;
             let url = format!("http://{}/", listener.local_addr()?);
-            servers.spawn(
-                listener,
-                app.into_make_service_with_connect_info::<SocketAddr>(),
-            );
+            servers.spawn(listener, app);
             url
         }
         Transport::Acme { https, http, acme } => {
@@ -175,40 +182,18 @@ pub async fn serve(
 struct Servers {
     tasks: tokio::task::JoinSet<std::io::Result<()>>,
     stopping: watch::Receiver<bool>,
+    limits: conn::Limits,
 }
 
 impl Servers {
-    /// Serves `service` on `listener` until a stop is asked for, then lets
-    /// its requests in flight finish.
-    fn spawn<L, M, S>(&mut self, listener: L, service: M)
+    /// Serves `app` on `listener` until a stop is asked for, then lets its
+    /// requests in flight finish.
+    fn spawn<L>(&mut self, listener: L, app: Router)
     where
-        L: axum::serve::Listener,
-        L::Addr: std::fmt::Debug,
-        M: for<'a> tower::Service<
-                axum::serve::IncomingStream<'a, L>,
-                Error = std::convert::Infallible,
-                Response = S,
-            > + Send
-            + 'static,
-        for<'a> <M as tower::Service<axum::serve::IncomingStream<'a, L>>>::Future: Send,
-        S: tower::Service<
-                axum::extract::Request,
-                Response = axum::response::Response,
-                Error = std::convert::Infallible,
-            > + Clone
-            + Send
-            + 'static,
-        S::Future: Send,
+        L: axum::serve::Listener<Addr = SocketAddr>,
     {
-        let mut stopping = self.stopping.clone();
-        let stopped = async move {
-            let _ = stopping.wait_for(|s| *s).await;
-        };
-        self.tasks.spawn(
-            axum::serve(listener, service)
-                .with_graceful_shutdown(stopped)
-                .into_future(),
-        );
+        self.tasks
+            .spawn(conn::run(listener, app, self.limits, self.stopping.clone()));
     }
 
     /// HTTPS on `https` with certificates from `resolver`, and port 80 (if
@@ -225,14 +210,10 @@ impl Servers {
         let port = listener.local_addr()?.port();
         if let Some(http) = http {
             let port80 = bind(http, "redirects to HTTPS and certificate challenges").await?;
-            self.spawn(
-                port80,
-                acme::plain_http(challenges, port).into_make_service(),
-            );
+            self.spawn(port80, acme::plain_http(challenges, port));
         }
-        let tls = tls::TlsListener::new(listener, tls::server_config(resolver)?)?.tap_io(|_| {});
-        let app = crate::with_hsts(app).into_make_service_with_connect_info::<SocketAddr>();
-        self.spawn(tls, app);
+        let tls = tls::TlsListener::new(listener, tls::server_config(resolver)?)?;
+        self.spawn(tls, crate::with_hsts(app));
         Ok(port)
     }
 }

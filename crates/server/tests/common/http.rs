@@ -105,6 +105,13 @@ impl Connection {
             head.push_str("Connection: close\r\n");
         }
         head.push_str(&format!("Content-Length: {}\r\n", body.len()));
+        // The app sends JSON; a test that means otherwise says so.
+        let typed = headers
+            .iter()
+            .any(|h| h.to_ascii_lowercase().starts_with("content-type:"));
+        if method == "POST" && !typed {
+            head.push_str("Content-Type: application/json\r\n");
+        }
         for h in headers {
             head.push_str(h);
             head.push_str("\r\n");

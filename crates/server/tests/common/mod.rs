@@ -11,6 +11,8 @@ use std::sync::Arc;
 
 use beatbook_core::{Note, Report};
 use beatbook_server::api::ApiState;
+use beatbook_server::serve::conn::Limits;
+use beatbook_server::serve::{self, Transport};
 use beatbook_server::store::Devices;
 use beatbook_server::Sqlite;
 use records::{CONTACT_NAME, CONTACT_REACH};
@@ -35,6 +37,15 @@ pub struct TestServer {
 
 /// A server on a free loopback port, with its own data folder and dist.
 pub fn serve_with(make_state: impl FnOnce(Arc<Sqlite>) -> ApiState) -> TestServer {
+    serve_limited(make_state, Limits::default())
+}
+
+/// The same, served as the binary serves (`serve::serve_with`), with these
+/// limits on each connection.
+pub fn serve_limited(
+    make_state: impl FnOnce(Arc<Sqlite>) -> ApiState,
+    limits: Limits,
+) -> TestServer {
     let dist = temp_dir("dist");
     std::fs::write(
         dist.join("index.html"),
@@ -56,23 +67,29 @@ pub fn serve_with(make_state: impl FnOnce(Arc<Sqlite>) -> ApiState) -> TestServe
     std::fs::write(dist.join("manifest.webmanifest"), "{}").unwrap();
     let db = Arc::new(Sqlite::open(&dist.join("beatbook.sqlite3")).unwrap());
     let state = make_state(db.clone());
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.set_nonblocking(true).unwrap();
-    let addr = listener.local_addr().unwrap();
-    let app_dist = dist.clone();
+    let app = beatbook_server::app_with_api(&dist, state);
+    let (told, listening) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
             .build()
             .unwrap();
-        runtime.block_on(async move {
-            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-            let app = beatbook_server::app_with_api(&app_dist, state)
-                .into_make_service_with_connect_info::<SocketAddr>();
-            axum::serve(listener, app).await.unwrap();
-        });
+        let transport = Transport::Plain {
+            addr: "127.0.0.1:0".parse().unwrap(),
+        };
+        runtime
+            .block_on(serve::serve_with(transport, app, limits, move |l| {
+                let _ = told.send(l.url);
+            }))
+            .unwrap();
     });
+    let url = listening.recv().expect("the server starts");
+    let addr = url
+        .trim_end_matches('/')
+        .trim_start_matches("http://")
+        .parse()
+        .unwrap();
     TestServer { addr, db, dist }
 }
 

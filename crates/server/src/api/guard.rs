@@ -1,0 +1,132 @@
+//! Only the app may post: a JSON body, from the app's own origin, no larger
+//! than the endpoint takes. Checked from the headers alone, before any of a
+//! body is read, so a form on another site (which can send a cross-site POST
+//! with the resident's browser, but not as `application/json` without the
+//! browser asking first) and an oversize upload cost nothing.
+
+use axum::extract::Request;
+use axum::http::{header, HeaderMap, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::Response;
+
+use super::extract::too_large;
+use super::ApiError;
+
+/// The request's own origin, `scheme://host[:port]`, is the one allowed;
+/// the scheme is not compared (a proxy may end TLS in front).
+fn same_origin(headers: &HeaderMap) -> bool {
+    let Some(origin) = headers.get(header::ORIGIN) else {
+        // Not sent by browsers for same-origin requests of every kind, and
+        // never by the phone's own engine outside a browser: no origin is
+        // not a foreign one.
+        return true;
+    };
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
+    let origin_host = origin
+        .to_str()
+        .ok()
+        .and_then(|o| o.split_once("://"))
+        .map(|(_, authority)| authority);
+    matches!((origin_host, host), (Some(o), Some(h)) if o.eq_ignore_ascii_case(h))
+}
+
+fn is_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|media| media.trim().eq_ignore_ascii_case("application/json"))
+}
+
+/// The largest body an endpoint takes, by its path.
+fn limit_for(path: &str) -> usize {
+    if path.ends_with(beatbook_core::protocol::paths::REPORTS) {
+        beatbook_core::protocol::MAX_REPORT_BODY_BYTES
+    } else {
+        beatbook_core::protocol::MAX_BODY_BYTES
+    }
+}
+
+pub async fn only_the_app(request: Request, next: Next) -> Result<Response, ApiError> {
+    if request.method() != Method::POST {
+        return Ok(next.run(request).await);
+    }
+    let headers = request.headers();
+    let cross_site = headers
+        .get("sec-fetch-site")
+        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"cross-site"));
+    if cross_site || !same_origin(headers) {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "this request came from another site; only the Beatbook app on this site may send it",
+        ));
+    }
+    if !is_json(headers) {
+        return Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "send the body as JSON, with Content-Type: application/json",
+        ));
+    }
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    let path = request.uri().path();
+    if declared.is_some_and(|length| length > limit_for(path) as u64) {
+        return Err(too_large(path));
+    }
+    Ok(next.run(request).await)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (name, value) in pairs {
+            map.insert(*name, value.parse().unwrap());
+        }
+        map
+    }
+
+    #[test]
+    fn the_origin_must_be_the_host_asked_for() {
+        assert!(same_origin(&headers(&[("host", "beat.example.org")])));
+        assert!(same_origin(&headers(&[
+            ("host", "beat.example.org"),
+            ("origin", "https://beat.example.org")
+        ])));
+        assert!(same_origin(&headers(&[
+            ("host", "127.0.0.1:8080"),
+            ("origin", "http://127.0.0.1:8080")
+        ])));
+        assert!(!same_origin(&headers(&[
+            ("host", "beat.example.org"),
+            ("origin", "https://evil.example")
+        ])));
+        assert!(!same_origin(&headers(&[
+            ("host", "beat.example.org"),
+            ("origin", "https://beat.example.org.evil.example")
+        ])));
+        assert!(!same_origin(&headers(&[
+            ("host", "beat.example.org"),
+            ("origin", "null")
+        ])));
+    }
+
+    #[test]
+    fn json_is_json_whatever_its_parameters() {
+        assert!(is_json(&headers(&[("content-type", "application/json")])));
+        assert!(is_json(&headers(&[(
+            "content-type",
+            "Application/JSON; charset=utf-8"
+        )])));
+        assert!(!is_json(&headers(&[("content-type", "text/plain")])));
+        assert!(!is_json(&headers(&[(
+            "content-type",
+            "application/x-www-form-urlencoded"
+        )])));
+        assert!(!is_json(&HeaderMap::new()));
+    }
+}

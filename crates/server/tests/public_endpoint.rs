@@ -1,0 +1,192 @@
+//! The API as the open internet reaches it: only the app's own JSON posts
+//! are taken, and what is too large or unauthorised is refused from the
+//! headers, before a byte of the body is read.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
+
+use beatbook_core::inbox::InboxFilter;
+use beatbook_core::report::ReportKind;
+use beatbook_server::api::ApiState;
+use beatbook_server::serve::conn::Limits;
+use beatbook_server::store::Reports;
+use common::records::report;
+use common::{error_of, serve};
+use serde_json::json;
+
+fn report_body() -> Vec<u8> {
+    json!({ "report": report("By the bus stop", ReportKind::Other) })
+        .to_string()
+        .into_bytes()
+}
+
+#[test]
+fn a_form_or_script_on_another_site_cannot_post() {
+    let server = serve();
+    let body = report_body();
+    for (headers, status) in [
+        (vec!["Sec-Fetch-Site: cross-site"], 403),
+        (vec!["Origin: https://evil.example"], 403),
+        (vec!["Origin: null"], 403),
+        (vec!["Content-Type: text/plain"], 415),
+        (vec!["Content-Type: application/x-www-form-urlencoded"], 415),
+        (vec!["Content-Type: multipart/form-data; boundary=x"], 415),
+    ] {
+        let r = server.post("/api/v1/reports", &headers, &body);
+        assert_eq!(r.status, status, "{headers:?}: {}", r.text());
+        assert!(!error_of(&r).is_empty(), "a reason is given");
+    }
+    // The app itself: same origin, or a browser that says so.
+    let origin = format!("Origin: http://{}", server.addr);
+    for headers in [
+        vec![],
+        vec!["Sec-Fetch-Site: same-origin"],
+        vec![origin.as_str()],
+    ] {
+        let r = server.post("/api/v1/reports", &headers, &report_body());
+        assert_eq!(r.status, 200, "{headers:?}: {}", r.text());
+    }
+    // Nothing refused above was stored.
+    let (held, _) = server.db.inbox(&InboxFilter::default()).unwrap();
+    assert_eq!(held.len(), 3);
+}
+
+/// Sends only the head of a request that declares `length` bytes of body,
+/// and reads the answer that comes without the body.
+fn head_only(addr: std::net::SocketAddr, path: &str, extra: &str, length: usize) -> String {
+    let mut stream = TcpStream::connect(addr).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    write!(
+        stream,
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n{extra}Content-Length: {length}\r\n\r\n"
+    )
+    .unwrap();
+    let mut answer = vec![0u8; 4096];
+    let n = stream
+        .read(&mut answer)
+        .expect("an answer before the body is sent");
+    String::from_utf8_lossy(&answer[..n]).into_owned()
+}
+
+#[test]
+fn an_oversize_or_unauthorised_body_is_refused_before_it_is_sent() {
+    let server = serve();
+    let answer = head_only(server.addr, "/api/v1/reports", "", 2 * 1024 * 1024);
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    assert!(answer.contains("a report is limited to"), "{answer}");
+    let auth = server.pair("phone");
+    let answer = head_only(
+        server.addr,
+        "/api/v1/sync",
+        &format!("{auth}\r\n"),
+        50 * 1024 * 1024,
+    );
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    // A bad token is answered from the headers, whatever the body.
+    let answer = head_only(
+        server.addr,
+        "/api/v1/sync",
+        "Authorization: Bearer not-a-token\r\n",
+        500_000,
+    );
+    assert!(answer.starts_with("HTTP/1.1 401"), "{answer}");
+}
+
+/// Short limits, so the tests see them act in seconds.
+fn impatient() -> common::TestServer {
+    common::serve_limited(
+        ApiState::new,
+        Limits {
+            connections: 8,
+            headers: Duration::from_secs(1),
+            idle: Duration::from_secs(2),
+            request: Duration::from_secs(1),
+        },
+    )
+}
+
+/// Reads until the server answers or closes: what it said, and how long it
+/// took.
+fn outcome(stream: &mut TcpStream) -> (String, Duration) {
+    let started = Instant::now();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let mut said = Vec::new();
+    let _ = stream.read_to_end(&mut said);
+    (
+        String::from_utf8_lossy(&said).into_owned(),
+        started.elapsed(),
+    )
+}
+
+#[test]
+fn a_stalled_body_or_half_sent_headers_are_dropped_while_others_are_answered() {
+    let server = impatient();
+    // Half a body, then nothing.
+    let mut stalled_body = TcpStream::connect(server.addr).unwrap();
+    write!(
+        stalled_body,
+        "POST /api/v1/reports HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nContent-Length: 5000\r\n\r\n{{\"report\":",
+        server.addr
+    )
+    .unwrap();
+    // Half the headers, then nothing.
+    let mut stalled_head = TcpStream::connect(server.addr).unwrap();
+    write!(stalled_head, "GET /api/v1/concerns HTTP/1.1\r\nHost: x\r\n").unwrap();
+    // Connected, and silent.
+    let mut silent = TcpStream::connect(server.addr).unwrap();
+
+    // Meanwhile everyone else is answered.
+    assert_eq!(server.get("/api/health", &[]).status, 200);
+    let r = server.post("/api/v1/reports", &[], &report_body());
+    assert_eq!(r.status, 200, "{}", r.text());
+
+    let (said, took) = outcome(&mut stalled_body);
+    assert!(
+        said.is_empty() || said.starts_with("HTTP/1.1 408"),
+        "{said}"
+    );
+    assert!(
+        took < Duration::from_secs(4),
+        "the stalled body held on for {took:?}"
+    );
+    let (said, took) = outcome(&mut stalled_head);
+    assert!(!said.contains("200 OK"), "{said}");
+    assert!(
+        took < Duration::from_secs(4),
+        "half-sent headers held on for {took:?}"
+    );
+    let (_, took) = outcome(&mut silent);
+    assert!(
+        took < Duration::from_secs(4),
+        "a silent connection held on for {took:?}"
+    );
+}
+
+#[test]
+fn connections_are_capped_and_a_slot_frees_when_a_hog_times_out() {
+    let server = impatient();
+    // Eight silent connections take every slot.
+    let hogs: Vec<TcpStream> = (0..8)
+        .map(|_| TcpStream::connect(server.addr).unwrap())
+        .collect();
+    std::thread::sleep(Duration::from_millis(200));
+    // The ninth waits its turn in the queue, and is answered once the hogs
+    // are dropped by the timeouts: seconds, not never.
+    let started = Instant::now();
+    let r = server.get("/api/health", &[]);
+    assert_eq!(r.status, 200);
+    let waited = started.elapsed();
+    assert!(
+        waited >= Duration::from_millis(500),
+        "the cap held: {waited:?}"
+    );
+    assert!(waited < Duration::from_secs(5), "a slot freed: {waited:?}");
+    drop(hogs);
+}
