@@ -10,11 +10,12 @@ use std::time::{Duration, Instant};
 
 use beatbook_core::inbox::InboxFilter;
 use beatbook_core::report::ReportKind;
-use beatbook_server::api::ApiState;
+use beatbook_server::api::{ApiState, Cidr, REPORTS_PER_MINUTE};
 use beatbook_server::serve::conn::Limits;
+use beatbook_server::store::Devices;
 use beatbook_server::store::Reports;
-use common::records::report;
-use common::{error_of, serve};
+use common::records::{note, report};
+use common::{code_of, error_of, serve, serve_with};
 use serde_json::json;
 
 fn report_body() -> Vec<u8> {
@@ -189,4 +190,76 @@ fn connections_are_capped_and_a_slot_frees_when_a_hog_times_out() {
     );
     assert!(waited < Duration::from_secs(5), "a slot freed: {waited:?}");
     drop(hogs);
+}
+
+#[test]
+fn a_flood_from_many_addresses_hits_the_ceiling_while_look_ups_and_sync_go_on() {
+    let loopback: Cidr = "127.0.0.1/32".parse().unwrap();
+    let server = serve_with(|store| ApiState::new(store).trusting(vec![loopback]));
+    let auth = server.pair("councillor");
+    let first = server.post(
+        "/api/v1/reports",
+        &["X-Forwarded-For: 198.51.100.200"],
+        &report_body(),
+    );
+    assert_eq!(first.status, 200);
+    let code = code_of(&first);
+    // Rotating addresses, each within its own allowance.
+    let mut accepted = 1;
+    let mut ceiling = None;
+    for i in 0..200u32 {
+        let from = format!("X-Forwarded-For: 10.{}.{}.1", i / 250, i % 250);
+        let r = server.post("/api/v1/reports", &[&from], &report_body());
+        match r.status {
+            200 => accepted += 1,
+            429 => {
+                ceiling = Some(r);
+                break;
+            }
+            other => panic!("{other}: {}", r.text()),
+        }
+    }
+    let ceiling = ceiling.expect("the flood hits the ceiling");
+    // The ceiling's burst, and what refilled while the flood was sent.
+    let ceiling_burst = REPORTS_PER_MINUTE as usize;
+    assert!(
+        (ceiling_burst..ceiling_burst + 10).contains(&accepted),
+        "{accepted} accepted"
+    );
+    assert!(
+        error_of(&ceiling).contains("too many reports right now"),
+        "{}",
+        ceiling.text()
+    );
+    assert!(ceiling.header("retry-after").is_some());
+    // Residents can still look up their reports, and the councillor syncs.
+    assert_eq!(server.look_up_report(&code).status, 200);
+    let r = server.sync_notes(&auth, &[&note("Still syncing").build()]);
+    assert_eq!(r.status, 200, "{}", r.text());
+}
+
+#[test]
+fn a_guesser_cannot_lock_the_councillor_out_of_pairing() {
+    let loopback: Cidr = "127.0.0.1/32".parse().unwrap();
+    let server = serve_with(|store| ApiState::new(store).trusting(vec![loopback]));
+    let code = server.db.create_pairing_code("Councillor's phone").unwrap();
+    let guess = json!({ "code": "AAAAA-AAAAA" }).to_string();
+    let mut refused = 0;
+    for _ in 0..60 {
+        let r = server.post(
+            "/api/v1/pair",
+            &["X-Forwarded-For: 203.0.113.66"],
+            guess.as_bytes(),
+        );
+        assert!(r.status == 401 || r.status == 429, "{}", r.text());
+        refused += usize::from(r.status == 429);
+    }
+    assert!(refused >= 50, "the guesser is held back: {refused}");
+    let body = json!({ "code": code }).to_string();
+    let r = server.post(
+        "/api/v1/pair",
+        &["X-Forwarded-For: 198.51.100.7"],
+        body.as_bytes(),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
 }

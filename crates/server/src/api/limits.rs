@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use sha2::{Digest, Sha256};
 
@@ -18,9 +18,19 @@ use crate::random::random_bytes;
 /// far above what a phone needs, low enough to stop a runaway client.
 pub const BURST: f64 = 60.0;
 pub const REFILL_PER_SECOND: f64 = 30.0;
-/// Pairing attempts allowed per minute across all clients (codes are guessable
-/// only by trying; no client address is kept, so the limit is shared).
+/// Pairing attempts allowed per minute across all clients: codes are
+/// guessable only by trying, so guessing stays hopeless however many
+/// addresses a guesser has.
 const PAIR_ATTEMPTS_PER_MINUTE: f64 = 30.0;
+/// Pairing attempts one client may make in a burst, and the refill: a
+/// councillor mistyping a code tries a few times; a guesser on one address
+/// cannot use up everyone's attempts, so nobody is locked out of pairing.
+const CLIENT_PAIR_BURST: f64 = 5.0;
+const CLIENT_PAIRS_PER_SECOND: f64 = 1.0 / 30.0;
+/// Reports accepted per minute from everyone together: the ceiling a flood
+/// from many addresses hits, far above what a ward sends (a busy week is a
+/// few dozen), while look-ups and the councillor's sync go on.
+pub const REPORTS_PER_MINUTE: f64 = 120.0;
 /// Reports one client may send in a burst, and the refill: a resident sends
 /// a few; a flood is stopped.
 const REPORT_BURST: f64 = 5.0;
@@ -29,9 +39,13 @@ const REPORTS_PER_SECOND: f64 = 1.0 / 60.0;
 /// check a handful of codes, far too few to guess any.
 const LOOKUP_BURST: f64 = 30.0;
 const LOOKUPS_PER_SECOND: f64 = 0.5;
-/// Above this many buckets, idle ones are forgotten.
-const MAX_BUCKETS: usize = 10_000;
-const IDLE_BUCKET: Duration = Duration::from_secs(600);
+/// The most buckets kept: at this many, the full ones (which say nothing a
+/// new bucket would not) are forgotten, and if every one is still in use, a
+/// new client waits until one is free. Memory stays bounded under a flood
+/// from any number of addresses.
+pub const MAX_BUCKETS: usize = 20_000;
+/// How long a client who finds the table full is asked to wait.
+const TABLE_FULL_WAIT: u64 = 60;
 
 /// Whose allowance a request draws on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -39,6 +53,10 @@ pub enum Bucket {
     Device(i64),
     /// Pairing attempts, shared by everyone.
     Pairing,
+    /// Pairing attempts from one client.
+    PairingFrom(ClientKey),
+    /// Reports from everyone together.
+    AllReports,
     /// Reports sent from one client (see [`RateLimits::client`]).
     Reports(ClientKey),
     /// Status look-ups from one client.
@@ -88,6 +106,8 @@ impl RateLimits {
         let (burst, per_second) = match bucket {
             Bucket::Device(_) => return (self.burst, self.per_second),
             Bucket::Pairing => (PAIR_ATTEMPTS_PER_MINUTE, PAIR_ATTEMPTS_PER_MINUTE / 60.0),
+            Bucket::PairingFrom(_) => (CLIENT_PAIR_BURST, CLIENT_PAIRS_PER_SECOND),
+            Bucket::AllReports => (REPORTS_PER_MINUTE, REPORTS_PER_MINUTE / 60.0),
             Bucket::Reports(_) => (REPORT_BURST, REPORTS_PER_SECOND),
             Bucket::Lookups(_) => (LOOKUP_BURST, LOOKUPS_PER_SECOND),
         };
@@ -101,9 +121,18 @@ impl RateLimits {
         let now = Instant::now();
         let mut buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
         if buckets.len() >= MAX_BUCKETS && !buckets.contains_key(&bucket) {
-            // Every bucket untouched this long has refilled completely, so
-            // forgetting it changes nothing.
-            buckets.retain(|_, (_, last)| now.duration_since(*last) < IDLE_BUCKET);
+            // A bucket that has refilled completely is the same as none.
+            buckets.retain(|key, (tokens, last)| {
+                let (burst, per_second) = self.allowance(*key);
+                *tokens + now.duration_since(*last).as_secs_f64() * per_second < burst
+            });
+            let per_client = matches!(
+                bucket,
+                Bucket::Reports(_) | Bucket::Lookups(_) | Bucket::PairingFrom(_)
+            );
+            if buckets.len() >= MAX_BUCKETS && per_client {
+                return Err(ApiError::too_many(TABLE_FULL_WAIT));
+            }
         }
         let (tokens, last) = buckets.entry(bucket).or_insert((burst, now));
         *tokens = (*tokens + now.duration_since(*last).as_secs_f64() * per_second).min(burst);
@@ -115,5 +144,42 @@ impl RateLimits {
             let wait = ((1.0 - *tokens) / per_second).ceil().max(1.0) as u64;
             Err(ApiError::too_many(wait))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_table_stays_bounded_under_a_flood_from_any_number_of_addresses() {
+        let limits = RateLimits::new(BURST, REFILL_PER_SECOND, 1.0);
+        for i in 0..(MAX_BUCKETS as u64 + 500) {
+            let client = ClientKey(i);
+            let _ = limits.take(Bucket::Reports(client));
+        }
+        let held = limits.buckets.lock().unwrap().len();
+        assert!(held <= MAX_BUCKETS, "{held} buckets");
+        // The councillor's device and the shared buckets are never refused
+        // a place.
+        assert!(limits.take(Bucket::Device(1)).is_ok());
+    }
+
+    #[test]
+    fn one_client_cannot_use_up_everyone_s_pairing_attempts() {
+        let limits = RateLimits::new(BURST, REFILL_PER_SECOND, 1.0);
+        let guesser = limits.client(Some("203.0.113.9".parse().unwrap()));
+        let councillor = limits.client(Some("198.51.100.1".parse().unwrap()));
+        let mut refused = 0;
+        for _ in 0..100 {
+            if limits.take(Bucket::PairingFrom(guesser)).is_err() {
+                refused += 1;
+                continue;
+            }
+            limits.take(Bucket::Pairing).unwrap();
+        }
+        assert_eq!(refused, 100 - CLIENT_PAIR_BURST as usize);
+        assert!(limits.take(Bucket::PairingFrom(councillor)).is_ok());
+        assert!(limits.take(Bucket::Pairing).is_ok());
     }
 }

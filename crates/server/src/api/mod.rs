@@ -29,7 +29,7 @@ use axum::{Json, Router};
 use beatbook_core::protocol::{paths, RecordKind, MAX_BODY_BYTES, MAX_REPORT_BODY_BYTES};
 
 pub use error::ApiError;
-pub use limits::{BURST, REFILL_PER_SECOND};
+pub use limits::{BURST, REFILL_PER_SECOND, REPORTS_PER_MINUTE};
 pub use proxy::Cidr;
 
 use crate::store::{Store, StoreResult};

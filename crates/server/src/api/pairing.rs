@@ -5,7 +5,7 @@ use axum::extract::State;
 use axum::Json;
 use beatbook_core::protocol::{PairRequest, PairResponse};
 
-use super::extract::ApiJson;
+use super::extract::{ApiJson, Client};
 use super::limits::Bucket;
 use super::{ApiError, ApiState};
 use crate::store::Paired;
@@ -15,8 +15,12 @@ const MAX_CODE: usize = 64;
 
 pub async fn pair(
     State(state): State<ApiState>,
+    Client(client): Client,
     ApiJson(request): ApiJson<PairRequest>,
 ) -> Result<Json<PairResponse>, ApiError> {
+    // This client's attempts first: a guesser elsewhere cannot use up the
+    // attempts everyone shares.
+    state.limits.take(Bucket::PairingFrom(client))?;
     state.limits.take(Bucket::Pairing)?;
     if request.code.len() > MAX_CODE {
         return Err(ApiError::bad_request("the pairing code is too long"));

@@ -22,6 +22,9 @@ pub async fn submit(
     state.limits.take(Bucket::Reports(client)).map_err(|e| {
         e.saying("too many reports from this connection; the report is kept and will be sent later")
     })?;
+    state.limits.take(Bucket::AllReports).map_err(|e| {
+        e.saying("the server is taking too many reports right now; the report is kept and will be sent later")
+    })?;
     if !submission.website.is_empty() {
         // A bot filled the hidden field: answer as if stored, keep nothing.
         return Ok(Json(SubmitReportResponse {
