@@ -112,10 +112,24 @@ fn a_bot_filling_the_hidden_field_gets_a_code_and_stores_nothing() {
     let r = server.submit_report(&json!({ "report": report("Anywhere", ReportKind::Other), "website": "http://spam.example" }),
     );
     let code = code_of(&r);
-    assert_eq!(server.look_up_report(&code).status, 404);
+    // Its look-up shows a new report like any other: the bot cannot tell
+    // it was caught.
+    let real = server.file_report(&report("Anywhere", ReportKind::Other));
+    let decoy = server.look_up_report(&code);
+    assert_eq!(decoy.status, 200);
+    let real = server.look_up_report(&real).json();
+    let decoy = decoy.json();
+    let keys = |v: &Value| v.as_object().unwrap().keys().cloned().collect::<Vec<_>>();
+    assert_eq!(keys(&decoy), keys(&real));
+    assert_eq!(decoy["status"], real["status"]);
+    assert_eq!(decoy["history"].as_array().unwrap().len(), 1);
     let auth = server.pair("councillor");
     let inbox = server.get("/api/v1/inbox", &[&auth]).json();
-    assert!(inbox["reports"].as_array().unwrap().is_empty());
+    assert_eq!(
+        inbox["reports"].as_array().unwrap().len(),
+        1,
+        "only the real one"
+    );
 }
 
 #[test]

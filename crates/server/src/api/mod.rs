@@ -43,6 +43,8 @@ pub struct ApiState {
     limits: Arc<RateLimits>,
     /// Reverse proxies whose `X-Forwarded-For` is believed.
     proxies: Arc<[Cidr]>,
+    /// What bots caught by the hidden field see when they look up.
+    decoys: Arc<reports::Decoys>,
 }
 
 impl ApiState {
@@ -56,6 +58,7 @@ impl ApiState {
             store,
             limits: Arc::new(RateLimits::new(burst, per_second, 1.0)),
             proxies: Arc::new([]),
+            decoys: Arc::default(),
         }
     }
 
@@ -65,6 +68,7 @@ impl ApiState {
             store,
             limits: Arc::new(RateLimits::new(1e9, 1e9, 1e9)),
             proxies: Arc::new([]),
+            decoys: Arc::default(),
         }
     }
 

@@ -2,11 +2,14 @@
 //! with its reference code; `GET /reports/{code}` shows its status to
 //! whoever has the code.
 
+use std::collections::VecDeque;
+use std::sync::Mutex;
+
 use axum::extract::State;
 use axum::Json;
 use beatbook_core::code;
 use beatbook_core::protocol::{check_report, Outcome, SubmitReport, SubmitReportResponse};
-use beatbook_core::report::PublicReport;
+use beatbook_core::report::{PublicReport, Report, ReportStatus, StatusChange};
 use chrono::Utc;
 
 use super::extract::{ApiJson, ApiPath, Client};
@@ -26,9 +29,12 @@ pub async fn submit(
         e.saying("the server is taking too many reports right now; the report is kept and will be sent later")
     })?;
     if !submission.website.is_empty() {
-        // A bot filled the hidden field: answer as if stored, keep nothing.
+        // A bot filled the hidden field: answer as if stored, and keep
+        // nothing but a decoy for its look-ups.
+        let code = new_code();
+        state.decoys.remember(&code, &submission.report);
         return Ok(Json(SubmitReportResponse {
-            code: new_code(),
+            code,
             outcome: Outcome::Stored,
         }));
     }
@@ -50,9 +56,50 @@ pub async fn status(
     let code = code::normalise(&typed).ok_or_else(|| {
         ApiError::bad_request("this is not a reference code: codes look like K7QF2-M3XDA")
     })?;
+    let decoy = state.decoys.find(&code);
     state
         .store(move |store| store.public_report(&code))
         .await?
+        .or(decoy)
         .map(Json)
         .ok_or_else(|| ApiError::not_found("no report has this reference code"))
+}
+
+/// How many decoys are remembered: the oldest go first.
+const MAX_DECOYS: usize = 1000;
+
+/// What a bot caught by the hidden field is shown when it looks up the code
+/// it was given: a new report like any other, so it cannot tell it was
+/// caught. Held in memory only, a bounded number.
+#[derive(Default)]
+pub struct Decoys(Mutex<VecDeque<PublicReport>>);
+
+impl Decoys {
+    fn remember(&self, code: &str, report: &Report) {
+        let now = Utc::now();
+        let decoy = PublicReport {
+            code: code.to_owned(),
+            kind: report.kind,
+            place: report.place.clone(),
+            when: report.when_text(),
+            reported_at: now,
+            updated_at: now,
+            status: ReportStatus::New,
+            response: None,
+            history: vec![StatusChange {
+                at: now,
+                status: ReportStatus::New,
+            }],
+        };
+        let mut decoys = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if decoys.len() >= MAX_DECOYS {
+            decoys.pop_front();
+        }
+        decoys.push_back(decoy);
+    }
+
+    fn find(&self, code: &str) -> Option<PublicReport> {
+        let decoys = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        decoys.iter().find(|d| d.code == code).cloned()
+    }
 }

@@ -65,6 +65,10 @@ fn connect(path: &Path) -> StoreResult<Connection> {
     let conn = Connection::open(path)?;
     conn.pragma_update(None, "synchronous", "FULL")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
+    // Erased text is overwritten, not left in free pages of the file.
+    conn.pragma_update(None, "secure_delete", "ON")?;
+    // A log restarted after a checkpoint is cut back to this size.
+    conn.pragma_update(None, "journal_size_limit", WAL_KEEP_BYTES)?;
     conn.busy_timeout(Duration::from_secs(5))?;
     Ok(conn)
 }
@@ -79,16 +83,56 @@ fn start_checkpointer(conn: Arc<Mutex<Connection>>) -> StoreResult<Checkpointer>
     let thread = std::thread::Builder::new()
         .name("sqlite-checkpoint".into())
         .spawn(move || {
+            let mut last = Checkpoint::default();
             while let Err(mpsc::RecvTimeoutError::Timeout) = stopped.recv_timeout(CHECKPOINT_EVERY)
             {
                 let conn = conn.lock().unwrap_or_else(|e| e.into_inner());
-                if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
-                    tracing::warn!("checkpoint failed: {e}");
+                match checkpoint(&conn, last) {
+                    Ok(now) => last = now,
+                    Err(e) => tracing::warn!("checkpoint failed: {e}"),
                 }
             }
         })
         .map_err(StoreError::Thread)?;
     Ok((stop, thread))
+}
+
+/// What a checkpoint found: pages in the log, and how many are copied.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Checkpoint {
+    log: i64,
+    copied: i64,
+}
+
+/// The log size past which writers wait for a moment while the log is
+/// copied and restarted from its beginning: with a steady stream of
+/// writes, passive checkpoints alone never finish and the log never stops
+/// growing. 16,384 pages of 4 KiB: 64 MiB.
+const WAL_RESTART_PAGES: i64 = 16_384;
+/// What the log file is cut back to when it restarts.
+const WAL_KEEP_BYTES: i64 = 16 * 1024 * 1024;
+
+/// Copies the log into the database without blocking anyone; restarts the
+/// log when it has grown past [`WAL_RESTART_PAGES`]; and empties the log
+/// file when the store has been idle since the last look.
+fn checkpoint(conn: &Connection, last: Checkpoint) -> rusqlite::Result<Checkpoint> {
+    let run = |mode: &str| {
+        conn.query_row(&format!("PRAGMA wal_checkpoint({mode})"), [], |r| {
+            Ok(Checkpoint {
+                log: r.get(1)?,
+                copied: r.get(2)?,
+            })
+        })
+    };
+    let now = run("PASSIVE")?;
+    if now.log > WAL_RESTART_PAGES {
+        return run("RESTART");
+    }
+    let idle = now.log > 0 && now == last && now.copied == now.log;
+    if idle {
+        return run("TRUNCATE");
+    }
+    Ok(now)
 }
 
 /// A connection for reading only, beside the server's (backups).

@@ -19,6 +19,51 @@ fn temp_db() -> (std::path::PathBuf, Sqlite) {
 }
 
 #[test]
+fn erased_text_is_overwritten_and_an_idle_log_is_emptied() {
+    let (dir, db) = temp_db();
+    let path = dir.join("beatbook.sqlite3");
+    for conn in [&*db.conn(), &*db.checkpoint_conn.lock().unwrap()] {
+        let on: i64 = conn
+            .pragma_query_value(None, "secure_delete", |r| r.get(0))
+            .unwrap();
+        assert_eq!(on, 1);
+    }
+    let secret = "Sam Secretname, 07700 900123";
+    db.conn()
+        .execute(
+            "INSERT INTO devices (name, created_at) VALUES (?1, '2026-01-01')",
+            params![secret],
+        )
+        .unwrap();
+    let checkpointer = &db.checkpoint_conn;
+    let settle = || {
+        let conn = checkpointer.lock().unwrap();
+        let first = super::checkpoint(&conn, super::Checkpoint::default()).unwrap();
+        super::checkpoint(&conn, first).unwrap()
+    };
+    settle();
+    let contains = |bytes: &[u8]| bytes.windows(secret.len()).any(|w| w == secret.as_bytes());
+    assert!(
+        contains(&std::fs::read(&path).unwrap()),
+        "written, to begin with"
+    );
+    db.conn()
+        .execute("DELETE FROM devices WHERE name = ?1", params![secret])
+        .unwrap();
+    // Idle since the last look: the log is copied and emptied.
+    let after = settle();
+    assert_eq!(after.log, 0, "{after:?}");
+    let wal = dir.join("beatbook.sqlite3-wal");
+    assert_eq!(std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0), 0);
+    assert!(
+        !contains(&std::fs::read(&path).unwrap()),
+        "erased text left in the database file"
+    );
+    drop(db);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
 fn every_connection_syncs_each_commit_to_disk() {
     let (dir, db) = temp_db();
     let synchronous = |conn: &Connection| -> i64 {
