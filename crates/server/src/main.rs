@@ -11,7 +11,7 @@ use anyhow::{anyhow, bail, Context, Result};
 use beatbook_server::api::{ApiState, Cidr};
 use beatbook_server::serve::{self, Acme, Transport};
 use beatbook_server::store::sqlite::backup;
-use beatbook_server::store::Devices;
+use beatbook_server::store::{Devices, Reports};
 use beatbook_server::{data, Sqlite};
 
 const USAGE: &str = "usage:
@@ -27,9 +27,12 @@ const USAGE: &str = "usage:
       --tls-cert FILE --tls-key FILE
                               HTTPS with a certificate from files (reloaded when they change)
       --trusted-proxy CIDR    believe X-Forwarded-For from this proxy (repeatable)
+      --keep-contact-days N   erase residents' contact details N days after their report
+                              is closed (default 90)
   beatbook-server pair --name NAME [--data FOLDER]      make a one-time pairing code
   beatbook-server devices [--data FOLDER]               list paired devices
   beatbook-server revoke DEVICE_ID [--data FOLDER]      revoke a device's token
+  beatbook-server erase-report CODE [--data FOLDER]     erase a report's personal data
   beatbook-server backup --to FILE [--data FOLDER]      copy the data while the server runs
   beatbook-server restore --from FILE [--data FOLDER]   put a backup back (server stopped)";
 
@@ -53,6 +56,8 @@ struct Options {
     insecure_http: bool,
     to: Option<PathBuf>,
     from: Option<PathBuf>,
+    code: Option<String>,
+    keep_contact_days: u32,
 }
 
 /// The options, or the usage when asked for it or given something wrong.
@@ -63,6 +68,7 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Options> {
         addr: env("BEATBOOK_ADDR", "127.0.0.1:8080"),
         dist: env("BEATBOOK_DIST", "dist").into(),
         data: env("BEATBOOK_DATA", "data").into(),
+        keep_contact_days: 90,
         ..Options::default()
     };
     let mut args = args.into_iter().peekable();
@@ -93,7 +99,16 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Options> {
             "--insecure-http" => options.insecure_http = true,
             "--to" => options.to = Some(value()?.into()),
             "--from" => options.from = Some(value()?.into()),
+            "--keep-contact-days" => {
+                let days = value()?;
+                options.keep_contact_days = days.parse().with_context(|| {
+                    format!("--keep-contact-days {days:?} is not a number of days")
+                })?;
+            }
             "-h" | "--help" => bail!(USAGE),
+            other if options.command == "erase-report" && options.code.is_none() => {
+                options.code = Some(other.to_owned());
+            }
             other if options.command == "revoke" && options.device.is_none() => {
                 options.device =
                     Some(other.parse().with_context(|| {
@@ -176,6 +191,7 @@ async fn serve_app(options: Options) -> Result<()> {
     let _lock = data::lock(&options.data)?;
     let store = Arc::new(open_store(&options.data)?);
     let state = ApiState::new(store.clone()).trusting(options.proxies.clone());
+    let expiry = tokio::spawn(expire_contacts(store.clone(), options.keep_contact_days));
     let app = beatbook_server::app_with_api(&options.dist, state);
     let data = options.data.display().to_string();
     serve::serve(transport, app, |listening| {
@@ -183,11 +199,31 @@ async fn serve_app(options: Options) -> Result<()> {
         println!("Data: {data}. To pair a phone: beatbook-server pair --name \"Councillor's phone\" --data {data}");
     })
     .await?;
+    expiry.abort();
+    let _ = expiry.await;
     // Every request is finished: close the database cleanly.
     let store = serve::last_holder(store).await;
     store.close().context("cannot close the database cleanly")?;
     println!("Stopped; the database is closed.");
     Ok(())
+}
+
+/// Forgets residents' contact details `days` after their report was
+/// closed: at start, then every hour.
+async fn expire_contacts(store: Arc<Sqlite>, days: u32) {
+    loop {
+        let store = store.clone();
+        let cutoff = chrono::Utc::now() - chrono::Duration::days(i64::from(days));
+        match tokio::task::spawn_blocking(move || store.expire_contacts(cutoff)).await {
+            Ok(Ok(0)) => {}
+            Ok(Ok(n)) => tracing::info!(
+                "erased the contact details of {n} reports closed more than {days} days ago"
+            ),
+            Ok(Err(e)) => tracing::warn!("could not erase expired contact details: {}", e.chain()),
+            Err(e) => tracing::warn!("the expiry task failed: {e}"),
+        }
+        tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
+    }
 }
 
 fn run(options: Options) -> Result<()> {
@@ -233,6 +269,22 @@ fn run(options: Options) -> Result<()> {
             } else {
                 bail!("no active device {id} (see `devices`)")
             }
+        }
+        "erase-report" => {
+            let typed = options
+                .code
+                .ok_or_else(|| anyhow!("erase-report needs the report's code\n{USAGE}"))?;
+            let code = beatbook_core::code::normalise(&typed).ok_or_else(|| {
+                anyhow!("{typed:?} is not a reference code: codes look like K7QF2-M3XDA")
+            })?;
+            if !open_store(&options.data)?
+                .erase_report(&code)
+                .context("cannot erase the report")?
+            {
+                bail!("no report has the code {code}");
+            }
+            println!("Erased the contact details, description and exact location of report {code}, and the private notes on it. Its code and status history are kept.");
+            Ok(())
         }
         "backup" => {
             let to = options

@@ -6,6 +6,7 @@
 //! with a reference code. Contact details are optional and never leave the
 //! server except to the paired councillor's devices.
 
+mod erase;
 mod mine;
 mod status;
 #[cfg(test)]

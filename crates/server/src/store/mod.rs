@@ -155,4 +155,13 @@ pub trait Reports {
     /// Applies the councillor's changes in the order given, each at most
     /// once, and answers for each.
     fn triage(&self, device_id: i64, changes: &[Triage]) -> StoreResult<Vec<TriageResult>>;
+    /// Erases what could point at the resident who sent a report (its
+    /// contact details, description and exact location, and the
+    /// councillor's private notes on it), keeping its code and status
+    /// history, so that nothing erased is left on disk. Whether a report
+    /// has this code.
+    fn erase_report(&self, code: &str) -> StoreResult<bool>;
+    /// Forgets the contact details of reports closed before
+    /// `closed_before`; how many were forgotten.
+    fn expire_contacts(&self, closed_before: DateTime<Utc>) -> StoreResult<usize>;
 }

@@ -211,6 +211,68 @@ impl Reports for Sqlite {
         tx.commit()?;
         Ok(results)
     }
+
+    fn erase_report(&self, code: &str) -> StoreResult<bool> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let found: Option<(i64, String)> = tx
+            .query_row(
+                "SELECT seq, body FROM reports WHERE code = ?1",
+                params![code],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        let Some((seq, body)) = found else {
+            return Ok(false);
+        };
+        let mut report: Report = serde_json::from_str(&body)?;
+        report.erase_personal(Utc::now());
+        tx.execute(
+            "UPDATE reports SET body = ?1 WHERE seq = ?2",
+            params![serde_json::to_string(&report)?, seq],
+        )?;
+        tx.execute(
+            "UPDATE report_events SET private_note = NULL WHERE report_seq = ?1",
+            params![seq],
+        )?;
+        tx.commit()?;
+        forget_old_pages(&conn)?;
+        Ok(true)
+    }
+
+    fn expire_contacts(&self, closed_before: DateTime<Utc>) -> StoreResult<usize> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let closed: Vec<(i64, String)> = tx
+            // Closed, and closed before the cut-off (not merely last touched
+            // then).
+            .prepare(
+                "SELECT r.seq, r.body FROM reports r WHERE r.status = ?1
+                   AND (SELECT MAX(e.at) FROM report_events e
+                        WHERE e.report_seq = r.seq AND e.status = ?1) < ?2",
+            )?
+            .query_map(
+                params![ReportStatus::Closed.slug(), time_key(closed_before)],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )?
+            .collect::<Result<_, _>>()?;
+        let mut forgotten = 0;
+        for (seq, body) in closed {
+            let mut report: Report = serde_json::from_str(&body)?;
+            if report.forget_contact() {
+                tx.execute(
+                    "UPDATE reports SET body = ?1 WHERE seq = ?2",
+                    params![serde_json::to_string(&report)?, seq],
+                )?;
+                forgotten += 1;
+            }
+        }
+        tx.commit()?;
+        if forgotten > 0 {
+            forget_old_pages(&conn)?;
+        }
+        Ok(forgotten)
+    }
 }
 
 fn apply_triage(
@@ -279,4 +341,12 @@ fn apply_triage(
         params![change.status.slug(), change.response, at, seq],
     )?;
     Ok(answer(Outcome::Stored, None))
+}
+
+/// After an erasure: the log, which still holds the pages as they were, is
+/// copied into the database and emptied (`secure_delete` has overwritten
+/// the freed space in the database itself).
+fn forget_old_pages(conn: &rusqlite::Connection) -> StoreResult<()> {
+    conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+    Ok(())
 }

@@ -1,0 +1,162 @@
+//! Residents' personal data, handled as a council must: erased on request
+//! (`erase-report`) and expired after a report is closed, leaving nothing
+//! readable in the database file or its log.
+
+mod common;
+
+use std::process::Command;
+
+use beatbook_core::report::{ReportKind, ReportStatus, Triage};
+use beatbook_server::store::Reports;
+use chrono::{Duration, Utc};
+use common::records::{report, CONTACT_NAME, CONTACT_REACH};
+use common::{serve, temp_dir, TestServer};
+use uuid::Uuid;
+
+const DESCRIPTION: &str = "The underpass lights have been out for a week";
+const PRIVATE_NOTE: &str = "Called Sam back on their mobile";
+
+/// Every byte the store keeps on disk: the database and its log.
+fn on_disk(server: &TestServer) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    for name in ["beatbook.sqlite3", "beatbook.sqlite3-wal"] {
+        bytes.extend(std::fs::read(server.dist.join(name)).unwrap_or_default());
+    }
+    bytes
+}
+
+fn holds(bytes: &[u8], text: &str) -> bool {
+    bytes.windows(text.len()).any(|w| w == text.as_bytes())
+}
+
+fn triage(server: &TestServer, report_id: Uuid, status: ReportStatus, at: chrono::DateTime<Utc>) {
+    let change = Triage {
+        id: Uuid::new_v4(),
+        report_id,
+        at,
+        status,
+        response: Some("Raised with the police".into()),
+        private_note: Some(PRIVATE_NOTE.into()),
+    };
+    server.db.triage(1, &[change]).unwrap();
+}
+
+#[test]
+fn an_erased_report_keeps_its_code_and_history_and_nothing_personal_on_disk() {
+    let server = serve();
+    server.pair("councillor");
+    let sent = report("Mill Lane underpass", ReportKind::PoorLighting);
+    let code = server.file_report(&sent);
+    triage(&server, sent.id, ReportStatus::Acknowledged, Utc::now());
+    let before = on_disk(&server);
+    for personal in [CONTACT_NAME, CONTACT_REACH, DESCRIPTION, PRIVATE_NOTE] {
+        assert!(
+            holds(&before, personal),
+            "{personal} was stored, to begin with"
+        );
+    }
+
+    assert!(server.db.erase_report(&code).unwrap());
+    let after = on_disk(&server);
+    for personal in [
+        CONTACT_NAME,
+        CONTACT_REACH,
+        DESCRIPTION,
+        PRIVATE_NOTE,
+        "51.507351",
+    ] {
+        assert!(!holds(&after, personal), "{personal} is still on disk");
+    }
+    // The code still answers, with its history.
+    let page = server.look_up_report(&code);
+    assert_eq!(page.status, 200, "{}", page.text());
+    let statuses: Vec<_> = page.json()["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["status"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(statuses, ["new", "acknowledged"]);
+    assert!(!server.db.erase_report("ZZZZZ-ZZZZZ").unwrap());
+}
+
+#[test]
+fn contact_details_expire_a_set_time_after_the_report_is_closed() {
+    let server = serve();
+    server.pair("councillor");
+    let long_closed = report("Old case", ReportKind::Other);
+    let recently_closed = report("Recent case", ReportKind::Other);
+    let still_open = report("Open case", ReportKind::Other);
+    for r in [&long_closed, &recently_closed, &still_open] {
+        server.file_report(r);
+    }
+    triage(
+        &server,
+        long_closed.id,
+        ReportStatus::Closed,
+        Utc::now() - Duration::days(100),
+    );
+    triage(
+        &server,
+        recently_closed.id,
+        ReportStatus::Closed,
+        Utc::now() - Duration::days(10),
+    );
+    assert_eq!(
+        server
+            .db
+            .expire_contacts(Utc::now() - Duration::days(90))
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        server
+            .db
+            .expire_contacts(Utc::now() - Duration::days(90))
+            .unwrap(),
+        0
+    );
+    let (inbox, _) = server.db.inbox(&Default::default()).unwrap();
+    let contact_of = |id: Uuid| {
+        inbox
+            .iter()
+            .find(|r| r.report.id == id)
+            .unwrap()
+            .report
+            .contact
+            .is_some()
+    };
+    assert!(!contact_of(long_closed.id));
+    assert!(contact_of(recently_closed.id));
+    assert!(contact_of(still_open.id));
+}
+
+#[test]
+fn the_command_line_erases_by_code_and_says_what_it_did() {
+    let data = temp_dir("erase-cli");
+    let store = beatbook_server::Sqlite::open(&data.join("beatbook.sqlite3")).unwrap();
+    let sent = report("By the garages", ReportKind::Other);
+    let (code, _) = store.submit_report(&sent).unwrap();
+    drop(store);
+    let binary = env!("CARGO_BIN_EXE_beatbook-server");
+    let run = |code: &str| {
+        let out = Command::new(binary)
+            .args(["erase-report", code, "--data"])
+            .arg(&data)
+            .output()
+            .unwrap();
+        let said = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        (out.status.success(), said)
+    };
+    let (ok, said) = run(&code.to_lowercase().replace('-', " "));
+    assert!(ok, "{said}");
+    assert!(said.contains("Erased the contact details"), "{said}");
+    let (ok, said) = run("ZZZZZ-ZZZZZ");
+    assert!(!ok && said.contains("no report has the code"), "{said}");
+    let (ok, said) = run("not a code");
+    assert!(!ok && said.contains("is not a reference code"), "{said}");
+}
