@@ -33,10 +33,28 @@ fn csv_field(out: &mut String, value: &str) {
     }
 }
 
-/// Free text that a spreadsheet would run as a formula gets a leading
-/// apostrophe, so that opening an export can never execute what someone typed.
-fn csv_text(out: &mut String, value: &str) {
-    if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+/// Characters a spreadsheet skips, or that show as nothing, before a
+/// formula: spaces, zero-width characters, direction marks, the byte-order
+/// mark, the soft hyphen.
+fn is_invisible(c: char) -> bool {
+    (c.is_whitespace() && !matches!(c, '\t' | '\r'))
+        || matches!(
+            c,
+            '\u{00AD}'
+                | '\u{061C}'
+                | '\u{180E}'
+                | '\u{200B}'..='\u{200F}'
+                | '\u{2060}'..='\u{2064}'
+                | '\u{FEFF}'
+        )
+}
+
+/// Free text that a spreadsheet would run as a formula, even behind
+/// invisible characters, gets a leading apostrophe, so that opening an
+/// export can never execute what someone typed.
+pub(super) fn csv_text(out: &mut String, value: &str) {
+    let visible = value.trim_start_matches(is_invisible);
+    if visible.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         csv_field(out, &format!("'{value}"));
     } else {
         csv_field(out, value);

@@ -168,3 +168,24 @@ fn shifts_export_with_note_counts() {
     assert_eq!(shift["properties"]["title"], "Town, centre");
     assert_eq!(shift["properties"]["notes"], 1);
 }
+
+#[test]
+fn a_formula_behind_invisible_characters_is_defused_too() {
+    for hidden in [
+        " =1+1",
+        "\u{200B}=HYPERLINK(\"http://x\")",
+        "\u{FEFF}+SUM(A1)",
+        "\u{00A0}\u{200E}-2+3",
+        "\u{2060}@cmd",
+    ] {
+        let mut out = String::new();
+        super::csv::csv_text(&mut out, hidden);
+        assert!(
+            out.trim_start_matches('"').starts_with('\''),
+            "{hidden:?} → {out:?}"
+        );
+    }
+    let mut plain = String::new();
+    super::csv::csv_text(&mut plain, "Lamp out, 2 weeks");
+    assert!(!plain.contains('\''), "{plain}");
+}
