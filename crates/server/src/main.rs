@@ -68,7 +68,7 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Options> {
         addr: env("BEATBOOK_ADDR", "127.0.0.1:8080"),
         dist: env("BEATBOOK_DIST", "dist").into(),
         data: env("BEATBOOK_DATA", "data").into(),
-        keep_contact_days: 90,
+        keep_contact_days: beatbook_server::api::KEEP_CONTACT_DAYS,
         ..Options::default()
     };
     let mut args = args.into_iter().peekable();
@@ -190,7 +190,9 @@ async fn serve_app(options: Options) -> Result<()> {
     data::prepare(&options.data)?;
     let _lock = data::lock(&options.data)?;
     let store = Arc::new(open_store(&options.data)?);
-    let state = ApiState::new(store.clone()).trusting(options.proxies.clone());
+    let state = ApiState::new(store.clone())
+        .trusting(options.proxies.clone())
+        .keeping_contacts(options.keep_contact_days);
     let expiry = tokio::spawn(expire_contacts(store.clone(), options.keep_contact_days));
     let app = beatbook_server::app_with_api(&options.dist, state);
     let data = options.data.display().to_string();

@@ -160,3 +160,35 @@ fn the_command_line_erases_by_code_and_says_what_it_did() {
     let (ok, said) = run("not a code");
     assert!(!ok && said.contains("is not a reference code"), "{said}");
 }
+
+#[test]
+fn a_resident_asks_for_erasure_with_the_code_and_the_councillor_sees_it() {
+    let server = serve();
+    let auth = server.pair("councillor");
+    let sent = report("Mill Lane underpass", ReportKind::PoorLighting);
+    let code = server.file_report(&sent);
+    let ask = |code: &str| server.post(&format!("/api/v1/reports/{code}/erasure"), &[], b"{}");
+    let r = ask(&code.to_lowercase());
+    assert_eq!(r.status, 202, "{}", r.text());
+    assert_eq!(ask(&code).status, 202, "asking twice is fine");
+    assert_eq!(ask("ZZZZZ-ZZZZZ").status, 404);
+    assert_eq!(ask("not-a-code").status, 400);
+
+    let inbox = server.get("/api/v1/inbox", &[&auth]).json();
+    let notes: Vec<_> = inbox["reports"][0]["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|h| h["private_note"].as_str())
+        .collect();
+    assert_eq!(
+        notes,
+        [beatbook_core::report::ERASURE_REQUESTED],
+        "recorded once"
+    );
+    // The public page does not show it.
+    assert!(!server.look_up_report(&code).text().contains("erased"));
+
+    let policy = server.get("/api/v1/privacy", &[]).json();
+    assert_eq!(policy["keep_contact_days"], 90);
+}

@@ -121,6 +121,14 @@ pub struct SubmitReport {
     pub website: String,
 }
 
+/// `GET /api/v1/privacy`: how long the server keeps residents' contact
+/// details, for the privacy page the app shows before a report is sent.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Privacy {
+    /// Days after a report is closed before its contact details are erased.
+    pub keep_contact_days: u32,
+}
+
 /// The answer to a submission: the reference code, and whether this was the
 /// first time the server saw the report (a resend is `already_had`, with the
 /// same code).

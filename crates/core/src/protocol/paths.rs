@@ -12,6 +12,10 @@ pub const CONCERNS: &str = "/v1/concerns";
 pub const REPORTS: &str = "/v1/reports";
 /// Followed by `/{code}`.
 pub const REPORT: &str = "/v1/reports/{code}";
+/// A resident's request that their report's personal data be erased.
+pub const REPORT_ERASURE: &str = "/v1/reports/{code}/erasure";
+/// What the server keeps of residents' personal data, and for how long.
+pub const PRIVACY: &str = "/v1/privacy";
 pub const INBOX: &str = "/v1/inbox";
 pub const TRIAGE: &str = "/v1/triage";
 /// Followed by one of [`super::ExportFile`]'s names.

@@ -7,6 +7,7 @@
 //! server except to the paired councillor's devices.
 
 mod erase;
+pub use erase::ERASURE_REQUESTED;
 mod mine;
 mod status;
 #[cfg(test)]

@@ -45,7 +45,14 @@ pub struct ApiState {
     proxies: Arc<[Cidr]>,
     /// What bots caught by the hidden field see when they look up.
     decoys: Arc<reports::Decoys>,
+    /// Days after a report is closed before its contact details are erased
+    /// (said on the privacy page; the erasing is the binary's).
+    keep_contact_days: u32,
 }
+
+/// How long contact details are kept after a report is closed, unless the
+/// server is told otherwise.
+pub const KEEP_CONTACT_DAYS: u32 = 90;
 
 impl ApiState {
     pub fn new<S: Store>(store: Arc<S>) -> Self {
@@ -59,6 +66,7 @@ impl ApiState {
             limits: Arc::new(RateLimits::new(burst, per_second, 1.0)),
             proxies: Arc::new([]),
             decoys: Arc::default(),
+            keep_contact_days: KEEP_CONTACT_DAYS,
         }
     }
 
@@ -69,6 +77,16 @@ impl ApiState {
             limits: Arc::new(RateLimits::new(1e9, 1e9, 1e9)),
             proxies: Arc::new([]),
             decoys: Arc::default(),
+            keep_contact_days: KEEP_CONTACT_DAYS,
+        }
+    }
+
+    /// Says on the privacy page that contact details are kept `days` after a
+    /// report is closed.
+    pub fn keeping_contacts(self, days: u32) -> Self {
+        ApiState {
+            keep_contact_days: days,
+            ..self
         }
     }
 
@@ -137,6 +155,8 @@ pub fn router(state: ApiState) -> Router {
             post(reports::submit).layer(DefaultBodyLimit::max(MAX_REPORT_BODY_BYTES)),
         )
         .route(paths::REPORT, get(reports::status))
+        .route(paths::REPORT_ERASURE, post(reports::request_erasure))
+        .route(paths::PRIVACY, get(reports::privacy))
         .route(paths::INBOX, get(inbox::inbox))
         .route(paths::TRIAGE, post(inbox::triage))
         .merge(exports::routes());

@@ -6,9 +6,10 @@ use std::collections::VecDeque;
 use std::sync::Mutex;
 
 use axum::extract::State;
+use axum::http::StatusCode;
 use axum::Json;
 use beatbook_core::code;
-use beatbook_core::protocol::{check_report, Outcome, SubmitReport, SubmitReportResponse};
+use beatbook_core::protocol::{check_report, Outcome, Privacy, SubmitReport, SubmitReportResponse};
 use beatbook_core::report::{PublicReport, Report, ReportStatus, StatusChange};
 use chrono::Utc;
 
@@ -63,6 +64,38 @@ pub async fn status(
         .or(decoy)
         .map(Json)
         .ok_or_else(|| ApiError::not_found("no report has this reference code"))
+}
+
+/// `POST /reports/{code}/erasure`: whoever has the code may ask for the
+/// report's personal data to be erased; the request reaches the councillor,
+/// who erases it (`beatbook-server erase-report`).
+pub async fn request_erasure(
+    State(state): State<ApiState>,
+    Client(client): Client,
+    ApiPath(typed): ApiPath<String>,
+) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
+    state.limits.take(Bucket::Lookups(client))?;
+    let code = code::normalise(&typed).ok_or_else(|| {
+        ApiError::bad_request("this is not a reference code: codes look like K7QF2-M3XDA")
+    })?;
+    let known = state
+        .store(move |store| store.request_erasure(&code))
+        .await?;
+    if !known {
+        return Err(ApiError::not_found("no report has this reference code"));
+    }
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(serde_json::json!({ "requested": true })),
+    ))
+}
+
+/// `GET /privacy`: how long contact details are kept after a report is
+/// closed, for the app's privacy page.
+pub async fn privacy(State(state): State<ApiState>) -> Json<Privacy> {
+    Json(Privacy {
+        keep_contact_days: state.keep_contact_days,
+    })
 }
 
 /// How many decoys are remembered: the oldest go first.

@@ -161,6 +161,10 @@ pub trait Reports {
     /// history, so that nothing erased is left on disk. Whether a report
     /// has this code.
     fn erase_report(&self, code: &str) -> StoreResult<bool>;
+    /// Records a resident's request that their report's personal data be
+    /// erased, in its history, where the councillor sees it. A repeat adds
+    /// nothing. Whether a report has this code.
+    fn request_erasure(&self, code: &str) -> StoreResult<bool>;
     /// Forgets the contact details of reports closed before
     /// `closed_before`; how many were forgotten.
     fn expire_contacts(&self, closed_before: DateTime<Utc>) -> StoreResult<usize>;

@@ -3,7 +3,9 @@
 
 use beatbook_core::inbox::InboxFilter;
 use beatbook_core::protocol::{InboxReport, Outcome, TriageEntry, TriageResult};
-use beatbook_core::report::{PublicReport, Report, ReportKind, ReportStatus, StatusChange, Triage};
+use beatbook_core::report::{
+    PublicReport, Report, ReportKind, ReportStatus, StatusChange, Triage, ERASURE_REQUESTED,
+};
 use chrono::{DateTime, Utc};
 use rusqlite::{params, OptionalExtension, Transaction};
 
@@ -237,6 +239,34 @@ impl Reports for Sqlite {
         )?;
         tx.commit()?;
         forget_old_pages(&conn)?;
+        Ok(true)
+    }
+
+    fn request_erasure(&self, code: &str) -> StoreResult<bool> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let found: Option<(i64, String)> = tx
+            .query_row(
+                "SELECT seq, status FROM reports WHERE code = ?1",
+                params![code],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        let Some((seq, status)) = found else {
+            return Ok(false);
+        };
+        let asked: bool = tx.query_row(
+            "SELECT EXISTS (SELECT 1 FROM report_events WHERE report_seq = ?1 AND private_note = ?2)",
+            params![seq, ERASURE_REQUESTED],
+            |r| r.get(0),
+        )?;
+        if !asked {
+            tx.execute(
+                "INSERT INTO report_events (report_seq, at, status, private_note) VALUES (?1, ?2, ?3, ?4)",
+                params![seq, now_text(), status, ERASURE_REQUESTED],
+            )?;
+        }
+        tx.commit()?;
         Ok(true)
     }
 
