@@ -109,6 +109,44 @@ describe('resident reports', () => {
     await server.stop();
   });
 
+  test('a resident reads what is kept, and asks for their details to be erased; the councillor sees the request', async () => {
+    const server = await startServer();
+    const context = await browser.newContext();
+    const page = await openApp(context, server.url);
+    await waitForWorker(page);
+    await page.getByTestId('nav-reports').click();
+    await page.getByTestId('open-privacy').click();
+    await page.getByRole('heading', { name: 'Your report and your privacy' }).waitFor();
+    await page.getByTestId('privacy-contact-days').getByText('erased automatically 90 days after your report is closed').waitFor();
+    await page.getByTestId('privacy-to-report').click();
+    await page.getByTestId('kind-poor_lighting').check();
+    await page.getByTestId('report-place').fill('Alley behind the library');
+    await page.getByTestId('report-description').fill('The lamp is out and someone follows me home');
+    await page.getByTestId('send-report').click();
+    const code = (await page.getByTestId('report-code').textContent({ timeout: 15_000 })).trim();
+
+    await page.getByTestId('request-erasure').click();
+    await page.getByTestId('confirm-erasure').click();
+    await page.getByTestId('erasure-requested').waitFor();
+
+    const token = await councillorToken(server.url, server.data);
+    const held = (await inbox(server.url, token)).reports[0];
+    assert.equal(held.code, code);
+    assert.ok(
+      held.history.some((h) => (h.private_note ?? '').startsWith('The resident asked for their contact details')),
+      JSON.stringify(held.history),
+    );
+
+    // With the server gone, the request cannot be sent, and the app says so.
+    await server.stop();
+    await page.reload();
+    await page.getByTestId('nav-reports').click();
+    await page.getByTestId('request-erasure').first().click();
+    await page.getByTestId('confirm-erasure').click();
+    await page.getByTestId('erasure-error').getByText('needs a connection').waitFor();
+    await context.close();
+  });
+
   test('too many reports from one connection: the server says wait, the app says so plainly and keeps the report', async () => {
     const server = await startServer();
     const context = await browser.newContext();

@@ -57,6 +57,8 @@ pub enum Screen {
     Inbox,
     /// Concerns from public meetings and their progress: public, readable offline.
     Meetings,
+    /// What happens to a resident's report and personal data.
+    Privacy,
 }
 
 /// Whether saves reach the crash-proof journal.
@@ -146,6 +148,7 @@ impl Screen {
             Some("reports") => Screen::MyReports,
             Some("inbox") => Screen::Inbox,
             Some("meetings") => Screen::Meetings,
+            Some("privacy") => Screen::Privacy,
             _ => Screen::Capture,
         }
     }

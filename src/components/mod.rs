@@ -8,6 +8,7 @@ mod inbox;
 mod meetings;
 mod note_form;
 mod notes;
+mod privacy;
 mod report;
 mod settings;
 mod shifts;
@@ -54,6 +55,7 @@ pub fn App() -> impl IntoView {
                 Screen::MyReports => view! { <report::MyReportsScreen/> }.into_any(),
                 Screen::Inbox => view! { <inbox::InboxScreen/> }.into_any(),
                 Screen::Meetings => view! { <meetings::MeetingsScreen/> }.into_any(),
+                Screen::Privacy => view! { <privacy::PrivacyScreen/> }.into_any(),
             }}
         </main>
         <Nav/>
@@ -170,7 +172,10 @@ fn Nav() -> impl IntoView {
             screen == target
                 || (target == Screen::Notes && matches!(screen, Screen::Note(_)))
                 || (target == Screen::MyReports
-                    && matches!(screen, Screen::Report | Screen::Inbox | Screen::Meetings))
+                    && matches!(
+                        screen,
+                        Screen::Report | Screen::Inbox | Screen::Meetings | Screen::Privacy
+                    ))
         };
         view! {
             <button

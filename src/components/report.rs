@@ -139,6 +139,7 @@ pub fn ReportScreen() -> impl IntoView {
                 <details class="contact">
                     <summary>"Contact details (optional)"</summary>
                     <p class="muted">"Only if you want a reply. Your councillor alone sees them, to answer you about this report. They never appear on the status page and are not shared with anyone else."</p>
+                    <button type="button" class="link" data-testid="report-privacy" on:click=move |_| state.navigate(Screen::Privacy)>"How long they are kept, and how to have them erased"</button>
                     <label for="report-name" class="label">"Name"</label>
                     <input id="report-name" data-testid="report-name" type="text" autocomplete="name"
                         prop:value=move || contact_name.get() on:input=move |ev| contact_name.set(event_target_value(&ev))/>
@@ -226,6 +227,7 @@ pub fn MyReportsScreen() -> impl IntoView {
             })}
             <button class="primary big" data-testid="new-report" on:click=move |_| state.navigate(Screen::Report)>"Report a place"</button>
             <button class="secondary wide" data-testid="open-meetings" on:click=move |_| state.navigate(Screen::Meetings)>"Public meetings: concerns and progress"</button>
+            <button class="link" data-testid="open-privacy" on:click=move |_| state.navigate(Screen::Privacy)>"Your report and your privacy: what is kept, and how to have it erased"</button>
             <h3>"My reports"</h3>
             {move || mine.with(Vec::is_empty).then(|| view! {
                 <p class="muted" data-testid="no-reports">"Reports you make on this phone appear here, with their reference codes and progress."</p>
@@ -309,9 +311,55 @@ fn MyReportCard(mine: MyReport) -> impl IntoView {
     }
 }
 
-/// A report's public status page.
+/// A report's public status page, and the way to ask for its personal
+/// data to be erased.
 #[component]
 fn StatusView(status: PublicReport, checked: Option<DateTime<Utc>>) -> impl IntoView {
+    let engine = expect_context::<SyncEngine>();
+    let confirming = RwSignal::new(false);
+    let outcome = RwSignal::new(None::<Result<(), String>>);
+    let code = StoredValue::new(status.code.clone());
+    let ask = move || {
+        confirming.set(false);
+        let code = code.get_value();
+        spawn_local(async move {
+            let server = engine
+                .pairing
+                .with_untracked(|p| sync::server_of(p.as_ref()));
+            outcome.set(Some(
+                sync::request_erasure(&server, &code)
+                    .await
+                    .map_err(|e| e.to_string()),
+            ));
+        });
+    };
+    let erasure = move || {
+        match outcome.get() {
+        Some(Ok(())) => view! {
+            <p role="status" data-testid="erasure-requested">"Your request has reached the councillor. Your contact details, description and exact location will be erased; the code and the status history stay."</p>
+        }.into_any(),
+        other => view! {
+            {other.and_then(Result::err).map(|e| view! {
+                <p class="error" role="alert" data-testid="erasure-error">{format!("The request needs a connection to the server, and could not be sent ({e}). Try again when you have signal.")}</p>
+            })}
+            {move || if confirming.get() {
+                view! {
+                    <Confirm
+                        title="Ask for your details to be erased?"
+                        question="Your contact details, your description and your exact location will be erased by the councillor. The code and the status history stay, so you can still follow the report."
+                        act="Ask for erasure"
+                        keep="Keep them"
+                        testid="confirm-erasure"
+                        on_act=move |_| ask()
+                        on_keep=move |_| confirming.set(false)
+                    />
+                }.into_any()
+            } else {
+                view! { <button class="secondary" data-testid="request-erasure" on:click=move |_| confirming.set(true)>"Ask for my details to be erased"</button> }.into_any()
+            }}
+        }.into_any(),
+    }
+    };
     view! {
         <div class="status" data-testid="report-status">
             <p>"Status: " <strong data-testid="report-status-label">{status.status.label()}</strong>
@@ -325,6 +373,7 @@ fn StatusView(status: PublicReport, checked: Option<DateTime<Utc>>) -> impl Into
                 }).collect_view()}
             </ol>
             {checked.map(|at| view! { <p class="muted">{format!("Last checked {}", time::local_date_time(at))}</p> })}
+            {erasure}
         </div>
     }
 }

@@ -3,7 +3,7 @@
 
 use beatbook_core::meeting::Concern;
 use beatbook_core::protocol::{
-    paths, ErrorBody, ExportFile, Inbox, SubmitReport, SubmitReportResponse,
+    paths, ErrorBody, ExportFile, Inbox, Privacy, SubmitReport, SubmitReportResponse,
 };
 use beatbook_core::report::{MyReport, PublicReport};
 use serde::de::DeserializeOwned;
@@ -284,6 +284,22 @@ pub async fn fetch_export(
         200 => Ok(answer.text),
         _ => Err(refused(&answer)),
     }
+}
+
+/// Asks the councillor to erase a report's personal data; whoever has the
+/// code may ask.
+pub async fn request_erasure(server: &str, code: &str) -> Result<(), ClientError> {
+    let url = api_url(server, &paths::to(paths::REPORT_ERASURE, code));
+    let answer = post_json(&url, None, "{}".to_owned()).await?;
+    match answer.status {
+        202 => Ok(()),
+        _ => Err(refused(&answer)),
+    }
+}
+
+/// How long the server keeps residents' contact details.
+pub async fn fetch_privacy(server: &str) -> Result<Privacy, ClientError> {
+    get_json(&api_url(server, &paths::to(paths::PRIVACY, "")), None).await
 }
 
 /// The public meeting page: every concern the councillor has recorded.

@@ -10,6 +10,9 @@ mod client;
 mod engine;
 mod pairing;
 
-pub use client::{fetch_concerns, fetch_export, fetch_inbox, fetch_status, server_of, ClientError};
+pub use client::{
+    fetch_concerns, fetch_export, fetch_inbox, fetch_privacy, fetch_status, request_erasure,
+    server_of, ClientError,
+};
 pub use engine::SyncEngine;
 pub use pairing::{forget_private_data, pair, Pairing};

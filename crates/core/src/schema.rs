@@ -34,6 +34,8 @@ pub const INBOX_CACHE_KEY: &str = "beatbook/inbox";
 pub const CONCERNS_CACHE_KEY: &str = "beatbook/concerns";
 /// Status pages of reports looked up by code on this phone.
 pub const LOOKED_UP_CACHE_KEY: &str = "beatbook/looked-up";
+/// How long the server keeps residents' contact details, as it last said.
+pub const PRIVACY_CACHE_KEY: &str = "beatbook/privacy";
 /// This phone's pairing: the server, the device token and the last success.
 pub const DEVICE_KEY: &str = "beatbook/device";
 
