@@ -41,11 +41,17 @@ const LOOKUP_BURST: f64 = 30.0;
 const LOOKUPS_PER_SECOND: f64 = 0.5;
 /// The most buckets kept: at this many, the full ones (which say nothing a
 /// new bucket would not) are forgotten, and if every one is still in use, a
-/// new client waits until one is free. Memory stays bounded under a flood
-/// from any number of addresses.
+/// new client shares one overflow allowance with every other newcomer of its
+/// kind until a place is free. Memory stays bounded under a flood from any
+/// number of addresses, and newcomers are slowed, never shut out.
 pub const MAX_BUCKETS: usize = 20_000;
-/// How long a client who finds the table full is asked to wait.
-const TABLE_FULL_WAIT: u64 = 60;
+/// How many clients' allowances an overflow allowance is worth.
+const OVERFLOW_SCALE: f64 = 20.0;
+
+/// Whole seconds until a bucket holding `tokens` has one to give.
+fn wait(tokens: f64, per_second: f64) -> u64 {
+    ((1.0 - tokens) / per_second).ceil().max(1.0) as u64
+}
 
 /// Whose allowance a request draws on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -61,6 +67,28 @@ pub enum Bucket {
     Reports(ClientKey),
     /// Status look-ups from one client.
     Lookups(ClientKey),
+    /// What newcomers of one kind share while the table is full.
+    Overflow(Kind),
+}
+
+/// The kinds of per-client allowance.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Kind {
+    Pairing,
+    Reports,
+    Lookups,
+}
+
+impl Bucket {
+    /// The kind, for a per-client bucket.
+    fn per_client(self) -> Option<Kind> {
+        match self {
+            Bucket::PairingFrom(_) => Some(Kind::Pairing),
+            Bucket::Reports(_) => Some(Kind::Reports),
+            Bucket::Lookups(_) => Some(Kind::Lookups),
+            _ => None,
+        }
+    }
 }
 
 /// A client's address hashed with the process's salt.
@@ -110,30 +138,50 @@ impl RateLimits {
             Bucket::AllReports => (REPORTS_PER_MINUTE, REPORTS_PER_MINUTE / 60.0),
             Bucket::Reports(_) => (REPORT_BURST, REPORTS_PER_SECOND),
             Bucket::Lookups(_) => (LOOKUP_BURST, LOOKUPS_PER_SECOND),
+            Bucket::Overflow(kind) => {
+                let (burst, per_second) = match kind {
+                    Kind::Pairing => (CLIENT_PAIR_BURST, CLIENT_PAIRS_PER_SECOND),
+                    Kind::Reports => (REPORT_BURST, REPORTS_PER_SECOND),
+                    Kind::Lookups => (LOOKUP_BURST, LOOKUPS_PER_SECOND),
+                };
+                (burst * OVERFLOW_SCALE, per_second * OVERFLOW_SCALE)
+            }
         };
         (burst * self.public_scale, per_second * self.public_scale)
+    }
+
+    /// Whether the bucket has a request to give, without taking it: 429
+    /// with how long to wait if not.
+    pub fn check(&self, bucket: Bucket) -> Result<(), ApiError> {
+        let (burst, per_second) = self.allowance(bucket);
+        let buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
+        let tokens = buckets.get(&bucket).map_or(burst, |(tokens, last)| {
+            (*tokens + last.elapsed().as_secs_f64() * per_second).min(burst)
+        });
+        if tokens >= 1.0 {
+            Ok(())
+        } else {
+            Err(ApiError::too_many(wait(tokens, per_second)))
+        }
     }
 
     /// Takes one request from the bucket's allowance, or answers 429 with
     /// how long to wait.
     pub fn take(&self, bucket: Bucket) -> Result<(), ApiError> {
-        let (burst, per_second) = self.allowance(bucket);
         let now = Instant::now();
         let mut buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
+        let mut bucket = bucket;
         if buckets.len() >= MAX_BUCKETS && !buckets.contains_key(&bucket) {
             // A bucket that has refilled completely is the same as none.
             buckets.retain(|key, (tokens, last)| {
                 let (burst, per_second) = self.allowance(*key);
                 *tokens + now.duration_since(*last).as_secs_f64() * per_second < burst
             });
-            let per_client = matches!(
-                bucket,
-                Bucket::Reports(_) | Bucket::Lookups(_) | Bucket::PairingFrom(_)
-            );
-            if buckets.len() >= MAX_BUCKETS && per_client {
-                return Err(ApiError::too_many(TABLE_FULL_WAIT));
+            if let Some(kind) = bucket.per_client().filter(|_| buckets.len() >= MAX_BUCKETS) {
+                bucket = Bucket::Overflow(kind);
             }
         }
+        let (burst, per_second) = self.allowance(bucket);
         let (tokens, last) = buckets.entry(bucket).or_insert((burst, now));
         *tokens = (*tokens + now.duration_since(*last).as_secs_f64() * per_second).min(burst);
         *last = now;
@@ -141,8 +189,7 @@ impl RateLimits {
             *tokens -= 1.0;
             Ok(())
         } else {
-            let wait = ((1.0 - *tokens) / per_second).ceil().max(1.0) as u64;
-            Err(ApiError::too_many(wait))
+            Err(ApiError::too_many(wait(*tokens, per_second)))
         }
     }
 }
@@ -159,10 +206,17 @@ mod tests {
             let _ = limits.take(Bucket::Reports(client));
         }
         let held = limits.buckets.lock().unwrap().len();
-        assert!(held <= MAX_BUCKETS, "{held} buckets");
+        // Past the bound, only the shared overflow allowances are added.
+        assert!(held <= MAX_BUCKETS + 3, "{held} buckets");
         // The councillor's device and the shared buckets are never refused
-        // a place.
+        // a place; a newcomer shares the overflow allowance.
         assert!(limits.take(Bucket::Device(1)).is_ok());
+        assert!(limits.take(Bucket::Lookups(ClientKey(u64::MAX))).is_ok());
+        assert!(limits
+            .buckets
+            .lock()
+            .unwrap()
+            .contains_key(&Bucket::Overflow(Kind::Lookups)));
     }
 
     #[test]

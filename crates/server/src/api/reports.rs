@@ -23,12 +23,19 @@ pub async fn submit(
     Client(client): Client,
     ApiJson(submission): ApiJson<SubmitReport>,
 ) -> Result<Json<SubmitReportResponse>, ApiError> {
+    // Past the ceiling for everyone, a report is refused before this
+    // client's allowance is even looked at: a flood from many addresses
+    // leaves no trace in the table.
+    let ceiling = |e: ApiError| {
+        e.saying(
+            "the server is taking too many reports right now; the report is kept and will be sent later",
+        )
+    };
+    state.limits.check(Bucket::AllReports).map_err(ceiling)?;
     state.limits.take(Bucket::Reports(client)).map_err(|e| {
         e.saying("too many reports from this connection; the report is kept and will be sent later")
     })?;
-    state.limits.take(Bucket::AllReports).map_err(|e| {
-        e.saying("the server is taking too many reports right now; the report is kept and will be sent later")
-    })?;
+    state.limits.take(Bucket::AllReports).map_err(ceiling)?;
     if !submission.website.is_empty() {
         // A bot filled the hidden field: answer as if stored, and keep
         // nothing but a decoy for its look-ups.
