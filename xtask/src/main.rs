@@ -90,11 +90,19 @@ fn bench() -> Result {
         if br_total < 153_600 { "met" } else { "MISSED" }
     );
     run_step(
-        "server ingest: 32 clients, 50-note batches",
+        "server ingest: 32 clients, 50-note batches, over HTTP and HTTPS",
         cmd(
             &env,
             "cargo",
             &["bench", "-p", "beatbook-server", "--bench", "ingest"],
+        ),
+    )?;
+    run_step(
+        "a flood of junk reports: what is accepted, and look-ups meanwhile",
+        cmd(
+            &env,
+            "cargo",
+            &["bench", "-p", "beatbook-server", "--bench", "flood"],
         ),
     )?;
     run_step(
