@@ -6,19 +6,21 @@
 //!
 //! Run with `cargo bench -p beatbook-server --bench flood`.
 
+#[path = "../tests/common/background.rs"]
+mod background;
 #[path = "../tests/common/http.rs"]
 mod http;
 #[path = "../tests/common/records.rs"]
 mod records;
 
-use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use beatbook_core::report::ReportKind;
 use beatbook_server::api::ApiState;
-use beatbook_server::serve::{self, Transport};
+use beatbook_server::serve::conn::Limits;
+use beatbook_server::serve::Transport;
 use beatbook_server::store::Devices;
 use beatbook_server::Sqlite;
 use http::Connection;
@@ -51,38 +53,16 @@ fn main() {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(20);
-    let data = std::env::temp_dir().join(format!("beatbook-flood-bench-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&data);
-    std::fs::create_dir_all(&data).expect("data folder");
-    std::fs::write(
-        data.join("index.html"),
-        "<!doctype html><title>Beatbook</title>",
-    )
-    .expect("index.html");
+    let data = background::site_folder("flood-bench");
     let db_path = data.join("beatbook.sqlite3");
     let db = Arc::new(Sqlite::open(&db_path).expect("open the database"));
     let loopback = "127.0.0.1/32".parse().expect("a range");
     let app =
         beatbook_server::app_with_api(&data, ApiState::new(db.clone()).trusting(vec![loopback]));
-    let (told, listening) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let runtime = tokio::runtime::Runtime::new().expect("tokio runtime");
-        let transport = Transport::Plain {
-            addr: "127.0.0.1:0".parse().expect("an address"),
-        };
-        runtime
-            .block_on(serve::serve(transport, app, move |l| {
-                let _ = told.send(l.url);
-            }))
-            .expect("serve");
-    });
-    let addr: SocketAddr = listening
-        .recv()
-        .expect("the server starts")
-        .trim_end_matches('/')
-        .trim_start_matches("http://")
-        .parse()
-        .expect("an address");
+    let transport = Transport::Plain {
+        addr: "127.0.0.1:0".parse().expect("an address"),
+    };
+    let addr = background::serve_in_background(transport, app, Limits::default());
 
     // A resident's real report to look up, and the councillor's token.
     let mut resident = Connection::open(addr);

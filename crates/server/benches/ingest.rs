@@ -7,6 +7,8 @@
 //! `cargo xtask bench`). It measures; it fails only if the server answers
 //! something other than 200 with every record stored.
 
+#[path = "../tests/common/background.rs"]
+mod background;
 #[path = "../tests/common/http.rs"]
 mod http;
 #[path = "../tests/common/records.rs"]
@@ -18,7 +20,8 @@ use std::time::{Duration, Instant};
 
 use beatbook_core::Note;
 use beatbook_server::api::ApiState;
-use beatbook_server::serve::{self, Transport};
+use beatbook_server::serve::conn::Limits;
+use beatbook_server::serve::Transport;
 use beatbook_server::store::{Devices, Records};
 use beatbook_server::Sqlite;
 use chrono::Utc;
@@ -107,25 +110,7 @@ fn start_server(data: &std::path::Path, over: Over) -> (Target, Arc<Sqlite>) {
             (transport, Some(made.cert.der().to_vec()))
         }
     };
-    let (told, listening) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .enable_all()
-            .build()
-            .expect("tokio runtime");
-        runtime
-            .block_on(serve::serve(transport, app, move |l| {
-                let _ = told.send(l.url);
-            }))
-            .expect("serve");
-    });
-    let url = listening.recv().expect("the server starts");
-    let addr: SocketAddr = url
-        .trim_end_matches('/')
-        .rsplit("://")
-        .next()
-        .and_then(|a| a.parse().ok())
-        .expect("the server's address");
+    let addr = background::serve_in_background(transport, app, Limits::default());
     let target = match root {
         None => Target::Plain(addr),
         Some(root) => Target::Tls { addr, root },
@@ -146,14 +131,7 @@ struct Round {
 
 /// A fresh server and database, then every client sending its batches.
 fn round(new_id: fn() -> Uuid, over: Over) -> Round {
-    let data = std::env::temp_dir().join(format!("beatbook-ingest-bench-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&data);
-    std::fs::create_dir_all(&data).expect("data folder");
-    std::fs::write(
-        data.join("index.html"),
-        "<!doctype html><title>Beatbook</title>",
-    )
-    .expect("index.html");
+    let data = background::site_folder("ingest-bench");
     let (target, db) = start_server(&data, over);
 
     // Pairing goes through the store directly: its HTTP route is rate-limited

@@ -2,6 +2,7 @@
 //! small HTTP/1.1 client that shows exactly what the server answered.
 #![allow(dead_code)]
 
+pub mod background;
 pub mod http;
 pub mod records;
 
@@ -12,7 +13,7 @@ use std::sync::Arc;
 use beatbook_core::{Note, Report};
 use beatbook_server::api::ApiState;
 use beatbook_server::serve::conn::Limits;
-use beatbook_server::serve::{self, Transport};
+use beatbook_server::serve::Transport;
 use beatbook_server::store::Devices;
 use beatbook_server::Sqlite;
 use records::{CONTACT_NAME, CONTACT_REACH};
@@ -68,28 +69,10 @@ pub fn serve_limited(
     let db = Arc::new(Sqlite::open(&dist.join("beatbook.sqlite3")).unwrap());
     let state = make_state(db.clone());
     let app = beatbook_server::app_with_api(&dist, state);
-    let (told, listening) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
-        let transport = Transport::Plain {
-            addr: "127.0.0.1:0".parse().unwrap(),
-        };
-        runtime
-            .block_on(serve::serve_with(transport, app, limits, move |l| {
-                let _ = told.send(l.url);
-            }))
-            .unwrap();
-    });
-    let url = listening.recv().expect("the server starts");
-    let addr = url
-        .trim_end_matches('/')
-        .trim_start_matches("http://")
-        .parse()
-        .unwrap();
+    let transport = Transport::Plain {
+        addr: "127.0.0.1:0".parse().unwrap(),
+    };
+    let addr = background::serve_in_background(transport, app, limits);
     TestServer { addr, db, dist }
 }
 
