@@ -27,6 +27,8 @@ import {
 useBrowser();
 
 const DOMAIN = 'beat.example.org';
+/** How long the test authority's certificates are valid. */
+const CERTIFICATE_SECONDS = 45;
 
 async function freePort() {
   const server = net.createServer();
@@ -83,13 +85,14 @@ function localCertificate(dir) {
 }
 
 /** Connects to `port` on loopback as `DOMAIN`, trusting only `ca`; resolves
- * when the certificate served verifies. */
+ * when the certificate served verifies, with its fingerprint. */
 function verifiedTls(port, ca) {
   return new Promise((resolve, reject) => {
     const socket = tls.connect({ host: '127.0.0.1', port, servername: DOMAIN, ca, ALPNProtocols: ['h2', 'http/1.1'] }, () => {
       const protocol = socket.alpnProtocol;
+      const fingerprint = socket.getPeerCertificate().fingerprint256;
       socket.end();
-      resolve({ protocol });
+      resolve({ protocol, fingerprint });
     });
     socket.on('error', reject);
   });
@@ -149,6 +152,9 @@ describe('install from a real address', () => {
         tlsPort: await freePort(),
         ocspResponderURL: '',
         externalAccountBindingRequired: false,
+        // Short-lived certificates, so that a renewal happens during the
+        // test: the server renews a third of the way before expiry.
+        certificateValidityPeriod: CERTIFICATE_SECONDS,
       },
     }));
     run('pebble-challtestsrv', ['-defaultIPv4', '127.0.0.1', '-defaultIPv6', '', '-dns01', `127.0.0.1:${dns}`,
@@ -177,12 +183,23 @@ describe('install from a real address', () => {
       }).on('error', reject);
     }));
     // The certificate is issued by the authority and verifies under its root.
-    const { protocol } = await until('the certificate is issued', () => verifiedTls(httpsPort, root))
+    const { protocol, fingerprint } = await until('the certificate is issued', () => verifiedTls(httpsPort, root))
       .catch((e) => { throw new Error(`${e.message}\n${pebble.log().slice(-3000)}`); });
     assert.equal(protocol, 'h2', 'HTTP/2 is agreed');
 
     const context = await trustingBrowser(root);
     await assertInstallable(context, server.url);
+
+    // Before the first certificate expires, the running server has renewed
+    // it and serves the new one: no restart.
+    const renewed = await until('the certificate is renewed', async () => {
+      const now = await verifiedTls(httpsPort, root);
+      return now.fingerprint !== fingerprint && now;
+    }, CERTIFICATE_SECONDS * 1000);
+    assert.ok(renewed.fingerprint);
+    const page = await context.newPage();
+    await gotoApp(page, server.url);
+    await page.close();
     await server.stop();
     await assertStartsOffline(context, server.url);
   });

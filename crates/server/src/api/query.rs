@@ -165,6 +165,8 @@ mod tests {
     use super::*;
     use axum::extract::Query;
 
+    /// The query parsed, or the rejection's text, which is what a client
+    /// is told (so the tests read it as a `String`).
     fn parse<T: serde::de::DeserializeOwned>(query: &str) -> Result<T, String> {
         let uri: axum::http::Uri = format!("/x?{query}").parse().unwrap();
         Query::<T>::try_from_uri(&uri)
