@@ -227,12 +227,10 @@ impl Reports for Sqlite {
         let Some((seq, body)) = found else {
             return Ok(false);
         };
-        let mut report: Report = serde_json::from_str(&body)?;
-        report.erase_personal(Utc::now());
-        tx.execute(
-            "UPDATE reports SET body = ?1 WHERE seq = ?2",
-            params![serde_json::to_string(&report)?, seq],
-        )?;
+        rewrite(&tx, seq, &body, |report| {
+            report.erase_personal(Utc::now());
+            true
+        })?;
         tx.execute(
             "UPDATE report_events SET private_note = NULL WHERE report_seq = ?1",
             params![seq],
@@ -288,12 +286,7 @@ impl Reports for Sqlite {
             .collect::<Result<_, _>>()?;
         let mut forgotten = 0;
         for (seq, body) in closed {
-            let mut report: Report = serde_json::from_str(&body)?;
-            if report.forget_contact() {
-                tx.execute(
-                    "UPDATE reports SET body = ?1 WHERE seq = ?2",
-                    params![serde_json::to_string(&report)?, seq],
-                )?;
+            if rewrite(&tx, seq, &body, Report::forget_contact)? {
                 forgotten += 1;
             }
         }
@@ -371,6 +364,25 @@ fn apply_triage(
         params![change.status.slug(), change.response, at, seq],
     )?;
     Ok(answer(Outcome::Stored, None))
+}
+
+/// Rewrites a report's stored copy with `change`, if it changes anything;
+/// whether it did.
+fn rewrite(
+    tx: &Transaction<'_>,
+    seq: i64,
+    body: &str,
+    change: impl FnOnce(&mut Report) -> bool,
+) -> StoreResult<bool> {
+    let mut report: Report = serde_json::from_str(body)?;
+    if !change(&mut report) {
+        return Ok(false);
+    }
+    tx.execute(
+        "UPDATE reports SET body = ?1 WHERE seq = ?2",
+        params![serde_json::to_string(&report)?, seq],
+    )?;
+    Ok(true)
 }
 
 /// After an erasure: the log, which still holds the pages as they were, is
