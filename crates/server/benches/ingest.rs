@@ -127,6 +127,14 @@ struct Round {
     batches: usize,
     seconds: f64,
     megabytes: f64,
+    /// The largest the write-ahead log grew during the run, and the
+    /// database file at its end, in MiB.
+    wal_peak: f64,
+    database: f64,
+}
+
+fn mib(path: &std::path::Path) -> f64 {
+    std::fs::metadata(path).map_or(0.0, |m| m.len() as f64 / 1_048_576.0)
 }
 
 /// A fresh server and database, then every client sending its batches.
@@ -192,6 +200,19 @@ fn round(new_id: fn() -> Uuid, over: Over) -> Round {
             })
         })
         .collect();
+    // The log's size, looked at every 50 ms while the clients send.
+    let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let watcher = {
+        let (done, wal) = (done.clone(), data.join("beatbook.sqlite3-wal"));
+        std::thread::spawn(move || {
+            let mut peak: f64 = 0.0;
+            while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                peak = peak.max(mib(&wal));
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            peak
+        })
+    };
     start_line.wait();
     let started = Instant::now();
     let mut latencies: Vec<Duration> = clients
@@ -199,6 +220,9 @@ fn round(new_id: fn() -> Uuid, over: Over) -> Round {
         .flat_map(|c| c.join().expect("client thread"))
         .collect();
     let elapsed = started.elapsed();
+    done.store(true, std::sync::atomic::Ordering::Relaxed);
+    let wal_peak = watcher.join().expect("the log watcher");
+    let database = mib(&data.join("beatbook.sqlite3"));
     latencies.sort();
 
     let stored = db
@@ -218,10 +242,13 @@ fn round(new_id: fn() -> Uuid, over: Over) -> Round {
         batches: latencies.len(),
         seconds: elapsed.as_secs_f64(),
         megabytes: body_bytes as f64 / 1e6,
+        wal_peak,
+        database,
     }
 }
 
 fn main() {
+    tracing_subscriber::fmt().with_target(false).init();
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
     let verdict = |met: bool| if met { "met" } else { "MISSED" };
     println!(
@@ -281,5 +308,9 @@ fn main() {
             ms(r.p99)
         );
         println!("    batch latency max           {:>9.1} ms", ms(r.max));
+        println!(
+            "    write-ahead log at most     {:>9.1} MiB (database {:.1} MiB)",
+            r.wal_peak, r.database
+        );
     }
 }

@@ -46,7 +46,7 @@ impl Devices for Sqlite {
     fn redeem_pairing_code(&self, code: &str) -> StoreResult<Option<Paired>> {
         let code_hash = hash(&normalise_code(code));
         let mut conn = self.conn();
-        let tx = conn.transaction()?;
+        let tx = super::write(&mut conn)?;
         let found: Option<(String, String)> = tx
             .query_row(
                 "SELECT device_name, expires_at FROM pairing_codes WHERE code_hash = ?1 AND used_at IS NULL",

@@ -95,11 +95,15 @@ impl Sqlite {
         // under the connection lock, and are answered before it is released.
         let group = std::mem::take(&mut *self.waiting.lock().unwrap_or_else(|e| e.into_inner()));
         let results = Self::ingest_group(&mut conn, &group);
-        drop(conn);
         for (waiting, result) in group.into_iter().zip(results) {
             // A caller that has gone away no longer needs its answer.
             let _ = waiting.reply.send(result);
         }
+        // Everyone is answered. The one writer restarts the log itself when
+        // it has grown too long, so a steady stream of writes (which passive
+        // checkpoints never catch up with) cannot grow it for ever.
+        self.restart_a_long_log(&conn);
+        drop(conn);
         answer
             .recv()
             .unwrap_or_else(|_| Err(StoreError::Unanswered))
@@ -117,7 +121,7 @@ impl Sqlite {
                 .map(|_| Err(StoreError::Shared(e.clone())))
                 .collect()
         };
-        let mut tx = match conn.transaction() {
+        let mut tx = match super::write(conn) {
             Ok(tx) => tx,
             Err(e) => return everyone(e),
         };

@@ -104,17 +104,16 @@ struct Checkpoint {
     copied: i64,
 }
 
-/// The log size past which writers wait for a moment while the log is
-/// copied and restarted from its beginning: with a steady stream of
+/// The log size past which the writer, between two groups, copies the rest
+/// of the log and restarts it from its beginning: with a steady stream of
 /// writes, passive checkpoints alone never finish and the log never stops
-/// growing. 16,384 pages of 4 KiB: 64 MiB.
-const WAL_RESTART_PAGES: i64 = 16_384;
+/// growing.
+const WAL_RESTART_BYTES: u64 = 128 * 1024 * 1024;
 /// What the log file is cut back to when it restarts.
 const WAL_KEEP_BYTES: i64 = 16 * 1024 * 1024;
 
-/// Copies the log into the database without blocking anyone; restarts the
-/// log when it has grown past [`WAL_RESTART_PAGES`]; and empties the log
-/// file when the store has been idle since the last look.
+/// Copies the log into the database without blocking anyone, and empties
+/// the log file when the store has been idle since the last look.
 fn checkpoint(conn: &Connection, last: Checkpoint) -> rusqlite::Result<Checkpoint> {
     let run = |mode: &str| {
         conn.query_row(&format!("PRAGMA wal_checkpoint({mode})"), [], |r| {
@@ -125,9 +124,6 @@ fn checkpoint(conn: &Connection, last: Checkpoint) -> rusqlite::Result<Checkpoin
         })
     };
     let now = run("PASSIVE")?;
-    if now.log > WAL_RESTART_PAGES {
-        return run("RESTART");
-    }
     let idle = now.log > 0 && now == last && now.copied == now.log;
     if idle {
         return run("TRUNCATE");
@@ -173,6 +169,19 @@ impl Sqlite {
         Ok(store)
     }
 
+    /// Restarts the log if it has grown past [`WAL_RESTART_BYTES`]; called
+    /// by the writer, holding the connection, between groups.
+    fn restart_a_long_log(&self, conn: &Connection) {
+        let mut wal = self.path.clone().into_os_string();
+        wal.push("-wal");
+        let long = std::fs::metadata(&wal).is_ok_and(|m| m.len() > WAL_RESTART_BYTES);
+        if long {
+            if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(RESTART)", [], |_| Ok(())) {
+                tracing::warn!("could not restart the log: {e}");
+            }
+        }
+    }
+
     /// The database file.
     pub fn path(&self) -> &Path {
         &self.path
@@ -215,6 +224,14 @@ impl Store for Sqlite {
     }
 }
 
+/// A write transaction that takes the write lock when it begins, waiting
+/// its turn (the busy timeout). A deferred transaction would read first and
+/// then fail at once, never waiting, if a checkpoint restarted the log in
+/// between.
+fn write(conn: &mut Connection) -> rusqlite::Result<rusqlite::Transaction<'_>> {
+    conn.transaction_with_behavior(TransactionBehavior::Immediate)
+}
+
 /// Runs the migrations this database has not had yet, each in its own
 /// transaction with the version it reaches.
 fn migrate(conn: &mut Connection, migrations: &[&str]) -> StoreResult<()> {
@@ -226,7 +243,7 @@ fn migrate(conn: &mut Connection, migrations: &[&str]) -> StoreResult<()> {
         });
     }
     for (i, sql) in migrations.iter().enumerate().skip(version) {
-        let tx = conn.transaction()?;
+        let tx = write(conn)?;
         tx.execute_batch(sql)?;
         tx.pragma_update(None, "user_version", i + 1)?;
         tx.commit()?;

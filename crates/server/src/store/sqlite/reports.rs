@@ -70,7 +70,7 @@ impl Reports for Sqlite {
     /// again (same id) is answered `already_had` with the code it was given.
     fn submit_report(&self, report: &Report) -> StoreResult<(String, Outcome)> {
         let mut conn = self.conn();
-        let tx = conn.transaction()?;
+        let tx = super::write(&mut conn)?;
         let id = report.id.to_string();
         let held: Option<String> = tx
             .query_row("SELECT code FROM reports WHERE id = ?1", params![id], |r| {
@@ -205,7 +205,7 @@ impl Reports for Sqlite {
     /// once, and answers for each.
     fn triage(&self, device_id: i64, changes: &[Triage]) -> StoreResult<Vec<TriageResult>> {
         let mut conn = self.conn();
-        let tx = conn.transaction()?;
+        let tx = super::write(&mut conn)?;
         let results = changes
             .iter()
             .map(|change| apply_triage(&tx, device_id, change))
@@ -216,7 +216,7 @@ impl Reports for Sqlite {
 
     fn erase_report(&self, code: &str) -> StoreResult<bool> {
         let mut conn = self.conn();
-        let tx = conn.transaction()?;
+        let tx = super::write(&mut conn)?;
         let found: Option<(i64, String)> = tx
             .query_row(
                 "SELECT seq, body FROM reports WHERE code = ?1",
@@ -242,7 +242,7 @@ impl Reports for Sqlite {
 
     fn request_erasure(&self, code: &str) -> StoreResult<bool> {
         let mut conn = self.conn();
-        let tx = conn.transaction()?;
+        let tx = super::write(&mut conn)?;
         let found: Option<(i64, String)> = tx
             .query_row(
                 "SELECT seq, status FROM reports WHERE code = ?1",
@@ -270,7 +270,7 @@ impl Reports for Sqlite {
 
     fn expire_contacts(&self, closed_before: DateTime<Utc>) -> StoreResult<usize> {
         let mut conn = self.conn();
-        let tx = conn.transaction()?;
+        let tx = super::write(&mut conn)?;
         let closed: Vec<(i64, String)> = tx
             // Closed, and closed before the cut-off (not merely last touched
             // then).
