@@ -89,9 +89,24 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
     }
 }
 
+/// Whether `path` is where residents send reports, which take smaller
+/// bodies than the councillor's endpoints.
+fn takes_a_report(path: &str) -> bool {
+    path.ends_with(paths::REPORTS)
+}
+
+/// The largest body the endpoint at `path` takes.
+pub fn body_limit(path: &str) -> usize {
+    if takes_a_report(path) {
+        MAX_REPORT_BODY_BYTES
+    } else {
+        MAX_BODY_BYTES
+    }
+}
+
 /// 413, saying what to change for the endpoint at `path`.
 pub fn too_large(path: &str) -> ApiError {
-    let message = if path.ends_with(paths::REPORTS) {
+    let message = if takes_a_report(path) {
         format!("a report is limited to {MAX_REPORT_BODY_BYTES} bytes; shorten the description")
     } else {
         format!("the request body is over {MAX_BODY_BYTES} bytes; send fewer records at once")

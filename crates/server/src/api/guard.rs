@@ -9,7 +9,7 @@ use axum::http::{header, HeaderMap, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::Response;
 
-use super::extract::too_large;
+use super::extract::{body_limit, too_large};
 use super::ApiError;
 
 /// The request's own origin, `scheme://host[:port]`, is the one allowed;
@@ -38,15 +38,6 @@ fn is_json(headers: &HeaderMap) -> bool {
         .is_some_and(|media| media.trim().eq_ignore_ascii_case("application/json"))
 }
 
-/// The largest body an endpoint takes, by its path.
-fn limit_for(path: &str) -> usize {
-    if path.ends_with(beatbook_core::protocol::paths::REPORTS) {
-        beatbook_core::protocol::MAX_REPORT_BODY_BYTES
-    } else {
-        beatbook_core::protocol::MAX_BODY_BYTES
-    }
-}
-
 pub async fn only_the_app(request: Request, next: Next) -> Result<Response, ApiError> {
     if request.method() != Method::POST {
         return Ok(next.run(request).await);
@@ -72,7 +63,7 @@ pub async fn only_the_app(request: Request, next: Next) -> Result<Response, ApiE
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
     let path = request.uri().path();
-    if declared.is_some_and(|length| length > limit_for(path) as u64) {
+    if declared.is_some_and(|length| length > body_limit(path) as u64) {
         return Err(too_large(path));
     }
     Ok(next.run(request).await)

@@ -217,14 +217,7 @@ impl Reports for Sqlite {
     fn erase_report(&self, code: &str) -> StoreResult<bool> {
         let mut conn = self.conn();
         let tx = super::write(&mut conn)?;
-        let found: Option<(i64, String)> = tx
-            .query_row(
-                "SELECT seq, body FROM reports WHERE code = ?1",
-                params![code],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()?;
-        let Some((seq, body)) = found else {
+        let Some((seq, body)) = by_code(&tx, code, "body")? else {
             return Ok(false);
         };
         rewrite(&tx, seq, &body, |report| {
@@ -243,14 +236,7 @@ impl Reports for Sqlite {
     fn request_erasure(&self, code: &str) -> StoreResult<bool> {
         let mut conn = self.conn();
         let tx = super::write(&mut conn)?;
-        let found: Option<(i64, String)> = tx
-            .query_row(
-                "SELECT seq, status FROM reports WHERE code = ?1",
-                params![code],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()?;
-        let Some((seq, status)) = found else {
+        let Some((seq, status)) = by_code(&tx, code, "status")? else {
             return Ok(false);
         };
         let asked: bool = tx.query_row(
@@ -364,6 +350,17 @@ fn apply_triage(
         params![change.status.slug(), change.response, at, seq],
     )?;
     Ok(answer(Outcome::Stored, None))
+}
+
+/// The report with this code: its row number and one of its text columns.
+fn by_code(tx: &Transaction<'_>, code: &str, column: &str) -> StoreResult<Option<(i64, String)>> {
+    Ok(tx
+        .query_row(
+            &format!("SELECT seq, {column} FROM reports WHERE code = ?1"),
+            params![code],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?)
 }
 
 /// Rewrites a report's stored copy with `change`, if it changes anything;
