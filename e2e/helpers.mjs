@@ -123,13 +123,35 @@ export async function newProfileDir() {
   return mkdtemp(join(tmpdir(), 'beatbook-e2e-'));
 }
 
-/** Opens the app and waits until the capture screen can take a note. */
-export async function openApp(context, url) {
+/**
+ * Opens the app. Given a started server (`{ url, data }`), the phone is
+ * paired through the app's own pairing screen, as a councillor's would be,
+ * and the page waits on the notebook's capture screen; given only an
+ * address, it is a resident's phone and waits on the residents' home.
+ * `pairWith` pairs with that data folder while opening `server` as an
+ * address (a proxy in front of the server).
+ */
+export async function openApp(context, server, { pairWith } = {}) {
   const page = await context.newPage();
-  await gotoApp(page, url);
+  const url = typeof server === 'string' ? server : server.url;
+  const data = pairWith ?? (typeof server === 'string' ? undefined : server.data);
+  await page.goto(url);
+  if (!data) {
+    await page.getByTestId('home-report').waitFor();
+    return page;
+  }
+  const paired = await page.evaluate(() => localStorage.getItem('beatbook/device') !== null);
+  if (!paired) {
+    const code = await pairingCode(data);
+    await page.getByTestId('home-pair').click();
+    await page.getByTestId('pair-code').fill(code);
+    await page.getByTestId('pair').click();
+  }
+  await page.getByTestId('note-text').waitFor();
   return page;
 }
 
+/** Goes to the app in `page` on a phone that shows the notebook. */
 export async function gotoApp(page, url) {
   await page.goto(url);
   await page.getByTestId('note-text').waitFor();
@@ -232,7 +254,17 @@ export async function revokeAll(data) {
 
 /** Pairs the app in `page` through its Settings screen. */
 export async function pairApp(page, data) {
+  if (await page.evaluate(() => localStorage.getItem('beatbook/device') !== null)) return;
   const code = await pairingCode(data);
+  if (await page.getByTestId('home-pair').count()) {
+    await page.getByTestId('home-pair').click();
+    await page.getByTestId('pair-code').fill(code);
+    await page.getByTestId('pair').click();
+    await page.getByTestId('note-text').waitFor();
+    await page.getByTestId('nav-settings').click();
+    await page.getByTestId('paired').waitFor();
+    return;
+  }
   await page.getByTestId('nav-settings').click();
   await page.getByTestId('pair-code').fill(code);
   await page.getByTestId('pair').click();
@@ -258,11 +290,11 @@ export async function councillorToken(url, data) {
 }
 
 /** Fills and sends the "Report a place" form. */
-export async function makeReport(page, { kind = 'poor_lighting', place, description }) {
-  await page.getByTestId('nav-reports').click();
-  await page.getByTestId('new-report').click();
+export async function makeReport(page, { kind = 'poor_lighting', place, description, when = 'afterdark' }) {
+  await page.goto(new URL('/report', page.url()).href);
   await page.getByTestId(`kind-${kind}`).check();
   await page.getByTestId('report-place').fill(place);
+  await page.getByTestId(`when-${when}`).check();
   await page.getByTestId('report-description').fill(description);
   await page.getByTestId('send-report').click();
   await page.getByTestId('my-reports').waitFor();

@@ -22,7 +22,7 @@ after(async () => {
 describe('the offline notebook', () => {
   test('a note saved in a running shift is still there after a reload', async () => {
     const context = await browser.newContext();
-    const page = await openApp(context, server.url);
+    const page = await openApp(context, server);
     await startShift(page, 'night_shift', 'Town centre');
     await assert.doesNotReject(page.getByTestId('running-shift').getByText('Night shift · Town centre').waitFor());
     await saveNote(page, 'Street light out on Mill Lane', { category: 'poor_lighting', place: 'Mill Lane' });
@@ -43,8 +43,8 @@ describe('the offline notebook', () => {
 
   test('a note saved in one tab appears in a second, and both tabs\' notes survive', async () => {
     const context = await browser.newContext();
-    const first = await openApp(context, server.url);
-    const second = await openApp(context, server.url);
+    const first = await openApp(context, server);
+    const second = await openApp(context, server);
     await second.getByTestId('nav-notes').click();
 
     await saveNote(first, 'Saved in the first tab');
@@ -67,7 +67,7 @@ describe('the offline notebook', () => {
 
   test('note text that looks like HTML is shown as text and runs nothing', async () => {
     const context = await browser.newContext();
-    const page = await openApp(context, server.url);
+    const page = await openApp(context, server);
     const dialogs = [];
     page.on('dialog', (dialog) => {
       dialogs.push(dialog.message());
@@ -90,7 +90,7 @@ describe('the offline notebook', () => {
 
   test('a note of 4,001 characters is refused with a message and stays on screen', async () => {
     const context = await browser.newContext();
-    const page = await openApp(context, server.url);
+    const page = await openApp(context, server);
     const long = 'a'.repeat(4001);
     await saveNote(page, long);
     const error = page.getByTestId('form-error');
@@ -113,7 +113,7 @@ describe('the offline notebook', () => {
       permissions: ['geolocation'],
       geolocation: { latitude: 51.5072, longitude: -0.1276, accuracy: 12 },
     });
-    const page = await openApp(allowed, server.url);
+    const page = await openApp(allowed, server);
     await page.getByTestId('location-state').getByText('Location attached').waitFor();
     await saveNote(page, 'Group gathering by the bins');
     await page.getByTestId('save-status').getByText('Saved on this phone').waitFor();
@@ -123,7 +123,7 @@ describe('the offline notebook', () => {
     await allowed.close();
 
     const denied = await browser.newContext();
-    const other = await openApp(denied, server.url);
+    const other = await openApp(denied, server);
     await other.getByTestId('location-state').getByText('not allowed').waitFor();
     await saveNote(other, 'No GPS but a place', { place: 'By the station underpass' });
     await other.getByTestId('save-status').getByText('Saved on this phone').waitFor();
@@ -137,7 +137,7 @@ describe('the offline notebook', () => {
 
   test('an unreadable stored entry is set aside and reported, never deleted', async () => {
     const context = await browser.newContext();
-    const page = await openApp(context, server.url);
+    const page = await openApp(context, server);
     await saveNote(page, 'A good note');
     await page.getByTestId('save-status').getByText('Saved on this phone').waitFor();
     const badKey = 'beatbook/note/00000000-0000-4000-8000-000000000001';
@@ -157,7 +157,7 @@ describe('the offline notebook', () => {
 
   test('notes can be found, edited and deleted until they are sent', async () => {
     const context = await browser.newContext();
-    const page = await openApp(context, server.url);
+    const page = await openApp(context, server);
     await saveNote(page, 'Dealing near the skate park', { category: 'drugs' });
     await saveNote(page, 'Broken lamp on the footbridge', { category: 'poor_lighting' });
     await saveNote(page, 'PCSOs on foot, good to see', { category: 'police_visibility' });
@@ -189,7 +189,7 @@ describe('the offline notebook', () => {
 
   test('notes export as CSV and GeoJSON', async () => {
     const context = await browser.newContext({ acceptDownloads: true });
-    const page = await openApp(context, server.url);
+    const page = await openApp(context, server);
     await saveNote(page, 'Graffiti, "fresh" tags', { category: 'vandalism_or_graffiti', place: 'Bus shelter' });
     await page.getByTestId('save-status').getByText('Saved on this phone').waitFor();
     await page.getByTestId('nav-notes').click();
@@ -215,7 +215,7 @@ describe('when the browser refuses storage', () => {
     await context.addInitScript(() => {
       Object.defineProperty(window, 'indexedDB', { get: () => null });
     });
-    const page = await openApp(context, server.url);
+    const page = await openApp(context, server);
     await page.getByTestId('durability-warning').waitFor();
     assert.match(await page.getByTestId('durability-warning').textContent(), /cannot make its crash-proof copy/);
     await saveNote(page, 'Kept without a journal');
@@ -233,7 +233,7 @@ describe('when the browser refuses storage', () => {
         get: () => { throw new DOMException('The operation is insecure.', 'SecurityError'); },
       });
     });
-    const page = await openApp(context, server.url);
+    const page = await openApp(context, server);
     await page.getByTestId('storage-problem').waitFor();
     await saveNote(page, 'Nowhere to keep this');
     await page.getByTestId('form-error').getByText('does not let Beatbook keep anything').waitFor();

@@ -33,7 +33,7 @@ describe('install and offline start', () => {
       headless: true,
       args: CHROMIUM_FLAGS,
     });
-    const page = await openApp(context, server.url);
+    const page = await openApp(context, server);
     await waitForWorker(page);
     const cdp = await context.newCDPSession(page);
     const { installabilityErrors } = await cdp.send('Page.getInstallabilityErrors');
@@ -48,7 +48,7 @@ describe('install and offline start', () => {
   test('after one visit the app starts with the server stopped, and saves notes', async () => {
     const server = await startServer();
     const context = await browser.newContext();
-    const first = await openApp(context, server.url);
+    const first = await openApp(context, server);
     await waitForWorker(first);
     await first.close();
     await server.stop();
@@ -66,7 +66,7 @@ describe('install and offline start', () => {
   test('the app shows when the browser is offline', async () => {
     const server = await startServer();
     const context = await browser.newContext();
-    const page = await openApp(context, server.url);
+    const page = await openApp(context, server);
     assert.equal(await page.getByTestId('offline').count(), 0);
     await context.setOffline(true);
     await page.getByTestId('offline').waitFor();
@@ -79,7 +79,7 @@ describe('install and offline start', () => {
   test('/api/ requests are never answered from the cache', async () => {
     const server = await startServer();
     const context = await browser.newContext();
-    const page = await openApp(context, server.url);
+    const page = await openApp(context, server);
     await waitForWorker(page);
     assert.equal(await page.evaluate(async () => (await fetch('/api/health')).status), 200);
     await server.stop();
@@ -113,9 +113,9 @@ describe('install and offline start', () => {
 
     const server = await startServer();
     const context = await browser.newContext();
-    const page = await openApp(context, server.url);
+    const page = await openApp(context, server);
     await waitForWorker(page);
-    const other = await openApp(context, server.url);
+    const other = await openApp(context, server);
     await server.stop();
     const nextServer = await startServer({ port: server.port, dist: next });
 

@@ -26,7 +26,7 @@ describe('sync', () => {
     const server = await startServer();
     const context = await browser.newContext();
     const page = await openApp(context, server.url);
-    await page.getByTestId('nav-settings').click();
+    await page.getByTestId('home-pair').click();
     await page.getByTestId('pair-code').fill('AAAAA-BBBBB');
     await page.getByTestId('pair').click();
     const error = await page.getByTestId('pair-error').textContent();
@@ -38,7 +38,7 @@ describe('sync', () => {
   test('notes saved while the server is down arrive once when it comes back', async () => {
     const server = await startServer();
     const context = await browser.newContext();
-    const page = await openApp(context, server.url);
+    const page = await openApp(context, server);
     await pairApp(page, server.data);
     await server.stop();
 
@@ -105,9 +105,9 @@ describe('sync', () => {
   test('two tabs syncing at once create no duplicates', async () => {
     const server = await startServer();
     const context = await browser.newContext();
-    const first = await openApp(context, server.url);
+    const first = await openApp(context, server);
     await pairApp(first, server.data);
-    const second = await openApp(context, server.url);
+    const second = await openApp(context, server);
     await server.stop();
     for (let i = 0; i < 5; i += 1) {
       await saveNote(first, `Tab one, note ${i}`);
@@ -131,7 +131,7 @@ describe('keeping every promise with signal', () => {
   test('a shift sent while running is ended, a sent note is corrected, and the server keeps both versions', async () => {
     const server = await startServer();
     const context = await browser.newContext();
-    const page = await openApp(context, server.url);
+    const page = await openApp(context, server);
     await pairApp(page, server.data);
     await page.getByTestId('nav-capture').click();
     await startShift(page, 'walkabout', 'Station walkabout');
@@ -188,7 +188,7 @@ describe('keeping every promise with signal', () => {
   test('unpairing, and a revoked token, remove the kept inbox from the phone and say so', async () => {
     const server = await startServer();
     const context = await browser.newContext();
-    const page = await openApp(context, server.url);
+    const page = await openApp(context, server);
     const kept = () => page.evaluate(() => localStorage.getItem('beatbook/inbox'));
 
     await pairApp(page, server.data);

@@ -6,6 +6,7 @@ pub mod components;
 pub mod export;
 pub mod geo;
 pub mod journal;
+pub mod nav;
 pub mod persist;
 pub mod pwa;
 pub mod settings;

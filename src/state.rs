@@ -34,33 +34,6 @@ fn new_id(at: chrono::DateTime<chrono::Utc>) -> Uuid {
     beatbook_core::time_ordered_id(at, random)
 }
 
-/// A parameter of the address the app was opened at (`/?screen=reports`).
-pub fn query_param(name: &str) -> Option<String> {
-    let search = web_sys::window()?.location().search().ok()?;
-    web_sys::UrlSearchParams::new_with_str(&search)
-        .ok()?
-        .get(name)
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Screen {
-    Capture,
-    Notes,
-    Shifts,
-    Settings,
-    Note(Uuid),
-    /// A resident's "Report a place" form.
-    Report,
-    /// Reports made on this phone, and looking up a code.
-    MyReports,
-    /// The councillor's inbox of residents' reports, with the summary charts.
-    Inbox,
-    /// Concerns from public meetings and their progress: public, readable offline.
-    Meetings,
-    /// What happens to a resident's report and personal data.
-    Privacy,
-}
-
 /// Whether saves reach the crash-proof journal.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Durability {
@@ -85,7 +58,6 @@ pub struct AppState {
     pub durability: ReadSignal<Durability>,
     /// A one-off message, such as notes recovered after a crash.
     pub notice: ReadSignal<Option<String>>,
-    pub screen: ReadSignal<Screen>,
     pub filter: ReadSignal<NoteFilter>,
     pub settings: ReadSignal<Settings>,
     /// Records saved here and not yet accepted by the server: counted once
@@ -103,7 +75,6 @@ struct Writers {
     storage_problem: WriteSignal<Option<String>>,
     durability: WriteSignal<Durability>,
     notice: WriteSignal<Option<String>>,
-    screen: WriteSignal<Screen>,
     filter: WriteSignal<NoteFilter>,
     settings: WriteSignal<Settings>,
 }
@@ -137,23 +108,6 @@ pub struct Saved<T> {
     pub crash_proof: bool,
 }
 
-impl Screen {
-    /// The screen a link or a home-screen shortcut asks for (`/?screen=notes`).
-    fn from_location() -> Screen {
-        match query_param("screen").as_deref() {
-            Some("notes") => Screen::Notes,
-            Some("shifts") => Screen::Shifts,
-            Some("settings") => Screen::Settings,
-            Some("report") => Screen::Report,
-            Some("reports") => Screen::MyReports,
-            Some("inbox") => Screen::Inbox,
-            Some("meetings") => Screen::Meetings,
-            Some("privacy") => Screen::Privacy,
-            _ => Screen::Capture,
-        }
-    }
-}
-
 impl AppState {
     /// Reads the working copy (instant), then reconciles it with the journal
     /// in the background.
@@ -164,7 +118,6 @@ impl AppState {
         let (storage_problem, set_storage_problem) = signal(None);
         let (durability, set_durability) = signal(Durability::Checking);
         let (notice, set_notice) = signal(None);
-        let (screen, set_screen) = signal(Screen::from_location());
         let (filter, set_filter) = signal(NoteFilter::default());
         let (settings, set_settings) = signal(Settings::load());
         let state = AppState {
@@ -174,7 +127,6 @@ impl AppState {
             storage_problem,
             durability,
             notice,
-            screen,
             filter,
             settings,
             pending: Memo::new(move |_| book.with(Notebook::pending_count)),
@@ -185,7 +137,6 @@ impl AppState {
                 storage_problem: set_storage_problem,
                 durability: set_durability,
                 notice: set_notice,
-                screen: set_screen,
                 filter: set_filter,
                 settings: set_settings,
             },
@@ -433,11 +384,6 @@ impl AppState {
             .ok_or(ActionError::Gone("shift"))?;
         shift.end(now())?;
         self.persist(Record::Shift(shift)).await.map(|_| ())
-    }
-
-    /// Opens another screen.
-    pub fn navigate(&self, screen: Screen) {
-        self.w.screen.set(screen);
     }
 
     /// Replaces the notes list's filter.

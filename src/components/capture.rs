@@ -1,44 +1,50 @@
 //! The screen the app opens on: the running shift and a note form.
 
 use beatbook_core::text::plural;
-use beatbook_core::{NoteInput, ShiftKind};
+use beatbook_core::{Category, NoteInput, ShiftKind, Synced};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use super::confirm::Confirm;
 use super::note_form::{submit, NoteForm};
+use super::toast::Toasts;
 use crate::state::AppState;
 use crate::time;
 
 #[component]
 pub fn CaptureScreen() -> impl IntoView {
     let state = expect_context::<AppState>();
-    let saved = RwSignal::new(None::<String>);
-    let settings = state.settings.get_untracked();
+    let toasts = expect_context::<Toasts>();
     let initial = NoteInput {
         text: String::new(),
-        category: settings.last_category,
+        category: Category::Other,
         place: String::new(),
         location: None,
     };
+    // Location is looked for only while a shift runs (starting one is when
+    // the phone asks), or when "Add location" is tapped.
+    let locate = Signal::derive(move || {
+        state.settings.with(|s| s.attach_location)
+            && state.book.with(|b| b.running_shift().is_some())
+    });
     let on_submit = submit(move |input: NoteInput| async move {
-        saved.set(None);
+        toasts.dismiss();
         let note = state.add_note(input).await?;
         let waiting = state.pending.get_untracked();
         let at = time::local_time(note.value.created_at);
-        saved.set(Some(if note.crash_proof {
+        let text = if note.crash_proof {
             format!("Saved on this phone at {at}, not sent yet ({waiting} waiting).")
         } else {
             format!("Saved in the browser at {at}, but not crash-proof; not sent yet ({waiting} waiting).")
-        }));
+        };
+        toasts.show(text, "save-status", Some((note.value.key(), "Sent.")));
         Ok(())
     });
     view! {
         <section class="screen capture" aria-labelledby="capture-title">
             <h2 id="capture-title" class="visually-hidden">"New note"</h2>
             <ShiftBar/>
-            <NoteForm initial=initial submit_label="Save note" on_submit=on_submit clear_on_success=true locate=settings.attach_location keep_draft=true/>
-            <p class="saved" role="status" data-testid="save-status">{move || saved.get()}</p>
+            <NoteForm initial=initial submit_label="Save note" on_submit=on_submit new_note=true locate=locate keep_draft=true/>
         </section>
     }
 }

@@ -4,19 +4,27 @@
 mod capture;
 mod charts;
 mod confirm;
+mod home;
+mod icons;
 mod inbox;
 mod meetings;
 mod note_form;
 mod notes;
+mod pairing;
 mod privacy;
 mod report;
 mod settings;
 mod shifts;
+mod toast;
 
 use leptos::prelude::*;
 
+use beatbook_core::route::{Face, Route};
+use beatbook_core::Notebook;
+
+use crate::nav::{Link, Nav};
 use crate::pwa::{self, PwaState};
-use crate::state::{AppState, Durability, Screen};
+use crate::state::{AppState, Durability};
 use crate::sync::SyncEngine;
 use crate::time;
 
@@ -26,11 +34,28 @@ pub fn App() -> impl IntoView {
     state.settings.with_untracked(|s| s.apply_theme());
     provide_context(state);
     provide_context(PwaState::start());
-    provide_context(SyncEngine::start(state));
+    let engine = SyncEngine::start(state);
+    provide_context(engine);
+    let nav = Nav::start();
+    provide_context(nav);
+    let face = Memo::new(move |_| {
+        let paired = engine.pairing.with(Option::is_some);
+        state.book.with(|book| face_of(paired, book))
+    });
+    provide_context(face);
+    provide_context(toast::Toasts::new());
+    let shown = Memo::new(move |_| nav.route.get().for_face(face.get()));
 
     // Another tab saved, edited or deleted something: show it here too.
     let _ = window_event_listener(leptos::ev::storage, move |ev| {
         state.apply_key_change(ev.key(), ev.new_value());
+    });
+
+    // Each screen: its title, the top of the page, focus on its heading.
+    Effect::new(move |_| {
+        let route = shown.get();
+        let face = face.get();
+        request_animation_frame(move || nav.settle(&route, face));
     });
 
     // The app is ready for a thumb: the benchmark reads this mark.
@@ -43,22 +68,42 @@ pub fn App() -> impl IntoView {
     view! {
         <a class="skip" href="#main">"Skip to content"</a>
         <Header/>
+        <toast::ToastView/>
         <Banners/>
         <main id="main" tabindex="-1">
-            {move || match state.screen.get() {
-                Screen::Capture => view! { <capture::CaptureScreen/> }.into_any(),
-                Screen::Notes => view! { <notes::NotesScreen/> }.into_any(),
-                Screen::Note(id) => view! { <notes::NoteScreen id=id/> }.into_any(),
-                Screen::Shifts => view! { <shifts::ShiftsScreen/> }.into_any(),
-                Screen::Settings => view! { <settings::SettingsScreen/> }.into_any(),
-                Screen::Report => view! { <report::ReportScreen/> }.into_any(),
-                Screen::MyReports => view! { <report::MyReportsScreen/> }.into_any(),
-                Screen::Inbox => view! { <inbox::InboxScreen/> }.into_any(),
-                Screen::Meetings => view! { <meetings::MeetingsScreen/> }.into_any(),
-                Screen::Privacy => view! { <privacy::PrivacyScreen/> }.into_any(),
+            {move || match (shown.get(), face.get()) {
+                (Route::Home, Face::Notebook) => view! { <capture::CaptureScreen/> }.into_any(),
+                (Route::Home | Route::Residents, _) => view! { <home::ResidentsHome/> }.into_any(),
+                (Route::Report, _) => view! { <report::ReportScreen/> }.into_any(),
+                (Route::Reports, _) => view! { <report::MyReportsScreen/> }.into_any(),
+                (Route::ReportStatus(code), _) => view! { <report::StatusScreen code=code/> }.into_any(),
+                (Route::Meetings, _) => view! { <meetings::MeetingsScreen/> }.into_any(),
+                (Route::Privacy, _) => view! { <privacy::PrivacyScreen/> }.into_any(),
+                (Route::Pair, _) => view! { <pairing::PairScreen/> }.into_any(),
+                (Route::Notes, _) => view! { <notes::NotesScreen/> }.into_any(),
+                (Route::Note(id), _) => view! { <notes::NoteScreen id=id/> }.into_any(),
+                (Route::Shifts, _) => view! { <shifts::ShiftsScreen/> }.into_any(),
+                (Route::Inbox, _) => view! { <inbox::InboxScreen/> }.into_any(),
+                (Route::Settings, _) => view! { <settings::SettingsScreen/> }.into_any(),
+                (Route::NotFound, _) => view! { <home::NotFound/> }.into_any(),
             }}
         </main>
-        <Nav/>
+        <BottomBar shown=shown/>
+    }
+}
+
+/// A paired phone shows the notebook; so does one that already holds notes,
+/// shifts, concerns or triage (made before this release, or before it was
+/// unpaired), so nothing on it is ever out of reach.
+fn face_of(paired: bool, book: &Notebook) -> Face {
+    let keeps_a_notebook = book.note_count() > 0
+        || book.shifts().next().is_some()
+        || book.concerns().next().is_some()
+        || book.triage().next().is_some();
+    if paired || keeps_a_notebook {
+        Face::Notebook
+    } else {
+        Face::Residents
     }
 }
 
@@ -70,7 +115,9 @@ fn Header() -> impl IntoView {
     let state = expect_context::<AppState>();
     let pwa = expect_context::<PwaState>();
     let engine = expect_context::<SyncEngine>();
+    let face = expect_context::<Memo<Face>>();
     let pending = state.pending;
+    let reports_waiting = Memo::new(move |_| state.book.with(|b| b.pending_reports().len()));
     let last_sent = move || {
         engine
             .pairing
@@ -85,13 +132,21 @@ fn Header() -> impl IntoView {
                 <span class="offline" data-testid="offline" title="This phone has no connection. Notes are saved on it and wait here.">"Offline"</span>
             })}
             <p class="pending" data-testid="pending-count" aria-live="polite">
-                {move || match (pending.get(), engine.pairing.with(Option::is_some)) {
-                    (0, true) => "All sent".to_owned(),
-                    (0, false) => "Nothing waiting to be sent".to_owned(),
-                    (1, _) => "1 saved on this phone, not sent yet".to_owned(),
-                    (n, _) => format!("{n} saved on this phone, not sent yet"),
+                {move || match face.get() {
+                    // A resident's phone sends only reports: it speaks of nothing else.
+                    Face::Residents => match reports_waiting.get() {
+                        0 => String::new(),
+                        1 => "1 report waiting for signal".to_owned(),
+                        n => format!("{n} reports waiting for signal"),
+                    },
+                    Face::Notebook => match (pending.get(), engine.pairing.with(Option::is_some)) {
+                        (0, true) => format!("All sent{}", last_sent()),
+                        (0, false) => "Not paired: nothing is sent".to_owned(),
+                        (1, true) => format!("1 saved on this phone, not sent yet{}", last_sent()),
+                        (n, true) => format!("{n} saved on this phone, not sent yet{}", last_sent()),
+                        (n, false) => format!("{n} kept on this phone; pair it to send them"),
+                    },
                 }}
-                {last_sent}
             </p>
         </header>
     }
@@ -154,47 +209,69 @@ fn Banners() -> impl IntoView {
                         format!("{count} stored entries could not be read. They are kept aside, not deleted.")
                     }}
                     " "
-                    <button class="link" on:click=move |_| state.navigate(Screen::Settings)>
-                        "See them in Settings"
-                    </button>
+                    <Link to=Route::Settings>"See them in Settings"</Link>
                 </p>
             })
         }}
     }
 }
 
+/// A tab: where it goes, its label, its test id and its icon.
+type Tab = (Route, &'static str, &'static str, fn() -> AnyView);
+
+/// One bottom bar per face: icons with short labels, one row at 320 px.
 #[component]
-fn Nav() -> impl IntoView {
-    let state = expect_context::<AppState>();
-    let item = move |label: &'static str, target: Screen, testid: &'static str| {
-        let current = move || {
-            let screen = state.screen.get();
-            screen == target
-                || (target == Screen::Notes && matches!(screen, Screen::Note(_)))
-                || (target == Screen::MyReports
-                    && matches!(
-                        screen,
-                        Screen::Report | Screen::Inbox | Screen::Meetings | Screen::Privacy
-                    ))
+fn BottomBar(shown: Memo<Route>) -> impl IntoView {
+    let face = expect_context::<Memo<Face>>();
+    move || {
+        let items: &[Tab] = match face.get() {
+            Face::Residents => &[
+                (Route::Home, "Home", "nav-home", icons::home),
+                (Route::Report, "Report", "nav-report", icons::report),
+                (Route::Reports, "My reports", "nav-reports", icons::reports),
+                (Route::Meetings, "Meetings", "nav-meetings", icons::meetings),
+            ],
+            Face::Notebook => &[
+                (Route::Home, "New note", "nav-capture", icons::pen),
+                (Route::Notes, "Notes", "nav-notes", icons::notes),
+                (Route::Shifts, "Shifts", "nav-shifts", icons::clock),
+                (Route::Inbox, "Inbox", "nav-inbox", icons::inbox),
+                (Route::Settings, "More", "nav-settings", icons::more),
+            ],
         };
         view! {
-            <button
-                data-testid=testid
-                class:current=current
-                aria-current=move || current().then_some("page")
-                on:click=move |_| state.navigate(target)
-            >
-                {label}
-            </button>
+            <nav class="bottom" aria-label="Screens">
+                {items.iter().map(|(target, label, testid, icon)| {
+                    let target = target.clone();
+                    let tab = target.clone();
+                    let current = move || shown.with(|s| tab_of(s, face.get()) == tab);
+                    view! {
+                        <Link to=target testid=*testid>
+                            <span class="tab" class:current=current.clone() aria-current=move || current().then_some("page")>
+                                {icon()}
+                                <span>{*label}</span>
+                            </span>
+                        </Link>
+                    }
+                }).collect_view()}
+            </nav>
         }
-    };
-    view! {
-        <nav class="bottom" aria-label="Screens">
-            {item("New note", Screen::Capture, "nav-capture")}
-            {item("Notes", Screen::Notes, "nav-notes")}
-            {item("Shifts", Screen::Shifts, "nav-shifts")}
-            {item("Reports", Screen::MyReports, "nav-reports")}
-            {item("Settings", Screen::Settings, "nav-settings")}
-        </nav>
+    }
+}
+
+/// The bottom-bar tab a screen belongs to: on the notebook, the residents'
+/// pages are reached from "More".
+fn tab_of(route: &Route, face: Face) -> Route {
+    match (route, face) {
+        (Route::Note(_), _) => Route::Notes,
+        (Route::ReportStatus(_), Face::Residents) => Route::Reports,
+        (Route::Residents | Route::Privacy | Route::Pair | Route::NotFound, Face::Residents) => {
+            Route::Home
+        }
+        (Route::Home | Route::Notes | Route::Shifts | Route::Inbox, Face::Notebook) => {
+            route.clone()
+        }
+        (_, Face::Notebook) => Route::Settings,
+        (other, Face::Residents) => other.clone(),
     }
 }

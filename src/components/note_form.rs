@@ -6,7 +6,7 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use beatbook_core::note::MAX_TEXT_CHARS;
-use beatbook_core::{Category, NoteInput};
+use beatbook_core::{Category, NoteField, NoteInput};
 use leptos::html::Textarea;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -14,6 +14,9 @@ use leptos::task::spawn_local;
 use crate::geo::{self, GeoState};
 use crate::persist::{self, Draft};
 use crate::state::{ActionError, AppState};
+
+/// How many categories the new-note form shows before "More".
+const FIRST_CATEGORIES: usize = 3;
 
 /// How long typing must pause before the draft is journalled.
 const DRAFT_DELAY: Duration = Duration::from_millis(300);
@@ -35,31 +38,69 @@ pub fn NoteForm(
     initial: NoteInput,
     submit_label: &'static str,
     on_submit: Submit,
-    /// A new-note form empties itself after saving; an edit form does not.
+    /// A new note: no category is chosen until the person chooses one, the
+    /// categories come most recently used first, and the form empties itself
+    /// after saving. An edit form shows the note's own category.
     #[prop(optional)]
-    clear_on_success: bool,
-    /// Ask for a GPS fix when the form opens and after each save.
-    #[prop(optional)]
-    locate: bool,
+    new_note: bool,
+    /// Look for a GPS fix whenever this turns true (a shift is running), and
+    /// after each save while it is.
+    #[prop(optional, into)]
+    locate: Signal<bool>,
     /// Journal what is typed, so a crash keeps it, and offer it back on open.
     #[prop(optional)]
     keep_draft: bool,
 ) -> impl IntoView {
+    let state = use_context::<AppState>();
     let text = RwSignal::new(initial.text);
-    let category = RwSignal::new(initial.category);
+    let category = RwSignal::new((!new_note).then_some(initial.category));
     let place = RwSignal::new(initial.place);
     let geo = geo::use_location(initial.location);
     let geo_state = geo.state;
+    let problems = RwSignal::new(Vec::<(NoteField, String)>::new());
+    let tried = RwSignal::new(false);
     let error = RwSignal::new(None::<String>);
     let saving = RwSignal::new(false);
     let recovered = RwSignal::new(false);
+    let all_categories = RwSignal::new(!new_note);
     let draft_timer = StoredValue::new_local(None::<TimeoutHandle>);
     let textarea = NodeRef::<Textarea>::new();
+    let place_input = NodeRef::<leptos::html::Input>::new();
+    let ordered = Memo::new(move |_| match state {
+        Some(state) if new_note => state.book.with(|b| b.categories_by_recent_use()),
+        _ => Category::ALL.to_vec(),
+    });
+
+    // What is typed, as the note it would make. A note saved with no
+    // category chosen is "Other".
+    let input = move || NoteInput {
+        text: text.get_untracked(),
+        category: category.get_untracked().unwrap_or(Category::Other),
+        place: place.get_untracked(),
+        location: geo.location(),
+    };
+    // Once Save has been tried, each problem goes as soon as it is fixed.
+    Effect::new(move |_| {
+        text.track();
+        place.track();
+        geo_state.track();
+        if tried.get_untracked() {
+            problems.set(input().problems());
+        }
+    });
+    let problem = move |field: NoteField| {
+        problems.with(|p| p.iter().find(|(f, _)| *f == field).map(|(_, m)| m.clone()))
+    };
 
     let cancel_draft_timer = move || {
         if let Some(handle) = draft_timer.try_update_value(Option::take).flatten() {
             handle.clear();
         }
+    };
+    let draft = move || Draft {
+        text: text.get_untracked(),
+        category: category.get_untracked().unwrap_or(Category::Other),
+        place: place.get_untracked(),
     };
     let schedule_draft = move || {
         if !keep_draft {
@@ -68,11 +109,7 @@ pub fn NoteForm(
         cancel_draft_timer();
         let handle = set_timeout_with_handle(
             move || {
-                let draft = Draft {
-                    text: text.get_untracked(),
-                    category: category.get_untracked(),
-                    place: place.get_untracked(),
-                };
+                let draft = draft();
                 spawn_local(async move {
                     let _ = persist::save_draft(&draft).await;
                 });
@@ -82,13 +119,8 @@ pub fn NoteForm(
         draft_timer.set_value(handle.ok());
     };
     if keep_draft {
-        persist::set_draft_source(Some(Rc::new(move || Draft {
-            text: text.get_untracked(),
-            category: category.get_untracked(),
-            place: place.get_untracked(),
-        })));
+        persist::set_draft_source(Some(Rc::new(draft)));
         on_cleanup(|| persist::set_draft_source(None));
-        let state = use_context::<AppState>();
         spawn_local(async move {
             let Some(draft) = persist::load_draft().await else {
                 return;
@@ -102,7 +134,8 @@ pub fn NoteForm(
                 let _ = persist::clear_draft().await;
             } else if text.get_untracked().is_empty() {
                 text.set(draft.text);
-                category.set(draft.category);
+                // "Other" is also what a draft with no choice keeps.
+                category.set((draft.category != Category::Other).then_some(draft.category));
                 place.set(draft.place);
                 recovered.set(true);
             }
@@ -110,9 +143,11 @@ pub fn NoteForm(
     }
 
     let find_location = move || geo.locate();
-    if locate {
-        find_location();
-    }
+    Effect::new(move |_| {
+        if locate.get() && geo_state.get_untracked() == GeoState::Off {
+            find_location();
+        }
+    });
 
     Effect::new(move |_| {
         if let Some(el) = textarea.get() {
@@ -123,17 +158,30 @@ pub fn NoteForm(
     let chars = Memo::new(move |_| text.with(|t| t.trim().chars().count()));
     let over = move || chars.get().saturating_sub(MAX_TEXT_CHARS);
 
+    let focus_field = move |field: NoteField| {
+        let _ = match field {
+            NoteField::Text => textarea.get_untracked().map(|el| el.focus()),
+            NoteField::Place | NoteField::Location => {
+                place_input.get_untracked().map(|el| el.focus())
+            }
+        };
+    };
+
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         if saving.get_untracked() {
             return;
         }
-        let input = NoteInput {
-            text: text.get_untracked(),
-            category: category.get_untracked(),
-            place: place.get_untracked(),
-            location: geo.location(),
-        };
+        let input = input();
+        tried.set(true);
+        let found = input.problems();
+        if let Some((first, _)) = found.first() {
+            let first = *first;
+            problems.set(found);
+            focus_field(first);
+            return;
+        }
+        problems.set(Vec::new());
         saving.set(true);
         let pending = on_submit(input);
         spawn_local(async move {
@@ -142,18 +190,21 @@ pub fn NoteForm(
             match result {
                 Ok(()) => {
                     error.set(None);
+                    tried.set(false);
                     recovered.set(false);
                     if keep_draft {
                         cancel_draft_timer();
                         let _ = persist::clear_draft().await;
                     }
-                    if clear_on_success {
+                    if new_note {
                         text.set(String::new());
                         place.set(String::new());
+                        category.set(None);
+                        all_categories.set(false);
                         if let Some(el) = textarea.get_untracked() {
                             let _ = el.focus();
                         }
-                        if locate && geo_state.get_untracked() != GeoState::Off {
+                        if locate.get_untracked() && geo_state.get_untracked() != GeoState::Off {
                             find_location();
                         }
                     }
@@ -163,22 +214,45 @@ pub fn NoteForm(
         });
     };
 
+    let chip = move |c: Category| {
+        view! {
+            <label class="chip" class:chosen=move || category.get() == Some(c)>
+                <input
+                    type="radio"
+                    name="category"
+                    value=c.slug()
+                    prop:checked=move || category.get() == Some(c)
+                    on:change=move |_| {
+                        category.set(Some(c));
+                        schedule_draft();
+                    }
+                />
+                {c.label()}
+            </label>
+        }
+    };
+
     view! {
-        <form class="note-form" on:submit=submit novalidate>
+        <form class="note-form" class:new-note=new_note on:submit=submit novalidate>
             <label for="note-text" class="label">"What did you see?"</label>
             <textarea
                 id="note-text"
                 data-testid="note-text"
                 node_ref=textarea
-                rows="5"
+                rows="4"
                 autofocus
-                aria-describedby="note-count"
+                data-autofocus
+                aria-invalid=move || problem(NoteField::Text).map(|_| "true")
+                aria-describedby=move || if problem(NoteField::Text).is_some() { "note-text-error note-count" } else { "note-count" }
                 prop:value=move || text.get()
                 on:input=move |ev| {
                     text.set(event_target_value(&ev));
                     schedule_draft();
                 }
             ></textarea>
+            {move || problem(NoteField::Text).map(|m| view! {
+                <p id="note-text-error" class="error field-error" data-testid="note-text-error">{m}</p>
+            })}
             {move || recovered.get().then(|| view! {
                 <p class="notice" role="status" data-testid="draft-recovered">
                     "Recovered the note you were typing before Beatbook closed."
@@ -189,49 +263,51 @@ pub fn NoteForm(
                 {move || (over() > 0).then(|| format!(" — {} too many", over()))}
             </p>
 
-            <fieldset class="categories">
-                <legend class="label">"Category"</legend>
-                {Category::ALL
-                    .into_iter()
-                    .map(|c| {
-                        view! {
-                            <label class="chip" class:chosen=move || category.get() == c>
-                                <input
-                                    type="radio"
-                                    name="category"
-                                    value=c.slug()
-                                    prop:checked=move || category.get() == c
-                                    on:change=move |_| {
-                                        category.set(c);
-                                        schedule_draft();
-                                    }
-                                />
-                                {c.label()}
-                            </label>
-                        }
-                    })
-                    .collect_view()}
+            <fieldset class="categories" class:all=move || all_categories.get()>
+                <legend class="label">"Category (optional)"</legend>
+                <div class="chip-row">
+                    {move || {
+                        let order = ordered.get();
+                        let shown = if all_categories.get() { order.len() } else { FIRST_CATEGORIES };
+                        // A chosen category stays in sight even when it is not among the first.
+                        let chosen = category.get();
+                        order.iter().enumerate()
+                            .filter(|(i, c)| *i < shown || Some(**c) == chosen)
+                            .map(|(_, c)| chip(*c))
+                            .collect_view()
+                    }}
+                    {move || (!all_categories.get()).then(|| view! {
+                        <button type="button" class="chip more" data-testid="more-categories"
+                            on:click=move |_| all_categories.set(true)>"More…"</button>
+                    })}
+                </div>
             </fieldset>
 
             <label for="note-place" class="label">"Place (optional)"</label>
             <input
                 id="note-place"
                 data-testid="note-place"
+                node_ref=place_input
                 type="text"
                 placeholder="e.g. by the station underpass"
                 autocomplete="off"
+                aria-invalid=move || problem(NoteField::Place).map(|_| "true")
+                aria-describedby=move || problem(NoteField::Place).map(|_| "note-place-error")
                 prop:value=move || place.get()
                 on:input=move |ev| {
                     place.set(event_target_value(&ev));
                     schedule_draft();
                 }
             />
+            {move || problem(NoteField::Place).map(|m| view! {
+                <p id="note-place-error" class="error field-error" data-testid="note-place-error">{m}</p>
+            })}
 
             <div class="location" data-testid="location-state">
                 <p aria-live="polite">{move || geo_state.get().describe()}</p>
                 <div class="row">
-                    <button type="button" class="secondary" on:click=move |_| find_location()>
-                        {move || if geo_state.get().location().is_some() { "Refresh location" } else { "Use my location" }}
+                    <button type="button" class="secondary" data-testid="add-location" on:click=move |_| find_location()>
+                        {move || if geo_state.get().location().is_some() { "Refresh location" } else { "Add location" }}
                     </button>
                     {move || (geo_state.get() != GeoState::Off).then(|| view! {
                         <button type="button" class="secondary" on:click=move |_| geo.switch_off()>
@@ -239,15 +315,20 @@ pub fn NoteForm(
                         </button>
                     })}
                 </div>
+                {move || problem(NoteField::Location).map(|m| view! {
+                    <p class="error field-error" data-testid="note-location-error">{m}</p>
+                })}
             </div>
 
             {move || error.get().map(|message| view! {
                 <p class="error" role="alert" data-testid="form-error">{message}</p>
             })}
 
-            <button type="submit" class="primary big" data-testid="save-note" prop:disabled=move || saving.get()>
-                {move || if saving.get() { "Saving…" } else { submit_label }}
-            </button>
+            <div class="pinned-action">
+                <button type="submit" class="primary big" data-testid="save-note" prop:disabled=move || saving.get()>
+                    {move || if saving.get() { "Saving…" } else { submit_label }}
+                </button>
+            </div>
         </form>
     }
 }

@@ -10,7 +10,10 @@ use uuid::Uuid;
 use super::confirm::Confirm;
 use super::note_form::{submit, NoteForm};
 use crate::export;
-use crate::state::{AppState, Screen};
+use beatbook_core::route::Route;
+
+use crate::nav::{Link, Nav};
+use crate::state::AppState;
 use crate::time;
 
 /// How many notes one page of the list shows; "Show more" adds as many again.
@@ -174,11 +177,10 @@ fn SyncBadge(sync: SyncStatus) -> impl IntoView {
 
 #[component]
 fn NoteRow(note: Note) -> impl IntoView {
-    let state = expect_context::<AppState>();
     let id = note.id;
     view! {
         <li class="card note" data-testid="note-item">
-            <button class="note-open" on:click=move |_| state.navigate(Screen::Note(id))>
+            <Link to=Route::Note(id) class="note-open">
                 <span class="meta">
                     <time>{time::local_date_time(note.created_at)}</time>
                     " · " {note.category.label()}
@@ -187,7 +189,7 @@ fn NoteRow(note: Note) -> impl IntoView {
                 <span class="note-text" data-testid="note-item-text">{note.text.clone()}</span>
                 {note.place.clone().map(|p| view! { <span class="muted place">{p}</span> })}
                 <SyncBadge sync=note.sync.clone()/>
-            </button>
+            </Link>
         </li>
     }
 }
@@ -199,7 +201,8 @@ pub fn NoteScreen(id: Uuid) -> impl IntoView {
     let editing = RwSignal::new(false);
     let confirming = RwSignal::new(false);
     let error = RwSignal::new(None::<String>);
-    let back = move || state.navigate(Screen::Notes);
+    let nav = expect_context::<Nav>();
+    let back = move || nav.back_or(Route::Notes);
 
     view! {
         <section class="screen" aria-labelledby="note-title">

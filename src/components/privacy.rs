@@ -8,12 +8,13 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::cache;
-use crate::state::{AppState, Screen};
+use beatbook_core::route::Route;
+
+use crate::nav::Link;
 use crate::sync::{self, SyncEngine};
 
 #[component]
 pub fn PrivacyScreen() -> impl IntoView {
-    let state = expect_context::<AppState>();
     let engine = expect_context::<SyncEngine>();
     let policy = RwSignal::new(cache::read::<Privacy>(PRIVACY_CACHE_KEY));
     spawn_local(async move {
@@ -49,8 +50,8 @@ pub fn PrivacyScreen() -> impl IntoView {
             <p>"The report itself is kept so that what was promised and done can be followed."</p>
             <h3>"Having it erased"</h3>
             <p>"You can ask for your contact details, your description and your exact location to be erased at any time: look your report up by its code in Reports and choose \"Ask for my details to be erased\". The report's code and its status history are kept."</p>
-            <button class="primary" data-testid="privacy-to-report" on:click=move |_| state.navigate(Screen::Report)>"Report a place"</button>
-            <button class="secondary" data-testid="privacy-to-reports" on:click=move |_| state.navigate(Screen::MyReports)>"My reports and look-up"</button>
+            <Link to=Route::Report class="button primary" testid="privacy-to-report">"Report a place"</Link>
+            <Link to=Route::Reports class="button secondary" testid="privacy-to-reports">"Check a report by its code"</Link>
         </section>
     }
 }

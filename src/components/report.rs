@@ -4,16 +4,21 @@
 
 use std::collections::BTreeMap;
 
-use beatbook_core::report::{Delivery, MyReport, MAX_DESCRIPTION_CHARS};
-use beatbook_core::{PublicReport, ReportInput, ReportKind, WhenUnsafe};
+use beatbook_core::report::{
+    Delivery, MyReport, Problem, ReportField, ReportForm, MAX_DESCRIPTION_CHARS,
+};
+use beatbook_core::route::{Face, Route};
+use beatbook_core::{PublicReport, ReportKind, Synced, WhenUnsafe};
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use super::confirm::Confirm;
+use super::toast::Toasts;
 use crate::cache;
 use crate::geo;
-use crate::state::{AppState, Screen};
+use crate::nav::{Link, Nav};
+use crate::state::AppState;
 use crate::sync::{self, SyncEngine};
 use crate::time;
 
@@ -24,40 +29,67 @@ use beatbook_core::schema::LOOKED_UP_CACHE_KEY;
 #[component]
 pub fn ReportScreen() -> impl IntoView {
     let state = expect_context::<AppState>();
-    let kind = RwSignal::new(None::<ReportKind>);
+    let nav = expect_context::<Nav>();
+    let toasts = expect_context::<Toasts>();
+    let form = RwSignal::new(ReportForm::default());
     let geo = geo::use_location(None);
     let geo_state = geo.state;
-    let round = RwSignal::new(false);
-    let place = RwSignal::new(String::new());
-    let when = RwSignal::new(WhenUnsafe::AfterDark);
-    let when_detail = RwSignal::new(String::new());
-    let description = RwSignal::new(String::new());
-    let contact_name = RwSignal::new(String::new());
-    let contact_reach = RwSignal::new(String::new());
     let website = RwSignal::new(String::new());
+    let tried = RwSignal::new(false);
+    let problems = RwSignal::new(Vec::<Problem>::new());
     let error = RwSignal::new(None::<String>);
     let saving = RwSignal::new(false);
+    let contact_open = RwSignal::new(false);
 
-    let locate = move |_| geo.locate();
+    // The location found, into the form; once Send has been tried, each
+    // problem goes as soon as it is fixed.
+    Effect::new(move |_| {
+        let location = geo_state.get().location();
+        form.update(|f| f.location = location);
+    });
+    Effect::new(move |_| {
+        let found = form.with(ReportForm::problems);
+        if tried.get_untracked() {
+            problems.set(found);
+        }
+    });
+    let problem = move |field: ReportField| {
+        problems.with(|p| p.iter().find(|(f, _)| *f == field).map(|(_, m)| m.clone()))
+    };
+    let invalid = move |field: ReportField| problem(field).map(|_| "true");
+    let described = move |field: ReportField| problem(field).map(|_| field.error_id());
+    let field_error = move |field: ReportField| {
+        move || {
+            problem(field).map(|m| {
+                view! { <p id=field.error_id() class="error field-error" data-testid=field.error_id()>{m}</p> }
+            })
+        }
+    };
+    let set = move |change: fn(&mut ReportForm, String)| {
+        move |ev: leptos::ev::Event| {
+            let value = event_target_value(&ev);
+            form.update(|f| change(f, value));
+        }
+    };
+
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         if saving.get_untracked() {
             return;
         }
-        let Some(kind) = kind.get_untracked() else {
-            error.set(Some("Choose the kind of problem.".into()));
-            return;
-        };
-        let input = ReportInput {
-            kind,
-            location: geo.location(),
-            round_location: round.get_untracked(),
-            place: place.get_untracked(),
-            when: when.get_untracked(),
-            when_detail: when_detail.get_untracked(),
-            description: description.get_untracked(),
-            contact_name: contact_name.get_untracked(),
-            contact_reach: contact_reach.get_untracked(),
+        tried.set(true);
+        let input = match form.with_untracked(ReportForm::input) {
+            Ok(input) => input,
+            Err(found) => {
+                if let Some((first, _)) = found.first() {
+                    if matches!(first, ReportField::ContactName | ReportField::ContactReach) {
+                        contact_open.set(true);
+                    }
+                    focus_first(*first);
+                }
+                problems.set(found);
+                return;
+            }
         };
         let bot = !website.get_untracked().is_empty();
         saving.set(true);
@@ -66,86 +98,111 @@ pub fn ReportScreen() -> impl IntoView {
             let result = if bot {
                 Ok(())
             } else {
-                state.add_report(input).await.map(|_| ())
+                state.add_report(input).await.map(|saved| {
+                    toasts.show(
+                        "Report saved on this phone. It is sent as soon as there is signal, and you get a reference code to follow it.",
+                        "report-saved",
+                        Some((saved.value.key(), "Report sent. Your reference code is below.")),
+                    );
+                })
             };
             saving.set(false);
             match result {
-                Ok(()) => {
-                    state.tell("Report saved on this phone. It is sent as soon as there is signal, and you get a reference code to follow it.");
-                    state.navigate(Screen::MyReports);
-                }
+                // The form is done with: the back gesture skips it.
+                Ok(()) => nav.replace(Route::Reports),
                 Err(message) => error.set(Some(message.to_string())),
             }
         });
     };
-    let chars = Memo::new(move |_| description.with(|t| t.trim().chars().count()));
+    let chars = Memo::new(move |_| form.with(|f| f.description.trim().chars().count()));
 
     view! {
         <section class="screen report" aria-labelledby="report-title">
             <h2 id="report-title">"Report a place"</h2>
             <p class="muted">"Tell your councillor where you feel unsafe. No account is needed, and you can stay anonymous."</p>
             <form class="report-form" on:submit=submit novalidate>
-                <fieldset class="categories">
+                <fieldset class="categories" role="radiogroup" aria-invalid=move || invalid(ReportField::Kind)
+                    aria-describedby=move || described(ReportField::Kind)>
                     <legend class="label">"What kind of problem?"</legend>
                     {ReportKind::ALL.into_iter().map(|k| view! {
-                        <label class="chip" class:chosen=move || kind.get() == Some(k)>
+                        <label class="chip" class:chosen=move || form.with(|f| f.kind == Some(k))>
                             <input type="radio" name="kind" value=k.slug() data-testid=format!("kind-{}", k.slug())
-                                prop:checked=move || kind.get() == Some(k) on:change=move |_| kind.set(Some(k))/>
+                                prop:checked=move || form.with(|f| f.kind == Some(k))
+                                on:change=move |_| form.update(|f| f.kind = Some(k))/>
                             {k.label()}
                         </label>
                     }).collect_view()}
+                    {field_error(ReportField::Kind)}
                 </fieldset>
 
                 <fieldset>
                     <legend class="label">"Where?"</legend>
                     <div class="location" data-testid="report-location">
                         <p aria-live="polite">{move || geo_state.get().describe()}</p>
-                        <button type="button" class="secondary" data-testid="report-locate" on:click=locate>
+                        <button type="button" class="secondary" data-testid="report-locate" on:click=move |_| geo.locate()>
                             {move || if geo_state.get().location().is_some() { "Refresh location" } else { "Use my location" }}
                         </button>
-                        <label class="check">
-                            <input type="checkbox" data-testid="report-round" prop:checked=move || round.get()
-                                on:change=move |ev| round.set(event_target_checked(&ev))/>
-                            "Share only the area (about 100 m), not the exact spot"
-                        </label>
+                        {move || geo_state.get().location().is_some().then(|| view! {
+                            <label class="check">
+                                <input type="checkbox" data-testid="report-exact" prop:checked=move || form.with(|f| f.exact_location)
+                                    on:change=move |ev| { let exact = event_target_checked(&ev); form.update(|f| f.exact_location = exact) }/>
+                                "Share the exact spot. Otherwise only the area (about 100 m) is shared."
+                            </label>
+                        })}
                     </div>
                     <label for="report-place" class="label">"Describe the place"</label>
                     <input id="report-place" data-testid="report-place" type="text" autocomplete="off"
                         placeholder="e.g. the underpass by the station"
-                        prop:value=move || place.get() on:input=move |ev| place.set(event_target_value(&ev))/>
+                        aria-invalid=move || invalid(ReportField::Place) aria-describedby=move || described(ReportField::Place)
+                        prop:value=move || form.with(|f| f.place.clone()) on:input=set(|f, v| f.place = v)/>
+                    {field_error(ReportField::Place)}
                 </fieldset>
 
-                <fieldset>
+                <fieldset role="radiogroup" aria-invalid=move || invalid(ReportField::When)
+                    aria-describedby=move || described(ReportField::When)>
                     <legend class="label">"When does it feel unsafe?"</legend>
                     {WhenUnsafe::ALL.into_iter().map(|w| view! {
                         <label class="check">
                             <input type="radio" name="when" data-testid=format!("when-{w:?}").to_lowercase()
-                                prop:checked=move || when.get() == w on:change=move |_| when.set(w)/>
+                                prop:checked=move || form.with(|f| f.when == Some(w))
+                                on:change=move |_| form.update(|f| f.when = Some(w))/>
                             {w.label()}
                         </label>
                     }).collect_view()}
-                    {move || (when.get() == WhenUnsafe::ParticularTime).then(|| view! {
-                        <input type="text" data-testid="report-when-detail" aria-label="Which time?" autocomplete="off"
+                    {field_error(ReportField::When)}
+                    {move || form.with(|f| f.when == Some(WhenUnsafe::ParticularTime)).then(|| view! {
+                        <label for="report-when-detail" class="label">"Which time?"</label>
+                        <input id="report-when-detail" type="text" data-testid="report-when-detail" autocomplete="off"
                             placeholder="e.g. Friday nights around midnight"
-                            prop:value=move || when_detail.get() on:input=move |ev| when_detail.set(event_target_value(&ev))/>
+                            aria-invalid=move || invalid(ReportField::WhenDetail) aria-describedby=move || described(ReportField::WhenDetail)
+                            prop:value=move || form.with(|f| f.when_detail.clone()) on:input=set(|f, v| f.when_detail = v)/>
+                        {field_error(ReportField::WhenDetail)}
                     })}
                 </fieldset>
 
                 <label for="report-description" class="label">"What happens there?"</label>
                 <textarea id="report-description" data-testid="report-description" rows="4"
-                    prop:value=move || description.get() on:input=move |ev| description.set(event_target_value(&ev))></textarea>
-                <p class="count" class:over=move || { chars.get() > MAX_DESCRIPTION_CHARS }>{move || format!("{} / 2,000", chars.get())}</p>
+                    aria-invalid=move || invalid(ReportField::Description)
+                    aria-describedby=move || match described(ReportField::Description) { Some(id) => format!("{id} report-count"), None => "report-count".into() }
+                    prop:value=move || form.with(|f| f.description.clone()) on:input=set(|f, v| f.description = v)></textarea>
+                {field_error(ReportField::Description)}
+                <p id="report-count" class="count" class:over=move || { chars.get() > MAX_DESCRIPTION_CHARS }>{move || format!("{} / 2,000", chars.get())}</p>
 
-                <details class="contact">
+                <details class="contact" prop:open=move || contact_open.get()
+                    on:toggle=move |ev| contact_open.set(event_target::<web_sys::HtmlDetailsElement>(&ev).open())>
                     <summary>"Contact details (optional)"</summary>
                     <p class="muted">"Only if you want a reply. Your councillor alone sees them, to answer you about this report. They never appear on the status page and are not shared with anyone else."</p>
-                    <button type="button" class="link" data-testid="report-privacy" on:click=move |_| state.navigate(Screen::Privacy)>"How long they are kept, and how to have them erased"</button>
+                    <Link to=Route::Privacy testid="report-privacy">"How long they are kept, and how to have them erased"</Link>
                     <label for="report-name" class="label">"Name"</label>
                     <input id="report-name" data-testid="report-name" type="text" autocomplete="name"
-                        prop:value=move || contact_name.get() on:input=move |ev| contact_name.set(event_target_value(&ev))/>
+                        aria-invalid=move || invalid(ReportField::ContactName) aria-describedby=move || described(ReportField::ContactName)
+                        prop:value=move || form.with(|f| f.contact_name.clone()) on:input=set(|f, v| f.contact_name = v)/>
+                    {field_error(ReportField::ContactName)}
                     <label for="report-reach" class="label">"Email or phone"</label>
                     <input id="report-reach" data-testid="report-reach" type="text" autocomplete="email"
-                        prop:value=move || contact_reach.get() on:input=move |ev| contact_reach.set(event_target_value(&ev))/>
+                        aria-invalid=move || invalid(ReportField::ContactReach) aria-describedby=move || described(ReportField::ContactReach)
+                        prop:value=move || form.with(|f| f.contact_reach.clone()) on:input=set(|f, v| f.contact_reach = v)/>
+                    {field_error(ReportField::ContactReach)}
                 </details>
 
                 // Never seen or filled by a person; bots fill every field.
@@ -154,6 +211,9 @@ pub fn ReportScreen() -> impl IntoView {
                         prop:value=move || website.get() on:input=move |ev| website.set(event_target_value(&ev))/></label>
                 </div>
 
+                {move || (problems.with(Vec::len) > 1).then(|| view! {
+                    <p class="error" data-testid="report-problem-count">{move || format!("{} things to fix before sending.", problems.with(Vec::len))}</p>
+                })}
                 {move || error.get().map(|m| view! { <p class="error" role="alert" data-testid="report-error">{m}</p> })}
                 <button type="submit" class="primary big" data-testid="send-report" prop:disabled=move || saving.get()>
                     {move || if saving.get() { "Saving…" } else { "Send report" }}
@@ -161,6 +221,29 @@ pub fn ReportScreen() -> impl IntoView {
             </form>
         </section>
     }
+}
+
+/// Moves focus to the first field with a problem (a group's first choice).
+fn focus_first(field: ReportField) {
+    let selector = match field {
+        ReportField::Kind => "input[name=kind]",
+        ReportField::Place => "#report-place",
+        ReportField::When => "input[name=when]",
+        ReportField::WhenDetail => "#report-when-detail",
+        ReportField::Description => "#report-description",
+        ReportField::ContactName => "#report-name",
+        ReportField::ContactReach => "#report-reach",
+    };
+    // After the error messages and the contact details are drawn.
+    request_animation_frame(move || {
+        let element = web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.query_selector(selector).ok().flatten())
+            .and_then(|e| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(e).ok());
+        if let Some(element) = element {
+            let _ = element.focus();
+        }
+    });
 }
 
 fn looked_up() -> BTreeMap<String, PublicReport> {
@@ -221,16 +304,12 @@ pub fn MyReportsScreen() -> impl IntoView {
 
     view! {
         <section class="screen my-reports" aria-labelledby="my-reports-title">
-            <h2 id="my-reports-title">"Reports"</h2>
-            {move || engine.pairing.with(Option::is_some).then(|| view! {
-                <button class="secondary wide" data-testid="open-inbox" on:click=move |_| state.navigate(Screen::Inbox)>"Inbox of residents' reports"</button>
-            })}
-            <button class="primary big" data-testid="new-report" on:click=move |_| state.navigate(Screen::Report)>"Report a place"</button>
-            <button class="secondary wide" data-testid="open-meetings" on:click=move |_| state.navigate(Screen::Meetings)>"Public meetings: concerns and progress"</button>
-            <button class="link" data-testid="open-privacy" on:click=move |_| state.navigate(Screen::Privacy)>"Your report and your privacy: what is kept, and how to have it erased"</button>
-            <h3>"My reports"</h3>
+            <h2 id="my-reports-title">"Your reports"</h2>
+            <LookUp/>
+            <h3>"Made on this phone"</h3>
             {move || mine.with(Vec::is_empty).then(|| view! {
                 <p class="muted" data-testid="no-reports">"Reports you make on this phone appear here, with their reference codes and progress."</p>
+                <Link to=Route::Report class="button primary" testid="new-report">"Report a place"</Link>
             })}
             <ul class="cards" data-testid="my-reports">
                 {move || mine.get().into_iter().map(|r| view! { <MyReportCard mine=r/> }).collect_view()}
@@ -243,7 +322,7 @@ pub fn MyReportsScreen() -> impl IntoView {
             {move || refresh_error.get().map(|e| view! {
                 <p class="muted" role="status" data-testid="check-error">{format!("Could not check for updates ({e}). Showing the last status seen.")}</p>
             })}
-            <LookUp/>
+            <p><Link to=Route::Privacy testid="open-privacy">"Your report and your privacy: what is kept, and how to have it erased"</Link></p>
         </section>
     }
 }
@@ -378,22 +457,53 @@ fn StatusView(status: PublicReport, checked: Option<DateTime<Utc>>) -> impl Into
     }
 }
 
-/// Look up any report by its code; pages seen are kept for reading offline.
+/// "Check a report by its code": a code typed here opens that report's own
+/// page (`/reports/<code>`).
 #[component]
 fn LookUp() -> impl IntoView {
-    let engine = expect_context::<SyncEngine>();
-    let typed = RwSignal::new(crate::state::query_param("code").unwrap_or_default());
-    let found = RwSignal::new(None::<PublicReport>);
-    let message = RwSignal::new(None::<String>);
-    let look = move || {
-        let Some(code) = beatbook_core::code::normalise(&typed.get_untracked()) else {
-            message.set(Some(
+    let nav = expect_context::<Nav>();
+    let typed = RwSignal::new(String::new());
+    let problem = RwSignal::new(None::<String>);
+    let look = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        match beatbook_core::code::normalise(&typed.get_untracked()) {
+            Some(code) => {
+                problem.set(None);
+                nav.go(Route::ReportStatus(code));
+            }
+            None => problem.set(Some(
                 "That is not a reference code. Codes look like K7QF2-M3XDA.".into(),
-            ));
-            found.set(None);
-            return;
-        };
-        let kept = looked_up().get(&code).cloned();
+            )),
+        }
+    };
+    view! {
+        <form class="look-up" on:submit=look novalidate>
+            <label for="look-up-code" class="label">"Check a report by its code"</label>
+            <div class="row">
+                <input id="look-up-code" data-testid="look-up-code" type="text" autocapitalize="characters" autocomplete="off"
+                    placeholder="K7QF2-M3XDA" aria-invalid=move || problem.with(Option::is_some).then_some("true")
+                    aria-describedby=move || problem.with(Option::is_some).then_some("look-up-error")
+                    prop:value=move || typed.get() on:input=move |ev| { typed.set(event_target_value(&ev)); problem.set(None); }/>
+                <button type="submit" class="secondary" data-testid="look-up">"Check"</button>
+            </div>
+            {move || problem.get().map(|m| view! { <p id="look-up-error" class="error field-error" data-testid="look-up-message">{m}</p> })}
+        </form>
+    }
+}
+
+/// `/reports/<code>`: one report's public status, fetched when opened and
+/// kept for reading offline.
+#[component]
+pub fn StatusScreen(code: String) -> impl IntoView {
+    let engine = expect_context::<SyncEngine>();
+    let face = expect_context::<Memo<Face>>();
+    let kept = looked_up().get(&code).cloned();
+    let found = RwSignal::new(kept.clone());
+    let message = RwSignal::new(None::<String>);
+    let loading = RwSignal::new(true);
+    let title = format!("Report {code}");
+    {
+        let code = code.clone();
         spawn_local(async move {
             let server = engine
                 .pairing
@@ -403,29 +513,20 @@ fn LookUp() -> impl IntoView {
                     let mut all = looked_up();
                     all.insert(code, status.clone());
                     let _ = cache::write(LOOKED_UP_CACHE_KEY, &all);
-                    message.set(None);
                     found.set(Some(status));
                 }
-                Err(e) => {
-                    message.set(Some(match kept {
-                        Some(_) => format!("Could not reach the server ({e}). Showing the status last seen on this phone."),
-                        None => format!("Could not look this code up: {e}."),
-                    }));
-                    found.set(kept);
-                }
+                Err(e) => message.set(Some(match kept {
+                    Some(_) => format!("Could not reach the server ({e}). Showing the status last seen on this phone."),
+                    None => format!("Could not look this code up: {e}."),
+                })),
             }
+            loading.set(false);
         });
-    };
-    if !typed.get_untracked().is_empty() {
-        look();
     }
     view! {
-        <form class="look-up" on:submit=move |ev| { ev.prevent_default(); look(); } novalidate>
-            <h3>"Look up a reference code"</h3>
-            <label for="look-up-code" class="label">"Reference code"</label>
-            <input id="look-up-code" data-testid="look-up-code" type="text" autocapitalize="characters" autocomplete="off"
-                placeholder="K7QF2-M3XDA" prop:value=move || typed.get() on:input=move |ev| typed.set(event_target_value(&ev))/>
-            <button type="submit" class="secondary" data-testid="look-up">"Look up"</button>
+        <section class="screen report-status" aria-labelledby="status-title">
+            <h2 id="status-title">{title}</h2>
+            {move || (loading.get() && found.with(Option::is_none)).then(|| view! { <p class="muted" role="status">"Looking it up…"</p> })}
             {move || message.get().map(|m| view! { <p class="muted" role="status" data-testid="look-up-message">{m}</p> })}
             {move || found.get().map(|s| view! {
                 <div class="card" data-testid="looked-up">
@@ -434,6 +535,9 @@ fn LookUp() -> impl IntoView {
                     <StatusView status=s checked=None/>
                 </div>
             })}
-        </form>
+            {move || (face.get() == Face::Residents).then(|| view! {
+                <p><Link to=Route::Reports testid="status-to-reports">"Your reports, and checking another code"</Link></p>
+            })}
+        </section>
     }
 }

@@ -1,15 +1,15 @@
 //! Preferences and the health of the phone's storage.
 
-use beatbook_core::text::plural;
 use leptos::prelude::*;
 
-use super::confirm::Confirm;
+use beatbook_core::route::Route;
+
+use super::pairing::PairingPanel;
 use crate::export;
+use crate::nav::Link;
 use crate::settings::Theme;
 use crate::state::AppState;
 use crate::storage;
-use crate::sync::{self, SyncEngine};
-use crate::time;
 
 #[component]
 pub fn SettingsScreen() -> impl IntoView {
@@ -46,10 +46,15 @@ pub fn SettingsScreen() -> impl IntoView {
                         s.attach_location = event_target_checked(&ev);
                         state.set_settings(s);
                     }/>
-                "Look for my location when I open a new note"
+                "During a shift, add my location to each new note"
             </label>
 
-            <SyncSettings/>
+            <PairingPanel/>
+            <h3>"Residents' pages"</h3>
+            <ul class="choices">
+                <li><Link to=Route::Meetings class="choice" testid="open-meetings"><strong>"Meetings"</strong><span class="muted">"Concerns raised, and their progress"</span></Link></li>
+                <li><Link to=Route::Residents class="choice" testid="open-residents"><strong>"What residents see"</strong><span class="muted">"Report a place, check a code, privacy"</span></Link></li>
+            </ul>
             <h3>"On this phone"</h3>
             <p data-testid="storage-summary">{move || {
                 let (notes, shifts, pending) = counts.get();
@@ -77,90 +82,4 @@ pub fn SettingsScreen() -> impl IntoView {
             {move || message.get().map(|m| view! { <p class="error" role="alert">{m}</p> })}
         </section>
     }
-}
-
-#[component]
-fn SyncSettings() -> impl IntoView {
-    let state = expect_context::<AppState>();
-    let engine = expect_context::<SyncEngine>();
-    let code = RwSignal::new(String::new());
-    let message = RwSignal::new(None::<String>);
-    let busy = RwSignal::new(false);
-    let confirming = RwSignal::new(false);
-    let pending = state.pending;
-
-    let pair = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        busy.set(true);
-        message.set(None);
-        leptos::task::spawn_local(async move {
-            // The app talks only to the server it came from (the page's
-            // policy allows no other origin), so it pairs with this site.
-            match sync::pair("", &code.get_untracked()).await {
-                Ok(pairing) => {
-                    code.set(String::new());
-                    engine.set_pairing(Some(pairing));
-                }
-                Err(e) => message.set(Some(e.to_string())),
-            }
-            busy.set(false);
-        });
-    };
-
-    view! {
-        <h3>"Sending notes to the server"</h3>
-        {move || match engine.pairing.get() {
-            Some(p) => view! {
-                <p data-testid="paired">
-                    {format!("Paired as \"{}\" with {}.", p.device_name, if p.server.is_empty() { "this site".to_owned() } else { p.server.clone() })}
-                </p>
-                <p data-testid="sync-summary" aria-live="polite">
-                    {move || match pending.get() { 0 => "Everything is sent.".to_owned(), n => format!("{} to be sent.", plural(n, "record waits", "records wait")) }}
-                    {move || engine.pairing.with(|p| p.as_ref().and_then(|p| p.last_success)).map(|at| format!(" Last sent {}.", time::local_date_time(at)))}
-                    {move || engine.retry_at.get().map(|at| format!(" Next try at {}.", time::local_time(at)))}
-                </p>
-                <div class="row">
-                    <button class="primary" data-testid="sync-now" prop:disabled=move || engine.running.get() on:click=move |_| engine.sync_now()>
-                        {move || if engine.running.get() { "Sending…" } else { "Sync now" }}
-                    </button>
-                    <button class="secondary" data-testid="unpair" on:click=move |_| confirming.set(true)>"Unpair"</button>
-                </div>
-                {move || confirming.get().then(|| view! {
-                    <Confirm
-                        title="Unpair this phone?"
-                        question=Signal::derive(move || unpair_question(pending.get()))
-                        act="Unpair"
-                        keep="Keep paired"
-                        testid="confirm-unpair"
-                        on_act=move |_| { confirming.set(false); engine.set_pairing(None); }
-                        on_keep=move |_| confirming.set(false)
-                    />
-                })}
-            }.into_any(),
-            None => view! {
-                <p class="muted">"Notes stay on this phone until it is paired with a server. Ask for a pairing code (the server's `pair` command makes one), then enter it here."</p>
-                <form class="pair" on:submit=pair novalidate>
-                    <label for="pair-code" class="label">"Pairing code"</label>
-                    <input id="pair-code" data-testid="pair-code" type="text" autocomplete="one-time-code" autocapitalize="characters" placeholder="ABCDE-FGHJK"
-                        prop:value=move || code.get() on:input=move |ev| code.set(event_target_value(&ev))/>
-                    <button type="submit" class="primary" data-testid="pair" prop:disabled=move || busy.get()>
-                        {move || if busy.get() { "Pairing…" } else { "Pair this phone" }}
-                    </button>
-                </form>
-            }.into_any(),
-        }}
-        {move || message.get().map(|m| view! { <p class="error" role="alert" data-testid="pair-error">{m}</p> })}
-    }
-}
-
-/// What unpairing does, with how many records still wait.
-fn unpair_question(pending: usize) -> String {
-    let waiting = match pending {
-        0 => "Notes stay on it; new ones will not be sent until it is paired again.".to_owned(),
-        n => format!(
-            "{} not sent yet. They stay on this phone, but will not be sent until it is paired again.",
-            plural(n, "record is", "records are")
-        ),
-    };
-    format!("Unpair this phone? {waiting} The copy of the inbox (residents' contact details, private notes) is removed from this phone.")
 }

@@ -5,7 +5,10 @@ use beatbook_core::{NoteFilter, ShiftFilter};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use crate::state::{AppState, Screen};
+use beatbook_core::route::Route;
+
+use crate::nav::Nav;
+use crate::state::AppState;
 use crate::time;
 
 #[component]
@@ -38,7 +41,7 @@ pub fn ShiftsScreen() -> impl IntoView {
                                 <div class="row">
                                     <button class="secondary" on:click=move |_| {
                                         state.set_filter(NoteFilter { shift: ShiftFilter::Shift(id), ..NoteFilter::default() });
-                                        state.navigate(Screen::Notes);
+                                        expect_context::<Nav>().go(Route::Notes);
                                     }>"Show notes"</button>
                                     {running.then(|| view! {
                                         <button class="secondary" on:click=move |_| spawn_local(async move { error.set(state.end_shift(id).await.err().map(|e| e.to_string())) })>"End shift"</button>

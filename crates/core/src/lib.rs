@@ -18,6 +18,7 @@ pub mod protocol;
 pub mod record;
 pub mod report;
 pub mod rfc3339;
+pub mod route;
 pub mod schema;
 pub mod shift;
 pub mod summary;
@@ -28,7 +29,7 @@ pub mod text;
 
 pub use category::Category;
 pub use filter::{NoteFilter, ShiftFilter};
-pub use note::{Location, Note, NoteInput, ValidationError};
+pub use note::{Location, Note, NoteField, NoteInput, ValidationError};
 pub use notebook::{Notebook, ShiftSummary};
 pub use record::{Answered, RecordKey, RecordKind, Synced, Table};
 pub use report::{PublicReport, Report, ReportInput, ReportKind, ReportStatus, WhenUnsafe};

@@ -122,7 +122,34 @@ struct ValidInput {
     location: Option<Location>,
 }
 
+/// A field of the note form, in the order the form shows them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum NoteField {
+    Text,
+    Place,
+    Location,
+}
+
 impl NoteInput {
+    /// Every problem in the input at once, each with its field, in the
+    /// form's order: the form shows each beside its field. The same rules as
+    /// `validate`, which stops at the first.
+    pub fn problems(&self) -> Vec<(NoteField, String)> {
+        let mut problems = Vec::new();
+        match text::bounded("note", &self.text, MAX_TEXT_CHARS) {
+            Err(e) => problems.push((NoteField::Text, e.to_string())),
+            Ok(None) => problems.push((NoteField::Text, ValidationError::TextEmpty.to_string())),
+            Ok(Some(_)) => {}
+        }
+        if let Err(e) = text::bounded("place description", &self.place, MAX_PLACE_CHARS) {
+            problems.push((NoteField::Place, e.to_string()));
+        }
+        if let Some(Err(e)) = self.location.as_ref().map(Location::validate) {
+            problems.push((NoteField::Location, e.to_string()));
+        }
+        problems
+    }
+
     /// Checks the input and trims surrounding white space.
     fn validate(&self) -> Result<ValidInput, ValidationError> {
         let text =
@@ -223,6 +250,26 @@ mod tests {
             place: String::new(),
             location: None,
         }
+    }
+
+    #[test]
+    fn every_problem_is_named_at_once_with_its_field() {
+        let mut form = input("   ");
+        form.place = "x".repeat(MAX_PLACE_CHARS + 1);
+        form.location = Some(Location {
+            latitude: 91.0,
+            longitude: 0.0,
+            accuracy_m: 5.0,
+        });
+        let fields: Vec<NoteField> = form.problems().into_iter().map(|(f, _)| f).collect();
+        assert_eq!(
+            fields,
+            vec![NoteField::Text, NoteField::Place, NoteField::Location]
+        );
+        assert!(Note::create(Uuid::nil(), &form, None, now()).is_err());
+        let good = input("Lights out");
+        assert!(good.problems().is_empty());
+        assert!(Note::create(Uuid::nil(), &good, None, now()).is_ok());
     }
 
     #[test]

@@ -89,6 +89,19 @@ impl Record {
         }
     }
 
+    /// Whether the server has accepted this revision: a note shows "Sent",
+    /// a report has its code. (Waiting and refused are both "not sent".)
+    pub fn is_sent(&self) -> bool {
+        use crate::record::Answered;
+        match self {
+            Record::Note(n) => n.sync().is_synced(),
+            Record::Shift(s) => s.sync().is_synced(),
+            Record::Report(r) => r.code().is_some(),
+            Record::Triage(t) => t.sync().is_synced(),
+            Record::Concern(c) => c.sync().is_synced(),
+        }
+    }
+
     /// The record's revision: the journal keeps whichever copy is newer.
     pub fn revision(&self) -> u32 {
         match self {

@@ -11,6 +11,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
+use crate::category::Category;
 use crate::filter::NoteFilter;
 use crate::meeting::Concern;
 use crate::note::Note;
@@ -110,6 +111,20 @@ impl Notebook {
 
     pub fn note_count(&self) -> usize {
         self.notes.len()
+    }
+
+    /// Every category, the most recently used first, then the rest in
+    /// their usual order: the capture form offers the first few in one row.
+    pub fn categories_by_recent_use(&self) -> Vec<Category> {
+        let mut last_used: HashMap<Category, DateTime<Utc>> = HashMap::new();
+        for note in self.notes.iter() {
+            let at = last_used.entry(note.category).or_insert(note.created_at);
+            *at = (*at).max(note.created_at);
+        }
+        let mut all = Category::ALL.to_vec();
+        // A stable sort: unused categories keep their usual order.
+        all.sort_by_key(|c| std::cmp::Reverse(last_used.get(c).copied()));
+        all
     }
 
     /// Puts a shift in unless a newer revision of it is here.

@@ -1,6 +1,7 @@
 //! The notebook's queries, and how it takes the server's answers.
 
 use super::*;
+use crate::category::Category;
 use crate::note::NoteInput;
 use crate::protocol::RecordResult;
 use crate::shift::ShiftKind;
@@ -183,4 +184,25 @@ fn triage_waits_then_is_marked_by_the_answer() {
     assert!(book
         .triage()
         .any(|t| t.sync.label() == "Refused by the server"));
+}
+
+#[test]
+fn categories_come_most_recently_used_first_then_in_their_usual_order() {
+    let mut book = Notebook::new();
+    assert_eq!(book.categories_by_recent_use(), Category::ALL.to_vec());
+    let used = |id, minute, category| {
+        crate::test_support::note(id, at(minute))
+            .category(category)
+            .build()
+    };
+    book.upsert_note(used(1, 10, Category::ALL[5]));
+    book.upsert_note(used(2, 40, Category::ALL[2]));
+    book.upsert_note(used(3, 20, Category::ALL[5]));
+    let order = book.categories_by_recent_use();
+    assert_eq!(&order[..2], &[Category::ALL[2], Category::ALL[5]]);
+    let rest: Vec<Category> = Category::ALL
+        .into_iter()
+        .filter(|c| *c != Category::ALL[2] && *c != Category::ALL[5])
+        .collect();
+    assert_eq!(&order[2..], rest.as_slice());
 }

@@ -7,7 +7,9 @@
 //! server except to the paired councillor's devices.
 
 mod erase;
+mod form;
 pub use erase::ERASURE_REQUESTED;
+pub use form::{Problem, ReportField, ReportForm};
 mod mine;
 mod status;
 #[cfg(test)]

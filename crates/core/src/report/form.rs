@@ -1,0 +1,220 @@
+//! The "Report a place" form as the resident fills it: nothing chosen until
+//! they choose it, and every problem found at once, each with its field, so
+//! the form can show all of them beside the fields they belong to.
+
+use super::{
+    ReportError, ReportInput, ReportKind, WhenUnsafe, MAX_CONTACT_CHARS, MAX_DESCRIPTION_CHARS,
+    MAX_PLACE_CHARS, MAX_WHEN_CHARS,
+};
+use crate::note::Location;
+use crate::text::bounded;
+
+/// A field of the report form, in the order the form shows them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ReportField {
+    Kind,
+    Place,
+    When,
+    WhenDetail,
+    Description,
+    ContactName,
+    ContactReach,
+}
+
+impl ReportField {
+    /// The id of the element that shows this field's problem.
+    pub fn error_id(self) -> &'static str {
+        match self {
+            ReportField::Kind => "report-kind-error",
+            ReportField::Place => "report-place-error",
+            ReportField::When => "report-when-error",
+            ReportField::WhenDetail => "report-when-detail-error",
+            ReportField::Description => "report-description-error",
+            ReportField::ContactName => "report-name-error",
+            ReportField::ContactReach => "report-reach-error",
+        }
+    }
+}
+
+/// What the form holds while it is being filled.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ReportForm {
+    pub kind: Option<ReportKind>,
+    pub location: Option<Location>,
+    /// Share the exact spot rather than the area around it.
+    pub exact_location: bool,
+    pub place: String,
+    pub when: Option<WhenUnsafe>,
+    pub when_detail: String,
+    pub description: String,
+    pub contact_name: String,
+    pub contact_reach: String,
+}
+
+/// A problem with one field, in words for the resident.
+pub type Problem = (ReportField, String);
+
+impl ReportForm {
+    /// Every problem in the form, in the form's order; empty when it can be
+    /// sent. The same rules as `Report::create`, which the server applies.
+    pub fn problems(&self) -> Vec<Problem> {
+        let mut problems = Vec::new();
+        let mut note = |field: ReportField, message: String| problems.push((field, message));
+        if self.kind.is_none() {
+            note(ReportField::Kind, "Choose the kind of problem.".into());
+        }
+        match (
+            bounded("place description", &self.place, MAX_PLACE_CHARS),
+            self.location,
+        ) {
+            (Err(e), _) => note(ReportField::Place, e.to_string()),
+            (Ok(_), Some(l)) if l.validate().is_err() => {
+                note(ReportField::Place, ReportError::InvalidLocation.to_string())
+            }
+            (Ok(None), None) => note(ReportField::Place, ReportError::NoPlace.to_string()),
+            (Ok(_), _) => {}
+        }
+        match self.when {
+            None => note(ReportField::When, "Choose when it feels unsafe.".into()),
+            Some(WhenUnsafe::ParticularTime) => {
+                match bounded("time description", &self.when_detail, MAX_WHEN_CHARS) {
+                    Err(e) => note(ReportField::WhenDetail, e.to_string()),
+                    Ok(None) => note(
+                        ReportField::WhenDetail,
+                        ReportError::WhenMissing.to_string(),
+                    ),
+                    Ok(Some(_)) => {}
+                }
+            }
+            Some(_) => {}
+        }
+        match bounded("description", &self.description, MAX_DESCRIPTION_CHARS) {
+            Err(e) => note(ReportField::Description, e.to_string()),
+            Ok(None) => note(
+                ReportField::Description,
+                ReportError::DescriptionEmpty.to_string(),
+            ),
+            Ok(Some(_)) => {}
+        }
+        let name = bounded("name", &self.contact_name, MAX_CONTACT_CHARS);
+        if let Err(e) = &name {
+            note(ReportField::ContactName, e.to_string());
+        }
+        match bounded("contact detail", &self.contact_reach, MAX_CONTACT_CHARS) {
+            Err(e) => note(ReportField::ContactReach, e.to_string()),
+            Ok(None) if matches!(name, Ok(Some(_))) => note(
+                ReportField::ContactReach,
+                ReportError::ContactReachMissing.to_string(),
+            ),
+            Ok(_) => {}
+        }
+        problems
+    }
+
+    /// What `Report::create` takes, once the form has no problems.
+    pub fn input(&self) -> Result<ReportInput, Vec<Problem>> {
+        let problems = self.problems();
+        match (self.kind, self.when) {
+            (Some(kind), Some(when)) if problems.is_empty() => Ok(ReportInput {
+                kind,
+                location: self.location,
+                round_location: !self.exact_location,
+                place: self.place.clone(),
+                when,
+                when_detail: self.when_detail.clone(),
+                description: self.description.clone(),
+                contact_name: self.contact_name.clone(),
+                contact_reach: self.contact_reach.clone(),
+            }),
+            _ => Err(problems),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Report;
+    use chrono::{DateTime, TimeZone, Utc};
+    use uuid::Uuid;
+
+    fn now() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 25, 22, 0, 0).unwrap()
+    }
+
+    fn filled() -> ReportForm {
+        ReportForm {
+            kind: Some(ReportKind::PoorLighting),
+            place: "The underpass".into(),
+            when: Some(WhenUnsafe::AfterDark),
+            description: "No lights at all".into(),
+            ..ReportForm::default()
+        }
+    }
+
+    fn fields(form: &ReportForm) -> Vec<ReportField> {
+        form.problems().into_iter().map(|(f, _)| f).collect()
+    }
+
+    #[test]
+    fn an_empty_form_names_every_missing_field_at_once_in_order() {
+        assert_eq!(
+            fields(&ReportForm::default()),
+            vec![
+                ReportField::Kind,
+                ReportField::Place,
+                ReportField::When,
+                ReportField::Description
+            ]
+        );
+    }
+
+    #[test]
+    fn a_filled_form_makes_a_report_that_shares_only_the_area_by_default() {
+        let mut form = filled();
+        form.location = Some(Location {
+            latitude: 51.501_234,
+            longitude: -0.141_987,
+            accuracy_m: 8.0,
+        });
+        let input = form.input().unwrap();
+        assert!(input.round_location);
+        let report = Report::create(Uuid::nil(), &input, now()).unwrap();
+        assert!(report.location_rounded);
+        assert_ne!(report.location, form.location);
+
+        form.exact_location = true;
+        let report = Report::create(Uuid::nil(), &form.input().unwrap(), now()).unwrap();
+        assert_eq!(report.location, form.location);
+    }
+
+    #[test]
+    fn each_field_s_problem_is_its_own() {
+        let mut form = filled();
+        form.when = Some(WhenUnsafe::ParticularTime);
+        assert_eq!(fields(&form), vec![ReportField::WhenDetail]);
+        form.when_detail = "Fridays".into();
+        form.contact_name = "Sam".into();
+        assert_eq!(fields(&form), vec![ReportField::ContactReach]);
+        form.contact_reach = "sam@example.org".into();
+        form.place = "x".repeat(MAX_PLACE_CHARS + 1);
+        assert_eq!(fields(&form), vec![ReportField::Place]);
+        form.place.clear();
+        assert_eq!(fields(&form), vec![ReportField::Place], "no place at all");
+        form.place = "Here".into();
+        form.description = "bad\u{202E}text".into();
+        assert_eq!(fields(&form), vec![ReportField::Description]);
+    }
+
+    #[test]
+    fn the_form_and_report_create_agree() {
+        // Whatever the form lets through, the server's rule accepts.
+        let mut form = filled();
+        form.when = Some(WhenUnsafe::ParticularTime);
+        form.when_detail = "Late".into();
+        form.contact_reach = "01234 567890".into();
+        let input = form.input().unwrap();
+        assert!(Report::create(Uuid::nil(), &input, now()).is_ok());
+        assert!(ReportForm::default().input().is_err());
+    }
+}

@@ -1,0 +1,259 @@
+//! Where each screen lives: one path per screen, so the back gesture walks
+//! back through screens, a reload stays put and a link can name a screen.
+//!
+//! The app has two faces. A phone that is not paired (and holds no notebook)
+//! shows the residents' pages; a paired phone shows the councillor's
+//! notebook and can still open every residents' page.
+
+use uuid::Uuid;
+
+/// Which set of screens a phone shows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Face {
+    /// Anyone: report a place, follow a report, meetings, privacy.
+    Residents,
+    /// A paired phone: capture, notes, shifts, inbox, settings.
+    Notebook,
+}
+
+/// A screen and what it shows.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Route {
+    /// `/`: the face's home (the residents' home, or capture on a paired phone).
+    Home,
+    /// `/residents`: the residents' home, on either face.
+    Residents,
+    /// `/report`: the "Report a place" form.
+    Report,
+    /// `/reports`: reports made on this phone, and checking a code.
+    Reports,
+    /// `/reports/<code>`: one report's public status.
+    ReportStatus(String),
+    Meetings,
+    Privacy,
+    /// `/pair`: a councillor pairs this phone.
+    Pair,
+    Notes,
+    Note(Uuid),
+    Shifts,
+    Inbox,
+    Settings,
+    /// A path no screen has.
+    NotFound,
+}
+
+impl Route {
+    /// The screen an address names. `query` is the part after `?`, without
+    /// it: links from before screens had paths (`/?screen=notes`,
+    /// `/?screen=reports&code=…`) open the same screen.
+    pub fn parse(path: &str, query: &str) -> Route {
+        let path = path.trim_end_matches('/');
+        let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+        match segments.as_slice() {
+            [] | ["index.html"] => Self::from_old_query(query),
+            ["residents"] => Route::Residents,
+            ["report"] => Route::Report,
+            ["reports"] => Route::Reports,
+            ["reports", code] => match crate::code::normalise(code) {
+                Some(code) => Route::ReportStatus(code),
+                None => Route::NotFound,
+            },
+            ["meetings"] => Route::Meetings,
+            ["privacy"] => Route::Privacy,
+            ["pair"] => Route::Pair,
+            ["notes"] => Route::Notes,
+            ["notes", id] => match Uuid::parse_str(id) {
+                Ok(id) => Route::Note(id),
+                Err(_) => Route::NotFound,
+            },
+            ["shifts"] => Route::Shifts,
+            ["inbox"] => Route::Inbox,
+            ["settings"] => Route::Settings,
+            _ => Route::NotFound,
+        }
+    }
+
+    fn from_old_query(query: &str) -> Route {
+        let param = |name: &str| {
+            query.split('&').find_map(|pair| {
+                let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+                (key == name).then_some(value)
+            })
+        };
+        match param("screen") {
+            Some("notes") => Route::Notes,
+            Some("shifts") => Route::Shifts,
+            Some("settings") => Route::Settings,
+            Some("report") => Route::Report,
+            Some("reports") => match param("code").and_then(crate::code::normalise) {
+                Some(code) => Route::ReportStatus(code),
+                None => Route::Reports,
+            },
+            Some("inbox") => Route::Inbox,
+            Some("meetings") => Route::Meetings,
+            Some("privacy") => Route::Privacy,
+            _ => Route::Home,
+        }
+    }
+
+    /// The path this screen lives at.
+    pub fn path(&self) -> String {
+        match self {
+            Route::Home | Route::NotFound => "/".into(),
+            Route::Residents => "/residents".into(),
+            Route::Report => "/report".into(),
+            Route::Reports => "/reports".into(),
+            Route::ReportStatus(code) => format!("/reports/{code}"),
+            Route::Meetings => "/meetings".into(),
+            Route::Privacy => "/privacy".into(),
+            Route::Pair => "/pair".into(),
+            Route::Notes => "/notes".into(),
+            Route::Note(id) => format!("/notes/{id}"),
+            Route::Shifts => "/shifts".into(),
+            Route::Inbox => "/inbox".into(),
+            Route::Settings => "/settings".into(),
+        }
+    }
+
+    /// Whether only a paired phone may open this screen.
+    pub fn needs_notebook(&self) -> bool {
+        matches!(
+            self,
+            Route::Notes | Route::Note(_) | Route::Shifts | Route::Inbox | Route::Settings
+        )
+    }
+
+    /// The screen a phone with this face actually shows for this address:
+    /// a phone without the notebook that follows a notebook link lands on
+    /// the residents' home, and a paired phone has no pairing screen.
+    pub fn for_face(self, face: Face) -> Route {
+        match (face, self) {
+            (Face::Residents, route) if route.needs_notebook() => Route::Home,
+            (Face::Notebook, Route::Pair) => Route::Settings,
+            (_, route) => route,
+        }
+    }
+
+    /// The document's title on this screen, for the tab, the app switcher and
+    /// a screen reader.
+    pub fn title(&self, face: Face) -> String {
+        let name = match (self, face) {
+            (Route::Home, Face::Residents) | (Route::Residents, _) => {
+                return "Beatbook: report a place that feels unsafe".into()
+            }
+            (Route::Home, Face::Notebook) => "New note",
+            (Route::Report, _) => "Report a place",
+            (Route::Reports, _) => "Your reports",
+            (Route::ReportStatus(code), _) => return format!("Report {code} · Beatbook"),
+            (Route::Meetings, _) => "Meetings",
+            (Route::Privacy, _) => "Your privacy",
+            (Route::Pair, _) => "Pair this phone",
+            (Route::Notes, _) => "Notes",
+            (Route::Note(_), _) => "Note",
+            (Route::Shifts, _) => "Shifts",
+            (Route::Inbox, _) => "Inbox",
+            (Route::Settings, _) => "Settings",
+            (Route::NotFound, _) => "Page not found",
+        };
+        format!("{name} · Beatbook")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn every() -> Vec<Route> {
+        vec![
+            Route::Home,
+            Route::Residents,
+            Route::Report,
+            Route::Reports,
+            Route::ReportStatus("K7QF2-M3XDA".into()),
+            Route::Meetings,
+            Route::Privacy,
+            Route::Pair,
+            Route::Notes,
+            Route::Note(Uuid::from_u128(0x0193_0000_0000_7000_8000_0000_0000_0001)),
+            Route::Shifts,
+            Route::Inbox,
+            Route::Settings,
+        ]
+    }
+
+    #[test]
+    fn every_screen_is_found_again_at_its_path() {
+        for route in every() {
+            assert_eq!(Route::parse(&route.path(), ""), route, "{}", route.path());
+        }
+    }
+
+    #[test]
+    fn paths_differ_per_screen() {
+        let mut paths: Vec<String> = every().iter().map(Route::path).collect();
+        paths.sort();
+        paths.dedup();
+        assert_eq!(paths.len(), every().len());
+    }
+
+    #[test]
+    fn links_from_before_paths_open_the_same_screen() {
+        assert_eq!(Route::parse("/", "screen=notes"), Route::Notes);
+        assert_eq!(Route::parse("/", "screen=report"), Route::Report);
+        assert_eq!(Route::parse("/", "screen=capture"), Route::Home);
+        assert_eq!(Route::parse("/", "screen=meetings"), Route::Meetings);
+        assert_eq!(Route::parse("/index.html", "screen=inbox"), Route::Inbox);
+        assert_eq!(
+            Route::parse("/", "screen=reports&code=k7qf2m3xda"),
+            Route::ReportStatus("K7QF2-M3XDA".into())
+        );
+        assert_eq!(
+            Route::parse("/", "code=nonsense&screen=reports"),
+            Route::Reports
+        );
+        assert_eq!(Route::parse("/", ""), Route::Home);
+        assert_eq!(Route::parse("/", "screen=unknown"), Route::Home);
+    }
+
+    #[test]
+    fn a_trailing_slash_and_a_typed_code_are_forgiven() {
+        assert_eq!(Route::parse("/notes/", ""), Route::Notes);
+        assert_eq!(
+            Route::parse("/reports/k7qf2m3xda", ""),
+            Route::ReportStatus("K7QF2-M3XDA".into())
+        );
+    }
+
+    #[test]
+    fn unknown_paths_and_bad_ids_are_not_found() {
+        assert_eq!(Route::parse("/nowhere", ""), Route::NotFound);
+        assert_eq!(Route::parse("/notes/not-a-uuid", ""), Route::NotFound);
+        assert_eq!(Route::parse("/reports/short", ""), Route::NotFound);
+        assert_eq!(Route::parse("/notes/a/b", ""), Route::NotFound);
+    }
+
+    #[test]
+    fn a_phone_without_the_notebook_is_never_shown_it() {
+        for route in every() {
+            let shown = route.clone().for_face(Face::Residents);
+            assert!(!shown.needs_notebook(), "{route:?} showed {shown:?}");
+        }
+        assert_eq!(Route::Pair.for_face(Face::Notebook), Route::Settings);
+        assert_eq!(Route::Report.for_face(Face::Notebook), Route::Report);
+    }
+
+    #[test]
+    fn every_screen_has_its_own_title() {
+        let mut titles: Vec<String> = every()
+            .iter()
+            .filter(|r| **r != Route::Residents)
+            .map(|r| r.title(Face::Notebook))
+            .collect();
+        titles.sort();
+        titles.dedup();
+        assert_eq!(titles.len(), every().len() - 1);
+        assert!(Route::Home
+            .title(Face::Residents)
+            .contains("report a place"));
+    }
+}

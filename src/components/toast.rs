@@ -1,0 +1,104 @@
+//! A short confirmation near the top of the screen, where the eye is after a
+//! tap: "Saved on this phone", which turns into "Sent" when the server has
+//! the record. One at a time; it goes by itself after a while.
+
+use std::time::Duration;
+
+use beatbook_core::RecordKey;
+use leptos::prelude::*;
+
+use crate::state::AppState;
+
+/// How long a confirmation stays.
+const SHOWN_FOR: Duration = Duration::from_secs(8);
+
+#[derive(Clone, Debug, PartialEq)]
+struct Toast {
+    id: u32,
+    text: String,
+    /// The record it speaks of, and what to say once the server has it.
+    watch: Option<(RecordKey, &'static str)>,
+    testid: &'static str,
+}
+
+/// The one place confirmations are shown.
+#[derive(Clone, Copy)]
+pub struct Toasts {
+    current: RwSignal<Option<Toast>>,
+    next_id: StoredValue<u32>,
+}
+
+impl Toasts {
+    pub fn new() -> Toasts {
+        Toasts {
+            current: RwSignal::new(None),
+            next_id: StoredValue::new(0),
+        }
+    }
+
+    /// Shows `text`; if `watch` names a record, the toast says its second
+    /// part instead once that record has been sent.
+    pub fn show(
+        &self,
+        text: impl Into<String>,
+        testid: &'static str,
+        watch: Option<(RecordKey, &'static str)>,
+    ) {
+        let id = self.next_id.get_value().wrapping_add(1);
+        self.next_id.set_value(id);
+        self.current.set(Some(Toast {
+            id,
+            text: text.into(),
+            watch,
+            testid,
+        }));
+        let current = self.current;
+        set_timeout(
+            move || {
+                if current.with_untracked(|t| t.as_ref().is_some_and(|t| t.id == id)) {
+                    current.set(None);
+                }
+            },
+            SHOWN_FOR,
+        );
+    }
+
+    pub fn dismiss(&self) {
+        self.current.set(None);
+    }
+}
+
+impl Default for Toasts {
+    fn default() -> Self {
+        Toasts::new()
+    }
+}
+
+#[component]
+pub fn ToastView() -> impl IntoView {
+    let toasts = expect_context::<Toasts>();
+    let state = expect_context::<AppState>();
+    let text = move || {
+        toasts.current.with(|t| {
+            t.as_ref().map(|t| match t.watch {
+                Some((key, sent))
+                    if state.book.with(|b| b.get(key).is_some_and(|r| r.is_sent())) =>
+                {
+                    (sent.to_owned(), true, t.testid)
+                }
+                _ => (t.text.clone(), false, t.testid),
+            })
+        })
+    };
+    // Always in the page, so that a screen reader hears each new message.
+    view! {
+        <div class="toast-slot" role="status" aria-live="polite">
+            {move || text().map(|(text, sent, testid)| view! {
+                <div class="toast" class:sent=sent>
+                    <p data-testid=testid>{text}</p>
+                    <button class="toast-close" aria-label="Dismiss" on:click=move |_| toasts.dismiss()>"×"</button>
+                </div>
+            })}
+        </div>
+    }
+}
