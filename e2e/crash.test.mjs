@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
 import {
-  gotoApp, launchKillableBrowser, listedNotes, newProfileDir, saveNote, startServer,
+  chooseCategory, gotoApp, launchKillableBrowser, listedNotes, newProfileDir, saveNote, startServer,
 } from './helpers.mjs';
 
 const ROUNDS = 20;
@@ -23,7 +23,7 @@ after(async () => {
 
 async function openOn(browser) {
   const page = await browser.context.newPage();
-  await gotoApp(page, server.url);
+  await gotoApp(page, server.url, server.data);
   return page;
 }
 
@@ -62,7 +62,7 @@ describe('crash-proof saving', () => {
     const page = await openOn(browser);
     const text = 'Half-written: two men by the cashpoint, one with';
     await page.getByTestId('note-text').fill(text);
-    await page.locator('input[name=category][value=harassment_or_intimidation]').check();
+    await chooseCategory(page, 'harassment_or_intimidation');
     // Past the draft's pause and its commit, then killed.
     await page.waitForTimeout(1000);
     await browser.kill();

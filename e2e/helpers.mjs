@@ -151,10 +151,24 @@ export async function openApp(context, server, { pairWith } = {}) {
   return page;
 }
 
-/** Goes to the app in `page` on a phone that shows the notebook. */
-export async function gotoApp(page, url) {
+/**
+ * Goes to the app in `page` on a phone that shows the notebook. Given the
+ * server's data folder, a phone still on the residents' home is paired first.
+ */
+export async function gotoApp(page, url, data) {
   await page.goto(url);
+  if (data) {
+    await page.getByTestId('note-text').or(page.getByTestId('home-pair')).first().waitFor();
+    if (await page.getByTestId('home-pair').count()) await pairApp(page, data);
+  }
   await page.getByTestId('note-text').waitFor();
+}
+
+/** Chooses a category on the note form, opening "More…" if it is not among the first. */
+export async function chooseCategory(page, category) {
+  const chip = page.locator(`input[name=category][value=${category}]`);
+  if (!(await chip.count())) await page.getByTestId('more-categories').click();
+  await chip.check();
 }
 
 /** Waits until the service worker controls the page and its cache is full. */
@@ -171,7 +185,7 @@ export async function waitForWorker(page) {
 export async function saveNote(page, text, { category, place } = {}) {
   await page.getByTestId('nav-capture').click();
   await page.getByTestId('note-text').fill(text);
-  if (category) await page.locator(`input[name=category][value=${category}]`).check();
+  if (category) await chooseCategory(page, category);
   if (place) await page.getByTestId('note-place').fill(place);
   await page.getByTestId('save-note').click();
 }
@@ -261,8 +275,6 @@ export async function pairApp(page, data) {
     await page.getByTestId('pair-code').fill(code);
     await page.getByTestId('pair').click();
     await page.getByTestId('note-text').waitFor();
-    await page.getByTestId('nav-settings').click();
-    await page.getByTestId('paired').waitFor();
     return;
   }
   await page.getByTestId('nav-settings').click();
