@@ -144,7 +144,7 @@ export async function* notebookTour(page, url, code) {
   for (const screen of NOTEBOOK_SCREENS.filter((s) => s.path !== '/')) {
     await openScreen(page, url, screen);
     if (screen.path === '/inbox') {
-      await page.getByTestId('inbox-report').waitFor();
+      await page.getByTestId('inbox-report').first().waitFor();
       const charts = page.getByTestId('charts');
       if (!await charts.evaluate((d) => d.open)) await charts.locator('summary').tap();
       await page.getByTestId('chart').first().waitFor();
