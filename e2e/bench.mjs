@@ -1,13 +1,30 @@
 // Start-up, save and delivery timings in headless Chromium with the CPU
-// slowed four times, as on a cheap phone. Run through `cargo xtask bench`,
-// which prints the download sizes and the server's ingest rate too. Prints
-// medians; fails only if a run does not do what it times.
+// slowed four times, as on a cheap phone; Lighthouse's mobile audit of a
+// resident's first visit; and screenshots of every screen in both themes.
+// Run through `cargo xtask bench`, which prints the download sizes and the
+// server's ingest rate too. Prints medians; fails only if a run does not do
+// what it times. BENCH_PARTS (e.g. "lighthouse,screens") runs only some parts.
+
+import { mkdir, rm } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import * as chromeLauncher from 'chrome-launcher';
+import lighthouse from 'lighthouse';
 
 import {
-  launchBrowser, openApp, pairApp, serverNotes, startServer, waitForWorker,
+  CHROMIUM_FLAGS, launchBrowser, openApp, pairApp, serverNotes, startServer, waitForWorker,
 } from './helpers.mjs';
+import { PHONE, notebookTour, residentTour, submitReport } from './screens.mjs';
 
 const RUNS = Number(process.env.BENCH_RUNS || 7);
+const LIGHTHOUSE_RUNS = Number(process.env.BENCH_LIGHTHOUSE_RUNS || 3);
+const PARTS = ['startup', 'save', 'delivery', 'lighthouse', 'screens'];
+const wanted = new Set(process.env.BENCH_PARTS ? process.env.BENCH_PARTS.split(',').map((p) => p.trim()) : PARTS);
+for (const part of wanted) {
+  if (!PARTS.includes(part)) throw new Error(`BENCH_PARTS: no part "${part}" (parts: ${PARTS.join(', ')})`);
+}
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const CPU_SLOWDOWN = 4;
 const READY_MARK = 'beatbook-ready';
 
@@ -113,8 +130,9 @@ async function startupWithNotes(browser, count) {
 async function saveLatencies(browser, url, count) {
   const context = await browser.newContext();
   const page = await context.newPage();
+  // A phone holding notes shows the notebook: seed them, then start again.
   await page.goto(url);
-  await page.getByTestId('note-text').waitFor();
+  await page.waitForFunction((mark) => performance.getEntriesByName(mark).length > 0, READY_MARK);
   await seed(page, count);
   await page.reload();
   await page.getByTestId('note-text').waitFor();
@@ -132,7 +150,8 @@ async function saveLatencies(browser, url, count) {
       // finish reacting to the typing, so that its work is not counted as
       // saving (less than the draft's 300 ms pause, so no draft is written).
       await new Promise((resolve) => { setTimeout(resolve, 100); });
-      const status = document.querySelector('[data-testid=save-status]');
+      // The toast's slot is always in the page; the toast appears in it.
+      const status = document.querySelector('.toast-slot');
       const before = status.textContent;
       // Where the time goes: the browser commits the journal's transaction
       // between the note's put and the transaction's complete event; the rest
@@ -232,31 +251,144 @@ async function delivery(browser, count, cpuSlowdown) {
   return ms;
 }
 
+/**
+ * Lighthouse's mobile audit (its default: a mid-range phone, simulated slow
+ * 4G and a CPU slowed 4x) of `url` on a phone that has never opened the app:
+ * a new profile each run, and Lighthouse clears storage before loading.
+ */
+async function lighthouseRun(url) {
+  const chrome = await chromeLauncher.launch({
+    chromePath: process.env.CHROME_PATH,
+    chromeFlags: ['--headless', ...CHROMIUM_FLAGS],
+    logLevel: 'silent',
+  });
+  try {
+    const result = await lighthouse(url, { port: chrome.port, logLevel: 'error', onlyCategories: ['performance'] });
+    const { lhr } = result;
+    if (lhr.runtimeError) throw new Error(`Lighthouse on ${url}: ${lhr.runtimeError.code} ${lhr.runtimeError.message}`);
+    const value = (id) => lhr.audits[id].numericValue;
+    return {
+      version: lhr.lighthouseVersion,
+      score: lhr.categories.performance.score * 100,
+      fcp: value('first-contentful-paint'),
+      lcp: value('largest-contentful-paint'),
+      tbt: value('total-blocking-time'),
+      si: value('speed-index'),
+      cls: value('cumulative-layout-shift'),
+      bytes: value('total-byte-weight'),
+    };
+  } finally {
+    await chrome.kill();
+  }
+}
+
+async function lighthouseReport(url) {
+  // Lighthouse finds the browser through CHROME_PATH; it never downloads one.
+  process.env.CHROME_PATH ||= process.env.CHROMIUM || '/usr/bin/chromium';
+  let version;
+  const lines = [];
+  for (const path of ['/', '/report']) {
+    const runs = [];
+    for (let run = 0; run < LIGHTHOUSE_RUNS; run += 1) runs.push(await lighthouseRun(`${url}${path}`));
+    version = runs[0].version;
+    const m = (key) => median(runs.map((r) => r[key]));
+    const s = (ms) => `${(ms / 1000).toFixed(2)} s`;
+    lines.push(`  ${path.padEnd(9)} Performance ${String(Math.round(m('score'))).padStart(3)}   FCP ${s(m('fcp'))}   LCP ${s(m('lcp'))}   `
+      + `TBT ${Math.round(m('tbt'))} ms   Speed Index ${s(m('si'))}   CLS ${m('cls').toFixed(3)}   transfer ${(m('bytes') / 1024).toFixed(1)} KiB`
+      + `   (scores: ${runs.map((r) => Math.round(r.score)).join(' ')})`);
+  }
+  console.log(`\nLighthouse ${version}, mobile (default throttling: simulated slow 4G, CPU 4x), a phone never paired, median of ${LIGHTHOUSE_RUNS}:`);
+  for (const line of lines) console.log(line);
+}
+
+/**
+ * A screenshot of every screen of both faces, in both themes, at phone size
+ * (and at 320 px wide, the narrowest phone the layout is made for), each
+ * showing something. Returns the folder and the number taken.
+ */
+async function screenshots(browser) {
+  const folder = resolve(process.env.BENCH_SHOTS || join(ROOT, 'target', 'screens'));
+  await rm(folder, { recursive: true, force: true });
+  await mkdir(folder, { recursive: true });
+  let taken = 0;
+  const sizes = [PHONE, { ...PHONE, viewport: { width: 320, height: 568 } }];
+  for (const size of sizes) {
+    for (const colorScheme of ['light', 'dark']) {
+      // A server each: a phone may send only a few reports in a burst.
+      const server = await startServer();
+      try {
+        const code = await submitReport(server.url);
+        const shoot = async (page, face, tour) => {
+          let n = 0;
+          for await (const name of tour) {
+            n += 1;
+            const file = `${size.viewport.width}-${colorScheme}-${face}-${String(n).padStart(2, '0')}-${name}`;
+            // What the phone shows, and the whole page (where the fixed
+            // bottom bar is drawn at its place on the first screenful).
+            await page.screenshot({ path: join(folder, `${file}.png`), animations: 'disabled' });
+            await page.screenshot({ path: join(folder, `${file}-full.png`), fullPage: true, animations: 'disabled' });
+            taken += 1;
+          }
+        };
+        const residents = await browser.newContext({ ...size, colorScheme });
+        const page = await residents.newPage();
+        await shoot(page, 'residents', residentTour(page, server.url, code));
+        await residents.close();
+        const notebook = await browser.newContext({ ...size, colorScheme });
+        const paired = await openApp(notebook, server);
+        await shoot(paired, 'notebook', notebookTour(paired, server.url, code));
+        // The keyboard open: the page resized to what is left above it.
+        await paired.goto(server.url);
+        await paired.getByTestId('note-text').waitFor();
+        await paired.setViewportSize({ width: size.viewport.width, height: Math.round(size.viewport.height * 0.6) });
+        await paired.getByTestId('note-text').fill('Typing with the keyboard open');
+        await paired.screenshot({ path: join(folder, `${size.viewport.width}-${colorScheme}-notebook-99-keyboard-open.png`) });
+        taken += 1;
+        await notebook.close();
+      } finally {
+        await server.stop();
+      }
+    }
+  }
+  return { folder, taken };
+}
+
 const browser = await launchBrowser();
 const server = await startServer();
 try {
-  console.log(`\nStart-up, CPU slowed ${CPU_SLOWDOWN}x, median of ${RUNS} (navigation start → capture screen ready):`);
-  const { online, offline } = await startup(browser);
-  console.log(`  first visit, server running        ${fmt(median(online))}   (runs: ${online.map((x) => x.toFixed(0)).join(' ')})`);
-  console.log(`  cold start, server stopped (SW)    ${fmt(median(offline))}   (runs: ${offline.map((x) => x.toFixed(0)).join(' ')})   target < 1000 ms: ${median(offline) < 1000 ? 'met' : 'MISSED'}`);
-  const stocked = await startupWithNotes(browser, 5000);
-  console.log(`  the same with 5000 notes stored    ${fmt(median(stocked))}   (runs: ${stocked.map((x) => x.toFixed(0)).join(' ')})`);
-  console.log(`\nSave, CPU slowed ${CPU_SLOWDOWN}x, median of ${RUNS} (tap Save → stored in localStorage and the IndexedDB journal, and in the notebook):`);
-  for (const count of [1000, 5000]) {
-    const { times, phases } = await saveLatencies(browser, server.url, count);
-    const target = count === 5000 ? `   target < 16 ms: ${median(times) < 16 ? 'met' : 'MISSED'}` : '';
-    console.log(`  with ${String(count).padStart(5)} notes stored          ${fmt(median(times))}   (runs: ${times.map((x) => x.toFixed(1)).join(' ')})${target}`);
-    console.log(`    medians of the parts: app before the journal ${fmt(median(phases.before))}, browser committing the journal ${fmt(median(phases.commit))}, app after ${fmt(median(phases.after))}`);
+  if (wanted.has('startup')) {
+    console.log(`\nStart-up, CPU slowed ${CPU_SLOWDOWN}x, median of ${RUNS} (navigation start → first screen ready):`);
+    const { online, offline } = await startup(browser);
+    console.log(`  first visit, server running        ${fmt(median(online))}   (runs: ${online.map((x) => x.toFixed(0)).join(' ')})`);
+    console.log(`  cold start, server stopped (SW)    ${fmt(median(offline))}   (runs: ${offline.map((x) => x.toFixed(0)).join(' ')})   target < 1000 ms: ${median(offline) < 1000 ? 'met' : 'MISSED'}`);
+    const stocked = await startupWithNotes(browser, 5000);
+    console.log(`  the same with 5000 notes stored    ${fmt(median(stocked))}   (runs: ${stocked.map((x) => x.toFixed(0)).join(' ')})`);
   }
-  const queued = 1000;
-  const runs = Math.min(RUNS, 5);
-  console.log(`\nDelivery, median of ${runs} (${queued} notes queued with the server down; server started; connection back → "All sent"):`);
-  for (const slowdown of [1, CPU_SLOWDOWN]) {
-    const times = [];
-    for (let run = 0; run < runs; run += 1) times.push(await delivery(browser, queued, slowdown));
-    const label = slowdown === 1 ? 'CPU at full speed' : `CPU slowed ${slowdown}x`;
-    const target = slowdown === 1 ? `   target ≤ 3000 ms: ${median(times) <= 3000 ? 'met' : 'MISSED'}` : '';
-    console.log(`  ${label.padEnd(34)}${fmt(median(times))}   (runs: ${times.map((x) => x.toFixed(0)).join(' ')})${target}`);
+  if (wanted.has('save')) {
+    console.log(`\nSave, CPU slowed ${CPU_SLOWDOWN}x, median of ${RUNS} (tap Save → stored in localStorage and the IndexedDB journal, and in the notebook):`);
+    for (const count of [1000, 5000]) {
+      const { times, phases } = await saveLatencies(browser, server.url, count);
+      const target = count === 5000 ? `   target < 16 ms: ${median(times) < 16 ? 'met' : 'MISSED'}` : '';
+      console.log(`  with ${String(count).padStart(5)} notes stored          ${fmt(median(times))}   (runs: ${times.map((x) => x.toFixed(1)).join(' ')})${target}`);
+      console.log(`    medians of the parts: app before the journal ${fmt(median(phases.before))}, browser committing the journal ${fmt(median(phases.commit))}, app after ${fmt(median(phases.after))}`);
+    }
+  }
+  if (wanted.has('delivery')) {
+    const queued = 1000;
+    const runs = Math.min(RUNS, 5);
+    console.log(`\nDelivery, median of ${runs} (${queued} notes queued with the server down; server started; connection back → "All sent"):`);
+    for (const slowdown of [1, CPU_SLOWDOWN]) {
+      const times = [];
+      for (let run = 0; run < runs; run += 1) times.push(await delivery(browser, queued, slowdown));
+      const label = slowdown === 1 ? 'CPU at full speed' : `CPU slowed ${slowdown}x`;
+      const target = slowdown === 1 ? `   target ≤ 3000 ms: ${median(times) <= 3000 ? 'met' : 'MISSED'}` : '';
+      console.log(`  ${label.padEnd(34)}${fmt(median(times))}   (runs: ${times.map((x) => x.toFixed(0)).join(' ')})${target}`);
+    }
+  }
+  if (wanted.has('lighthouse')) await lighthouseReport(server.url);
+  if (wanted.has('screens')) {
+    const { folder, taken } = await screenshots(browser);
+    console.log(`\nScreenshots: ${taken} screens (each as shown, and its whole page), both faces, light and dark, 390 × 844 and 320 × 568, in ${folder}`);
   }
 } finally {
   await server.stop();

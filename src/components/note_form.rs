@@ -325,7 +325,11 @@ pub fn NoteForm(
             })}
 
             <div class="pinned-action">
-                <button type="submit" class="primary big" data-testid="save-note" prop:disabled=move || saving.get()>
+                // Tapping Save leaves focus (and the keyboard) in the field being
+                // typed in: were it to move, the bottom bar would come back and
+                // shift Save from under the finger before the tap lands.
+                <button type="submit" class="primary big" data-testid="save-note" prop:disabled=move || saving.get()
+                    on:mousedown=|ev: leptos::ev::MouseEvent| ev.prevent_default()>
                     {move || if saving.get() { "Saving…" } else { submit_label }}
                 </button>
             </div>

@@ -154,12 +154,16 @@ fn ensure_browser() -> Result {
         })
 }
 
+/// Installs the end-to-end tests' npm packages exactly as the lock file
+/// names them (Playwright, axe-core, Lighthouse: none downloads a browser),
+/// again whenever the lock file has changed since the last install.
 fn ensure_e2e_packages() -> Result {
     let e2e = root().join("e2e");
-    if e2e
-        .join("node_modules/playwright-core/package.json")
-        .exists()
-    {
+    let lock =
+        std::fs::read(e2e.join("package-lock.json")).context("reading e2e/package-lock.json")?;
+    // A copy of the lock the packages were installed from.
+    let installed_from = e2e.join("node_modules/.installed-from-lock.json");
+    if std::fs::read(&installed_from).is_ok_and(|installed| installed == lock) {
         return Ok(());
     }
     run_step(
@@ -167,7 +171,8 @@ fn ensure_e2e_packages() -> Result {
         Command::new("npm")
             .args(["ci", "--no-audit", "--no-fund"])
             .current_dir(&e2e),
-    )
+    )?;
+    std::fs::write(&installed_from, lock).context("noting which lock the e2e packages came from")
 }
 
 pub fn ensure(needs: Needs) -> Result<Env> {

@@ -1,0 +1,86 @@
+// Accessibility: axe-core's WCAG 2.2 AA checks on every screen of both faces,
+// in the dark and the light theme, at phone size, with each screen showing
+// something (a report, a note, a shift, the inbox's charts, the form's errors).
+
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+
+import { AxeBuilder } from '@axe-core/playwright';
+
+import { openApp, startServer, useBrowser } from './helpers.mjs';
+import { PHONE, notebookTour, residentTour, submitReport } from './screens.mjs';
+
+const browser = useBrowser();
+
+const TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'];
+
+/**
+ * The one finding let through, and only in this form: a control that slides
+ * beneath the pinned Save button (sticky by design, so that Save stays in
+ * reach) is partly covered until the page is scrolled. Anything else covering
+ * a target, or any other rule, fails.
+ */
+async function excused(page, violation, node) {
+  if (violation.id !== 'target-size') return false;
+  const size = node.any.find((check) => check.id === 'target-size');
+  if (size?.data?.messageKey !== 'partiallyObscured' || !size.relatedNodes.length) return false;
+  const covering = size.relatedNodes.map((r) => r.target.join(' '));
+  return page.evaluate(
+    (selectors) => selectors.every((s) => document.querySelector(s)?.dataset.testid === 'save-note'),
+    covering,
+  );
+}
+
+/** Runs axe at each stop of a tour; returns the violations, each labelled with its screen. */
+async function auditTour(page, tour) {
+  const found = [];
+  const seen = [];
+  for await (const screen of tour) {
+    seen.push(screen);
+    const { violations } = await new AxeBuilder({ page }).withTags(TAGS).analyze();
+    for (const v of violations) {
+      const nodes = [];
+      for (const n of v.nodes) if (!await excused(page, v, n)) nodes.push(n);
+      if (nodes.length) found.push({ screen, ...v, nodes });
+    }
+  }
+  return { found, seen };
+}
+
+/** One entry per rule and screen, and one line per element that fails it. */
+function describeViolations(found) {
+  return found.map((v) => [
+    `${v.screen}: ${v.id} (${v.impact}) ${v.help}`,
+    ...v.nodes.map((n) => {
+      const related = [...n.any, ...n.all, ...n.none].flatMap((c) => (c.relatedNodes ?? []).map((r) => r.target.join(' > ')));
+      return `    at ${n.target.join(' > ')}\n      ${(n.failureSummary ?? '').replaceAll('\n', '\n      ')}`
+        + (related.length ? `\n      related: ${[...new Set(related)].join(', ')}` : '');
+    }),
+    `    ${v.helpUrl}`,
+  ].join('\n')).join('\n');
+}
+
+function assertNone({ found, seen }) {
+  assert.ok(seen.length > 5, `the tour stopped at ${seen.join(', ')}`);
+  assert.equal(found.length, 0, `axe found ${found.length} violations:\n${describeViolations(found)}`);
+}
+
+for (const colorScheme of ['dark', 'light']) {
+  describe(`accessibility, ${colorScheme} theme`, () => {
+    test("every residents' screen", async () => {
+      const server = await startServer();
+      const code = await submitReport(server.url);
+      const context = await browser.newContext({ ...PHONE, colorScheme });
+      const page = await context.newPage();
+      assertNone(await auditTour(page, residentTour(page, server.url, code)));
+    });
+
+    test('every notebook screen', async () => {
+      const server = await startServer();
+      const code = await submitReport(server.url);
+      const context = await browser.newContext({ ...PHONE, colorScheme });
+      const page = await openApp(context, server);
+      assertNone(await auditTour(page, notebookTour(page, server.url, code)));
+    });
+  });
+}

@@ -1,0 +1,328 @@
+// The two faces at phone size: a resident's first visit, the screens' paths
+// (the back gesture, reloads, old links, starting with no server), Save in
+// reach above the keyboard, and the report form's problems beside each field.
+
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+
+import {
+  councillorToken, openApp, saveNote, startServer, useBrowser, waitForWorker,
+} from './helpers.mjs';
+import {
+  CODE, NOTEBOOK_SCREENS, PHONE, RESIDENT_SCREENS, headingFocused, openScreen, submitReport,
+} from './screens.mjs';
+
+const browser = useBrowser();
+
+const HOME_TITLE = 'Beatbook: report a place that feels unsafe';
+
+/** Taps and fills, counted: what a resident's thumb has to do. */
+function thumb(page) {
+  const steps = [];
+  return {
+    steps,
+    async tap(testid) {
+      steps.push(`tap ${testid}`);
+      await page.getByTestId(testid).tap();
+    },
+    async fill(testid, text) {
+      steps.push(`fill ${testid}`);
+      await page.getByTestId(testid).fill(text);
+    },
+  };
+}
+
+const path = (page) => new URL(page.url()).pathname;
+
+async function shows(page, { heading, title, pathname }) {
+  await page.locator('#main h2', { hasText: heading }).first().waitFor();
+  if (pathname) assert.equal(path(page), pathname);
+  if (title) assert.equal(await page.title(), title);
+}
+
+describe("residents' face at phone size", () => {
+  test('a first visit lands on the home and reports a place in under ten taps, and the report gets a code', async () => {
+    const server = await startServer();
+    const context = await browser.newContext(PHONE);
+    const page = await context.newPage();
+    await page.goto(server.url);
+    await shows(page, { heading: 'Feel unsafe somewhere?', title: HOME_TITLE, pathname: '/' });
+    await page.getByTestId('emergency').waitFor();
+
+    const t = thumb(page);
+    await t.tap('home-report');
+    await shows(page, { heading: 'Report a place', title: 'Report a place · Beatbook', pathname: '/report' });
+    await t.tap('kind-poor_lighting');
+    await t.fill('report-place', 'Alley behind the post office');
+    await t.tap('when-afterdark');
+    await t.fill('report-description', 'The only lamp has been out for a month');
+    await t.tap('send-report');
+    assert.ok(t.steps.length < 10, `it took ${t.steps.length}: ${t.steps.join(', ')}`);
+
+    // The form is done with: the phone shows the report, saved, then its code.
+    await shows(page, { heading: 'Your reports', pathname: '/reports' });
+    await page.getByTestId('my-report').getByText('Alley behind the post office').waitFor();
+    const code = (await page.getByTestId('report-code').textContent({ timeout: 15_000 })).trim();
+    assert.match(code, CODE);
+
+    const token = await councillorToken(server.url, server.data);
+    const inbox = await (await fetch(`${server.url}/api/v1/inbox`, { headers: { authorization: `Bearer ${token}` } })).json();
+    assert.deepEqual(inbox.reports.map((r) => [r.code, r.report.place]), [[code, 'Alley behind the post office']]);
+  });
+
+  test('an unpaired phone offers no notebook: no notebook tabs, and notebook paths show the home', async () => {
+    const server = await startServer();
+    const context = await browser.newContext(PHONE);
+    const page = await context.newPage();
+    await page.goto(server.url);
+    await page.getByTestId('home-report').waitFor();
+    for (const tab of ['nav-home', 'nav-report', 'nav-reports', 'nav-meetings']) {
+      assert.equal(await page.getByTestId(tab).count(), 1, tab);
+    }
+    for (const tab of ['nav-capture', 'nav-notes', 'nav-shifts', 'nav-inbox', 'nav-settings']) {
+      assert.equal(await page.getByTestId(tab).count(), 0, tab);
+    }
+    for (const notebookPath of ['/notes', '/settings', '/shifts', '/inbox', `/notes/${crypto.randomUUID()}`]) {
+      await page.goto(`${server.url}${notebookPath}`);
+      await shows(page, { heading: 'Feel unsafe somewhere?', title: HOME_TITLE });
+      assert.equal(await page.getByTestId('home-report').count(), 1, notebookPath);
+      assert.equal(await page.getByTestId('note-text').count(), 0, `${notebookPath} shows no note form`);
+      assert.equal(await page.getByTestId('nav-notes').count(), 0, `${notebookPath} shows no notebook tabs`);
+    }
+  });
+
+  test('the back gesture walks back through three screens, each titled and its heading focused', async () => {
+    const server = await startServer();
+    const context = await browser.newContext(PHONE);
+    const page = await context.newPage();
+    await page.goto(server.url);
+    await page.getByTestId('home-report').waitFor();
+
+    const home = { heading: 'Feel unsafe somewhere?', title: HOME_TITLE, pathname: '/' };
+    const meetings = { heading: 'Public meetings: concerns and progress', title: 'Meetings · Beatbook', pathname: '/meetings' };
+    const reports = { heading: 'Your reports', title: 'Your reports · Beatbook', pathname: '/reports' };
+    const privacy = { heading: 'Your report and your privacy', title: 'Your privacy · Beatbook', pathname: '/privacy' };
+
+    await page.getByTestId('home-meetings').tap();
+    await shows(page, meetings);
+    await headingFocused(page, meetings.heading);
+    await page.getByTestId('nav-reports').tap();
+    await shows(page, reports);
+    await headingFocused(page, reports.heading);
+    await page.getByTestId('open-privacy').tap();
+    await shows(page, privacy);
+    await headingFocused(page, privacy.heading);
+
+    for (const screen of [reports, meetings, home]) {
+      await page.goBack();
+      await shows(page, screen);
+      await headingFocused(page, screen.heading);
+    }
+  });
+
+  test('a reload keeps the screen', async () => {
+    const server = await startServer();
+    const code = await submitReport(server.url);
+    const context = await browser.newContext(PHONE);
+    const page = await context.newPage();
+    await page.goto(server.url);
+    await page.getByTestId('home-meetings').tap();
+    await shows(page, { heading: 'Public meetings', pathname: '/meetings' });
+    await page.reload();
+    await shows(page, { heading: 'Public meetings', title: 'Meetings · Beatbook', pathname: '/meetings' });
+
+    await page.getByTestId('nav-reports').tap();
+    await page.getByTestId('look-up-code').fill(code.toLowerCase());
+    await page.getByTestId('look-up').tap();
+    await shows(page, { heading: `Report ${code}`, pathname: `/reports/${code}` });
+    await page.getByTestId('looked-up').getByText('Footpath behind the library').waitFor();
+    await page.reload();
+    await shows(page, { heading: `Report ${code}`, title: `Report ${code} · Beatbook`, pathname: `/reports/${code}` });
+    await page.getByTestId('looked-up').getByTestId('report-status-label').getByText('New').waitFor();
+
+    // The notebook's screens too.
+    const paired = await openApp(await browser.newContext(PHONE), server);
+    await paired.getByTestId('nav-shifts').tap();
+    await shows(paired, { heading: 'Shifts', pathname: '/shifts' });
+    await paired.reload();
+    await shows(paired, { heading: 'Shifts', title: 'Shifts · Beatbook', pathname: '/shifts' });
+  });
+
+  test('the report form shows each problem beside its field, focuses the first, and clears each when fixed', async () => {
+    const server = await startServer();
+    const context = await browser.newContext(PHONE);
+    const page = await context.newPage();
+    await page.goto(`${server.url}/report`);
+    await page.getByTestId('report-description').fill('Someone keeps following people from the bus stop');
+    await page.getByTestId('send-report').tap();
+
+    const errors = ['report-kind-error', 'report-place-error', 'report-when-error'];
+    for (const id of errors) await page.getByTestId(id).waitFor();
+    assert.equal(await page.locator('.field-error').count(), 3);
+    assert.equal(await page.getByTestId('report-description-error').count(), 0);
+    assert.match(await page.getByTestId('report-problem-count').textContent(), /3 things to fix/);
+    await page.waitForFunction(() => document.activeElement?.matches('input[name=kind]'), null, { timeout: 5_000 });
+    assert.equal(path(page), '/report', 'nothing was sent');
+
+    // Each message is tied to its field for a screen reader.
+    const place = page.getByTestId('report-place');
+    assert.equal(await place.getAttribute('aria-invalid'), 'true');
+    assert.equal(await place.getAttribute('aria-describedby'), 'report-place-error');
+    const kinds = page.locator('fieldset.categories');
+    assert.equal(await kinds.getAttribute('aria-invalid'), 'true');
+    assert.equal(await kinds.getAttribute('aria-describedby'), 'report-kind-error');
+
+    await page.getByTestId('kind-harassment_or_intimidation').tap();
+    await page.getByTestId('report-kind-error').waitFor({ state: 'detached' });
+    assert.equal(await kinds.getAttribute('aria-invalid'), null);
+    assert.equal(await page.locator('.field-error').count(), 2);
+
+    await place.fill('Bus stop on Mill Road');
+    await page.getByTestId('report-place-error').waitFor({ state: 'detached' });
+    assert.equal(await place.getAttribute('aria-invalid'), null);
+    assert.equal(await place.getAttribute('aria-describedby'), null);
+    assert.equal(await page.locator('.field-error').count(), 1);
+
+    await page.getByTestId('when-particulartime').tap();
+    await page.getByTestId('report-when-error').waitFor({ state: 'detached' });
+    // A particular time needs saying which.
+    await page.getByTestId('send-report').tap();
+    await page.getByTestId('report-when-detail-error').waitFor();
+    await page.waitForFunction(() => document.activeElement?.id === 'report-when-detail', null, { timeout: 5_000 });
+    await page.getByTestId('report-when-detail').fill('Weekday evenings after 9');
+    await page.getByTestId('report-when-detail-error').waitFor({ state: 'detached' });
+    assert.equal(await page.locator('.field-error').count(), 0);
+
+    await page.getByTestId('send-report').tap();
+    await shows(page, { heading: 'Your reports', pathname: '/reports' });
+    assert.match((await page.getByTestId('report-code').textContent({ timeout: 15_000 })).trim(), CODE);
+  });
+
+  test('links from before screens had paths open the right screen at its path', async () => {
+    const server = await startServer();
+    const code = await submitReport(server.url);
+    const context = await browser.newContext(PHONE);
+    const page = await context.newPage();
+    const cases = [
+      ['/?screen=report', '/report', 'Report a place'],
+      ['/?screen=reports', '/reports', 'Your reports'],
+      [`/?screen=reports&code=${code.toLowerCase().replace('-', '')}`, `/reports/${code}`, `Report ${code}`],
+      ['/?screen=meetings', '/meetings', 'Public meetings'],
+      ['/?screen=privacy', '/privacy', 'Your report and your privacy'],
+    ];
+    for (const [old, pathname, heading] of cases) {
+      await page.goto(`${server.url}${old}`);
+      await shows(page, { heading, pathname });
+      assert.equal(new URL(page.url()).search, '', `${old} leaves no query behind`);
+    }
+
+    const paired = await openApp(await browser.newContext(PHONE), server);
+    for (const [old, pathname, heading] of [
+      ['/?screen=notes', '/notes', 'Notes'],
+      ['/?screen=shifts', '/shifts', 'Shifts'],
+      ['/?screen=inbox', '/inbox', 'Inbox'],
+      ['/?screen=settings', '/settings', 'Settings'],
+      ['/index.html?screen=notes', '/notes', 'Notes'],
+    ]) {
+      await paired.goto(`${server.url}${old}`);
+      await shows(paired, { heading, pathname });
+    }
+  });
+});
+
+describe('with the server stopped, after one visit', () => {
+  test("every residents' path starts from the service worker", async () => {
+    const server = await startServer();
+    const code = await submitReport(server.url);
+    const context = await browser.newContext(PHONE);
+    const first = await context.newPage();
+    await first.goto(server.url);
+    await first.getByTestId('home-report').waitFor();
+    await waitForWorker(first);
+    // A status page seen once reads again with no server.
+    await openScreen(first, server.url, { path: `/reports/${code}`, heading: `Report ${code}` });
+    await first.getByTestId('looked-up').waitFor();
+    await first.close();
+    await server.stop();
+
+    const page = await context.newPage();
+    for (const screen of [...RESIDENT_SCREENS, { path: `/reports/${code}`, heading: `Report ${code}` }]) {
+      await openScreen(page, server.url, screen);
+      assert.equal(path(page), screen.path);
+    }
+    await page.getByTestId('looked-up').getByText('Footpath behind the library').waitFor();
+    await page.getByTestId('look-up-message').getByText('Showing the status last seen').waitFor();
+    assert.equal(await page.getByTestId('nav-notes').count(), 0);
+  });
+
+  test("every notebook path starts from the service worker", async () => {
+    const server = await startServer();
+    const context = await browser.newContext(PHONE);
+    const first = await openApp(context, server);
+    await waitForWorker(first);
+    await saveNote(first, 'Graffiti on the footbridge again');
+    await first.getByTestId('save-status').waitFor();
+    const id = await first.evaluate(() => Object.keys(localStorage).find((k) => k.startsWith('beatbook/note/')).split('/')[2]);
+    await first.close();
+    await server.stop();
+
+    const page = await context.newPage();
+    for (const screen of [...NOTEBOOK_SCREENS, { path: `/notes/${id}`, heading: 'Note' }]) {
+      await openScreen(page, server.url, screen);
+      assert.equal(path(page), screen.path);
+    }
+    await page.getByTestId('note-detail-text').getByText('Graffiti on the footbridge again').waitFor();
+    await page.getByTestId('nav-capture').waitFor();
+  });
+});
+
+describe('the capture screen at phone size', () => {
+  /** Whether the element's box lies inside the visual viewport (what is on screen above the keyboard). */
+  const onScreen = (locator) => locator.evaluate((el) => {
+    const box = el.getBoundingClientRect();
+    const vv = window.visualViewport;
+    const inside = box.top >= vv.offsetTop - 0.5 && box.left >= vv.offsetLeft - 0.5
+      && box.bottom <= vv.offsetTop + vv.height + 0.5 && box.right <= vv.offsetLeft + vv.width + 0.5;
+    return {
+      inside,
+      box: [box.left, box.top, box.right, box.bottom].map(Math.round),
+      viewport: [vv.offsetLeft, vv.offsetTop, vv.offsetLeft + vv.width, vv.offsetTop + vv.height].map(Math.round),
+    };
+  });
+
+  test('Save is in view, and stays in view above the keyboard; the toast shows in view after saving', async () => {
+    const server = await startServer();
+    const context = await browser.newContext(PHONE);
+    const page = await openApp(context, server);
+    const save = page.getByTestId('save-note');
+    assert.equal(await save.locator('xpath=..').getAttribute('class'), 'pinned-action');
+    const box = await save.boundingBox();
+    assert.ok(box.y >= 0 && box.y + box.height <= 844 && box.x >= 0 && box.x + box.width <= 390, `Save at ${JSON.stringify(box)}`);
+    let seen = await onScreen(save);
+    assert.ok(seen.inside, `Save ${seen.box} outside ${seen.viewport}`);
+
+    // The keyboard opens: the page resizes to what is left above it.
+    await page.setViewportSize({ width: 390, height: 500 });
+    await page.getByTestId('note-text').tap();
+    await page.getByTestId('note-text').fill('Bin store door propped open');
+    assert.equal(await page.evaluate(() => document.activeElement?.dataset.testid), 'note-text');
+    seen = await onScreen(save);
+    assert.ok(seen.inside, `Save ${seen.box} outside ${seen.viewport} with the keyboard open`);
+    // It is Save that a tap there reaches, not something drawn over it.
+    assert.ok(await save.evaluate((el) => {
+      const box = el.getBoundingClientRect();
+      const hit = document.elementFromPoint(box.left + box.width / 2, box.top + box.height / 2);
+      return el === hit || el.contains(hit);
+    }), 'Save is covered');
+
+    await save.tap();
+    const toast = page.getByTestId('save-status');
+    // "Saved on this phone", which turns into "Sent." once the server has it.
+    await toast.waitFor();
+    assert.match(await toast.textContent(), /Saved on this phone|Sent\./);
+    seen = await onScreen(toast);
+    assert.ok(seen.inside, `the toast ${seen.box} outside ${seen.viewport}`);
+    seen = await onScreen(page.locator('.toast'));
+    assert.ok(seen.inside, `the toast's box ${seen.box} outside ${seen.viewport}`);
+  });
+});
