@@ -183,7 +183,7 @@ export async function waitForWorker(page) {
 
 /** Types a note on the capture screen and taps Save. */
 export async function saveNote(page, text, { category, place } = {}) {
-  await page.getByTestId('nav-capture').click();
+  if (!(await page.getByTestId('note-text').isVisible())) await page.getByTestId('nav-capture').click();
   await page.getByTestId('note-text').fill(text);
   if (category) await chooseCategory(page, category);
   if (place) await page.getByTestId('note-place').fill(place);
@@ -212,7 +212,8 @@ export async function listedNotes(page) {
 export async function launchKillableBrowser(profileDir) {
   const proc = spawn(
     process.env.CHROMIUM || '/usr/bin/chromium',
-    [...CHROMIUM_FLAGS, '--headless', `--user-data-dir=${profileDir}`, '--remote-debugging-port=0', 'about:blank'],
+    // A phone-sized window: a short one is taken for a phone with its keyboard open.
+    [...CHROMIUM_FLAGS, '--headless', '--window-size=412,915', `--user-data-dir=${profileDir}`, '--remote-debugging-port=0', 'about:blank'],
     { detached: true, stdio: ['ignore', 'ignore', 'pipe'] },
   );
   const endpoint = await new Promise((resolve, reject) => {
@@ -310,4 +311,12 @@ export async function makeReport(page, { kind = 'poor_lighting', place, descript
   await page.getByTestId('report-description').fill(description);
   await page.getByTestId('send-report').click();
   await page.getByTestId('my-reports').waitFor();
+}
+
+/**
+ * No signal for sending: the paired phone's sync requests fail as they do
+ * in a street with no coverage, while the page itself keeps working.
+ */
+export async function noSignalToSend(context) {
+  await context.route('**/api/v1/sync', (route) => route.abort('internetdisconnected'));
 }

@@ -11,7 +11,7 @@ import {
 const browser = useBrowser();
 
 async function openMeetings(page) {
-  await page.getByTestId('nav-reports').click();
+  await page.getByTestId('nav-settings').click();
   await page.getByTestId('open-meetings').click();
   await page.getByTestId('concerns').waitFor({ state: 'attached' });
 }

@@ -32,7 +32,7 @@ describe('resident reports', () => {
       place: 'Underpass by the station',
       description: 'No lights at all after 6pm; people wait in the dark',
     });
-    await page.getByTestId('notice').getByText('Report saved on this phone').waitFor();
+    await page.getByTestId('report-saved').getByText('Report saved on this phone').waitFor();
     await page.getByTestId('report-delivery').getByText('Waiting for signal').waitFor();
 
     const again = await startServer({ port: server.port, data: server.data });
@@ -84,19 +84,20 @@ describe('resident reports', () => {
     await context.close();
   });
 
-  test('the location is shown with its accuracy, and only the area is sent when the resident asks', async () => {
+  test('the location is shown with its accuracy, and only the area is sent unless the resident asks for the exact spot', async () => {
     const server = await startServer();
     const context = await browser.newContext({
       geolocation: { latitude: 51.507351, longitude: -0.127758, accuracy: 8 },
       permissions: ['geolocation'],
     });
     const page = await openApp(context, server.url);
-    await page.getByTestId('nav-reports').click();
-    await page.getByTestId('new-report').click();
+    await page.getByTestId('nav-report').click();
     await page.getByTestId('kind-poor_lighting').check();
     await page.getByTestId('report-locate').click();
     await page.getByTestId('report-location').getByText('51.50735, -0.12776 (within 8 m)').waitFor();
-    await page.getByTestId('report-round').check();
+    // Only the area is shared unless the resident ticks "Share the exact spot".
+    assert.equal(await page.getByTestId('report-exact').isChecked(), false);
+    await page.getByTestId('when-afterdark').check();
     await page.getByTestId('report-description').fill('The lamp by the alley is out');
     await page.getByTestId('send-report').click();
     await page.getByTestId('report-code').waitFor({ timeout: 15_000 });
@@ -121,6 +122,7 @@ describe('resident reports', () => {
     await page.getByTestId('privacy-to-report').click();
     await page.getByTestId('kind-poor_lighting').check();
     await page.getByTestId('report-place').fill('Alley behind the library');
+    await page.getByTestId('when-always').check();
     await page.getByTestId('report-description').fill('The lamp is out and someone follows me home');
     await page.getByTestId('send-report').click();
     const code = (await page.getByTestId('report-code').textContent({ timeout: 15_000 })).trim();
@@ -187,8 +189,7 @@ describe('resident reports', () => {
     const page = await openApp(councillor, server.url);
     await waitForWorker(page);
     await pairApp(page, server.data);
-    await page.getByTestId('nav-reports').click();
-    await page.getByTestId('open-inbox').click();
+    await page.getByTestId('nav-inbox').click();
     const card = page.getByTestId('inbox-report');
     await card.getByText('Bus station').waitFor();
     assert.match(await card.textContent(), new RegExp(code));
@@ -206,8 +207,7 @@ describe('resident reports', () => {
 
     // With no signal at all, the kept inbox and the queued change survive a reload.
     await page.reload();
-    await page.getByTestId('nav-reports').click();
-    await page.getByTestId('open-inbox').click();
+    await page.getByTestId('nav-inbox').click();
     await page.getByTestId('inbox-error').waitFor();
     await page.getByTestId('inbox-report').getByTestId('triage-waiting').waitFor();
 
@@ -221,6 +221,7 @@ describe('resident reports', () => {
     // Filtering by the days received: nothing was received before today.
     const yesterday = new Date(Date.now() - 86_400_000);
     const day = (d) => `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
+    await page.getByTestId('inbox-filters').click();
     await page.getByTestId('inbox-to').fill(day(yesterday));
     await page.getByTestId('inbox-counts').getByText('No reports match.').waitFor();
     await page.getByTestId('inbox-to').fill('');

@@ -192,8 +192,7 @@ describe('keeping every promise with signal', () => {
     const kept = () => page.evaluate(() => localStorage.getItem('beatbook/inbox'));
 
     await pairApp(page, server.data);
-    await page.getByTestId('nav-reports').click();
-    await page.getByTestId('open-inbox').click();
+    await page.getByTestId('nav-inbox').click();
     await page.getByTestId('inbox-fetched').getByText('Fetched').waitFor();
     assert.ok(await kept(), 'the inbox is kept for offline reading');
     await page.getByTestId('nav-settings').click();
@@ -203,8 +202,7 @@ describe('keeping every promise with signal', () => {
     assert.equal(await kept(), null);
 
     await pairApp(page, server.data);
-    await page.getByTestId('nav-reports').click();
-    await page.getByTestId('open-inbox').click();
+    await page.getByTestId('nav-inbox').click();
     await page.getByTestId('inbox-fetched').getByText('Fetched').waitFor();
     assert.ok(await kept());
     await revokeAll(server.data);

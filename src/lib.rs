@@ -15,7 +15,7 @@ pub mod storage;
 pub mod sync;
 pub mod time;
 
-/// Mounts the app on the page's body.
+/// Mounts the councillor's notebook (with the residents' pages) on the page.
 pub fn mount() {
     leptos::mount::mount_to_body(components::App);
 }

@@ -5,6 +5,7 @@
 use beatbook_core::inbox::{self, InboxFilter};
 use beatbook_core::protocol::{ExportFile, Inbox, InboxReport};
 use beatbook_core::report::ReportStatus;
+use beatbook_core::route::Route;
 use beatbook_core::{summary, ReportKind};
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
@@ -13,6 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use super::charts::{local_offset, Charts};
 use crate::cache;
+use crate::nav::Link;
 use crate::state::AppState;
 use crate::sync::{self, SyncEngine};
 use crate::time;
@@ -98,7 +100,7 @@ pub fn InboxScreen() -> impl IntoView {
     let shown = Memo::new(move |_| {
         waiting.track();
         let filter = filter();
-        kept.with(|k| {
+        let mut items = kept.with(|k| {
             state.book.with_untracked(|b| {
                 k.inbox
                     .reports
@@ -108,7 +110,9 @@ pub fn InboxScreen() -> impl IntoView {
                     .filter(|(r, _)| filter.matches(r))
                     .collect::<Vec<_>>()
             })
-        })
+        });
+        inbox::work_order(&mut items);
+        items
     });
     // Exports come from the server, filtered as the list is.
     let export_error = RwSignal::new(None::<String>);
@@ -159,7 +163,8 @@ pub fn InboxScreen() -> impl IntoView {
                     }
                 }</p>
             })}
-            <Charts reports=Signal::derive(move || kept.with(|k| k.inbox.reports.clone()))/>
+            <details class="filters-box">
+            <summary data-testid="inbox-filters">"Filter the reports"</summary>
             <div class="filters">
                 <label class="label" for="inbox-kind">"Kind"</label>
                 <select id="inbox-kind" data-testid="inbox-kind" on:change=move |ev| kind.set(ReportKind::from_slug(&event_target_value(&ev)))>
@@ -187,6 +192,7 @@ pub fn InboxScreen() -> impl IntoView {
                 <input id="inbox-place" data-testid="inbox-place" type="search" autocomplete="off"
                     prop:value=move || place.get() on:input=move |ev| place.set(event_target_value(&ev))/>
             </div>
+            </details>
             <p class="muted" data-testid="inbox-counts">{move || {
                 let parts: Vec<String> = counts
                     .get()
@@ -206,6 +212,8 @@ pub fn InboxScreen() -> impl IntoView {
                 <button class="secondary" data-testid="export-reports-geojson" on:click=move |_| export(ExportFile::ReportsGeojson)>"GeoJSON"</button>
             </div>
             {move || export_error.get().map(|e| view! { <p class="error" role="alert" data-testid="export-error">{e}</p> })}
+            <Charts reports=Signal::derive(move || kept.with(|k| k.inbox.reports.clone()))/>
+            <p><Link to=Route::Meetings testid="open-meetings">"Public meetings: concerns and their progress"</Link></p>
         </section>
     }
 }
@@ -220,6 +228,7 @@ fn InboxCard(item: InboxReport, waiting: usize) -> impl IntoView {
     let response = RwSignal::new(item.response.clone().unwrap_or_default());
     let note = RwSignal::new(String::new());
     let error = RwSignal::new(None::<String>);
+    let card = NodeRef::<leptos::html::Li>::new();
     let save = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         spawn_local(async move {
@@ -235,6 +244,12 @@ fn InboxCard(item: InboxReport, waiting: usize) -> impl IntoView {
                 Ok(()) => {
                     editing.set(false);
                     error.set(None);
+                    // The work stays where it was: on this report.
+                    request_animation_frame(move || {
+                        if let Some(card) = card.get_untracked() {
+                            let _ = card.focus();
+                        }
+                    });
                 }
                 Err(e) => error.set(Some(e.to_string())),
             }
@@ -252,11 +267,19 @@ fn InboxCard(item: InboxReport, waiting: usize) -> impl IntoView {
         )
     });
     view! {
-        <li class="card" data-testid="inbox-report">
-            <p><strong>{format!("{} · {}", r.kind.label(), r.place.clone().unwrap_or_else(|| "location only".into()))}</strong></p>
+        <li class="card" data-testid="inbox-report" tabindex="-1" node_ref=card>
+            <p class="card-head">
+                <span class=format!("badge status-{}", current.slug()) data-testid="inbox-status-badge">{current.label()}</span>
+                <strong>{format!("{} · {}", r.kind.label(), r.place.clone().unwrap_or_else(|| "place not described".into()))}</strong>
+            </p>
             <p class="meta">{format!("{} · received {} · feels unsafe: {}", item.code, time::local_date_time(item.received_at), r.when_text())}</p>
             <p class="note-text">{r.description.clone()}</p>
-            {r.location.map(|l| view! { <p class="meta">{format!("Location{}: {}", if r.location_rounded { " (area only)" } else { "" }, l.describe())}</p> })}
+            {r.location.map(|l| view! {
+                <p class="meta">
+                    {if r.location_rounded { "Area shared (about 100 m). " } else { "Exact spot shared. " }}
+                    <a href=format!("geo:{0:.5},{1:.5}?q={0:.5},{1:.5}", l.latitude, l.longitude) data-testid="inbox-map">"Open in maps"</a>
+                </p>
+            })}
             {contact.map(|c| view! { <p class="meta" data-testid="inbox-contact">{format!("Contact: {c}")}</p> })}
             <p>"Status: " <strong data-testid="inbox-status-label">{current.label()}</strong>
                 {(waiting > 0).then(|| view! { <span class="badge pending" data-testid="triage-waiting">" change waiting to be sent"</span> })}</p>

@@ -20,7 +20,6 @@ mod toast;
 use leptos::prelude::*;
 
 use beatbook_core::route::{Face, Route};
-use beatbook_core::Notebook;
 
 use crate::nav::{Link, Nav};
 use crate::pwa::{self, PwaState};
@@ -28,8 +27,43 @@ use crate::state::{AppState, Durability};
 use crate::sync::SyncEngine;
 use crate::time;
 
+/// The councillor's notebook, with every residents' page too.
 #[component]
 pub fn App() -> impl IntoView {
+    view! { <Shell screens=notebook_screen/> }
+}
+
+fn notebook_screen(route: Route, face: Face) -> AnyView {
+    match (route, face) {
+        (Route::Home, Face::Notebook) => view! { <capture::CaptureScreen/> }.into_any(),
+        (Route::Notes, _) => view! { <notes::NotesScreen/> }.into_any(),
+        (Route::Note(id), _) => view! { <notes::NoteScreen id=id/> }.into_any(),
+        (Route::Shifts, _) => view! { <shifts::ShiftsScreen/> }.into_any(),
+        (Route::Inbox, _) => view! { <inbox::InboxScreen/> }.into_any(),
+        (Route::Settings, _) => view! { <settings::SettingsScreen/> }.into_any(),
+        (route, _) => residents_screen(route),
+    }
+}
+
+/// The screens anyone may open: kept apart from the notebook's so that an
+/// entry with only these could leave the notebook's code out.
+fn residents_screen(route: Route) -> AnyView {
+    match route {
+        Route::Report => view! { <report::ReportScreen/> }.into_any(),
+        Route::Reports => view! { <report::MyReportsScreen/> }.into_any(),
+        Route::ReportStatus(code) => view! { <report::StatusScreen code=code/> }.into_any(),
+        Route::Meetings => view! { <meetings::MeetingsScreen/> }.into_any(),
+        Route::Privacy => view! { <privacy::PrivacyScreen/> }.into_any(),
+        Route::Pair => view! { <pairing::PairScreen/> }.into_any(),
+        Route::NotFound => view! { <home::NotFound/> }.into_any(),
+        _ => view! { <home::ResidentsHome/> }.into_any(),
+    }
+}
+
+/// The app's frame: state, sync, the address bar, the header, the banners,
+/// the toast and the bottom bar, around the screen `screens` draws.
+#[component]
+fn Shell(screens: fn(Route, Face) -> AnyView) -> impl IntoView {
     let state = AppState::load();
     state.settings.with_untracked(|s| s.apply_theme());
     provide_context(state);
@@ -40,7 +74,7 @@ pub fn App() -> impl IntoView {
     provide_context(nav);
     let face = Memo::new(move |_| {
         let paired = engine.pairing.with(Option::is_some);
-        state.book.with(|book| face_of(paired, book))
+        state.book.with(|book| Face::of(paired, book))
     });
     provide_context(face);
     provide_context(toast::Toasts::new());
@@ -71,39 +105,9 @@ pub fn App() -> impl IntoView {
         <toast::ToastView/>
         <Banners/>
         <main id="main" tabindex="-1">
-            {move || match (shown.get(), face.get()) {
-                (Route::Home, Face::Notebook) => view! { <capture::CaptureScreen/> }.into_any(),
-                (Route::Home | Route::Residents, _) => view! { <home::ResidentsHome/> }.into_any(),
-                (Route::Report, _) => view! { <report::ReportScreen/> }.into_any(),
-                (Route::Reports, _) => view! { <report::MyReportsScreen/> }.into_any(),
-                (Route::ReportStatus(code), _) => view! { <report::StatusScreen code=code/> }.into_any(),
-                (Route::Meetings, _) => view! { <meetings::MeetingsScreen/> }.into_any(),
-                (Route::Privacy, _) => view! { <privacy::PrivacyScreen/> }.into_any(),
-                (Route::Pair, _) => view! { <pairing::PairScreen/> }.into_any(),
-                (Route::Notes, _) => view! { <notes::NotesScreen/> }.into_any(),
-                (Route::Note(id), _) => view! { <notes::NoteScreen id=id/> }.into_any(),
-                (Route::Shifts, _) => view! { <shifts::ShiftsScreen/> }.into_any(),
-                (Route::Inbox, _) => view! { <inbox::InboxScreen/> }.into_any(),
-                (Route::Settings, _) => view! { <settings::SettingsScreen/> }.into_any(),
-                (Route::NotFound, _) => view! { <home::NotFound/> }.into_any(),
-            }}
+            {move || screens(shown.get(), face.get())}
         </main>
         <BottomBar shown=shown/>
-    }
-}
-
-/// A paired phone shows the notebook; so does one that already holds notes,
-/// shifts, concerns or triage (made before this release, or before it was
-/// unpaired), so nothing on it is ever out of reach.
-fn face_of(paired: bool, book: &Notebook) -> Face {
-    let keeps_a_notebook = book.note_count() > 0
-        || book.shifts().next().is_some()
-        || book.concerns().next().is_some()
-        || book.triage().next().is_some();
-    if paired || keeps_a_notebook {
-        Face::Notebook
-    } else {
-        Face::Residents
     }
 }
 

@@ -146,6 +146,17 @@ pub fn with_local_changes<'a>(
     (item, waiting)
 }
 
+/// The order the councillor works in: new reports first, then the rest,
+/// each part newest first.
+pub fn work_order(items: &mut [(InboxReport, usize)]) {
+    items.sort_by(|(a, _), (b, _)| {
+        (b.status == ReportStatus::New)
+            .cmp(&(a.status == ReportStatus::New))
+            .then(b.received_at.cmp(&a.received_at))
+            .then(a.code.cmp(&b.code))
+    });
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -288,5 +299,23 @@ mod tests {
         assert_eq!(shown.status, ReportStatus::RaisedWithPolice);
         assert_eq!(shown.response.as_deref(), Some("Raised with the team"));
         assert_eq!(waiting, 1);
+    }
+
+    #[test]
+    fn new_reports_come_first_then_the_rest_newest_first() {
+        let mut old_new = item(1, ReportKind::PoorLighting, "A", at(20, 22));
+        old_new.status = ReportStatus::New;
+        let mut recent_done = item(2, ReportKind::PoorLighting, "B", at(24, 1));
+        recent_done.status = ReportStatus::Closed;
+        let recent_new = item(3, ReportKind::PoorLighting, "C", at(23, 1));
+        let mut older_done = item(4, ReportKind::PoorLighting, "D", at(19, 1));
+        older_done.status = ReportStatus::Acknowledged;
+        let mut items: Vec<(InboxReport, usize)> = [old_new, recent_done, recent_new, older_done]
+            .into_iter()
+            .map(|r| (r, 0))
+            .collect();
+        work_order(&mut items);
+        let codes: Vec<&str> = items.iter().map(|(r, _)| r.code.as_str()).collect();
+        assert_eq!(codes, ["CODE3", "CODE1", "CODE2", "CODE4"]);
     }
 }

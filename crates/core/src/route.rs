@@ -16,6 +16,23 @@ pub enum Face {
     Notebook,
 }
 
+impl Face {
+    /// A paired phone shows the notebook; so does one that already holds
+    /// notes, shifts, concerns or triage (made before this release, or
+    /// before it was unpaired), so nothing on it is ever out of reach.
+    pub fn of(paired: bool, book: &crate::Notebook) -> Face {
+        let keeps_a_notebook = book.note_count() > 0
+            || book.shifts().next().is_some()
+            || book.concerns().next().is_some()
+            || book.triage().next().is_some();
+        if paired || keeps_a_notebook {
+            Face::Notebook
+        } else {
+            Face::Residents
+        }
+    }
+}
+
 /// A screen and what it shows.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Route {
@@ -240,6 +257,23 @@ mod tests {
         }
         assert_eq!(Route::Pair.for_face(Face::Notebook), Route::Settings);
         assert_eq!(Route::Report.for_face(Face::Notebook), Route::Report);
+    }
+
+    #[test]
+    fn a_phone_shows_the_notebook_when_paired_or_when_it_holds_one() {
+        use chrono::TimeZone;
+        let mut book = crate::Notebook::new();
+        assert_eq!(Face::of(false, &book), Face::Residents);
+        assert_eq!(Face::of(true, &book), Face::Notebook);
+        let at = chrono::Utc
+            .with_ymd_and_hms(2026, 11, 25, 22, 0, 0)
+            .unwrap();
+        book.upsert_note(crate::test_support::note(1, at).build());
+        assert_eq!(
+            Face::of(false, &book),
+            Face::Notebook,
+            "notes from before stay in reach"
+        );
     }
 
     #[test]
