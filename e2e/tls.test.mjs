@@ -20,7 +20,7 @@ import tls from 'node:tls';
 import { chromium } from 'playwright-core';
 
 import {
-  CHROMIUM_FLAGS, gotoApp, newProfileDir, openApp, saveNote, startServer, stopAfterTest,
+  CHROMIUM_FLAGS, newProfileDir, openApp, startServer, stopAfterTest,
   useBrowser, waitForWorker,
 } from './helpers.mjs';
 
@@ -127,12 +127,17 @@ async function assertInstallable(context, url) {
   await page.close();
 }
 
-/** With the server stopped, the app still starts and saves a note. */
+/** With the server stopped, the app still starts and keeps a resident's report. */
 async function assertStartsOffline(context, url) {
   const page = await context.newPage();
-  await gotoApp(page, url);
-  await saveNote(page, 'Saved over HTTPS with the server stopped');
-  await page.getByTestId('save-status').getByText('Saved on this phone').waitFor();
+  await page.goto(url);
+  await page.getByTestId('home-report').click();
+  await page.getByTestId('kind-poor_lighting').check();
+  await page.getByTestId('report-place').fill('Saved over HTTPS with the server stopped');
+  await page.getByTestId('when-afterdark').check();
+  await page.getByTestId('report-description').fill('The lamp is out');
+  await page.getByTestId('send-report').click();
+  await page.getByTestId('report-saved').getByText('Report saved on this phone').waitFor();
 }
 
 describe('install from a real address', () => {
@@ -198,7 +203,8 @@ describe('install from a real address', () => {
     }, CERTIFICATE_SECONDS * 1000);
     assert.ok(renewed.fingerprint);
     const page = await context.newPage();
-    await gotoApp(page, server.url);
+    await page.goto(server.url);
+    await page.getByTestId('home-report').waitFor();
     await page.close();
     await server.stop();
     await assertStartsOffline(context, server.url);
