@@ -277,7 +277,7 @@ fn InboxCard(item: InboxReport, waiting: usize) -> impl IntoView {
             {r.location.map(|l| view! {
                 <p class="meta">
                     {if r.location_rounded { "Area shared (about 100 m). " } else { "Exact spot shared. " }}
-                    <a href=format!("geo:{0:.5},{1:.5}?q={0:.5},{1:.5}", l.latitude, l.longitude) data-testid="inbox-map">"Open in maps"</a>
+                    <a href=l.geo_uri() data-testid="inbox-map">"Open in maps"</a>
                 </p>
             })}
             {contact.map(|c| view! { <p class="meta" data-testid="inbox-contact">{format!("Contact: {c}")}</p> })}

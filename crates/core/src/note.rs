@@ -56,6 +56,13 @@ impl Location {
         Ok(location)
     }
 
+    /// A `geo:` address for the position, which a phone opens in its maps
+    /// app, at five decimal places (about a metre).
+    pub fn geo_uri(&self) -> String {
+        let (lat, lon) = (fixed5(self.latitude), fixed5(self.longitude));
+        format!("geo:{lat},{lon}?q={lat},{lon}")
+    }
+
     /// "51.50720, -0.12760 (within 12 m)": five decimals, about a metre.
     /// Written with integer arithmetic: float formatting is large in WebAssembly.
     pub fn describe(&self) -> String {
@@ -250,6 +257,16 @@ mod tests {
             place: String::new(),
             location: None,
         }
+    }
+
+    #[test]
+    fn a_position_opens_in_the_maps_app() {
+        let here = Location {
+            latitude: 51.507_351,
+            longitude: -0.127_758,
+            accuracy_m: 8.0,
+        };
+        assert_eq!(here.geo_uri(), "geo:51.50735,-0.12776?q=51.50735,-0.12776");
     }
 
     #[test]
