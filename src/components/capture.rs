@@ -99,7 +99,7 @@ fn ShiftBar() -> impl IntoView {
                 }
                 None => view! { <StartShift error=error/> }.into_any(),
             }}
-            {move || error.get().map(|m| view! { <p class="error" role="alert">{m}</p> })}
+            {move || error.get().map(|m| view! { <p id="shift-error" class="error field-error" role="alert">{m}</p> })}
         </div>
     }
 }
@@ -140,6 +140,8 @@ fn StartShift(error: RwSignal<Option<String>>) -> impl IntoView {
                     </select>
                     <label for="shift-title" class="label">"Title"</label>
                     <input id="shift-title" data-testid="shift-title" type="text" placeholder="e.g. Town centre" autocomplete="off"
+                        aria-invalid=move || error.with(Option::is_some).then_some("true")
+                        aria-describedby=move || error.with(Option::is_some).then_some("shift-error")
                         prop:value=move || title.get() on:input=move |ev| title.set(event_target_value(&ev))/>
                     <div class="row">
                         <button type="submit" class="primary" data-testid="start-shift-confirm">"Start shift"</button>

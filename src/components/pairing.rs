@@ -93,6 +93,8 @@ pub fn PairingPanel() -> impl IntoView {
                 <form class="pair" on:submit=pair novalidate>
                     <label for="pair-code" class="label">"Pairing code"</label>
                     <input id="pair-code" data-testid="pair-code" type="text" autocomplete="one-time-code" autocapitalize="characters" placeholder="ABCDE-FGHJK"
+                        aria-invalid=move || message.with(Option::is_some).then_some("true")
+                        aria-describedby=move || message.with(Option::is_some).then_some("pair-error")
                         prop:value=move || code.get() on:input=move |ev| code.set(event_target_value(&ev))/>
                     <button type="submit" class="primary" data-testid="pair" prop:disabled=move || busy.get()>
                         {move || if busy.get() { "Pairing…" } else { "Pair this phone" }}
@@ -100,7 +102,7 @@ pub fn PairingPanel() -> impl IntoView {
                 </form>
             }.into_any(),
         }}
-        {move || message.get().map(|m| view! { <p class="error" role="alert" data-testid="pair-error">{m}</p> })}
+        {move || message.get().map(|m| view! { <p id="pair-error" class="error field-error" role="alert" data-testid="pair-error">{m}</p> })}
     }
 }
 

@@ -39,7 +39,7 @@ pub fn PrivacyScreen() -> impl IntoView {
         <section class="screen privacy" aria-labelledby="privacy-title">
             <h2 id="privacy-title">"Your report and your privacy"</h2>
             <h3>"What is kept"</h3>
-            <p>"What you write in the report: the kind of problem, where (the place you describe, and the location if you share it: exact, or rounded to about 100 metres if you tick that box), when it feels unsafe and what happens there."</p>
+            <p>"What you write in the report: the kind of problem, where (the place you describe, and your location if you tap \"Use my location\": only the area around it, about 100 metres, unless you tick \"Share the exact spot\"), when it feels unsafe and what happens there."</p>
             <p>"Your name and how to reach you, only if you give them. A report needs neither."</p>
             <p>"Nothing else: no account, and your phone's address is not stored."</p>
             <h3>"Who sees it"</h3>
@@ -49,7 +49,7 @@ pub fn PrivacyScreen() -> impl IntoView {
             <p data-testid="privacy-contact-days">{contact_kept}</p>
             <p>"The report itself is kept so that what was promised and done can be followed."</p>
             <h3>"Having it erased"</h3>
-            <p>"You can ask for your contact details, your description and your exact location to be erased at any time: look your report up by its code in Reports and choose \"Ask for my details to be erased\". The report's code and its status history are kept."</p>
+            <p>"You can ask for your contact details, your description and your exact location to be erased at any time: open your report in \"My reports\", or check it by its code, and choose \"Ask for my details to be erased\". The report's code and its status history are kept."</p>
             <Link to=Route::Report class="button primary" testid="privacy-to-report">"Report a place"</Link>
             <Link to=Route::Reports class="button secondary" testid="privacy-to-reports">"Check a report by its code"</Link>
         </section>
