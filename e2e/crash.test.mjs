@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
 import {
-  chooseCategory, gotoApp, launchKillableBrowser, listedNotes, newProfileDir, saveNote, startServer,
+  chooseCategory, gotoApp, launchKillableBrowser, listedNotes, newProfileDir, saveNote, startServer, waitForSaved,
 } from './helpers.mjs';
 
 const ROUNDS = 20;
@@ -41,7 +41,7 @@ describe('crash-proof saving', () => {
       const page = await openOn(browser);
       if (round > 0) await waitForNoteCount(page, round);
       await saveNote(page, `Kill test note ${round}`);
-      await page.getByTestId('save-status').getByText('Saved on this phone').waitFor();
+      await waitForSaved(page);
       const shown = Date.now();
       await browser.kill();
       delays.push(Date.now() - shown);
@@ -76,7 +76,7 @@ describe('crash-proof saving', () => {
       true,
     );
     await reopened.getByTestId('save-note').click();
-    await reopened.getByTestId('save-status').getByText('Saved on this phone').waitFor();
+    await waitForSaved(reopened);
     await again.kill();
 
     const third = await launchKillableBrowser(profile);

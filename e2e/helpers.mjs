@@ -181,6 +181,15 @@ export async function waitForWorker(page) {
   });
 }
 
+/**
+ * Waits for the capture screen to confirm a save. With signal the
+ * confirmation can turn from "Saved on this phone" into "Sent." before it is
+ * looked at; both are said only once the note is on the phone.
+ */
+export async function waitForSaved(page) {
+  await page.getByTestId('save-status').getByText(/^(Saved on this phone|Sent\.)/).waitFor();
+}
+
 /** Types a note on the capture screen and taps Save. */
 export async function saveNote(page, text, { category, place } = {}) {
   if (!(await page.getByTestId('note-text').isVisible())) await page.getByTestId('nav-capture').click();
@@ -204,6 +213,20 @@ export async function listedNotes(page) {
   return page.getByTestId('note-item-text').allTextContents();
 }
 
+/** Browsers started by `launchKillableBrowser` and not yet killed. */
+const killable = new Set();
+// A test that fails half-way leaves its browser running; it must not outlive
+// the test file (the runner is started with --test-force-exit, so this runs).
+process.on('exit', () => {
+  for (const pid of killable) {
+    try {
+      process.kill(-pid, 'SIGKILL');
+    } catch {
+      // Already gone.
+    }
+  }
+});
+
 /**
  * Starts Chromium as its own process group on a profile that outlives it, so
  * that a test can kill the whole browser the way a phone's OS does (SIGKILL,
@@ -216,6 +239,8 @@ export async function launchKillableBrowser(profileDir) {
     [...CHROMIUM_FLAGS, '--headless', '--window-size=412,915', `--user-data-dir=${profileDir}`, '--remote-debugging-port=0', 'about:blank'],
     { detached: true, stdio: ['ignore', 'ignore', 'pipe'] },
   );
+  killable.add(proc.pid);
+  proc.on('exit', () => killable.delete(proc.pid));
   const endpoint = await new Promise((resolve, reject) => {
     let err = '';
     const timer = setTimeout(() => reject(new Error(`Chromium did not start within 20 s:\n${err}`)), 20_000);

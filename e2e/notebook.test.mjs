@@ -5,7 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { afterEach, beforeEach, describe, test } from 'node:test';
 
 import {
-  gotoApp, listedNotes, noSignalToSend, openApp, saveNote, startServer, startShift, useBrowser,
+  gotoApp, listedNotes, noSignalToSend, openApp, saveNote, startServer, startShift, useBrowser, waitForSaved,
 } from './helpers.mjs';
 
 let server;
@@ -29,7 +29,7 @@ describe('the offline notebook', () => {
     await startShift(page, 'night_shift', 'Town centre');
     await assert.doesNotReject(page.getByTestId('running-shift').getByText('Night shift · Town centre').waitFor());
     await saveNote(page, 'Street light out on Mill Lane', { category: 'poor_lighting', place: 'Mill Lane' });
-    await page.getByTestId('save-status').getByText('Saved on this phone').waitFor();
+    await waitForSaved(page);
     assert.equal(await page.getByTestId('note-text').inputValue(), '', 'the form is ready for the next note');
 
     await page.reload();
@@ -77,7 +77,7 @@ describe('the offline notebook', () => {
     });
     const attack = '<img src=x onerror=alert(1)>';
     await saveNote(page, attack);
-    await page.getByTestId('save-status').getByText('Saved on this phone').waitFor();
+    await waitForSaved(page);
     assert.deepEqual(await listedNotes(page), [attack]);
     await page.getByTestId('note-item-text').click();
     assert.equal(await page.getByTestId('note-detail-text').textContent(), attack);
@@ -107,7 +107,7 @@ describe('the offline notebook', () => {
     await page.getByTestId('nav-capture').click();
     await page.getByTestId('note-text').fill('a'.repeat(4000));
     await page.getByTestId('save-note').click();
-    await page.getByTestId('save-status').getByText('Saved on this phone').waitFor();
+    await waitForSaved(page);
     assert.equal((await listedNotes(page)).length, 1);
     await context.close();
   });
@@ -123,7 +123,7 @@ describe('the offline notebook', () => {
     await page.getByTestId('add-location').click();
     await page.getByTestId('location-state').getByText('Location attached').waitFor();
     await saveNote(page, 'Group gathering by the bins');
-    await page.getByTestId('save-status').getByText('Saved on this phone').waitFor();
+    await waitForSaved(page);
     await listedNotes(page);
     await page.getByTestId('note-item-text').click();
     assert.match(await page.locator('.details').textContent(), /51\.50720, -0\.12760 \(within 12 m\)/);
@@ -134,7 +134,7 @@ describe('the offline notebook', () => {
     await other.getByTestId('add-location').click();
     await other.getByTestId('location-state').getByText('not allowed').waitFor();
     await saveNote(other, 'No GPS but a place', { place: 'By the station underpass' });
-    await other.getByTestId('save-status').getByText('Saved on this phone').waitFor();
+    await waitForSaved(other);
     await listedNotes(other);
     await other.getByTestId('note-item-text').click();
     const details = await other.locator('.details').textContent();
@@ -147,7 +147,7 @@ describe('the offline notebook', () => {
     const context = await browser.newContext();
     const page = await openApp(context, server);
     await saveNote(page, 'A good note');
-    await page.getByTestId('save-status').getByText('Saved on this phone').waitFor();
+    await waitForSaved(page);
     const badKey = 'beatbook/note/00000000-0000-4000-8000-000000000001';
     await page.evaluate((key) => localStorage.setItem(key, '{"v":1,"record":{"id":'), badKey);
     await page.reload();
@@ -200,7 +200,7 @@ describe('the offline notebook', () => {
     const context = await browser.newContext({ acceptDownloads: true });
     const page = await openApp(context, server);
     await saveNote(page, 'Graffiti, "fresh" tags', { category: 'vandalism_or_graffiti', place: 'Bus shelter' });
-    await page.getByTestId('save-status').getByText('Saved on this phone').waitFor();
+    await waitForSaved(page);
     await page.getByTestId('nav-notes').click();
 
     const [csvDownload] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-csv').click()]);

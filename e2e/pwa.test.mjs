@@ -9,8 +9,7 @@ import { describe, test } from 'node:test';
 import { chromium } from 'playwright-core';
 
 import {
-  CHROMIUM_FLAGS, gotoApp, listedNotes, newProfileDir, openApp, required, saveNote, startServer,
-  useBrowser, waitForWorker,
+  CHROMIUM_FLAGS, gotoApp, listedNotes, newProfileDir, openApp, required, saveNote, startServer, useBrowser, waitForSaved, waitForWorker,
 } from './helpers.mjs';
 
 const browser = useBrowser();
@@ -56,7 +55,7 @@ describe('install and offline start', () => {
     const page = await context.newPage();
     await gotoApp(page, server.url);
     await saveNote(page, 'Saved with the server stopped');
-    await page.getByTestId('save-status').getByText('Saved on this phone').waitFor();
+    await waitForSaved(page);
     await page.reload();
     await page.getByTestId('note-text').waitFor();
     assert.deepEqual(await listedNotes(page), ['Saved with the server stopped']);

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 
 import {
-  openApp, pairApp, revokeAll, saveNote, serverNotes, startServer, startShift, useBrowser,
+  openApp, pairApp, revokeAll, saveNote, serverNotes, startServer, startShift, useBrowser, waitForSaved,
 } from './helpers.mjs';
 import { startProxy } from './proxy.mjs';
 
@@ -45,7 +45,7 @@ describe('sync', () => {
     const texts = ['First, server down', 'Second, server down', 'Third, server down'];
     for (const text of texts) {
       await saveNote(page, text);
-      await page.getByTestId('save-status').getByText('Saved on this phone').waitFor();
+      await waitForSaved(page);
     }
     await page.getByTestId('sync-error').getByText('no answer from the server').waitFor();
     assert.match(await page.getByTestId('pending-count').textContent(), /3 saved on this phone, not sent yet/);
@@ -72,7 +72,7 @@ describe('sync', () => {
     await pairApp(page, server.data);
     proxy.inject('drop-after-store');
     await saveNote(page, 'Stored, then the answer was lost');
-    await page.getByTestId('save-status').getByText('Saved on this phone').waitFor();
+    await waitForSaved(page);
     await waitAllSent(page);
     assert.ok(proxy.seen.sync >= 2, `retried after the drop (${proxy.seen.sync} sync requests)`);
     const held = await serverNotes(page, server.url);
@@ -91,7 +91,7 @@ describe('sync', () => {
     proxy.inject('error-500', 'error-500', 'rate-limit', 'rate-limit');
     for (const text of ['Backoff one', 'Backoff two']) {
       await saveNote(page, text);
-      await page.getByTestId('save-status').getByText('Saved on this phone').waitFor();
+      await waitForSaved(page);
     }
     await waitAllSent(page, 60_000);
     assert.equal(proxy.seen.failed, 4);
@@ -113,7 +113,7 @@ describe('sync', () => {
       await saveNote(first, `Tab one, note ${i}`);
       await saveNote(second, `Tab two, note ${i}`);
     }
-    await first.getByTestId('save-status').getByText('Saved on this phone').waitFor();
+    await waitForSaved(first);
     const again = await startServer({ port: server.port, data: server.data });
     for (const page of [first, second]) await page.getByTestId('nav-settings').click();
     await Promise.all([first, second].map((page) => page.getByTestId('sync-now').click()));
@@ -139,7 +139,7 @@ describe('keeping every promise with signal', () => {
     await waitAllSent(page);
     for (const text of ['Light out by the underpass', 'Bins on fire behind the shops']) {
       await saveNote(page, text);
-      await page.getByTestId('save-status').getByText('Saved on this phone').waitFor();
+      await waitForSaved(page);
     }
     await waitAllSent(page);
 

@@ -2,7 +2,6 @@
 //! synced, and a missing or unreadable value falls back to the defaults.
 
 use beatbook_core::schema::SETTINGS_KEY;
-use beatbook_core::Category;
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -33,8 +32,6 @@ pub struct Settings {
     pub theme: Theme,
     /// Ask for a GPS fix for each new note.
     pub attach_location: bool,
-    /// The category the last note used, offered first for the next.
-    pub last_category: Category,
 }
 
 impl Default for Settings {
@@ -42,7 +39,6 @@ impl Default for Settings {
         Settings {
             theme: Theme::System,
             attach_location: true,
-            last_category: Category::Other,
         }
     }
 }

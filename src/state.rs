@@ -259,12 +259,6 @@ impl AppState {
         let at = now();
         let note = Note::create(new_id(at), &input, shift_id, at)?;
         let saved = self.persist(Record::Note(note.clone())).await?;
-        self.w.settings.update(|s| {
-            if s.last_category != input.category {
-                s.last_category = input.category;
-                s.store();
-            }
-        });
         Ok(Saved {
             value: note,
             crash_proof: saved.crash_proof,

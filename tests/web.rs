@@ -211,3 +211,19 @@ fn changes_from_another_tab_are_understood() {
         KeyChange::Other
     );
 }
+
+#[wasm_bindgen_test]
+fn settings_written_by_the_previous_release_load_with_their_choices() {
+    use beatbook::settings::{Settings, Theme};
+    fresh();
+    // The previous release also kept the last note's category here.
+    store()
+        .set_item(
+            beatbook_core::schema::SETTINGS_KEY,
+            r#"{"theme":"dark","attach_location":false,"last_category":"poor_lighting"}"#,
+        )
+        .unwrap();
+    let loaded = Settings::load();
+    assert_eq!(loaded.theme, Theme::Dark);
+    assert!(!loaded.attach_location);
+}

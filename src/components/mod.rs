@@ -121,7 +121,7 @@ fn Header() -> impl IntoView {
     let engine = expect_context::<SyncEngine>();
     let face = expect_context::<Memo<Face>>();
     let pending = state.pending;
-    let reports_waiting = Memo::new(move |_| state.book.with(|b| b.pending_reports().len()));
+    let reports_waiting = Memo::new(move |_| state.book.with(|b| b.pending_report_count()));
     let last_sent = move || {
         engine
             .pairing

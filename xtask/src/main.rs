@@ -28,6 +28,17 @@ usage: cargo xtask <command>
 /// Every step's result: an error carries what was being done, outermost first.
 pub type Result<T = ()> = anyhow::Result<T>;
 
+/// Node's test runner, one file at a time. A test that hangs fails after ten
+/// minutes, and a file whose tests are over exits even if something it
+/// started is still running, so a failure can never stall the whole run.
+const E2E_RUNNER: [&str; 5] = [
+    "--test",
+    "--test-concurrency=1",
+    "--test-timeout=600000",
+    "--test-force-exit",
+    "e2e/",
+];
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
@@ -411,7 +422,7 @@ fn run_test_tiers(env: &setup::Env, tally: &mut Tally) -> Result {
     let server = build_server(env)?;
     run_tests(
         "end-to-end tests (Playwright driving headless Chromium against the server)",
-        cmd(env, "node", &["--test", "--test-concurrency=1", "e2e/"])
+        cmd(env, "node", &E2E_RUNNER)
             .env("BEATBOOK_SERVER", &server)
             .env("BEATBOOK_DIST", root().join("dist"))
             .env("BEATBOOK_DIST_NEXT", &next)

@@ -163,6 +163,11 @@ impl Notebook {
         self.reports.pending()
     }
 
+    /// How many reports wait to be sent, without copying them.
+    pub fn pending_report_count(&self) -> usize {
+        self.reports.pending_count()
+    }
+
     pub fn concern(&self, id: &Uuid) -> Option<&Concern> {
         self.concerns.get(id)
     }

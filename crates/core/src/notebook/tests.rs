@@ -135,6 +135,40 @@ fn pending_counts_notes_and_shifts_until_synced() {
 }
 
 #[test]
+fn reports_wait_until_the_server_gives_them_a_code() {
+    use crate::report::{MyReport, Report, ReportInput, ReportKind, WhenUnsafe};
+    let mut book = Notebook::new();
+    let report = |n: u128, minute| {
+        let input = ReportInput {
+            kind: ReportKind::PoorLighting,
+            location: None,
+            round_location: true,
+            place: "Underpass".into(),
+            when: WhenUnsafe::AfterDark,
+            when_detail: String::new(),
+            description: "Lights out".into(),
+            contact_name: String::new(),
+            contact_reach: String::new(),
+        };
+        MyReport::new(Report::create(Uuid::from_u128(n), &input, at(minute)).unwrap())
+    };
+    book.upsert(Record::Report(Box::new(report(1, 1))));
+    let mut sent = report(2, 2);
+    book.upsert(Record::Report(Box::new(sent.clone())));
+    assert_eq!(book.pending_report_count(), 2);
+    sent.delivered("ABCD-2345".into(), at(3));
+    book.upsert(Record::Report(Box::new(sent)));
+    assert_eq!(book.pending_report_count(), 1);
+    let waiting: Vec<u128> = book
+        .pending_reports()
+        .iter()
+        .map(|r| r.report.id.as_u128())
+        .collect();
+    assert_eq!(waiting, [1]);
+    assert_eq!(book.pending_count(), 1);
+}
+
+#[test]
 fn triage_waits_then_is_marked_by_the_answer() {
     use crate::protocol::{Outcome, TriageResult};
     use crate::report::{QueuedTriage, ReportStatus, Triage};
