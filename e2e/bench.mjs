@@ -1,12 +1,15 @@
 // Start-up, save and delivery timings in headless Chromium with the CPU
 // slowed four times, as on a cheap phone; Lighthouse's mobile audit of a
-// resident's first visit; and screenshots of every screen in both themes.
-// Run through `cargo xtask bench`, which prints the download sizes and the
-// server's ingest rate too. Prints medians; fails only if a run does not do
+// resident's first visit; the same kinds of figures beside two hand-written
+// floor pages (e2e/floors), as ratios; and screenshots of every screen in both
+// themes. Run through `cargo xtask bench`, which prints the download sizes and
+// the server's ingest rate too. Prints medians; fails only if a run does not do
 // what it times. BENCH_PARTS (e.g. "lighthouse,screens") runs only some parts.
 
-import { mkdir, rm } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { once } from 'node:events';
+import { mkdir, readFile, rm } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import { dirname, extname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import * as chromeLauncher from 'chrome-launcher';
@@ -19,7 +22,7 @@ import { PHONE, notebookTour, residentTour, submitReport } from './screens.mjs';
 
 const RUNS = Number(process.env.BENCH_RUNS || 7);
 const LIGHTHOUSE_RUNS = Number(process.env.BENCH_LIGHTHOUSE_RUNS || 3);
-const PARTS = ['startup', 'save', 'delivery', 'lighthouse', 'screens'];
+const PARTS = ['startup', 'save', 'delivery', 'floors', 'lighthouse', 'screens'];
 const wanted = new Set(process.env.BENCH_PARTS ? process.env.BENCH_PARTS.split(',').map((p) => p.trim()) : PARTS);
 for (const part of wanted) {
   if (!PARTS.includes(part)) throw new Error(`BENCH_PARTS: no part "${part}" (parts: ${PARTS.join(', ')})`);
@@ -251,6 +254,224 @@ async function delivery(browser, count, cpuSlowdown) {
   return ms;
 }
 
+/** Network profiles for first visits, by Lighthouse's names: the latency is
+ * the round trip; 1 Mbps is 10^6 bits a second (CDP takes bytes a second). */
+const NETWORKS = [
+  {
+    name: 'slow 4G', says: '150 ms RTT, 1.6 Mbps down, 750 kbps up',
+    latency: 150, download: 1_600_000 / 8, upload: 750_000 / 8,
+  },
+  {
+    name: 'regular 3G', says: '300 ms RTT, 750 kbps down, 250 kbps up',
+    latency: 300, download: 750_000 / 8, upload: 250_000 / 8,
+  },
+];
+/** The first visit's budget: 150 KB brotli. */
+const FIRST_VISIT_BYTES = 153_600;
+const FLOORS = join(ROOT, 'e2e', 'floors');
+const CONTENT_TYPES = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8' };
+
+/** Serves a floor page's folder on loopback, as any static file server would. */
+async function serveFloor(name) {
+  const folder = join(FLOORS, name);
+  const server = createServer(async (request, response) => {
+    try {
+      const path = decodeURIComponent(new URL(request.url, 'http://floor').pathname);
+      const file = join(folder, path.endsWith('/') ? `${path}index.html` : path);
+      if (!file.startsWith(`${folder}/`)) throw new Error('outside the folder');
+      const body = await readFile(file);
+      const type = CONTENT_TYPES[extname(file)] ?? 'application/octet-stream';
+      response.writeHead(200, { 'content-type': type, 'cache-control': 'no-cache' });
+      response.end(body);
+    } catch {
+      response.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' });
+      response.end('no such file');
+    }
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return {
+    url: `http://127.0.0.1:${server.address().port}/`,
+    async stop() {
+      if (!server.listening) return;
+      const closed = once(server, 'close');
+      server.close();
+      server.closeAllConnections();
+      await closed;
+    },
+  };
+}
+
+/** The CPU slowed as everywhere, and the page's network slowed to `network`, one of NETWORKS. */
+async function throttledNetwork(context, page, network) {
+  const cdp = await throttled(context, page);
+  await cdp.send('Network.enable');
+  await cdp.send('Network.emulateNetworkConditions', {
+    offline: false, latency: network.latency, downloadThroughput: network.download, uploadThroughput: network.upload,
+  });
+  return cdp;
+}
+
+/**
+ * Watches what a page downloads through its CDP session: each response's
+ * bytes on the wire (Network.loadingFinished's encodedDataLength, headers
+ * included) and when it finished, from the document's request on; the
+ * Accept-Encoding the browser sent; and the Content-Encoding of each answer.
+ */
+function watchTransfer(cdp) {
+  const requests = new Map();
+  const finished = [];
+  const accepted = new Set();
+  let start;
+  cdp.on('Network.requestWillBeSent', (e) => {
+    if (start === undefined && e.type === 'Document') start = e.timestamp;
+    requests.set(e.requestId, { url: e.request.url });
+  });
+  cdp.on('Network.requestWillBeSentExtraInfo', (e) => {
+    const name = Object.keys(e.headers).find((h) => h.toLowerCase() === 'accept-encoding');
+    if (name) accepted.add(e.headers[name]);
+  });
+  cdp.on('Network.responseReceived', (e) => {
+    const name = Object.keys(e.response.headers).find((h) => h.toLowerCase() === 'content-encoding');
+    const request = requests.get(e.requestId);
+    if (request) request.encoding = name ? e.response.headers[name] : 'none';
+  });
+  cdp.on('Network.loadingFinished', (e) => {
+    finished.push({ at: e.timestamp, bytes: e.encodedDataLength, ...requests.get(e.requestId) });
+  });
+  return {
+    /** Bytes of the responses finished within `ms` of the document's request. */
+    bytesWithin(ms) {
+      return finished.filter((f) => (f.at - start) * 1000 <= ms).reduce((sum, f) => sum + f.bytes, 0);
+    },
+    /** What was asked for and what was answered, by file. */
+    encodings() {
+      const answered = finished.filter((f) => f.url).map((f) => ({ path: new URL(f.url).pathname, encoding: f.encoding }));
+      return { accepted: [...accepted], answered };
+    },
+  };
+}
+
+/** Milliseconds from navigation start until the app is usable: its ready
+ * mark set and `selector`, the screen's main call to action, on the page. */
+async function usableTime(page, url, selector) {
+  await page.addInitScript((sel) => {
+    new MutationObserver((_, observer) => {
+      if (!document.querySelector(sel)) return;
+      window.benchActionAt = performance.now();
+      observer.disconnect();
+    }).observe(document, { childList: true, subtree: true });
+  }, selector);
+  await page.goto(url, { waitUntil: 'commit' });
+  await page.waitForFunction(
+    (mark) => performance.getEntriesByName(mark).length > 0 && window.benchActionAt !== undefined,
+    READY_MARK,
+    { timeout: 60_000 },
+  );
+  return page.evaluate(
+    (mark) => Math.max(performance.getEntriesByName(mark)[0].startTime, window.benchActionAt),
+    READY_MARK,
+  );
+}
+
+/** Milliseconds from navigation start to a floor page's load event, with its Save button on the page. */
+async function floorLoadTime(page, url) {
+  await page.goto(url);
+  await page.waitForFunction(() => performance.getEntriesByType('navigation')[0]?.loadEventEnd > 0);
+  if (!(await page.locator('#s').count())) throw new Error(`the floor at ${url} has no Save button`);
+  return page.evaluate(() => performance.getEntriesByType('navigation')[0].loadEventEnd);
+}
+
+/** A phone that has never opened the app, on `network`: navigation start →
+ * `path` usable, and the bytes downloaded by then. */
+async function firstVisit(browser, url, path, network) {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const transfer = watchTransfer(await throttledNetwork(context, page, network));
+  const action = path === '/report' ? '[data-testid=send-report]' : '[data-testid=home-report]';
+  const ms = await usableTime(page, `${url}${path}`, action);
+  const bytes = transfer.bytesWithin(ms);
+  await context.close();
+  return { ms, bytes, encodings: transfer.encodings() };
+}
+
+/** The same for peer-vanilla: navigation start → its load event, Save on the page. */
+async function floorFirstVisit(browser, url, network) {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const transfer = watchTransfer(await throttledNetwork(context, page, network));
+  const ms = await floorLoadTime(page, url);
+  const bytes = transfer.bytesWithin(ms);
+  await context.close();
+  return { ms, bytes };
+}
+
+/** Runs `app` and `floor` alternately, RUNS times each, so that both see the
+ * same moments of a busy machine. */
+async function alternately(app, floor) {
+  const times = { app: [], floor: [] };
+  for (let run = 0; run < RUNS; run += 1) {
+    times.app.push(await app());
+    times.floor.push(await floor());
+  }
+  return times;
+}
+
+/** One figure beside its floor: the medians, their ratio, and the target on the ratio if there is one. */
+function besideFloor(label, app, floor, target) {
+  const ratio = median(app) / median(floor);
+  const goal = target ? ` (target ≤ ${target}x: ${ratio <= target ? 'met' : 'MISSED'})` : '';
+  console.log(`  ${label}: ${fmt(median(app))} · floor ${fmt(median(floor))} · ${ratio.toFixed(2)}x${goal}`);
+  const runs = (xs) => xs.map((x) => x.toFixed(1)).join(' ');
+  console.log(`    runs: ${runs(app)} · floor ${runs(floor)}`);
+}
+
+/** What Chromium asked for (Accept-Encoding) and what each file came as, over all first visits. */
+function encodingSummary(encodings) {
+  const accepted = [...new Set(encodings.flatMap((e) => e.accepted))];
+  const answered = new Map();
+  for (const { path, encoding } of encodings.flatMap((e) => e.answered)) {
+    if (!answered.has(encoding)) answered.set(encoding, new Set());
+    answered.get(encoding).add(path);
+  }
+  const files = [...answered].map(([encoding, paths]) => `${encoding} for ${[...paths].join(' ')}`).join('; ');
+  return `Accept-Encoding sent: ${accepted.map((a) => `"${a}"`).join(', ') || 'none seen'}; answered ${files}`;
+}
+
+/** Beatbook beside the floor pages, measured alternately in the same run. */
+async function floorsReport(browser, url) {
+  const vanilla = await serveFloor('peer-vanilla');
+  const bytes = (n) => `${Math.round(n).toLocaleString('en')} B`;
+  try {
+    console.log(`\nFloors (e2e/floors), CPU slowed ${CPU_SLOWDOWN}x, median of ${RUNS}, `
+      + 'Beatbook and its floor alternately, each run a new context; networks:');
+    for (const network of NETWORKS) console.log(`  ${network.name}: ${network.says}`);
+    const transferred = { '/': { app: [], floor: [] }, '/report': { app: [], floor: [] } };
+    const encodings = [];
+    for (const network of NETWORKS) {
+      for (const path of ['/', '/report']) {
+        const runs = await alternately(
+          () => firstVisit(browser, url, path, network),
+          () => floorFirstVisit(browser, vanilla.url, network),
+        );
+        const ms = (rs) => rs.map((r) => r.ms);
+        besideFloor(`first visit ${path}, usable, ${network.name}`, ms(runs.app), ms(runs.floor));
+        transferred[path].app.push(...runs.app.map((r) => r.bytes));
+        transferred[path].floor.push(...runs.floor.map((r) => r.bytes));
+        encodings.push(...runs.app.map((r) => r.encodings));
+      }
+    }
+    for (const [path, { app, floor }] of Object.entries(transferred)) {
+      const met = median(app) <= FIRST_VISIT_BYTES ? 'met' : 'MISSED';
+      console.log(`  first visit ${path}, bytes before usable (both networks): ${bytes(median(app))} `
+        + `· floor ${bytes(median(floor))} (target ≤ ${bytes(FIRST_VISIT_BYTES)}: ${met})`);
+    }
+    console.log(`    ${encodingSummary(encodings)}`);
+  } finally {
+    await vanilla.stop();
+  }
+}
+
 /**
  * Lighthouse's mobile audit (its default: a mid-range phone, simulated slow
  * 4G and a CPU slowed 4x) of `url` on a phone that has never opened the app:
@@ -385,6 +606,7 @@ try {
       console.log(`  ${label.padEnd(34)}${fmt(median(times))}   (runs: ${times.map((x) => x.toFixed(0)).join(' ')})${target}`);
     }
   }
+  if (wanted.has('floors')) await floorsReport(browser, server.url);
   if (wanted.has('lighthouse')) await lighthouseReport(server.url);
   if (wanted.has('screens')) {
     const { folder, taken } = await screenshots(browser);
