@@ -406,6 +406,41 @@ async function floorFirstVisit(browser, url, network) {
   return { ms, bytes };
 }
 
+/** A paired notebook phone opened again with the server stopped: navigation
+ * start → ready, from the service worker's cache. */
+async function pairedColdStart(browser) {
+  const server = await startServer();
+  const context = await browser.newContext();
+  const page = await openApp(context, server);
+  await waitForWorker(page);
+  await page.close();
+  await server.stop();
+  const cold = await context.newPage();
+  await throttled(context, cold);
+  const ms = await readyTime(cold, server.url);
+  const notebook = await cold.getByTestId('note-text').count();
+  await context.close();
+  if (!notebook) throw new Error('the cold start did not show the notebook');
+  return ms;
+}
+
+/** peer-vanilla opened again once its service worker holds it and its server
+ * has stopped: navigation start → load. */
+async function floorColdStart(browser) {
+  const floor = await serveFloor('peer-vanilla');
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(floor.url);
+  await waitForWorker(page);
+  await page.close();
+  await floor.stop();
+  const cold = await context.newPage();
+  await throttled(context, cold);
+  const ms = await floorLoadTime(cold, floor.url);
+  await context.close();
+  return ms;
+}
+
 /** Runs `app` and `floor` alternately, RUNS times each, so that both see the
  * same moments of a busy machine. */
 async function alternately(app, floor) {
@@ -467,6 +502,8 @@ async function floorsReport(browser, url) {
         + `· floor ${bytes(median(floor))} (target ≤ ${bytes(FIRST_VISIT_BYTES)}: ${met})`);
     }
     console.log(`    ${encodingSummary(encodings)}`);
+    const cold = await alternately(() => pairedColdStart(browser), () => floorColdStart(browser));
+    besideFloor('cold start, server stopped', cold.app, cold.floor, 2);
   } finally {
     await vanilla.stop();
   }
