@@ -441,6 +441,47 @@ async function floorColdStart(browser) {
   return ms;
 }
 
+/** Tap Save on peer-idb holding `count` notes → the note committed to
+ * IndexedDB (the transaction complete) and listed; RUNS saves on one page,
+ * as saveLatencies times the app's. */
+async function floorSaveLatencies(browser, url, count) {
+  const preload = await readFile(join(FLOORS, 'peer-idb', 'preload.js'), 'utf8');
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(url);
+  await page.evaluate(([src, n]) => new Function(src)(n), [preload, count]);
+  await page.reload();
+  await page.waitForFunction((n) => document.querySelectorAll('#l li').length >= n, count, { timeout: 60_000 });
+  await throttled(context, page);
+  const times = [];
+  for (let run = 0; run < RUNS; run += 1) {
+    times.push(await page.evaluate(async (i) => {
+      const box = document.getElementById('t');
+      box.value = `Timed note ${i}`;
+      box.dispatchEvent(new Event('input', { bubbles: true }));
+      // The same pause after typing as the app's save bench.
+      await new Promise((resolve) => { setTimeout(resolve, 100); });
+      const list = document.getElementById('l');
+      const done = new Promise((resolve) => {
+        new MutationObserver((_, observer) => {
+          observer.disconnect();
+          resolve(performance.now());
+        }).observe(list, { childList: true });
+      });
+      const started = performance.now();
+      document.getElementById('s').click();
+      const ended = await done;
+      if (list.firstElementChild.textContent !== `Timed note ${i}`) throw new Error(`note ${i} was not listed first`);
+      return ended - started;
+    }, run));
+    await page.waitForTimeout(50);
+  }
+  const listed = await page.evaluate(() => document.querySelectorAll('#l li').length);
+  await context.close();
+  if (listed !== count + RUNS) throw new Error(`expected ${count + RUNS} notes listed, found ${listed}`);
+  return times;
+}
+
 /** Runs `app` and `floor` alternately, RUNS times each, so that both see the
  * same moments of a busy machine. */
 async function alternately(app, floor) {
@@ -476,6 +517,7 @@ function encodingSummary(encodings) {
 /** Beatbook beside the floor pages, measured alternately in the same run. */
 async function floorsReport(browser, url) {
   const vanilla = await serveFloor('peer-vanilla');
+  const idb = await serveFloor('peer-idb');
   const bytes = (n) => `${Math.round(n).toLocaleString('en')} B`;
   try {
     console.log(`\nFloors (e2e/floors), CPU slowed ${CPU_SLOWDOWN}x, median of ${RUNS}, `
@@ -504,8 +546,20 @@ async function floorsReport(browser, url) {
     console.log(`    ${encodingSummary(encodings)}`);
     const cold = await alternately(() => pairedColdStart(browser), () => floorColdStart(browser));
     besideFloor('cold start, server stopped', cold.app, cold.floor, 2);
+    // Each run is a new page's median of RUNS saves, the save bench's figure.
+    const save = await alternately(
+      () => saveLatencies(browser, url, 5000),
+      () => floorSaveLatencies(browser, idb.url, 5000),
+    );
+    const label = `save with 5,000 notes (each run a page's median of ${RUNS} saves)`;
+    besideFloor(label, save.app.map((r) => median(r.times)), save.floor.map(median), 1.5);
+    besideFloor('  the first save on each page', save.app.map((r) => r.times[0]), save.floor.map((t) => t[0]));
+    const part = (name) => fmt(median(save.app.flatMap((r) => r.phases[name])));
+    console.log(`    Beatbook's saves in parts, medians: app before the journal ${part('before')}, `
+      + `browser committing the journal ${part('commit')}, app after ${part('after')}`);
   } finally {
     await vanilla.stop();
+    await idb.stop();
   }
 }
 
