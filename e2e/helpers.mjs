@@ -158,7 +158,11 @@ export async function openApp(context, server, { pairWith } = {}) {
 export async function gotoApp(page, url, data) {
   await page.goto(url);
   if (data) {
-    await page.getByTestId('note-text').or(page.getByTestId('home-pair')).first().waitFor();
+    // Once start-up has checked the crash-proof copy (`main` is no longer
+    // busy): a phone whose notebook came back from it hands over from the
+    // residents' entry to the notebook's.
+    const settled = page.locator('main:not([aria-busy])');
+    await settled.getByTestId('note-text').or(settled.getByTestId('home-pair')).first().waitFor();
     if (await page.getByTestId('home-pair').count()) await pairApp(page, data);
   }
   await page.getByTestId('note-text').waitFor();

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 
 import {
-  councillorToken, openApp, saveNote, startServer, useBrowser, waitForWorker,
+  councillorToken, openApp, pairingCode, saveNote, startServer, useBrowser, waitForWorker,
 } from './helpers.mjs';
 import {
   CODE, NOTEBOOK_SCREENS, PHONE, RESIDENT_SCREENS, headingFocused, openScreen, submitReport,
@@ -41,6 +41,42 @@ async function shows(page, { heading, title, pathname }) {
 }
 
 describe("residents' face at phone size", () => {
+  test("a resident's phone downloads only the residents' entry; pairing opens the notebook's, and it stays", async () => {
+    const server = await startServer();
+    const context = await browser.newContext(PHONE);
+    const page = await context.newPage();
+    const wasm = [];
+    page.on('request', (request) => {
+      const { pathname } = new URL(request.url());
+      if (pathname.endsWith('.wasm')) wasm.push(pathname);
+    });
+    await page.goto(server.url);
+    await page.getByTestId('home-report').waitFor();
+    assert.equal(wasm.length, 1, `one entry started: ${wasm.join(' ')}`);
+    assert.match(wasm[0], /^\/residents\/residents-[0-9a-f]{16}_bg\.wasm$/);
+    // The notebook's own screens are not in this entry: its path shows the residents' face.
+    await page.goto(`${server.url}/notes`);
+    await page.getByTestId('nav-home').waitFor();
+    assert.equal(await page.getByTestId('nav-notes').count(), 0);
+
+    await page.getByTestId('home-pair').click();
+    await page.getByTestId('pair-code').fill(await pairingCode(server.data));
+    await page.getByTestId('pair').click();
+    await page.getByTestId('note-text').waitFor();
+    assert.match(wasm.at(-1), /^\/beatbook-[0-9a-f]{16}_bg\.wasm$/, `then the notebook: ${wasm.join(' ')}`);
+
+    // Started again in a new tab, the paired phone goes straight to the notebook.
+    wasm.length = 0;
+    const again = await context.newPage();
+    again.on('request', (request) => {
+      const { pathname } = new URL(request.url());
+      if (pathname.endsWith('.wasm')) wasm.push(pathname);
+    });
+    await again.goto(server.url);
+    await again.getByTestId('note-text').waitFor();
+    assert.deepEqual(wasm.map((p) => p.split('-')[0]), ['/beatbook'], `one entry, the notebook's: ${wasm.join(' ')}`);
+  });
+
   test('a first visit lands on the home and reports a place in under ten taps, and the report gets a code', async () => {
     const server = await startServer();
     const context = await browser.newContext(PHONE);

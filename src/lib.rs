@@ -19,3 +19,8 @@ pub mod time;
 pub fn mount() {
     leptos::mount::mount_to_body(components::App);
 }
+
+/// Mounts the residents' pages alone.
+pub fn mount_residents() {
+    leptos::mount::mount_to_body(components::Residents);
+}

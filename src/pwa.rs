@@ -10,6 +10,9 @@ use wasm_bindgen_futures::JsFuture;
 use web_sys::{ServiceWorkerRegistration, ServiceWorkerState};
 
 const WORKER_URL: &str = "/sw.js";
+/// Read by the start-up script in `index.html`: this tab runs the notebook's
+/// entry from now on, whatever storage says.
+const ENTRY_KEY: &str = "beatbook/entry";
 /// The message the worker waits for before it replaces the running version.
 const SKIP_WAITING: &str = "skip-waiting";
 
@@ -125,4 +128,19 @@ fn reload() {
     if let Some(window) = web_sys::window() {
         let _ = window.location().reload();
     }
+}
+
+/// Starts the page again on the notebook's entry: the residents' entry has
+/// no code for a paired phone or a notebook's records. `false` when the
+/// browser keeps nothing for this tab, so a reload would only come back here.
+pub fn start_notebook() -> bool {
+    let Some(window) = web_sys::window() else {
+        return false;
+    };
+    let marked = window
+        .session_storage()
+        .ok()
+        .flatten()
+        .is_some_and(|session| session.set_item(ENTRY_KEY, "notebook").is_ok());
+    marked && window.location().reload().is_ok()
 }

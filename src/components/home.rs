@@ -62,3 +62,19 @@ pub fn NotFound() -> impl IntoView {
         </section>
     }
 }
+
+/// Shown for the moment it takes the residents' entry to hand over to the
+/// notebook's (see `index.html`, which chooses between them).
+#[component]
+pub fn OpeningNotebook() -> impl IntoView {
+    let stuck = RwSignal::new(false);
+    Effect::new(move |_| stuck.set(!crate::pwa::start_notebook()));
+    view! {
+        <section class="screen" aria-labelledby="opening-title">
+            <h2 id="opening-title">"Opening the notebook…"</h2>
+            {move || stuck.get().then(|| view! {
+                <p role="alert">"This browser keeps nothing for Beatbook, so the notebook cannot open here. Allow this site to store data, then reload the page."</p>
+            })}
+        </section>
+    }
+}

