@@ -68,9 +68,10 @@ async fn register(state: PwaState) {
     let registration: ServiceWorkerRegistration = registration.unchecked_into();
     REGISTRATION.with(|r| *r.borrow_mut() = Some(registration.clone()));
 
-    // An update only counts when a page is already controlled: the very first
-    // install is not an update.
-    if registration.waiting().is_some() && has_controller() {
+    // A worker waiting beside an active one is an update; the very first
+    // install is not. (A page loaded while the first install ran has no
+    // controller, yet must still be told of updates.)
+    if registration.waiting().is_some() && registration.active().is_some() {
         state.update_ready.set(true);
     }
     let on_update_found = Closure::<dyn FnMut()>::new({
@@ -80,8 +81,11 @@ async fn register(state: PwaState) {
                 return;
             };
             let worker = installing.clone();
+            let registration = registration.clone();
             let on_state = Closure::<dyn FnMut()>::new(move || {
-                if worker.state() == ServiceWorkerState::Installed && has_controller() {
+                if worker.state() == ServiceWorkerState::Installed
+                    && registration.active().is_some()
+                {
                     state.update_ready.set(true);
                 }
             });
@@ -116,10 +120,23 @@ pub async fn apply_update() {
         reload();
         return;
     };
-    if let Some(container) = web_sys::window().map(|w| w.navigator().service_worker()) {
-        let on_change = Closure::<dyn FnMut()>::new(reload);
-        container.set_oncontrollerchange(Some(on_change.as_ref().unchecked_ref()));
-        on_change.forget();
+    if has_controller() {
+        if let Some(container) = web_sys::window().map(|w| w.navigator().service_worker()) {
+            let on_change = Closure::<dyn FnMut()>::new(reload);
+            container.set_oncontrollerchange(Some(on_change.as_ref().unchecked_ref()));
+            on_change.forget();
+        }
+    } else {
+        // A page no worker controls hears no change of controller: it
+        // reloads once the new version is active instead.
+        let worker = waiting.clone();
+        let on_state = Closure::<dyn FnMut()>::new(move || {
+            if worker.state() == ServiceWorkerState::Activated {
+                reload();
+            }
+        });
+        waiting.set_onstatechange(Some(on_state.as_ref().unchecked_ref()));
+        on_state.forget();
     }
     let _ = waiting.post_message(&JsValue::from_str(SKIP_WAITING));
 }
@@ -130,10 +147,13 @@ fn reload() {
     }
 }
 
+/// How long a handover to the notebook waits for a first install to finish.
+const INSTALL_WAIT_MS: i32 = 10_000;
+
 /// Starts the page again on the notebook's entry: the residents' entry has
 /// no code for a paired phone or a notebook's records. `false` when the
 /// browser keeps nothing for this tab, so a reload would only come back here.
-pub fn start_notebook() -> bool {
+pub async fn start_notebook() -> bool {
     let Some(window) = web_sys::window() else {
         return false;
     };
@@ -142,5 +162,23 @@ pub fn start_notebook() -> bool {
         .ok()
         .flatten()
         .is_some_and(|session| session.set_item(ENTRY_KEY, "notebook").is_ok());
-    marked && window.location().reload().is_ok()
+    if !marked {
+        return false;
+    }
+    // A first install downloads the notebook's files, which the page is about
+    // to fetch anyway, and a page loaded while it installs is left without a
+    // worker (so it would miss updates): let it finish first, for a while.
+    if js_sys::Reflect::has(&window.navigator(), &"serviceWorker".into()).unwrap_or(false) {
+        if let Ok(ready) = window.navigator().service_worker().ready() {
+            let timeout = js_sys::Promise::new(&mut |resolve, _| {
+                let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(
+                    &resolve,
+                    INSTALL_WAIT_MS,
+                );
+            });
+            let _ =
+                JsFuture::from(js_sys::Promise::race(&js_sys::Array::of2(&ready, &timeout))).await;
+        }
+    }
+    window.location().reload().is_ok()
 }

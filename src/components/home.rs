@@ -64,11 +64,16 @@ pub fn NotFound() -> impl IntoView {
 }
 
 /// Shown for the moment it takes the residents' entry to hand over to the
-/// notebook's (see `index.html`, which chooses between them).
+/// notebook's, which pairs a phone and shows a notebook's records (the
+/// start-up script in `Trunk.toml` chooses between them).
 #[component]
 pub fn OpeningNotebook() -> impl IntoView {
     let stuck = RwSignal::new(false);
-    Effect::new(move |_| stuck.set(!crate::pwa::start_notebook()));
+    leptos::task::spawn_local(async move {
+        if !crate::pwa::start_notebook().await {
+            stuck.set(true);
+        }
+    });
     view! {
         <section class="screen" aria-labelledby="opening-title">
             <h2 id="opening-title">"Opening the notebook…"</h2>

@@ -30,7 +30,7 @@ use crate::time;
 /// The councillor's notebook, with every residents' page too.
 #[component]
 pub fn App() -> impl IntoView {
-    view! { <Shell screens=notebook_screen/> }
+    view! { <Shell screens=notebook_screen sync=SyncEngine::start/> }
 }
 
 /// The residents' pages alone: what the page starts on a phone that is not
@@ -38,15 +38,15 @@ pub fn App() -> impl IntoView {
 /// none of the notebook's code.
 #[component]
 pub fn Residents() -> impl IntoView {
-    view! { <Shell screens=residents_only/> }
+    view! { <Shell screens=residents_only sync=SyncEngine::start_for_reports/> }
 }
 
 fn residents_only(route: Route, face: Face) -> AnyView {
-    match face {
-        Face::Residents => residents_screen(route),
-        // Just paired, or a notebook's records came back from the
-        // crash-proof copy: only the notebook's code can show them.
-        Face::Notebook => view! { <home::OpeningNotebook/> }.into_any(),
+    match (route, face) {
+        (route, Face::Residents) if route != Route::Pair => residents_screen(route),
+        // Pairing, or a notebook's records came back from the crash-proof
+        // copy: only the notebook's code pairs a phone or shows them.
+        _ => view! { <home::OpeningNotebook/> }.into_any(),
     }
 }
 
@@ -77,15 +77,16 @@ fn residents_screen(route: Route) -> AnyView {
     }
 }
 
-/// The app's frame: state, sync, the address bar, the header, the banners,
-/// the toast and the bottom bar, around the screen `screens` draws.
+/// The app's frame: state, sync (started by `sync`), the address bar, the
+/// header, the banners, the toast and the bottom bar, around the screen
+/// `screens` draws.
 #[component]
-fn Shell(screens: fn(Route, Face) -> AnyView) -> impl IntoView {
+fn Shell(screens: fn(Route, Face) -> AnyView, sync: fn(AppState) -> SyncEngine) -> impl IntoView {
     let state = AppState::load();
     state.settings.with_untracked(|s| s.apply_theme());
     provide_context(state);
     provide_context(PwaState::start());
-    let engine = SyncEngine::start(state);
+    let engine = sync(state);
     provide_context(engine);
     let nav = Nav::start();
     provide_context(nav);

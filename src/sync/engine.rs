@@ -1,6 +1,9 @@
 //! The sync engine: sends pending records to the paired server in batches,
 //! one request at a time, and has `AppState` store each server answer.
 
+use std::future::Future;
+use std::pin::Pin;
+
 use beatbook_core::protocol::{
     batches, paths, Backoff, SyncResponse, TriageRequest, TriageResponse, MAX_BATCH_RECORDS,
 };
@@ -14,6 +17,9 @@ use super::pairing::{forget_private_data, Pairing};
 use crate::state::AppState;
 use crate::time::now;
 
+/// A round's work on a paired phone: the notebook's records and triage.
+type PairedRound = fn(SyncEngine, Pairing) -> Pin<Box<dyn Future<Output = Result<(), Failure>>>>;
+
 /// The engine's state, shared through context.
 #[derive(Clone, Copy)]
 pub struct SyncEngine {
@@ -25,11 +31,28 @@ pub struct SyncEngine {
     backoff: StoredValue<Backoff>,
     again: StoredValue<bool>,
     timer: StoredValue<Option<TimeoutHandle>>,
+    paired: Option<PairedRound>,
     app: AppState,
 }
 
 impl SyncEngine {
+    /// The notebook's engine: everything waiting, to the paired server, and
+    /// residents' reports.
     pub fn start(app: AppState) -> SyncEngine {
+        SyncEngine::start_with(
+            app,
+            Some(|engine, pairing| Box::pin(engine.send_paired(pairing))),
+        )
+    }
+
+    /// The residents' entry's engine: reports only. That entry is never
+    /// paired (pairing hands over to the notebook's entry), so its wasm
+    /// carries none of the code that sends the notebook's records.
+    pub fn start_for_reports(app: AppState) -> SyncEngine {
+        SyncEngine::start_with(app, None)
+    }
+
+    fn start_with(app: AppState, paired: Option<PairedRound>) -> SyncEngine {
         let engine = SyncEngine {
             pairing: RwSignal::new(Pairing::load()),
             running: RwSignal::new(false),
@@ -38,6 +61,7 @@ impl SyncEngine {
             backoff: StoredValue::new(Backoff::default()),
             again: StoredValue::new(false),
             timer: StoredValue::new(None),
+            paired,
             app,
         };
         let _ = window_event_listener(leptos::ev::online, move |_| engine.sync_now());
@@ -126,11 +150,8 @@ impl SyncEngine {
             self.again.set_value(false);
             let pairing = self.pairing.get_untracked();
             let mut outcome = Ok(());
-            if let Some(pairing) = &pairing {
-                outcome = self.send_records(pairing).await;
-                if outcome.is_ok() {
-                    outcome = self.send_triage(pairing).await;
-                }
+            if let (Some(pairing), Some(paired)) = (&pairing, self.paired) {
+                outcome = paired(self, pairing.clone()).await;
             }
             if outcome.is_ok() {
                 outcome = self.send_reports(&server_of(pairing.as_ref())).await;
@@ -167,6 +188,12 @@ impl SyncEngine {
             }
         }
         self.running.set(false);
+    }
+
+    /// The notebook's records, then the triage changes.
+    async fn send_paired(self, pairing: Pairing) -> Result<(), Failure> {
+        self.send_records(&pairing).await?;
+        self.send_triage(&pairing).await
     }
 
     /// Notes, shifts and meeting concerns, in batches, to the paired server.
