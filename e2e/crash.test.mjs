@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
 import {
-  chooseCategory, gotoApp, launchKillableBrowser, listedNotes, newProfileDir, saveNote, startServer, waitForSaved,
+  chooseCategory, gotoApp, launchKillableBrowser, listedNotes, newProfileDir, pairingCode, saveNote, startServer,
+  waitForSaved,
 } from './helpers.mjs';
 
 const ROUNDS = 20;
@@ -54,6 +55,35 @@ describe('crash-proof saving', () => {
     await browser.kill();
     console.log(`kill delays after "saved" (ms): max ${Math.max(...delays)}, all ${delays.join(' ')}`);
     assert.ok(Math.max(...delays) < KILL_WITHIN_MS, `every kill came within ${KILL_WITHIN_MS} ms`);
+  });
+
+  test('a phone killed just after "Paired" is still paired, even if the browser lost its last localStorage write', async () => {
+    const profile = await newProfileDir();
+    const browser = await launchKillableBrowser(profile);
+    const page = await browser.context.newPage();
+    await page.goto(server.url);
+    await page.getByTestId('home-pair').click();
+    await page.getByTestId('pair-code').fill(await pairingCode(server.data));
+    await page.getByTestId('pair').click();
+    await page.getByTestId('note-text').waitFor();
+    await browser.kill();
+
+    // Chromium writes localStorage to disk only every few seconds: take the
+    // pairing out of it before the page's first script, once, as such a
+    // kill can.
+    const again = await launchKillableBrowser(profile);
+    await again.context.addInitScript(() => {
+      if (sessionStorage.getItem('test/lost') === null) {
+        sessionStorage.setItem('test/lost', 'yes');
+        localStorage.removeItem('beatbook/device');
+      }
+    });
+    const reopened = await again.context.newPage();
+    await reopened.goto(server.url);
+    await reopened.getByTestId('note-text').waitFor();
+    await reopened.getByTestId('pending-count').getByText('All sent').waitFor();
+    assert.ok(await reopened.evaluate(() => localStorage.getItem('beatbook/device') !== null), 'written back');
+    await again.kill();
   });
 
   test('a note being typed survives a kill as a draft and is offered back', async () => {

@@ -73,6 +73,16 @@ impl SyncEngine {
                 engine.trigger();
             }
         });
+        // A pairing localStorage lost in a crash comes back from the journal.
+        leptos::task::spawn_local(async move {
+            let stored = engine.pairing.get_untracked();
+            if let Some(restored) = Pairing::reconcile(stored.as_ref()).await {
+                if engine.pairing.with_untracked(Option::is_none) {
+                    engine.pairing.set(Some(restored));
+                    engine.sync_now();
+                }
+            }
+        });
         // Whenever records wait (a save here, in another tab, or restored at
         // start), try to send them.
         Effect::new(move |_| {
@@ -108,10 +118,16 @@ impl SyncEngine {
         leptos::task::spawn_local(self.run());
     }
 
+    /// A new pairing (already stored by `sync::pair`), or `None` to unpair.
     pub fn set_pairing(self, pairing: Option<Pairing>) {
         if pairing.is_none() {
-            Pairing::forget();
-            self.app.tell("This phone is unpaired. The copy of the inbox was removed from it; your notes stay here.");
+            leptos::task::spawn_local(async move {
+                Pairing::forget().await;
+                self.app.tell("This phone is unpaired. The copy of the inbox was removed from it; your notes stay here.");
+                self.pairing.set(None);
+                self.last_error.set(None);
+            });
+            return;
         }
         self.pairing.set(pairing);
         self.last_error.set(None);

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::client::{api_url, encode, post_json, read, refused, ClientError};
 use crate::cache;
+use crate::journal::{self, PAIRING_COPY};
 
 /// This phone's pairing with a server.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -28,14 +29,48 @@ impl Pairing {
     }
 
     /// Unpairs this phone: the token goes, and with it what only a paired
-    /// phone may keep.
-    pub(super) fn forget() {
+    /// phone may keep. The crash-proof copy goes first, so a phone killed
+    /// half-way is still paired rather than paired again at its next start.
+    pub(super) async fn forget() {
+        let _ = journal::clear_draft(PAIRING_COPY).await;
         cache::remove(DEVICE_KEY);
         forget_private_data();
     }
 
     pub(super) fn store(&self) {
         let _ = cache::write(DEVICE_KEY, self);
+    }
+
+    /// Keeps the pairing in the crash-proof journal too: Chromium writes
+    /// localStorage to disk only every few seconds.
+    pub(super) async fn keep_crash_proof(&self) {
+        if let Ok(json) = serde_json::to_string(self) {
+            let _ = journal::put_draft(PAIRING_COPY, &json).await;
+        }
+    }
+
+    /// At start: the pairing the journal holds when localStorage lost it
+    /// (written back there), and a journal copy made for a pairing from an
+    /// earlier release that had none.
+    pub(super) async fn reconcile(stored: Option<&Pairing>) -> Option<Pairing> {
+        let journalled = journal::get_draft(PAIRING_COPY)
+            .await
+            .ok()
+            .flatten()
+            .and_then(|json| serde_json::from_str::<Pairing>(&json).ok());
+        match (stored, journalled) {
+            (None, Some(lost)) => {
+                lost.store();
+                Some(lost)
+            }
+            (Some(pairing), journalled) => {
+                if journalled.is_none_or(|j| j.token != pairing.token) {
+                    pairing.keep_crash_proof().await;
+                }
+                None
+            }
+            (None, None) => None,
+        }
     }
 
     pub(super) fn url(&self, path: &str) -> String {
@@ -81,5 +116,6 @@ pub async fn pair(server: &str, code: &str) -> Result<Pairing, ClientError> {
         last_success: None,
     };
     pairing.store();
+    pairing.keep_crash_proof().await;
     Ok(pairing)
 }
