@@ -86,6 +86,37 @@ describe('crash-proof saving', () => {
     await again.kill();
   });
 
+  test('a phone killed just after "unpaired" stays unpaired, even if the browser lost the removal from localStorage', async () => {
+    const profile = await newProfileDir();
+    const browser = await launchKillableBrowser(profile);
+    const page = await browser.context.newPage();
+    await gotoApp(page, server.url, server.data);
+    await saveNote(page, 'Kept after unpairing');
+    await page.getByTestId('pending-count').getByText('All sent').waitFor();
+    const token = await page.evaluate(() => localStorage.getItem('beatbook/device'));
+    await page.getByTestId('nav-settings').click();
+    await page.getByTestId('unpair').click();
+    await page.getByTestId('confirm-unpair').click();
+    await page.getByTestId('notice').getByText('This phone is unpaired').waitFor();
+    await browser.kill();
+
+    // As if the removal had not reached the disk: the old token is back in
+    // localStorage before the page's first script, once.
+    const again = await launchKillableBrowser(profile);
+    await again.context.addInitScript((kept) => {
+      if (sessionStorage.getItem('test/lost') === null) {
+        sessionStorage.setItem('test/lost', 'yes');
+        localStorage.setItem('beatbook/device', kept);
+      }
+    }, token);
+    const reopened = await again.context.newPage();
+    await reopened.goto(server.url);
+    await reopened.locator('main:not([aria-busy])').getByTestId('note-text').waitFor();
+    await reopened.getByTestId('pending-count').getByText('Not paired').waitFor();
+    assert.equal(await reopened.evaluate(() => localStorage.getItem('beatbook/device')), null, 'the token is gone again');
+    await again.kill();
+  });
+
   test('a note being typed survives a kill as a draft and is offered back', async () => {
     const profile = await newProfileDir();
     const browser = await launchKillableBrowser(profile);

@@ -2,6 +2,7 @@
 // Chromium, and small steps a person would take in the app.
 
 import { spawn } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { once } from 'node:events';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -50,7 +51,15 @@ async function stopEverything() {
 
 /** A new empty folder for a server's database. */
 export async function newDataDir() {
-  return mkdtemp(join(tmpdir(), 'beatbook-data-'));
+  return temporaryDir('beatbook-data-');
+}
+
+/** Folders made for databases and browser profiles, removed when the file's tests end. */
+const madeDirs = [];
+async function temporaryDir(prefix) {
+  const dir = await mkdtemp(join(tmpdir(), prefix));
+  madeDirs.push(dir);
+  return dir;
 }
 
 /**
@@ -120,7 +129,7 @@ export function useBrowser() {
 }
 
 export async function newProfileDir() {
-  return mkdtemp(join(tmpdir(), 'beatbook-e2e-'));
+  return temporaryDir('beatbook-e2e-');
 }
 
 /**
@@ -227,6 +236,13 @@ process.on('exit', () => {
       process.kill(-pid, 'SIGKILL');
     } catch {
       // Already gone.
+    }
+  }
+  for (const dir of madeDirs) {
+    try {
+      rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
+    } catch {
+      // Something still writes there: the machine's temporary folder keeps it.
     }
   }
 });

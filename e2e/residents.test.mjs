@@ -53,7 +53,7 @@ describe("residents' face at phone size", () => {
     await page.goto(server.url);
     await page.getByTestId('home-report').waitFor();
     assert.equal(wasm.length, 1, `one entry started: ${wasm.join(' ')}`);
-    assert.match(wasm[0], /^\/residents\/residents-[0-9a-f]{16}_bg\.wasm$/);
+    assert.match(wasm[0], /^\/entries\/residents-[0-9a-f]{16}_bg\.wasm$/);
     // The notebook's own screens are not in this entry: its path shows the residents' face.
     await page.goto(`${server.url}/notes`);
     await page.getByTestId('nav-home').waitFor();

@@ -1,7 +1,7 @@
 //! The installable app: the service worker's registration and updates, and
 //! whether the browser believes it is online.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 
 use leptos::prelude::*;
 use wasm_bindgen::prelude::*;
@@ -18,6 +18,8 @@ const SKIP_WAITING: &str = "skip-waiting";
 
 thread_local! {
     static REGISTRATION: RefCell<Option<ServiceWorkerRegistration>> = const { RefCell::new(None) };
+    /// The residents' entry is handing over to the notebook's.
+    static HANDING_OVER: Cell<bool> = const { Cell::new(false) };
 }
 
 /// What the page knows about the network and about new versions.
@@ -69,8 +71,8 @@ async fn register(state: PwaState) {
     REGISTRATION.with(|r| *r.borrow_mut() = Some(registration.clone()));
 
     // A worker waiting beside an active one is an update; the very first
-    // install is not. (A page loaded while the first install ran has no
-    // controller, yet must still be told of updates.)
+    // install is not. (A page without a controller, such as one opened
+    // with a hard reload, must still be told of updates.)
     if registration.waiting().is_some() && registration.active().is_some() {
         state.update_ready.set(true);
     }
@@ -165,11 +167,19 @@ pub async fn start_notebook() -> bool {
     if !marked {
         return false;
     }
+    // One handover, however often the screen asking for it is drawn.
+    if HANDING_OVER.with(|h| h.replace(true)) {
+        return true;
+    }
     // A first install downloads the notebook's files, which the page is about
-    // to fetch anyway, and a page loaded while it installs is left without a
-    // worker (so it would miss updates): let it finish first, for a while.
+    // to fetch anyway: let it finish first, for a while, so the page it opens
+    // comes from the worker. Not when there is no worker to wait for.
     if js_sys::Reflect::has(&window.navigator(), &"serviceWorker".into()).unwrap_or(false) {
-        if let Ok(ready) = window.navigator().service_worker().ready() {
+        let container = window.navigator().service_worker();
+        let registered = JsFuture::from(container.get_registration())
+            .await
+            .is_ok_and(|r| !r.is_undefined());
+        if let (true, Ok(ready)) = (registered, container.ready()) {
             let timeout = js_sys::Promise::new(&mut |resolve, _| {
                 let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(
                     &resolve,

@@ -117,9 +117,12 @@ fn Shell(screens: fn(Route, Face) -> AnyView, sync: fn(AppState) -> SyncEngine) 
         }
     });
 
-    // Busy until start-up has checked the crash-proof copy: what it restores
-    // can change the screen (or, on the residents' entry, the entry itself).
-    let busy = move || (state.durability.get() == Durability::Checking).then_some("true");
+    // Busy until start-up has checked the crash-proof copies of the records
+    // and the pairing: what they restore can change the screen (or, on the
+    // residents' entry, the entry itself).
+    let busy = move || {
+        (state.durability.get() == Durability::Checking || !engine.checked.get()).then_some("true")
+    };
 
     view! {
         <a class="skip" href="#main">"Skip to content"</a>

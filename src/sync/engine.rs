@@ -13,7 +13,7 @@ use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 
 use super::client::{send, send_report, server_of, ClientError, Failure, Sent};
-use super::pairing::{forget_private_data, Pairing};
+use super::pairing::{forget_private_data, Pairing, Reconciled};
 use crate::state::AppState;
 use crate::time::now;
 
@@ -25,6 +25,8 @@ type PairedRound = fn(SyncEngine, Pairing) -> Pin<Box<dyn Future<Output = Result
 pub struct SyncEngine {
     pub pairing: RwSignal<Option<Pairing>>,
     pub running: RwSignal<bool>,
+    /// Start-up has read the journal's copy of the pairing.
+    pub checked: RwSignal<bool>,
     pub last_error: RwSignal<Option<String>>,
     /// When the next automatic attempt is due, after a failure.
     pub retry_at: RwSignal<Option<DateTime<Utc>>>,
@@ -56,6 +58,7 @@ impl SyncEngine {
         let engine = SyncEngine {
             pairing: RwSignal::new(Pairing::load()),
             running: RwSignal::new(false),
+            checked: RwSignal::new(false),
             last_error: RwSignal::new(None),
             retry_at: RwSignal::new(None),
             backoff: StoredValue::new(Backoff::default()),
@@ -73,15 +76,18 @@ impl SyncEngine {
                 engine.trigger();
             }
         });
-        // A pairing localStorage lost in a crash comes back from the journal.
+        // The journal's word on the pairing, which a crash cannot take back.
         leptos::task::spawn_local(async move {
             let stored = engine.pairing.get_untracked();
-            if let Some(restored) = Pairing::reconcile(stored.as_ref()).await {
-                if engine.pairing.with_untracked(Option::is_none) {
-                    engine.pairing.set(Some(restored));
+            match Pairing::reconcile(stored.as_ref()).await {
+                Reconciled::Kept => {}
+                Reconciled::Restored(pairing) => {
+                    engine.pairing.set(Some(pairing));
                     engine.sync_now();
                 }
+                Reconciled::Removed => engine.pairing.set(None),
             }
+            engine.checked.set(true);
         });
         // Whenever records wait (a save here, in another tab, or restored at
         // start), try to send them.
@@ -120,18 +126,34 @@ impl SyncEngine {
 
     /// A new pairing (already stored by `sync::pair`), or `None` to unpair.
     pub fn set_pairing(self, pairing: Option<Pairing>) {
-        if pairing.is_none() {
-            leptos::task::spawn_local(async move {
-                Pairing::forget().await;
-                self.app.tell("This phone is unpaired. The copy of the inbox was removed from it; your notes stay here.");
-                self.pairing.set(None);
-                self.last_error.set(None);
-            });
+        self.last_error.set(None);
+        if pairing.is_some() {
+            self.pairing.set(pairing);
+            self.sync_now();
             return;
         }
-        self.pairing.set(pairing);
-        self.last_error.set(None);
-        self.sync_now();
+        // Nothing is sent from now on; the journal then records it.
+        let previous = self.pairing.get_untracked();
+        self.cancel_timer();
+        self.pairing.set(None);
+        leptos::task::spawn_local(async move {
+            match Pairing::forget().await {
+                Ok(()) => self.app.tell("This phone is unpaired. The copy of the inbox was removed from it; your notes stay here."),
+                Err(e) => {
+                    self.pairing.set(previous);
+                    self.last_error.set(Some(format!(
+                        "This phone is still paired: it could not record the change ({e}). Try again."
+                    )));
+                }
+            }
+        });
+    }
+
+    /// Whether `pairing` is still this phone's: a round that was under way
+    /// when the phone was unpaired or paired again must not store it back.
+    fn is_current(self, pairing: &Pairing) -> bool {
+        self.pairing
+            .with_untracked(|p| p.as_ref().is_some_and(|p| p.token == pairing.token))
     }
 
     fn cancel_timer(self) {
@@ -225,10 +247,12 @@ impl SyncEngine {
                 .book
                 .with_untracked(|b| b.answered(&answer.results, now()));
             self.record_sent(changed).await;
-            let mut stamped = pairing.clone();
-            stamped.last_success = Some(now());
-            stamped.store();
-            self.pairing.set(Some(stamped));
+            if self.is_current(pairing) {
+                let mut stamped = pairing.clone();
+                stamped.last_success = Some(now());
+                stamped.store();
+                self.pairing.set(Some(stamped));
+            }
         }
         Ok(())
     }

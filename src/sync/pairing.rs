@@ -8,7 +8,20 @@ use serde::{Deserialize, Serialize};
 
 use super::client::{api_url, encode, post_json, read, refused, ClientError};
 use crate::cache;
-use crate::journal::{self, PAIRING_COPY};
+use crate::journal::{self, JournalError, PAIRING_COPY};
+
+/// What the journal holds for a phone that was unpaired.
+const UNPAIRED: &str = "unpaired";
+
+/// What start-up made of the journal's copy of the pairing.
+pub(super) enum Reconciled {
+    /// localStorage was right.
+    Kept,
+    /// localStorage had lost this pairing, or held an older one.
+    Restored(Pairing),
+    /// The phone had been unpaired; localStorage still held the token.
+    Removed,
+}
 
 /// This phone's pairing with a server.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -29,12 +42,18 @@ impl Pairing {
     }
 
     /// Unpairs this phone: the token goes, and with it what only a paired
-    /// phone may keep. The crash-proof copy goes first, so a phone killed
-    /// half-way is still paired rather than paired again at its next start.
-    pub(super) async fn forget() {
-        let _ = journal::clear_draft(PAIRING_COPY).await;
+    /// phone may keep. The journal records the unpairing first, durably, so
+    /// that a phone killed before localStorage reaches the disk is unpaired
+    /// at its next start too; if it cannot, the phone stays paired. A browser
+    /// with no journal at all keeps no copy to undo.
+    pub(super) async fn forget() -> Result<(), JournalError> {
+        match journal::put_draft(PAIRING_COPY, UNPAIRED).await {
+            Ok(()) | Err(JournalError::Unavailable) => {}
+            Err(e) => return Err(e),
+        }
         cache::remove(DEVICE_KEY);
         forget_private_data();
+        Ok(())
     }
 
     pub(super) fn store(&self) {
@@ -49,27 +68,36 @@ impl Pairing {
         }
     }
 
-    /// At start: the pairing the journal holds when localStorage lost it
-    /// (written back there), and a journal copy made for a pairing from an
-    /// earlier release that had none.
-    pub(super) async fn reconcile(stored: Option<&Pairing>) -> Option<Pairing> {
-        let journalled = journal::get_draft(PAIRING_COPY)
-            .await
-            .ok()
-            .flatten()
-            .and_then(|json| serde_json::from_str::<Pairing>(&json).ok());
-        match (stored, journalled) {
-            (None, Some(lost)) => {
-                lost.store();
-                Some(lost)
-            }
-            (Some(pairing), journalled) => {
-                if journalled.is_none_or(|j| j.token != pairing.token) {
+    /// At start, the journal's word is final: its pairing is written back
+    /// to localStorage if that lost it (or holds an older one), and an
+    /// unpairing it recorded removes a token localStorage still has. With no
+    /// word from it (a pairing made by an earlier release), the pairing in
+    /// localStorage is journalled now.
+    pub(super) async fn reconcile(stored: Option<&Pairing>) -> Reconciled {
+        let kept = match journal::get_draft(PAIRING_COPY).await {
+            Ok(kept) => kept,
+            Err(_) => return Reconciled::Kept,
+        };
+        match kept.as_deref() {
+            None => {
+                if let Some(pairing) = stored {
                     pairing.keep_crash_proof().await;
                 }
-                None
+                Reconciled::Kept
             }
-            (None, None) => None,
+            Some(UNPAIRED) if stored.is_some() => {
+                cache::remove(DEVICE_KEY);
+                forget_private_data();
+                Reconciled::Removed
+            }
+            Some(UNPAIRED) => Reconciled::Kept,
+            Some(json) => match serde_json::from_str::<Pairing>(json) {
+                Ok(journalled) if stored.is_none_or(|s| s.token != journalled.token) => {
+                    journalled.store();
+                    Reconciled::Restored(journalled)
+                }
+                _ => Reconciled::Kept,
+            },
         }
     }
 

@@ -73,7 +73,7 @@ fn version_of(dir: &Path, files: &[PathBuf]) -> Result<String> {
 /// Where Trunk leaves the residents' entry. It builds it as a "worker", whose
 /// files it neither hashes nor names in the page; the start-up script names
 /// them as they are here (Trunk.toml, pattern_script).
-const RESIDENTS_DIR: &str = "residents";
+const RESIDENTS_DIR: &str = "entries";
 const RESIDENTS_JS: &str = "residents.js";
 const RESIDENTS_WASM: &str = "residents_bg.wasm";
 

@@ -93,7 +93,7 @@ fn bench() -> Result {
         );
         let name = file.to_string_lossy();
         let shared = name == "index.html" || name.ends_with(".css");
-        if shared || name.starts_with("residents/") {
+        if shared || name.starts_with("entries/residents-") {
             residents_first += br;
         }
         if shared || (name.starts_with("beatbook-") && !name.contains('/')) {

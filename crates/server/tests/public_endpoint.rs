@@ -263,3 +263,28 @@ fn a_guesser_cannot_lock_the_councillor_out_of_pairing() {
     );
     assert_eq!(r.status, 200, "{}", r.text());
 }
+
+#[test]
+fn a_report_sent_again_after_a_lost_answer_costs_the_resident_nothing() {
+    let server = serve_with(ApiState::new);
+    let same = report_body();
+    for _ in 0..8 {
+        let r = server.post("/api/v1/reports", &[], &same);
+        assert_eq!(r.status, 200, "{}", r.text());
+    }
+    // One report stored of the five a resident may send at once: four more.
+    for n in 0..4 {
+        let body = json!({ "report": report(&format!("Underpass {n}"), ReportKind::Other) });
+        let r = server.post("/api/v1/reports", &[], body.to_string().as_bytes());
+        assert_eq!(r.status, 200, "report {n}: {}", r.text());
+    }
+    let body = json!({ "report": report("One too many", ReportKind::Other) });
+    assert_eq!(
+        server
+            .post("/api/v1/reports", &[], body.to_string().as_bytes())
+            .status,
+        429
+    );
+    let (held, _) = server.db.inbox(&InboxFilter::default()).unwrap();
+    assert_eq!(held.len(), 5);
+}

@@ -192,6 +192,16 @@ impl RateLimits {
             Err(ApiError::too_many(wait(*tokens, per_second)))
         }
     }
+
+    /// Gives back a request `take` counted that cost nothing: a report sent
+    /// again because its answer was lost, which the server already held.
+    pub fn give_back(&self, bucket: Bucket) {
+        let (burst, _) = self.allowance(bucket);
+        let mut buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((tokens, _)) = buckets.get_mut(&bucket) {
+            *tokens = (*tokens + 1.0).min(burst);
+        }
+    }
 }
 
 #[cfg(test)]

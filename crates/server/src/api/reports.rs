@@ -52,6 +52,12 @@ pub async fn submit(
     let (code, outcome) = state
         .store(move |store| store.submit_report(&submission.report))
         .await?;
+    if outcome == Outcome::AlreadyHad {
+        // Sent again after a lost answer: the resident's allowance is for
+        // reports, not for the network's failures.
+        state.limits.give_back(Bucket::Reports(client));
+        state.limits.give_back(Bucket::AllReports);
+    }
     Ok(Json(SubmitReportResponse { code, outcome }))
 }
 
