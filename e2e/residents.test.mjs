@@ -46,10 +46,11 @@ describe("residents' face at phone size", () => {
     const context = await browser.newContext(PHONE);
     const page = await context.newPage();
     const wasm = [];
-    page.on('request', (request) => {
+    const watchWasm = (tab) => tab.on('request', (request) => {
       const { pathname } = new URL(request.url());
       if (pathname.endsWith('.wasm')) wasm.push(pathname);
     });
+    watchWasm(page);
     await page.goto(server.url);
     await page.getByTestId('home-report').waitFor();
     assert.equal(wasm.length, 1, `one entry started: ${wasm.join(' ')}`);
@@ -68,10 +69,7 @@ describe("residents' face at phone size", () => {
     // Started again in a new tab, the paired phone goes straight to the notebook.
     wasm.length = 0;
     const again = await context.newPage();
-    again.on('request', (request) => {
-      const { pathname } = new URL(request.url());
-      if (pathname.endsWith('.wasm')) wasm.push(pathname);
-    });
+    watchWasm(again);
     await again.goto(server.url);
     await again.getByTestId('note-text').waitFor();
     assert.deepEqual(wasm.map((p) => p.split('-')[0]), ['/beatbook'], `one entry, the notebook's: ${wasm.join(' ')}`);

@@ -55,15 +55,18 @@ fn has_controller() -> bool {
         .is_some()
 }
 
+/// The page's service workers, unless the browser offers none here (an
+/// insecure origin, or no support): the app still runs without.
+fn workers(window: &web_sys::Window) -> Option<web_sys::ServiceWorkerContainer> {
+    js_sys::Reflect::has(&window.navigator(), &"serviceWorker".into())
+        .unwrap_or(false)
+        .then(|| window.navigator().service_worker())
+}
+
 async fn register(state: PwaState) {
-    let Some(window) = web_sys::window() else {
+    let Some(container) = web_sys::window().as_ref().and_then(workers) else {
         return;
     };
-    // Browsers without service workers (or insecure origins) still run the app.
-    if !js_sys::Reflect::has(&window.navigator(), &"serviceWorker".into()).unwrap_or(false) {
-        return;
-    }
-    let container = window.navigator().service_worker();
     let Ok(registration) = JsFuture::from(container.register(WORKER_URL)).await else {
         return;
     };
@@ -174,8 +177,7 @@ pub async fn start_notebook() -> bool {
     // A first install downloads the notebook's files, which the page is about
     // to fetch anyway: let it finish first, for a while, so the page it opens
     // comes from the worker. Not when there is no worker to wait for.
-    if js_sys::Reflect::has(&window.navigator(), &"serviceWorker".into()).unwrap_or(false) {
-        let container = window.navigator().service_worker();
+    if let Some(container) = workers(&window) {
         let registered = JsFuture::from(container.get_registration())
             .await
             .is_ok_and(|r| !r.is_undefined());

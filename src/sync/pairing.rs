@@ -51,8 +51,7 @@ impl Pairing {
             Ok(()) | Err(JournalError::Unavailable) => {}
             Err(e) => return Err(e),
         }
-        cache::remove(DEVICE_KEY);
-        forget_private_data();
+        drop_token();
         Ok(())
     }
 
@@ -86,8 +85,7 @@ impl Pairing {
                 Reconciled::Kept
             }
             Some(UNPAIRED) if stored.is_some() => {
-                cache::remove(DEVICE_KEY);
-                forget_private_data();
+                drop_token();
                 Reconciled::Removed
             }
             Some(UNPAIRED) => Reconciled::Kept,
@@ -104,6 +102,13 @@ impl Pairing {
     pub(super) fn url(&self, path: &str) -> String {
         api_url(&self.server, path)
     }
+}
+
+/// The token goes from localStorage, and what only a paired phone may keep
+/// with it.
+fn drop_token() {
+    cache::remove(DEVICE_KEY);
+    forget_private_data();
 }
 
 /// Removes what only a paired phone may keep: the copy of the inbox, with
