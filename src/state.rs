@@ -34,6 +34,19 @@ fn new_id(at: chrono::DateTime<chrono::Utc>) -> Uuid {
     beatbook_core::time_ordered_id(at, random)
 }
 
+/// Writes `value` only if it differs from what the signal holds: every
+/// write redraws what reads the signal, and a redraw during a save delays
+/// the journal's commit.
+pub fn set_changed<T: PartialEq>(signal: impl Update<Value = T>, value: T) {
+    signal.maybe_update(|held| {
+        let differs = *held != value;
+        if differs {
+            *held = value;
+        }
+        differs
+    });
+}
+
 /// Whether saves reach the crash-proof journal.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Durability {
@@ -215,13 +228,14 @@ impl AppState {
     fn record_durability(&self, outcome: &CrashProof) -> bool {
         match outcome {
             Ok(()) => {
-                self.w.durability.set(Durability::CrashProof);
+                set_changed(self.w.durability, Durability::CrashProof);
                 true
             }
             Err(err) => {
-                self.w
-                    .durability
-                    .set(Durability::NotGuaranteed(err.to_string()));
+                set_changed(
+                    self.w.durability,
+                    Durability::NotGuaranteed(err.to_string()),
+                );
                 false
             }
         }

@@ -28,8 +28,13 @@ pub fn CaptureScreen() -> impl IntoView {
             && state.book.with(|b| b.running_shift().is_some())
     });
     let on_submit = submit(move |input: NoteInput| async move {
-        toasts.dismiss();
-        let note = state.add_note(input).await?;
+        // The last toast stays until this save's replaces it (removing it
+        // first would redraw while the journal commits); a failed save
+        // takes it away, and the form says why.
+        let note = state
+            .add_note(input)
+            .await
+            .inspect_err(|_| toasts.dismiss())?;
         let waiting = state.pending.get_untracked();
         let at = time::local_time(note.value.created_at);
         let text = if note.crash_proof {

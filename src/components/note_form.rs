@@ -13,10 +13,13 @@ use leptos::task::spawn_local;
 
 use crate::geo::{self, GeoState};
 use crate::persist::{self, Draft};
-use crate::state::{ActionError, AppState};
+use crate::state::{set_changed, ActionError, AppState};
 
 /// How many categories the new-note form shows before "More".
 const FIRST_CATEGORIES: usize = 3;
+
+/// How long a save may take before Save turns into "Saving…".
+const SLOW_SAVE: Duration = Duration::from_millis(150);
 
 /// How long typing must pause before the draft is journalled.
 const DRAFT_DELAY: Duration = Duration::from_millis(300);
@@ -60,7 +63,12 @@ pub fn NoteForm(
     let problems = RwSignal::new(Vec::<(NoteField, String)>::new());
     let tried = RwSignal::new(false);
     let error = RwSignal::new(None::<String>);
-    let saving = RwSignal::new(false);
+    // A save under way (a second tap waits for it), and whether it has
+    // taken long enough to say so: a save that finishes quickly changes
+    // nothing on screen until "saved", because a redraw while the journal
+    // commits delays it.
+    let saving = StoredValue::new(false);
+    let slow = RwSignal::new(false);
     let recovered = RwSignal::new(false);
     let all_categories = RwSignal::new(!new_note);
     let draft_timer = StoredValue::new_local(None::<TimeoutHandle>);
@@ -169,11 +177,11 @@ pub fn NoteForm(
 
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        if saving.get_untracked() {
+        if saving.get_value() {
             return;
         }
         let input = input();
-        tried.set(true);
+        set_changed(tried, true);
         let found = input.problems();
         if let Some((first, _)) = found.first() {
             let first = *first;
@@ -181,26 +189,38 @@ pub fn NoteForm(
             focus_field(first);
             return;
         }
-        problems.set(Vec::new());
-        saving.set(true);
+        // Only what changes is written: every write redraws part of the
+        // form, and a redraw here delays the journal's commit.
+        set_changed(problems, Vec::new());
+        // A draft written now would race the note being saved.
+        cancel_draft_timer();
+        saving.set_value(true);
+        set_timeout(
+            move || {
+                if saving.get_value() {
+                    slow.set(true);
+                }
+            },
+            SLOW_SAVE,
+        );
         let pending = on_submit(input);
         spawn_local(async move {
             let result = pending.await;
-            saving.set(false);
+            saving.set_value(false);
+            set_changed(slow, false);
             match result {
                 Ok(()) => {
-                    error.set(None);
-                    tried.set(false);
-                    recovered.set(false);
+                    set_changed(error, None);
+                    set_changed(tried, false);
+                    set_changed(recovered, false);
                     if keep_draft {
-                        cancel_draft_timer();
                         let _ = persist::clear_draft().await;
                     }
                     if new_note {
                         text.set(String::new());
-                        place.set(String::new());
-                        category.set(None);
-                        all_categories.set(false);
+                        set_changed(place, String::new());
+                        set_changed(category, None);
+                        set_changed(all_categories, false);
                         if let Some(el) = textarea.get_untracked() {
                             let _ = el.focus();
                         }
@@ -209,7 +229,11 @@ pub fn NoteForm(
                         }
                     }
                 }
-                Err(e) => error.set(Some(e.to_string())),
+                Err(e) => {
+                    error.set(Some(e.to_string()));
+                    // The words stay on screen, and crash-proof as a draft.
+                    schedule_draft();
+                }
             }
         });
     };
@@ -328,9 +352,9 @@ pub fn NoteForm(
                 // Tapping Save leaves focus (and the keyboard) in the field being
                 // typed in: were it to move, the bottom bar would come back and
                 // shift Save from under the finger before the tap lands.
-                <button type="submit" class="primary big" data-testid="save-note" prop:disabled=move || saving.get()
+                <button type="submit" class="primary big" data-testid="save-note" prop:disabled=move || slow.get()
                     on:mousedown=|ev: leptos::ev::MouseEvent| ev.prevent_default()>
-                    {move || if saving.get() { "Saving…" } else { submit_label }}
+                    {move || if slow.get() { "Saving…" } else { submit_label }}
                 </button>
             </div>
         </form>
