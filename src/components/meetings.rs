@@ -14,8 +14,22 @@ use crate::time;
 /// The public page as last fetched (not records: nothing here is sent).
 use beatbook_core::schema::CONCERNS_CACHE_KEY;
 
+/// What the notebook's entry adds to the page on a paired phone: recording
+/// a concern and its progress. The residents' entry passes none, so that its
+/// wasm leaves this code out.
+#[derive(Clone, Copy)]
+pub struct ConcernEditor {
+    new_concern: fn() -> AnyView,
+    progress: fn(Concern) -> AnyView,
+}
+
+pub const EDITOR: ConcernEditor = ConcernEditor {
+    new_concern: || view! { <NewConcern/> }.into_any(),
+    progress: |concern| view! { <AddProgress concern=concern/> }.into_any(),
+};
+
 #[component]
-pub fn MeetingsScreen() -> impl IntoView {
+pub fn MeetingsScreen(#[prop(optional)] editor: Option<ConcernEditor>) -> impl IntoView {
     let state = expect_context::<AppState>();
     let engine = expect_context::<SyncEngine>();
     let fetched =
@@ -42,17 +56,18 @@ pub fn MeetingsScreen() -> impl IntoView {
             .book
             .with(|b| meeting::merge_with_local(fetched.get(), b.concerns()))
     });
-    let editor = Memo::new(move |_| engine.pairing.with(Option::is_some));
+    let paired = Memo::new(move |_| engine.pairing.with(Option::is_some));
+    let editor = move || editor.filter(|_| paired.get());
 
     view! {
         <section class="screen meetings" aria-labelledby="meetings-title">
             <h2 id="meetings-title">"Public meetings: concerns and progress"</h2>
             <p class="muted">"What residents raised at public meetings, and what has been done since."</p>
             {move || message.get().map(|m| view! { <p class="muted" role="status" data-testid="concerns-message">{m}</p> })}
-            {move || editor.get().then(|| view! { <NewConcern/> })}
+            {move || editor().map(|e| (e.new_concern)())}
             {move || concerns.with(Vec::is_empty).then(|| view! { <p class="muted" data-testid="no-concerns">"No concerns recorded yet."</p> })}
             <ul class="cards" data-testid="concerns">
-                {move || concerns.get().into_iter().map(|c| view! { <ConcernCard concern=c editor=editor.get()/> }).collect_view()}
+                {move || concerns.get().into_iter().map(|c| view! { <ConcernCard concern=c editor=editor()/> }).collect_view()}
             </ul>
         </section>
     }
@@ -114,13 +129,34 @@ fn NewConcern() -> impl IntoView {
 }
 
 #[component]
-fn ConcernCard(concern: Concern, editor: bool) -> impl IntoView {
+fn ConcernCard(concern: Concern, editor: Option<ConcernEditor>) -> impl IntoView {
+    let progress = editor.map(|e| (e.progress)(concern.clone()));
+    view! {
+        <li class="card" data-testid="concern">
+            <p><strong data-testid="concern-name">{concern.title.clone()}</strong></p>
+            <p class="meta">{format!("Raised at the meeting of {}", time::day(concern.meeting_date))}</p>
+            {(!concern.description.is_empty()).then(|| view! { <p class="note-text">{concern.description.clone()}</p> })}
+            <p>"Status: " <strong data-testid="concern-status">{concern.status.label()}</strong>
+                {concern.sync.is_pending().then(|| view! { <span class="badge pending">" not sent yet"</span> })}</p>
+            <ol class="history" data-testid="concern-progress">
+                {concern.progress.iter().map(|p| view! {
+                    <li>{format!("{} — {}", time::local_date_time(p.at), p.text)}</li>
+                }).collect_view()}
+            </ol>
+            {progress}
+        </li>
+    }
+}
+
+/// "Add progress" on a concern, and its form.
+#[component]
+fn AddProgress(concern: Concern) -> impl IntoView {
     let state = expect_context::<AppState>();
     let editing = RwSignal::new(false);
     let status = RwSignal::new(concern.status);
     let note = RwSignal::new(String::new());
     let error = RwSignal::new(None::<String>);
-    let base = StoredValue::new(concern.clone());
+    let base = StoredValue::new(concern);
     let save = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         spawn_local(async move {
@@ -142,40 +178,28 @@ fn ConcernCard(concern: Concern, editor: bool) -> impl IntoView {
         });
     };
     view! {
-        <li class="card" data-testid="concern">
-            <p><strong data-testid="concern-name">{concern.title.clone()}</strong></p>
-            <p class="meta">{format!("Raised at the meeting of {}", time::day(concern.meeting_date))}</p>
-            {(!concern.description.is_empty()).then(|| view! { <p class="note-text">{concern.description.clone()}</p> })}
-            <p>"Status: " <strong data-testid="concern-status">{concern.status.label()}</strong>
-                {concern.sync.is_pending().then(|| view! { <span class="badge pending">" not sent yet"</span> })}</p>
-            <ol class="history" data-testid="concern-progress">
-                {concern.progress.iter().map(|p| view! {
-                    <li>{format!("{} — {}", time::local_date_time(p.at), p.text)}</li>
-                }).collect_view()}
-            </ol>
-            {move || (editor && !editing.get()).then(|| view! {
-                <button class="secondary" data-testid="concern-open" on:click=move |_| editing.set(true)>"Add progress"</button>
-            })}
-            {move || editing.get().then(|| view! {
-                <form on:submit=save novalidate>
-                    <label class="label">"Status"
-                        <select data-testid="concern-status-select" on:change=move |ev| if let Some(s) = ConcernStatus::from_slug(&event_target_value(&ev)) { status.set(s) }>
-                            {ConcernStatus::ALL.into_iter().map(|s| view! {
-                                <option value=s.slug() prop:selected=move || status.get() == s>{s.label()}</option>
-                            }).collect_view()}
-                        </select>
-                    </label>
-                    <label class="label">"Progress note (public)"
-                        <textarea rows="2" data-testid="concern-note" prop:value=move || note.get()
-                            on:input=move |ev| note.set(event_target_value(&ev))></textarea>
-                    </label>
-                    {move || error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
-                    <div class="row">
-                        <button type="submit" class="primary" data-testid="concern-update">"Save"</button>
-                        <button type="button" class="secondary" on:click=move |_| editing.set(false)>"Cancel"</button>
-                    </div>
-                </form>
-            })}
-        </li>
+        {move || (!editing.get()).then(|| view! {
+            <button class="secondary" data-testid="concern-open" on:click=move |_| editing.set(true)>"Add progress"</button>
+        })}
+        {move || editing.get().then(|| view! {
+            <form on:submit=save novalidate>
+                <label class="label">"Status"
+                    <select data-testid="concern-status-select" on:change=move |ev| if let Some(s) = ConcernStatus::from_slug(&event_target_value(&ev)) { status.set(s) }>
+                        {ConcernStatus::ALL.into_iter().map(|s| view! {
+                            <option value=s.slug() prop:selected=move || status.get() == s>{s.label()}</option>
+                        }).collect_view()}
+                    </select>
+                </label>
+                <label class="label">"Progress note (public)"
+                    <textarea rows="2" data-testid="concern-note" prop:value=move || note.get()
+                        on:input=move |ev| note.set(event_target_value(&ev))></textarea>
+                </label>
+                {move || error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
+                <div class="row">
+                    <button type="submit" class="primary" data-testid="concern-update">"Save"</button>
+                    <button type="button" class="secondary" on:click=move |_| editing.set(false)>"Cancel"</button>
+                </div>
+            </form>
+        })}
     }
 }

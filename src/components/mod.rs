@@ -58,12 +58,17 @@ fn notebook_screen(route: Route, face: Face) -> AnyView {
         (Route::Shifts, _) => view! { <shifts::ShiftsScreen/> }.into_any(),
         (Route::Inbox, _) => view! { <inbox::InboxScreen/> }.into_any(),
         (Route::Settings, _) => view! { <settings::SettingsScreen/> }.into_any(),
+        (Route::Pair, _) => view! { <pairing::PairScreen/> }.into_any(),
+        (Route::Meetings, _) => {
+            view! { <meetings::MeetingsScreen editor=meetings::EDITOR/> }.into_any()
+        }
         (route, _) => residents_screen(route),
     }
 }
 
-/// The screens anyone may open: kept apart from the notebook's so that an
-/// entry with only these could leave the notebook's code out.
+/// The screens anyone may open, as the residents' entry shows them: kept
+/// apart from the notebook's so that its wasm leaves the notebook's code
+/// out (pairing, and editing the meetings page, are the notebook's).
 fn residents_screen(route: Route) -> AnyView {
     match route {
         Route::Report => view! { <report::ReportScreen/> }.into_any(),
@@ -71,7 +76,6 @@ fn residents_screen(route: Route) -> AnyView {
         Route::ReportStatus(code) => view! { <report::StatusScreen code=code/> }.into_any(),
         Route::Meetings => view! { <meetings::MeetingsScreen/> }.into_any(),
         Route::Privacy => view! { <privacy::PrivacyScreen/> }.into_any(),
-        Route::Pair => view! { <pairing::PairScreen/> }.into_any(),
         Route::NotFound => view! { <home::NotFound/> }.into_any(),
         _ => view! { <home::ResidentsHome/> }.into_any(),
     }
