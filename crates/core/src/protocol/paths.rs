@@ -20,6 +20,11 @@ pub const INBOX: &str = "/v1/inbox";
 pub const TRIAGE: &str = "/v1/triage";
 /// Followed by one of [`super::ExportFile`]'s names.
 pub const EXPORT: &str = "/v1/export";
+/// A photo on a note or a report: `POST` its bytes (with `?note=<id>` or
+/// `?report=<id>`, and `sha256=<hex>`), `GET` it back.
+pub const PHOTO: &str = "/v1/photos/{photo}";
+/// Whether a resident's photo shows on the public status page.
+pub const PHOTO_PUBLIC: &str = "/v1/photos/{photo}/public";
 /// Every revision of one note, shift or concern.
 pub const NOTE_REVISIONS: &str = "/v1/notes/{id}/revisions";
 pub const SHIFT_REVISIONS: &str = "/v1/shifts/{id}/revisions";

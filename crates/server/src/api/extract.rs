@@ -8,6 +8,7 @@ use axum::body::Bytes;
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Path, Query, Request};
 use axum::http::request::Parts;
 use axum::http::{header, StatusCode};
+use beatbook_core::photo::MAX_PHOTO_BYTES;
 use beatbook_core::protocol::{paths, MAX_BODY_BYTES, MAX_REPORT_BODY_BYTES};
 use serde::de::DeserializeOwned;
 
@@ -24,10 +25,31 @@ impl FromRequestParts<ApiState> for AuthDevice {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &ApiState) -> Result<Self, ApiError> {
-        let token = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
+        MaybeDevice::from_request_parts(parts, state)
+            .await?
+            .0
+            .map(AuthDevice)
+            .ok_or_else(|| {
+                ApiError::unauthorized("a device token is required: pair this device first")
+            })
+    }
+}
+
+/// The paired device behind a token if one is sent (checked and counted as
+/// for [`AuthDevice`]: a bad token is a 401, not anonymous), or `None` for a
+/// request with no `Authorization` at all, as a resident's.
+pub struct MaybeDevice(pub Option<Device>);
+
+impl FromRequestParts<ApiState> for MaybeDevice {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &ApiState) -> Result<Self, ApiError> {
+        let Some(sent) = parts.headers.get(header::AUTHORIZATION) else {
+            return Ok(MaybeDevice(None));
+        };
+        let token = sent
+            .to_str()
+            .ok()
             .and_then(|v| v.strip_prefix("Bearer "))
             .map(str::trim)
             .filter(|t| !t.is_empty() && t.len() <= 128)
@@ -44,7 +66,7 @@ impl FromRequestParts<ApiState> for AuthDevice {
                 )
             })?;
         state.limits.take(Bucket::Device(device.id))?;
-        Ok(AuthDevice(device))
+        Ok(MaybeDevice(Some(device)))
     }
 }
 
@@ -65,6 +87,28 @@ impl FromRequestParts<ApiState> for Client {
     }
 }
 
+/// A body as bytes; one over the route's limit is a 413 saying what to
+/// change.
+pub struct ApiBody(pub Bytes);
+
+impl<S: Send + Sync> FromRequest<S> for ApiBody {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
+        let path = request.uri().path().to_owned();
+        Bytes::from_request(request, state)
+            .await
+            .map(ApiBody)
+            .map_err(|rejection| {
+                if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                    too_large(&path)
+                } else {
+                    ApiError::bad_request(rejection.body_text())
+                }
+            })
+    }
+}
+
 /// A JSON body parsed as `T`; unknown fields and malformed JSON are a 400,
 /// a body over the route's limit a 413, each saying what to change.
 pub struct ApiJson<T>(pub T);
@@ -73,43 +117,62 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
     type Rejection = ApiError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
-        let path = request.uri().path().to_owned();
-        let body = Bytes::from_request(request, state)
-            .await
-            .map_err(|rejection| {
-                if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                    too_large(&path)
-                } else {
-                    ApiError::bad_request(rejection.body_text())
-                }
-            })?;
+        let ApiBody(body) = ApiBody::from_request(request, state).await?;
         serde_json::from_slice(&body)
             .map(ApiJson)
             .map_err(|e| ApiError::bad_request(format!("invalid request body: {e}")))
     }
 }
 
-/// Whether `path` is where residents send reports, which take smaller
-/// bodies than the councillor's endpoints.
-fn takes_a_report(path: &str) -> bool {
-    path.ends_with(paths::REPORTS)
+/// What an endpoint takes as its body, by its path.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Body {
+    /// A resident's report: smaller than the councillor's batches.
+    Report,
+    /// A photo's bytes (JPEG, PNG or WebP), not JSON.
+    Photo,
+    /// The councillor's endpoints.
+    Json,
+}
+
+impl Body {
+    pub fn of(path: &str) -> Body {
+        // Inside the API's router the prefix is already taken off.
+        let endpoint = path.strip_prefix(paths::API).unwrap_or(path);
+        let photo = endpoint
+            .strip_prefix("/v1/photos/")
+            .is_some_and(|rest| !rest.is_empty() && !rest.contains('/'));
+        if photo {
+            Body::Photo
+        } else if path.ends_with(paths::REPORTS) {
+            Body::Report
+        } else {
+            Body::Json
+        }
+    }
 }
 
 /// The largest body the endpoint at `path` takes.
 pub fn body_limit(path: &str) -> usize {
-    if takes_a_report(path) {
-        MAX_REPORT_BODY_BYTES
-    } else {
-        MAX_BODY_BYTES
+    match Body::of(path) {
+        Body::Report => MAX_REPORT_BODY_BYTES,
+        Body::Photo => MAX_PHOTO_BYTES,
+        Body::Json => MAX_BODY_BYTES,
     }
 }
 
 /// 413, saying what to change for the endpoint at `path`.
 pub fn too_large(path: &str) -> ApiError {
-    let message = if takes_a_report(path) {
-        format!("a report is limited to {MAX_REPORT_BODY_BYTES} bytes; shorten the description")
-    } else {
-        format!("the request body is over {MAX_BODY_BYTES} bytes; send fewer records at once")
+    let message = match Body::of(path) {
+        Body::Report => format!(
+            "a report is limited to {MAX_REPORT_BODY_BYTES} bytes; shorten the description"
+        ),
+        Body::Photo => format!(
+            "a photo is limited to {MAX_PHOTO_BYTES} bytes; Beatbook shrinks photos before sending them"
+        ),
+        Body::Json => format!(
+            "the request body is over {MAX_BODY_BYTES} bytes; send fewer records at once"
+        ),
     };
     ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, message)
 }

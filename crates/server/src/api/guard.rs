@@ -1,5 +1,5 @@
-//! Only the app may post: a JSON body, from the app's own origin, no larger
-//! than the endpoint takes. Checked from the headers alone, before any of a
+//! Only the app may post: a JSON body (a photo's bytes for a photo), from
+//! the app's own origin, no larger than the endpoint takes. Checked from the headers alone, before any of a
 //! body is read, so a form on another site (which can send a cross-site POST
 //! with the resident's browser, but not as `application/json` without the
 //! browser asking first) and an oversize upload cost nothing.
@@ -8,8 +8,9 @@ use axum::extract::Request;
 use axum::http::{header, HeaderMap, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::Response;
+use beatbook_core::photo::ImageType;
 
-use super::extract::{body_limit, too_large};
+use super::extract::{body_limit, too_large, Body};
 use super::ApiError;
 
 /// The request's own origin, `scheme://host[:port]`, is the one allowed;
@@ -30,12 +31,13 @@ fn same_origin(headers: &HeaderMap) -> bool {
     matches!((origin_host, host), (Some(o), Some(h)) if o.eq_ignore_ascii_case(h))
 }
 
-fn is_json(headers: &HeaderMap) -> bool {
+/// The media type of the body, without parameters, in lower case.
+fn media_type(headers: &HeaderMap) -> Option<String> {
     headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.split(';').next())
-        .is_some_and(|media| media.trim().eq_ignore_ascii_case("application/json"))
+        .map(|media| media.trim().to_ascii_lowercase())
 }
 
 pub async fn only_the_app(request: Request, next: Next) -> Result<Response, ApiError> {
@@ -52,17 +54,33 @@ pub async fn only_the_app(request: Request, next: Next) -> Result<Response, ApiE
             "this request came from another site; only the Beatbook app on this site may send it",
         ));
     }
-    if !is_json(headers) {
-        return Err(ApiError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "send the body as JSON, with Content-Type: application/json",
-        ));
+    let path = request.uri().path();
+    // None of these is a type a form on another site can send without the
+    // browser asking this server first.
+    let media = media_type(headers);
+    match Body::of(path) {
+        Body::Photo
+            if !media
+                .as_deref()
+                .is_some_and(|m| ImageType::from_media_type(m).is_some()) =>
+        {
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "send the photo's bytes with Content-Type image/jpeg, image/png or image/webp",
+            ));
+        }
+        Body::Report | Body::Json if media.as_deref() != Some("application/json") => {
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "send the body as JSON, with Content-Type: application/json",
+            ));
+        }
+        _ => {}
     }
     let declared = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    let path = request.uri().path();
     if declared.is_some_and(|length| length > body_limit(path) as u64) {
         return Err(too_large(path));
     }
@@ -107,17 +125,28 @@ mod tests {
     }
 
     #[test]
-    fn json_is_json_whatever_its_parameters() {
-        assert!(is_json(&headers(&[("content-type", "application/json")])));
-        assert!(is_json(&headers(&[(
-            "content-type",
-            "Application/JSON; charset=utf-8"
-        )])));
-        assert!(!is_json(&headers(&[("content-type", "text/plain")])));
-        assert!(!is_json(&headers(&[(
-            "content-type",
-            "application/x-www-form-urlencoded"
-        )])));
-        assert!(!is_json(&HeaderMap::new()));
+    fn media_types_are_read_whatever_their_parameters_and_case() {
+        let media = |value: &str| media_type(&headers(&[("content-type", value)]));
+        assert_eq!(
+            media("application/json").as_deref(),
+            Some("application/json")
+        );
+        assert_eq!(
+            media("Application/JSON; charset=utf-8").as_deref(),
+            Some("application/json")
+        );
+        assert_eq!(media("image/JPEG").as_deref(), Some("image/jpeg"));
+        assert_eq!(media("text/plain").as_deref(), Some("text/plain"));
+        assert_eq!(media_type(&HeaderMap::new()), None);
+    }
+
+    #[test]
+    fn each_endpoint_takes_its_own_kind_of_body() {
+        assert_eq!(Body::of("/api/v1/photos/0197"), Body::Photo);
+        assert_eq!(Body::of("/v1/photos/0197"), Body::Photo);
+        assert_eq!(Body::of("/api/v1/photos/0197/public"), Body::Json);
+        assert_eq!(Body::of("/api/v1/photos/"), Body::Json);
+        assert_eq!(Body::of("/api/v1/reports"), Body::Report);
+        assert_eq!(Body::of("/api/v1/sync"), Body::Json);
     }
 }

@@ -35,6 +35,14 @@ pub const REPORTS_PER_MINUTE: f64 = 120.0;
 /// a few; a flood is stopped.
 const REPORT_BURST: f64 = 5.0;
 const REPORTS_PER_SECOND: f64 = 1.0 / 60.0;
+/// Photos one client may send in a burst, and the refill: each report's
+/// photos; a resident's photos are attached only to a report they sent.
+const PHOTO_BURST: f64 = REPORT_BURST * beatbook_core::photo::MAX_PHOTOS as f64;
+const PHOTOS_PER_SECOND: f64 = REPORTS_PER_SECOND * beatbook_core::photo::MAX_PHOTOS as f64;
+/// Residents' photos accepted per minute from everyone together: the
+/// ceiling on the disk a flood from many addresses can fill (at most 2 MiB
+/// each).
+pub const PHOTOS_PER_MINUTE: f64 = 60.0;
 /// Status look-ups one client may make in a burst, and the refill: enough to
 /// check a handful of codes, far too few to guess any.
 const LOOKUP_BURST: f64 = 30.0;
@@ -67,6 +75,10 @@ pub enum Bucket {
     Reports(ClientKey),
     /// Status look-ups from one client.
     Lookups(ClientKey),
+    /// Residents' photos from everyone together.
+    AllPhotos,
+    /// Residents' photos from one client.
+    Photos(ClientKey),
     /// What newcomers of one kind share while the table is full.
     Overflow(Kind),
 }
@@ -77,6 +89,7 @@ pub enum Kind {
     Pairing,
     Reports,
     Lookups,
+    Photos,
 }
 
 impl Bucket {
@@ -86,6 +99,7 @@ impl Bucket {
             Bucket::PairingFrom(_) => Some(Kind::Pairing),
             Bucket::Reports(_) => Some(Kind::Reports),
             Bucket::Lookups(_) => Some(Kind::Lookups),
+            Bucket::Photos(_) => Some(Kind::Photos),
             _ => None,
         }
     }
@@ -138,11 +152,14 @@ impl RateLimits {
             Bucket::AllReports => (REPORTS_PER_MINUTE, REPORTS_PER_MINUTE / 60.0),
             Bucket::Reports(_) => (REPORT_BURST, REPORTS_PER_SECOND),
             Bucket::Lookups(_) => (LOOKUP_BURST, LOOKUPS_PER_SECOND),
+            Bucket::AllPhotos => (PHOTOS_PER_MINUTE, PHOTOS_PER_MINUTE / 60.0),
+            Bucket::Photos(_) => (PHOTO_BURST, PHOTOS_PER_SECOND),
             Bucket::Overflow(kind) => {
                 let (burst, per_second) = match kind {
                     Kind::Pairing => (CLIENT_PAIR_BURST, CLIENT_PAIRS_PER_SECOND),
                     Kind::Reports => (REPORT_BURST, REPORTS_PER_SECOND),
                     Kind::Lookups => (LOOKUP_BURST, LOOKUPS_PER_SECOND),
+                    Kind::Photos => (PHOTO_BURST, PHOTOS_PER_SECOND),
                 };
                 (burst * OVERFLOW_SCALE, per_second * OVERFLOW_SCALE)
             }

@@ -4,7 +4,8 @@
 //! Every failure is a precise 4xx with a JSON body `{"error": "…"}`
 //! ([`ApiError`]): malformed JSON, unknown fields or bad query values (400),
 //! a bad or revoked token (401), a body over 1 MiB or over 500 records
-//! (413), too many requests (429 with `Retry-After`). Records that parse but
+//! (413; a photo over 2 MiB), a photo that is not a JPEG, PNG or WebP (415),
+//! too many requests (429 with `Retry-After`). Records that parse but
 //! break a rule are answered one by one.
 
 mod concerns;
@@ -15,6 +16,7 @@ mod guard;
 mod inbox;
 mod limits;
 mod pairing;
+mod photos;
 mod proxy;
 mod query;
 mod reports;
@@ -26,6 +28,7 @@ use axum::extract::{DefaultBodyLimit, State};
 use axum::http::Uri;
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use beatbook_core::photo::MAX_PHOTO_BYTES;
 use beatbook_core::protocol::{paths, RecordKind, MAX_BODY_BYTES, MAX_REPORT_BODY_BYTES};
 
 pub use error::ApiError;
@@ -159,6 +162,13 @@ pub fn router(state: ApiState) -> Router {
         .route(paths::PRIVACY, get(reports::privacy))
         .route(paths::INBOX, get(inbox::inbox))
         .route(paths::TRIAGE, post(inbox::triage))
+        .route(
+            paths::PHOTO,
+            post(photos::upload)
+                .get(photos::download)
+                .layer(DefaultBodyLimit::max(MAX_PHOTO_BYTES)),
+        )
+        .route(paths::PHOTO_PUBLIC, post(photos::set_public))
         .merge(exports::routes());
     for (path, kind) in [
         (paths::NOTE_REVISIONS, RecordKind::Note),

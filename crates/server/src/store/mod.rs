@@ -7,6 +7,7 @@
 //!   per id and revision, with every revision kept.
 //! - [`Reports`]: residents' reports, their public status and the
 //!   councillor's triage.
+//! - [`Photos`]: photos on notes and reports, kept once by content.
 //!
 //! [`Sqlite`] is the embedded default.
 
@@ -16,6 +17,7 @@ pub mod sqlite;
 use std::collections::BTreeMap;
 
 use beatbook_core::inbox::InboxFilter;
+use beatbook_core::photo::Inspected;
 use beatbook_core::protocol::{InboxReport, Outcome, RecordKind, RecordResult, TriageResult};
 use beatbook_core::report::{PublicReport, Report, ReportKind, Triage};
 use chrono::{DateTime, Utc};
@@ -27,7 +29,7 @@ pub use error::{StoreError, StoreResult};
 pub use sqlite::Sqlite;
 
 /// Everything the API needs from a store.
-pub trait Store: Devices + Records + Reports + Send + Sync + 'static {
+pub trait Store: Devices + Records + Reports + Photos + Send + Sync + 'static {
     /// Whether the store can take a write now (for `/healthz`): a store
     /// that answers reads but cannot write would lose what phones send.
     fn writable(&self) -> StoreResult<()>;
@@ -168,4 +170,88 @@ pub trait Reports {
     /// Forgets the contact details of reports closed before
     /// `closed_before`; how many were forgotten.
     fn expire_contacts(&self, closed_before: DateTime<Utc>) -> StoreResult<usize>;
+}
+
+/// What a photo belongs to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PhotoOf {
+    Note(Uuid),
+    /// A resident's report, by its id (known only to the phone that sent
+    /// it), never by its public code.
+    Report(Uuid),
+}
+
+impl PhotoOf {
+    pub fn kind(self) -> &'static str {
+        match self {
+            PhotoOf::Note(_) => "note",
+            PhotoOf::Report(_) => "report",
+        }
+    }
+
+    pub fn id(self) -> Uuid {
+        match self {
+            PhotoOf::Note(id) | PhotoOf::Report(id) => id,
+        }
+    }
+}
+
+/// A photo the API has checked ([`beatbook_core::photo::inspect`]) and
+/// hashed, to be kept.
+#[derive(Clone, Debug)]
+pub struct NewPhoto {
+    /// Made on the phone: a resend after a lost answer uses it again.
+    pub id: Uuid,
+    pub of: PhotoOf,
+    /// SHA-256 of `bytes`, lower-case hex, computed by the server.
+    pub sha256: String,
+    pub inspected: Inspected,
+    pub bytes: Vec<u8>,
+    /// The paired device that sent it; `None` for a resident's.
+    pub device_id: Option<i64>,
+}
+
+/// A kept photo's row.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredPhoto {
+    pub id: Uuid,
+    pub of: PhotoOf,
+    pub sha256: String,
+    pub media_type: String,
+    pub bytes: u64,
+    pub width: u32,
+    pub height: u32,
+    /// Shown on the public status page (residents' photos, once the
+    /// councillor has looked).
+    pub public: bool,
+    pub received_at: String,
+}
+
+/// What storing a photo did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PhotoAnswer {
+    /// Written to disk (file and row) before this is answered.
+    Stored,
+    /// This id already holds these same bytes for this record.
+    AlreadyHad,
+    /// No such note or report (a note's words are sent before its photos).
+    NoSuchRecord,
+    /// This id already holds other bytes, or belongs to another record.
+    IdTaken,
+    /// The record already has [`beatbook_core::photo::MAX_PHOTOS`] photos.
+    Full,
+}
+
+pub trait Photos {
+    /// Keeps a photo: its file (named by its hash, written once and synced)
+    /// and then its row, so "stored" is said only of what is on disk.
+    fn store_photo(&self, photo: NewPhoto) -> StoreResult<PhotoAnswer>;
+    fn photo(&self, id: Uuid) -> StoreResult<Option<StoredPhoto>>;
+    /// A kept photo's bytes.
+    fn photo_bytes(&self, photo: &StoredPhoto) -> StoreResult<Vec<u8>>;
+    /// A record's photos, in the order they arrived.
+    fn photos_of(&self, of: PhotoOf) -> StoreResult<Vec<StoredPhoto>>;
+    /// Shows or hides a photo on the public status page. Whether there is
+    /// such a photo.
+    fn set_photo_public(&self, id: Uuid, public: bool) -> StoreResult<bool>;
 }

@@ -12,11 +12,13 @@
 //! - `ingest.rs`: checking and writing synced records with group commit;
 //! - `records.rs`: listing what was synced;
 //! - `reports.rs`: residents' reports and triage;
+//! - `photos.rs`: photo files by content, and their rows;
 //! - `migrations/`: the schema, one numbered `.sql` file per step.
 
 pub mod backup;
 mod devices;
 mod ingest;
+mod photos;
 mod records;
 mod reports;
 
@@ -37,6 +39,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0002_records_append_only.sql"),
     include_str!("migrations/0003_reports.sql"),
     include_str!("migrations/0004_record_revisions.sql"),
+    include_str!("migrations/0005_photos.sql"),
 ];
 
 /// How often the write-ahead log is copied into the database file.
@@ -140,6 +143,12 @@ fn connect_read_only(path: &Path) -> StoreResult<Connection> {
 
 impl Sqlite {
     pub fn open(path: &Path) -> StoreResult<Sqlite> {
+        Self::open_with(path, MIGRATIONS)
+    }
+
+    /// Opens the store with only these migrations: an earlier release's
+    /// schema, for the tests that upgrade from it.
+    pub(super) fn open_with(path: &Path, migrations: &[&str]) -> StoreResult<Sqlite> {
         let conn = connect(path)?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         // Checkpoints run on their own connection and thread (above), so a
@@ -165,7 +174,7 @@ impl Sqlite {
             checkpointer: Some(start_checkpointer(checkpoint_conn.clone())?),
             checkpoint_conn,
         };
-        migrate(&mut store.conn(), MIGRATIONS)?;
+        migrate(&mut store.conn(), migrations)?;
         Ok(store)
     }
 

@@ -9,7 +9,10 @@ use serde_json::value::RawValue;
 
 use super::ingest::Waiting;
 use super::{devices, time_key, Sqlite, MIGRATIONS};
-use crate::store::{Devices, ListFilter, RawBatch, Records, StoreResult};
+use crate::store::{
+    Devices, ListFilter, NewPhoto, PhotoAnswer, PhotoOf, Photos, RawBatch, Records, Reports,
+    StoreResult,
+};
 
 fn temp_db() -> (std::path::PathBuf, Sqlite) {
     let dir = std::env::temp_dir().join(format!("beatbook-db-{}", uuid::Uuid::new_v4()));
@@ -165,6 +168,78 @@ fn a_store_from_the_previous_release_keeps_its_records_as_their_first_revision()
     assert_eq!(send(&resent), Outcome::AlreadyHad);
     resent.text = "Lamp out by the bridge".into();
     assert_eq!(send(&resent), Outcome::Rejected);
+    drop(db);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn a_store_from_the_release_before_photos_keeps_its_notes_and_reports_and_takes_photos() {
+    let dir = std::env::temp_dir().join(format!("beatbook-db-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("beatbook.sqlite3");
+    let report = beatbook_core::Report::create(
+        uuid::Uuid::new_v4(),
+        &beatbook_core::ReportInput {
+            kind: beatbook_core::ReportKind::PoorLighting,
+            location: None,
+            round_location: false,
+            place: "The footbridge".into(),
+            when: beatbook_core::WhenUnsafe::AfterDark,
+            when_detail: String::new(),
+            description: "Dark all week".into(),
+            contact_name: String::new(),
+            contact_reach: String::new(),
+        },
+        Utc::now(),
+    )
+    .unwrap();
+    let (note_id, report_code) = {
+        // The previous release: four migrations, written through its code.
+        let db = Sqlite::open_with(&path, &MIGRATIONS[..4]).unwrap();
+        let device = db.create_pairing_code("old phone").unwrap();
+        let token = db.redeem_pairing_code(&device).unwrap().unwrap().token;
+        let device = db.device_for_token(&token).unwrap().unwrap().id;
+        let raw = note("Lamp out by the footbridge");
+        let id: Note = serde_json::from_str(raw.get()).unwrap();
+        let batch = RawBatch {
+            notes: vec![raw],
+            ..RawBatch::default()
+        };
+        assert_eq!(
+            db.ingest(device, batch).unwrap()[0].outcome,
+            Outcome::Stored
+        );
+        let (code, _) = db.submit_report(&report).unwrap();
+        (id.id, code)
+    };
+
+    let db = Sqlite::open(&path).unwrap();
+    let version: usize = db
+        .conn()
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, MIGRATIONS.len());
+    assert_eq!(db.count(RecordKind::Note).unwrap(), 1);
+    assert!(db.public_report(&report_code).unwrap().is_some());
+    let jpeg = include_bytes!("../../../../core/tests/fixtures/photos/street.jpg");
+    let photo = |id: u128, of: PhotoOf| NewPhoto {
+        id: uuid::Uuid::from_u128(id),
+        of,
+        sha256: "ab".repeat(32),
+        inspected: beatbook_core::photo::inspect(jpeg, "image/jpeg").unwrap(),
+        bytes: jpeg.to_vec(),
+        device_id: None,
+    };
+    assert_eq!(
+        db.store_photo(photo(1, PhotoOf::Note(note_id))).unwrap(),
+        PhotoAnswer::Stored
+    );
+    assert_eq!(
+        db.store_photo(photo(2, PhotoOf::Report(report.id)))
+            .unwrap(),
+        PhotoAnswer::Stored
+    );
+    assert_eq!(db.photos_of(PhotoOf::Report(report.id)).unwrap().len(), 1);
     drop(db);
     let _ = std::fs::remove_dir_all(dir);
 }

@@ -1,0 +1,259 @@
+//! Photos, one request each, after their record's words: a note's from the
+//! councillor's paired phone, a report's from the phone that sent the report
+//! (which alone knows the report's id). A resend after a lost answer, same id
+//! and same bytes, is answered `already_had` and stored once.
+//!
+//! - `POST /photos/{photo}?note=<id>&sha256=<hex>` (or `report=<id>`): the
+//!   photo's bytes, checked from the bytes themselves
+//!   ([`beatbook_core::photo::inspect`]) and against their SHA-256.
+//! - `GET /photos/{photo}`: with a device token, any photo; without, only a
+//!   report's photo the councillor has made public.
+//! - `POST /photos/{photo}/public` `{"public": true}`: the councillor shows
+//!   (or hides) a resident's photo on the report's public page.
+
+use axum::extract::{FromRequest, Request, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use beatbook_core::photo::{self, MAX_PHOTOS};
+use beatbook_core::protocol::Outcome;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use super::extract::{ApiBody, ApiJson, ApiPath, ApiQuery, AuthDevice, Client, MaybeDevice};
+use super::limits::Bucket;
+use super::query::RecordId;
+use super::{ApiError, ApiState};
+use crate::store::{NewPhoto, PhotoAnswer, PhotoOf};
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PhotoPath {
+    photo: RecordId,
+}
+
+/// Which record a photo is for, and the SHA-256 the phone computed.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UploadQuery {
+    note: Option<RecordId>,
+    report: Option<RecordId>,
+    sha256: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct UploadAnswer {
+    pub outcome: Outcome,
+    pub width: u32,
+    pub height: u32,
+}
+
+/// Lower-case hex of a SHA-256.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn is_sha256_hex(text: &str) -> bool {
+    text.len() == 64
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+pub async fn upload(
+    State(state): State<ApiState>,
+    MaybeDevice(device): MaybeDevice,
+    Client(client): Client,
+    ApiPath(PhotoPath {
+        photo: RecordId(id),
+    }): ApiPath<PhotoPath>,
+    ApiQuery(query): ApiQuery<UploadQuery>,
+    request: Request,
+) -> Result<(StatusCode, Json<UploadAnswer>), ApiError> {
+    let of = match (query.note, query.report) {
+        (Some(RecordId(note)), None) => PhotoOf::Note(note),
+        (None, Some(RecordId(report))) => PhotoOf::Report(report),
+        _ => {
+            return Err(ApiError::bad_request(
+                "say which record the photo is for: ?note=<id> or ?report=<id>",
+            ))
+        }
+    };
+    let resident = device.is_none();
+    match (of, resident) {
+        (PhotoOf::Note(_), true) => {
+            return Err(ApiError::unauthorized(
+                "a device token is required: pair this device first",
+            ))
+        }
+        (PhotoOf::Report(_), true) => {
+            let ceiling = |e: ApiError| {
+                e.saying("the server is taking too many photos right now; the photo is kept and will be sent later")
+            };
+            state.limits.check(Bucket::AllPhotos).map_err(ceiling)?;
+            state.limits.take(Bucket::Photos(client)).map_err(|e| {
+                e.saying("too many photos from this connection; the photo is kept and will be sent later")
+            })?;
+            state.limits.take(Bucket::AllPhotos).map_err(ceiling)?;
+        }
+        _ => {}
+    }
+    if !is_sha256_hex(&query.sha256) {
+        return Err(ApiError::bad_request(
+            "sha256 must be the photo's SHA-256 as 64 lower-case hex digits",
+        ));
+    }
+    // Read only now, past the allowances: a flood is refused before its
+    // megabytes are taken in.
+    let media_type = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|v| v.trim().to_ascii_lowercase())
+        .unwrap_or_default();
+    let ApiBody(body) = ApiBody::from_request(request, &state).await?;
+    let inspected = photo::inspect(&body, &media_type).map_err(|problem| {
+        let status = StatusCode::from_u16(problem.status()).unwrap_or(StatusCode::BAD_REQUEST);
+        ApiError::new(status, format!("the photo was not accepted: {problem}"))
+    })?;
+    let sha256 = sha256_hex(&body);
+    if sha256 != query.sha256 {
+        return Err(ApiError::bad_request(
+            "the photo's bytes do not match its sha256: it was damaged on the way; send it again",
+        ));
+    }
+    let new = NewPhoto {
+        id,
+        of,
+        sha256,
+        inspected,
+        bytes: body.to_vec(),
+        device_id: device.map(|d| d.id),
+    };
+    let answer = state.store(move |store| store.store_photo(new)).await?;
+    let outcome = match answer {
+        PhotoAnswer::Stored => Outcome::Stored,
+        PhotoAnswer::AlreadyHad => {
+            if resident {
+                // A resend after a lost answer costs the resident nothing.
+                state.limits.give_back(Bucket::Photos(client));
+                state.limits.give_back(Bucket::AllPhotos);
+            }
+            Outcome::AlreadyHad
+        }
+        PhotoAnswer::NoSuchRecord => {
+            return Err(ApiError::not_found(match of {
+                PhotoOf::Note(_) => {
+                    "no such note on the server: its words are sent before its photos"
+                }
+                PhotoOf::Report(_) => "no such report on the server: it is sent before its photos",
+            }))
+        }
+        PhotoAnswer::IdTaken => {
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                "this photo id already holds another photo: a new photo needs a new id",
+            ))
+        }
+        PhotoAnswer::Full => {
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                format!(
+                    "this {} already has {MAX_PHOTOS} photos, the most it can have",
+                    of.kind()
+                ),
+            ))
+        }
+    };
+    let status = match outcome {
+        Outcome::Stored => StatusCode::CREATED,
+        _ => StatusCode::OK,
+    };
+    Ok((
+        status,
+        Json(UploadAnswer {
+            outcome,
+            width: inspected.width,
+            height: inspected.height,
+        }),
+    ))
+}
+
+pub async fn download(
+    State(state): State<ApiState>,
+    MaybeDevice(device): MaybeDevice,
+    Client(client): Client,
+    ApiPath(PhotoPath {
+        photo: RecordId(id),
+    }): ApiPath<PhotoPath>,
+) -> Result<Response, ApiError> {
+    if device.is_none() {
+        state.limits.take(Bucket::Lookups(client))?;
+    }
+    let councillor = device.is_some();
+    let found = state
+        .store(move |store| {
+            let Some(photo) = store.photo(id)? else {
+                return Ok(None);
+            };
+            if !councillor && !(photo.public && matches!(photo.of, PhotoOf::Report(_))) {
+                return Ok(None);
+            }
+            let bytes = store.photo_bytes(&photo)?;
+            Ok(Some((photo, bytes)))
+        })
+        .await?;
+    // A photo not made public is not found, so its existence is not told.
+    let (photo, bytes) = found.ok_or_else(|| ApiError::not_found("no such photo"))?;
+    let cache = if councillor {
+        "private, max-age=31536000, immutable"
+    } else {
+        // Public until the councillor hides it again: looked at again soon.
+        "public, max-age=300"
+    };
+    let mut response = bytes.into_response();
+    let headers = response.headers_mut();
+    if let Ok(media) = HeaderValue::from_str(&photo.media_type) {
+        headers.insert(header::CONTENT_TYPE, media);
+    }
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    Ok(response)
+}
+
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Shown {
+    pub public: bool,
+}
+
+pub async fn set_public(
+    State(state): State<ApiState>,
+    _: AuthDevice,
+    ApiPath(PhotoPath {
+        photo: RecordId(id),
+    }): ApiPath<PhotoPath>,
+    ApiJson(shown): ApiJson<Shown>,
+) -> Result<Json<Shown>, ApiError> {
+    let public = shown.public;
+    let photo = state
+        .store(move |store| store.photo(id))
+        .await?
+        .ok_or_else(|| ApiError::not_found("no such photo"))?;
+    if !matches!(photo.of, PhotoOf::Report(_)) {
+        return Err(ApiError::bad_request(
+            "only a resident's photo on a report can be shown on its public page",
+        ));
+    }
+    state
+        .store(move |store| store.set_photo_public(id, public))
+        .await?;
+    Ok(Json(Shown { public }))
+}

@@ -1,0 +1,182 @@
+//! Photos in the data folder's `photos/`, one file per content (named by its
+//! SHA-256), and a row per photo in `photos`.
+//!
+//! The file is written to a temporary name, synced, renamed into place and
+//! the folder synced before the row is committed: a power cut leaves at
+//! worst a file no row names, never a row without its file.
+
+use std::fs::{self, File};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use beatbook_core::photo::MAX_PHOTOS;
+use rusqlite::{params, OptionalExtension};
+use uuid::Uuid;
+
+use super::{now_text, write, Sqlite};
+use crate::store::{NewPhoto, PhotoAnswer, PhotoOf, Photos, StoreError, StoreResult, StoredPhoto};
+
+const COLUMNS: &str =
+    "id, record_kind, record_id, sha256, media_type, bytes, width, height, public, received_at";
+
+fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredPhoto> {
+    let uuid = |i: usize| -> rusqlite::Result<Uuid> {
+        let text: String = r.get(i)?;
+        Uuid::parse_str(&text).map_err(|e| {
+            rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e))
+        })
+    };
+    let record = uuid(2)?;
+    let kind: String = r.get(1)?;
+    Ok(StoredPhoto {
+        id: uuid(0)?,
+        of: if kind == "report" {
+            PhotoOf::Report(record)
+        } else {
+            PhotoOf::Note(record)
+        },
+        sha256: r.get(3)?,
+        media_type: r.get(4)?,
+        bytes: r.get(5)?,
+        width: r.get(6)?,
+        height: r.get(7)?,
+        public: r.get(8)?,
+        received_at: r.get(9)?,
+    })
+}
+
+fn file_error(e: std::io::Error) -> StoreError {
+    StoreError::File(e)
+}
+
+/// Writes `bytes` as `folder/name` unless it is there already, synced
+/// through the rename.
+fn write_once(folder: &Path, name: &str, bytes: &[u8]) -> std::io::Result<()> {
+    let path = folder.join(name);
+    if path.exists() {
+        return Ok(());
+    }
+    fs::create_dir_all(folder)?;
+    // Unique among this server's writers: two uploads of the same new
+    // photo at once each write their own, and the second rename is harmless.
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    let temporary = folder.join(format!(".{name}.{}-{n}", std::process::id()));
+    let written = (|| {
+        let mut file = File::create(&temporary)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        fs::rename(&temporary, &path)?;
+        File::open(folder)?.sync_all()
+    })();
+    if written.is_err() {
+        let _ = fs::remove_file(&temporary);
+    }
+    written
+}
+
+impl Sqlite {
+    /// Where photo files are kept: `photos/` beside the database.
+    pub fn photo_folder(&self) -> PathBuf {
+        self.path.with_file_name("photos")
+    }
+}
+
+impl Photos for Sqlite {
+    fn store_photo(&self, photo: NewPhoto) -> StoreResult<PhotoAnswer> {
+        let mut conn = self.conn();
+        let tx = write(&mut conn)?;
+        let id = photo.id.to_string();
+        let held: Option<StoredPhoto> = tx
+            .query_row(
+                &format!("SELECT {COLUMNS} FROM photos WHERE id = ?1"),
+                [&id],
+                row,
+            )
+            .optional()?;
+        if let Some(held) = held {
+            let same = held.sha256 == photo.sha256 && held.of == photo.of;
+            return Ok(if same {
+                PhotoAnswer::AlreadyHad
+            } else {
+                PhotoAnswer::IdTaken
+            });
+        }
+        let record = photo.of.id().to_string();
+        let exists = match photo.of {
+            PhotoOf::Note(_) => tx
+                .query_row(
+                    "SELECT 1 FROM records WHERE kind = 'note' AND id = ?1",
+                    [&record],
+                    |_| Ok(()),
+                )
+                .optional()?,
+            PhotoOf::Report(_) => tx
+                .query_row("SELECT 1 FROM reports WHERE id = ?1", [&record], |_| Ok(()))
+                .optional()?,
+        };
+        if exists.is_none() {
+            return Ok(PhotoAnswer::NoSuchRecord);
+        }
+        let count: usize = tx.query_row(
+            "SELECT COUNT(*) FROM photos WHERE record_kind = ?1 AND record_id = ?2",
+            params![photo.of.kind(), record],
+            |r| r.get(0),
+        )?;
+        if count >= MAX_PHOTOS {
+            return Ok(PhotoAnswer::Full);
+        }
+        write_once(&self.photo_folder(), &photo.sha256, &photo.bytes).map_err(file_error)?;
+        tx.execute(
+            "INSERT INTO photos (id, record_kind, record_id, sha256, media_type, bytes, width, height, device_id, received_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            params![
+                id,
+                photo.of.kind(),
+                record,
+                photo.sha256,
+                photo.inspected.kind.media_type(),
+                photo.bytes.len(),
+                photo.inspected.width,
+                photo.inspected.height,
+                photo.device_id,
+                now_text(),
+            ],
+        )?;
+        tx.commit()?;
+        Ok(PhotoAnswer::Stored)
+    }
+
+    fn photo(&self, id: Uuid) -> StoreResult<Option<StoredPhoto>> {
+        Ok(self
+            .conn()
+            .query_row(
+                &format!("SELECT {COLUMNS} FROM photos WHERE id = ?1"),
+                [id.to_string()],
+                row,
+            )
+            .optional()?)
+    }
+
+    fn photo_bytes(&self, photo: &StoredPhoto) -> StoreResult<Vec<u8>> {
+        fs::read(self.photo_folder().join(&photo.sha256)).map_err(file_error)
+    }
+
+    fn photos_of(&self, of: PhotoOf) -> StoreResult<Vec<StoredPhoto>> {
+        let conn = self.conn();
+        let mut statement = conn.prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM photos WHERE record_kind = ?1 AND record_id = ?2 ORDER BY received_at, id"
+        ))?;
+        let rows = statement.query_map(params![of.kind(), of.id().to_string()], row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn set_photo_public(&self, id: Uuid, public: bool) -> StoreResult<bool> {
+        let changed = self.conn().execute(
+            "UPDATE photos SET public = ?2 WHERE id = ?1",
+            params![id.to_string(), public],
+        )?;
+        Ok(changed > 0)
+    }
+}
