@@ -7,7 +7,7 @@ mod common;
 use std::process::Command;
 
 use beatbook_core::report::{ReportKind, ReportStatus, Triage};
-use beatbook_server::store::Reports;
+use beatbook_server::store::{NewPhoto, PhotoAnswer, PhotoOf, Photos, Reports};
 use chrono::{Duration, Utc};
 use common::records::{report, CONTACT_NAME, CONTACT_REACH};
 use common::{serve, temp_dir, TestServer};
@@ -56,7 +56,67 @@ fn an_erased_report_keeps_its_code_and_history_and_nothing_personal_on_disk() {
         );
     }
 
+    // A photo of the place, made public, and a copy of the same picture on
+    // one of the councillor's notes (kept: the note is not erased).
+    let jpeg: &[u8] = include_bytes!("../../core/tests/fixtures/photos/street.jpg");
+    let webp: &[u8] = include_bytes!("../../core/tests/fixtures/photos/street.webp");
+    let photo = |id: u128, of: PhotoOf, bytes: &[u8], sha256: &str| {
+        let media = if bytes == jpeg {
+            "image/jpeg"
+        } else {
+            "image/webp"
+        };
+        NewPhoto {
+            id: Uuid::from_u128(id),
+            of,
+            sha256: sha256.into(),
+            inspected: beatbook_core::photo::inspect(bytes, media).unwrap(),
+            bytes: bytes.to_vec(),
+            device_id: None,
+        }
+    };
+    let auth = server.pair("phone");
+    let note = common::records::note("same picture").build();
+    server.sync_notes(&auth, &[&note]);
+    let stored = |p| server.db.store_photo(p).unwrap();
+    assert_eq!(
+        stored(photo(1, PhotoOf::Report(sent.id), webp, "aa")),
+        PhotoAnswer::Stored
+    );
+    assert_eq!(
+        stored(photo(2, PhotoOf::Report(sent.id), jpeg, "bb")),
+        PhotoAnswer::Stored
+    );
+    assert_eq!(
+        stored(photo(3, PhotoOf::Note(note.id), jpeg, "bb")),
+        PhotoAnswer::Stored
+    );
+    server
+        .db
+        .set_photo_public(Uuid::from_u128(1), true)
+        .unwrap();
+    let folder = server.db.photo_folder();
+
     assert!(server.db.erase_report(&code).unwrap());
+    assert!(server
+        .db
+        .photos_of(PhotoOf::Report(sent.id))
+        .unwrap()
+        .is_empty());
+    assert!(
+        !folder.join("aa").exists(),
+        "the report's photo is gone from disk"
+    );
+    assert!(
+        folder.join("bb").exists(),
+        "the note's copy of a picture stays"
+    );
+    assert_eq!(
+        server.db.photos_of(PhotoOf::Note(note.id)).unwrap().len(),
+        1
+    );
+    let public = server.get(&format!("/api/v1/photos/{}", Uuid::from_u128(1)), &[]);
+    assert_eq!(public.status, 404);
     let after = on_disk(&server);
     for personal in [
         CONTACT_NAME,

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use beatbook_core::photo::MAX_PHOTOS;
-use rusqlite::{params, OptionalExtension};
+use rusqlite::{params, OptionalExtension, Transaction};
 use uuid::Uuid;
 
 use super::{now_text, write, Sqlite};
@@ -80,6 +80,37 @@ impl Sqlite {
     /// Where photo files are kept: `photos/` beside the database.
     pub fn photo_folder(&self) -> PathBuf {
         self.path.with_file_name("photos")
+    }
+
+    /// Removes a report's photos in `tx`: each file no other photo shares is
+    /// deleted (and the deletion synced) before the rows go.
+    pub(super) fn erase_photos(&self, tx: &Transaction<'_>, report_id: &str) -> StoreResult<()> {
+        let alone: Vec<String> = {
+            let mut statement = tx.prepare(
+                "SELECT DISTINCT sha256 FROM photos p WHERE record_kind = 'report' AND record_id = ?1
+                 AND NOT EXISTS (SELECT 1 FROM photos q WHERE q.sha256 = p.sha256
+                     AND NOT (q.record_kind = 'report' AND q.record_id = ?1))",
+            )?;
+            let rows = statement.query_map([report_id], |r| r.get(0))?;
+            rows.collect::<rusqlite::Result<_>>()?
+        };
+        let folder = self.photo_folder();
+        for sha256 in &alone {
+            match fs::remove_file(folder.join(sha256)) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(file_error(e)),
+                _ => {}
+            }
+        }
+        if !alone.is_empty() {
+            File::open(&folder)
+                .and_then(|f| f.sync_all())
+                .map_err(file_error)?;
+        }
+        tx.execute(
+            "DELETE FROM photos WHERE record_kind = 'report' AND record_id = ?1",
+            [report_id],
+        )?;
+        Ok(())
     }
 }
 

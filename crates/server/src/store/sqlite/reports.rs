@@ -228,6 +228,11 @@ impl Reports for Sqlite {
             "UPDATE report_events SET private_note = NULL WHERE report_seq = ?1",
             params![seq],
         )?;
+        // Its photos go too: the files first, so that an erasure cut short
+        // leaves no photo on disk (run again, it removes the rows).
+        let id: String =
+            tx.query_row("SELECT id FROM reports WHERE seq = ?1", [seq], |r| r.get(0))?;
+        self.erase_photos(&tx, &id)?;
         tx.commit()?;
         forget_old_pages(&conn)?;
         Ok(true)
