@@ -54,7 +54,7 @@ pub enum JournalError {
     Failed(String),
 }
 
-fn error_from(value: JsValue) -> JournalError {
+pub(crate) fn error_from(value: JsValue) -> JournalError {
     match value.dyn_into::<web_sys::DomException>() {
         Ok(e) if e.name() == "QuotaExceededError" => JournalError::Full,
         Ok(e) if e.name() == "InvalidStateError" || e.name() == "SecurityError" => {
@@ -70,7 +70,7 @@ fn error_from(value: JsValue) -> JournalError {
 }
 
 /// Waits for a request to succeed, with its result.
-async fn request(req: &IdbRequest) -> Result<JsValue, JournalError> {
+pub(crate) async fn request(req: &IdbRequest) -> Result<JsValue, JournalError> {
     let promise = Promise::new(&mut |resolve, reject| {
         req.set_onsuccess(Some(&resolve));
         req.set_onerror(Some(&reject));
@@ -90,7 +90,7 @@ async fn request(req: &IdbRequest) -> Result<JsValue, JournalError> {
 }
 
 /// Waits for a transaction to commit: only then is the write on disk.
-async fn committed(tx: &IdbTransaction) -> Result<(), JournalError> {
+pub(crate) async fn committed(tx: &IdbTransaction) -> Result<(), JournalError> {
     let promise = Promise::new(&mut |resolve, reject| {
         tx.set_oncomplete(Some(&resolve));
         tx.set_onerror(Some(&reject));
@@ -107,13 +107,19 @@ async fn committed(tx: &IdbTransaction) -> Result<(), JournalError> {
     })
 }
 
-async fn open_db() -> Result<IdbDatabase, JournalError> {
+/// Opens (creating or upgrading) a database with these object stores;
+/// `forget` is called when another tab upgrades it and this connection
+/// closes, so that the next use opens it again.
+pub(crate) async fn open_database(
+    name: &str,
+    version: u32,
+    stores: &'static [&'static str],
+    forget: fn(),
+) -> Result<IdbDatabase, JournalError> {
     let factory = web_sys::window()
         .and_then(|w| w.indexed_db().ok().flatten())
         .ok_or(JournalError::Unavailable)?;
-    let open = factory
-        .open_with_u32(DB_NAME, DB_VERSION)
-        .map_err(error_from)?;
+    let open = factory.open_with_u32(name, version).map_err(error_from)?;
     let upgrade = Closure::<dyn FnMut(web_sys::Event)>::new({
         let open = open.clone();
         move |_| {
@@ -121,7 +127,7 @@ async fn open_db() -> Result<IdbDatabase, JournalError> {
                 return;
             };
             let names = db.object_store_names();
-            for store in [RECORDS, DRAFTS, UNREADABLE] {
+            for store in stores {
                 if !names.contains(store) {
                     let _ = db.create_object_store(store);
                 }
@@ -138,7 +144,7 @@ async fn open_db() -> Result<IdbDatabase, JournalError> {
         let db = db.clone();
         move |_| {
             db.close();
-            DB.with(|cell| cell.borrow_mut().take());
+            forget();
         }
     });
     db.set_onversionchange(Some(on_version_change.as_ref().unchecked_ref()));
@@ -157,7 +163,10 @@ async fn db() -> Result<IdbDatabase, JournalError> {
     if let Some(db) = DB.with(|cell| cell.borrow().clone()) {
         return Ok(db);
     }
-    let db = open_db().await?;
+    let db = open_database(DB_NAME, DB_VERSION, &[RECORDS, DRAFTS, UNREADABLE], || {
+        DB.with(|cell| cell.borrow_mut().take());
+    })
+    .await?;
     DB.with(|cell| *cell.borrow_mut() = Some(db.clone()));
     Ok(db)
 }
@@ -182,7 +191,7 @@ extern "C" {
 /// What the journal asks of a write: to be on disk when it completes.
 pub const WRITE_DURABILITY: &str = "strict";
 
-fn store(
+pub(crate) fn store(
     db: &IdbDatabase,
     names: &[&str],
     mode: IdbTransactionMode,
@@ -203,7 +212,10 @@ fn store(
         .map_err(error_from)
 }
 
-fn object_store(tx: &IdbTransaction, name: &str) -> Result<IdbObjectStore, JournalError> {
+pub(crate) fn object_store(
+    tx: &IdbTransaction,
+    name: &str,
+) -> Result<IdbObjectStore, JournalError> {
     tx.object_store(name).map_err(error_from)
 }
 

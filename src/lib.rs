@@ -8,6 +8,7 @@ pub mod geo;
 pub mod journal;
 pub mod nav;
 pub mod persist;
+pub mod photos;
 pub mod pwa;
 pub mod settings;
 pub mod state;

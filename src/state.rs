@@ -47,6 +47,11 @@ pub fn set_changed<T: PartialEq>(signal: impl Update<Value = T>, value: T) {
     });
 }
 
+/// A new note's id, made now.
+pub fn new_note_id() -> Uuid {
+    new_id(now())
+}
+
 /// Whether saves reach the crash-proof journal.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Durability {
@@ -267,11 +272,21 @@ impl AppState {
     /// Saves a new note in the running shift. On error nothing changes and the
     /// message says what to do; the caller keeps the text on screen.
     pub async fn add_note(&self, input: NoteInput) -> Result<Saved<Note>, ActionError> {
+        self.add_note_as(new_note_id(), input).await
+    }
+
+    /// [`AppState::add_note`] under an id made beforehand (with
+    /// [`new_note_id`]), so that its photos can be given to it first.
+    pub async fn add_note_as(
+        &self,
+        id: Uuid,
+        input: NoteInput,
+    ) -> Result<Saved<Note>, ActionError> {
         let shift_id = self
             .book
             .with_untracked(|b| b.running_shift().map(|s| s.id));
         let at = now();
-        let note = Note::create(new_id(at), &input, shift_id, at)?;
+        let note = Note::create(id, &input, shift_id, at)?;
         let saved = self.persist(Record::Note(note.clone())).await?;
         Ok(Saved {
             value: note,

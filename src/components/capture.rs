@@ -5,10 +5,15 @@ use beatbook_core::{Category, NoteInput, ShiftKind, Synced};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
+use beatbook_core::photo::PhotoOwner;
+use uuid::Uuid;
+
 use super::confirm::Confirm;
 use super::note_form::{submit, NoteForm};
+use super::photos::PhotoPicker;
 use super::toast::Toasts;
-use crate::state::AppState;
+use crate::photos::{Shelf, Shown};
+use crate::state::{new_note_id, AppState, Durability};
 use crate::time;
 
 #[component]
@@ -27,21 +32,64 @@ pub fn CaptureScreen() -> impl IntoView {
         state.settings.with(|s| s.attach_location)
             && state.book.with(|b| b.running_shift().is_some())
     });
+    let shelf = expect_context::<Shelf>();
+    // The form's photos: picked and not saved with a note yet, and any given
+    // to a note that a crash kept from being saved (once start-up has read
+    // every note, so none is taken for lost).
+    let form_photos = Memo::new(move |_| {
+        let checked = state.durability.get() != Durability::Checking;
+        let mut mine: Vec<Shown> = shelf.photos.with(|all| {
+            state.book.with(|book| {
+                all.iter()
+                    .filter(|p| match p.kept.of {
+                        None => true,
+                        Some(owner) => checked && book.get(owner.key()).is_none(),
+                    })
+                    .cloned()
+                    .collect()
+            })
+        });
+        mine.sort_by_key(|p| (p.kept.taken_at, p.kept.id));
+        mine
+    });
     let on_submit = submit(move |input: NoteInput| async move {
+        // The photos are given to the note before it is saved: a crash in
+        // between leaves them on the form, never lost.
+        let id = new_note_id();
+        let photos: Vec<Uuid> =
+            form_photos.with_untracked(|p| p.iter().map(|p| p.kept.id).collect());
+        let attached = if photos.is_empty() {
+            Ok(())
+        } else {
+            shelf
+                .change(&photos, |kept| kept.of = Some(PhotoOwner::Note(id)))
+                .await
+        };
         // The last toast stays until this save's replaces it (removing it
         // first would redraw while the journal commits); a failed save
         // takes it away, and the form says why.
-        let note = state
-            .add_note(input)
-            .await
-            .inspect_err(|_| toasts.dismiss())?;
+        let note = match state.add_note_as(id, input).await {
+            Ok(note) => note,
+            Err(e) => {
+                toasts.dismiss();
+                if attached.is_ok() && !photos.is_empty() {
+                    let _ = shelf.change(&photos, |kept| kept.of = None).await;
+                }
+                return Err(e);
+            }
+        };
         let waiting = state.pending.get_untracked();
         let at = time::local_time(note.value.created_at);
-        let text = if note.crash_proof {
+        let mut text = if note.crash_proof {
             format!("Saved on this phone at {at}, not sent yet ({waiting} waiting).")
         } else {
             format!("Saved in the browser at {at}, but not crash-proof; not sent yet ({waiting} waiting).")
         };
+        if let Err(e) = attached {
+            text.push_str(&format!(
+                " Its photos could not be kept with it ({e}); they stay on the form."
+            ));
+        }
         toasts.show(text, "save-status", Some((note.value.key(), "Sent.")));
         Ok(())
     });
@@ -49,7 +97,8 @@ pub fn CaptureScreen() -> impl IntoView {
         <section class="screen capture" aria-labelledby="capture-title">
             <h2 id="capture-title" class="visually-hidden">"New note"</h2>
             <ShiftBar/>
-            <NoteForm initial=initial submit_label="Save note" on_submit=on_submit new_note=true locate=locate keep_draft=true/>
+            <NoteForm initial=initial submit_label="Save note" on_submit=on_submit new_note=true locate=locate keep_draft=true
+                attachments=ViewFn::from(move || view! { <PhotoPicker photos=form_photos/> })/>
         </section>
     }
 }

@@ -11,6 +11,7 @@ mod meetings;
 mod note_form;
 mod notes;
 mod pairing;
+mod photos;
 mod privacy;
 mod report;
 mod settings;
@@ -30,6 +31,8 @@ use crate::time;
 /// The councillor's notebook, with every residents' page too.
 #[component]
 pub fn App() -> impl IntoView {
+    // Photos are the notebook's: the residents' entry keeps none (yet).
+    provide_context(crate::photos::Shelf::start());
     view! { <Shell screens=notebook_screen sync=SyncEngine::start/> }
 }
 

@@ -53,6 +53,9 @@ pub fn NoteForm(
     /// Journal what is typed, so a crash keeps it, and offer it back on open.
     #[prop(optional)]
     keep_draft: bool,
+    /// Drawn below the place: the capture form's photos.
+    #[prop(optional)]
+    attachments: Option<ViewFn>,
 ) -> impl IntoView {
     let state = use_context::<AppState>();
     let text = RwSignal::new(initial.text);
@@ -326,6 +329,7 @@ pub fn NoteForm(
             {move || problem(NoteField::Place).map(|m| view! {
                 <p id="note-place-error" class="error field-error" data-testid="note-place-error">{m}</p>
             })}
+            {attachments.map(|a| a.run())}
 
             <div class="location" data-testid="location-state">
                 <p aria-live="polite">{move || geo_state.get().describe()}</p>

@@ -7,9 +7,13 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use uuid::Uuid;
 
+use beatbook_core::photo::PhotoOwner;
+
 use super::confirm::Confirm;
 use super::note_form::{submit, NoteForm};
+use super::photos::RecordPhotos;
 use crate::export;
+use crate::photos::Shelf;
 use beatbook_core::route::Route;
 
 use crate::nav::{Link, Nav};
@@ -197,6 +201,7 @@ fn NoteRow(note: Note) -> impl IntoView {
 #[component]
 pub fn NoteScreen(id: Uuid) -> impl IntoView {
     let state = expect_context::<AppState>();
+    let shelf = expect_context::<Shelf>();
     let note = Memo::new(move |_| state.book.with(|b| b.note(&id).cloned()));
     let editing = RwSignal::new(false);
     let confirming = RwSignal::new(false);
@@ -244,6 +249,7 @@ pub fn NoteScreen(id: Uuid) -> impl IntoView {
                             })}
                             <dt>"State"</dt><dd><SyncBadge sync=n.sync.clone()/></dd>
                         </dl>
+                        <RecordPhotos owner=PhotoOwner::Note(id)/>
                         {if deletable {
                             view! {
                                 <div class="row">
@@ -259,7 +265,14 @@ pub fn NoteScreen(id: Uuid) -> impl IntoView {
                                         testid="confirm-delete"
                                         on_act=move |_| spawn_local(async move {
                                             match state.delete_note(id).await {
-                                                Ok(()) => back(),
+                                                Ok(()) => {
+                                                    // Its photos go with it (they were never sent).
+                                                    let photos: Vec<Uuid> = shelf.of(Some(PhotoOwner::Note(id))).iter().map(|p| p.kept.id).collect();
+                                                    if let Err(e) = shelf.discard(&photos).await {
+                                                        state.tell(format!("The note is deleted; its photos could not be removed ({e})."));
+                                                    }
+                                                    back()
+                                                }
                                                 Err(m) => error.set(Some(m.to_string())),
                                             }
                                         })

@@ -2,6 +2,7 @@
 //! answers read into values (a failure says whether retrying can help).
 
 use beatbook_core::meeting::Concern;
+use beatbook_core::photo::{verdict, KeptPhoto, PhotoOwner, UploadVerdict};
 use beatbook_core::protocol::{
     paths, ErrorBody, ExportFile, Inbox, Privacy, SubmitReport, SubmitReportResponse,
 };
@@ -83,22 +84,39 @@ pub(super) async fn post_json(
     token: Option<&str>,
     body: String,
 ) -> Result<Answer, ClientError> {
-    request_json(url, token, Some(body)).await
+    let body = JsValue::from_str(&body);
+    request_with(
+        url,
+        token,
+        Some((&body, "application/json")),
+        REQUEST_TIMEOUT_MS,
+    )
+    .await
 }
 
-/// One request with a timeout: a POST of `body` if there is one, else a GET.
-async fn request_json(
+/// How long one photo's upload may take: 400 KB on a weak signal.
+const PHOTO_TIMEOUT_MS: i32 = 90_000;
+
+/// One request with a timeout: a GET.
+async fn request_json(url: &str, token: Option<&str>) -> Result<Answer, ClientError> {
+    request_with(url, token, None, REQUEST_TIMEOUT_MS).await
+}
+
+/// One request with a timeout: a POST of `body` (with its media type) if
+/// there is one, else a GET.
+async fn request_with(
     url: &str,
     token: Option<&str>,
-    body: Option<String>,
+    body: Option<(&JsValue, &str)>,
+    timeout_ms: i32,
 ) -> Result<Answer, ClientError> {
     let window = web_sys::window().ok_or_else(|| ClientError::Browser("no window".into()))?;
     let init = web_sys::RequestInit::new();
     let headers = web_sys::Headers::new().map_err(browser_error)?;
-    if let Some(body) = body {
+    if let Some((body, media_type)) = body {
         init.set_method("POST");
-        init.set_body(&JsValue::from_str(&body));
-        let _ = headers.set("Content-Type", "application/json");
+        init.set_body(body);
+        let _ = headers.set("Content-Type", media_type);
     }
     if let Some(token) = token {
         let _ = headers.set("Authorization", &format!("Bearer {token}"));
@@ -115,7 +133,7 @@ async fn request_json(
         window
             .set_timeout_with_callback_and_timeout_and_arguments_0(
                 on_timeout.unchecked_ref(),
-                REQUEST_TIMEOUT_MS,
+                timeout_ms,
             )
             .ok()
     });
@@ -232,6 +250,35 @@ pub(super) async fn send_report(server: &str, report: &MyReport) -> Result<Sent,
     }
 }
 
+/// Sends one photo's bytes to the paired server, after its record's words.
+pub(super) async fn send_photo(
+    pairing: &Pairing,
+    photo: &KeptPhoto,
+    owner: PhotoOwner,
+    blob: &web_sys::Blob,
+) -> Result<UploadVerdict, Failure> {
+    let path = format!(
+        "{}?{}&sha256={}",
+        paths::to(paths::PHOTO, &photo.id.to_string()),
+        owner.query(),
+        photo.sha256
+    );
+    let answer = request_with(
+        &pairing.url(&path),
+        Some(&pairing.token),
+        Some((blob, &photo.media_type)),
+        PHOTO_TIMEOUT_MS,
+    )
+    .await
+    .map_err(Failure::Retry)?;
+    match answer.status {
+        401 => Err(Failure::Unauthorized(error_text(&answer))),
+        429 => Err(too_many(&answer)),
+        500..=599 => Err(Failure::Retry(refused(&answer))),
+        status => Ok(verdict(status, &error_text(&answer))),
+    }
+}
+
 /// The server this phone talks to: the paired one, or the app's own origin.
 pub fn server_of(pairing: Option<&Pairing>) -> String {
     pairing.map(|p| p.server.clone()).unwrap_or_default()
@@ -239,7 +286,7 @@ pub fn server_of(pairing: Option<&Pairing>) -> String {
 
 /// GETs `url` (with the token, if given) and reads the JSON answer.
 async fn get_json<T: DeserializeOwned>(url: &str, token: Option<&str>) -> Result<T, ClientError> {
-    let answer = request_json(url, token, None).await?;
+    let answer = request_json(url, token).await?;
     match answer.status {
         200 => read(&answer),
         _ => Err(refused(&answer)),
@@ -258,7 +305,6 @@ pub async fn fetch_inbox(pairing: &Pairing) -> Result<Inbox, ClientError> {
     let answer = request_json(
         &pairing.url(&paths::to(paths::INBOX, "")),
         Some(&pairing.token),
-        None,
     )
     .await?;
     match answer.status {
@@ -279,7 +325,7 @@ pub async fn fetch_export(
     query: &str,
 ) -> Result<String, ClientError> {
     let url = pairing.url(&format!("{}?{query}", paths::to(&file.path(), "")));
-    let answer = request_json(&url, Some(&pairing.token), None).await?;
+    let answer = request_json(&url, Some(&pairing.token)).await?;
     match answer.status {
         200 => Ok(answer.text),
         _ => Err(refused(&answer)),

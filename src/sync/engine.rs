@@ -4,6 +4,7 @@
 use std::future::Future;
 use std::pin::Pin;
 
+use beatbook_core::photo::{to_send, KeptPhoto, PhotoState, UploadVerdict};
 use beatbook_core::protocol::{
     batches, paths, Backoff, SyncResponse, TriageRequest, TriageResponse, MAX_BATCH_RECORDS,
 };
@@ -12,8 +13,9 @@ use beatbook_core::Notebook;
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 
-use super::client::{send, send_report, server_of, ClientError, Failure, Sent};
+use super::client::{send, send_photo, send_report, server_of, ClientError, Failure, Sent};
 use super::pairing::{forget_private_data, Pairing, Reconciled};
+use crate::photos;
 use crate::state::AppState;
 use crate::time::now;
 
@@ -228,10 +230,59 @@ impl SyncEngine {
         self.running.set(false);
     }
 
-    /// The notebook's records, then the triage changes.
+    /// The notebook's records, then the triage changes, then the photos of
+    /// records the server now holds: words first.
     async fn send_paired(self, pairing: Pairing) -> Result<(), Failure> {
         self.send_records(&pairing).await?;
-        self.send_triage(&pairing).await
+        self.send_triage(&pairing).await?;
+        self.send_photos(&pairing).await
+    }
+
+    /// Photos, one request each, oldest first, of records already sent.
+    async fn send_photos(self, pairing: &Pairing) -> Result<(), Failure> {
+        let Some(shelf) = photos::Shelf::current() else {
+            return Ok(());
+        };
+        let waiting: Vec<KeptPhoto> = shelf.photos.with_untracked(|all| {
+            self.app.book.with_untracked(|book| {
+                to_send(all.iter().map(|p| &p.kept), |key| {
+                    book.get(key).is_some_and(|r| r.is_sent())
+                })
+                .into_iter()
+                .cloned()
+                .collect()
+            })
+        });
+        for photo in waiting {
+            let Some(owner) = photo.of else { continue };
+            if !self.is_current(pairing) {
+                break;
+            }
+            let blob = match photos::blob(photo.id).await {
+                Ok(Some(blob)) => blob,
+                // Removed meanwhile.
+                Ok(None) => continue,
+                Err(e) => {
+                    return Err(Failure::Retry(ClientError::Browser(format!(
+                        "a photo could not be read from this phone ({e})"
+                    ))))
+                }
+            };
+            let state = match send_photo(pairing, &photo, owner, &blob).await? {
+                UploadVerdict::Sent => PhotoState::Sent,
+                UploadVerdict::Refused(reason) => PhotoState::Refused { reason },
+                UploadVerdict::Later => continue,
+            };
+            if let Err(e) = shelf
+                .change(&[photo.id], |kept| kept.state = state.clone())
+                .await
+            {
+                self.last_error.set(Some(format!(
+                    "A photo was sent, but the phone could not record it ({e}); it may be sent again, which is harmless."
+                )));
+            }
+        }
+        Ok(())
     }
 
     /// Notes, shifts and meeting concerns, in batches, to the paired server.

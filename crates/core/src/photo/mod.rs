@@ -11,6 +11,9 @@ use std::fmt;
 
 use thiserror::Error;
 
+mod kept;
+pub use kept::{to_send, verdict, KeptPhoto, PhotoOwner, PhotoState, UploadVerdict};
+
 /// At most this many photos on one note or report.
 pub const MAX_PHOTOS: usize = 4;
 /// The largest photo file accepted. A re-encoded phone photo is typically

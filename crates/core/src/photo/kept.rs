@@ -1,0 +1,185 @@
+//! A photo as the phone keeps it: what it belongs to, its file's facts, and
+//! how far it has got towards the server. The bytes themselves are a Blob
+//! beside this in the browser's IndexedDB; this part is plain data.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::record::{RecordKey, RecordKind};
+
+/// Where a photo stands.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "is", rename_all = "snake_case")]
+pub enum PhotoState {
+    /// Kept on this phone, waiting to be sent.
+    OnPhone,
+    /// The server holds it.
+    Sent,
+    /// The server refused it, for this reason: the person may retry,
+    /// download or remove it.
+    Refused { reason: String },
+}
+
+/// A kept photo's facts.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeptPhoto {
+    /// Made on the phone; the server recognises a resend by it.
+    pub id: Uuid,
+    /// The note or report it belongs to; `None` while it is on a form not
+    /// saved yet (it comes back with the form after a crash).
+    pub of: Option<PhotoOwner>,
+    pub media_type: String,
+    /// SHA-256 of the file, lower-case hex.
+    pub sha256: String,
+    pub bytes: u64,
+    pub width: u32,
+    pub height: u32,
+    #[serde(with = "crate::rfc3339")]
+    pub taken_at: DateTime<Utc>,
+    pub state: PhotoState,
+}
+
+/// A record that can carry photos.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "id", rename_all = "snake_case")]
+pub enum PhotoOwner {
+    Note(Uuid),
+    Report(Uuid),
+}
+
+impl PhotoOwner {
+    pub fn key(self) -> RecordKey {
+        match self {
+            PhotoOwner::Note(id) => RecordKey::new(RecordKind::Note, id),
+            PhotoOwner::Report(id) => RecordKey::new(RecordKind::Report, id),
+        }
+    }
+
+    /// The upload's query: `note=<id>` or `report=<id>`.
+    pub fn query(self) -> String {
+        match self {
+            PhotoOwner::Note(id) => format!("note={id}"),
+            PhotoOwner::Report(id) => format!("report={id}"),
+        }
+    }
+}
+
+/// What the server's answer to an upload means for the photo.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum UploadVerdict {
+    /// Stored, or already held: sent.
+    Sent,
+    /// Refused for good, for this reason.
+    Refused(String),
+    /// Not now (no signal, the server busy, or the record's words not there
+    /// yet): try again later, as it is.
+    Later,
+}
+
+/// Reads an upload's HTTP status (and the server's message).
+pub fn verdict(status: u16, message: &str) -> UploadVerdict {
+    match status {
+        200 | 201 => UploadVerdict::Sent,
+        // The token, the record's words, timing and the server's health are
+        // all things that change by themselves.
+        401 | 404 | 408 | 429 => UploadVerdict::Later,
+        400..=499 => UploadVerdict::Refused(message.to_owned()),
+        _ => UploadVerdict::Later,
+    }
+}
+
+/// The photos to send now, oldest first: kept, belonging to a record the
+/// server already holds (its words go first), and not refused.
+pub fn to_send<'a>(
+    photos: impl IntoIterator<Item = &'a KeptPhoto>,
+    record_sent: impl Fn(RecordKey) -> bool,
+) -> Vec<&'a KeptPhoto> {
+    let mut ready: Vec<&KeptPhoto> = photos
+        .into_iter()
+        .filter(|p| p.state == PhotoState::OnPhone)
+        .filter(|p| p.of.is_some_and(|of| record_sent(of.key())))
+        .collect();
+    ready.sort_by_key(|p| (p.taken_at, p.id));
+    ready
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn photo(id: u128, of: Option<PhotoOwner>, minute: u32) -> KeptPhoto {
+        KeptPhoto {
+            id: Uuid::from_u128(id),
+            of,
+            media_type: "image/jpeg".into(),
+            sha256: "ab".repeat(32),
+            bytes: 250_000,
+            width: 1600,
+            height: 1200,
+            taken_at: Utc.with_ymd_and_hms(2026, 11, 26, 1, minute, 0).unwrap(),
+            state: PhotoState::OnPhone,
+        }
+    }
+
+    #[test]
+    fn photos_go_after_their_record_s_words_oldest_first_and_never_twice() {
+        let sent_note = PhotoOwner::Note(Uuid::from_u128(100));
+        let waiting_note = PhotoOwner::Note(Uuid::from_u128(101));
+        let mut photos = vec![
+            photo(1, Some(sent_note), 9),
+            photo(2, Some(waiting_note), 1),
+            photo(3, None, 0),
+            photo(4, Some(sent_note), 3),
+            photo(5, Some(sent_note), 2),
+        ];
+        photos[4].state = PhotoState::Sent;
+        let ready = to_send(&photos, |key| key == sent_note.key());
+        let ids: Vec<u128> = ready.iter().map(|p| p.id.as_u128()).collect();
+        assert_eq!(
+            ids,
+            [4, 1],
+            "the waiting note's photo, the form's, and the sent one wait"
+        );
+        photos[0].state = PhotoState::Refused {
+            reason: "no".into(),
+        };
+        assert_eq!(to_send(&photos, |key| key == sent_note.key()).len(), 1);
+    }
+
+    #[test]
+    fn answers_sort_into_sent_refused_and_later() {
+        assert_eq!(verdict(201, ""), UploadVerdict::Sent);
+        assert_eq!(verdict(200, ""), UploadVerdict::Sent);
+        assert_eq!(
+            verdict(415, "not an image"),
+            UploadVerdict::Refused("not an image".into())
+        );
+        assert_eq!(
+            verdict(409, "id taken"),
+            UploadVerdict::Refused("id taken".into())
+        );
+        for later in [401, 404, 429, 500, 503, 0] {
+            assert_eq!(verdict(later, ""), UploadVerdict::Later, "{later}");
+        }
+    }
+
+    #[test]
+    fn a_kept_photo_round_trips_and_its_state_reads_plainly() {
+        let mut kept = photo(1, Some(PhotoOwner::Report(Uuid::from_u128(9))), 0);
+        kept.state = PhotoState::Refused {
+            reason: "too big".into(),
+        };
+        let json = serde_json::to_value(&kept).unwrap();
+        assert_eq!(json["state"]["is"], "refused");
+        assert_eq!(json["state"]["reason"], "too big");
+        assert_eq!(json["of"]["kind"], "report");
+        assert_eq!(serde_json::from_value::<KeptPhoto>(json).unwrap(), kept);
+        assert_eq!(
+            PhotoOwner::Note(Uuid::nil()).query(),
+            format!("note={}", Uuid::nil())
+        );
+    }
+}

@@ -1,0 +1,163 @@
+//! Photos on a note: taken or chosen on the capture form (each kept on the
+//! phone as soon as it is picked), and shown on the note with where each one
+//! stands.
+
+use beatbook_core::photo::{PhotoOwner, PhotoState, MAX_PHOTOS};
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use wasm_bindgen::JsCast;
+
+use crate::photos::{Shelf, Shown};
+use crate::sync::SyncEngine;
+
+/// Asks the browser to keep this site's storage through storage pressure
+/// (it may say no; nothing depends on the answer).
+fn ask_for_persistent_storage() {
+    if let Some(storage) = web_sys::window().map(|w| w.navigator().storage()) {
+        let _ = storage.persist();
+    }
+}
+
+/// "Take a photo" and "From the gallery", and the photos picked so far,
+/// each removable before the note is saved.
+#[component]
+pub fn PhotoPicker(#[prop(into)] photos: Signal<Vec<Shown>>) -> impl IntoView {
+    let shelf = expect_context::<Shelf>();
+    let preparing = RwSignal::new(0usize);
+    let error = RwSignal::new(None::<String>);
+    let room = move || MAX_PHOTOS.saturating_sub(photos.with(Vec::len) + preparing.get());
+    let picked = move |ev: leptos::ev::Event| {
+        let Some(input) = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
+        else {
+            return;
+        };
+        let Some(list) = input.files() else { return };
+        let files: Vec<web_sys::File> = (0..list.length()).filter_map(|i| list.get(i)).collect();
+        // The same picture may be picked again later.
+        input.set_value("");
+        let room = room();
+        error.set((files.len() > room).then(|| {
+            format!("A note takes at most {MAX_PHOTOS} photos; the first {room} picked are added.")
+        }));
+        if files.is_empty() {
+            return;
+        }
+        ask_for_persistent_storage();
+        for file in files.into_iter().take(room) {
+            preparing.update(|n| *n += 1);
+            spawn_local(async move {
+                if let Err(e) = shelf.take(&file).await {
+                    error.set(Some(e));
+                }
+                preparing.update(|n| *n -= 1);
+            });
+        }
+    };
+    let remove = move |id| {
+        spawn_local(async move {
+            if let Err(e) = shelf.discard(&[id]).await {
+                error.set(Some(format!("The photo could not be removed: {e}.")));
+            }
+        })
+    };
+    view! {
+        <div class="photos" data-testid="photo-picker">
+            <p class="label">"Photos (optional)"</p>
+            <ul class="thumbs">
+                {move || photos.get().into_iter().enumerate().map(|(i, p)| {
+                    let id = p.kept.id;
+                    view! {
+                        <li data-testid="picked-photo">
+                            <img src=p.url alt=format!("Photo {} to attach", i + 1) width="96" height="96"/>
+                            <button type="button" class="link" data-testid="remove-photo" on:click=move |_| remove(id)>"Remove"</button>
+                        </li>
+                    }
+                }).collect_view()}
+            </ul>
+            {move || (preparing.get() > 0).then(|| view! { <p class="muted" role="status">"Preparing the photo…"</p> })}
+            {move || (room() > 0).then(|| view! {
+                <div class="row">
+                    <label class="button secondary">
+                        "Take a photo"
+                        <input type="file" accept="image/*" capture="environment" class="visually-hidden"
+                            data-testid="photo-camera" on:change=picked/>
+                    </label>
+                    <label class="button secondary">
+                        "From the gallery"
+                        <input type="file" accept="image/*" multiple class="visually-hidden"
+                            data-testid="photo-gallery" on:change=picked/>
+                    </label>
+                </div>
+            })}
+            {move || error.get().map(|e| view! { <p class="error" role="alert" data-testid="photo-error">{e}</p> })}
+        </div>
+    }
+}
+
+/// What a photo's state says to the person holding the phone.
+fn state_words(state: &PhotoState) -> String {
+    match state {
+        PhotoState::OnPhone => "On this phone, sent after the note's words".into(),
+        PhotoState::Sent => "Sent".into(),
+        PhotoState::Refused { reason } => format!("Refused by the server: {reason}"),
+    }
+}
+
+/// A saved record's photos, each with where it stands; a refused one can be
+/// tried again, downloaded or removed.
+#[component]
+pub fn RecordPhotos(owner: PhotoOwner) -> impl IntoView {
+    let shelf = expect_context::<Shelf>();
+    let engine = use_context::<SyncEngine>();
+    let photos = Memo::new(move |_| {
+        shelf.photos.track();
+        shelf.of(Some(owner))
+    });
+    let error = RwSignal::new(None::<String>);
+    let retry = move |id| {
+        spawn_local(async move {
+            match shelf.change(&[id], |k| k.state = PhotoState::OnPhone).await {
+                Ok(()) => {
+                    if let Some(engine) = engine {
+                        engine.sync_now();
+                    }
+                }
+                Err(e) => error.set(Some(format!("The photo could not be changed: {e}."))),
+            }
+        })
+    };
+    let remove = move |id| {
+        spawn_local(async move {
+            if let Err(e) = shelf.discard(&[id]).await {
+                error.set(Some(format!("The photo could not be removed: {e}.")));
+            }
+        })
+    };
+    view! {
+        {move || (!photos.with(Vec::is_empty)).then(|| view! {
+            <h3 class="label">"Photos"</h3>
+            <ul class="thumbs saved" data-testid="note-photos">
+                {photos.get().into_iter().enumerate().map(|(i, p)| {
+                    let id = p.kept.id;
+                    let refused = matches!(p.kept.state, PhotoState::Refused { .. });
+                    view! {
+                        <li data-testid="note-photo">
+                            <img src=p.url.clone() alt=format!("Photo {}", i + 1) width="96" height="96"/>
+                            <p class="muted" data-testid="photo-state">{state_words(&p.kept.state)}</p>
+                            {refused.then(|| view! {
+                                <div class="row">
+                                    <button type="button" class="link" on:click=move |_| retry(id)>"Try again"</button>
+                                    <a href=p.url.clone() download=format!("beatbook-photo-{id}.jpg")>"Download"</a>
+                                    <button type="button" class="link" on:click=move |_| remove(id)>"Remove"</button>
+                                </div>
+                            })}
+                        </li>
+                    }
+                }).collect_view()}
+            </ul>
+        })}
+        {move || error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
+    }
+}

@@ -1,0 +1,367 @@
+//! Photos on the phone. Each is a Blob in its own IndexedDB database
+//! (localStorage cannot hold them) beside its facts ([`KeptPhoto`]), written
+//! with strict durability before the app says "saved", so a browser killed
+//! just after keeps it. Shrinking uses the browser's own decoder and canvas,
+//! so the wasm carries no image codec.
+
+use std::cell::RefCell;
+
+use beatbook_core::photo::{KeptPhoto, PhotoOwner, PhotoState, SHRINK_TO_SIDE};
+use js_sys::{Array, Object, Promise, Reflect, Uint8Array};
+use leptos::prelude::*;
+use uuid::Uuid;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{Blob, IdbDatabase, IdbTransactionMode};
+
+use crate::journal::{self, committed, error_from, object_store, request, JournalError};
+use crate::time::now;
+
+const DB_NAME: &str = "beatbook-photos";
+const DB_VERSION: u32 = 1;
+const PHOTOS: &str = "photos";
+/// JPEG quality: a number plate stays readable at 1,600 px.
+const QUALITY: f64 = 0.82;
+
+thread_local! {
+    static DB: RefCell<Option<IdbDatabase>> = const { RefCell::new(None) };
+}
+
+async fn db() -> Result<IdbDatabase, JournalError> {
+    if let Some(db) = DB.with(|cell| cell.borrow().clone()) {
+        return Ok(db);
+    }
+    let db = journal::open_database(DB_NAME, DB_VERSION, &[PHOTOS], || {
+        DB.with(|cell| cell.borrow_mut().take());
+    })
+    .await?;
+    DB.with(|cell| *cell.borrow_mut() = Some(db.clone()));
+    Ok(db)
+}
+
+/// A kept photo: its facts and its bytes.
+#[derive(Clone, Debug)]
+pub struct Stored {
+    pub kept: KeptPhoto,
+    pub blob: Blob,
+}
+
+fn to_value(kept: &KeptPhoto, blob: &Blob) -> Result<JsValue, JournalError> {
+    let facts = serde_json::to_string(kept).map_err(|e| JournalError::Failed(e.to_string()))?;
+    let value = Object::new();
+    Reflect::set(&value, &"facts".into(), &facts.into()).map_err(error_from)?;
+    Reflect::set(&value, &"blob".into(), blob).map_err(error_from)?;
+    Ok(value.into())
+}
+
+fn from_value(value: &JsValue) -> Option<Stored> {
+    let facts = Reflect::get(value, &"facts".into()).ok()?.as_string()?;
+    let blob = Reflect::get(value, &"blob".into()).ok()?.dyn_into().ok()?;
+    Some(Stored {
+        kept: serde_json::from_str(&facts).ok()?,
+        blob,
+    })
+}
+
+/// Keeps photos (new, or with changed facts and the same bytes) in one
+/// transaction, and waits until it has committed.
+pub async fn put(photos: &[Stored]) -> Result<(), JournalError> {
+    let db = db().await?;
+    let tx = journal::store(&db, &[PHOTOS], IdbTransactionMode::Readwrite)?;
+    let os = object_store(&tx, PHOTOS)?;
+    for photo in photos {
+        let key = JsValue::from_str(&photo.kept.id.to_string());
+        os.put_with_key(&to_value(&photo.kept, &photo.blob)?, &key)
+            .map_err(error_from)?;
+    }
+    committed(&tx).await
+}
+
+/// Removes photos for good.
+pub async fn remove(ids: &[Uuid]) -> Result<(), JournalError> {
+    let db = db().await?;
+    let tx = journal::store(&db, &[PHOTOS], IdbTransactionMode::Readwrite)?;
+    let os = object_store(&tx, PHOTOS)?;
+    for id in ids {
+        os.delete(&JsValue::from_str(&id.to_string()))
+            .map_err(error_from)?;
+    }
+    committed(&tx).await
+}
+
+/// Every kept photo, and how many entries could not be read (left where
+/// they are: never dropped).
+pub async fn all() -> Result<(Vec<Stored>, usize), JournalError> {
+    let db = db().await?;
+    let tx = journal::store(&db, &[PHOTOS], IdbTransactionMode::Readonly)?;
+    let values: Array = request(&object_store(&tx, PHOTOS)?.get_all().map_err(error_from)?)
+        .await?
+        .unchecked_into();
+    let mut kept = Vec::new();
+    let mut unreadable = 0;
+    for value in values.iter() {
+        match from_value(&value) {
+            Some(photo) => kept.push(photo),
+            None => unreadable += 1,
+        }
+    }
+    Ok((kept, unreadable))
+}
+
+/// A photo file made small enough to keep and send: at most
+/// [`SHRINK_TO_SIDE`] on its longest side, upright, as a JPEG (which drops
+/// EXIF, and any location with it).
+pub struct Shrunk {
+    pub blob: Blob,
+    pub width: u32,
+    pub height: u32,
+    pub sha256: String,
+}
+
+async fn awaited<T: JsCast>(promise: Promise) -> Result<T, String> {
+    JsFuture::from(promise)
+        .await
+        .map_err(|e| {
+            e.dyn_ref::<js_sys::Error>()
+                .map(|e| String::from(e.message()))
+                .or_else(|| e.as_string())
+                .unwrap_or_else(|| "no reason given".into())
+        })?
+        .dyn_into()
+        .map_err(|_| "the browser answered with something else".to_owned())
+}
+
+/// Shrinks a photo with the browser's decoder and canvas.
+pub async fn shrink(file: &Blob) -> Result<Shrunk, String> {
+    let window = web_sys::window().ok_or("no window")?;
+    let options = web_sys::ImageBitmapOptions::new();
+    options.set_image_orientation(web_sys::ImageOrientation::FromImage);
+    let bitmap: web_sys::ImageBitmap = awaited(
+        window
+            .create_image_bitmap_with_blob_and_image_bitmap_options(file, &options)
+            .map_err(|_| "this file is not a picture the browser can open")?,
+    )
+    .await
+    .map_err(|_| "this file is not a picture the browser can open".to_owned())?;
+    let longest = bitmap.width().max(bitmap.height()).max(1);
+    let scale = (f64::from(SHRINK_TO_SIDE) / f64::from(longest)).min(1.0);
+    let width = ((f64::from(bitmap.width()) * scale).round() as u32).max(1);
+    let height = ((f64::from(bitmap.height()) * scale).round() as u32).max(1);
+    let canvas: web_sys::HtmlCanvasElement = window
+        .document()
+        .ok_or("no document")?
+        .create_element("canvas")
+        .map_err(|_| "no canvas")?
+        .unchecked_into();
+    canvas.set_width(width);
+    canvas.set_height(height);
+    let context: web_sys::CanvasRenderingContext2d = canvas
+        .get_context("2d")
+        .ok()
+        .flatten()
+        .ok_or("no canvas")?
+        .unchecked_into();
+    context
+        .draw_image_with_image_bitmap_and_dw_and_dh(
+            &bitmap,
+            0.0,
+            0.0,
+            f64::from(width),
+            f64::from(height),
+        )
+        .map_err(|_| "the browser could not draw the photo")?;
+    bitmap.close();
+    let encoded = Promise::new(&mut |resolve, reject| {
+        let done = Closure::once_into_js(move |blob: JsValue| {
+            if blob.is_null() {
+                let _ = reject.call1(
+                    &JsValue::NULL,
+                    &"the browser could not encode the photo".into(),
+                );
+            } else {
+                let _ = resolve.call1(&JsValue::NULL, &blob);
+            }
+        });
+        let _ = canvas.to_blob_with_type_and_encoder_options(
+            done.unchecked_ref(),
+            "image/jpeg",
+            &QUALITY.into(),
+        );
+    });
+    let blob: Blob = awaited(encoded).await?;
+    let bytes: js_sys::ArrayBuffer = awaited(blob.array_buffer()).await?;
+    let subtle = window.crypto().map_err(|_| "no crypto")?.subtle();
+    let digest: js_sys::ArrayBuffer = awaited(
+        subtle
+            .digest_with_str_and_buffer_source("SHA-256", &bytes)
+            .map_err(|_| "the browser could not hash the photo")?,
+    )
+    .await?;
+    let sha256 = Uint8Array::new(&digest)
+        .to_vec()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    Ok(Shrunk {
+        blob,
+        width,
+        height,
+        sha256,
+    })
+}
+
+/// A photo on screen: its facts and an address for its thumbnail.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Shown {
+    pub kept: KeptPhoto,
+    pub url: String,
+}
+
+fn object_url(blob: &Blob) -> String {
+    web_sys::Url::create_object_url_with_blob(blob).unwrap_or_default()
+}
+
+/// Every photo kept on this phone, for the screens: loaded at start, and
+/// changed only after storage has been.
+#[derive(Clone, Copy)]
+pub struct Shelf {
+    pub photos: RwSignal<Vec<Shown>>,
+    /// Why photos cannot be kept here, if they cannot.
+    pub problem: RwSignal<Option<String>>,
+}
+
+thread_local! {
+    /// The notebook's shelf, for the sync engine (the residents' entry has none).
+    static SHELF: RefCell<Option<Shelf>> = const { RefCell::new(None) };
+}
+
+/// One kept photo's bytes.
+pub async fn blob(id: Uuid) -> Result<Option<Blob>, JournalError> {
+    let db = db().await?;
+    let tx = journal::store(&db, &[PHOTOS], IdbTransactionMode::Readonly)?;
+    let key = JsValue::from_str(&id.to_string());
+    let value = request(&object_store(&tx, PHOTOS)?.get(&key).map_err(error_from)?).await?;
+    Ok(from_value(&value).map(|s| s.blob))
+}
+
+impl Shelf {
+    /// The shelf this page started, if it keeps photos.
+    pub fn current() -> Option<Shelf> {
+        SHELF.with(|cell| *cell.borrow())
+    }
+
+    pub fn start() -> Shelf {
+        let shelf = Shelf {
+            photos: RwSignal::new(Vec::new()),
+            problem: RwSignal::new(None),
+        };
+        SHELF.with(|cell| *cell.borrow_mut() = Some(shelf));
+        leptos::task::spawn_local(async move {
+            match all().await {
+                Ok((kept, unreadable)) => {
+                    // A photo taken while this was loading is there already.
+                    shelf.photos.update(|shown| {
+                        for stored in &kept {
+                            if !shown.iter().any(|p| p.kept.id == stored.kept.id) {
+                                shown.push(show(stored));
+                            }
+                        }
+                    });
+                    if unreadable > 0 {
+                        shelf.problem.set(Some(format!(
+                            "{unreadable} photos on this phone could not be read; they are left as they are."
+                        )));
+                    }
+                }
+                Err(e) => shelf
+                    .problem
+                    .set(Some(format!("Photos cannot be kept here: {e}"))),
+            }
+        });
+        shelf
+    }
+
+    /// A record's photos, oldest first.
+    pub fn of(&self, owner: Option<PhotoOwner>) -> Vec<Shown> {
+        let mut mine: Vec<Shown> = self
+            .photos
+            .with(|all| all.iter().filter(|p| p.kept.of == owner).cloned().collect());
+        mine.sort_by_key(|p| (p.kept.taken_at, p.kept.id));
+        mine
+    }
+
+    /// Shrinks a picked file and keeps it, on no record yet (the form's).
+    pub async fn take(&self, file: &Blob) -> Result<Shown, String> {
+        let shrunk = shrink(file).await?;
+        let kept = KeptPhoto {
+            id: Uuid::new_v4(),
+            of: None,
+            media_type: "image/jpeg".into(),
+            sha256: shrunk.sha256,
+            bytes: shrunk.blob.size() as u64,
+            width: shrunk.width,
+            height: shrunk.height,
+            taken_at: now(),
+            state: PhotoState::OnPhone,
+        };
+        let stored = Stored {
+            kept,
+            blob: shrunk.blob,
+        };
+        put(std::slice::from_ref(&stored))
+            .await
+            .map_err(|e| format!("The photo could not be kept on this phone: {e}."))?;
+        let shown = show(&stored);
+        self.photos.update(|all| all.push(shown.clone()));
+        Ok(shown)
+    }
+
+    /// Gives photos new facts (a record, a state), keeping their bytes.
+    pub async fn change(
+        &self,
+        ids: &[Uuid],
+        change: impl Fn(&mut KeptPhoto),
+    ) -> Result<(), JournalError> {
+        let (stored, _) = all().await?;
+        let changed: Vec<Stored> = stored
+            .into_iter()
+            .filter(|s| ids.contains(&s.kept.id))
+            .map(|mut s| {
+                change(&mut s.kept);
+                s
+            })
+            .collect();
+        put(&changed).await?;
+        self.photos.update(|all| {
+            for shown in all.iter_mut() {
+                if let Some(new) = changed.iter().find(|s| s.kept.id == shown.kept.id) {
+                    shown.kept = new.kept.clone();
+                }
+            }
+        });
+        Ok(())
+    }
+
+    /// Removes photos from the phone.
+    pub async fn discard(&self, ids: &[Uuid]) -> Result<(), JournalError> {
+        remove(ids).await?;
+        self.photos.update(|all| {
+            all.retain(|p| {
+                let gone = ids.contains(&p.kept.id);
+                if gone {
+                    let _ = web_sys::Url::revoke_object_url(&p.url);
+                }
+                !gone
+            })
+        });
+        Ok(())
+    }
+}
+
+fn show(stored: &Stored) -> Shown {
+    Shown {
+        kept: stored.kept.clone(),
+        url: object_url(&stored.blob),
+    }
+}

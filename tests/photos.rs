@@ -1,0 +1,125 @@
+//! The photo store and the shrinking, in headless Chromium: Blobs kept in
+//! IndexedDB and read back byte for byte, and a camera's JPEG (with its GPS
+//! position in EXIF) shrunk by the browser's canvas into one without.
+
+use beatbook::photos::{self, Shelf, Stored};
+use beatbook_core::photo::{inspect, KeptPhoto, PhotoOwner, PhotoState};
+use chrono::{TimeZone, Utc};
+use js_sys::{Array, Uint8Array};
+use uuid::Uuid;
+use wasm_bindgen_futures::JsFuture;
+use wasm_bindgen_test::*;
+use web_sys::{Blob, BlobPropertyBag};
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+const JPEG_WITH_GPS: &[u8] = include_bytes!("../crates/core/tests/fixtures/photos/street-gps.jpg");
+
+fn blob(bytes: &[u8], media_type: &str) -> Blob {
+    let parts = Array::of1(&Uint8Array::from(bytes));
+    let options = BlobPropertyBag::new();
+    options.set_type(media_type);
+    Blob::new_with_u8_array_sequence_and_options(&parts, &options).unwrap()
+}
+
+async fn bytes_of(blob: &Blob) -> Vec<u8> {
+    let buffer = JsFuture::from(blob.array_buffer()).await.unwrap();
+    Uint8Array::new(&buffer).to_vec()
+}
+
+fn kept(id: u128, of: Option<PhotoOwner>, bytes: usize) -> KeptPhoto {
+    KeptPhoto {
+        id: Uuid::from_u128(id),
+        of,
+        media_type: "image/jpeg".into(),
+        sha256: "00".repeat(32),
+        bytes: bytes as u64,
+        width: 320,
+        height: 240,
+        taken_at: Utc.with_ymd_and_hms(2026, 11, 26, 1, 0, 0).unwrap(),
+        state: PhotoState::OnPhone,
+    }
+}
+
+#[wasm_bindgen_test]
+async fn a_photo_s_blob_and_facts_come_back_byte_for_byte_and_go_when_removed() {
+    let id = 0xB10B;
+    let photo = Stored {
+        kept: kept(
+            id,
+            Some(PhotoOwner::Note(Uuid::from_u128(7))),
+            JPEG_WITH_GPS.len(),
+        ),
+        blob: blob(JPEG_WITH_GPS, "image/jpeg"),
+    };
+    photos::put(std::slice::from_ref(&photo)).await.unwrap();
+    let (all, unreadable) = photos::all().await.unwrap();
+    assert_eq!(unreadable, 0);
+    let back = all
+        .iter()
+        .find(|s| s.kept.id == photo.kept.id)
+        .expect("kept");
+    assert_eq!(back.kept, photo.kept);
+    assert_eq!(bytes_of(&back.blob).await, JPEG_WITH_GPS);
+    let one = photos::blob(photo.kept.id)
+        .await
+        .unwrap()
+        .expect("found by id");
+    assert_eq!(bytes_of(&one).await, JPEG_WITH_GPS);
+
+    photos::remove(&[photo.kept.id]).await.unwrap();
+    assert!(photos::blob(photo.kept.id).await.unwrap().is_none());
+}
+
+#[wasm_bindgen_test]
+async fn a_camera_photo_is_shrunk_by_the_browser_and_loses_its_gps() {
+    let camera = blob(JPEG_WITH_GPS, "image/jpeg");
+    assert!(
+        inspect(JPEG_WITH_GPS, "image/jpeg").is_err(),
+        "the fixture carries EXIF"
+    );
+    let shrunk = photos::shrink(&camera).await.unwrap();
+    assert_eq!(
+        (shrunk.width, shrunk.height),
+        (320, 240),
+        "small photos keep their size"
+    );
+    let bytes = bytes_of(&shrunk.blob).await;
+    let facts = inspect(&bytes, "image/jpeg").expect("the server accepts it: no EXIF");
+    assert_eq!((facts.width, facts.height), (320, 240));
+    assert!(!bytes.windows(4).any(|w| w == b"Exif"));
+    assert_eq!(shrunk.sha256.len(), 64);
+    assert!(shrunk.sha256.bytes().all(|b| b.is_ascii_hexdigit()));
+
+    // Something that is not a picture is refused in words.
+    let text = blob(b"not a picture", "image/jpeg");
+    let problem = photos::shrink(&text).await.err().expect("refused");
+    assert!(problem.contains("not a picture"), "{problem}");
+}
+
+#[wasm_bindgen_test]
+async fn the_shelf_keeps_a_taken_photo_and_gives_it_to_a_note() {
+    // Mounting starts Leptos's task executor, which the shelf's loading uses.
+    leptos::mount::mount_to_body(|| ());
+    let shelf = Shelf::start();
+    let taken = shelf
+        .take(&blob(JPEG_WITH_GPS, "image/jpeg"))
+        .await
+        .unwrap();
+    assert_eq!(taken.kept.of, None, "on the form until the note is saved");
+    let note = PhotoOwner::Note(Uuid::from_u128(99));
+    shelf
+        .change(&[taken.kept.id], |k| k.of = Some(note))
+        .await
+        .unwrap();
+    assert_eq!(shelf.of(Some(note)).len(), 1);
+    let (all, _) = photos::all().await.unwrap();
+    let stored = all.iter().find(|s| s.kept.id == taken.kept.id).unwrap();
+    assert_eq!(
+        stored.kept.of,
+        Some(note),
+        "the change is in storage, not only on screen"
+    );
+    shelf.discard(&[taken.kept.id]).await.unwrap();
+    assert!(shelf.of(Some(note)).is_empty());
+}
