@@ -161,3 +161,74 @@ pub fn RecordPhotos(owner: PhotoOwner) -> impl IntoView {
         {move || error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
     }
 }
+
+/// "12.3 MB": a size in words.
+fn size_words(bytes: f64) -> String {
+    if bytes >= 1e9 {
+        format!("{:.1} GB", bytes / 1e9)
+    } else if bytes >= 1e6 {
+        format!("{:.1} MB", bytes / 1e6)
+    } else {
+        format!("{:.0} KB", (bytes / 1e3).ceil())
+    }
+}
+
+/// The photos on this phone, and the space the browser gives Beatbook: how
+/// much is used and how much is left (the browser's own estimate), and
+/// whether it has promised not to clear it.
+#[component]
+pub fn PhotoSpace() -> impl IntoView {
+    let shelf = expect_context::<Shelf>();
+    let space = RwSignal::new(None::<String>);
+    spawn_local(async move {
+        let Some(storage) = web_sys::window().map(|w| w.navigator().storage()) else {
+            return;
+        };
+        let estimate = match storage.estimate() {
+            Ok(promise) => wasm_bindgen_futures::JsFuture::from(promise).await.ok(),
+            Err(_) => None,
+        };
+        let kept = match storage.persisted() {
+            Ok(promise) => wasm_bindgen_futures::JsFuture::from(promise)
+                .await
+                .ok()
+                .and_then(|v| v.as_bool()),
+            Err(_) => None,
+        };
+        let estimate: Option<web_sys::StorageEstimate> = estimate.map(|e| e.unchecked_into());
+        let words = estimate
+            .and_then(|e| Some((e.get_usage()?, e.get_quota()?)))
+            .map(|(used, quota)| {
+                format!(
+                    "Beatbook uses {} of this phone's storage; about {} more is available.",
+                    size_words(used),
+                    size_words((quota - used).max(0.0))
+                )
+            });
+        let promise = match kept {
+            Some(true) => " The browser has promised to keep it.",
+            Some(false) => " The browser may clear it if the phone runs short of space: add Beatbook to your home screen.",
+            None => "",
+        };
+        space.set(words.map(|w| format!("{w}{promise}")));
+    });
+    let summary = move || {
+        shelf.photos.with(|all| {
+            let waiting = all
+                .iter()
+                .filter(|p| p.kept.state != PhotoState::Sent)
+                .count();
+            let bytes: u64 = all.iter().map(|p| p.kept.bytes).sum();
+            format!(
+                "{} photos on this phone ({}); {waiting} not sent yet.",
+                all.len(),
+                size_words(bytes as f64)
+            )
+        })
+    };
+    view! {
+        <p data-testid="photo-space">{summary}</p>
+        {move || space.get().map(|s| view! { <p class="muted" data-testid="storage-space">{s}</p> })}
+        {move || shelf.problem.get().map(|p| view! { <p class="error" role="alert">{p}</p> })}
+    }
+}

@@ -5,6 +5,7 @@ use leptos::prelude::*;
 use beatbook_core::route::Route;
 
 use super::pairing::PairingPanel;
+use super::photos::PhotoSpace;
 use crate::export;
 use crate::nav::Link;
 use crate::settings::Theme;
@@ -60,6 +61,7 @@ pub fn SettingsScreen() -> impl IntoView {
                 let (notes, shifts, pending) = counts.get();
                 format!("{notes} notes and {shifts} shifts are stored on this phone; {pending} are not sent yet.")
             }}</p>
+            <PhotoSpace/>
             <p class="muted">"Beatbook keeps everything on this phone first. Add it to your home screen so the browser does not clear it, and export your notes if you are about to clear the browser's data."</p>
             {move || {
                 let entries = state.unreadable.get();
