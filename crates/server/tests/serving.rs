@@ -398,10 +398,28 @@ fn a_backup_taken_during_ingest_restores_with_every_acknowledged_record() {
         std::thread::sleep(Duration::from_millis(5));
     }
     let before_backup = acknowledged.lock().unwrap().clone();
+    // A photo on one of the notes: the backup carries it beside the file.
+    let jpeg: &[u8] = include_bytes!("../../core/tests/fixtures/photos/street.jpg");
+    let sha256 = beatbook_server::api::sha256_hex(jpeg);
+    let photo = Uuid::from_u128(0xF070);
+    let r = request(
+        addr,
+        "POST",
+        &format!(
+            "/api/v1/photos/{photo}?note={}&sha256={sha256}",
+            before_backup[0]
+        ),
+        &[&auth, "Content-Type: image/jpeg"],
+        jpeg,
+    );
+    assert_eq!(r.status, 201, "{}", r.text());
     let file = temp_dir("serving-backup-file").join("nightly.sqlite3");
     let (ok, said) = command(&data, &["backup", "--to", file.to_str().unwrap()]);
     assert!(ok, "{said}");
     assert!(said.contains("Checked: it restores"), "{said}");
+    assert!(said.contains(" 1 photos"), "{said}");
+    let beside = file.with_file_name("nightly.sqlite3.photos");
+    assert_eq!(std::fs::read(beside.join(&sha256)).unwrap(), jpeg);
     stop.store(true, Ordering::SeqCst);
     ingest.join().unwrap();
 
@@ -430,6 +448,24 @@ fn a_backup_taken_during_ingest_restores_with_every_acknowledged_record() {
             "an acknowledged note is missing from the backup"
         );
     }
+    let r = request(
+        running.addr(),
+        "GET",
+        &format!("/api/v1/photos/{photo}"),
+        &[&auth],
+        b"",
+    );
+    assert_eq!(
+        (r.status, r.body.as_slice()),
+        (200, jpeg),
+        "the photo came back"
+    );
+
+    // A backup whose photo went missing is refused, saying which.
+    std::fs::remove_file(beside.join(&sha256)).unwrap();
+    let elsewhere = temp_dir("serving-no-photo");
+    let (ok, said) = command(&elsewhere, &["restore", "--from", file.to_str().unwrap()]);
+    assert!(!ok && said.contains("is missing"), "{said}");
 
     // A file that is not a backup is refused before anything is replaced.
     let junk = temp_dir("serving-junk").join("junk.sqlite3");

@@ -33,6 +33,7 @@ use beatbook_core::protocol::{paths, RecordKind, MAX_BODY_BYTES, MAX_REPORT_BODY
 
 pub use error::ApiError;
 pub use limits::{BURST, REFILL_PER_SECOND, REPORTS_PER_MINUTE};
+pub use photos::sha256_hex;
 pub use proxy::Cidr;
 
 use crate::store::{Store, StoreResult};

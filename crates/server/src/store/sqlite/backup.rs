@@ -1,5 +1,5 @@
 //! Backups that restore: a consistent copy taken while the server runs and
-//! ingests (SQLite's online backup, in one step, so it is one snapshot and
+//! ingests, with the photos it names copied beside it (`FILE.photos/`) (SQLite's online backup, in one step, so it is one snapshot and
 //! never restarts), checked before it is trusted, and put back only into a
 //! data folder no server is using.
 
@@ -19,6 +19,8 @@ pub struct Summary {
     pub concerns: i64,
     pub reports: i64,
     pub devices: i64,
+    /// Photos, each checked against its hash in the backup's photo folder.
+    pub photos: i64,
     /// The schema version (how many migrations it has had).
     pub schema: usize,
 }
@@ -27,8 +29,8 @@ impl std::fmt::Display for Summary {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "{} notes, {} shifts, {} meeting concerns, {} residents' reports, {} paired devices (schema {})",
-            self.notes, self.shifts, self.concerns, self.reports, self.devices, self.schema
+            "{} notes, {} shifts, {} meeting concerns, {} residents' reports, {} photos, {} paired devices (schema {})",
+            self.notes, self.shifts, self.concerns, self.reports, self.photos, self.devices, self.schema
         )
     }
 }
@@ -47,10 +49,51 @@ fn open_read_only(path: &Path) -> StoreResult<Connection> {
     )?)
 }
 
-/// Checks a database file page by page and counts what it holds. A file
-/// that is not a Beatbook database, is damaged, or is from a newer release
+/// The folder beside a backup file that holds its photos
+/// (`nightly.sqlite3` → `nightly.sqlite3.photos/`).
+pub fn photos_of_backup(file: &Path) -> PathBuf {
+    beside(file, ".photos")
+}
+
+/// The photo files a database names, by their hashes.
+fn named_photos(conn: &Connection, schema: usize) -> StoreResult<Vec<String>> {
+    if schema < 5 {
+        return Ok(Vec::new());
+    }
+    let mut statement = conn.prepare("SELECT DISTINCT sha256 FROM photos")?;
+    let rows = statement.query_map([], |r| r.get(0))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Checks that every photo a database names is in `folder`, with the bytes
+/// its hash says.
+fn check_photos(conn: &Connection, schema: usize, folder: &Path) -> StoreResult<()> {
+    for sha256 in named_photos(conn, schema)? {
+        let bytes = std::fs::read(folder.join(&sha256)).map_err(|e| {
+            StoreError::NotABackup(format!(
+                "the photo {sha256} is missing from {} ({e})",
+                folder.display()
+            ))
+        })?;
+        if crate::api::sha256_hex(&bytes) != sha256 {
+            return Err(StoreError::NotABackup(format!(
+                "the photo {sha256} in {} is damaged",
+                folder.display()
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Checks a database file page by page and counts what it holds, and
+/// every photo it names in the folder beside it. A file that is not a
+/// Beatbook database, is damaged, is from a newer release, or lacks a photo
 /// is refused with the reason.
 pub fn check(path: &Path) -> StoreResult<Summary> {
+    check_with(path, &photos_of_backup(path))
+}
+
+fn check_with(path: &Path, photos: &Path) -> StoreResult<Summary> {
     let conn = open_read_only(path)?;
     let verdict: String = conn
         .query_row("PRAGMA integrity_check", [], |r| r.get(0))
@@ -86,8 +129,40 @@ pub fn check(path: &Path) -> StoreResult<Summary> {
             0
         },
         devices: count("SELECT COUNT(*) FROM devices")?,
+        photos: if schema >= 5 {
+            check_photos(&conn, schema, photos)?;
+            count("SELECT COUNT(*) FROM photos")?
+        } else {
+            0
+        },
         schema,
     })
+}
+
+/// Copies the photo files `conn`'s database names from `from` into `to`
+/// (each synced), leaving those already there.
+fn copy_photos(conn: &Connection, from: &Path, to: &Path) -> StoreResult<()> {
+    let schema: usize = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    let named = named_photos(conn, schema)?;
+    if named.is_empty() {
+        return Ok(());
+    }
+    std::fs::create_dir_all(to).map_err(StoreError::File)?;
+    for sha256 in named {
+        let target = to.join(&sha256);
+        if target.exists() {
+            continue;
+        }
+        let partial = beside(&target, ".partial");
+        std::fs::copy(from.join(&sha256), &partial).map_err(StoreError::File)?;
+        std::fs::File::open(&partial)
+            .and_then(|f| f.sync_all())
+            .map_err(StoreError::File)?;
+        std::fs::rename(&partial, &target).map_err(StoreError::File)?;
+    }
+    std::fs::File::open(to)
+        .and_then(|f| f.sync_all())
+        .map_err(StoreError::File)
 }
 
 /// `path` with `suffix` added to its file name.
@@ -123,7 +198,15 @@ pub fn backup(db: &Path, to: &Path) -> StoreResult<Summary> {
         // snapshot, and writers carry on (the database is in WAL mode).
         while backup.step(-1)? != StepResult::Done {}
     }
-    let summary = check(&partial)?;
+    // The photos the copy names: their files were written before their
+    // rows, so each is there (a photo erased since is not wanted).
+    let photos = photos_of_backup(to);
+    copy_photos(
+        &Connection::open(&partial)?,
+        &db.with_file_name("photos"),
+        &photos,
+    )?;
+    let summary = check_with(&partial, &photos)?;
     sync_file_and_folder(&partial)?;
     std::fs::rename(&partial, to).map_err(StoreError::File)?;
     sync_file_and_folder(to)?;
@@ -135,6 +218,12 @@ pub fn backup(db: &Path, to: &Path) -> StoreResult<Summary> {
 /// replaces is kept beside it, renamed, never deleted.
 pub fn restore(from: &Path, db: &Path) -> StoreResult<(Summary, Option<PathBuf>)> {
     let summary = check(from)?;
+    // The photos first: the restored database must find every one it names.
+    copy_photos(
+        &open_read_only(from)?,
+        &photos_of_backup(from),
+        &db.with_file_name("photos"),
+    )?;
     let incoming = beside(db, ".restoring");
     std::fs::copy(from, &incoming).map_err(StoreError::File)?;
     sync_file_and_folder(&incoming)?;
