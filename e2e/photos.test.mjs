@@ -9,7 +9,8 @@ import { after, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 import {
-  gotoApp, launchKillableBrowser, newProfileDir, pairApp, serverNotes, startServer, waitForSaved,
+  councillorToken, gotoApp, launchBrowser, launchKillableBrowser, newProfileDir, openApp, pairApp, serverNotes,
+  startServer, waitForSaved, waitForWorker,
 } from './helpers.mjs';
 
 const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '..', 'crates', 'core', 'tests', 'fixtures', 'photos');
@@ -34,6 +35,15 @@ function keptPhotos(page) {
       };
     };
   }));
+}
+
+/** Waits until `url` answers `status` (a change the page made is on the server). */
+async function expectStatus(url, status) {
+  for (let i = 0; i < 50; i += 1) {
+    if ((await fetch(url)).status === status) return;
+    await new Promise((resolve) => { setTimeout(resolve, 100); });
+  }
+  assert.fail(`${url} never answered ${status}`);
 }
 
 async function openNote(page, text) {
@@ -72,7 +82,7 @@ describe('photos', () => {
     await page.getByTestId('note-photo').nth(1).waitFor();
     assert.deepEqual(
       await page.getByTestId('photo-state').allTextContents(),
-      ['On this phone, sent after the note\'s words', 'On this phone, sent after the note\'s words'],
+      ['On this phone, not sent yet', 'On this phone, not sent yet'],
     );
     const kept = await keptPhotos(page);
     assert.equal(kept.length, 2);
@@ -105,5 +115,59 @@ describe('photos', () => {
     await page.getByTestId('nav-settings').click();
     assert.match(await page.getByTestId('photo-space').textContent(), /^2 photos on this phone \(\d+ KB\); 0 not sent yet\.$/);
     assert.match(await page.getByTestId('storage-space').textContent(), /^Beatbook uses .* of this phone's storage; about .* more is available\./);
+  });
+
+  test('a resident reports a broken light with a photo with no signal, gets the code when it returns, and the councillor publishes the photo', async () => {
+    let server = await startServer();
+    stops.push(() => server.stop());
+    const browser = await launchBrowser();
+    stops.push(() => browser.close());
+    const context = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+    const page = await openApp(context, server.url);
+    await waitForWorker(page);
+    await server.stop();
+
+    await page.goto(new URL('/report', page.url()).href);
+    await page.getByTestId('kind-poor_lighting').check();
+    await page.getByTestId('report-place').fill('Footpath behind the library');
+    await page.getByTestId('when-afterdark').check();
+    await page.getByTestId('report-description').fill('The street light has been broken for two weeks');
+    await page.getByTestId('photo-gallery').setInputFiles(CAMERA_JPEG);
+    await page.getByTestId('picked-photo').waitFor();
+    assert.match(await page.getByTestId('photo-privacy').textContent(), /removes the hidden details a camera adds/);
+    await page.getByTestId('send-report').click();
+    await page.getByTestId('my-reports').waitFor();
+    await page.getByTestId('report-delivery').getByText('Waiting for signal').waitFor();
+    assert.equal(await page.getByTestId('photo-state').textContent(), 'On this phone, not sent yet');
+
+    server = await startServer({ port: server.port, data: server.data });
+    await context.setOffline(true);
+    await context.setOffline(false);
+    const code = (await page.getByTestId('report-code').textContent({ timeout: 30_000 })).trim();
+    await page.getByTestId('photo-state').getByText(/^Sent$/).waitFor({ timeout: 30_000 });
+    const [kept] = await keptPhotos(page);
+    assert.equal(kept.of.kind, 'report');
+
+    // The councillor sees it, without the camera's metadata, and shows it.
+    const councillor = await browser.newContext();
+    const inboxPage = await openApp(councillor, server.url);
+    await pairApp(inboxPage, server.data);
+    await inboxPage.getByTestId('nav-inbox').click();
+    await inboxPage.getByTestId('show-photos').click();
+    await inboxPage.getByTestId('review-photo').waitFor();
+    const token = await councillorToken(server.url, server.data);
+    const held = Buffer.from(await (await fetch(`${server.url}/api/v1/photos/${kept.id}`, { headers: { authorization: `Bearer ${token}` } })).arrayBuffer());
+    assert.equal(held.indexOf('Exif'), -1);
+    assert.equal((await fetch(`${server.url}/api/v1/photos/${kept.id}`)).status, 404, 'not public yet');
+    await inboxPage.getByTestId('photo-public').check();
+    await expectStatus(`${server.url}/api/v1/photos/${kept.id}`, 200);
+
+    // The resident's status page shows it.
+    await page.goto(new URL(`/reports/${code}`, page.url()).href);
+    const shown = page.getByTestId('public-photos').locator('img');
+    await shown.waitFor();
+    await page.waitForFunction(() => document.querySelector('[data-testid=public-photos] img')?.naturalWidth > 0);
+    await councillor.close();
+    await context.close();
   });
 });

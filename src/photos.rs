@@ -6,7 +6,8 @@
 
 use std::cell::RefCell;
 
-use beatbook_core::photo::{KeptPhoto, PhotoOwner, PhotoState, SHRINK_TO_SIDE};
+use beatbook_core::photo::{KeptPhoto, PhotoForm, PhotoOwner, PhotoState, SHRINK_TO_SIDE};
+use beatbook_core::Notebook;
 use js_sys::{Array, Object, Promise, Reflect, Uint8Array};
 use leptos::prelude::*;
 use uuid::Uuid;
@@ -282,6 +283,14 @@ impl Shelf {
         shelf
     }
 
+    /// Whether any photo saved with a record waits to be sent.
+    pub fn has_waiting(&self) -> bool {
+        self.photos.with_untracked(|all| {
+            all.iter()
+                .any(|p| p.kept.of.is_some() && p.kept.state == PhotoState::OnPhone)
+        })
+    }
+
     /// A record's photos, oldest first.
     pub fn of(&self, owner: Option<PhotoOwner>) -> Vec<Shown> {
         let mut mine: Vec<Shown> = self
@@ -291,12 +300,31 @@ impl Shelf {
         mine
     }
 
-    /// Shrinks a picked file and keeps it, on no record yet (the form's).
-    pub async fn take(&self, file: &Blob) -> Result<Shown, String> {
+    /// The photos on `form`, oldest first: picked and not saved with a
+    /// record yet, and any given to a record a crash kept from being saved
+    /// (once start-up has read every record, `checked`, so none is taken for
+    /// lost).
+    pub fn on_form(&self, form: PhotoForm, book: &Notebook, checked: bool) -> Vec<Shown> {
+        let mut mine: Vec<Shown> = self.photos.with(|all| {
+            all.iter()
+                .filter(|p| {
+                    p.kept
+                        .on_form(form, |key| !checked || book.get(key).is_some())
+                })
+                .cloned()
+                .collect()
+        });
+        mine.sort_by_key(|p| (p.kept.taken_at, p.kept.id));
+        mine
+    }
+
+    /// Shrinks a picked file and keeps it, on `form`.
+    pub async fn take(&self, file: &Blob, form: PhotoForm) -> Result<Shown, String> {
         let shrunk = shrink(file).await?;
         let kept = KeptPhoto {
             id: Uuid::new_v4(),
             of: None,
+            form,
             media_type: "image/jpeg".into(),
             sha256: shrunk.sha256,
             bytes: shrunk.blob.size() as u64,

@@ -47,8 +47,8 @@ pub fn set_changed<T: PartialEq>(signal: impl Update<Value = T>, value: T) {
     });
 }
 
-/// A new note's id, made now.
-pub fn new_note_id() -> Uuid {
+/// A new record's id (a note's or a report's), made now.
+pub fn new_record_id() -> Uuid {
     new_id(now())
 }
 
@@ -272,11 +272,11 @@ impl AppState {
     /// Saves a new note in the running shift. On error nothing changes and the
     /// message says what to do; the caller keeps the text on screen.
     pub async fn add_note(&self, input: NoteInput) -> Result<Saved<Note>, ActionError> {
-        self.add_note_as(new_note_id(), input).await
+        self.add_note_as(new_record_id(), input).await
     }
 
     /// [`AppState::add_note`] under an id made beforehand (with
-    /// [`new_note_id`]), so that its photos can be given to it first.
+    /// [`new_record_id`]), so that its photos can be given to it first.
     pub async fn add_note_as(
         &self,
         id: Uuid,
@@ -317,8 +317,18 @@ impl AppState {
 
     /// Saves a resident's report on this phone; the sync engine sends it.
     pub async fn add_report(&self, input: ReportInput) -> Result<Saved<MyReport>, ActionError> {
+        self.add_report_as(new_record_id(), input).await
+    }
+
+    /// [`AppState::add_report`] under an id made beforehand, so that its
+    /// photos can be given to it first.
+    pub async fn add_report_as(
+        &self,
+        id: Uuid,
+        input: ReportInput,
+    ) -> Result<Saved<MyReport>, ActionError> {
         let at = now();
-        let report = Report::create(new_id(at), &input, at)?;
+        let report = Report::create(id, &input, at)?;
         let mine = MyReport::new(report);
         let saved = self.persist(Record::Report(Box::new(mine.clone()))).await?;
         Ok(Saved {

@@ -3,7 +3,7 @@
 //! position in EXIF) shrunk by the browser's canvas into one without.
 
 use beatbook::photos::{self, Shelf, Stored};
-use beatbook_core::photo::{inspect, KeptPhoto, PhotoOwner, PhotoState};
+use beatbook_core::photo::{inspect, KeptPhoto, PhotoForm, PhotoOwner, PhotoState};
 use chrono::{TimeZone, Utc};
 use js_sys::{Array, Uint8Array};
 use uuid::Uuid;
@@ -37,6 +37,7 @@ fn kept(id: u128, of: Option<PhotoOwner>, bytes: usize) -> KeptPhoto {
         width: 320,
         height: 240,
         taken_at: Utc.with_ymd_and_hms(2026, 11, 26, 1, 0, 0).unwrap(),
+        form: PhotoForm::Note,
         state: PhotoState::OnPhone,
     }
 }
@@ -103,7 +104,7 @@ async fn the_shelf_keeps_a_taken_photo_and_gives_it_to_a_note() {
     leptos::mount::mount_to_body(|| ());
     let shelf = Shelf::start();
     let taken = shelf
-        .take(&blob(JPEG_WITH_GPS, "image/jpeg"))
+        .take(&blob(JPEG_WITH_GPS, "image/jpeg"), PhotoForm::Note)
         .await
         .unwrap();
     assert_eq!(taken.kept.of, None, "on the form until the note is saved");

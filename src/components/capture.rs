@@ -5,15 +5,15 @@ use beatbook_core::{Category, NoteInput, ShiftKind, Synced};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use beatbook_core::photo::PhotoOwner;
+use beatbook_core::photo::{PhotoForm, PhotoOwner};
 use uuid::Uuid;
 
 use super::confirm::Confirm;
 use super::note_form::{submit, NoteForm};
 use super::photos::PhotoPicker;
 use super::toast::Toasts;
-use crate::photos::{Shelf, Shown};
-use crate::state::{new_note_id, AppState, Durability};
+use crate::photos::Shelf;
+use crate::state::{new_record_id, AppState, Durability};
 use crate::time;
 
 #[component]
@@ -38,24 +38,15 @@ pub fn CaptureScreen() -> impl IntoView {
     // every note, so none is taken for lost).
     let form_photos = Memo::new(move |_| {
         let checked = state.durability.get() != Durability::Checking;
-        let mut mine: Vec<Shown> = shelf.photos.with(|all| {
-            state.book.with(|book| {
-                all.iter()
-                    .filter(|p| match p.kept.of {
-                        None => true,
-                        Some(owner) => checked && book.get(owner.key()).is_none(),
-                    })
-                    .cloned()
-                    .collect()
-            })
-        });
-        mine.sort_by_key(|p| (p.kept.taken_at, p.kept.id));
-        mine
+        shelf.photos.track();
+        state
+            .book
+            .with(|book| shelf.on_form(PhotoForm::Note, book, checked))
     });
     let on_submit = submit(move |input: NoteInput| async move {
         // The photos are given to the note before it is saved: a crash in
         // between leaves them on the form, never lost.
-        let id = new_note_id();
+        let id = new_record_id();
         let photos: Vec<Uuid> =
             form_photos.with_untracked(|p| p.iter().map(|p| p.kept.id).collect());
         let attached = if photos.is_empty() {
@@ -98,7 +89,7 @@ pub fn CaptureScreen() -> impl IntoView {
             <h2 id="capture-title" class="visually-hidden">"New note"</h2>
             <ShiftBar/>
             <NoteForm initial=initial submit_label="Save note" on_submit=on_submit new_note=true locate=locate keep_draft=true
-                attachments=ViewFn::from(move || view! { <PhotoPicker photos=form_photos/> })/>
+                attachments=ViewFn::from(move || view! { <PhotoPicker photos=form_photos form=PhotoForm::Note/> })/>
         </section>
     }
 }

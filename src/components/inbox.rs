@@ -13,6 +13,7 @@ use leptos::task::spawn_local;
 use serde::{Deserialize, Serialize};
 
 use super::charts::{local_offset, Charts};
+use super::photos::ReviewPhotos;
 use crate::cache;
 use crate::nav::Link;
 use crate::state::AppState;
@@ -281,6 +282,7 @@ fn InboxCard(item: InboxReport, waiting: usize) -> impl IntoView {
                 </p>
             })}
             {contact.map(|c| view! { <p class="meta" data-testid="inbox-contact">{format!("Contact: {c}")}</p> })}
+            <ReviewPhotos code=item.code.clone()/>
             <p>"Status: " <strong data-testid="inbox-status-label">{current.label()}</strong>
                 {(waiting > 0).then(|| view! { <span class="badge pending" data-testid="triage-waiting">" change waiting to be sent"</span> })}</p>
             {item.response.clone().map(|t| view! { <blockquote>{t}</blockquote> })}

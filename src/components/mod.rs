@@ -31,8 +31,6 @@ use crate::time;
 /// The councillor's notebook, with every residents' page too.
 #[component]
 pub fn App() -> impl IntoView {
-    // Photos are the notebook's: the residents' entry keeps none (yet).
-    provide_context(crate::photos::Shelf::start());
     view! { <Shell screens=notebook_screen sync=SyncEngine::start/> }
 }
 
@@ -93,6 +91,7 @@ fn Shell(screens: fn(Route, Face) -> AnyView, sync: fn(AppState) -> SyncEngine) 
     state.settings.with_untracked(|s| s.apply_theme());
     provide_context(state);
     provide_context(PwaState::start());
+    provide_context(crate::photos::Shelf::start());
     let engine = sync(state);
     provide_context(engine);
     let nav = Nav::start();

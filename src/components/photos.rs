@@ -2,13 +2,13 @@
 //! phone as soon as it is picked), and shown on the note with where each one
 //! stands.
 
-use beatbook_core::photo::{PhotoOwner, PhotoState, MAX_PHOTOS};
+use beatbook_core::photo::{ListedPhoto, PhotoForm, PhotoOwner, PhotoState, MAX_PHOTOS};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use wasm_bindgen::JsCast;
 
 use crate::photos::{Shelf, Shown};
-use crate::sync::SyncEngine;
+use crate::sync::{self, SyncEngine};
 
 /// Asks the browser to keep this site's storage through storage pressure
 /// (it may say no; nothing depends on the answer).
@@ -21,7 +21,7 @@ fn ask_for_persistent_storage() {
 /// "Take a photo" and "From the gallery", and the photos picked so far,
 /// each removable before the note is saved.
 #[component]
-pub fn PhotoPicker(#[prop(into)] photos: Signal<Vec<Shown>>) -> impl IntoView {
+pub fn PhotoPicker(#[prop(into)] photos: Signal<Vec<Shown>>, form: PhotoForm) -> impl IntoView {
     let shelf = expect_context::<Shelf>();
     let preparing = RwSignal::new(0usize);
     let error = RwSignal::new(None::<String>);
@@ -39,7 +39,13 @@ pub fn PhotoPicker(#[prop(into)] photos: Signal<Vec<Shown>>) -> impl IntoView {
         input.set_value("");
         let room = room();
         error.set((files.len() > room).then(|| {
-            format!("A note takes at most {MAX_PHOTOS} photos; the first {room} picked are added.")
+            let what = match form {
+                PhotoForm::Note => "note",
+                PhotoForm::Report => "report",
+            };
+            format!(
+                "A {what} takes at most {MAX_PHOTOS} photos; the first {room} picked are added."
+            )
         }));
         if files.is_empty() {
             return;
@@ -48,7 +54,7 @@ pub fn PhotoPicker(#[prop(into)] photos: Signal<Vec<Shown>>) -> impl IntoView {
         for file in files.into_iter().take(room) {
             preparing.update(|n| *n += 1);
             spawn_local(async move {
-                if let Err(e) = shelf.take(&file).await {
+                if let Err(e) = shelf.take(&file, form).await {
                     error.set(Some(e));
                 }
                 preparing.update(|n| *n -= 1);
@@ -99,7 +105,7 @@ pub fn PhotoPicker(#[prop(into)] photos: Signal<Vec<Shown>>) -> impl IntoView {
 /// What a photo's state says to the person holding the phone.
 fn state_words(state: &PhotoState) -> String {
     match state {
-        PhotoState::OnPhone => "On this phone, sent after the note's words".into(),
+        PhotoState::OnPhone => "On this phone, not sent yet".into(),
         PhotoState::Sent => "Sent".into(),
         PhotoState::Refused { reason } => format!("Refused by the server: {reason}"),
     }
@@ -230,5 +236,115 @@ pub fn PhotoSpace() -> impl IntoView {
         <p data-testid="photo-space">{summary}</p>
         {move || space.get().map(|s| view! { <p class="muted" data-testid="storage-space">{s}</p> })}
         {move || shelf.problem.get().map(|p| view! { <p class="error" role="alert">{p}</p> })}
+    }
+}
+
+/// A report's photos on its public status page: only those the councillor
+/// has made public. (Not kept for offline reading: a photo is large.)
+#[component]
+pub fn PublicPhotos(code: String) -> impl IntoView {
+    let engine = expect_context::<SyncEngine>();
+    let server = engine
+        .pairing
+        .with_untracked(|p| sync::server_of(p.as_ref()));
+    let listed = RwSignal::new(Vec::new());
+    {
+        let server = server.clone();
+        spawn_local(async move {
+            if let Ok(listing) = sync::fetch_report_photos(&server, &code, None).await {
+                listed.set(listing.photos);
+            }
+        });
+    }
+    view! {
+        {move || (!listed.with(Vec::is_empty)).then(|| view! {
+            <h3 class="label">"Photos"</h3>
+            <ul class="thumbs public" data-testid="public-photos">
+                {listed.get().into_iter().enumerate().map(|(i, p)| view! {
+                    <li><img src=sync::photo_url(&server, p.id) alt=format!("Photo {} of the place", i + 1)
+                        width="160" height=(160 * p.height / p.width.max(1)).to_string() loading="lazy"/></li>
+                }).collect_view()}
+            </ul>
+        })}
+    }
+}
+
+/// A report's photos for the councillor, fetched with the token, each with
+/// "Show on the public page" (faces and number plates are looked at first).
+#[component]
+pub fn ReviewPhotos(code: String) -> impl IntoView {
+    let engine = expect_context::<SyncEngine>();
+    let shown = RwSignal::new(Vec::<(ListedPhoto, String)>::new());
+    let error = RwSignal::new(None::<String>);
+    // Fetched when asked for: an inbox of many reports does not download
+    // every photo over a weak signal.
+    let asked = RwSignal::new(false);
+    let none = RwSignal::new(false);
+    let code = StoredValue::new(code);
+    let load = move || {
+        asked.set(true);
+        spawn_local(async move {
+            let Some(pairing) = engine.pairing.get_untracked() else {
+                return;
+            };
+            let code = code.get_value();
+            let listing =
+                match sync::fetch_report_photos(&pairing.server, &code, Some(&pairing)).await {
+                    Ok(listing) => listing,
+                    Err(e) => {
+                        error.set(Some(format!("The photos could not be fetched: {e}.")));
+                        return;
+                    }
+                };
+            if listing.photos.is_empty() {
+                none.set(true);
+            }
+            for photo in listing.photos {
+                match sync::fetch_photo(&pairing, photo.id).await {
+                    Ok(url) => shown.update(|all| all.push((photo, url))),
+                    Err(e) => error.set(Some(format!("A photo could not be fetched: {e}."))),
+                }
+            }
+        });
+    };
+    let toggle = move |id, public: bool| {
+        spawn_local(async move {
+            let Some(pairing) = engine.pairing.get_untracked() else {
+                return;
+            };
+            match sync::set_photo_public(&pairing, id, public).await {
+                Ok(()) => shown.update(|all| {
+                    for (p, _) in all.iter_mut().filter(|(p, _)| p.id == id) {
+                        p.public = public;
+                    }
+                }),
+                Err(e) => error.set(Some(format!("Not changed: {e}."))),
+            }
+        });
+    };
+    view! {
+        {move || (!asked.get()).then(|| view! {
+            <button type="button" class="secondary" data-testid="show-photos" on:click=move |_| load()>"Show the resident's photos"</button>
+        })}
+        {move || none.get().then(|| view! { <p class="muted" data-testid="no-photos">"No photos came with this report."</p> })}
+        {move || (!shown.with(Vec::is_empty)).then(|| view! {
+            <ul class="thumbs" data-testid="review-photos">
+                {shown.get().into_iter().enumerate().map(|(i, (p, url))| {
+                    let id = p.id;
+                    let link = url.clone();
+                    view! {
+                        <li data-testid="review-photo">
+                            <a href=link target="_blank"><img src=url alt=format!("Photo {} from the resident", i + 1) width="96" height="96"/></a>
+                            <label class="check">
+                                <input type="checkbox" data-testid="photo-public" prop:checked=p.public
+                                    on:change=move |ev| toggle(id, event_target_checked(&ev))/>
+                                "Show on the public page"
+                            </label>
+                        </li>
+                    }
+                }).collect_view()}
+            </ul>
+        })}
+        {move || error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
     }
 }

@@ -12,13 +12,18 @@ use beatbook_core::{PublicReport, ReportKind, Synced, WhenUnsafe};
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use uuid::Uuid;
+
+use beatbook_core::photo::{PhotoForm, PhotoOwner};
 
 use super::confirm::Confirm;
+use super::photos::{PhotoPicker, PublicPhotos, RecordPhotos};
 use super::toast::Toasts;
 use crate::cache;
 use crate::geo;
 use crate::nav::{Link, Nav};
-use crate::state::AppState;
+use crate::photos::Shelf;
+use crate::state::{new_record_id, AppState, Durability};
 use crate::sync::{self, SyncEngine};
 use crate::time;
 
@@ -40,6 +45,14 @@ pub fn ReportScreen() -> impl IntoView {
     let error = RwSignal::new(None::<String>);
     let saving = RwSignal::new(false);
     let contact_open = RwSignal::new(false);
+    let shelf = expect_context::<Shelf>();
+    let form_photos = Memo::new(move |_| {
+        let checked = state.durability.get() != Durability::Checking;
+        shelf.photos.track();
+        state
+            .book
+            .with(|book| shelf.on_form(PhotoForm::Report, book, checked))
+    });
 
     // The location found, into the form; once Send has been tried, each
     // problem goes as soon as it is fixed.
@@ -98,13 +111,41 @@ pub fn ReportScreen() -> impl IntoView {
             let result = if bot {
                 Ok(())
             } else {
-                state.add_report(input).await.map(|saved| {
-                    toasts.show(
-                        "Report saved on this phone. It is sent as soon as there is signal, and you get a reference code to follow it.",
-                        "report-saved",
-                        Some((saved.value.key(), "Report sent. Your reference code is below.")),
-                    );
-                })
+                // The photos are given to the report before it is saved: a
+                // crash in between leaves them on the form, never lost.
+                let id = new_record_id();
+                let photos: Vec<Uuid> =
+                    form_photos.with_untracked(|p| p.iter().map(|p| p.kept.id).collect());
+                let attached = if photos.is_empty() {
+                    Ok(())
+                } else {
+                    shelf
+                        .change(&photos, |kept| kept.of = Some(PhotoOwner::Report(id)))
+                        .await
+                };
+                match state.add_report_as(id, input).await {
+                    Ok(saved) => {
+                        let mut text = "Report saved on this phone. It is sent as soon as there is signal, and you get a reference code to follow it.".to_owned();
+                        if let Err(e) = &attached {
+                            text.push_str(&format!(" Its photos could not be kept with it ({e}); they stay on the form."));
+                        }
+                        toasts.show(
+                            text,
+                            "report-saved",
+                            Some((
+                                saved.value.key(),
+                                "Report sent. Your reference code is below.",
+                            )),
+                        );
+                        Ok(())
+                    }
+                    Err(e) => {
+                        if attached.is_ok() && !photos.is_empty() {
+                            let _ = shelf.change(&photos, |kept| kept.of = None).await;
+                        }
+                        Err(e)
+                    }
+                }
             };
             saving.set(false);
             match result {
@@ -187,6 +228,9 @@ pub fn ReportScreen() -> impl IntoView {
                     prop:value=move || form.with(|f| f.description.clone()) on:input=set(|f, v| f.description = v)></textarea>
                 {field_error(ReportField::Description)}
                 <p id="report-count" class="count" class:over=move || { chars.get() > MAX_DESCRIPTION_CHARS }>{move || format!("{} / 2,000", chars.get())}</p>
+
+                <PhotoPicker photos=form_photos form=PhotoForm::Report/>
+                <p class="muted" data-testid="photo-privacy">"Photos are made smaller on this phone before they are sent, which also removes the hidden details a camera adds: the phone's location and the time. Only your councillor sees them, unless they choose to show one on the report's public page."</p>
 
                 <details class="contact" prop:open=move || contact_open.get()
                     on:toggle=move |ev| contact_open.set(event_target::<web_sys::HtmlDetailsElement>(&ev).open())>
@@ -333,9 +377,25 @@ fn MyReportCard(mine: MyReport) -> impl IntoView {
     let id = mine.report.id;
     let confirming = RwSignal::new(false);
     let error = RwSignal::new(None::<String>);
+    let shelf = expect_context::<Shelf>();
     let delete = move || {
         spawn_local(async move {
-            error.set(state.delete_report(id).await.err().map(|e| e.to_string()))
+            match state.delete_report(id).await {
+                Ok(()) => {
+                    // Its photos go with it (they were never sent).
+                    let photos: Vec<Uuid> = shelf
+                        .of(Some(PhotoOwner::Report(id)))
+                        .iter()
+                        .map(|p| p.kept.id)
+                        .collect();
+                    if let Err(e) = shelf.discard(&photos).await {
+                        error.set(Some(format!(
+                            "The report is deleted; its photos could not be removed ({e})."
+                        )));
+                    }
+                }
+                Err(e) => error.set(Some(e.to_string())),
+            }
         });
     };
     let deletable = mine.code().is_none();
@@ -367,6 +427,7 @@ fn MyReportCard(mine: MyReport) -> impl IntoView {
             <p><strong>{title}</strong></p>
             <p class="muted">{format!("Made {}", time::local_date_time(report.created_at))}</p>
             {delivery}
+            <RecordPhotos owner=PhotoOwner::Report(id)/>
             {mine.status.clone().map(|s| view! { <StatusView status=s checked=mine.checked_at/> })}
             {deletable.then(|| view! {
                 {move || if confirming.get() {
@@ -502,6 +563,7 @@ pub fn StatusScreen(code: String) -> impl IntoView {
     let message = RwSignal::new(None::<String>);
     let loading = RwSignal::new(true);
     let title = format!("Report {code}");
+    let code_for_photos = code.clone();
     {
         let code = code.clone();
         spawn_local(async move {
@@ -534,6 +596,7 @@ pub fn StatusScreen(code: String) -> impl IntoView {
                     <p class="muted">{format!("Reported {} · {}", time::local_date_time(s.reported_at), s.when)}</p>
                     <StatusView status=s checked=None/>
                 </div>
+                <PublicPhotos code=code_for_photos.clone()/>
             })}
             {move || (face.get() == Face::Residents).then(|| view! {
                 <p><Link to=Route::Reports testid="status-to-reports">"Your reports, and checking another code"</Link></p>

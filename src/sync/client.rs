@@ -2,7 +2,7 @@
 //! answers read into values (a failure says whether retrying can help).
 
 use beatbook_core::meeting::Concern;
-use beatbook_core::photo::{verdict, KeptPhoto, PhotoOwner, UploadVerdict};
+use beatbook_core::photo::{verdict, KeptPhoto, PhotoListing, PhotoOwner, UploadVerdict};
 use beatbook_core::protocol::{
     paths, ErrorBody, ExportFile, Inbox, Privacy, SubmitReport, SubmitReportResponse,
 };
@@ -250,9 +250,11 @@ pub(super) async fn send_report(server: &str, report: &MyReport) -> Result<Sent,
     }
 }
 
-/// Sends one photo's bytes to the paired server, after its record's words.
+/// Sends one photo's bytes after its record's words: to the paired server
+/// with the token, or (a resident's report's) with none.
 pub(super) async fn send_photo(
-    pairing: &Pairing,
+    server: &str,
+    token: Option<&str>,
     photo: &KeptPhoto,
     owner: PhotoOwner,
     blob: &web_sys::Blob,
@@ -264,8 +266,8 @@ pub(super) async fn send_photo(
         photo.sha256
     );
     let answer = request_with(
-        &pairing.url(&path),
-        Some(&pairing.token),
+        &api_url(server, &path),
+        token,
         Some((blob, &photo.media_type)),
         PHOTO_TIMEOUT_MS,
     )
@@ -289,6 +291,63 @@ async fn get_json<T: DeserializeOwned>(url: &str, token: Option<&str>) -> Result
     let answer = request_json(url, token).await?;
     match answer.status {
         200 => read(&answer),
+        _ => Err(refused(&answer)),
+    }
+}
+
+/// A report's photos by its code: the public ones, or all with the token.
+pub async fn fetch_report_photos(
+    server: &str,
+    code: &str,
+    pairing: Option<&Pairing>,
+) -> Result<PhotoListing, ClientError> {
+    let url = api_url(server, &paths::to(paths::REPORT_PHOTOS, code));
+    get_json(&url, pairing.map(|p| p.token.as_str())).await
+}
+
+/// Where a photo is fetched from (a public one needs no token).
+pub fn photo_url(server: &str, id: uuid::Uuid) -> String {
+    api_url(server, &paths::to(paths::PHOTO, &id.to_string()))
+}
+
+/// A photo's bytes, fetched with the token, as an address the page can
+/// show (`blob:`), since an image tag cannot send the token.
+pub async fn fetch_photo(pairing: &Pairing, id: uuid::Uuid) -> Result<String, ClientError> {
+    let window = web_sys::window().ok_or_else(|| ClientError::Browser("no window".into()))?;
+    let init = web_sys::RequestInit::new();
+    let headers = web_sys::Headers::new().map_err(browser_error)?;
+    let _ = headers.set("Authorization", &format!("Bearer {}", pairing.token));
+    init.set_headers(&headers);
+    let url = pairing.url(&paths::to(paths::PHOTO, &id.to_string()));
+    let request = web_sys::Request::new_with_str_and_init(&url, &init).map_err(browser_error)?;
+    let response: web_sys::Response = JsFuture::from(window.fetch_with_request(&request))
+        .await
+        .map_err(|_| ClientError::Unreachable)?
+        .unchecked_into();
+    if response.status() != 200 {
+        return Err(ClientError::Refused {
+            status: response.status(),
+            message: None,
+        });
+    }
+    let blob: web_sys::Blob = JsFuture::from(response.blob().map_err(browser_error)?)
+        .await
+        .map_err(|_| ClientError::Unreachable)?
+        .unchecked_into();
+    web_sys::Url::create_object_url_with_blob(&blob).map_err(browser_error)
+}
+
+/// Shows (or hides) a resident's photo on the report's public page.
+pub async fn set_photo_public(
+    pairing: &Pairing,
+    id: uuid::Uuid,
+    public: bool,
+) -> Result<(), ClientError> {
+    let path = paths::to(paths::PHOTO_PUBLIC, &id.to_string());
+    let body = encode(&serde_json::json!({ "public": public }))?;
+    let answer = post_json(&pairing.url(&path), Some(&pairing.token), body).await?;
+    match answer.status {
+        200 => Ok(()),
         _ => Err(refused(&answer)),
     }
 }

@@ -4,7 +4,7 @@
 use std::future::Future;
 use std::pin::Pin;
 
-use beatbook_core::photo::{to_send, KeptPhoto, PhotoState, UploadVerdict};
+use beatbook_core::photo::{to_send, KeptPhoto, PhotoOwner, PhotoState, UploadVerdict};
 use beatbook_core::protocol::{
     batches, paths, Backoff, SyncResponse, TriageRequest, TriageResponse, MAX_BATCH_RECORDS,
 };
@@ -111,7 +111,8 @@ impl SyncEngine {
     /// Starts a round unless one is running; a running round goes again.
     pub fn trigger(self) {
         let has_work = self.pairing.with_untracked(Option::is_some)
-            || self.app.book.with_untracked(Notebook::has_pending_reports);
+            || self.app.book.with_untracked(Notebook::has_pending_reports)
+            || photos::Shelf::current().is_some_and(|shelf| shelf.has_waiting());
         if !has_work {
             return;
         }
@@ -196,6 +197,10 @@ impl SyncEngine {
             if outcome.is_ok() {
                 outcome = self.send_reports(&server_of(pairing.as_ref())).await;
             }
+            if outcome.is_ok() {
+                let token = pairing.as_ref().map(|p| p.token.as_str());
+                outcome = self.send_photos(&server_of(pairing.as_ref()), token).await;
+            }
             let failed = outcome.is_err();
             match outcome {
                 Ok(()) => self.backoff.update_value(Backoff::reset),
@@ -230,16 +235,16 @@ impl SyncEngine {
         self.running.set(false);
     }
 
-    /// The notebook's records, then the triage changes, then the photos of
-    /// records the server now holds: words first.
+    /// The notebook's records, then the triage changes.
     async fn send_paired(self, pairing: Pairing) -> Result<(), Failure> {
         self.send_records(&pairing).await?;
-        self.send_triage(&pairing).await?;
-        self.send_photos(&pairing).await
+        self.send_triage(&pairing).await
     }
 
-    /// Photos, one request each, oldest first, of records already sent.
-    async fn send_photos(self, pairing: &Pairing) -> Result<(), Failure> {
+    /// Photos, one request each, oldest first, of records the server holds
+    /// already (their words went first): with the token, a note's and a
+    /// report's; without (a resident's phone), a report's.
+    async fn send_photos(self, server: &str, token: Option<&str>) -> Result<(), Failure> {
         let Some(shelf) = photos::Shelf::current() else {
             return Ok(());
         };
@@ -249,15 +254,13 @@ impl SyncEngine {
                     book.get(key).is_some_and(|r| r.is_sent())
                 })
                 .into_iter()
+                .filter(|p| token.is_some() || matches!(p.of, Some(PhotoOwner::Report(_))))
                 .cloned()
                 .collect()
             })
         });
         for photo in waiting {
             let Some(owner) = photo.of else { continue };
-            if !self.is_current(pairing) {
-                break;
-            }
             let blob = match photos::blob(photo.id).await {
                 Ok(Some(blob)) => blob,
                 // Removed meanwhile.
@@ -268,7 +271,7 @@ impl SyncEngine {
                     ))))
                 }
             };
-            let state = match send_photo(pairing, &photo, owner, &blob).await? {
+            let state = match send_photo(server, token, &photo, owner, &blob).await? {
                 UploadVerdict::Sent => PhotoState::Sent,
                 UploadVerdict::Refused(reason) => PhotoState::Refused { reason },
                 UploadVerdict::Later => continue,

@@ -334,11 +334,39 @@ fn a_resident_s_photo_is_public_only_once_the_councillor_says_so() {
     let path = format!("/api/v1/photos/{id}");
     assert_eq!(server.get(&path, &[]).status, 404);
     assert_eq!(server.get(&path, &[&auth]).status, 200);
+    // The report's listing: none for the public, the photo for the councillor.
+    let listing = format!("/api/v1/reports/{code}/photos");
+    assert_eq!(
+        server.get(&listing, &[]).json(),
+        serde_json::json!({"photos": []})
+    );
+    let all = server.get(&listing, &[&auth]).json();
+    assert_eq!(all["photos"][0]["id"], id.to_string());
+    assert_eq!(all["photos"][0]["public"], false);
+    assert_eq!(
+        (
+            all["photos"][0]["width"].as_u64(),
+            all["photos"][0]["height"].as_u64()
+        ),
+        (Some(320), Some(240))
+    );
+    assert_eq!(
+        server.get("/api/v1/reports/ZZZZZ-ZZZZZ/photos", &[]).status,
+        404
+    );
+    assert_eq!(
+        server.get("/api/v1/reports/not-a-code/photos", &[]).status,
+        400
+    );
 
     let public = format!("{path}/public");
     assert_eq!(server.post(&public, &[], br#"{"public":true}"#).status, 401);
     let r = server.post(&public, &[&auth], br#"{"public":true}"#);
     assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(
+        server.get(&listing, &[]).json()["photos"][0]["public"],
+        true
+    );
     let shown = server.get(&path, &[]);
     assert_eq!(shown.status, 200);
     assert_eq!(shown.header("content-type"), Some("image/webp"));

@@ -30,6 +30,8 @@ pub struct KeptPhoto {
     /// The note or report it belongs to; `None` while it is on a form not
     /// saved yet (it comes back with the form after a crash).
     pub of: Option<PhotoOwner>,
+    /// The form it was taken on.
+    pub form: PhotoForm,
     pub media_type: String,
     /// SHA-256 of the file, lower-case hex.
     pub sha256: String,
@@ -39,6 +41,23 @@ pub struct KeptPhoto {
     #[serde(with = "crate::rfc3339")]
     pub taken_at: DateTime<Utc>,
     pub state: PhotoState,
+}
+
+/// The forms that take photos.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PhotoForm {
+    Note,
+    Report,
+}
+
+impl KeptPhoto {
+    /// Whether the photo shows on `form` (not saved with a record yet):
+    /// picked there, or given to a record that `exists` says is not on the
+    /// phone (a crash came between), so that it is never lost.
+    pub fn on_form(&self, form: PhotoForm, exists: impl Fn(RecordKey) -> bool) -> bool {
+        self.form == form && self.of.is_none_or(|owner| !exists(owner.key()))
+    }
 }
 
 /// A record that can carry photos.
@@ -119,6 +138,7 @@ mod tests {
             bytes: 250_000,
             width: 1600,
             height: 1200,
+            form: PhotoForm::Note,
             taken_at: Utc.with_ymd_and_hms(2026, 11, 26, 1, minute, 0).unwrap(),
             state: PhotoState::OnPhone,
         }
@@ -147,6 +167,26 @@ mod tests {
             reason: "no".into(),
         };
         assert_eq!(to_send(&photos, |key| key == sent_note.key()).len(), 1);
+    }
+
+    #[test]
+    fn a_photo_stays_on_its_form_until_its_record_is_on_the_phone() {
+        let note = PhotoOwner::Note(Uuid::from_u128(1));
+        let mut picked = photo(1, None, 0);
+        assert!(picked.on_form(PhotoForm::Note, |_| true));
+        assert!(
+            !picked.on_form(PhotoForm::Report, |_| true),
+            "not on the other form"
+        );
+        picked.of = Some(note);
+        assert!(
+            !picked.on_form(PhotoForm::Note, |_| true),
+            "saved with its note"
+        );
+        assert!(
+            picked.on_form(PhotoForm::Note, |_| false),
+            "its note never got saved"
+        );
     }
 
     #[test]

@@ -12,7 +12,7 @@ use std::fmt;
 use thiserror::Error;
 
 mod kept;
-pub use kept::{to_send, verdict, KeptPhoto, PhotoOwner, PhotoState, UploadVerdict};
+pub use kept::{to_send, verdict, KeptPhoto, PhotoForm, PhotoOwner, PhotoState, UploadVerdict};
 
 /// At most this many photos on one note or report.
 pub const MAX_PHOTOS: usize = 4;
@@ -26,6 +26,24 @@ pub const SHRINK_TO_SIDE: u32 = 1600;
 pub const MAX_SIDE: u32 = 4096;
 /// The smallest side accepted: anything smaller shows nothing.
 pub const MIN_SIDE: u32 = 16;
+
+/// `GET /api/v1/reports/{code}/photos`: a report's photos (only those the
+/// councillor made public, unless asked with a device token).
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PhotoListing {
+    pub photos: Vec<ListedPhoto>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListedPhoto {
+    pub id: uuid::Uuid,
+    pub width: u32,
+    pub height: u32,
+    /// Shown on the public status page.
+    pub public: bool,
+}
 
 /// The image formats accepted, by their first bytes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

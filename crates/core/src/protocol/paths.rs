@@ -23,6 +23,9 @@ pub const EXPORT: &str = "/v1/export";
 /// A photo on a note or a report: `POST` its bytes (with `?note=<id>` or
 /// `?report=<id>`, and `sha256=<hex>`), `GET` it back.
 pub const PHOTO: &str = "/v1/photos/{photo}";
+/// A report's photos, by its code: the public ones, or (with a device
+/// token) all.
+pub const REPORT_PHOTOS: &str = "/v1/reports/{code}/photos";
 /// Whether a resident's photo shows on the public status page.
 pub const PHOTO_PUBLIC: &str = "/v1/photos/{photo}/public";
 /// Every revision of one note, shift or concern.

@@ -170,6 +170,7 @@ pub fn router(state: ApiState) -> Router {
                 .layer(DefaultBodyLimit::max(MAX_PHOTO_BYTES)),
         )
         .route(paths::PHOTO_PUBLIC, post(photos::set_public))
+        .route(paths::REPORT_PHOTOS, get(photos::of_report))
         .merge(exports::routes());
     for (path, kind) in [
         (paths::NOTE_REVISIONS, RecordKind::Note),

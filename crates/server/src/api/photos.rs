@@ -15,7 +15,7 @@ use axum::extract::{FromRequest, Request, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use beatbook_core::photo::{self, MAX_PHOTOS};
+use beatbook_core::photo::{self, ListedPhoto, PhotoListing, MAX_PHOTOS};
 use beatbook_core::protocol::Outcome;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -256,4 +256,46 @@ pub async fn set_public(
         .store(move |store| store.set_photo_public(id, public))
         .await?;
     Ok(Json(Shown { public }))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CodePath {
+    code: String,
+}
+
+/// A report's photos by its code: anyone with the code sees the public
+/// ones; the councillor (with a token) sees all, and which are public.
+pub async fn of_report(
+    State(state): State<ApiState>,
+    MaybeDevice(device): MaybeDevice,
+    Client(client): Client,
+    ApiPath(CodePath { code }): ApiPath<CodePath>,
+) -> Result<Json<PhotoListing>, ApiError> {
+    if device.is_none() {
+        state.limits.take(Bucket::Lookups(client))?;
+    }
+    let code = beatbook_core::code::normalise(&code).ok_or_else(|| {
+        ApiError::bad_request("this is not a reference code: codes look like K7QF2-M3XDA")
+    })?;
+    let everything = device.is_some();
+    // A bot's decoy code has a status page, and no photos.
+    let decoy = state.decoys.find(&code).map(|_| Vec::new());
+    let photos = state
+        .store(move |store| store.report_photos(&code))
+        .await?
+        .or(decoy)
+        .ok_or_else(|| ApiError::not_found("no report has this reference code"))?;
+    Ok(Json(PhotoListing {
+        photos: photos
+            .into_iter()
+            .filter(|p| everything || p.public)
+            .map(|p| ListedPhoto {
+                id: p.id,
+                width: p.width,
+                height: p.height,
+                public: p.public,
+            })
+            .collect(),
+    }))
 }

@@ -144,7 +144,7 @@ impl Decoys {
         decoys.push_back(decoy);
     }
 
-    fn find(&self, code: &str) -> Option<PublicReport> {
+    pub(super) fn find(&self, code: &str) -> Option<PublicReport> {
         let decoys = self.0.lock().unwrap_or_else(|e| e.into_inner());
         decoys.iter().find(|d| d.code == code).cloned()
     }

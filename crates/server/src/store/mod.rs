@@ -254,4 +254,7 @@ pub trait Photos {
     /// Shows or hides a photo on the public status page. Whether there is
     /// such a photo.
     fn set_photo_public(&self, id: Uuid, public: bool) -> StoreResult<bool>;
+    /// The photos of the report with this code, in the order they arrived;
+    /// `None` if no report has it.
+    fn report_photos(&self, code: &str) -> StoreResult<Option<Vec<StoredPhoto>>>;
 }

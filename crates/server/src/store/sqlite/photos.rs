@@ -203,6 +203,19 @@ impl Photos for Sqlite {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
+    fn report_photos(&self, code: &str) -> StoreResult<Option<Vec<StoredPhoto>>> {
+        let id: Option<String> = self
+            .conn()
+            .query_row("SELECT id FROM reports WHERE code = ?1", [code], |r| {
+                r.get(0)
+            })
+            .optional()?;
+        let Some(id) = id.and_then(|id| Uuid::parse_str(&id).ok()) else {
+            return Ok(None);
+        };
+        self.photos_of(PhotoOf::Report(id)).map(Some)
+    }
+
     fn set_photo_public(&self, id: Uuid, public: bool) -> StoreResult<bool> {
         let changed = self.conn().execute(
             "UPDATE photos SET public = ?2 WHERE id = ?1",
