@@ -268,6 +268,9 @@ impl Shelf {
                                 shown.push(show(stored));
                             }
                         }
+                        // Kept oldest first from here on (a new photo goes
+                        // last), so no screen sorts them again.
+                        shown.sort_unstable_by_key(|p| (p.kept.taken_at, p.kept.id));
                     });
                     if unreadable > 0 {
                         shelf.problem.set(Some(format!(
@@ -293,19 +296,16 @@ impl Shelf {
 
     /// A record's photos, oldest first.
     pub fn of(&self, owner: Option<PhotoOwner>) -> Vec<Shown> {
-        let mut mine: Vec<Shown> = self
-            .photos
-            .with(|all| all.iter().filter(|p| p.kept.of == owner).cloned().collect());
-        mine.sort_by_key(|p| (p.kept.taken_at, p.kept.id));
-        mine
+        self.photos
+            .with(|all| all.iter().filter(|p| p.kept.of == owner).cloned().collect())
     }
 
-    /// The photos on `form`, oldest first: picked and not saved with a
+    /// The photos on `form`, oldest first (the shelf keeps that order): picked and not saved with a
     /// record yet, and any given to a record a crash kept from being saved
     /// (once start-up has read every record, `checked`, so none is taken for
     /// lost).
     pub fn on_form(&self, form: PhotoForm, book: &Notebook, checked: bool) -> Vec<Shown> {
-        let mut mine: Vec<Shown> = self.photos.with(|all| {
+        self.photos.with(|all| {
             all.iter()
                 .filter(|p| {
                     p.kept
@@ -313,9 +313,7 @@ impl Shelf {
                 })
                 .cloned()
                 .collect()
-        });
-        mine.sort_by_key(|p| (p.kept.taken_at, p.kept.id));
-        mine
+        })
     }
 
     /// Shrinks a picked file and keeps it, on `form`.

@@ -120,7 +120,7 @@ pub fn to_send<'a>(
         .filter(|p| p.state == PhotoState::OnPhone)
         .filter(|p| p.of.is_some_and(|of| record_sent(of.key())))
         .collect();
-    ready.sort_by_key(|p| (p.taken_at, p.id));
+    ready.sort_unstable_by_key(|p| (p.taken_at, p.id));
     ready
 }
 
