@@ -19,7 +19,7 @@ usage: cargo xtask <command>
   run [--addr HOST:PORT]   install what is missing, build the app, serve it (default 127.0.0.1:8080)
   test                     install what is missing, then run every check and test
   build                    build the release app into dist/ and the server into target/server/
-  bench                    print download sizes, start-up, save, ingest and delivery timings
+  bench                    print download sizes, start-up, save, ingest, photo and delivery timings
   icons                    redraw the PNG icons from their SVG sources (Chromium, pngquant)
   setup                    install what is missing, and nothing else
   finish-build [DIR]       (run by Trunk) fill in the service worker, precompress; DIR
@@ -134,6 +134,14 @@ fn bench() -> Result {
             &env,
             "cargo",
             &["bench", "-p", "beatbook-server", "--bench", "flood"],
+        ),
+    )?;
+    run_step(
+        "photo uploads: 32 clients, one 250 KB photo per request",
+        cmd(
+            &env,
+            "cargo",
+            &["bench", "-p", "beatbook-server", "--bench", "photos"],
         ),
     )?;
     run_step(
