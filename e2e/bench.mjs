@@ -7,7 +7,7 @@
 // what it times. BENCH_PARTS (e.g. "lighthouse,screens") runs only some parts.
 
 import { once } from 'node:events';
-import { mkdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rm } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import { dirname, extname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,7 +22,7 @@ import { PHONE, notebookTour, residentTour, submitReport } from './screens.mjs';
 
 const RUNS = Number(process.env.BENCH_RUNS || 7);
 const LIGHTHOUSE_RUNS = Number(process.env.BENCH_LIGHTHOUSE_RUNS || 3);
-const PARTS = ['startup', 'save', 'delivery', 'floors', 'lighthouse', 'screens'];
+const PARTS = ['startup', 'save', 'delivery', 'photos', 'floors', 'lighthouse', 'screens'];
 const wanted = new Set(process.env.BENCH_PARTS ? process.env.BENCH_PARTS.split(',').map((p) => p.trim()) : PARTS);
 for (const part of wanted) {
   if (!PARTS.includes(part)) throw new Error(`BENCH_PARTS: no part "${part}" (parts: ${PARTS.join(', ')})`);
@@ -665,6 +665,119 @@ async function screenshots(browser) {
   return { folder, taken };
 }
 
+/** Picks `count` camera-sized photos (`width` × `height`, made in the page
+ * with noise, so they compress as a photo does) on the form's gallery
+ * input, as a phone's file picker hands them over. */
+async function pickPhotos(page, count, width, height, seed) {
+  await page.evaluate(async ([count, width, height, seed]) => {
+    const files = [];
+    for (let n = 0; n < count; n += 1) {
+      const canvas = document.createElement('canvas');
+      canvas.width = width;
+      canvas.height = height;
+      const g = canvas.getContext('2d');
+      const image = g.createImageData(width, height);
+      let x = (seed * 7919 + n * 104729) >>> 0;
+      for (let i = 0; i < image.data.length; i += 4) {
+        x = (x * 1664525 + 1013904223) >>> 0;
+        const shade = ((i / 4) % width) * 200 / width;
+        image.data[i] = shade + (x & 31);
+        image.data[i + 1] = shade / 2 + ((x >> 8) & 31);
+        image.data[i + 2] = 90 + ((x >> 16) & 31);
+        image.data[i + 3] = 255;
+      }
+      g.putImageData(image, 0, 0);
+      const blob = await new Promise((resolve) => { canvas.toBlob(resolve, 'image/jpeg', 0.92); });
+      files.push(new File([blob], `IMG_${seed}_${n}.jpg`, { type: 'image/jpeg' }));
+    }
+    const picked = new DataTransfer();
+    for (const file of files) picked.items.add(file);
+    const input = document.querySelector('[data-testid=photo-gallery]');
+    input.files = picked.files;
+    window.pickedAt = performance.now();
+    input.dispatchEvent(new Event('change', { bubbles: true }));
+  }, [count, width, height, seed]);
+}
+
+/** The photos a page keeps, from its IndexedDB. */
+function keptPhotos(page) {
+  return page.evaluate(() => new Promise((resolve) => {
+    const open = indexedDB.open('beatbook-photos');
+    open.onsuccess = () => {
+      const all = open.result.transaction('photos').objectStore('photos').getAll();
+      all.onsuccess = () => { resolve(all.result.map((v) => JSON.parse(v.facts))); open.result.close(); };
+    };
+  }));
+}
+
+/** Photos: shrinking a 12-megapixel photo on a slowed phone, the bytes each
+ * one sends, and a shift's worth (30 notes, 2 photos each) delivered over
+ * slow 4G, words first. */
+async function photosReport(browser) {
+  const network = NETWORKS[0];
+  console.log(`\nPhotos, CPU slowed ${CPU_SLOWDOWN}x:`);
+  let server = await startServer();
+  const context = await browser.newContext();
+  const page = await openApp(context, server);
+  await pairApp(page, server.data);
+  await throttled(context, page);
+  const shrink = [];
+  const sizes = [];
+  for (let run = 0; run < Math.min(RUNS, 5); run += 1) {
+    await pickPhotos(page, 1, 4000, 3000, run);
+    await page.getByTestId('picked-photo').waitFor({ timeout: 120_000 });
+    shrink.push(await page.evaluate(() => performance.now() - window.pickedAt));
+    sizes.push(...(await keptPhotos(page)).map((p) => p.bytes));
+    await page.getByTestId('remove-photo').click();
+    await page.getByTestId('picked-photo').waitFor({ state: 'detached' });
+  }
+  console.log(`  a 12-megapixel photo (4000 × 3000) picked → shrunk, hashed and kept: ${fmt(median(shrink))} (runs: ${shrink.map((x) => x.toFixed(0)).join(' ')})`);
+  console.log(`  bytes sent per photo (1600 × 1200 JPEG): median ${median(sizes).toLocaleString('en-GB')} B (${sizes.map((b) => Math.round(b / 1000)).join(', ')} KB)`);
+
+  // A shift: 30 notes with 2 photos each, saved with the server stopped.
+  await server.stop();
+  const NOTES = 30;
+  for (let n = 0; n < NOTES; n += 1) {
+    await page.getByTestId('note-text').fill(`Shift note ${n}: lights out on Mill Lane`);
+    await pickPhotos(page, 2, 2400, 1800, 100 + n);
+    await page.getByTestId('picked-photo').nth(1).waitFor({ timeout: 120_000 });
+    await page.getByTestId('save-note').click();
+    await page.getByTestId('picked-photo').first().waitFor({ state: 'detached' });
+  }
+  const shift = (await keptPhotos(page)).filter((p) => p.of);
+  const total = shift.reduce((sum, p) => sum + p.bytes, 0);
+  server = await startServer({ port: server.port, data: server.data });
+  const cdp = await throttledNetwork(context, page, network);
+  const token = await page.evaluate(() => JSON.parse(localStorage.getItem('beatbook/device')).token);
+  const started = performance.now();
+  await context.setOffline(true);
+  await context.setOffline(false);
+  await cdp.send('Network.emulateNetworkConditions', {
+    offline: false, latency: network.latency, downloadThroughput: network.download, uploadThroughput: network.upload,
+  });
+  let wordsAt = null;
+  let firstPhotoAt = null;
+  let notesWhenFirstPhoto = null;
+  const photosDir = join(server.data, 'photos');
+  for (;;) {
+    const notes = (await (await fetch(`${server.url}/api/v1/notes`, { headers: { authorization: `Bearer ${token}` } })).json()).notes
+      .filter((x) => x.text.startsWith('Shift note')).length;
+    let photos = 0;
+    try { photos = (await readdir(photosDir)).filter((f) => !f.startsWith('.')).length; } catch { /* none yet */ }
+    const now = performance.now() - started;
+    if (notes === NOTES && wordsAt === null) wordsAt = now;
+    if (photos > 0 && firstPhotoAt === null) { firstPhotoAt = now; notesWhenFirstPhoto = notes; }
+    if (photos >= shift.length) break;
+    if (now > 900_000) throw new Error(`only ${photos} of ${shift.length} photos arrived in 15 minutes`);
+    await new Promise((resolve) => { setTimeout(resolve, 250); });
+  }
+  const allAt = performance.now() - started;
+  console.log(`  a shift of ${NOTES} notes with 2 photos each (${shift.length} photos, ${(total / 1e6).toFixed(1)} MB) over ${network.name} (${network.says}):`);
+  console.log(`    every note's words on the server after ${fmt(wordsAt)}; first photo after ${fmt(firstPhotoAt)}, when ${notesWhenFirstPhoto} of ${NOTES} notes were there (words first: ${notesWhenFirstPhoto === NOTES ? 'yes' : 'NO'}); all photos after ${(allAt / 1000).toFixed(1)} s (${(total * 8 / 1e3 / allAt).toFixed(0)} kbps of ${network.upload * 8 / 1000} kbps up)`);
+  await context.close();
+  await server.stop();
+}
+
 const browser = await launchBrowser();
 const server = await startServer();
 try {
@@ -697,6 +810,7 @@ try {
       console.log(`  ${label.padEnd(34)}${fmt(median(times))}   (runs: ${times.map((x) => x.toFixed(0)).join(' ')})${target}`);
     }
   }
+  if (wanted.has('photos')) await photosReport(browser);
   if (wanted.has('floors')) await floorsReport(browser, server.url);
   if (wanted.has('lighthouse')) await lighthouseReport(server.url);
   if (wanted.has('screens')) {
