@@ -773,7 +773,7 @@ async function photosReport(browser) {
   }
   const allAt = performance.now() - started;
   console.log(`  a shift of ${NOTES} notes with 2 photos each (${shift.length} photos, ${(total / 1e6).toFixed(1)} MB) over ${network.name} (${network.says}):`);
-  console.log(`    every note's words on the server after ${fmt(wordsAt)}; first photo after ${fmt(firstPhotoAt)}, when ${notesWhenFirstPhoto} of ${NOTES} notes were there (words first: ${notesWhenFirstPhoto === NOTES ? 'yes' : 'NO'}); all photos after ${(allAt / 1000).toFixed(1)} s (${(total * 8 / 1e3 / allAt).toFixed(0)} kbps of ${network.upload * 8 / 1000} kbps up)`);
+  console.log(`    every note's words on the server after ${fmt(wordsAt)}; first photo after ${fmt(firstPhotoAt)}, when ${notesWhenFirstPhoto} of ${NOTES} notes were there (words first: ${notesWhenFirstPhoto === NOTES ? 'yes' : 'NO'}); all photos after ${(allAt / 1000).toFixed(1)} s (${(total * 8 / allAt).toFixed(0)} kbps of ${network.upload * 8 / 1000} kbps up)`);
   await context.close();
   await server.stop();
 }
