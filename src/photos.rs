@@ -230,7 +230,13 @@ pub struct Shelf {
     pub photos: RwSignal<Vec<Shown>>,
     /// Why photos cannot be kept here, if they cannot.
     pub problem: RwSignal<Option<String>>,
+    /// The photos have been read from storage.
+    pub loaded: RwSignal<bool>,
+    loading: StoredValue<bool>,
 }
+
+/// How long after start the photos are read if no screen has asked.
+const LOAD_AFTER: std::time::Duration = std::time::Duration::from_millis(1500);
 
 thread_local! {
     /// The notebook's shelf, for the sync engine (the residents' entry has none).
@@ -252,12 +258,29 @@ impl Shelf {
         SHELF.with(|cell| *cell.borrow())
     }
 
+    /// The shelf, registered for the sync engine. Its photos are read from
+    /// storage when a screen first needs them ([`Shelf::load`]), or a moment
+    /// after start (photos may wait to be sent): never in the first screen's
+    /// work.
     pub fn start() -> Shelf {
         let shelf = Shelf {
             photos: RwSignal::new(Vec::new()),
             problem: RwSignal::new(None),
+            loaded: RwSignal::new(false),
+            loading: StoredValue::new(false),
         };
         SHELF.with(|cell| *cell.borrow_mut() = Some(shelf));
+        set_timeout(move || shelf.load(), LOAD_AFTER);
+        shelf
+    }
+
+    /// Reads the photos from storage, once.
+    pub fn load(&self) {
+        if self.loading.get_value() {
+            return;
+        }
+        self.loading.set_value(true);
+        let shelf = *self;
         leptos::task::spawn_local(async move {
             match all().await {
                 Ok((kept, unreadable)) => {
@@ -282,8 +305,8 @@ impl Shelf {
                     .problem
                     .set(Some(format!("Photos cannot be kept here: {e}"))),
             }
+            shelf.loaded.set(true);
         });
-        shelf
     }
 
     /// Whether any photo saved with a record waits to be sent.

@@ -23,6 +23,7 @@ fn ask_for_persistent_storage() {
 #[component]
 pub fn PhotoPicker(#[prop(into)] photos: Signal<Vec<Shown>>, form: PhotoForm) -> impl IntoView {
     let shelf = expect_context::<Shelf>();
+    shelf.load();
     let preparing = RwSignal::new(0usize);
     let error = RwSignal::new(None::<String>);
     let room = move || MAX_PHOTOS.saturating_sub(photos.with(Vec::len) + preparing.get());
@@ -116,6 +117,7 @@ fn state_words(state: &PhotoState) -> String {
 #[component]
 pub fn RecordPhotos(owner: PhotoOwner) -> impl IntoView {
     let shelf = expect_context::<Shelf>();
+    shelf.load();
     let engine = use_context::<SyncEngine>();
     let photos = Memo::new(move |_| {
         shelf.photos.track();
@@ -185,6 +187,7 @@ fn size_words(bytes: f64) -> String {
 #[component]
 pub fn PhotoSpace() -> impl IntoView {
     let shelf = expect_context::<Shelf>();
+    shelf.load();
     let space = RwSignal::new(None::<String>);
     spawn_local(async move {
         let Some(storage) = web_sys::window().map(|w| w.navigator().storage()) else {

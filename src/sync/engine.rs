@@ -91,6 +91,15 @@ impl SyncEngine {
             }
             engine.checked.set(true);
         });
+        // Photos read from storage that still wait (the phone went off
+        // before they were sent): send them.
+        if let Some(shelf) = photos::Shelf::current() {
+            Effect::new(move |_| {
+                if shelf.loaded.get() && shelf.has_waiting() {
+                    engine.trigger();
+                }
+            });
+        }
         // Whenever records wait (a save here, in another tab, or restored at
         // start), try to send them.
         Effect::new(move |_| {
@@ -248,6 +257,11 @@ impl SyncEngine {
         let Some(shelf) = photos::Shelf::current() else {
             return Ok(());
         };
+        if !shelf.loaded.get_untracked() {
+            // Read first; the shelf's loading starts another round.
+            shelf.load();
+            return Ok(());
+        }
         let waiting: Vec<KeptPhoto> = shelf.photos.with_untracked(|all| {
             self.app.book.with_untracked(|book| {
                 to_send(all.iter().map(|p| &p.kept), |key| {
