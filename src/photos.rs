@@ -392,6 +392,23 @@ impl Shelf {
         Ok(())
     }
 
+    /// Removes every photo of a record from the phone, as storage holds
+    /// them (whether or not the shelf has read them yet): called before the
+    /// record itself is deleted, so that a crash in between can never leave
+    /// its photos to be taken for a new record's.
+    pub async fn discard_of(&self, owner: PhotoOwner) -> Result<(), JournalError> {
+        let (stored, _) = all().await?;
+        let ids: Vec<Uuid> = stored
+            .iter()
+            .filter(|s| s.kept.of == Some(owner))
+            .map(|s| s.kept.id)
+            .collect();
+        if ids.is_empty() {
+            return Ok(());
+        }
+        self.discard(&ids).await
+    }
+
     /// Removes photos from the phone.
     pub async fn discard(&self, ids: &[Uuid]) -> Result<(), JournalError> {
         remove(ids).await?;

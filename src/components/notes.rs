@@ -264,15 +264,13 @@ pub fn NoteScreen(id: Uuid) -> impl IntoView {
                                         keep="Keep it"
                                         testid="confirm-delete"
                                         on_act=move |_| spawn_local(async move {
+                                            // Its photos go first (they were never sent).
+                                            if let Err(e) = shelf.discard_of(PhotoOwner::Note(id)).await {
+                                                error.set(Some(format!("Not deleted: its photos could not be removed ({e}).")));
+                                                return;
+                                            }
                                             match state.delete_note(id).await {
-                                                Ok(()) => {
-                                                    // Its photos go with it (they were never sent).
-                                                    let photos: Vec<Uuid> = shelf.of(Some(PhotoOwner::Note(id))).iter().map(|p| p.kept.id).collect();
-                                                    if let Err(e) = shelf.discard(&photos).await {
-                                                        state.tell(format!("The note is deleted; its photos could not be removed ({e})."));
-                                                    }
-                                                    back()
-                                                }
+                                                Ok(()) => back(),
                                                 Err(m) => error.set(Some(m.to_string())),
                                             }
                                         })

@@ -380,22 +380,14 @@ fn MyReportCard(mine: MyReport) -> impl IntoView {
     let shelf = expect_context::<Shelf>();
     let delete = move || {
         spawn_local(async move {
-            match state.delete_report(id).await {
-                Ok(()) => {
-                    // Its photos go with it (they were never sent).
-                    let photos: Vec<Uuid> = shelf
-                        .of(Some(PhotoOwner::Report(id)))
-                        .iter()
-                        .map(|p| p.kept.id)
-                        .collect();
-                    if let Err(e) = shelf.discard(&photos).await {
-                        error.set(Some(format!(
-                            "The report is deleted; its photos could not be removed ({e})."
-                        )));
-                    }
-                }
-                Err(e) => error.set(Some(e.to_string())),
+            // Its photos go first (they were never sent).
+            if let Err(e) = shelf.discard_of(PhotoOwner::Report(id)).await {
+                error.set(Some(format!(
+                    "Not deleted: its photos could not be removed ({e})."
+                )));
+                return;
             }
+            error.set(state.delete_report(id).await.err().map(|e| e.to_string()));
         });
     };
     let deletable = mine.code().is_none();

@@ -111,6 +111,12 @@ fn an_erased_report_keeps_its_code_and_history_and_nothing_personal_on_disk() {
         folder.join("bb").exists(),
         "the note's copy of a picture stays"
     );
+    // A photo that waited on the resident's phone is not taken after it.
+    assert_eq!(
+        stored(photo(4, PhotoOf::Report(sent.id), webp, "cc")),
+        PhotoAnswer::Erased
+    );
+    assert!(!folder.join("cc").exists());
     assert_eq!(
         server.db.photos_of(PhotoOf::Note(note.id)).unwrap().len(),
         1

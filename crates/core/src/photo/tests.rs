@@ -176,3 +176,33 @@ fn media_types_and_first_bytes_agree() {
     assert_eq!(ImageType::sniff(JPEG), Some(ImageType::Jpeg));
     assert_eq!(ImageType::sniff(b"RIFF\0\0\0\0WAVE"), None);
 }
+
+#[test]
+fn metadata_hidden_past_the_image_or_in_text_is_refused_too() {
+    // A camera's file appended after a clean JPEG's end.
+    let appended = [JPEG, JPEG_WITH_GPS].concat();
+    assert_eq!(
+        inspect(&appended, "image/jpeg"),
+        Err(PhotoProblem::Metadata("EXIF"))
+    );
+    // An eXIf chunk after a PNG's end; any text chunk.
+    let after_end = [PNG, b"\0\0\0\x04eXIfMM\0*\0\0\0\0".as_slice()].concat();
+    assert!(inspect(&after_end, "image/png").is_err());
+    let ihdr_end = 8 + 12 + 13;
+    let text = [
+        &PNG[..ihdr_end],
+        b"\0\0\0\x1azTXtRaw profile type exif\0\0abcd\0\0\0\0".as_slice(),
+        &PNG[ihdr_end..],
+    ]
+    .concat();
+    assert!(matches!(
+        inspect(&text, "image/png"),
+        Err(PhotoProblem::Metadata(_))
+    ));
+    // A WebP chunk that claims to run past the file's end hides what follows.
+    let mut webp = WEBP.to_vec();
+    webp.extend_from_slice(b"JUNK");
+    webp.extend_from_slice(&0xFFFF_FFF8u32.to_le_bytes());
+    webp.extend_from_slice(b"EXIF\x06\0\0\0MM\0*\0\0");
+    assert!(inspect(&webp, "image/webp").is_err());
+}

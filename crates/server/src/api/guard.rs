@@ -60,9 +60,9 @@ pub async fn only_the_app(request: Request, next: Next) -> Result<Response, ApiE
     let media = media_type(headers);
     match Body::of(path) {
         Body::Photo
-            if !media
+            if media
                 .as_deref()
-                .is_some_and(|m| ImageType::from_media_type(m).is_some()) =>
+                .is_none_or(|m| ImageType::from_media_type(m).is_none()) =>
         {
             return Err(ApiError::new(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,

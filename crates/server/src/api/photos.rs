@@ -159,6 +159,12 @@ pub async fn upload(
                 "this photo id already holds another photo: a new photo needs a new id",
             ))
         }
+        PhotoAnswer::Erased => {
+            return Err(ApiError::new(
+                StatusCode::GONE,
+                "this report's personal data was erased at the resident's request; it takes no more photos",
+            ))
+        }
         PhotoAnswer::Full => {
             return Err(ApiError::new(
                 StatusCode::CONFLICT,
@@ -200,7 +206,8 @@ pub async fn download(
             let Some(photo) = store.photo(id)? else {
                 return Ok(None);
             };
-            if !councillor && !(photo.public && matches!(photo.of, PhotoOf::Report(_))) {
+            let shown = photo.public && matches!(photo.of, PhotoOf::Report(_));
+            if !(councillor || shown) {
                 return Ok(None);
             }
             let bytes = store.photo_bytes(&photo)?;

@@ -240,6 +240,8 @@ pub enum PhotoAnswer {
     IdTaken,
     /// The record already has [`beatbook_core::photo::MAX_PHOTOS`] photos.
     Full,
+    /// The report's personal data was erased: it takes no more photos.
+    Erased,
 }
 
 pub trait Photos {

@@ -201,11 +201,21 @@ pub fn backup(db: &Path, to: &Path) -> StoreResult<Summary> {
     // The photos the copy names: their files were written before their
     // rows, so each is there (a photo erased since is not wanted).
     let photos = photos_of_backup(to);
-    copy_photos(
-        &Connection::open(&partial)?,
-        &db.with_file_name("photos"),
-        &photos,
-    )?;
+    let copy = Connection::open(&partial)?;
+    copy_photos(&copy, &db.with_file_name("photos"), &photos)?;
+    // A photo erased since the last backup to this name goes from the
+    // backup's folder too.
+    let schema: usize = copy.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    let named = named_photos(&copy, schema)?;
+    drop(copy);
+    if let Ok(entries) = std::fs::read_dir(&photos) {
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if !named.contains(&name) {
+                std::fs::remove_file(entry.path()).map_err(StoreError::File)?;
+            }
+        }
+    }
     let summary = check_with(&partial, &photos)?;
     sync_file_and_folder(&partial)?;
     std::fs::rename(&partial, to).map_err(StoreError::File)?;

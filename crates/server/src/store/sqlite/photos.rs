@@ -143,9 +143,19 @@ impl Photos for Sqlite {
                     |_| Ok(()),
                 )
                 .optional()?,
-            PhotoOf::Report(_) => tx
-                .query_row("SELECT 1 FROM reports WHERE id = ?1", [&record], |_| Ok(()))
-                .optional()?,
+            PhotoOf::Report(_) => {
+                let erased: Option<Option<String>> = tx
+                    .query_row(
+                        "SELECT erased_at FROM reports WHERE id = ?1",
+                        [&record],
+                        |r| r.get(0),
+                    )
+                    .optional()?;
+                if erased.as_ref().is_some_and(Option::is_some) {
+                    return Ok(PhotoAnswer::Erased);
+                }
+                erased.map(|_| ())
+            }
         };
         if exists.is_none() {
             return Ok(PhotoAnswer::NoSuchRecord);

@@ -233,6 +233,10 @@ impl Reports for Sqlite {
         let id: String =
             tx.query_row("SELECT id FROM reports WHERE seq = ?1", [seq], |r| r.get(0))?;
         self.erase_photos(&tx, &id)?;
+        tx.execute(
+            "UPDATE reports SET erased_at = ?2 WHERE seq = ?1",
+            params![seq, now_text()],
+        )?;
         tx.commit()?;
         forget_old_pages(&conn)?;
         Ok(true)

@@ -18,3 +18,5 @@ CREATE TABLE photos (
 );
 CREATE INDEX photos_by_record ON photos(record_kind, record_id);
 CREATE INDEX photos_by_content ON photos(sha256);
+-- When a report's personal data was erased: it takes no photos after that.
+ALTER TABLE reports ADD COLUMN erased_at TEXT;
