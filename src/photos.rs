@@ -17,6 +17,7 @@ use wasm_bindgen_futures::JsFuture;
 use web_sys::{Blob, IdbDatabase, IdbTransactionMode};
 
 use crate::journal::{self, committed, error_from, object_store, request, JournalError};
+use crate::state::{AppState, Durability};
 use crate::time::now;
 
 const DB_NAME: &str = "beatbook-photos";
@@ -337,6 +338,43 @@ impl Shelf {
                 .cloned()
                 .collect()
         })
+    }
+
+    /// [`Shelf::on_form`] as a memo for a form's screen: it follows the
+    /// shelf, the notebook, and start-up's check of the records.
+    pub fn form_photos(self, form: PhotoForm, state: AppState) -> Memo<Vec<Shown>> {
+        Memo::new(move |_| {
+            let checked = state.durability.get() != Durability::Checking;
+            self.photos.track();
+            state.book.with(|book| self.on_form(form, book, checked))
+        })
+    }
+
+    /// Saves a new record (`save`) with the photos on its form, given to
+    /// `owner` first: a crash in between leaves them on the form, never
+    /// lost; a save that fails takes them back to the form. Returns what the
+    /// save did, and, if the photos could not be kept with the record, a
+    /// sentence saying so (they stay on the form).
+    pub async fn save_with<T, E>(
+        self,
+        photos: Memo<Vec<Shown>>,
+        owner: PhotoOwner,
+        save: impl std::future::Future<Output = Result<T, E>>,
+    ) -> (Result<T, E>, Option<String>) {
+        let ids: Vec<Uuid> = photos.with_untracked(|p| p.iter().map(|p| p.kept.id).collect());
+        let attached = if ids.is_empty() {
+            Ok(())
+        } else {
+            self.change(&ids, |kept| kept.of = Some(owner)).await
+        };
+        let saved = save.await;
+        if saved.is_err() && attached.is_ok() && !ids.is_empty() {
+            let _ = self.change(&ids, |kept| kept.of = None).await;
+        }
+        let words = attached.err().map(|e| {
+            format!(" Its photos could not be kept with it ({e}); they stay on the form.")
+        });
+        (saved, words)
     }
 
     /// Shrinks a picked file and keeps it, on `form`.

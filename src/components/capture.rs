@@ -6,14 +6,13 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use beatbook_core::photo::{PhotoForm, PhotoOwner};
-use uuid::Uuid;
 
 use super::confirm::Confirm;
 use super::note_form::{submit, NoteForm};
 use super::photos::PhotoPicker;
 use super::toast::Toasts;
 use crate::photos::Shelf;
-use crate::state::{new_record_id, AppState, Durability};
+use crate::state::{new_record_id, AppState};
 use crate::time;
 
 #[component]
@@ -33,42 +32,21 @@ pub fn CaptureScreen() -> impl IntoView {
             && state.book.with(|b| b.running_shift().is_some())
     });
     let shelf = expect_context::<Shelf>();
-    // The form's photos: picked and not saved with a note yet, and any given
-    // to a note that a crash kept from being saved (once start-up has read
-    // every note, so none is taken for lost).
-    let form_photos = Memo::new(move |_| {
-        let checked = state.durability.get() != Durability::Checking;
-        shelf.photos.track();
-        state
-            .book
-            .with(|book| shelf.on_form(PhotoForm::Note, book, checked))
-    });
+    // The form's photos: picked, or kept from a save a crash cut short.
+    let form_photos = shelf.form_photos(PhotoForm::Note, state);
     let on_submit = submit(move |input: NoteInput| async move {
-        // The photos are given to the note before it is saved: a crash in
-        // between leaves them on the form, never lost.
         let id = new_record_id();
-        let photos: Vec<Uuid> =
-            form_photos.with_untracked(|p| p.iter().map(|p| p.kept.id).collect());
-        let attached = if photos.is_empty() {
-            Ok(())
-        } else {
-            shelf
-                .change(&photos, |kept| kept.of = Some(PhotoOwner::Note(id)))
-                .await
-        };
+        let (saved, photos_not_kept) = shelf
+            .save_with(
+                form_photos,
+                PhotoOwner::Note(id),
+                state.add_note_as(id, input),
+            )
+            .await;
         // The last toast stays until this save's replaces it (removing it
         // first would redraw while the journal commits); a failed save
         // takes it away, and the form says why.
-        let note = match state.add_note_as(id, input).await {
-            Ok(note) => note,
-            Err(e) => {
-                toasts.dismiss();
-                if attached.is_ok() && !photos.is_empty() {
-                    let _ = shelf.change(&photos, |kept| kept.of = None).await;
-                }
-                return Err(e);
-            }
-        };
+        let note = saved.inspect_err(|_| toasts.dismiss())?;
         let waiting = state.pending.get_untracked();
         let at = time::local_time(note.value.created_at);
         let mut text = if note.crash_proof {
@@ -76,11 +54,7 @@ pub fn CaptureScreen() -> impl IntoView {
         } else {
             format!("Saved in the browser at {at}, but not crash-proof; not sent yet ({waiting} waiting).")
         };
-        if let Err(e) = attached {
-            text.push_str(&format!(
-                " Its photos could not be kept with it ({e}); they stay on the form."
-            ));
-        }
+        text.extend(photos_not_kept);
         toasts.show(text, "save-status", Some((note.value.key(), "Sent.")));
         Ok(())
     });

@@ -12,7 +12,6 @@ use beatbook_core::{PublicReport, ReportKind, Synced, WhenUnsafe};
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use uuid::Uuid;
 
 use beatbook_core::photo::{PhotoForm, PhotoOwner};
 
@@ -23,7 +22,7 @@ use crate::cache;
 use crate::geo;
 use crate::nav::{Link, Nav};
 use crate::photos::Shelf;
-use crate::state::{new_record_id, AppState, Durability};
+use crate::state::{new_record_id, AppState};
 use crate::sync::{self, SyncEngine};
 use crate::time;
 
@@ -46,13 +45,7 @@ pub fn ReportScreen() -> impl IntoView {
     let saving = RwSignal::new(false);
     let contact_open = RwSignal::new(false);
     let shelf = expect_context::<Shelf>();
-    let form_photos = Memo::new(move |_| {
-        let checked = state.durability.get() != Durability::Checking;
-        shelf.photos.track();
-        state
-            .book
-            .with(|book| shelf.on_form(PhotoForm::Report, book, checked))
-    });
+    let form_photos = shelf.form_photos(PhotoForm::Report, state);
 
     // The location found, into the form; once Send has been tried, each
     // problem goes as soon as it is fixed.
@@ -111,24 +104,18 @@ pub fn ReportScreen() -> impl IntoView {
             let result = if bot {
                 Ok(())
             } else {
-                // The photos are given to the report before it is saved: a
-                // crash in between leaves them on the form, never lost.
                 let id = new_record_id();
-                let photos: Vec<Uuid> =
-                    form_photos.with_untracked(|p| p.iter().map(|p| p.kept.id).collect());
-                let attached = if photos.is_empty() {
-                    Ok(())
-                } else {
-                    shelf
-                        .change(&photos, |kept| kept.of = Some(PhotoOwner::Report(id)))
-                        .await
-                };
-                match state.add_report_as(id, input).await {
+                let (saved, photos_not_kept) = shelf
+                    .save_with(
+                        form_photos,
+                        PhotoOwner::Report(id),
+                        state.add_report_as(id, input),
+                    )
+                    .await;
+                match saved {
                     Ok(saved) => {
                         let mut text = "Report saved on this phone. It is sent as soon as there is signal, and you get a reference code to follow it.".to_owned();
-                        if let Err(e) = &attached {
-                            text.push_str(&format!(" Its photos could not be kept with it ({e}); they stay on the form."));
-                        }
+                        text.extend(photos_not_kept);
                         toasts.show(
                             text,
                             "report-saved",
@@ -139,12 +126,7 @@ pub fn ReportScreen() -> impl IntoView {
                         );
                         Ok(())
                     }
-                    Err(e) => {
-                        if attached.is_ok() && !photos.is_empty() {
-                            let _ = shelf.change(&photos, |kept| kept.of = None).await;
-                        }
-                        Err(e)
-                    }
+                    Err(e) => Err(e),
                 }
             };
             saving.set(false);

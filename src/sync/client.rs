@@ -94,7 +94,7 @@ pub(super) async fn post_json(
     .await
 }
 
-/// How long one photo's upload may take: 400 KB on a weak signal.
+/// How long one photo may take to send or fetch: 400 KB on a weak signal.
 const PHOTO_TIMEOUT_MS: i32 = 90_000;
 
 /// One request with a timeout: a GET.
@@ -103,13 +103,40 @@ async fn request_json(url: &str, token: Option<&str>) -> Result<Answer, ClientEr
 }
 
 /// One request with a timeout: a POST of `body` (with its media type) if
-/// there is one, else a GET.
+/// there is one, else a GET; the answer read as text.
 async fn request_with(
     url: &str,
     token: Option<&str>,
     body: Option<(&JsValue, &str)>,
     timeout_ms: i32,
 ) -> Result<Answer, ClientError> {
+    fetch_within(url, token, body, timeout_ms, |response| async move {
+        let text = match response.text() {
+            Ok(promise) => JsFuture::from(promise)
+                .await
+                .ok()
+                .and_then(|t| t.as_string())
+                .unwrap_or_default(),
+            Err(_) => String::new(),
+        };
+        Ok(Answer {
+            status: response.status(),
+            retry_after: response.headers().get("Retry-After").ok().flatten(),
+            text,
+        })
+    })
+    .await
+}
+
+/// One request, abandoned after `timeout_ms` (reading the answer with
+/// `read` included): a POST of `body` if there is one, else a GET.
+async fn fetch_within<T, Read: std::future::Future<Output = Result<T, ClientError>>>(
+    url: &str,
+    token: Option<&str>,
+    body: Option<(&JsValue, &str)>,
+    timeout_ms: i32,
+    read: impl FnOnce(web_sys::Response) -> Read,
+) -> Result<T, ClientError> {
     let window = web_sys::window().ok_or_else(|| ClientError::Browser("no window".into()))?;
     let init = web_sys::RequestInit::new();
     let headers = web_sys::Headers::new().map_err(browser_error)?;
@@ -142,19 +169,7 @@ async fn request_with(
             .await
             .map_err(|_| ClientError::Unreachable)?
             .unchecked_into();
-        let text = match response.text() {
-            Ok(promise) => JsFuture::from(promise)
-                .await
-                .ok()
-                .and_then(|t| t.as_string())
-                .unwrap_or_default(),
-            Err(_) => String::new(),
-        };
-        Ok(Answer {
-            status: response.status(),
-            retry_after: response.headers().get("Retry-After").ok().flatten(),
-            text,
-        })
+        read(response).await
     }
     .await;
     if let Some(timer) = timer {
@@ -313,28 +328,27 @@ pub fn photo_url(server: &str, id: uuid::Uuid) -> String {
 /// A photo's bytes, fetched with the token, as an address the page can
 /// show (`blob:`), since an image tag cannot send the token.
 pub async fn fetch_photo(pairing: &Pairing, id: uuid::Uuid) -> Result<String, ClientError> {
-    let window = web_sys::window().ok_or_else(|| ClientError::Browser("no window".into()))?;
-    let init = web_sys::RequestInit::new();
-    let headers = web_sys::Headers::new().map_err(browser_error)?;
-    let _ = headers.set("Authorization", &format!("Bearer {}", pairing.token));
-    init.set_headers(&headers);
     let url = pairing.url(&paths::to(paths::PHOTO, &id.to_string()));
-    let request = web_sys::Request::new_with_str_and_init(&url, &init).map_err(browser_error)?;
-    let response: web_sys::Response = JsFuture::from(window.fetch_with_request(&request))
-        .await
-        .map_err(|_| ClientError::Unreachable)?
-        .unchecked_into();
-    if response.status() != 200 {
-        return Err(ClientError::Refused {
-            status: response.status(),
-            message: None,
-        });
-    }
-    let blob: web_sys::Blob = JsFuture::from(response.blob().map_err(browser_error)?)
-        .await
-        .map_err(|_| ClientError::Unreachable)?
-        .unchecked_into();
-    web_sys::Url::create_object_url_with_blob(&blob).map_err(browser_error)
+    fetch_within(
+        &url,
+        Some(&pairing.token),
+        None,
+        PHOTO_TIMEOUT_MS,
+        |response| async move {
+            if response.status() != 200 {
+                return Err(ClientError::Refused {
+                    status: response.status(),
+                    message: None,
+                });
+            }
+            let blob: web_sys::Blob = JsFuture::from(response.blob().map_err(browser_error)?)
+                .await
+                .map_err(|_| ClientError::Unreachable)?
+                .unchecked_into();
+            web_sys::Url::create_object_url_with_blob(&blob).map_err(browser_error)
+        },
+    )
+    .await
 }
 
 /// Shows (or hides) a resident's photo on the report's public page.

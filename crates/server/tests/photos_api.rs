@@ -6,22 +6,15 @@ mod common;
 
 use beatbook_core::photo::MAX_PHOTO_BYTES;
 use beatbook_core::ReportKind;
+use beatbook_server::api::sha256_hex as sha;
 use beatbook_server::store::{PhotoOf, Photos};
 use common::records::{note, report};
 use common::{error_of, serve, Response, TestServer};
-use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 const JPEG: &[u8] = include_bytes!("../../core/tests/fixtures/photos/street.jpg");
 const WEBP: &[u8] = include_bytes!("../../core/tests/fixtures/photos/street.webp");
 const JPEG_WITH_GPS: &[u8] = include_bytes!("../../core/tests/fixtures/photos/street-gps.jpg");
-
-fn sha(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
 
 /// Sends `bytes` as photo `id` of `record` (`note=<id>` or `report=<id>`).
 fn send(

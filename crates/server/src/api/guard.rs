@@ -32,7 +32,7 @@ fn same_origin(headers: &HeaderMap) -> bool {
 }
 
 /// The media type of the body, without parameters, in lower case.
-fn media_type(headers: &HeaderMap) -> Option<String> {
+pub(super) fn media_type(headers: &HeaderMap) -> Option<String> {
     headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())

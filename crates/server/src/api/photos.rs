@@ -21,6 +21,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::extract::{ApiBody, ApiJson, ApiPath, ApiQuery, AuthDevice, Client, MaybeDevice};
+use super::guard::media_type;
 use super::limits::Bucket;
 use super::query::RecordId;
 use super::{ApiError, ApiState};
@@ -108,13 +109,7 @@ pub async fn upload(
     }
     // Read only now, past the allowances: a flood is refused before its
     // megabytes are taken in.
-    let media_type = request
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .map(|v| v.trim().to_ascii_lowercase())
-        .unwrap_or_default();
+    let media_type = media_type(request.headers()).unwrap_or_default();
     let ApiBody(body) = ApiBody::from_request(request, &state).await?;
     let inspected = photo::inspect(&body, &media_type).map_err(|problem| {
         let status = StatusCode::from_u16(problem.status()).unwrap_or(StatusCode::BAD_REQUEST);
