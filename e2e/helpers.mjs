@@ -365,3 +365,37 @@ export async function makeReport(page, { kind = 'poor_lighting', place, descript
 export async function noSignalToSend(context) {
   await context.route('**/api/v1/sync', (route) => route.abort('internetdisconnected'));
 }
+
+/** Picks `count` camera-sized photos (`width` × `height`, made in the page
+ * with noise, so they compress as a photo does) on the form's gallery
+ * input, as a phone's file picker hands them over. */
+export async function pickPhotos(page, count, width, height, seed) {
+  await page.evaluate(async ([count, width, height, seed]) => {
+    const files = [];
+    for (let n = 0; n < count; n += 1) {
+      const canvas = document.createElement('canvas');
+      canvas.width = width;
+      canvas.height = height;
+      const g = canvas.getContext('2d');
+      const image = g.createImageData(width, height);
+      let x = (seed * 7919 + n * 104729) >>> 0;
+      for (let i = 0; i < image.data.length; i += 4) {
+        x = (x * 1664525 + 1013904223) >>> 0;
+        const shade = ((i / 4) % width) * 200 / width;
+        image.data[i] = shade + (x & 31);
+        image.data[i + 1] = shade / 2 + ((x >> 8) & 31);
+        image.data[i + 2] = 90 + ((x >> 16) & 31);
+        image.data[i + 3] = 255;
+      }
+      g.putImageData(image, 0, 0);
+      const blob = await new Promise((resolve) => { canvas.toBlob(resolve, 'image/jpeg', 0.92); });
+      files.push(new File([blob], `IMG_${seed}_${n}.jpg`, { type: 'image/jpeg' }));
+    }
+    const picked = new DataTransfer();
+    for (const file of files) picked.items.add(file);
+    const input = document.querySelector('[data-testid=photo-gallery]');
+    input.files = picked.files;
+    window.pickedAt = performance.now();
+    input.dispatchEvent(new Event('change', { bubbles: true }));
+  }, [count, width, height, seed]);
+}

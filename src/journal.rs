@@ -54,7 +54,9 @@ pub enum JournalError {
     Failed(String),
 }
 
-pub(crate) fn error_from(value: JsValue) -> JournalError {
+/// What a failed IndexedDB request or transaction says, as a value: the
+/// phone's storage being full is told apart, so the screens can say so.
+pub fn error_from(value: JsValue) -> JournalError {
     match value.dyn_into::<web_sys::DomException>() {
         Ok(e) if e.name() == "QuotaExceededError" => JournalError::Full,
         Ok(e) if e.name() == "InvalidStateError" || e.name() == "SecurityError" => {

@@ -218,6 +218,24 @@ pub async fn shrink(file: &Blob) -> Result<Shrunk, String> {
 pub struct Shown {
     pub kept: KeptPhoto,
     pub url: String,
+    /// The bytes, while storage could not keep them (full, most often): the
+    /// photo is held on screen only, to try again, download or send.
+    pub not_kept: Option<Blob>,
+}
+
+impl Shown {
+    /// Whether storage holds the photo (a browser closed now keeps it).
+    pub fn is_kept(&self) -> bool {
+        self.not_kept.is_none()
+    }
+}
+
+/// Why a photo is held on screen only, and what to do, in words.
+pub fn not_kept_words(e: &JournalError) -> String {
+    match e {
+        JournalError::Full => "The phone's storage is full, so this photo is not kept on the phone yet; it stays on screen. Free some space, then tap Try again, or download it.".into(),
+        e => format!("The photo could not be kept on this phone ({e}); it stays on screen: tap Try again, or download it."),
+    }
 }
 
 fn object_url(blob: &Blob) -> String {
@@ -244,13 +262,30 @@ thread_local! {
     static SHELF: RefCell<Option<Shelf>> = const { RefCell::new(None) };
 }
 
-/// One kept photo's bytes.
-pub async fn blob(id: Uuid) -> Result<Option<Blob>, JournalError> {
+/// Some kept photos, by id, in one transaction (those not kept are left out).
+pub async fn some(ids: &[Uuid]) -> Result<Vec<Stored>, JournalError> {
     let db = db().await?;
     let tx = journal::store(&db, &[PHOTOS], IdbTransactionMode::Readonly)?;
-    let key = JsValue::from_str(&id.to_string());
-    let value = request(&object_store(&tx, PHOTOS)?.get(&key).map_err(error_from)?).await?;
-    Ok(from_value(&value).map(|s| s.blob))
+    let os = object_store(&tx, PHOTOS)?;
+    // Every read is asked for before any is awaited (the transaction is
+    // active only until then); they answer in order.
+    let reads = ids
+        .iter()
+        .map(|id| {
+            os.get(&JsValue::from_str(&id.to_string()))
+                .map_err(error_from)
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut found = Vec::with_capacity(ids.len());
+    for read in &reads {
+        found.extend(from_value(&request(read).await?));
+    }
+    Ok(found)
+}
+
+/// One kept photo's bytes.
+pub async fn blob(id: Uuid) -> Result<Option<Blob>, JournalError> {
+    Ok(some(&[id]).await?.pop().map(|s| s.blob))
 }
 
 impl Shelf {
@@ -362,6 +397,7 @@ impl Shelf {
         save: impl std::future::Future<Output = Result<T, E>>,
     ) -> (Result<T, E>, Option<String>) {
         let ids: Vec<Uuid> = photos.with_untracked(|p| p.iter().map(|p| p.kept.id).collect());
+        let held = photos.with_untracked(|p| p.iter().filter(|p| !p.is_kept()).count());
         let attached = if ids.is_empty() {
             Ok(())
         } else {
@@ -371,9 +407,24 @@ impl Shelf {
         if saved.is_err() && attached.is_ok() && !ids.is_empty() {
             let _ = self.change(&ids, |kept| kept.of = None).await;
         }
-        let words = attached.err().map(|e| {
-            format!(" Its photos could not be kept with it ({e}); they stay on the form.")
-        });
+        let words =
+            match attached {
+                Err(e) => Some(format!(
+                    " Its photos could not be kept with it ({e}); they stay on the form."
+                )),
+                Ok(()) if held > 0 && saved.is_ok() => {
+                    Some(format!(
+                " {} not be kept on this phone: {} on the {}'s page, to try again or download.",
+                if held == 1 { "One photo could" } else { "Some photos could" },
+                if held == 1 { "it waits" } else { "they wait" },
+                match owner {
+                    PhotoOwner::Note(_) => "note",
+                    PhotoOwner::Report(_) => "report",
+                },
+            ))
+                }
+                Ok(()) => None,
+            };
         (saved, words)
     }
 
@@ -396,12 +447,36 @@ impl Shelf {
             kept,
             blob: shrunk.blob,
         };
-        put(std::slice::from_ref(&stored))
-            .await
-            .map_err(|e| format!("The photo could not be kept on this phone: {e}."))?;
-        let shown = show(&stored);
+        let mut shown = show(&stored);
+        let kept = put(std::slice::from_ref(&stored)).await;
+        if kept.is_err() {
+            // Never dropped: held on screen until storage takes it.
+            shown.not_kept = Some(stored.blob);
+        }
         self.photos.update(|all| all.push(shown.clone()));
-        Ok(shown)
+        kept.map(|()| shown).map_err(|e| not_kept_words(&e))
+    }
+
+    /// Tries again to keep a photo held on screen only; once storage has
+    /// it, a browser closed keeps it.
+    pub async fn keep(&self, id: Uuid) -> Result<(), String> {
+        let Some(held) = self.photos.with_untracked(|all| {
+            all.iter()
+                .find(|p| p.kept.id == id)
+                .and_then(|p| Some((p.kept.clone(), p.not_kept.clone()?)))
+        }) else {
+            return Ok(());
+        };
+        let (kept, blob) = held;
+        put(&[Stored { kept, blob }])
+            .await
+            .map_err(|e| not_kept_words(&e))?;
+        self.photos.update(|all| {
+            for shown in all.iter_mut().filter(|p| p.kept.id == id) {
+                shown.not_kept = None;
+            }
+        });
+        Ok(())
     }
 
     /// Gives photos new facts (a record, a state), keeping their bytes.
@@ -410,20 +485,30 @@ impl Shelf {
         ids: &[Uuid],
         change: impl Fn(&mut KeptPhoto),
     ) -> Result<(), JournalError> {
-        let (stored, _) = all().await?;
-        let changed: Vec<Stored> = stored
-            .into_iter()
-            .filter(|s| ids.contains(&s.kept.id))
-            .map(|mut s| {
-                change(&mut s.kept);
-                s
-            })
-            .collect();
-        put(&changed).await?;
+        // A photo held on screen only changes there; storage is asked only
+        // about the others.
+        let (held, stored): (Vec<Uuid>, Vec<Uuid>) = self.photos.with_untracked(|all| {
+            ids.iter()
+                .partition(|id| all.iter().any(|p| p.kept.id == **id && !p.is_kept()))
+        });
+        let mut changed = if stored.is_empty() {
+            Vec::new()
+        } else {
+            some(&stored).await?
+        };
+        for stored in &mut changed {
+            change(&mut stored.kept);
+        }
+        if !changed.is_empty() {
+            put(&changed).await?;
+        }
         self.photos.update(|all| {
             for shown in all.iter_mut() {
                 if let Some(new) = changed.iter().find(|s| s.kept.id == shown.kept.id) {
                     shown.kept = new.kept.clone();
+                } else if held.contains(&shown.kept.id) {
+                    // Held on screen only: its facts change there.
+                    change(&mut shown.kept);
                 }
             }
         });
@@ -436,11 +521,17 @@ impl Shelf {
     /// its photos to be taken for a new record's.
     pub async fn discard_of(&self, owner: PhotoOwner) -> Result<(), JournalError> {
         let (stored, _) = all().await?;
-        let ids: Vec<Uuid> = stored
+        let mut ids: Vec<Uuid> = stored
             .iter()
             .filter(|s| s.kept.of == Some(owner))
             .map(|s| s.kept.id)
             .collect();
+        ids.extend(self.photos.with_untracked(|all| {
+            all.iter()
+                .filter(|p| !p.is_kept() && p.kept.of == Some(owner))
+                .map(|p| p.kept.id)
+                .collect::<Vec<_>>()
+        }));
         if ids.is_empty() {
             return Ok(());
         }
@@ -467,5 +558,6 @@ fn show(stored: &Stored) -> Shown {
     Shown {
         kept: stored.kept.clone(),
         url: object_url(&stored.blob),
+        not_kept: None,
     }
 }

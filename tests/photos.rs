@@ -124,3 +124,89 @@ async fn the_shelf_keeps_a_taken_photo_and_gives_it_to_a_note() {
     shelf.discard(&[taken.kept.id]).await.unwrap();
     assert!(shelf.of(Some(note)).is_empty());
 }
+
+/// Runs a script that settles with the page's IndexedDB work done.
+async fn in_page(script: &str) {
+    let promise: js_sys::Promise = js_sys::Function::new_no_args(script)
+        .call0(&wasm_bindgen::JsValue::NULL)
+        .unwrap()
+        .into();
+    JsFuture::from(promise).await.unwrap();
+}
+
+#[wasm_bindgen_test]
+fn a_full_storage_is_told_apart_and_said_plainly() {
+    let full = web_sys::DomException::new_with_message_and_name(
+        "The quota has been exceeded.",
+        "QuotaExceededError",
+    )
+    .unwrap();
+    let error = beatbook::journal::error_from(full.into());
+    assert_eq!(error, beatbook::journal::JournalError::Full);
+    let words = photos::not_kept_words(&error);
+    assert!(words.contains("storage is full"), "{words}");
+    assert!(
+        words.contains("Try again") && words.contains("download"),
+        "{words}"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn a_photo_storage_refuses_stays_on_screen_and_is_kept_when_tried_again() {
+    leptos::mount::mount_to_body(|| ());
+    let shelf = Shelf::start();
+    // Another version of the photo database takes its place (as a newer app
+    // in another tab would): this page's connection steps aside, and its
+    // writes fail, as they do when the phone's storage is full.
+    in_page(
+        "return new Promise((resolve, reject) => {
+            const open = indexedDB.open('beatbook-photos', 99);
+            open.onsuccess = () => { open.result.close(); resolve(); };
+            open.onerror = () => reject(open.error);
+        });",
+    )
+    .await;
+    let refused = shelf
+        .take(&blob(JPEG_WITH_GPS, "image/jpeg"), PhotoForm::Note)
+        .await
+        .unwrap_err();
+    assert!(refused.contains("stays on screen"), "{refused}");
+    let held: Vec<_> = shelf
+        .of(None)
+        .into_iter()
+        .filter(|p| !p.is_kept())
+        .collect();
+    let [photo] = held.as_slice() else {
+        panic!("the photo is held on screen: {held:?}")
+    };
+    let id = photo.kept.id;
+    let on_screen = bytes_of(photo.not_kept.as_ref().unwrap()).await;
+    assert!(
+        inspect(&on_screen, "image/jpeg").is_ok(),
+        "a photo the server takes"
+    );
+
+    // Storage is back; the note is saved with it, then it is kept.
+    in_page(
+        "return new Promise((resolve, reject) => {
+            const gone = indexedDB.deleteDatabase('beatbook-photos');
+            gone.onsuccess = () => resolve();
+            gone.onerror = () => reject(gone.error);
+        });",
+    )
+    .await;
+    let note = PhotoOwner::Note(Uuid::from_u128(0x5EED));
+    shelf.change(&[id], |k| k.of = Some(note)).await.unwrap();
+    assert_eq!(shelf.of(Some(note)).len(), 1, "given to the note on screen");
+    assert!(
+        photos::blob(id).await.unwrap().is_none(),
+        "not in storage yet"
+    );
+    shelf.keep(id).await.unwrap();
+    assert!(shelf.of(Some(note))[0].is_kept());
+    let (all, _) = photos::all().await.unwrap();
+    let stored = all.iter().find(|s| s.kept.id == id).unwrap();
+    assert_eq!(stored.kept.of, Some(note));
+    assert_eq!(bytes_of(&stored.blob).await, on_screen, "the same bytes");
+    shelf.discard(&[id]).await.unwrap();
+}

@@ -69,16 +69,29 @@ pub fn PhotoPicker(#[prop(into)] photos: Signal<Vec<Shown>>, form: PhotoForm) ->
             }
         })
     };
+    let keep = move |id| {
+        spawn_local(async move {
+            error.set(shelf.keep(id).await.err());
+        })
+    };
     view! {
         <div class="photos" data-testid="photo-picker">
             <p class="label">"Photos (optional)"</p>
             <ul class="thumbs">
                 {move || photos.get().into_iter().enumerate().map(|(i, p)| {
                     let id = p.kept.id;
+                    let held = !p.is_kept();
                     view! {
                         <li data-testid="picked-photo">
-                            <img src=p.url alt=format!("Photo {} to attach", i + 1) width="96" height="96"/>
-                            <button type="button" class="link" data-testid="remove-photo" on:click=move |_| remove(id)>"Remove"</button>
+                            <img src=p.url.clone() alt=format!("Photo {} to attach", i + 1) width="96" height="96"/>
+                            {if held {
+                                view! {
+                                    <p class="muted" data-testid="photo-state">{NOT_KEPT}</p>
+                                    <PhotoChoices id url=p.url on_retry=Callback::new(keep) on_remove=Callback::new(remove)/>
+                                }.into_any()
+                            } else {
+                                view! { <button type="button" class="link" data-testid="remove-photo" on:click=move |_| remove(id)>"Remove"</button> }.into_any()
+                            }}
                         </li>
                     }
                 }).collect_view()}
@@ -103,9 +116,33 @@ pub fn PhotoPicker(#[prop(into)] photos: Signal<Vec<Shown>>, form: PhotoForm) ->
     }
 }
 
+/// A photo held on screen only, in words.
+const NOT_KEPT: &str = "Not kept on this phone yet";
+
+/// What to do with a photo that is stuck (held on screen only, or refused):
+/// try again, download it, or remove it.
+#[component]
+fn PhotoChoices(
+    id: uuid::Uuid,
+    url: String,
+    on_retry: Callback<uuid::Uuid>,
+    on_remove: Callback<uuid::Uuid>,
+) -> impl IntoView {
+    view! {
+        <div class="row">
+            <button type="button" class="link" data-testid="retry-photo" on:click=move |_| on_retry.run(id)>"Try again"</button>
+            <a href=url download=format!("beatbook-photo-{id}.jpg") data-testid="download-photo">"Download"</a>
+            <button type="button" class="link" data-testid="remove-photo" on:click=move |_| on_remove.run(id)>"Remove"</button>
+        </div>
+    }
+}
+
 /// What a photo's state says to the person holding the phone.
-fn state_words(state: &PhotoState) -> String {
-    match state {
+fn state_words(photo: &Shown) -> String {
+    if !photo.is_kept() {
+        return NOT_KEPT.into();
+    }
+    match &photo.kept.state {
         PhotoState::OnPhone => "On this phone, not sent yet".into(),
         PhotoState::Sent => "Sent".into(),
         PhotoState::Refused { reason } => format!("Refused by the server: {reason}"),
@@ -126,6 +163,13 @@ pub fn RecordPhotos(owner: PhotoOwner) -> impl IntoView {
     let error = RwSignal::new(None::<String>);
     let retry = move |id| {
         spawn_local(async move {
+            let held = shelf
+                .photos
+                .with_untracked(|all| all.iter().any(|p| p.kept.id == id && !p.is_kept()));
+            if held {
+                error.set(shelf.keep(id).await.err());
+                return;
+            }
             match shelf.change(&[id], |k| k.state = PhotoState::OnPhone).await {
                 Ok(()) => {
                     if let Some(engine) = engine {
@@ -149,17 +193,13 @@ pub fn RecordPhotos(owner: PhotoOwner) -> impl IntoView {
             <ul class="thumbs saved" data-testid="note-photos">
                 {photos.get().into_iter().enumerate().map(|(i, p)| {
                     let id = p.kept.id;
-                    let refused = matches!(p.kept.state, PhotoState::Refused { .. });
+                    let stuck = !p.is_kept() || matches!(p.kept.state, PhotoState::Refused { .. });
                     view! {
                         <li data-testid="note-photo">
                             <img src=p.url.clone() alt=format!("Photo {}", i + 1) width="96" height="96"/>
-                            <p class="muted" data-testid="photo-state">{state_words(&p.kept.state)}</p>
-                            {refused.then(|| view! {
-                                <div class="row">
-                                    <button type="button" class="link" on:click=move |_| retry(id)>"Try again"</button>
-                                    <a href=p.url.clone() download=format!("beatbook-photo-{id}.jpg")>"Download"</a>
-                                    <button type="button" class="link" on:click=move |_| remove(id)>"Remove"</button>
-                                </div>
+                            <p class="muted" data-testid="photo-state">{state_words(&p)}</p>
+                            {stuck.then(|| view! {
+                                <PhotoChoices id url=p.url.clone() on_retry=Callback::new(retry) on_remove=Callback::new(remove)/>
                             })}
                         </li>
                     }
