@@ -252,6 +252,27 @@ pub struct Shelf {
     /// The photos have been read from storage.
     pub loaded: RwSignal<bool>,
     loading: StoredValue<bool>,
+    /// Photos picked and still being shrunk: on their form, or already
+    /// given to the record saved meanwhile.
+    preparing: RwSignal<Vec<Preparing>>,
+    tickets: StoredValue<u64>,
+}
+
+/// A photo being shrunk: which form it was picked on, and the record saved
+/// from that form meanwhile, which it goes with.
+#[derive(Clone, Copy, Debug)]
+struct Preparing {
+    ticket: u64,
+    form: PhotoForm,
+    owner: Option<PhotoOwner>,
+}
+
+/// The form a record's photos are picked on.
+fn form_of(owner: PhotoOwner) -> PhotoForm {
+    match owner {
+        PhotoOwner::Note(_) => PhotoForm::Note,
+        PhotoOwner::Report(_) => PhotoForm::Report,
+    }
 }
 
 /// How long after start the photos are read if no screen has asked.
@@ -304,6 +325,8 @@ impl Shelf {
             problem: RwSignal::new(None),
             loaded: RwSignal::new(false),
             loading: StoredValue::new(false),
+            preparing: RwSignal::new(Vec::new()),
+            tickets: StoredValue::new(0),
         };
         SHELF.with(|cell| *cell.borrow_mut() = Some(shelf));
         set_timeout(move || shelf.load(), LOAD_AFTER);
@@ -398,42 +421,98 @@ impl Shelf {
     ) -> (Result<T, E>, Option<String>) {
         let ids: Vec<Uuid> = photos.with_untracked(|p| p.iter().map(|p| p.kept.id).collect());
         let held = photos.with_untracked(|p| p.iter().filter(|p| !p.is_kept()).count());
+        // A photo still being shrunk goes with this record when it is ready.
+        let late = self.give_preparing(form_of(owner), None, Some(owner));
         let attached = if ids.is_empty() {
             Ok(())
         } else {
             self.change(&ids, |kept| kept.of = Some(owner)).await
         };
         let saved = save.await;
-        if saved.is_err() && attached.is_ok() && !ids.is_empty() {
-            let _ = self.change(&ids, |kept| kept.of = None).await;
+        if saved.is_err() {
+            self.give_preparing(form_of(owner), Some(owner), None);
+            if attached.is_ok() && !ids.is_empty() {
+                let _ = self.change(&ids, |kept| kept.of = None).await;
+            }
         }
-        let words =
-            match attached {
-                Err(e) => Some(format!(
-                    " Its photos could not be kept with it ({e}); they stay on the form."
-                )),
-                Ok(()) if held > 0 && saved.is_ok() => {
-                    Some(format!(
-                " {} not be kept on this phone: {} on the {}'s page, to try again or download.",
-                if held == 1 { "One photo could" } else { "Some photos could" },
-                if held == 1 { "it waits" } else { "they wait" },
-                match owner {
-                    PhotoOwner::Note(_) => "note",
-                    PhotoOwner::Report(_) => "report",
-                },
-            ))
-                }
-                Ok(()) => None,
-            };
-        (saved, words)
+        let record = match owner {
+            PhotoOwner::Note(_) => "note",
+            PhotoOwner::Report(_) => "report",
+        };
+        let mut words = String::new();
+        match attached {
+            Err(e) => words.push_str(&format!(
+                " Its photos could not be kept with it ({e}); they stay on the form."
+            )),
+            Ok(()) if held == 1 && saved.is_ok() => words.push_str(&format!(
+                " One photo could not be kept on this phone: it waits on the {record}'s page, to try again or download."
+            )),
+            Ok(()) if held > 1 && saved.is_ok() => words.push_str(&format!(
+                " Some photos could not be kept on this phone: they wait on the {record}'s page, to try again or download."
+            )),
+            Ok(()) => {}
+        }
+        if late > 0 && saved.is_ok() {
+            words.push_str(if late == 1 {
+                " A photo still being prepared goes with it."
+            } else {
+                " Photos still being prepared go with it."
+            });
+        }
+        (saved, (!words.is_empty()).then_some(words))
     }
 
-    /// Shrinks a picked file and keeps it, on `form`.
+    /// How many photos picked on `form` are still being shrunk (not those
+    /// already given to a record saved meanwhile).
+    pub fn preparing_on(&self, form: PhotoForm) -> usize {
+        self.preparing.with(|all| {
+            all.iter()
+                .filter(|p| p.form == form && p.owner.is_none())
+                .count()
+        })
+    }
+
+    /// Gives the photos still being shrunk on `form` and with `from` to
+    /// `to`; how many.
+    fn give_preparing(
+        &self,
+        form: PhotoForm,
+        from: Option<PhotoOwner>,
+        to: Option<PhotoOwner>,
+    ) -> usize {
+        let mut given = 0;
+        self.preparing.update(|all| {
+            for p in all.iter_mut().filter(|p| p.form == form && p.owner == from) {
+                p.owner = to;
+                given += 1;
+            }
+        });
+        given
+    }
+
+    /// Shrinks a picked file and keeps it, on `form`, or with the record
+    /// saved from `form` while it was being shrunk.
     pub async fn take(&self, file: &Blob, form: PhotoForm) -> Result<Shown, String> {
-        let shrunk = shrink(file).await?;
+        let ticket = self.tickets.get_value();
+        self.tickets.set_value(ticket + 1);
+        self.preparing.update(|all| {
+            all.push(Preparing {
+                ticket,
+                form,
+                owner: None,
+            })
+        });
+        let shrunk = shrink(file).await;
+        let mut owner = None;
+        self.preparing.update(|all| {
+            if let Some(at) = all.iter().position(|p| p.ticket == ticket) {
+                owner = all.remove(at).owner;
+            }
+        });
+        let shrunk = shrunk?;
         let kept = KeptPhoto {
             id: Uuid::new_v4(),
-            of: None,
+            of: owner,
             form,
             media_type: "image/jpeg".into(),
             sha256: shrunk.sha256,

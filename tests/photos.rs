@@ -210,3 +210,58 @@ async fn a_photo_storage_refuses_stays_on_screen_and_is_kept_when_tried_again() 
     assert_eq!(bytes_of(&stored.blob).await, on_screen, "the same bytes");
     shelf.discard(&[id]).await.unwrap();
 }
+
+/// Lets the page run for `ms` milliseconds.
+async fn pause(ms: i32) {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        web_sys::window()
+            .unwrap()
+            .set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms)
+            .unwrap();
+    });
+    JsFuture::from(promise).await.unwrap();
+}
+
+#[wasm_bindgen_test]
+async fn a_photo_still_being_prepared_when_the_note_is_saved_goes_with_that_note() {
+    use leptos::prelude::*;
+    leptos::mount::mount_to_body(|| ());
+    let shelf = Shelf::start();
+    let done = std::rc::Rc::new(std::cell::RefCell::new(None));
+    {
+        let done = done.clone();
+        wasm_bindgen_futures::spawn_local(async move {
+            let taken = shelf
+                .take(&blob(JPEG_WITH_GPS, "image/jpeg"), PhotoForm::Note)
+                .await;
+            *done.borrow_mut() = Some(taken);
+        });
+    }
+    pause(0).await;
+    assert_eq!(shelf.preparing_on(PhotoForm::Note), 1, "being shrunk");
+    // The note is saved while the photo is still being shrunk.
+    let note = PhotoOwner::Note(Uuid::from_u128(0x1A7E));
+    let on_form = Memo::new(|_| Vec::new());
+    let (saved, words) = shelf
+        .save_with(on_form, note, async { Ok::<_, ()>(()) })
+        .await;
+    assert!(saved.is_ok());
+    let words = words.unwrap_or_default();
+    assert!(
+        words.contains("still being prepared goes with it"),
+        "{words}"
+    );
+    assert_eq!(
+        shelf.preparing_on(PhotoForm::Note),
+        0,
+        "none left for the form"
+    );
+    while done.borrow().is_none() {
+        pause(20).await;
+    }
+    let taken = done.borrow_mut().take().unwrap().unwrap();
+    assert_eq!(taken.kept.of, Some(note), "with the note, not the next one");
+    let stored = photos::some(&[taken.kept.id]).await.unwrap();
+    assert_eq!(stored[0].kept.of, Some(note), "and so in storage");
+    shelf.discard(&[taken.kept.id]).await.unwrap();
+}

@@ -24,9 +24,9 @@ fn ask_for_persistent_storage() {
 pub fn PhotoPicker(#[prop(into)] photos: Signal<Vec<Shown>>, form: PhotoForm) -> impl IntoView {
     let shelf = expect_context::<Shelf>();
     shelf.load();
-    let preparing = RwSignal::new(0usize);
+    let preparing = move || shelf.preparing_on(form);
     let error = RwSignal::new(None::<String>);
-    let room = move || MAX_PHOTOS.saturating_sub(photos.with(Vec::len) + preparing.get());
+    let room = move || MAX_PHOTOS.saturating_sub(photos.with(Vec::len) + preparing());
     let picked = move |ev: leptos::ev::Event| {
         let Some(input) = ev
             .target()
@@ -53,12 +53,10 @@ pub fn PhotoPicker(#[prop(into)] photos: Signal<Vec<Shown>>, form: PhotoForm) ->
         }
         ask_for_persistent_storage();
         for file in files.into_iter().take(room) {
-            preparing.update(|n| *n += 1);
             spawn_local(async move {
                 if let Err(e) = shelf.take(&file, form).await {
                     error.set(Some(e));
                 }
-                preparing.update(|n| *n -= 1);
             });
         }
     };
@@ -96,7 +94,7 @@ pub fn PhotoPicker(#[prop(into)] photos: Signal<Vec<Shown>>, form: PhotoForm) ->
                     }
                 }).collect_view()}
             </ul>
-            {move || (preparing.get() > 0).then(|| view! { <p class="muted" role="status">"Preparing the photo…"</p> })}
+            {move || (preparing() > 0).then(|| view! { <p class="muted" role="status">"Preparing the photo…"</p> })}
             {move || (room() > 0).then(|| view! {
                 <div class="row">
                     <label class="button secondary">
