@@ -139,9 +139,19 @@ fn check_with(path: &Path, photos: &Path) -> StoreResult<Summary> {
     })
 }
 
+/// What [`copy_photos`] does about a photo whose file is not in `from`.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Missing {
+    /// A backup being made: the photo was erased after the snapshot was
+    /// taken, so the copy forgets it too.
+    Forget,
+    /// A backup being restored: it is incomplete, and nothing is changed.
+    Fail,
+}
+
 /// Copies the photo files `conn`'s database names from `from` into `to`
 /// (each synced), leaving those already there.
-fn copy_photos(conn: &Connection, from: &Path, to: &Path) -> StoreResult<()> {
+fn copy_photos(conn: &Connection, from: &Path, to: &Path, missing: Missing) -> StoreResult<()> {
     let schema: usize = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
     let named = named_photos(conn, schema)?;
     if named.is_empty() {
@@ -154,7 +164,13 @@ fn copy_photos(conn: &Connection, from: &Path, to: &Path) -> StoreResult<()> {
             continue;
         }
         let partial = beside(&target, ".partial");
-        std::fs::copy(from.join(&sha256), &partial).map_err(StoreError::File)?;
+        match std::fs::copy(from.join(&sha256), &partial) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && missing == Missing::Forget => {
+                conn.execute("DELETE FROM photos WHERE sha256 = ?1", [&sha256])?;
+                continue;
+            }
+            copied => copied.map_err(StoreError::File)?,
+        };
         std::fs::File::open(&partial)
             .and_then(|f| f.sync_all())
             .map_err(StoreError::File)?;
@@ -199,10 +215,16 @@ pub fn backup(db: &Path, to: &Path) -> StoreResult<Summary> {
         while backup.step(-1)? != StepResult::Done {}
     }
     // The photos the copy names: their files were written before their
-    // rows, so each is there (a photo erased since is not wanted).
+    // rows, so each is there, unless its report was erased since the
+    // snapshot (the copy forgets it: an erased photo is not kept anywhere).
     let photos = photos_of_backup(to);
     let copy = Connection::open(&partial)?;
-    copy_photos(&copy, &db.with_file_name("photos"), &photos)?;
+    copy_photos(
+        &copy,
+        &db.with_file_name("photos"),
+        &photos,
+        Missing::Forget,
+    )?;
     // A photo erased since the last backup to this name goes from the
     // backup's folder too.
     let schema: usize = copy.pragma_query_value(None, "user_version", |r| r.get(0))?;
@@ -233,6 +255,7 @@ pub fn restore(from: &Path, db: &Path) -> StoreResult<(Summary, Option<PathBuf>)
         &open_read_only(from)?,
         &photos_of_backup(from),
         &db.with_file_name("photos"),
+        Missing::Fail,
     )?;
     let incoming = beside(db, ".restoring");
     std::fs::copy(from, &incoming).map_err(StoreError::File)?;

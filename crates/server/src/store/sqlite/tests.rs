@@ -323,3 +323,62 @@ fn a_batch_that_fails_in_a_group_commit_is_rolled_back_alone() {
     drop(db);
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[test]
+fn a_backup_forgets_a_photo_erased_after_its_snapshot_and_keeps_the_others() {
+    let (dir, db) = temp_db();
+    let path = dir.join("beatbook.sqlite3");
+    let report = |place: &str| {
+        beatbook_core::Report::create(
+            uuid::Uuid::new_v4(),
+            &beatbook_core::ReportInput {
+                kind: beatbook_core::ReportKind::PoorLighting,
+                location: None,
+                round_location: false,
+                place: place.into(),
+                when: beatbook_core::WhenUnsafe::AfterDark,
+                when_detail: String::new(),
+                description: "Dark all week".into(),
+                contact_name: String::new(),
+                contact_reach: String::new(),
+            },
+            Utc::now(),
+        )
+        .unwrap()
+    };
+    let photo = |report: &beatbook_core::Report, bytes: &[u8], media_type: &str| NewPhoto {
+        id: uuid::Uuid::new_v4(),
+        of: PhotoOf::Report(report.id),
+        sha256: crate::api::sha256_hex(bytes),
+        inspected: beatbook_core::photo::inspect(bytes, media_type).unwrap(),
+        bytes: bytes.to_vec(),
+        device_id: None,
+    };
+    let jpeg = include_bytes!("../../../../core/tests/fixtures/photos/street.jpg");
+    let png = include_bytes!("../../../../core/tests/fixtures/photos/street.png");
+    let (erased, kept) = (report("The footbridge"), report("The underpass"));
+    for (report, bytes, media_type) in [
+        (&erased, &jpeg[..], "image/jpeg"),
+        (&kept, &png[..], "image/png"),
+    ] {
+        db.submit_report(report).unwrap();
+        assert_eq!(
+            db.store_photo(photo(report, bytes, media_type)).unwrap(),
+            PhotoAnswer::Stored
+        );
+    }
+    // The report's erasure takes its file after the backup's snapshot was
+    // taken: the snapshot still names the photo, its file is gone.
+    std::fs::remove_file(dir.join("photos").join(crate::api::sha256_hex(jpeg))).unwrap();
+
+    let to = dir.join("nightly.sqlite3");
+    let summary = super::backup::backup(&path, &to).expect("the backup is made");
+    assert_eq!(summary.photos, 1, "the erased photo is forgotten");
+    let copied: Vec<String> = std::fs::read_dir(super::backup::photos_of_backup(&to))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(copied, [crate::api::sha256_hex(png)]);
+    drop(db);
+    let _ = std::fs::remove_dir_all(dir);
+}
