@@ -29,6 +29,8 @@ const USAGE: &str = "usage:
       --trusted-proxy CIDR    believe X-Forwarded-For from this proxy (repeatable)
       --keep-contact-days N   erase residents' contact details N days after their report
                               is closed (default 90)
+      --resident-photos-mb N  disk residents' photos may take together (default 2048);
+                              past it, their photos wait on their phones (507)
   beatbook-server pair --name NAME [--data FOLDER]      make a one-time pairing code
   beatbook-server devices [--data FOLDER]               list paired devices
   beatbook-server revoke DEVICE_ID [--data FOLDER]      revoke a device's token
@@ -58,6 +60,7 @@ struct Options {
     from: Option<PathBuf>,
     code: Option<String>,
     keep_contact_days: u32,
+    resident_photo_mb: u64,
 }
 
 /// The options, or the usage when asked for it or given something wrong.
@@ -69,6 +72,7 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Options> {
         dist: env("BEATBOOK_DIST", "dist").into(),
         data: env("BEATBOOK_DATA", "data").into(),
         keep_contact_days: beatbook_server::api::KEEP_CONTACT_DAYS,
+        resident_photo_mb: beatbook_server::api::RESIDENT_PHOTO_MB,
         ..Options::default()
     };
     let mut args = args.into_iter().peekable();
@@ -103,6 +107,12 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Options> {
                 let days = value()?;
                 options.keep_contact_days = days.parse().with_context(|| {
                     format!("--keep-contact-days {days:?} is not a number of days")
+                })?;
+            }
+            "--resident-photos-mb" => {
+                let mb = value()?;
+                options.resident_photo_mb = mb.parse().with_context(|| {
+                    format!("--resident-photos-mb {mb:?} is not a number of megabytes")
                 })?;
             }
             "-h" | "--help" => bail!(USAGE),
@@ -192,7 +202,8 @@ async fn serve_app(options: Options) -> Result<()> {
     let store = Arc::new(open_store(&options.data)?);
     let state = ApiState::new(store.clone())
         .trusting(options.proxies.clone())
-        .keeping_contacts(options.keep_contact_days);
+        .keeping_contacts(options.keep_contact_days)
+        .with_resident_photo_room(options.resident_photo_mb.saturating_mul(1_000_000));
     let expiry = tokio::spawn(expire_contacts(store.clone(), options.keep_contact_days));
     let app = beatbook_server::app_with_api(&options.dist, state);
     let data = options.data.display().to_string();

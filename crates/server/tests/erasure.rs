@@ -73,6 +73,7 @@ fn an_erased_report_keeps_its_code_and_history_and_nothing_personal_on_disk() {
             inspected: beatbook_core::photo::inspect(bytes, media).unwrap(),
             bytes: bytes.to_vec(),
             device_id: None,
+            room: None,
         }
     };
     let auth = server.pair("phone");

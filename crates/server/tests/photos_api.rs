@@ -7,9 +7,10 @@ mod common;
 use beatbook_core::photo::MAX_PHOTO_BYTES;
 use beatbook_core::ReportKind;
 use beatbook_server::api::sha256_hex as sha;
+use beatbook_server::api::ApiState;
 use beatbook_server::store::{PhotoOf, Photos};
 use common::records::{note, report};
-use common::{error_of, serve, Response, TestServer};
+use common::{error_of, serve, serve_with, Response, TestServer};
 use uuid::Uuid;
 
 const JPEG: &[u8] = include_bytes!("../../core/tests/fixtures/photos/street.jpg");
@@ -461,4 +462,76 @@ fn a_resident_sends_a_report_s_photos_within_an_allowance_and_a_resend_costs_not
         "{}",
         refused.text()
     );
+}
+
+#[test]
+fn residents_photos_take_no_more_disk_than_given_them_and_notes_photos_are_not_counted() {
+    // Room for one small photo and not two.
+    let room = (JPEG.len() + WEBP.len() / 2) as u64;
+    let server = serve_with(|db| ApiState::new(db).with_resident_photo_room(room));
+    let first = report("The footbridge", ReportKind::PoorLighting);
+    let second = report("The underpass", ReportKind::PoorLighting);
+    for r in [&first, &second] {
+        beatbook_server::store::Reports::submit_report(server.db.as_ref(), r).unwrap();
+    }
+    let to_first = format!("report={}", first.id);
+    let to_second = format!("report={}", second.id);
+    let kept = send(
+        &server,
+        None,
+        Uuid::from_u128(1),
+        &to_first,
+        "image/jpeg",
+        JPEG,
+    );
+    assert_eq!(kept.status, 201, "{}", kept.text());
+
+    let no_room = send(
+        &server,
+        None,
+        Uuid::from_u128(2),
+        &to_second,
+        "image/webp",
+        WEBP,
+    );
+    assert_eq!(no_room.status, 507, "{}", no_room.text());
+    assert!(
+        error_of(&no_room).contains("kept on your phone"),
+        "{}",
+        no_room.text()
+    );
+    assert_eq!(files(&server), [sha(JPEG)], "nothing written");
+    // The same bytes again cost no room (kept once), and a resend is answered.
+    let same = send(
+        &server,
+        None,
+        Uuid::from_u128(3),
+        &to_second,
+        "image/jpeg",
+        JPEG,
+    );
+    assert_eq!(same.status, 201, "{}", same.text());
+    let resend = send(
+        &server,
+        None,
+        Uuid::from_u128(1),
+        &to_first,
+        "image/jpeg",
+        JPEG,
+    );
+    assert_eq!(resend.status, 200, "{}", resend.text());
+
+    // The councillor's photos are not residents': still taken.
+    let auth = server.pair("phone");
+    let note = note("bin store door forced").build();
+    server.sync_notes(&auth, &[&note]);
+    let councillor = send(
+        &server,
+        Some(&auth),
+        Uuid::from_u128(4),
+        &format!("note={}", note.id),
+        "image/webp",
+        WEBP,
+    );
+    assert_eq!(councillor.status, 201, "{}", councillor.text());
 }

@@ -52,7 +52,13 @@ pub struct ApiState {
     /// Days after a report is closed before its contact details are erased
     /// (said on the privacy page; the erasing is the binary's).
     keep_contact_days: u32,
+    /// The most bytes residents' photos may take on disk together.
+    resident_photo_room: u64,
 }
+
+/// How much disk residents' photos may take together, unless the server is
+/// told otherwise: about 10,000 photos as phones send them.
+pub const RESIDENT_PHOTO_MB: u64 = 2048;
 
 /// How long contact details are kept after a report is closed, unless the
 /// server is told otherwise.
@@ -71,6 +77,7 @@ impl ApiState {
             proxies: Arc::new([]),
             decoys: Arc::default(),
             keep_contact_days: KEEP_CONTACT_DAYS,
+            resident_photo_room: RESIDENT_PHOTO_MB * 1_000_000,
         }
     }
 
@@ -82,6 +89,7 @@ impl ApiState {
             proxies: Arc::new([]),
             decoys: Arc::default(),
             keep_contact_days: KEEP_CONTACT_DAYS,
+            resident_photo_room: RESIDENT_PHOTO_MB * 1_000_000,
         }
     }
 
@@ -90,6 +98,14 @@ impl ApiState {
     pub fn keeping_contacts(self, days: u32) -> Self {
         ApiState {
             keep_contact_days: days,
+            ..self
+        }
+    }
+
+    /// Gives residents' photos, together, at most `bytes` of disk.
+    pub fn with_resident_photo_room(self, bytes: u64) -> Self {
+        ApiState {
+            resident_photo_room: bytes,
             ..self
         }
     }

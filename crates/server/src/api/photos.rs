@@ -128,6 +128,7 @@ pub async fn upload(
         inspected,
         bytes: body.to_vec(),
         device_id: device.map(|d| d.id),
+        room: resident.then_some(state.resident_photo_room),
     };
     let answer = state.store(move |store| store.store_photo(new)).await?;
     let outcome = match answer {
@@ -139,6 +140,13 @@ pub async fn upload(
                 state.limits.give_back(Bucket::AllPhotos);
             }
             Outcome::AlreadyHad
+        }
+        PhotoAnswer::NoRoom => {
+            tracing::warn!("residents' photos have taken all the room given them");
+            return Err(ApiError::new(
+                StatusCode::INSUFFICIENT_STORAGE,
+                "the server has no room for more residents' photos right now; the photo is kept on your phone and will be sent later",
+            ));
         }
         PhotoAnswer::NoSuchRecord => {
             return Err(ApiError::not_found(match of {

@@ -209,6 +209,10 @@ pub struct NewPhoto {
     pub bytes: Vec<u8>,
     /// The paired device that sent it; `None` for a resident's.
     pub device_id: Option<i64>,
+    /// For a resident's photo: the most bytes residents' photos may take on
+    /// disk together (`None`: no limit), so an anonymous flood cannot fill
+    /// the disk the councillor's notes are kept on.
+    pub room: Option<u64>,
 }
 
 /// A kept photo's row.
@@ -242,6 +246,8 @@ pub enum PhotoAnswer {
     Full,
     /// The report's personal data was erased: it takes no more photos.
     Erased,
+    /// Residents' photos already take all the room given them.
+    NoRoom,
 }
 
 pub trait Photos {

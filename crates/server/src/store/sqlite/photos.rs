@@ -168,6 +168,20 @@ impl Photos for Sqlite {
         if count >= MAX_PHOTOS {
             return Ok(PhotoAnswer::Full);
         }
+        if let (None, Some(room)) = (photo.device_id, photo.room) {
+            // Files are kept once per content: a file already there costs
+            // nothing more.
+            let (used, have): (u64, bool) = tx.query_row(
+                "SELECT COALESCE(SUM(bytes), 0),
+                        EXISTS (SELECT 1 FROM photos WHERE sha256 = ?1)
+                 FROM (SELECT DISTINCT sha256, bytes FROM photos WHERE device_id IS NULL)",
+                [&photo.sha256],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )?;
+            if !have && used + photo.bytes.len() as u64 > room {
+                return Ok(PhotoAnswer::NoRoom);
+            }
+        }
         write_once(&self.photo_folder(), &photo.sha256, &photo.bytes).map_err(file_error)?;
         tx.execute(
             "INSERT INTO photos (id, record_kind, record_id, sha256, media_type, bytes, width, height, device_id, received_at)

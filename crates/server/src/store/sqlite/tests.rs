@@ -229,6 +229,7 @@ fn a_store_from_the_release_before_photos_keeps_its_notes_and_reports_and_takes_
         inspected: beatbook_core::photo::inspect(jpeg, "image/jpeg").unwrap(),
         bytes: jpeg.to_vec(),
         device_id: None,
+        room: None,
     };
     assert_eq!(
         db.store_photo(photo(1, PhotoOf::Note(note_id))).unwrap(),
@@ -353,6 +354,7 @@ fn a_backup_forgets_a_photo_erased_after_its_snapshot_and_keeps_the_others() {
         inspected: beatbook_core::photo::inspect(bytes, media_type).unwrap(),
         bytes: bytes.to_vec(),
         device_id: None,
+        room: None,
     };
     let jpeg = include_bytes!("../../../../core/tests/fixtures/photos/street.jpg");
     let png = include_bytes!("../../../../core/tests/fixtures/photos/street.png");
