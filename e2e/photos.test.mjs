@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 
 import {
   councillorToken, gotoApp, launchBrowser, launchKillableBrowser, newProfileDir, openApp, pairApp, pickPhotos,
-  serverNotes, startServer, waitForSaved, waitForWorker,
+  serverNotes, startServer, startShift, waitForSaved, waitForWorker,
 } from './helpers.mjs';
 
 const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '..', 'crates', 'core', 'tests', 'fixtures', 'photos');
@@ -228,6 +228,42 @@ describe('photos', () => {
     await held.getByTestId('photo-state').getByText(/^Sent$/).waitFor({ timeout: 30_000 });
     const notes = (await serverNotes(page, server.url)).filter((n) => n.text === text);
     assert.equal(notes.length, 1, 'the words arrived once');
+    await context.close();
+  });
+
+  test('a councillor downloads a sent shift as one ZIP: its notes as a spreadsheet naming each photo, and the photos beside it', async () => {
+    const server = await startServer();
+    stops.push(() => server.stop());
+    const browser = await launchBrowser();
+    stops.push(() => browser.close());
+    const context = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, acceptDownloads: true });
+    const page = await openApp(context, server);
+    await startShift(page, 'walkabout', 'Eastfield walkabout');
+    const text = 'Broken bollard by the school gate';
+    await page.getByTestId('note-text').fill(text);
+    await page.getByTestId('photo-gallery').setInputFiles(CAMERA_JPEG);
+    await page.getByTestId('picked-photo').waitFor();
+    await page.getByTestId('save-note').click();
+    await waitForSaved(page);
+    await openNote(page, text);
+    await page.getByTestId('photo-state').getByText(/^Sent$/).waitFor({ timeout: 30_000 });
+    const [kept] = await keptPhotos(page);
+
+    await page.getByTestId('nav-shifts').click();
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-shift-zip').click()]);
+    assert.match(download.suggestedFilename(), /^beatbook-.*\.zip$/);
+    const zip = await readFile(await download.path());
+    assert.equal(zip.subarray(0, 4).toString('hex'), '504b0304', 'a ZIP');
+    // Entries are stored as they are: the names, the CSV and the photo's
+    // bytes are all there to find.
+    const entry = `photos/${kept.id}.jpg`;
+    assert.ok(zip.includes('notes.csv') && zip.includes(entry), 'the spreadsheet and the photo');
+    const csvAt = zip.indexOf('notes.csv') + 'notes.csv'.length;
+    const csv = zip.subarray(csvAt, zip.indexOf('PK', csvAt)).toString('utf8');
+    assert.match(csv, new RegExp(`${text}.*${entry}`), 'the note names its photo by its entry');
+    const token = await councillorToken(server.url, server.data);
+    const photo = Buffer.from(await (await fetch(`${server.url}/api/v1/photos/${kept.id}`, { headers: { authorization: `Bearer ${token}` } })).arrayBuffer());
+    assert.ok(zip.includes(photo), 'the photo, byte for byte');
     await context.close();
   });
 });

@@ -1,5 +1,6 @@
-//! Hands exported text to the person: a download, or the phone's share sheet
-//! where the browser has the Web Share API. Both work offline.
+//! Hands exported files to the person: a download (text made on the phone,
+//! or a ZIP the server made), or the phone's share sheet where the browser
+//! has the Web Share API. Text made on the phone works offline.
 
 use js_sys::{Array, Function, Object, Reflect};
 use thiserror::Error;
@@ -28,24 +29,63 @@ fn blob_parts(content: &str) -> Array {
     Array::of1(&JsValue::from_str(content))
 }
 
+fn not_made(e: JsValue) -> ExportError {
+    ExportError::NotMade(format!("{e:?}"))
+}
+
 /// Saves `content` as a file through a temporary link.
 pub fn download(filename: &str, mime: &str, content: &str) -> Result<(), ExportError> {
-    let fail = |e: JsValue| ExportError::NotMade(format!("{e:?}"));
     let options = web_sys::BlobPropertyBag::new();
     options.set_type(mime);
     let blob = web_sys::Blob::new_with_str_sequence_and_options(&blob_parts(content), &options)
-        .map_err(fail)?;
-    let url = web_sys::Url::create_object_url_with_blob(&blob).map_err(fail)?;
+        .map_err(not_made)?;
+    download_blob(filename, &blob)
+}
+
+/// How long a download's temporary address outlives the tap: the browser
+/// has begun reading it by then, however large the file.
+const REVOKE_AFTER: std::time::Duration = std::time::Duration::from_secs(40);
+
+/// Saves `blob` (a ZIP from the server, or text made here) as `filename`
+/// through a temporary link: an object URL clicked as `<a download>`, and
+/// revoked a little later, so the browser lets go of the Blob.
+pub fn download_blob(filename: &str, blob: &web_sys::Blob) -> Result<(), ExportError> {
     let document = web_sys::window()
         .and_then(|w| w.document())
         .ok_or(ExportError::NoPage)?;
-    let link: web_sys::HtmlAnchorElement =
-        document.create_element("a").map_err(fail)?.unchecked_into();
+    let url = web_sys::Url::create_object_url_with_blob(blob).map_err(not_made)?;
+    let link: web_sys::HtmlAnchorElement = match document.create_element("a") {
+        Ok(link) => link.unchecked_into(),
+        Err(e) => {
+            let _ = web_sys::Url::revoke_object_url(&url);
+            return Err(not_made(e));
+        }
+    };
     link.set_href(&url);
     link.set_download(filename);
     link.click();
-    let _ = web_sys::Url::revoke_object_url(&url);
+    leptos::prelude::set_timeout(
+        move || {
+            let _ = web_sys::Url::revoke_object_url(&url);
+        },
+        REVOKE_AFTER,
+    );
     Ok(())
+}
+
+/// Words such as a shift's title made safe for a file name: letters and
+/// digits in lower case, anything else a hyphen.
+pub fn file_name_part(words: &str) -> String {
+    words
+        .chars()
+        .map(|c| {
+            if c.is_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect()
 }
 
 fn navigator_method(name: &str) -> Option<(JsValue, Function)> {

@@ -117,23 +117,30 @@ pub fn InboxScreen() -> impl IntoView {
     });
     // Exports come from the server, filtered as the list is.
     let export_error = RwSignal::new(None::<String>);
+    // A ZIP with photos takes a while: its button says so meanwhile.
+    let zipping = RwSignal::new(false);
     let export = move |file: ExportFile| {
         let Some(pairing) = engine.pairing.get_untracked() else {
             return;
         };
         let query = untrack(filter).to_query();
         spawn_local(async move {
-            match sync::fetch_export(&pairing, file, &query).await {
-                Ok(text) => {
-                    let name =
-                        format!("beatbook-{}-{}", time::file_stamp(time::now()), file.name());
-                    let saved = crate::export::download(&name, file.mime(), &text);
-                    export_error.set(saved.err().map(|e| e.to_string()));
-                }
-                Err(e) => export_error.set(Some(format!(
-                    "The export needs the server, which could not be reached: {e}."
-                ))),
-            }
+            let name = format!("beatbook-{}-{}", time::file_stamp(time::now()), file.name());
+            let saved = if file.csv_inside().is_some() {
+                // A ZIP with the photos: kept by the browser as a Blob.
+                zipping.set(true);
+                let fetched = sync::fetch_export_zip(&pairing, file, &query).await;
+                zipping.set(false);
+                fetched.map(|blob| crate::export::download_blob(&name, &blob))
+            } else {
+                sync::fetch_export(&pairing, file, &query)
+                    .await
+                    .map(|text| crate::export::download(&name, file.mime(), &text))
+            };
+            export_error.set(match saved {
+                Ok(done) => done.err().map(|e| e.to_string()),
+                Err(e) => Some(export_failed(&e)),
+            });
         });
     };
     let counts = Memo::new(move |_| {
@@ -211,11 +218,25 @@ pub fn InboxScreen() -> impl IntoView {
                 <p class="muted">"Export the reports shown, for the police team (no contact details, no private notes):"</p>
                 <button class="secondary" data-testid="export-reports-csv" on:click=move |_| export(ExportFile::ReportsCsv)>"CSV"</button>
                 <button class="secondary" data-testid="export-reports-geojson" on:click=move |_| export(ExportFile::ReportsGeojson)>"GeoJSON"</button>
+                <button class="secondary" data-testid="export-reports-zip" prop:disabled=move || zipping.get() on:click=move |_| export(ExportFile::ReportsZip)>
+                    {move || if zipping.get() { "Making the ZIP…" } else { "ZIP with photos" }}
+                </button>
             </div>
             {move || export_error.get().map(|e| view! { <p class="error" role="alert" data-testid="export-error">{e}</p> })}
             <Charts reports=Signal::derive(move || kept.with(|k| k.inbox.reports.clone()))/>
             <p><Link to=Route::Meetings testid="open-meetings">"Public meetings: concerns and their progress"</Link></p>
         </section>
+    }
+}
+
+/// Why an export from the server did not arrive, for the screen: the
+/// server out of reach, or its own reason for refusing.
+pub(super) fn export_failed(e: &sync::ClientError) -> String {
+    match e {
+        sync::ClientError::Unreachable => {
+            "The export needs the server, which could not be reached (no connection, or it is down).".to_owned()
+        }
+        refused => format!("The export was not made: {refused}."),
     }
 }
 

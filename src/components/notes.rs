@@ -1,6 +1,6 @@
 //! Finding notes (filter, search, export) and one note's own screen.
 
-use beatbook_core::export::{notes_csv, notes_geojson};
+use beatbook_core::export::{notes_csv, notes_geojson, PhotoLinks};
 use beatbook_core::text::plural;
 use beatbook_core::{Category, Note, NoteFilter, ShiftFilter, SyncState, SyncStatus};
 use leptos::prelude::*;
@@ -58,15 +58,27 @@ pub fn NotesScreen() -> impl IntoView {
     let shifts = Memo::new(move |_| state.book.with(|b| b.shift_summaries()));
     let message = RwSignal::new(None::<String>);
     let can_share = export::can_share_files();
+    // The exports link the photos the server holds, so they are read now.
+    let shelf = expect_context::<Shelf>();
+    shelf.load();
 
     let export_as = move |geojson: bool, share: bool| {
+        if !shelf.loaded.get_untracked() {
+            message.set(Some(
+                "The photos on this phone are still being read; try again in a moment.".into(),
+            ));
+            return;
+        }
+        let links = shelf
+            .photos
+            .with_untracked(|all| PhotoLinks::sent(all.iter().map(|p| &p.kept)));
         let filter = state.filter.get_untracked();
         let (content, name) = state.book.with_untracked(|b| {
             let notes = b.list(&filter);
             let content = if geojson {
-                notes_geojson(&notes, b)
+                notes_geojson(&notes, b, &links)
             } else {
-                notes_csv(&notes, b)
+                notes_csv(&notes, b, &links)
             };
             let scope = match filter.shift {
                 ShiftFilter::Shift(id) => {
@@ -77,16 +89,7 @@ pub fn NotesScreen() -> impl IntoView {
             (content, scope)
         });
         let stamp = time::file_stamp(time::now());
-        let safe: String = name
-            .chars()
-            .map(|c| {
-                if c.is_alphanumeric() {
-                    c.to_ascii_lowercase()
-                } else {
-                    '-'
-                }
-            })
-            .collect();
+        let safe = export::file_name_part(&name);
         let (ext, mime) = if geojson {
             ("geojson", export::GEOJSON_MIME)
         } else {

@@ -1,25 +1,58 @@
-//! Past and running shifts, each opening to its notes.
+//! Past and running shifts, each opening to its notes; a shift the server
+//! holds downloads from it as one ZIP of its notes and their photos.
 
+use beatbook_core::protocol::ExportFile;
 use beatbook_core::text::plural;
-use beatbook_core::{NoteFilter, ShiftFilter};
+use beatbook_core::{NoteFilter, Shift, ShiftFilter};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use uuid::Uuid;
 
 use beatbook_core::route::Route;
 
 use crate::nav::Nav;
 use crate::state::AppState;
+use crate::sync::{self, SyncEngine};
 use crate::time;
 
 #[component]
 pub fn ShiftsScreen() -> impl IntoView {
     let state = expect_context::<AppState>();
+    let engine = expect_context::<SyncEngine>();
     let summaries = Memo::new(move |_| state.book.with(|b| b.shift_summaries()));
     let error = RwSignal::new(None::<String>);
+    // The shift whose ZIP is on its way, if one is.
+    let zipping = RwSignal::new(None::<Uuid>);
+    let download = move |shift: Shift| {
+        let Some(pairing) = engine.pairing.get_untracked() else {
+            error.set(Some(
+                "Pair this phone in Settings to download a shift with its photos.".into(),
+            ));
+            return;
+        };
+        zipping.set(Some(shift.id));
+        error.set(None);
+        spawn_local(async move {
+            let query = format!("shift={}", shift.id);
+            let fetched = sync::fetch_export_zip(&pairing, ExportFile::NotesZip, &query).await;
+            zipping.set(None);
+            let name = format!(
+                "beatbook-{}-{}.zip",
+                crate::export::file_name_part(&shift.title),
+                time::file_stamp(time::now())
+            );
+            error.set(match fetched {
+                Ok(blob) => crate::export::download_blob(&name, &blob)
+                    .err()
+                    .map(|e| e.to_string()),
+                Err(e) => Some(super::inbox::export_failed(&e)),
+            });
+        });
+    };
     view! {
         <section class="screen" aria-labelledby="shifts-title">
             <h2 id="shifts-title">"Shifts"</h2>
-            {move || error.get().map(|m| view! { <p class="error" role="alert">{m}</p> })}
+            {move || error.get().map(|m| view! { <p class="error" role="alert" data-testid="shift-export-error">{m}</p> })}
             {move || summaries.with(Vec::is_empty).then(|| view! {
                 <p class="muted">"No shifts yet. Start one from the New note screen."</p>
             })}
@@ -30,6 +63,12 @@ pub fn ShiftsScreen() -> impl IntoView {
                     children=move |summary| {
                         let id = summary.shift.id;
                         let running = summary.shift.is_running();
+                        // Read from the notebook, not the card's copy: a shift
+                        // marked sent keeps its revision, so its card stays.
+                        let on_server = move || {
+                            state.book.with(|b| b.shift(&id).is_some_and(|s| s.sync.on_server))
+                        };
+                        let paired = move || engine.pairing.with(Option::is_some);
                         view! {
                             <li class="card" data-testid="shift-item">
                                 <p class="shift-name">{summary.shift.name()}</p>
@@ -46,12 +85,29 @@ pub fn ShiftsScreen() -> impl IntoView {
                                     {running.then(|| view! {
                                         <button class="secondary" on:click=move |_| spawn_local(async move { error.set(state.end_shift(id).await.err().map(|e| e.to_string())) })>"End shift"</button>
                                     })}
+                                    {move || (paired() && on_server()).then(|| view! {
+                                        <button class="secondary" data-testid="export-shift-zip"
+                                            prop:disabled=move || zipping.get().is_some()
+                                            on:click=move |_| {
+                                                if let Some(shift) = state.book.with_untracked(|b| b.shift(&id).cloned()) {
+                                                    download(shift);
+                                                }
+                                            }>
+                                            {move || if zipping.get() == Some(id) { "Making the ZIP…" } else { "Download with photos" }}
+                                        </button>
+                                    })}
                                 </div>
+                                {move || (paired() && !on_server()).then(|| view! {
+                                    <p class="muted" data-testid="shift-not-sent">"Download with photos once this shift is sent to the server."</p>
+                                })}
                             </li>
                         }
                     }
                 />
             </ul>
+            {move || (engine.pairing.with(Option::is_some) && !summaries.with(Vec::is_empty)).then(|| view! {
+                <p class="muted">"A sent shift downloads from the server as one ZIP: its notes as a spreadsheet, with their photos beside it. Notes and photos still waiting on this phone are in it once they are sent."</p>
+            })}
         </section>
     }
 }

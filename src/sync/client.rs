@@ -111,21 +111,25 @@ async fn request_with(
     timeout_ms: i32,
 ) -> Result<Answer, ClientError> {
     fetch_within(url, token, body, timeout_ms, |response| async move {
-        let text = match response.text() {
-            Ok(promise) => JsFuture::from(promise)
-                .await
-                .ok()
-                .and_then(|t| t.as_string())
-                .unwrap_or_default(),
-            Err(_) => String::new(),
-        };
         Ok(Answer {
             status: response.status(),
             retry_after: response.headers().get("Retry-After").ok().flatten(),
-            text,
+            text: body_text(&response).await,
         })
     })
     .await
+}
+
+/// An answer's body as text; empty if it cannot be read.
+async fn body_text(response: &web_sys::Response) -> String {
+    match response.text() {
+        Ok(promise) => JsFuture::from(promise)
+            .await
+            .ok()
+            .and_then(|t| t.as_string())
+            .unwrap_or_default(),
+        Err(_) => String::new(),
+    }
 }
 
 /// One request, abandoned after `timeout_ms` (reading the answer with
@@ -403,6 +407,44 @@ pub async fn fetch_export(
         200 => Ok(answer.text),
         _ => Err(refused(&answer)),
     }
+}
+
+/// How long a ZIP with photos may take to arrive whole: a shift's or a
+/// week's photos are tens of megabytes, minutes on a weak signal.
+const ZIP_TIMEOUT_MS: i32 = 600_000;
+
+/// An export with its photos (one of [`ExportFile`]'s ZIPs) from the
+/// server, filtered by `query`, as a Blob: the browser keeps it, not the
+/// wasm's memory. A refusal comes back with the server's reason.
+pub async fn fetch_export_zip(
+    pairing: &Pairing,
+    file: ExportFile,
+    query: &str,
+) -> Result<web_sys::Blob, ClientError> {
+    let url = pairing.url(&format!("{}?{query}", paths::to(&file.path(), "")));
+    fetch_within(
+        &url,
+        Some(&pairing.token),
+        None,
+        ZIP_TIMEOUT_MS,
+        |response| async move {
+            if response.status() != 200 {
+                let text = body_text(&response).await;
+                return Err(ClientError::Refused {
+                    status: response.status(),
+                    message: serde_json::from_str::<ErrorBody>(&text)
+                        .ok()
+                        .map(|e| e.error),
+                });
+            }
+            let blob = JsFuture::from(response.blob().map_err(browser_error)?)
+                .await
+                // The answer stopped before its end: the archive is not whole.
+                .map_err(|_| ClientError::Unreachable)?;
+            Ok(blob.unchecked_into())
+        },
+    )
+    .await
 }
 
 /// Asks the councillor to erase a report's personal data; whoever has the

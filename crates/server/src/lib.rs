@@ -4,7 +4,8 @@
 //!   rate limits and one error type;
 //! - `store/`: what is kept, behind the `Store` traits, with SQLite
 //!   embedded;
-//! - `web.rs`: the app's files and their headers.
+//! - `web.rs`: the app's files and their headers;
+//! - `zip.rs`: the small ZIP writer behind the exports with photos.
 
 pub mod api;
 pub mod data;
@@ -12,6 +13,7 @@ mod random;
 pub mod serve;
 pub mod store;
 mod web;
+mod zip;
 
 use std::path::Path;
 use std::sync::Arc;

@@ -26,14 +26,7 @@ fn send(
     media_type: &str,
     bytes: &[u8],
 ) -> Response {
-    let content_type = format!("Content-Type: {media_type}");
-    let mut headers = vec![content_type.as_str()];
-    headers.extend(auth);
-    server.post(
-        &format!("/api/v1/photos/{id}?{record}&sha256={}", sha(bytes)),
-        &headers,
-        bytes,
-    )
+    server.send_photo(auth, id, record, media_type, bytes)
 }
 
 fn files(server: &TestServer) -> Vec<String> {

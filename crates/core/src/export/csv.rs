@@ -1,11 +1,13 @@
 //! CSV files (RFC 4180, CRLF line ends) for spreadsheets.
 
-use super::sync_words;
+use super::{sync_words, PhotoLinks};
 use crate::note::Note;
 use crate::notebook::Notebook;
 use crate::protocol::InboxReport;
 
-pub(super) const CSV_HEADER: [&str; 14] = [
+/// The notes file's columns. `photos` was added last, so a spreadsheet
+/// made for the earlier columns still finds each where it was.
+pub(super) const CSV_HEADER: [&str; 15] = [
     "id",
     "created_at_utc",
     "updated_at_utc",
@@ -20,6 +22,7 @@ pub(super) const CSV_HEADER: [&str; 14] = [
     "sync_state",
     "revision",
     "rejected_reason",
+    "photos",
 ];
 
 /// Quotes a field per RFC 4180 when it needs it.
@@ -74,8 +77,15 @@ fn location_fields(location: Option<crate::note::Location>) -> [String; 3] {
         .unwrap_or_default()
 }
 
-/// A CSV file of `notes`, in the order given, with a header row and CRLF line ends.
-pub fn notes_csv(notes: &[&Note], book: &Notebook) -> String {
+/// The `photos` field: a record's links separated by a single space,
+/// empty when it has none.
+fn photos_field(out: &mut String, links: &[String]) {
+    csv_text(out, &links.join(" "));
+}
+
+/// A CSV file of `notes`, in the order given, with a header row and CRLF
+/// line ends; each row's last field names the note's photos in `photos`.
+pub fn notes_csv(notes: &[&Note], book: &Notebook, photos: &PhotoLinks) -> String {
     let mut out = CSV_HEADER.join(",");
     out.push_str("\r\n");
     for note in notes {
@@ -106,6 +116,8 @@ pub fn notes_csv(notes: &[&Note], book: &Notebook) -> String {
         out.push_str(&note.sync.revision.to_string());
         out.push(',');
         csv_text(&mut out, reason);
+        out.push(',');
+        photos_field(&mut out, photos.of(note.id));
         out.push_str("\r\n");
     }
     out
@@ -145,7 +157,8 @@ pub fn shifts_csv(book: &Notebook) -> String {
     out
 }
 
-pub(super) const REPORTS_CSV_HEADER: [&str; 14] = [
+/// The reports file's columns; `photos` was added last, as for notes.
+pub(super) const REPORTS_CSV_HEADER: [&str; 15] = [
     "code",
     "received_at_utc",
     "updated_at_utc",
@@ -160,11 +173,14 @@ pub(super) const REPORTS_CSV_HEADER: [&str; 14] = [
     "description",
     "public_response",
     "history",
+    "photos",
 ];
 
 /// A CSV file of residents' reports for taking to the police team. Contact
 /// details and private notes are left out: they are for the councillor only.
-pub fn reports_csv(reports: &[InboxReport]) -> String {
+/// Each row's last field names the report's photos in `photos` (by the
+/// report's id).
+pub fn reports_csv(reports: &[InboxReport], photos: &PhotoLinks) -> String {
     let mut out = REPORTS_CSV_HEADER.join(",");
     out.push_str("\r\n");
     for item in reports {
@@ -199,6 +215,8 @@ pub fn reports_csv(reports: &[InboxReport]) -> String {
         csv_text(&mut out, item.response.as_deref().unwrap_or(""));
         out.push(',');
         csv_text(&mut out, &history.join("; "));
+        out.push(',');
+        photos_field(&mut out, photos.of(report.id));
         out.push_str("\r\n");
     }
     out

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use uuid::Uuid;
 
-use super::sync_words;
+use super::{sync_words, PhotoLinks};
 use crate::note::Note;
 use crate::notebook::Notebook;
 use crate::protocol::InboxReport;
@@ -48,11 +48,14 @@ struct Properties<'a> {
     sync_state: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     rejected_reason: Option<&'a str>,
+    /// The note's photos as links, oldest first; empty when none.
+    photos: &'a [String],
 }
 
 /// A GeoJSON FeatureCollection of `notes`. A note without a GPS fix is still
 /// exported, with a null geometry (RFC 7946 §3.2), so no note is left behind.
-pub fn notes_geojson(notes: &[&Note], book: &Notebook) -> String {
+/// Each feature's `photos` holds the note's links in `photos`.
+pub fn notes_geojson(notes: &[&Note], book: &Notebook, photos: &PhotoLinks) -> String {
     let features = notes
         .iter()
         .map(|note| {
@@ -80,6 +83,7 @@ pub fn notes_geojson(notes: &[&Note], book: &Notebook) -> String {
                     accuracy_m: note.location.map(|l| l.accuracy_m),
                     sync_state: state,
                     rejected_reason: (!reason.is_empty()).then_some(reason),
+                    photos: photos.of(note.id),
                 },
             }
         })
@@ -196,6 +200,8 @@ struct ReportProperties<'a> {
     when: String,
     description: &'a str,
     public_response: Option<&'a str>,
+    /// The report's photos as links, oldest first; empty when none.
+    photos: &'a [String],
 }
 
 #[derive(Serialize)]
@@ -206,8 +212,9 @@ struct ReportCollection<'a> {
 }
 
 /// A GeoJSON FeatureCollection of residents' reports (null geometry when only
-/// the place was described). No contact details, no private notes.
-pub fn reports_geojson(reports: &[InboxReport]) -> String {
+/// the place was described). No contact details, no private notes. Each
+/// feature's `photos` holds the report's links in `photos` (by its id).
+pub fn reports_geojson(reports: &[InboxReport], photos: &PhotoLinks) -> String {
     let features = reports
         .iter()
         .map(|item| {
@@ -233,6 +240,7 @@ pub fn reports_geojson(reports: &[InboxReport]) -> String {
                     when: report.when_text(),
                     description: &report.description,
                     public_response: item.response.as_deref(),
+                    photos: photos.of(report.id),
                 },
             }
         })

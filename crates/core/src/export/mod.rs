@@ -1,15 +1,75 @@
 //! Notes out of the phone: CSV for spreadsheets, GeoJSON for maps.
 //! Both work offline; the app only hands the text to a download or a share.
+//!
+//! The notes and reports files name each record's photos ([`PhotoLinks`]):
+//! the last CSV column, `photos`, holds the links separated by a space, and
+//! each GeoJSON feature has a `photos` array. What a link is belongs to the
+//! caller: the server's API path for a plain export, the entry's name inside
+//! a ZIP that carries the photos.
 
 mod csv;
 mod geojson;
 #[cfg(test)]
 mod tests;
 
+use std::collections::BTreeMap;
+
+use uuid::Uuid;
+
 use crate::note::Note;
+use crate::photo::{KeptPhoto, PhotoOwner, PhotoState};
+use crate::protocol::paths;
 
 pub use csv::{notes_csv, reports_csv, shifts_csv};
 pub use geojson::{notes_geojson, reports_geojson, shifts_geojson};
+
+/// Each record's photos as links, by the record's id (a note's id, or a
+/// report's id, never its public code), in the order they were added:
+/// callers add each record's oldest photo first.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PhotoLinks {
+    by_record: BTreeMap<Uuid, Vec<String>>,
+}
+
+impl PhotoLinks {
+    /// No links: every record's `photos` is empty.
+    pub fn new() -> Self {
+        PhotoLinks::default()
+    }
+
+    /// Adds `link` after the record's links added so far.
+    pub fn add(&mut self, record: Uuid, link: impl Into<String>) {
+        self.by_record.entry(record).or_default().push(link.into());
+    }
+
+    /// The links the phone's own export gives its notes' photos: each photo
+    /// the server holds, by the path the server serves it at (the same
+    /// link as in the server's export), oldest first as `kept` is ordered.
+    /// A photo not sent yet is on this phone alone, so it has no link.
+    pub fn sent<'a>(kept: impl IntoIterator<Item = &'a KeptPhoto>) -> Self {
+        let mut links = PhotoLinks::new();
+        for photo in kept {
+            if let (Some(PhotoOwner::Note(note)), PhotoState::Sent) = (photo.of, &photo.state) {
+                links.add(note, paths::to(paths::PHOTO, &photo.id.to_string()));
+            }
+        }
+        links
+    }
+
+    /// The record's links, oldest photo first; empty when it has none.
+    pub fn of(&self, record: Uuid) -> &[String] {
+        self.by_record.get(&record).map_or(&[], Vec::as_slice)
+    }
+
+    /// How many links there are, over every record.
+    pub fn len(&self) -> usize {
+        self.by_record.values().map(Vec::len).sum()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.by_record.is_empty()
+    }
+}
 
 /// A note's sync state and, when refused, the server's reason, as both
 /// formats write them.

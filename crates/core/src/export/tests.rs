@@ -42,7 +42,7 @@ fn book() -> (Notebook, Vec<Note>) {
 fn csv_quotes_commas_quotes_and_newlines_and_defuses_formulas() {
     let (book, notes) = book();
     let refs: Vec<&Note> = notes.iter().collect();
-    let csv = notes_csv(&refs, &book);
+    let csv = notes_csv(&refs, &book, &PhotoLinks::new());
     let lines: Vec<&str> = csv.split("\r\n").collect();
     assert_eq!(lines[0], CSV_HEADER.join(","));
     assert!(csv.contains("\"He said \"\"move on\"\",\nthen left\""));
@@ -58,7 +58,8 @@ fn csv_quotes_commas_quotes_and_newlines_and_defuses_formulas() {
 fn geojson_has_lon_lat_points_and_null_geometry_without_a_fix() {
     let (book, notes) = book();
     let refs: Vec<&Note> = notes.iter().collect();
-    let value: Value = serde_json::from_str(&notes_geojson(&refs, &book)).unwrap();
+    let value: Value =
+        serde_json::from_str(&notes_geojson(&refs, &book, &PhotoLinks::new())).unwrap();
     assert_eq!(value["type"], "FeatureCollection");
     let features = value["features"].as_array().unwrap();
     assert_eq!(features.len(), 2);
@@ -83,11 +84,11 @@ fn geojson_has_lon_lat_points_and_null_geometry_without_a_fix() {
 fn an_empty_export_is_still_well_formed() {
     let book = Notebook::new();
     assert_eq!(
-        notes_csv(&[], &book),
+        notes_csv(&[], &book, &PhotoLinks::new()),
         format!("{}\r\n", CSV_HEADER.join(","))
     );
     assert_eq!(
-        notes_geojson(&[], &book),
+        notes_geojson(&[], &book, &PhotoLinks::new()),
         r#"{"type":"FeatureCollection","features":[]}"#
     );
 }
@@ -128,14 +129,17 @@ fn inbox_report(location: Option<Location>) -> InboxReport {
 #[test]
 fn report_exports_leave_out_contact_details_and_private_notes() {
     let located = inbox_report(Some(Location::new(51.507, -0.128, 100.0).unwrap()));
-    let csv = reports_csv(&[located.clone(), inbox_report(None)]);
+    let csv = reports_csv(&[located.clone(), inbox_report(None)], &PhotoLinks::new());
     let lines: Vec<&str> = csv.split("\r\n").collect();
     assert_eq!(lines[0], REPORTS_CSV_HEADER.join(","));
     assert!(lines[1].starts_with("K7QF2-M3XDA,2026-11-24T23:00:00+00:00,"));
     assert!(lines[1].contains(",drug_dealing,raised_with_police,\"'=Car park, \"\"level 2\"\"\",51.507,-0.128,100.0,yes,After dark,"));
     assert!(lines[2].contains("raised_with_police,\"'=Car park, \"\"level 2\"\"\",,,,yes,"));
-    let geo: Value =
-        serde_json::from_str(&reports_geojson(&[located, inbox_report(None)])).unwrap();
+    let geo: Value = serde_json::from_str(&reports_geojson(
+        &[located, inbox_report(None)],
+        &PhotoLinks::new(),
+    ))
+    .unwrap();
     assert_eq!(
         geo["features"][0]["geometry"]["coordinates"],
         json!([-0.128, 51.507])
@@ -188,4 +192,203 @@ fn a_formula_behind_invisible_characters_is_defused_too() {
     let mut plain = String::new();
     super::csv::csv_text(&mut plain, "Lamp out, 2 weeks");
     assert!(!plain.contains('\''), "{plain}");
+}
+
+/// Reads a CSV file as RFC 4180 says (quoted fields may hold commas, quotes
+/// doubled, and line breaks), so the tests see the fields a spreadsheet sees.
+fn parse_csv(text: &str) -> Vec<Vec<String>> {
+    let mut rows = Vec::new();
+    let mut row = Vec::new();
+    let mut field = String::new();
+    let mut quoted = false;
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match (quoted, c) {
+            (true, '"') if chars.peek() == Some(&'"') => {
+                chars.next();
+                field.push('"');
+            }
+            (true, '"') => quoted = false,
+            (true, c) => field.push(c),
+            (false, '"') if field.is_empty() => quoted = true,
+            (false, ',') => row.push(std::mem::take(&mut field)),
+            (false, '\r') if chars.peek() == Some(&'\n') => {
+                chars.next();
+                row.push(std::mem::take(&mut field));
+                rows.push(std::mem::take(&mut row));
+            }
+            (false, c) => field.push(c),
+        }
+    }
+    assert!(!quoted, "a quoted field is left open");
+    assert!(
+        field.is_empty() && row.is_empty(),
+        "the last row has no line end"
+    );
+    rows
+}
+
+/// The note's links as the server's plain export writes them.
+fn note_links(notes: &[Note]) -> PhotoLinks {
+    let mut links = PhotoLinks::new();
+    links.add(notes[0].id, "/api/v1/photos/0001");
+    links.add(notes[0].id, "/api/v1/photos/0002");
+    links
+}
+
+#[test]
+fn the_notes_csv_names_each_note_s_photos_in_a_last_column() {
+    let (book, notes) = book();
+    let refs: Vec<&Note> = notes.iter().collect();
+    let links = note_links(&notes);
+    let csv = notes_csv(&refs, &book, &links);
+    let rows = parse_csv(&csv);
+    assert_eq!(rows.len(), 3, "{csv}");
+    assert_eq!(rows[0], CSV_HEADER.map(str::to_owned));
+    assert_eq!(rows[0].last().map(String::as_str), Some("photos"));
+    // The columns before it are where they were.
+    assert_eq!(
+        rows[0][..14].join(","),
+        "id,created_at_utc,updated_at_utc,shift_id,shift,category,text,place,\
+         latitude,longitude,accuracy_m,sync_state,revision,rejected_reason"
+    );
+    for row in &rows {
+        assert_eq!(row.len(), CSV_HEADER.len(), "{row:?}");
+    }
+    // With photos: the links, oldest first, one space between; the quoted
+    // text with its comma, quotes and line break is still one field.
+    assert_eq!(rows[1][0], notes[0].id.to_string());
+    assert_eq!(rows[1][6], "He said \"move on\",\nthen left");
+    assert_eq!(rows[1][14], "/api/v1/photos/0001 /api/v1/photos/0002");
+    // Without: an empty field, after the defused formula.
+    assert_eq!(rows[2][0], notes[1].id.to_string());
+    assert_eq!(rows[2][6], "'=HYPERLINK(\"http://x\")");
+    assert_eq!(rows[2][14], "");
+    assert!(csv.ends_with(",pending,1,,\r\n"), "{csv}");
+    // The same notes with no links at all write the same file but for the
+    // last field.
+    let bare = parse_csv(&notes_csv(&refs, &book, &PhotoLinks::new()));
+    assert_eq!(bare[1][..14], rows[1][..14]);
+    assert_eq!(bare[1][14], "");
+}
+
+#[test]
+fn a_photo_link_is_quoted_and_defused_like_any_other_field() {
+    let (book, notes) = book();
+    let refs: Vec<&Note> = notes.iter().collect();
+    let mut links = PhotoLinks::new();
+    links.add(notes[1].id, "photos/a,b \"c\".jpg");
+    links.add(notes[0].id, "=cmd");
+    let csv = notes_csv(&refs, &book, &links);
+    assert!(csv.contains(",\"photos/a,b \"\"c\"\".jpg\"\r\n"), "{csv}");
+    let rows = parse_csv(&csv);
+    assert_eq!(rows[1][14], "'=cmd");
+    assert_eq!(rows[2][14], "photos/a,b \"c\".jpg");
+}
+
+#[test]
+fn the_notes_geojson_lists_each_note_s_photos() {
+    let (book, notes) = book();
+    let refs: Vec<&Note> = notes.iter().collect();
+    let value: Value =
+        serde_json::from_str(&notes_geojson(&refs, &book, &note_links(&notes))).unwrap();
+    assert_eq!(
+        value["features"][0]["properties"]["photos"],
+        json!(["/api/v1/photos/0001", "/api/v1/photos/0002"])
+    );
+    assert_eq!(value["features"][1]["properties"]["photos"], json!([]));
+}
+
+#[test]
+fn the_reports_files_name_each_report_s_photos_by_its_id() {
+    let located = inbox_report(Some(Location::new(51.507, -0.128, 100.0).unwrap()));
+    let mut other = inbox_report(None);
+    other.report.id = Uuid::from_u128(6);
+    other.code = "M3XDA-K7QF2".into();
+    let mut links = PhotoLinks::new();
+    links.add(other.report.id, "photos/0003.webp");
+    // A link for a record not exported changes nothing.
+    links.add(Uuid::from_u128(99), "photos/0099.jpg");
+    let reports = [located, other];
+    let csv = reports_csv(&reports, &links);
+    let rows = parse_csv(&csv);
+    assert_eq!(rows[0], REPORTS_CSV_HEADER.map(str::to_owned));
+    assert_eq!(rows[0][..14].join(","), "code,received_at_utc,updated_at_utc,kind,status,place,latitude,longitude,accuracy_m,location_rounded,when,description,public_response,history");
+    assert_eq!(rows.len(), 3);
+    for row in &rows {
+        assert_eq!(row.len(), REPORTS_CSV_HEADER.len(), "{row:?}");
+    }
+    assert_eq!(rows[1][5], "'=Car park, \"level 2\"");
+    assert_eq!(
+        (rows[1][0].as_str(), rows[1][14].as_str()),
+        ("K7QF2-M3XDA", "")
+    );
+    assert_eq!(
+        (rows[2][0].as_str(), rows[2][14].as_str()),
+        ("M3XDA-K7QF2", "photos/0003.webp")
+    );
+    assert!(!csv.contains("0099"));
+    let geo: Value = serde_json::from_str(&reports_geojson(&reports, &links)).unwrap();
+    assert_eq!(geo["features"][0]["properties"]["photos"], json!([]));
+    assert_eq!(
+        geo["features"][1]["properties"]["photos"],
+        json!(["photos/0003.webp"])
+    );
+}
+
+#[test]
+fn photo_links_keep_each_record_s_order() {
+    let mut links = PhotoLinks::new();
+    assert!(links.is_empty());
+    let (a, b) = (Uuid::from_u128(1), Uuid::from_u128(2));
+    links.add(b, "b1");
+    links.add(a, "a1");
+    links.add(b, "b2");
+    assert_eq!(links.of(b), ["b1", "b2"]);
+    assert_eq!(links.of(a), ["a1"]);
+    assert!(links.of(Uuid::from_u128(3)).is_empty());
+    assert_eq!(links.len(), 3);
+}
+
+#[test]
+fn the_phone_links_only_the_photos_the_server_holds() {
+    use crate::photo::{KeptPhoto, PhotoForm, PhotoOwner, PhotoState};
+    let at = Utc.with_ymd_and_hms(2026, 11, 26, 1, 0, 0).unwrap();
+    let kept = |id: u128, of: Option<PhotoOwner>, state: PhotoState| KeptPhoto {
+        id: Uuid::from_u128(id),
+        of,
+        form: PhotoForm::Note,
+        media_type: "image/jpeg".into(),
+        sha256: "ab".repeat(32),
+        bytes: 250_000,
+        width: 1600,
+        height: 1200,
+        taken_at: at,
+        state,
+    };
+    let note = Uuid::from_u128(2);
+    let photos = [
+        kept(11, Some(PhotoOwner::Note(note)), PhotoState::Sent),
+        kept(12, Some(PhotoOwner::Note(note)), PhotoState::OnPhone),
+        kept(
+            13,
+            Some(PhotoOwner::Note(note)),
+            PhotoState::Refused {
+                reason: "damaged".into(),
+            },
+        ),
+        kept(14, Some(PhotoOwner::Note(note)), PhotoState::Sent),
+        // On a form not saved yet, and a resident's report's: not a note's.
+        kept(15, None, PhotoState::Sent),
+        kept(16, Some(PhotoOwner::Report(note)), PhotoState::Sent),
+    ];
+    let links = PhotoLinks::sent(&photos);
+    assert_eq!(
+        links.of(note),
+        [
+            format!("/api/v1/photos/{}", Uuid::from_u128(11)),
+            format!("/api/v1/photos/{}", Uuid::from_u128(14)),
+        ]
+    );
+    assert_eq!(links.len(), 2);
 }

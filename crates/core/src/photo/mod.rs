@@ -75,6 +75,15 @@ impl ImageType {
         }
     }
 
+    /// The file name extension for this format: `jpg`, `png` or `webp`.
+    pub fn extension(self) -> &'static str {
+        match self {
+            ImageType::Jpeg => "jpg",
+            ImageType::Png => "png",
+            ImageType::Webp => "webp",
+        }
+    }
+
     pub fn from_media_type(media_type: &str) -> Option<ImageType> {
         match media_type {
             "image/jpeg" => Some(ImageType::Jpeg),

@@ -12,16 +12,22 @@ pub enum ExportFile {
     ShiftsGeojson,
     ReportsCsv,
     ReportsGeojson,
+    /// `notes.csv` and the notes' photos, in one ZIP.
+    NotesZip,
+    /// `reports.csv` and the reports' photos, in one ZIP.
+    ReportsZip,
 }
 
 impl ExportFile {
-    pub const ALL: [ExportFile; 6] = [
+    pub const ALL: [ExportFile; 8] = [
         ExportFile::NotesCsv,
         ExportFile::NotesGeojson,
         ExportFile::ShiftsCsv,
         ExportFile::ShiftsGeojson,
         ExportFile::ReportsCsv,
         ExportFile::ReportsGeojson,
+        ExportFile::NotesZip,
+        ExportFile::ReportsZip,
     ];
 
     /// The file's name, such as `reports.csv`.
@@ -33,6 +39,8 @@ impl ExportFile {
             ExportFile::ShiftsGeojson => "shifts.geojson",
             ExportFile::ReportsCsv => "reports.csv",
             ExportFile::ReportsGeojson => "reports.geojson",
+            ExportFile::NotesZip => "notes.zip",
+            ExportFile::ReportsZip => "reports.zip",
         }
     }
 
@@ -42,13 +50,33 @@ impl ExportFile {
     }
 
     pub fn is_geojson(self) -> bool {
-        self.name().ends_with(".geojson")
+        matches!(
+            self,
+            ExportFile::NotesGeojson | ExportFile::ShiftsGeojson | ExportFile::ReportsGeojson
+        )
+    }
+
+    /// For a ZIP with photos, the CSV file it holds beside them (under the
+    /// same name as that file's own export); `None` for the plain files.
+    pub fn csv_inside(self) -> Option<ExportFile> {
+        match self {
+            ExportFile::NotesZip => Some(ExportFile::NotesCsv),
+            ExportFile::ReportsZip => Some(ExportFile::ReportsCsv),
+            ExportFile::NotesCsv
+            | ExportFile::NotesGeojson
+            | ExportFile::ShiftsCsv
+            | ExportFile::ShiftsGeojson
+            | ExportFile::ReportsCsv
+            | ExportFile::ReportsGeojson => None,
+        }
     }
 
     /// The media type the file is served and saved as.
     pub fn mime(self) -> &'static str {
         if self.is_geojson() {
             GEOJSON_MIME
+        } else if self.csv_inside().is_some() {
+            ZIP_MIME
         } else {
             CSV_MIME
         }
@@ -57,3 +85,4 @@ impl ExportFile {
 
 pub const CSV_MIME: &str = "text/csv; charset=utf-8";
 pub const GEOJSON_MIME: &str = "application/geo+json";
+pub const ZIP_MIME: &str = "application/zip";

@@ -26,7 +26,7 @@ use crate::shift::Shift;
 pub use backoff::{Backoff, MAX_BACKOFF_MS};
 pub use batch::batches;
 pub use check::{check_concern, check_note, check_report, check_shift, check_triage, CheckError};
-pub use export_file::{ExportFile, CSV_MIME, GEOJSON_MIME};
+pub use export_file::{ExportFile, CSV_MIME, GEOJSON_MIME, ZIP_MIME};
 
 /// The most records one request may carry.
 pub const MAX_BATCH_RECORDS: usize = 500;

@@ -21,7 +21,8 @@ pub const TRIAGE: &str = "/v1/triage";
 /// Followed by one of [`super::ExportFile`]'s names.
 pub const EXPORT: &str = "/v1/export";
 /// A photo on a note or a report: `POST` its bytes (with `?note=<id>` or
-/// `?report=<id>`, and `sha256=<hex>`), `GET` it back.
+/// `?report=<id>`, and `sha256=<hex>`), `GET` it back. The plain notes and
+/// reports exports link each photo by this path.
 pub const PHOTO: &str = "/v1/photos/{photo}";
 /// A report's photos, by its code: the public ones, or (with a device
 /// token) all.
@@ -70,5 +71,27 @@ mod tests {
             ExportFile::ALL.len(),
             "every export has its own name"
         );
+        assert_eq!(
+            paths::to(&ExportFile::NotesZip.path(), ""),
+            "/api/v1/export/notes.zip"
+        );
+        for file in ExportFile::ALL {
+            // A file's name ends as its media type says, and a ZIP holds the
+            // CSV of its own records.
+            let (ends, mime) = match file.csv_inside() {
+                Some(csv) => {
+                    assert_eq!(
+                        csv.name().strip_suffix(".csv"),
+                        file.name().strip_suffix(".zip"),
+                        "{file:?}"
+                    );
+                    (".zip", crate::protocol::ZIP_MIME)
+                }
+                None if file.is_geojson() => (".geojson", crate::protocol::GEOJSON_MIME),
+                None => (".csv", crate::protocol::CSV_MIME),
+            };
+            assert!(file.name().ends_with(ends), "{file:?}");
+            assert_eq!(file.mime(), mime, "{file:?}");
+        }
     }
 }

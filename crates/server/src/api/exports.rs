@@ -1,22 +1,44 @@
-//! `GET /export/{notes,shifts,reports}.{csv,geojson}`: the councillor's
-//! records as files, each its own route (core's `ExportFile`), filtered by
-//! the same typed query as its listing, and served as a download.
+//! `GET /export/{notes,shifts,reports}.{csv,geojson}` and
+//! `GET /export/{notes,reports}.zip`: the councillor's records as files,
+//! each its own route (core's `ExportFile`), filtered by the same typed
+//! query as its listing, and served as a download.
+//!
+//! The notes and reports files name each record's photos: the plain files
+//! by their API path (`/api/v1/photos/{id}`, fetched with the device token),
+//! a ZIP by the names of its own entries (`photos/{id}.jpg`), so its CSV
+//! opens beside its photos once unzipped.
+//!
+//! A ZIP is streamed: its CSV first, then one photo at a time, each read
+//! from the store on a blocking thread and handed to the connection through
+//! a small channel, so at most a few photos are in memory however many the
+//! archive holds. Everything that can refuse it is settled before the first
+//! byte: the archive must fit without ZIP64 (422 otherwise, saying how
+//! large it would be), and every photo's file must be on disk at its
+//! recorded size (a 500 naming the photos missing otherwise, rather than
+//! an archive that leaves them out or stops half-way). Only a file removed
+//! or changed between that check and its turn (an erasure at that very
+//! moment) stops the stream early: the connection is then cut before the
+//! archive's end, so what arrived cannot be taken for a whole archive.
 
+use axum::body::{Body, Bytes};
 use axum::extract::State;
-use axum::http::header;
+use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
-use beatbook_core::export;
+use beatbook_core::export::{self, PhotoLinks};
 use beatbook_core::inbox::InboxFilter;
-use beatbook_core::protocol::{ExportFile, RecordKind};
-use beatbook_core::{NoteFilter, Notebook, Shift};
-use chrono::Utc;
+use beatbook_core::photo::ImageType;
+use beatbook_core::protocol::{paths, ExportFile, RecordKind};
+use beatbook_core::{Note, NoteFilter, Notebook, Shift};
+use chrono::{DateTime, Utc};
+use tokio::sync::mpsc;
 
 use super::extract::{ApiQuery, AuthDevice};
 use super::query::{InboxQuery, NoteQuery, ShiftQuery};
 use super::{ApiError, ApiState};
-use crate::store::{ListFilter, Store, StoreResult};
+use crate::store::{ListFilter, PhotoOf, Store, StoreResult, StoredPhoto};
+use crate::zip::{self, ZipWriter};
 
 /// One route per export file.
 pub fn routes() -> Router<ApiState> {
@@ -48,25 +70,34 @@ pub fn routes() -> Router<ApiState> {
                         })
                     },
                 ),
+                ExportFile::NotesZip => get(
+                    move |State(state), _: AuthDevice, ApiQuery(q): ApiQuery<NoteQuery>| {
+                        let filter = q.into();
+                        zip_export(state, file, move |store| notes_zip(store, &filter))
+                    },
+                ),
+                ExportFile::ReportsZip => get(
+                    move |State(state), _: AuthDevice, ApiQuery(q): ApiQuery<InboxQuery>| {
+                        let filter = q.into();
+                        zip_export(state, file, move |store| reports_zip(store, &filter))
+                    },
+                ),
             };
             router.route(&file.path(), route)
         })
 }
 
-/// The file as an attachment named for the day it was made.
-fn download(file: ExportFile, body: String) -> Response {
-    let name = format!("beatbook-{}-{}", Utc::now().format("%Y%m%d"), file.name());
-    (
-        [
-            (header::CONTENT_TYPE, file.mime().to_owned()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{name}\""),
-            ),
-        ],
-        body,
-    )
-        .into_response()
+/// The headers of a download: its media type, and an attachment named for
+/// the day it was made (`beatbook-20261126-notes.zip`).
+fn download_headers(file: ExportFile, at: DateTime<Utc>) -> [(header::HeaderName, String); 2] {
+    let name = format!("beatbook-{}-{}", at.format("%Y%m%d"), file.name());
+    [
+        (header::CONTENT_TYPE, file.mime().to_owned()),
+        (
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{name}\""),
+        ),
+    ]
 }
 
 /// The stored notes that match, and every shift, as a notebook, so the notes
@@ -113,16 +144,50 @@ async fn export(
 ) -> Result<Response, ApiError> {
     let geojson = file.is_geojson();
     let body = state.store(move |store| make(store, geojson)).await?;
-    Ok(download(file, body))
+    Ok((download_headers(file, Utc::now()), body).into_response())
+}
+
+/// The photos of these records, read with one query, and each one's link as
+/// `link` makes it, by its record, oldest first.
+fn photos_and_links(
+    store: &dyn Store,
+    records: &[PhotoOf],
+    link: impl Fn(&StoredPhoto) -> String,
+) -> StoreResult<(Vec<StoredPhoto>, PhotoLinks)> {
+    let photos = store.photos_of_each(records)?;
+    let mut links = PhotoLinks::new();
+    for photo in &photos {
+        links.add(photo.of.id(), link(photo));
+    }
+    Ok((photos, links))
+}
+
+/// A photo's link in a plain export: where the API serves it.
+fn api_link(photo: &StoredPhoto) -> String {
+    paths::to(paths::PHOTO, &photo.id.to_string())
+}
+
+/// A photo's entry in a ZIP: `photos/{id}.jpg` (or `.png`, `.webp`).
+fn zip_name(photo: &StoredPhoto) -> String {
+    let extension = ImageType::from_media_type(&photo.media_type)
+        // Every stored photo is one of the three; a row that says otherwise
+        // still gets a name of its own.
+        .map_or("bin", ImageType::extension);
+    format!("photos/{}.{extension}", photo.id)
+}
+
+fn note_owners(notes: &[&Note]) -> Vec<PhotoOf> {
+    notes.iter().map(|n| PhotoOf::Note(n.id)).collect()
 }
 
 fn notes(store: &dyn Store, filter: &ListFilter, geojson: bool) -> StoreResult<String> {
     let book = notes_notebook(store, filter)?;
     let notes = book.list(&NoteFilter::default());
+    let (_, links) = photos_and_links(store, &note_owners(&notes), api_link)?;
     Ok(if geojson {
-        export::notes_geojson(&notes, &book)
+        export::notes_geojson(&notes, &book, &links)
     } else {
-        export::notes_csv(&notes, &book)
+        export::notes_csv(&notes, &book, &links)
     })
 }
 
@@ -135,11 +200,187 @@ fn shifts(store: &dyn Store, filter: &ListFilter, geojson: bool) -> StoreResult<
     })
 }
 
+fn report_owners(reports: &[beatbook_core::protocol::InboxReport]) -> Vec<PhotoOf> {
+    reports
+        .iter()
+        .map(|r| PhotoOf::Report(r.report.id))
+        .collect()
+}
+
 fn reports(store: &dyn Store, filter: &InboxFilter, geojson: bool) -> StoreResult<String> {
     let (reports, _) = store.inbox(filter)?;
+    let (_, links) = photos_and_links(store, &report_owners(&reports), api_link)?;
     Ok(if geojson {
-        export::reports_geojson(&reports)
+        export::reports_geojson(&reports, &links)
     } else {
-        export::reports_csv(&reports)
+        export::reports_csv(&reports, &links)
     })
+}
+
+/// What a ZIP holds: its CSV (under that file's own export name), naming
+/// the photos by their entries, and the photos, in the order they are
+/// written.
+struct ZipContents {
+    csv_name: &'static str,
+    csv: String,
+    photos: Vec<StoredPhoto>,
+}
+
+fn notes_zip(store: &dyn Store, filter: &ListFilter) -> StoreResult<ZipContents> {
+    let book = notes_notebook(store, filter)?;
+    let notes = book.list(&NoteFilter::default());
+    let (photos, links) = photos_and_links(store, &note_owners(&notes), zip_name)?;
+    Ok(ZipContents {
+        csv_name: ExportFile::NotesCsv.name(),
+        csv: export::notes_csv(&notes, &book, &links),
+        photos,
+    })
+}
+
+fn reports_zip(store: &dyn Store, filter: &InboxFilter) -> StoreResult<ZipContents> {
+    let (reports, _) = store.inbox(filter)?;
+    let (photos, links) = photos_and_links(store, &report_owners(&reports), zip_name)?;
+    Ok(ZipContents {
+        csv_name: ExportFile::ReportsCsv.name(),
+        csv: export::reports_csv(&reports, &links),
+        photos,
+    })
+}
+
+/// How many missing photos an error names; the rest are counted.
+const NAMED_MISSING: usize = 10;
+
+/// Why a ZIP cannot be made: its photos' files that are not on disk.
+fn missing_photos(missing: &[StoredPhoto]) -> ApiError {
+    let mut ids: Vec<String> = missing
+        .iter()
+        .take(NAMED_MISSING)
+        .map(|p| p.id.to_string())
+        .collect();
+    if missing.len() > NAMED_MISSING {
+        ids.push(format!("and {} more", missing.len() - NAMED_MISSING));
+    }
+    tracing::error!(
+        "export: {} photo files missing or damaged: {}",
+        missing.len(),
+        ids.join(", ")
+    );
+    ApiError::new(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        format!(
+            "{} of the photos to export are missing or damaged in the server's photo folder \
+             ({}); restore the folder from a backup, or download the CSV, which links the \
+             photos instead of carrying them",
+            missing.len(),
+            ids.join(", ")
+        ),
+    )
+}
+
+/// How many chunks wait between the thread that reads photos and the
+/// connection: with an entry's header and bytes as two, about one photo.
+const CHUNKS_IN_FLIGHT: usize = 2;
+
+/// Serves a ZIP of the CSV `file` holds and its photos, streamed.
+async fn zip_export(
+    state: ApiState,
+    file: ExportFile,
+    select: impl FnOnce(&dyn Store) -> StoreResult<ZipContents> + Send + 'static,
+) -> Result<Response, ApiError> {
+    let now = Utc::now();
+    let (contents, length, missing) = state
+        .store(move |store| {
+            let contents = select(store)?;
+            let sizes = std::iter::once((contents.csv_name.len(), contents.csv.len() as u64))
+                .chain(contents.photos.iter().map(|p| (zip_name(p).len(), p.bytes)));
+            let length = zip::archive_len(sizes);
+            // Only an archive that fits is worth looking for its files.
+            let mut missing = Vec::new();
+            if length.is_ok() {
+                for photo in &contents.photos {
+                    if !store.photo_on_disk(photo)? {
+                        missing.push(photo.clone());
+                    }
+                }
+            }
+            Ok((contents, length, missing))
+        })
+        .await?;
+    let length = length.map_err(|limit| {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            format!(
+                "these records and their photos do not fit in one ZIP: {limit}; \
+                 choose fewer (a shorter time, one kind or one shift)"
+            ),
+        )
+    })?;
+    if !missing.is_empty() {
+        return Err(missing_photos(&missing));
+    }
+
+    let (sender, mut receiver) = mpsc::channel(CHUNKS_IN_FLIGHT);
+    let store = state.store.clone();
+    tokio::task::spawn_blocking(move || {
+        if let Err(e) = write_zip(store.as_ref(), now, contents, &sender) {
+            tracing::error!("export: the ZIP stopped part-way: {e}");
+            // The connection is cut: the archive is not taken for whole.
+            let _ = sender.blocking_send(Err(e));
+        }
+    });
+    let chunks = futures_util::stream::poll_fn(move |cx| receiver.poll_recv(cx));
+    let mut response = (download_headers(file, now), Body::from_stream(chunks)).into_response();
+    // Known to the byte before it starts: the phone can show its progress,
+    // and an archive cut short cannot pass for a whole one.
+    response
+        .headers_mut()
+        .insert(header::CONTENT_LENGTH, length.into());
+    Ok(response)
+}
+
+/// What the reading thread hands the connection.
+type Chunk = Result<Bytes, std::io::Error>;
+
+/// Writes the archive into `sender`, one entry at a time. Stops quietly if
+/// the connection is gone (the receiver dropped), and with an error if a
+/// photo cannot be read as it was checked.
+fn write_zip(
+    store: &dyn Store,
+    now: DateTime<Utc>,
+    contents: ZipContents,
+    sender: &mpsc::Sender<Chunk>,
+) -> Result<(), std::io::Error> {
+    let failed = |what: String| std::io::Error::other(what);
+    let mut zip = ZipWriter::new(now);
+    // False once the connection has gone: nothing more to do.
+    let send = |chunk: Vec<u8>| sender.blocking_send(Ok(Bytes::from(chunk))).is_ok();
+    let csv = contents.csv.into_bytes();
+    let header = zip
+        .entry(contents.csv_name, &csv)
+        .map_err(|e| failed(e.to_string()))?;
+    if !(send(header) && send(csv)) {
+        return Ok(());
+    }
+    for photo in contents.photos {
+        let bytes = store
+            .photo_bytes(&photo)
+            .map_err(|e| failed(format!("photo {}: {}", photo.id, e.chain())))?;
+        if bytes.len() as u64 != photo.bytes {
+            return Err(failed(format!(
+                "photo {} is {} bytes on disk, not the {} checked",
+                photo.id,
+                bytes.len(),
+                photo.bytes
+            )));
+        }
+        let header = zip
+            .entry(&zip_name(&photo), &bytes)
+            .map_err(|e| failed(e.to_string()))?;
+        if !(send(header) && send(bytes)) {
+            return Ok(());
+        }
+    }
+    let end = zip.finish().map_err(|e| failed(e.to_string()))?;
+    send(end);
+    Ok(())
 }

@@ -5,8 +5,11 @@
 //! ([`ApiError`]): malformed JSON, unknown fields or bad query values (400),
 //! a bad or revoked token (401), a body over 1 MiB or over 500 records
 //! (413; a photo over 2 MiB), a photo that is not a JPEG, PNG or WebP (415),
-//! too many requests (429 with `Retry-After`). Records that parse but
-//! break a rule are answered one by one.
+//! an export ZIP past 4 GiB or 65,534 files (422), too many requests (429
+//! with `Retry-After`). Records that parse but break a rule are answered one
+//! by one. The server's own faults are JSON errors too: 503 when the
+//! database cannot be reached, 500 naming the photos an export ZIP would
+//! carry whose files are missing.
 
 mod concerns;
 mod error;

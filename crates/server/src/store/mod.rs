@@ -259,6 +259,12 @@ pub trait Photos {
     fn photo_bytes(&self, photo: &StoredPhoto) -> StoreResult<Vec<u8>>;
     /// A record's photos, in the order they arrived.
     fn photos_of(&self, of: PhotoOf) -> StoreResult<Vec<StoredPhoto>>;
+    /// The photos of all these records at once (for an export of many):
+    /// record by record in the order given (a record given twice counts
+    /// once), each record's in the order they arrived.
+    fn photos_of_each(&self, records: &[PhotoOf]) -> StoreResult<Vec<StoredPhoto>>;
+    /// Whether a kept photo's file is there, at the size its row says.
+    fn photo_on_disk(&self, photo: &StoredPhoto) -> StoreResult<bool>;
     /// Shows or hides a photo on the public status page. Whether there is
     /// such a photo.
     fn set_photo_public(&self, id: Uuid, public: bool) -> StoreResult<bool>;

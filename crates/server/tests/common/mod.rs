@@ -123,6 +123,29 @@ impl TestServer {
         code_of(&self.submit_report(&json!({ "report": report })))
     }
 
+    /// Sends `bytes` as photo `id` of `record` (`note=<id>` or
+    /// `report=<id>`), as `media_type`, with the token in `auth` if given.
+    pub fn send_photo(
+        &self,
+        auth: Option<&str>,
+        id: uuid::Uuid,
+        record: &str,
+        media_type: &str,
+        bytes: &[u8],
+    ) -> Response {
+        let content_type = format!("Content-Type: {media_type}");
+        let mut headers = vec![content_type.as_str()];
+        headers.extend(auth);
+        self.post(
+            &format!(
+                "/api/v1/photos/{id}?{record}&sha256={}",
+                beatbook_server::api::sha256_hex(bytes)
+            ),
+            &headers,
+            bytes,
+        )
+    }
+
     /// The public status page of a report.
     pub fn look_up_report(&self, code: &str) -> Response {
         self.get(&format!("/api/v1/reports/{code}"), &[])

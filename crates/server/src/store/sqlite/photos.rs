@@ -46,6 +46,20 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredPhoto> {
     })
 }
 
+/// The photos of the records in `?1`, a JSON array of `[kind, id]` pairs:
+/// each record once (where it is first given), its photos found through
+/// the `photos_by_record` index, oldest first.
+pub(super) fn photos_of_each_query() -> String {
+    format!(
+        "WITH wanted(n, kind, record) AS (
+             SELECT MIN(key), json_extract(value, '$[0]'), json_extract(value, '$[1]')
+             FROM json_each(?1) GROUP BY 2, 3)
+         SELECT {COLUMNS} FROM wanted
+         JOIN photos ON record_kind = wanted.kind AND record_id = wanted.record
+         ORDER BY wanted.n, received_at, photos.id"
+    )
+}
+
 fn file_error(e: std::io::Error) -> StoreError {
     StoreError::File(e)
 }
@@ -225,6 +239,32 @@ impl Photos for Sqlite {
         ))?;
         let rows = statement.query_map(params![of.kind(), of.id().to_string()], row)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn photos_of_each(&self, records: &[PhotoOf]) -> StoreResult<Vec<StoredPhoto>> {
+        if records.is_empty() {
+            return Ok(Vec::new());
+        }
+        // The records go in as one JSON array of [kind, id] pairs, so the
+        // query is one statement however many there are; each is looked up
+        // by the photos_by_record index.
+        let wanted: Vec<(&str, String)> = records
+            .iter()
+            .map(|of| (of.kind(), of.id().to_string()))
+            .collect();
+        let wanted = serde_json::to_string(&wanted)?;
+        let conn = self.conn();
+        let mut statement = conn.prepare_cached(&photos_of_each_query())?;
+        let rows = statement.query_map([wanted], row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn photo_on_disk(&self, photo: &StoredPhoto) -> StoreResult<bool> {
+        match fs::metadata(self.photo_folder().join(&photo.sha256)) {
+            Ok(file) => Ok(file.is_file() && file.len() == photo.bytes),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+            Err(e) => Err(file_error(e)),
+        }
     }
 
     fn report_photos(&self, code: &str) -> StoreResult<Option<Vec<StoredPhoto>>> {

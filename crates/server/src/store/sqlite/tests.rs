@@ -245,6 +245,108 @@ fn a_store_from_the_release_before_photos_keeps_its_notes_and_reports_and_takes_
     let _ = std::fs::remove_dir_all(dir);
 }
 
+#[test]
+fn the_photos_of_many_records_come_by_record_in_the_order_asked_oldest_first() {
+    let (dir, db) = temp_db();
+    let code = db.create_pairing_code("phone").unwrap();
+    let token = db.redeem_pairing_code(&code).unwrap().unwrap().token;
+    let device = db.device_for_token(&token).unwrap().unwrap().id;
+    let (first, second) = (note("first"), note("second"));
+    let id = |raw: &RawValue| serde_json::from_str::<Note>(raw.get()).unwrap().id;
+    let (a, b) = (id(&first), id(&second));
+    let batch = RawBatch {
+        notes: vec![first, second],
+        ..RawBatch::default()
+    };
+    db.ingest(device, batch).unwrap();
+    let report = beatbook_core::Report::create(
+        uuid::Uuid::new_v4(),
+        &beatbook_core::ReportInput {
+            kind: beatbook_core::ReportKind::PoorLighting,
+            location: None,
+            round_location: false,
+            place: "The footbridge".into(),
+            when: beatbook_core::WhenUnsafe::AfterDark,
+            when_detail: String::new(),
+            description: "Dark all week".into(),
+            contact_name: String::new(),
+            contact_reach: String::new(),
+        },
+        Utc::now(),
+    )
+    .unwrap();
+    db.submit_report(&report).unwrap();
+    let jpeg = include_bytes!("../../../../core/tests/fixtures/photos/street.jpg");
+    let sha256 = crate::api::sha256_hex(jpeg);
+    for (n, of) in [
+        (1, PhotoOf::Note(a)),
+        (2, PhotoOf::Note(a)),
+        (3, PhotoOf::Note(b)),
+        (4, PhotoOf::Report(report.id)),
+    ] {
+        let photo = NewPhoto {
+            id: uuid::Uuid::from_u128(n),
+            of,
+            sha256: sha256.clone(),
+            inspected: beatbook_core::photo::inspect(jpeg, "image/jpeg").unwrap(),
+            bytes: jpeg.to_vec(),
+            device_id: None,
+            room: None,
+        };
+        assert_eq!(db.store_photo(photo).unwrap(), PhotoAnswer::Stored);
+    }
+    let ids = |records: &[PhotoOf]| -> Vec<u128> {
+        db.photos_of_each(records)
+            .unwrap()
+            .iter()
+            .map(|p| p.id.as_u128())
+            .collect()
+    };
+    let nobody = uuid::Uuid::new_v4();
+    assert_eq!(
+        ids(&[
+            PhotoOf::Note(b),
+            PhotoOf::Report(report.id),
+            PhotoOf::Note(nobody),
+            PhotoOf::Note(a),
+            PhotoOf::Note(b),
+        ]),
+        [3, 4, 1, 2],
+        "by record as asked, each once, oldest first"
+    );
+    // A note's id asked for as a report's is not the note's.
+    assert_eq!(ids(&[PhotoOf::Report(a)]), Vec::<u128>::new());
+    assert_eq!(ids(&[]), Vec::<u128>::new());
+    // Each record is found through the index, not by reading every photo.
+    let plan: Vec<String> = {
+        let conn = db.conn();
+        let mut statement = conn
+            .prepare(&format!(
+                "EXPLAIN QUERY PLAN {}",
+                super::photos::photos_of_each_query()
+            ))
+            .unwrap();
+        let rows = statement
+            .query_map(["[]"], |r| r.get::<_, String>(3))
+            .unwrap();
+        rows.map(Result::unwrap).collect()
+    };
+    assert!(
+        plan.iter().any(|step| step.contains("photos_by_record")),
+        "{plan:?}"
+    );
+
+    let photo = db.photo(uuid::Uuid::from_u128(1)).unwrap().unwrap();
+    assert!(db.photo_on_disk(&photo).unwrap());
+    let file = db.photo_folder().join(&sha256);
+    std::fs::write(&file, &jpeg[..10]).unwrap();
+    assert!(!db.photo_on_disk(&photo).unwrap(), "cut short");
+    std::fs::remove_file(&file).unwrap();
+    assert!(!db.photo_on_disk(&photo).unwrap(), "gone");
+    drop(db);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
 fn note(text: &str) -> Box<RawValue> {
     let input = beatbook_core::NoteInput {
         text: text.into(),
