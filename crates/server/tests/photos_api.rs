@@ -469,24 +469,20 @@ fn residents_photos_take_no_more_disk_than_given_them_and_notes_photos_are_not_c
     }
     let to_first = format!("report={}", first.id);
     let to_second = format!("report={}", second.id);
-    let kept = send(
-        &server,
-        None,
-        Uuid::from_u128(1),
-        &to_first,
-        "image/jpeg",
-        JPEG,
-    );
+    let resident = |id: u128, record: &str, media_type: &str, bytes: &[u8]| {
+        send(
+            &server,
+            None,
+            Uuid::from_u128(id),
+            record,
+            media_type,
+            bytes,
+        )
+    };
+    let kept = resident(1, &to_first, "image/jpeg", JPEG);
     assert_eq!(kept.status, 201, "{}", kept.text());
 
-    let no_room = send(
-        &server,
-        None,
-        Uuid::from_u128(2),
-        &to_second,
-        "image/webp",
-        WEBP,
-    );
+    let no_room = resident(2, &to_second, "image/webp", WEBP);
     assert_eq!(no_room.status, 507, "{}", no_room.text());
     assert!(
         error_of(&no_room).contains("kept on your phone"),
@@ -495,23 +491,9 @@ fn residents_photos_take_no_more_disk_than_given_them_and_notes_photos_are_not_c
     );
     assert_eq!(files(&server), [sha(JPEG)], "nothing written");
     // The same bytes again cost no room (kept once), and a resend is answered.
-    let same = send(
-        &server,
-        None,
-        Uuid::from_u128(3),
-        &to_second,
-        "image/jpeg",
-        JPEG,
-    );
+    let same = resident(3, &to_second, "image/jpeg", JPEG);
     assert_eq!(same.status, 201, "{}", same.text());
-    let resend = send(
-        &server,
-        None,
-        Uuid::from_u128(1),
-        &to_first,
-        "image/jpeg",
-        JPEG,
-    );
+    let resend = resident(1, &to_first, "image/jpeg", JPEG);
     assert_eq!(resend.status, 200, "{}", resend.text());
 
     // The councillor's photos are not residents': still taken.

@@ -14,6 +14,26 @@ use crate::store::{
     StoreResult,
 };
 
+/// A resident's report of a dark place, as the phone makes it.
+fn poor_lighting_report(place: &str) -> beatbook_core::Report {
+    beatbook_core::Report::create(
+        uuid::Uuid::new_v4(),
+        &beatbook_core::ReportInput {
+            kind: beatbook_core::ReportKind::PoorLighting,
+            location: None,
+            round_location: false,
+            place: place.into(),
+            when: beatbook_core::WhenUnsafe::AfterDark,
+            when_detail: String::new(),
+            description: "Dark all week".into(),
+            contact_name: String::new(),
+            contact_reach: String::new(),
+        },
+        Utc::now(),
+    )
+    .unwrap()
+}
+
 fn temp_db() -> (std::path::PathBuf, Sqlite) {
     let dir = std::env::temp_dir().join(format!("beatbook-db-{}", uuid::Uuid::new_v4()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -177,22 +197,7 @@ fn a_store_from_the_release_before_photos_keeps_its_notes_and_reports_and_takes_
     let dir = std::env::temp_dir().join(format!("beatbook-db-{}", uuid::Uuid::new_v4()));
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("beatbook.sqlite3");
-    let report = beatbook_core::Report::create(
-        uuid::Uuid::new_v4(),
-        &beatbook_core::ReportInput {
-            kind: beatbook_core::ReportKind::PoorLighting,
-            location: None,
-            round_location: false,
-            place: "The footbridge".into(),
-            when: beatbook_core::WhenUnsafe::AfterDark,
-            when_detail: String::new(),
-            description: "Dark all week".into(),
-            contact_name: String::new(),
-            contact_reach: String::new(),
-        },
-        Utc::now(),
-    )
-    .unwrap();
+    let report = poor_lighting_report("The footbridge");
     let (note_id, report_code) = {
         // The previous release: four migrations, written through its code.
         let db = Sqlite::open_with(&path, &MIGRATIONS[..4]).unwrap();
@@ -259,22 +264,7 @@ fn the_photos_of_many_records_come_by_record_in_the_order_asked_oldest_first() {
         ..RawBatch::default()
     };
     db.ingest(device, batch).unwrap();
-    let report = beatbook_core::Report::create(
-        uuid::Uuid::new_v4(),
-        &beatbook_core::ReportInput {
-            kind: beatbook_core::ReportKind::PoorLighting,
-            location: None,
-            round_location: false,
-            place: "The footbridge".into(),
-            when: beatbook_core::WhenUnsafe::AfterDark,
-            when_detail: String::new(),
-            description: "Dark all week".into(),
-            contact_name: String::new(),
-            contact_reach: String::new(),
-        },
-        Utc::now(),
-    )
-    .unwrap();
+    let report = poor_lighting_report("The footbridge");
     db.submit_report(&report).unwrap();
     let jpeg = include_bytes!("../../../../core/tests/fixtures/photos/street.jpg");
     let sha256 = crate::api::sha256_hex(jpeg);
@@ -431,24 +421,6 @@ fn a_batch_that_fails_in_a_group_commit_is_rolled_back_alone() {
 fn a_backup_forgets_a_photo_erased_after_its_snapshot_and_keeps_the_others() {
     let (dir, db) = temp_db();
     let path = dir.join("beatbook.sqlite3");
-    let report = |place: &str| {
-        beatbook_core::Report::create(
-            uuid::Uuid::new_v4(),
-            &beatbook_core::ReportInput {
-                kind: beatbook_core::ReportKind::PoorLighting,
-                location: None,
-                round_location: false,
-                place: place.into(),
-                when: beatbook_core::WhenUnsafe::AfterDark,
-                when_detail: String::new(),
-                description: "Dark all week".into(),
-                contact_name: String::new(),
-                contact_reach: String::new(),
-            },
-            Utc::now(),
-        )
-        .unwrap()
-    };
     let photo = |report: &beatbook_core::Report, bytes: &[u8], media_type: &str| NewPhoto {
         id: uuid::Uuid::new_v4(),
         of: PhotoOf::Report(report.id),
@@ -460,7 +432,10 @@ fn a_backup_forgets_a_photo_erased_after_its_snapshot_and_keeps_the_others() {
     };
     let jpeg = include_bytes!("../../../../core/tests/fixtures/photos/street.jpg");
     let png = include_bytes!("../../../../core/tests/fixtures/photos/street.png");
-    let (erased, kept) = (report("The footbridge"), report("The underpass"));
+    let (erased, kept) = (
+        poor_lighting_report("The footbridge"),
+        poor_lighting_report("The underpass"),
+    );
     for (report, bytes, media_type) in [
         (&erased, &jpeg[..], "image/jpeg"),
         (&kept, &png[..], "image/png"),
