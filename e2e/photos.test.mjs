@@ -201,6 +201,7 @@ describe('photos', () => {
     await waitForSaved(page);
     assert.match(await page.getByTestId('save-status').textContent(), /One photo could not be kept on this phone: it waits on the note's page/);
     assert.equal(await page.getByTestId('picked-photo').count(), 0, 'the form is empty for the next note');
+    await page.getByTestId('photo-error').waitFor({ state: 'detached' });
     assert.ok(await page.evaluate((t) => Object.keys(localStorage).some((k) => k.startsWith('beatbook/note/') && localStorage.getItem(k).includes(t)), text), 'the words are kept');
 
     // The photo waits on the note's page, and can be downloaded.

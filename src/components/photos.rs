@@ -26,6 +26,15 @@ pub fn PhotoPicker(#[prop(into)] photos: Signal<Vec<Shown>>, form: PhotoForm) ->
     shelf.load();
     let preparing = move || shelf.preparing_on(form);
     let error = RwSignal::new(None::<String>);
+    // Once the form's photos have gone with a saved record, what was said
+    // about them goes too.
+    Effect::new(move |before: Option<usize>| {
+        let now = photos.with(Vec::len) + preparing();
+        if now == 0 && before.is_some_and(|n| n > 0) {
+            error.set(None);
+        }
+        now
+    });
     let room = move || MAX_PHOTOS.saturating_sub(photos.with(Vec::len) + preparing());
     let picked = move |ev: leptos::ev::Event| {
         let Some(input) = ev
