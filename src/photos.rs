@@ -503,35 +503,58 @@ impl Shelf {
             })
         });
         let shrunk = shrink(file).await;
-        let mut owner = None;
-        self.preparing.update(|all| {
-            if let Some(at) = all.iter().position(|p| p.ticket == ticket) {
-                owner = all.remove(at).owner;
-            }
+        let owner = self.preparing.with_untracked(|all| {
+            all.iter()
+                .find(|p| p.ticket == ticket)
+                .and_then(|p| p.owner)
         });
-        let shrunk = shrunk?;
-        let kept = KeptPhoto {
-            id: Uuid::new_v4(),
-            of: owner,
-            form,
-            media_type: "image/jpeg".into(),
-            sha256: shrunk.sha256,
-            bytes: shrunk.blob.size() as u64,
-            width: shrunk.width,
-            height: shrunk.height,
-            taken_at: now(),
-            state: PhotoState::OnPhone,
+        let shrunk = match shrunk {
+            Ok(shrunk) => shrunk,
+            Err(e) => {
+                self.preparing
+                    .update(|all| all.retain(|p| p.ticket != ticket));
+                return Err(e);
+            }
         };
-        let stored = Stored {
-            kept,
+        let mut stored = Stored {
+            kept: KeptPhoto {
+                id: Uuid::new_v4(),
+                of: owner,
+                form,
+                media_type: "image/jpeg".into(),
+                sha256: shrunk.sha256,
+                bytes: shrunk.blob.size() as u64,
+                width: shrunk.width,
+                height: shrunk.height,
+                taken_at: now(),
+                state: PhotoState::OnPhone,
+            },
             blob: shrunk.blob,
         };
+        // Still "being prepared" while storage writes it: a record saved
+        // meanwhile takes it, and it is written again with that record.
+        let kept = loop {
+            let kept = put(std::slice::from_ref(&stored)).await;
+            let owner = self.preparing.with_untracked(|all| {
+                all.iter()
+                    .find(|p| p.ticket == ticket)
+                    .and_then(|p| p.owner)
+            });
+            let settled = owner == stored.kept.of;
+            stored.kept.of = owner;
+            if settled || kept.is_err() {
+                break kept;
+            }
+        };
         let mut shown = show(&stored);
-        let kept = put(std::slice::from_ref(&stored)).await;
         if kept.is_err() {
             // Never dropped: held on screen until storage takes it.
             shown.not_kept = Some(stored.blob);
         }
+        // Leaves "being prepared" and reaches the shelf at one moment, so
+        // a save sees it in one place or the other.
+        self.preparing
+            .update(|all| all.retain(|p| p.ticket != ticket));
         self.photos.update(|all| all.push(shown.clone()));
         kept.map(|()| shown).map_err(|e| not_kept_words(&e))
     }
@@ -546,10 +569,28 @@ impl Shelf {
         }) else {
             return Ok(());
         };
-        let (kept, blob) = held;
-        put(&[Stored { kept, blob }])
+        let (mut kept, blob) = held;
+        loop {
+            put(&[Stored {
+                kept: kept.clone(),
+                blob: blob.clone(),
+            }])
             .await
             .map_err(|e| not_kept_words(&e))?;
+            // The facts may have changed on screen meanwhile (given to a
+            // record, sent, removed): storage follows them.
+            let now = self
+                .photos
+                .with_untracked(|all| all.iter().find(|p| p.kept.id == id).map(|p| p.kept.clone()));
+            match now {
+                None => {
+                    let _ = remove(&[id]).await;
+                    return Ok(());
+                }
+                Some(now) if now == kept => break,
+                Some(now) => kept = now,
+            }
+        }
         self.photos.update(|all| {
             for shown in all.iter_mut().filter(|p| p.kept.id == id) {
                 shown.not_kept = None;

@@ -265,3 +265,64 @@ async fn a_photo_still_being_prepared_when_the_note_is_saved_goes_with_that_note
     assert_eq!(stored[0].kept.of, Some(note), "and so in storage");
     shelf.discard(&[taken.kept.id]).await.unwrap();
 }
+
+#[wasm_bindgen_test]
+async fn a_photo_being_written_when_the_note_is_saved_goes_with_that_note() {
+    use leptos::prelude::*;
+    leptos::mount::mount_to_body(|| ());
+    let shelf = Shelf::start();
+    photos::all().await.unwrap();
+    // Another transaction holds the photo store, so the photo's write waits
+    // (as a slow disk makes it) after the photo has been shrunk.
+    in_page(
+        "return new Promise((resolve, reject) => {
+            const open = indexedDB.open('beatbook-photos');
+            open.onerror = () => reject(open.error);
+            open.onsuccess = () => {
+                const tx = open.result.transaction('photos', 'readwrite');
+                const store = tx.objectStore('photos');
+                window.holdPhotos = true;
+                const spin = () => { if (window.holdPhotos) store.get('none').onsuccess = spin; };
+                spin();
+                tx.oncomplete = () => open.result.close();
+                resolve();
+            };
+        });",
+    )
+    .await;
+    let done = std::rc::Rc::new(std::cell::RefCell::new(None));
+    {
+        let done = done.clone();
+        wasm_bindgen_futures::spawn_local(async move {
+            let taken = shelf
+                .take(&blob(JPEG_WITH_GPS, "image/jpeg"), PhotoForm::Note)
+                .await;
+            *done.borrow_mut() = Some(taken);
+        });
+    }
+    // Shrunk by now; its write waits.
+    pause(500).await;
+    assert!(done.borrow().is_none(), "the write is held");
+    let note = PhotoOwner::Note(Uuid::from_u128(0x5A7E));
+    let on_form = Memo::new(|_| Vec::new());
+    let (saved, words) = shelf
+        .save_with(on_form, note, async { Ok::<_, ()>(()) })
+        .await;
+    assert!(saved.is_ok());
+    assert!(
+        words.unwrap_or_default().contains("still being prepared"),
+        "the photo being written is the note's"
+    );
+    in_page("window.holdPhotos = false; return Promise.resolve();").await;
+    while done.borrow().is_none() {
+        pause(20).await;
+    }
+    let taken = done.borrow_mut().take().unwrap().unwrap();
+    assert_eq!(taken.kept.of, Some(note), "with the note, not the next one");
+    let stored = photos::some(&[taken.kept.id]).await.unwrap();
+    assert_eq!(stored[0].kept.of, Some(note), "and so in storage");
+    assert!(shelf
+        .on_form(PhotoForm::Note, &Default::default(), false)
+        .is_empty());
+    shelf.discard(&[taken.kept.id]).await.unwrap();
+}

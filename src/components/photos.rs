@@ -146,8 +146,10 @@ fn PhotoChoices(
 
 /// What a photo's state says to the person holding the phone.
 fn state_words(photo: &Shown) -> String {
-    if !photo.is_kept() {
-        return NOT_KEPT.into();
+    match (&photo.kept.state, photo.is_kept()) {
+        (PhotoState::Sent, false) => return "Sent (not kept on this phone)".into(),
+        (_, false) => return NOT_KEPT.into(),
+        _ => {}
     }
     match &photo.kept.state {
         PhotoState::OnPhone => "On this phone, not sent yet".into(),
@@ -200,7 +202,11 @@ pub fn RecordPhotos(owner: PhotoOwner) -> impl IntoView {
             <ul class="thumbs saved" data-testid="note-photos">
                 {photos.get().into_iter().enumerate().map(|(i, p)| {
                     let id = p.kept.id;
-                    let stuck = !p.is_kept() || matches!(p.kept.state, PhotoState::Refused { .. });
+                    let stuck = match p.kept.state {
+                        PhotoState::Refused { .. } => true,
+                        PhotoState::Sent => false,
+                        PhotoState::OnPhone => !p.is_kept(),
+                    };
                     view! {
                         <li data-testid="note-photo">
                             <img src=p.url.clone() alt=format!("Photo {}", i + 1) width="96" height="96"/>

@@ -12,7 +12,6 @@ use beatbook_core::schema::Record;
 use beatbook_core::Notebook;
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
-use web_sys::Blob;
 
 use super::client::{send, send_photo, send_report, server_of, ClientError, Failure, Sent};
 use super::pairing::{forget_private_data, Pairing, Reconciled};
@@ -263,27 +262,31 @@ impl SyncEngine {
             shelf.load();
             return Ok(());
         }
-        // A photo storage could not keep (full) is sent from the screen's
-        // copy: once on the server, it is safe.
-        let waiting: Vec<(KeptPhoto, Option<Blob>)> = shelf.photos.with_untracked(|all| {
+        let waiting: Vec<KeptPhoto> = shelf.photos.with_untracked(|all| {
             self.app.book.with_untracked(|book| {
                 to_send(all.iter().map(|p| &p.kept), |key| {
                     book.get(key).is_some_and(|r| r.is_sent())
                 })
                 .into_iter()
                 .filter(|p| token.is_some() || matches!(p.of, Some(PhotoOwner::Report(_))))
-                .map(|kept| {
-                    let held = all.iter().find(|p| p.kept.id == kept.id);
-                    (kept.clone(), held.and_then(|p| p.not_kept.clone()))
-                })
+                .cloned()
                 .collect()
             })
         });
-        for (photo, held) in waiting {
+        for photo in waiting {
             let Some(owner) = photo.of else { continue };
+            // Looked up again just before it goes: one removed meanwhile
+            // is not sent. A photo storage could not keep (full) is sent
+            // from the screen's copy: once on the server, it is safe.
+            let held = shelf.photos.with_untracked(|all| {
+                all.iter()
+                    .find(|p| p.kept.id == photo.id)
+                    .map(|p| p.not_kept.clone())
+            });
             let stored = match held {
-                Some(blob) => Ok(Some(blob)),
-                None => photos::blob(photo.id).await,
+                None => continue,
+                Some(Some(blob)) => Ok(Some(blob)),
+                Some(None) => photos::blob(photo.id).await,
             };
             let blob = match stored {
                 Ok(Some(blob)) => blob,
