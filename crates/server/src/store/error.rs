@@ -23,6 +23,8 @@ pub enum StoreError {
     /// Copying, renaming or syncing a database file failed.
     #[error("a database file could not be written")]
     File(#[source] std::io::Error),
+    #[error("the photo file {0} is missing from the data folder's photos/, though the database names it")]
+    PhotoLost(String),
     #[error("could not find a free reference code")]
     NoFreeCode,
     #[error("the batch was not answered")]

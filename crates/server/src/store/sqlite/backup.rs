@@ -140,18 +140,25 @@ fn check_with(path: &Path, photos: &Path) -> StoreResult<Summary> {
 }
 
 /// What [`copy_photos`] does about a photo whose file is not in `from`.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Missing {
-    /// A backup being made: the photo was erased after the snapshot was
-    /// taken, so the copy forgets it too.
-    Forget,
+#[derive(Clone, Copy)]
+pub(super) enum Missing<'a> {
+    /// A backup being made from the `live` database: a photo it no longer
+    /// names was erased after the snapshot was taken, so the copy forgets it
+    /// too. One it still names is lost from the data folder: the backup
+    /// fails and says so.
+    Forget { live: &'a Connection },
     /// A backup being restored: it is incomplete, and nothing is changed.
     Fail,
 }
 
 /// Copies the photo files `conn`'s database names from `from` into `to`
 /// (each synced), leaving those already there.
-fn copy_photos(conn: &Connection, from: &Path, to: &Path, missing: Missing) -> StoreResult<()> {
+pub(super) fn copy_photos(
+    conn: &Connection,
+    from: &Path,
+    to: &Path,
+    missing: Missing<'_>,
+) -> StoreResult<()> {
     let schema: usize = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
     let named = named_photos(conn, schema)?;
     if named.is_empty() {
@@ -164,12 +171,23 @@ fn copy_photos(conn: &Connection, from: &Path, to: &Path, missing: Missing) -> S
             continue;
         }
         let partial = beside(&target, ".partial");
-        match std::fs::copy(from.join(&sha256), &partial) {
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound && missing == Missing::Forget => {
+        match (std::fs::copy(from.join(&sha256), &partial), missing) {
+            (Err(e), Missing::Forget { live }) if e.kind() == std::io::ErrorKind::NotFound => {
+                let still_named: bool = live.query_row(
+                    "SELECT EXISTS (SELECT 1 FROM photos WHERE sha256 = ?1)",
+                    [&sha256],
+                    |r| r.get(0),
+                )?;
+                if still_named {
+                    return Err(StoreError::PhotoLost(sha256));
+                }
+                tracing::warn!(
+                    "backup: photo {sha256} was erased after the snapshot; the copy leaves it out"
+                );
                 conn.execute("DELETE FROM photos WHERE sha256 = ?1", [&sha256])?;
                 continue;
             }
-            copied => copied.map_err(StoreError::File)?,
+            (copied, _) => copied.map_err(StoreError::File)?,
         };
         std::fs::File::open(&partial)
             .and_then(|f| f.sync_all())
@@ -223,7 +241,7 @@ pub fn backup(db: &Path, to: &Path) -> StoreResult<Summary> {
         &copy,
         &db.with_file_name("photos"),
         &photos,
-        Missing::Forget,
+        Missing::Forget { live: &source },
     )?;
     // A photo erased since the last backup to this name goes from the
     // backup's folder too.

@@ -418,7 +418,7 @@ fn a_batch_that_fails_in_a_group_commit_is_rolled_back_alone() {
 }
 
 #[test]
-fn a_backup_forgets_a_photo_erased_after_its_snapshot_and_keeps_the_others() {
+fn a_backup_forgets_a_photo_erased_after_its_snapshot_and_fails_on_one_lost() {
     let (dir, db) = temp_db();
     let path = dir.join("beatbook.sqlite3");
     let photo = |report: &beatbook_core::Report, bytes: &[u8], media_type: &str| NewPhoto {
@@ -436,24 +436,50 @@ fn a_backup_forgets_a_photo_erased_after_its_snapshot_and_keeps_the_others() {
         poor_lighting_report("The footbridge"),
         poor_lighting_report("The underpass"),
     );
+    let mut codes = Vec::new();
     for (report, bytes, media_type) in [
         (&erased, &jpeg[..], "image/jpeg"),
         (&kept, &png[..], "image/png"),
     ] {
-        db.submit_report(report).unwrap();
+        codes.push(db.submit_report(report).unwrap().0);
         assert_eq!(
             db.store_photo(photo(report, bytes, media_type)).unwrap(),
             PhotoAnswer::Stored
         );
     }
-    // The report's erasure takes its file after the backup's snapshot was
-    // taken: the snapshot still names the photo, its file is gone.
-    std::fs::remove_file(dir.join("photos").join(crate::api::sha256_hex(jpeg))).unwrap();
-
+    // The backup's snapshot, taken before the photos are copied.
     let to = dir.join("nightly.sqlite3");
-    let summary = super::backup::backup(&path, &to).expect("the backup is made");
-    assert_eq!(summary.photos, 1, "the erased photo is forgotten");
-    let copied: Vec<String> = std::fs::read_dir(super::backup::photos_of_backup(&to))
+    assert_eq!(super::backup::backup(&path, &to).unwrap().photos, 2);
+    let snapshot = Connection::open(&to).unwrap();
+    let live = Connection::open(&path).unwrap();
+    let folder = dir.join("photos");
+    let copy_to = dir.join("copied");
+    let copy = |snapshot: &Connection| {
+        super::backup::copy_photos(
+            snapshot,
+            &folder,
+            &copy_to,
+            super::backup::Missing::Forget { live: &live },
+        )
+    };
+    let jpeg_file = folder.join(crate::api::sha256_hex(jpeg));
+
+    // A file lost while the database still names it fails the copy.
+    std::fs::rename(&jpeg_file, dir.join("aside")).unwrap();
+    let refused = copy(&snapshot).unwrap_err().to_string();
+    assert!(refused.contains(&crate::api::sha256_hex(jpeg)), "{refused}");
+    std::fs::rename(dir.join("aside"), &jpeg_file).unwrap();
+
+    // The report is erased after the snapshot: its file and row are gone
+    // from the live database, and the copy forgets the photo too.
+    assert!(db.erase_report(&codes[0]).unwrap());
+    assert!(!jpeg_file.exists());
+    copy(&snapshot).expect("the copy is made");
+    let named: i64 = snapshot
+        .query_row("SELECT COUNT(*) FROM photos", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(named, 1, "the erased photo is forgotten");
+    let copied: Vec<String> = std::fs::read_dir(&copy_to)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
