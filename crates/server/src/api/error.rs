@@ -47,6 +47,15 @@ impl ApiError {
         }
     }
 
+    /// 503 for a while: the server is busy with work of this kind, and says
+    /// when to try again.
+    pub fn busy(seconds: u64, message: impl Into<String>) -> Self {
+        ApiError {
+            retry_after: Some(seconds),
+            ..ApiError::new(StatusCode::SERVICE_UNAVAILABLE, message)
+        }
+    }
+
     /// The same answer with other words.
     pub fn saying(self, message: impl Into<String>) -> Self {
         ApiError {

@@ -287,6 +287,14 @@ async fn zip_export(
     file: ExportFile,
     select: impl FnOnce(&dyn Store) -> StoreResult<ZipContents> + Send + 'static,
 ) -> Result<Response, ApiError> {
+    // Only a few at once, from the start: each reads many photo rows and
+    // holds a thread while its reader takes the bytes.
+    let Ok(streaming) = state.zips.clone().try_acquire_owned() else {
+        return Err(ApiError::busy(
+            30,
+            "other ZIPs with photos are being downloaded right now; try again in a minute",
+        ));
+    };
     let now = Utc::now();
     let (contents, length, missing) = state
         .store(move |store| {
@@ -322,6 +330,8 @@ async fn zip_export(
     let (sender, mut receiver) = mpsc::channel(CHUNKS_IN_FLIGHT);
     let store = state.store.clone();
     tokio::task::spawn_blocking(move || {
+        // Held until the archive is sent, or its reader has gone.
+        let _streaming = streaming;
         if let Err(e) = write_zip(store.as_ref(), now, contents, &sender) {
             tracing::error!("export: the ZIP stopped part-way: {e}");
             // The connection is cut: the archive is not taken for whole.

@@ -57,7 +57,13 @@ pub struct ApiState {
     keep_contact_days: u32,
     /// The most bytes residents' photos may take on disk together.
     resident_photo_room: u64,
+    /// ZIP exports being streamed: each holds a blocking thread while its
+    /// reader takes the bytes, so only a few run at once.
+    zips: Arc<tokio::sync::Semaphore>,
 }
+
+/// How many ZIP exports may be streamed at once.
+pub const ZIPS_AT_ONCE: usize = 2;
 
 /// How much disk residents' photos may take together, unless the server is
 /// told otherwise: about 10,000 photos as phones send them.
@@ -81,6 +87,7 @@ impl ApiState {
             decoys: Arc::default(),
             keep_contact_days: KEEP_CONTACT_DAYS,
             resident_photo_room: RESIDENT_PHOTO_MB * 1_000_000,
+            zips: Arc::new(tokio::sync::Semaphore::new(ZIPS_AT_ONCE)),
         }
     }
 
@@ -93,6 +100,7 @@ impl ApiState {
             decoys: Arc::default(),
             keep_contact_days: KEEP_CONTACT_DAYS,
             resident_photo_room: RESIDENT_PHOTO_MB * 1_000_000,
+            zips: Arc::new(tokio::sync::Semaphore::new(ZIPS_AT_ONCE)),
         }
     }
 
