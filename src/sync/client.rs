@@ -440,7 +440,12 @@ pub async fn fetch_export_zip(
             let blob = JsFuture::from(response.blob().map_err(browser_error)?)
                 .await
                 // The answer stopped before its end: the archive is not whole.
-                .map_err(|_| ClientError::Unreachable)?;
+                .map_err(|_| {
+                    ClientError::Browser(format!(
+                        "the download stopped before its end (the connection dropped, or it took over {} minutes); try again, or choose fewer records",
+                        ZIP_TIMEOUT_MS / 60_000
+                    ))
+                })?;
             Ok(blob.unchecked_into())
         },
     )
