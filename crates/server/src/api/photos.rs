@@ -130,17 +130,23 @@ pub async fn upload(
         device_id: device.map(|d| d.id),
         room: resident.then_some(state.resident_photo_room),
     };
-    let answer = state.store(move |store| store.store_photo(new)).await?;
+    let limits = state.limits.clone();
+    let answer = state
+        .store(move |store| {
+            let answer = store.store_photo(new)?;
+            if resident && answer == PhotoAnswer::AlreadyHad {
+                // A resend after a lost answer costs the resident nothing:
+                // given back with the store's answer, so a connection
+                // dropped meanwhile cannot keep it.
+                limits.give_back(Bucket::Photos(client));
+                limits.give_back(Bucket::AllPhotos);
+            }
+            Ok(answer)
+        })
+        .await?;
     let outcome = match answer {
         PhotoAnswer::Stored => Outcome::Stored,
-        PhotoAnswer::AlreadyHad => {
-            if resident {
-                // A resend after a lost answer costs the resident nothing.
-                state.limits.give_back(Bucket::Photos(client));
-                state.limits.give_back(Bucket::AllPhotos);
-            }
-            Outcome::AlreadyHad
-        }
+        PhotoAnswer::AlreadyHad => Outcome::AlreadyHad,
         PhotoAnswer::NoRoom => {
             tracing::warn!("residents' photos have taken all the room given them");
             return Err(ApiError::new(

@@ -49,15 +49,22 @@ pub async fn submit(
     check_report(&submission.report, Utc::now()).map_err(|reason| {
         ApiError::bad_request(format!("the report was not accepted: {reason}"))
     })?;
+    let limits = state.limits.clone();
     let (code, outcome) = state
-        .store(move |store| store.submit_report(&submission.report))
+        .store(move |store| {
+            let answer = store.submit_report(&submission.report)?;
+            if answer.1 == Outcome::AlreadyHad {
+                // Sent again after a lost answer: the resident's allowance is
+                // for reports, not for the network's failures. Given back
+                // here, with the store's answer, so a connection dropped
+                // meanwhile (which drops this request's future) cannot keep
+                // it.
+                limits.give_back(Bucket::Reports(client));
+                limits.give_back(Bucket::AllReports);
+            }
+            Ok(answer)
+        })
         .await?;
-    if outcome == Outcome::AlreadyHad {
-        // Sent again after a lost answer: the resident's allowance is for
-        // reports, not for the network's failures.
-        state.limits.give_back(Bucket::Reports(client));
-        state.limits.give_back(Bucket::AllReports);
-    }
     Ok(Json(SubmitReportResponse { code, outcome }))
 }
 
