@@ -445,6 +445,27 @@ fn a_resident_sends_a_report_s_photos_within_an_allowance_and_a_resend_costs_not
         }
     }
     let refused = refused.expect("a flood of photos from one connection is stopped");
+    // A photo already held, sent again past the allowance (its answer was
+    // lost), is answered as already had.
+    let first = Uuid::from_u128(0);
+    let held = server
+        .db
+        .photo(first)
+        .unwrap()
+        .expect("the first photo is held");
+    let PhotoOf::Report(report_id) = held.of else {
+        panic!("a report's photo")
+    };
+    let again = send(
+        &server,
+        None,
+        first,
+        &format!("report={report_id}"),
+        "image/jpeg",
+        JPEG,
+    );
+    assert_eq!(again.status, 200, "{}", again.text());
+    assert_eq!(again.json()["outcome"], "already_had");
     assert_eq!(
         sent, 20,
         "a burst of twenty photos (five reports' worth), resends free"

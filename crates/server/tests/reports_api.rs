@@ -189,11 +189,20 @@ fn bad_reports_get_precise_4xx_answers() {
 #[test]
 fn one_client_sending_too_many_reports_is_told_to_wait() {
     let server = serve();
+    let mut last = None;
     for _ in 0..5 {
-        server.file_report(&report("Lane", ReportKind::Other));
+        let sent = report("Lane", ReportKind::Other);
+        last = Some((server.file_report(&sent), sent));
     }
     let r = server.submit_report(&json!({ "report": report("Lane", ReportKind::Other) }));
     assert_eq!(r.status, 429, "{}", r.text());
+    // The last report sent again (its answer was lost when the page closed)
+    // is answered with its code even though the allowance is used up.
+    let (code, sent) = last.unwrap();
+    let again = server.submit_report(&json!({ "report": sent }));
+    assert_eq!(again.status, 200, "{}", again.text());
+    assert_eq!(again.json()["outcome"], "already_had");
+    assert_eq!(code_of(&again), code);
     assert!(r.header("retry-after").unwrap().parse::<u64>().unwrap() >= 1);
     assert!(r.json()["error"]
         .as_str()

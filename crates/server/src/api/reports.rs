@@ -32,9 +32,24 @@ pub async fn submit(
         )
     };
     state.limits.check(Bucket::AllReports).map_err(ceiling)?;
-    state.limits.take(Bucket::Reports(client)).map_err(|e| {
-        e.saying("too many reports from this connection; the report is kept and will be sent later")
-    })?;
+    if let Err(e) = state.limits.take(Bucket::Reports(client)) {
+        // A resend after a lost answer (a page closed while it was on its
+        // way) is answered with its code even past the allowance: the
+        // server holds it, and the phone would otherwise wait for nothing.
+        // Looking costs one of the client's look-ups.
+        if state.limits.take(Bucket::Lookups(client)).is_ok() {
+            let id = submission.report.id;
+            if let Some(code) = state.store(move |store| store.report_code(id)).await? {
+                return Ok(Json(SubmitReportResponse {
+                    code,
+                    outcome: Outcome::AlreadyHad,
+                }));
+            }
+        }
+        return Err(e.saying(
+            "too many reports from this connection; the report is kept and will be sent later",
+        ));
+    }
     state.limits.take(Bucket::AllReports).map_err(ceiling)?;
     if !submission.website.is_empty() {
         // A bot filled the hidden field: answer as if stored, and keep

@@ -163,6 +163,9 @@ pub trait Reports {
     /// history, so that nothing erased is left on disk. Whether a report
     /// has this code.
     fn erase_report(&self, code: &str) -> StoreResult<bool>;
+    /// The code of the report with this id, if the server holds it: a
+    /// resend is answered with it even past the sender's allowance.
+    fn report_code(&self, id: Uuid) -> StoreResult<Option<String>>;
     /// Records a resident's request that their report's personal data be
     /// erased, in its history, where the councillor sees it. A repeat adds
     /// nothing. Whether a report has this code.

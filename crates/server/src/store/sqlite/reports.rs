@@ -8,6 +8,7 @@ use beatbook_core::report::{
 };
 use chrono::{DateTime, Utc};
 use rusqlite::{params, OptionalExtension, Transaction};
+use uuid::Uuid;
 
 use super::{now_text, time_key, Sqlite};
 use crate::random::new_code;
@@ -212,6 +213,17 @@ impl Reports for Sqlite {
             .collect::<StoreResult<Vec<_>>>()?;
         tx.commit()?;
         Ok(results)
+    }
+
+    fn report_code(&self, id: Uuid) -> StoreResult<Option<String>> {
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT code FROM reports WHERE id = ?1",
+                params![id.to_string()],
+                |r| r.get(0),
+            )
+            .optional()?)
     }
 
     fn erase_report(&self, code: &str) -> StoreResult<bool> {
