@@ -267,14 +267,6 @@ struct Preparing {
     owner: Option<PhotoOwner>,
 }
 
-/// The form a record's photos are picked on.
-fn form_of(owner: PhotoOwner) -> PhotoForm {
-    match owner {
-        PhotoOwner::Note(_) => PhotoForm::Note,
-        PhotoOwner::Report(_) => PhotoForm::Report,
-    }
-}
-
 /// How long after start the photos are read if no screen has asked.
 const LOAD_AFTER: std::time::Duration = std::time::Duration::from_millis(1500);
 
@@ -422,7 +414,7 @@ impl Shelf {
         let ids: Vec<Uuid> = photos.with_untracked(|p| p.iter().map(|p| p.kept.id).collect());
         let held = photos.with_untracked(|p| p.iter().filter(|p| !p.is_kept()).count());
         // A photo still being shrunk goes with this record when it is ready.
-        let late = self.give_preparing(form_of(owner), None, Some(owner));
+        let late = self.give_preparing(owner.form(), None, Some(owner));
         let attached = if ids.is_empty() {
             Ok(())
         } else {
@@ -430,15 +422,12 @@ impl Shelf {
         };
         let saved = save.await;
         if saved.is_err() {
-            self.give_preparing(form_of(owner), Some(owner), None);
+            self.give_preparing(owner.form(), Some(owner), None);
             if attached.is_ok() && !ids.is_empty() {
                 let _ = self.change(&ids, |kept| kept.of = None).await;
             }
         }
-        let record = match owner {
-            PhotoOwner::Note(_) => "note",
-            PhotoOwner::Report(_) => "report",
-        };
+        let record = owner.form().noun();
         let mut words = String::new();
         match attached {
             Err(e) => words.push_str(&format!(
@@ -469,6 +458,15 @@ impl Shelf {
             all.iter()
                 .filter(|p| p.form == form && p.owner.is_none())
                 .count()
+        })
+    }
+
+    /// The record a photo being prepared (`ticket`) now goes with, if any.
+    fn preparing_owner(&self, ticket: u64) -> Option<PhotoOwner> {
+        self.preparing.with_untracked(|all| {
+            all.iter()
+                .find(|p| p.ticket == ticket)
+                .and_then(|p| p.owner)
         })
     }
 
@@ -503,11 +501,7 @@ impl Shelf {
             })
         });
         let shrunk = shrink(file).await;
-        let owner = self.preparing.with_untracked(|all| {
-            all.iter()
-                .find(|p| p.ticket == ticket)
-                .and_then(|p| p.owner)
-        });
+        let owner = self.preparing_owner(ticket);
         let shrunk = match shrunk {
             Ok(shrunk) => shrunk,
             Err(e) => {
@@ -535,11 +529,7 @@ impl Shelf {
         // meanwhile takes it, and it is written again with that record.
         let kept = loop {
             let kept = put(std::slice::from_ref(&stored)).await;
-            let owner = self.preparing.with_untracked(|all| {
-                all.iter()
-                    .find(|p| p.ticket == ticket)
-                    .and_then(|p| p.owner)
-            });
+            let owner = self.preparing_owner(ticket);
             let settled = owner == stored.kept.of;
             stored.kept.of = owner;
             if settled || kept.is_err() {

@@ -222,31 +222,52 @@ async fn pause(ms: i32) {
     JsFuture::from(promise).await.unwrap();
 }
 
-#[wasm_bindgen_test]
-async fn a_photo_still_being_prepared_when_the_note_is_saved_goes_with_that_note() {
-    use leptos::prelude::*;
-    leptos::mount::mount_to_body(|| ());
-    let shelf = Shelf::start();
-    let done = std::rc::Rc::new(std::cell::RefCell::new(None));
-    {
-        let done = done.clone();
-        wasm_bindgen_futures::spawn_local(async move {
-            let taken = shelf
-                .take(&blob(JPEG_WITH_GPS, "image/jpeg"), PhotoForm::Note)
-                .await;
-            *done.borrow_mut() = Some(taken);
-        });
+/// A photo being taken on the note form, in the background: its outcome
+/// lands in the cell once it is shrunk and written.
+type Taking = std::rc::Rc<std::cell::RefCell<Option<Result<photos::Shown, String>>>>;
+
+fn start_taking(shelf: Shelf) -> Taking {
+    let done = Taking::default();
+    let landed = done.clone();
+    wasm_bindgen_futures::spawn_local(async move {
+        let taken = shelf
+            .take(&blob(JPEG_WITH_GPS, "image/jpeg"), PhotoForm::Note)
+            .await;
+        *landed.borrow_mut() = Some(taken);
+    });
+    done
+}
+
+/// The photo taken, once it is.
+async fn taken(done: &Taking) -> photos::Shown {
+    while done.borrow().is_none() {
+        pause(20).await;
     }
-    pause(0).await;
-    assert_eq!(shelf.preparing_on(PhotoForm::Note), 1, "being shrunk");
-    // The note is saved while the photo is still being shrunk.
-    let note = PhotoOwner::Note(Uuid::from_u128(0x1A7E));
+    done.borrow_mut().take().unwrap().unwrap()
+}
+
+/// Saves a note whose form shows no photos, and returns what the save says
+/// of its photos.
+async fn save_empty_form(shelf: Shelf, note: PhotoOwner) -> String {
+    use leptos::prelude::Memo;
     let on_form = Memo::new(|_| Vec::new());
     let (saved, words) = shelf
         .save_with(on_form, note, async { Ok::<_, ()>(()) })
         .await;
     assert!(saved.is_ok());
-    let words = words.unwrap_or_default();
+    words.unwrap_or_default()
+}
+
+#[wasm_bindgen_test]
+async fn a_photo_still_being_prepared_when_the_note_is_saved_goes_with_that_note() {
+    leptos::mount::mount_to_body(|| ());
+    let shelf = Shelf::start();
+    let done = start_taking(shelf);
+    pause(0).await;
+    assert_eq!(shelf.preparing_on(PhotoForm::Note), 1, "being shrunk");
+    // The note is saved while the photo is still being shrunk.
+    let note = PhotoOwner::Note(Uuid::from_u128(0x1A7E));
+    let words = save_empty_form(shelf, note).await;
     assert!(
         words.contains("still being prepared goes with it"),
         "{words}"
@@ -256,10 +277,7 @@ async fn a_photo_still_being_prepared_when_the_note_is_saved_goes_with_that_note
         0,
         "none left for the form"
     );
-    while done.borrow().is_none() {
-        pause(20).await;
-    }
-    let taken = done.borrow_mut().take().unwrap().unwrap();
+    let taken = taken(&done).await;
     assert_eq!(taken.kept.of, Some(note), "with the note, not the next one");
     let stored = photos::some(&[taken.kept.id]).await.unwrap();
     assert_eq!(stored[0].kept.of, Some(note), "and so in storage");
@@ -268,7 +286,6 @@ async fn a_photo_still_being_prepared_when_the_note_is_saved_goes_with_that_note
 
 #[wasm_bindgen_test]
 async fn a_photo_being_written_when_the_note_is_saved_goes_with_that_note() {
-    use leptos::prelude::*;
     leptos::mount::mount_to_body(|| ());
     let shelf = Shelf::start();
     photos::all().await.unwrap();
@@ -290,34 +307,18 @@ async fn a_photo_being_written_when_the_note_is_saved_goes_with_that_note() {
         });",
     )
     .await;
-    let done = std::rc::Rc::new(std::cell::RefCell::new(None));
-    {
-        let done = done.clone();
-        wasm_bindgen_futures::spawn_local(async move {
-            let taken = shelf
-                .take(&blob(JPEG_WITH_GPS, "image/jpeg"), PhotoForm::Note)
-                .await;
-            *done.borrow_mut() = Some(taken);
-        });
-    }
+    let done = start_taking(shelf);
     // Shrunk by now; its write waits.
     pause(500).await;
     assert!(done.borrow().is_none(), "the write is held");
     let note = PhotoOwner::Note(Uuid::from_u128(0x5A7E));
-    let on_form = Memo::new(|_| Vec::new());
-    let (saved, words) = shelf
-        .save_with(on_form, note, async { Ok::<_, ()>(()) })
-        .await;
-    assert!(saved.is_ok());
+    let words = save_empty_form(shelf, note).await;
     assert!(
-        words.unwrap_or_default().contains("still being prepared"),
+        words.contains("still being prepared"),
         "the photo being written is the note's"
     );
     in_page("window.holdPhotos = false; return Promise.resolve();").await;
-    while done.borrow().is_none() {
-        pause(20).await;
-    }
-    let taken = done.borrow_mut().take().unwrap().unwrap();
+    let taken = taken(&done).await;
     assert_eq!(taken.kept.of, Some(note), "with the note, not the next one");
     let stored = photos::some(&[taken.kept.id]).await.unwrap();
     assert_eq!(stored[0].kept.of, Some(note), "and so in storage");

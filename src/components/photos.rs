@@ -49,10 +49,7 @@ pub fn PhotoPicker(#[prop(into)] photos: Signal<Vec<Shown>>, form: PhotoForm) ->
         input.set_value("");
         let room = room();
         error.set((files.len() > room).then(|| {
-            let what = match form {
-                PhotoForm::Note => "note",
-                PhotoForm::Report => "report",
-            };
+            let what = form.noun();
             format!(
                 "A {what} takes at most {MAX_PHOTOS} photos; the first {room} picked are added."
             )

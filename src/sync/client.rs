@@ -429,13 +429,11 @@ pub async fn fetch_export_zip(
         ZIP_TIMEOUT_MS,
         |response| async move {
             if response.status() != 200 {
-                let text = body_text(&response).await;
-                return Err(ClientError::Refused {
+                return Err(refused(&Answer {
                     status: response.status(),
-                    message: serde_json::from_str::<ErrorBody>(&text)
-                        .ok()
-                        .map(|e| e.error),
-                });
+                    retry_after: None,
+                    text: body_text(&response).await,
+                }));
             }
             let blob = JsFuture::from(response.blob().map_err(browser_error)?)
                 .await

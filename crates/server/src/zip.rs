@@ -157,16 +157,7 @@ impl ZipWriter {
         let crc = crc32fast::hash(data);
         let mut header = Vec::with_capacity(LOCAL_HEADER as usize + name.len());
         put32(&mut header, LOCAL_SIGNATURE);
-        put16(&mut header, VERSION_NEEDED);
-        put16(&mut header, UTF8_NAMES);
-        put16(&mut header, STORED);
-        put16(&mut header, self.modified.0);
-        put16(&mut header, self.modified.1);
-        put32(&mut header, crc);
-        // Compressed and uncompressed sizes: the same, as it is stored.
-        put32(&mut header, size);
-        put32(&mut header, size);
-        put16(&mut header, name_len);
+        put_entry_fields(&mut header, self.modified, crc, size, name_len);
         // No extra field.
         put16(&mut header, 0);
         header.extend_from_slice(name.as_bytes());
@@ -186,16 +177,15 @@ impl ZipWriter {
         for entry in &self.entries {
             put32(&mut directory, CENTRAL_SIGNATURE);
             put16(&mut directory, VERSION_MADE_BY);
-            put16(&mut directory, VERSION_NEEDED);
-            put16(&mut directory, UTF8_NAMES);
-            put16(&mut directory, STORED);
-            put16(&mut directory, self.modified.0);
-            put16(&mut directory, self.modified.1);
-            put32(&mut directory, entry.crc);
-            put32(&mut directory, entry.size);
-            put32(&mut directory, entry.size);
             // Each name's length was checked when its entry was written.
-            put16(&mut directory, entry.name.len() as u16);
+            let name_len = entry.name.len() as u16;
+            put_entry_fields(
+                &mut directory,
+                self.modified,
+                entry.crc,
+                entry.size,
+                name_len,
+            );
             // No extra field, no comment; the archive is on disk 0.
             put16(&mut directory, 0);
             put16(&mut directory, 0);
@@ -230,6 +220,21 @@ impl ZipWriter {
         put16(&mut end, 0);
         Ok(end)
     }
+}
+
+/// The fields a local header and its entry's directory header share, in
+/// the same order: version needed, flags, method, time, date, CRC-32, both
+/// sizes (the same, as the entry is stored) and the name's length.
+fn put_entry_fields(out: &mut Vec<u8>, modified: (u16, u16), crc: u32, size: u32, name_len: u16) {
+    put16(out, VERSION_NEEDED);
+    put16(out, UTF8_NAMES);
+    put16(out, STORED);
+    put16(out, modified.0);
+    put16(out, modified.1);
+    put32(out, crc);
+    put32(out, size);
+    put32(out, size);
+    put16(out, name_len);
 }
 
 /// Every number in a ZIP is little-endian.

@@ -51,6 +51,16 @@ pub enum PhotoForm {
     Report,
 }
 
+impl PhotoForm {
+    /// The record the form makes, in words: "note" or "report".
+    pub fn noun(self) -> &'static str {
+        match self {
+            PhotoForm::Note => "note",
+            PhotoForm::Report => "report",
+        }
+    }
+}
+
 impl KeptPhoto {
     /// Whether the photo shows on `form` (not saved with a record yet):
     /// picked there, or given to a record that `exists` says is not on the
@@ -73,6 +83,14 @@ impl PhotoOwner {
         match self {
             PhotoOwner::Note(id) => RecordKey::new(RecordKind::Note, id),
             PhotoOwner::Report(id) => RecordKey::new(RecordKind::Report, id),
+        }
+    }
+
+    /// The form a record's photos are picked on.
+    pub fn form(self) -> PhotoForm {
+        match self {
+            PhotoOwner::Note(_) => PhotoForm::Note,
+            PhotoOwner::Report(_) => PhotoForm::Report,
         }
     }
 

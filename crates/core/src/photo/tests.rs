@@ -206,3 +206,12 @@ fn metadata_hidden_past_the_image_or_in_text_is_refused_too() {
     webp.extend_from_slice(b"EXIF\x06\0\0\0MM\0*\0\0");
     assert!(inspect(&webp, "image/webp").is_err());
 }
+
+#[test]
+fn a_record_s_photos_are_picked_on_its_own_form_named_in_words() {
+    let id = uuid::Uuid::from_u128(7);
+    assert_eq!(PhotoOwner::Note(id).form(), PhotoForm::Note);
+    assert_eq!(PhotoOwner::Report(id).form(), PhotoForm::Report);
+    assert_eq!(PhotoForm::Note.noun(), "note");
+    assert_eq!(PhotoForm::Report.noun(), "report");
+}
