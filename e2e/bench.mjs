@@ -391,8 +391,16 @@ async function firstVisit(browser, url, path, network) {
   const action = path === '/report' ? '[data-testid=send-report]' : '[data-testid=home-report]';
   const ms = await usableTime(page, `${url}${path}`, action);
   const bytes = transfer.bytesWithin(ms);
+  const painted = await firstPaint(page);
   await context.close();
-  return { ms, bytes, encodings: transfer.encodings() };
+  return { ms, bytes, painted, encodings: transfer.encodings() };
+}
+
+/** Milliseconds from navigation start to the page's first contentful paint:
+ * for a resident, index.html's own first screen (the home's links, or "Opening
+ * the form…"), drawn while the app downloads. */
+function firstPaint(page) {
+  return page.evaluate(() => performance.getEntriesByName('first-contentful-paint')[0].startTime);
 }
 
 /** The same for peer-vanilla: navigation start → its load event, Save on the page. */
@@ -402,8 +410,9 @@ async function floorFirstVisit(browser, url, network) {
   const transfer = watchTransfer(await throttledNetwork(context, page, network));
   const ms = await floorLoadTime(page, url);
   const bytes = transfer.bytesWithin(ms);
+  const painted = await firstPaint(page);
   await context.close();
-  return { ms, bytes };
+  return { ms, bytes, painted };
 }
 
 /** A paired notebook phone opened again with the server stopped: navigation
@@ -533,6 +542,9 @@ async function floorsReport(browser, url) {
         );
         const ms = (rs) => rs.map((r) => r.ms);
         besideFloor(`first visit ${path}, usable, ${network.name}`, ms(runs.app), ms(runs.floor));
+        const painted = (rs) => rs.map((r) => r.painted);
+        besideFloor(`first visit ${path}, first screen painted (index.html's), ${network.name}`,
+          painted(runs.app), painted(runs.floor));
         transferred[path].app.push(...runs.app.map((r) => r.bytes));
         transferred[path].floor.push(...runs.floor.map((r) => r.bytes));
         encodings.push(...runs.app.map((r) => r.encodings));

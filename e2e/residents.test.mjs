@@ -264,6 +264,80 @@ describe("residents' face at phone size", () => {
   });
 });
 
+/** Holds back every wasm download of `page` until the returned function is called. */
+async function holdWasm(page) {
+  let release;
+  const held = new Promise((resolve) => { release = resolve; });
+  await page.route('**/*.wasm', async (route) => {
+    await held;
+    await route.continue();
+  });
+  return release;
+}
+
+/** What a screen says, with its white space made plain. */
+const words = (locator) => locator.evaluate((el) => el.innerText.replace(/\s+/g, ' ').trim());
+
+describe("the first screen, while a resident's phone downloads the app", () => {
+  test('the home is there before the app, in the same words; a tap opens its screen once the app starts, and back returns', async () => {
+    const server = await startServer();
+    const context = await browser.newContext(PHONE);
+    const page = await context.newPage();
+    const release = await holdWasm(page);
+    await page.goto(server.url, { waitUntil: 'domcontentloaded' });
+    const first = page.locator('#first-home');
+    await first.waitFor();
+    const before = await words(first);
+    assert.equal(await page.locator('#first-home a[href="tel:999"]').isVisible(), true);
+    assert.equal(await page.locator('#main').count(), 0, 'the app has not started');
+
+    await page.getByTestId('first-home-report').tap();
+    assert.equal(path(page), '/report');
+    await page.locator('#first-report').getByText('Opening the form…').waitFor();
+    release();
+    await page.getByTestId('send-report').waitFor();
+    await shows(page, { heading: 'Report a place', pathname: '/report' });
+    assert.equal(await page.locator('#first').count(), 0, 'the app took its place');
+
+    await page.goBack();
+    await shows(page, { heading: 'Feel unsafe somewhere?', title: HOME_TITLE, pathname: '/' });
+    assert.equal(await words(page.locator('#main section.home')), before);
+  });
+
+  test("a paired phone never shows it, and a resident's other paths say the app is opening", async () => {
+    const server = await startServer();
+    const context = await browser.newContext(PHONE);
+    await openApp(context, server, { pairWith: server.data });
+    const paired = await context.newPage();
+    const release = await holdWasm(paired);
+    await paired.goto(server.url, { waitUntil: 'domcontentloaded' });
+    assert.equal(await paired.locator('#first').isVisible(), false);
+    release();
+    await paired.getByTestId('note-text').waitFor();
+
+    const resident = await (await browser.newContext(PHONE)).newPage();
+    const go = await holdWasm(resident);
+    await resident.goto(`${server.url}/meetings`, { waitUntil: 'domcontentloaded' });
+    await resident.locator('#first-opening').getByText('Opening Beatbook…').waitFor();
+    assert.equal(await resident.locator('#first-home').isVisible(), false);
+    go();
+    await shows(resident, { heading: 'Public meetings', pathname: '/meetings' });
+  });
+
+  test('an app that cannot be downloaded is said so, with a way to try again', async () => {
+    const server = await startServer();
+    const context = await browser.newContext(PHONE);
+    const page = await context.newPage();
+    await page.route('**/*.wasm', (route) => route.abort('internetdisconnected'));
+    await page.goto(server.url);
+    await page.locator('#first-failed').getByText('Beatbook could not start').waitFor();
+    assert.equal(await page.locator('#first-home').isVisible(), false);
+    await page.unroute('**/*.wasm');
+    await page.getByTestId('first-retry').tap();
+    await page.getByTestId('home-report').waitFor();
+  });
+});
+
 describe('with the server stopped, after one visit', () => {
   test("every residents' path starts from the service worker", async () => {
     const server = await startServer();

@@ -18,10 +18,22 @@ pub mod time;
 
 /// Mounts the councillor's notebook (with the residents' pages) on the page.
 pub fn mount() {
+    remove_first_screen();
     leptos::mount::mount_to_body(components::App);
 }
 
 /// Mounts the residents' pages alone.
 pub fn mount_residents() {
+    remove_first_screen();
     leptos::mount::mount_to_body(components::Residents);
+}
+
+/// Takes away the first screen `index.html` draws while the app downloads.
+/// The app's own screen takes its place in the same task, so nothing in
+/// between is ever painted.
+fn remove_first_screen() {
+    let document = web_sys::window().and_then(|w| w.document());
+    if let Some(first) = document.and_then(|d| d.get_element_by_id("first")) {
+        first.remove();
+    }
 }

@@ -1,0 +1,13 @@
+import lighthouse from 'lighthouse';
+import * as chromeLauncher from 'chrome-launcher';
+import { startServer } from '/work/main/e2e/helpers.mjs';
+const server = await startServer({ dist: process.env.DIST });
+const path = process.argv[2] || '/report';
+const chrome = await chromeLauncher.launch({ chromePath: '/usr/bin/chromium', chromeFlags: ['--headless','--no-sandbox','--disable-gpu','--disable-quic','--no-first-run','--disable-background-networking','--disable-component-update','--disable-sync'], logLevel: 'silent' });
+const { lhr } = await lighthouse(server.url + path, { port: chrome.port, logLevel: 'error', onlyCategories: ['performance'] });
+const a = lhr.audits;
+console.log('score', lhr.categories.performance.score, 'TBT', a['total-blocking-time'].numericValue);
+console.log('long tasks', JSON.stringify(a['long-tasks'].details?.items?.map(i => [i.url?.slice(-40), Math.round(i.startTime), Math.round(i.duration)])));
+console.log('breakdown', JSON.stringify(a['mainthread-work-breakdown'].details.items.map(i => [i.group, Math.round(i.duration)])));
+console.log('bootup', JSON.stringify(a['bootup-time'].details.items.map(i => [i.url.slice(-40), Math.round(i.total), Math.round(i.scripting), Math.round(i.scriptParseCompile)])));
+await chrome.kill(); await server.stop();
