@@ -169,43 +169,50 @@ pub fn with_hsts(site: Router) -> Router {
     ))
 }
 
-/// The SHA-256 of every inline `<script>` in the page, for the CSP: Trunk
-/// starts the app with one small inline module script.
-fn inline_script_hashes(html: &str) -> Vec<String> {
+/// The SHA-256 of every inline `<tag>` element in the page (`script` or
+/// `style`), for the CSP: Trunk starts the app with small inline scripts,
+/// and the style sheet is inlined so that the first screen is drawn without
+/// a second round trip.
+fn inline_hashes(html: &str, tag: &str) -> Vec<String> {
+    let open = format!("<{tag}");
+    let close = format!("</{tag}>");
     let mut hashes = Vec::new();
     let mut rest = html;
-    while let Some(start) = rest.find("<script") {
+    while let Some(start) = rest.find(&open) {
         let after = &rest[start..];
         let Some(open_end) = after.find('>') else {
             break;
         };
-        let tag = &after[..open_end];
+        let attributes = &after[open.len()..open_end];
         let body_start = open_end + 1;
-        let Some(close) = after[body_start..].find("</script>") else {
+        let Some(end) = after[body_start..].find(&close) else {
             break;
         };
-        if !tag.contains("src=") {
-            let body = &after[body_start..body_start + close];
+        // `<scripts` or `<styles` would be another element; a `src` is not inline.
+        let element = attributes.is_empty() || attributes.starts_with(char::is_whitespace);
+        if element && !attributes.contains("src=") {
+            let body = &after[body_start..body_start + end];
             let digest = Sha256::digest(body.as_bytes());
             hashes.push(format!(
                 "'sha256-{}'",
                 base64::engine::general_purpose::STANDARD.encode(digest)
             ));
         }
-        rest = &after[body_start + close..];
+        rest = &after[body_start + end..];
     }
     hashes
 }
 
-/// Only the app's own scripts (and the hashed inline start-up script) and its
-/// WebAssembly may run; nothing may frame the app.
+/// Only the app's own scripts and style (and the page's inline ones, by
+/// hash) and its WebAssembly may run; nothing may frame the app.
 pub fn content_security_policy(index_html: &str) -> String {
-    let inline = inline_script_hashes(index_html).join(" ");
+    let scripts = inline_hashes(index_html, "script").join(" ");
+    let styles = inline_hashes(index_html, "style").join(" ");
     format!(
-        "default-src 'self'; script-src 'self' 'wasm-unsafe-eval' {inline}; style-src 'self'; \
-         img-src 'self' data: blob:; connect-src 'self'; worker-src 'self'; \
-         manifest-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; \
-         frame-ancestors 'none'"
+        "default-src 'self'; script-src 'self' 'wasm-unsafe-eval' {scripts}; \
+         style-src 'self' {styles}; img-src 'self' data: blob:; connect-src 'self'; \
+         worker-src 'self'; manifest-src 'self'; object-src 'none'; base-uri 'none'; \
+         form-action 'self'; frame-ancestors 'none'"
     )
 }
 
@@ -227,16 +234,30 @@ mod tests {
         assert!(!is_hashed_asset("/icon-512.png"));
     }
 
+    fn hash(body: &[u8]) -> String {
+        let digest = base64::engine::general_purpose::STANDARD.encode(Sha256::digest(body));
+        format!("'sha256-{digest}'")
+    }
+
     #[test]
-    fn the_policy_names_only_inline_scripts_by_hash() {
-        let html = r#"<script type="module">import init from '/a.js';</script><script src="/b.js"></script>"#;
-        let hashes = inline_script_hashes(html);
-        assert_eq!(hashes.len(), 1);
-        let expected = base64::engine::general_purpose::STANDARD
-            .encode(Sha256::digest(b"import init from '/a.js';"));
-        assert_eq!(hashes[0], format!("'sha256-{expected}'"));
+    fn the_policy_names_only_inline_scripts_and_styles_by_hash() {
+        let html = r#"<head><script>var a = 1;</script><style>p { color: red; }</style>
+            <script type="module">import init from '/a.js';</script><script src="/b.js"></script>
+            <link rel="stylesheet" href="/c.css"></head><body><scripts></scripts></body>"#;
+        let scripts = inline_hashes(html, "script");
+        assert_eq!(
+            scripts,
+            [hash(b"var a = 1;"), hash(b"import init from '/a.js';")]
+        );
+        assert_eq!(inline_hashes(html, "style"), [hash(b"p { color: red; }")]);
         let csp = content_security_policy(html);
-        assert!(csp.contains("script-src 'self' 'wasm-unsafe-eval' 'sha256-"));
+        let script_src = format!(
+            "script-src 'self' 'wasm-unsafe-eval' {};",
+            scripts.join(" ")
+        );
+        assert!(csp.contains(&script_src), "{csp}");
+        let style_src = format!("style-src 'self' {};", hash(b"p { color: red; }"));
+        assert!(csp.contains(&style_src), "{csp}");
         assert!(!csp.contains("unsafe-inline"));
     }
 }

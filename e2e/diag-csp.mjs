@@ -1,0 +1,11 @@
+import { startServer, launchBrowser } from './helpers.mjs';
+const server = await startServer();
+const browser = await launchBrowser();
+const context = await browser.newContext({ viewport: { width: 390, height: 844 } });
+const page = await context.newPage();
+page.on('console', (m) => console.log('console', m.type(), m.text().slice(0, 300)));
+page.on('pageerror', (e) => console.log('pageerror', e.message));
+await page.goto(server.url + '/');
+await page.waitForTimeout(4000);
+console.log('ready', await page.evaluate(() => performance.getEntriesByName('beatbook-ready').length), await page.evaluate(() => getComputedStyle(document.body).backgroundColor));
+await browser.close(); await server.stop();
