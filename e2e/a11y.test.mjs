@@ -8,7 +8,9 @@ import { describe, test } from 'node:test';
 import { AxeBuilder } from '@axe-core/playwright';
 
 import { openApp, startServer, useBrowser } from './helpers.mjs';
-import { PHONE, notebookTour, residentTour, submitReport } from './screens.mjs';
+import {
+  PHONE, firstScreensTour, notebookTour, residentTour, submitReport,
+} from './screens.mjs';
 
 const browser = useBrowser();
 
@@ -46,6 +48,15 @@ function assertNone({ found, seen }) {
 
 for (const colorScheme of ['dark', 'light']) {
   describe(`accessibility, ${colorScheme} theme`, () => {
+    test("the page's own first screens, before the app has started", async () => {
+      const server = await startServer();
+      const context = await browser.newContext({ ...PHONE, colorScheme });
+      const page = await context.newPage();
+      const { found, seen } = await auditTour(page, firstScreensTour(page, server.url));
+      assert.equal(seen.length, 4);
+      assert.equal(found.length, 0, `axe found ${found.length} violations:\n${describeViolations(found)}`);
+    });
+
     test("every residents' screen", async () => {
       const server = await startServer();
       const code = await submitReport(server.url);

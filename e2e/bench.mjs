@@ -18,7 +18,9 @@ import lighthouse from 'lighthouse';
 import {
   CHROMIUM_FLAGS, launchBrowser, openApp, pairApp, pickPhotos, serverNotes, startServer, waitForWorker,
 } from './helpers.mjs';
-import { PHONE, notebookTour, residentTour, submitReport } from './screens.mjs';
+import {
+  PHONE, firstScreensTour, notebookTour, residentTour, submitReport,
+} from './screens.mjs';
 
 const RUNS = Number(process.env.BENCH_RUNS || 7);
 const LIGHTHOUSE_RUNS = Number(process.env.BENCH_LIGHTHOUSE_RUNS || 3);
@@ -654,6 +656,10 @@ async function screenshots(browser) {
             taken += 1;
           }
         };
+        const first = await browser.newContext({ ...size, colorScheme });
+        const firstPage = await first.newPage();
+        await shoot(firstPage, 'first', firstScreensTour(firstPage, server.url));
+        await first.close();
         const residents = await browser.newContext({ ...size, colorScheme });
         const page = await residents.newPage();
         await shoot(page, 'residents', residentTour(page, server.url, code));

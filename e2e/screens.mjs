@@ -90,6 +90,33 @@ export async function headingFocused(page, heading) {
  * stop, for an audit or a screenshot. `code` is a report already on the
  * server; the tour makes one more through the form.
  */
+/** index.html's own screens, drawn while a resident's phone downloads the
+ * app: the wasm is held back (or refused) so that they stay. */
+export async function* firstScreensTour(page, url) {
+  let release;
+  const held = new Promise((resolve) => { release = resolve; });
+  await page.route('**/*.wasm', async (route) => {
+    await held;
+    // A request the page gave up when it moved on is not continued.
+    await route.continue().catch(() => {});
+  });
+  await page.goto(url, { waitUntil: 'domcontentloaded' });
+  await page.locator('#first-home').waitFor();
+  yield 'home';
+  await page.getByTestId('first-home-report').tap();
+  await page.locator('#first-report').waitFor();
+  yield 'opening-the-form';
+  await page.goto(`${url}/meetings`, { waitUntil: 'domcontentloaded' });
+  await page.locator('#first-opening').waitFor();
+  yield 'opening';
+  await page.unroute('**/*.wasm');
+  release();
+  await page.route('**/*.wasm', (route) => route.abort('internetdisconnected'));
+  await page.goto(url);
+  await page.locator('#first-failed').waitFor();
+  yield 'could-not-start';
+}
+
 export async function* residentTour(page, url, code) {
   for (const screen of RESIDENT_SCREENS) {
     await openScreen(page, url, screen);
