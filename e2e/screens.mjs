@@ -85,11 +85,6 @@ export async function headingFocused(page, heading) {
   });
 }
 
-/**
- * Every residents' screen, each with something on it. Yields a name at each
- * stop, for an audit or a screenshot. `code` is a report already on the
- * server; the tour makes one more through the form.
- */
 /** index.html's own screens, drawn while a resident's phone downloads the
  * app: the wasm is held back (or refused) so that they stay. */
 export async function* firstScreensTour(page, url) {
@@ -109,14 +104,20 @@ export async function* firstScreensTour(page, url) {
   await page.goto(`${url}/meetings`, { waitUntil: 'domcontentloaded' });
   await page.locator('#first-opening').waitFor();
   yield 'opening';
-  await page.unroute('**/*.wasm');
-  release();
+  // Refused from now on (the newest route wins); the held one is let go once
+  // its page is gone.
   await page.route('**/*.wasm', (route) => route.abort('internetdisconnected'));
   await page.goto(url);
+  release();
   await page.locator('#first-failed').waitFor();
   yield 'could-not-start';
 }
 
+/**
+ * Every residents' screen, each with something on it. Yields a name at each
+ * stop, for an audit or a screenshot. `code` is a report already on the
+ * server; the tour makes one more through the form.
+ */
 export async function* residentTour(page, url, code) {
   for (const screen of RESIDENT_SCREENS) {
     await openScreen(page, url, screen);

@@ -18,19 +18,20 @@ pub mod time;
 
 /// Mounts the councillor's notebook (with the residents' pages) on the page.
 pub fn mount() {
-    remove_first_screen();
     leptos::mount::mount_to_body(components::App);
+    remove_first_screen();
 }
 
 /// Mounts the residents' pages alone.
 pub fn mount_residents() {
-    remove_first_screen();
     leptos::mount::mount_to_body(components::Residents);
+    remove_first_screen();
 }
 
-/// Takes away the first screen `index.html` draws while the app downloads.
-/// The app's own screen takes its place in the same task, so nothing in
-/// between is ever painted.
+/// Takes away the first screen `index.html` draws while the app downloads,
+/// once the app's own is on the page: both happen in one task, so nothing in
+/// between is ever painted, and an app that fails to start leaves the page's
+/// own message in view.
 fn remove_first_screen() {
     let document = web_sys::window().and_then(|w| w.document());
     if let Some(first) = document.and_then(|d| d.get_element_by_id("first")) {

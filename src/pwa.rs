@@ -10,7 +10,7 @@ use wasm_bindgen_futures::JsFuture;
 use web_sys::{ServiceWorkerRegistration, ServiceWorkerState};
 
 const WORKER_URL: &str = "/sw.js";
-/// Read by the start-up script in `index.html`: this tab runs the notebook's
+/// Read by the first script in `index.html`: this tab runs the notebook's
 /// entry from now on, whatever storage says.
 const ENTRY_KEY: &str = "beatbook/entry";
 /// The message the worker waits for before it replaces the running version.

@@ -65,7 +65,7 @@ pub fn NotFound() -> impl IntoView {
 
 /// Shown for the moment it takes the residents' entry to hand over to the
 /// notebook's, which pairs a phone and shows a notebook's records (the
-/// start-up script in `Trunk.toml` chooses between them).
+/// first script in `index.html` chooses between them).
 #[component]
 pub fn OpeningNotebook() -> impl IntoView {
     let stuck = RwSignal::new(false);

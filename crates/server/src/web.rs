@@ -169,45 +169,115 @@ pub fn with_hsts(site: Router) -> Router {
     ))
 }
 
-/// The SHA-256 of every inline `<tag>` element in the page (`script` or
-/// `style`), for the CSP: Trunk starts the app with small inline scripts,
-/// and the style sheet is inlined so that the first screen is drawn without
-/// a second round trip.
-fn inline_hashes(html: &str, tag: &str) -> Vec<String> {
-    let open = format!("<{tag}");
-    let close = format!("</{tag}>");
-    let mut hashes = Vec::new();
-    let mut rest = html;
-    while let Some(start) = rest.find(&open) {
-        let after = &rest[start..];
-        let Some(open_end) = after.find('>') else {
-            break;
-        };
-        let attributes = &after[open.len()..open_end];
-        let body_start = open_end + 1;
-        let Some(end) = after[body_start..].find(&close) else {
-            break;
-        };
-        // `<scripts` or `<styles` would be another element; a `src` is not inline.
-        let element = attributes.is_empty() || attributes.starts_with(char::is_whitespace);
-        if element && !attributes.contains("src=") {
-            let body = &after[body_start..body_start + end];
-            let digest = Sha256::digest(body.as_bytes());
-            hashes.push(format!(
-                "'sha256-{}'",
-                base64::engine::general_purpose::STANDARD.encode(digest)
-            ));
+/// The two elements whose text the CSP names by hash.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Inline {
+    Script,
+    Style,
+}
+
+impl Inline {
+    fn open(self) -> &'static str {
+        match self {
+            Inline::Script => "<script",
+            Inline::Style => "<style",
         }
-        rest = &after[body_start + end..];
     }
-    hashes
+
+    fn close(self) -> &'static str {
+        match self {
+            Inline::Script => "</script",
+            Inline::Style => "</style",
+        }
+    }
+}
+
+fn starts_with_ignoring_case(text: &str, prefix: &str) -> bool {
+    text.as_bytes()
+        .get(..prefix.len())
+        .is_some_and(|start| start.eq_ignore_ascii_case(prefix.as_bytes()))
+}
+
+fn find_ignoring_case(text: &str, needle: &str) -> Option<usize> {
+    text.as_bytes()
+        .windows(needle.len())
+        .position(|window| window.eq_ignore_ascii_case(needle.as_bytes()))
+}
+
+/// The page's inline `<script>` and `<style>` elements, in order, as a
+/// browser's parser finds them: comments are skipped, a name must end where
+/// the tag's name ends (`<style-guide>` is another element), and each body
+/// runs to its own end tag, so a tag written inside a comment, a script or
+/// a style sheet is not taken for an element. A script with a `src` is not
+/// inline.
+fn inline_elements(html: &str) -> Vec<(Inline, &str)> {
+    let mut found = Vec::new();
+    let mut at = 0;
+    while let Some(offset) = html[at..].find('<') {
+        let start = at + offset;
+        let rest = &html[start..];
+        if let Some(comment) = rest.strip_prefix("<!--") {
+            let Some(end) = comment.find("-->") else {
+                break;
+            };
+            at = start + "<!--".len() + end + "-->".len();
+            continue;
+        }
+        let kind = [Inline::Script, Inline::Style].into_iter().find(|kind| {
+            starts_with_ignoring_case(rest, kind.open())
+                && rest[kind.open().len()..]
+                    .starts_with(|c: char| c == '>' || c == '/' || c.is_ascii_whitespace())
+        });
+        let Some(kind) = kind else {
+            at = start + 1;
+            continue;
+        };
+        let Some(open_end) = rest.find('>') else {
+            break;
+        };
+        let attributes = &rest[kind.open().len()..open_end];
+        let body_start = open_end + 1;
+        let Some(end) = find_ignoring_case(&rest[body_start..], kind.close()) else {
+            break;
+        };
+        let external = attributes
+            .split(|c: char| c.is_ascii_whitespace())
+            .any(|attribute| starts_with_ignoring_case(attribute, "src="));
+        if !external {
+            found.push((kind, &rest[body_start..body_start + end]));
+        }
+        at = start + body_start + end + kind.close().len();
+    }
+    found
+}
+
+/// The CSP source for an inline element's text: its SHA-256, of the text
+/// as the browser reads it (line ends made `\n`).
+fn hash_source(body: &str) -> String {
+    let text = body.replace("\r\n", "\n").replace('\r', "\n");
+    let digest = Sha256::digest(text.as_bytes());
+    format!(
+        "'sha256-{}'",
+        base64::engine::general_purpose::STANDARD.encode(digest)
+    )
+}
+
+/// The hash sources of every inline element of one kind, for the CSP: Trunk
+/// starts the app with small inline scripts, and the style sheet is inlined
+/// so that the first screen is drawn without a second round trip.
+fn inline_hashes(html: &str, kind: Inline) -> Vec<String> {
+    inline_elements(html)
+        .into_iter()
+        .filter(|(found, _)| *found == kind)
+        .map(|(_, body)| hash_source(body))
+        .collect()
 }
 
 /// Only the app's own scripts and style (and the page's inline ones, by
 /// hash) and its WebAssembly may run; nothing may frame the app.
 pub fn content_security_policy(index_html: &str) -> String {
-    let scripts = inline_hashes(index_html, "script").join(" ");
-    let styles = inline_hashes(index_html, "style").join(" ");
+    let scripts = inline_hashes(index_html, Inline::Script).join(" ");
+    let styles = inline_hashes(index_html, Inline::Style).join(" ");
     format!(
         "default-src 'self'; script-src 'self' 'wasm-unsafe-eval' {scripts}; \
          style-src 'self' {styles}; img-src 'self' data: blob:; connect-src 'self'; \
@@ -243,13 +313,16 @@ mod tests {
     fn the_policy_names_only_inline_scripts_and_styles_by_hash() {
         let html = r#"<head><script>var a = 1;</script><style>p { color: red; }</style>
             <script type="module">import init from '/a.js';</script><script src="/b.js"></script>
-            <link rel="stylesheet" href="/c.css"></head><body><scripts></scripts></body>"#;
-        let scripts = inline_hashes(html, "script");
+            <link rel="stylesheet" href="/c.css"></head><body></body>"#;
+        let scripts = inline_hashes(html, Inline::Script);
         assert_eq!(
             scripts,
             [hash(b"var a = 1;"), hash(b"import init from '/a.js';")]
         );
-        assert_eq!(inline_hashes(html, "style"), [hash(b"p { color: red; }")]);
+        assert_eq!(
+            inline_hashes(html, Inline::Style),
+            [hash(b"p { color: red; }")]
+        );
         let csp = content_security_policy(html);
         let script_src = format!(
             "script-src 'self' 'wasm-unsafe-eval' {};",
@@ -259,5 +332,26 @@ mod tests {
         let style_src = format!("style-src 'self' {};", hash(b"p { color: red; }"));
         assert!(csp.contains(&style_src), "{csp}");
         assert!(!csp.contains("unsafe-inline"));
+    }
+
+    #[test]
+    fn inline_elements_are_found_as_a_browser_parses_them() {
+        let html = concat!(
+            "<!-- the <style> below, and a <script> -->",
+            "<style-guide>x</style-guide>",
+            "<STYLE media=\"screen\">a { b: c }</Style>",
+            "<script>const s = '<style>not a sheet</style>';</SCRIPT >",
+            "<style>\r\nd { e: f }\r\n</style>",
+            "<script\tSRC=\"/x.js\"></script>",
+            "<scripts>no</scripts>",
+        );
+        assert_eq!(
+            inline_hashes(html, Inline::Style),
+            [hash(b"a { b: c }"), hash(b"\nd { e: f }\n")]
+        );
+        assert_eq!(
+            inline_hashes(html, Inline::Script),
+            [hash(b"const s = '<style>not a sheet</style>';")]
+        );
     }
 }
