@@ -63,8 +63,9 @@ async fn cache_control(uri: Uri, response: Response) -> Response {
 }
 
 /// The Content-Security-Policy for the `index.html` being served now. Its
-/// inline start-up script is allowed by hash, so the policy is worked out
-/// again whenever the file changes (a rebuild while the server runs).
+/// inline scripts and style sheet are allowed by hash, so the policy is
+/// worked out again whenever the file changes (a rebuild while the server
+/// runs).
 struct Policy {
     index: PathBuf,
     /// The file's modification time and length, and the policy made from it.
@@ -262,22 +263,32 @@ fn hash_source(body: &str) -> String {
     )
 }
 
-/// The hash sources of every inline element of one kind, for the CSP: Trunk
-/// starts the app with small inline scripts, and the style sheet is inlined
-/// so that the first screen is drawn without a second round trip.
-fn inline_hashes(html: &str, kind: Inline) -> Vec<String> {
-    inline_elements(html)
-        .into_iter()
-        .filter(|(found, _)| *found == kind)
-        .map(|(_, body)| hash_source(body))
-        .collect()
+/// The hash sources of the page's inline scripts and style sheets, for the
+/// CSP: Trunk starts the app with small inline scripts, and the style sheet
+/// is inlined so that the first screen is drawn without a second round trip.
+#[derive(Debug, Default)]
+struct InlineHashes {
+    scripts: Vec<String>,
+    styles: Vec<String>,
+}
+
+fn inline_hashes(html: &str) -> InlineHashes {
+    let mut hashes = InlineHashes::default();
+    for (kind, body) in inline_elements(html) {
+        let list = match kind {
+            Inline::Script => &mut hashes.scripts,
+            Inline::Style => &mut hashes.styles,
+        };
+        list.push(hash_source(body));
+    }
+    hashes
 }
 
 /// Only the app's own scripts and style (and the page's inline ones, by
 /// hash) and its WebAssembly may run; nothing may frame the app.
 pub fn content_security_policy(index_html: &str) -> String {
-    let scripts = inline_hashes(index_html, Inline::Script).join(" ");
-    let styles = inline_hashes(index_html, Inline::Style).join(" ");
+    let hashes = inline_hashes(index_html);
+    let (scripts, styles) = (hashes.scripts.join(" "), hashes.styles.join(" "));
     format!(
         "default-src 'self'; script-src 'self' 'wasm-unsafe-eval' {scripts}; \
          style-src 'self' {styles}; img-src 'self' data: blob:; connect-src 'self'; \
@@ -314,15 +325,12 @@ mod tests {
         let html = r#"<head><script>var a = 1;</script><style>p { color: red; }</style>
             <script type="module">import init from '/a.js';</script><script src="/b.js"></script>
             <link rel="stylesheet" href="/c.css"></head><body></body>"#;
-        let scripts = inline_hashes(html, Inline::Script);
+        let InlineHashes { scripts, styles } = inline_hashes(html);
         assert_eq!(
             scripts,
             [hash(b"var a = 1;"), hash(b"import init from '/a.js';")]
         );
-        assert_eq!(
-            inline_hashes(html, Inline::Style),
-            [hash(b"p { color: red; }")]
-        );
+        assert_eq!(styles, [hash(b"p { color: red; }")]);
         let csp = content_security_policy(html);
         let script_src = format!(
             "script-src 'self' 'wasm-unsafe-eval' {};",
@@ -345,13 +353,8 @@ mod tests {
             "<script\tSRC=\"/x.js\"></script>",
             "<scripts>no</scripts>",
         );
-        assert_eq!(
-            inline_hashes(html, Inline::Style),
-            [hash(b"a { b: c }"), hash(b"\nd { e: f }\n")]
-        );
-        assert_eq!(
-            inline_hashes(html, Inline::Script),
-            [hash(b"const s = '<style>not a sheet</style>';")]
-        );
+        let InlineHashes { scripts, styles } = inline_hashes(html);
+        assert_eq!(styles, [hash(b"a { b: c }"), hash(b"\nd { e: f }\n")]);
+        assert_eq!(scripts, [hash(b"const s = '<style>not a sheet</style>';")]);
     }
 }
