@@ -9,7 +9,7 @@ import {
   councillorToken, openApp, pairingCode, saveNote, startServer, useBrowser, waitForWorker,
 } from './helpers.mjs';
 import {
-  CODE, NOTEBOOK_SCREENS, PHONE, RESIDENT_SCREENS, headingFocused, openScreen, submitReport,
+  CODE, NOTEBOOK_SCREENS, PHONE, RESIDENT_SCREENS, headingFocused, holdWasm, openScreen, submitReport,
 } from './screens.mjs';
 
 const browser = useBrowser();
@@ -263,17 +263,6 @@ describe("residents' face at phone size", () => {
     }
   });
 });
-
-/** Holds back every wasm download of `page` until the returned function is called. */
-async function holdWasm(page) {
-  let release;
-  const held = new Promise((resolve) => { release = resolve; });
-  await page.route('**/*.wasm', async (route) => {
-    await held;
-    await route.continue();
-  });
-  return release;
-}
 
 /** What a screen says, with its white space made plain. */
 const words = (locator) => locator.evaluate((el) => el.innerText.replace(/\s+/g, ' ').trim());

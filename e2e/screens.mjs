@@ -85,9 +85,8 @@ export async function headingFocused(page, heading) {
   });
 }
 
-/** index.html's own screens, drawn while a resident's phone downloads the
- * app: the wasm is held back (or refused) so that they stay. */
-export async function* firstScreensTour(page, url) {
+/** Holds back every wasm download of `page` until the returned function is called. */
+export async function holdWasm(page) {
   let release;
   const held = new Promise((resolve) => { release = resolve; });
   await page.route('**/*.wasm', async (route) => {
@@ -95,6 +94,13 @@ export async function* firstScreensTour(page, url) {
     // A request the page gave up when it moved on is not continued.
     await route.continue().catch(() => {});
   });
+  return release;
+}
+
+/** index.html's own screens, drawn while a resident's phone downloads the
+ * app: the wasm is held back (or refused) so that they stay. */
+export async function* firstScreensTour(page, url) {
+  const release = await holdWasm(page);
   await page.goto(url, { waitUntil: 'domcontentloaded' });
   await page.locator('#first-home').waitFor();
   yield 'home';
