@@ -278,6 +278,9 @@ describe("the first screen, while a resident's phone downloads the app", () => {
     await first.waitFor();
     const before = await words(first);
     assert.equal(await page.locator('#first-home a[href="tel:999"]').isVisible(), true);
+    // The inlined style sheet applies under the server's CSP (its hash).
+    const report = page.getByTestId('first-home-report');
+    assert.equal(await report.evaluate((el) => getComputedStyle(el).minHeight), '64px');
     assert.equal(await page.locator('#main').count(), 0, 'the app has not started');
 
     await page.getByTestId('first-home-report').tap();
@@ -316,6 +319,25 @@ describe("the first screen, while a resident's phone downloads the app", () => {
     assert.equal(await resident.locator('#first-home').isVisible(), false);
     go();
     await shows(resident, { heading: 'Public meetings', pathname: '/meetings' });
+  });
+
+  test("a page whose first script chose no entry starts none, and says it could not start", async () => {
+    const server = await startServer();
+    const context = await browser.newContext(PHONE);
+    const page = await context.newPage();
+    const wasm = [];
+    page.on('request', (request) => {
+      if (new URL(request.url()).pathname.endsWith('.wasm')) wasm.push(request.url());
+    });
+    // index.html as served, less its first script (the one that chooses).
+    await page.route(`${server.url}/`, async (route) => {
+      const response = await route.fetch();
+      const html = (await response.text()).replace(/<script>[\s\S]*?<\/script>/, '');
+      await route.fulfill({ response, body: html });
+    });
+    await page.goto(server.url);
+    await page.locator('#first-failed').getByText('Beatbook could not start').waitFor();
+    assert.deepEqual(wasm, [], 'no entry was guessed');
   });
 
   test('an app that cannot be downloaded is said so, with a way to try again', async () => {
