@@ -5,9 +5,11 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
 import {
-  chooseCategory, gotoApp, launchKillableBrowser, listedNotes, newProfileDir, pairingCode, saveNote, startServer,
+  chooseCategory, failOnAppErrors, gotoApp, launchKillableBrowser, listedNotes, newProfileDir, pairingCode, saveNote, startServer,
   waitForSaved,
 } from './helpers.mjs';
+
+failOnAppErrors();
 
 const ROUNDS = 20;
 const KILL_WITHIN_MS = 300;

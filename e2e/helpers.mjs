@@ -100,17 +100,81 @@ export async function startServer({ port = 0, dist = required('BEATBOOK_DIST'), 
   });
 }
 
-/** A fresh browser with an empty profile. */
+/** A fresh browser with an empty profile; its contexts are watched for
+ * errors (`watchErrors`). */
 export async function launchBrowser() {
-  return chromium.launch({
+  const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
     headless: true,
     args: CHROMIUM_FLAGS,
   });
+  const newContext = browser.newContext.bind(browser);
+  browser.newContext = async (options) => watchErrors(await newContext(options));
+  return browser;
+}
+
+/**
+ * What the app threw or logged as an error during the current test, in any
+ * page of any context `watchErrors` was given: a Rust panic traps the
+ * WebAssembly module (`RuntimeError: unreachable`) and reaches here as a
+ * page error, so no test can pass with one unseen.
+ */
+let appErrors = [];
+/** Messages a test expects (a download it makes fail, say), as patterns. */
+let expectedErrors = [];
+
+/** Lets the current test pass with errors matching `pattern` (a RegExp),
+ * which it provokes on purpose. */
+export function expectAppErrors(pattern) {
+  expectedErrors.push(pattern);
+}
+
+/** The browser's own words for a request that got no answer: the network's
+ * doing (a server a test stopped), not the app's. */
+const NETWORK_NOISE = /^Failed to load resource|net::ERR_|^The FetchEvent for .* resulted in a network error/;
+
+/** Collects every uncaught error and console error of `context`'s pages (and
+ * of pages it opens later) for the check after the test. */
+export function watchErrors(context) {
+  const where = (message) => {
+    const url = message.location?.().url;
+    return url ? ` (${url})` : '';
+  };
+  context.on('weberror', (error) => {
+    appErrors.push(`uncaught: ${error.error().stack ?? error.error().message}`);
+  });
+  context.on('console', (message) => {
+    if (message.type() !== 'error' || NETWORK_NOISE.test(message.text())) return;
+    appErrors.push(`console.error: ${message.text()}${where(message)}`);
+  });
+  return context;
+}
+
+/** Fails the test that just ran if its pages threw or logged an error it
+ * did not expect. */
+function checkErrors() {
+  const unexpected = appErrors.filter((e) => !expectedErrors.some((p) => p.test(e)));
+  appErrors = [];
+  expectedErrors = [];
+  if (unexpected.length) {
+    throw new Error(`the app threw or logged ${unexpected.length} error(s):\n${unexpected.join('\n')}`);
+  }
+}
+
+/** Fails each test of the file whose pages threw or logged an error it did
+ * not expect (`useBrowser` does this itself; a file that launches its own
+ * browsers calls it). */
+export function failOnAppErrors() {
+  beforeEach(() => {
+    appErrors = [];
+    expectedErrors = [];
+  });
+  afterEach(() => checkErrors());
 }
 
 /** One browser for a test file: launched before its tests, closed after
- * them. Tests open their own contexts on it. */
+ * them. Tests open their own contexts on it; every context of it is
+ * watched for errors (`watchErrors`), and a test fails on one. */
 export function useBrowser() {
   let browser;
   before(async () => {
@@ -121,6 +185,7 @@ export function useBrowser() {
     inTest = false;
     await stopEverything();
   });
+  failOnAppErrors();
   after(async () => {
     await stopEverything();
     await browser?.close();
@@ -277,7 +342,7 @@ export async function launchKillableBrowser(profileDir) {
   const browser = await chromium.connectOverCDP(endpoint);
   return {
     browser,
-    context: browser.contexts()[0],
+    context: watchErrors(browser.contexts()[0]),
     async kill() {
       const exited = once(proc, 'exit');
       process.kill(-proc.pid, 'SIGKILL');

@@ -9,9 +9,11 @@ import { after, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 import {
-  councillorToken, gotoApp, launchBrowser, launchKillableBrowser, newProfileDir, openApp, pairApp, pickPhotos,
+  councillorToken, failOnAppErrors, gotoApp, launchBrowser, launchKillableBrowser, newProfileDir, openApp, pairApp, pickPhotos,
   serverNotes, startServer, startShift, waitForSaved, waitForWorker,
 } from './helpers.mjs';
+
+failOnAppErrors();
 
 const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '..', 'crates', 'core', 'tests', 'fixtures', 'photos');
 const CAMERA_JPEG = join(FIXTURES, 'street-gps.jpg');

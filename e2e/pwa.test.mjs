@@ -9,7 +9,7 @@ import { describe, test } from 'node:test';
 import { chromium } from 'playwright-core';
 
 import {
-  CHROMIUM_FLAGS, gotoApp, listedNotes, newProfileDir, openApp, required, saveNote, startServer, useBrowser, waitForSaved, waitForWorker,
+  CHROMIUM_FLAGS, gotoApp, listedNotes, newProfileDir, openApp, watchErrors, required, saveNote, startServer, useBrowser, waitForSaved, waitForWorker,
 } from './helpers.mjs';
 
 const browser = useBrowser();
@@ -27,11 +27,11 @@ describe('install and offline start', () => {
   test('Chromium reports no installability errors', async () => {
     const server = await startServer();
     // A profile on disk: Chromium never offers to install from an incognito-like context.
-    const context = await chromium.launchPersistentContext(await newProfileDir(), {
+    const context = watchErrors(await chromium.launchPersistentContext(await newProfileDir(), {
       executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
       headless: true,
       args: CHROMIUM_FLAGS,
-    });
+    }));
     const page = await openApp(context, server);
     await waitForWorker(page);
     const cdp = await context.newCDPSession(page);

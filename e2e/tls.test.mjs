@@ -21,7 +21,7 @@ import { chromium } from 'playwright-core';
 
 import {
   CHROMIUM_FLAGS, newProfileDir, openApp, startServer, stopAfterTest,
-  useBrowser, waitForWorker,
+  useBrowser, waitForWorker, watchErrors,
 } from './helpers.mjs';
 
 useBrowser();
@@ -113,7 +113,7 @@ async function trustingBrowser(rootPem) {
     headless: true,
     args: [...CHROMIUM_FLAGS, `--host-resolver-rules=MAP ${DOMAIN} 127.0.0.1`],
     env: { ...process.env, HOME: home },
-  }));
+  }).then(watchErrors));
 }
 
 /** Opens the app at `url`, and asserts Chromium would install it. */

@@ -3,6 +3,7 @@
 
 pub mod cache;
 pub mod components;
+pub mod crashed;
 pub mod export;
 pub mod geo;
 pub mod journal;
@@ -18,12 +19,14 @@ pub mod time;
 
 /// Mounts the councillor's notebook (with the residents' pages) on the page.
 pub fn mount() {
+    crashed::install();
     leptos::mount::mount_to_body(components::App);
     remove_first_screen();
 }
 
 /// Mounts the residents' pages alone.
 pub fn mount_residents() {
+    crashed::install();
     leptos::mount::mount_to_body(components::Residents);
     remove_first_screen();
 }

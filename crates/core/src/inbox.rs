@@ -24,6 +24,8 @@ pub struct InboxFilter {
     pub to: Option<DateTime<Utc>>,
     /// Words the place description contains, ignoring case (trimmed, never empty).
     pub place: Option<String>,
+    /// Only reports whose resident asked for erasure not yet done.
+    pub awaiting_erasure: bool,
     pub limit: usize,
 }
 
@@ -35,6 +37,7 @@ impl Default for InboxFilter {
             from: None,
             to: None,
             place: None,
+            awaiting_erasure: false,
             limit: MAX_INBOX,
         }
     }
@@ -51,7 +54,8 @@ impl InboxFilter {
     /// Whether a report passes (its status as this phone now knows it).
     pub fn matches(&self, r: &InboxReport) -> bool {
         let place = self.place.as_ref().map(|p| p.to_lowercase());
-        self.kind.is_none_or(|k| r.report.kind == k)
+        (!self.awaiting_erasure || r.awaits_erasure())
+            && self.kind.is_none_or(|k| r.report.kind == k)
             && self.status.is_none_or(|s| r.status == s)
             && self.from.is_none_or(|t| r.received_at >= t)
             && self.to.is_none_or(|t| r.received_at < t)
@@ -85,6 +89,9 @@ impl InboxFilter {
         }
         if let Some(words) = &self.place {
             parts.push(format!("place={}", percent_encode(words)));
+        }
+        if self.awaiting_erasure {
+            parts.push("erasure=requested".to_owned());
         }
         parts.join("&")
     }
@@ -142,6 +149,11 @@ pub fn with_local_changes<'a>(
         if t.change.response.is_some() {
             item.response = t.change.response.clone();
         }
+        if t.change.erase && item.erased_at.is_none() {
+            // Core's one rule, so the phone's copy forgets what the server will.
+            item.report.erase_personal(t.change.at);
+            item.erased_at = Some(t.change.at);
+        }
     }
     (item, waiting)
 }
@@ -188,6 +200,8 @@ mod tests {
             updated_at: received,
             report: Report::create(Uuid::from_u128(id), &input, received).unwrap(),
             history: Vec::new(),
+            erasure_requested_at: None,
+            erased_at: None,
         }
     }
 
@@ -231,11 +245,12 @@ mod tests {
             from: Some(at(20, 0)),
             to: None,
             place: Some("Mill & Co lane".into()),
+            awaiting_erasure: true,
             limit: 50,
         };
         assert_eq!(
             filter.to_query(),
-            "kind=poor_lighting&status=new&from=2026-11-20T00:00:00Z&place=Mill%20%26%20Co%20lane"
+            "kind=poor_lighting&status=new&from=2026-11-20T00:00:00Z&place=Mill%20%26%20Co%20lane&erasure=requested"
         );
         assert_eq!(InboxFilter::default().to_query(), "");
     }
@@ -299,6 +314,49 @@ mod tests {
         assert_eq!(shown.status, ReportStatus::RaisedWithPolice);
         assert_eq!(shown.response.as_deref(), Some("Raised with the team"));
         assert_eq!(waiting, 1);
+    }
+
+    #[test]
+    fn an_unsent_erasure_forgets_the_personal_data_on_the_phone_too() {
+        let mut fetched = item(1, ReportKind::PoorLighting, "Mill Lane", at(20, 22));
+        fetched.report.contact = Some(crate::report::Contact {
+            name: None,
+            reach: "sam@example.org".into(),
+        });
+        fetched.erasure_requested_at = Some(at(21, 8));
+        let filter = InboxFilter {
+            awaiting_erasure: true,
+            ..InboxFilter::default()
+        };
+        assert!(filter.matches(&fetched));
+        let erase = QueuedTriage::new(Triage::erasure(
+            Uuid::from_u128(10),
+            Uuid::from_u128(1),
+            at(21, 9),
+            ReportStatus::New,
+        ));
+        let (shown, waiting) = with_local_changes(fetched, [&erase].into_iter());
+        assert_eq!(waiting, 1);
+        assert_eq!(shown.report.contact, None);
+        assert_eq!(shown.erased_at, Some(at(21, 9)));
+        assert_eq!(shown.status, ReportStatus::New, "erasure moves no status");
+        assert!(!filter.matches(&shown), "no longer waiting for erasure");
+    }
+
+    #[test]
+    fn a_save_that_changes_nothing_is_not_a_change() {
+        let change = |status, response: &str, note: &str| {
+            Triage::create(Uuid::from_u128(1), Uuid::from_u128(2), at(21, 8), status, response, note)
+                .unwrap()
+        };
+        let same = change(ReportStatus::Acknowledged, "Seen", "");
+        assert!(!same.changes(ReportStatus::Acknowledged, Some("Seen")));
+        assert!(!change(ReportStatus::Acknowledged, "", "").changes(ReportStatus::Acknowledged, Some("Seen")));
+        assert!(same.changes(ReportStatus::New, Some("Seen")));
+        assert!(same.changes(ReportStatus::Acknowledged, None));
+        assert!(change(ReportStatus::Acknowledged, "", "Rang them").changes(ReportStatus::Acknowledged, None));
+        let erase = Triage::erasure(Uuid::from_u128(1), Uuid::from_u128(2), at(21, 8), ReportStatus::New);
+        assert!(erase.changes(ReportStatus::New, None));
     }
 
     #[test]

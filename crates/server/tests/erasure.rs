@@ -6,6 +6,7 @@ mod common;
 
 use std::process::Command;
 
+use beatbook_core::protocol::level;
 use beatbook_core::report::{ReportKind, ReportStatus, Triage};
 use beatbook_server::store::{NewPhoto, PhotoAnswer, PhotoOf, Photos, Reports};
 use chrono::{Duration, Utc};
@@ -15,6 +16,8 @@ use uuid::Uuid;
 
 const DESCRIPTION: &str = "The underpass lights have been out for a week";
 const PRIVATE_NOTE: &str = "Called Sam back on their mobile";
+/// The header of an app that reads protocol level 2 (the erasure fields).
+const LEVEL_2: &str = "beatbook-protocol: 2";
 
 /// Every byte the store keeps on disk: the database and its log.
 fn on_disk(server: &TestServer) -> Vec<u8> {
@@ -37,6 +40,7 @@ fn triage(server: &TestServer, report_id: Uuid, status: ReportStatus, at: chrono
         status,
         response: Some("Raised with the police".into()),
         private_note: Some(PRIVATE_NOTE.into()),
+        erase: false,
     };
     server.db.triage(1, &[change]).unwrap();
 }
@@ -241,6 +245,8 @@ fn a_resident_asks_for_erasure_with_the_code_and_the_councillor_sees_it() {
     assert_eq!(ask("ZZZZZ-ZZZZZ").status, 404);
     assert_eq!(ask("not-a-code").status, 400);
 
+    // An app from before the protocol header sees the request as the
+    // history line it knows, once; the current app sees when it was asked.
     let inbox = server.get("/api/v1/inbox", &[&auth]).json();
     let notes: Vec<_> = inbox["reports"][0]["history"]
         .as_array()
@@ -248,14 +254,94 @@ fn a_resident_asks_for_erasure_with_the_code_and_the_councillor_sees_it() {
         .iter()
         .filter_map(|h| h["private_note"].as_str())
         .collect();
-    assert_eq!(
-        notes,
-        [beatbook_core::report::ERASURE_REQUESTED],
-        "recorded once"
-    );
-    // The public page does not show it.
-    assert!(!server.look_up_report(&code).text().contains("erased"));
+    assert_eq!(notes, [level::LEVEL_1_ERASURE_NOTE], "recorded once");
+    assert!(inbox["reports"][0].get("erasure_requested_at").is_none());
+    let current = server.get("/api/v1/inbox", &[&auth, LEVEL_2]).json();
+    assert!(current["reports"][0]["erasure_requested_at"].is_string());
+    assert!(current["reports"][0]["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|h| h["private_note"].is_null()));
+    let awaiting = server
+        .get("/api/v1/inbox?erasure=requested", &[&auth, LEVEL_2])
+        .json();
+    assert_eq!(awaiting["reports"].as_array().unwrap().len(), 1);
+    // The public page does not show it to an older app, and says when to
+    // the current one.
+    assert!(!server.look_up_report(&code).text().contains("erasure"));
+    let public = server
+        .get(&format!("/api/v1/reports/{code}"), &[LEVEL_2])
+        .json();
+    assert!(public["erasure_requested_at"].is_string());
+    assert!(public.get("erased_at").is_none());
 
     let policy = server.get("/api/v1/privacy", &[]).json();
     assert_eq!(policy["keep_contact_days"], 90);
+}
+
+#[test]
+fn the_councillor_erases_from_the_inbox_once_and_the_resident_is_told_when() {
+    let server = serve();
+    let auth = server.pair("councillor");
+    let sent = report("Mill Lane underpass", ReportKind::PoorLighting);
+    let code = server.file_report(&sent);
+    triage(&server, sent.id, ReportStatus::Acknowledged, Utc::now());
+    let webp: &[u8] = include_bytes!("../../core/tests/fixtures/photos/street.webp");
+    let r = server.send_photo(
+        None,
+        Uuid::from_u128(21),
+        &format!("report={}", sent.id),
+        "image/webp",
+        webp,
+    );
+    assert_eq!(r.status, 201, "{}", r.text());
+    let folder = server.db.photo_folder();
+    assert_eq!(std::fs::read_dir(&folder).unwrap().count(), 1);
+    let ask = server.post(&format!("/api/v1/reports/{code}/erasure"), &[], b"{}");
+    assert_eq!(ask.status, 202, "{}", ask.text());
+
+    // Queued on the phone like any triage, sent (twice: a lost answer).
+    let erasure = Triage::erasure(Uuid::new_v4(), sent.id, Utc::now(), ReportStatus::Acknowledged);
+    let body = serde_json::to_vec(&serde_json::json!({ "changes": [erasure] })).unwrap();
+    let headers = [auth.as_str(), "content-type: application/json"];
+    let first = server.post("/api/v1/triage", &headers, &body);
+    assert_eq!(first.status, 200, "{}", first.text());
+    assert_eq!(first.json()["results"][0]["outcome"], "stored");
+    let again = server.post("/api/v1/triage", &headers, &body);
+    assert_eq!(again.json()["results"][0]["outcome"], "already_had");
+
+    let bytes = on_disk(&server);
+    for personal in [CONTACT_NAME, CONTACT_REACH, DESCRIPTION, PRIVATE_NOTE] {
+        assert!(!holds(&bytes, personal), "{personal} is still on disk");
+    }
+    assert_eq!(std::fs::read_dir(&folder).unwrap().count(), 0, "its photo is gone");
+    let inbox = server.get("/api/v1/inbox", &[&auth, LEVEL_2]).json();
+    let item = &inbox["reports"][0];
+    assert_eq!(item["status"], "acknowledged", "erasure moves no status");
+    assert!(item["erased_at"].is_string());
+    assert!(item["report"].get("contact").map_or(true, serde_json::Value::is_null));
+    let erased: Vec<bool> = item["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["erased"].as_bool().unwrap_or(false))
+        .collect();
+    assert_eq!(erased, [false, false, true], "one step erased it");
+    assert!(server
+        .get("/api/v1/inbox?erasure=requested", &[&auth, LEVEL_2])
+        .json()["reports"]
+        .as_array()
+        .unwrap()
+        .is_empty());
+    let public = server.get(&format!("/api/v1/reports/{code}"), &[LEVEL_2]).json();
+    assert_eq!(public["erased_at"], item["erased_at"]);
+    // An app from before sees the report as its erase command left it.
+    let older = server.get("/api/v1/inbox", &[&auth]).json();
+    assert!(older["reports"][0].get("erased_at").is_none());
+    assert!(older["reports"][0]["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|h| h.get("erased").is_none() && h["private_note"].is_null()));
 }

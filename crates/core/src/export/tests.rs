@@ -122,7 +122,10 @@ fn inbox_report(location: Option<Location>) -> InboxReport {
             status: ReportStatus::RaisedWithPolice,
             response: None,
             private_note: Some("secret note".into()),
+            erased: false,
         }],
+        erasure_requested_at: None,
+        erased_at: None,
     }
 }
 

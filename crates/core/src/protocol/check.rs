@@ -45,14 +45,17 @@ pub enum CheckError {
 
 /// Everything the server checks about a triage change beyond its JSON shape.
 pub fn check_triage(change: &Triage, now: DateTime<Utc>) -> Result<(), CheckError> {
-    let checked = Triage::create(
-        change.id,
-        change.report_id,
-        change.at,
-        change.status,
-        change.response.as_deref().unwrap_or_default(),
-        change.private_note.as_deref().unwrap_or_default(),
-    )?;
+    let checked = Triage {
+        erase: change.erase,
+        ..Triage::create(
+            change.id,
+            change.report_id,
+            change.at,
+            change.status,
+            change.response.as_deref().unwrap_or_default(),
+            change.private_note.as_deref().unwrap_or_default(),
+        )?
+    };
     if checked != *change {
         return Err(CheckError::NotAsMade(
             "the response and note must be trimmed and not empty",

@@ -9,6 +9,7 @@ mod backoff;
 mod batch;
 mod check;
 mod export_file;
+pub mod level;
 pub mod paths;
 #[cfg(test)]
 mod tests;
@@ -171,6 +172,9 @@ pub struct TriageEntry {
     pub status: ReportStatus,
     pub response: Option<String>,
     pub private_note: Option<String>,
+    /// This step erased the report's personal data (protocol level 2).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub erased: bool,
 }
 
 /// A report in the councillor's inbox: everything, contact details included.
@@ -186,6 +190,28 @@ pub struct InboxReport {
     pub updated_at: DateTime<Utc>,
     pub report: Report,
     pub history: Vec<TriageEntry>,
+    /// When the resident asked for their personal data to be erased
+    /// (protocol level 2).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::rfc3339::option"
+    )]
+    pub erasure_requested_at: Option<DateTime<Utc>>,
+    /// When its personal data was erased (protocol level 2).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::rfc3339::option"
+    )]
+    pub erased_at: Option<DateTime<Utc>>,
+}
+
+impl InboxReport {
+    /// Whether the resident asked for erasure and it has not been done.
+    pub fn awaits_erasure(&self) -> bool {
+        self.erasure_requested_at.is_some() && self.erased_at.is_none()
+    }
 }
 
 /// `GET /api/v1/inbox`: matching reports, newest first, and how many of each

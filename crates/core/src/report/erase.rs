@@ -6,10 +6,6 @@ use chrono::{DateTime, Utc};
 
 use super::Report;
 
-/// The note a resident's request for erasure leaves in the report's history,
-/// which the councillor sees in the inbox.
-pub const ERASURE_REQUESTED: &str = "The resident asked for their contact details, description and exact location to be erased (beatbook-server erase-report CODE).";
-
 impl Report {
     /// Erases everything that could point at the resident who sent it: the
     /// contact details, the description (replaced by a dated line saying

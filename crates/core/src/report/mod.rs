@@ -8,7 +8,6 @@
 
 mod erase;
 mod form;
-pub use erase::ERASURE_REQUESTED;
 pub use form::{Problem, ReportField, ReportForm};
 mod mine;
 mod status;

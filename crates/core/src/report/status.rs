@@ -87,6 +87,21 @@ pub struct PublicReport {
     pub status: ReportStatus,
     pub response: Option<String>,
     pub history: Vec<StatusChange>,
+    /// When the resident asked for their personal data to be erased
+    /// (protocol level 2; absent in copies kept by earlier releases).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::rfc3339::option"
+    )]
+    pub erasure_requested_at: Option<DateTime<Utc>>,
+    /// When it was erased (protocol level 2).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::rfc3339::option"
+    )]
+    pub erased_at: Option<DateTime<Utc>>,
 }
 
 #[cfg(test)]

@@ -24,6 +24,11 @@ pub struct Triage {
     pub response: Option<String>,
     /// Seen only by the councillor's devices.
     pub private_note: Option<String>,
+    /// Also erase the report's personal data, as `Report::erase_personal`
+    /// says (what the server's `erase-report` command does). Absent on the
+    /// wire when false, so a change without it reads as any release wrote it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub erase: bool,
 }
 
 impl Triage {
@@ -44,7 +49,39 @@ impl Triage {
             status,
             response: bounded("public response", response, MAX_RESPONSE_CHARS)?,
             private_note: bounded("private note", private_note, MAX_RESPONSE_CHARS)?,
+            erase: false,
         })
+    }
+
+    /// The councillor's erasure of a report's personal data, recorded in its
+    /// history like any change; the status stays as it is.
+    pub fn erasure(
+        id: Uuid,
+        report_id: Uuid,
+        at: DateTime<Utc>,
+        status: ReportStatus,
+    ) -> Triage {
+        Triage {
+            id,
+            report_id,
+            at,
+            status,
+            response: None,
+            private_note: None,
+            erase: true,
+        }
+    }
+
+    /// Whether this change would alter a report whose status and public
+    /// response are these: a Save that changes nothing is not queued.
+    pub fn changes(&self, status: ReportStatus, response: Option<&str>) -> bool {
+        self.erase
+            || self.status != status
+            || self.private_note.is_some()
+            || self
+                .response
+                .as_deref()
+                .is_some_and(|new| Some(new) != response)
     }
 }
 

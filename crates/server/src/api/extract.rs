@@ -9,7 +9,7 @@ use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Path, Query, Req
 use axum::http::request::Parts;
 use axum::http::{header, StatusCode};
 use beatbook_core::photo::MAX_PHOTO_BYTES;
-use beatbook_core::protocol::{paths, MAX_BODY_BYTES, MAX_REPORT_BODY_BYTES};
+use beatbook_core::protocol::{level, paths, MAX_BODY_BYTES, MAX_REPORT_BODY_BYTES};
 use serde::de::DeserializeOwned;
 
 use super::limits::{Bucket, ClientKey};
@@ -201,5 +201,22 @@ impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiPath
             .await
             .map(|Path(value)| ApiPath(value))
             .map_err(|e| ApiError::bad_request(e.body_text()))
+    }
+}
+
+/// The protocol level the client reads (`beatbook-protocol`, core's
+/// `protocol::level`): answers are cut to it, so an app from before a
+/// field existed never meets it.
+pub struct ProtocolLevel(pub u32);
+
+impl<S: Send + Sync> FromRequestParts<S> for ProtocolLevel {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let value = parts
+            .headers
+            .get(level::HEADER)
+            .and_then(|v| v.to_str().ok());
+        Ok(ProtocolLevel(level::parse(value)))
     }
 }

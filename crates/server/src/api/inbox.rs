@@ -10,7 +10,7 @@ use beatbook_core::protocol::{
 };
 use chrono::Utc;
 
-use super::extract::{ApiJson, ApiQuery, AuthDevice};
+use super::extract::{ApiJson, ApiQuery, AuthDevice, ProtocolLevel};
 use super::query::InboxQuery;
 use super::sync::at_most_a_batch;
 use super::{ApiError, ApiState};
@@ -18,10 +18,12 @@ use super::{ApiError, ApiState};
 pub async fn inbox(
     State(state): State<ApiState>,
     _: AuthDevice,
+    ProtocolLevel(level): ProtocolLevel,
     ApiQuery(query): ApiQuery<InboxQuery>,
 ) -> Result<Json<Inbox>, ApiError> {
     let filter = InboxFilter::from(query);
     let (reports, counts) = state.store(move |store| store.inbox(&filter)).await?;
+    let reports = reports.into_iter().map(|r| r.for_level(level)).collect();
     Ok(Json(Inbox { reports, counts }))
 }
 

@@ -128,8 +128,18 @@ pub struct InboxQuery {
     to: Option<DateTime<Utc>>,
     #[serde(default, deserialize_with = "place")]
     place: Option<String>,
+    /// `erasure=requested`: only reports whose resident asked for erasure
+    /// not yet done.
+    erasure: Option<ErasureFilter>,
     #[serde(default)]
     limit: Limit<MAX_INBOX>,
+}
+
+/// The one value `erasure=` takes.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum ErasureFilter {
+    Requested,
 }
 
 /// The most characters of place words one inbox query may look for.
@@ -155,6 +165,7 @@ impl From<InboxQuery> for InboxFilter {
             from: q.from,
             to: q.to,
             place: q.place,
+            awaiting_erasure: q.erasure.is_some(),
             limit: q.limit.0,
         }
     }
@@ -219,11 +230,13 @@ mod tests {
             status: Some(ReportStatus::RaisedWithPolice),
             from: Some("2026-01-05T00:00:00Z".parse().unwrap()),
             to: Some("2026-01-12T00:00:00Z".parse().unwrap()),
+            awaiting_erasure: true,
             ..InboxFilter::default()
         }
         .with_place("  Mill Lane & the 50% bend ");
         let read: InboxFilter = parse::<InboxQuery>(&filter.to_query()).unwrap().into();
         assert_eq!(read, filter);
+        assert!(parse::<InboxQuery>("erasure=done").is_err());
         let long = "x".repeat(MAX_PLACE_WORDS + 1);
         let error = parse::<InboxQuery>(&format!("place={long}")).unwrap_err();
         assert!(error.contains("place is limited to 200"), "{error}");

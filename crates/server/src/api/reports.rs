@@ -13,7 +13,7 @@ use beatbook_core::protocol::{check_report, Outcome, Privacy, SubmitReport, Subm
 use beatbook_core::report::{PublicReport, Report, ReportStatus, StatusChange};
 use chrono::Utc;
 
-use super::extract::{ApiJson, ApiPath, Client};
+use super::extract::{ApiJson, ApiPath, Client, ProtocolLevel};
 use super::limits::Bucket;
 use super::{ApiError, ApiState};
 use crate::random::new_code;
@@ -86,6 +86,7 @@ pub async fn submit(
 pub async fn status(
     State(state): State<ApiState>,
     Client(client): Client,
+    ProtocolLevel(level): ProtocolLevel,
     ApiPath(typed): ApiPath<String>,
 ) -> Result<Json<PublicReport>, ApiError> {
     state.limits.take(Bucket::Lookups(client))?;
@@ -97,13 +98,13 @@ pub async fn status(
         .store(move |store| store.public_report(&code))
         .await?
         .or(decoy)
-        .map(Json)
+        .map(|report| Json(report.for_level(level)))
         .ok_or_else(|| ApiError::not_found("no report has this reference code"))
 }
 
 /// `POST /reports/{code}/erasure`: whoever has the code may ask for the
 /// report's personal data to be erased; the request reaches the councillor,
-/// who erases it (`beatbook-server erase-report`).
+/// who erases it from the inbox (or the host, with `erase-report`).
 pub async fn request_erasure(
     State(state): State<ApiState>,
     Client(client): Client,
@@ -158,6 +159,8 @@ impl Decoys {
                 at: now,
                 status: ReportStatus::New,
             }],
+            erasure_requested_at: None,
+            erased_at: None,
         };
         let mut decoys = self.0.lock().unwrap_or_else(|e| e.into_inner());
         if decoys.len() >= MAX_DECOYS {

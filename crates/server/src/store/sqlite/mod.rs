@@ -40,6 +40,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0003_reports.sql"),
     include_str!("migrations/0004_record_revisions.sql"),
     include_str!("migrations/0005_photos.sql"),
+    include_str!("migrations/0006_erasure_requests.sql"),
 ];
 
 /// How often the write-ahead log is copied into the database file.

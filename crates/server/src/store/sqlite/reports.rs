@@ -4,7 +4,7 @@
 use beatbook_core::inbox::InboxFilter;
 use beatbook_core::protocol::{InboxReport, Outcome, TriageEntry, TriageResult};
 use beatbook_core::report::{
-    PublicReport, Report, ReportKind, ReportStatus, StatusChange, Triage, ERASURE_REQUESTED,
+    PublicReport, Report, ReportKind, ReportStatus, StatusChange, Triage,
 };
 use chrono::{DateTime, Utc};
 use rusqlite::{params, OptionalExtension, Transaction};
@@ -25,7 +25,8 @@ fn status_of(slug: &str) -> ReportStatus {
 }
 
 /// A row of `reports`, as the queries below select it.
-const REPORT_COLUMNS: &str = "seq, code, status, response, received_at, updated_at, body";
+const REPORT_COLUMNS: &str =
+    "seq, code, status, response, received_at, updated_at, body, erasure_requested_at, erased_at";
 
 struct Row {
     seq: i64,
@@ -35,6 +36,8 @@ struct Row {
     received_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
     body: String,
+    erasure_requested_at: Option<DateTime<Utc>>,
+    erased_at: Option<DateTime<Utc>>,
 }
 
 fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Row> {
@@ -46,12 +49,14 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Row> {
         received_at: parse_time(&r.get::<_, String>(4)?),
         updated_at: parse_time(&r.get::<_, String>(5)?),
         body: r.get(6)?,
+        erasure_requested_at: r.get::<_, Option<String>>(7)?.as_deref().map(parse_time),
+        erased_at: r.get::<_, Option<String>>(8)?.as_deref().map(parse_time),
     })
 }
 
 fn history(tx: &rusqlite::Connection, seq: i64) -> StoreResult<Vec<TriageEntry>> {
     let mut statement = tx.prepare_cached(
-        "SELECT at, status, response, private_note FROM report_events WHERE report_seq = ?1 ORDER BY at, seq",
+        "SELECT at, status, response, private_note, erased FROM report_events WHERE report_seq = ?1 ORDER BY at, seq",
     )?;
     let entries = statement
         .query_map(params![seq], |r| {
@@ -60,6 +65,7 @@ fn history(tx: &rusqlite::Connection, seq: i64) -> StoreResult<Vec<TriageEntry>>
                 status: status_of(&r.get::<_, String>(1)?),
                 response: r.get(2)?,
                 private_note: r.get(3)?,
+                erased: r.get(4)?,
             })
         })?
         .collect::<Result<_, _>>()?;
@@ -146,6 +152,8 @@ impl Reports for Sqlite {
             status: found.status,
             response: found.response,
             history: changes,
+            erasure_requested_at: found.erasure_requested_at,
+            erased_at: found.erased_at,
         }))
     }
 
@@ -163,13 +171,15 @@ impl Reports for Sqlite {
         });
         let wheres = "(?1 IS NULL OR kind = ?1) AND (?2 IS NULL OR status = ?2)
              AND (?3 IS NULL OR received_at >= ?3) AND (?4 IS NULL OR received_at < ?4)
-             AND (?5 IS NULL OR place LIKE ?5 ESCAPE '\\')";
+             AND (?5 IS NULL OR place LIKE ?5 ESCAPE '\\')
+             AND (?6 = 0 OR (erasure_requested_at IS NOT NULL AND erased_at IS NULL))";
         let args = params![
             filter.kind.map(ReportKind::slug),
             filter.status.map(ReportStatus::slug),
             filter.from.map(time_key),
             filter.to.map(time_key),
             place,
+            filter.awaiting_erasure,
         ];
         let mut counts = KindCounts::new();
         let mut statement = conn.prepare(&format!(
@@ -197,6 +207,8 @@ impl Reports for Sqlite {
                 received_at: found.received_at,
                 updated_at: found.updated_at,
                 report,
+                erasure_requested_at: found.erasure_requested_at,
+                erased_at: found.erased_at,
             });
         }
         Ok((reports, counts))
@@ -209,9 +221,12 @@ impl Reports for Sqlite {
         let tx = super::write(&mut conn)?;
         let results = changes
             .iter()
-            .map(|change| apply_triage(&tx, device_id, change))
+            .map(|change| self.apply_triage(&tx, device_id, change))
             .collect::<StoreResult<Vec<_>>>()?;
         tx.commit()?;
+        if changes.iter().any(|c| c.erase) {
+            forget_old_pages(&conn)?;
+        }
         Ok(results)
     }
 
@@ -229,26 +244,10 @@ impl Reports for Sqlite {
     fn erase_report(&self, code: &str) -> StoreResult<bool> {
         let mut conn = self.conn();
         let tx = super::write(&mut conn)?;
-        let Some((seq, body)) = by_code(&tx, code, "body")? else {
+        let Some((seq, _)) = by_code(&tx, code, "code")? else {
             return Ok(false);
         };
-        rewrite(&tx, seq, &body, |report| {
-            report.erase_personal(Utc::now());
-            true
-        })?;
-        tx.execute(
-            "UPDATE report_events SET private_note = NULL WHERE report_seq = ?1",
-            params![seq],
-        )?;
-        // Its photos go too: the files first, so that an erasure cut short
-        // leaves no photo on disk (run again, it removes the rows).
-        let id: String =
-            tx.query_row("SELECT id FROM reports WHERE seq = ?1", [seq], |r| r.get(0))?;
-        self.erase_photos(&tx, &id)?;
-        tx.execute(
-            "UPDATE reports SET erased_at = ?2 WHERE seq = ?1",
-            params![seq, now_text()],
-        )?;
+        self.erase_personal(&tx, seq, Utc::now())?;
         tx.commit()?;
         forget_old_pages(&conn)?;
         Ok(true)
@@ -257,22 +256,13 @@ impl Reports for Sqlite {
     fn request_erasure(&self, code: &str) -> StoreResult<bool> {
         let mut conn = self.conn();
         let tx = super::write(&mut conn)?;
-        let Some((seq, status)) = by_code(&tx, code, "status")? else {
-            return Ok(false);
-        };
-        let asked: bool = tx.query_row(
-            "SELECT EXISTS (SELECT 1 FROM report_events WHERE report_seq = ?1 AND private_note = ?2)",
-            params![seq, ERASURE_REQUESTED],
-            |r| r.get(0),
+        // The first request counts; asking again changes nothing.
+        let found = tx.execute(
+            "UPDATE reports SET erasure_requested_at = COALESCE(erasure_requested_at, ?2) WHERE code = ?1",
+            params![code, now_text()],
         )?;
-        if !asked {
-            tx.execute(
-                "INSERT INTO report_events (report_seq, at, status, private_note) VALUES (?1, ?2, ?3, ?4)",
-                params![seq, now_text(), status, ERASURE_REQUESTED],
-            )?;
-        }
         tx.commit()?;
-        Ok(true)
+        Ok(found == 1)
     }
 
     fn expire_contacts(&self, closed_before: DateTime<Utc>) -> StoreResult<usize> {
@@ -305,72 +295,106 @@ impl Reports for Sqlite {
     }
 }
 
-fn apply_triage(
-    tx: &Transaction<'_>,
-    device_id: i64,
-    change: &Triage,
-) -> StoreResult<TriageResult> {
-    let answer = |outcome, reason: Option<String>| TriageResult {
-        id: change.id,
-        outcome,
-        reason,
-    };
-    let change_id = change.id.to_string();
-    let seen: bool = tx
-        .query_row(
-            "SELECT 1 FROM report_events WHERE change_id = ?1",
-            params![change_id],
-            |_| Ok(()),
-        )
-        .optional()?
-        .is_some();
-    if seen {
-        return Ok(answer(Outcome::AlreadyHad, None));
+impl Sqlite {
+    fn apply_triage(
+        &self,
+        tx: &Transaction<'_>,
+        device_id: i64,
+        change: &Triage,
+    ) -> StoreResult<TriageResult> {
+        let answer = |outcome, reason: Option<String>| TriageResult {
+            id: change.id,
+            outcome,
+            reason,
+        };
+        let change_id = change.id.to_string();
+        let seen: bool = tx
+            .query_row(
+                "SELECT 1 FROM report_events WHERE change_id = ?1",
+                params![change_id],
+                |_| Ok(()),
+            )
+            .optional()?
+            .is_some();
+        if seen {
+            return Ok(answer(Outcome::AlreadyHad, None));
+        }
+        let current: Option<(i64, String)> = tx
+            .query_row(
+                "SELECT seq, status FROM reports WHERE id = ?1",
+                params![change.report_id.to_string()],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        let Some((seq, status)) = current else {
+            return Ok(answer(
+                Outcome::Rejected,
+                Some("there is no report with this id".into()),
+            ));
+        };
+        let status = status_of(&status);
+        if !status.may_become(change.status) {
+            return Ok(answer(
+                Outcome::Rejected,
+                Some(format!(
+                    "a report that is {} cannot become {}",
+                    status.label().to_lowercase(),
+                    change.status.label().to_lowercase()
+                )),
+            ));
+        }
+        let at = time_key(change.at);
+        if change.erase {
+            // Before the step is recorded: erasure empties every private note.
+            self.erase_personal(tx, seq, change.at)?;
+        }
+        tx.execute(
+            "INSERT INTO report_events (change_id, report_seq, device_id, at, status, response, private_note, erased)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![
+                change_id,
+                seq,
+                device_id,
+                at,
+                change.status.slug(),
+                change.response,
+                change.private_note,
+                change.erase,
+            ],
+        )?;
+        tx.execute(
+            "UPDATE reports SET status = ?1, response = COALESCE(?2, response), updated_at = MAX(updated_at, ?3)
+             WHERE seq = ?4",
+            params![change.status.slug(), change.response, at, seq],
+        )?;
+        Ok(answer(Outcome::Stored, None))
     }
-    let current: Option<(i64, String)> = tx
-        .query_row(
-            "SELECT seq, status FROM reports WHERE id = ?1",
-            params![change.report_id.to_string()],
+
+    /// Erases a report's personal data as core's `Report::erase_personal`
+    /// says, empties the private notes on it, and removes its photos (the
+    /// files first, so an erasure cut short leaves none on disk; run again,
+    /// it removes the rows). The caller commits, then forgets the old pages.
+    fn erase_personal(&self, tx: &Transaction<'_>, seq: i64, at: DateTime<Utc>) -> StoreResult<()> {
+        let (id, body): (String, String) = tx.query_row(
+            "SELECT id, body FROM reports WHERE seq = ?1",
+            [seq],
             |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .optional()?;
-    let Some((seq, status)) = current else {
-        return Ok(answer(
-            Outcome::Rejected,
-            Some("there is no report with this id".into()),
-        ));
-    };
-    let status = status_of(&status);
-    if !status.may_become(change.status) {
-        return Ok(answer(
-            Outcome::Rejected,
-            Some(format!(
-                "a report that is {} cannot become {}",
-                status.label().to_lowercase(),
-                change.status.label().to_lowercase()
-            )),
-        ));
+        )?;
+        rewrite(tx, seq, &body, |report| {
+            report.erase_personal(at);
+            true
+        })?;
+        tx.execute(
+            "UPDATE report_events SET private_note = NULL WHERE report_seq = ?1",
+            params![seq],
+        )?;
+        self.erase_photos(tx, &id)?;
+        tx.execute(
+            "UPDATE reports SET erased_at = COALESCE(erased_at, ?2) WHERE seq = ?1",
+            params![seq, time_key(at)],
+        )?;
+        Ok(())
     }
-    let at = time_key(change.at);
-    tx.execute(
-        "INSERT INTO report_events (change_id, report_seq, device_id, at, status, response, private_note)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        params![
-            change_id,
-            seq,
-            device_id,
-            at,
-            change.status.slug(),
-            change.response,
-            change.private_note
-        ],
-    )?;
-    tx.execute(
-        "UPDATE reports SET status = ?1, response = COALESCE(?2, response), updated_at = MAX(updated_at, ?3)
-         WHERE seq = ?4",
-        params![change.status.slug(), change.response, at, seq],
-    )?;
-    Ok(answer(Outcome::Stored, None))
 }
 
 /// The report with this code: its row number and one of its text columns.

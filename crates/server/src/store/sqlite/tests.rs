@@ -2,6 +2,7 @@
 //! by the previous release, and group commit under a failing write.
 
 use beatbook_core::protocol::{Outcome, RecordKind, RecordResult};
+use beatbook_core::inbox::InboxFilter;
 use beatbook_core::{Note, SyncState};
 use chrono::Utc;
 use rusqlite::{params, Connection};
@@ -484,6 +485,66 @@ fn a_backup_forgets_a_photo_erased_after_its_snapshot_and_fails_on_one_lost() {
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     assert_eq!(copied, [crate::api::sha256_hex(png)]);
+    drop(db);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn a_request_for_erasure_kept_by_the_release_before_becomes_the_inbox_s_own() {
+    let dir = std::env::temp_dir().join(format!("beatbook-db-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("beatbook.sqlite3");
+    let asked = poor_lighting_report("The footbridge");
+    let other = poor_lighting_report("The car park");
+    let (asked_code, other_code) = {
+        // The previous release: five migrations, and a request kept as it
+        // kept one then (a history line with this private note, twice when
+        // asked twice), beside a councillor's own note.
+        let db = Sqlite::open_with(&path, &MIGRATIONS[..5]).unwrap();
+        let (asked_code, _) = db.submit_report(&asked).unwrap();
+        let (other_code, _) = db.submit_report(&other).unwrap();
+        let old_note = "The resident asked for their contact details, description and exact location to be erased (beatbook-server erase-report CODE).";
+        let conn = db.conn();
+        for at in ["2026-11-21T10:00:00.000Z", "2026-11-22T10:00:00.000Z"] {
+            conn.execute(
+                "INSERT INTO report_events (report_seq, at, status, private_note)
+                 SELECT seq, ?2, status, ?3 FROM reports WHERE code = ?1",
+                rusqlite::params![asked_code, at, old_note],
+            )
+            .unwrap();
+        }
+        conn.execute(
+            "INSERT INTO report_events (change_id, report_seq, at, status, private_note)
+             SELECT 'c1', seq, '2026-11-21T11:00:00.000Z', 'acknowledged', 'Rang the resident' FROM reports WHERE code = ?1",
+            [&other_code],
+        )
+        .unwrap();
+        (asked_code, other_code)
+    };
+
+    let db = Sqlite::open(&path).unwrap();
+    let (inbox, _) = db.inbox(&InboxFilter::default()).unwrap();
+    let of = |code: &str| inbox.iter().find(|r| r.code == code).unwrap().clone();
+    let asked = of(&asked_code);
+    assert_eq!(
+        asked.erasure_requested_at,
+        Some("2026-11-21T10:00:00Z".parse().unwrap()),
+        "the first request counts"
+    );
+    assert_eq!(asked.history.len(), 1, "only the report's arrival is left");
+    let other = of(&other_code);
+    assert_eq!(other.erasure_requested_at, None);
+    assert!(other
+        .history
+        .iter()
+        .any(|h| h.private_note.as_deref() == Some("Rang the resident")));
+    let awaiting = InboxFilter {
+        awaiting_erasure: true,
+        ..InboxFilter::default()
+    };
+    let (found, _) = db.inbox(&awaiting).unwrap();
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].code, asked_code);
     drop(db);
     let _ = std::fs::remove_dir_all(dir);
 }

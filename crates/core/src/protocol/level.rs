@@ -1,0 +1,166 @@
+//! Which answers a client can read. Every app up to the release that added
+//! erasure from the inbox reads the server's answers strictly (an unknown
+//! field is an error), and phones keep that app until their owner taps
+//! "Update now". So the app names the protocol level it reads in a request
+//! header, and the server gives a client only what its level reads: an app
+//! that sends no header is level 1 and gets the answers it was built for.
+
+use crate::protocol::{InboxReport, TriageEntry};
+use crate::report::PublicReport;
+
+/// The request header that carries the client's level.
+pub const HEADER: &str = "beatbook-protocol";
+/// The level of apps that send no header.
+pub const FIRST: u32 = 1;
+/// The level this build of the app reads: 2 added the erasure fields
+/// (`erasure_requested_at`, `erased_at`, `TriageEntry::erased`).
+pub const CURRENT: u32 = 2;
+
+/// The level a request's header value names; no header (or one that cannot
+/// be read) is the first level, which every server can answer.
+pub fn parse(value: Option<&str>) -> u32 {
+    value
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(FIRST)
+}
+
+/// What a level-1 app showed for a resident's request for erasure: a
+/// private note in the report's history (it is what the server wrote then).
+pub const LEVEL_1_ERASURE_NOTE: &str =
+    "The resident asked for their contact details, description and exact location to be erased.";
+
+impl InboxReport {
+    /// This report as a client of `level` reads it. For level 1, a pending
+    /// request for erasure becomes the history line such apps understand.
+    pub fn for_level(mut self, level: u32) -> InboxReport {
+        if level >= 2 {
+            return self;
+        }
+        if let (Some(at), None) = (self.erasure_requested_at, self.erased_at) {
+            let position = self.history.partition_point(|h| h.at <= at);
+            let status = position
+                .checked_sub(1)
+                .map_or(self.status, |before| self.history[before].status);
+            self.history.insert(
+                position,
+                TriageEntry {
+                    at,
+                    status,
+                    response: None,
+                    private_note: Some(LEVEL_1_ERASURE_NOTE.to_owned()),
+                    erased: false,
+                },
+            );
+        }
+        for entry in &mut self.history {
+            entry.erased = false;
+        }
+        self.erasure_requested_at = None;
+        self.erased_at = None;
+        self
+    }
+}
+
+impl PublicReport {
+    /// This report as a client of `level` reads it.
+    pub fn for_level(mut self, level: u32) -> PublicReport {
+        if level < 2 {
+            self.erasure_requested_at = None;
+            self.erased_at = None;
+        }
+        self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    use crate::protocol::InboxReport;
+    use crate::report::{Report, ReportInput, ReportKind, ReportStatus, WhenUnsafe};
+    use chrono::{DateTime, TimeZone, Utc};
+
+    fn at(hour: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 21, hour, 0, 0).unwrap()
+    }
+
+    fn entry(hour: u32, status: ReportStatus) -> TriageEntry {
+        TriageEntry {
+            at: at(hour),
+            status,
+            response: None,
+            private_note: None,
+            erased: false,
+        }
+    }
+
+    fn asked(erased: bool) -> InboxReport {
+        let input = ReportInput {
+            kind: ReportKind::PoorLighting,
+            location: None,
+            round_location: false,
+            place: "Mill Lane".into(),
+            when: WhenUnsafe::AfterDark,
+            when_detail: String::new(),
+            description: "Dark".into(),
+            contact_name: String::new(),
+            contact_reach: String::new(),
+        };
+        InboxReport {
+            code: "K7QF2-M3XDA".into(),
+            status: ReportStatus::RaisedWithPolice,
+            response: None,
+            received_at: at(1),
+            updated_at: at(9),
+            report: Report::create(uuid::Uuid::from_u128(1), &input, at(1)).unwrap(),
+            history: vec![
+                entry(1, ReportStatus::New),
+                entry(3, ReportStatus::Acknowledged),
+                TriageEntry {
+                    erased,
+                    ..entry(9, ReportStatus::RaisedWithPolice)
+                },
+            ],
+            erasure_requested_at: Some(at(5)),
+            erased_at: erased.then(|| at(9)),
+        }
+    }
+
+    /// The keys a level-1 app's strict types read, as it serialised them.
+    fn keys(value: &serde_json::Value) -> Vec<&str> {
+        let mut keys: Vec<&str> = value.as_object().unwrap().keys().map(String::as_str).collect();
+        keys.sort_unstable();
+        keys
+    }
+
+    #[test]
+    fn a_level_1_app_sees_a_request_as_the_history_line_it_knows_and_no_new_field() {
+        let level_1 = serde_json::to_value(asked(false).for_level(FIRST)).unwrap();
+        assert_eq!(
+            keys(&level_1),
+            ["code", "history", "received_at", "report", "response", "status", "updated_at"]
+        );
+        let history = level_1["history"].as_array().unwrap();
+        assert_eq!(history.len(), 4);
+        assert_eq!(history[2]["private_note"], LEVEL_1_ERASURE_NOTE);
+        assert_eq!(history[2]["status"], "acknowledged", "the status at the time");
+        for entry in history {
+            assert_eq!(keys(entry), ["at", "private_note", "response", "status"]);
+        }
+        // Once erased, the request is done (and the old notes were emptied).
+        let erased = asked(true).for_level(FIRST);
+        assert_eq!(erased.history.len(), 3);
+        assert!(erased.history.iter().all(|h| !h.erased));
+        // The current level reads it all.
+        let current = asked(true).for_level(CURRENT);
+        assert_eq!(current, asked(true));
+    }
+
+    #[test]
+    fn a_missing_or_unreadable_header_is_the_first_level() {
+        assert_eq!(parse(None), FIRST);
+        assert_eq!(parse(Some("two")), FIRST);
+        assert_eq!(parse(Some(" 2 ")), 2);
+        assert_eq!(parse(Some("7")), 7, "a later app is answered as best we can");
+    }
+}
