@@ -75,7 +75,8 @@ describe('crash-proof saving', () => {
     // kill can.
     const again = await launchKillableBrowser(profile);
     await again.context.addInitScript(() => {
-      if (sessionStorage.getItem('test/lost') === null) {
+      // Only the app's own page (about:blank has no storage).
+      if (location.protocol === 'http:' && sessionStorage.getItem('test/lost') === null) {
         sessionStorage.setItem('test/lost', 'yes');
         localStorage.removeItem('beatbook/device');
       }
@@ -106,7 +107,7 @@ describe('crash-proof saving', () => {
     // localStorage before the page's first script, once.
     const again = await launchKillableBrowser(profile);
     await again.context.addInitScript((kept) => {
-      if (sessionStorage.getItem('test/lost') === null) {
+      if (location.protocol === 'http:' && sessionStorage.getItem('test/lost') === null) {
         sessionStorage.setItem('test/lost', 'yes');
         localStorage.setItem('beatbook/device', kept);
       }

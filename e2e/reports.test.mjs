@@ -13,10 +13,19 @@ const browser = useBrowser();
 
 const CODE = /^[A-HJKMNP-Z2-9]{5}-[A-HJKMNP-Z2-9]{5}$/;
 
-async function inbox(url, token) {
-  const response = await fetch(`${url}/api/v1/inbox`, { headers: { authorization: `Bearer ${token}` } });
+/** The inbox as the server gives it to an app of `level` (1: an app from
+ * before the protocol header, which must read what it always did). */
+async function inbox(url, token, level = 1) {
+  const headers = { authorization: `Bearer ${token}` };
+  if (level > 1) headers['beatbook-protocol'] = String(level);
+  const response = await fetch(`${url}/api/v1/inbox`, { headers });
   assert.equal(response.status, 200);
   return response.json();
+}
+
+/** The `data-testid` of the element that has focus. */
+function focused(page) {
+  return page.evaluate(() => document.activeElement?.dataset?.testid ?? document.activeElement?.tagName);
 }
 
 describe('resident reports', () => {
@@ -138,6 +147,16 @@ describe('resident reports', () => {
       held.history.some((h) => (h.private_note ?? '').startsWith('The resident asked for their contact details')),
       JSON.stringify(held.history),
     );
+    const current = (await inbox(server.url, token, 2)).reports[0];
+    assert.ok(current.erasure_requested_at, JSON.stringify(current));
+    assert.ok(current.history.every((h) => h.private_note === null), JSON.stringify(current.history));
+
+    // Someone else who has the code reads the page, and is offered nothing.
+    const stranger = await openApp(await browser.newContext(), server.url);
+    await stranger.goto(`${server.url}/reports/${code}`);
+    await stranger.getByTestId('report-status').waitFor();
+    assert.equal(await stranger.getByTestId('request-erasure').count(), 0);
+    assert.equal(await stranger.getByTestId('erasure-requested').count(), 0);
 
     // With the server gone, the request cannot be sent, and the app says so.
     await server.stop();
@@ -204,6 +223,14 @@ describe('resident reports', () => {
     await card.getByTestId('triage-save').click();
     await card.getByTestId('triage-waiting').waitFor();
     assert.equal(await card.getByTestId('inbox-status-label').textContent(), 'Raised with police');
+    // The card answers, and the councillor's place is kept: focus on it.
+    assert.equal(await card.getByTestId('card-said').textContent(), 'Status saved on this phone, waiting to be sent.');
+    assert.equal(await focused(page), 'inbox-report');
+    // A Save that changes nothing queues nothing.
+    await card.getByTestId('triage-open').click();
+    await card.getByTestId('triage-save').click();
+    await card.getByTestId('card-said').getByText('Nothing changed.').waitFor();
+    assert.equal(await focused(page), 'inbox-report');
 
     // With no signal at all, the kept inbox and the queued change survive a reload.
     await page.reload();
@@ -215,7 +242,7 @@ describe('resident reports', () => {
     await councillor.setOffline(true);
     await councillor.setOffline(false);
     await page.getByTestId('pending-count').getByText('All sent').waitFor({ timeout: 30_000 });
-    await page.getByTestId('inbox-report').getByText('private: Spoke to PC Khan').waitFor();
+    await page.getByTestId('inbox-report').getByText('Private: Spoke to PC Khan').waitFor();
     assert.equal(await page.getByTestId('triage-waiting').count(), 0);
 
     // Filtering by the days received: nothing was received before today.
@@ -252,5 +279,114 @@ describe('resident reports', () => {
     await resident.close();
     await councillor.close();
     await again.stop();
+  });
+
+  test('the councillor erases a resident\'s details from the inbox with no signal; the resident\'s page says when', async () => {
+    const server = await startServer();
+    const resident = await browser.newContext();
+    const phone = await openApp(resident, server.url);
+    await phone.goto(new URL('/report', phone.url()).href);
+    await phone.getByTestId('kind-poor_lighting').check();
+    await phone.getByTestId('report-place').fill('Footpath by the allotments');
+    await phone.getByTestId('when-afterdark').check();
+    await phone.getByTestId('report-description').fill('No lights at all, and I walk here from work');
+    await phone.locator('details.contact summary').click();
+    await phone.getByTestId('report-name').fill('Robin Resident');
+    await phone.getByTestId('report-reach').fill('robin@example.org');
+    await phone.getByTestId('send-report').click();
+    const code = (await phone.getByTestId('report-code').textContent({ timeout: 15_000 })).trim();
+    await phone.getByTestId('request-erasure').click();
+    await phone.getByTestId('confirm-erasure').click();
+    await phone.getByTestId('erasure-requested').waitFor();
+
+    const councillor = await browser.newContext();
+    const page = await openApp(councillor, server.url);
+    await waitForWorker(page);
+    await pairApp(page, server.data);
+    await page.getByTestId('nav-inbox').click();
+    const card = page.getByTestId('inbox-report');
+    await card.getByTestId('erasure-badge').waitFor();
+    await card.getByText('The resident asked for their details to be erased').waitFor();
+    assert.match(await card.getByTestId('inbox-contact').textContent(), /robin@example\.org/);
+    await page.getByTestId('inbox-filters').click();
+    await page.getByTestId('inbox-erasure').check();
+    await page.getByTestId('inbox-counts').getByText('Poor lighting 1').waitFor();
+
+    // No signal: the erasure is done on the phone at once and queued.
+    await server.stop();
+    await card.getByTestId('erase-open').click();
+    await page.getByTestId('confirm-erase').click();
+    await card.getByTestId('card-said').getByText('Personal details erased on this phone').waitFor();
+    assert.equal(await focused(page), 'inbox-report');
+    assert.equal(await card.getByTestId('inbox-contact').count(), 0);
+    assert.equal(await card.getByTestId('erase-open').count(), 0);
+    await page.getByTestId('inbox-erasure').uncheck();
+    await page.getByTestId('inbox-erasure').check();
+    await page.getByTestId('inbox-counts').getByText('No reports match.').waitFor();
+    await page.getByTestId('inbox-erasure').uncheck();
+
+    const again = await startServer({ port: server.port, data: server.data });
+    await councillor.setOffline(true);
+    await councillor.setOffline(false);
+    await page.getByTestId('pending-count').getByText('All sent').waitFor({ timeout: 30_000 });
+    // The history, as the server now has it, says who did what and when.
+    await card.locator('.history').getByText('Personal details erased').waitFor();
+
+    const token = await councillorToken(again.url, again.data);
+    const held = (await inbox(again.url, token, 2)).reports[0];
+    assert.ok(held.erased_at, JSON.stringify(held));
+    assert.equal(held.report.contact ?? null, null);
+    assert.ok(!JSON.stringify(held).includes('Robin'), 'nothing personal is left');
+    assert.equal(held.status, 'new', 'erasure moves no status');
+
+    await phone.getByTestId('check-reports').click();
+    await phone.getByTestId('erasure-done').waitFor();
+    assert.equal(await phone.getByTestId('request-erasure').count(), 0);
+    await resident.close();
+    await councillor.close();
+    await again.stop();
+  });
+
+  test('a half-written report comes back after a reload, and goes once it is sent', async () => {
+    const server = await startServer();
+    const context = await browser.newContext();
+    const page = await openApp(context, server.url);
+    await page.goto(`${server.url}/report`);
+    await page.getByTestId('kind-drug_dealing').check();
+    await page.getByTestId('report-place').fill('Stairwell of Lime House');
+    await page.getByTestId('when-particulartime').check();
+    await page.getByTestId('report-when-detail').fill('Weekday evenings');
+    await page.getByTestId('report-description').fill('People dealing on the stairs');
+    // Journalled a moment after typing stops, as the note form's draft is.
+    await page.waitForTimeout(800);
+    await page.reload();
+    await page.getByTestId('report-draft-recovered').waitFor();
+    assert.equal(await page.getByTestId('kind-drug_dealing').isChecked(), true);
+    assert.equal(await page.getByTestId('report-place').inputValue(), 'Stairwell of Lime House');
+    assert.equal(await page.getByTestId('report-when-detail').inputValue(), 'Weekday evenings');
+    assert.equal(await page.getByTestId('report-description').inputValue(), 'People dealing on the stairs');
+
+    // "Start again" empties the form and forgets the draft.
+    await page.getByTestId('report-start-again').click();
+    assert.equal(await page.getByTestId('report-place').inputValue(), '');
+    await page.reload();
+    await page.getByTestId('report-place').waitFor();
+    await page.waitForTimeout(500);
+    assert.equal(await page.getByTestId('report-draft-recovered').count(), 0);
+
+    // Filled again and sent: the draft is gone with it.
+    await page.getByTestId('kind-poor_lighting').check();
+    await page.getByTestId('report-place').fill('Lime House car park');
+    await page.getByTestId('when-afterdark').check();
+    await page.getByTestId('report-description').fill('Half the lights are out');
+    await page.waitForTimeout(800);
+    await page.getByTestId('send-report').click();
+    await page.getByTestId('report-code').waitFor({ timeout: 15_000 });
+    await page.goto(`${server.url}/report`);
+    await page.getByTestId('report-place').waitFor();
+    await page.waitForTimeout(500);
+    assert.equal(await page.getByTestId('report-draft-recovered').count(), 0);
+    assert.equal(await page.getByTestId('report-place').inputValue(), '');
+    await context.close();
   });
 });

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 
 import {
-  councillorToken, openApp, pairingCode, saveNote, startServer, useBrowser, waitForWorker,
+  councillorToken, expectAppErrors, openApp, pairingCode, saveNote, startServer, useBrowser, waitForWorker,
 } from './helpers.mjs';
 import {
   CODE, NOTEBOOK_SCREENS, PHONE, RESIDENT_SCREENS, headingFocused, holdWasm, openScreen, submitReport,
@@ -335,6 +335,8 @@ describe("the first screen, while a resident's phone downloads the app", () => {
       const html = (await response.text()).replace(/<script>[\s\S]*?<\/script>/, '');
       await route.fulfill({ response, body: html });
     });
+    // The start-up script says why it started nothing.
+    expectAppErrors(/did not choose an entry/);
     await page.goto(server.url);
     await page.locator('#first-failed').getByText('Beatbook could not start').waitFor();
     assert.deepEqual(wasm, [], 'no entry was guessed');
@@ -345,6 +347,7 @@ describe("the first screen, while a resident's phone downloads the app", () => {
     const context = await browser.newContext(PHONE);
     const page = await context.newPage();
     await page.route('**/*.wasm', (route) => route.abort('internetdisconnected'));
+    expectAppErrors(/Failed to fetch/);
     await page.goto(server.url);
     await page.locator('#first-failed').getByText('Beatbook could not start').waitFor();
     assert.equal(await page.locator('#first-home').isVisible(), false);

@@ -2,7 +2,7 @@
 // through all of them: where each lives, the heading it shows, and tours that
 // stop at every screen with something on it.
 
-import { saveNote, startShift } from './helpers.mjs';
+import { expectAppErrors, saveNote, startShift } from './helpers.mjs';
 
 /** A phone the size of most in use: 390 × 844 CSS pixels, touch. */
 export const PHONE = { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true };
@@ -113,6 +113,8 @@ export async function* firstScreensTour(page, url) {
   // Refused from now on (the newest route wins); the held one is let go once
   // its page is gone.
   await page.route('**/*.wasm', (route) => route.abort('internetdisconnected'));
+  // The start-up script passes the failure on, after marking the page.
+  expectAppErrors(/Failed to fetch/);
   await page.goto(url);
   release();
   await page.locator('#first-failed').waitFor();

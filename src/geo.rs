@@ -122,15 +122,27 @@ pub fn use_location(initial: Option<Location>) -> UseLocation {
 
 impl UseLocation {
     pub fn locate(self) {
-        let request = self.asked.get_value().wrapping_add(1);
+        let Some(asked) = self.asked.try_get_value() else {
+            return;
+        };
+        let request = asked.wrapping_add(1);
         self.asked.set_value(request);
         self.set_state.set(GeoState::Locating);
         request_fix(move |found| {
-            let current = self.asked.get_value() == request;
-            if current && self.state.get_untracked() == GeoState::Locating {
+            // The form that asked may be gone by the time a fix arrives.
+            let current = self.asked.try_get_value() == Some(request);
+            if current && self.state.try_get_untracked() == Some(GeoState::Locating) {
                 self.set_state.set(found);
             }
         });
+    }
+
+    /// Shows a fix found before (a draft's), unless a location is being
+    /// looked for or shown already.
+    pub fn restore(self, location: Location) {
+        if self.state.try_get_untracked() == Some(GeoState::Off) {
+            self.set_state.set(GeoState::Fix(location));
+        }
     }
 
     pub fn switch_off(self) {

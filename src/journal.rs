@@ -9,7 +9,8 @@
 //! Layout: database `beatbook-journal`, version 1, with three object stores
 //! keyed by strings:
 //! - `records`: storage key → JSON of `beatbook_core::journal::JournalEntry`
-//! - `drafts`: `capture` → JSON of the note being typed; `pairing` → JSON
+//! - `drafts`: `capture` → JSON of the note being typed; `report` → JSON of
+//!   the report form being filled (core's `ReportForm`); `pairing` → JSON
 //!   of this phone's pairing (`sync::Pairing`), so a phone killed just after
 //!   "Paired" is still paired
 //! - `unreadable`: journal entries that could not be read, moved aside
@@ -41,6 +42,8 @@ const DRAFTS: &str = "drafts";
 const UNREADABLE: &str = "unreadable";
 /// The key of the capture screen's draft.
 pub const CAPTURE_DRAFT: &str = "capture";
+/// The key of the "Report a place" form's draft.
+pub const REPORT_DRAFT: &str = "report";
 /// The key of the pairing's crash-proof copy, in the drafts store.
 pub const PAIRING_COPY: &str = "pairing";
 

@@ -4,15 +4,18 @@
 
 use std::cell::RefCell;
 use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
 use std::rc::Rc;
 
 use beatbook_core::journal::{self as plan, may_replace, JournalEntry, Write};
+use beatbook_core::report::ReportForm;
 use beatbook_core::schema::{self, Record, RecordKey};
 use beatbook_core::{Category, Notebook};
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::JsValue;
 
-use crate::journal::{self, JournalError, CAPTURE_DRAFT};
+use crate::journal::{self, JournalError, CAPTURE_DRAFT, REPORT_DRAFT};
 use crate::storage::{self, StoreError};
 
 /// Whether the last write reached the crash-proof journal.
@@ -195,22 +198,62 @@ pub async fn clear_draft() -> CrashProof {
     journal::clear_draft(CAPTURE_DRAFT).await
 }
 
-thread_local! {
-    static DRAFT_SOURCE: RefCell<Option<Rc<dyn Fn() -> Draft>>> = const { RefCell::new(None) };
+/// The report form being filled, journalled as its draft; a blank form
+/// removes the draft instead.
+pub async fn save_report_draft(form: &ReportForm) -> CrashProof {
+    if form.is_blank() {
+        return journal::clear_draft(REPORT_DRAFT).await;
+    }
+    let raw = serde_json::to_string(form).expect("report drafts serialise to JSON");
+    journal::put_draft(REPORT_DRAFT, &raw).await
 }
 
-/// Registers where the draft being typed can be read from (or none), so that
-/// `flush_drafts` can journal it on demand.
-pub fn set_draft_source(source: Option<Rc<dyn Fn() -> Draft>>) {
-    DRAFT_SOURCE.with(|cell| *cell.borrow_mut() = source);
+/// The report form's draft, if one was kept and can be read.
+pub async fn load_report_draft() -> Option<ReportForm> {
+    let raw = journal::get_draft(REPORT_DRAFT).await.ok()??;
+    serde_json::from_str::<ReportForm>(&raw)
+        .ok()
+        .filter(|f| !f.is_blank())
+}
+
+pub async fn clear_report_draft() -> CrashProof {
+    journal::clear_draft(REPORT_DRAFT).await
+}
+
+/// Journals the draft of the form on screen, at once.
+pub type DraftFlush = Rc<dyn Fn() -> Pin<Box<dyn Future<Output = ()>>>>;
+
+thread_local! {
+    /// The form's flush, by the number its registration was given.
+    static DRAFT_FLUSH: RefCell<Option<(u64, DraftFlush)>> = const { RefCell::new(None) };
+    static FLUSHES_GIVEN: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// Registers how the draft of the form on screen is journalled at once, so
+/// that `flush_drafts` can do it on demand, until the form is cleaned up
+/// (a form drawn meanwhile has registered its own, which stays).
+pub fn flush_draft_with(flush: DraftFlush) {
+    let id = FLUSHES_GIVEN.with(|n| {
+        n.set(n.get() + 1);
+        n.get()
+    });
+    DRAFT_FLUSH.with(|cell| *cell.borrow_mut() = Some((id, flush)));
+    leptos::prelude::on_cleanup(move || {
+        DRAFT_FLUSH.with(|cell| {
+            let mut held = cell.borrow_mut();
+            if held.as_ref().is_some_and(|(held, _)| *held == id) {
+                *held = None;
+            }
+        });
+    });
 }
 
 /// Journals the draft being typed now, without waiting for the typing pause.
 /// IndexedDB commits transactions on a store in order, so any earlier draft
 /// write has committed too when this returns.
 pub async fn flush_drafts() {
-    let source = DRAFT_SOURCE.with(|cell| cell.borrow().clone());
-    if let Some(source) = source {
-        let _ = save_draft(&source()).await;
+    let flush = DRAFT_FLUSH.with(|cell| cell.borrow().as_ref().map(|(_, f)| f.clone()));
+    if let Some(flush) = flush {
+        flush().await;
     }
 }

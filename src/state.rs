@@ -367,15 +367,35 @@ impl AppState {
     }
 
     /// Queues the councillor's change to a report; the sync engine sends it.
+    /// A change that alters nothing (the same status, the same response, no
+    /// note) is not queued: `Ok(false)`.
     pub async fn add_triage(
         &self,
         report_id: Uuid,
+        now_shown: (ReportStatus, Option<&str>),
         status: ReportStatus,
         response: &str,
         private_note: &str,
-    ) -> Result<(), ActionError> {
+    ) -> Result<bool, ActionError> {
         let at = now();
         let change = Triage::create(new_id(at), report_id, at, status, response, private_note)?;
+        if !change.changes(now_shown.0, now_shown.1) {
+            return Ok(false);
+        }
+        self.persist(Record::Triage(QueuedTriage::new(change)))
+            .await
+            .map(|_| true)
+    }
+
+    /// Queues the erasure of a report's personal data (it keeps `status`),
+    /// sent and applied once like any triage change.
+    pub async fn erase_report(
+        &self,
+        report_id: Uuid,
+        status: ReportStatus,
+    ) -> Result<(), ActionError> {
+        let at = now();
+        let change = Triage::erasure(new_id(at), report_id, at, status);
         self.persist(Record::Triage(QueuedTriage::new(change)))
             .await
             .map(|_| ())

@@ -13,6 +13,7 @@ use leptos::task::spawn_local;
 use serde::{Deserialize, Serialize};
 
 use super::charts::{local_offset, Charts};
+use super::confirm::Confirm;
 use super::photos::ReviewPhotos;
 use crate::cache;
 use crate::nav::Link;
@@ -42,6 +43,11 @@ pub fn InboxScreen() -> impl IntoView {
     let days = RwSignal::new(0i64);
     let from_day = RwSignal::new(String::new());
     let to_day = RwSignal::new(String::new());
+    let awaiting_erasure = RwSignal::new(false);
+    // What the last action on a card did, said on that card: the card is
+    // drawn anew when the change is saved, so this lives on the screen.
+    let said = RwSignal::new(None::<Said>);
+    provide_context(said);
     // What the list shows and the export asks for: one filter, from core.
     let filter = move || {
         let day = |text: String| beatbook_core::meeting::parse_date(&text);
@@ -57,6 +63,7 @@ pub fn InboxScreen() -> impl IntoView {
             status: status.get(),
             from,
             to,
+            awaiting_erasure: awaiting_erasure.get(),
             ..InboxFilter::default()
         }
         .with_place(&place.get())
@@ -98,9 +105,14 @@ pub fn InboxScreen() -> impl IntoView {
         now_waiting
     });
 
+    // The card just acted on stays in the list even if the filter would now
+    // hide it (the work stays where it was), until the filter is changed:
+    // each of its controls forgets what was said.
+    let chosen = Memo::new(move |_| filter());
+    let acted_on = move |code: &str| said.with(|s| s.as_ref().is_some_and(|s| s.code == code));
     let shown = Memo::new(move |_| {
         waiting.track();
-        let filter = filter();
+        let filter = chosen.get();
         let mut items = kept.with(|k| {
             state.book.with_untracked(|b| {
                 k.inbox
@@ -108,7 +120,9 @@ pub fn InboxScreen() -> impl IntoView {
                     .iter()
                     .cloned()
                     .map(|r| inbox::with_local_changes(r, b.triage()))
-                    .filter(|(r, _)| filter.matches(r))
+                    // The card just acted on stays, even if the filter
+                    // would now hide it: the work stays where it was.
+                    .filter(|(r, _)| filter.matches(r) || acted_on(&r.code))
                     .collect::<Vec<_>>()
             })
         });
@@ -123,7 +137,7 @@ pub fn InboxScreen() -> impl IntoView {
         let Some(pairing) = engine.pairing.get_untracked() else {
             return;
         };
-        let query = untrack(filter).to_query();
+        let query = chosen.get_untracked().to_query();
         spawn_local(async move {
             let name = format!("beatbook-{}-{}", time::file_stamp(time::now()), file.name());
             let saved = if file.csv_inside().is_some() {
@@ -175,30 +189,35 @@ pub fn InboxScreen() -> impl IntoView {
             <summary data-testid="inbox-filters">"Filter the reports"</summary>
             <div class="filters">
                 <label class="label" for="inbox-kind">"Kind"</label>
-                <select id="inbox-kind" data-testid="inbox-kind" on:change=move |ev| kind.set(ReportKind::from_slug(&event_target_value(&ev)))>
+                <select id="inbox-kind" data-testid="inbox-kind" on:change=move |ev| { said.set(None); kind.set(ReportKind::from_slug(&event_target_value(&ev))) }>
                     <option value="">"All kinds"</option>
                     {ReportKind::ALL.into_iter().map(|k| view! { <option value=k.slug()>{k.label()}</option> }).collect_view()}
                 </select>
                 <label class="label" for="inbox-status">"Status"</label>
-                <select id="inbox-status" data-testid="inbox-status" on:change=move |ev| status.set(ReportStatus::from_slug(&event_target_value(&ev)))>
+                <select id="inbox-status" data-testid="inbox-status" on:change=move |ev| { said.set(None); status.set(ReportStatus::from_slug(&event_target_value(&ev))) }>
                     <option value="">"Any status"</option>
                     {ReportStatus::ALL.into_iter().map(|s| view! { <option value=s.slug()>{s.label()}</option> }).collect_view()}
                 </select>
                 <label class="label" for="inbox-days">"Received"</label>
-                <select id="inbox-days" data-testid="inbox-days" on:change=move |ev| days.set(event_target_value(&ev).parse().unwrap_or(0))>
+                <select id="inbox-days" data-testid="inbox-days" on:change=move |ev| { said.set(None); days.set(event_target_value(&ev).parse().unwrap_or(0)) }>
                     <option value="0">"Any time"</option>
                     <option value="7">"In the last 7 days"</option>
                     <option value="30">"In the last 30 days"</option>
                 </select>
                 <div class="row">
                     <label class="label">"From" <input type="date" data-testid="inbox-from"
-                        prop:value=move || from_day.get() on:input=move |ev| from_day.set(event_target_value(&ev))/></label>
+                        prop:value=move || from_day.get() on:input=move |ev| { said.set(None); from_day.set(event_target_value(&ev)) }/></label>
                     <label class="label">"To" <input type="date" data-testid="inbox-to"
-                        prop:value=move || to_day.get() on:input=move |ev| to_day.set(event_target_value(&ev))/></label>
+                        prop:value=move || to_day.get() on:input=move |ev| { said.set(None); to_day.set(event_target_value(&ev)) }/></label>
                 </div>
                 <label class="label" for="inbox-place">"Place contains"</label>
                 <input id="inbox-place" data-testid="inbox-place" type="search" autocomplete="off"
-                    prop:value=move || place.get() on:input=move |ev| place.set(event_target_value(&ev))/>
+                    prop:value=move || place.get() on:input=move |ev| { said.set(None); place.set(event_target_value(&ev)) }/>
+                <label class="check">
+                    <input type="checkbox" data-testid="inbox-erasure" prop:checked=move || awaiting_erasure.get()
+                        on:change=move |ev| { said.set(None); awaiting_erasure.set(event_target_checked(&ev)) }/>
+                    "Only reports whose resident asked for erasure"
+                </label>
             </div>
             </details>
             <p class="muted" data-testid="inbox-counts">{move || {
@@ -212,7 +231,7 @@ pub fn InboxScreen() -> impl IntoView {
                 if parts.is_empty() { "No reports match.".to_owned() } else { parts.join(" · ") }
             }}</p>
             <ul class="cards" data-testid="inbox-list">
-                {move || shown.get().into_iter().map(|(r, waiting)| view! { <InboxCard item=r waiting=waiting/> }).collect_view()}
+                <For each=move || shown.get() key=card_key children=move |(r, waiting)| view! { <InboxCard item=r waiting=waiting/> }/>
             </ul>
             <div class="row">
                 <p class="muted">"Export the reports shown, for the police team (no contact details, no private notes):"</p>
@@ -240,43 +259,142 @@ pub(super) fn export_failed(e: &sync::ClientError) -> String {
     }
 }
 
+/// What an action on a card did, by the report's code: shown on that card
+/// (drawn anew once the change is saved), which then takes focus.
+#[derive(Clone, PartialEq)]
+struct Said {
+    code: String,
+    what: Did,
+    /// Whether the card still has to take focus (once, when first drawn).
+    focus: bool,
+}
+
+/// What the last action on a card did.
+#[derive(Clone, Copy, PartialEq)]
+enum Did {
+    Nothing,
+    Status,
+    Erased,
+}
+
+/// A card is drawn again only when what it shows changes.
+fn card_key(
+    (r, waiting): &(InboxReport, usize),
+) -> (String, ReportStatus, usize, usize, bool, bool) {
+    (
+        r.code.clone(),
+        r.status,
+        *waiting,
+        r.history.len(),
+        r.response.is_some(),
+        r.erased_at.is_some(),
+    )
+}
+
+/// What a card says after an action, as things stand now (the change
+/// may since have been sent).
+fn said_words(what: Did, waiting: bool) -> &'static str {
+    match (what, waiting) {
+        (Did::Nothing, _) => "Nothing changed.",
+        (Did::Erased, true) => {
+            "Personal details erased on this phone; the server erases them when the change is sent."
+        }
+        (Did::Status, true) => "Status saved on this phone, waiting to be sent.",
+        (Did::Erased, false) => "Personal details erased.",
+        (Did::Status, false) => "Status saved.",
+    }
+}
+
 #[component]
 fn InboxCard(item: InboxReport, waiting: usize) -> impl IntoView {
     let state = expect_context::<AppState>();
-    let report = item.report.clone();
+    let said = expect_context::<RwSignal<Option<Said>>>();
+    let report_id = item.report.id;
     let current = item.status;
+    let current_response = item.response.clone();
     let editing = RwSignal::new(false);
+    let erasing = RwSignal::new(false);
     let next = RwSignal::new(current);
     let response = RwSignal::new(item.response.clone().unwrap_or_default());
     let note = RwSignal::new(String::new());
     let error = RwSignal::new(None::<String>);
     let card = NodeRef::<leptos::html::Li>::new();
+    let code = StoredValue::new(item.code.clone());
+    // Only ever set after an await: a card drawn anew meanwhile is another
+    // card, and this one's signals may be gone (setting them is harmless,
+    // reading them is not), so the words go through the screen's `said`.
+    let tell = move |code: String, what: Did| {
+        said.set(Some(Said {
+            code,
+            what,
+            focus: true,
+        }));
+    };
     let save = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
+        let (status, typed, private) = (
+            next.get_untracked(),
+            response.get_untracked(),
+            note.get_untracked(),
+        );
+        let shown = current_response.clone();
+        let code = code.get_value();
         spawn_local(async move {
             let result = state
                 .add_triage(
-                    report.id,
-                    next.get_untracked(),
-                    &response.get_untracked(),
-                    &note.get_untracked(),
+                    report_id,
+                    (current, shown.as_deref()),
+                    status,
+                    &typed,
+                    &private,
                 )
                 .await;
             match result {
-                Ok(()) => {
+                Ok(changed) => {
                     editing.set(false);
                     error.set(None);
-                    // The work stays where it was: on this report.
-                    request_animation_frame(move || {
-                        if let Some(card) = card.get_untracked() {
-                            let _ = card.focus();
-                        }
-                    });
+                    tell(code, if changed { Did::Status } else { Did::Nothing });
                 }
                 Err(e) => error.set(Some(e.to_string())),
             }
         });
     };
+    let erase = move || {
+        erasing.set(false);
+        let code = code.get_value();
+        spawn_local(async move {
+            match state.erase_report(report_id, current).await {
+                Ok(()) => {
+                    error.set(None);
+                    tell(code, Did::Erased);
+                }
+                Err(e) => error.set(Some(e.to_string())),
+            }
+        });
+    };
+    // This card is the one an action just changed: say so, and take focus
+    // (which scrolls it into view wherever the list put it).
+    let mine = move || {
+        said.with(|s| {
+            s.as_ref()
+                .filter(|s| code.with_value(|c| *c == s.code))
+                .map(|s| (s.what, s.focus))
+        })
+    };
+    Effect::new(move |_| {
+        if mine().is_some_and(|(_, focus)| focus) {
+            said.update(|s| {
+                if let Some(s) = s {
+                    s.focus = false;
+                }
+            });
+            request_animation_frame(move || {
+                if let Some(Some(card)) = card.try_get_untracked() {
+                    let _ = card.focus();
+                }
+            });
+        }
+    });
     let r = &item.report;
     let contact = r.contact.as_ref().map(|c| {
         format!(
@@ -288,10 +406,15 @@ fn InboxCard(item: InboxReport, waiting: usize) -> impl IntoView {
             c.reach
         )
     });
+    let erasable = item.erased_at.is_none()
+        && (r.holds_personal_data() || item.erasure_requested_at.is_some());
+    let asked = item.awaits_erasure();
+    let history = history_lines(&item);
     view! {
         <li class="card" data-testid="inbox-report" tabindex="-1" node_ref=card>
             <p class="card-head">
                 <span class=format!("badge status-{}", current.slug()) data-testid="inbox-status-badge">{current.label()}</span>
+                {asked.then(|| view! { <span class="badge erasure" data-testid="erasure-badge">"Asked for erasure"</span> })}
                 <strong>{format!("{} · {}", r.kind.label(), r.place.clone().unwrap_or_else(|| "place not described".into()))}</strong>
             </p>
             <p class="meta">{format!("{} · received {} · feels unsafe: {}", item.code, time::local_date_time(item.received_at), r.when_text())}</p>
@@ -305,17 +428,19 @@ fn InboxCard(item: InboxReport, waiting: usize) -> impl IntoView {
             {contact.map(|c| view! { <p class="meta" data-testid="inbox-contact">{format!("Contact: {c}")}</p> })}
             <ReviewPhotos code=item.code.clone()/>
             <p>"Status: " <strong data-testid="inbox-status-label">{current.label()}</strong>
-                {(waiting > 0).then(|| view! { <span class="badge pending" data-testid="triage-waiting">" change waiting to be sent"</span> })}</p>
+                {(waiting > 0).then(|| view! { <span class="badge pending" data-testid="triage-waiting">"Change not sent yet"</span> })}</p>
             {item.response.clone().map(|t| view! { <blockquote>{t}</blockquote> })}
             <ol class="history">
-                {item.history.iter().map(|h| view! {
-                    <li>{format!("{} — {}", time::local_date_time(h.at), h.status.label())}
-                        {h.private_note.clone().map(|n| view! { <em>{format!(" (private: {n})")}</em> })}</li>
+                {history.into_iter().map(|(at, words, private)| view! {
+                    <li>{format!("{} — {words}", time::local_date_time(at))}
+                        {private.map(|n| view! { <em>{format!(" Private: {n}")}</em> })}</li>
                 }).collect_view()}
             </ol>
+            {move || mine().map(|(what, _)| view! { <p class="saved" role="status" data-testid="card-said">{said_words(what, waiting > 0)}</p> })}
+            {move || error.get().map(|e| view! { <p class="error" role="alert" data-testid="card-error">{e}</p> })}
             {move || if editing.get() {
                 view! {
-                    <form class="triage" on:submit=save novalidate>
+                    <form class="triage" on:submit=save.clone() novalidate>
                         <label class="label" for=format!("status-{}", item.code)>"New status"</label>
                         <select id=format!("status-{}", item.code) data-testid="triage-status"
                             on:change=move |ev| if let Some(s) = ReportStatus::from_slug(&event_target_value(&ev)) { next.set(s) }>
@@ -329,16 +454,64 @@ fn InboxCard(item: InboxReport, waiting: usize) -> impl IntoView {
                         <label class="label">"Private note (only your devices)"
                             <textarea rows="2" data-testid="triage-note" prop:value=move || note.get()
                                 on:input=move |ev| note.set(event_target_value(&ev))></textarea></label>
-                        {move || error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
                         <div class="row">
                             <button type="submit" class="primary" data-testid="triage-save">"Save"</button>
                             <button type="button" class="secondary" on:click=move |_| editing.set(false)>"Cancel"</button>
                         </div>
                     </form>
                 }.into_any()
+            } else if erasing.get() {
+                view! {
+                    <Confirm
+                        title="Erase this resident's details?"
+                        question="Erase the contact details, the description, the words about when, the exact location and its photos, on this phone and on the server? The code, the kind, the place words, the area and the status history stay. This cannot be undone."
+                        act="Erase for good"
+                        keep="Keep them"
+                        testid="confirm-erase"
+                        on_act=move |_| erase()
+                        on_keep=move |_| erasing.set(false)
+                    />
+                }.into_any()
             } else {
-                view! { <button class="secondary" data-testid="triage-open" on:click=move |_| editing.set(true)>"Update status"</button> }.into_any()
+                view! {
+                    <div class="row">
+                        <button class="secondary" data-testid="triage-open" on:click=move |_| { said.set(None); editing.set(true) }>"Update status"</button>
+                        {erasable.then(|| view! {
+                            <button class="danger" data-testid="erase-open" on:click=move |_| { said.set(None); erasing.set(true) }>"Erase personal details"</button>
+                        })}
+                    </div>
+                }.into_any()
             }}
         </li>
     }
+}
+
+/// A report's history for the councillor, oldest first: each step's time,
+/// what it was, and its private note; the resident's request for erasure
+/// in its place.
+fn history_lines(item: &InboxReport) -> Vec<(DateTime<Utc>, String, Option<String>)> {
+    let mut lines: Vec<_> = item
+        .history
+        .iter()
+        .map(|h| {
+            let words = if h.erased {
+                "Personal details erased".to_owned()
+            } else {
+                h.status.label().to_owned()
+            };
+            (h.at, words, h.private_note.clone())
+        })
+        .collect();
+    if let Some(at) = item.erasure_requested_at {
+        let position = lines.partition_point(|(t, _, _)| *t <= at);
+        lines.insert(
+            position,
+            (
+                at,
+                "The resident asked for their details to be erased".to_owned(),
+                None,
+            ),
+        );
+    }
+    lines
 }

@@ -22,7 +22,7 @@ const FIRST_CATEGORIES: usize = 3;
 const SLOW_SAVE: Duration = Duration::from_millis(150);
 
 /// How long typing must pause before the draft is journalled.
-const DRAFT_DELAY: Duration = Duration::from_millis(300);
+pub(super) const DRAFT_DELAY: Duration = Duration::from_millis(300);
 
 /// Tries to save the form's note. An error message keeps everything on screen.
 pub type Submit = Rc<dyn Fn(NoteInput) -> Pin<Box<dyn Future<Output = Result<(), ActionError>>>>>;
@@ -71,6 +71,8 @@ pub fn NoteForm(
     // nothing on screen until "saved", because a redraw while the journal
     // commits delays it.
     let saving = StoredValue::new(false);
+    let again = StoredValue::new(false);
+    let form_ref = NodeRef::<leptos::html::Form>::new();
     let slow = RwSignal::new(false);
     let recovered = RwSignal::new(false);
     let all_categories = RwSignal::new(!new_note);
@@ -108,10 +110,14 @@ pub fn NoteForm(
             handle.clear();
         }
     };
-    let draft = move || Draft {
-        text: text.get_untracked(),
-        category: category.get_untracked().unwrap_or(Category::Other),
-        place: place.get_untracked(),
+    // Read by timers and by the page being hidden, which may come after the
+    // form is gone: then there is no draft.
+    let draft = move || {
+        Some(Draft {
+            text: text.try_get_untracked()?,
+            category: category.try_get_untracked()?.unwrap_or(Category::Other),
+            place: place.try_get_untracked()?,
+        })
     };
     let schedule_draft = move || {
         if !keep_draft {
@@ -120,7 +126,9 @@ pub fn NoteForm(
         cancel_draft_timer();
         let handle = set_timeout_with_handle(
             move || {
-                let draft = draft();
+                let Some(draft) = draft() else {
+                    return;
+                };
                 spawn_local(async move {
                     let _ = persist::save_draft(&draft).await;
                 });
@@ -129,9 +137,16 @@ pub fn NoteForm(
         );
         draft_timer.set_value(handle.ok());
     };
+    on_cleanup(cancel_draft_timer);
     if keep_draft {
-        persist::set_draft_source(Some(Rc::new(draft)));
-        on_cleanup(|| persist::set_draft_source(None));
+        persist::flush_draft_with(Rc::new(move || {
+            let draft = draft();
+            Box::pin(async move {
+                if let Some(draft) = draft {
+                    let _ = persist::save_draft(&draft).await;
+                }
+            })
+        }));
         spawn_local(async move {
             let Some(draft) = persist::load_draft().await else {
                 return;
@@ -181,9 +196,13 @@ pub fn NoteForm(
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         if saving.get_value() {
+            // A second tap waits for the save under way, then saves what is
+            // on the form by then.
+            again.set_value(true);
             return;
         }
         let input = input();
+        let sent_text = input.text.clone();
         set_changed(tried, true);
         let found = input.problems();
         if let Some((first, _)) = found.first() {
@@ -200,7 +219,8 @@ pub fn NoteForm(
         saving.set_value(true);
         set_timeout(
             move || {
-                if saving.get_value() {
+                // The form may be gone by now (an edit closes on save).
+                if saving.try_get_value() == Some(true) {
                     slow.set(true);
                 }
             },
@@ -211,7 +231,14 @@ pub fn NoteForm(
             let result = pending.await;
             saving.set_value(false);
             set_changed(slow, false);
+            // Typed while the save was under way: the next note, kept.
+            let typed_since = text.try_get_untracked().is_some_and(|t| t != sent_text);
             match result {
+                Ok(()) if typed_since => {
+                    set_changed(error, None);
+                    set_changed(recovered, false);
+                    schedule_draft();
+                }
                 Ok(()) => {
                     set_changed(error, None);
                     set_changed(tried, false);
@@ -224,10 +251,14 @@ pub fn NoteForm(
                         set_changed(place, String::new());
                         set_changed(category, None);
                         set_changed(all_categories, false);
-                        if let Some(el) = textarea.get_untracked() {
+                        if let Some(Some(el)) = textarea.try_get_untracked() {
                             let _ = el.focus();
                         }
-                        if locate.get_untracked() && geo_state.get_untracked() != GeoState::Off {
+                        let locating = locate.try_get_untracked() == Some(true)
+                            && geo_state
+                                .try_get_untracked()
+                                .is_some_and(|g| g != GeoState::Off);
+                        if locating {
                             find_location();
                         }
                     }
@@ -236,6 +267,12 @@ pub fn NoteForm(
                     error.set(Some(e.to_string()));
                     // The words stay on screen, and crash-proof as a draft.
                     schedule_draft();
+                }
+            }
+            if again.try_get_value() == Some(true) {
+                again.set_value(false);
+                if let Some(Some(form)) = form_ref.try_get_untracked() {
+                    let _ = form.request_submit();
                 }
             }
         });
@@ -260,7 +297,7 @@ pub fn NoteForm(
     };
 
     view! {
-        <form class="note-form" class:new-note=new_note on:submit=submit novalidate>
+        <form class="note-form" class:new-note=new_note on:submit=submit novalidate node_ref=form_ref>
             <label for="note-text" class="label">"What did you see?"</label>
             <textarea
                 id="note-text"
@@ -280,7 +317,7 @@ pub fn NoteForm(
             {move || problem(NoteField::Text).map(|m| view! {
                 <p id="note-text-error" class="error field-error" data-testid="note-text-error">{m}</p>
             })}
-            {move || recovered.get().then(|| view! {
+            {move || (recovered.get() && !text.with(|t| t.trim().is_empty())).then(|| view! {
                 <p class="notice" role="status" data-testid="draft-recovered">
                     "Recovered the note you were typing before Beatbook closed."
                 </p>

@@ -16,11 +16,13 @@ use leptos::task::spawn_local;
 use beatbook_core::photo::{PhotoForm, PhotoOwner};
 
 use super::confirm::Confirm;
+use super::note_form::DRAFT_DELAY;
 use super::photos::{PhotoPicker, PublicPhotos, RecordPhotos};
 use super::toast::Toasts;
 use crate::cache;
 use crate::geo;
 use crate::nav::{Link, Nav};
+use crate::persist;
 use crate::photos::Shelf;
 use crate::state::{new_record_id, AppState};
 use crate::sync::{self, SyncEngine};
@@ -46,6 +48,69 @@ pub fn ReportScreen() -> impl IntoView {
     let contact_open = RwSignal::new(false);
     let shelf = expect_context::<Shelf>();
     let form_photos = shelf.form_photos(PhotoForm::Report, state);
+
+    // The form is crash-proof as a draft, like the note form: journalled a
+    // moment after each change, and brought back when the form opens again
+    // (after a reload, a crash, or the browser discarding the page while
+    // the camera was open). Nothing is written before the kept draft has
+    // been read, so an empty form never replaces it.
+    let recovered = RwSignal::new(false);
+    let draft_read = StoredValue::new(false);
+    let draft_timer = StoredValue::new_local(None::<TimeoutHandle>);
+    let cancel_draft_timer = move || {
+        if let Some(handle) = draft_timer.try_update_value(Option::take).flatten() {
+            handle.clear();
+        }
+    };
+    on_cleanup(cancel_draft_timer);
+    spawn_local(async move {
+        if let Some(kept) = persist::load_report_draft().await {
+            if form.try_with_untracked(ReportForm::is_blank) == Some(true) {
+                if let Some(location) = kept.location {
+                    geo.restore(location);
+                }
+                form.set(kept);
+                recovered.set(true);
+            }
+        }
+        draft_read.set_value(true);
+    });
+    Effect::new(move |_| {
+        form.track();
+        if draft_read.get_value() {
+            cancel_draft_timer();
+            let handle = set_timeout_with_handle(
+                move || {
+                    if let Some(kept) = form.try_get_untracked() {
+                        spawn_local(async move {
+                            let _ = persist::save_report_draft(&kept).await;
+                        });
+                    }
+                },
+                DRAFT_DELAY,
+            );
+            draft_timer.set_value(handle.ok());
+        }
+    });
+    persist::flush_draft_with(std::rc::Rc::new(move || {
+        let kept = (draft_read.try_get_value() == Some(true))
+            .then(|| form.try_get_untracked())
+            .flatten();
+        Box::pin(async move {
+            if let Some(kept) = kept {
+                let _ = persist::save_report_draft(&kept).await;
+            }
+        })
+    }));
+    let start_again = move || {
+        cancel_draft_timer();
+        recovered.set(false);
+        geo.switch_off();
+        form.set(ReportForm::default());
+        spawn_local(async move {
+            let _ = persist::clear_report_draft().await;
+        });
+    };
 
     // The location found, into the form; once Send has been tried, each
     // problem goes as soon as it is fixed.
@@ -99,6 +164,7 @@ pub fn ReportScreen() -> impl IntoView {
         };
         let bot = !website.get_untracked().is_empty();
         saving.set(true);
+        cancel_draft_timer();
         spawn_local(async move {
             // A bot that filled the hidden field is thanked and forgotten.
             let result = if bot {
@@ -132,7 +198,10 @@ pub fn ReportScreen() -> impl IntoView {
             saving.set(false);
             match result {
                 // The form is done with: the back gesture skips it.
-                Ok(()) => nav.replace(Route::Reports),
+                Ok(()) => {
+                    let _ = persist::clear_report_draft().await;
+                    nav.replace(Route::Reports);
+                }
                 Err(message) => error.set(Some(message.to_string())),
             }
         });
@@ -143,6 +212,12 @@ pub fn ReportScreen() -> impl IntoView {
         <section class="screen report" aria-labelledby="report-title">
             <h2 id="report-title">"Report a place"</h2>
             <p class="muted">"Tell your councillor where you feel unsafe. No account is needed, and you can stay anonymous."</p>
+            {move || (recovered.get() && form.with(|f| !f.is_blank())).then(|| view! {
+                <div class="notice" role="status" data-testid="report-draft-recovered">
+                    <p>"Brought back the report you were filling in before Beatbook closed. It has not been sent yet."</p>
+                    <button type="button" class="secondary" data-testid="report-start-again" on:click=move |_| start_again()>"Start again"</button>
+                </div>
+            })}
             <form class="report-form" on:submit=submit novalidate>
                 <fieldset class="categories" role="radiogroup" aria-invalid=move || invalid(ReportField::Kind)
                     aria-describedby=move || described(ReportField::Kind)>
@@ -402,7 +477,7 @@ fn MyReportCard(mine: MyReport) -> impl IntoView {
             <p class="muted">{format!("Made {}", time::local_date_time(report.created_at))}</p>
             {delivery}
             <RecordPhotos owner=PhotoOwner::Report(id)/>
-            {mine.status.clone().map(|s| view! { <StatusView status=s checked=mine.checked_at/> })}
+            {mine.status.clone().map(|s| view! { <StatusView status=s checked=mine.checked_at mine=true/> })}
             {deletable.then(|| view! {
                 {move || if confirming.get() {
                     view! {
@@ -425,10 +500,15 @@ fn MyReportCard(mine: MyReport) -> impl IntoView {
     }
 }
 
-/// A report's public status page, and the way to ask for its personal
-/// data to be erased.
+/// A report's public status page, and (on the phone that made the report)
+/// the way to ask for its personal data to be erased.
 #[component]
-fn StatusView(status: PublicReport, checked: Option<DateTime<Utc>>) -> impl IntoView {
+fn StatusView(
+    status: PublicReport,
+    checked: Option<DateTime<Utc>>,
+    /// This phone made the report: only its maker is offered erasure.
+    mine: bool,
+) -> impl IntoView {
     let engine = expect_context::<SyncEngine>();
     let confirming = RwSignal::new(false);
     let outcome = RwSignal::new(None::<Result<(), String>>);
@@ -447,12 +527,25 @@ fn StatusView(status: PublicReport, checked: Option<DateTime<Utc>>) -> impl Into
             ));
         });
     };
+    let asked_at = status.erasure_requested_at;
+    let erased_at = status.erased_at;
     let erasure = move || {
-        match outcome.get() {
-        Some(Ok(())) => view! {
-            <p role="status" data-testid="erasure-requested">"Your request has reached the councillor. Your contact details, description and exact location will be erased; the code and the status history stay."</p>
+        if let Some(at) = erased_at {
+            return view! {
+                <p role="status" data-testid="erasure-done">{format!("The contact details, description and exact location of this report were erased on {}. The code and the status history stay.", time::local_date_time(at))}</p>
+            }.into_any();
+        }
+        if !mine {
+            return ().into_any();
+        }
+        match (outcome.get(), asked_at) {
+        (Some(Ok(())), _) => view! {
+            <p role="status" data-testid="erasure-requested">"Your request has reached the councillor, who will erase your contact details, description and exact location. This page will say when it is done; the code and the status history stay."</p>
         }.into_any(),
-        other => view! {
+        (None, Some(at)) => view! {
+            <p role="status" data-testid="erasure-requested">{format!("You asked on {} for your details to be erased. The councillor has not done it yet; this page will say when it is done.", time::local_date_time(at))}</p>
+        }.into_any(),
+        (other, _) => view! {
             {other.and_then(Result::err).map(|e| view! {
                 <p class="error" role="alert" data-testid="erasure-error">{format!("The request needs a connection to the server, and could not be sent ({e}). Try again when you have signal.")}</p>
             })}
@@ -531,6 +624,15 @@ fn LookUp() -> impl IntoView {
 #[component]
 pub fn StatusScreen(code: String) -> impl IntoView {
     let engine = expect_context::<SyncEngine>();
+    let state = expect_context::<AppState>();
+    let made_here = {
+        let code = code.clone();
+        state.book.with_untracked(|b| {
+            b.my_reports()
+                .iter()
+                .any(|r| r.code() == Some(code.as_str()))
+        })
+    };
     let face = expect_context::<Memo<Face>>();
     let kept = looked_up().get(&code).cloned();
     let found = RwSignal::new(kept.clone());
@@ -568,7 +670,7 @@ pub fn StatusScreen(code: String) -> impl IntoView {
                 <div class="card" data-testid="looked-up">
                     <p><strong>{format!("{} · {}", s.kind.label(), s.place.clone().unwrap_or_default())}</strong></p>
                     <p class="muted">{format!("Reported {} · {}", time::local_date_time(s.reported_at), s.when)}</p>
-                    <StatusView status=s checked=None/>
+                    <StatusView status=s checked=None mine=made_here/>
                 </div>
                 <PublicPhotos code=code_for_photos.clone()/>
             })}

@@ -4,7 +4,7 @@
 use beatbook_core::meeting::Concern;
 use beatbook_core::photo::{verdict, KeptPhoto, PhotoListing, PhotoOwner, UploadVerdict};
 use beatbook_core::protocol::{
-    paths, ErrorBody, ExportFile, Inbox, Privacy, SubmitReport, SubmitReportResponse,
+    level, paths, ErrorBody, ExportFile, Inbox, Privacy, SubmitReport, SubmitReportResponse,
 };
 use beatbook_core::report::{MyReport, PublicReport};
 use serde::de::DeserializeOwned;
@@ -152,6 +152,8 @@ async fn fetch_within<T, Read: std::future::Future<Output = Result<T, ClientErro
     if let Some(token) = token {
         let _ = headers.set("Authorization", &format!("Bearer {token}"));
     }
+    // The answers this build reads (core's `protocol::level`).
+    let _ = headers.set(level::HEADER, &level::CURRENT.to_string());
     init.set_headers(&headers);
     let abort = web_sys::AbortController::new().ok();
     if let Some(abort) = &abort {

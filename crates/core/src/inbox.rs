@@ -346,16 +346,30 @@ mod tests {
     #[test]
     fn a_save_that_changes_nothing_is_not_a_change() {
         let change = |status, response: &str, note: &str| {
-            Triage::create(Uuid::from_u128(1), Uuid::from_u128(2), at(21, 8), status, response, note)
-                .unwrap()
+            Triage::create(
+                Uuid::from_u128(1),
+                Uuid::from_u128(2),
+                at(21, 8),
+                status,
+                response,
+                note,
+            )
+            .unwrap()
         };
         let same = change(ReportStatus::Acknowledged, "Seen", "");
         assert!(!same.changes(ReportStatus::Acknowledged, Some("Seen")));
-        assert!(!change(ReportStatus::Acknowledged, "", "").changes(ReportStatus::Acknowledged, Some("Seen")));
+        assert!(!change(ReportStatus::Acknowledged, "", "")
+            .changes(ReportStatus::Acknowledged, Some("Seen")));
         assert!(same.changes(ReportStatus::New, Some("Seen")));
         assert!(same.changes(ReportStatus::Acknowledged, None));
-        assert!(change(ReportStatus::Acknowledged, "", "Rang them").changes(ReportStatus::Acknowledged, None));
-        let erase = Triage::erasure(Uuid::from_u128(1), Uuid::from_u128(2), at(21, 8), ReportStatus::New);
+        assert!(change(ReportStatus::Acknowledged, "", "Rang them")
+            .changes(ReportStatus::Acknowledged, None));
+        let erase = Triage::erasure(
+            Uuid::from_u128(1),
+            Uuid::from_u128(2),
+            at(21, 8),
+            ReportStatus::New,
+        );
         assert!(erase.changes(ReportStatus::New, None));
     }
 

@@ -302,7 +302,12 @@ fn the_councillor_erases_from_the_inbox_once_and_the_resident_is_told_when() {
     assert_eq!(ask.status, 202, "{}", ask.text());
 
     // Queued on the phone like any triage, sent (twice: a lost answer).
-    let erasure = Triage::erasure(Uuid::new_v4(), sent.id, Utc::now(), ReportStatus::Acknowledged);
+    let erasure = Triage::erasure(
+        Uuid::new_v4(),
+        sent.id,
+        Utc::now(),
+        ReportStatus::Acknowledged,
+    );
     let body = serde_json::to_vec(&serde_json::json!({ "changes": [erasure] })).unwrap();
     let headers = [auth.as_str(), "content-type: application/json"];
     let first = server.post("/api/v1/triage", &headers, &body);
@@ -315,12 +320,18 @@ fn the_councillor_erases_from_the_inbox_once_and_the_resident_is_told_when() {
     for personal in [CONTACT_NAME, CONTACT_REACH, DESCRIPTION, PRIVATE_NOTE] {
         assert!(!holds(&bytes, personal), "{personal} is still on disk");
     }
-    assert_eq!(std::fs::read_dir(&folder).unwrap().count(), 0, "its photo is gone");
+    assert_eq!(
+        std::fs::read_dir(&folder).unwrap().count(),
+        0,
+        "its photo is gone"
+    );
     let inbox = server.get("/api/v1/inbox", &[&auth, LEVEL_2]).json();
     let item = &inbox["reports"][0];
     assert_eq!(item["status"], "acknowledged", "erasure moves no status");
     assert!(item["erased_at"].is_string());
-    assert!(item["report"].get("contact").map_or(true, serde_json::Value::is_null));
+    assert!(item["report"]
+        .get("contact")
+        .map_or(true, serde_json::Value::is_null));
     let erased: Vec<bool> = item["history"]
         .as_array()
         .unwrap()
@@ -334,7 +345,9 @@ fn the_councillor_erases_from_the_inbox_once_and_the_resident_is_told_when() {
         .as_array()
         .unwrap()
         .is_empty());
-    let public = server.get(&format!("/api/v1/reports/{code}"), &[LEVEL_2]).json();
+    let public = server
+        .get(&format!("/api/v1/reports/{code}"), &[LEVEL_2])
+        .json();
     assert_eq!(public["erased_at"], item["erased_at"]);
     // An app from before sees the report as its erase command left it.
     let older = server.get("/api/v1/inbox", &[&auth]).json();

@@ -19,9 +19,7 @@ pub const CURRENT: u32 = 2;
 /// The level a request's header value names; no header (or one that cannot
 /// be read) is the first level, which every server can answer.
 pub fn parse(value: Option<&str>) -> u32 {
-    value
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or(FIRST)
+    value.and_then(|v| v.trim().parse().ok()).unwrap_or(FIRST)
 }
 
 /// What a level-1 app showed for a resident's request for erasure: a
@@ -128,7 +126,12 @@ mod tests {
 
     /// The keys a level-1 app's strict types read, as it serialised them.
     fn keys(value: &serde_json::Value) -> Vec<&str> {
-        let mut keys: Vec<&str> = value.as_object().unwrap().keys().map(String::as_str).collect();
+        let mut keys: Vec<&str> = value
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
         keys.sort_unstable();
         keys
     }
@@ -138,12 +141,23 @@ mod tests {
         let level_1 = serde_json::to_value(asked(false).for_level(FIRST)).unwrap();
         assert_eq!(
             keys(&level_1),
-            ["code", "history", "received_at", "report", "response", "status", "updated_at"]
+            [
+                "code",
+                "history",
+                "received_at",
+                "report",
+                "response",
+                "status",
+                "updated_at"
+            ]
         );
         let history = level_1["history"].as_array().unwrap();
         assert_eq!(history.len(), 4);
         assert_eq!(history[2]["private_note"], LEVEL_1_ERASURE_NOTE);
-        assert_eq!(history[2]["status"], "acknowledged", "the status at the time");
+        assert_eq!(
+            history[2]["status"], "acknowledged",
+            "the status at the time"
+        );
         for entry in history {
             assert_eq!(keys(entry), ["at", "private_note", "response", "status"]);
         }
@@ -161,6 +175,10 @@ mod tests {
         assert_eq!(parse(None), FIRST);
         assert_eq!(parse(Some("two")), FIRST);
         assert_eq!(parse(Some(" 2 ")), 2);
-        assert_eq!(parse(Some("7")), 7, "a later app is answered as best we can");
+        assert_eq!(
+            parse(Some("7")),
+            7,
+            "a later app is answered as best we can"
+        );
     }
 }

@@ -36,8 +36,13 @@ impl ReportField {
     }
 }
 
-/// What the form holds while it is being filled.
-#[derive(Clone, Debug, Default, PartialEq)]
+/// What the form holds while it is being filled. It is also the form's
+/// crash-proof draft (journalled while the resident types, and brought back
+/// after a reload, a crash, or the browser discarding the tab while the
+/// camera is open), so every field has a default: a draft written by an
+/// earlier release reads with the fields it lacks empty.
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct ReportForm {
     pub kind: Option<ReportKind>,
     pub location: Option<Location>,
@@ -55,6 +60,21 @@ pub struct ReportForm {
 pub type Problem = (ReportField, String);
 
 impl ReportForm {
+    /// Nothing chosen or typed: no draft to keep.
+    pub fn is_blank(&self) -> bool {
+        let typed = [
+            &self.place,
+            &self.when_detail,
+            &self.description,
+            &self.contact_name,
+            &self.contact_reach,
+        ];
+        self.kind.is_none()
+            && self.location.is_none()
+            && self.when.is_none()
+            && typed.iter().all(|t| t.trim().is_empty())
+    }
+
     /// Every problem in the form, in the form's order; empty when it can be
     /// sent. The same rules as `Report::create`, which the server applies.
     pub fn problems(&self) -> Vec<Problem> {
@@ -216,5 +236,24 @@ mod tests {
         let input = form.input().unwrap();
         assert!(Report::create(Uuid::nil(), &input, now()).is_ok());
         assert!(ReportForm::default().input().is_err());
+    }
+
+    #[test]
+    fn a_draft_reads_back_as_typed_and_a_blank_form_is_no_draft() {
+        assert!(ReportForm::default().is_blank());
+        let form = ReportForm {
+            contact_name: "  ".into(),
+            ..ReportForm::default()
+        };
+        assert!(form.is_blank(), "spaces are not a draft");
+        let mut form = filled();
+        form.contact_reach = "sam@example.org".into();
+        let kept = serde_json::to_string(&form).unwrap();
+        assert_eq!(serde_json::from_str::<ReportForm>(&kept).unwrap(), form);
+        assert!(!form.is_blank());
+        // Fields a draft lacks (an older draft) read as empty.
+        let older: ReportForm = serde_json::from_str(r#"{"description":"Dark"}"#).unwrap();
+        assert_eq!(older.description, "Dark");
+        assert_eq!(older.kind, None);
     }
 }

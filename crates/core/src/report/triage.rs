@@ -55,12 +55,7 @@ impl Triage {
 
     /// The councillor's erasure of a report's personal data, recorded in its
     /// history like any change; the status stays as it is.
-    pub fn erasure(
-        id: Uuid,
-        report_id: Uuid,
-        at: DateTime<Utc>,
-        status: ReportStatus,
-    ) -> Triage {
+    pub fn erasure(id: Uuid, report_id: Uuid, at: DateTime<Utc>, status: ReportStatus) -> Triage {
         Triage {
             id,
             report_id,

@@ -3,9 +3,7 @@
 
 use beatbook_core::inbox::InboxFilter;
 use beatbook_core::protocol::{InboxReport, Outcome, TriageEntry, TriageResult};
-use beatbook_core::report::{
-    PublicReport, Report, ReportKind, ReportStatus, StatusChange, Triage,
-};
+use beatbook_core::report::{PublicReport, Report, ReportKind, ReportStatus, StatusChange, Triage};
 use chrono::{DateTime, Utc};
 use rusqlite::{params, OptionalExtension, Transaction};
 use uuid::Uuid;
@@ -375,11 +373,10 @@ impl Sqlite {
     /// files first, so an erasure cut short leaves none on disk; run again,
     /// it removes the rows). The caller commits, then forgets the old pages.
     fn erase_personal(&self, tx: &Transaction<'_>, seq: i64, at: DateTime<Utc>) -> StoreResult<()> {
-        let (id, body): (String, String) = tx.query_row(
-            "SELECT id, body FROM reports WHERE seq = ?1",
-            [seq],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )?;
+        let (id, body): (String, String) =
+            tx.query_row("SELECT id, body FROM reports WHERE seq = ?1", [seq], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })?;
         rewrite(tx, seq, &body, |report| {
             report.erase_personal(at);
             true

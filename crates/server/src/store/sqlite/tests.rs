@@ -1,8 +1,8 @@
 //! The SQLite store's own tests: its settings, migrating a database left
 //! by the previous release, and group commit under a failing write.
 
-use beatbook_core::protocol::{Outcome, RecordKind, RecordResult};
 use beatbook_core::inbox::InboxFilter;
+use beatbook_core::protocol::{Outcome, RecordKind, RecordResult};
 use beatbook_core::{Note, SyncState};
 use chrono::Utc;
 use rusqlite::{params, Connection};
