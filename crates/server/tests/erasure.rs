@@ -331,7 +331,7 @@ fn the_councillor_erases_from_the_inbox_once_and_the_resident_is_told_when() {
     assert!(item["erased_at"].is_string());
     assert!(item["report"]
         .get("contact")
-        .map_or(true, serde_json::Value::is_null));
+        .is_none_or(serde_json::Value::is_null));
     let erased: Vec<bool> = item["history"]
         .as_array()
         .unwrap()
