@@ -389,4 +389,55 @@ describe('resident reports', () => {
     assert.equal(await page.getByTestId('report-place').inputValue(), '');
     await context.close();
   });
+
+  test('a report saved with no signal is sent by the service worker with every page closed, once, and the app shows its code', async () => {
+    const server = await startServer();
+    const context = await browser.newContext();
+    // A page of no origin, to speak to the browser's service workers through
+    // DevTools once Beatbook's own pages are closed.
+    const blank = await context.newPage();
+    const devtools = await context.newCDPSession(blank);
+    const registrations = [];
+    devtools.on('ServiceWorker.workerRegistrationUpdated', (e) => registrations.push(...e.registrations));
+    await devtools.send('ServiceWorker.enable');
+
+    const page = await openApp(context, server.url);
+    await waitForWorker(page);
+    await server.stop();
+    await makeReport(page, { place: 'Underpass by the ring road', description: 'Two lights out, very dark' });
+    await page.getByTestId('report-delivery').getByText('Waiting for signal').waitFor();
+    // Handed to the worker: the letter is in its database.
+    await page.waitForFunction(() => new Promise((resolve) => {
+      const open = indexedDB.open('beatbook-courier');
+      open.onsuccess = () => {
+        const count = open.result.transaction('letters').objectStore('letters').count();
+        count.onsuccess = () => { resolve(count.result === 1); open.result.close(); };
+      };
+    }));
+    await page.close();
+
+    const again = await startServer({ port: server.port, data: server.data });
+    const registration = registrations.find((r) => r.scopeURL.startsWith(server.url) && !r.isDeleted);
+    assert.ok(registration, JSON.stringify(registrations));
+    await devtools.send('ServiceWorker.dispatchSyncEvent', {
+      origin: server.url, registrationId: registration.registrationId, tag: 'beatbook-send', lastChance: false,
+    });
+    const token = await councillorToken(again.url, again.data);
+    let held = [];
+    for (let i = 0; i < 50 && held.length === 0; i += 1) {
+      held = (await inbox(again.url, token)).reports;
+      if (held.length === 0) await new Promise((resolve) => { setTimeout(resolve, 100); });
+    }
+    assert.equal(held.length, 1, 'sent with no page open');
+    const code = held[0].code;
+
+    const reopened = await context.newPage();
+    await reopened.goto(`${again.url}/reports`);
+    await reopened.getByTestId('sent-while-closed').getByText(`Its reference code is ${code}`).waitFor();
+    assert.equal((await reopened.getByTestId('report-code').textContent()).trim(), code);
+    await reopened.waitForTimeout(500);
+    assert.equal((await inbox(again.url, token)).reports.length, 1, 'held once');
+    await context.close();
+    await again.stop();
+  });
 });

@@ -52,3 +52,91 @@ self.addEventListener('fetch', (event) => {
     return cached || fetch(request);
   })());
 });
+
+// Background Sync: requests the app handed over (src/courier.rs) go when the
+// connection returns, even with every page closed. The app wrote each one
+// whole, with the code that sends it from the page; this worker only posts
+// them and keeps each definite answer for the app, which reads it with its
+// own code when it next runs. A request that gets no answer, a 5xx or a 429
+// stays for the browser's next try (it retries a failed sync event later).
+const COURIER_DB = 'beatbook-courier';
+const LETTERS = 'letters';
+const ANSWERS = 'answers';
+const SYNC_TAG = 'beatbook-send';
+const ANSWERS_READY = 'beatbook-answers';
+
+self.addEventListener('sync', (event) => {
+  if (event.tag === SYNC_TAG) event.waitUntil(sendLetters());
+});
+
+function promised(request) {
+  return new Promise((resolve, reject) => {
+    request.onsuccess = () => resolve(request.result);
+    request.onerror = () => reject(request.error);
+  });
+}
+
+function openCourier() {
+  const open = indexedDB.open(COURIER_DB, 1);
+  open.onupgradeneeded = () => {
+    for (const name of [LETTERS, ANSWERS]) {
+      if (!open.result.objectStoreNames.contains(name)) open.result.createObjectStore(name);
+    }
+  };
+  return promised(open);
+}
+
+async function sendLetters() {
+  const db = await openCourier();
+  try {
+    const letters = (await promised(db.transaction(LETTERS).objectStore(LETTERS).getAll()))
+      .map((raw) => JSON.parse(raw));
+    let answered = 0;
+    let again = false;
+    for (const letter of letters) {
+      let response;
+      try {
+        response = await fetch(letter.path, {
+          method: 'POST', headers: letter.headers, body: letter.body, credentials: 'same-origin',
+        });
+      } catch {
+        again = true;
+        continue;
+      }
+      const body = await response.text();
+      if (response.status >= 500 || response.status === 429) {
+        again = true;
+        continue;
+      }
+      // The answer is kept and the letter removed together, and only if the
+      // letter is still the one sent (the page may have replaced or taken
+      // it back meanwhile).
+      const tx = db.transaction([LETTERS, ANSWERS], 'readwrite', { durability: 'strict' });
+      const held = tx.objectStore(LETTERS).get(letter.key);
+      held.onsuccess = () => {
+        const now = held.result && JSON.parse(held.result);
+        if (!now || now.revision !== letter.revision) return;
+        tx.objectStore(ANSWERS).put(
+          JSON.stringify({ key: letter.key, revision: letter.revision, status: response.status, body }),
+          letter.key,
+        );
+        tx.objectStore(LETTERS).delete(letter.key);
+        answered += 1;
+      };
+      await new Promise((resolve, reject) => {
+        tx.oncomplete = resolve;
+        tx.onerror = () => reject(tx.error);
+        tx.onabort = () => reject(tx.error);
+      });
+    }
+    if (answered > 0) {
+      for (const client of await self.clients.matchAll({ includeUncontrolled: true })) {
+        client.postMessage(ANSWERS_READY);
+      }
+    }
+    // Rejecting asks the browser to fire the event again later.
+    if (again) throw new Error('some requests are still waiting for the server');
+  } finally {
+    db.close();
+  }
+}

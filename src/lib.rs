@@ -3,6 +3,7 @@
 
 pub mod cache;
 pub mod components;
+pub mod courier;
 pub mod crashed;
 pub mod export;
 pub mod geo;

@@ -348,6 +348,8 @@ impl AppState {
         let outcome =
             persist::delete(RecordKey::new(RecordKind::Report, id), mine.revision).await?;
         self.record_durability(&outcome);
+        // The service worker must not send it either.
+        crate::courier::take_back(&[RecordKey::new(RecordKind::Report, id).to_string()]).await;
         self.apply_changes(vec![Change::Remove(RecordKey::new(RecordKind::Report, id))]);
         Ok(())
     }

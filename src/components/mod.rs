@@ -101,8 +101,18 @@ fn Shell(screens: fn(Route, Face) -> AnyView, sync: fn(AppState) -> SyncEngine) 
         state.book.with(|book| Face::of(paired, book))
     });
     provide_context(face);
-    provide_context(toast::Toasts::new());
+    let toasts = toast::Toasts::new();
+    provide_context(toasts);
     let shown = Memo::new(move |_| nav.route.get().for_face(face.get()));
+
+    // Reports the service worker delivered while the app was closed.
+    Effect::new(move |_| {
+        let codes = engine.sent_while_closed.get();
+        if !codes.is_empty() {
+            engine.sent_while_closed.set(Vec::new());
+            toasts.show(sent_while_closed(&codes), "sent-while-closed", None);
+        }
+    });
 
     // Another tab saved, edited or deleted something: show it here too.
     let _ = window_event_listener(leptos::ev::storage, move |ev| {
@@ -308,5 +318,16 @@ fn tab_of(route: &Route, face: Face) -> Route {
         }
         (_, Face::Notebook) => Route::Settings,
         (other, Face::Residents) => other.clone(),
+    }
+}
+
+/// What the phone did while Beatbook was closed, in words.
+fn sent_while_closed(codes: &[String]) -> String {
+    match codes {
+        [code] => format!("Your report was sent while Beatbook was closed. Its reference code is {code}."),
+        codes => format!(
+            "{} of your reports were sent while Beatbook was closed. Their reference codes are in \"Your reports\".",
+            codes.len()
+        ),
     }
 }

@@ -12,7 +12,7 @@ use crate::sync::{self, SyncEngine};
 
 /// Asks the browser to keep this site's storage through storage pressure
 /// (it may say no; nothing depends on the answer).
-fn ask_for_persistent_storage() {
+pub(super) fn ask_for_persistent_storage() {
     if let Some(storage) = web_sys::window().map(|w| w.navigator().storage()) {
         let _ = storage.persist();
     }

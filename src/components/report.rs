@@ -180,7 +180,15 @@ pub fn ReportScreen() -> impl IntoView {
                     .await;
                 match saved {
                     Ok(saved) => {
-                        let mut text = "Report saved on this phone. It is sent as soon as there is signal, and you get a reference code to follow it.".to_owned();
+                        // Never more than the browser will do: only some
+                        // send for an app that is closed.
+                        let mut text = if crate::courier::sends_when_closed() {
+                            "Report saved on this phone. It is sent when there is signal, even if you close Beatbook, and you then get a reference code to follow it.".to_owned()
+                        } else {
+                            // Safari clears a site's storage after days unused.
+                            super::photos::ask_for_persistent_storage();
+                            "Report saved on this phone, not sent yet. If there is no signal now, open Beatbook again when there is: it is sent then, and you get a reference code to follow it.".to_owned()
+                        };
                         text.extend(photos_not_kept);
                         toasts.show(
                             text,

@@ -7,6 +7,8 @@ use beatbook_core::protocol::{
     level, paths, ErrorBody, ExportFile, Inbox, Privacy, SubmitReport, SubmitReportResponse,
 };
 use beatbook_core::report::{MyReport, PublicReport};
+use beatbook_core::schema::RecordKey;
+use beatbook_core::RecordKind;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
@@ -14,6 +16,7 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
 use super::pairing::{forget_private_data, Pairing};
+use crate::courier::Letter;
 
 /// How long one request may take before it is abandoned and retried.
 const REQUEST_TIMEOUT_MS: i32 = 20_000;
@@ -253,21 +256,52 @@ pub(super) enum Sent {
     Refused(String),
 }
 
-/// Sends one report; no token is needed.
-pub(super) async fn send_report(server: &str, report: &MyReport) -> Result<Sent, Failure> {
+/// One report as the request that delivers it, whole: what the page sends,
+/// and what it hands to the service worker to send with the app closed.
+pub(super) fn report_letter(report: &MyReport) -> Result<Letter, ClientError> {
     let body = encode(&SubmitReport {
         report: report.report.clone(),
         website: String::new(),
+    })?;
+    Ok(Letter {
+        key: RecordKey::new(RecordKind::Report, report.report.id).to_string(),
+        revision: report.revision,
+        path: paths::to(paths::REPORTS, ""),
+        headers: vec![
+            ("Content-Type".to_owned(), "application/json".to_owned()),
+            (level::HEADER.to_owned(), level::CURRENT.to_string()),
+        ],
+        body,
     })
-    .map_err(Failure::Retry)?;
-    let answer = post_json(&api_url(server, &paths::to(paths::REPORTS, "")), None, body)
+}
+
+/// Sends one report; no token is needed.
+pub(super) async fn send_report(server: &str, report: &MyReport) -> Result<Sent, Failure> {
+    let letter = report_letter(report).map_err(Failure::Retry)?;
+    let answer = post_json(&api_url(server, &letter.path), None, letter.body)
         .await
         .map_err(Failure::Retry)?;
+    report_answer(&answer)
+}
+
+/// What the server's answer to a report says, wherever it was sent from.
+pub(super) fn report_answer(answer: &Answer) -> Result<Sent, Failure> {
     match answer.status {
-        200 => read(&answer).map(Sent::Delivered).map_err(Failure::Retry),
-        400 | 413 => Ok(Sent::Refused(error_text(&answer))),
-        429 => Err(too_many(&answer)),
-        _ => Err(Failure::Retry(refused(&answer))),
+        200 => read(answer).map(Sent::Delivered).map_err(Failure::Retry),
+        400 | 413 => Ok(Sent::Refused(error_text(answer))),
+        429 => Err(too_many(answer)),
+        _ => Err(Failure::Retry(refused(answer))),
+    }
+}
+
+impl Answer {
+    /// An answer the service worker kept.
+    pub(super) fn kept(status: u16, text: String) -> Answer {
+        Answer {
+            status,
+            retry_after: None,
+            text,
+        }
     }
 }
 

@@ -8,13 +8,17 @@ use beatbook_core::photo::{to_send, KeptPhoto, PhotoOwner, PhotoState, UploadVer
 use beatbook_core::protocol::{
     batches, paths, Backoff, SyncResponse, TriageRequest, TriageResponse, MAX_BATCH_RECORDS,
 };
-use beatbook_core::schema::Record;
-use beatbook_core::Notebook;
+use beatbook_core::schema::{Record, RecordKey};
+use beatbook_core::{Notebook, RecordKind};
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 
-use super::client::{send, send_photo, send_report, server_of, ClientError, Failure, Sent};
+use super::client::{
+    report_answer, report_letter, send, send_photo, send_report, server_of, Answer, ClientError,
+    Failure, Sent,
+};
 use super::pairing::{forget_private_data, Pairing, Reconciled};
+use crate::courier::{self, Letter};
 use crate::photos;
 use crate::state::AppState;
 use crate::time::now;
@@ -32,6 +36,9 @@ pub struct SyncEngine {
     pub last_error: RwSignal<Option<String>>,
     /// When the next automatic attempt is due, after a failure.
     pub retry_at: RwSignal<Option<DateTime<Utc>>>,
+    /// Codes of reports the service worker delivered while the app was
+    /// closed, for the screen to tell (and then empty).
+    pub sent_while_closed: RwSignal<Vec<String>>,
     backoff: StoredValue<Backoff>,
     again: StoredValue<bool>,
     timer: StoredValue<Option<TimeoutHandle>>,
@@ -63,6 +70,7 @@ impl SyncEngine {
             checked: RwSignal::new(false),
             last_error: RwSignal::new(None),
             retry_at: RwSignal::new(None),
+            sent_while_closed: RwSignal::new(Vec::new()),
             backoff: StoredValue::new(Backoff::default()),
             again: StoredValue::new(false),
             timer: StoredValue::new(None),
@@ -99,6 +107,25 @@ impl SyncEngine {
                     engine.trigger();
                 }
             });
+        }
+        // What the service worker sent while the app was closed (or while
+        // this page was in the background): stored as the page's own sends.
+        leptos::task::spawn_local(engine.take_answers());
+        if let Some(container) = web_sys::window().map(|w| w.navigator().service_worker()) {
+            let on_message =
+                wasm_bindgen::closure::Closure::<dyn FnMut(web_sys::MessageEvent)>::new(
+                    move |ev: web_sys::MessageEvent| {
+                        if ev.data().as_string().as_deref() == Some(courier::ANSWERS_READY) {
+                            leptos::task::spawn_local(engine.take_answers());
+                        }
+                    },
+                );
+            if courier::sends_when_closed() {
+                container.set_onmessage(Some(wasm_bindgen::JsCast::unchecked_ref(
+                    on_message.as_ref(),
+                )));
+                on_message.forget();
+            }
         }
         // Whenever records wait (a save here, in another tab, or restored at
         // start), try to send them.
@@ -356,18 +383,66 @@ impl SyncEngine {
         Ok(())
     }
 
-    /// Residents' reports, one by one, oldest first; no token needed.
+    /// Residents' reports, one by one, oldest first; no token needed. Each
+    /// is first handed to the service worker too, so that it goes even if
+    /// the app is closed before there is signal.
     async fn send_reports(self, server: &str) -> Result<(), Failure> {
         let pending = self.app.book.with_untracked(|b| b.pending_reports());
+        for report in &pending {
+            if let Ok(letter) = report_letter(report) {
+                hand_over_once(letter).await;
+            }
+        }
         for mut report in pending {
+            let key = RecordKey::new(RecordKind::Report, report.report.id).to_string();
             match send_report(server, &report).await? {
                 Sent::Delivered(answer) => report.delivered(answer.code, now()),
                 Sent::Refused(reason) => report.rejected(reason),
             }
             self.record_sent(vec![Record::Report(Box::new(report))])
                 .await;
+            courier::take_back(&[key]).await;
         }
         Ok(())
+    }
+
+    /// Stores what the server answered the service worker, as if this page
+    /// had sent: a report delivered gets its code (and the screen says it
+    /// went while the app was closed), one refused says why; an answer
+    /// worth retrying is dropped, and the page sends the report itself.
+    async fn take_answers(self) {
+        let Ok(answers) = courier::answers().await else {
+            return;
+        };
+        if answers.is_empty() {
+            return;
+        }
+        let mut changed = Vec::new();
+        let mut codes = Vec::new();
+        for kept in &answers {
+            let Some(mut report) = RecordKey::parse(&kept.key)
+                .and_then(|key| self.app.book.with_untracked(|b| b.report(&key.id).cloned()))
+                .filter(|r| r.is_pending() && r.revision == kept.revision)
+            else {
+                continue;
+            };
+            match report_answer(&Answer::kept(kept.status, kept.body.clone())) {
+                Ok(Sent::Delivered(answer)) => {
+                    codes.push(answer.code.clone());
+                    report.delivered(answer.code, now());
+                }
+                Ok(Sent::Refused(reason)) => report.rejected(reason),
+                Err(_) => continue,
+            }
+            changed.push(Record::Report(Box::new(report)));
+        }
+        if self.app.store_answers(changed).await.is_ok() {
+            let keys: Vec<String> = answers.into_iter().map(|a| a.key).collect();
+            let _ = courier::forget_answers(&keys).await;
+            if !codes.is_empty() {
+                self.sent_while_closed.set(codes);
+            }
+        }
     }
 
     /// Has `AppState` store what the server's answers changed (storage
@@ -390,5 +465,22 @@ fn wait_words(ms: u64) -> String {
         0..=1 => "a second".into(),
         2..=90 => format!("{seconds} seconds"),
         _ => format!("{} minutes", seconds.div_ceil(60)),
+    }
+}
+
+thread_local! {
+    /// Letters handed to the service worker by this page: each (record,
+    /// revision) once.
+    static HANDED_OVER: std::cell::RefCell<std::collections::HashSet<(String, u32)>> =
+        std::cell::RefCell::new(std::collections::HashSet::new());
+}
+
+async fn hand_over_once(letter: Letter) {
+    let id = (letter.key.clone(), letter.revision);
+    if HANDED_OVER.with(|h| h.borrow().contains(&id)) {
+        return;
+    }
+    if courier::hand_over(&letter).await.is_ok() {
+        HANDED_OVER.with(|h| h.borrow_mut().insert(id));
     }
 }
