@@ -27,17 +27,27 @@ describe('public meeting concerns', () => {
 
     await openMeetings(page);
     await page.getByTestId('concern-new').click();
+    assert.equal(await page.getByTestId('concern-date').inputValue(), '', "never today's date by default");
     await page.getByTestId('concern-title').fill('Street lighting on Mill Lane');
     await page.getByTestId('concern-description').fill('Raised by three residents at the November meeting');
     await page.getByTestId('concern-date').fill('2026-11-20');
     await page.getByTestId('concern-save').click();
     const card = page.getByTestId('concern');
     await card.getByText('Street lighting on Mill Lane').waitFor();
+    const focusedId = () => page.evaluate(() => document.activeElement?.id ?? '');
+    await page.waitForFunction(() => document.activeElement?.id?.startsWith('concern-'));
+    assert.match(await focusedId(), /^concern-/, 'focus on the concern just added');
     await card.getByTestId('concern-open').click();
     await card.getByTestId('concern-status-select').selectOption('in_progress');
     await card.getByTestId('concern-note').fill('Council engineers booked for Monday');
     await card.getByTestId('concern-update').click();
     await card.getByTestId('concern-status').getByText('Being worked on').waitFor();
+    await page.waitForFunction(() => document.activeElement?.id?.startsWith('concern-'));
+    // A second concern from the same meeting: its date is offered.
+    await page.getByTestId('concern-new').click();
+    assert.equal(await page.getByTestId('concern-date').inputValue(), '2026-11-20');
+    await page.getByRole('button', { name: 'Cancel' }).click();
+    await page.waitForFunction(() => document.activeElement?.dataset?.testid === 'concern-new');
     assert.match(await card.textContent(), /20 Nov 2026/);
     assert.match(await card.textContent(), /not sent yet/);
 

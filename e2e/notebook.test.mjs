@@ -175,6 +175,7 @@ describe('the offline notebook', () => {
     assert.deepEqual(await listedNotes(page), [
       'PCSOs on foot, good to see', 'Broken lamp on the footbridge', 'Dealing near the skate park',
     ]);
+    await page.getByTestId('notes-tools').click();
     await page.getByTestId('filter-category').selectOption('poor_lighting');
     assert.deepEqual(await page.getByTestId('note-item-text').allTextContents(), ['Broken lamp on the footbridge']);
     await page.getByTestId('filter-category').selectOption('');
@@ -203,6 +204,7 @@ describe('the offline notebook', () => {
     await waitForSaved(page);
     await page.getByTestId('nav-notes').click();
 
+    await page.getByTestId('notes-tools').click();
     const [csvDownload] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-csv').click()]);
     assert.match(csvDownload.suggestedFilename(), /^beatbook-notes-\d{8}-\d{4}\.csv$/);
     const csv = await readFile(await csvDownload.path(), 'utf8');
@@ -214,6 +216,54 @@ describe('the offline notebook', () => {
     assert.equal(geojson.type, 'FeatureCollection');
     assert.equal(geojson.features.length, 1);
     assert.equal(geojson.features[0].properties.text, 'Graffiti, "fresh" tags');
+    await context.close();
+  });
+});
+
+describe('focus after every action, for a screen reader', () => {
+  const focused = (page) => page.evaluate(() => document.activeElement?.dataset?.testid ?? document.activeElement?.tagName);
+
+  test('starting and ending a shift, a correction, and going back to the same place in a long list', async () => {
+    const context = await browser.newContext({ viewport: { width: 390, height: 844 } });
+    const page = await openApp(context, server);
+    await startShift(page, 'night_shift', 'Town centre');
+    await page.getByTestId('running-shift').waitFor();
+    await page.waitForFunction(() => document.activeElement?.dataset?.testid === 'running-shift');
+
+    await page.getByTestId('end-shift').click();
+    await page.keyboard.press('Escape');
+    await page.waitForFunction(() => document.activeElement?.dataset?.testid === 'end-shift');
+    await page.getByTestId('end-shift').click();
+    await page.getByTestId('confirm-end-shift').click();
+    await page.waitForFunction(() => document.activeElement?.dataset?.testid === 'start-shift');
+
+    for (let i = 1; i <= 14; i += 1) {
+      await saveNote(page, `Walkabout note ${i}`);
+      // Saved: the form empties itself for the next note.
+      await page.waitForFunction(() => document.querySelector('[data-testid=note-text]').value === '');
+    }
+    await waitForSaved(page);
+    // The toast says so, and Escape takes it away.
+    await page.keyboard.press('Escape');
+    await page.getByTestId('save-status').waitFor({ state: 'detached' });
+
+    await page.getByTestId('nav-notes').click();
+    await page.getByTestId('note-item-text').nth(13).waitFor();
+    const oldest = page.getByTestId('note-item-text').filter({ hasText: /^Walkabout note 1$/ });
+    await oldest.scrollIntoViewIfNeeded();
+    const before = await page.evaluate(() => window.scrollY);
+    assert.ok(before > 300, `scrolled down the list (${before})`);
+    await oldest.click();
+    await page.getByTestId('edit-note').click();
+    await page.getByTestId('note-text').fill('Walkabout note 1, corrected');
+    await page.getByTestId('save-note').click();
+    await page.waitForFunction(() => document.activeElement?.dataset?.testid === 'note-detail-text');
+    assert.equal(await focused(page), 'note-detail-text');
+
+    await page.getByTestId('back').click();
+    await page.getByTestId('note-list').waitFor();
+    await page.waitForFunction((y) => Math.abs(window.scrollY - y) < 40, before);
+    assert.equal(await page.evaluate(() => document.activeElement?.id), 'notes-title', 'the heading is announced');
     await context.close();
   });
 });

@@ -73,19 +73,14 @@ pub fn download_blob(filename: &str, blob: &web_sys::Blob) -> Result<(), ExportE
     Ok(())
 }
 
-/// Words such as a shift's title made safe for a file name: letters and
-/// digits in lower case, anything else a hyphen.
-pub fn file_name_part(words: &str) -> String {
-    words
-        .chars()
-        .map(|c| {
-            if c.is_alphanumeric() {
-                c.to_ascii_lowercase()
-            } else {
-                '-'
-            }
-        })
-        .collect()
+pub use beatbook_core::export::file_name_part;
+
+/// The address this app was opened from (`https://beat.example.org`), which
+/// is its server's: links in a file made here are whole addresses.
+pub fn origin() -> String {
+    web_sys::window()
+        .and_then(|w| w.location().origin().ok())
+        .unwrap_or_default()
 }
 
 fn navigator_method(name: &str) -> Option<(JsValue, Function)> {

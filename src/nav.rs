@@ -17,6 +17,36 @@ pub struct Nav {
     /// Whether a move has happened yet: the first screen keeps the browser's
     /// own focus and scroll.
     moved: StoredValue<bool>,
+    /// Where the screen the back gesture returned to was left.
+    left_at: StoredValue<Option<LeftAt>>,
+}
+
+/// Kept in a history entry's state when the app moves on from it, so the
+/// back gesture returns to the same place in a long list.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct LeftAt {
+    scroll_y: f64,
+}
+
+impl LeftAt {
+    fn now() -> Option<LeftAt> {
+        Some(LeftAt {
+            scroll_y: web_sys::window()?.scroll_y().ok()?,
+        })
+    }
+
+    fn to_state(self) -> JsValue {
+        let state = js_sys::Object::new();
+        let _ = js_sys::Reflect::set(&state, &"scrollY".into(), &self.scroll_y.into());
+        state.into()
+    }
+
+    fn from_state(state: &JsValue) -> Option<LeftAt> {
+        let scroll_y = js_sys::Reflect::get(state, &"scrollY".into())
+            .ok()?
+            .as_f64()?;
+        Some(LeftAt { scroll_y })
+    }
 }
 
 fn location() -> Option<(String, String)> {
@@ -47,10 +77,12 @@ impl Nav {
             route,
             set_route,
             moved: StoredValue::new(false),
+            left_at: StoredValue::new(None),
         };
-        let _ = window_event_listener(leptos::ev::popstate, move |_| {
+        let _ = window_event_listener(leptos::ev::popstate, move |ev| {
             if let Some((path, query)) = location() {
                 nav.moved.set_value(true);
+                nav.left_at.set_value(LeftAt::from_state(&ev.state()));
                 nav.set_route.set(Route::parse(&path, &query));
             }
         });
@@ -65,9 +97,14 @@ impl Nav {
         let here = location().map(|(path, _)| path);
         if here.as_deref() != Some(path.as_str()) {
             if let Some(history) = history() {
+                // Where this screen was left, for the back gesture.
+                if let Some(left) = LeftAt::now() {
+                    let _ = history.replace_state(&left.to_state(), "");
+                }
                 let _ = history.push_state_with_url(&JsValue::NULL, "", Some(&path));
             }
         }
+        self.left_at.set_value(None);
         self.set_route.set(route);
     }
 
@@ -78,6 +115,7 @@ impl Nav {
         if let Some(history) = history() {
             let _ = history.replace_state_with_url(&JsValue::NULL, "", Some(&route.path()));
         }
+        self.left_at.set_value(None);
         self.set_route.set(route);
     }
 
@@ -102,23 +140,75 @@ impl Nav {
         if !self.moved.get_value() {
             return;
         }
-        if let Some(window) = web_sys::window() {
-            window.scroll_to_with_x_and_y(0.0, 0.0);
+        let heading = || {
+            document
+                .query_selector("#main [data-autofocus]")
+                .ok()
+                .flatten()
+                .or_else(|| document.query_selector("#main h2").ok().flatten())
+        };
+        let Some(left) = self.left_at.get_value() else {
+            if let Some(window) = web_sys::window() {
+                window.scroll_to_with_x_and_y(0.0, 0.0);
+            }
+            if let Some(target) = heading() {
+                focus(target);
+            }
+            return;
+        };
+        // Back to a screen left for another: the same place in it, and its
+        // heading announced without scrolling to it.
+        if let Some(target) = heading() {
+            focus_in_place(target);
         }
+        if let Some(window) = web_sys::window() {
+            window.scroll_to_with_x_and_y(0.0, left.scroll_y);
+        }
+    }
+}
+
+/// Like [`focus`], without scrolling the element into view.
+fn focus_in_place(target: web_sys::Element) {
+    if !target.has_attribute("tabindex") {
+        let _ = target.set_attribute("tabindex", "-1");
+    }
+    if let Ok(target) = wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(target) {
+        let options = web_sys::FocusOptions::new();
+        options.set_prevent_scroll(true);
+        let _ = target.focus_with_options(&options);
+    }
+}
+
+/// Focus on an element, made focusable for a script if it is not (a
+/// heading, a line of text).
+fn focus(target: web_sys::Element) {
+    if !target.has_attribute("tabindex") {
+        let _ = target.set_attribute("tabindex", "-1");
+    }
+    if let Ok(target) = wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(target) {
+        let _ = target.focus();
+    }
+}
+
+/// After an action, moves focus to what it did (the element `selector`
+/// finds once the screen has been redrawn), or else to the screen's
+/// heading: focus never falls to the page itself, where a screen reader
+/// says nothing.
+pub fn focus_result(selector: impl Into<String>) {
+    let selector = selector.into();
+    request_animation_frame(move || {
+        let Some(document) = web_sys::window().and_then(|w| w.document()) else {
+            return;
+        };
         let target = document
-            .query_selector("#main [data-autofocus]")
+            .query_selector(&selector)
             .ok()
             .flatten()
             .or_else(|| document.query_selector("#main h2").ok().flatten());
         if let Some(target) = target {
-            if !target.has_attribute("tabindex") {
-                let _ = target.set_attribute("tabindex", "-1");
-            }
-            if let Ok(target) = wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(target) {
-                let _ = target.focus();
-            }
+            focus(target);
         }
-    }
+    });
 }
 
 /// A link to another screen: a real link (it can be opened in a new tab or

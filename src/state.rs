@@ -409,10 +409,11 @@ impl AppState {
         title: &str,
         description: &str,
         meeting_date: NaiveDate,
-    ) -> Result<(), ActionError> {
+    ) -> Result<Uuid, ActionError> {
         let at = now();
         let concern = Concern::create(new_id(at), title, description, meeting_date, at)?;
-        self.persist(Record::Concern(concern)).await.map(|_| ())
+        let id = concern.id;
+        self.persist(Record::Concern(concern)).await.map(|_| id)
     }
 
     /// A new status and progress note for a concern (as this phone last saw it).

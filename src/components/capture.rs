@@ -11,6 +11,7 @@ use super::confirm::Confirm;
 use super::note_form::{submit, NoteForm};
 use super::photos::PhotoPicker;
 use super::toast::Toasts;
+use crate::nav::focus_result;
 use crate::photos::Shelf;
 use crate::state::{new_record_id, AppState};
 use crate::time;
@@ -103,9 +104,16 @@ fn ShiftBar() -> impl IntoView {
                                         testid="confirm-end-shift"
                                         on_act=move |_| {
                                             confirming.set(false);
-                                            spawn_local(async move { error.set(state.end_shift(id).await.err().map(|e| e.to_string())) });
+                                            spawn_local(async move {
+                                                let ended = state.end_shift(id).await;
+                                                focus_result(if ended.is_ok() { "[data-testid=start-shift]" } else { "#shift-error" });
+                                                error.set(ended.err().map(|e| e.to_string()));
+                                            });
                                         }
-                                        on_keep=move |_| confirming.set(false)
+                                        on_keep=move |_| {
+                                            confirming.set(false);
+                                            focus_result("[data-testid=end-shift]");
+                                        }
                                     />
                                 }.into_any()
                             } else {
@@ -140,8 +148,13 @@ fn StartShift(error: RwSignal<Option<String>>) -> impl IntoView {
                     error.set(None);
                     title.set(String::new());
                     open.set(false);
+                    // The running shift's name says it started.
+                    focus_result("[data-testid=running-shift]");
                 }
-                Err(m) => error.set(Some(m.to_string())),
+                Err(m) => {
+                    error.set(Some(m.to_string()));
+                    focus_result("#shift-title");
+                }
             }
         });
     };
@@ -164,7 +177,7 @@ fn StartShift(error: RwSignal<Option<String>>) -> impl IntoView {
                         prop:value=move || title.get() on:input=move |ev| title.set(event_target_value(&ev))/>
                     <div class="row">
                         <button type="submit" class="primary" data-testid="start-shift-confirm">"Start shift"</button>
-                        <button type="button" class="secondary" on:click=move |_| { open.set(false); error.set(None); }>"Cancel"</button>
+                        <button type="button" class="secondary" on:click=move |_| { open.set(false); error.set(None); focus_result("[data-testid=start-shift]"); }>"Cancel"</button>
                     </div>
                 </form>
             }.into_any()

@@ -179,9 +179,9 @@ pub fn InboxScreen() -> impl IntoView {
             {move || error.get().map(|e| view! {
                 <p class="muted" role="status" data-testid="inbox-error">{
                     if kept.with(|k| k.fetched_at.is_some()) {
-                        format!("Could not fetch the inbox ({e}). Showing the copy kept on this phone.")
+                        format!("Could not fetch the inbox: {e}. Showing the copy kept on this phone.")
                     } else {
-                        format!("Could not fetch the inbox ({e}).")
+                        format!("Could not fetch the inbox: {e}.")
                     }
                 }</p>
             })}
@@ -237,7 +237,8 @@ pub fn InboxScreen() -> impl IntoView {
                 <p class="muted">"Export the reports shown, for the police team (no contact details, no private notes):"</p>
                 <button class="secondary" data-testid="export-reports-csv" on:click=move |_| export(ExportFile::ReportsCsv)>"CSV"</button>
                 <button class="secondary" data-testid="export-reports-geojson" on:click=move |_| export(ExportFile::ReportsGeojson)>"GeoJSON"</button>
-                <button class="secondary" data-testid="export-reports-zip" prop:disabled=move || zipping.get() on:click=move |_| export(ExportFile::ReportsZip)>
+                <button class="secondary" data-testid="export-reports-zip" aria-disabled=move || zipping.get().then_some("true")
+                    on:click=move |_| if !zipping.get_untracked() { export(ExportFile::ReportsZip) }>
                     {move || if zipping.get() { "Making the ZIP…" } else { "ZIP with photos" }}
                 </button>
             </div>
@@ -428,7 +429,7 @@ fn InboxCard(item: InboxReport, waiting: usize) -> impl IntoView {
             {contact.map(|c| view! { <p class="meta" data-testid="inbox-contact">{format!("Contact: {c}")}</p> })}
             <ReviewPhotos code=item.code.clone()/>
             <p>"Status: " <strong data-testid="inbox-status-label">{current.label()}</strong>
-                {(waiting > 0).then(|| view! { <span class="badge pending" data-testid="triage-waiting">"Change not sent yet"</span> })}</p>
+                {(waiting > 0).then(|| view! { " " <span class="badge pending" data-testid="triage-waiting">"Change not sent yet"</span> })}</p>
             {item.response.clone().map(|t| view! { <blockquote>{t}</blockquote> })}
             <ol class="history">
                 {history.into_iter().map(|(at, words, private)| view! {

@@ -7,6 +7,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::cache;
+use crate::nav::focus_result;
 use crate::state::AppState;
 use crate::sync::{self, SyncEngine};
 use crate::time;
@@ -79,7 +80,15 @@ fn NewConcern() -> impl IntoView {
     let open = RwSignal::new(false);
     let title = RwSignal::new(String::new());
     let description = RwSignal::new(String::new());
-    let date = RwSignal::new(beatbook_core::meeting::date_text(time::today()));
+    // The date of the meeting whose concerns were entered last (several are
+    // entered after each meeting, often the day after): never today's by
+    // default, which would misdate them.
+    let last_meeting = state.book.with_untracked(|b| {
+        b.concerns()
+            .max_by_key(|c| c.created_at)
+            .map(|c| beatbook_core::meeting::date_text(c.meeting_date))
+    });
+    let date = RwSignal::new(last_meeting.unwrap_or_default());
     let error = RwSignal::new(None::<String>);
     let save = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -92,11 +101,12 @@ fn NewConcern() -> impl IntoView {
                 .add_concern(&title.get_untracked(), &description.get_untracked(), day)
                 .await
             {
-                Ok(()) => {
+                Ok(id) => {
                     title.set(String::new());
                     description.set(String::new());
                     error.set(None);
                     open.set(false);
+                    focus_result(format!("#concern-{id}"));
                 }
                 Err(e) => error.set(Some(e.to_string())),
             }
@@ -118,7 +128,7 @@ fn NewConcern() -> impl IntoView {
                     {move || error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
                     <div class="row">
                         <button type="submit" class="primary" data-testid="concern-save">"Add concern"</button>
-                        <button type="button" class="secondary" on:click=move |_| open.set(false)>"Cancel"</button>
+                        <button type="button" class="secondary" on:click=move |_| { open.set(false); focus_result("[data-testid=concern-new]"); }>"Cancel"</button>
                     </div>
                 </form>
             }.into_any()
@@ -132,7 +142,7 @@ fn NewConcern() -> impl IntoView {
 fn ConcernCard(concern: Concern, editor: Option<ConcernEditor>) -> impl IntoView {
     let progress = editor.map(|e| (e.progress)(concern.clone()));
     view! {
-        <li class="card" data-testid="concern">
+        <li class="card" data-testid="concern" id=format!("concern-{}", concern.id)>
             <p><strong data-testid="concern-name">{concern.title.clone()}</strong></p>
             <p class="meta">{format!("Raised at the meeting of {}", time::day(concern.meeting_date))}</p>
             {(!concern.description.is_empty()).then(|| view! { <p class="note-text">{concern.description.clone()}</p> })}
@@ -156,9 +166,11 @@ fn AddProgress(concern: Concern) -> impl IntoView {
     let status = RwSignal::new(concern.status);
     let note = RwSignal::new(String::new());
     let error = RwSignal::new(None::<String>);
+    let card = StoredValue::new(format!("#concern-{}", concern.id));
     let base = StoredValue::new(concern);
     let save = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
+        let card = card.get_value();
         spawn_local(async move {
             let result = state
                 .update_concern(
@@ -172,6 +184,8 @@ fn AddProgress(concern: Concern) -> impl IntoView {
                     editing.set(false);
                     note.set(String::new());
                     error.set(None);
+                    // The card, with the progress just added.
+                    focus_result(card);
                 }
                 Err(e) => error.set(Some(e.to_string())),
             }

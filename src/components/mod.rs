@@ -143,8 +143,8 @@ fn Shell(screens: fn(Route, Face) -> AnyView, sync: fn(AppState) -> SyncEngine) 
     view! {
         <a class="skip" href="#main">"Skip to content"</a>
         <Header/>
-        <toast::ToastView/>
         <Banners/>
+        <toast::ToastView/>
         <main id="main" tabindex="-1" aria-busy=busy>
             {move || screens(shown.get(), face.get())}
         </main>

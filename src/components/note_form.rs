@@ -137,7 +137,22 @@ pub fn NoteForm(
         );
         draft_timer.set_value(handle.ok());
     };
-    on_cleanup(cancel_draft_timer);
+    // Leaving the form with a draft still to be written (typed less than a
+    // moment ago) writes it now: it is offered back when the form opens.
+    let write_draft_now = move || {
+        if let Some(draft) = draft() {
+            spawn_local(async move {
+                let _ = persist::save_draft(&draft).await;
+            });
+        }
+    };
+    on_cleanup(move || {
+        let pending = draft_timer.try_update_value(Option::take).flatten();
+        if let Some(handle) = pending {
+            handle.clear();
+            write_draft_now();
+        }
+    });
     if keep_draft {
         persist::flush_draft_with(Rc::new(move || {
             let draft = draft();
@@ -197,8 +212,12 @@ pub fn NoteForm(
         ev.prevent_default();
         if saving.get_value() {
             // A second tap waits for the save under way, then saves what is
-            // on the form by then.
+            // on the form by then; meanwhile what is typed is crash-proof as
+            // a draft, in case the form is left before that.
             again.set_value(true);
+            if keep_draft {
+                write_draft_now();
+            }
             return;
         }
         let input = input();

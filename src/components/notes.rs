@@ -16,7 +16,7 @@ use crate::export;
 use crate::photos::Shelf;
 use beatbook_core::route::Route;
 
-use crate::nav::{Link, Nav};
+use crate::nav::{focus_result, Link, Nav};
 use crate::state::AppState;
 use crate::time;
 
@@ -71,7 +71,7 @@ pub fn NotesScreen() -> impl IntoView {
         }
         let links = shelf
             .photos
-            .with_untracked(|all| PhotoLinks::sent(all.iter().map(|p| &p.kept)));
+            .with_untracked(|all| PhotoLinks::sent(&export::origin(), all.iter().map(|p| &p.kept)));
         let filter = state.filter.get_untracked();
         let (content, name) = state.book.with_untracked(|b| {
             let notes = b.list(&filter);
@@ -107,6 +107,16 @@ pub fn NotesScreen() -> impl IntoView {
     view! {
         <section class="screen" aria-labelledby="notes-title">
             <h2 id="notes-title">"Notes"</h2>
+            <p class="muted" data-testid="match-count" aria-live="polite">
+                {move || plural(matching.get(), "note", "notes")}
+                {move || (!state.filter.with(NoteFilter::is_empty)).then(|| view! {
+                    " · " <button class="link" on:click=move |_| { state.set_filter(NoteFilter::default()); limit.set(PAGE); }>"Clear filters"</button>
+                })}
+            </p>
+            // The list comes first; finding and downloading are one tap away
+            // (open already when a filter is set, so it can be seen).
+            <details class="filters-box" prop:open=untrack(move || !state.filter.with(NoteFilter::is_empty))>
+            <summary data-testid="notes-tools">"Filter, search and download"</summary>
             <div class="filters">
                 <label for="filter-shift" class="label">"Shift"</label>
                 <select id="filter-shift" data-testid="filter-shift" on:change=move |ev| {
@@ -142,12 +152,6 @@ pub fn NotesScreen() -> impl IntoView {
                     prop:value=move || state.filter.with(|f| f.query.clone())
                     on:input=move |ev| { state.update_filter(|f| f.query = event_target_value(&ev)); limit.set(PAGE); }/>
             </div>
-            <p class="muted" data-testid="match-count" aria-live="polite">
-                {move || plural(matching.get(), "note", "notes")}
-                {move || (!state.filter.with(NoteFilter::is_empty)).then(|| view! {
-                    " · " <button class="link" on:click=move |_| { state.set_filter(NoteFilter::default()); limit.set(PAGE); }>"Clear filters"</button>
-                })}
-            </p>
             <div class="row export">
                 <button class="secondary" data-testid="export-csv" on:click=move |_| export_as(false, false)>"Download CSV"</button>
                 <button class="secondary" data-testid="export-geojson" on:click=move |_| export_as(true, false)>"Download GeoJSON"</button>
@@ -155,6 +159,7 @@ pub fn NotesScreen() -> impl IntoView {
                     <button class="secondary" on:click=move |_| export_as(false, true)>"Share CSV"</button>
                 })}
             </div>
+            </details>
             {move || message.get().map(|m| view! { <p class="error" role="alert">{m}</p> })}
             {move || (matching.get() == 0 && state.book.with(|b| b.note_count() == 0)).then(|| view! {
                 <p class="muted">"No notes on this phone yet. Notes you save appear here, newest first."</p>
@@ -224,6 +229,8 @@ pub fn NoteScreen(id: Uuid) -> impl IntoView {
                     let on_submit = submit(move |input| async move {
                         state.edit_note(id, input).await?;
                         editing.set(false);
+                        // The note as saved, with its state ("Correction not sent yet").
+                        focus_result("[data-testid=note-detail-text]");
                         Ok(())
                     });
                     let label = if n.sync.on_server { "Save correction" } else { "Save changes" };
@@ -232,7 +239,7 @@ pub fn NoteScreen(id: Uuid) -> impl IntoView {
                             <p class="muted" data-testid="correction-hint">"This note is on the server. Your correction is saved on this phone and sent as a new version; the server keeps what was first written too."</p>
                         })}
                         <NoteForm initial=n.to_input() submit_label=label on_submit=on_submit/>
-                        <button class="secondary wide" on:click=move |_| editing.set(false)>"Cancel"</button>
+                        <button class="secondary wide" on:click=move |_| { editing.set(false); focus_result("[data-testid=edit-note]"); }>"Cancel"</button>
                     }.into_any()
                 }
                 Some(n) => {

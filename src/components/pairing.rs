@@ -89,7 +89,7 @@ pub fn PairingPanel() -> impl IntoView {
                 })}
             }.into_any(),
             None => view! {
-                <p class="muted">"Notes stay on this phone until it is paired with a server. Ask for a pairing code (the server's `pair` command makes one), then enter it here."</p>
+                <p class="muted">"Notes stay on this phone until it is paired with a server. Ask whoever runs the server for a pairing code, then enter it here."</p>
                 <form class="pair" on:submit=pair novalidate>
                     <label for="pair-code" class="label">"Pairing code"</label>
                     <input id="pair-code" data-testid="pair-code" type="text" autocomplete="one-time-code" autocapitalize="characters" placeholder="ABCDE-FGHJK"

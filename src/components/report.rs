@@ -21,7 +21,7 @@ use super::photos::{PhotoPicker, PublicPhotos, RecordPhotos};
 use super::toast::Toasts;
 use crate::cache;
 use crate::geo;
-use crate::nav::{Link, Nav};
+use crate::nav::{focus_result, Link, Nav};
 use crate::persist;
 use crate::photos::Shelf;
 use crate::state::{new_record_id, AppState};
@@ -528,11 +528,15 @@ fn StatusView(
             let server = engine
                 .pairing
                 .with_untracked(|p| sync::server_of(p.as_ref()));
-            outcome.set(Some(
-                sync::request_erasure(&server, &code)
-                    .await
-                    .map_err(|e| e.to_string()),
-            ));
+            let asked = sync::request_erasure(&server, &code)
+                .await
+                .map_err(|e| e.to_string());
+            focus_result(if asked.is_ok() {
+                "[data-testid=erasure-requested]"
+            } else {
+                "[data-testid=erasure-error]"
+            });
+            outcome.set(Some(asked));
         });
     };
     let asked_at = status.erasure_requested_at;
@@ -566,7 +570,10 @@ fn StatusView(
                         keep="Keep them"
                         testid="confirm-erasure"
                         on_act=move |_| ask()
-                        on_keep=move |_| confirming.set(false)
+                        on_keep=move |_| {
+                            confirming.set(false);
+                            focus_result("[data-testid=request-erasure]");
+                        }
                     />
                 }.into_any()
             } else {

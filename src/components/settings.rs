@@ -3,6 +3,7 @@
 use leptos::prelude::*;
 
 use beatbook_core::route::Route;
+use beatbook_core::text::plural;
 
 use super::pairing::PairingPanel;
 use super::photos::PhotoSpace;
@@ -59,7 +60,16 @@ pub fn SettingsScreen() -> impl IntoView {
             <h3>"On this phone"</h3>
             <p data-testid="storage-summary">{move || {
                 let (notes, shifts, pending) = counts.get();
-                format!("{notes} notes and {shifts} shifts are stored on this phone; {pending} are not sent yet.")
+                let waiting = match pending {
+                    0 => "everything is sent".to_owned(),
+                    1 => "1 is not sent yet".to_owned(),
+                    n => format!("{n} are not sent yet"),
+                };
+                format!(
+                    "{} and {} are stored on this phone; {waiting}.",
+                    plural(notes, "note", "notes"),
+                    plural(shifts, "shift", "shifts")
+                )
             }}</p>
             <PhotoSpace/>
             <p class="muted">"Beatbook keeps everything on this phone first. Add it to your home screen so the browser does not clear it, and export your notes if you are about to clear the browser's data."</p>

@@ -38,7 +38,9 @@ pub fn ShiftsScreen() -> impl IntoView {
             zipping.set(None);
             let name = format!(
                 "beatbook-{}-{}.zip",
-                crate::export::file_name_part(&shift.title),
+                Some(crate::export::file_name_part(&shift.title))
+                    .filter(|part| !part.is_empty())
+                    .unwrap_or_else(|| "shift".to_owned()),
                 time::file_stamp(time::now())
             );
             error.set(match fetched {
@@ -86,9 +88,13 @@ pub fn ShiftsScreen() -> impl IntoView {
                                         <button class="secondary" on:click=move |_| spawn_local(async move { error.set(state.end_shift(id).await.err().map(|e| e.to_string())) })>"End shift"</button>
                                     })}
                                     {move || (paired() && on_server()).then(|| view! {
+                                        // Busy, not disabled: a disabled button would drop the focus.
                                         <button class="secondary" data-testid="export-shift-zip"
-                                            prop:disabled=move || zipping.get().is_some()
+                                            aria-disabled=move || zipping.get().is_some().then_some("true")
                                             on:click=move |_| {
+                                                if zipping.get_untracked().is_some() {
+                                                    return;
+                                                }
                                                 if let Some(shift) = state.book.with_untracked(|b| b.shift(&id).cloned()) {
                                                     download(shift);
                                                 }

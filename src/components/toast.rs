@@ -74,6 +74,9 @@ impl Default for Toasts {
     }
 }
 
+/// How far a finger moves across the toast to swipe it away.
+const SWIPE_PX: i32 = 60;
+
 #[component]
 pub fn ToastView() -> impl IntoView {
     let toasts = expect_context::<Toasts>();
@@ -90,11 +93,28 @@ pub fn ToastView() -> impl IntoView {
             })
         })
     };
+    // Escape dismisses it from anywhere, as a swipe across it does.
+    let _ = window_event_listener(leptos::ev::keydown, move |ev| {
+        if ev.key() == "Escape" && toasts.current.with_untracked(Option::is_some) {
+            toasts.dismiss();
+        }
+    });
+    let swipe_from = StoredValue::new(None::<i32>);
+    let on_down = move |ev: leptos::ev::PointerEvent| swipe_from.set_value(Some(ev.client_x()));
+    let on_up = move |ev: leptos::ev::PointerEvent| {
+        if let Some(from) = swipe_from.try_update_value(Option::take).flatten() {
+            if (ev.client_x() - from).abs() > SWIPE_PX {
+                toasts.dismiss();
+            }
+        }
+    };
     // Always in the page, so that a screen reader hears each new message.
+    // It sits in the page's flow below the header and its banners, so it
+    // never covers their controls; scrolled, it stays at the top.
     view! {
         <div class="toast-slot" role="status" aria-live="polite">
             {move || text().map(|(text, sent, testid)| view! {
-                <div class="toast" class:sent=sent>
+                <div class="toast" class:sent=sent on:pointerdown=on_down on:pointerup=on_up>
                     <p data-testid=testid>{text}</p>
                     <button class="toast-close" aria-label="Dismiss" on:click=move |_| toasts.dismiss()>"×"</button>
                 </div>

@@ -123,7 +123,7 @@ mod iso_date {
 /// Why a concern or its update cannot be kept as it is.
 #[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
 pub enum ConcernError {
-    #[error("Write the title.")]
+    #[error("Write the concern in a few words.")]
     TitleEmpty,
     #[error("Change the status or write a progress note.")]
     NothingChanged,

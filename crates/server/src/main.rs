@@ -250,7 +250,7 @@ fn run(options: Options) -> Result<()> {
                 .create_pairing_code(name.trim())
                 .context("cannot make a pairing code")?;
             println!("Pairing code for {name:?}: {code}");
-            println!("Enter it in Beatbook's Settings within 15 minutes. It works once.");
+            println!("On the phone, open Beatbook and tap \"Councillor? Pair this phone\" (on a phone already paired: Settings), then enter the code within 15 minutes. It works once.");
             Ok(())
         }
         "devices" => {

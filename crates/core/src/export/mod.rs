@@ -23,6 +23,24 @@ use crate::protocol::paths;
 pub use csv::{notes_csv, reports_csv, shifts_csv};
 pub use geojson::{notes_geojson, reports_geojson, shifts_geojson};
 
+/// Words such as a shift's title made safe for a file name: letters and
+/// digits in lower case, each run of anything else one hyphen, none at
+/// either end ("Night shift: Town centre" is `night-shift-town-centre`).
+pub fn file_name_part(words: &str) -> String {
+    let mut part = String::with_capacity(words.len());
+    for c in words.chars() {
+        if c.is_alphanumeric() {
+            part.extend(c.to_lowercase());
+        } else if !part.is_empty() && !part.ends_with('-') {
+            part.push('-');
+        }
+    }
+    while part.ends_with('-') {
+        part.pop();
+    }
+    part
+}
+
 /// Each record's photos as links, by the record's id (a note's id, or a
 /// report's id, never its public code), in the order they were added:
 /// callers add each record's oldest photo first.
@@ -43,14 +61,17 @@ impl PhotoLinks {
     }
 
     /// The links the phone's own export gives its notes' photos: each photo
-    /// the server holds, by the path the server serves it at (the same
-    /// link as in the server's export), oldest first as `kept` is ordered.
-    /// A photo not sent yet is on this phone alone, so it has no link.
-    pub fn sent<'a>(kept: impl IntoIterator<Item = &'a KeptPhoto>) -> Self {
+    /// the server at `origin` (such as `https://beat.example.org`) holds,
+    /// as a whole address someone given the file can open, oldest first as
+    /// `kept` is ordered. A photo not sent yet is on this phone alone, so it
+    /// has no link.
+    pub fn sent<'a>(origin: &str, kept: impl IntoIterator<Item = &'a KeptPhoto>) -> Self {
+        let origin = origin.trim_end_matches('/');
         let mut links = PhotoLinks::new();
         for photo in kept {
             if let (Some(PhotoOwner::Note(note)), PhotoState::Sent) = (photo.of, &photo.state) {
-                links.add(note, paths::to(paths::PHOTO, &photo.id.to_string()));
+                let path = paths::to(paths::PHOTO, &photo.id.to_string());
+                links.add(note, format!("{origin}{path}"));
             }
         }
         links

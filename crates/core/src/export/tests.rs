@@ -385,13 +385,34 @@ fn the_phone_links_only_the_photos_the_server_holds() {
         kept(15, None, PhotoState::Sent),
         kept(16, Some(PhotoOwner::Report(note)), PhotoState::Sent),
     ];
-    let links = PhotoLinks::sent(&photos);
+    let links = PhotoLinks::sent("https://beat.example.org/", &photos);
     assert_eq!(
         links.of(note),
         [
-            format!("/api/v1/photos/{}", Uuid::from_u128(11)),
-            format!("/api/v1/photos/{}", Uuid::from_u128(14)),
+            format!(
+                "https://beat.example.org/api/v1/photos/{}",
+                Uuid::from_u128(11)
+            ),
+            format!(
+                "https://beat.example.org/api/v1/photos/{}",
+                Uuid::from_u128(14)
+            ),
         ]
     );
     assert_eq!(links.len(), 2);
+}
+
+#[test]
+fn file_names_have_one_hyphen_between_words_and_none_at_the_ends() {
+    use super::file_name_part;
+    assert_eq!(
+        file_name_part("Night shift: Town centre"),
+        "night-shift-town-centre"
+    );
+    assert_eq!(
+        file_name_part("  -- Weapons sweep (Park) --"),
+        "weapons-sweep-park"
+    );
+    assert_eq!(file_name_part("Église Street"), "église-street");
+    assert_eq!(file_name_part("!!!"), "");
 }
