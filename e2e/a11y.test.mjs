@@ -74,3 +74,37 @@ for (const colorScheme of ['dark', 'light']) {
     });
   });
 }
+
+/** The narrowest phone in use: 320 × 640 CSS pixels. */
+const NARROW = { viewport: { width: 320, height: 640 }, isMobile: true, hasTouch: true };
+
+/** Controls on the screen whose words do not fit them (cut off with "…",
+ * or running past their edge). */
+function clippedControls(page) {
+  return page.evaluate(() => [...document.querySelectorAll('button, a, label.chip, nav.bottom .tab span')]
+    .filter((e) => e.offsetParent !== null && e.scrollWidth > e.clientWidth + 1)
+    .map((e) => `${e.tagName.toLowerCase()} "${e.textContent.trim()}" (${e.scrollWidth} > ${e.clientWidth})`));
+}
+
+describe('accessibility at 320 px', () => {
+  for (const face of ['residents', 'notebook']) {
+    test(`every ${face} screen: no violation, and every control's words whole`, async () => {
+      const server = await startServer();
+      const code = await submitReport(server.url);
+      const context = await browser.newContext(NARROW);
+      const page = face === 'notebook' ? await openApp(context, server) : await context.newPage();
+      const tour = face === 'notebook' ? notebookTour(page, server.url, code) : residentTour(page, server.url, code);
+      const clipped = [];
+      const found = [];
+      const seen = [];
+      for await (const screen of tour) {
+        seen.push(screen);
+        const { violations } = await new AxeBuilder({ page }).withTags(TAGS).analyze();
+        for (const v of violations) found.push({ screen, ...v });
+        for (const c of await clippedControls(page)) clipped.push(`${screen}: ${c}`);
+      }
+      assertNone({ found, seen });
+      assert.deepEqual(clipped, []);
+    });
+  }
+});

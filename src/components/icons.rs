@@ -1,5 +1,7 @@
-//! The bottom bars' icons: small inline drawings in the text's colour, hidden
-//! from screen readers (each sits beside its label).
+//! The app's icons: small inline drawings in the text's colour, hidden from
+//! screen readers (each sits beside its label, or has words of its own for
+//! them). Drawn here, they show on every phone, with or without an emoji
+//! font.
 
 use leptos::prelude::*;
 
@@ -46,4 +48,17 @@ pub fn inbox() -> AnyView {
 
 pub fn more() -> AnyView {
     icon("M4 6h9M17 6h3M4 12h3M11 12h9M4 18h11M19 18h1M15 4v4M9 10v4M17 16v4")
+}
+
+/// A location marker in a line of text, with its words for a screen reader.
+pub fn located() -> AnyView {
+    view! {
+        <span class="inline-icon">
+            <svg class="icon small" viewBox="0 0 24 24" width="16" height="16" aria-hidden="true" focusable="false">
+                <path d="M12 21s-7-6.2-7-11a7 7 0 0 1 14 0c0 4.8-7 11-7 11zM12 12.5a2.5 2.5 0 1 0 0-5 2.5 2.5 0 0 0 0 5z"/>
+            </svg>
+            <span class="visually-hidden">"with location"</span>
+        </span>
+    }
+    .into_any()
 }

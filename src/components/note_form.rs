@@ -270,8 +270,16 @@ pub fn NoteForm(
                         set_changed(place, String::new());
                         set_changed(category, None);
                         set_changed(all_categories, false);
+                        // The top of the page, where the toast says it was
+                        // saved (in the page's flow, covering nothing), and
+                        // the box ready for the next note.
+                        if let Some(window) = web_sys::window() {
+                            window.scroll_to_with_x_and_y(0.0, 0.0);
+                        }
                         if let Some(Some(el)) = textarea.try_get_untracked() {
-                            let _ = el.focus();
+                            let options = web_sys::FocusOptions::new();
+                            options.set_prevent_scroll(true);
+                            let _ = el.focus_with_options(&options);
                         }
                         let locating = locate.try_get_untracked() == Some(true)
                             && geo_state
@@ -412,7 +420,7 @@ pub fn NoteForm(
                 // Tapping Save leaves focus (and the keyboard) in the field being
                 // typed in: were it to move, the bottom bar would come back and
                 // shift Save from under the finger before the tap lands.
-                <button type="submit" class="primary big" data-testid="save-note" prop:disabled=move || slow.get()
+                <button type="submit" class="primary big" data-testid="save-note" aria-busy=move || slow.get().then_some("true")
                     on:mousedown=|ev: leptos::ev::MouseEvent| ev.prevent_default()>
                     {move || if slow.get() { "Saving…" } else { submit_label }}
                 </button>

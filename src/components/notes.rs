@@ -196,7 +196,7 @@ fn NoteRow(note: Note) -> impl IntoView {
                 <span class="meta">
                     <time>{time::local_date_time(note.created_at)}</time>
                     " · " {note.category.label()}
-                    {note.location.map(|_| " · 📍")}
+                    {note.location.map(|_| view! { " · " {super::icons::located()} })}
                 </span>
                 <span class="note-text" data-testid="note-item-text">{note.text.clone()}</span>
                 {note.place.clone().map(|p| view! { <span class="muted place">{p}</span> })}

@@ -110,7 +110,7 @@ pub fn ToastView() -> impl IntoView {
     };
     // Always in the page, so that a screen reader hears each new message.
     // It sits in the page's flow below the header and its banners, so it
-    // never covers their controls; scrolled, it stays at the top.
+    // never covers a control; the capture screen scrolls to it on saving.
     view! {
         <div class="toast-slot" role="status" aria-live="polite">
             {move || text().map(|(text, sent, testid)| view! {
