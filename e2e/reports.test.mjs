@@ -139,6 +139,7 @@ describe('resident reports', () => {
     await page.getByTestId('request-erasure').click();
     await page.getByTestId('confirm-erasure').click();
     await page.getByTestId('erasure-requested').waitFor();
+    await page.waitForFunction(() => document.activeElement?.dataset?.testid === 'erasure-requested');
 
     const token = await councillorToken(server.url, server.data);
     const held = (await inbox(server.url, token)).reports[0];

@@ -30,7 +30,7 @@ pub fn install() {
 
 /// Draws the message over the app and moves focus to the reload link. Any
 /// step that fails is skipped: nothing here may panic again.
-fn show() {
+pub fn show() {
     let Some(document) = web_sys::window().and_then(|w| w.document()) else {
         return;
     };

@@ -1,5 +1,6 @@
 //! Browser tests for the storage adapter, run by wasm-bindgen-test in
-//! headless Chromium against the page's real localStorage.
+//! headless Chromium against the page's real localStorage, and for what the
+//! page shows if the app itself fails.
 #![cfg(target_arch = "wasm32")]
 
 use beatbook::storage::{self, KeyChange, StoreError};
@@ -226,4 +227,29 @@ fn settings_written_by_the_previous_release_load_with_their_choices() {
     let loaded = Settings::load();
     assert_eq!(loaded.theme, Theme::Dark);
     assert!(!loaded.attach_location);
+}
+
+#[wasm_bindgen_test]
+fn a_panic_leaves_a_plain_message_and_a_reload_that_needs_no_script() {
+    let document = web_sys::window().unwrap().document().unwrap();
+    beatbook::crashed::show();
+    beatbook::crashed::show();
+    let panel = document.get_element_by_id("crashed").unwrap();
+    assert_eq!(panel.get_attribute("role").as_deref(), Some("alertdialog"));
+    let text = panel.text_content().unwrap();
+    assert!(text.contains("Something went wrong"), "{text}");
+    assert!(text.contains("safe on this phone"), "{text}");
+    let reload = document
+        .query_selector("#crashed a[data-testid=crashed-reload]")
+        .unwrap()
+        .expect("a reload link");
+    let here = web_sys::window().unwrap().location().href().unwrap();
+    assert_eq!(reload.get_attribute("href"), Some(here));
+    assert_eq!(
+        document.active_element().and_then(|e| e.get_attribute("data-testid")),
+        Some("crashed-reload".to_owned()),
+        "focus on the way out"
+    );
+    panel.remove();
+    assert!(document.get_element_by_id("crashed").is_none(), "drawn once");
 }

@@ -49,7 +49,7 @@ pub fn PrivacyScreen() -> impl IntoView {
             <p data-testid="privacy-contact-days">{contact_kept}</p>
             <p>"The report itself is kept so that what was promised and done can be followed."</p>
             <h3>"Having it erased"</h3>
-            <p>"You can ask for your contact details, your description and your exact location to be erased at any time: open your report in \"My reports\", or check it by its code, and choose \"Ask for my details to be erased\". The report's code and its status history are kept."</p>
+            <p>"You can ask for your contact details, your description and your exact location to be erased at any time: on the phone you made the report on, open \"Your reports\" and choose \"Ask for my details to be erased\". The councillor erases them, and the report's page then says when. The report's code and its status history are kept."</p>
             <Link to=Route::Report class="button primary" testid="privacy-to-report">"Report a place"</Link>
             <Link to=Route::Reports class="button secondary" testid="privacy-to-reports">"Check a report by its code"</Link>
         </section>
