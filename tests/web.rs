@@ -246,10 +246,15 @@ fn a_panic_leaves_a_plain_message_and_a_reload_that_needs_no_script() {
     let here = web_sys::window().unwrap().location().href().unwrap();
     assert_eq!(reload.get_attribute("href"), Some(here));
     assert_eq!(
-        document.active_element().and_then(|e| e.get_attribute("data-testid")),
+        document
+            .active_element()
+            .and_then(|e| e.get_attribute("data-testid")),
         Some("crashed-reload".to_owned()),
         "focus on the way out"
     );
     panel.remove();
-    assert!(document.get_element_by_id("crashed").is_none(), "drawn once");
+    assert!(
+        document.get_element_by_id("crashed").is_none(),
+        "drawn once"
+    );
 }
