@@ -266,6 +266,12 @@ export async function waitForWorker(page) {
  */
 export async function waitForSaved(page) {
   await page.getByTestId('save-status').getByText(/^(Saved on this phone|Sent\.)/).waitFor();
+  // The toast may still be the last save's: the form empties itself once
+  // this one is saved (a tap during a save waits for it, then saves).
+  await page.waitForFunction(() => {
+    const box = document.querySelector('[data-testid=note-text]');
+    return box === null || box.value === '';
+  });
 }
 
 /** Types a note on the capture screen and taps Save. */

@@ -155,6 +155,7 @@ describe('photos', () => {
     const inboxPage = await openApp(councillor, server.url);
     await pairApp(inboxPage, server.data);
     await inboxPage.getByTestId('nav-inbox').click();
+    assert.equal(await inboxPage.getByTestId('show-photos').textContent(), "Show the resident's photo");
     await inboxPage.getByTestId('show-photos').click();
     await inboxPage.getByTestId('review-photo').waitFor();
     const token = await councillorToken(server.url, server.data);

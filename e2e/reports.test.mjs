@@ -214,6 +214,7 @@ describe('resident reports', () => {
     await card.getByText('Bus station').waitFor();
     assert.match(await card.textContent(), new RegExp(code));
     assert.equal(await page.getByTestId('chart').count(), 3, 'weekly, hourly and by-kind charts');
+    assert.equal(await card.getByTestId('show-photos').count(), 0, 'no photos, nothing to show');
     assert.match(await page.getByTestId('chart').first().getAttribute('aria-label'), /1 in all/);
 
     await server.stop();

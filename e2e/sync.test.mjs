@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 
 import {
-  openApp, pairApp, revokeAll, saveNote, serverNotes, startServer, startShift, useBrowser, waitForSaved,
+  councillorToken, openApp, pairApp, revokeAll, saveNote, serverNotes, startServer, startShift, useBrowser,
+  waitForSaved, waitForWorker,
 } from './helpers.mjs';
 import { startProxy } from './proxy.mjs';
 
@@ -33,6 +34,52 @@ describe('sync', () => {
     assert.match(error, /Not paired: this pairing code is not valid/);
     await context.close();
     await server.stop();
+  });
+
+  test("a paired phone's notes saved with no signal are sent by the service worker with every page closed", async () => {
+    const server = await startServer();
+    const context = await browser.newContext();
+    const blank = await context.newPage();
+    const devtools = await context.newCDPSession(blank);
+    const registrations = [];
+    devtools.on('ServiceWorker.workerRegistrationUpdated', (e) => registrations.push(...e.registrations));
+    await devtools.send('ServiceWorker.enable');
+    const page = await openApp(context, server);
+    await waitForWorker(page);
+    await server.stop();
+    await saveNote(page, 'Group by the cash machine, 23:40');
+    await waitForSaved(page);
+    await saveNote(page, 'Same group moved to the bus station');
+    await page.getByTestId('save-status').getByText('2 waiting').waitFor();
+    await page.waitForFunction(() => new Promise((resolve) => {
+      const open = indexedDB.open('beatbook-courier');
+      open.onsuccess = () => {
+        const read = open.result.transaction('letters').objectStore('letters').get('beatbook/letters/records');
+        read.onsuccess = () => { resolve(Boolean(read.result) && JSON.parse(read.result).body.includes('bus station')); open.result.close(); };
+      };
+    }));
+    await page.close();
+
+    const again = await startServer({ port: server.port, data: server.data });
+    const registration = registrations.find((r) => r.scopeURL.startsWith(server.url) && !r.isDeleted);
+    await devtools.send('ServiceWorker.dispatchSyncEvent', {
+      origin: server.url, registrationId: registration.registrationId, tag: 'beatbook-send', lastChance: false,
+    });
+    const token = await councillorToken(again.url, again.data);
+    let held = [];
+    for (let i = 0; i < 50 && held.length < 2; i += 1) {
+      const answer = await fetch(`${again.url}/api/v1/notes`, { headers: { authorization: `Bearer ${token}` } });
+      held = (await answer.json()).notes;
+      if (held.length < 2) await new Promise((resolve) => { setTimeout(resolve, 100); });
+    }
+    assert.deepEqual(held.map((n) => n.text).sort(), ['Group by the cash machine, 23:40', 'Same group moved to the bus station']);
+
+    const reopened = await context.newPage();
+    await reopened.goto(again.url);
+    await waitAllSent(reopened);
+    assert.equal((await serverNotes(reopened, again.url)).length, 2, 'each once');
+    await context.close();
+    await again.stop();
   });
 
   test('notes saved while the server is down arrive once when it comes back', async () => {

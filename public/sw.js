@@ -57,13 +57,17 @@ self.addEventListener('fetch', (event) => {
 // connection returns, even with every page closed. The app wrote each one
 // whole, with the code that sends it from the page; this worker only posts
 // them and keeps each definite answer for the app, which reads it with its
-// own code when it next runs. A request that gets no answer, a 5xx or a 429
-// stays for the browser's next try (it retries a failed sync event later).
+// own code when it next runs. Only a definite answer ends a letter: the
+// server's JSON (a 200, a refusal for what the request holds, a refused
+// token); anything else (no answer, a 5xx or a 429, a captive portal's page)
+// leaves it for the browser's next try (it retries a failed sync event).
 const COURIER_DB = 'beatbook-courier';
 const LETTERS = 'letters';
 const ANSWERS = 'answers';
 const SYNC_TAG = 'beatbook-send';
 const ANSWERS_READY = 'beatbook-answers';
+// The answers that end a letter (the app reads each as the page would).
+const FINAL = [200, 400, 401, 413];
 
 self.addEventListener('sync', (event) => {
   if (event.tag === SYNC_TAG) event.waitUntil(sendLetters());
@@ -93,7 +97,12 @@ async function sendLetters() {
       .map((raw) => JSON.parse(raw));
     let answered = 0;
     let again = false;
-    for (const letter of letters) {
+    for (const listed of letters) {
+      // Read again just before it goes: a letter the app has taken back
+      // (its record deleted, or sent from the page) or replaced is not sent.
+      const current = await promised(db.transaction(LETTERS).objectStore(LETTERS).get(listed.key));
+      const letter = current && JSON.parse(current);
+      if (!letter || letter.revision !== listed.revision) continue;
       let response;
       try {
         response = await fetch(letter.path, {
@@ -104,7 +113,8 @@ async function sendLetters() {
         continue;
       }
       const body = await response.text();
-      if (response.status >= 500 || response.status === 429) {
+      const json = (response.headers.get('content-type') ?? '').startsWith('application/json');
+      if (!json || !FINAL.includes(response.status)) {
         again = true;
         continue;
       }

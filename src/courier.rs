@@ -98,7 +98,9 @@ pub async fn hand_over(letter: &Letter) -> Result<(), JournalError> {
         .put_with_key(&value.into(), &letter.key.as_str().into())
         .map_err(error_from)?;
     committed(&tx).await?;
-    register_sync().await;
+    // Not awaited: `ready` never settles while no worker is active (a first
+    // visit whose worker failed to install), and a round must not wait on it.
+    wasm_bindgen_futures::spawn_local(register_sync());
     Ok(())
 }
 

@@ -427,7 +427,7 @@ fn InboxCard(item: InboxReport, waiting: usize) -> impl IntoView {
                 </p>
             })}
             {contact.map(|c| view! { <p class="meta" data-testid="inbox-contact">{format!("Contact: {c}")}</p> })}
-            <ReviewPhotos code=item.code.clone()/>
+            <ReviewPhotos code=item.code.clone() count=item.photos/>
             <p>"Status: " <strong data-testid="inbox-status-label">{current.label()}</strong>
                 {(waiting > 0).then(|| view! { " " <span class="badge pending" data-testid="triage-waiting">"Change not sent yet"</span> })}</p>
             {item.response.clone().map(|t| view! { <blockquote>{t}</blockquote> })}

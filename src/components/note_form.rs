@@ -173,7 +173,7 @@ pub fn NoteForm(
             });
             if saved {
                 let _ = persist::clear_draft().await;
-            } else if text.get_untracked().is_empty() {
+            } else if text.try_get_untracked().is_some_and(|t| t.is_empty()) {
                 text.set(draft.text);
                 // "Other" is also what a draft with no choice keeps.
                 category.set((draft.category != Category::Other).then_some(draft.category));

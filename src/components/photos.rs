@@ -325,7 +325,11 @@ pub fn PublicPhotos(code: String) -> impl IntoView {
 /// A report's photos for the councillor, fetched with the token, each with
 /// "Show on the public page" (faces and number plates are looked at first).
 #[component]
-pub fn ReviewPhotos(code: String) -> impl IntoView {
+pub fn ReviewPhotos(
+    code: String,
+    /// How many the server said it holds: with none, nothing is offered.
+    count: u32,
+) -> impl IntoView {
     let engine = expect_context::<SyncEngine>();
     let shown = RwSignal::new(Vec::<(ListedPhoto, String)>::new());
     let error = RwSignal::new(None::<String>);
@@ -376,8 +380,10 @@ pub fn ReviewPhotos(code: String) -> impl IntoView {
         });
     };
     view! {
-        {move || (!asked.get()).then(|| view! {
-            <button type="button" class="secondary" data-testid="show-photos" on:click=move |_| load()>"Show the resident's photos"</button>
+        {move || (count > 0 && !asked.get()).then(|| view! {
+            <button type="button" class="secondary" data-testid="show-photos" on:click=move |_| load()>{
+                if count == 1 { "Show the resident's photo".to_owned() } else { format!("Show the resident's {count} photos") }
+            }</button>
         })}
         {move || none.get().then(|| view! { <p class="muted" data-testid="no-photos">"No photos came with this report."</p> })}
         {move || (!shown.with(Vec::is_empty)).then(|| view! {

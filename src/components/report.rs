@@ -65,7 +65,18 @@ pub fn ReportScreen() -> impl IntoView {
     on_cleanup(cancel_draft_timer);
     spawn_local(async move {
         if let Some(kept) = persist::load_report_draft().await {
-            if form.try_with_untracked(ReportForm::is_blank) == Some(true) {
+            // A draft whose report was saved just before a crash (its draft
+            // not yet cleared) is not offered again: sent, it would be a
+            // second report.
+            let saved = state.book.with_untracked(|b| {
+                b.my_reports().iter().any(|r| {
+                    r.report.description == kept.description.trim()
+                        && r.report.place.as_deref().unwrap_or_default() == kept.place.trim()
+                })
+            });
+            if saved {
+                let _ = persist::clear_report_draft().await;
+            } else if form.try_with_untracked(ReportForm::is_blank) == Some(true) {
                 if let Some(location) = kept.location {
                     geo.restore(location);
                 }
@@ -77,7 +88,8 @@ pub fn ReportScreen() -> impl IntoView {
     });
     Effect::new(move |_| {
         form.track();
-        if draft_read.get_value() {
+        // While the report is being saved, its draft is about to go.
+        if draft_read.get_value() && !saving.get_untracked() {
             cancel_draft_timer();
             let handle = set_timeout_with_handle(
                 move || {

@@ -284,6 +284,42 @@ pub(super) async fn send_report(server: &str, report: &MyReport) -> Result<Sent,
     report_answer(&answer)
 }
 
+/// A paired phone's request to `endpoint` (its records or its triage
+/// changes), whole, under the letter `key`: with the token, as `send` makes
+/// it. Its revision is the body's own fingerprint, so a letter replaced
+/// by another with other records is told apart.
+pub(super) fn paired_letter<Req: Serialize>(
+    pairing: &Pairing,
+    key: &str,
+    endpoint: &str,
+    request: &Req,
+) -> Result<Letter, ClientError> {
+    let body = encode(request)?;
+    let revision = body.bytes().fold(0x811c_9dc5_u32, |hash, byte| {
+        (hash ^ u32::from(byte)).wrapping_mul(0x0100_0193)
+    });
+    let url = pairing.url(&paths::to(endpoint, ""));
+    Ok(Letter {
+        key: key.to_owned(),
+        revision,
+        path: url,
+        headers: vec![
+            ("Content-Type".to_owned(), "application/json".to_owned()),
+            (level::HEADER.to_owned(), level::CURRENT.to_string()),
+            (
+                "Authorization".to_owned(),
+                format!("Bearer {}", pairing.token),
+            ),
+        ],
+        body,
+    })
+}
+
+/// A kept answer's body as `T`, if the server stored what was sent (200).
+pub(super) fn read_answer<T: DeserializeOwned>(answer: &Answer) -> Option<T> {
+    (answer.status == 200).then(|| read(answer).ok()).flatten()
+}
+
 /// What the server's answer to a report says, wherever it was sent from.
 pub(super) fn report_answer(answer: &Answer) -> Result<Sent, Failure> {
     match answer.status {

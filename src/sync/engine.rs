@@ -14,8 +14,8 @@ use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 
 use super::client::{
-    report_answer, report_letter, send, send_photo, send_report, server_of, Answer, ClientError,
-    Failure, Sent,
+    paired_letter, read_answer, report_answer, report_letter, send, send_photo, send_report,
+    server_of, Answer, ClientError, Failure, Sent,
 };
 use super::pairing::{forget_private_data, Pairing, Reconciled};
 use crate::courier::{self, Letter};
@@ -25,6 +25,19 @@ use crate::time::now;
 
 /// A round's work on a paired phone: the notebook's records and triage.
 type PairedRound = fn(SyncEngine, Pairing) -> Pin<Box<dyn Future<Output = Result<(), Failure>>>>;
+
+/// What the service worker's answers to a paired phone's letters change.
+type PairedAnswers = fn(SyncEngine, &[courier::Answer]) -> Vec<Record>;
+
+/// Hands a paired phone's letters to the service worker.
+type PairedHandOver = fn(SyncEngine, Pairing) -> Pin<Box<dyn Future<Output = ()>>>;
+
+/// The letters of a paired phone: its next batch of records, and of triage
+/// changes (each replaced as the outbox changes; the server answers each
+/// record by id and revision, so an answer to an older letter changes
+/// nothing newer).
+const RECORDS_LETTER: &str = "beatbook/letters/records";
+const TRIAGE_LETTER: &str = "beatbook/letters/triage";
 
 /// The engine's state, shared through context.
 #[derive(Clone, Copy)]
@@ -43,6 +56,8 @@ pub struct SyncEngine {
     again: StoredValue<bool>,
     timer: StoredValue<Option<TimeoutHandle>>,
     paired: Option<PairedRound>,
+    paired_answers: Option<PairedAnswers>,
+    paired_hand_over: Option<PairedHandOver>,
     app: AppState,
 }
 
@@ -53,6 +68,10 @@ impl SyncEngine {
         SyncEngine::start_with(
             app,
             Some(|engine, pairing| Box::pin(engine.send_paired(pairing))),
+            Some(SyncEngine::paired_answers),
+            Some(|engine, pairing| {
+                Box::pin(async move { engine.hand_over_paired(&pairing).await })
+            }),
         )
     }
 
@@ -60,10 +79,15 @@ impl SyncEngine {
     /// paired (pairing hands over to the notebook's entry), so its wasm
     /// carries none of the code that sends the notebook's records.
     pub fn start_for_reports(app: AppState) -> SyncEngine {
-        SyncEngine::start_with(app, None)
+        SyncEngine::start_with(app, None, None, None)
     }
 
-    fn start_with(app: AppState, paired: Option<PairedRound>) -> SyncEngine {
+    fn start_with(
+        app: AppState,
+        paired: Option<PairedRound>,
+        paired_answers: Option<PairedAnswers>,
+        paired_hand_over: Option<PairedHandOver>,
+    ) -> SyncEngine {
         let engine = SyncEngine {
             pairing: RwSignal::new(Pairing::load()),
             running: RwSignal::new(false),
@@ -75,6 +99,8 @@ impl SyncEngine {
             again: StoredValue::new(false),
             timer: StoredValue::new(None),
             paired,
+            paired_answers,
+            paired_hand_over,
             app,
         };
         let _ = window_event_listener(leptos::ev::online, move |_| engine.sync_now());
@@ -128,13 +154,44 @@ impl SyncEngine {
             }
         }
         // Whenever records wait (a save here, in another tab, or restored at
-        // start), try to send them.
+        // start), try to send them; and hand them to the service worker at
+        // once, even while backing off, so that a phone put away now sends
+        // them when the connection returns.
         Effect::new(move |_| {
             if app.pending.get() > 0 {
+                leptos::task::spawn_local(engine.hand_over());
                 engine.trigger();
             }
         });
         engine
+    }
+
+    /// Hands every waiting record to the service worker (each letter once
+    /// per revision).
+    async fn hand_over(self) {
+        let reports = self.app.book.with_untracked(|b| b.pending_reports());
+        for report in &reports {
+            let Ok(letter) = report_letter(report) else {
+                continue;
+            };
+            let key = letter.key.clone();
+            hand_over_once(letter).await;
+            // Deleted (or sent) while the letter was being written: the
+            // deletion's own take-back may have come first, so take it back
+            // here too.
+            let waiting = self
+                .app
+                .book
+                .with_untracked(|b| b.report(&report.report.id).is_some_and(|r| r.is_pending()));
+            if !waiting {
+                take_back(&[key]).await;
+            }
+        }
+        if let (Some(hand_over), Some(pairing)) =
+            (self.paired_hand_over, self.pairing.get_untracked())
+        {
+            hand_over(self, pairing).await;
+        }
     }
 
     /// "Sync now", or the network came back: forget the backoff and go.
@@ -176,6 +233,8 @@ impl SyncEngine {
         self.cancel_timer();
         self.pairing.set(None);
         leptos::task::spawn_local(async move {
+            // Nothing goes with the old token either.
+            take_back(&[RECORDS_LETTER.to_owned(), TRIAGE_LETTER.to_owned()]).await;
             match Pairing::forget().await {
                 Ok(()) => self.app.tell("This phone is unpaired. The copy of the inbox was removed from it; your notes stay here."),
                 Err(e) => {
@@ -271,10 +330,67 @@ impl SyncEngine {
         self.running.set(false);
     }
 
-    /// The notebook's records, then the triage changes.
+    /// The notebook's records, then the triage changes (handed to the
+    /// service worker as they began to wait); once all are sent, its
+    /// letters are taken back.
     async fn send_paired(self, pairing: Pairing) -> Result<(), Failure> {
         self.send_records(&pairing).await?;
-        self.send_triage(&pairing).await
+        self.send_triage(&pairing).await?;
+        // Whatever still waits (saved during the round) stays with the
+        // worker; letters with nothing left to carry are taken back.
+        self.hand_over_paired(&pairing).await;
+        Ok(())
+    }
+
+    /// The next batch of records and of triage changes, as letters.
+    async fn hand_over_paired(self, pairing: &Pairing) {
+        let (records, triage) = self.app.book.with_untracked(|b| {
+            let (shifts, notes) = b.pending();
+            let records = batches(shifts, notes, b.pending_concerns())
+                .into_iter()
+                .next();
+            let changes: Vec<_> = b
+                .pending_triage()
+                .into_iter()
+                .take(MAX_BATCH_RECORDS)
+                .collect();
+            let triage = (!changes.is_empty()).then_some(TriageRequest { changes });
+            (records, triage)
+        });
+        let mut gone = Vec::new();
+        match records.map(|batch| paired_letter(pairing, RECORDS_LETTER, paths::SYNC, &batch)) {
+            Some(Ok(letter)) => hand_over_once(letter).await,
+            _ => gone.push(RECORDS_LETTER.to_owned()),
+        }
+        match triage.map(|request| paired_letter(pairing, TRIAGE_LETTER, paths::TRIAGE, &request)) {
+            Some(Ok(letter)) => hand_over_once(letter).await,
+            _ => gone.push(TRIAGE_LETTER.to_owned()),
+        }
+        take_back(&gone).await;
+    }
+
+    /// What the server answered the service worker's letters of this paired
+    /// phone: the records each answer marks, as the page's own answers do.
+    fn paired_answers(self, answers: &[courier::Answer]) -> Vec<Record> {
+        let mut changed = Vec::new();
+        for kept in answers {
+            let answer = Answer::kept(kept.status, kept.body.clone());
+            let marked = match kept.key.as_str() {
+                RECORDS_LETTER => read_answer::<SyncResponse>(&answer).map(|r| {
+                    self.app
+                        .book
+                        .with_untracked(|b| b.answered(&r.results, now()))
+                }),
+                TRIAGE_LETTER => read_answer::<TriageResponse>(&answer).map(|r| {
+                    self.app
+                        .book
+                        .with_untracked(|b| b.answered_triage(&r.results, now()))
+                }),
+                _ => None,
+            };
+            changed.extend(marked.unwrap_or_default());
+        }
+        changed
     }
 
     /// Photos, one request each, oldest first, of records the server holds
@@ -383,16 +499,11 @@ impl SyncEngine {
         Ok(())
     }
 
-    /// Residents' reports, one by one, oldest first; no token needed. Each
-    /// is first handed to the service worker too, so that it goes even if
-    /// the app is closed before there is signal.
+    /// Residents' reports, one by one, oldest first; no token needed (each
+    /// was handed to the service worker too when it began to wait, so that
+    /// it goes even if the app is closed before there is signal).
     async fn send_reports(self, server: &str) -> Result<(), Failure> {
         let pending = self.app.book.with_untracked(|b| b.pending_reports());
-        for report in &pending {
-            if let Ok(letter) = report_letter(report) {
-                hand_over_once(letter).await;
-            }
-        }
         for mut report in pending {
             let key = RecordKey::new(RecordKind::Report, report.report.id).to_string();
             match send_report(server, &report).await? {
@@ -401,7 +512,7 @@ impl SyncEngine {
             }
             self.record_sent(vec![Record::Report(Box::new(report))])
                 .await;
-            courier::take_back(&[key]).await;
+            take_back(&[key]).await;
         }
         Ok(())
     }
@@ -417,7 +528,10 @@ impl SyncEngine {
         if answers.is_empty() {
             return;
         }
-        let mut changed = Vec::new();
+        let mut changed = match self.paired_answers {
+            Some(paired) if self.pairing.with_untracked(Option::is_some) => paired(self, &answers),
+            _ => Vec::new(),
+        };
         let mut codes = Vec::new();
         for kept in &answers {
             let Some(mut report) = RecordKey::parse(&kept.key)
@@ -469,18 +583,24 @@ fn wait_words(ms: u64) -> String {
 }
 
 thread_local! {
-    /// Letters handed to the service worker by this page: each (record,
-    /// revision) once.
-    static HANDED_OVER: std::cell::RefCell<std::collections::HashSet<(String, u32)>> =
-        std::cell::RefCell::new(std::collections::HashSet::new());
+    /// The revision of each letter this page last handed to the service
+    /// worker, so the same letter is not written again.
+    static HANDED_OVER: std::cell::RefCell<std::collections::HashMap<String, u32>> =
+        std::cell::RefCell::new(std::collections::HashMap::new());
 }
 
 async fn hand_over_once(letter: Letter) {
-    let id = (letter.key.clone(), letter.revision);
-    if HANDED_OVER.with(|h| h.borrow().contains(&id)) {
+    if HANDED_OVER.with(|h| h.borrow().get(&letter.key) == Some(&letter.revision)) {
         return;
     }
     if courier::hand_over(&letter).await.is_ok() {
-        HANDED_OVER.with(|h| h.borrow_mut().insert(id));
+        HANDED_OVER.with(|h| h.borrow_mut().insert(letter.key.clone(), letter.revision));
     }
+}
+
+/// Takes letters back from the service worker, and forgets that this page
+/// handed them over (the same letter may be handed over again later).
+async fn take_back(keys: &[String]) {
+    HANDED_OVER.with(|h| h.borrow_mut().retain(|key, _| !keys.contains(key)));
+    courier::take_back(keys).await;
 }

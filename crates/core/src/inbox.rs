@@ -132,22 +132,25 @@ pub fn window(
 
 /// The report as this phone knows it: the server's copy with this phone's
 /// unsent triage changes applied on top, oldest first, and how many of them
-/// still wait to be sent.
+/// still wait to be sent. An erasure made on this phone applies even once
+/// sent, so a copy fetched before it never shows what it erased.
 pub fn with_local_changes<'a>(
     mut item: InboxReport,
     triage: impl Iterator<Item = &'a QueuedTriage>,
 ) -> (InboxReport, usize) {
     let mine = triage
-        .filter(|t| t.change.report_id == item.report.id && !t.sync.is_synced())
+        .filter(|t| t.change.report_id == item.report.id && (!t.sync.is_synced() || t.change.erase))
         .collect();
     let mut waiting = 0;
     for t in order::ascending(mine, |t| order::by_time(t.change.at, t.change.id)) {
         if t.sync.is_pending() {
             waiting += 1;
         }
-        item.status = t.change.status;
-        if t.change.response.is_some() {
-            item.response = t.change.response.clone();
+        if !t.sync.is_synced() {
+            item.status = t.change.status;
+            if t.change.response.is_some() {
+                item.response = t.change.response.clone();
+            }
         }
         if t.change.erase && item.erased_at.is_none() {
             // Core's one rule, so the phone's copy forgets what the server will.
@@ -202,6 +205,7 @@ mod tests {
             history: Vec::new(),
             erasure_requested_at: None,
             erased_at: None,
+            photos: 0,
         }
     }
 
@@ -335,12 +339,22 @@ mod tests {
             at(21, 9),
             ReportStatus::New,
         ));
-        let (shown, waiting) = with_local_changes(fetched, [&erase].into_iter());
+        let (shown, waiting) = with_local_changes(fetched.clone(), [&erase].into_iter());
         assert_eq!(waiting, 1);
         assert_eq!(shown.report.contact, None);
         assert_eq!(shown.erased_at, Some(at(21, 9)));
         assert_eq!(shown.status, ReportStatus::New, "erasure moves no status");
         assert!(!filter.matches(&shown), "no longer waiting for erasure");
+        // Sent, it still applies to a copy fetched before it, and moves no
+        // status the server has since.
+        let mut sent = erase.clone();
+        sent.sync.mark_synced(1, at(21, 10));
+        let mut older = fetched;
+        older.status = ReportStatus::Resolved;
+        let (shown, waiting) = with_local_changes(older, [&sent].into_iter());
+        assert_eq!(waiting, 0);
+        assert_eq!(shown.report.contact, None);
+        assert_eq!(shown.status, ReportStatus::Resolved);
     }
 
     #[test]

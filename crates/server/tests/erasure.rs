@@ -300,6 +300,13 @@ fn the_councillor_erases_from_the_inbox_once_and_the_resident_is_told_when() {
     assert_eq!(std::fs::read_dir(&folder).unwrap().count(), 1);
     let ask = server.post(&format!("/api/v1/reports/{code}/erasure"), &[], b"{}");
     assert_eq!(ask.status, 202, "{}", ask.text());
+    let before = server.get("/api/v1/inbox", &[&auth, LEVEL_2]).json();
+    assert_eq!(
+        before["reports"][0]["photos"], 1,
+        "the councillor is told of the photo"
+    );
+    let older = server.get("/api/v1/inbox", &[&auth]).json();
+    assert!(older["reports"][0].get("photos").is_none());
 
     // Queued on the phone like any triage, sent (twice: a lost answer).
     let erasure = Triage::erasure(
@@ -328,6 +335,7 @@ fn the_councillor_erases_from_the_inbox_once_and_the_resident_is_told_when() {
     let inbox = server.get("/api/v1/inbox", &[&auth, LEVEL_2]).json();
     let item = &inbox["reports"][0];
     assert_eq!(item["status"], "acknowledged", "erasure moves no status");
+    assert!(item.get("photos").is_none(), "none left");
     assert!(item["erased_at"].is_string());
     assert!(item["report"]
         .get("contact")
@@ -349,6 +357,30 @@ fn the_councillor_erases_from_the_inbox_once_and_the_resident_is_told_when() {
         .get(&format!("/api/v1/reports/{code}"), &[LEVEL_2])
         .json();
     assert_eq!(public["erased_at"], item["erased_at"]);
+    // A second erasure, from a phone that saw an older status, erases
+    // nothing more and moves no status back.
+    let stale = Triage::erasure(Uuid::new_v4(), sent.id, Utc::now(), ReportStatus::New);
+    let body = serde_json::to_vec(&serde_json::json!({ "changes": [stale] })).unwrap();
+    let second = server.post("/api/v1/triage", &headers, &body);
+    assert_eq!(
+        second.json()["results"][0]["outcome"],
+        "stored",
+        "{}",
+        second.text()
+    );
+    let item = server.get("/api/v1/inbox", &[&auth, LEVEL_2]).json()["reports"][0].clone();
+    assert_eq!(item["status"], "acknowledged");
+    let erased_steps = item["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|h| h["erased"].as_bool().unwrap_or(false))
+        .count();
+    assert_eq!(erased_steps, 1, "erased once");
+    assert_eq!(
+        item["erased_at"], public["erased_at"],
+        "when it was first erased"
+    );
     // An app from before sees the report as its erase command left it.
     let older = server.get("/api/v1/inbox", &[&auth]).json();
     assert!(older["reports"][0].get("erased_at").is_none());

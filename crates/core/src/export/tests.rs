@@ -126,6 +126,7 @@ fn inbox_report(location: Option<Location>) -> InboxReport {
         }],
         erasure_requested_at: None,
         erased_at: None,
+        photos: 0,
     }
 }
 

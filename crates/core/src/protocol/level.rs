@@ -55,6 +55,7 @@ impl InboxReport {
         }
         self.erasure_requested_at = None;
         self.erased_at = None;
+        self.photos = 0;
         self
     }
 }
@@ -121,6 +122,7 @@ mod tests {
             ],
             erasure_requested_at: Some(at(5)),
             erased_at: erased.then(|| at(9)),
+            photos: 2,
         }
     }
 

@@ -205,6 +205,14 @@ pub struct InboxReport {
         with = "crate::rfc3339::option"
     )]
     pub erased_at: Option<DateTime<Utc>>,
+    /// How many photos the server holds of it (protocol level 2; absent
+    /// when none).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub photos: u32,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 impl InboxReport {

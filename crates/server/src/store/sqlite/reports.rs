@@ -24,7 +24,8 @@ fn status_of(slug: &str) -> ReportStatus {
 
 /// A row of `reports`, as the queries below select it.
 const REPORT_COLUMNS: &str =
-    "seq, code, status, response, received_at, updated_at, body, erasure_requested_at, erased_at";
+    "seq, code, status, response, received_at, updated_at, body, erasure_requested_at, erased_at,
+     (SELECT COUNT(*) FROM photos WHERE record_kind = 'report' AND record_id = reports.id)";
 
 struct Row {
     seq: i64,
@@ -36,6 +37,7 @@ struct Row {
     body: String,
     erasure_requested_at: Option<DateTime<Utc>>,
     erased_at: Option<DateTime<Utc>>,
+    photos: u32,
 }
 
 fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Row> {
@@ -49,6 +51,7 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Row> {
         body: r.get(6)?,
         erasure_requested_at: r.get::<_, Option<String>>(7)?.as_deref().map(parse_time),
         erased_at: r.get::<_, Option<String>>(8)?.as_deref().map(parse_time),
+        photos: r.get(9)?,
     })
 }
 
@@ -207,6 +210,7 @@ impl Reports for Sqlite {
                 report,
                 erasure_requested_at: found.erasure_requested_at,
                 erased_at: found.erased_at,
+                photos: found.photos,
             });
         }
         Ok((reports, counts))
@@ -317,20 +321,35 @@ impl Sqlite {
         if seen {
             return Ok(answer(Outcome::AlreadyHad, None));
         }
-        let current: Option<(i64, String)> = tx
+        let current: Option<(i64, String, Option<String>)> = tx
             .query_row(
-                "SELECT seq, status FROM reports WHERE id = ?1",
+                "SELECT seq, status, erased_at FROM reports WHERE id = ?1",
                 params![change.report_id.to_string()],
-                |r| Ok((r.get(0)?, r.get(1)?)),
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
             )
             .optional()?;
-        let Some((seq, status)) = current else {
+        let Some((seq, status, erased_at)) = current else {
             return Ok(answer(
                 Outcome::Rejected,
                 Some("there is no report with this id".into()),
             ));
         };
         let status = status_of(&status);
+        let erased_at = erased_at.as_deref().map(parse_time);
+        // An erasure moves no status: it keeps the server's (a phone that
+        // erases may have seen an older one). A second erasure, from another
+        // device, erases nothing more and is recorded as a plain step.
+        let mut change = change.clone();
+        if change.erase {
+            change.status = status;
+            change.erase = erased_at.is_none();
+        }
+        // A private note written before the erasure (sent late, from another
+        // device) is not kept: erasure emptied every note of that time.
+        if erased_at.is_some_and(|erased| change.at <= erased) {
+            change.private_note = None;
+        }
+        let change = &change;
         if !status.may_become(change.status) {
             return Ok(answer(
                 Outcome::Rejected,
