@@ -96,6 +96,12 @@ fn an_oversize_or_unauthorised_body_is_refused_before_it_is_sent() {
         500_000,
     );
     assert!(answer.starts_with("HTTP/1.1 401"), "{answer}");
+    // Pairing takes a code: a kilobyte is refused unread, unauthenticated.
+    for path in ["/api/v1/pair", "/api/v1/reports/K7QF2-M3XDA/erasure"] {
+        let answer = head_only(server.addr, path, "", 1024);
+        assert!(answer.starts_with("HTTP/1.1 413"), "{path}: {answer}");
+        assert!(answer.contains("limited to 512 bytes"), "{answer}");
+    }
 }
 
 /// Short limits, so the tests see them act in seconds.

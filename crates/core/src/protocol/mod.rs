@@ -111,6 +111,11 @@ pub struct PairResponse {
 /// The largest report submission the server reads, in bytes.
 pub const MAX_REPORT_BODY_BYTES: usize = 16 * 1024;
 
+/// The largest body of the endpoints that take a code or a flag (pairing,
+/// a resident's request for erasure, a photo shown or not): a few hundred
+/// bytes is all they ever need, and nobody is made to wait on more.
+pub const MAX_SMALL_BODY_BYTES: usize = 512;
+
 /// `POST /api/v1/reports`: a resident's report, with no token.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -9,7 +9,9 @@ use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Path, Query, Req
 use axum::http::request::Parts;
 use axum::http::{header, StatusCode};
 use beatbook_core::photo::MAX_PHOTO_BYTES;
-use beatbook_core::protocol::{level, paths, MAX_BODY_BYTES, MAX_REPORT_BODY_BYTES};
+use beatbook_core::protocol::{
+    level, paths, MAX_BODY_BYTES, MAX_REPORT_BODY_BYTES, MAX_SMALL_BODY_BYTES,
+};
 use serde::de::DeserializeOwned;
 
 use super::limits::{Bucket, ClientKey};
@@ -131,6 +133,9 @@ pub enum Body {
     Report,
     /// A photo's bytes (JPEG, PNG or WebP), not JSON.
     Photo,
+    /// A code or a flag: pairing, a request for erasure, a photo's public
+    /// flag.
+    Small,
     /// The councillor's endpoints.
     Json,
 }
@@ -142,8 +147,13 @@ impl Body {
         let photo = endpoint
             .strip_prefix("/v1/photos/")
             .is_some_and(|rest| !rest.is_empty() && !rest.contains('/'));
+        let small = endpoint == paths::PAIR
+            || (endpoint.starts_with("/v1/reports/") && endpoint.ends_with("/erasure"))
+            || (endpoint.starts_with("/v1/photos/") && endpoint.ends_with("/public"));
         if photo {
             Body::Photo
+        } else if small {
+            Body::Small
         } else if path.ends_with(paths::REPORTS) {
             Body::Report
         } else {
@@ -157,6 +167,7 @@ pub fn body_limit(path: &str) -> usize {
     match Body::of(path) {
         Body::Report => MAX_REPORT_BODY_BYTES,
         Body::Photo => MAX_PHOTO_BYTES,
+        Body::Small => MAX_SMALL_BODY_BYTES,
         Body::Json => MAX_BODY_BYTES,
     }
 }
@@ -170,6 +181,7 @@ pub fn too_large(path: &str) -> ApiError {
         Body::Photo => format!(
             "a photo is limited to {MAX_PHOTO_BYTES} bytes; Beatbook shrinks photos before sending them"
         ),
+        Body::Small => format!("this request's body is limited to {MAX_SMALL_BODY_BYTES} bytes"),
         Body::Json => format!(
             "the request body is over {MAX_BODY_BYTES} bytes; send fewer records at once"
         ),

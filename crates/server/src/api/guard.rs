@@ -69,7 +69,7 @@ pub async fn only_the_app(request: Request, next: Next) -> Result<Response, ApiE
                 "send the photo's bytes with Content-Type image/jpeg, image/png or image/webp",
             ));
         }
-        Body::Report | Body::Json if media.as_deref() != Some("application/json") => {
+        Body::Report | Body::Small | Body::Json if media.as_deref() != Some("application/json") => {
             return Err(ApiError::new(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 "send the body as JSON, with Content-Type: application/json",
@@ -144,9 +144,13 @@ mod tests {
     fn each_endpoint_takes_its_own_kind_of_body() {
         assert_eq!(Body::of("/api/v1/photos/0197"), Body::Photo);
         assert_eq!(Body::of("/v1/photos/0197"), Body::Photo);
-        assert_eq!(Body::of("/api/v1/photos/0197/public"), Body::Json);
+        assert_eq!(Body::of("/api/v1/photos/0197/public"), Body::Small);
         assert_eq!(Body::of("/api/v1/photos/"), Body::Json);
         assert_eq!(Body::of("/api/v1/reports"), Body::Report);
         assert_eq!(Body::of("/api/v1/sync"), Body::Json);
+        assert_eq!(Body::of("/api/v1/pair"), Body::Small);
+        assert_eq!(Body::of("/v1/pair"), Body::Small);
+        assert_eq!(Body::of("/api/v1/reports/K7QF2-M3XDA/erasure"), Body::Small);
+        assert_eq!(Body::of("/api/v1/reports/K7QF2-M3XDA/photos"), Body::Json);
     }
 }

@@ -32,7 +32,9 @@ use axum::http::Uri;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use beatbook_core::photo::MAX_PHOTO_BYTES;
-use beatbook_core::protocol::{paths, RecordKind, MAX_BODY_BYTES, MAX_REPORT_BODY_BYTES};
+use beatbook_core::protocol::{
+    paths, RecordKind, MAX_BODY_BYTES, MAX_REPORT_BODY_BYTES, MAX_SMALL_BODY_BYTES,
+};
 
 pub use error::ApiError;
 pub use limits::{BURST, REFILL_PER_SECOND, REPORTS_PER_MINUTE};
@@ -176,7 +178,10 @@ async fn not_found(uri: Uri) -> ApiError {
 pub fn router(state: ApiState) -> Router {
     let mut router = Router::new()
         .route("/health", get(api_health))
-        .route(paths::PAIR, post(pairing::pair))
+        .route(
+            paths::PAIR,
+            post(pairing::pair).layer(DefaultBodyLimit::max(MAX_SMALL_BODY_BYTES)),
+        )
         .route(paths::SYNC, post(sync::sync))
         .route(paths::NOTES, get(sync::notes))
         .route(paths::SHIFTS, get(sync::shifts))
@@ -186,7 +191,10 @@ pub fn router(state: ApiState) -> Router {
             post(reports::submit).layer(DefaultBodyLimit::max(MAX_REPORT_BODY_BYTES)),
         )
         .route(paths::REPORT, get(reports::status))
-        .route(paths::REPORT_ERASURE, post(reports::request_erasure))
+        .route(
+            paths::REPORT_ERASURE,
+            post(reports::request_erasure).layer(DefaultBodyLimit::max(MAX_SMALL_BODY_BYTES)),
+        )
         .route(paths::PRIVACY, get(reports::privacy))
         .route(paths::INBOX, get(inbox::inbox))
         .route(paths::TRIAGE, post(inbox::triage))
@@ -196,7 +204,10 @@ pub fn router(state: ApiState) -> Router {
                 .get(photos::download)
                 .layer(DefaultBodyLimit::max(MAX_PHOTO_BYTES)),
         )
-        .route(paths::PHOTO_PUBLIC, post(photos::set_public))
+        .route(
+            paths::PHOTO_PUBLIC,
+            post(photos::set_public).layer(DefaultBodyLimit::max(MAX_SMALL_BODY_BYTES)),
+        )
         .route(paths::REPORT_PHOTOS, get(photos::of_report))
         .merge(exports::routes());
     for (path, kind) in [
