@@ -16,16 +16,20 @@ const browser = useBrowser();
 
 const TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'];
 
-/** Runs axe at each stop of a tour; returns the violations, each labelled with its screen. */
-async function auditTour(page, tour) {
+/** Runs axe at each stop of a tour, and `alsoCheck` (problems as words) if
+ * given; returns the violations and those problems, each labelled with its
+ * screen. */
+async function auditTour(page, tour, alsoCheck = async () => []) {
   const found = [];
   const seen = [];
+  const problems = [];
   for await (const screen of tour) {
     seen.push(screen);
     const { violations } = await new AxeBuilder({ page }).withTags(TAGS).analyze();
     for (const v of violations) found.push({ screen, ...v });
+    for (const p of await alsoCheck(page)) problems.push(`${screen}: ${p}`);
   }
-  return { found, seen };
+  return { found, seen, problems };
 }
 
 /** One entry per rule and screen, and one line per element that fails it. */
@@ -94,17 +98,9 @@ describe('accessibility at 320 px', () => {
       const context = await browser.newContext(NARROW);
       const page = face === 'notebook' ? await openApp(context, server) : await context.newPage();
       const tour = face === 'notebook' ? notebookTour(page, server.url, code) : residentTour(page, server.url, code);
-      const clipped = [];
-      const found = [];
-      const seen = [];
-      for await (const screen of tour) {
-        seen.push(screen);
-        const { violations } = await new AxeBuilder({ page }).withTags(TAGS).analyze();
-        for (const v of violations) found.push({ screen, ...v });
-        for (const c of await clippedControls(page)) clipped.push(`${screen}: ${c}`);
-      }
-      assertNone({ found, seen });
-      assert.deepEqual(clipped, []);
+      const audit = await auditTour(page, tour, clippedControls);
+      assertNone(audit);
+      assert.deepEqual(audit.problems, []);
     });
   }
 });

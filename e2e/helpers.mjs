@@ -437,6 +437,30 @@ export async function noSignalToSend(context) {
   await context.route('**/api/v1/sync', (route) => route.abort('internetdisconnected'));
 }
 
+/**
+ * The browser's service workers, seen through DevTools from a blank page of
+ * `context` (so Beatbook's own pages can all be closed), and a way to fire
+ * the Background Sync the app registers, as the browser does when the
+ * connection returns.
+ */
+export async function serviceWorkers(context) {
+  const blank = await context.newPage();
+  const devtools = await context.newCDPSession(blank);
+  const registrations = [];
+  devtools.on('ServiceWorker.workerRegistrationUpdated', (e) => registrations.push(...e.registrations));
+  await devtools.send('ServiceWorker.enable');
+  return {
+    /** Fires the app's sync event for the worker of the site at `url`. */
+    async dispatchSync(url) {
+      const registration = registrations.find((r) => r.scopeURL.startsWith(url) && !r.isDeleted);
+      if (!registration) throw new Error(`no service worker for ${url}: ${JSON.stringify(registrations)}`);
+      await devtools.send('ServiceWorker.dispatchSyncEvent', {
+        origin: url, registrationId: registration.registrationId, tag: 'beatbook-send', lastChance: false,
+      });
+    },
+  };
+}
+
 /** Picks `count` camera-sized photos (`width` × `height`, made in the page
  * with noise, so they compress as a photo does) on the form's gallery
  * input, as a phone's file picker hands them over. */

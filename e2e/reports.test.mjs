@@ -6,7 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { describe, test } from 'node:test';
 
 import {
-  councillorToken, makeReport, openApp, pairApp, startServer, useBrowser, waitForWorker,
+  councillorToken, makeReport, openApp, pairApp, serviceWorkers, startServer, useBrowser, waitForWorker,
 } from './helpers.mjs';
 
 const browser = useBrowser();
@@ -395,13 +395,7 @@ describe('resident reports', () => {
   test('a report saved with no signal is sent by the service worker with every page closed, once, and the app shows its code', async () => {
     const server = await startServer();
     const context = await browser.newContext();
-    // A page of no origin, to speak to the browser's service workers through
-    // DevTools once Beatbook's own pages are closed.
-    const blank = await context.newPage();
-    const devtools = await context.newCDPSession(blank);
-    const registrations = [];
-    devtools.on('ServiceWorker.workerRegistrationUpdated', (e) => registrations.push(...e.registrations));
-    await devtools.send('ServiceWorker.enable');
+    const workers = await serviceWorkers(context);
 
     const page = await openApp(context, server.url);
     await waitForWorker(page);
@@ -419,11 +413,7 @@ describe('resident reports', () => {
     await page.close();
 
     const again = await startServer({ port: server.port, data: server.data });
-    const registration = registrations.find((r) => r.scopeURL.startsWith(server.url) && !r.isDeleted);
-    assert.ok(registration, JSON.stringify(registrations));
-    await devtools.send('ServiceWorker.dispatchSyncEvent', {
-      origin: server.url, registrationId: registration.registrationId, tag: 'beatbook-send', lastChance: false,
-    });
+    await workers.dispatchSync(server.url);
     const token = await councillorToken(again.url, again.data);
     let held = [];
     for (let i = 0; i < 50 && held.length === 0; i += 1) {

@@ -5,8 +5,8 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 
 import {
-  councillorToken, openApp, pairApp, revokeAll, saveNote, serverNotes, startServer, startShift, useBrowser,
-  waitForSaved, waitForWorker,
+  councillorToken, openApp, pairApp, revokeAll, saveNote, serverNotes, serviceWorkers, startServer, startShift,
+  useBrowser, waitForSaved, waitForWorker,
 } from './helpers.mjs';
 import { startProxy } from './proxy.mjs';
 
@@ -39,11 +39,7 @@ describe('sync', () => {
   test("a paired phone's notes saved with no signal are sent by the service worker with every page closed", async () => {
     const server = await startServer();
     const context = await browser.newContext();
-    const blank = await context.newPage();
-    const devtools = await context.newCDPSession(blank);
-    const registrations = [];
-    devtools.on('ServiceWorker.workerRegistrationUpdated', (e) => registrations.push(...e.registrations));
-    await devtools.send('ServiceWorker.enable');
+    const workers = await serviceWorkers(context);
     const page = await openApp(context, server);
     await waitForWorker(page);
     await server.stop();
@@ -61,10 +57,7 @@ describe('sync', () => {
     await page.close();
 
     const again = await startServer({ port: server.port, data: server.data });
-    const registration = registrations.find((r) => r.scopeURL.startsWith(server.url) && !r.isDeleted);
-    await devtools.send('ServiceWorker.dispatchSyncEvent', {
-      origin: server.url, registrationId: registration.registrationId, tag: 'beatbook-send', lastChance: false,
-    });
+    await workers.dispatchSync(server.url);
     const token = await councillorToken(again.url, again.data);
     let held = [];
     for (let i = 0; i < 50 && held.length < 2; i += 1) {

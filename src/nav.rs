@@ -152,14 +152,14 @@ impl Nav {
                 window.scroll_to_with_x_and_y(0.0, 0.0);
             }
             if let Some(target) = heading() {
-                focus(target);
+                focus(target, false);
             }
             return;
         };
         // Back to a screen left for another: the same place in it, and its
         // heading announced without scrolling to it.
         if let Some(target) = heading() {
-            focus_in_place(target);
+            focus(target, true);
         }
         if let Some(window) = web_sys::window() {
             window.scroll_to_with_x_and_y(0.0, left.scroll_y);
@@ -167,26 +167,16 @@ impl Nav {
     }
 }
 
-/// Like [`focus`], without scrolling the element into view.
-fn focus_in_place(target: web_sys::Element) {
+/// Focus on an element, made focusable for a script if it is not (a
+/// heading, a line of text); `in_place` leaves the scroll position alone.
+fn focus(target: web_sys::Element, in_place: bool) {
     if !target.has_attribute("tabindex") {
         let _ = target.set_attribute("tabindex", "-1");
     }
     if let Ok(target) = wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(target) {
         let options = web_sys::FocusOptions::new();
-        options.set_prevent_scroll(true);
+        options.set_prevent_scroll(in_place);
         let _ = target.focus_with_options(&options);
-    }
-}
-
-/// Focus on an element, made focusable for a script if it is not (a
-/// heading, a line of text).
-fn focus(target: web_sys::Element) {
-    if !target.has_attribute("tabindex") {
-        let _ = target.set_attribute("tabindex", "-1");
-    }
-    if let Ok(target) = wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(target) {
-        let _ = target.focus();
     }
 }
 
@@ -206,7 +196,7 @@ pub fn focus_result(selector: impl Into<String>) {
             .flatten()
             .or_else(|| document.query_selector("#main h2").ok().flatten());
         if let Some(target) = target {
-            focus(target);
+            focus(target, false);
         }
     });
 }

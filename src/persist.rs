@@ -178,20 +178,33 @@ impl Draft {
     }
 }
 
-/// Journals the draft; an empty one is removed instead.
-pub async fn save_draft(draft: &Draft) -> CrashProof {
-    if draft.is_empty() {
-        return journal::clear_draft(CAPTURE_DRAFT).await;
+/// Journals a form's draft under `key` as JSON; a blank one removes the
+/// draft instead.
+async fn save_json_draft<T: Serialize>(key: &str, draft: &T, blank: bool) -> CrashProof {
+    if blank {
+        return journal::clear_draft(key).await;
     }
     let raw = serde_json::to_string(draft).expect("drafts serialise to JSON");
-    journal::put_draft(CAPTURE_DRAFT, &raw).await
+    journal::put_draft(key, &raw).await
+}
+
+/// A form's draft under `key`, if one was kept, can be read, and is not
+/// blank.
+async fn load_json_draft<T: serde::de::DeserializeOwned>(
+    key: &str,
+    blank: fn(&T) -> bool,
+) -> Option<T> {
+    let raw = journal::get_draft(key).await.ok()??;
+    serde_json::from_str::<T>(&raw).ok().filter(|d| !blank(d))
+}
+
+/// Journals the draft; an empty one is removed instead.
+pub async fn save_draft(draft: &Draft) -> CrashProof {
+    save_json_draft(CAPTURE_DRAFT, draft, draft.is_empty()).await
 }
 
 pub async fn load_draft() -> Option<Draft> {
-    let raw = journal::get_draft(CAPTURE_DRAFT).await.ok()??;
-    serde_json::from_str::<Draft>(&raw)
-        .ok()
-        .filter(|d| !d.is_empty())
+    load_json_draft(CAPTURE_DRAFT, Draft::is_empty).await
 }
 
 pub async fn clear_draft() -> CrashProof {
@@ -201,19 +214,12 @@ pub async fn clear_draft() -> CrashProof {
 /// The report form being filled, journalled as its draft; a blank form
 /// removes the draft instead.
 pub async fn save_report_draft(form: &ReportForm) -> CrashProof {
-    if form.is_blank() {
-        return journal::clear_draft(REPORT_DRAFT).await;
-    }
-    let raw = serde_json::to_string(form).expect("report drafts serialise to JSON");
-    journal::put_draft(REPORT_DRAFT, &raw).await
+    save_json_draft(REPORT_DRAFT, form, form.is_blank()).await
 }
 
 /// The report form's draft, if one was kept and can be read.
 pub async fn load_report_draft() -> Option<ReportForm> {
-    let raw = journal::get_draft(REPORT_DRAFT).await.ok()??;
-    serde_json::from_str::<ReportForm>(&raw)
-        .ok()
-        .filter(|f| !f.is_blank())
+    load_json_draft(REPORT_DRAFT, ReportForm::is_blank).await
 }
 
 pub async fn clear_report_draft() -> CrashProof {
