@@ -130,6 +130,66 @@ fn other_bytes_under_a_used_id_are_a_conflict_and_change_nothing() {
     assert_eq!(moved.status, 409);
 }
 
+/// A JPEG segment: marker, length, body.
+fn segment(marker: u8, body: &[u8]) -> Vec<u8> {
+    let length = u16::try_from(body.len() + 2).unwrap().to_be_bytes();
+    [&[0xFF, marker][..], &length, body].concat()
+}
+
+#[test]
+fn photos_with_hidden_metadata_are_kept_and_served_as_the_picture_alone() {
+    const PNG: &[u8] = include_bytes!("../../core/tests/fixtures/photos/street.png");
+    let server = serve();
+    let auth = server.pair("phone");
+    let notes: Vec<_> = (0..2)
+        .map(|n| note(&format!("bench {n}")).build())
+        .collect();
+    server.sync_notes(&auth, &notes.iter().collect::<Vec<_>>());
+    let iptc = segment(
+        0xED,
+        b"Photoshop 3.0\08BIM\x04\x04\0\0\0\0\0\x0e\x1c\x02\x50\0\x0dJane Resident",
+    );
+    let comment = segment(0xFE, b"12 Mill Lane");
+    let jpeg_iptc = [&JPEG[..2], &iptc, &comment, &JPEG[2..], b"after the end"].concat();
+    let ihdr_end = 8 + 12 + 13;
+    let png_text = [
+        &PNG[..ihdr_end],
+        b"\0\0\0\x14tEXtAuthor\0Jane Resident\0\0\0\0\0\0\0\x08exIfMM\0*GPS!\0\0\0\0".as_slice(),
+        &PNG[ihdr_end..],
+    ]
+    .concat();
+    let mut webp_exif = [WEBP, b"exif\x06\0\0\0MM\0*\0\0".as_slice()].concat();
+    let riff = u32::try_from(webp_exif.len() - 8).unwrap();
+    webp_exif[4..8].copy_from_slice(&riff.to_le_bytes());
+
+    for (n, (sent, media_type, picture)) in [
+        (JPEG_WITH_GPS, "image/jpeg", JPEG),
+        (&jpeg_iptc, "image/jpeg", JPEG),
+        (&png_text, "image/png", PNG),
+        (&webp_exif, "image/webp", WEBP),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let record = format!("note={}", notes[n / 2].id);
+        let id = Uuid::from_u128(n as u128 + 1);
+        let r = send(&server, Some(&auth), id, &record, media_type, sent);
+        assert_eq!(r.status, 201, "{media_type}: {}", r.text());
+        let served = server.get(&format!("/api/v1/photos/{id}"), &[&auth]);
+        assert_eq!(served.status, 200);
+        assert_eq!(
+            served.body, picture,
+            "photo {n} ({media_type}) is the picture alone"
+        );
+        // A resend after a lost answer is still known.
+        let again = send(&server, Some(&auth), id, &record, media_type, sent);
+        assert_eq!(again.json()["outcome"], "already_had", "{}", again.text());
+    }
+    let mut expected: Vec<String> = [JPEG, PNG, WEBP].iter().map(|b| sha(b)).collect();
+    expected.sort();
+    assert_eq!(files(&server), expected, "only the pictures are on disk");
+}
+
 #[test]
 fn bad_photos_get_precise_answers_and_nothing_is_kept() {
     let server = serve();
@@ -157,17 +217,17 @@ fn bad_photos_get_precise_answers_and_nothing_is_kept() {
     let r = send(&server, Some(&auth), id(), &record, "image/jpeg", &big);
     assert_eq!(r.status, 413, "{}", r.text());
     assert!(error_of(&r).contains("photo is limited"), "{}", r.text());
-    // A camera's file with its GPS position: never stored.
+    // Cut short inside its picture.
     let r = send(
         &server,
         Some(&auth),
         id(),
         &record,
         "image/jpeg",
-        JPEG_WITH_GPS,
+        &JPEG[..JPEG.len() - 40],
     );
     assert_eq!(r.status, 400);
-    assert!(error_of(&r).contains("EXIF"), "{}", r.text());
+    assert!(error_of(&r).contains("cut short"), "{}", r.text());
     // Damaged on the way: the hash does not match.
     let r = server.post(
         &format!("/api/v1/photos/{}?{record}&sha256={}", id(), sha(WEBP)),

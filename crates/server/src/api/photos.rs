@@ -4,8 +4,9 @@
 //! and same bytes, is answered `already_had` and stored once.
 //!
 //! - `POST /photos/{photo}?note=<id>&sha256=<hex>` (or `report=<id>`): the
-//!   photo's bytes, checked from the bytes themselves
-//!   ([`beatbook_core::photo::inspect`]) and against their SHA-256.
+//!   photo's bytes, checked against their SHA-256 and from the bytes
+//!   themselves, and kept without any metadata
+//!   ([`beatbook_core::photo::clean`]).
 //! - `GET /photos/{photo}`: with a device token, any photo; without, only a
 //!   report's photo the councillor has made public.
 //! - `POST /photos/{photo}/public` `{"public": true}`: the councillor shows
@@ -129,22 +130,24 @@ pub async fn upload(
     // megabytes are taken in.
     let media_type = media_type(request.headers()).unwrap_or_default();
     let ApiBody(body) = ApiBody::from_request(request, &state).await?;
-    let inspected = photo::inspect(&body, &media_type).map_err(|problem| {
-        let status = StatusCode::from_u16(problem.status()).unwrap_or(StatusCode::BAD_REQUEST);
-        ApiError::new(status, format!("the photo was not accepted: {problem}"))
-    })?;
-    let sha256 = sha256_hex(&body);
-    if sha256 != query.sha256 {
+    if sha256_hex(&body) != query.sha256 {
         return Err(ApiError::bad_request(
             "the photo's bytes do not match its sha256: it was damaged on the way; send it again",
         ));
     }
+    // Only the picture is kept: the same bytes sent again make the same
+    // picture, so a resend is still known by its hash.
+    let cleaned = photo::clean(&body, &media_type).map_err(|problem| {
+        let status = StatusCode::from_u16(problem.status()).unwrap_or(StatusCode::BAD_REQUEST);
+        ApiError::new(status, format!("the photo was not accepted: {problem}"))
+    })?;
+    let inspected = cleaned.inspected;
     let new = NewPhoto {
         id,
         of,
-        sha256,
+        sha256: sha256_hex(&cleaned.bytes),
         inspected,
-        bytes: body.to_vec(),
+        bytes: cleaned.bytes,
         device_id: device.map(|d| d.id),
         room: resident.then_some(state.resident_photo_room),
     };

@@ -199,8 +199,8 @@ impl PhotoOf {
     }
 }
 
-/// A photo the API has checked ([`beatbook_core::photo::inspect`]) and
-/// hashed, to be kept.
+/// A photo the API has checked and cleaned ([`beatbook_core::photo::clean`])
+/// and hashed, to be kept.
 #[derive(Clone, Debug)]
 pub struct NewPhoto {
     /// Made on the phone: a resend after a lost answer uses it again.
