@@ -167,9 +167,15 @@ describe('the offline notebook', () => {
     const context = await browser.newContext();
     const page = await openApp(context, server);
     await noSignalToSend(context);
-    await saveNote(page, 'Dealing near the skate park', { category: 'drugs' });
-    await saveNote(page, 'Broken lamp on the footbridge', { category: 'poor_lighting' });
-    await saveNote(page, 'PCSOs on foot, good to see', { category: 'police_visibility' });
+    // Each typed once the last is saved, as a person would.
+    for (const [text, category] of [
+      ['Dealing near the skate park', 'drugs'],
+      ['Broken lamp on the footbridge', 'poor_lighting'],
+      ['PCSOs on foot, good to see', 'police_visibility'],
+    ]) {
+      await saveNote(page, text, { category });
+      await waitForSaved(page);
+    }
     await page.getByTestId('save-status').getByText('3 waiting').waitFor();
 
     assert.deepEqual(await listedNotes(page), [

@@ -24,8 +24,15 @@ async function inbox(url, token, level = 1) {
 }
 
 /** The `data-testid` of the element that has focus. */
-function focused(page) {
-  return page.evaluate(() => document.activeElement?.dataset?.testid ?? document.activeElement?.tagName);
+/** Waits (a few seconds at most) for the element with `testid` to have
+ * focus: the app moves it once the list has redrawn. */
+async function waitForFocus(page, testid) {
+  const focused = () => page.evaluate(() => document.activeElement?.dataset?.testid ?? document.activeElement?.tagName);
+  try {
+    await page.waitForFunction((id) => document.activeElement?.dataset?.testid === id, testid, { timeout: 5_000 });
+  } catch {
+    assert.equal(await focused(), testid, 'focus');
+  }
 }
 
 describe('resident reports', () => {
@@ -226,13 +233,13 @@ describe('resident reports', () => {
     await card.getByTestId('triage-waiting').waitFor();
     assert.equal(await card.getByTestId('inbox-status-label').textContent(), 'Raised with police');
     // The card answers, and the councillor's place is kept: focus on it.
-    assert.equal(await card.getByTestId('card-said').textContent(), 'Status saved on this phone, waiting to be sent.');
-    assert.equal(await focused(page), 'inbox-report');
+    await card.getByTestId('card-said').getByText('Status saved on this phone, waiting to be sent.', { exact: true }).waitFor();
+    await waitForFocus(page, 'inbox-report');
     // A Save that changes nothing queues nothing.
     await card.getByTestId('triage-open').click();
     await card.getByTestId('triage-save').click();
     await card.getByTestId('card-said').getByText('Nothing changed.').waitFor();
-    assert.equal(await focused(page), 'inbox-report');
+    await waitForFocus(page, 'inbox-report');
 
     // With no signal at all, the kept inbox and the queued change survive a reload.
     await page.reload();
@@ -245,7 +252,7 @@ describe('resident reports', () => {
     await councillor.setOffline(false);
     await page.getByTestId('pending-count').getByText('All sent').waitFor({ timeout: 30_000 });
     await page.getByTestId('inbox-report').getByText('Private: Spoke to PC Khan').waitFor();
-    assert.equal(await page.getByTestId('triage-waiting').count(), 0);
+    await page.getByTestId('triage-waiting').waitFor({ state: 'detached' });
 
     // Filtering by the days received: nothing was received before today.
     const yesterday = new Date(Date.now() - 86_400_000);
@@ -319,7 +326,7 @@ describe('resident reports', () => {
     await card.getByTestId('erase-open').click();
     await page.getByTestId('confirm-erase').click();
     await card.getByTestId('card-said').getByText('Personal details erased on this phone').waitFor();
-    assert.equal(await focused(page), 'inbox-report');
+    await waitForFocus(page, 'inbox-report');
     assert.equal(await card.getByTestId('inbox-contact').count(), 0);
     assert.equal(await card.getByTestId('erase-open').count(), 0);
     await page.getByTestId('inbox-erasure').uncheck();

@@ -207,8 +207,23 @@ async fn serve_app(options: Options) -> Result<()> {
     let expiry = tokio::spawn(expire_contacts(store.clone(), options.keep_contact_days));
     let app = beatbook_server::app_with_api(&options.dist, state);
     let data = options.data.display().to_string();
-    serve::serve(transport, app, |listening| {
+    let files = serve::raise_descriptor_limit();
+    let limits = serve::conn::Limits {
+        trusted: options.proxies.clone(),
+        ..Default::default()
+    }
+    .within_descriptors(files.unwrap_or(1024));
+    let doors = format!(
+        "Connections: up to {} at once, {} from one address; open files: {}",
+        limits.connections,
+        limits.per_client,
+        files.map_or("the limit could not be read".to_owned(), |n| format!(
+            "up to {n}"
+        ))
+    );
+    serve::serve_with(transport, app, limits, |listening| {
         println!("Beatbook is running at {}", listening.url);
+        println!("{doors}");
         println!("Data: {data}. To pair a phone: beatbook-server pair --name \"Councillor's phone\" --data {data}");
     })
     .await?;

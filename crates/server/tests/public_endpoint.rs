@@ -5,7 +5,7 @@
 mod common;
 
 use std::io::{Read, Write};
-use std::net::TcpStream;
+use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
 
 use beatbook_core::inbox::InboxFilter;
@@ -14,6 +14,7 @@ use beatbook_server::api::{ApiState, Cidr, REPORTS_PER_MINUTE};
 use beatbook_server::serve::conn::Limits;
 use beatbook_server::store::Devices;
 use beatbook_server::store::Reports;
+use common::http::connect_from;
 use common::records::{note, report};
 use common::{code_of, error_of, serve, serve_with};
 use serde_json::json;
@@ -110,9 +111,11 @@ fn impatient() -> common::TestServer {
         ApiState::new,
         Limits {
             connections: 8,
+            first_byte: Duration::from_secs(1),
             headers: Duration::from_secs(1),
             idle: Duration::from_secs(2),
             request: Duration::from_secs(1),
+            ..Limits::default()
         },
     )
 }
@@ -176,26 +179,110 @@ fn a_stalled_body_or_half_sent_headers_are_dropped_while_others_are_answered() {
     );
 }
 
+/// `GET /api/health` from `source` on a new connection: the status line,
+/// and how long the answer took.
+fn health_from(source: &str, to: SocketAddr) -> (String, Duration) {
+    let started = Instant::now();
+    let mut stream = connect_from(source, to);
+    write!(
+        stream,
+        "GET /api/health HTTP/1.1\r\nHost: {to}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let (said, _) = outcome(&mut stream);
+    let status = said.lines().next().unwrap_or_default().to_owned();
+    (status, started.elapsed())
+}
+
+/// Whether the server has closed `stream` (or is closing it, having said
+/// its last word).
+fn closed(mut stream: &TcpStream) -> bool {
+    stream
+        .set_read_timeout(Some(Duration::from_millis(300)))
+        .unwrap();
+    match stream.read(&mut [0; 64]) {
+        Ok(0) => true,
+        // Its last word (a 408, say) before it closes.
+        Ok(_) => true,
+        Err(e) => !matches!(
+            e.kind(),
+            std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+        ),
+    }
+}
+
 #[test]
-fn connections_are_capped_and_a_slot_frees_when_a_hog_times_out() {
+fn a_full_server_makes_way_for_a_newcomer_by_closing_the_longest_idle() {
     let server = impatient();
-    // Eight silent connections take every slot.
-    let hogs: Vec<TcpStream> = (0..8)
-        .map(|_| TcpStream::connect(server.addr).unwrap())
+    // Eight silent connections, from eight addresses, take every slot.
+    let hogs: Vec<TcpStream> = (2..10)
+        .map(|n| {
+            let hog = connect_from(&format!("127.0.0.{n}"), server.addr);
+            std::thread::sleep(Duration::from_millis(20));
+            hog
+        })
         .collect();
     std::thread::sleep(Duration::from_millis(200));
-    // The ninth waits its turn in the queue, and is answered once the hogs
-    // are dropped by the timeouts: seconds, not never.
-    let started = Instant::now();
-    let r = server.get("/api/health", &[]);
-    assert_eq!(r.status, 200);
-    let waited = started.elapsed();
-    assert!(
-        waited >= Duration::from_millis(500),
-        "the cap held: {waited:?}"
+    // A ninth visitor is answered at once: the first hog made way.
+    let (status, took) = health_from("127.0.0.20", server.addr);
+    assert!(status.starts_with("HTTP/1.1 200"), "{status}");
+    assert!(took < Duration::from_secs(1), "answered in {took:?}");
+    assert!(closed(&hogs[0]), "the longest idle made way");
+    assert!(!closed(&hogs[7]), "the newest hog is still open");
+}
+
+#[test]
+fn one_address_s_silent_connections_keep_no_one_else_out() {
+    let server = common::serve_limited(
+        ApiState::new,
+        Limits {
+            connections: 64,
+            per_client: 4,
+            ..Limits::default()
+        },
     );
-    assert!(waited < Duration::from_secs(5), "a slot freed: {waited:?}");
-    drop(hogs);
+    // Two hundred silent connections from one address: it keeps four.
+    let hogs: Vec<TcpStream> = (0..200)
+        .map(|_| connect_from("127.0.0.2", server.addr))
+        .collect();
+    std::thread::sleep(Duration::from_millis(300));
+    let (status, took) = health_from("127.0.0.3", server.addr);
+    assert!(status.starts_with("HTTP/1.1 200"), "{status}");
+    assert!(took < Duration::from_secs(1), "answered in {took:?}");
+    // The address's own newest request is answered too, in place of its
+    // longest idle connection.
+    let (status, took) = health_from("127.0.0.2", server.addr);
+    assert!(status.starts_with("HTTP/1.1 200"), "{status}");
+    assert!(took < Duration::from_secs(1), "answered in {took:?}");
+    let open = hogs.iter().filter(|hog| !closed(hog)).count();
+    assert!(
+        open <= 4,
+        "{open} of the address's connections are still open"
+    );
+}
+
+#[test]
+fn a_connection_that_never_speaks_is_closed_at_its_first_byte_deadline() {
+    let server = common::serve_limited(
+        ApiState::new,
+        Limits {
+            first_byte: Duration::from_secs(1),
+            idle: Duration::from_secs(20),
+            ..Limits::default()
+        },
+    );
+    let mut silent = TcpStream::connect(server.addr).unwrap();
+    let (_, took) = outcome(&mut silent);
+    assert!(
+        took >= Duration::from_millis(800) && took < Duration::from_secs(3),
+        "a silent connection held on for {took:?}"
+    );
+    // A connection that has spoken waits for its next request as long as
+    // `idle`, well past the first-byte deadline.
+    let mut kept = common::http::Connection::open(server.addr);
+    assert_eq!(kept.request("GET", "/api/health", &[], b"").status, 200);
+    std::thread::sleep(Duration::from_millis(1500));
+    assert_eq!(kept.request("GET", "/api/health", &[], b"").status, 200);
 }
 
 #[test]

@@ -16,6 +16,7 @@ use std::time::{Duration, Instant};
 use beatbook_core::report::ReportKind;
 use beatbook_core::Note;
 use beatbook_server::api::{ApiState, Cidr};
+use common::http::connect_from;
 use common::records::{note, report};
 use common::{request, serve_with, temp_dir};
 use serde_json::json;
@@ -203,6 +204,21 @@ fn certificate(folder: &Path) -> Vec<u8> {
     made.cert.der().to_vec()
 }
 
+/// A TLS client trusting `roots`, speaking HTTP/1.1.
+fn client_config(roots: &[Vec<u8>]) -> Arc<rustls::ClientConfig> {
+    let mut store = rustls::RootCertStore::empty();
+    for root in roots {
+        store.add(root.clone().into()).unwrap();
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(store)
+        .with_no_client_auth();
+    Arc::new(config)
+}
+
 /// Connects with TLS to `beat.test` at `addr`, trusting `roots`, and says
 /// which certificate was served, which protocol was agreed, and what
 /// `/healthz` answered.
@@ -229,18 +245,8 @@ fn tls_get(addr: SocketAddr, roots: &[Vec<u8>]) -> (Vec<u8>, Option<Vec<u8>>, St
     let alpn = tls.conn.alpn_protocol().map(<[u8]>::to_vec);
     drop(tls);
     // HTTP/1.1 for the body (the test has no HTTP/2 client).
-    let mut store = rustls::RootCertStore::empty();
-    for root in roots {
-        store.add(root.clone().into()).unwrap();
-    }
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let config = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_root_certificates(store)
-        .with_no_client_auth();
-    let conn =
-        rustls::ClientConnection::new(Arc::new(config), "beat.test".try_into().unwrap()).unwrap();
+    let conn = rustls::ClientConnection::new(client_config(roots), "beat.test".try_into().unwrap())
+        .unwrap();
     let mut tls = rustls::StreamOwned::new(conn, TcpStream::connect(addr).unwrap());
     tls.write_all(b"GET /healthz HTTP/1.1\r\nHost: beat.test\r\nConnection: close\r\n\r\n")
         .unwrap();
@@ -293,6 +299,66 @@ fn tls_from_files_offers_http2_and_picks_up_a_renewed_certificate_without_a_rest
         );
         std::thread::sleep(Duration::from_millis(250));
     }
+}
+
+#[test]
+fn a_flood_of_silent_connections_from_many_addresses_keeps_no_visitor_out() {
+    let files = beatbook_server::serve::raise_descriptor_limit().unwrap_or(0);
+    assert!(
+        files >= 2048,
+        "this test opens 1,100 connections: it needs 2,048 open files, and may have {files}"
+    );
+    let data = temp_dir("serving-flood");
+    let root = certificate(&data);
+    let (cert, key) = (data.join("cert.pem"), data.join("key.pem"));
+    let running = Running::start(
+        &data,
+        &[
+            "--tls-cert",
+            cert.to_str().unwrap(),
+            "--tls-key",
+            key.to_str().unwrap(),
+            "--https-addr",
+            "127.0.0.1:0",
+        ],
+    );
+    // 1,100 connections from 20 addresses that say nothing: 1,000 finish
+    // their handshake first (as many as the server's room), 50 send the
+    // start of a ClientHello and stop, 50 send nothing at all.
+    let config = client_config(std::slice::from_ref(&root));
+    let flood: Vec<Box<dyn Read>> = (0..1100)
+        .map(|n| {
+            let mut hog = connect_from(&format!("127.0.0.{}", 10 + n % 20), running.addr());
+            if n < 1000 {
+                let conn =
+                    rustls::ClientConnection::new(config.clone(), "beat.test".try_into().unwrap())
+                        .unwrap();
+                let mut tls = rustls::StreamOwned::new(conn, hog);
+                while tls.conn.is_handshaking() {
+                    tls.conn.complete_io(&mut tls.sock).unwrap();
+                }
+                Box::new(tls) as Box<dyn Read>
+            } else {
+                if n % 2 == 0 {
+                    hog.write_all(&[0x16, 0x03, 0x01, 0x02, 0x00, 0x01])
+                        .unwrap();
+                }
+                Box::new(hog)
+            }
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(500));
+    let started = Instant::now();
+    let (_, _, answer) = tls_get(running.addr(), std::slice::from_ref(&root));
+    let took = started.elapsed();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(took < Duration::from_secs(1), "a visitor waited {took:?}");
+    drop(flood);
+    let (_, said) = running.terminate();
+    assert!(
+        said.contains("Connections: up to 1024 at once, 64 from one address; open files: up to"),
+        "{said}"
+    );
 }
 
 #[test]

@@ -20,7 +20,7 @@ mod inbox;
 mod limits;
 mod pairing;
 mod photos;
-mod proxy;
+pub(crate) mod proxy;
 mod query;
 mod reports;
 mod sync;

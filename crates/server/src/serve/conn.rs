@@ -1,8 +1,10 @@
-//! Each connection, bounded: at most so many at once (the next waits in the
-//! kernel's queue), request headers within a few seconds, no bytes either way
+//! Each connection, bounded: at most so many at once, and so many from one
+//! client (see [`door`](super::door)); its first byte within a few seconds
+//! of being accepted, request headers within a few more, no bytes either way
 //! for a minute closes it, and a request, its body included, is answered
-//! within half a minute or refused. A slow or half-sent request costs a
-//! slot for seconds, not for ever.
+//! within half a minute or refused. A slow, silent or half-sent request
+//! costs a slot for seconds, not for ever, and makes way for a newcomer
+//! when the server is full.
 
 use std::future::Future;
 use std::io;
@@ -20,114 +22,203 @@ use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
-use hyper_util::service::TowerToHyperService;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::sync::{watch, Semaphore};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
 use tokio::time::{Instant, Sleep};
 use tower::ServiceExt;
 use tower_http::timeout::TimeoutLayer;
 
+use super::door::{Door, Guest, Hushed, Ticket};
+use crate::api::proxy::Cidr;
+
 /// What one server allows each connection.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct Limits {
-    /// Connections served at once.
+    /// Connections open at once, TLS handshakes included.
     pub connections: usize,
+    /// Connections open at once from one IPv4 address or IPv6 /64.
+    pub per_client: usize,
+    /// From accepting a connection to its first byte (or, in TLS mode, to
+    /// its finished handshake).
+    pub first_byte: Duration,
     /// From a connection's first byte of a request to the end of its headers.
     pub headers: Duration,
     /// No bytes in or out for this long closes the connection.
     pub idle: Duration,
     /// From a request's headers to its answer, reading the body included.
     pub request: Duration,
+    /// Reverse proxies that speak for many clients: no per-client cap.
+    pub trusted: Vec<Cidr>,
 }
 
 impl Default for Limits {
     fn default() -> Self {
         Limits {
             connections: 1024,
+            per_client: 64,
+            first_byte: Duration::from_secs(8),
             headers: Duration::from_secs(10),
             idle: Duration::from_secs(60),
             request: Duration::from_secs(30),
+            trusted: Vec::new(),
         }
     }
 }
 
-/// Serves `app` on `listener` until `stopping` says so, then lets the
-/// requests in flight finish.
-pub async fn run<L>(
-    mut listener: L,
+/// File descriptors kept for the database, photo files and backups, beyond
+/// one a connection.
+pub const DESCRIPTOR_RESERVE: u64 = 128;
+
+impl Limits {
+    /// These limits with no more connections than `descriptors` (the
+    /// process's open-file limit) leaves room for, beside the reserve.
+    pub fn within_descriptors(mut self, descriptors: u64) -> Limits {
+        let room = descriptors.saturating_sub(DESCRIPTOR_RESERVE).max(16);
+        self.connections = self
+            .connections
+            .min(usize::try_from(room).unwrap_or(usize::MAX));
+        self
+    }
+
+    pub(super) fn door(&self) -> Arc<Door> {
+        Door::new(self.connections, self.per_client, self.trusted.clone())
+    }
+}
+
+/// Where connections come from: each is let in through the door before
+/// anything else is done with it.
+pub trait Entrance: Send + 'static {
+    type Io: AsyncRead + AsyncWrite + Unpin + Send + 'static;
+
+    /// The next connection let in, who from, and its ticket.
+    fn enter(&mut self) -> impl Future<Output = (Self::Io, SocketAddr, Ticket)> + Send;
+}
+
+/// Accept failures (out of file descriptors, or the like) are logged at
+/// most this often.
+static ACCEPT_FAILED: Hushed = Hushed::new(Duration::from_secs(10));
+
+/// Accepts one TCP connection: after a failure, waits a moment and tries
+/// again; a connection the door turns away is closed at once.
+pub(super) async fn accept(tcp: &TcpListener, door: &Arc<Door>) -> (TcpStream, SocketAddr, Ticket) {
+    loop {
+        match tcp.accept().await {
+            Ok((stream, peer)) => {
+                if let Some(ticket) = door.admit(peer.ip()) {
+                    let _ = stream.set_nodelay(true);
+                    return (stream, peer, ticket);
+                }
+            }
+            Err(e) => {
+                ACCEPT_FAILED.warn(format_args!("accept failed: {e}"));
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
+    }
+}
+
+/// Plain TCP connections, let in through a door.
+pub struct Plain {
+    tcp: TcpListener,
+    door: Arc<Door>,
+}
+
+impl Plain {
+    pub fn new(tcp: TcpListener, door: Arc<Door>) -> Plain {
+        Plain { tcp, door }
+    }
+}
+
+impl Entrance for Plain {
+    type Io = TcpStream;
+
+    async fn enter(&mut self) -> (TcpStream, SocketAddr, Ticket) {
+        accept(&self.tcp, &self.door).await
+    }
+}
+
+/// Serves `app` on what comes in through `entrance` until `stopping` says
+/// so, then lets the requests in flight finish.
+pub async fn run<E: Entrance>(
+    mut entrance: E,
     app: Router,
     limits: Limits,
     mut stopping: watch::Receiver<bool>,
-) -> io::Result<()>
-where
-    L: axum::serve::Listener<Addr = SocketAddr>,
-{
+) -> io::Result<()> {
     let app = app.layer(TimeoutLayer::with_status_code(
         StatusCode::REQUEST_TIMEOUT,
         limits.request,
     ));
     let graceful = GracefulShutdown::new();
-    let slots = Arc::new(Semaphore::new(limits.connections));
     let stop = async move {
         let _ = stopping.wait_for(|s| *s).await;
     };
     tokio::pin!(stop);
     loop {
-        let slot = tokio::select! {
-            slot = slots.clone().acquire_owned() => match slot {
-                Ok(slot) => slot,
-                Err(_) => break,
-            },
+        let (io, peer, ticket) = tokio::select! {
+            entered = entrance.enter() => entered,
             () = &mut stop => break,
         };
-        let (io, peer) = tokio::select! {
-            accepted = listener.accept() => accepted,
-            () = &mut stop => break,
-        };
-        let service = TowerToHyperService::new(app.clone().map_request(
-            move |mut request: Request<Incoming>| {
-                // Who is asking, for the rate limits (see `api::extract`).
-                request.extensions_mut().insert(ConnectInfo(peer));
-                request.map(Body::new)
-            },
-        ));
+        let guest = ticket.guest.clone();
+        let app = app.clone();
+        let service = hyper::service::service_fn(move |mut request: Request<Incoming>| {
+            // Who is asking, for the rate limits (see `api::extract`).
+            request.extensions_mut().insert(ConnectInfo(peer));
+            let busy = guest.busy();
+            let answer = app.clone().oneshot(request.map(Body::new));
+            async move {
+                let answer = answer.await;
+                drop(busy);
+                answer
+            }
+        });
         let mut builder = auto::Builder::new(TokioExecutor::new());
         builder
             .http1()
             .timer(TokioTimer::new())
             .header_read_timeout(limits.headers);
+        let io = Idle::new(io, ticket.guest.clone(), limits.first_byte, limits.idle);
         let connection = builder
-            .serve_connection_with_upgrades(TokioIo::new(Idle::new(io, limits.idle)), service)
+            .serve_connection_with_upgrades(TokioIo::new(io), service)
             .into_owned();
         let connection = graceful.watch(connection);
         tokio::spawn(async move {
-            let _ = connection.await;
-            drop(slot);
+            tokio::select! {
+                _ = connection => {}
+                () = ticket.guest.asked_to_leave() => {}
+            }
+            drop(ticket);
         });
     }
     graceful.shutdown().await;
     Ok(())
 }
 
-/// A connection that fails once no bytes have passed either way for `idle`.
+/// A connection that fails once no bytes have passed either way for `idle`
+/// (or, before its first byte, for `first_byte`), and tells its door when
+/// bytes move.
 struct Idle<T> {
     io: T,
+    guest: Arc<Guest>,
     idle: Duration,
     deadline: Pin<Box<Sleep>>,
 }
 
 impl<T> Idle<T> {
-    fn new(io: T, idle: Duration) -> Self {
+    fn new(io: T, guest: Arc<Guest>, first_byte: Duration, idle: Duration) -> Self {
         Idle {
             io,
+            guest,
             idle,
-            deadline: Box::pin(tokio::time::sleep(idle)),
+            deadline: Box::pin(tokio::time::sleep(first_byte)),
         }
     }
 
     /// Bytes moved: the connection is alive.
     fn moved(&mut self) {
         self.deadline.as_mut().reset(Instant::now() + self.idle);
+        self.guest.moved();
     }
 
     /// Nothing moved: an error once the deadline has passed.

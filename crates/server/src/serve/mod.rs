@@ -4,6 +4,7 @@
 
 pub mod acme;
 pub mod conn;
+mod door;
 mod tls;
 
 use std::net::SocketAddr;
@@ -123,13 +124,14 @@ pub async fn serve_with(
     let mut servers = Servers {
         tasks: tokio::task::JoinSet::new(),
         stopping,
+        door: limits.door(),
         limits,
     };
     let url = match transport {
         Transport::Plain { addr } => {
             let listener = bind(addr, "HTTP").await?;
             let url = format!("http://{}/", listener.local_addr()?);
-            servers.spawn(listener, app);
+            servers.spawn(servers.plain(listener), app);
             url
         }
         Transport::Acme { https, http, acme } => {
@@ -178,22 +180,29 @@ pub async fn serve_with(
     Ok(())
 }
 
-/// The servers running, and what tells them to stop.
+/// The servers running, the one door their connections share, and what
+/// tells them to stop.
 struct Servers {
     tasks: tokio::task::JoinSet<std::io::Result<()>>,
     stopping: watch::Receiver<bool>,
+    door: Arc<door::Door>,
     limits: conn::Limits,
 }
 
 impl Servers {
-    /// Serves `app` on `listener` until a stop is asked for, then lets its
+    fn plain(&self, listener: TcpListener) -> conn::Plain {
+        conn::Plain::new(listener, self.door.clone())
+    }
+
+    /// Serves `app` on `entrance` until a stop is asked for, then lets its
     /// requests in flight finish.
-    fn spawn<L>(&mut self, listener: L, app: Router)
-    where
-        L: axum::serve::Listener<Addr = SocketAddr>,
-    {
-        self.tasks
-            .spawn(conn::run(listener, app, self.limits, self.stopping.clone()));
+    fn spawn(&mut self, entrance: impl conn::Entrance, app: Router) {
+        self.tasks.spawn(conn::run(
+            entrance,
+            app,
+            self.limits.clone(),
+            self.stopping.clone(),
+        ));
     }
 
     /// HTTPS on `https` with certificates from `resolver`, and port 80 (if
@@ -210,12 +219,49 @@ impl Servers {
         let port = listener.local_addr()?.port();
         if let Some(http) = http {
             let port80 = bind(http, "redirects to HTTPS and certificate challenges").await?;
-            self.spawn(port80, acme::plain_http(challenges, port));
+            self.spawn(self.plain(port80), acme::plain_http(challenges, port));
         }
-        let tls = tls::TlsListener::new(listener, tls::server_config(resolver)?)?;
+        let tls = tls::TlsListener::new(
+            listener,
+            tls::server_config(resolver)?,
+            self.door.clone(),
+            self.limits.first_byte,
+        );
         self.spawn(tls, crate::with_hsts(app));
         Ok(port)
     }
+}
+
+/// Raises this process's soft limit on open files to its hard limit (a
+/// connection is one file; systemd's default soft limit is 1,024) and
+/// answers the limit now in force, or `None` where it cannot be read.
+pub fn raise_descriptor_limit() -> Option<u64> {
+    #[cfg(unix)]
+    {
+        let mut limit = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        // SAFETY: getrlimit and setrlimit only read and write `limit`.
+        unsafe {
+            if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) != 0 {
+                return None;
+            }
+            if limit.rlim_cur < limit.rlim_max {
+                let raised = libc::rlimit {
+                    rlim_cur: limit.rlim_max,
+                    rlim_max: limit.rlim_max,
+                };
+                if libc::setrlimit(libc::RLIMIT_NOFILE, &raised) == 0 {
+                    limit = raised;
+                }
+            }
+        }
+        #[allow(clippy::useless_conversion)]
+        Some(u64::from(limit.rlim_cur))
+    }
+    #[cfg(not(unix))]
+    None
 }
 
 /// The store and everything holding it must be gone before the database

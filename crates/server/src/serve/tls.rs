@@ -2,7 +2,6 @@
 //! handshakes run beside the accept loop, and certificates from files that
 //! are picked up again when the files change, with no restart.
 
-use std::io;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock};
@@ -19,8 +18,9 @@ use tokio::sync::mpsc;
 use tokio_rustls::server::TlsStream;
 use tokio_rustls::TlsAcceptor;
 
-/// How long a client may take over its handshake before it is dropped.
-const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+use super::conn::{self, Entrance};
+use super::door::{Door, Ticket};
+
 /// Handshakes finished but not yet taken by the server.
 const READY_QUEUE: usize = 256;
 
@@ -37,39 +37,41 @@ pub fn server_config(resolver: Arc<dyn ResolvesServerCert>) -> Result<Arc<Server
     Ok(Arc::new(config))
 }
 
-/// Accepts TCP connections and hands over those whose TLS handshake
-/// completed. Handshakes run in their own tasks, so a slow or silent client
-/// never holds up the others.
+/// Accepts TCP connections through the door and hands over those whose TLS
+/// handshake completed within `handshake`. Handshakes run in their own
+/// tasks, so a slow or silent client never holds up the others, and each
+/// holds its ticket from the moment it is accepted: a flood of handshakes
+/// counts against the same room as the connections served.
 pub struct TlsListener {
-    ready: mpsc::Receiver<(TlsStream<TcpStream>, SocketAddr)>,
-    local: SocketAddr,
+    ready: mpsc::Receiver<(TlsStream<TcpStream>, SocketAddr, Ticket)>,
 }
 
 impl TlsListener {
-    pub fn new(tcp: TcpListener, config: Arc<ServerConfig>) -> io::Result<TlsListener> {
-        let local = tcp.local_addr()?;
+    pub fn new(
+        tcp: TcpListener,
+        config: Arc<ServerConfig>,
+        door: Arc<Door>,
+        handshake: Duration,
+    ) -> TlsListener {
         let acceptor = TlsAcceptor::from(config);
         let (sender, ready) = mpsc::channel(READY_QUEUE);
         tokio::spawn(async move {
             loop {
-                let (stream, peer) = match tcp.accept().await {
-                    Ok(accepted) => accepted,
-                    Err(e) => {
-                        // Out of file descriptors, or the like: wait, retry.
-                        tracing::warn!("accept failed: {e}");
-                        tokio::time::sleep(Duration::from_millis(100)).await;
-                        continue;
-                    }
+                let (stream, peer, ticket) = tokio::select! {
+                    entered = conn::accept(&tcp, &door) => entered,
+                    () = sender.closed() => return,
                 };
-                if sender.is_closed() {
-                    return;
-                }
                 let acceptor = acceptor.clone();
                 let sender = sender.clone();
                 tokio::spawn(async move {
-                    match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
+                    let shaken = tokio::select! {
+                        shaken = tokio::time::timeout(handshake, acceptor.accept(stream)) => shaken,
+                        () = ticket.guest.asked_to_leave() => return,
+                    };
+                    match shaken {
                         Ok(Ok(tls)) => {
-                            let _ = sender.send((tls, peer)).await;
+                            ticket.guest.moved();
+                            let _ = sender.send((tls, peer, ticket)).await;
                         }
                         Ok(Err(e)) => tracing::debug!("TLS handshake failed: {e}"),
                         Err(_) => tracing::debug!("TLS handshake timed out"),
@@ -77,24 +79,19 @@ impl TlsListener {
                 });
             }
         });
-        Ok(TlsListener { ready, local })
+        TlsListener { ready }
     }
 }
 
-impl axum::serve::Listener for TlsListener {
+impl Entrance for TlsListener {
     type Io = TlsStream<TcpStream>;
-    type Addr = SocketAddr;
 
-    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
+    async fn enter(&mut self) -> (Self::Io, SocketAddr, Ticket) {
         match self.ready.recv().await {
             Some(ready) => ready,
             // The accept loop only ends when this listener is gone.
             None => std::future::pending().await,
         }
-    }
-
-    fn local_addr(&self) -> io::Result<SocketAddr> {
-        Ok(self.local)
     }
 }
 

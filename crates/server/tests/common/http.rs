@@ -205,3 +205,13 @@ fn read_chunks(reader: &mut impl BufRead) -> Vec<u8> {
         reader.read_line(&mut line).expect("read chunk end");
     }
 }
+
+/// A TCP connection to `to` from the loopback address `source`
+/// (127.0.0.x), as another client would connect.
+pub fn connect_from(source: &str, to: SocketAddr) -> TcpStream {
+    let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+    let source: std::net::IpAddr = source.parse().unwrap();
+    socket.bind(&SocketAddr::new(source, 0).into()).unwrap();
+    socket.connect(&to.into()).unwrap();
+    socket.into()
+}
