@@ -134,6 +134,7 @@ pub fn site(dist: &Path, api: Router, root: Router) -> Router {
         .precompressed_br()
         .precompressed_gzip()
         .fallback(screen.into_service());
+    let files = tower::Layer::layer(&axum::middleware::from_fn(no_overlong_names), files);
     let policy = Arc::new(Policy {
         index,
         current: Mutex::new(None),
@@ -159,6 +160,33 @@ pub fn site(dist: &Path, api: Router, root: Router) -> Router {
             HeaderName::from_static("permissions-policy"),
             HeaderValue::from_static(PERMISSIONS_POLICY),
         ))
+        // No window another site opens keeps a hold on this one, and no
+        // other site may load these answers into its own pages.
+        .layer(SetResponseHeaderLayer::overriding(
+            HeaderName::from_static("cross-origin-opener-policy"),
+            HeaderValue::from_static("same-origin"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            HeaderName::from_static("cross-origin-resource-policy"),
+            HeaderValue::from_static("same-origin"),
+        ))
+}
+
+/// The longest file name the file systems the server runs on take (in
+/// bytes, once percent-encoded: a longer request names no file).
+const MAX_NAME_BYTES: usize = 255;
+
+/// A name longer than the file system takes is no file: 404, not the file
+/// system's error (a 500).
+async fn no_overlong_names(request: Request, next: axum::middleware::Next) -> Response {
+    let path = request.uri().path();
+    if path
+        .split('/')
+        .any(|segment| segment.len() > MAX_NAME_BYTES)
+    {
+        return (StatusCode::NOT_FOUND, "no such file").into_response();
+    }
+    next.run(request).await
 }
 
 /// Tells browsers to come back only over HTTPS for a year: for a server

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use beatbook_core::inbox::InboxFilter;
 use beatbook_core::report::ReportKind;
-use beatbook_server::api::{ApiState, Cidr, REPORTS_PER_MINUTE};
+use beatbook_server::api::{ApiState, Body, Cidr, BODIES, REPORTS_PER_MINUTE};
 use beatbook_server::serve::conn::Limits;
 use beatbook_server::store::Devices;
 use beatbook_server::store::Reports;
@@ -102,6 +102,88 @@ fn an_oversize_or_unauthorised_body_is_refused_before_it_is_sent() {
         let answer = head_only(server.addr, path, "", 1024);
         assert!(answer.starts_with("HTTP/1.1 413"), "{path}: {answer}");
         assert!(answer.contains("limited to 512 bytes"), "{answer}");
+    }
+}
+
+/// An address of `route` (from the API's table of bodies), its `{name}`
+/// segments filled in.
+fn address_of(route: &str) -> String {
+    let filled: Vec<&str> = route
+        .split('/')
+        .map(|segment| match segment {
+            "{code}" => "K7QF2-M3XDA",
+            "{photo}" => "01970000-0000-7000-8000-000000000001",
+            other => other,
+        })
+        .collect();
+    let photo = route == beatbook_core::protocol::paths::PHOTO;
+    let query = if photo {
+        format!(
+            "?note=01970000-0000-7000-8000-000000000002&sha256={}",
+            "a".repeat(64)
+        )
+    } else {
+        String::new()
+    };
+    format!("/api{}{query}", filled.join("/"))
+}
+
+/// The headers of a post to `path` of `body`'s kind, declaring `length`.
+fn post_head(path: &str, body: Body, auth: &str, length: usize) -> String {
+    let media = if body == Body::Photo {
+        "image/jpeg"
+    } else {
+        "application/json"
+    };
+    format!(
+        "POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: {media}\r\n{auth}\r\nContent-Length: {length}\r\n\r\n"
+    )
+}
+
+#[test]
+fn every_route_that_takes_a_body_refuses_one_over_its_limit_unread_and_cuts_one_that_stalls() {
+    let server = impatient();
+    let auth = server.pair("phone");
+    for (route, body) in BODIES {
+        let path = address_of(route);
+        // Over the limit, declared: answered before a byte is sent.
+        let mut stream = TcpStream::connect(server.addr).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(3)))
+            .unwrap();
+        stream
+            .write_all(post_head(&path, body, &auth, body.limit() + 1).as_bytes())
+            .unwrap();
+        let mut answer = vec![0u8; 4096];
+        let n = stream
+            .read(&mut answer)
+            .unwrap_or_else(|e| panic!("{path}: no answer before the body ({e})"));
+        let answer = String::from_utf8_lossy(&answer[..n]);
+        assert!(answer.starts_with("HTTP/1.1 413"), "{path}: {answer}");
+        assert!(
+            answer.contains("limited to") || answer.contains("over"),
+            "{path}: {answer}"
+        );
+
+        // Within the limit, then stalled half-way: cut off in a second (the
+        // request deadline), or answered without it (a 404 for a code no
+        // report has), while others are answered.
+        let mut stalled = TcpStream::connect(server.addr).unwrap();
+        let declared = body.limit().min(400);
+        stalled
+            .write_all(post_head(&path, body, &auth, declared).as_bytes())
+            .unwrap();
+        stalled.write_all(&vec![b' '; declared / 2]).unwrap();
+        assert_eq!(server.get("/api/health", &[]).status, 200);
+        let (said, took) = outcome(&mut stalled);
+        assert!(
+            said.is_empty() || said.starts_with("HTTP/1.1 408") || said.starts_with("HTTP/1.1 404"),
+            "{path}: {said}"
+        );
+        assert!(
+            took < Duration::from_secs(4),
+            "{path}: a stalled body held on for {took:?}"
+        );
     }
 }
 

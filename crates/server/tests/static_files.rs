@@ -53,6 +53,18 @@ fn security_headers_are_on_every_answer_and_deep_links_get_the_app() {
             "{path}"
         );
         assert_eq!(r.header("referrer-policy"), Some("no-referrer"), "{path}");
+        // No other site's window keeps a hold on this one, and no other
+        // site may embed its answers.
+        assert_eq!(
+            r.header("cross-origin-opener-policy"),
+            Some("same-origin"),
+            "{path}"
+        );
+        assert_eq!(
+            r.header("cross-origin-resource-policy"),
+            Some("same-origin"),
+            "{path}"
+        );
     }
     let deep = server.get("/notes", &[]);
     assert_eq!(deep.status, 200);
@@ -66,6 +78,27 @@ fn security_headers_are_on_every_answer_and_deep_links_get_the_app() {
     assert_eq!(api.status, 404);
     assert!(String::from_utf8_lossy(&api.body).contains("no such API endpoint"));
     assert_eq!(server.get("/api/health", &[]).status, 200);
+}
+
+#[test]
+fn a_name_longer_than_any_file_s_is_not_found_never_a_server_error() {
+    let server = serve();
+    let long = "a".repeat(300);
+    for path in [
+        format!("/{long}"),
+        format!("/{long}.js"),
+        format!("/icons/{long}.png"),
+        format!("/api/v1/reports/{long}"),
+        format!("/api/v1/photos/{long}"),
+    ] {
+        let r = server.get(&path, &[]);
+        assert!(
+            r.status == 404 || r.status == 400,
+            "{path}: {} {}",
+            r.status,
+            r.text()
+        );
+    }
 }
 
 #[test]

@@ -31,12 +31,10 @@ use axum::extract::{DefaultBodyLimit, State};
 use axum::http::Uri;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use beatbook_core::photo::MAX_PHOTO_BYTES;
-use beatbook_core::protocol::{
-    paths, RecordKind, MAX_BODY_BYTES, MAX_REPORT_BODY_BYTES, MAX_SMALL_BODY_BYTES,
-};
+use beatbook_core::protocol::{paths, RecordKind, MAX_BODY_BYTES};
 
 pub use error::ApiError;
+pub use extract::{Body, BODIES};
 pub use limits::{BURST, REFILL_PER_SECOND, REPORTS_PER_MINUTE};
 pub use photos::sha256_hex;
 pub use proxy::Cidr;
@@ -175,38 +173,46 @@ async fn not_found(uri: Uri) -> ApiError {
     ApiError::not_found(format!("no such API endpoint: {}", uri.path()))
 }
 
+/// The body limit for `route`, from the one table ([`extract::BODIES`]).
+fn body_limit(route: &str) -> DefaultBodyLimit {
+    DefaultBodyLimit::max(extract::body_limit(route))
+}
+
 pub fn router(state: ApiState) -> Router {
     let mut router = Router::new()
         .route("/health", get(api_health))
         .route(
             paths::PAIR,
-            post(pairing::pair).layer(DefaultBodyLimit::max(MAX_SMALL_BODY_BYTES)),
+            post(pairing::pair).layer(body_limit(paths::PAIR)),
         )
-        .route(paths::SYNC, post(sync::sync))
+        .route(paths::SYNC, post(sync::sync).layer(body_limit(paths::SYNC)))
         .route(paths::NOTES, get(sync::notes))
         .route(paths::SHIFTS, get(sync::shifts))
         .route(paths::CONCERNS, get(concerns::concerns))
         .route(
             paths::REPORTS,
-            post(reports::submit).layer(DefaultBodyLimit::max(MAX_REPORT_BODY_BYTES)),
+            post(reports::submit).layer(body_limit(paths::REPORTS)),
         )
         .route(paths::REPORT, get(reports::status))
         .route(
             paths::REPORT_ERASURE,
-            post(reports::request_erasure).layer(DefaultBodyLimit::max(MAX_SMALL_BODY_BYTES)),
+            post(reports::request_erasure).layer(body_limit(paths::REPORT_ERASURE)),
         )
         .route(paths::PRIVACY, get(reports::privacy))
         .route(paths::INBOX, get(inbox::inbox))
-        .route(paths::TRIAGE, post(inbox::triage))
+        .route(
+            paths::TRIAGE,
+            post(inbox::triage).layer(body_limit(paths::TRIAGE)),
+        )
         .route(
             paths::PHOTO,
             post(photos::upload)
                 .get(photos::download)
-                .layer(DefaultBodyLimit::max(MAX_PHOTO_BYTES)),
+                .layer(body_limit(paths::PHOTO)),
         )
         .route(
             paths::PHOTO_PUBLIC,
-            post(photos::set_public).layer(DefaultBodyLimit::max(MAX_SMALL_BODY_BYTES)),
+            post(photos::set_public).layer(body_limit(paths::PHOTO_PUBLIC)),
         )
         .route(paths::REPORT_PHOTOS, get(photos::of_report))
         .merge(exports::routes());

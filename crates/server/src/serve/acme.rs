@@ -89,14 +89,23 @@ pub fn start(acme: &Acme) -> Result<Arc<ResolvesServerCertAcme>> {
 }
 
 /// Port 80: the authority's HTTP-01 challenges, and a permanent redirect to
-/// HTTPS for everyone else (`https_port` when it is not 443).
-pub fn plain_http(resolver: Option<Arc<ResolvesServerCertAcme>>, https_port: u16) -> Router {
+/// HTTPS for everyone else (`https_port` when it is not 443), to one of
+/// `domains` (the first when the Host asked for is none of them; when no
+/// domain is known, to the Host asked for if it is a plain host name).
+pub fn plain_http(
+    resolver: Option<Arc<ResolvesServerCertAcme>>,
+    https_port: u16,
+    domains: Vec<String>,
+) -> Router {
+    let domains: Arc<[String]> = domains.into();
     Router::new()
         .route(
             "/.well-known/acme-challenge/{token}",
             get(challenge).with_state(resolver),
         )
-        .fallback(move |headers: HeaderMap, uri: Uri| redirect(headers, uri, https_port))
+        .fallback(move |headers: HeaderMap, uri: Uri| {
+            redirect(headers, uri, https_port, domains.clone())
+        })
 }
 
 async fn challenge(
@@ -109,16 +118,50 @@ async fn challenge(
     }
 }
 
-async fn redirect(headers: HeaderMap, uri: Uri, https_port: u16) -> Response {
-    let Some(host) = headers.get(header::HOST).and_then(|h| h.to_str().ok()) else {
-        return (StatusCode::BAD_REQUEST, "which site? (no Host header)").into_response();
-    };
+/// Whether `name` is a host name or an address, and nothing else that a
+/// Host header could carry into a redirect.
+fn plain_host(name: &str) -> bool {
+    let bracketed = name
+        .strip_prefix('[')
+        .and_then(|n| n.strip_suffix(']'))
+        .is_some_and(|a| a.parse::<std::net::Ipv6Addr>().is_ok());
+    bracketed
+        || (!name.is_empty()
+            && name.len() <= 253
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.'))
+}
+
+async fn redirect(
+    headers: HeaderMap,
+    uri: Uri,
+    https_port: u16,
+    domains: Arc<[String]>,
+) -> Response {
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
     // The host without its port (an IPv6 address keeps its brackets).
-    let name = match host.rsplit_once(':') {
+    let name = host.map(|host| match host.rsplit_once(':') {
         Some((name, port)) if !name.ends_with(':') && port.bytes().all(|b| b.is_ascii_digit()) => {
             name
         }
         _ => host,
+    });
+    let name = match (name, domains.first()) {
+        (Some(name), Some(_)) => domains
+            .iter()
+            .find(|d| d.eq_ignore_ascii_case(name))
+            .unwrap_or(&domains[0])
+            .as_str(),
+        (None, Some(first)) => first.as_str(),
+        (Some(name), None) if plain_host(name) => name,
+        _ => {
+            return (
+                StatusCode::BAD_REQUEST,
+                "which site? (no Host header, or not a host name)",
+            )
+                .into_response()
+        }
     };
     let port = if https_port == 443 {
         String::new()
@@ -127,4 +170,55 @@ async fn redirect(headers: HeaderMap, uri: Uri, https_port: u16) -> Response {
     };
     let path = uri.path_and_query().map_or("/", |p| p.as_str());
     Redirect::permanent(&format!("https://{name}{port}{path}")).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn location(host: Option<&str>, domains: &[&str]) -> (StatusCode, Option<String>) {
+        let mut headers = HeaderMap::new();
+        if let Some(host) = host {
+            headers.insert(header::HOST, host.parse().unwrap());
+        }
+        let domains: Arc<[String]> = domains.iter().map(|d| d.to_string()).collect();
+        let answer = redirect(headers, "/report?x=1".parse().unwrap(), 443, domains).await;
+        let location = answer
+            .headers()
+            .get(header::LOCATION)
+            .map(|l| l.to_str().unwrap().to_owned());
+        (answer.status(), location)
+    }
+
+    #[tokio::test]
+    async fn the_redirect_goes_to_the_server_s_own_domain_never_one_the_client_names() {
+        let ours = ["beat.example.org"];
+        assert_eq!(
+            location(Some("BEAT.example.org:80"), &ours)
+                .await
+                .1
+                .as_deref(),
+            Some("https://beat.example.org/report?x=1")
+        );
+        assert_eq!(
+            location(Some("evil.example"), &ours).await.1.as_deref(),
+            Some("https://beat.example.org/report?x=1")
+        );
+        assert_eq!(
+            location(None, &ours).await.1.as_deref(),
+            Some("https://beat.example.org/report?x=1")
+        );
+        // No domain known: a plain host name is kept, anything else refused.
+        assert_eq!(
+            location(Some("[::1]:80"), &[]).await.1.as_deref(),
+            Some("https://[::1]/report?x=1")
+        );
+        for bad in ["evil.example/phish?", "a@b", "x y"] {
+            assert_eq!(
+                location(Some(bad), &[]).await.0,
+                StatusCode::BAD_REQUEST,
+                "{bad}"
+            );
+        }
+    }
 }

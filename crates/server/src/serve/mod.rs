@@ -137,7 +137,14 @@ pub async fn serve_with(
         Transport::Acme { https, http, acme } => {
             let resolver = acme::start(&acme)?;
             let port = servers
-                .tls(https, Some(http), resolver.clone(), Some(resolver), app)
+                .tls(
+                    https,
+                    Some(http),
+                    resolver.clone(),
+                    Some(resolver),
+                    acme.domains.clone(),
+                    app,
+                )
                 .await?;
             format!("https://{}:{port}/", acme.domains[0])
         }
@@ -148,7 +155,9 @@ pub async fn serve_with(
             key,
         } => {
             let certificate = tls::FileCertificate::open(&cert, &key)?;
-            let port = servers.tls(https, http, certificate, None, app).await?;
+            let port = servers
+                .tls(https, http, certificate, None, Vec::new(), app)
+                .await?;
             format!("https://{}/", SocketAddr::new(https.ip(), port))
         }
     };
@@ -213,13 +222,17 @@ impl Servers {
         http: Option<SocketAddr>,
         resolver: Arc<dyn rustls::server::ResolvesServerCert>,
         challenges: Option<Arc<rustls_acme::ResolvesServerCertAcme>>,
+        domains: Vec<String>,
         app: Router,
     ) -> Result<u16> {
         let listener = bind(https, "HTTPS").await?;
         let port = listener.local_addr()?.port();
         if let Some(http) = http {
             let port80 = bind(http, "redirects to HTTPS and certificate challenges").await?;
-            self.spawn(self.plain(port80), acme::plain_http(challenges, port));
+            self.spawn(
+                self.plain(port80),
+                acme::plain_http(challenges, port, domains),
+            );
         }
         let tls = tls::TlsListener::new(
             listener,
