@@ -2,11 +2,14 @@
 //!
 //! Every text field a person types (notes, places, titles, reports, contact
 //! details, responses, progress notes) refuses control characters other than
-//! newline and tab, and the characters that override the direction of the
-//! text around them. A control character can hide or garble what is shown or
-//! exported; a direction override can make "txt.exe" read as "exe.txt", or a
-//! response appear to say the opposite of what it says. Both are refused, on
-//! the phone and again at the server, with a message that names the field.
+//! newline and tab, characters that draw nothing, and the characters that
+//! override the direction of the text around them. A control character can
+//! hide or garble what is shown or exported; an invisible one (a zero-width
+//! space, a line separator, a tag) can hide words from a reader or a search
+//! while a machine reads them; a direction override can make "txt.exe" read
+//! as "exe.txt", or a response appear to say the opposite of what it says.
+//! All are refused, on the phone and again at the server, with a message
+//! that names the field.
 
 use thiserror::Error;
 
@@ -30,11 +33,33 @@ fn is_refused_control(c: char) -> bool {
     c.is_control() && c != '\n' && c != '\t'
 }
 
+/// Characters that draw nothing and join nothing: zero-width space, word
+/// joiner and invisible operators, the byte-order mark, the line and
+/// paragraph separators (a line break only some screens show). The joiners
+/// U+200C and U+200D stay: scripts and emoji need them.
+fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{200B}' | '\u{2028}' | '\u{2029}' | '\u{2060}'..='\u{2064}' | '\u{FEFF}'
+    )
+}
+
+/// Tag characters (U+E0000–U+E007F): invisible, and able to carry a whole
+/// hidden sentence. Only a flag's own tags, after U+1F3F4 (the Scottish
+/// and Welsh flags), are kept.
+fn is_tag(c: char) -> bool {
+    matches!(c, '\u{E0000}'..='\u{E007F}')
+}
+
+const BLACK_FLAG: char = '\u{1F3F4}';
+
 fn describe(c: char) -> String {
     let kind = if is_direction_override(c) {
         "a text-direction override"
-    } else {
+    } else if is_refused_control(c) {
         "an invisible control character"
+    } else {
+        "an invisible character"
     };
     format!("{kind} (U+{:04X})", c as u32)
 }
@@ -89,13 +114,23 @@ pub fn plural(count: usize, one: &str, many: &str) -> String {
 
 /// Checks one field's text.
 pub fn check(field: &'static str, text: &str) -> Result<(), UnsafeText> {
-    match text
-        .chars()
-        .find(|&c| is_refused_control(c) || is_direction_override(c))
-    {
-        Some(character) => Err(UnsafeText { field, character }),
-        None => Ok(()),
+    // The last character that was not a tag: a flag's tags follow it.
+    let mut before_tags = None;
+    for c in text.chars() {
+        let refused = if is_tag(c) {
+            before_tags != Some(BLACK_FLAG)
+        } else {
+            before_tags = Some(c);
+            is_refused_control(c) || is_direction_override(c) || is_invisible(c)
+        };
+        if refused {
+            return Err(UnsafeText {
+                field,
+                character: c,
+            });
+        }
     }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -108,6 +143,9 @@ mod tests {
             "Street light out\n\tby the station",
             "مرحبا \u{200F}(Mill Lane)",
             "Émilie’s café — 24/7 🙂",
+            // Joiners that build emoji and words, and a flag's own tags.
+            "👩\u{200D}👧 crossing; می\u{200C}خواهم",
+            "Scotland \u{1F3F4}\u{E0067}\u{E0062}\u{E0073}\u{E0063}\u{E0074}\u{E007F} fans",
             "",
         ] {
             assert_eq!(check("note", ok), Ok(()), "{ok:?}");
@@ -125,6 +163,11 @@ mod tests {
             ("txt.\u{202E}exe", '\u{202E}'),
             ("isolate \u{2066}x\u{2069}", '\u{2066}'),
             ("embedding \u{202A}", '\u{202A}'),
+            ("zero\u{200B}width", '\u{200B}'),
+            ("line\u{2028}separator", '\u{2028}'),
+            ("\u{FEFF}byte-order mark", '\u{FEFF}'),
+            ("word\u{2060}joiner", '\u{2060}'),
+            ("hidden \u{E0069}\u{E0067}\u{E006E}", '\u{E0069}'),
         ] {
             assert_eq!(
                 check("place", bad),
@@ -184,5 +227,10 @@ mod tests {
         assert!(err
             .to_string()
             .contains("an invisible control character (U+0000)"));
+        let err = check("place", "a\u{200B}b").unwrap_err();
+        assert!(
+            err.to_string().contains("an invisible character (U+200B)"),
+            "{err}"
+        );
     }
 }

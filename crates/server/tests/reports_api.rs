@@ -109,20 +109,49 @@ fn codes_that_are_malformed_or_unknown_get_precise_answers() {
 #[test]
 fn a_bot_filling_the_hidden_field_gets_a_code_and_stores_nothing() {
     let server = serve();
-    let r = server.submit_report(&json!({ "report": report("Anywhere", ReportKind::Other), "website": "http://spam.example" }),
-    );
+    let spam = report("Anywhere", ReportKind::Other);
+    let r = server.submit_report(&json!({ "report": spam, "website": "http://spam.example" }));
     let code = code_of(&r);
+    // Sent again, it is already had, under the same code, as a real one is.
+    let again = server.submit_report(&json!({ "report": spam, "website": "http://spam.example" }));
+    assert_eq!(again.json()["outcome"], "already_had");
+    assert_eq!(code_of(&again), code);
     // Its look-up shows a new report like any other: the bot cannot tell
     // it was caught.
     let real = server.file_report(&report("Anywhere", ReportKind::Other));
     let decoy = server.look_up_report(&code);
     assert_eq!(decoy.status, 200);
-    let real = server.look_up_report(&real).json();
+    let real_code = real;
+    let real = server.look_up_report(&real_code).json();
     let decoy = decoy.json();
     let keys = |v: &Value| v.as_object().unwrap().keys().cloned().collect::<Vec<_>>();
     assert_eq!(keys(&decoy), keys(&real));
     assert_eq!(decoy["status"], real["status"]);
     assert_eq!(decoy["history"].as_array().unwrap().len(), 1);
+    // Its times are as precise as a stored report's (milliseconds).
+    for report in [&decoy, &real] {
+        let at = report["reported_at"].as_str().unwrap();
+        assert_eq!(at.len(), "2026-12-05T03:00:00.000Z".len(), "{at}");
+    }
+    // A request for its erasure is taken, and shown, as a real one's is.
+    for code in [&code, &real_code] {
+        let erasure = server.post(
+            &format!("/api/v1/reports/{code}/erasure"),
+            &["Content-Type: application/json"],
+            b"{}",
+        );
+        assert_eq!(erasure.status, 202, "{}", erasure.text());
+    }
+    let shape = |code: &str| {
+        let report = server.look_up_report(code).json();
+        report
+            .as_object()
+            .unwrap()
+            .iter()
+            .map(|(k, v)| (k.clone(), v.is_null()))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(shape(&code), shape(&real_code));
     let auth = server.pair("councillor");
     let inbox = server.get("/api/v1/inbox", &[&auth]).json();
     assert_eq!(

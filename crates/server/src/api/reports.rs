@@ -11,7 +11,8 @@ use axum::Json;
 use beatbook_core::code;
 use beatbook_core::protocol::{check_report, Outcome, Privacy, SubmitReport, SubmitReportResponse};
 use beatbook_core::report::{PublicReport, Report, ReportStatus, StatusChange};
-use chrono::Utc;
+use chrono::{SubsecRound, Utc};
+use uuid::Uuid;
 
 use super::extract::{ApiJson, ApiPath, Client, ProtocolLevel};
 use super::limits::Bucket;
@@ -51,19 +52,15 @@ pub async fn submit(
         ));
     }
     state.limits.take(Bucket::AllReports).map_err(ceiling)?;
-    if !submission.website.is_empty() {
-        // A bot filled the hidden field: answer as if stored, and keep
-        // nothing but a decoy for its look-ups.
-        let code = new_code();
-        state.decoys.remember(&code, &submission.report);
-        return Ok(Json(SubmitReportResponse {
-            code,
-            outcome: Outcome::Stored,
-        }));
-    }
     check_report(&submission.report, Utc::now()).map_err(|reason| {
         ApiError::bad_request(format!("the report was not accepted: {reason}"))
     })?;
+    if !submission.website.is_empty() {
+        // A bot filled the hidden field: answer as if stored (a resend as
+        // if already had), and keep nothing but a decoy for its look-ups.
+        let (code, outcome) = state.decoys.remember(&submission.report);
+        return Ok(Json(SubmitReportResponse { code, outcome }));
+    }
     let limits = state.limits.clone();
     let (code, outcome) = state
         .store(move |store| {
@@ -114,10 +111,11 @@ pub async fn request_erasure(
     let code = code::normalise(&typed).ok_or_else(|| {
         ApiError::bad_request("this is not a reference code: codes look like K7QF2-M3XDA")
     })?;
+    let decoy = state.decoys.erase(&code);
     let known = state
         .store(move |store| store.request_erasure(&code))
         .await?;
-    if !known {
+    if !known && !decoy {
         return Err(ApiError::not_found("no report has this reference code"));
     }
     Ok((
@@ -139,15 +137,27 @@ const MAX_DECOYS: usize = 1000;
 
 /// What a bot caught by the hidden field is shown when it looks up the code
 /// it was given: a new report like any other, so it cannot tell it was
-/// caught. Held in memory only, a bounded number.
+/// caught (its times as precise as a stored report's, the same code for a
+/// resend, a request for erasure taken). Held in memory only, a bounded
+/// number.
 #[derive(Default)]
-pub struct Decoys(Mutex<VecDeque<PublicReport>>);
+pub struct Decoys(Mutex<VecDeque<(Uuid, PublicReport)>>);
 
 impl Decoys {
-    fn remember(&self, code: &str, report: &Report) {
-        let now = Utc::now();
+    fn held(&self) -> std::sync::MutexGuard<'_, VecDeque<(Uuid, PublicReport)>> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// A decoy for `report`: its code, and whether it is new.
+    fn remember(&self, report: &Report) -> (String, Outcome) {
+        let mut decoys = self.held();
+        if let Some((_, decoy)) = decoys.iter().find(|(id, _)| *id == report.id) {
+            return (decoy.code.clone(), Outcome::AlreadyHad);
+        }
+        let now = Utc::now().trunc_subsecs(3);
+        let code = new_code();
         let decoy = PublicReport {
-            code: code.to_owned(),
+            code: code.clone(),
             kind: report.kind,
             place: report.place.clone(),
             when: report.when_text(),
@@ -162,15 +172,30 @@ impl Decoys {
             erasure_requested_at: None,
             erased_at: None,
         };
-        let mut decoys = self.0.lock().unwrap_or_else(|e| e.into_inner());
         if decoys.len() >= MAX_DECOYS {
             decoys.pop_front();
         }
-        decoys.push_back(decoy);
+        decoys.push_back((report.id, decoy));
+        (code, Outcome::Stored)
     }
 
     pub(super) fn find(&self, code: &str) -> Option<PublicReport> {
-        let decoys = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        decoys.iter().find(|d| d.code == code).cloned()
+        self.held()
+            .iter()
+            .find(|(_, d)| d.code == code)
+            .map(|(_, d)| d.clone())
+    }
+
+    /// Takes a request for erasure as a report does; whether `code` is a
+    /// decoy's.
+    fn erase(&self, code: &str) -> bool {
+        let mut decoys = self.held();
+        let Some((_, decoy)) = decoys.iter_mut().find(|(_, d)| d.code == code) else {
+            return false;
+        };
+        if decoy.erasure_requested_at.is_none() {
+            decoy.erasure_requested_at = Some(Utc::now().trunc_subsecs(3));
+        }
+        true
     }
 }
