@@ -149,11 +149,13 @@ describe('sync', () => {
     await pairApp(first, server.data);
     const second = await openApp(context, server);
     await server.stop();
+    // Each tab's note typed once its last is saved, as a person would.
     for (let i = 0; i < 5; i += 1) {
       await saveNote(first, `Tab one, note ${i}`);
       await saveNote(second, `Tab two, note ${i}`);
+      await waitForSaved(first);
+      await waitForSaved(second);
     }
-    await waitForSaved(first);
     const again = await startServer({ port: server.port, data: server.data });
     for (const page of [first, second]) await page.getByTestId('nav-settings').click();
     await Promise.all([first, second].map((page) => page.getByTestId('sync-now').click()));

@@ -2,7 +2,9 @@
 //! trusted proxy, as a botnet would send them: how many are accepted and
 //! refused, how fast residents' look-ups and the councillor's sync are
 //! answered meanwhile, and what memory and disk the server holds before and
-//! after. Bounded: it runs for `FLOOD_SECONDS` (default 20).
+//! after. Bounded: it runs for `FLOOD_SECONDS` (default 20). Then a flood of
+//! connections that say nothing, from 20 addresses, more than the server
+//! has room for: how soon a visitor is answered.
 //!
 //! Run with `cargo bench -p beatbook-server --bench flood`.
 
@@ -200,5 +202,53 @@ fn main() {
         "    write-ahead log             {:>6.1} → {:.1} MiB",
         before.2, after.2
     );
+    silent_connections(addr);
     let _ = std::fs::remove_dir_all(&data);
+}
+
+/// 1,100 connections that say nothing, from 20 addresses (more than the
+/// server's 1,024), then a visitor's requests: how long each waits.
+fn silent_connections(addr: std::net::SocketAddr) {
+    const SILENT: usize = 1100;
+    let files = beatbook_server::serve::raise_descriptor_limit().unwrap_or(0);
+    if files < 2 * SILENT as u64 {
+        println!(
+            "\nSilent connections: skipped, {files} open files allowed (needs {})",
+            2 * SILENT
+        );
+        return;
+    }
+    let before = resident_mib();
+    let started = Instant::now();
+    let hogs: Vec<_> = (0..SILENT)
+        .map(|n| http::connect_from(&format!("127.0.0.{}", 10 + n % 20), addr))
+        .collect();
+    let opened = started.elapsed();
+    let mut waits = Vec::new();
+    for _ in 0..20 {
+        let t = Instant::now();
+        let r = Connection::open_from("127.0.0.99", addr).request("GET", "/api/health", &[], b"");
+        waits.push(t.elapsed());
+        assert_eq!(r.status, 200, "a visitor during the flood: {}", r.text());
+    }
+    let after = resident_mib();
+    drop(hogs);
+    waits.sort();
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    let worst = *waits.last().expect("waits");
+    println!(
+        "\nSilent connections: {SILENT} from 20 addresses, opened in {:.0} ms",
+        ms(opened)
+    );
+    println!(
+        "    visitor p50 / max           {:>6.1} / {:.1} ms   target max < 1000 ms: {}",
+        ms(percentile(&waits, 50.0)),
+        ms(worst),
+        if worst < Duration::from_secs(1) {
+            "met"
+        } else {
+            "MISSED"
+        }
+    );
+    println!("    memory (RSS)                {before:>6.1} → {after:.1} MiB");
 }

@@ -58,7 +58,18 @@ pub struct Connection {
 
 impl Connection {
     pub fn open(addr: SocketAddr) -> Connection {
-        let stream = TcpStream::connect(addr).expect("connect to the server");
+        Connection::over(
+            TcpStream::connect(addr).expect("connect to the server"),
+            addr,
+        )
+    }
+
+    /// From the loopback address `source` (127.0.0.x), as another client.
+    pub fn open_from(source: &str, addr: SocketAddr) -> Connection {
+        Connection::over(connect_from(source, addr), addr)
+    }
+
+    fn over(stream: TcpStream, addr: SocketAddr) -> Connection {
         stream.set_nodelay(true).expect("TCP_NODELAY");
         Connection {
             stream: BufReader::new(Box::new(stream)),
