@@ -3,6 +3,7 @@
 
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
+import http from 'node:http';
 import { describe, test } from 'node:test';
 
 import {
@@ -201,6 +202,54 @@ describe('resident reports', () => {
     await page.getByTestId('nav-reports').click();
     await page.getByTestId('my-report').nth(4).waitFor();
     assert.equal(await page.getByTestId('my-report').count(), 5, 'the deletion survives a reload');
+    await context.close();
+    await server.stop();
+  });
+
+  test('a flood from rotating addresses fills the shared ceiling; a resident\'s phone solves the puzzle and its report gets its code', async () => {
+    const server = await startServer();
+    const { port } = new URL(server.url);
+    // Junk reports, each from a new loopback address (127.0.1.x), as a
+    // botnet sends them, until the ceiling for everyone refuses.
+    const junk = (n) => new Promise((resolve, reject) => {
+      const body = JSON.stringify({
+        report: {
+          id: crypto.randomUUID(), created_at: new Date().toISOString(), kind: 'other', location: null,
+          location_rounded: false, place: `Anywhere ${n}`, when: 'after_dark', when_detail: null,
+          description: 'junk', contact: null,
+        },
+      });
+      const request = http.request({
+        host: '127.0.0.1', port, path: '/api/v1/reports', method: 'POST', localAddress: `127.0.1.${1 + (n % 250)}`,
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+      }, (r) => {
+        let text = '';
+        r.on('data', (chunk) => { text += chunk; });
+        r.on('end', () => resolve({ status: r.statusCode, text }));
+      });
+      request.on('error', reject);
+      request.end(body);
+    });
+    let refused = null;
+    for (let n = 0; n < 500 && !refused; n += 1) {
+      const answer = await junk(n);
+      if (answer.status === 429) refused = JSON.parse(answer.text);
+    }
+    assert.ok(refused?.challenge?.seed, 'past the ceiling, the refusal sets a puzzle');
+
+    // A resident who never sent anything: the phone solves the puzzle by
+    // itself, and the report is in.
+    const context = await browser.newContext();
+    const page = await openApp(context, server.url);
+    const started = Date.now();
+    await makeReport(page, { place: 'Mill Lane underpass', description: 'No light at all after dark' });
+    const code = (await page.getByTestId('report-code').textContent({ timeout: 20_000 })).trim();
+    console.log(`a report past the ceiling had its code ${Date.now() - started} ms after Send (puzzle of ${refused.challenge.bits} bits)`);
+    assert.match(code, /^[A-Z0-9]{5}-[A-Z0-9]{5}$/);
+    const token = await councillorToken(server.url, server.data);
+    const held = (await inbox(server.url, token)).reports.filter((r) => r.code === code);
+    assert.equal(held.length, 1, 'stored once');
+    assert.equal(held[0].report.place, 'Mill Lane underpass');
     await context.close();
     await server.stop();
   });

@@ -3,6 +3,7 @@
 
 use beatbook_core::meeting::Concern;
 use beatbook_core::photo::{verdict, KeptPhoto, PhotoListing, PhotoOwner, UploadVerdict};
+use beatbook_core::protocol::proof::{self, Challenge};
 use beatbook_core::protocol::{
     level, paths, ErrorBody, ExportFile, Inbox, Privacy, SubmitReport, SubmitReportResponse,
 };
@@ -106,14 +107,33 @@ async fn request_json(url: &str, token: Option<&str>) -> Result<Answer, ClientEr
 }
 
 /// One request with a timeout: a POST of `body` (with its media type) if
-/// there is one, else a GET; the answer read as text.
+/// there is one, else a GET; the answer read as text. Refused at a shared
+/// ceiling with a puzzle, it solves the puzzle and asks once more.
 async fn request_with(
     url: &str,
     token: Option<&str>,
     body: Option<(&JsValue, &str)>,
     timeout_ms: i32,
 ) -> Result<Answer, ClientError> {
-    fetch_within(url, token, body, timeout_ms, |response| async move {
+    let answer = answer_of(url, token, body, timeout_ms, None).await?;
+    match challenge_of(&answer) {
+        Some(challenge) => {
+            let nonce = solve(&challenge).await;
+            let proof = challenge.proof(nonce);
+            answer_of(url, token, body, timeout_ms, Some(&proof)).await
+        }
+        None => Ok(answer),
+    }
+}
+
+async fn answer_of(
+    url: &str,
+    token: Option<&str>,
+    body: Option<(&JsValue, &str)>,
+    timeout_ms: i32,
+    proof: Option<&str>,
+) -> Result<Answer, ClientError> {
+    fetch_within(url, token, body, proof, timeout_ms, |response| async move {
         Ok(Answer {
             status: response.status(),
             retry_after: response.headers().get("Retry-After").ok().flatten(),
@@ -121,6 +141,45 @@ async fn request_with(
         })
     })
     .await
+}
+
+/// The most zero bits of a puzzle this phone takes on: about four seconds
+/// of a slow phone's work. A harder one is left, and the request waits.
+const MAX_PUZZLE_BITS: u8 = 20;
+/// Nonces tried between two chances for the page to draw.
+const NONCES_AT_A_TIME: u64 = 20_000;
+
+/// A 429's puzzle, if it set one this phone will solve.
+fn challenge_of(answer: &Answer) -> Option<Challenge> {
+    if answer.status != 429 {
+        return None;
+    }
+    serde_json::from_str::<ErrorBody>(&answer.text)
+        .ok()?
+        .challenge
+        .filter(|c| c.bits <= MAX_PUZZLE_BITS)
+}
+
+/// Solves `challenge` a slice at a time, letting the page draw between.
+async fn solve(challenge: &Challenge) -> u64 {
+    let mut from = 0;
+    loop {
+        if let Some(nonce) = challenge.try_nonces(from, NONCES_AT_A_TIME) {
+            return nonce;
+        }
+        from += NONCES_AT_A_TIME;
+        next_turn().await;
+    }
+}
+
+/// Waits for the browser's next turn (a timer of no delay).
+async fn next_turn() {
+    let turn = js_sys::Promise::new(&mut |resolve, _| {
+        if let Some(window) = web_sys::window() {
+            let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, 0);
+        }
+    });
+    let _ = JsFuture::from(turn).await;
 }
 
 /// An answer's body as text; empty if it cannot be read.
@@ -141,6 +200,7 @@ async fn fetch_within<T, Read: std::future::Future<Output = Result<T, ClientErro
     url: &str,
     token: Option<&str>,
     body: Option<(&JsValue, &str)>,
+    proof: Option<&str>,
     timeout_ms: i32,
     read: impl FnOnce(web_sys::Response) -> Read,
 ) -> Result<T, ClientError> {
@@ -154,6 +214,9 @@ async fn fetch_within<T, Read: std::future::Future<Output = Result<T, ClientErro
     }
     if let Some(token) = token {
         let _ = headers.set("Authorization", &format!("Bearer {token}"));
+    }
+    if let Some(proof) = proof {
+        let _ = headers.set(proof::HEADER, proof);
     }
     // The answers this build reads (core's `protocol::level`).
     let _ = headers.set(level::HEADER, &level::CURRENT.to_string());
@@ -409,6 +472,7 @@ pub async fn fetch_photo(pairing: &Pairing, id: uuid::Uuid) -> Result<String, Cl
         &url,
         Some(&pairing.token),
         None,
+        None,
         PHOTO_TIMEOUT_MS,
         |response| async move {
             if response.status() != 200 {
@@ -497,6 +561,7 @@ pub async fn fetch_export_zip(
     fetch_within(
         &url,
         Some(&pairing.token),
+        None,
         None,
         ZIP_TIMEOUT_MS,
         |response| async move {

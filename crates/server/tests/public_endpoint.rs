@@ -9,6 +9,7 @@ use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
 
 use beatbook_core::inbox::InboxFilter;
+use beatbook_core::protocol::{proof, ErrorBody};
 use beatbook_core::report::ReportKind;
 use beatbook_server::api::{ApiState, Body, Cidr, BODIES, REPORTS_PER_MINUTE};
 use beatbook_server::serve::conn::Limits;
@@ -413,10 +414,81 @@ fn a_flood_from_many_addresses_hits_the_ceiling_while_look_ups_and_sync_go_on() 
     assert_eq!(r.status, 200, "{}", r.text());
 }
 
+/// The puzzle in a 429, solved: the proof header that lets the request in.
+fn solved(refused: &common::Response) -> String {
+    let body: ErrorBody = serde_json::from_slice(&refused.body).unwrap();
+    let challenge = body.challenge.expect("a puzzle with the refusal");
+    let nonce = challenge.try_nonces(0, u64::MAX).unwrap();
+    format!("{}: {}", proof::HEADER, challenge.proof(nonce))
+}
+
+#[test]
+fn a_lock_out_from_rotating_addresses_keeps_out_no_one_who_solves_the_puzzle() {
+    let loopback: Cidr = "127.0.0.1/32".parse().unwrap();
+    let server = serve_with(|store| {
+        ApiState::new(store)
+            .trusting(vec![loopback])
+            .with_puzzle_bits(12)
+    });
+    let code = code_of(&server.post(
+        "/api/v1/reports",
+        &["X-Forwarded-For: 198.51.100.200"],
+        &report_body(),
+    ));
+    // Reports, then look-ups, from rotating addresses until each shared
+    // ceiling refuses.
+    let mut n = 0u32;
+    let mut from = || {
+        n += 1;
+        format!("X-Forwarded-For: 10.{}.{}.1", n / 250, n % 250)
+    };
+    let flood = |path: &str, post: bool, from: &mut dyn FnMut() -> String| loop {
+        let who = from();
+        let r = if post {
+            server.post(path, &[&who], &report_body())
+        } else {
+            server.get(path, &[&who])
+        };
+        if r.status == 429 {
+            return r;
+        }
+    };
+    let refused = flood("/api/v1/reports", true, &mut from);
+    assert!(error_of(&refused).contains("too many reports right now"));
+    // A new resident is refused too, with a puzzle; solved, the report is in.
+    let resident = "X-Forwarded-For: 198.51.100.9";
+    let mine = report_body();
+    let first = server.post("/api/v1/reports", &[resident], &mine);
+    assert_eq!(first.status, 429, "{}", first.text());
+    let proof = solved(&first);
+    let r = server.post("/api/v1/reports", &[resident, &proof], &mine);
+    assert_eq!(r.status, 200, "{}", r.text());
+    let mine = code_of(&r);
+    let path = format!("/api/v1/reports/{code}");
+    let refused = flood(&path, false, &mut from);
+    assert!(
+        error_of(&refused).contains("too many look-ups"),
+        "{}",
+        refused.text()
+    );
+    let first = server.get(&format!("/api/v1/reports/{mine}"), &[resident]);
+    assert_eq!(first.status, 429);
+    let r = server.get(
+        &format!("/api/v1/reports/{mine}"),
+        &[resident, &solved(&first)],
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    // (A forged, stale or reused answer lets nothing in: `api::puzzles`.)
+}
+
 #[test]
 fn a_guesser_cannot_lock_the_councillor_out_of_pairing() {
     let loopback: Cidr = "127.0.0.1/32".parse().unwrap();
-    let server = serve_with(|store| ApiState::new(store).trusting(vec![loopback]));
+    let server = serve_with(|store| {
+        ApiState::new(store)
+            .trusting(vec![loopback])
+            .with_puzzle_bits(12)
+    });
     let code = server.db.create_pairing_code("Councillor's phone").unwrap();
     let guess = json!({ "code": "AAAAA-AAAAA" }).to_string();
     let mut refused = 0;
@@ -434,6 +506,23 @@ fn a_guesser_cannot_lock_the_councillor_out_of_pairing() {
     let r = server.post(
         "/api/v1/pair",
         &["X-Forwarded-For: 198.51.100.7"],
+        body.as_bytes(),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    // Guessers from rotating addresses use up the attempts everyone
+    // shares: the councillor, refused with a puzzle, solves it and pairs.
+    let code = server.db.create_pairing_code("Second phone").unwrap();
+    for i in 0..60u32 {
+        let from = format!("X-Forwarded-For: 10.9.{}.{}", i / 250, i % 250);
+        server.post("/api/v1/pair", &[&from], guess.as_bytes());
+    }
+    let body = json!({ "code": code }).to_string();
+    let councillor = "X-Forwarded-For: 198.51.100.8";
+    let first = server.post("/api/v1/pair", &[councillor], body.as_bytes());
+    assert_eq!(first.status, 429, "{}", first.text());
+    let r = server.post(
+        "/api/v1/pair",
+        &[councillor, &solved(&first)],
         body.as_bytes(),
     );
     assert_eq!(r.status, 200, "{}", r.text());

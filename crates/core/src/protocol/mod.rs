@@ -11,6 +11,7 @@ mod check;
 mod export_file;
 pub mod level;
 pub mod paths;
+pub mod proof;
 #[cfg(test)]
 mod tests;
 
@@ -240,4 +241,9 @@ pub struct Inbox {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ErrorBody {
     pub error: String,
+    /// Past a shared ceiling (a 429), a puzzle whose answer lets the
+    /// request in all the same ([`proof`]). Unknown to apps before it,
+    /// which wait and try again as they always did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub challenge: Option<proof::Challenge>,
 }

@@ -4,6 +4,7 @@
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use beatbook_core::protocol::proof::Challenge;
 use beatbook_core::protocol::ErrorBody;
 
 use crate::store::StoreError;
@@ -13,6 +14,7 @@ pub struct ApiError {
     status: StatusCode,
     message: String,
     retry_after: Option<u64>,
+    challenge: Option<Challenge>,
 }
 
 impl ApiError {
@@ -21,6 +23,7 @@ impl ApiError {
             status,
             message: message.into(),
             retry_after: None,
+            challenge: None,
         }
     }
 
@@ -53,6 +56,14 @@ impl ApiError {
         ApiError {
             retry_after: Some(seconds),
             ..ApiError::new(StatusCode::SERVICE_UNAVAILABLE, message)
+        }
+    }
+
+    /// The same answer with a puzzle whose answer lets the request in.
+    pub fn with_challenge(self, challenge: Challenge) -> Self {
+        ApiError {
+            challenge: Some(challenge),
+            ..self
         }
     }
 
@@ -91,6 +102,7 @@ impl IntoResponse for ApiError {
             self.status,
             Json(ErrorBody {
                 error: self.message,
+                challenge: self.challenge,
             }),
         )
             .into_response();

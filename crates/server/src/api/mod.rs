@@ -21,6 +21,7 @@ mod limits;
 mod pairing;
 mod photos;
 pub(crate) mod proxy;
+mod puzzles;
 mod query;
 mod reports;
 mod sync;
@@ -28,7 +29,7 @@ mod sync;
 use std::sync::Arc;
 
 use axum::extract::{DefaultBodyLimit, State};
-use axum::http::Uri;
+use axum::http::{HeaderMap, Uri};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use beatbook_core::protocol::{paths, RecordKind, MAX_BODY_BYTES};
@@ -41,7 +42,8 @@ pub use proxy::Cidr;
 
 use crate::store::{Store, StoreResult};
 use extract::{ApiPath, AuthDevice};
-use limits::RateLimits;
+use limits::{Bucket, RateLimits};
+use puzzles::{Puzzles, PUZZLE_BITS};
 use query::RecordId;
 
 #[derive(Clone)]
@@ -60,6 +62,17 @@ pub struct ApiState {
     /// ZIP exports being streamed: each holds a blocking thread while its
     /// reader takes the bytes, so only a few run at once.
     zips: Arc<tokio::sync::Semaphore>,
+    /// The puzzles that let a request in past a shared ceiling.
+    puzzles: Arc<Puzzles>,
+}
+
+/// Where a request stands against a shared ceiling.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Ceiling {
+    /// Under it: the request counts against it.
+    Under,
+    /// Past it, with a puzzle answered: let in, and not counted.
+    Proven,
 }
 
 /// How many ZIP exports may be streamed at once.
@@ -88,6 +101,7 @@ impl ApiState {
             keep_contact_days: KEEP_CONTACT_DAYS,
             resident_photo_room: RESIDENT_PHOTO_MB * 1_000_000,
             zips: Arc::new(tokio::sync::Semaphore::new(ZIPS_AT_ONCE)),
+            puzzles: Arc::new(Puzzles::new(PUZZLE_BITS)),
         }
     }
 
@@ -101,7 +115,45 @@ impl ApiState {
             keep_contact_days: KEEP_CONTACT_DAYS,
             resident_photo_room: RESIDENT_PHOTO_MB * 1_000_000,
             zips: Arc::new(tokio::sync::Semaphore::new(ZIPS_AT_ONCE)),
+            puzzles: Arc::new(Puzzles::new(PUZZLE_BITS)),
         }
+    }
+
+    /// Puzzles of `bits` past the shared ceilings (tests solve easy ones).
+    pub fn with_puzzle_bits(self, bits: u8) -> Self {
+        ApiState {
+            puzzles: Arc::new(Puzzles::new(bits)),
+            ..self
+        }
+    }
+
+    /// Where a request stands against the shared ceiling `bucket`, looked
+    /// at before anything of the client's is: past it, a request that
+    /// answers a puzzle is let in, and any other is refused with a new
+    /// puzzle and `saying` what happens to what it sent.
+    fn ceiling(
+        &self,
+        bucket: Bucket,
+        headers: &HeaderMap,
+        saying: &str,
+    ) -> Result<Ceiling, ApiError> {
+        match self.limits.check(bucket) {
+            Ok(()) => Ok(Ceiling::Under),
+            Err(_) if self.puzzles.answered(headers) => Ok(Ceiling::Proven),
+            Err(e) => Err(e.saying(saying).with_challenge(self.puzzles.set())),
+        }
+    }
+
+    /// Counts a request let in under the ceiling `bucket` (one already
+    /// answered with a puzzle is not counted); if others took the last of
+    /// it meanwhile, refused as [`ApiState::ceiling`] refuses.
+    fn count(&self, bucket: Bucket, ceiling: Ceiling, saying: &str) -> Result<(), ApiError> {
+        if ceiling == Ceiling::Proven {
+            return Ok(());
+        }
+        self.limits
+            .take(bucket)
+            .map_err(|e| e.saying(saying).with_challenge(self.puzzles.set()))
     }
 
     /// Says on the privacy page that contact details are kept `days` after a

@@ -2,6 +2,7 @@
 //! token.
 
 use axum::extract::State;
+use axum::http::HeaderMap;
 use axum::Json;
 use beatbook_core::protocol::{PairRequest, PairResponse};
 
@@ -16,12 +17,16 @@ const MAX_CODE: usize = 64;
 pub async fn pair(
     State(state): State<ApiState>,
     Client(client): Client,
+    headers: HeaderMap,
     ApiJson(request): ApiJson<PairRequest>,
 ) -> Result<Json<PairResponse>, ApiError> {
     // This client's attempts first: a guesser elsewhere cannot use up the
-    // attempts everyone shares.
+    // attempts everyone shares. Past those, a solved puzzle lets the
+    // councillor in while guessers elsewhere pay a second a guess.
+    let saying = "too many pairing attempts right now; try again shortly";
     state.limits.take(Bucket::PairingFrom(client))?;
-    state.limits.take(Bucket::Pairing)?;
+    let ceiling = state.ceiling(Bucket::Pairing, &headers, saying)?;
+    state.count(Bucket::Pairing, ceiling, saying)?;
     if request.code.len() > MAX_CODE {
         return Err(ApiError::bad_request("the pairing code is too long"));
     }

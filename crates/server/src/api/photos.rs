@@ -92,10 +92,8 @@ pub async fn upload(
             ))
         }
         (PhotoOf::Report(_), true) => {
-            let ceiling = |e: ApiError| {
-                e.saying("the server is taking too many photos right now; the photo is kept and will be sent later")
-            };
-            state.limits.check(Bucket::AllPhotos).map_err(ceiling)?;
+            let saying = "the server is taking too many photos right now; the photo is kept and will be sent later";
+            let ceiling = state.ceiling(Bucket::AllPhotos, request.headers(), saying)?;
             if let Err(e) = state.limits.take(Bucket::Photos(client)) {
                 // A resend after a lost answer is answered even past the
                 // allowance, for one of the client's look-ups: the server
@@ -117,7 +115,7 @@ pub async fn upload(
                     "too many photos from this connection; the photo is kept and will be sent later",
                 ));
             }
-            state.limits.take(Bucket::AllPhotos).map_err(ceiling)?;
+            state.count(Bucket::AllPhotos, ceiling, saying)?;
         }
         _ => {}
     }

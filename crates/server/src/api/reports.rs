@@ -6,7 +6,7 @@ use std::collections::VecDeque;
 use std::sync::Mutex;
 
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
 use beatbook_core::code;
 use beatbook_core::protocol::{check_report, Outcome, Privacy, SubmitReport, SubmitReportResponse};
@@ -22,17 +22,14 @@ use crate::random::new_code;
 pub async fn submit(
     State(state): State<ApiState>,
     Client(client): Client,
+    headers: HeaderMap,
     ApiJson(submission): ApiJson<SubmitReport>,
 ) -> Result<Json<SubmitReportResponse>, ApiError> {
-    // Past the ceiling for everyone, a report is refused before this
-    // client's allowance is even looked at: a flood from many addresses
-    // leaves no trace in the table.
-    let ceiling = |e: ApiError| {
-        e.saying(
-            "the server is taking too many reports right now; the report is kept and will be sent later",
-        )
-    };
-    state.limits.check(Bucket::AllReports).map_err(ceiling)?;
+    // Past the ceiling for everyone, a report is refused (with a puzzle
+    // whose answer lets it in) before this client's allowance is even
+    // looked at: a flood from many addresses leaves no trace in the table.
+    let saying = "the server is taking too many reports right now; the report is kept and will be sent later";
+    let ceiling = state.ceiling(Bucket::AllReports, &headers, saying)?;
     if let Err(e) = state.limits.take(Bucket::Reports(client)) {
         // A resend after a lost answer (a page closed while it was on its
         // way) is answered with its code even past the allowance: the
@@ -51,7 +48,7 @@ pub async fn submit(
             "too many reports from this connection; the report is kept and will be sent later",
         ));
     }
-    state.limits.take(Bucket::AllReports).map_err(ceiling)?;
+    state.count(Bucket::AllReports, ceiling, saying)?;
     check_report(&submission.report, Utc::now()).map_err(|reason| {
         ApiError::bad_request(format!("the report was not accepted: {reason}"))
     })?;
@@ -80,13 +77,20 @@ pub async fn submit(
     Ok(Json(SubmitReportResponse { code, outcome }))
 }
 
+/// What a look-up refused at the shared ceiling is told.
+const LOOKUPS_SAYING: &str =
+    "the server is answering too many look-ups right now; try again shortly";
+
 pub async fn status(
     State(state): State<ApiState>,
     Client(client): Client,
     ProtocolLevel(level): ProtocolLevel,
+    headers: HeaderMap,
     ApiPath(typed): ApiPath<String>,
 ) -> Result<Json<PublicReport>, ApiError> {
+    let ceiling = state.ceiling(Bucket::AllLookups, &headers, LOOKUPS_SAYING)?;
     state.limits.take(Bucket::Lookups(client))?;
+    state.count(Bucket::AllLookups, ceiling, LOOKUPS_SAYING)?;
     let code = code::normalise(&typed).ok_or_else(|| {
         ApiError::bad_request("this is not a reference code: codes look like K7QF2-M3XDA")
     })?;
@@ -105,9 +109,12 @@ pub async fn status(
 pub async fn request_erasure(
     State(state): State<ApiState>,
     Client(client): Client,
+    headers: HeaderMap,
     ApiPath(typed): ApiPath<String>,
 ) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
+    let ceiling = state.ceiling(Bucket::AllLookups, &headers, LOOKUPS_SAYING)?;
     state.limits.take(Bucket::Lookups(client))?;
+    state.count(Bucket::AllLookups, ceiling, LOOKUPS_SAYING)?;
     let code = code::normalise(&typed).ok_or_else(|| {
         ApiError::bad_request("this is not a reference code: codes look like K7QF2-M3XDA")
     })?;
