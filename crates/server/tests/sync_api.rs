@@ -35,6 +35,34 @@ fn a_repeat_is_answered_already_had_and_stored_once() {
 }
 
 #[test]
+fn a_device_past_its_quota_gets_413_in_words_and_another_device_syncs_on() {
+    let server = serve();
+    let auth = server.pair("phone");
+    let other = server.pair("tablet");
+    server.db.set_device_quota(2_000);
+    let first = note("a short note").build();
+    let r = server.sync(&auth, &sync_body(&[], &[&first]));
+    assert_eq!(outcomes(&r), ["stored"]);
+    let long = note(&"a long note ".repeat(200)).build();
+    let r = server.sync(&auth, &sync_body(&[], &[&long]));
+    assert_eq!(r.status, 413, "{}", r.text());
+    let said = error_of(&r);
+    assert!(
+        said.contains("the most one phone may keep there (1 MB)")
+            && said.contains("stays on the phone"),
+        "{said}"
+    );
+    assert_eq!(server.db.count(RecordKind::Note).unwrap(), 1);
+    // What it sent before is still answered; another device has its own.
+    assert_eq!(
+        outcomes(&server.sync(&auth, &sync_body(&[], &[&first]))),
+        ["already_had"]
+    );
+    let r = server.sync(&other, &sync_body(&[], &[&note("from the tablet").build()]));
+    assert_eq!(outcomes(&r), ["stored"]);
+}
+
+#[test]
 fn bad_records_are_rejected_one_by_one_and_the_rest_stored() {
     let server = serve();
     let auth = server.pair("phone");

@@ -91,6 +91,15 @@ impl ApiError {
 
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
+        if let StoreError::OverQuota { .. } = e {
+            tracing::warn!("a device was refused: {e}");
+            return ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!(
+                    "{e}; what it sends now stays on the phone. The server's host can make room"
+                ),
+            );
+        }
         tracing::error!("store: {}", e.chain());
         ApiError::unavailable("reach its database")
     }

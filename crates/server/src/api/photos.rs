@@ -173,6 +173,15 @@ pub async fn upload(
                 "the server has no room for more residents' photos right now; the photo is kept on your phone and will be sent later",
             ));
         }
+        PhotoAnswer::OverQuota { stored, quota } => {
+            return Err(ApiError::new(
+                StatusCode::INSUFFICIENT_STORAGE,
+                format!(
+                    "{}; the photo is kept on this phone and will be sent once the server's host makes room",
+                    crate::store::StoreError::OverQuota { stored, quota }
+                ),
+            ))
+        }
         PhotoAnswer::NoSuchRecord => {
             return Err(ApiError::not_found(match of {
                 PhotoOf::Note(_) => {

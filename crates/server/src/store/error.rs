@@ -29,6 +29,14 @@ pub enum StoreError {
     NoFreeCode,
     #[error("the batch was not answered")]
     Unanswered,
+    /// The device has stored its quota: nothing new is kept from it.
+    #[error("this phone has stored {} MB on the server, the most one phone may keep there ({} MB)", mb(*stored), mb(*quota))]
+    OverQuota { stored: u64, quota: u64 },
+}
+
+/// Bytes as whole megabytes, rounded up.
+pub fn mb(bytes: u64) -> u64 {
+    bytes.div_ceil(1024 * 1024)
 }
 
 impl From<rusqlite::Error> for StoreError {

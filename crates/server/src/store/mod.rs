@@ -251,7 +251,15 @@ pub enum PhotoAnswer {
     Erased,
     /// Residents' photos already take all the room given them.
     NoRoom,
+    /// The device that sent it has stored its quota
+    /// ([`DEVICE_QUOTA_BYTES`]) of records and photos.
+    OverQuota { stored: u64, quota: u64 },
 }
+
+/// The most one paired device may store on the server (record bodies, every
+/// revision, and its photos): years of a councillor's notes, and a bound on
+/// the disk a lost or misbehaving phone can fill.
+pub const DEVICE_QUOTA_BYTES: u64 = 256 * 1024 * 1024;
 
 pub trait Photos {
     /// Keeps a photo: its file (named by its hash, written once and synced)

@@ -24,6 +24,8 @@ pub(super) const CONTENT_HASH_FUNCTION: &str = "beatbook_content_hash";
 /// A batch handed to [`Sqlite::ingest_grouped`], with the way back to its caller.
 pub(super) struct Waiting {
     device_id: i64,
+    /// The most the device may have stored once this batch is in.
+    quota: u64,
     /// Shifts first, then notes, each checked or already rejected.
     records: Vec<Result<Ready, RecordResult>>,
     reply: mpsc::SyncSender<StoreResult<Vec<RecordResult>>>,
@@ -34,6 +36,7 @@ impl Waiting {
     /// with the channel its answer comes back on.
     pub(super) fn new(
         device_id: i64,
+        quota: u64,
         batch: &RawBatch,
     ) -> (Waiting, mpsc::Receiver<StoreResult<Vec<RecordResult>>>) {
         let now = Utc::now();
@@ -49,6 +52,7 @@ impl Waiting {
         let (reply, answer) = mpsc::sync_channel(1);
         let waiting = Waiting {
             device_id,
+            quota,
             records,
             reply,
         };
@@ -81,7 +85,7 @@ impl Sqlite {
         device_id: i64,
         batch: RawBatch,
     ) -> StoreResult<Vec<RecordResult>> {
-        let (waiting, answer) = Waiting::new(device_id, &batch);
+        let (waiting, answer) = Waiting::new(device_id, self.device_quota(), &batch);
         self.waiting
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -167,6 +171,7 @@ impl Sqlite {
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         )?;
         let mut results = Vec::with_capacity(waiting.records.len());
+        let mut added = 0u64;
         for record in &waiting.records {
             let ready = match record {
                 Ok(ready) => ready,
@@ -225,6 +230,7 @@ impl Sqlite {
                     &ready.content_hash[..],
                     ready.body
                 ])?;
+                added += ready.body.len() as u64;
             }
             results.push(RecordResult {
                 kind: ready.kind,
@@ -235,6 +241,8 @@ impl Sqlite {
                 reason: None,
             });
         }
+        // Past the quota, the batch's savepoint is rolled back whole.
+        Sqlite::count_stored(tx, waiting.device_id, added, waiting.quota)?;
         Ok(results)
     }
 }

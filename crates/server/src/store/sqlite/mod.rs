@@ -28,7 +28,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use rusqlite::functions::FunctionFlags;
-use rusqlite::{Connection, TransactionBehavior};
+use rusqlite::{params, Connection, TransactionBehavior};
 
 use super::{Store, StoreError, StoreResult};
 
@@ -41,6 +41,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0004_record_revisions.sql"),
     include_str!("migrations/0005_photos.sql"),
     include_str!("migrations/0006_erasure_requests.sql"),
+    include_str!("migrations/0007_device_quota.sql"),
 ];
 
 /// How often the write-ahead log is copied into the database file.
@@ -51,6 +52,8 @@ pub struct Sqlite {
     conn: Mutex<Connection>,
     /// Batches waiting for the next group commit (see `ingest.rs`).
     waiting: Mutex<Vec<ingest::Waiting>>,
+    /// The most one device may store ([`crate::store::DEVICE_QUOTA_BYTES`]).
+    device_quota: std::sync::atomic::AtomicU64,
     /// The checkpoint thread's own connection (kept here so that the tests
     /// can check its settings).
     #[cfg_attr(not(test), allow(dead_code))]
@@ -143,6 +146,37 @@ fn connect_read_only(path: &Path) -> StoreResult<Connection> {
 }
 
 impl Sqlite {
+    /// Lets each device store at most `bytes` from now on (tests use a
+    /// small quota).
+    pub fn set_device_quota(&self, bytes: u64) {
+        self.device_quota
+            .store(bytes, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    fn device_quota(&self) -> u64 {
+        self.device_quota.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Counts `bytes` more stored by `device`, refusing (so the caller
+    /// rolls back) when that takes it past `quota`.
+    fn count_stored(tx: &Connection, device: i64, bytes: u64, quota: u64) -> StoreResult<()> {
+        if bytes == 0 {
+            return Ok(());
+        }
+        let stored: u64 = tx.query_row(
+            "UPDATE devices SET stored_bytes = stored_bytes + ?1 WHERE id = ?2 RETURNING stored_bytes",
+            params![bytes, device],
+            |r| r.get(0),
+        )?;
+        if stored > quota {
+            return Err(StoreError::OverQuota {
+                stored: stored - bytes,
+                quota,
+            });
+        }
+        Ok(())
+    }
+
     pub fn open(path: &Path) -> StoreResult<Sqlite> {
         Self::open_with(path, MIGRATIONS)
     }
@@ -172,6 +206,7 @@ impl Sqlite {
             path: path.to_owned(),
             conn: Mutex::new(conn),
             waiting: Mutex::new(Vec::new()),
+            device_quota: std::sync::atomic::AtomicU64::new(crate::store::DEVICE_QUOTA_BYTES),
             checkpointer: Some(start_checkpointer(checkpoint_conn.clone())?),
             checkpoint_conn,
         };

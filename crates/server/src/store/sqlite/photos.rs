@@ -196,6 +196,14 @@ impl Photos for Sqlite {
                 return Ok(PhotoAnswer::NoRoom);
             }
         }
+        if let Some(device) = photo.device_id {
+            match Sqlite::count_stored(&tx, device, photo.bytes.len() as u64, self.device_quota()) {
+                Err(StoreError::OverQuota { stored, quota }) => {
+                    return Ok(PhotoAnswer::OverQuota { stored, quota })
+                }
+                counted => counted?,
+            }
+        }
         write_once(&self.photo_folder(), &photo.sha256, &photo.bytes).map_err(file_error)?;
         tx.execute(
             "INSERT INTO photos (id, record_kind, record_id, sha256, media_type, bytes, width, height, device_id, received_at)

@@ -193,6 +193,28 @@ fn a_store_from_the_previous_release_keeps_its_records_as_their_first_revision()
     let _ = std::fs::remove_dir_all(dir);
 }
 
+/// A note's rows as releases before the device quota wrote them (their
+/// code would write no count today's needs): the current row and its first
+/// revision, from `device`.
+fn old_note_rows(conn: &Connection, device: i64, raw: &RawValue) {
+    let id = serde_json::from_str::<Note>(raw.get())
+        .unwrap()
+        .id
+        .to_string();
+    conn.execute(
+        "INSERT INTO records (kind, id, device_id, revision, created_at, received_at, body)
+         VALUES ('note', ?1, ?2, 1, '2026-11-30T10:00:00.000Z', '2026-11-30T10:00:00.000Z', ?3)",
+        params![id, device, raw.get()],
+    )
+    .unwrap();
+    conn.execute(
+        "INSERT INTO record_revisions (kind, id, revision, device_id, received_at, content_hash, body)
+         VALUES ('note', ?1, 1, ?2, '2026-11-30T10:00:00.000Z', beatbook_content_hash('note', ?3), ?3)",
+        params![id, device, raw.get()],
+    )
+    .unwrap();
+}
+
 #[test]
 fn a_store_from_the_release_before_photos_keeps_its_notes_and_reports_and_takes_photos() {
     let dir = std::env::temp_dir().join(format!("beatbook-db-{}", uuid::Uuid::new_v4()));
@@ -200,21 +222,15 @@ fn a_store_from_the_release_before_photos_keeps_its_notes_and_reports_and_takes_
     let path = dir.join("beatbook.sqlite3");
     let report = poor_lighting_report("The footbridge");
     let (note_id, report_code) = {
-        // The previous release: four migrations, written through its code.
+        // The previous release: four migrations, its device and report
+        // written through its code, its note as it wrote the rows.
         let db = Sqlite::open_with(&path, &MIGRATIONS[..4]).unwrap();
         let device = db.create_pairing_code("old phone").unwrap();
         let token = db.redeem_pairing_code(&device).unwrap().unwrap().token;
         let device = db.device_for_token(&token).unwrap().unwrap().id;
         let raw = note("Lamp out by the footbridge");
         let id: Note = serde_json::from_str(raw.get()).unwrap();
-        let batch = RawBatch {
-            notes: vec![raw],
-            ..RawBatch::default()
-        };
-        assert_eq!(
-            db.ingest(device, batch).unwrap()[0].outcome,
-            Outcome::Stored
-        );
+        old_note_rows(&db.conn(), device, &raw);
         let (code, _) = db.submit_report(&report).unwrap();
         (id.id, code)
     };
@@ -380,7 +396,7 @@ fn a_batch_that_fails_in_a_group_commit_is_rolled_back_alone() {
                 notes: notes.clone(),
                 ..RawBatch::default()
             };
-            Waiting::new(device, &batch).0
+            Waiting::new(device, crate::store::DEVICE_QUOTA_BYTES, &batch).0
         })
         .collect();
 
@@ -545,6 +561,105 @@ fn a_request_for_erasure_kept_by_the_release_before_becomes_the_inbox_s_own() {
     let (found, _) = db.inbox(&awaiting).unwrap();
     assert_eq!(found.len(), 1);
     assert_eq!(found[0].code, asked_code);
+    drop(db);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn each_device_stores_at_most_its_quota_counted_from_what_an_earlier_release_kept() {
+    let dir = std::env::temp_dir().join(format!("beatbook-quota-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("beatbook.sqlite3");
+    let jpeg = include_bytes!("../../../../core/tests/fixtures/photos/street.jpg");
+    let held = vec![note("kept before the quota"), note("and another")];
+    let held_bytes: u64 = held.iter().map(|n| n.get().len() as u64).sum();
+    let (device, other, first_note) = {
+        // The previous release: six migrations, a device's notes and a photo.
+        let db = Sqlite::open_with(&path, &MIGRATIONS[..6]).unwrap();
+        let pair = |name: &str| {
+            let code = db.create_pairing_code(name).unwrap();
+            let token = db.redeem_pairing_code(&code).unwrap().unwrap().token;
+            db.device_for_token(&token).unwrap().unwrap().id
+        };
+        let (device, other) = (pair("phone"), pair("tablet"));
+        // Its notes and a photo as it wrote the rows.
+        let conn = db.conn();
+        for raw in &held {
+            old_note_rows(&conn, device, raw);
+        }
+        let first_note = serde_json::from_str::<Note>(held[0].get()).unwrap().id;
+        conn.execute(
+            "INSERT INTO photos (id, record_kind, record_id, sha256, media_type, bytes, width, height, device_id, received_at)
+             VALUES ('p1', 'note', ?1, ?2, 'image/jpeg', ?3, 320, 240, ?4, '2026-11-30T10:00:00.000Z')",
+            params![first_note.to_string(), crate::api::sha256_hex(jpeg), jpeg.len(), device],
+        )
+        .unwrap();
+        (device, other, first_note)
+    };
+
+    let db = Sqlite::open(&path).unwrap();
+    let stored = |id: i64| -> u64 {
+        db.conn()
+            .query_row(
+                "SELECT stored_bytes FROM devices WHERE id = ?1",
+                [id],
+                |r| r.get(0),
+            )
+            .unwrap()
+    };
+    assert_eq!(stored(device), held_bytes + jpeg.len() as u64);
+    assert_eq!(stored(other), 0);
+
+    // A quota just above what it holds: one more small note fits, the
+    // next batch does not, and nothing of it is kept.
+    db.set_device_quota(stored(device) + 600);
+    let one = |text: &str| RawBatch {
+        notes: vec![note(text)],
+        ..RawBatch::default()
+    };
+    db.ingest(device, one("fits")).unwrap();
+    let before = stored(device);
+    let refused = db
+        .ingest(device, one(&"past the quota ".repeat(50)))
+        .unwrap_err();
+    assert!(
+        refused
+            .to_string()
+            .contains("the most one phone may keep there"),
+        "{refused}"
+    );
+    assert_eq!(stored(device), before, "nothing counted");
+    assert_eq!(
+        db.list(RecordKind::Note, &ListFilter::default())
+            .unwrap()
+            .len(),
+        3
+    );
+    // What it already sent is still answered; a photo is refused in words.
+    let again = RawBatch {
+        notes: held.clone(),
+        ..RawBatch::default()
+    };
+    assert!(db
+        .ingest(device, again)
+        .unwrap()
+        .iter()
+        .all(|r| r.outcome == Outcome::AlreadyHad));
+    let photo = NewPhoto {
+        id: uuid::Uuid::from_u128(2),
+        of: PhotoOf::Note(first_note),
+        sha256: crate::api::sha256_hex(jpeg),
+        inspected: beatbook_core::photo::inspect(jpeg, "image/jpeg").unwrap(),
+        bytes: jpeg.to_vec(),
+        device_id: Some(device),
+        room: None,
+    };
+    assert!(matches!(
+        db.store_photo(photo).unwrap(),
+        PhotoAnswer::OverQuota { .. }
+    ));
+    // Another device has a quota of its own.
+    db.ingest(other, one("from the tablet")).unwrap();
     drop(db);
     let _ = std::fs::remove_dir_all(dir);
 }
