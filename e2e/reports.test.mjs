@@ -36,6 +36,33 @@ async function waitForFocus(page, testid) {
   }
 }
 
+/**
+ * Sends a report straight to the API from the loopback address `from`
+ * (127.0.x.y), as another resident's phone, or a bot, would: its status and
+ * its body.
+ */
+function postReport(url, { place, from, kind = 'other', description = 'junk' }) {
+  const { port } = new URL(url);
+  const body = JSON.stringify({
+    report: {
+      id: crypto.randomUUID(), created_at: new Date().toISOString(), kind, location: null,
+      location_rounded: false, place, when: 'after_dark', when_detail: null, description, contact: null,
+    },
+  });
+  return new Promise((resolve, reject) => {
+    const request = http.request({
+      host: '127.0.0.1', port, path: '/api/v1/reports', method: 'POST', localAddress: from,
+      headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+    }, (r) => {
+      let text = '';
+      r.on('data', (chunk) => { text += chunk; });
+      r.on('end', () => resolve({ status: r.statusCode, text }));
+    });
+    request.on('error', reject);
+    request.end(body);
+  });
+}
+
 describe('resident reports', () => {
   test('a report made with the server stopped arrives once, gets a code, and its status reads offline', async () => {
     const server = await startServer();
@@ -208,28 +235,9 @@ describe('resident reports', () => {
 
   test('a flood from rotating addresses fills the shared ceiling; a resident\'s phone solves the puzzle and its report gets its code', async () => {
     const server = await startServer();
-    const { port } = new URL(server.url);
     // Junk reports, each from a new loopback address (127.0.1.x), as a
     // botnet sends them, until the ceiling for everyone refuses.
-    const junk = (n) => new Promise((resolve, reject) => {
-      const body = JSON.stringify({
-        report: {
-          id: crypto.randomUUID(), created_at: new Date().toISOString(), kind: 'other', location: null,
-          location_rounded: false, place: `Anywhere ${n}`, when: 'after_dark', when_detail: null,
-          description: 'junk', contact: null,
-        },
-      });
-      const request = http.request({
-        host: '127.0.0.1', port, path: '/api/v1/reports', method: 'POST', localAddress: `127.0.1.${1 + (n % 250)}`,
-        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
-      }, (r) => {
-        let text = '';
-        r.on('data', (chunk) => { text += chunk; });
-        r.on('end', () => resolve({ status: r.statusCode, text }));
-      });
-      request.on('error', reject);
-      request.end(body);
-    });
+    const junk = (n) => postReport(server.url, { place: `Anywhere ${n}`, from: `127.0.1.${1 + (n % 250)}` });
     let refused = null;
     for (let n = 0; n < 500 && !refused; n += 1) {
       const answer = await junk(n);
@@ -252,6 +260,53 @@ describe('resident reports', () => {
     assert.equal(held[0].report.place, 'Mill Lane underpass');
     await context.close();
     await server.stop();
+  });
+
+  test('the councillor removes junk reports as spam, several at once, with no signal; they leave the inbox and their public pages', async () => {
+    const server = await startServer();
+    const codes = [];
+    for (const [n, place] of ['Cheap watches 1', 'Cheap watches 2', 'Cheap watches 3', 'Mill Lane underpass'].entries()) {
+      const sent = await postReport(server.url, { place, from: `127.0.2.${n + 1}` });
+      assert.equal(sent.status, 200, sent.text);
+      codes.push(JSON.parse(sent.text).code);
+    }
+    const councillor = await browser.newContext();
+    const page = await openApp(councillor, server.url);
+    await waitForWorker(page);
+    await pairApp(page, server.data);
+    await page.getByTestId('nav-inbox').click();
+    const cards = page.getByTestId('inbox-report');
+    await cards.nth(3).waitFor();
+
+    await server.stop();
+    for (const n of [1, 2, 3]) {
+      await cards.filter({ hasText: `Cheap watches ${n}` }).getByTestId('inbox-select').check();
+    }
+    assert.equal(await page.getByTestId('selected-count').textContent(), '3 selected');
+    await page.getByTestId('remove-spam').click();
+    await page.getByTestId('confirm-spam').click();
+    await page.getByTestId('spam-said').getByText('3 reports removed as spam').waitFor();
+    await cards.nth(1).waitFor({ state: 'detached' });
+    assert.deepEqual(await cards.evaluateAll((els) => els.map((e) => e.textContent.includes('Mill Lane underpass'))), [true]);
+    assert.equal(await page.getByTestId('selection-bar').count(), 0, 'nothing left selected');
+    // With no signal at all, the removal is kept on the phone.
+    await page.reload();
+    await page.getByTestId('nav-inbox').click();
+    await page.getByTestId('inbox-error').waitFor();
+    assert.equal(await cards.count(), 1);
+
+    const again = await startServer({ port: server.port, data: server.data });
+    await councillor.setOffline(true);
+    await councillor.setOffline(false);
+    await page.getByTestId('pending-count').getByText('All sent').waitFor({ timeout: 30_000 });
+    const token = await councillorToken(again.url, again.data);
+    assert.deepEqual((await inbox(again.url, token)).reports.map((r) => r.code), [codes[3]]);
+    for (const code of codes.slice(0, 3)) {
+      assert.equal((await fetch(`${again.url}/api/v1/reports/${code}`)).status, 404);
+    }
+    assert.equal((await fetch(`${again.url}/api/v1/reports/${codes[3]}`)).status, 200);
+    await councillor.close();
+    await again.stop();
   });
 
   test('the councillor triages with no signal; the change reaches the resident once the server is back', async () => {

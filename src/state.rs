@@ -403,6 +403,23 @@ impl AppState {
             .map(|_| ())
     }
 
+    /// Queues the removal of junk reports: each closed, erased and taken out
+    /// of the inbox, sent and applied once like any triage change. Stops at
+    /// the first that cannot be saved; how many were queued.
+    pub async fn remove_as_spam(&self, report_ids: &[Uuid]) -> Result<usize, ActionError> {
+        for (done, report_id) in report_ids.iter().enumerate() {
+            let at = now();
+            let change = Triage::spam(new_id(at), *report_id, at);
+            if let Err(e) = self
+                .persist(Record::Triage(QueuedTriage::new(change)))
+                .await
+            {
+                return if done == 0 { Err(e) } else { Ok(done) };
+            }
+        }
+        Ok(report_ids.len())
+    }
+
     /// Records a concern raised at a public meeting.
     pub async fn add_concern(
         &self,

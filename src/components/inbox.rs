@@ -6,11 +6,13 @@ use beatbook_core::inbox::{self, InboxFilter};
 use beatbook_core::protocol::{ExportFile, Inbox, InboxReport};
 use beatbook_core::report::ReportStatus;
 use beatbook_core::route::Route;
+use beatbook_core::text::plural;
 use beatbook_core::{summary, ReportKind};
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use serde::{Deserialize, Serialize};
+use uuid::Uuid;
 
 use super::charts::{local_offset, Charts};
 use super::confirm::Confirm;
@@ -48,6 +50,12 @@ pub fn InboxScreen() -> impl IntoView {
     // drawn anew when the change is saved, so this lives on the screen.
     let said = RwSignal::new(None::<Said>);
     provide_context(said);
+    // Reports picked for removal as spam, and whether that is being asked.
+    let selected = RwSignal::new(Vec::<Uuid>::new());
+    provide_context(Selected(selected));
+    let removing = RwSignal::new(false);
+    let removed_words = RwSignal::new(None::<String>);
+    let heading = NodeRef::<leptos::html::H2>::new();
     // What the list shows and the export asks for: one filter, from core.
     let filter = move || {
         let day = |text: String| beatbook_core::meeting::parse_date(&text);
@@ -118,6 +126,8 @@ pub fn InboxScreen() -> impl IntoView {
                 k.inbox
                     .reports
                     .iter()
+                    // Removed as spam here: gone at once, as on the server.
+                    .filter(|r| !inbox::removed_here(r.report.id, b.triage()))
                     .cloned()
                     .map(|r| inbox::with_local_changes(r, b.triage()))
                     // The card just acted on stays, even if the filter
@@ -157,13 +167,41 @@ pub fn InboxScreen() -> impl IntoView {
             });
         });
     };
+    let remove_selected = move || {
+        removing.set(false);
+        let ids = selected.get_untracked();
+        spawn_local(async move {
+            let words = match state.remove_as_spam(&ids).await {
+                Ok(done) => {
+                    let rest = ids.len() - done;
+                    let mut words = format!(
+                        "{} removed as spam; the server hears of it when there is signal.",
+                        plural(done, "report", "reports")
+                    );
+                    if rest > 0 {
+                        words.push_str(&format!(
+                            " {} could not be saved on this phone: try again.",
+                            plural(rest, "report", "reports")
+                        ));
+                    }
+                    let _ = selected.try_update(|s| s.drain(..done).for_each(drop));
+                    words
+                }
+                Err(e) => format!("Nothing was removed: {e}"),
+            };
+            let _ = removed_words.try_set(Some(words));
+            if let Some(Some(heading)) = heading.try_get_untracked() {
+                let _ = heading.focus();
+            }
+        });
+    };
     let counts = Memo::new(move |_| {
         shown.with(|s| summary::by(s.iter().map(|(r, _)| r.report.kind), &ReportKind::ALL))
     });
 
     view! {
         <section class="screen inbox" aria-labelledby="inbox-title">
-            <h2 id="inbox-title">"Inbox"</h2>
+            <h2 id="inbox-title" tabindex="-1" node_ref=heading>"Inbox"</h2>
             {move || engine.pairing.with(Option::is_none).then(|| view! {
                 <p class="muted">"Pair this phone in Settings to see residents' reports."</p>
             })}
@@ -230,6 +268,34 @@ pub fn InboxScreen() -> impl IntoView {
                     .collect();
                 if parts.is_empty() { "No reports match.".to_owned() } else { parts.join(" · ") }
             }}</p>
+            {move || removed_words.get().map(|w| view! { <p class="saved" role="status" data-testid="spam-said">{w}</p> })}
+            {move || {
+                let picked = selected.with(Vec::len);
+                (picked > 0).then(|| if removing.get() {
+                    view! {
+                        <Confirm
+                            title="Remove these reports as spam?"
+                            question=Signal::derive(move || format!(
+                                "Remove {} as spam? Each is closed, its details and photos are erased, and it leaves the inbox, the exports and its public page, on this phone and on the server. This cannot be undone.",
+                                plural(selected.with(Vec::len), "report", "reports")
+                            ))
+                            act="Remove as spam"
+                            keep="Keep them"
+                            testid="confirm-spam"
+                            on_act=move |_| remove_selected()
+                            on_keep=move |_| removing.set(false)
+                        />
+                    }.into_any()
+                } else {
+                    view! {
+                        <div class="row selection" data-testid="selection-bar">
+                            <p data-testid="selected-count">{format!("{picked} selected")}</p>
+                            <button class="danger" data-testid="remove-spam" on:click=move |_| { removed_words.set(None); removing.set(true) }>"Remove as spam"</button>
+                            <button class="secondary" data-testid="select-none" on:click=move |_| selected.set(Vec::new())>"Clear selection"</button>
+                        </div>
+                    }.into_any()
+                })
+            }}
             <ul class="cards" data-testid="inbox-list">
                 <For each=move || shown.get() key=card_key children=move |(r, waiting)| view! { <InboxCard item=r waiting=waiting/> }/>
             </ul>
@@ -306,10 +372,15 @@ fn said_words(what: Did, waiting: bool) -> &'static str {
     }
 }
 
+/// The reports picked on the inbox screen, for removal as spam.
+#[derive(Clone, Copy)]
+struct Selected(RwSignal<Vec<Uuid>>);
+
 #[component]
 fn InboxCard(item: InboxReport, waiting: usize) -> impl IntoView {
     let state = expect_context::<AppState>();
     let said = expect_context::<RwSignal<Option<Said>>>();
+    let Selected(selected) = expect_context::<Selected>();
     let report_id = item.report.id;
     let current = item.status;
     let current_response = item.response.clone();
@@ -418,6 +489,20 @@ fn InboxCard(item: InboxReport, waiting: usize) -> impl IntoView {
                 {asked.then(|| view! { <span class="badge erasure" data-testid="erasure-badge">"Asked for erasure"</span> })}
                 <strong>{format!("{} · {}", r.kind.label(), r.place.clone().unwrap_or_else(|| "place not described".into()))}</strong>
             </p>
+            <label class="check select">
+                <input type="checkbox" data-testid="inbox-select"
+                    prop:checked=move || selected.with(|s| s.contains(&report_id))
+                    on:change=move |ev| {
+                        let on = event_target_checked(&ev);
+                        selected.update(|s| {
+                            s.retain(|id| *id != report_id);
+                            if on {
+                                s.push(report_id);
+                            }
+                        });
+                    }/>
+                {format!("Select {}", item.code)}
+            </label>
             <p class="meta">{format!("{} · received {} · feels unsafe: {}", item.code, time::local_date_time(item.received_at), r.when_text())}</p>
             <p class="note-text">{r.description.clone()}</p>
             {r.location.map(|l| view! {

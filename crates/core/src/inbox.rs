@@ -9,6 +9,7 @@ use chrono::{DateTime, Duration, FixedOffset, NaiveDate, Utc};
 use crate::order;
 use crate::protocol::InboxReport;
 use crate::report::{QueuedTriage, ReportKind, ReportStatus};
+use uuid::Uuid;
 
 /// The most reports one inbox answer carries.
 pub const MAX_INBOX: usize = 10_000;
@@ -161,6 +162,17 @@ pub fn with_local_changes<'a>(
     (item, waiting)
 }
 
+/// Whether this phone removed the report as spam (sent or not): the kept
+/// copy stops showing it at once, as the server does once it is sent.
+pub fn removed_here<'a>(
+    report_id: Uuid,
+    triage: impl IntoIterator<Item = &'a QueuedTriage>,
+) -> bool {
+    triage
+        .into_iter()
+        .any(|t| t.change.spam && t.change.report_id == report_id)
+}
+
 /// The order the councillor works in: new reports first, then the rest,
 /// each part newest first.
 pub fn work_order(items: &mut [(InboxReport, usize)]) {
@@ -177,7 +189,6 @@ mod tests {
     use super::*;
     use crate::report::{Report, ReportInput, Triage, WhenUnsafe};
     use chrono::TimeZone;
-    use uuid::Uuid;
 
     fn at(day: u32, hour: u32) -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2026, 11, day, hour, 0, 0).unwrap()
@@ -403,5 +414,36 @@ mod tests {
         work_order(&mut items);
         let codes: Vec<&str> = items.iter().map(|(r, _)| r.code.as_str()).collect();
         assert_eq!(codes, ["CODE3", "CODE1", "CODE2", "CODE4"]);
+    }
+
+    #[test]
+    fn a_report_removed_as_spam_is_closed_erased_and_gone_from_this_phone_s_list() {
+        let junk = Triage::spam(Uuid::from_u128(9), Uuid::from_u128(1), at(22, 9));
+        assert_eq!(
+            (junk.status, junk.erase, junk.spam),
+            (ReportStatus::Closed, true, true)
+        );
+        assert!(
+            junk.changes(ReportStatus::Closed, None),
+            "even a closed report"
+        );
+        assert_eq!(crate::protocol::check_triage(&junk, at(22, 10)), Ok(()));
+        let half = Triage {
+            erase: false,
+            ..junk.clone()
+        };
+        assert!(crate::protocol::check_triage(&half, at(22, 10)).is_err());
+        // Read as a release before it wrote a change: no `spam` on the wire.
+        let plain = Triage::erasure(
+            Uuid::from_u128(8),
+            Uuid::from_u128(2),
+            at(22, 9),
+            ReportStatus::New,
+        );
+        assert!(!serde_json::to_string(&plain).unwrap().contains("spam"));
+
+        let queued = [QueuedTriage::new(junk), QueuedTriage::new(plain)];
+        assert!(removed_here(Uuid::from_u128(1), &queued));
+        assert!(!removed_here(Uuid::from_u128(2), &queued));
     }
 }

@@ -41,6 +41,7 @@ fn triage(server: &TestServer, report_id: Uuid, status: ReportStatus, at: chrono
         response: Some("Raised with the police".into()),
         private_note: Some(PRIVATE_NOTE.into()),
         erase: false,
+        spam: false,
     };
     server.db.triage(1, &[change]).unwrap();
 }
@@ -389,4 +390,65 @@ fn the_councillor_erases_from_the_inbox_once_and_the_resident_is_told_when() {
         .unwrap()
         .iter()
         .all(|h| h.get("erased").is_none() && h["private_note"].is_null()));
+}
+
+#[test]
+fn reports_removed_as_spam_leave_the_inbox_the_exports_and_their_public_pages() {
+    let server = serve();
+    let auth = server.pair("councillor");
+    let real = report("Mill Lane underpass", ReportKind::PoorLighting);
+    let junk: Vec<_> = (0..3)
+        .map(|n| report(&format!("Buy cheap watches {n}"), ReportKind::Other))
+        .collect();
+    let real_code = server.file_report(&real);
+    let junk_codes: Vec<String> = junk.iter().map(|r| server.file_report(r)).collect();
+
+    // Removed from the councillor's phone, two in one request.
+    let at = Utc::now();
+    let changes: Vec<Triage> = junk[..2]
+        .iter()
+        .map(|r| Triage::spam(Uuid::new_v4(), r.id, at))
+        .collect();
+    let body = serde_json::json!({ "changes": changes }).to_string();
+    let r = server.post("/api/v1/triage", &[&auth], body.as_bytes());
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert!(r.json()["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|r| r["outcome"] == "stored"));
+
+    let inbox = server.get("/api/v1/inbox", &[&auth]).json();
+    let mut codes: Vec<&str> = inbox["reports"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["code"].as_str().unwrap())
+        .collect();
+    codes.sort_unstable();
+    let mut expected = vec![real_code.as_str(), junk_codes[2].as_str()];
+    expected.sort_unstable();
+    assert_eq!(codes, expected);
+    let csv = server.get("/api/v1/export/reports.csv", &[&auth]).text();
+    assert!(
+        !csv.contains(&junk_codes[0]) && csv.contains(&real_code),
+        "{csv}"
+    );
+    for code in &junk_codes[..2] {
+        assert_eq!(server.look_up_report(code).status, 404);
+        let r = server.post(
+            &format!("/api/v1/reports/{code}/erasure"),
+            &["Content-Type: application/json"],
+            b"{}",
+        );
+        assert_eq!(r.status, 404);
+    }
+    assert_eq!(server.look_up_report(&junk_codes[2]).status, 200);
+    // The bot sending the same report again learns nothing: its code, as
+    // before, and nothing comes back into the inbox.
+    let again = server.submit_report(&serde_json::json!({ "report": junk[0] }));
+    assert_eq!(again.json()["outcome"], "already_had");
+    assert_eq!(again.json()["code"], junk_codes[0]);
+    let inbox = server.get("/api/v1/inbox", &[&auth]).json();
+    assert_eq!(inbox["reports"].as_array().unwrap().len(), 2);
 }

@@ -5,7 +5,7 @@ use chrono::{DateTime, Duration, TimeZone, Utc};
 
 use crate::meeting::{Concern, ConcernError};
 use crate::note::{Note, NoteInput, ValidationError};
-use crate::report::{Report, ReportError, Triage};
+use crate::report::{Report, ReportError, ReportStatus, Triage};
 use crate::shift::Shift;
 use crate::text::TextError;
 
@@ -45,8 +45,14 @@ pub enum CheckError {
 
 /// Everything the server checks about a triage change beyond its JSON shape.
 pub fn check_triage(change: &Triage, now: DateTime<Utc>) -> Result<(), CheckError> {
+    if change.spam && !(change.erase && change.status == ReportStatus::Closed) {
+        return Err(CheckError::NotAsMade(
+            "a report removed as spam is closed and erased",
+        ));
+    }
     let checked = Triage {
         erase: change.erase,
+        spam: change.spam,
         ..Triage::create(
             change.id,
             change.report_id,

@@ -29,6 +29,10 @@ pub struct Triage {
     /// wire when false, so a change without it reads as any release wrote it.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub erase: bool,
+    /// The report is junk: closed, erased, and removed from the inbox, the
+    /// exports and its public page. Absent on the wire when false.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub spam: bool,
 }
 
 impl Triage {
@@ -50,6 +54,7 @@ impl Triage {
             response: bounded("public response", response, MAX_RESPONSE_CHARS)?,
             private_note: bounded("private note", private_note, MAX_RESPONSE_CHARS)?,
             erase: false,
+            spam: false,
         })
     }
 
@@ -64,6 +69,17 @@ impl Triage {
             response: None,
             private_note: None,
             erase: true,
+            spam: false,
+        }
+    }
+
+    /// The councillor's removal of a junk report: closed, its personal data
+    /// erased, and gone from the inbox, the exports and its public page.
+    pub fn spam(id: Uuid, report_id: Uuid, at: DateTime<Utc>) -> Triage {
+        Triage {
+            status: ReportStatus::Closed,
+            spam: true,
+            ..Triage::erasure(id, report_id, at, ReportStatus::Closed)
         }
     }
 
@@ -71,6 +87,7 @@ impl Triage {
     /// response are these: a Save that changes nothing is not queued.
     pub fn changes(&self, status: ReportStatus, response: Option<&str>) -> bool {
         self.erase
+            || self.spam
             || self.status != status
             || self.private_note.is_some()
             || self

@@ -42,6 +42,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0005_photos.sql"),
     include_str!("migrations/0006_erasure_requests.sql"),
     include_str!("migrations/0007_device_quota.sql"),
+    include_str!("migrations/0008_removed_reports.sql"),
 ];
 
 /// How often the write-ahead log is copied into the database file.

@@ -278,9 +278,11 @@ impl Photos for Sqlite {
     fn report_photos(&self, code: &str) -> StoreResult<Option<Vec<StoredPhoto>>> {
         let id: Option<String> = self
             .conn()
-            .query_row("SELECT id FROM reports WHERE code = ?1", [code], |r| {
-                r.get(0)
-            })
+            .query_row(
+                "SELECT id FROM reports WHERE code = ?1 AND removed_at IS NULL",
+                [code],
+                |r| r.get(0),
+            )
             .optional()?;
         let Some(id) = id.and_then(|id| Uuid::parse_str(&id).ok()) else {
             return Ok(None);

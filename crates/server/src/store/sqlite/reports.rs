@@ -124,7 +124,9 @@ impl Reports for Sqlite {
         let conn = self.conn();
         let found = conn
             .query_row(
-                &format!("SELECT {REPORT_COLUMNS} FROM reports WHERE code = ?1"),
+                &format!(
+                    "SELECT {REPORT_COLUMNS} FROM reports WHERE code = ?1 AND removed_at IS NULL"
+                ),
                 params![code],
                 row,
             )
@@ -173,7 +175,8 @@ impl Reports for Sqlite {
         let wheres = "(?1 IS NULL OR kind = ?1) AND (?2 IS NULL OR status = ?2)
              AND (?3 IS NULL OR received_at >= ?3) AND (?4 IS NULL OR received_at < ?4)
              AND (?5 IS NULL OR place LIKE ?5 ESCAPE '\\')
-             AND (?6 = 0 OR (erasure_requested_at IS NOT NULL AND erased_at IS NULL))";
+             AND (?6 = 0 OR (erasure_requested_at IS NOT NULL AND erased_at IS NULL))
+             AND removed_at IS NULL";
         let args = params![
             filter.kind.map(ReportKind::slug),
             filter.status.map(ReportStatus::slug),
@@ -260,7 +263,8 @@ impl Reports for Sqlite {
         let tx = super::write(&mut conn)?;
         // The first request counts; asking again changes nothing.
         let found = tx.execute(
-            "UPDATE reports SET erasure_requested_at = COALESCE(erasure_requested_at, ?2) WHERE code = ?1",
+            "UPDATE reports SET erasure_requested_at = COALESCE(erasure_requested_at, ?2)
+             WHERE code = ?1 AND removed_at IS NULL",
             params![code, now_text()],
         )?;
         tx.commit()?;
@@ -341,7 +345,11 @@ impl Sqlite {
         // device, erases nothing more and is recorded as a plain step.
         let mut change = change.clone();
         if change.erase {
-            change.status = status;
+            change.status = if change.spam {
+                ReportStatus::Closed
+            } else {
+                status
+            };
             change.erase = erased_at.is_none();
         }
         // A private note written before the erasure (sent late, from another
@@ -384,6 +392,12 @@ impl Sqlite {
              WHERE seq = ?4",
             params![change.status.slug(), change.response, at, seq],
         )?;
+        if change.spam {
+            tx.execute(
+                "UPDATE reports SET removed_at = COALESCE(removed_at, ?1) WHERE seq = ?2",
+                params![at, seq],
+            )?;
+        }
         Ok(answer(Outcome::Stored, None))
     }
 
