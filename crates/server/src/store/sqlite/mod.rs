@@ -43,6 +43,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0006_erasure_requests.sql"),
     include_str!("migrations/0007_device_quota.sql"),
     include_str!("migrations/0008_removed_reports.sql"),
+    include_str!("migrations/0009_photos_cleaned.sql"),
 ];
 
 /// How often the write-ahead log is copied into the database file.
@@ -179,7 +180,9 @@ impl Sqlite {
     }
 
     pub fn open(path: &Path) -> StoreResult<Sqlite> {
-        Self::open_with(path, MIGRATIONS)
+        let store = Self::open_with(path, MIGRATIONS)?;
+        store.clean_kept_photos()?;
+        Ok(store)
     }
 
     /// Opens the store with only these migrations: an earlier release's

@@ -91,6 +91,68 @@ fn write_once(folder: &Path, name: &str, bytes: &[u8]) -> std::io::Result<()> {
 }
 
 impl Sqlite {
+    /// Rebuilds, once, each photo kept before photos were cleaned on arrival
+    /// (`core::photo::clean`): the clean file is written and synced, the
+    /// rows name it, then the old file goes. A file that cannot be read is
+    /// tried again at the next start; one that cannot be cleaned is left as
+    /// it is, and said in the log. How many were rebuilt.
+    pub(super) fn clean_kept_photos(&self) -> StoreResult<usize> {
+        let folder = self.photo_folder();
+        let waiting: Vec<(String, String)> = {
+            let conn = self.conn();
+            let mut statement =
+                conn.prepare("SELECT DISTINCT sha256, media_type FROM photos WHERE cleaned = 0")?;
+            let rows = statement.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            rows.collect::<Result<_, _>>()?
+        };
+        let mut rebuilt = 0;
+        for (old, media_type) in waiting {
+            let bytes = match fs::read(folder.join(&old)) {
+                Ok(bytes) => bytes,
+                Err(e) => {
+                    tracing::warn!("could not read the photo {old} to clean it ({e}); trying again at the next start");
+                    continue;
+                }
+            };
+            let new = match beatbook_core::photo::clean(&bytes, &media_type) {
+                Ok(cleaned) if cleaned.bytes == bytes => old.clone(),
+                Ok(cleaned) => {
+                    let new = crate::api::sha256_hex(&cleaned.bytes);
+                    write_once(&folder, &new, &cleaned.bytes).map_err(file_error)?;
+                    new
+                }
+                Err(problem) => {
+                    tracing::warn!(
+                        "the photo {old} could not be cleaned ({problem}); kept as it was"
+                    );
+                    old.clone()
+                }
+            };
+            let mut conn = self.conn();
+            let tx = write(&mut conn)?;
+            let length = fs::metadata(folder.join(&new)).map_err(file_error)?.len();
+            tx.execute(
+                "UPDATE photos SET sha256 = ?2, bytes = ?3, cleaned = 1 WHERE sha256 = ?1",
+                params![old, new, length],
+            )?;
+            tx.commit()?;
+            drop(conn);
+            if new != old {
+                fs::remove_file(folder.join(&old)).map_err(file_error)?;
+                File::open(&folder)
+                    .and_then(|f| f.sync_all())
+                    .map_err(file_error)?;
+                rebuilt += 1;
+            }
+        }
+        if rebuilt > 0 {
+            tracing::info!(
+                "rebuilt {rebuilt} photos kept by an earlier release without their metadata"
+            );
+        }
+        Ok(rebuilt)
+    }
+
     /// Where photo files are kept: `photos/` beside the database.
     pub fn photo_folder(&self) -> PathBuf {
         self.path.with_file_name("photos")
@@ -206,8 +268,8 @@ impl Photos for Sqlite {
         }
         write_once(&self.photo_folder(), &photo.sha256, &photo.bytes).map_err(file_error)?;
         tx.execute(
-            "INSERT INTO photos (id, record_kind, record_id, sha256, media_type, bytes, width, height, device_id, received_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            "INSERT INTO photos (id, record_kind, record_id, sha256, media_type, bytes, width, height, device_id, received_at, cleaned)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 1)",
             params![
                 id,
                 photo.of.kind(),

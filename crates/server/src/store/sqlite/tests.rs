@@ -663,3 +663,52 @@ fn each_device_stores_at_most_its_quota_counted_from_what_an_earlier_release_kep
     drop(db);
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[test]
+fn photos_an_earlier_release_kept_with_metadata_are_rebuilt_once_without_it() {
+    let dir = std::env::temp_dir().join(format!("beatbook-clean-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("beatbook.sqlite3");
+    let jpeg: &[u8] = include_bytes!("../../../../core/tests/fixtures/photos/street.jpg");
+    let png: &[u8] = include_bytes!("../../../../core/tests/fixtures/photos/street.png");
+    // What earlier releases let through: a comment naming someone, and text
+    // after the image's end.
+    let comment = b"\xFF\xFE\x00\x1aTaken by Jane Resident..";
+    let dirty = [&jpeg[..2], comment.as_slice(), &jpeg[2..], b"12 Mill Lane"].concat();
+    let report = poor_lighting_report("The footbridge");
+    let folder = dir.join("photos");
+    let (dirty_sha, clean_sha) = (crate::api::sha256_hex(&dirty), crate::api::sha256_hex(jpeg));
+    {
+        // The previous release: eight migrations, its files and rows.
+        let db = Sqlite::open_with(&path, &MIGRATIONS[..8]).unwrap();
+        db.submit_report(&report).unwrap();
+        std::fs::create_dir_all(&folder).unwrap();
+        for (n, bytes, media) in [(1, &dirty[..], "image/jpeg"), (2, png, "image/png")] {
+            let sha = crate::api::sha256_hex(bytes);
+            std::fs::write(folder.join(&sha), bytes).unwrap();
+            db.conn()
+                .execute(
+                    "INSERT INTO photos (id, record_kind, record_id, sha256, media_type, bytes, width, height, received_at)
+                     VALUES (?1, 'report', ?2, ?3, ?4, ?5, 320, 240, '2026-11-30T10:00:00.000Z')",
+                    params![uuid::Uuid::from_u128(n).to_string(), report.id.to_string(), sha, media, bytes.len()],
+                )
+                .unwrap();
+        }
+    }
+
+    let db = Sqlite::open(&path).unwrap();
+    let photos = db.photos_of(PhotoOf::Report(report.id)).unwrap();
+    assert_eq!(photos[0].sha256, clean_sha);
+    assert_eq!(photos[0].bytes, jpeg.len() as u64);
+    assert_eq!(db.photo_bytes(&photos[0]).unwrap(), jpeg);
+    assert!(!folder.join(&dirty_sha).exists(), "the old file is gone");
+    assert_eq!(
+        db.photo_bytes(&photos[1]).unwrap(),
+        png,
+        "a clean one is left as it was"
+    );
+    // Once: the next start has nothing to do.
+    assert_eq!(db.clean_kept_photos().unwrap(), 0);
+    drop(db);
+    let _ = std::fs::remove_dir_all(dir);
+}
