@@ -587,3 +587,42 @@ fn a_photo_missing_on_disk_is_named_before_any_of_the_zip_is_sent() {
     let entries = unzip(&server.get(&zip, &[&auth]), "notes");
     assert_eq!(entries.len(), 4);
 }
+
+#[test]
+fn an_export_holds_every_record_that_matches_or_is_refused_saying_how_to_narrow_it() {
+    let server = serve();
+    let auth = server.pair("phone");
+    let now = Utc::now();
+    let notes: Vec<Note> = (0..=beatbook_server::store::MAX_LIST)
+        .map(|n| {
+            note(&format!("note {n}"))
+                .taken_at(now - chrono::Duration::minutes(20_000 - n as i64))
+                .build()
+        })
+        .collect();
+    for batch in notes.chunks(500) {
+        let refs: Vec<&Note> = batch.iter().collect();
+        let r = server.sync_notes(&auth, &refs);
+        assert_eq!(r.status, 200, "{}", r.text());
+    }
+    // One more than a file holds: refused, not cut short.
+    let r = server.get("/api/v1/export/notes.csv", &[&auth]);
+    assert_eq!(r.status, 422, "{}", r.text());
+    let said = error_of(&r);
+    assert!(
+        said.contains("more than 10000 notes match") && said.contains("limit=10000"),
+        "{said}"
+    );
+    assert_eq!(server.get("/api/v1/export/notes.zip", &[&auth]).status, 422);
+    // Asked for the first so many, it gets them; narrowed, it is whole.
+    let first = server.get("/api/v1/export/notes.csv?limit=10000", &[&auth]);
+    assert_eq!(first.status, 200);
+    assert_eq!(first.text().lines().count(), 1 + 10_000);
+    // The newest note was taken 10,000 minutes ago, one a minute before it.
+    let since = (now - chrono::Duration::minutes(10_050))
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let recent = server.get(&format!("/api/v1/export/notes.csv?from={since}"), &[&auth]);
+    assert_eq!(recent.status, 200, "{}", recent.text());
+    assert_eq!(recent.text().lines().count(), 1 + 51, "notes 9950 to 10000");
+    assert!(recent.text().contains("note 10000"));
+}

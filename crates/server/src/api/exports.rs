@@ -21,7 +21,7 @@
 //! archive's end, so what arrived cannot be taken for a whole archive.
 
 use axum::body::{Body, Bytes};
-use axum::extract::State;
+use axum::extract::{RawQuery, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -47,38 +47,53 @@ pub fn routes() -> Router<ApiState> {
         .fold(Router::new(), |router, file| {
             let route = match file {
                 ExportFile::NotesCsv | ExportFile::NotesGeojson => get(
-                    move |State(state), _: AuthDevice, ApiQuery(q): ApiQuery<NoteQuery>| {
-                        let filter = q.into();
+                    move |State(state),
+                          _: AuthDevice,
+                          ApiQuery(q): ApiQuery<NoteQuery>,
+                          RawQuery(raw): RawQuery| {
+                        let filter = Whole::of(q.into(), &raw);
                         export(state, file, move |store, geojson| {
                             notes(store, &filter, geojson)
                         })
                     },
                 ),
                 ExportFile::ShiftsCsv | ExportFile::ShiftsGeojson => get(
-                    move |State(state), _: AuthDevice, ApiQuery(q): ApiQuery<ShiftQuery>| {
-                        let filter = q.into();
+                    move |State(state),
+                          _: AuthDevice,
+                          ApiQuery(q): ApiQuery<ShiftQuery>,
+                          RawQuery(raw): RawQuery| {
+                        let filter = Whole::of(q.into(), &raw);
                         export(state, file, move |store, geojson| {
                             shifts(store, &filter, geojson)
                         })
                     },
                 ),
                 ExportFile::ReportsCsv | ExportFile::ReportsGeojson => get(
-                    move |State(state), _: AuthDevice, ApiQuery(q): ApiQuery<InboxQuery>| {
-                        let filter = q.into();
+                    move |State(state),
+                          _: AuthDevice,
+                          ApiQuery(q): ApiQuery<InboxQuery>,
+                          RawQuery(raw): RawQuery| {
+                        let filter = Whole::of(q.into(), &raw);
                         export(state, file, move |store, geojson| {
                             reports(store, &filter, geojson)
                         })
                     },
                 ),
                 ExportFile::NotesZip => get(
-                    move |State(state), _: AuthDevice, ApiQuery(q): ApiQuery<NoteQuery>| {
-                        let filter = q.into();
+                    move |State(state),
+                          _: AuthDevice,
+                          ApiQuery(q): ApiQuery<NoteQuery>,
+                          RawQuery(raw): RawQuery| {
+                        let filter = Whole::of(q.into(), &raw);
                         zip_export(state, file, move |store| notes_zip(store, &filter))
                     },
                 ),
                 ExportFile::ReportsZip => get(
-                    move |State(state), _: AuthDevice, ApiQuery(q): ApiQuery<InboxQuery>| {
-                        let filter = q.into();
+                    move |State(state),
+                          _: AuthDevice,
+                          ApiQuery(q): ApiQuery<InboxQuery>,
+                          RawQuery(raw): RawQuery| {
+                        let filter = Whole::of(q.into(), &raw);
                         zip_export(state, file, move |store| reports_zip(store, &filter))
                     },
                 ),
@@ -86,6 +101,75 @@ pub fn routes() -> Router<ApiState> {
             router.route(&file.path(), route)
         })
 }
+
+/// An export is every record that matches, or refused: never the first so
+/// many passed off as all. Unless the query asks for a limit itself, the
+/// store is asked for one more than a file holds, and finding it refuses
+/// the export (422, saying how to narrow it).
+struct Whole<F> {
+    filter: F,
+    /// The most the file holds when it must be whole; `None` when the
+    /// query asked for a limit.
+    most: Option<usize>,
+}
+
+/// Filters whose limit an export can raise by one.
+trait Limited: Clone {
+    fn limit(&self) -> usize;
+    fn with_limit(self, limit: usize) -> Self;
+}
+
+impl Limited for ListFilter {
+    fn limit(&self) -> usize {
+        self.limit
+    }
+    fn with_limit(self, limit: usize) -> Self {
+        ListFilter { limit, ..self }
+    }
+}
+
+impl Limited for InboxFilter {
+    fn limit(&self) -> usize {
+        self.limit
+    }
+    fn with_limit(self, limit: usize) -> Self {
+        InboxFilter { limit, ..self }
+    }
+}
+
+impl<F: Limited> Whole<F> {
+    fn of(filter: F, raw: &Option<String>) -> Whole<F> {
+        let asked = raw
+            .as_deref()
+            .is_some_and(|q| q.split('&').any(|p| p.starts_with("limit=")));
+        if asked {
+            return Whole { filter, most: None };
+        }
+        let most = filter.limit();
+        Whole {
+            filter: filter.with_limit(most + 1),
+            most: Some(most),
+        }
+    }
+
+    /// `found` records came back: refused if that is more than a file holds.
+    fn check(&self, found: usize, what: &str) -> Result<(), ApiError> {
+        match self.most {
+            Some(most) if found > most => Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                format!(
+                    "more than {most} {what} match, the most one file holds; export fewer \
+                     (a shorter time, one kind or one shift), or ask for limit={most} to take \
+                     the first {most}"
+                ),
+            )),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// What an export makes: the file, or a refusal the store's answer decided.
+type Made<T> = StoreResult<Result<T, ApiError>>;
 
 /// The headers of a download: its media type, and an attachment named for
 /// the day it was made (`beatbook-20261126-notes.zip`).
@@ -140,10 +224,10 @@ fn shifts_notebook(store: &dyn Store, filter: &ListFilter) -> StoreResult<Notebo
 async fn export(
     state: ApiState,
     file: ExportFile,
-    make: impl FnOnce(&dyn Store, bool) -> StoreResult<String> + Send + 'static,
+    make: impl FnOnce(&dyn Store, bool) -> Made<String> + Send + 'static,
 ) -> Result<Response, ApiError> {
     let geojson = file.is_geojson();
-    let body = state.store(move |store| make(store, geojson)).await?;
+    let body = state.store(move |store| make(store, geojson)).await??;
     Ok((download_headers(file, Utc::now()), body).into_response())
 }
 
@@ -180,24 +264,30 @@ fn note_owners(notes: &[&Note]) -> Vec<PhotoOf> {
     notes.iter().map(|n| PhotoOf::Note(n.id)).collect()
 }
 
-fn notes(store: &dyn Store, filter: &ListFilter, geojson: bool) -> StoreResult<String> {
-    let book = notes_notebook(store, filter)?;
+fn notes(store: &dyn Store, filter: &Whole<ListFilter>, geojson: bool) -> Made<String> {
+    let book = notes_notebook(store, &filter.filter)?;
     let notes = book.list(&NoteFilter::default());
+    if let Err(refused) = filter.check(notes.len(), "notes") {
+        return Ok(Err(refused));
+    }
     let (_, links) = photos_and_links(store, &note_owners(&notes), api_link)?;
-    Ok(if geojson {
+    Ok(Ok(if geojson {
         export::notes_geojson(&notes, &book, &links)
     } else {
         export::notes_csv(&notes, &book, &links)
-    })
+    }))
 }
 
-fn shifts(store: &dyn Store, filter: &ListFilter, geojson: bool) -> StoreResult<String> {
-    let book = shifts_notebook(store, filter)?;
-    Ok(if geojson {
+fn shifts(store: &dyn Store, filter: &Whole<ListFilter>, geojson: bool) -> Made<String> {
+    let book = shifts_notebook(store, &filter.filter)?;
+    if let Err(refused) = filter.check(book.shifts().count(), "shifts") {
+        return Ok(Err(refused));
+    }
+    Ok(Ok(if geojson {
         export::shifts_geojson(&book)
     } else {
         export::shifts_csv(&book)
-    })
+    }))
 }
 
 fn report_owners(reports: &[beatbook_core::protocol::InboxReport]) -> Vec<PhotoOf> {
@@ -207,14 +297,17 @@ fn report_owners(reports: &[beatbook_core::protocol::InboxReport]) -> Vec<PhotoO
         .collect()
 }
 
-fn reports(store: &dyn Store, filter: &InboxFilter, geojson: bool) -> StoreResult<String> {
-    let (reports, _) = store.inbox(filter)?;
+fn reports(store: &dyn Store, filter: &Whole<InboxFilter>, geojson: bool) -> Made<String> {
+    let (reports, _) = store.inbox(&filter.filter)?;
+    if let Err(refused) = filter.check(reports.len(), "reports") {
+        return Ok(Err(refused));
+    }
     let (_, links) = photos_and_links(store, &report_owners(&reports), api_link)?;
-    Ok(if geojson {
+    Ok(Ok(if geojson {
         export::reports_geojson(&reports, &links)
     } else {
         export::reports_csv(&reports, &links)
-    })
+    }))
 }
 
 /// What a ZIP holds: its CSV (under that file's own export name), naming
@@ -226,25 +319,31 @@ struct ZipContents {
     photos: Vec<StoredPhoto>,
 }
 
-fn notes_zip(store: &dyn Store, filter: &ListFilter) -> StoreResult<ZipContents> {
-    let book = notes_notebook(store, filter)?;
+fn notes_zip(store: &dyn Store, filter: &Whole<ListFilter>) -> Made<ZipContents> {
+    let book = notes_notebook(store, &filter.filter)?;
     let notes = book.list(&NoteFilter::default());
+    if let Err(refused) = filter.check(notes.len(), "notes") {
+        return Ok(Err(refused));
+    }
     let (photos, links) = photos_and_links(store, &note_owners(&notes), zip_name)?;
-    Ok(ZipContents {
+    Ok(Ok(ZipContents {
         csv_name: ExportFile::NotesCsv.name(),
         csv: export::notes_csv(&notes, &book, &links),
         photos,
-    })
+    }))
 }
 
-fn reports_zip(store: &dyn Store, filter: &InboxFilter) -> StoreResult<ZipContents> {
-    let (reports, _) = store.inbox(filter)?;
+fn reports_zip(store: &dyn Store, filter: &Whole<InboxFilter>) -> Made<ZipContents> {
+    let (reports, _) = store.inbox(&filter.filter)?;
+    if let Err(refused) = filter.check(reports.len(), "reports") {
+        return Ok(Err(refused));
+    }
     let (photos, links) = photos_and_links(store, &report_owners(&reports), zip_name)?;
-    Ok(ZipContents {
+    Ok(Ok(ZipContents {
         csv_name: ExportFile::ReportsCsv.name(),
         csv: export::reports_csv(&reports, &links),
         photos,
-    })
+    }))
 }
 
 /// How many missing photos an error names; the rest are counted.
@@ -285,7 +384,7 @@ const CHUNKS_IN_FLIGHT: usize = 2;
 async fn zip_export(
     state: ApiState,
     file: ExportFile,
-    select: impl FnOnce(&dyn Store) -> StoreResult<ZipContents> + Send + 'static,
+    select: impl FnOnce(&dyn Store) -> Made<ZipContents> + Send + 'static,
 ) -> Result<Response, ApiError> {
     // Only a few at once, from the start: each reads many photo rows and
     // holds a thread while its reader takes the bytes.
@@ -298,7 +397,10 @@ async fn zip_export(
     let now = Utc::now();
     let (contents, length, missing) = state
         .store(move |store| {
-            let contents = select(store)?;
+            let contents = match select(store)? {
+                Ok(contents) => contents,
+                Err(refused) => return Ok(Err(refused)),
+            };
             let sizes = std::iter::once((contents.csv_name.len(), contents.csv.len() as u64))
                 .chain(contents.photos.iter().map(|p| (zip_name(p).len(), p.bytes)));
             let length = zip::archive_len(sizes);
@@ -311,9 +413,9 @@ async fn zip_export(
                     }
                 }
             }
-            Ok((contents, length, missing))
+            Ok(Ok((contents, length, missing)))
         })
-        .await?;
+        .await??;
     let length = length.map_err(|limit| {
         ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
