@@ -31,6 +31,8 @@ const USAGE: &str = "usage:
                               is closed (default 90)
       --resident-photos-mb N  disk residents' photos may take together (default 2048);
                               past it, their photos wait on their phones (507)
+      --device-quota-mb N     what one paired device may store, records and photos
+                              (default 256); past it, what it sends waits on it (413)
   beatbook-server pair --name NAME [--data FOLDER]      make a one-time pairing code
   beatbook-server devices [--data FOLDER]               list paired devices
   beatbook-server revoke DEVICE_ID [--data FOLDER]      revoke a device's token
@@ -61,6 +63,7 @@ struct Options {
     code: Option<String>,
     keep_contact_days: u32,
     resident_photo_mb: u64,
+    device_quota_mb: u64,
 }
 
 /// The options, or the usage when asked for it or given something wrong.
@@ -73,6 +76,7 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Options> {
         data: env("BEATBOOK_DATA", "data").into(),
         keep_contact_days: beatbook_server::api::KEEP_CONTACT_DAYS,
         resident_photo_mb: beatbook_server::api::RESIDENT_PHOTO_MB,
+        device_quota_mb: beatbook_server::store::DEVICE_QUOTA_BYTES / (1024 * 1024),
         ..Options::default()
     };
     let mut args = args.into_iter().peekable();
@@ -113,6 +117,12 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Options> {
                 let mb = value()?;
                 options.resident_photo_mb = mb.parse().with_context(|| {
                     format!("--resident-photos-mb {mb:?} is not a number of megabytes")
+                })?;
+            }
+            "--device-quota-mb" => {
+                let mb = value()?;
+                options.device_quota_mb = mb.parse().with_context(|| {
+                    format!("--device-quota-mb {mb:?} is not a number of megabytes")
                 })?;
             }
             "-h" | "--help" => bail!(USAGE),
@@ -200,6 +210,7 @@ async fn serve_app(options: Options) -> Result<()> {
     data::prepare(&options.data)?;
     let _lock = data::lock(&options.data)?;
     let store = Arc::new(open_store(&options.data)?);
+    store.set_device_quota(options.device_quota_mb.saturating_mul(1024 * 1024));
     let state = ApiState::new(store.clone())
         .trusting(options.proxies.clone())
         .keeping_contacts(options.keep_contact_days)

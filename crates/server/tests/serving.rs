@@ -362,6 +362,27 @@ fn a_flood_of_silent_connections_from_many_addresses_keeps_no_visitor_out() {
 }
 
 #[test]
+fn the_host_sets_what_one_phone_may_store() {
+    let data = temp_dir("serving-quota");
+    let running = Running::start(&data, &["--addr", "127.0.0.1:0", "--device-quota-mb", "1"]);
+    let auth = pair(&data, running.addr());
+    // About 1.2 MB of notes in three batches: the third goes past 1 MB.
+    let long = "a long note about the night's walk ".repeat(100);
+    let mut statuses = Vec::new();
+    for batch in 0..3 {
+        let notes: Vec<Note> = (0..120)
+            .map(|i| {
+                note(&format!("{long} {batch}-{i}"))
+                    .id(Uuid::now_v7())
+                    .build()
+            })
+            .collect();
+        statuses.push(sync(running.addr(), &auth, &notes).status);
+    }
+    assert_eq!(statuses, [200, 200, 413]);
+}
+
+#[test]
 fn sigterm_during_batches_loses_nothing_and_closes_the_database() {
     let data = temp_dir("serving-sigterm");
     let running = Running::start(&data, &["--addr", "127.0.0.1:0"]);
