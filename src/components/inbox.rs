@@ -6,7 +6,7 @@ use beatbook_core::inbox::{self, InboxFilter};
 use beatbook_core::protocol::{ExportFile, Inbox, InboxReport};
 use beatbook_core::report::ReportStatus;
 use beatbook_core::route::Route;
-use beatbook_core::text::plural;
+use beatbook_core::text::{plural, shown};
 use beatbook_core::{summary, ReportKind};
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
@@ -487,7 +487,7 @@ fn InboxCard(item: InboxReport, waiting: usize) -> impl IntoView {
             <p class="card-head">
                 <span class=format!("badge status-{}", current.slug()) data-testid="inbox-status-badge">{current.label()}</span>
                 {asked.then(|| view! { <span class="badge erasure" data-testid="erasure-badge">"Asked for erasure"</span> })}
-                <strong>{format!("{} · {}", r.kind.label(), r.place.clone().unwrap_or_else(|| "place not described".into()))}</strong>
+                <strong>{format!("{} · {}", r.kind.label(), r.place.as_deref().map_or("place not described".into(), shown))}</strong>
             </p>
             <label class="check select">
                 <input type="checkbox" data-testid="inbox-select"
@@ -504,7 +504,8 @@ fn InboxCard(item: InboxReport, waiting: usize) -> impl IntoView {
                 {format!("Select {}", item.code)}
             </label>
             <p class="meta">{format!("{} · received {} · feels unsafe: {}", item.code, time::local_date_time(item.received_at), r.when_text())}</p>
-            <p class="note-text">{r.description.clone()}</p>
+            // Anything in a resident's words that draws nothing is shown.
+            <p class="note-text">{shown(&r.description).into_owned()}</p>
             {r.location.map(|l| view! {
                 <p class="meta">
                     {if r.location_rounded { "Area shared (about 100 m). " } else { "Exact spot shared. " }}

@@ -143,12 +143,12 @@ impl NoteInput {
     /// `validate`, which stops at the first.
     pub fn problems(&self) -> Vec<(NoteField, String)> {
         let mut problems = Vec::new();
-        match text::bounded("note", &self.text, MAX_TEXT_CHARS) {
+        match text::typed("note", &self.text, MAX_TEXT_CHARS) {
             Err(e) => problems.push((NoteField::Text, e.to_string())),
             Ok(None) => problems.push((NoteField::Text, ValidationError::TextEmpty.to_string())),
             Ok(Some(_)) => {}
         }
-        if let Err(e) = text::bounded("place description", &self.place, MAX_PLACE_CHARS) {
+        if let Err(e) = text::typed("place description", &self.place, MAX_PLACE_CHARS) {
             problems.push((NoteField::Place, e.to_string()));
         }
         if let Some(Err(e)) = self.location.as_ref().map(Location::validate) {

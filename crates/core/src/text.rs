@@ -112,25 +112,71 @@ pub fn plural(count: usize, one: &str, many: &str) -> String {
     }
 }
 
-/// Checks one field's text.
+/// Checks one field's text as it travels: no controls, no direction
+/// overrides. Characters that draw nothing are refused only where a person
+/// types ([`typed`]): text an earlier app sent with them is still taken,
+/// and shown with them visible ([`shown`]).
 pub fn check(field: &'static str, text: &str) -> Result<(), UnsafeText> {
+    match text
+        .chars()
+        .find(|&c| is_refused_control(c) || is_direction_override(c))
+    {
+        Some(character) => Err(UnsafeText { field, character }),
+        None => Ok(()),
+    }
+}
+
+/// The first character in `text` that draws nothing, bar a flag's own tags.
+fn first_invisible(text: &str) -> Option<char> {
     // The last character that was not a tag: a flag's tags follow it.
     let mut before_tags = None;
     for c in text.chars() {
-        let refused = if is_tag(c) {
+        let hidden = if is_tag(c) {
             before_tags != Some(BLACK_FLAG)
         } else {
             before_tags = Some(c);
-            is_refused_control(c) || is_direction_override(c) || is_invisible(c)
+            is_invisible(c)
         };
-        if refused {
-            return Err(UnsafeText {
-                field,
-                character: c,
-            });
+        if hidden {
+            return Some(c);
         }
     }
-    Ok(())
+    None
+}
+
+/// [`bounded`], for what a person types on a form: characters that draw
+/// nothing are refused too (they often come with pasted text, and can hide
+/// words from a reader).
+pub fn typed(field: &'static str, value: &str, max: usize) -> Result<Option<String>, TextError> {
+    let kept = bounded(field, value, max)?;
+    match first_invisible(value) {
+        Some(character) => Err(UnsafeText { field, character }.into()),
+        None => Ok(kept),
+    }
+}
+
+/// `text` with every character that draws nothing made visible, as
+/// `⟨U+200B⟩`: what a reader sees is all the text holds.
+pub fn shown(text: &str) -> std::borrow::Cow<'_, str> {
+    if first_invisible(text).is_none() {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    let mut before_tags = None;
+    for c in text.chars() {
+        let hidden = if is_tag(c) {
+            before_tags != Some(BLACK_FLAG)
+        } else {
+            before_tags = Some(c);
+            is_invisible(c)
+        };
+        if hidden {
+            out.push_str(&format!("⟨U+{:04X}⟩", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 #[cfg(test)]
@@ -163,11 +209,6 @@ mod tests {
             ("txt.\u{202E}exe", '\u{202E}'),
             ("isolate \u{2066}x\u{2069}", '\u{2066}'),
             ("embedding \u{202A}", '\u{202A}'),
-            ("zero\u{200B}width", '\u{200B}'),
-            ("line\u{2028}separator", '\u{2028}'),
-            ("\u{FEFF}byte-order mark", '\u{FEFF}'),
-            ("word\u{2060}joiner", '\u{2060}'),
-            ("hidden \u{E0069}\u{E0067}\u{E006E}", '\u{E0069}'),
         ] {
             assert_eq!(
                 check("place", bad),
@@ -227,10 +268,38 @@ mod tests {
         assert!(err
             .to_string()
             .contains("an invisible control character (U+0000)"));
-        let err = check("place", "a\u{200B}b").unwrap_err();
+        let err = typed("place", "a\u{200B}b", 10).unwrap_err();
         assert!(
             err.to_string().contains("an invisible character (U+200B)"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn what_draws_nothing_is_refused_where_typed_taken_on_the_wire_and_shown() {
+        for (hidden, character) in [
+            ("zero\u{200B}width", '\u{200B}'),
+            ("line\u{2028}separator", '\u{2028}'),
+            ("\u{FEFF}byte-order mark", '\u{FEFF}'),
+            ("word\u{2060}joiner", '\u{2060}'),
+            ("hidden \u{E0069}\u{E0067}\u{E006E}", '\u{E0069}'),
+        ] {
+            assert_eq!(
+                typed("note", hidden, 100),
+                Err(TextError::Unsafe(UnsafeText {
+                    field: "note",
+                    character
+                })),
+                "{hidden:?}"
+            );
+            // An earlier app may have sent it: the server takes it.
+            assert_eq!(check("note", hidden), Ok(()), "{hidden:?}");
+        }
+        assert_eq!(shown("Mill\u{200B} Lane"), "Mill⟨U+200B⟩ Lane");
+        assert_eq!(shown("hi \u{E0069}"), "hi ⟨U+E0069⟩");
+        let flag = "Scotland \u{1F3F4}\u{E0067}\u{E0062}\u{E0073}\u{E0063}\u{E0074}\u{E007F}";
+        assert_eq!(shown(flag), flag);
+        assert_eq!(typed("note", flag, 100), Ok(Some(flag.into())));
+        assert!(matches!(shown("plain"), std::borrow::Cow::Borrowed(_)));
     }
 }

@@ -211,6 +211,15 @@ async fn serve_app(options: Options) -> Result<()> {
     let _lock = data::lock(&options.data)?;
     let store = Arc::new(open_store(&options.data)?);
     store.set_device_quota(options.device_quota_mb.saturating_mul(1024 * 1024));
+    // Photos an earlier release kept with metadata: rebuilt once. A failure
+    // here (a full disk) is said and tried again at the next start; the
+    // server starts all the same.
+    if let Err(e) = store.clean_kept_photos() {
+        tracing::warn!(
+            "could not clean the photos an earlier release kept: {}",
+            e.chain()
+        );
+    }
     let state = ApiState::new(store.clone())
         .trusting(options.proxies.clone())
         .keeping_contacts(options.keep_contact_days)

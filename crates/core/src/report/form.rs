@@ -7,7 +7,7 @@ use super::{
     MAX_PLACE_CHARS, MAX_WHEN_CHARS,
 };
 use crate::note::Location;
-use crate::text::bounded;
+use crate::text::typed;
 
 /// A field of the report form, in the order the form shows them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -84,7 +84,7 @@ impl ReportForm {
             note(ReportField::Kind, "Choose the kind of problem.".into());
         }
         match (
-            bounded("place description", &self.place, MAX_PLACE_CHARS),
+            typed("place description", &self.place, MAX_PLACE_CHARS),
             self.location,
         ) {
             (Err(e), _) => note(ReportField::Place, e.to_string()),
@@ -97,7 +97,7 @@ impl ReportForm {
         match self.when {
             None => note(ReportField::When, "Choose when it feels unsafe.".into()),
             Some(WhenUnsafe::ParticularTime) => {
-                match bounded("time description", &self.when_detail, MAX_WHEN_CHARS) {
+                match typed("time description", &self.when_detail, MAX_WHEN_CHARS) {
                     Err(e) => note(ReportField::WhenDetail, e.to_string()),
                     Ok(None) => note(
                         ReportField::WhenDetail,
@@ -108,7 +108,7 @@ impl ReportForm {
             }
             Some(_) => {}
         }
-        match bounded("description", &self.description, MAX_DESCRIPTION_CHARS) {
+        match typed("description", &self.description, MAX_DESCRIPTION_CHARS) {
             Err(e) => note(ReportField::Description, e.to_string()),
             Ok(None) => note(
                 ReportField::Description,
@@ -116,11 +116,11 @@ impl ReportForm {
             ),
             Ok(Some(_)) => {}
         }
-        let name = bounded("name", &self.contact_name, MAX_CONTACT_CHARS);
+        let name = typed("name", &self.contact_name, MAX_CONTACT_CHARS);
         if let Err(e) = &name {
             note(ReportField::ContactName, e.to_string());
         }
-        match bounded("contact detail", &self.contact_reach, MAX_CONTACT_CHARS) {
+        match typed("contact detail", &self.contact_reach, MAX_CONTACT_CHARS) {
             Err(e) => note(ReportField::ContactReach, e.to_string()),
             Ok(None) if matches!(name, Ok(Some(_))) => note(
                 ReportField::ContactReach,

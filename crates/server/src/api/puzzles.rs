@@ -19,6 +19,8 @@ use crate::random::random_bytes;
 pub const PUZZLE_BITS: u8 = 18;
 /// How long a seed is good for: time to solve it and send again.
 const GOOD_FOR: Duration = Duration::from_secs(300);
+/// The longest seed this server writes: the time, 16 and 32 hex digits.
+const MAX_SEED: usize = 20 + 1 + 16 + 1 + 32;
 /// The most answers remembered at once; past it, answers are refused until
 /// old ones expire (a flood of solved puzzles is a flood of work).
 const MAX_TAKEN: usize = 100_000;
@@ -85,15 +87,26 @@ impl Puzzles {
         else {
             return false;
         };
+        // Only the form this server writes: a padded or signed number would
+        // make one signed seed into many answers.
+        if seed.len() > MAX_SEED {
+            return false;
+        }
         let mut parts = seed.splitn(3, '.');
-        let (Some(made), Some(random), Some(signature)) =
+        let (Some(made_text), Some(random), Some(signature)) =
             (parts.next(), parts.next(), parts.next())
         else {
             return false;
         };
-        let Ok(made) = made.parse::<u64>() else {
+        let Ok(made) = made_text.parse::<u64>() else {
             return false;
         };
+        let hex = |t: &str, n: usize| {
+            t.len() == n && t.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+        };
+        if made.to_string() != made_text || !hex(random, 16) || !hex(signature, 32) {
+            return false;
+        }
         let now = now_secs();
         let fresh = made <= now + 5 && now.saturating_sub(made) <= GOOD_FOR.as_secs();
         if !fresh || self.signature(made, random) != signature {
@@ -154,6 +167,17 @@ mod tests {
         };
         let nonce = forged.try_nonces(0, 1 << 16).unwrap();
         assert!(!puzzles.answered(&with_proof(&forged.proof(nonce))));
+
+        // The same signed seed written another way is not another answer.
+        let fresh = puzzles.set();
+        for written in [format!("0{}", fresh.seed), format!("+{}", fresh.seed)] {
+            let other = Challenge {
+                seed: written,
+                bits: 8,
+            };
+            let nonce = other.try_nonces(0, 1 << 16).unwrap();
+            assert!(!puzzles.answered(&with_proof(&other.proof(nonce))));
+        }
 
         // A wrong nonce, and an old seed.
         let fresh = puzzles.set();

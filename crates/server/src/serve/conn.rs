@@ -29,7 +29,7 @@ use tokio::time::{Instant, Sleep};
 use tower::ServiceExt;
 use tower_http::timeout::TimeoutLayer;
 
-use super::door::{Door, Guest, Hushed, Ticket};
+use super::door::{Busy, Door, Guest, Hushed, Ticket};
 use crate::api::proxy::Cidr;
 
 /// What one server allows each connection.
@@ -168,9 +168,11 @@ pub async fn run<E: Entrance>(
             let busy = guest.busy();
             let answer = app.clone().oneshot(request.map(Body::new));
             async move {
+                // Busy until the answer's last byte is written, not only its
+                // headers: a photo or a ZIP on its way is not idle.
                 let answer = answer.await;
-                drop(busy);
                 answer
+                    .map(|response| response.map(|body| Body::new(Answering { body, _busy: busy })))
             }
         });
         let mut builder = auto::Builder::new(TokioExecutor::new());
@@ -191,14 +193,43 @@ pub async fn run<E: Entrance>(
             drop(ticket);
         });
     }
+    // No more connections: in TLS mode this stops the accept loop and its
+    // handshakes too.
+    drop(entrance);
     graceful.shutdown().await;
     Ok(())
+}
+
+/// An answer's body, holding its connection busy until it ends.
+struct Answering {
+    body: Body,
+    _busy: Busy,
+}
+
+impl http_body::Body for Answering {
+    type Data = axum::body::Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<Self::Data>, Self::Error>>> {
+        Pin::new(&mut self.get_mut().body).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.body.size_hint()
+    }
 }
 
 /// A connection that fails once no bytes have passed either way for `idle`
 /// (or, before its first byte, for `first_byte`), and tells its door when
 /// bytes move.
-struct Idle<T> {
+pub struct Idle<T> {
     io: T,
     guest: Arc<Guest>,
     idle: Duration,
@@ -206,7 +237,7 @@ struct Idle<T> {
 }
 
 impl<T> Idle<T> {
-    fn new(io: T, guest: Arc<Guest>, first_byte: Duration, idle: Duration) -> Self {
+    pub(super) fn new(io: T, guest: Arc<Guest>, first_byte: Duration, idle: Duration) -> Self {
         Idle {
             io,
             guest,

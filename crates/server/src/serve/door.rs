@@ -121,9 +121,23 @@ impl Door {
         let mut inside = self.lock();
         let held = inside.per_client.get(&client).copied().unwrap_or(0);
         if capped && held >= self.per_client {
-            shed_longest_idle(&inside, |g| g.client == client)?;
+            // A client at its share makes way itself, busy or not: no one
+            // person needs this many.
+            shed_longest_idle(&inside, |g| g.client == client)
+                .or_else(|| shed_longest_quiet(&inside, |g| g.client == client))?;
         } else if inside.guests.len() >= self.room {
-            shed_longest_idle(&inside, |_| true)?;
+            // Full: the longest idle goes; if every connection is answering
+            // (bodies trickling in, say), one of the client holding the most
+            // does, so a few clients at their share cannot shut out everyone.
+            shed_longest_idle(&inside, |_| true).or_else(|| {
+                let hog = inside
+                    .per_client
+                    .iter()
+                    .filter(|(_, held)| **held > FAIR_SHARE)
+                    .max_by_key(|(_, held)| **held)
+                    .map(|(hog, _)| *hog)?;
+                shed_longest_quiet(&inside, |g| g.client == hog)
+            })?;
         }
         inside.next += 1;
         let id = inside.next;
@@ -150,14 +164,23 @@ impl Door {
     }
 }
 
+/// More connections than one person's browser opens: past it, a client
+/// answering on every one may still be asked to give one up.
+const FAIR_SHARE: usize = 8;
+
 /// Asks the connection idle the longest among those `which` picks (and not
 /// already asked, and not answering a request) to make way.
 fn shed_longest_idle(inside: &Inside, which: impl Fn(&Guest) -> bool) -> Option<()> {
+    shed_longest_quiet(inside, |g| which(g) && g.busy.load(Ordering::Relaxed) == 0)
+}
+
+/// Asks the connection among those `which` picks (and not already asked)
+/// whose bytes last moved longest ago to make way, answering or not.
+fn shed_longest_quiet(inside: &Inside, which: impl Fn(&Guest) -> bool) -> Option<()> {
     let guest = inside
         .guests
         .values()
         .filter(|g| which(g) && !g.shed.load(Ordering::Relaxed))
-        .filter(|g| g.busy.load(Ordering::Relaxed) == 0)
         .min_by_key(|g| g.last.load(Ordering::Relaxed))?;
     guest.shed.store(true, Ordering::Relaxed);
     // A permit is kept if the connection is not waiting yet.
@@ -245,9 +268,30 @@ mod tests {
         let _new = door.admit(ip("192.0.2.3")).unwrap();
         assert!(idle.guest.shed.load(Ordering::Relaxed));
         assert!(!busy.guest.shed.load(Ordering::Relaxed));
-        // Every one left is busy or already leaving: the newcomer is refused.
+        // Every one left is busy or already leaving, and no client holds
+        // more than its fair share: the newcomer is refused.
         let busy_too = _new.guest.busy();
         assert!(door.admit(ip("192.0.2.4")).is_none());
         drop(busy_too);
+    }
+
+    #[test]
+    fn a_client_keeping_many_connections_busy_gives_one_up_to_a_newcomer() {
+        let door = Door::new(12, 64, vec![]);
+        let hogs: Vec<_> = (0..12)
+            .map(|_| {
+                let ticket = door.admit(ip("192.0.2.66")).unwrap();
+                let busy = ticket.guest.busy();
+                (ticket, busy)
+            })
+            .collect();
+        let newcomer = door.admit(ip("198.51.100.1"));
+        assert!(newcomer.is_some(), "let in");
+        assert_eq!(
+            hogs.iter()
+                .filter(|(t, _)| t.guest.shed.load(Ordering::Relaxed))
+                .count(),
+            1
+        );
     }
 }

@@ -239,6 +239,7 @@ impl Servers {
             tls::server_config(resolver)?,
             self.door.clone(),
             self.limits.first_byte,
+            self.limits.idle,
         );
         self.spawn(tls, crate::with_hsts(app));
         Ok(port)

@@ -18,7 +18,7 @@ use tokio::sync::mpsc;
 use tokio_rustls::server::TlsStream;
 use tokio_rustls::TlsAcceptor;
 
-use super::conn::{self, Entrance};
+use super::conn::{self, Entrance, Idle};
 use super::door::{Door, Ticket};
 
 /// Handshakes finished but not yet taken by the server.
@@ -43,7 +43,7 @@ pub fn server_config(resolver: Arc<dyn ResolvesServerCert>) -> Result<Arc<Server
 /// holds its ticket from the moment it is accepted: a flood of handshakes
 /// counts against the same room as the connections served.
 pub struct TlsListener {
-    ready: mpsc::Receiver<(TlsStream<TcpStream>, SocketAddr, Ticket)>,
+    ready: mpsc::Receiver<(TlsStream<Idle<TcpStream>>, SocketAddr, Ticket)>,
 }
 
 impl TlsListener {
@@ -52,6 +52,7 @@ impl TlsListener {
         config: Arc<ServerConfig>,
         door: Arc<Door>,
         handshake: Duration,
+        idle: Duration,
     ) -> TlsListener {
         let acceptor = TlsAcceptor::from(config);
         let (sender, ready) = mpsc::channel(READY_QUEUE);
@@ -64,6 +65,8 @@ impl TlsListener {
                 let acceptor = acceptor.clone();
                 let sender = sender.clone();
                 tokio::spawn(async move {
+                    // The handshake's bytes count as the connection's activity.
+                    let stream = Idle::new(stream, ticket.guest.clone(), handshake, idle);
                     let shaken = tokio::select! {
                         shaken = tokio::time::timeout(handshake, acceptor.accept(stream)) => shaken,
                         () = ticket.guest.asked_to_leave() => return,
@@ -84,7 +87,7 @@ impl TlsListener {
 }
 
 impl Entrance for TlsListener {
-    type Io = TlsStream<TcpStream>;
+    type Io = TlsStream<Idle<TcpStream>>;
 
     async fn enter(&mut self) -> (Self::Io, SocketAddr, Ticket) {
         match self.ready.recv().await {

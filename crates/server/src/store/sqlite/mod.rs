@@ -180,9 +180,7 @@ impl Sqlite {
     }
 
     pub fn open(path: &Path) -> StoreResult<Sqlite> {
-        let store = Self::open_with(path, MIGRATIONS)?;
-        store.clean_kept_photos()?;
-        Ok(store)
+        Self::open_with(path, MIGRATIONS)
     }
 
     /// Opens the store with only these migrations: an earlier release's

@@ -94,9 +94,11 @@ impl Sqlite {
     /// Rebuilds, once, each photo kept before photos were cleaned on arrival
     /// (`core::photo::clean`): the clean file is written and synced, the
     /// rows name it, then the old file goes. A file that cannot be read is
-    /// tried again at the next start; one that cannot be cleaned is left as
-    /// it is, and said in the log. How many were rebuilt.
-    pub(super) fn clean_kept_photos(&self) -> StoreResult<usize> {
+    /// tried again at the next start; one today's checks refuse (cut short,
+    /// say) cannot be proven clean, so it is no longer public, and the log
+    /// says so. How many were rebuilt. The server calls this once it holds
+    /// the data folder; the commands do not.
+    pub fn clean_kept_photos(&self) -> StoreResult<usize> {
         let folder = self.photo_folder();
         let waiting: Vec<(String, String)> = {
             let conn = self.conn();
@@ -114,34 +116,38 @@ impl Sqlite {
                     continue;
                 }
             };
-            let new = match beatbook_core::photo::clean(&bytes, &media_type) {
-                Ok(cleaned) if cleaned.bytes == bytes => old.clone(),
+            let (new, public) = match beatbook_core::photo::clean(&bytes, &media_type) {
+                Ok(cleaned) if cleaned.bytes == bytes => (old.clone(), true),
                 Ok(cleaned) => {
                     let new = crate::api::sha256_hex(&cleaned.bytes);
                     write_once(&folder, &new, &cleaned.bytes).map_err(file_error)?;
-                    new
+                    (new, true)
                 }
                 Err(problem) => {
                     tracing::warn!(
-                        "the photo {old} could not be cleaned ({problem}); kept as it was"
+                        "the photo {old} could not be cleaned ({problem}); it is kept, and no longer public"
                     );
-                    old.clone()
+                    (old.clone(), false)
                 }
             };
             let mut conn = self.conn();
             let tx = write(&mut conn)?;
             let length = fs::metadata(folder.join(&new)).map_err(file_error)?.len();
             tx.execute(
-                "UPDATE photos SET sha256 = ?2, bytes = ?3, cleaned = 1 WHERE sha256 = ?1",
-                params![old, new, length],
+                "UPDATE photos SET sha256 = ?2, bytes = ?3, cleaned = 1, public = public AND ?4
+                 WHERE sha256 = ?1",
+                params![old, new, length, public],
             )?;
             tx.commit()?;
             drop(conn);
             if new != old {
-                fs::remove_file(folder.join(&old)).map_err(file_error)?;
-                File::open(&folder)
-                    .and_then(|f| f.sync_all())
-                    .map_err(file_error)?;
+                // The rows name the clean file now: an old file left behind
+                // by a failure here is only a file no row names.
+                let removed = fs::remove_file(folder.join(&old))
+                    .and_then(|()| File::open(&folder)?.sync_all());
+                if let Err(e) = removed {
+                    tracing::warn!("could not remove the photo file {old} after cleaning it: {e}");
+                }
                 rebuilt += 1;
             }
         }

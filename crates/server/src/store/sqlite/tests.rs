@@ -683,13 +683,20 @@ fn photos_an_earlier_release_kept_with_metadata_are_rebuilt_once_without_it() {
         let db = Sqlite::open_with(&path, &MIGRATIONS[..8]).unwrap();
         db.submit_report(&report).unwrap();
         std::fs::create_dir_all(&folder).unwrap();
-        for (n, bytes, media) in [(1, &dirty[..], "image/jpeg"), (2, png, "image/png")] {
+        // And a picture cut short, made public: nothing can prove it clean.
+        let cut = &jpeg[..jpeg.len() - 40];
+        let kept = [
+            (1, &dirty[..], "image/jpeg"),
+            (2, png, "image/png"),
+            (3, cut, "image/jpeg"),
+        ];
+        for (n, bytes, media) in kept {
             let sha = crate::api::sha256_hex(bytes);
             std::fs::write(folder.join(&sha), bytes).unwrap();
             db.conn()
                 .execute(
-                    "INSERT INTO photos (id, record_kind, record_id, sha256, media_type, bytes, width, height, received_at)
-                     VALUES (?1, 'report', ?2, ?3, ?4, ?5, 320, 240, '2026-11-30T10:00:00.000Z')",
+                    "INSERT INTO photos (id, record_kind, record_id, sha256, media_type, bytes, width, height, public, received_at)
+                     VALUES (?1, 'report', ?2, ?3, ?4, ?5, 320, 240, 1, '2026-11-30T10:00:00.000Z')",
                     params![uuid::Uuid::from_u128(n).to_string(), report.id.to_string(), sha, media, bytes.len()],
                 )
                 .unwrap();
@@ -697,6 +704,7 @@ fn photos_an_earlier_release_kept_with_metadata_are_rebuilt_once_without_it() {
     }
 
     let db = Sqlite::open(&path).unwrap();
+    assert_eq!(db.clean_kept_photos().unwrap(), 1);
     let photos = db.photos_of(PhotoOf::Report(report.id)).unwrap();
     assert_eq!(photos[0].sha256, clean_sha);
     assert_eq!(photos[0].bytes, jpeg.len() as u64);
@@ -706,6 +714,11 @@ fn photos_an_earlier_release_kept_with_metadata_are_rebuilt_once_without_it() {
         db.photo_bytes(&photos[1]).unwrap(),
         png,
         "a clean one is left as it was"
+    );
+    assert!(photos[1].public);
+    assert!(
+        !photos[2].public,
+        "one that cannot be cleaned is public no more"
     );
     // Once: the next start has nothing to do.
     assert_eq!(db.clean_kept_photos().unwrap(), 0);
