@@ -31,8 +31,10 @@ const USAGE: &str = "usage:
                               is closed (default 90)
       --resident-photos-mb N  disk residents' photos may take together (default 2048);
                               past it, their photos wait on their phones (507)
-      --device-quota-mb N     what one paired device may store, records and photos
-                              (default 256); past it, what it sends waits on it (413)
+      --device-quota-mb N     notes and records one paired device may store (default
+                              256); past it, what it sends waits on the phone (413)
+      --device-photos-mb N    note photos one paired device may store (default 4096);
+                              past it, its photos wait on the phone (507)
   beatbook-server pair --name NAME [--data FOLDER]      make a one-time pairing code
   beatbook-server devices [--data FOLDER]               list paired devices
   beatbook-server revoke DEVICE_ID [--data FOLDER]      revoke a device's token
@@ -64,6 +66,7 @@ struct Options {
     keep_contact_days: u32,
     resident_photo_mb: u64,
     device_quota_mb: u64,
+    device_photos_mb: u64,
 }
 
 /// The options, or the usage when asked for it or given something wrong.
@@ -77,6 +80,7 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Options> {
         keep_contact_days: beatbook_server::api::KEEP_CONTACT_DAYS,
         resident_photo_mb: beatbook_server::api::RESIDENT_PHOTO_MB,
         device_quota_mb: beatbook_server::store::DEVICE_QUOTA_BYTES / (1024 * 1024),
+        device_photos_mb: beatbook_server::store::DEVICE_PHOTO_QUOTA_BYTES / (1024 * 1024),
         ..Options::default()
     };
     let mut args = args.into_iter().peekable();
@@ -123,6 +127,12 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Options> {
                 let mb = value()?;
                 options.device_quota_mb = mb.parse().with_context(|| {
                     format!("--device-quota-mb {mb:?} is not a number of megabytes")
+                })?;
+            }
+            "--device-photos-mb" => {
+                let mb = value()?;
+                options.device_photos_mb = mb.parse().with_context(|| {
+                    format!("--device-photos-mb {mb:?} is not a number of megabytes")
                 })?;
             }
             "-h" | "--help" => bail!(USAGE),
@@ -211,6 +221,7 @@ async fn serve_app(options: Options) -> Result<()> {
     let _lock = data::lock(&options.data)?;
     let store = Arc::new(open_store(&options.data)?);
     store.set_device_quota(options.device_quota_mb.saturating_mul(1024 * 1024));
+    store.set_device_photo_quota(options.device_photos_mb.saturating_mul(1024 * 1024));
     // Photos an earlier release kept with metadata: rebuilt once. A failure
     // here (a full disk) is said and tried again at the next start; the
     // server starts all the same.

@@ -180,7 +180,11 @@ pub async fn upload(
                 StatusCode::INSUFFICIENT_STORAGE,
                 format!(
                     "{}; the photo is kept on this phone and will be sent once the server's host makes room",
-                    crate::store::StoreError::OverQuota { stored, quota }
+                    crate::store::StoreError::OverQuota {
+                        what: "photos",
+                        stored,
+                        quota
+                    }
                 ),
             ))
         }

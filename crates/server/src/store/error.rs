@@ -29,9 +29,13 @@ pub enum StoreError {
     NoFreeCode,
     #[error("the batch was not answered")]
     Unanswered,
-    /// The device has stored its quota: nothing new is kept from it.
-    #[error("this phone has stored {} MB on the server, the most one phone may keep there ({} MB)", mb(*stored), mb(*quota))]
-    OverQuota { stored: u64, quota: u64 },
+    /// The device has stored its quota of `what`: nothing new of it is kept.
+    #[error("this phone has stored {} MB of {what} on the server, the most one phone may keep there ({} MB)", mb(*stored), mb(*quota))]
+    OverQuota {
+        what: &'static str,
+        stored: u64,
+        quota: u64,
+    },
 }
 
 /// Bytes as whole megabytes, rounded up.

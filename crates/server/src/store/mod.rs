@@ -251,15 +251,18 @@ pub enum PhotoAnswer {
     Erased,
     /// Residents' photos already take all the room given them.
     NoRoom,
-    /// The device that sent it has stored its quota
-    /// ([`DEVICE_QUOTA_BYTES`]) of records and photos.
+    /// The device that sent it has stored its quota of photos
+    /// ([`DEVICE_PHOTO_QUOTA_BYTES`]).
     OverQuota { stored: u64, quota: u64 },
 }
 
-/// The most one paired device may store on the server (record bodies, every
-/// revision, and its photos): years of a councillor's notes, and a bound on
-/// the disk a lost or misbehaving phone can fill.
+/// The most record bodies one paired device may store on the server (every
+/// revision): decades of a councillor's notes, and a bound on how far a lost
+/// or misbehaving phone can grow the database.
 pub const DEVICE_QUOTA_BYTES: u64 = 256 * 1024 * 1024;
+/// The most note photos one paired device may store: years of a
+/// councillor's photos as the phone shrinks them, and a bound on the disk.
+pub const DEVICE_PHOTO_QUOTA_BYTES: u64 = 4096 * 1024 * 1024;
 
 pub trait Photos {
     /// Keeps a photo: its file (named by its hash, written once and synced)

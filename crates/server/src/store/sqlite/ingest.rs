@@ -242,7 +242,7 @@ impl Sqlite {
             });
         }
         // Past the quota, the batch's savepoint is rolled back whole.
-        Sqlite::count_stored(tx, waiting.device_id, added, waiting.quota)?;
+        Sqlite::count_stored(tx, waiting.device_id, added, waiting.quota, false)?;
         Ok(results)
     }
 }

@@ -54,8 +54,12 @@ pub struct Sqlite {
     conn: Mutex<Connection>,
     /// Batches waiting for the next group commit (see `ingest.rs`).
     waiting: Mutex<Vec<ingest::Waiting>>,
-    /// The most one device may store ([`crate::store::DEVICE_QUOTA_BYTES`]).
+    /// The most record bodies one device may store
+    /// ([`crate::store::DEVICE_QUOTA_BYTES`]).
     device_quota: std::sync::atomic::AtomicU64,
+    /// The most note photos one device may store
+    /// ([`crate::store::DEVICE_PHOTO_QUOTA_BYTES`]).
+    photo_quota: std::sync::atomic::AtomicU64,
     /// The checkpoint thread's own connection (kept here so that the tests
     /// can check its settings).
     #[cfg_attr(not(test), allow(dead_code))]
@@ -148,10 +152,16 @@ fn connect_read_only(path: &Path) -> StoreResult<Connection> {
 }
 
 impl Sqlite {
-    /// Lets each device store at most `bytes` from now on (tests use a
-    /// small quota).
+    /// Lets each device store at most `bytes` of records from now on (tests
+    /// use a small quota).
     pub fn set_device_quota(&self, bytes: u64) {
         self.device_quota
+            .store(bytes, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Lets each device store at most `bytes` of note photos from now on.
+    pub fn set_device_photo_quota(&self, bytes: u64) {
+        self.photo_quota
             .store(bytes, std::sync::atomic::Ordering::Relaxed);
     }
 
@@ -159,19 +169,38 @@ impl Sqlite {
         self.device_quota.load(std::sync::atomic::Ordering::Relaxed)
     }
 
-    /// Counts `bytes` more stored by `device`, refusing (so the caller
-    /// rolls back) when that takes it past `quota`.
-    fn count_stored(tx: &Connection, device: i64, bytes: u64, quota: u64) -> StoreResult<()> {
+    fn photo_quota(&self) -> u64 {
+        self.photo_quota.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Counts `bytes` more of records (or, with `photos`, of photos) stored
+    /// by `device`, refusing (so the caller rolls back) when that takes it
+    /// past `quota`.
+    fn count_stored(
+        tx: &Connection,
+        device: i64,
+        bytes: u64,
+        quota: u64,
+        photos: bool,
+    ) -> StoreResult<()> {
         if bytes == 0 {
             return Ok(());
         }
+        let (column, what) = if photos {
+            ("photo_bytes", "photos")
+        } else {
+            ("stored_bytes", "notes and records")
+        };
         let stored: u64 = tx.query_row(
-            "UPDATE devices SET stored_bytes = stored_bytes + ?1 WHERE id = ?2 RETURNING stored_bytes",
+            &format!(
+                "UPDATE devices SET {column} = {column} + ?1 WHERE id = ?2 RETURNING {column}"
+            ),
             params![bytes, device],
             |r| r.get(0),
         )?;
         if stored > quota {
             return Err(StoreError::OverQuota {
+                what,
                 stored: stored - bytes,
                 quota,
             });
@@ -209,6 +238,7 @@ impl Sqlite {
             conn: Mutex::new(conn),
             waiting: Mutex::new(Vec::new()),
             device_quota: std::sync::atomic::AtomicU64::new(crate::store::DEVICE_QUOTA_BYTES),
+            photo_quota: std::sync::atomic::AtomicU64::new(crate::store::DEVICE_PHOTO_QUOTA_BYTES),
             checkpointer: Some(start_checkpointer(checkpoint_conn.clone())?),
             checkpoint_conn,
         };

@@ -265,8 +265,15 @@ impl Photos for Sqlite {
             }
         }
         if let Some(device) = photo.device_id {
-            match Sqlite::count_stored(&tx, device, photo.bytes.len() as u64, self.device_quota()) {
-                Err(StoreError::OverQuota { stored, quota }) => {
+            let counted = Sqlite::count_stored(
+                &tx,
+                device,
+                photo.bytes.len() as u64,
+                self.photo_quota(),
+                true,
+            );
+            match counted {
+                Err(StoreError::OverQuota { stored, quota, .. }) => {
                     return Ok(PhotoAnswer::OverQuota { stored, quota })
                 }
                 counted => counted?,

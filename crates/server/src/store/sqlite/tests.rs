@@ -607,8 +607,17 @@ fn each_device_stores_at_most_its_quota_counted_from_what_an_earlier_release_kep
             )
             .unwrap()
     };
-    assert_eq!(stored(device), held_bytes + jpeg.len() as u64);
+    assert_eq!(stored(device), held_bytes);
     assert_eq!(stored(other), 0);
+    let photos_held: u64 = db
+        .conn()
+        .query_row(
+            "SELECT photo_bytes FROM devices WHERE id = ?1",
+            [device],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(photos_held, jpeg.len() as u64, "photos are counted apart");
 
     // A quota just above what it holds: one more small note fits, the
     // next batch does not, and nothing of it is kept.
@@ -654,8 +663,14 @@ fn each_device_stores_at_most_its_quota_counted_from_what_an_earlier_release_kep
         device_id: Some(device),
         room: None,
     };
+    assert_eq!(db.store_photo(photo.clone()).unwrap(), PhotoAnswer::Stored);
+    db.set_device_photo_quota(photos_held + jpeg.len() as u64 + 10);
+    let another = NewPhoto {
+        id: uuid::Uuid::from_u128(3),
+        ..photo
+    };
     assert!(matches!(
-        db.store_photo(photo).unwrap(),
+        db.store_photo(another).unwrap(),
         PhotoAnswer::OverQuota { .. }
     ));
     // Another device has a quota of its own.
