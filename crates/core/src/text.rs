@@ -126,22 +126,27 @@ pub fn check(field: &'static str, text: &str) -> Result<(), UnsafeText> {
     }
 }
 
-/// The first character in `text` that draws nothing, bar a flag's own tags.
-fn first_invisible(text: &str) -> Option<char> {
+/// Each character of `text`, and whether it draws nothing (a flag's own
+/// tags, after U+1F3F4, draw the flag).
+fn with_hidden(text: &str) -> impl Iterator<Item = (char, bool)> + '_ {
     // The last character that was not a tag: a flag's tags follow it.
     let mut before_tags = None;
-    for c in text.chars() {
+    text.chars().map(move |c| {
         let hidden = if is_tag(c) {
             before_tags != Some(BLACK_FLAG)
         } else {
             before_tags = Some(c);
             is_invisible(c)
         };
-        if hidden {
-            return Some(c);
-        }
-    }
-    None
+        (c, hidden)
+    })
+}
+
+/// The first character in `text` that draws nothing.
+fn first_invisible(text: &str) -> Option<char> {
+    with_hidden(text)
+        .find(|(_, hidden)| *hidden)
+        .map(|(c, _)| c)
 }
 
 /// [`bounded`], for what a person types on a form: characters that draw
@@ -162,14 +167,7 @@ pub fn shown(text: &str) -> std::borrow::Cow<'_, str> {
         return std::borrow::Cow::Borrowed(text);
     }
     let mut out = String::with_capacity(text.len() + 16);
-    let mut before_tags = None;
-    for c in text.chars() {
-        let hidden = if is_tag(c) {
-            before_tags != Some(BLACK_FLAG)
-        } else {
-            before_tags = Some(c);
-            is_invisible(c)
-        };
+    for (c, hidden) in with_hidden(text) {
         if hidden {
             out.push_str(&format!("⟨U+{:04X}⟩", c as u32));
         } else {
