@@ -117,24 +117,9 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Options> {
                     format!("--keep-contact-days {days:?} is not a number of days")
                 })?;
             }
-            "--resident-photos-mb" => {
-                let mb = value()?;
-                options.resident_photo_mb = mb.parse().with_context(|| {
-                    format!("--resident-photos-mb {mb:?} is not a number of megabytes")
-                })?;
-            }
-            "--device-quota-mb" => {
-                let mb = value()?;
-                options.device_quota_mb = mb.parse().with_context(|| {
-                    format!("--device-quota-mb {mb:?} is not a number of megabytes")
-                })?;
-            }
-            "--device-photos-mb" => {
-                let mb = value()?;
-                options.device_photos_mb = mb.parse().with_context(|| {
-                    format!("--device-photos-mb {mb:?} is not a number of megabytes")
-                })?;
-            }
+            "--resident-photos-mb" => options.resident_photo_mb = megabytes(&arg, value()?)?,
+            "--device-quota-mb" => options.device_quota_mb = megabytes(&arg, value()?)?,
+            "--device-photos-mb" => options.device_photos_mb = megabytes(&arg, value()?)?,
             "-h" | "--help" => bail!(USAGE),
             other if options.command == "erase-report" && options.code.is_none() => {
                 options.code = Some(other.to_owned());
@@ -202,6 +187,13 @@ fn transport(options: &Options) -> Result<Transport> {
     let addr = socket("--addr", &options.addr)?;
     serve::check_plain(addr, options.insecure_http)?;
     Ok(Transport::Plain { addr })
+}
+
+/// A flag's value as a number of megabytes.
+fn megabytes(flag: &str, value: String) -> Result<u64> {
+    value
+        .parse()
+        .with_context(|| format!("{flag} {value:?} is not a number of megabytes"))
 }
 
 fn open_store(folder: &Path) -> Result<Sqlite> {

@@ -21,10 +21,12 @@ pub fn new_code() -> String {
 
 /// A device token: 32 random bytes as hex.
 pub fn new_token() -> String {
-    random_bytes::<32>()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    hex(&random_bytes::<32>())
+}
+
+/// Bytes as lower-case hex.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[cfg(test)]

@@ -204,6 +204,22 @@ fn certificate(folder: &Path) -> Vec<u8> {
     made.cert.der().to_vec()
 }
 
+/// The binary serving HTTPS on loopback with the certificate files
+/// `certificate` wrote to `data`, and `more` arguments.
+fn start_tls(data: &Path, more: &[&str]) -> Running {
+    let (cert, key) = (data.join("cert.pem"), data.join("key.pem"));
+    let mut args = vec![
+        "--tls-cert",
+        cert.to_str().unwrap(),
+        "--tls-key",
+        key.to_str().unwrap(),
+        "--https-addr",
+        "127.0.0.1:0",
+    ];
+    args.extend_from_slice(more);
+    Running::start(data, &args)
+}
+
 /// A TLS client trusting `roots`, speaking HTTP/1.1.
 fn client_config(roots: &[Vec<u8>]) -> Arc<rustls::ClientConfig> {
     let mut store = rustls::RootCertStore::empty();
@@ -259,21 +275,7 @@ fn tls_get(addr: SocketAddr, roots: &[Vec<u8>]) -> (Vec<u8>, Option<Vec<u8>>, St
 fn tls_from_files_offers_http2_and_picks_up_a_renewed_certificate_without_a_restart() {
     let data = temp_dir("serving-tls");
     let first = certificate(&data);
-    let cert = data.join("cert.pem");
-    let key = data.join("key.pem");
-    let running = Running::start(
-        &data,
-        &[
-            "--tls-cert",
-            cert.to_str().unwrap(),
-            "--tls-key",
-            key.to_str().unwrap(),
-            "--https-addr",
-            "127.0.0.1:0",
-            "--http-addr",
-            "127.0.0.1:0",
-        ],
-    );
+    let running = start_tls(&data, &["--http-addr", "127.0.0.1:0"]);
     assert!(running.url.starts_with("https://"), "{}", running.url);
     let (served, alpn, answer) = tls_get(running.addr(), std::slice::from_ref(&first));
     assert_eq!(served, first);
@@ -310,18 +312,7 @@ fn a_flood_of_silent_connections_from_many_addresses_keeps_no_visitor_out() {
     );
     let data = temp_dir("serving-flood");
     let root = certificate(&data);
-    let (cert, key) = (data.join("cert.pem"), data.join("key.pem"));
-    let running = Running::start(
-        &data,
-        &[
-            "--tls-cert",
-            cert.to_str().unwrap(),
-            "--tls-key",
-            key.to_str().unwrap(),
-            "--https-addr",
-            "127.0.0.1:0",
-        ],
-    );
+    let running = start_tls(&data, &[]);
     // 1,100 connections from 20 addresses that say nothing: 1,000 finish
     // their handshake first (as many as the server's room), 50 send the
     // start of a ClientHello and stop, 50 send nothing at all.

@@ -12,7 +12,7 @@ use axum::http::HeaderMap;
 use beatbook_core::protocol::proof::{self, Challenge};
 use sha2::{Digest, Sha256};
 
-use crate::random::random_bytes;
+use crate::random::{hex, random_bytes};
 
 /// Leading zero bits asked for: about 260,000 hashes, a second or less of a
 /// slow phone's work.
@@ -42,10 +42,6 @@ fn now_secs() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs())
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 impl Puzzles {

@@ -116,23 +116,22 @@ impl Sqlite {
                     continue;
                 }
             };
-            let (new, public) = match beatbook_core::photo::clean(&bytes, &media_type) {
-                Ok(cleaned) if cleaned.bytes == bytes => (old.clone(), true),
+            let (new, length, public) = match beatbook_core::photo::clean(&bytes, &media_type) {
+                Ok(cleaned) if cleaned.bytes == bytes => (old.clone(), bytes.len(), true),
                 Ok(cleaned) => {
                     let new = crate::api::sha256_hex(&cleaned.bytes);
                     write_once(&folder, &new, &cleaned.bytes).map_err(file_error)?;
-                    (new, true)
+                    (new, cleaned.bytes.len(), true)
                 }
                 Err(problem) => {
                     tracing::warn!(
                         "the photo {old} could not be cleaned ({problem}); it is kept, and no longer public"
                     );
-                    (old.clone(), false)
+                    (old.clone(), bytes.len(), false)
                 }
             };
             let mut conn = self.conn();
             let tx = write(&mut conn)?;
-            let length = fs::metadata(folder.join(&new)).map_err(file_error)?.len();
             tx.execute(
                 "UPDATE photos SET sha256 = ?2, bytes = ?3, cleaned = 1, public = public AND ?4
                  WHERE sha256 = ?1",
