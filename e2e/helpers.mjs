@@ -43,10 +43,14 @@ export function stopAfterTest(thing) {
   return thing;
 }
 
+/** Closes the test's browser contexts, then stops its servers: a server
+ * stopped first would fail a page's request still in flight (its service
+ * worker's script, say), which the browser logs as an error. */
 async function stopEverything() {
   const things = [...running];
   running.clear();
-  await Promise.allSettled(things.map((t) => (t.stop ? t.stop() : t.close())));
+  await Promise.allSettled(things.filter((t) => !t.stop).map((t) => t.close()));
+  await Promise.allSettled(things.filter((t) => t.stop).map((t) => t.stop()));
 }
 
 /** A new empty folder for a server's database. */
