@@ -267,37 +267,77 @@ describe("residents' face at phone size", () => {
 /** What a screen says, with its white space made plain. */
 const words = (locator) => locator.evaluate((el) => el.innerText.replace(/\s+/g, ' ').trim());
 
-describe("the first screen, while a resident's phone downloads the app", () => {
-  test('the home is there before the app, in the same words; a tap opens its screen once the app starts, and back returns', async () => {
+/** What the councillor's inbox holds: each report's code and place. */
+async function inboxPlaces(server) {
+  const token = await councillorToken(server.url, server.data);
+  const inbox = await (await fetch(`${server.url}/api/v1/inbox`, { headers: { authorization: `Bearer ${token}` } })).json();
+  return inbox.reports.map((r) => [r.code, r.report.place]);
+}
+
+describe("the server's plain pages, while a resident's phone downloads the app", () => {
+  test("the home is the server's page before the app starts, in the app's words; the app takes it over", async () => {
     const server = await startServer();
     const context = await browser.newContext(PHONE);
     const page = await context.newPage();
     const release = await holdWasm(page);
     await page.goto(server.url, { waitUntil: 'domcontentloaded' });
-    const first = page.locator('#first-home');
+    const first = page.locator('#first-page');
     await first.waitFor();
     const before = await words(first);
-    assert.equal(await page.locator('#first-home a[href="tel:999"]').isVisible(), true);
+    assert.equal(await page.locator('#first-page a[href="tel:999"]').isVisible(), true);
+    assert.equal(await page.title(), HOME_TITLE);
     // The inlined style sheet applies under the server's CSP (its hash).
-    const report = page.getByTestId('first-home-report');
+    const report = page.getByTestId('plain-home-report');
     assert.equal(await report.evaluate((el) => getComputedStyle(el).minHeight), '64px');
     assert.equal(await page.locator('#main').count(), 0, 'the app has not started');
 
-    await page.getByTestId('first-home-report').tap();
-    await page.locator('#first-report').getByText('Opening the form…').waitFor();
-    assert.equal(path(page), '/report');
-    assert.equal(await page.evaluate(() => document.activeElement?.id), 'first-report-title');
     release();
-    await page.getByTestId('send-report').waitFor();
-    await shows(page, { heading: 'Report a place', pathname: '/report' });
-    assert.equal(await page.locator('#first').count(), 0, 'the app took its place');
-
-    await page.goBack();
     await shows(page, { heading: 'Feel unsafe somewhere?', title: HOME_TITLE, pathname: '/' });
+    assert.equal(await page.locator('#first').count(), 0, 'the app took its place');
     assert.equal(await words(page.locator('#main section.home')), before);
   });
 
-  test("a paired phone never shows it, and a resident's other paths say the app is opening", async () => {
+  test('a report half typed into the plain form is taken over by the app with every value, the focus and the caret, and sent once', async () => {
+    const server = await startServer();
+    const context = await browser.newContext(PHONE);
+    const page = await context.newPage();
+    const release = await holdWasm(page);
+    await page.goto(`${server.url}/report`, { waitUntil: 'domcontentloaded' });
+    await page.getByTestId('plain-kind-poor_lighting').check();
+    await page.getByTestId('plain-report-place').fill('Steps down to the canal');
+    await page.getByTestId('plain-when-particulartime').check();
+    await page.getByTestId('plain-report-when-detail').fill('Weekday evenings');
+    const description = page.getByTestId('plain-report-description');
+    await description.fill('The handrail lamp is out');
+    await description.evaluate((el) => { el.focus(); el.setSelectionRange(4, 13); });
+
+    release();
+    const taken = page.getByTestId('report-description');
+    await taken.waitFor();
+    assert.equal(await page.locator('#first').count(), 0);
+    assert.equal(await page.getByTestId('kind-poor_lighting').isChecked(), true);
+    assert.equal(await page.getByTestId('report-place').inputValue(), 'Steps down to the canal');
+    assert.equal(await page.getByTestId('when-particulartime').isChecked(), true);
+    assert.equal(await page.getByTestId('report-when-detail').inputValue(), 'Weekday evenings');
+    assert.equal(await taken.inputValue(), 'The handrail lamp is out');
+    assert.deepEqual(
+      await page.evaluate(() => {
+        const el = document.activeElement;
+        return [el.dataset.testid, el.selectionStart, el.selectionEnd];
+      }),
+      ['report-description', 4, 13],
+    );
+    // Typing carries on where the caret was.
+    await page.keyboard.type('old ');
+    assert.equal(await taken.inputValue(), 'The old lamp is out');
+
+    await page.getByTestId('send-report').tap();
+    const code = (await page.getByTestId('report-code').textContent({ timeout: 15_000 })).trim();
+    assert.match(code, CODE);
+    assert.deepEqual(await inboxPlaces(server), [[code, 'Steps down to the canal']]);
+  });
+
+  test("a paired phone never shows it, and a resident's other paths show the server's page until the app opens", async () => {
     const server = await startServer();
     const context = await browser.newContext(PHONE);
     await openApp(context, server, { pairWith: server.data });
@@ -312,11 +352,12 @@ describe("the first screen, while a resident's phone downloads the app", () => {
     assert.deepEqual(decided, ['notebook', null]);
     await paired.getByTestId('note-text').waitFor();
 
+    // A resident's phone: the server's own page for the path.
     const resident = await (await browser.newContext(PHONE)).newPage();
     const go = await holdWasm(resident);
     await resident.goto(`${server.url}/meetings`, { waitUntil: 'domcontentloaded' });
-    await resident.locator('#first-opening').getByText('Opening Beatbook…').waitFor();
-    assert.equal(await resident.locator('#first-home').isVisible(), false);
+    await resident.locator('#first-page').getByText('Public meetings: concerns and progress').waitFor();
+    assert.equal(await resident.locator('#first-opening').isVisible(), false);
     go();
     await shows(resident, { heading: 'Public meetings', pathname: '/meetings' });
   });
@@ -342,18 +383,23 @@ describe("the first screen, while a resident's phone downloads the app", () => {
     assert.deepEqual(wasm, [], 'no entry was guessed');
   });
 
-  test('an app that cannot be downloaded is said so, with a way to try again', async () => {
+  test('an app that cannot be downloaded leaves the plain page to use, or where there is none says so, with a way to try again', async () => {
     const server = await startServer();
     const context = await browser.newContext(PHONE);
     const page = await context.newPage();
     await page.route('**/*.wasm', (route) => route.abort('internetdisconnected'));
     expectAppErrors(/Failed to fetch/);
-    await page.goto(server.url);
+    await page.goto(`${server.url}/report`);
+    await page.waitForFunction(() => document.documentElement.hasAttribute('data-failed'));
+    assert.equal(await page.getByTestId('plain-send-report').isVisible(), true);
+    assert.equal(await page.locator('#first-failed').isVisible(), false);
+
+    await page.goto(`${server.url}/pair`);
     await page.locator('#first-failed').getByText('Beatbook could not start').waitFor();
-    assert.equal(await page.locator('#first-home').isVisible(), false);
+    assert.equal(await page.locator('#first-opening').isVisible(), false);
     await page.unroute('**/*.wasm');
     await page.getByTestId('first-retry').tap();
-    await page.getByTestId('home-report').waitFor();
+    await page.getByTestId('pair-code').waitFor();
   });
 });
 

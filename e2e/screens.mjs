@@ -97,17 +97,28 @@ export async function holdWasm(page) {
   return release;
 }
 
-/** index.html's own screens, drawn while a resident's phone downloads the
- * app: the wasm is held back (or refused) so that they stay. */
+/** The server's plain pages, which a resident's phone shows while it
+ * downloads the app (and all a phone with no script or no WebAssembly
+ * gets), then index.html's own lines: the wasm is held back (or refused) so
+ * that they stay. */
 export async function* firstScreensTour(page, url) {
   const release = await holdWasm(page);
   await page.goto(url, { waitUntil: 'domcontentloaded' });
-  await page.locator('#first-home').waitFor();
+  await page.locator('#first-page').waitFor();
   yield 'home';
-  await page.getByTestId('first-home-report').tap();
-  await page.locator('#first-report').waitFor();
-  yield 'opening-the-form';
-  await page.goto(`${url}/meetings`, { waitUntil: 'domcontentloaded' });
+  await page.getByTestId('plain-home-report').tap();
+  await page.getByTestId('plain-send-report').waitFor();
+  yield 'report-form';
+  await page.getByTestId('plain-send-report').tap();
+  await page.getByTestId('plain-report-problem-count').waitFor();
+  yield 'report-problems';
+  for (const [path, name] of [['/reports', 'look-up'], ['/meetings', 'meetings'], ['/privacy', 'privacy']]) {
+    await page.goto(`${url}${path}`, { waitUntil: 'domcontentloaded' });
+    await page.locator('#first-page').waitFor();
+    yield name;
+  }
+  // A screen the server has no plain page for.
+  await page.goto(`${url}/pair`, { waitUntil: 'domcontentloaded' });
   await page.locator('#first-opening').waitFor();
   yield 'opening';
   // Refused from now on (the newest route wins); the held one is let go once
@@ -115,7 +126,7 @@ export async function* firstScreensTour(page, url) {
   await page.route('**/*.wasm', (route) => route.abort('internetdisconnected'));
   // The start-up script passes the failure on, after marking the page.
   expectAppErrors(/Failed to fetch/);
-  await page.goto(url);
+  await page.goto(`${url}/pair`);
   release();
   await page.locator('#first-failed').waitFor();
   yield 'could-not-start';

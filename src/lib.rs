@@ -16,11 +16,13 @@ pub mod settings;
 pub mod state;
 pub mod storage;
 pub mod sync;
+pub mod takeover;
 pub mod time;
 
 /// Mounts the councillor's notebook (with the residents' pages) on the page.
 pub fn mount() {
     crashed::install();
+    takeover::read_plain_page();
     leptos::mount::mount_to_body(components::App);
     remove_first_screen();
 }
@@ -28,14 +30,15 @@ pub fn mount() {
 /// Mounts the residents' pages alone.
 pub fn mount_residents() {
     crashed::install();
+    takeover::read_plain_page();
     leptos::mount::mount_to_body(components::Residents);
     remove_first_screen();
 }
 
-/// Takes away the first screen `index.html` draws while the app downloads,
-/// once the app's own is on the page: both happen in one task, so nothing in
-/// between is ever painted, and an app that fails to start leaves the page's
-/// own message in view.
+/// Takes away what the page showed while the app downloaded (the server's
+/// plain page, or a line saying the app is opening), once the app's own
+/// screen is on the page: both happen in one task, so nothing in between is
+/// ever painted, and an app that fails to start leaves the page in view.
 fn remove_first_screen() {
     let document = web_sys::window().and_then(|w| w.document());
     if let Some(first) = document.and_then(|d| d.get_element_by_id("first")) {

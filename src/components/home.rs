@@ -3,6 +3,7 @@
 //! one tap away, and a councillor can pair the phone from here.
 
 use beatbook_core::route::Route;
+use beatbook_core::words::{home, EMERGENCY};
 use leptos::prelude::*;
 
 use crate::nav::Link;
@@ -14,15 +15,15 @@ pub fn ResidentsHome() -> impl IntoView {
     let mine = Memo::new(move |_| state.book.with(|b| b.my_reports().len()));
     view! {
         <section class="screen home" aria-labelledby="home-title">
-            <h2 id="home-title">"Feel unsafe somewhere?"</h2>
-            <p class="lead">"Tell your councillor about a place that feels unsafe: a dark path, an empty underpass, a broken light. It takes a minute, needs no account, and works with no signal."</p>
-            <Link to=Route::Report class="button primary big" testid="home-report">"Report a place"</Link>
+            <h2 id="home-title">{home::TITLE}</h2>
+            <p class="lead">{home::LEAD}</p>
+            <Link to=Route::Report class="button primary big" testid="home-report">{home::REPORT}</Link>
             <ul class="choices">
                 <li>
                     <Link to=Route::Reports class="choice" testid="home-check">
-                        <strong>"Check a report by its code"</strong>
+                        <strong>{home::CHECK}</strong>
                         <span class="muted">{move || match mine.get() {
-                            0 => "See what has happened to a report".to_owned(),
+                            0 => home::CHECK_MORE.to_owned(),
                             1 => "And the report you made on this phone".to_owned(),
                             n => format!("And the {n} reports you made on this phone"),
                         }}</span>
@@ -30,25 +31,33 @@ pub fn ResidentsHome() -> impl IntoView {
                 </li>
                 <li>
                     <Link to=Route::Meetings class="choice" testid="home-meetings">
-                        <strong>"Meetings"</strong>
-                        <span class="muted">"What was promised, and what was done"</span>
+                        <strong>{home::MEETINGS}</strong>
+                        <span class="muted">{home::MEETINGS_MORE}</span>
                     </Link>
                 </li>
                 <li>
                     <Link to=Route::Privacy class="choice" testid="home-privacy">
-                        <strong>"Your privacy"</strong>
-                        <span class="muted">"What is kept, who sees it, and how to have it erased"</span>
+                        <strong>{home::PRIVACY}</strong>
+                        <span class="muted">{home::PRIVACY_MORE}</span>
                     </Link>
                 </li>
             </ul>
-            <p class="emergency" data-testid="emergency">
-                "In danger now? Call " <a href="tel:999">"999"</a>". "
-                "To report a crime that is not an emergency, call " <a href="tel:101">"101"</a>"."
-            </p>
+            <Emergency/>
             <p class="pair-hint">
-                <Link to=Route::Pair testid="home-pair">"Councillor? Pair this phone"</Link>
+                <Link to=Route::Pair testid="home-pair">{home::PAIR}</Link>
             </p>
         </section>
+    }
+}
+
+/// Who to call in danger, on every residents' page that offers it.
+#[component]
+pub fn Emergency() -> impl IntoView {
+    let [before_999, before_101, after] = EMERGENCY;
+    view! {
+        <p class="emergency" data-testid="emergency">
+            {before_999}<a href="tel:999">"999"</a>{before_101}<a href="tel:101">"101"</a>{after}
+        </p>
     }
 }
 

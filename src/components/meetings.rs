@@ -3,6 +3,7 @@
 //! councillor's paired phone can also edit, offline too.
 
 use beatbook_core::meeting::{self, Concern, ConcernStatus};
+use beatbook_core::words::meetings as words;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
@@ -62,11 +63,11 @@ pub fn MeetingsScreen(#[prop(optional)] editor: Option<ConcernEditor>) -> impl I
 
     view! {
         <section class="screen meetings" aria-labelledby="meetings-title">
-            <h2 id="meetings-title">"Public meetings: concerns and progress"</h2>
-            <p class="muted">"What residents raised at public meetings, and what has been done since."</p>
+            <h2 id="meetings-title">{words::TITLE}</h2>
+            <p class="muted">{words::INTRO}</p>
             {move || message.get().map(|m| view! { <p class="muted" role="status" data-testid="concerns-message">{m}</p> })}
             {move || editor().map(|e| (e.new_concern)())}
-            {move || concerns.with(Vec::is_empty).then(|| view! { <p class="muted" data-testid="no-concerns">"No concerns recorded yet."</p> })}
+            {move || concerns.with(Vec::is_empty).then(|| view! { <p class="muted" data-testid="no-concerns">{words::NONE}</p> })}
             <ul class="cards" data-testid="concerns">
                 {move || concerns.get().into_iter().map(|c| view! { <ConcernCard concern=c editor=editor()/> }).collect_view()}
             </ul>

@@ -8,6 +8,7 @@ use beatbook_core::report::{
     Delivery, MyReport, Problem, ReportField, ReportForm, MAX_DESCRIPTION_CHARS,
 };
 use beatbook_core::route::{Face, Route};
+use beatbook_core::words::{look_up, report as words, status as status_words};
 use beatbook_core::{PublicReport, ReportKind, Synced, WhenUnsafe};
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
@@ -37,7 +38,13 @@ pub fn ReportScreen() -> impl IntoView {
     let state = expect_context::<AppState>();
     let nav = expect_context::<Nav>();
     let toasts = expect_context::<Toasts>();
-    let form = RwSignal::new(ReportForm::default());
+    // What the resident typed into the server's plain form before the app
+    // started, if this screen is taking that page over.
+    let taken = crate::takeover::report_form();
+    let contact_given = taken
+        .as_ref()
+        .is_some_and(|f| !f.contact_name.is_empty() || !f.contact_reach.is_empty());
+    let form = RwSignal::new(taken.unwrap_or_default());
     let geo = geo::use_location(None);
     let geo_state = geo.state;
     let website = RwSignal::new(String::new());
@@ -45,7 +52,7 @@ pub fn ReportScreen() -> impl IntoView {
     let problems = RwSignal::new(Vec::<Problem>::new());
     let error = RwSignal::new(None::<String>);
     let saving = RwSignal::new(false);
-    let contact_open = RwSignal::new(false);
+    let contact_open = RwSignal::new(contact_given);
     let shelf = expect_context::<Shelf>();
     let form_photos = shelf.form_photos(PhotoForm::Report, state);
 
@@ -205,10 +212,7 @@ pub fn ReportScreen() -> impl IntoView {
                         toasts.show(
                             text,
                             "report-saved",
-                            Some((
-                                saved.value.key(),
-                                "Report sent. Your reference code is below.",
-                            )),
+                            Some((saved.value.key(), status_words::SENT)),
                         );
                         Ok(())
                     }
@@ -227,11 +231,14 @@ pub fn ReportScreen() -> impl IntoView {
         });
     };
     let chars = Memo::new(move |_| form.with(|f| f.description.trim().chars().count()));
+    // Once this screen is drawn, with its values, before it is painted: the
+    // focus and caret where they were in the plain form it took over.
+    request_animation_frame(crate::takeover::restore_focus);
 
     view! {
         <section class="screen report" aria-labelledby="report-title">
-            <h2 id="report-title">"Report a place"</h2>
-            <p class="muted">"Tell your councillor where you feel unsafe. No account is needed, and you can stay anonymous."</p>
+            <h2 id="report-title">{words::TITLE}</h2>
+            <p class="muted">{words::INTRO}</p>
             {move || (recovered.get() && form.with(|f| !f.is_blank())).then(|| view! {
                 <div class="notice" role="status" data-testid="report-draft-recovered">
                     <p>"Brought back the report you were filling in before Beatbook closed. It has not been sent yet."</p>
@@ -241,7 +248,7 @@ pub fn ReportScreen() -> impl IntoView {
             <form class="report-form" on:submit=submit novalidate>
                 <fieldset class="categories" role="radiogroup" aria-invalid=move || invalid(ReportField::Kind)
                     aria-describedby=move || described(ReportField::Kind)>
-                    <legend class="label">"What kind of problem?"</legend>
+                    <legend class="label">{words::KIND}</legend>
                     {ReportKind::ALL.into_iter().map(|k| view! {
                         <label class="chip" class:chosen=move || form.with(|f| f.kind == Some(k))>
                             <input type="radio" name="kind" value=k.slug() data-testid=format!("kind-{}", k.slug())
@@ -254,7 +261,7 @@ pub fn ReportScreen() -> impl IntoView {
                 </fieldset>
 
                 <fieldset>
-                    <legend class="label">"Where?"</legend>
+                    <legend class="label">{words::WHERE}</legend>
                     <div class="location" data-testid="report-location">
                         <p aria-live="polite">{move || geo_state.get().describe()}</p>
                         <button type="button" class="secondary" data-testid="report-locate" on:click=move |_| geo.locate()>
@@ -268,9 +275,9 @@ pub fn ReportScreen() -> impl IntoView {
                             </label>
                         })}
                     </div>
-                    <label for="report-place" class="label">"Describe the place"</label>
-                    <input id="report-place" data-testid="report-place" type="text" autocomplete="off"
-                        placeholder="e.g. the underpass by the station"
+                    <label for="report-place" class="label">{words::PLACE}</label>
+                    <input id="report-place" name=ReportField::Place.name() data-testid="report-place" type="text" autocomplete="off"
+                        placeholder=words::PLACE_EXAMPLE
                         aria-invalid=move || invalid(ReportField::Place) aria-describedby=move || described(ReportField::Place)
                         prop:value=move || form.with(|f| f.place.clone()) on:input=set(|f, v| f.place = v)/>
                     {field_error(ReportField::Place)}
@@ -278,10 +285,10 @@ pub fn ReportScreen() -> impl IntoView {
 
                 <fieldset role="radiogroup" aria-invalid=move || invalid(ReportField::When)
                     aria-describedby=move || described(ReportField::When)>
-                    <legend class="label">"When does it feel unsafe?"</legend>
+                    <legend class="label">{words::WHEN}</legend>
                     {WhenUnsafe::ALL.into_iter().map(|w| view! {
                         <label class="check">
-                            <input type="radio" name="when" data-testid=format!("when-{w:?}").to_lowercase()
+                            <input type="radio" name="when" value=w.slug() data-testid=format!("when-{w:?}").to_lowercase()
                                 prop:checked=move || form.with(|f| f.when == Some(w))
                                 on:change=move |_| form.update(|f| f.when = Some(w))/>
                             {w.label()}
@@ -289,17 +296,17 @@ pub fn ReportScreen() -> impl IntoView {
                     }).collect_view()}
                     {field_error(ReportField::When)}
                     {move || form.with(|f| f.when == Some(WhenUnsafe::ParticularTime)).then(|| view! {
-                        <label for="report-when-detail" class="label">"Which time?"</label>
-                        <input id="report-when-detail" type="text" data-testid="report-when-detail" autocomplete="off"
-                            placeholder="e.g. Friday nights around midnight"
+                        <label for="report-when-detail" class="label">{words::WHEN_DETAIL}</label>
+                        <input id="report-when-detail" name=ReportField::WhenDetail.name() type="text" data-testid="report-when-detail" autocomplete="off"
+                            placeholder=words::WHEN_DETAIL_EXAMPLE
                             aria-invalid=move || invalid(ReportField::WhenDetail) aria-describedby=move || described(ReportField::WhenDetail)
                             prop:value=move || form.with(|f| f.when_detail.clone()) on:input=set(|f, v| f.when_detail = v)/>
                         {field_error(ReportField::WhenDetail)}
                     })}
                 </fieldset>
 
-                <label for="report-description" class="label">"What happens there?"</label>
-                <textarea id="report-description" data-testid="report-description" rows="4"
+                <label for="report-description" class="label">{words::DESCRIPTION}</label>
+                <textarea id="report-description" name=ReportField::Description.name() data-testid="report-description" rows="4"
                     aria-invalid=move || invalid(ReportField::Description)
                     aria-describedby=move || match described(ReportField::Description) { Some(id) => format!("{id} report-count"), None => "report-count".into() }
                     prop:value=move || form.with(|f| f.description.clone()) on:input=set(|f, v| f.description = v)></textarea>
@@ -307,20 +314,20 @@ pub fn ReportScreen() -> impl IntoView {
                 <p id="report-count" class="count" class:over=move || { chars.get() > MAX_DESCRIPTION_CHARS }>{move || format!("{} / 2,000", chars.get())}</p>
 
                 <PhotoPicker photos=form_photos form=PhotoForm::Report/>
-                <p class="muted" data-testid="photo-privacy">"Photos are made smaller on this phone before they are sent, which also removes the hidden details a camera adds: the phone's location and the time. Only your councillor sees them, unless they choose to show one on the report's public page."</p>
+                <p class="muted" data-testid="photo-privacy">{words::PHOTO_PRIVACY}</p>
 
                 <details class="contact" prop:open=move || contact_open.get()
                     on:toggle=move |ev| contact_open.set(event_target::<web_sys::HtmlDetailsElement>(&ev).open())>
-                    <summary>"Contact details (optional)"</summary>
-                    <p class="muted">"Only if you want a reply. Your councillor alone sees them, to answer you about this report. They never appear on the status page and are not shared with anyone else."</p>
-                    <Link to=Route::Privacy testid="report-privacy">"How long they are kept, and how to have them erased"</Link>
-                    <label for="report-name" class="label">"Name"</label>
-                    <input id="report-name" data-testid="report-name" type="text" autocomplete="name"
+                    <summary>{words::CONTACT}</summary>
+                    <p class="muted">{words::CONTACT_WHY}</p>
+                    <Link to=Route::Privacy testid="report-privacy">{words::CONTACT_PRIVACY}</Link>
+                    <label for="report-name" class="label">{words::NAME}</label>
+                    <input id="report-name" name=ReportField::ContactName.name() data-testid="report-name" type="text" autocomplete="name"
                         aria-invalid=move || invalid(ReportField::ContactName) aria-describedby=move || described(ReportField::ContactName)
                         prop:value=move || form.with(|f| f.contact_name.clone()) on:input=set(|f, v| f.contact_name = v)/>
                     {field_error(ReportField::ContactName)}
-                    <label for="report-reach" class="label">"Email or phone"</label>
-                    <input id="report-reach" data-testid="report-reach" type="text" autocomplete="email"
+                    <label for="report-reach" class="label">{words::REACH}</label>
+                    <input id="report-reach" name=ReportField::ContactReach.name() data-testid="report-reach" type="text" autocomplete="email"
                         aria-invalid=move || invalid(ReportField::ContactReach) aria-describedby=move || described(ReportField::ContactReach)
                         prop:value=move || form.with(|f| f.contact_reach.clone()) on:input=set(|f, v| f.contact_reach = v)/>
                     {field_error(ReportField::ContactReach)}
@@ -333,11 +340,11 @@ pub fn ReportScreen() -> impl IntoView {
                 </div>
 
                 {move || (problems.with(Vec::len) > 1).then(|| view! {
-                    <p class="error" data-testid="report-problem-count">{move || format!("{} things to fix before sending.", problems.with(Vec::len))}</p>
+                    <p class="error" data-testid="report-problem-count">{move || words::problem_count(problems.with(Vec::len))}</p>
                 })}
                 {move || error.get().map(|m| view! { <p class="error" role="alert" data-testid="report-error">{m}</p> })}
                 <button type="submit" class="primary big" data-testid="send-report" prop:disabled=move || saving.get()>
-                    {move || if saving.get() { "Saving…" } else { "Send report" }}
+                    {move || if saving.get() { "Saving…" } else { words::SEND }}
                 </button>
             </form>
         </section>
@@ -425,7 +432,7 @@ pub fn MyReportsScreen() -> impl IntoView {
 
     view! {
         <section class="screen my-reports" aria-labelledby="my-reports-title">
-            <h2 id="my-reports-title">"Your reports"</h2>
+            <h2 id="my-reports-title">{look_up::TITLE}</h2>
             <LookUp/>
             <h3>"Made on this phone"</h3>
             {move || mine.with(Vec::is_empty).then(|| view! {
@@ -564,7 +571,7 @@ fn StatusView(
         }
         match (outcome.get(), asked_at) {
         (Some(Ok(())), _) => view! {
-            <p role="status" data-testid="erasure-requested">"Your request has reached the councillor, who will erase your contact details, description and exact location. This page will say when it is done; the code and the status history stay."</p>
+            <p role="status" data-testid="erasure-requested">{status_words::ERASURE_REQUESTED}</p>
         }.into_any(),
         (None, Some(at)) => view! {
             <p role="status" data-testid="erasure-requested">{format!("You asked on {} for your details to be erased. The councillor has not done it yet; this page will say when it is done.", time::local_date_time(at))}</p>
@@ -577,7 +584,7 @@ fn StatusView(
                 view! {
                     <Confirm
                         title="Ask for your details to be erased?"
-                        question="Your contact details, your description and your exact location will be erased by the councillor. The code and the status history stay, so you can still follow the report."
+                        question=status_words::ERASURE_QUESTION
                         act="Ask for erasure"
                         keep="Keep them"
                         testid="confirm-erasure"
@@ -589,14 +596,14 @@ fn StatusView(
                     />
                 }.into_any()
             } else {
-                view! { <button class="secondary" data-testid="request-erasure" on:click=move |_| confirming.set(true)>"Ask for my details to be erased"</button> }.into_any()
+                view! { <button class="secondary" data-testid="request-erasure" on:click=move |_| confirming.set(true)>{status_words::ASK_ERASURE}</button> }.into_any()
             }}
         }.into_any(),
     }
     };
     view! {
         <div class="status" data-testid="report-status">
-            <p>"Status: " <strong data-testid="report-status-label">{status.status.label()}</strong>
+            <p>{status_words::STATUS}<strong data-testid="report-status-label">{status.status.label()}</strong>
                 {format!(" (since {})", time::local_date_time(status.updated_at))}</p>
             {status.response.clone().map(|r| view! {
                 <blockquote data-testid="report-response">{r}</blockquote>
@@ -626,20 +633,18 @@ fn LookUp() -> impl IntoView {
                 problem.set(None);
                 nav.go(Route::ReportStatus(code));
             }
-            None => problem.set(Some(
-                "That is not a reference code. Codes look like K7QF2-M3XDA.".into(),
-            )),
+            None => problem.set(Some(look_up::NOT_A_CODE.into())),
         }
     };
     view! {
         <form class="look-up" on:submit=look novalidate>
-            <label for="look-up-code" class="label">"Check a report by its code"</label>
+            <label for="look-up-code" class="label">{look_up::LABEL}</label>
             <div class="row">
                 <input id="look-up-code" data-testid="look-up-code" type="text" autocapitalize="characters" autocomplete="off"
-                    placeholder="K7QF2-M3XDA" aria-invalid=move || problem.with(Option::is_some).then_some("true")
+                    placeholder=look_up::EXAMPLE aria-invalid=move || problem.with(Option::is_some).then_some("true")
                     aria-describedby=move || problem.with(Option::is_some).then_some("look-up-error")
                     prop:value=move || typed.get() on:input=move |ev| { typed.set(event_target_value(&ev)); problem.set(None); }/>
-                <button type="submit" class="secondary" data-testid="look-up">"Check"</button>
+                <button type="submit" class="secondary" data-testid="look-up">{look_up::BUTTON}</button>
             </div>
             {move || problem.get().map(|m| view! { <p id="look-up-error" class="error field-error" data-testid="look-up-message">{m}</p> })}
         </form>
@@ -702,7 +707,7 @@ pub fn StatusScreen(code: String) -> impl IntoView {
                 <PublicPhotos code=code_for_photos.clone()/>
             })}
             {move || (face.get() == Face::Residents).then(|| view! {
-                <p><Link to=Route::Reports testid="status-to-reports">"Your reports, and checking another code"</Link></p>
+                <p><Link to=Route::Reports testid="status-to-reports">{status_words::OTHER_REPORTS}</Link></p>
             })}
         </section>
     }

@@ -27,6 +27,7 @@ pub mod sync;
 #[cfg(test)]
 mod test_support;
 pub mod text;
+pub mod words;
 
 pub use category::Category;
 pub use filter::{NoteFilter, ShiftFilter};

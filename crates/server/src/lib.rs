@@ -4,11 +4,14 @@
 //!   rate limits and one error type;
 //! - `store/`: what is kept, behind the `Store` traits, with SQLite
 //!   embedded;
+//! - `pages/`: the residents' pages as plain HTML, with forms that work
+//!   with no script;
 //! - `web.rs`: the app's files and their headers;
 //! - `zip.rs`: the small ZIP writer behind the exports with photos.
 
 pub mod api;
 pub mod data;
+mod pages;
 mod random;
 pub mod serve;
 pub mod store;
@@ -31,5 +34,6 @@ pub fn app<S: store::Store>(dist: &Path, store: Arc<S>) -> Router {
 
 /// The same, with the API's state (and so its rate limits) given.
 pub fn app_with_api(dist: &Path, api_state: api::ApiState) -> Router {
-    web::site(dist, api::router(api_state.clone()), api::health(api_state))
+    let root = api::health(api_state.clone()).merge(pages::routes(api_state.clone(), dist));
+    web::site(dist, api::router(api_state), root)
 }

@@ -129,7 +129,7 @@ fn the_policy_follows_an_index_html_rebuilt_while_the_server_runs() {
         .to_owned();
     std::fs::write(
         server.dist.join("index.html"),
-        "<!doctype html><title>Beatbook</title><script type=\"module\">start({rebuilt: true})</script>",
+        common::INDEX_HTML.replace("start()", "start({rebuilt: true})"),
     )
     .unwrap();
     let page = server.get("/", &[]);
@@ -156,16 +156,17 @@ fn a_missing_file_is_404_and_never_the_page_kept_for_a_year() {
         assert_eq!(r.header("cache-control"), Some("no-cache"), "{path}");
         assert!(!r.text().contains("<title>"), "{path}");
     }
-    // Screens of the app are the page, whatever their path.
-    for path in [
-        "/notes",
-        "/notes/0197a3c2-7f10-7000-8000-000000000000",
-        "/reports/K7QF2-M3XDA",
-    ] {
+    // Screens of the app are the page, whatever their path; the residents'
+    // have the server's own plain pages, an unknown report's a 404.
+    for path in ["/notes", "/notes/0197a3c2-7f10-7000-8000-000000000000"] {
         let r = server.get(path, &[]);
         assert_eq!(r.status, 200, "{path}");
         assert!(r.text().contains("<title>Beatbook</title>"), "{path}");
     }
+    let r = server.get("/reports/K7QF2-M3XDA", &[]);
+    assert_eq!(r.status, 404);
+    assert!(r.text().contains("<title>Your reports · Beatbook</title>"));
+    assert!(r.text().contains("No report has this code"));
 }
 
 #[test]

@@ -36,6 +36,35 @@ impl ReportField {
     }
 }
 
+impl ReportField {
+    /// The field's name in the form as a browser posts it (the server's
+    /// plain page, and the app reading that page when it takes over).
+    pub fn name(self) -> &'static str {
+        match self {
+            ReportField::Kind => "kind",
+            ReportField::Place => "place",
+            ReportField::When => "when",
+            ReportField::WhenDetail => "when_detail",
+            ReportField::Description => "description",
+            ReportField::ContactName => "contact_name",
+            ReportField::ContactReach => "contact_reach",
+        }
+    }
+
+    pub const ALL: [ReportField; 7] = [
+        ReportField::Kind,
+        ReportField::Place,
+        ReportField::When,
+        ReportField::WhenDetail,
+        ReportField::Description,
+        ReportField::ContactName,
+        ReportField::ContactReach,
+    ];
+}
+
+/// The name of the field people never see or fill: bots fill every field.
+pub const HONEYPOT: &str = "website";
+
 /// What the form holds while it is being filled. It is also the form's
 /// crash-proof draft (journalled while the resident types, and brought back
 /// after a reload, a crash, or the browser discarding the tab while the
@@ -129,6 +158,49 @@ impl ReportForm {
             Ok(_) => {}
         }
         problems
+    }
+
+    /// The form from the values a browser posted, by [`ReportField::name`]
+    /// (the last of a repeated name wins; other names, such as the hidden
+    /// field's, are not the form's), line breaks as typed. A choice not
+    /// offered is no choice.
+    pub fn from_posted<'a>(values: impl IntoIterator<Item = (&'a str, &'a str)>) -> ReportForm {
+        let mut form = ReportForm::default();
+        for (name, value) in values {
+            let Some(field) = ReportField::ALL.into_iter().find(|f| f.name() == name) else {
+                continue;
+            };
+            match field {
+                ReportField::Kind => form.kind = ReportKind::from_slug(value),
+                ReportField::When => form.when = WhenUnsafe::from_slug(value),
+                // A browser posts a text area's line breaks as CR LF.
+                _ => *form.text_mut(field) = value.replace("\r\n", "\n").replace('\r', "\n"),
+            }
+        }
+        form
+    }
+
+    /// A typed field's value as it goes back into the form; empty for the
+    /// two choices.
+    pub fn typed(&self, field: ReportField) -> &str {
+        match field {
+            ReportField::Place => &self.place,
+            ReportField::WhenDetail => &self.when_detail,
+            ReportField::Description => &self.description,
+            ReportField::ContactName => &self.contact_name,
+            ReportField::ContactReach => &self.contact_reach,
+            ReportField::Kind | ReportField::When => "",
+        }
+    }
+
+    fn text_mut(&mut self, field: ReportField) -> &mut String {
+        match field {
+            ReportField::WhenDetail => &mut self.when_detail,
+            ReportField::Description => &mut self.description,
+            ReportField::ContactName => &mut self.contact_name,
+            ReportField::ContactReach => &mut self.contact_reach,
+            _ => &mut self.place,
+        }
     }
 
     /// What `Report::create` takes, once the form has no problems.
@@ -236,6 +308,33 @@ mod tests {
         let input = form.input().unwrap();
         assert!(Report::create(Uuid::nil(), &input, now()).is_ok());
         assert!(ReportForm::default().input().is_err());
+    }
+
+    #[test]
+    fn a_posted_form_reads_as_typed_and_a_choice_not_offered_is_none() {
+        let form = ReportForm::from_posted([
+            ("kind", "poor_lighting"),
+            ("place", "The underpass"),
+            ("when", "particular_time"),
+            ("when_detail", "Fridays"),
+            ("description", "No lights\r\nat all"),
+            ("contact_name", "Sam"),
+            ("contact_reach", "sam@example.org"),
+            (HONEYPOT, ""),
+            ("submit", "Send report"),
+        ]);
+        assert_eq!(form.kind, Some(ReportKind::PoorLighting));
+        assert_eq!(form.when, Some(WhenUnsafe::ParticularTime));
+        assert_eq!(form.typed(ReportField::Description), "No lights\nat all");
+        assert_eq!(form.typed(ReportField::ContactReach), "sam@example.org");
+        assert!(form.problems().is_empty());
+        for field in ReportField::ALL {
+            let name = field.name();
+            assert!(ReportField::ALL.iter().filter(|f| f.name() == name).count() == 1);
+        }
+        let odd = ReportForm::from_posted([("kind", "aliens"), ("when", ""), ("place", "x")]);
+        assert_eq!((odd.kind, odd.when), (None, None));
+        assert_eq!(fields(&odd)[..2], [ReportField::Kind, ReportField::When]);
     }
 
     #[test]

@@ -8,7 +8,7 @@
 
 mod erase;
 mod form;
-pub use form::{Problem, ReportField, ReportForm};
+pub use form::{Problem, ReportField, ReportForm, HONEYPOT};
 mod mine;
 mod status;
 #[cfg(test)]
@@ -113,6 +113,20 @@ impl WhenUnsafe {
         WhenUnsafe::AfterDark,
         WhenUnsafe::ParticularTime,
     ];
+
+    /// Its name in a form's posted values.
+    pub fn slug(self) -> &'static str {
+        match self {
+            WhenUnsafe::Always => "always",
+            WhenUnsafe::Daytime => "daytime",
+            WhenUnsafe::AfterDark => "after_dark",
+            WhenUnsafe::ParticularTime => "particular_time",
+        }
+    }
+
+    pub fn from_slug(slug: &str) -> Option<WhenUnsafe> {
+        WhenUnsafe::ALL.into_iter().find(|w| w.slug() == slug)
+    }
 
     pub fn label(self) -> &'static str {
         match self {

@@ -59,6 +59,16 @@ impl ApiError {
         }
     }
 
+    /// What the answer says.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// How many seconds the answer asks the client to wait, if it does.
+    pub fn retry_after(&self) -> Option<u64> {
+        self.retry_after
+    }
+
     /// The same answer with a puzzle whose answer lets the request in.
     pub fn with_challenge(self, challenge: Challenge) -> Self {
         ApiError {

@@ -5,7 +5,7 @@
 use std::net::SocketAddr;
 
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Path, Query, Request};
+use axum::extract::{ConnectInfo, FromRef, FromRequest, FromRequestParts, Path, Query, Request};
 use axum::http::request::Parts;
 use axum::http::{header, StatusCode};
 use beatbook_core::photo::MAX_PHOTO_BYTES;
@@ -77,10 +77,14 @@ impl FromRequestParts<ApiState> for MaybeDevice {
 /// hashed (see [`super::limits::RateLimits::client`]).
 pub struct Client(pub ClientKey);
 
-impl FromRequestParts<ApiState> for Client {
+impl<S: Send + Sync> FromRequestParts<S> for Client
+where
+    ApiState: FromRef<S>,
+{
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &ApiState) -> Result<Self, ApiError> {
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let state = ApiState::from_ref(state);
         let ip = parts
             .extensions
             .get::<ConnectInfo<SocketAddr>>()

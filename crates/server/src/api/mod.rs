@@ -14,16 +14,16 @@
 mod concerns;
 mod error;
 mod exports;
-mod extract;
+pub(crate) mod extract;
 mod guard;
 mod inbox;
-mod limits;
+pub(crate) mod limits;
 mod pairing;
 mod photos;
 pub(crate) mod proxy;
 mod puzzles;
 mod query;
-mod reports;
+pub(crate) mod reports;
 mod sync;
 
 use std::sync::Arc;
@@ -49,14 +49,14 @@ use query::RecordId;
 #[derive(Clone)]
 pub struct ApiState {
     store: Arc<dyn Store>,
-    limits: Arc<RateLimits>,
+    pub(crate) limits: Arc<RateLimits>,
     /// Reverse proxies whose `X-Forwarded-For` is believed.
     proxies: Arc<[Cidr]>,
     /// What bots caught by the hidden field see when they look up.
     decoys: Arc<reports::Decoys>,
     /// Days after a report is closed before its contact details are erased
     /// (said on the privacy page; the erasing is the binary's).
-    keep_contact_days: u32,
+    pub(crate) keep_contact_days: u32,
     /// The most bytes residents' photos may take on disk together.
     resident_photo_room: u64,
     /// ZIP exports being streamed: each holds a blocking thread while its
@@ -182,7 +182,7 @@ impl ApiState {
     }
 
     /// Runs store work off the async threads (the store blocks on disk).
-    async fn store<T: Send + 'static>(
+    pub(crate) async fn store<T: Send + 'static>(
         &self,
         work: impl FnOnce(&dyn Store) -> StoreResult<T> + Send + 'static,
     ) -> Result<T, ApiError> {

@@ -15,7 +15,7 @@ use chrono::{SubsecRound, Utc};
 use uuid::Uuid;
 
 use super::extract::{ApiJson, ApiPath, Client, ProtocolLevel};
-use super::limits::Bucket;
+use super::limits::{Bucket, ClientKey};
 use super::{ApiError, ApiState};
 use crate::random::new_code;
 
@@ -25,11 +25,24 @@ pub async fn submit(
     headers: HeaderMap,
     ApiJson(submission): ApiJson<SubmitReport>,
 ) -> Result<Json<SubmitReportResponse>, ApiError> {
+    let (code, outcome) = receive(&state, client, &headers, submission).await?;
+    Ok(Json(SubmitReportResponse { code, outcome }))
+}
+
+/// Takes one resident's report, from the app or the plain form: the shared
+/// ceiling, the client's allowance, the rules, the hidden field, then the
+/// store. Answers its code and whether it is new.
+pub(crate) async fn receive(
+    state: &ApiState,
+    client: ClientKey,
+    headers: &HeaderMap,
+    submission: SubmitReport,
+) -> Result<(String, Outcome), ApiError> {
     // Past the ceiling for everyone, a report is refused (with a puzzle
     // whose answer lets it in) before this client's allowance is even
     // looked at: a flood from many addresses leaves no trace in the table.
     let saying = "the server is taking too many reports right now; the report is kept and will be sent later";
-    let ceiling = state.ceiling(Bucket::AllReports, &headers, saying)?;
+    let ceiling = state.ceiling(Bucket::AllReports, headers, saying)?;
     if let Err(e) = state.limits.take(Bucket::Reports(client)) {
         // A resend after a lost answer (a page closed while it was on its
         // way) is answered with its code even past the allowance: the
@@ -38,10 +51,7 @@ pub async fn submit(
         if state.limits.take(Bucket::Lookups(client)).is_ok() {
             let id = submission.report.id;
             if let Some(code) = state.store(move |store| store.report_code(id)).await? {
-                return Ok(Json(SubmitReportResponse {
-                    code,
-                    outcome: Outcome::AlreadyHad,
-                }));
+                return Ok((code, Outcome::AlreadyHad));
             }
         }
         return Err(e.saying(
@@ -55,11 +65,10 @@ pub async fn submit(
     if !submission.website.is_empty() {
         // A bot filled the hidden field: answer as if stored (a resend as
         // if already had), and keep nothing but a decoy for its look-ups.
-        let (code, outcome) = state.decoys.remember(&submission.report);
-        return Ok(Json(SubmitReportResponse { code, outcome }));
+        return Ok(state.decoys.remember(&submission.report));
     }
     let limits = state.limits.clone();
-    let (code, outcome) = state
+    state
         .store(move |store| {
             let answer = store.submit_report(&submission.report)?;
             if answer.1 == Outcome::AlreadyHad {
@@ -73,8 +82,7 @@ pub async fn submit(
             }
             Ok(answer)
         })
-        .await?;
-    Ok(Json(SubmitReportResponse { code, outcome }))
+        .await
 }
 
 /// What a look-up refused at the shared ceiling is told.
@@ -88,10 +96,23 @@ pub async fn status(
     headers: HeaderMap,
     ApiPath(typed): ApiPath<String>,
 ) -> Result<Json<PublicReport>, ApiError> {
-    let ceiling = state.ceiling(Bucket::AllLookups, &headers, LOOKUPS_SAYING)?;
+    let report = look_up(&state, client, &headers, &typed).await?;
+    Ok(Json(report.for_level(level)))
+}
+
+/// One look-up of a report by the code a resident typed, from the app or
+/// the plain page: counted against the shared ceiling and the client's
+/// allowance.
+pub(crate) async fn look_up(
+    state: &ApiState,
+    client: ClientKey,
+    headers: &HeaderMap,
+    typed: &str,
+) -> Result<PublicReport, ApiError> {
+    let ceiling = state.ceiling(Bucket::AllLookups, headers, LOOKUPS_SAYING)?;
     state.limits.take(Bucket::Lookups(client))?;
     state.count(Bucket::AllLookups, ceiling, LOOKUPS_SAYING)?;
-    let code = code::normalise(&typed).ok_or_else(|| {
+    let code = code::normalise(typed).ok_or_else(|| {
         ApiError::bad_request("this is not a reference code: codes look like K7QF2-M3XDA")
     })?;
     let decoy = state.decoys.find(&code);
@@ -99,7 +120,6 @@ pub async fn status(
         .store(move |store| store.public_report(&code))
         .await?
         .or(decoy)
-        .map(|report| Json(report.for_level(level)))
         .ok_or_else(|| ApiError::not_found("no report has this reference code"))
 }
 
@@ -112,10 +132,24 @@ pub async fn request_erasure(
     headers: HeaderMap,
     ApiPath(typed): ApiPath<String>,
 ) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
-    let ceiling = state.ceiling(Bucket::AllLookups, &headers, LOOKUPS_SAYING)?;
+    ask_erasure(&state, client, &headers, &typed).await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(serde_json::json!({ "requested": true })),
+    ))
+}
+
+/// One request for erasure, from the app or the plain page.
+pub(crate) async fn ask_erasure(
+    state: &ApiState,
+    client: ClientKey,
+    headers: &HeaderMap,
+    typed: &str,
+) -> Result<(), ApiError> {
+    let ceiling = state.ceiling(Bucket::AllLookups, headers, LOOKUPS_SAYING)?;
     state.limits.take(Bucket::Lookups(client))?;
     state.count(Bucket::AllLookups, ceiling, LOOKUPS_SAYING)?;
-    let code = code::normalise(&typed).ok_or_else(|| {
+    let code = code::normalise(typed).ok_or_else(|| {
         ApiError::bad_request("this is not a reference code: codes look like K7QF2-M3XDA")
     })?;
     let decoy = state.decoys.erase(&code);
@@ -125,10 +159,7 @@ pub async fn request_erasure(
     if !known && !decoy {
         return Err(ApiError::not_found("no report has this reference code"));
     }
-    Ok((
-        StatusCode::ACCEPTED,
-        Json(serde_json::json!({ "requested": true })),
-    ))
+    Ok(())
 }
 
 /// `GET /privacy`: how long contact details are kept after a report is

@@ -37,6 +37,11 @@ pub struct TestServer {
 }
 
 /// A server on a free loopback port, with its own data folder and dist.
+/// The built app's page, as small as it can be: its title, an inline
+/// script, and where the server puts its plain pages.
+pub const INDEX_HTML: &str = "<!doctype html><html lang=\"en\"><title>Beatbook</title>\
+    <script type=\"module\">start()</script><body><div id=\"first\"><!-- page --></div></body></html>";
+
 pub fn serve_with(make_state: impl FnOnce(Arc<Sqlite>) -> ApiState) -> TestServer {
     serve_limited(make_state, Limits::default())
 }
@@ -48,11 +53,7 @@ pub fn serve_limited(
     limits: Limits,
 ) -> TestServer {
     let dist = temp_dir("dist");
-    std::fs::write(
-        dist.join("index.html"),
-        "<!doctype html><title>Beatbook</title><script type=\"module\">start()</script>",
-    )
-    .unwrap();
+    std::fs::write(dist.join("index.html"), INDEX_HTML).unwrap();
     std::fs::write(
         dist.join("beatbook-0123456789abcdef.js"),
         "console.log('app')",

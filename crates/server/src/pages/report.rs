@@ -1,0 +1,282 @@
+//! `/report`: "Report a place" as a plain form. A post is checked with
+//! core's own rules (`ReportForm::problems`): the form comes back with every
+//! problem beside its field and every value kept, or the report is taken as
+//! the app's would be (`api::reports::receive`) and the browser goes to its
+//! page with the code.
+
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::Response;
+use beatbook_core::protocol::SubmitReport;
+use beatbook_core::report::{Problem, ReportField, ReportForm, HONEYPOT};
+use beatbook_core::route::Route;
+use beatbook_core::words::report as words;
+use beatbook_core::{Report, ReportKind, WhenUnsafe};
+use chrono::{SubsecRound, Utc};
+
+use super::html::{emergency, text};
+use super::{from_this_site, see_other, Page, Pages, MAX_FORM_BYTES};
+use crate::api::extract::Client;
+use crate::random::random_bytes;
+
+/// `GET /report`: the empty form.
+pub async fn form(State(pages): State<Pages>, request: HeaderMap) -> Response {
+    pages.answer(&request, page(&ReportForm::default(), &[], None))
+}
+
+/// `POST /report`: a report from the plain form.
+pub async fn send(
+    State(pages): State<Pages>,
+    Client(client): Client,
+    request: HeaderMap,
+    body: Body,
+) -> Response {
+    if !from_this_site(&request) {
+        let said = "This form was sent from another website, so nothing was stored. To report a place, use the form on this page.";
+        let page = page(&ReportForm::default(), &[], Some(said));
+        return pages.answer(&request, page.status(StatusCode::FORBIDDEN));
+    }
+    let Ok(bytes) = axum::body::to_bytes(body, MAX_FORM_BYTES).await else {
+        let said = "The report is too long to send. Shorten the description and send it again.";
+        let page = page(&ReportForm::default(), &[], Some(said));
+        return pages.answer(&request, page.status(StatusCode::PAYLOAD_TOO_LARGE));
+    };
+    let posted: Vec<(String, String)> = form_urlencoded::parse(&bytes).into_owned().collect();
+    let values = posted.iter().map(|(n, v)| (n.as_str(), v.as_str()));
+    let form = ReportForm::from_posted(values);
+    let website = posted
+        .iter()
+        .find(|(name, _)| name == HONEYPOT)
+        .map(|(_, value)| value.clone())
+        .unwrap_or_default();
+    let input = match form.input() {
+        Ok(input) => input,
+        Err(problems) => {
+            let page = page(&form, &problems, None);
+            return pages.answer(&request, page.status(StatusCode::UNPROCESSABLE_ENTITY));
+        }
+    };
+    let now = Utc::now().trunc_subsecs(3);
+    let id = beatbook_core::time_ordered_id(now, random_bytes());
+    let report = match Report::create(id, &input, now) {
+        Ok(report) => report,
+        Err(e) => {
+            let page = page(&form, &[], Some(&e.to_string()));
+            return pages.answer(&request, page.status(StatusCode::UNPROCESSABLE_ENTITY));
+        }
+    };
+    let submission = SubmitReport { report, website };
+    match crate::api::reports::receive(&pages.api, client, &request, submission).await {
+        Ok((code, _)) => {
+            let mut answer = see_other(&format!("/reports/{code}?sent"));
+            if let Some(cookie) = super::status::made_here_cookie(&code) {
+                answer.headers_mut().append(header::SET_COOKIE, cookie);
+            }
+            answer
+        }
+        Err(e) => {
+            // A limit or a busy store: the form stays as typed, to send again.
+            let said = format!(
+                "The report could not be stored: {}. Everything you typed is still here; send it again in a few minutes.",
+                e.message().trim_end_matches(
+                    "; the report is kept and will be sent later"
+                )
+            );
+            let mut page = page(&form, &[], Some(&said)).status(e.status());
+            if let Some(retry) = e.retry_after() {
+                if let Ok(value) = HeaderValue::from_str(&retry.to_string()) {
+                    page.headers.push((header::RETRY_AFTER, value));
+                }
+            }
+            pages.answer(&request, page)
+        }
+    }
+}
+
+/// The form, as typed, with its problems beside their fields and `said`
+/// (why it could not be sent) above them.
+fn page(form: &ReportForm, problems: &[Problem], said: Option<&str>) -> Page {
+    let problem = |field: ReportField| {
+        problems
+            .iter()
+            .find(|(f, _)| *f == field)
+            .map(|(_, message)| message.as_str())
+    };
+    let error_id = |field: ReportField| format!("plain-{}", field.error_id());
+    // aria-invalid and aria-describedby for a field with a problem.
+    let marks = |field: ReportField| match problem(field) {
+        Some(_) => format!(
+            " aria-invalid=\"true\" aria-describedby=\"{}\"",
+            error_id(field)
+        ),
+        None => String::new(),
+    };
+    let error = |field: ReportField| match problem(field) {
+        Some(message) => format!(
+            "<p id=\"{}\" class=\"error field-error\" data-testid=\"{}\">{}</p>",
+            error_id(field),
+            error_id(field),
+            text(message)
+        ),
+        None => String::new(),
+    };
+    let typed = |field: ReportField| text(form.typed(field));
+    let checked = |yes: bool| if yes { " checked" } else { "" };
+
+    let mut body = String::with_capacity(8 * 1024);
+    body.push_str(&format!(
+        "<section class=\"screen report\" id=\"first-page\" aria-labelledby=\"page-title\">\
+         <h2 id=\"page-title\" tabindex=\"-1\">{}</h2><p class=\"muted\">{}</p>",
+        text(words::TITLE),
+        text(words::INTRO)
+    ));
+    if let Some(said) = said {
+        body.push_str(&format!(
+            "<p class=\"error\" role=\"alert\" data-testid=\"plain-report-error\">{}</p>",
+            text(said)
+        ));
+    }
+    if problems.len() > 1 {
+        body.push_str(&format!(
+            "<p class=\"error\" role=\"alert\" data-testid=\"plain-report-problem-count\">{}</p>",
+            text(&words::problem_count(problems.len()))
+        ));
+    } else if let [(_, message)] = problems {
+        body.push_str(&format!(
+            "<p class=\"error\" role=\"alert\">{}</p>",
+            text(message)
+        ));
+    }
+    body.push_str("<form class=\"report-form\" method=\"post\" action=\"/report\" novalidate>");
+
+    body.push_str(&format!(
+        "<fieldset class=\"categories\"{}><legend class=\"label\">{}</legend>",
+        marks(ReportField::Kind),
+        text(words::KIND)
+    ));
+    for kind in ReportKind::ALL {
+        let chosen = form.kind == Some(kind);
+        body.push_str(&format!(
+            "<label class=\"chip\"><input type=\"radio\" name=\"kind\" value=\"{}\" data-testid=\"plain-kind-{}\"{}> {}</label>",
+            kind.slug(),
+            kind.slug(),
+            checked(chosen),
+            text(kind.label())
+        ));
+    }
+    body.push_str(&error(ReportField::Kind));
+    body.push_str("</fieldset>");
+
+    body.push_str(&format!(
+        "<fieldset><legend class=\"label\">{}</legend>\
+         <label for=\"plain-place\" class=\"label\">{}</label>\
+         <p class=\"muted\">{}</p>\
+         <input id=\"plain-place\" name=\"place\" data-testid=\"plain-report-place\" type=\"text\" autocomplete=\"off\" placeholder=\"{}\" value=\"{}\"{}>{}</fieldset>",
+        text(words::WHERE),
+        text(words::PLACE),
+        text(words::PLACE_WITHOUT_LOCATION),
+        text(words::PLACE_EXAMPLE),
+        typed(ReportField::Place),
+        marks(ReportField::Place),
+        error(ReportField::Place)
+    ));
+
+    body.push_str(&format!(
+        "<fieldset{}><legend class=\"label\">{}</legend>",
+        marks(ReportField::When),
+        text(words::WHEN)
+    ));
+    for when in WhenUnsafe::ALL {
+        body.push_str(&format!(
+            "<label class=\"check\"><input type=\"radio\" name=\"when\" value=\"{}\" data-testid=\"plain-when-{}\"{}> {}</label>",
+            when.slug(),
+            format!("{when:?}").to_lowercase(),
+            checked(form.when == Some(when)),
+            text(when.label())
+        ));
+    }
+    body.push_str(&error(ReportField::When));
+    body.push_str(&format!(
+        "<label for=\"plain-when-detail\" class=\"label\">{} <span class=\"muted\">({})</span></label>\
+         <input id=\"plain-when-detail\" name=\"when_detail\" data-testid=\"plain-report-when-detail\" type=\"text\" autocomplete=\"off\" placeholder=\"{}\" value=\"{}\"{}>{}</fieldset>",
+        text(words::WHEN_DETAIL),
+        text(&WhenUnsafe::ParticularTime.label().to_lowercase()),
+        text(words::WHEN_DETAIL_EXAMPLE),
+        typed(ReportField::WhenDetail),
+        marks(ReportField::WhenDetail),
+        error(ReportField::WhenDetail)
+    ));
+
+    body.push_str(&format!(
+        "<label for=\"plain-description\" class=\"label\">{}</label>\
+         <textarea id=\"plain-description\" name=\"description\" data-testid=\"plain-report-description\" rows=\"4\"{}>{}</textarea>{}",
+        text(words::DESCRIPTION),
+        marks(ReportField::Description),
+        typed(ReportField::Description),
+        error(ReportField::Description)
+    ));
+
+    let contact_given = [ReportField::ContactName, ReportField::ContactReach]
+        .into_iter()
+        .any(|f| !form.typed(f).is_empty() || problem(f).is_some());
+    body.push_str(&format!(
+        "<details class=\"contact\"{}><summary>{}</summary><p class=\"muted\">{}</p>\
+         <a href=\"/privacy\">{}</a>\
+         <label for=\"plain-name\" class=\"label\">{}</label>\
+         <input id=\"plain-name\" name=\"contact_name\" data-testid=\"plain-report-name\" type=\"text\" autocomplete=\"name\" value=\"{}\"{}>{}\
+         <label for=\"plain-reach\" class=\"label\">{}</label>\
+         <input id=\"plain-reach\" name=\"contact_reach\" data-testid=\"plain-report-reach\" type=\"text\" autocomplete=\"email\" value=\"{}\"{}>{}</details>",
+        if contact_given { " open" } else { "" },
+        text(words::CONTACT),
+        text(words::CONTACT_WHY),
+        text(words::CONTACT_PRIVACY),
+        text(words::NAME),
+        typed(ReportField::ContactName),
+        marks(ReportField::ContactName),
+        error(ReportField::ContactName),
+        text(words::REACH),
+        typed(ReportField::ContactReach),
+        marks(ReportField::ContactReach),
+        error(ReportField::ContactReach),
+    ));
+
+    // Never seen or filled by a person; bots fill every field.
+    body.push_str(&format!(
+        "<div class=\"hp\" aria-hidden=\"true\"><label>Website <input type=\"text\" name=\"{HONEYPOT}\" tabindex=\"-1\" autocomplete=\"off\"></label></div>"
+    ));
+    body.push_str(&format!(
+        "<button type=\"submit\" class=\"primary big\" data-testid=\"plain-send-report\">{}</button></form>{}</section>",
+        text(words::SEND),
+        emergency()
+    ));
+    Page::new(Route::Report, body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_form_comes_back_as_typed_with_each_problem_beside_its_field() {
+        let form = ReportForm::from_posted([
+            ("kind", "poor_lighting"),
+            ("place", "The \"dark\" <path>"),
+            ("description", ""),
+        ]);
+        let problems = form.problems();
+        let page = page(&form, &problems, None);
+        let body = &page.body;
+        assert!(body
+            .contains("value=\"poor_lighting\" data-testid=\"plain-kind-poor_lighting\" checked"));
+        assert!(body.contains("value=\"The &quot;dark&quot; &lt;path&gt;\""));
+        assert!(body.contains("id=\"plain-report-when-error\""));
+        assert!(body.contains("id=\"plain-report-description-error\""));
+        assert!(
+            !body.contains("plain-report-kind-error"),
+            "the kind was chosen"
+        );
+        assert!(body.contains(&words::problem_count(2)));
+        assert!(!body.contains("<details class=\"contact\" open"));
+    }
+}

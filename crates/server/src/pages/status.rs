@@ -1,0 +1,267 @@
+//! `/reports`: looking a report up by its code; `/reports/{code}`: its
+//! public page; and, on the phone that made it, the request for erasure.
+//!
+//! The phone that made a report with the plain form is known by a cookie
+//! the answer to that post sets (`made-<code>`, sent back only to that
+//! report's page): as in the app, only its maker is offered erasure. It
+//! holds nothing but the fact, and goes when the browser's data does.
+
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::Response;
+use beatbook_core::code;
+use beatbook_core::route::Route;
+use beatbook_core::words::{look_up as words, status as status_words};
+use beatbook_core::PublicReport;
+
+use super::html::{emergency, text, when};
+use super::{from_this_site, see_other, Page, Pages};
+use crate::api::extract::Client;
+use crate::api::ApiError;
+
+/// How long a browser keeps the mark that it made a report: about a year.
+const MADE_HERE_SECONDS: u32 = 366 * 24 * 60 * 60;
+
+/// The cookie that marks this browser as the maker of report `code`.
+pub(super) fn made_here_cookie(code: &str) -> Option<HeaderValue> {
+    HeaderValue::from_str(&format!(
+        "made-{code}=1; Path=/reports/{code}; Max-Age={MADE_HERE_SECONDS}; SameSite=Strict; HttpOnly"
+    ))
+    .ok()
+}
+
+fn made_here(request: &HeaderMap, code: &str) -> bool {
+    let name = format!("made-{code}");
+    request
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .any(|pair| pair.trim().split_once('=').is_some_and(|(n, _)| n == name))
+}
+
+#[derive(serde::Deserialize)]
+pub struct LookUp {
+    code: Option<String>,
+}
+
+/// `GET /reports`, and `GET /reports?code=…` from its own form.
+pub async fn look_up(
+    State(pages): State<Pages>,
+    Query(query): Query<LookUp>,
+    request: HeaderMap,
+) -> Response {
+    let Some(typed) = query.code else {
+        return pages.answer(&request, look_up_page("", None));
+    };
+    match code::normalise(&typed) {
+        Some(code) => see_other(&format!("/reports/{code}")),
+        None => pages.answer(
+            &request,
+            look_up_page(&typed, Some(words::NOT_A_CODE)).status(StatusCode::BAD_REQUEST),
+        ),
+    }
+}
+
+fn look_up_form(typed: &str, problem: Option<&str>) -> String {
+    let marks = match problem {
+        Some(_) => " aria-invalid=\"true\" aria-describedby=\"plain-look-up-error\"",
+        None => "",
+    };
+    let problem = problem
+        .map(|p| {
+            format!(
+                "<p id=\"plain-look-up-error\" class=\"error field-error\" data-testid=\"plain-look-up-message\">{}</p>",
+                text(p)
+            )
+        })
+        .unwrap_or_default();
+    format!(
+        "<form class=\"look-up\" method=\"get\" action=\"/reports\">\
+         <label for=\"plain-look-up-code\" class=\"label\">{}</label>\
+         <div class=\"row\"><input id=\"plain-look-up-code\" name=\"code\" data-testid=\"plain-look-up-code\" type=\"text\" autocapitalize=\"characters\" autocomplete=\"off\" placeholder=\"{}\" value=\"{}\"{marks}>\
+         <button type=\"submit\" class=\"secondary\" data-testid=\"plain-look-up\">{}</button></div>{problem}</form>",
+        text(words::LABEL),
+        text(words::EXAMPLE),
+        text(typed),
+        text(words::BUTTON),
+    )
+}
+
+fn look_up_page(typed: &str, problem: Option<&str>) -> Page {
+    let body = format!(
+        "<section class=\"screen my-reports\" id=\"first-page\" aria-labelledby=\"page-title\">\
+         <h2 id=\"page-title\" tabindex=\"-1\">{}</h2>{}\
+         <p><a href=\"/report\" class=\"button primary\">{}</a></p>{}</section>",
+        text(words::LABEL),
+        look_up_form(typed, problem),
+        text(beatbook_core::words::home::REPORT),
+        emergency()
+    );
+    Page::new(Route::Reports, body)
+}
+
+#[derive(serde::Deserialize)]
+pub struct Said {
+    sent: Option<String>,
+}
+
+/// `GET /reports/{code}`: the report's public page.
+pub async fn report(
+    State(pages): State<Pages>,
+    Client(client): Client,
+    Path(typed): Path<String>,
+    Query(said): Query<Said>,
+    request: HeaderMap,
+) -> Response {
+    let Some(code) = code::normalise(&typed) else {
+        let page = look_up_page(&typed, Some(words::NOT_A_CODE));
+        return pages.answer(&request, page.status(StatusCode::NOT_FOUND));
+    };
+    if code != typed {
+        return see_other(&format!("/reports/{code}"));
+    }
+    match crate::api::reports::look_up(&pages.api, client, &request, &code).await {
+        Ok(report) => {
+            let mine = made_here(&request, &code);
+            pages.answer(&request, status_page(&report, said.sent.is_some(), mine))
+        }
+        Err(e) if e.status() == StatusCode::NOT_FOUND => {
+            let page = look_up_page(&code, Some(words::NOT_FOUND));
+            pages.answer(&request, page.status(StatusCode::NOT_FOUND))
+        }
+        Err(e) => pages.answer(&request, refused(&code, &e)),
+    }
+}
+
+/// A look-up or request the server would not take now (too many, busy).
+fn refused(code: &str, e: &ApiError) -> Page {
+    let body = format!(
+        "<section class=\"screen report-status\" id=\"first-page\" aria-labelledby=\"page-title\">\
+         <h2 id=\"page-title\" tabindex=\"-1\">Report {}</h2>\
+         <p class=\"error\" role=\"alert\">Could not look this code up: {}. Try again in a few minutes.</p>{}</section>",
+        text(code),
+        text(e.message()),
+        emergency()
+    );
+    Page::new(Route::ReportStatus(code.to_owned()), body).status(e.status())
+}
+
+fn status_page(report: &PublicReport, just_sent: bool, mine: bool) -> Page {
+    let code = &report.code;
+    let mut body = format!(
+        "<section class=\"screen report-status\" id=\"first-page\" aria-labelledby=\"page-title\">\
+         <h2 id=\"page-title\" tabindex=\"-1\">Report {}</h2>",
+        text(code)
+    );
+    if just_sent {
+        body.push_str(&format!(
+            "<div class=\"notice\" role=\"status\" data-testid=\"plain-sent\"><p>{}</p>\
+             <p>Reference code <strong class=\"code\" data-testid=\"plain-report-code\">{}</strong></p><p>{}</p></div>",
+            text(status_words::SENT),
+            text(code),
+            text(status_words::KEEP_CODE)
+        ));
+    }
+    body.push_str(&format!(
+        "<div class=\"card\" data-testid=\"plain-looked-up\"><p><strong>{} · {}</strong></p>\
+         <p class=\"muted\">Reported {} · {}</p><div class=\"status\" data-testid=\"plain-report-status\">\
+         <p>{}<strong data-testid=\"plain-report-status-label\">{}</strong> (since {})</p>",
+        text(report.kind.label()),
+        text(report.place.as_deref().unwrap_or_default()),
+        when(report.reported_at),
+        text(&report.when),
+        text(status_words::STATUS),
+        text(report.status.label()),
+        when(report.updated_at)
+    ));
+    if let Some(response) = &report.response {
+        body.push_str(&format!(
+            "<blockquote data-testid=\"plain-report-response\">{}</blockquote>",
+            text(response)
+        ));
+    }
+    body.push_str("<ol class=\"history\">");
+    for change in &report.history {
+        body.push_str(&format!(
+            "<li>{} — {}</li>",
+            when(change.at),
+            text(change.status.label())
+        ));
+    }
+    body.push_str("</ol>");
+    if let Some(at) = report.erased_at {
+        body.push_str(&format!(
+            "<p role=\"status\" data-testid=\"plain-erasure-done\">The contact details, description and exact location of this report were erased on {}. The code and the status history stay.</p>",
+            when(at)
+        ));
+    } else if let Some(at) = report.erasure_requested_at.filter(|_| mine) {
+        body.push_str(&format!(
+            "<p role=\"status\" data-testid=\"plain-erasure-requested\">You asked on {} for your details to be erased. The councillor has not done it yet; this page will say when it is done.</p>",
+            when(at)
+        ));
+    } else if mine {
+        body.push_str(&format!(
+            "<form method=\"post\" action=\"/reports/{}/erasure\"><p>{}</p>\
+             <button type=\"submit\" class=\"secondary\" data-testid=\"plain-request-erasure\">{}</button></form>",
+            text(code),
+            text(status_words::ERASURE_QUESTION),
+            text(status_words::ASK_ERASURE)
+        ));
+    }
+    body.push_str(&format!(
+        "</div></div><p><a href=\"/reports\">{}</a></p>{}</section>",
+        text(status_words::OTHER_REPORTS),
+        emergency()
+    ));
+    Page::new(Route::ReportStatus(code.to_owned()), body)
+}
+
+/// `POST /reports/{code}/erasure`: the maker asks for erasure.
+pub async fn erase(
+    State(pages): State<Pages>,
+    Client(client): Client,
+    Path(typed): Path<String>,
+    request: HeaderMap,
+) -> Response {
+    let Some(code) = code::normalise(&typed) else {
+        let page = look_up_page(&typed, Some(words::NOT_A_CODE));
+        return pages.answer(&request, page.status(StatusCode::NOT_FOUND));
+    };
+    if !from_this_site(&request) {
+        let e = ApiError::new(
+            StatusCode::FORBIDDEN,
+            "the request came from another website, so nothing was asked",
+        );
+        return pages.answer(&request, refused(&code, &e));
+    }
+    match crate::api::reports::ask_erasure(&pages.api, client, &request, &code).await {
+        Ok(()) => see_other(&format!("/reports/{code}")),
+        Err(e) if e.status() == StatusCode::NOT_FOUND => {
+            let page = look_up_page(&code, Some(words::NOT_FOUND));
+            pages.answer(&request, page.status(StatusCode::NOT_FOUND))
+        }
+        Err(e) => pages.answer(&request, refused(&code, &e)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_browser_that_made_a_report_is_known_as_its_maker() {
+        let cookie = made_here_cookie("K7QF2-M3XDA").unwrap();
+        let cookie = cookie.to_str().unwrap();
+        assert!(cookie.contains("Path=/reports/K7QF2-M3XDA;"));
+        assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"));
+        let mut request = HeaderMap::new();
+        request.insert(
+            header::COOKIE,
+            HeaderValue::from_static("a=b; made-K7QF2-M3XDA=1"),
+        );
+        assert!(made_here(&request, "K7QF2-M3XDA"));
+        assert!(!made_here(&request, "K7QF2-M3XDB"));
+        assert!(!made_here(&HeaderMap::new(), "K7QF2-M3XDA"));
+    }
+}

@@ -1,0 +1,190 @@
+//! The residents' plain pages over real HTTP: the report form answered with
+//! its problems or a code, guarded as the API is, and every page whole.
+
+mod common;
+
+use common::serve;
+
+const FROM_HERE: &str = "Sec-Fetch-Site: same-origin";
+const FORM: &str = "Content-Type: application/x-www-form-urlencoded";
+
+fn filled(place: &str) -> String {
+    format!(
+        "kind=poor_lighting&place={place}&when=after_dark&description=Two+lamps+out%0D%0Aall+winter&contact_name=&contact_reach=&website="
+    )
+}
+
+#[test]
+fn a_form_with_problems_comes_back_as_typed_and_stores_nothing() {
+    let server = serve();
+    let r = server.post(
+        "/report",
+        &[FROM_HERE, FORM],
+        b"place=%3Cb%3Edark%3C%2Fb%3E+%22path%22&when=sometimes&website=",
+    );
+    assert_eq!(r.status, 422, "{}", r.text());
+    assert_eq!(r.header("content-type"), Some("text/html; charset=utf-8"));
+    let page = r.text();
+    assert!(page.contains("<title>Report a place · Beatbook</title>"));
+    assert!(
+        page.contains("value=\"&lt;b&gt;dark&lt;/b&gt; &quot;path&quot;\""),
+        "kept, as text"
+    );
+    assert!(
+        page.contains("3 things to fix before sending."),
+        "kind, when, description"
+    );
+    assert!(page.contains("id=\"plain-report-kind-error\""));
+    assert!(
+        page.contains("id=\"plain-report-when-error\""),
+        "a choice not offered is none"
+    );
+    let auth = server.pair("Phone");
+    let inbox = server.get("/api/v1/inbox", &[&auth]).json();
+    assert_eq!(inbox["reports"].as_array().unwrap().len(), 0);
+}
+
+#[test]
+fn a_whole_form_is_stored_once_and_its_page_names_the_code_to_its_maker() {
+    let server = serve();
+    let r = server.post(
+        "/report",
+        &[FROM_HERE, FORM],
+        filled("Canal+steps").as_bytes(),
+    );
+    assert_eq!(r.status, 303, "{}", r.text());
+    let to = r.header("location").unwrap().to_owned();
+    let code = to
+        .strip_prefix("/reports/")
+        .and_then(|rest| rest.strip_suffix("?sent"))
+        .unwrap()
+        .to_owned();
+    let cookie = r.header("set-cookie").unwrap().to_owned();
+    assert!(cookie.starts_with(&format!("made-{code}=1;")), "{cookie}");
+
+    let made = format!("Cookie: made-{code}=1");
+    let page = server.get(&to, &[&made]);
+    assert_eq!(page.status, 200);
+    let text = page.text();
+    assert!(text.contains(&format!(
+        "<strong class=\"code\" data-testid=\"plain-report-code\">{code}</strong>"
+    )));
+    assert!(
+        text.contains("Ask for my details to be erased"),
+        "offered to its maker"
+    );
+    assert!(!server
+        .get(&to, &[])
+        .text()
+        .contains("Ask for my details to be erased"));
+
+    let auth = server.pair("Phone");
+    let inbox = server.get("/api/v1/inbox", &[&auth]).json();
+    let reports = inbox["reports"].as_array().unwrap();
+    assert_eq!(reports.len(), 1);
+    assert_eq!(reports[0]["code"], code.as_str());
+    assert_eq!(
+        reports[0]["report"]["description"],
+        "Two lamps out\nall winter"
+    );
+
+    // Asked from the page: a 303 back to it, and the request is kept.
+    let r = server.post(
+        &format!("/reports/{code}/erasure"),
+        &[FROM_HERE, &made],
+        b"",
+    );
+    assert_eq!(r.status, 303);
+    assert!(server
+        .get(&format!("/reports/{code}"), &[&made])
+        .text()
+        .contains("You asked on"));
+}
+
+#[test]
+fn a_bot_filling_the_hidden_field_gets_a_code_and_stores_nothing() {
+    let server = serve();
+    let body = filled("Park").replace("website=", "website=spam.example");
+    let r = server.post("/report", &[FROM_HERE, FORM], body.as_bytes());
+    assert_eq!(r.status, 303);
+    let auth = server.pair("Phone");
+    let inbox = server.get("/api/v1/inbox", &[&auth]).json();
+    assert_eq!(inbox["reports"].as_array().unwrap().len(), 0);
+}
+
+#[test]
+fn posts_from_elsewhere_too_large_or_too_many_get_a_page_that_says_so_and_keeps_the_words() {
+    let server = serve();
+    for from in [
+        "Sec-Fetch-Site: cross-site",
+        "Origin: https://elsewhere.example",
+        "X-Nothing: 1",
+    ] {
+        let r = server.post("/report", &[from, FORM], filled("Park").as_bytes());
+        assert_eq!(r.status, 403, "{from}");
+        assert!(r
+            .text()
+            .contains("sent from another website, so nothing was stored"));
+    }
+    let big = format!("{}&description={}", filled("Park"), "x".repeat(70 * 1024));
+    let r = server.post("/report", &[FROM_HERE, FORM], big.as_bytes());
+    assert_eq!(r.status, 413);
+    assert!(r.text().contains("too long to send"));
+
+    let mut last = None;
+    for n in 0..40 {
+        let r = server.post(
+            "/report",
+            &[FROM_HERE, FORM],
+            filled(&format!("Place+{n}")).as_bytes(),
+        );
+        if r.status != 303 {
+            last = Some((n, r));
+            break;
+        }
+    }
+    let (n, r) = last.expect("the allowance runs out");
+    assert_eq!(r.status, 429);
+    assert!(r.header("retry-after").is_some());
+    let text = r.text();
+    assert!(
+        text.contains("Everything you typed is still here"),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("value=\"Place {n}\"")),
+        "the words kept"
+    );
+}
+
+#[test]
+fn every_page_is_whole_titled_and_compressed_when_the_browser_asks() {
+    let server = serve();
+    for (path, title) in [
+        ("/", "Beatbook: report a place that feels unsafe"),
+        ("/report", "Report a place · Beatbook"),
+        ("/reports", "Your reports · Beatbook"),
+        ("/meetings", "Meetings · Beatbook"),
+        ("/privacy", "Your privacy · Beatbook"),
+    ] {
+        let r = server.get(path, &[]);
+        assert_eq!(r.status, 200, "{path}");
+        let text = r.text();
+        assert!(text.contains(&format!("<title>{title}</title>")), "{path}");
+        assert!(text.contains("<html lang=\"en\" data-page>"), "{path}");
+        assert!(text.contains("id=\"first-page\""), "{path}");
+        assert_eq!(r.header("cache-control"), Some("no-cache"), "{path}");
+        assert!(r.header("content-security-policy").is_some(), "{path}");
+        let br = server.get(path, &["Accept-Encoding: gzip, br"]);
+        assert_eq!(br.header("content-encoding"), Some("br"), "{path}");
+        assert!(br.body.len() < text.len(), "{path}");
+    }
+    // A code typed loosely goes to its page; one that is no code says so.
+    let r = server.get("/reports?code=k7qf2+m3xda", &[]);
+    assert_eq!(r.status, 303);
+    assert_eq!(r.header("location"), Some("/reports/K7QF2-M3XDA"));
+    let r = server.get("/reports?code=banana", &[]);
+    assert_eq!(r.status, 400);
+    assert!(r.text().contains("That is not a reference code"));
+    assert!(r.text().contains("value=\"banana\""));
+}

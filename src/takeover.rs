@@ -1,0 +1,121 @@
+//! The server's plain page, taken over when the app starts. A resident may
+//! have typed half a report into the plain form while the app downloaded:
+//! those values go into the app's form, and the focus and caret go back
+//! where they were, so not a keystroke is lost. Read once, in the task that
+//! mounts the app, before the plain page is removed.
+
+use std::cell::RefCell;
+
+use beatbook_core::report::{ReportField, ReportForm};
+use wasm_bindgen::JsCast;
+use web_sys::{FormData, HtmlElement, HtmlFormElement, HtmlInputElement, HtmlTextAreaElement};
+
+/// Where the focus was: the field's name (the plain page and the app name
+/// their fields alike, `ReportField::name`), the choice for a radio button,
+/// and the selection in a field that holds text.
+struct Focus {
+    name: String,
+    choice: Option<String>,
+    selection: Option<(u32, u32)>,
+}
+
+struct Taken {
+    form: Option<ReportForm>,
+    focus: Option<Focus>,
+}
+
+thread_local! {
+    static TAKEN: RefCell<Taken> = const { RefCell::new(Taken { form: None, focus: None }) };
+}
+
+/// Reads the plain report form, if the page has one, before the app mounts.
+pub fn read_plain_page() {
+    let Some(document) = web_sys::window().and_then(|w| w.document()) else {
+        return;
+    };
+    let Some(form) = document
+        .query_selector("#first-page form.report-form")
+        .ok()
+        .flatten()
+        .and_then(|f| f.dyn_into::<HtmlFormElement>().ok())
+    else {
+        return;
+    };
+    let Ok(data) = FormData::new_with_form(&form) else {
+        return;
+    };
+    let values: Vec<(&str, String)> = ReportField::ALL
+        .into_iter()
+        .filter_map(|f| data.get(f.name()).as_string().map(|v| (f.name(), v)))
+        .collect();
+    let typed = ReportForm::from_posted(values.iter().map(|(n, v)| (*n, v.as_str())));
+    let focus = document
+        .active_element()
+        .filter(|e| form.contains(Some(e)))
+        .and_then(|e| {
+            let name = e.get_attribute("name")?;
+            let choice = e
+                .dyn_ref::<HtmlInputElement>()
+                .filter(|input| input.type_() == "radio")
+                .map(HtmlInputElement::value);
+            let selection = if choice.is_some() {
+                None
+            } else if let Some(input) = e.dyn_ref::<HtmlInputElement>() {
+                input
+                    .selection_start()
+                    .ok()
+                    .flatten()
+                    .zip(input.selection_end().ok().flatten())
+            } else {
+                e.dyn_ref::<HtmlTextAreaElement>().and_then(|area| {
+                    area.selection_start()
+                        .ok()
+                        .flatten()
+                        .zip(area.selection_end().ok().flatten())
+                })
+            };
+            Some(Focus {
+                name,
+                choice,
+                selection,
+            })
+        });
+    TAKEN.with_borrow_mut(|taken| {
+        taken.form = (!typed.is_blank()).then_some(typed);
+        taken.focus = focus;
+    });
+}
+
+/// What the resident had typed into the plain form, once (the app's report
+/// form starts from it).
+pub fn report_form() -> Option<ReportForm> {
+    TAKEN.with_borrow_mut(|taken| taken.form.take())
+}
+
+/// Puts the focus and caret back where they were, in the app's own field
+/// (in `#main`: the plain page may not have gone yet).
+pub fn restore_focus() {
+    let Some(focus) = TAKEN.with_borrow_mut(|taken| taken.focus.take()) else {
+        return;
+    };
+    let selector = match &focus.choice {
+        Some(choice) => format!("#main input[name=\"{}\"][value=\"{choice}\"]", focus.name),
+        None => format!("#main [name=\"{}\"]", focus.name),
+    };
+    let Some(element) = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.query_selector(&selector).ok().flatten())
+    else {
+        return;
+    };
+    if let Some(html) = element.dyn_ref::<HtmlElement>() {
+        let _ = html.focus();
+    }
+    if let Some((start, end)) = focus.selection {
+        if let Some(input) = element.dyn_ref::<HtmlInputElement>() {
+            let _ = input.set_selection_range(start, end);
+        } else if let Some(area) = element.dyn_ref::<HtmlTextAreaElement>() {
+            let _ = area.set_selection_range(start, end);
+        }
+    }
+}
