@@ -1,7 +1,7 @@
 // The residents' pages with no script at all, and with script but no
-// WebAssembly or IndexedDB (as iOS Lockdown Mode leaves a phone): the
-// server's plain pages and forms are all there is, and they do everything a
-// resident needs. And a form on another site stores nothing.
+// WebAssembly, IndexedDB or service worker (as iOS Lockdown Mode leaves a
+// phone): the server's plain pages and forms are all there is, and they do
+// everything a resident needs. And a form on another site stores nothing.
 
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
@@ -120,13 +120,14 @@ describe('with no script at all', () => {
   });
 });
 
-describe('a browser with script but no WebAssembly or IndexedDB (Lockdown Mode)', () => {
+describe('a browser with script but no WebAssembly, IndexedDB or service worker (Lockdown Mode)', () => {
   test('the plain form works, and no app is downloaded', async () => {
     const server = await startServer();
     const context = await browser.newContext(PHONE);
     await context.addInitScript(() => {
       delete window.WebAssembly;
       Object.defineProperty(window, 'indexedDB', { value: undefined });
+      Object.defineProperty(Navigator.prototype, 'serviceWorker', { get: () => undefined });
     });
     const page = await context.newPage();
     const wasm = [];
