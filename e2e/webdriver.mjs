@@ -11,7 +11,7 @@ import { createServer } from 'node:net';
 export const MINIBROWSER = process.env.MINIBROWSER || '/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser';
 const DRIVER = process.env.WEBKIT_WEBDRIVER || '/usr/bin/WebKitWebDriver';
 /** The element reference's key in W3C WebDriver answers. */
-const ELEMENT = 'element-6066-11e4-a52e-4f735466cecc';
+const ELEMENT = 'element-6066-11e4-a52e-4f735466cecf';
 
 async function freePort() {
   const server = createServer();
@@ -108,7 +108,10 @@ export async function openBrowser(driver, { args = [] } = {}) {
     async find(selector, { timeout = 15_000 } = {}) {
       const until = Date.now() + timeout;
       for (;;) {
-        const found = await run('POST', '/elements', { using: 'css selector', value: selector });
+        // Asked while a page is being left (after a form is sent), the
+        // driver answers with an error: the next page is waited for.
+        const found = await run('POST', '/elements', { using: 'css selector', value: selector })
+          .catch((e) => { if (e instanceof WebDriverError) return []; throw e; });
         if (found.length > 0) return element(found[0][ELEMENT], selector);
         if (Date.now() > until) throw new Error(`no element matches ${selector} after ${timeout} ms`);
         await new Promise((r) => setTimeout(r, 100));

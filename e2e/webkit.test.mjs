@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { readdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { after, afterEach, before, describe, test } from 'node:test';
+import { afterEach, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 import { councillorToken, pairingCode, startServer, stopAfterTest } from './helpers.mjs';
@@ -17,23 +17,20 @@ import { openBrowser, startDriver } from './webdriver.mjs';
 
 const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '..', 'crates', 'core', 'tests', 'fixtures', 'photos');
 
-let driver;
+// A driver (and display) of its own for each test, stopped after it: no
+// test meets another's browser processes.
 let open = [];
-before(async () => {
-  driver = await startDriver();
-});
 afterEach(async () => {
-  for (const browser of open) await browser.close();
+  for (const stop of open.reverse()) await stop();
   open = [];
-});
-after(async () => {
-  await driver?.stop();
 });
 
 /** A MiniBrowser window at phone size, closed after the test. */
 async function phone(options) {
+  const driver = await startDriver();
+  open.push(() => driver.stop());
   const browser = await openBrowser(driver, options);
-  open.push(browser);
+  open.push(() => browser.close());
   await browser.setWindowRect({ width: 390, height: 844 });
   return browser;
 }

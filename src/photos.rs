@@ -1,4 +1,4 @@
-//! Photos on the phone. Each is a Blob in its own IndexedDB database
+//! Photos on the phone. Each is kept as bytes in its own IndexedDB database
 //! (localStorage cannot hold them) beside its facts ([`KeptPhoto`]), written
 //! with strict durability before the app says "saved", so a browser killed
 //! just after keeps it. Shrinking uses the browser's own decoder and canvas,
@@ -49,33 +49,54 @@ pub struct Stored {
     pub blob: Blob,
 }
 
-fn to_value(kept: &KeptPhoto, blob: &Blob) -> Result<JsValue, JournalError> {
+/// What is written: the facts as JSON and the bytes as an ArrayBuffer.
+/// Not a Blob: WebKit refuses Blobs in IndexedDB where it keeps nothing on
+/// disk (Safari's private browsing), and aborts the whole transaction.
+fn to_value(kept: &KeptPhoto, bytes: &js_sys::ArrayBuffer) -> Result<JsValue, JournalError> {
     let facts = serde_json::to_string(kept).map_err(|e| JournalError::Failed(e.to_string()))?;
     let value = Object::new();
     Reflect::set(&value, &"facts".into(), &facts.into()).map_err(error_from)?;
-    Reflect::set(&value, &"blob".into(), blob).map_err(error_from)?;
+    Reflect::set(&value, &"bytes".into(), bytes).map_err(error_from)?;
     Ok(value.into())
 }
 
+/// A kept photo as written now (`bytes`), or by releases before it kept
+/// bytes (`blob`, a Blob).
 fn from_value(value: &JsValue) -> Option<Stored> {
     let facts = Reflect::get(value, &"facts".into()).ok()?.as_string()?;
-    let blob = Reflect::get(value, &"blob".into()).ok()?.dyn_into().ok()?;
-    Some(Stored {
-        kept: serde_json::from_str(&facts).ok()?,
-        blob,
-    })
+    let kept: KeptPhoto = serde_json::from_str(&facts).ok()?;
+    let bytes = Reflect::get(value, &"bytes".into()).ok()?;
+    let blob = if let Some(bytes) = bytes.dyn_ref::<js_sys::ArrayBuffer>() {
+        let options = web_sys::BlobPropertyBag::new();
+        options.set_type(&kept.media_type);
+        Blob::new_with_buffer_source_sequence_and_options(&Array::of1(bytes), &options).ok()?
+    } else {
+        Reflect::get(value, &"blob".into()).ok()?.dyn_into().ok()?
+    };
+    Some(Stored { kept, blob })
 }
 
 /// Keeps photos (new, or with changed facts and the same bytes) in one
-/// transaction, and waits until it has committed.
+/// transaction, and waits until it has committed. The bytes are read from
+/// their Blobs first: a transaction left waiting for something else would
+/// commit early.
 pub async fn put(photos: &[Stored]) -> Result<(), JournalError> {
+    let mut values = Vec::with_capacity(photos.len());
+    for photo in photos {
+        let bytes: js_sys::ArrayBuffer = JsFuture::from(photo.blob.array_buffer())
+            .await
+            .map_err(error_from)?
+            .unchecked_into();
+        values.push((
+            JsValue::from_str(&photo.kept.id.to_string()),
+            to_value(&photo.kept, &bytes)?,
+        ));
+    }
     let db = db().await?;
     let tx = journal::store(&db, &[PHOTOS], IdbTransactionMode::Readwrite)?;
     let os = object_store(&tx, PHOTOS)?;
-    for photo in photos {
-        let key = JsValue::from_str(&photo.kept.id.to_string());
-        os.put_with_key(&to_value(&photo.kept, &photo.blob)?, &key)
-            .map_err(error_from)?;
+    for (key, value) in &values {
+        os.put_with_key(value, key).map_err(error_from)?;
     }
     committed(&tx).await
 }

@@ -176,11 +176,13 @@ pub async fn start_notebook() -> bool {
     }
     // A first install downloads the notebook's files, which the page is about
     // to fetch anyway: let it finish first, for a while, so the page it opens
-    // comes from the worker. Not when there is no worker to wait for.
+    // comes from the worker. The page's registration is awaited first (the
+    // same call as at start, answered when the browser has taken it): in
+    // WebKit, a page reloaded while its registration is being taken leaves
+    // the worker installing for ever, and the phone never starts offline.
+    // Not when there is no worker to wait for.
     if let Some(container) = workers(&window) {
-        let registered = JsFuture::from(container.get_registration())
-            .await
-            .is_ok_and(|r| !r.is_undefined());
+        let registered = JsFuture::from(container.register(WORKER_URL)).await.is_ok();
         if let (true, Ok(ready)) = (registered, container.ready()) {
             let timeout = js_sys::Promise::new(&mut |resolve, _| {
                 let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(

@@ -449,7 +449,7 @@ fn run_test_tiers(env: &setup::Env, tally: &mut Tally) -> Result {
     )?;
     let server = build_server(env)?;
     run_tests(
-        "end-to-end tests (Playwright driving headless Chromium against the server)",
+        "end-to-end tests (headless Chromium through Playwright, and WebKit through WebKitWebDriver, against the server)",
         cmd(env, "node", &E2E_RUNNER)
             .env("BEATBOOK_SERVER", &server)
             .env("BEATBOOK_DIST", root().join("dist"))

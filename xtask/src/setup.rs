@@ -115,12 +115,16 @@ fn ensure_binaryen() -> Result {
 }
 
 /// What the end-to-end tests run besides the server, from Debian: Chromium
-/// and its driver, a test ACME authority (pebble) and a reverse proxy
-/// (Caddy) for the HTTPS tests, NSS's certutil to trust their roots in a
-/// browser profile, and openssl to make a certificate for the authority.
+/// and its driver, WebKitGTK's WebDriver (with its MiniBrowser, the
+/// iPhone's engine) and a virtual display for it, a test ACME authority
+/// (pebble) and a reverse proxy (Caddy) for the HTTPS tests, NSS's certutil
+/// to trust their roots in a browser profile, and openssl to make a
+/// certificate for the authority.
 const SYSTEM_PACKAGES: &[(&str, &str)] = &[
     (CHROMIUM, "chromium"),
     (CHROMEDRIVER, "chromium-driver"),
+    ("/usr/bin/WebKitWebDriver", "webkit2gtk-driver"),
+    ("/usr/bin/xvfb-run", "xvfb"),
     ("/usr/bin/pebble", "pebble"),
     ("/usr/bin/caddy", "caddy"),
     ("/usr/bin/certutil", "libnss3-tools"),
