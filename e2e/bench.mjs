@@ -272,6 +272,8 @@ const NETWORKS = [
 const USED_FOR_MS = 10_000;
 /** The first visit's budget: 150 KB brotli. */
 const FIRST_VISIT_BYTES = 153_600;
+/** A resident's report form usable on a first visit over regular 3G. */
+const FIRST_VISIT_MS = 2500;
 const FLOORS = join(ROOT, 'e2e', 'floors');
 const CONTENT_TYPES = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8' };
 
@@ -378,6 +380,29 @@ async function usableTime(page, url, selector) {
   );
 }
 
+/** Milliseconds from navigation start until `selector` (a page's call to
+ * action) is on the page and painted: the server's plain page needs no
+ * script to be used. */
+async function plainUsableTime(page, url, selector) {
+  await page.addInitScript((sel) => {
+    new MutationObserver((_, observer) => {
+      if (!document.querySelector(sel)) return;
+      window.benchActionAt = performance.now();
+      observer.disconnect();
+    }).observe(document, { childList: true, subtree: true });
+  }, selector);
+  await page.goto(url, { waitUntil: 'commit' });
+  await page.waitForFunction(
+    () => window.benchActionAt !== undefined && performance.getEntriesByName('first-contentful-paint').length > 0,
+    null,
+    { timeout: 60_000 },
+  );
+  return page.evaluate(() => Math.max(
+    window.benchActionAt,
+    performance.getEntriesByName('first-contentful-paint')[0].startTime,
+  ));
+}
+
 /** Milliseconds from navigation start to a floor page's load event, with its Save button on the page. */
 async function floorLoadTime(page, url) {
   await page.goto(url);
@@ -392,17 +417,22 @@ async function firstVisit(browser, url, path, network) {
   const context = await browser.newContext();
   const page = await context.newPage();
   const transfer = watchTransfer(await throttledNetwork(context, page, network));
-  const action = path === '/report' ? '[data-testid=send-report]' : '[data-testid=home-report]';
-  const ms = await usableTime(page, `${url}${path}`, action);
+  // The server's plain page is usable once its call to action is on the
+  // page and painted; the app takes it over later (its ready mark).
+  const action = path === '/report'
+    ? '[data-testid=plain-send-report], [data-testid=send-report]'
+    : '[data-testid=plain-home-report], [data-testid=home-report]';
+  const ms = await plainUsableTime(page, `${url}${path}`, action);
   const bytes = transfer.bytesWithin(ms);
   const painted = await firstPaint(page);
+  await page.waitForFunction((mark) => performance.getEntriesByName(mark).length > 0, READY_MARK, { timeout: 60_000 });
+  const takenOver = await page.evaluate((mark) => performance.getEntriesByName(mark)[0].startTime, READY_MARK);
   await context.close();
-  return { ms, bytes, painted, encodings: transfer.encodings() };
+  return { ms, bytes, painted, takenOver, encodings: transfer.encodings() };
 }
 
 /** Milliseconds from navigation start to the page's first contentful paint:
- * for a resident, index.html's own first screen (the home's links, or "Opening
- * the form…"), drawn while the app downloads. */
+ * for a resident, the server's plain page, drawn while the app downloads. */
 function firstPaint(page) {
   return page.evaluate(() => performance.getEntriesByName('first-contentful-paint')[0].startTime);
 }
@@ -534,7 +564,7 @@ function encodingSummary(encodings) {
 /** Beatbook beside the floor pages, measured alternately in the same run. */
 async function floorsReport(browser, url) {
   const vanilla = await serveFloor('peer-vanilla');
-  const idb = await serveFloor('peer-idb');
+  const idb = await serveFloor('peer-idb-strict');
   const bytes = (n) => `${Math.round(n).toLocaleString('en')} B`;
   try {
     console.log(`\nFloors (e2e/floors), CPU slowed ${CPU_SLOWDOWN}x, median of ${RUNS}, `
@@ -550,9 +580,14 @@ async function floorsReport(browser, url) {
         );
         const ms = (rs) => rs.map((r) => r.ms);
         besideFloor(`first visit ${path}, usable, ${network.name}`, ms(runs.app), ms(runs.floor));
+        if (network.name === 'regular 3G') {
+          const usable = median(ms(runs.app));
+          console.log(`    target < ${FIRST_VISIT_MS.toLocaleString('en')} ms on regular 3G: ${usable < FIRST_VISIT_MS ? 'met' : 'MISSED'}`);
+        }
         const painted = (rs) => rs.map((r) => r.painted);
-        besideFloor(`first visit ${path}, first screen painted (index.html's), ${network.name}`,
+        besideFloor(`first visit ${path}, first screen painted (the server's page), ${network.name}`,
           painted(runs.app), painted(runs.floor));
+        console.log(`    the app took the page over at ${fmt(median(runs.app.map((r) => r.takenOver)))} (median)`);
         transferred[path].app.push(...runs.app.map((r) => r.bytes));
         transferred[path].floor.push(...runs.floor.map((r) => r.bytes));
         encodings.push(...runs.app.map((r) => r.encodings));
