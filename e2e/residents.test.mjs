@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 
 import {
-  councillorToken, expectAppErrors, openApp, pairingCode, saveNote, startServer, useBrowser, waitForWorker,
+  councillorToken, expectAppErrors, makeReport, openApp, pairingCode, saveNote, startServer, useBrowser, waitForWorker,
 } from './helpers.mjs';
 import {
   CODE, NOTEBOOK_SCREENS, PHONE, RESIDENT_SCREENS, headingFocused, holdWasm, openScreen, submitReport,
@@ -102,6 +102,27 @@ describe("residents' face at phone size", () => {
     const token = await councillorToken(server.url, server.data);
     const inbox = await (await fetch(`${server.url}/api/v1/inbox`, { headers: { authorization: `Bearer ${token}` } })).json();
     assert.deepEqual(inbox.reports.map((r) => [r.code, r.report.place]), [[code, 'Alley behind the post office']]);
+  });
+
+  test("on an iPhone's Safari, not from the home screen, My reports says how to keep the codes; elsewhere it does not", async () => {
+    const server = await startServer();
+    const iphone = await browser.newContext(PHONE);
+    // Safari alone has navigator.standalone: false in a tab.
+    await iphone.addInitScript(() => {
+      Object.defineProperty(Navigator.prototype, 'standalone', { get: () => false });
+    });
+    const page = await iphone.newPage();
+    await page.goto(server.url);
+    await page.getByTestId('home-report').waitFor();
+    await makeReport(page, { place: 'Lane behind the church', description: 'No lights since October' });
+    await page.getByTestId('add-to-home-screen').getByText('add Beatbook to your home screen').waitFor();
+
+    const other = await (await browser.newContext(PHONE)).newPage();
+    await other.goto(server.url);
+    await other.getByTestId('home-report').waitFor();
+    await makeReport(other, { place: 'Lane behind the church', description: 'Still no lights' });
+    await other.getByTestId('my-report').first().waitFor();
+    assert.equal(await other.getByTestId('add-to-home-screen').count(), 0);
   });
 
   test('an unpaired phone offers no notebook: no notebook tabs, and notebook paths show the home', async () => {

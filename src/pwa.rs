@@ -196,3 +196,20 @@ pub async fn start_notebook() -> bool {
     }
     window.location().reload().is_ok()
 }
+
+/// Asks the browser to keep this site's storage through storage pressure
+/// (it may say no; nothing depends on the answer).
+pub fn ask_to_keep_storage() {
+    if let Some(storage) = web_sys::window().map(|w| w.navigator().storage()) {
+        let _ = storage.persist();
+    }
+}
+
+/// Safari on an iPhone, in a tab rather than from the home screen: it alone
+/// has `navigator.standalone`, false in a tab. It deletes what a site keeps
+/// after seven days of not being used; an app on the home screen is exempt.
+pub fn in_iphone_safari_tab() -> bool {
+    web_sys::window()
+        .and_then(|w| js_sys::Reflect::get(&w.navigator(), &"standalone".into()).ok())
+        .is_some_and(|standalone| standalone == wasm_bindgen::JsValue::FALSE)
+}

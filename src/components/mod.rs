@@ -114,6 +114,17 @@ fn Shell(screens: fn(Route, Face) -> AnyView, sync: fn(AppState) -> SyncEngine) 
         }
     });
 
+    // Once something waits to be sent, the browser is asked to keep this
+    // site's storage through pressure (Safari otherwise clears a site unused
+    // for seven days); asked once per start, whatever it answers.
+    Effect::new(move |asked: Option<bool>| {
+        if asked == Some(true) || state.pending.get() == 0 {
+            return asked.unwrap_or(false);
+        }
+        crate::pwa::ask_to_keep_storage();
+        true
+    });
+
     // Another tab saved, edited or deleted something: show it here too.
     let _ = window_event_listener(leptos::ev::storage, move |ev| {
         state.apply_key_change(ev.key(), ev.new_value());

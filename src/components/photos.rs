@@ -10,14 +10,6 @@ use wasm_bindgen::JsCast;
 use crate::photos::{Shelf, Shown};
 use crate::sync::{self, SyncEngine};
 
-/// Asks the browser to keep this site's storage through storage pressure
-/// (it may say no; nothing depends on the answer).
-pub(super) fn ask_for_persistent_storage() {
-    if let Some(storage) = web_sys::window().map(|w| w.navigator().storage()) {
-        let _ = storage.persist();
-    }
-}
-
 /// "Take a photo" and "From the gallery", and the photos picked so far,
 /// each removable before the note is saved.
 #[component]
@@ -57,7 +49,7 @@ pub fn PhotoPicker(#[prop(into)] photos: Signal<Vec<Shown>>, form: PhotoForm) ->
         if files.is_empty() {
             return;
         }
-        ask_for_persistent_storage();
+        crate::pwa::ask_to_keep_storage();
         for file in files.into_iter().take(room) {
             spawn_local(async move {
                 if let Err(e) = shelf.take(&file, form).await {

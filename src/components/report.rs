@@ -204,8 +204,6 @@ pub fn ReportScreen() -> impl IntoView {
                         let mut text = if crate::courier::sends_when_closed() {
                             "Report saved on this phone. It is sent when there is signal, even if you close Beatbook, and you then get a reference code to follow it.".to_owned()
                         } else {
-                            // Safari clears a site's storage after days unused.
-                            super::photos::ask_for_persistent_storage();
                             "Report saved on this phone, not sent yet. If there is no signal now, open Beatbook again when there is: it is sent then, and you get a reference code to follow it.".to_owned()
                         };
                         text.extend(photos_not_kept);
@@ -438,6 +436,9 @@ pub fn MyReportsScreen() -> impl IntoView {
             {move || mine.with(Vec::is_empty).then(|| view! {
                 <p class="muted" data-testid="no-reports">"Reports you make on this phone appear here, with their reference codes and progress."</p>
                 <Link to=Route::Report class="button primary" testid="new-report">"Report a place"</Link>
+            })}
+            {move || (crate::pwa::in_iphone_safari_tab() && !mine.with(Vec::is_empty)).then(|| view! {
+                <p class="notice" data-testid="add-to-home-screen">{look_up::ADD_TO_HOME_SCREEN}</p>
             })}
             <ul class="cards" data-testid="my-reports">
                 {move || mine.get().into_iter().map(|r| view! { <MyReportCard mine=r/> }).collect_view()}

@@ -66,6 +66,8 @@ pub mod look_up {
     pub const BUTTON: &str = "Check";
     pub const NOT_A_CODE: &str = "That is not a reference code. Codes look like K7QF2-M3XDA.";
     pub const NOT_FOUND: &str = "No report has this code. Check it against the one you were given.";
+    /// On an iPhone's Safari, not from the home screen.
+    pub const ADD_TO_HOME_SCREEN: &str = "To keep your reports and their codes on this iPhone, add Beatbook to your home screen: tap Share, then \"Add to Home Screen\". Safari deletes what a website keeps when it has not been used for seven days; apps on the home screen keep it.";
 }
 
 /// One report's public page (`/reports/<code>`).
