@@ -32,7 +32,7 @@ function keptPhotos(page) {
     open.onsuccess = () => {
       const all = open.result.transaction('photos').objectStore('photos').getAll();
       all.onsuccess = () => {
-        resolve(all.result.map((v) => ({ ...JSON.parse(v.facts), size: v.bytes.byteLength })));
+        resolve(all.result.map((v) => ({ ...JSON.parse(v.facts), size: v.blob ? v.blob.size : v.bytes.byteLength })));
         open.result.close();
       };
     };

@@ -37,7 +37,11 @@ const path = (page) => new URL(page.url()).pathname;
 async function shows(page, { heading, title, pathname }) {
   await page.locator('#main h2', { hasText: heading }).first().waitFor();
   if (pathname) assert.equal(path(page), pathname);
-  if (title) assert.equal(await page.title(), title);
+  if (title) {
+    // The title is set in the frame after the screen is drawn.
+    await page.waitForFunction((t) => document.title === t, title, { timeout: 5000 }).catch(() => {});
+    assert.equal(await page.title(), title);
+  }
 }
 
 describe("residents' face at phone size", () => {

@@ -1,4 +1,4 @@
-//! Photos on the phone. Each is kept as bytes in its own IndexedDB database
+//! Photos on the phone. Each is kept in its own IndexedDB database
 //! (localStorage cannot hold them) beside its facts ([`KeptPhoto`]), written
 //! with strict durability before the app says "saved", so a browser killed
 //! just after keeps it. Shrinking uses the browser's own decoder and canvas,
@@ -49,19 +49,21 @@ pub struct Stored {
     pub blob: Blob,
 }
 
-/// What is written: the facts as JSON and the bytes as an ArrayBuffer.
-/// Not a Blob: WebKit refuses Blobs in IndexedDB where it keeps nothing on
-/// disk (Safari's private browsing), and aborts the whole transaction.
-fn to_value(kept: &KeptPhoto, bytes: &js_sys::ArrayBuffer) -> Result<JsValue, JournalError> {
+/// What is written: the facts as JSON beside the picture, as a Blob (which
+/// the browser keeps on disk and hands back without reading it), or, where
+/// a Blob is refused, as bytes (`bytes`, an ArrayBuffer): WebKit refuses
+/// Blobs in IndexedDB where it keeps nothing on disk (Safari's private
+/// browsing), aborting the whole transaction.
+fn to_value(kept: &KeptPhoto, picture: &JsValue, as_bytes: bool) -> Result<JsValue, JournalError> {
     let facts = serde_json::to_string(kept).map_err(|e| JournalError::Failed(e.to_string()))?;
     let value = Object::new();
     Reflect::set(&value, &"facts".into(), &facts.into()).map_err(error_from)?;
-    Reflect::set(&value, &"bytes".into(), bytes).map_err(error_from)?;
+    let key = if as_bytes { "bytes" } else { "blob" };
+    Reflect::set(&value, &key.into(), picture).map_err(error_from)?;
     Ok(value.into())
 }
 
-/// A kept photo as written now (`bytes`), or by releases before it kept
-/// bytes (`blob`, a Blob).
+/// A kept photo, its picture kept as a Blob or as bytes.
 fn from_value(value: &JsValue) -> Option<Stored> {
     let facts = Reflect::get(value, &"facts".into()).ok()?.as_string()?;
     let kept: KeptPhoto = serde_json::from_str(&facts).ok()?;
@@ -77,20 +79,29 @@ fn from_value(value: &JsValue) -> Option<Stored> {
 }
 
 /// Keeps photos (new, or with changed facts and the same bytes) in one
-/// transaction, and waits until it has committed. The bytes are read from
-/// their Blobs first: a transaction left waiting for something else would
-/// commit early.
+/// transaction, and waits until it has committed: as Blobs, or as bytes
+/// where the browser refuses Blobs (a full store is not retried).
 pub async fn put(photos: &[Stored]) -> Result<(), JournalError> {
+    match put_as(photos, false).await {
+        Err(JournalError::Failed(_)) => put_as(photos, true).await,
+        done => done,
+    }
+}
+
+async fn put_as(photos: &[Stored], as_bytes: bool) -> Result<(), JournalError> {
+    // The bytes are read from their Blobs before the transaction opens: one
+    // left waiting for something else would commit early.
     let mut values = Vec::with_capacity(photos.len());
     for photo in photos {
-        let bytes: js_sys::ArrayBuffer = JsFuture::from(photo.blob.array_buffer())
-            .await
-            .map_err(error_from)?
-            .unchecked_into();
-        values.push((
-            JsValue::from_str(&photo.kept.id.to_string()),
-            to_value(&photo.kept, &bytes)?,
-        ));
+        let picture = if as_bytes {
+            JsFuture::from(photo.blob.array_buffer())
+                .await
+                .map_err(error_from)?
+        } else {
+            photo.blob.clone().into()
+        };
+        let key = JsValue::from_str(&photo.kept.id.to_string());
+        values.push((key, to_value(&photo.kept, &picture, as_bytes)?));
     }
     let db = db().await?;
     let tx = journal::store(&db, &[PHOTOS], IdbTransactionMode::Readwrite)?;

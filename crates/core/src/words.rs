@@ -34,6 +34,8 @@ pub mod report {
     pub const WHERE: &str = "Where?";
     pub const PLACE: &str = "Describe the place";
     pub const PLACE_EXAMPLE: &str = "e.g. the underpass by the station";
+    /// No place given, where the page cannot ask for the phone's location.
+    pub const NO_PLACE: &str = "Say where: describe the place.";
     /// Where the page cannot ask for the phone's location (no script).
     pub const PLACE_WITHOUT_LOCATION: &str = "Name the street and something near it that others would know: a shop, a bus stop, a bridge.";
     pub const WHEN: &str = "When does it feel unsafe?";
@@ -66,8 +68,8 @@ pub mod look_up {
     pub const BUTTON: &str = "Check";
     pub const NOT_A_CODE: &str = "That is not a reference code. Codes look like K7QF2-M3XDA.";
     pub const NOT_FOUND: &str = "No report has this code. Check it against the one you were given.";
-    /// On an iPhone's Safari, not from the home screen.
-    pub const ADD_TO_HOME_SCREEN: &str = "To keep your reports and their codes on this iPhone, add Beatbook to your home screen: tap Share, then \"Add to Home Screen\". Safari deletes what a website keeps when it has not been used for seven days; apps on the home screen keep it.";
+    /// In Safari on an iPhone or iPad, not from the home screen.
+    pub const ADD_TO_HOME_SCREEN: &str = "Safari deletes what a website keeps when it has not been used for seven days, and these reports would go with it: write their codes down. To keep the reports you make from now on, add Beatbook to your home screen (Share, then \"Add to Home Screen\") and report from there.";
 }
 
 /// One report's public page (`/reports/<code>`).

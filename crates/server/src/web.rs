@@ -43,9 +43,10 @@ fn names_a_file(path: &str) -> bool {
 
 async fn cache_control(uri: Uri, response: Response) -> Response {
     let mut response = response;
-    let value = if uri.path().starts_with(paths::API) {
-        // Answers carry the councillor's data and the residents' reports:
-        // no cache along the way or on the phone keeps them.
+    let value = if uri.path().starts_with(paths::API) || uri.path().starts_with("/report") {
+        // Answers carry the councillor's data and the residents' reports
+        // (the plain form's answers repeat what was typed, contact details
+        // too): no cache along the way or on the phone keeps them.
         "no-store"
     } else if response.status().is_success() && is_hashed_asset(uri.path()) {
         "public, max-age=31536000, immutable"

@@ -173,7 +173,13 @@ fn every_page_is_whole_titled_and_compressed_when_the_browser_asks() {
         assert!(text.contains(&format!("<title>{title}</title>")), "{path}");
         assert!(text.contains("<html lang=\"en\" data-page>"), "{path}");
         assert!(text.contains("id=\"first-page\""), "{path}");
-        assert_eq!(r.header("cache-control"), Some("no-cache"), "{path}");
+        // What a resident typed, or a report, is kept by no cache.
+        let cached = if path.starts_with("/report") {
+            "no-store"
+        } else {
+            "no-cache"
+        };
+        assert_eq!(r.header("cache-control"), Some(cached), "{path}");
         assert!(r.header("content-security-policy").is_some(), "{path}");
         let br = server.get(path, &["Accept-Encoding: gzip, br"]);
         assert_eq!(br.header("content-encoding"), Some("br"), "{path}");
@@ -187,4 +193,77 @@ fn every_page_is_whole_titled_and_compressed_when_the_browser_asks() {
     assert_eq!(r.status, 400);
     assert!(r.text().contains("That is not a reference code"));
     assert!(r.text().contains("value=\"banana\""));
+}
+
+/// The form's own id, from the page as served.
+fn form_id(page: &str) -> String {
+    let at = page.find("name=\"id\" value=\"").unwrap() + "name=\"id\" value=\"".len();
+    page[at..at + 36].to_owned()
+}
+
+#[test]
+fn a_form_sent_twice_is_one_report_with_one_code() {
+    let server = serve();
+    let id = form_id(&server.get("/report", &[]).text());
+    let body = format!("id={id}&{}", filled("Station+car+park"));
+    let first = server.post("/report", &[FROM_HERE, FORM], body.as_bytes());
+    let again = server.post("/report", &[FROM_HERE, FORM], body.as_bytes());
+    assert_eq!(first.status, 303);
+    assert_eq!(first.header("location"), again.header("location"));
+    // A form with problems keeps its id for when it is sent whole.
+    let half = server.post(
+        "/report",
+        &[FROM_HERE, FORM],
+        format!("id={id}&place=x").as_bytes(),
+    );
+    assert_eq!(form_id(&half.text()), id);
+    let auth = server.pair("Phone");
+    let inbox = server.get("/api/v1/inbox", &[&auth]).json();
+    assert_eq!(inbox["reports"].as_array().unwrap().len(), 1);
+    // An id this server would not have made is not taken.
+    let made_up = "id=0b3c2a1e-59f6-4c7e-9d1a-7f0b6a2c3d4e&".to_owned() + &filled("Elsewhere");
+    let r = server.post("/report", &[FROM_HERE, FORM], made_up.as_bytes());
+    assert_eq!(r.status, 303);
+    let inbox = server.get("/api/v1/inbox", &[&auth]).json();
+    let ids: Vec<&str> = inbox["reports"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["report"]["id"].as_str().unwrap())
+        .collect();
+    assert!(
+        !ids.contains(&"0b3c2a1e-59f6-4c7e-9d1a-7f0b6a2c3d4e"),
+        "{ids:?}"
+    );
+}
+
+#[test]
+fn the_code_of_a_report_just_sent_is_shown_even_when_look_ups_have_run_out() {
+    let server = serve();
+    let r = server.post("/report", &[FROM_HERE, FORM], filled("Bridge").as_bytes());
+    let to = r.header("location").unwrap().to_owned();
+    let code = to
+        .trim_start_matches("/reports/")
+        .trim_end_matches("?sent")
+        .to_owned();
+    // Spend this address's look-ups.
+    let mut refused = None;
+    for _ in 0..200 {
+        let r = server.get(&format!("/reports/{code}"), &[]);
+        if r.status == 429 {
+            refused = Some(r);
+            break;
+        }
+    }
+    assert!(refused.is_some(), "the allowance runs out");
+    let page = server.get(&to, &[]);
+    assert_eq!(page.status, 200);
+    let text = page.text();
+    assert!(
+        text.contains(&format!(
+            "data-testid=\"plain-report-code\">{code}</strong>"
+        )),
+        "{text}"
+    );
+    assert!(text.contains("Keep this code"));
 }

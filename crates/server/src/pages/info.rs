@@ -4,7 +4,7 @@
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use beatbook_core::meeting::Concern;
+use beatbook_core::meeting::{merge_with_local, Concern};
 use beatbook_core::protocol::RecordKind;
 use beatbook_core::route::Route;
 use beatbook_core::words::{home as words, meetings, privacy};
@@ -96,10 +96,12 @@ pub async fn meetings(
     );
     let status = match listed {
         Ok(rows) => {
-            let concerns: Vec<Concern> = rows
+            let listed: Vec<Concern> = rows
                 .iter()
                 .filter_map(|row| serde_json::from_str(row.get()).ok())
                 .collect();
+            // In the app's order: the latest meeting first.
+            let concerns = merge_with_local(listed, std::iter::empty());
             if concerns.is_empty() {
                 body.push_str(&format!(
                     "<p class=\"muted\" data-testid=\"plain-no-concerns\">{}</p>",
@@ -130,7 +132,7 @@ fn concern_card(concern: &Concern) -> String {
         "<li class=\"card\" data-testid=\"plain-concern\"><p><strong data-testid=\"plain-concern-name\">{}</strong></p>\
          <p class=\"meta\">Raised at the meeting of {}</p>",
         text(&concern.title),
-        concern.meeting_date.format("%a %-d %b %Y")
+        concern.meeting_date.format("%-d %b %Y")
     );
     if !concern.description.is_empty() {
         card.push_str(&format!(

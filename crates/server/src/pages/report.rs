@@ -9,11 +9,15 @@ use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::Response;
 use beatbook_core::protocol::SubmitReport;
-use beatbook_core::report::{Problem, ReportField, ReportForm, HONEYPOT};
+use beatbook_core::report::{
+    Problem, ReportError, ReportField, ReportForm, HONEYPOT, MAX_CONTACT_CHARS,
+    MAX_DESCRIPTION_CHARS, MAX_PLACE_CHARS, MAX_WHEN_CHARS,
+};
 use beatbook_core::route::Route;
 use beatbook_core::words::report as words;
 use beatbook_core::{Report, ReportKind, WhenUnsafe};
 use chrono::{SubsecRound, Utc};
+use uuid::Uuid;
 
 use super::html::{emergency, text};
 use super::{from_this_site, see_other, Page, Pages, MAX_FORM_BYTES};
@@ -22,7 +26,32 @@ use crate::random::random_bytes;
 
 /// `GET /report`: the empty form.
 pub async fn form(State(pages): State<Pages>, request: HeaderMap) -> Response {
-    pages.answer(&request, page(&ReportForm::default(), &[], None))
+    pages.answer(&request, page(&ReportForm::default(), new_id(), &[], None))
+}
+
+/// A report's id, made when its form is drawn and kept through the form's
+/// answers, so that a double tap or a post sent again after a lost answer
+/// is the same report, answered with the same code.
+fn new_id() -> Uuid {
+    beatbook_core::time_ordered_id(Utc::now(), random_bytes())
+}
+
+/// How old a form's id may be: a form left open overnight still sends.
+const FORM_ID_DAYS: i64 = 7;
+
+/// The id a posted form carries, if it is one this server would have made:
+/// time-ordered, made in the last week and not in the future. Any other
+/// value gets a new id (a form from before ids, or made up).
+fn posted_id(value: Option<&str>, now: chrono::DateTime<Utc>) -> Option<Uuid> {
+    let id = Uuid::parse_str(value?).ok()?;
+    if id.get_version_num() != 7 {
+        return None;
+    }
+    let (seconds, _) = id.get_timestamp()?.to_unix();
+    let made = chrono::DateTime::<Utc>::from_timestamp(i64::try_from(seconds).ok()?, 0)?;
+    let age = now - made;
+    (age >= -chrono::Duration::minutes(5) && age <= chrono::Duration::days(FORM_ID_DAYS))
+        .then_some(id)
 }
 
 /// `POST /report`: a report from the plain form.
@@ -34,17 +63,23 @@ pub async fn send(
 ) -> Response {
     if !from_this_site(&request) {
         let said = "This form was sent from another website, so nothing was stored. To report a place, use the form on this page.";
-        let page = page(&ReportForm::default(), &[], Some(said));
+        let page = page(&ReportForm::default(), new_id(), &[], Some(said));
         return pages.answer(&request, page.status(StatusCode::FORBIDDEN));
     }
     let Ok(bytes) = axum::body::to_bytes(body, MAX_FORM_BYTES).await else {
         let said = "The report is too long to send. Shorten the description and send it again.";
-        let page = page(&ReportForm::default(), &[], Some(said));
+        let page = page(&ReportForm::default(), new_id(), &[], Some(said));
         return pages.answer(&request, page.status(StatusCode::PAYLOAD_TOO_LARGE));
     };
     let posted: Vec<(String, String)> = form_urlencoded::parse(&bytes).into_owned().collect();
     let values = posted.iter().map(|(n, v)| (n.as_str(), v.as_str()));
     let form = ReportForm::from_posted(values);
+    let now = Utc::now().trunc_subsecs(3);
+    let named = posted
+        .iter()
+        .find(|(name, _)| name == "id")
+        .map(|(_, v)| v.as_str());
+    let id = posted_id(named, now).unwrap_or_else(new_id);
     let website = posted
         .iter()
         .find(|(name, _)| name == HONEYPOT)
@@ -53,16 +88,14 @@ pub async fn send(
     let input = match form.input() {
         Ok(input) => input,
         Err(problems) => {
-            let page = page(&form, &problems, None);
+            let page = page(&form, id, &problems, None);
             return pages.answer(&request, page.status(StatusCode::UNPROCESSABLE_ENTITY));
         }
     };
-    let now = Utc::now().trunc_subsecs(3);
-    let id = beatbook_core::time_ordered_id(now, random_bytes());
     let report = match Report::create(id, &input, now) {
         Ok(report) => report,
         Err(e) => {
-            let page = page(&form, &[], Some(&e.to_string()));
+            let page = page(&form, id, &[], Some(&e.to_string()));
             return pages.answer(&request, page.status(StatusCode::UNPROCESSABLE_ENTITY));
         }
     };
@@ -83,7 +116,7 @@ pub async fn send(
                     "; the report is kept and will be sent later"
                 )
             );
-            let mut page = page(&form, &[], Some(&said)).status(e.status());
+            let mut page = page(&form, id, &[], Some(&said)).status(e.status());
             if let Some(retry) = e.retry_after() {
                 if let Ok(value) = HeaderValue::from_str(&retry.to_string()) {
                     page.headers.push((header::RETRY_AFTER, value));
@@ -96,12 +129,17 @@ pub async fn send(
 
 /// The form, as typed, with its problems beside their fields and `said`
 /// (why it could not be sent) above them.
-fn page(form: &ReportForm, problems: &[Problem], said: Option<&str>) -> Page {
+fn page(form: &ReportForm, id: Uuid, problems: &[Problem], said: Option<&str>) -> Page {
+    // "Use your location" is the app's: this page has only the words.
+    let no_place = ReportError::NoPlace.to_string();
     let problem = |field: ReportField| {
         problems
             .iter()
             .find(|(f, _)| *f == field)
-            .map(|(_, message)| message.as_str())
+            .map(|(_, message)| match message {
+                m if *m == no_place => words::NO_PLACE,
+                m => m.as_str(),
+            })
     };
     let error_id = |field: ReportField| format!("plain-{}", field.error_id());
     // aria-invalid and aria-describedby for a field with a problem.
@@ -148,7 +186,10 @@ fn page(form: &ReportForm, problems: &[Problem], said: Option<&str>) -> Page {
             text(message)
         ));
     }
-    body.push_str("<form class=\"report-form\" method=\"post\" action=\"/report\" novalidate>");
+    body.push_str(&format!(
+        "<form class=\"report-form\" method=\"post\" action=\"/report\" novalidate>\
+         <input type=\"hidden\" name=\"id\" value=\"{id}\">"
+    ));
 
     body.push_str(&format!(
         "<fieldset class=\"categories\"{}><legend class=\"label\">{}</legend>",
@@ -172,7 +213,7 @@ fn page(form: &ReportForm, problems: &[Problem], said: Option<&str>) -> Page {
         "<fieldset><legend class=\"label\">{}</legend>\
          <label for=\"plain-place\" class=\"label\">{}</label>\
          <p class=\"muted\">{}</p>\
-         <input id=\"plain-place\" name=\"place\" data-testid=\"plain-report-place\" type=\"text\" autocomplete=\"off\" placeholder=\"{}\" value=\"{}\"{}>{}</fieldset>",
+         <input id=\"plain-place\" name=\"place\" data-testid=\"plain-report-place\" type=\"text\" autocomplete=\"off\" maxlength=\"{MAX_PLACE_CHARS}\" placeholder=\"{}\" value=\"{}\"{}>{}</fieldset>",
         text(words::WHERE),
         text(words::PLACE),
         text(words::PLACE_WITHOUT_LOCATION),
@@ -199,7 +240,7 @@ fn page(form: &ReportForm, problems: &[Problem], said: Option<&str>) -> Page {
     body.push_str(&error(ReportField::When));
     body.push_str(&format!(
         "<label for=\"plain-when-detail\" class=\"label\">{} <span class=\"muted\">({})</span></label>\
-         <input id=\"plain-when-detail\" name=\"when_detail\" data-testid=\"plain-report-when-detail\" type=\"text\" autocomplete=\"off\" placeholder=\"{}\" value=\"{}\"{}>{}</fieldset>",
+         <input id=\"plain-when-detail\" name=\"when_detail\" data-testid=\"plain-report-when-detail\" type=\"text\" autocomplete=\"off\" maxlength=\"{MAX_WHEN_CHARS}\" placeholder=\"{}\" value=\"{}\"{}>{}</fieldset>",
         text(words::WHEN_DETAIL),
         text(&WhenUnsafe::ParticularTime.label().to_lowercase()),
         text(words::WHEN_DETAIL_EXAMPLE),
@@ -210,7 +251,7 @@ fn page(form: &ReportForm, problems: &[Problem], said: Option<&str>) -> Page {
 
     body.push_str(&format!(
         "<label for=\"plain-description\" class=\"label\">{}</label>\
-         <textarea id=\"plain-description\" name=\"description\" data-testid=\"plain-report-description\" rows=\"4\"{}>{}</textarea>{}",
+         <textarea id=\"plain-description\" name=\"description\" data-testid=\"plain-report-description\" rows=\"4\" maxlength=\"{MAX_DESCRIPTION_CHARS}\"{}>{}</textarea>{}",
         text(words::DESCRIPTION),
         marks(ReportField::Description),
         typed(ReportField::Description),
@@ -224,9 +265,9 @@ fn page(form: &ReportForm, problems: &[Problem], said: Option<&str>) -> Page {
         "<details class=\"contact\"{}><summary>{}</summary><p class=\"muted\">{}</p>\
          <a href=\"/privacy\">{}</a>\
          <label for=\"plain-name\" class=\"label\">{}</label>\
-         <input id=\"plain-name\" name=\"contact_name\" data-testid=\"plain-report-name\" type=\"text\" autocomplete=\"name\" value=\"{}\"{}>{}\
+         <input id=\"plain-name\" name=\"contact_name\" data-testid=\"plain-report-name\" type=\"text\" autocomplete=\"name\" maxlength=\"{MAX_CONTACT_CHARS}\" value=\"{}\"{}>{}\
          <label for=\"plain-reach\" class=\"label\">{}</label>\
-         <input id=\"plain-reach\" name=\"contact_reach\" data-testid=\"plain-report-reach\" type=\"text\" autocomplete=\"email\" value=\"{}\"{}>{}</details>",
+         <input id=\"plain-reach\" name=\"contact_reach\" data-testid=\"plain-report-reach\" type=\"text\" autocomplete=\"email\" maxlength=\"{MAX_CONTACT_CHARS}\" value=\"{}\"{}>{}</details>",
         if contact_given { " open" } else { "" },
         text(words::CONTACT),
         text(words::CONTACT_WHY),
@@ -265,7 +306,7 @@ mod tests {
             ("description", ""),
         ]);
         let problems = form.problems();
-        let page = page(&form, &problems, None);
+        let page = page(&form, Uuid::nil(), &problems, None);
         let body = &page.body;
         assert!(body
             .contains("value=\"poor_lighting\" data-testid=\"plain-kind-poor_lighting\" checked"));
@@ -278,5 +319,27 @@ mod tests {
         );
         assert!(body.contains(&words::problem_count(2)));
         assert!(!body.contains("<details class=\"contact\" open"));
+        let nowhere = ReportForm::default();
+        let page = super::page(&nowhere, Uuid::nil(), &nowhere.problems(), None);
+        assert!(
+            page.body.contains(words::NO_PLACE),
+            "no word of a location the page cannot ask for"
+        );
+        assert!(!page.body.contains(&ReportError::NoPlace.to_string()));
+    }
+
+    #[test]
+    fn a_form_s_own_id_is_kept_and_any_other_value_is_not() {
+        let now = Utc::now();
+        let made = beatbook_core::time_ordered_id(now - chrono::Duration::hours(3), [7; 10]);
+        assert_eq!(posted_id(Some(&made.to_string()), now), Some(made));
+        let old = beatbook_core::time_ordered_id(now - chrono::Duration::days(8), [7; 10]);
+        assert_eq!(posted_id(Some(&old.to_string()), now), None);
+        let ahead = beatbook_core::time_ordered_id(now + chrono::Duration::hours(1), [7; 10]);
+        assert_eq!(posted_id(Some(&ahead.to_string()), now), None);
+        let v4 = "0b3c2a1e-59f6-4c7e-9d1a-7f0b6a2c3d4e";
+        assert_eq!(posted_id(Some(v4), now), None);
+        assert_eq!(posted_id(Some("banana"), now), None);
+        assert_eq!(posted_id(None, now), None);
     }
 }

@@ -25,7 +25,7 @@ const MADE_HERE_SECONDS: u32 = 366 * 24 * 60 * 60;
 /// The cookie that marks this browser as the maker of report `code`.
 pub(super) fn made_here_cookie(code: &str) -> Option<HeaderValue> {
     HeaderValue::from_str(&format!(
-        "made-{code}=1; Path=/reports/{code}; Max-Age={MADE_HERE_SECONDS}; SameSite=Strict; HttpOnly"
+        "made-{code}=1; Path=/reports/{code}; Max-Age={MADE_HERE_SECONDS}; SameSite=Lax; HttpOnly"
     ))
     .ok()
 }
@@ -130,8 +130,30 @@ pub async fn report(
             let page = look_up_page(&code, Some(words::NOT_FOUND));
             pages.answer(&request, page.status(StatusCode::NOT_FOUND))
         }
+        // Just sent: the code is what matters, whatever the look-up's
+        // allowance says.
+        Err(e) if said.sent.is_some() => {
+            let mut page = refused(&code, &e);
+            page.body = page.body.replacen(
+                "<p class=\"error\"",
+                &format!("{}<p class=\"error\"", sent_notice(&code)),
+                1,
+            );
+            pages.answer(&request, page.status(StatusCode::OK))
+        }
         Err(e) => pages.answer(&request, refused(&code, &e)),
     }
+}
+
+/// "Report sent", the code, and to keep it.
+fn sent_notice(code: &str) -> String {
+    format!(
+        "<div class=\"notice\" role=\"status\" data-testid=\"plain-sent\"><p>{}</p>\
+         <p>Reference code <strong class=\"code\" data-testid=\"plain-report-code\">{}</strong></p><p>{}</p></div>",
+        text(status_words::SENT),
+        text(code),
+        text(status_words::KEEP_CODE)
+    )
 }
 
 /// A look-up or request the server would not take now (too many, busy).
@@ -139,7 +161,7 @@ fn refused(code: &str, e: &ApiError) -> Page {
     let body = format!(
         "<section class=\"screen report-status\" id=\"first-page\" aria-labelledby=\"page-title\">\
          <h2 id=\"page-title\" tabindex=\"-1\">Report {}</h2>\
-         <p class=\"error\" role=\"alert\">Could not look this code up: {}. Try again in a few minutes.</p>{}</section>",
+         <p class=\"error\" role=\"alert\">The report's page could not be shown: {}. Try again in a few minutes.</p>{}</section>",
         text(code),
         text(e.message()),
         emergency()
@@ -155,13 +177,7 @@ fn status_page(report: &PublicReport, just_sent: bool, mine: bool) -> Page {
         text(code)
     );
     if just_sent {
-        body.push_str(&format!(
-            "<div class=\"notice\" role=\"status\" data-testid=\"plain-sent\"><p>{}</p>\
-             <p>Reference code <strong class=\"code\" data-testid=\"plain-report-code\">{}</strong></p><p>{}</p></div>",
-            text(status_words::SENT),
-            text(code),
-            text(status_words::KEEP_CODE)
-        ));
+        body.push_str(&sent_notice(code));
     }
     body.push_str(&format!(
         "<div class=\"card\" data-testid=\"plain-looked-up\"><p><strong>{} · {}</strong></p>\
@@ -254,7 +270,7 @@ mod tests {
         let cookie = made_here_cookie("K7QF2-M3XDA").unwrap();
         let cookie = cookie.to_str().unwrap();
         assert!(cookie.contains("Path=/reports/K7QF2-M3XDA;"));
-        assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"));
+        assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"));
         let mut request = HeaderMap::new();
         request.insert(
             header::COOKIE,
