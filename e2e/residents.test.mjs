@@ -362,6 +362,37 @@ describe("the server's plain pages, while a resident's phone downloads the app",
     assert.deepEqual(await inboxPlaces(server), [[code, 'Steps down to the canal']]);
   });
 
+  test("a report sent by the plain form before the app arrived: the app's page says so with its code, and offers its maker erasure", async () => {
+    const server = await startServer();
+    const context = await browser.newContext(PHONE);
+    const page = await context.newPage();
+    const release = await holdWasm(page);
+    await page.goto(`${server.url}/report`, { waitUntil: 'domcontentloaded' });
+    await page.getByTestId('plain-kind-poor_lighting').check();
+    await page.getByTestId('plain-report-place').fill('Ramp to the footbridge');
+    await page.getByTestId('plain-when-afterdark').check();
+    await page.getByTestId('plain-report-description').fill('Both lamps out');
+    await page.getByTestId('plain-send-report').tap();
+    const code = (await page.getByTestId('plain-report-code').textContent()).trim();
+    assert.match(code, CODE);
+
+    release();
+    await page.getByTestId('report-sent').waitFor();
+    assert.equal(await page.getByTestId('report-code').textContent(), code);
+    await page.getByTestId('request-erasure').waitFor();
+    assert.deepEqual(await inboxPlaces(server), [[code, 'Ramp to the footbridge']]);
+
+    // Opened again later: no "sent" any more, still its maker's.
+    await page.reload();
+    await page.getByTestId('looked-up').waitFor();
+    assert.equal(await page.getByTestId('report-sent').count(), 0);
+    await page.getByTestId('request-erasure').waitFor();
+    const stranger = await (await browser.newContext(PHONE)).newPage();
+    await stranger.goto(`${server.url}/reports/${code}`);
+    await stranger.getByTestId('looked-up').waitFor();
+    assert.equal(await stranger.getByTestId('request-erasure').count(), 0);
+  });
+
   test("a paired phone never shows it, and a resident's other paths show the server's page until the app opens", async () => {
     const server = await startServer();
     const context = await browser.newContext(PHONE);

@@ -1,8 +1,10 @@
 //! The server's plain page, taken over when the app starts. A resident may
 //! have typed half a report into the plain form while the app downloaded:
 //! those values go into the app's form, and the focus and caret go back
-//! where they were, so not a keystroke is lost. Read once, in the task that
-//! mounts the app, before the plain page is removed.
+//! where they were, so not a keystroke is lost; or the page may be the plain
+//! form's answer, "Report sent" with its code, which the app's page says in
+//! turn. Read once, in the task that mounts the app, before the plain page
+//! is removed.
 
 use std::cell::RefCell;
 
@@ -22,10 +24,38 @@ struct Focus {
 struct Taken {
     form: Option<ReportForm>,
     focus: Option<Focus>,
+    /// The code of a report the plain form has just sent (its page says so).
+    sent: Option<String>,
 }
 
 thread_local! {
-    static TAKEN: RefCell<Taken> = const { RefCell::new(Taken { form: None, focus: None }) };
+    static TAKEN: RefCell<Taken> = const {
+        RefCell::new(Taken {
+            form: None,
+            focus: None,
+            sent: None,
+        })
+    };
+}
+
+/// Whether the page taken over was the plain form's answer for report
+/// `code`: "Report sent", with its code.
+pub fn just_sent(code: &str) -> bool {
+    TAKEN.with_borrow(|taken| taken.sent.as_deref() == Some(code))
+}
+
+/// Whether this browser made report `code` with the plain form: the answer
+/// to that post marked it with a cookie sent only to the report's page.
+pub fn made_here(code: &str) -> bool {
+    let cookies = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.dyn_into::<web_sys::HtmlDocument>().ok())
+        .and_then(|d| d.cookie().ok())
+        .unwrap_or_default();
+    let name = format!("made-{code}");
+    cookies
+        .split(';')
+        .any(|pair| pair.trim().split_once('=').is_some_and(|(n, _)| n == name))
 }
 
 /// Reads the plain report form, if the page has one, before the app mounts.
@@ -33,6 +63,13 @@ pub fn read_plain_page() {
     let Some(document) = web_sys::window().and_then(|w| w.document()) else {
         return;
     };
+    let sent = document
+        .query_selector("#first-page [data-testid=plain-sent] [data-testid=plain-report-code]")
+        .ok()
+        .flatten()
+        .and_then(|code| code.text_content())
+        .map(|code| code.trim().to_owned());
+    TAKEN.with_borrow_mut(|taken| taken.sent = sent);
     let Some(form) = document
         .query_selector("#first-page form.report-form")
         .ok()

@@ -658,14 +658,16 @@ fn LookUp() -> impl IntoView {
 pub fn StatusScreen(code: String) -> impl IntoView {
     let engine = expect_context::<SyncEngine>();
     let state = expect_context::<AppState>();
-    let made_here = {
-        let code = code.clone();
-        state.book.with_untracked(|b| {
+    // Sent from the server's plain form on this page, just now (the app took
+    // that page over), or before (its cookie says this browser made it).
+    let just_sent = crate::takeover::just_sent(&code);
+    let made_here = just_sent
+        || crate::takeover::made_here(&code)
+        || state.book.with_untracked(|b| {
             b.my_reports()
                 .iter()
                 .any(|r| r.code() == Some(code.as_str()))
-        })
-    };
+        });
     let face = expect_context::<Memo<Face>>();
     let kept = looked_up().get(&code).cloned();
     let found = RwSignal::new(kept.clone());
@@ -697,6 +699,13 @@ pub fn StatusScreen(code: String) -> impl IntoView {
     view! {
         <section class="screen report-status" aria-labelledby="status-title">
             <h2 id="status-title">{title}</h2>
+            {just_sent.then(|| view! {
+                <div class="notice" role="status" data-testid="report-sent">
+                    <p>{status_words::SENT}</p>
+                    <p>"Reference code " <strong class="code" data-testid="report-code">{code.clone()}</strong></p>
+                    <p>{status_words::KEEP_CODE}</p>
+                </div>
+            })}
             {move || (loading.get() && found.with(Option::is_none)).then(|| view! { <p class="muted" role="status">"Looking it up…"</p> })}
             {move || message.get().map(|m| view! { <p class="muted" role="status" data-testid="look-up-message">{m}</p> })}
             {move || found.get().map(|s| view! {

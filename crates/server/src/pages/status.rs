@@ -4,7 +4,8 @@
 //! The phone that made a report with the plain form is known by a cookie
 //! the answer to that post sets (`made-<code>`, sent back only to that
 //! report's page): as in the app, only its maker is offered erasure. It
-//! holds nothing but the fact, and goes when the browser's data does.
+//! holds nothing but the fact, and goes when the browser's data does. The
+//! app reads it too, on that page, when it takes the page over.
 
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -25,7 +26,7 @@ const MADE_HERE_SECONDS: u32 = 366 * 24 * 60 * 60;
 /// The cookie that marks this browser as the maker of report `code`.
 pub(super) fn made_here_cookie(code: &str) -> Option<HeaderValue> {
     HeaderValue::from_str(&format!(
-        "made-{code}=1; Path=/reports/{code}; Max-Age={MADE_HERE_SECONDS}; SameSite=Lax; HttpOnly"
+        "made-{code}=1; Path=/reports/{code}; Max-Age={MADE_HERE_SECONDS}; SameSite=Lax"
     ))
     .ok()
 }
@@ -270,7 +271,7 @@ mod tests {
         let cookie = made_here_cookie("K7QF2-M3XDA").unwrap();
         let cookie = cookie.to_str().unwrap();
         assert!(cookie.contains("Path=/reports/K7QF2-M3XDA;"));
-        assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"));
+        assert!(cookie.contains("SameSite=Lax"));
         let mut request = HeaderMap::new();
         request.insert(
             header::COOKIE,
