@@ -128,11 +128,34 @@ fn a_bot_filling_the_hidden_field_gets_a_code_and_stores_nothing() {
     assert_eq!(keys(&decoy), keys(&real));
     assert_eq!(decoy["status"], real["status"]);
     assert_eq!(decoy["history"].as_array().unwrap().len(), 1);
-    // Its times are as precise as a stored report's (milliseconds).
+    // Its times are as precise as a stored report's: milliseconds (written
+    // without a fraction when they fall on a whole second, as chrono writes
+    // any time, so the length of the text is not compared).
     for report in [&decoy, &real] {
         let at = report["reported_at"].as_str().unwrap();
-        assert_eq!(at.len(), "2026-12-05T03:00:00.000Z".len(), "{at}");
+        let parsed = chrono::DateTime::parse_from_rfc3339(at).unwrap();
+        assert_eq!(parsed.timestamp_subsec_nanos() % 1_000_000, 0, "{at}");
+        assert!(at.len() <= "2026-12-05T03:00:00.000Z".len(), "{at}");
     }
+    // A decoy truncated to whole seconds would always say so: one in a
+    // thousand falls on a whole second by chance, so up to three are read.
+    let fraction = |at: &str| {
+        chrono::DateTime::parse_from_rfc3339(at)
+            .unwrap()
+            .timestamp_subsec_nanos()
+            != 0
+    };
+    let mut decoys = vec![decoy["reported_at"].as_str().unwrap().to_owned()];
+    while !fraction(decoys.last().unwrap()) && decoys.len() < 3 {
+        let more = report("Anywhere else", ReportKind::Other);
+        let r = server.submit_report(&json!({ "report": more, "website": "http://spam.example" }));
+        let seen = server.look_up_report(&code_of(&r)).json();
+        decoys.push(seen["reported_at"].as_str().unwrap().to_owned());
+    }
+    assert!(
+        fraction(decoys.last().unwrap()),
+        "decoys' times in milliseconds: {decoys:?}"
+    );
     // A request for its erasure is taken, and shown, as a real one's is.
     for code in [&code, &real_code] {
         let erasure = server.post(
