@@ -6,10 +6,15 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
 import { councillorToken, startServer, useBrowser } from './helpers.mjs';
 import { CODE, PHONE, submitReport } from './screens.mjs';
 
 const browser = useBrowser();
+
+const CAMERA_JPEG = join(dirname(fileURLToPath(import.meta.url)), '..', 'crates', 'core', 'tests', 'fixtures', 'photos', 'street-gps.jpg');
 
 const path = (page) => new URL(page.url()).pathname;
 
@@ -60,6 +65,8 @@ describe('with no script at all', () => {
     assert.equal(await page.getByTestId('plain-report-place').inputValue(), 'Subway under the ring road');
     assert.equal(await page.getByTestId('plain-report-description').inputValue(), 'Three lights out\nand a broken mirror');
 
+    // A camera's photo, sent whole: the server keeps it without its GPS.
+    await page.getByTestId('plain-report-photo').setInputFiles(CAMERA_JPEG);
     await fillAndSend(page, {
       place: 'Subway under the ring road',
       description: 'Three lights out\nand a broken mirror',
@@ -75,6 +82,10 @@ describe('with no script at all', () => {
     const inbox = await (await fetch(`${server.url}/api/v1/inbox`, { headers: { authorization: `Bearer ${token}` } })).json();
     assert.equal(inbox.reports[0].report.description, 'Three lights out\nand a broken mirror', 'line breaks as typed');
     assert.deepEqual(inbox.reports[0].report.contact, { name: 'Sam', reach: 'sam@example.org' });
+    const photos = (await (await fetch(`${server.url}/api/v1/reports/${code}/photos`, { headers: { authorization: `Bearer ${token}` } })).json()).photos;
+    assert.equal(photos.length, 1, 'the photo came with the words');
+    const kept = Buffer.from(await (await fetch(`${server.url}/api/v1/photos/${photos[0].id}`, { headers: { authorization: `Bearer ${token}` } })).arrayBuffer());
+    assert.equal(kept.indexOf('Exif'), -1, 'no EXIF, so no GPS position');
 
     // A reload does not send it again.
     await page.reload();

@@ -15,6 +15,7 @@ import {
 const browser = useBrowser();
 
 const HOME_TITLE = 'Beatbook: report a place that feels unsafe';
+const PHOTO = new URL('../crates/core/tests/fixtures/photos/street.png', import.meta.url).pathname;
 
 /** Taps and fills, counted: what a resident's thumb has to do. */
 function thumb(page) {
@@ -334,6 +335,7 @@ describe("the server's plain pages, while a resident's phone downloads the app",
     await page.getByTestId('plain-report-when-detail').fill('Weekday evenings');
     const description = page.getByTestId('plain-report-description');
     await description.fill('The handrail lamp is out');
+    await page.getByTestId('plain-report-photo').setInputFiles(PHOTO);
     await description.evaluate((el) => { el.focus(); el.setSelectionRange(4, 13); });
 
     release();
@@ -352,6 +354,8 @@ describe("the server's plain pages, while a resident's phone downloads the app",
       }),
       ['report-description', 4, 13],
     );
+    // The photo chosen there is on the app's form, kept on the phone.
+    await page.getByTestId('picked-photo').waitFor();
     // Typing carries on where the caret was.
     await page.keyboard.type('old ');
     assert.equal(await taken.inputValue(), 'The old lamp is out');
@@ -360,6 +364,15 @@ describe("the server's plain pages, while a resident's phone downloads the app",
     const code = (await page.getByTestId('report-code').textContent({ timeout: 15_000 })).trim();
     assert.match(code, CODE);
     assert.deepEqual(await inboxPlaces(server), [[code, 'Steps down to the canal']]);
+    // The photo follows the words, once.
+    const token = await councillorToken(server.url, server.data);
+    const listing = `${server.url}/api/v1/reports/${code}/photos`;
+    let photos = [];
+    for (let i = 0; i < 100 && photos.length === 0; i += 1) {
+      await new Promise((r) => setTimeout(r, 100));
+      photos = (await (await fetch(listing, { headers: { authorization: `Bearer ${token}` } })).json()).photos;
+    }
+    assert.equal(photos.length, 1);
   });
 
   test("a report sent by the plain form before the app arrived: the app's page says so with its code, and offers its maker erasure", async () => {

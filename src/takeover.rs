@@ -23,6 +23,8 @@ struct Focus {
 
 struct Taken {
     form: Option<ReportForm>,
+    /// A photo chosen in the plain form's file input.
+    photo: Option<web_sys::File>,
     focus: Option<Focus>,
     /// The code of a report the plain form has just sent (its page says so).
     sent: Option<String>,
@@ -32,6 +34,7 @@ thread_local! {
     static TAKEN: RefCell<Taken> = const {
         RefCell::new(Taken {
             form: None,
+            photo: None,
             focus: None,
             sent: None,
         })
@@ -86,6 +89,12 @@ pub fn read_plain_page() {
         .filter_map(|f| data.get(f.name()).as_string().map(|v| (f.name(), v)))
         .collect();
     let typed = ReportForm::from_posted(values.iter().map(|(n, v)| (*n, v.as_str())));
+    // An input with no file chosen gives an empty, nameless file.
+    let photo = data
+        .get("photo")
+        .dyn_into::<web_sys::File>()
+        .ok()
+        .filter(|file| file.size() > 0.0);
     let focus = document
         .active_element()
         .filter(|e| form.contains(Some(e)))
@@ -118,15 +127,16 @@ pub fn read_plain_page() {
             })
         });
     TAKEN.with_borrow_mut(|taken| {
-        taken.form = (!typed.is_blank()).then_some(typed);
+        taken.form = (!typed.is_blank() || photo.is_some()).then_some(typed);
+        taken.photo = photo;
         taken.focus = focus;
     });
 }
 
-/// What the resident had typed into the plain form, once (the app's report
-/// form starts from it).
-pub fn report_form() -> Option<ReportForm> {
-    TAKEN.with_borrow_mut(|taken| taken.form.take())
+/// What the resident had typed into the plain form, and the photo chosen
+/// there, once (the app's report form starts from them).
+pub fn report_form() -> Option<(ReportForm, Option<web_sys::File>)> {
+    TAKEN.with_borrow_mut(|taken| taken.form.take().map(|form| (form, taken.photo.take())))
 }
 
 /// Puts the focus and caret back where they were, in the app's own field

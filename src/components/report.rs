@@ -40,7 +40,7 @@ pub fn ReportScreen() -> impl IntoView {
     let toasts = expect_context::<Toasts>();
     // What the resident typed into the server's plain form before the app
     // started, if this screen is taking that page over.
-    let taken = crate::takeover::report_form();
+    let (taken, taken_photo) = crate::takeover::report_form().unzip();
     let contact_given = taken
         .as_ref()
         .is_some_and(|f| !f.contact_name.is_empty() || !f.contact_reach.is_empty());
@@ -55,6 +55,16 @@ pub fn ReportScreen() -> impl IntoView {
     let contact_open = RwSignal::new(contact_given);
     let shelf = expect_context::<Shelf>();
     let form_photos = shelf.form_photos(PhotoForm::Report, state);
+    // The photo chosen in the plain form goes onto this form as if picked
+    // here: shrunk and kept on the phone.
+    if let Some(file) = taken_photo.flatten() {
+        crate::pwa::ask_to_keep_storage();
+        spawn_local(async move {
+            if let Err(e) = shelf.take(&file, PhotoForm::Report).await {
+                error.set(Some(e));
+            }
+        });
+    }
 
     // The form is crash-proof as a draft, like the note form: journalled a
     // moment after each change, and brought back when the form opens again

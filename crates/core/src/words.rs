@@ -81,6 +81,8 @@ pub mod status {
     pub const ERASURE_QUESTION: &str = "Your contact details, your description and your exact location will be erased by the councillor. The code and the status history stay, so you can still follow the report.";
     pub const ERASURE_REQUESTED: &str = "Your request has reached the councillor, who will erase your contact details, description and exact location. This page will say when it is done; the code and the status history stay.";
     pub const OTHER_REPORTS: &str = "Your reports, and checking another code";
+    /// The plain form's report was stored, its photo was not.
+    pub const PHOTO_NOT_KEPT: &str = "The report was sent without its photo: the server could not keep the photo just now. The councillor has your words.";
 }
 
 /// Public meetings (`/meetings`).

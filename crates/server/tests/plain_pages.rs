@@ -267,3 +267,123 @@ fn the_code_of_a_report_just_sent_is_shown_even_when_look_ups_have_run_out() {
     );
     assert!(text.contains("Keep this code"));
 }
+
+const JPEG_WITH_GPS: &[u8] = include_bytes!("../../core/tests/fixtures/photos/street-gps.jpg");
+
+/// The fixture with an EXIF block that also says the picture is turned
+/// (Orientation 6), as a phone's camera writes it.
+fn turned_camera_jpeg() -> Vec<u8> {
+    let mut tiff = b"MM\0\x2a\0\0\0\x08\0\x01\x01\x12\0\x03\0\0\0\x01\0\x06\0\0\0\0\0\0".to_vec();
+    tiff.extend_from_slice(b"CameraMaker");
+    let mut app1 = vec![0xFF, 0xE1];
+    app1.extend_from_slice(&u16::try_from(2 + 6 + tiff.len()).unwrap().to_be_bytes());
+    app1.extend_from_slice(b"Exif\0\0");
+    app1.extend_from_slice(&tiff);
+    let mut out = JPEG_WITH_GPS[..2].to_vec();
+    out.extend_from_slice(&app1);
+    out.extend_from_slice(&JPEG_WITH_GPS[2..]);
+    out
+}
+
+fn multipart_body(fields: &[(&str, &str)], photo: Option<(&[u8], &str)>) -> (String, Vec<u8>) {
+    let boundary = "----FormBoundaryPlainPagesTest";
+    let mut body = Vec::new();
+    for (name, value) in fields {
+        body.extend_from_slice(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n")
+                .as_bytes(),
+        );
+    }
+    let (bytes, media) = photo.unwrap_or((b"", "application/octet-stream"));
+    let filename = if bytes.is_empty() { "" } else { "IMG_0042.jpg" };
+    body.extend_from_slice(
+        format!("--{boundary}\r\nContent-Disposition: form-data; name=\"photo\"; filename=\"{filename}\"\r\nContent-Type: {media}\r\n\r\n")
+            .as_bytes(),
+    );
+    body.extend_from_slice(bytes);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    (
+        format!("Content-Type: multipart/form-data; boundary={boundary}"),
+        body,
+    )
+}
+
+const WORDS: [(&str, &str); 4] = [
+    ("kind", "poor_lighting"),
+    ("place", "Underpass by the ring road"),
+    ("when", "after_dark"),
+    ("description", "Lights out, photo attached"),
+];
+
+#[test]
+fn a_photo_sent_whole_with_the_form_is_kept_without_its_place_or_camera_but_the_right_way_up() {
+    let server = serve();
+    let turned = turned_camera_jpeg();
+    let (media, body) = multipart_body(&WORDS, Some((&turned, "image/jpeg")));
+    let r = server.post("/report", &[FROM_HERE, &media], &body);
+    assert_eq!(r.status, 303, "{}", r.text());
+    let code = r
+        .header("location")
+        .unwrap()
+        .trim_start_matches("/reports/")
+        .trim_end_matches("?sent")
+        .to_owned();
+
+    let auth = server.pair("Phone");
+    let listed = server
+        .get(&format!("/api/v1/reports/{code}/photos"), &[&auth])
+        .json();
+    let photos = listed["photos"].as_array().unwrap();
+    assert_eq!(photos.len(), 1, "{listed}");
+    assert_eq!(
+        photos[0]["public"], false,
+        "shown to the public only when the councillor says"
+    );
+    let id = photos[0]["id"].as_str().unwrap();
+    let kept = server.get(&format!("/api/v1/photos/{id}"), &[&auth]);
+    assert_eq!(kept.status, 200);
+    assert!(
+        !kept.body.windows(11).any(|w| w == b"CameraMaker"),
+        "the camera goes"
+    );
+    // The picture as the fixture's without its EXIF (and GPS), with a block
+    // of its own after the start saying it is turned (Orientation 6).
+    let without_exif = beatbook_core::photo::clean(JPEG_WITH_GPS, "image/jpeg")
+        .unwrap()
+        .bytes;
+    assert!(without_exif.len() < JPEG_WITH_GPS.len());
+    assert_eq!(
+        [&kept.body[..2], &kept.body[2 + 36..]].concat(),
+        without_exif
+    );
+    assert_eq!(&kept.body[2..4], &[0xFF, 0xE1]);
+    assert_eq!(&kept.body[6..14], b"Exif\0\0MM");
+    assert_eq!(&kept.body[30..32], &[0, 6], "Orientation 6");
+}
+
+#[test]
+fn a_file_that_is_no_photo_comes_back_with_the_words_kept_and_nothing_stored() {
+    let server = serve();
+    let (media, body) =
+        multipart_body(&WORDS, Some((b"%PDF-1.7 not a picture", "application/pdf")));
+    let r = server.post("/report", &[FROM_HERE, &media], &body);
+    assert_eq!(r.status, 422);
+    let text = r.text();
+    assert!(
+        text.contains("data-testid=\"plain-report-photo-error\""),
+        "{text}"
+    );
+    assert!(text.contains("This photo cannot be sent"));
+    assert!(text.contains("value=\"Underpass by the ring road\""));
+    // No file chosen: the form goes as words alone.
+    let (media, body) = multipart_body(&WORDS, None);
+    let r = server.post("/report", &[FROM_HERE, &media], &body);
+    assert_eq!(r.status, 303, "{}", r.text());
+    let auth = server.pair("Phone");
+    let inbox = server.get("/api/v1/inbox", &[&auth]).json();
+    assert_eq!(inbox["reports"].as_array().unwrap().len(), 1);
+    // A body that is not whole is said so.
+    let r = server.post("/report", &[FROM_HERE, &media], &body[..body.len() / 2]);
+    assert_eq!(r.status, 400);
+    assert!(r.text().contains("did not arrive whole"));
+}

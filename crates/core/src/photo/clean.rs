@@ -6,7 +6,9 @@
 //!
 //! - JPEG: the frame, tables, restart interval and scans, a JFIF header
 //!   without its thumbnail, an ICC colour profile and Adobe's colour
-//!   transform marker; the scans' data must reach the end marker.
+//!   transform marker, and which way up it is (EXIF's Orientation, written
+//!   anew in a block holding nothing else); the scans' data must reach the
+//!   end marker.
 //! - PNG: the critical chunks and those that only change colours or pixel
 //!   size (tRNS, gAMA, cHRM, sRGB, iCCP, pHYs).
 //! - WebP: a still image's own chunks (VP8, VP8L, ALPH, VP8X with its
@@ -66,11 +68,60 @@ fn le24(b: &[u8], at: usize) -> Option<u32> {
 /// The JFIF header as a canvas writes it: version, density, no thumbnail.
 const JFIF_HEADER_LEN: usize = 14;
 
+/// Which way up a camera's JPEG is, from its EXIF (TIFF) block: the
+/// Orientation tag of the first directory, 1 to 8.
+fn exif_orientation(tiff: &[u8]) -> Option<u16> {
+    let big = match tiff.get(..2)? {
+        b"MM" => true,
+        b"II" => false,
+        _ => return None,
+    };
+    let u16_at = |at: usize| -> Option<u16> {
+        let two: [u8; 2] = tiff.get(at..at.checked_add(2)?)?.try_into().ok()?;
+        Some(if big {
+            u16::from_be_bytes(two)
+        } else {
+            u16::from_le_bytes(two)
+        })
+    };
+    let u32_at = |at: usize| -> Option<u32> {
+        let four: [u8; 4] = tiff.get(at..at.checked_add(4)?)?.try_into().ok()?;
+        Some(if big {
+            u32::from_be_bytes(four)
+        } else {
+            u32::from_le_bytes(four)
+        })
+    };
+    if u16_at(2)? != 42 {
+        return None;
+    }
+    let directory = usize::try_from(u32_at(4)?).ok()?;
+    let entries = usize::from(u16_at(directory)?);
+    (0..entries.min(256)).find_map(|n| {
+        let entry = directory + 2 + n * 12;
+        // Orientation, a SHORT, one value.
+        (u16_at(entry)? == 0x0112 && u16_at(entry + 2)? == 3)
+            .then(|| u16_at(entry + 8))
+            .flatten()
+            .filter(|o| (1..=8).contains(o))
+    })
+}
+
+/// An EXIF block that says which way up the picture is, and nothing else.
+fn orientation_only(orientation: u16) -> Vec<u8> {
+    let mut segment = vec![0xFF, 0xE1, 0, 34];
+    segment.extend_from_slice(b"Exif\0\0MM\0\x2A\0\0\0\x08\0\x01\x01\x12\0\x03\0\0\0\x01");
+    segment.extend_from_slice(&orientation.to_be_bytes());
+    segment.extend_from_slice(&[0, 0, 0, 0, 0, 0]);
+    segment
+}
+
 fn jpeg(b: &[u8]) -> Result<Rebuilt, PhotoProblem> {
     let damaged = || PhotoProblem::Damaged(ImageType::Jpeg);
     let mut out = Vec::with_capacity(b.len());
     out.extend_from_slice(&[0xFF, 0xD8]);
     let mut frame: Option<(u32, u32, u64)> = None;
+    let mut orientation = None;
     let mut scans = 0;
     let mut at = 2;
     loop {
@@ -86,6 +137,11 @@ fn jpeg(b: &[u8]) -> Result<Rebuilt, PhotoProblem> {
             // The end: whatever follows it is not part of the picture.
             0xD9 if scans > 0 => {
                 out.extend_from_slice(&[0xFF, 0xD9]);
+                // Upright already (1) needs no word; any other way up is
+                // kept alone, right after the start, where readers look.
+                if let Some(o) = orientation.filter(|&o| o != 1) {
+                    out.splice(2..2, orientation_only(o));
+                }
                 let (width, height, components) = frame.ok_or_else(damaged)?;
                 return Ok(Rebuilt {
                     width,
@@ -131,6 +187,12 @@ fn jpeg(b: &[u8]) -> Result<Rebuilt, PhotoProblem> {
                 out.extend_from_slice(&[0xFF, 0xE0, 0, 2 + JFIF_HEADER_LEN as u8]);
                 out.extend_from_slice(&body[..JFIF_HEADER_LEN - 2]);
                 out.extend_from_slice(&[0, 0]);
+            }
+            // A camera's EXIF: only which way up the picture is, kept
+            // above in a block of its own; the rest (the place, the time,
+            // the camera) goes.
+            0xE1 if body.starts_with(b"Exif\0\0") => {
+                orientation = orientation.or_else(|| exif_orientation(&body[6..]));
             }
             // The colours' meaning, which changes how the picture looks.
             0xE2 if body.starts_with(b"ICC_PROFILE\0") => out.extend_from_slice(segment),
@@ -313,4 +375,10 @@ fn webp(b: &[u8]) -> Result<Rebuilt, PhotoProblem> {
         decoded_bytes_per_pixel: 4,
         bytes: out,
     })
+}
+
+/// [`exif_orientation`], for the tests that read a cleaned file back.
+#[cfg(test)]
+pub(super) fn exif_orientation_for_tests(tiff: &[u8]) -> Option<u16> {
+    exif_orientation(tiff)
 }

@@ -28,6 +28,12 @@ pub const SHRINK_TO_SIDE: u32 = 1600;
 pub const MAX_SIDE: u32 = 4096;
 /// The smallest side accepted: anything smaller shows nothing.
 pub const MIN_SIDE: u32 = 16;
+/// The largest photo file a browser may send whole, from a form that
+/// cannot shrink it (the residents' plain page, with no script): a
+/// camera's own JPEG.
+pub const MAX_WHOLE_PHOTO_BYTES: usize = 12 * 1024 * 1024;
+/// The largest side of a photo sent whole: a 48-megapixel camera's.
+pub const MAX_WHOLE_SIDE: u32 = 8192;
 
 /// `GET /api/v1/reports/{code}/photos`: a report's photos (only those the
 /// councillor made public, unless asked with a device token).
@@ -111,16 +117,16 @@ impl fmt::Display for ImageType {
 pub enum PhotoProblem {
     #[error("the file is empty")]
     Empty,
-    #[error("the photo is {bytes} bytes; the most accepted is {MAX_PHOTO_BYTES} bytes")]
-    TooLarge { bytes: usize },
+    #[error("the photo is {bytes} bytes; the most accepted is {most} bytes")]
+    TooLarge { bytes: usize, most: usize },
     #[error("the file is not a JPEG, PNG or WebP image")]
     NotAnImage,
     #[error("the file says it is {claimed} but its bytes are {found}")]
     WrongType { claimed: String, found: ImageType },
     #[error("the {0} file is damaged or cut short")]
     Damaged(ImageType),
-    #[error("the photo is {width}×{height} pixels; each side must be {MIN_SIDE} to {MAX_SIDE}")]
-    Dimensions { width: u32, height: u32 },
+    #[error("the photo is {width}×{height} pixels; each side must be {MIN_SIDE} to {most}")]
+    Dimensions { width: u32, height: u32, most: u32 },
     #[error("the photo would take {megabytes} MB of memory to show; the most is {} MB", MAX_DECODED_BYTES / 1024 / 1024)]
     DecodesTooLarge { megabytes: u64 },
     #[error("the file is an animation; send a still photo")]
@@ -162,11 +168,32 @@ pub struct Cleaned {
 /// draw the picture ([`clean`](self::clean) module), so no EXIF, XMP, IPTC,
 /// comment or other metadata is kept.
 pub fn clean(bytes: &[u8], claimed: &str) -> Result<Cleaned, PhotoProblem> {
+    clean_within(bytes, claimed, MAX_PHOTO_BYTES, MAX_SIDE)
+}
+
+/// [`clean`], for a photo a browser sent whole, as the camera made it (the
+/// residents' plain form, which cannot shrink it): larger files and sides
+/// are taken, the decoded size is held to the same limit. A JPEG keeps
+/// which way up it is (its EXIF orientation, alone) so that it shows as
+/// taken.
+pub fn clean_sent_whole(bytes: &[u8], claimed: &str) -> Result<Cleaned, PhotoProblem> {
+    clean_within(bytes, claimed, MAX_WHOLE_PHOTO_BYTES, MAX_WHOLE_SIDE)
+}
+
+fn clean_within(
+    bytes: &[u8],
+    claimed: &str,
+    most_bytes: usize,
+    most_side: u32,
+) -> Result<Cleaned, PhotoProblem> {
     if bytes.is_empty() {
         return Err(PhotoProblem::Empty);
     }
-    if bytes.len() > MAX_PHOTO_BYTES {
-        return Err(PhotoProblem::TooLarge { bytes: bytes.len() });
+    if bytes.len() > most_bytes {
+        return Err(PhotoProblem::TooLarge {
+            bytes: bytes.len(),
+            most: most_bytes,
+        });
     }
     let kind = ImageType::sniff(bytes).ok_or(PhotoProblem::NotAnImage)?;
     if ImageType::from_media_type(claimed) != Some(kind) {
@@ -177,8 +204,12 @@ pub fn clean(bytes: &[u8], claimed: &str) -> Result<Cleaned, PhotoProblem> {
     }
     let rebuilt = clean::rebuild(kind, bytes)?;
     let (width, height) = (rebuilt.width, rebuilt.height);
-    if !(MIN_SIDE..=MAX_SIDE).contains(&width) || !(MIN_SIDE..=MAX_SIDE).contains(&height) {
-        return Err(PhotoProblem::Dimensions { width, height });
+    if !(MIN_SIDE..=most_side).contains(&width) || !(MIN_SIDE..=most_side).contains(&height) {
+        return Err(PhotoProblem::Dimensions {
+            width,
+            height,
+            most: most_side,
+        });
     }
     let decoded = u64::from(width) * u64::from(height) * rebuilt.decoded_bytes_per_pixel;
     if decoded > MAX_DECODED_BYTES {

@@ -55,7 +55,8 @@ fn an_oversize_file_gets_413_before_anything_else_is_read() {
     assert_eq!(
         problem,
         PhotoProblem::TooLarge {
-            bytes: MAX_PHOTO_BYTES + 1
+            bytes: MAX_PHOTO_BYTES + 1,
+            most: MAX_PHOTO_BYTES
         }
     );
     assert_eq!(problem.status(), 413);
@@ -106,7 +107,8 @@ fn sizes_outside_sane_dimensions_are_refused() {
         sized(60_000, 60_000),
         Err(PhotoProblem::Dimensions {
             width: 60_000,
-            height: 60_000
+            height: 60_000,
+            most: MAX_SIDE
         })
     );
     assert_eq!(sized(4096, 8).unwrap_err().status(), 400);
@@ -338,4 +340,108 @@ fn a_small_file_that_would_decode_huge_is_refused() {
     // The same square in 8-bit RGBA is the most accepted.
     bomb[24] = 8;
     assert!(clean(&bomb, "image/png").is_ok());
+}
+
+/// An EXIF block in `order` ("MM" or "II") holding a camera's make and an
+/// Orientation, as a phone writes it.
+fn exif_with_orientation(order: &[u8; 2], orientation: u16) -> Vec<u8> {
+    let big = order == b"MM";
+    let u16b = |v: u16| {
+        if big {
+            v.to_be_bytes()
+        } else {
+            v.to_le_bytes()
+        }
+    };
+    let u32b = |v: u32| {
+        if big {
+            v.to_be_bytes()
+        } else {
+            v.to_le_bytes()
+        }
+    };
+    let mut tiff = order.to_vec();
+    tiff.extend_from_slice(&u16b(42));
+    tiff.extend_from_slice(&u32b(8));
+    tiff.extend_from_slice(&u16b(2));
+    // Make (ASCII, 11 bytes, at offset 38) and Orientation (SHORT).
+    tiff.extend_from_slice(&u16b(0x010F));
+    tiff.extend_from_slice(&u16b(2));
+    tiff.extend_from_slice(&u32b(11));
+    tiff.extend_from_slice(&u32b(38));
+    tiff.extend_from_slice(&u16b(0x0112));
+    tiff.extend_from_slice(&u16b(3));
+    tiff.extend_from_slice(&u32b(1));
+    tiff.extend_from_slice(&u16b(orientation));
+    tiff.extend_from_slice(&[0, 0]);
+    tiff.extend_from_slice(&u32b(0));
+    tiff.extend_from_slice(b"PhoneMaker\0");
+    let mut body = b"Exif\0\0".to_vec();
+    body.extend_from_slice(&tiff);
+    segment(0xE1, &body)
+}
+
+fn with_segment_after_start(jpeg: &[u8], segment: &[u8]) -> Vec<u8> {
+    let mut out = jpeg[..2].to_vec();
+    out.extend_from_slice(segment);
+    out.extend_from_slice(&jpeg[2..]);
+    out
+}
+
+#[test]
+fn a_camera_jpeg_keeps_which_way_up_it_is_and_nothing_else_of_its_exif() {
+    for order in [b"MM", b"II"] {
+        let turned = with_segment_after_start(JPEG, &exif_with_orientation(order, 6));
+        let out = cleaned(&turned, "image/jpeg");
+        assert!(
+            !out.windows(10).any(|w| w == b"PhoneMaker"),
+            "the make goes"
+        );
+        // Read back as a reader would: orientation 6, alone.
+        let at = out
+            .windows(6)
+            .position(|w| w == b"Exif\0\0")
+            .expect("an EXIF block");
+        assert_eq!(
+            super::clean::exif_orientation_for_tests(&out[at + 6..]),
+            Some(6)
+        );
+        assert_eq!(
+            out.len(),
+            JPEG.len() + 36,
+            "34 bytes of block and its marker"
+        );
+        assert_eq!(
+            inspect(&out, "image/jpeg").unwrap().width,
+            320,
+            "still a whole JPEG"
+        );
+    }
+    // Upright says nothing: the picture comes out as the canvas made it.
+    let upright = with_segment_after_start(JPEG, &exif_with_orientation(b"MM", 1));
+    assert_eq!(cleaned(&upright, "image/jpeg"), JPEG);
+    // A made-up orientation is no orientation.
+    let odd = with_segment_after_start(JPEG, &exif_with_orientation(b"II", 9));
+    assert_eq!(cleaned(&odd, "image/jpeg"), JPEG);
+}
+
+#[test]
+fn a_photo_sent_whole_may_be_larger_but_decodes_no_larger() {
+    let mut big = JPEG.to_vec();
+    big.resize(MAX_PHOTO_BYTES + 1, 0);
+    assert!(matches!(
+        clean(&big, "image/jpeg"),
+        Err(PhotoProblem::TooLarge { .. })
+    ));
+    // Past the size a phone's own photo may be, it is read (and found to be
+    // a JPEG with bytes after its end, which go).
+    assert_eq!(clean_sent_whole(&big, "image/jpeg").unwrap().bytes, JPEG);
+    big.resize(MAX_WHOLE_PHOTO_BYTES + 1, 0);
+    assert_eq!(
+        clean_sent_whole(&big, "image/jpeg").unwrap_err(),
+        PhotoProblem::TooLarge {
+            bytes: MAX_WHOLE_PHOTO_BYTES + 1,
+            most: MAX_WHOLE_PHOTO_BYTES
+        }
+    );
 }

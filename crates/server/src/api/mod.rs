@@ -58,7 +58,7 @@ pub struct ApiState {
     /// (said on the privacy page; the erasing is the binary's).
     pub(crate) keep_contact_days: u32,
     /// The most bytes residents' photos may take on disk together.
-    resident_photo_room: u64,
+    pub(crate) resident_photo_room: u64,
     /// ZIP exports being streamed: each holds a blocking thread while its
     /// reader takes the bytes, so only a few run at once.
     zips: Arc<tokio::sync::Semaphore>,
@@ -154,6 +154,22 @@ impl ApiState {
         self.limits
             .take(bucket)
             .map_err(|e| e.saying(saying).with_challenge(self.puzzles.set()))
+    }
+
+    /// Takes one resident's photo from the allowances (the shared ceiling,
+    /// then the client's), as the photo upload does; past the ceiling a
+    /// form that cannot answer a puzzle is refused.
+    pub(crate) fn take_resident_photo(
+        &self,
+        client: limits::ClientKey,
+        headers: &HeaderMap,
+    ) -> Result<(), ApiError> {
+        let saying = "the server is taking too many photos right now";
+        let ceiling = self.ceiling(Bucket::AllPhotos, headers, saying)?;
+        self.limits
+            .take(Bucket::Photos(client))
+            .map_err(|e| e.saying("too many photos from this connection"))?;
+        self.count(Bucket::AllPhotos, ceiling, saying)
     }
 
     /// Says on the privacy page that contact details are kept `days` after a

@@ -11,6 +11,7 @@
 
 mod html;
 mod info;
+mod multipart;
 mod report;
 mod status;
 

@@ -8,7 +8,8 @@ use axum::body::Body;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::Response;
-use beatbook_core::protocol::SubmitReport;
+use beatbook_core::photo;
+use beatbook_core::protocol::{Outcome, SubmitReport};
 use beatbook_core::report::{
     Problem, ReportError, ReportField, ReportForm, HONEYPOT, MAX_CONTACT_CHARS,
     MAX_DESCRIPTION_CHARS, MAX_PLACE_CHARS, MAX_WHEN_CHARS,
@@ -20,13 +21,17 @@ use chrono::{SubsecRound, Utc};
 use uuid::Uuid;
 
 use super::html::{emergency, text};
-use super::{from_this_site, see_other, Page, Pages, MAX_FORM_BYTES};
+use super::{from_this_site, multipart, see_other, Page, Pages, MAX_FORM_BYTES};
 use crate::api::extract::Client;
 use crate::random::random_bytes;
+use crate::store::{NewPhoto, PhotoAnswer, PhotoOf};
 
 /// `GET /report`: the empty form.
 pub async fn form(State(pages): State<Pages>, request: HeaderMap) -> Response {
-    pages.answer(&request, page(&ReportForm::default(), new_id(), &[], None))
+    pages.answer(
+        &request,
+        page(&ReportForm::default(), new_id(), &[], None, None),
+    )
 }
 
 /// A report's id, made when its form is drawn and kept through the form's
@@ -63,15 +68,34 @@ pub async fn send(
 ) -> Response {
     if !from_this_site(&request) {
         let said = "This form was sent from another website, so nothing was stored. To report a place, use the form on this page.";
-        let page = page(&ReportForm::default(), new_id(), &[], Some(said));
+        let page = page(&ReportForm::default(), new_id(), &[], Some(said), None);
         return pages.answer(&request, page.status(StatusCode::FORBIDDEN));
     }
-    let Ok(bytes) = axum::body::to_bytes(body, MAX_FORM_BYTES).await else {
-        let said = "The report is too long to send. Shorten the description and send it again.";
-        let page = page(&ReportForm::default(), new_id(), &[], Some(said));
+    // With a photo, the browser sends the form as multipart/form-data.
+    let boundary = request
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(multipart::boundary);
+    let most = match boundary {
+        Some(_) => MAX_FORM_WITH_PHOTO_BYTES,
+        None => MAX_FORM_BYTES,
+    };
+    let Ok(bytes) = axum::body::to_bytes(body, most).await else {
+        let said = "The report is too long to send (or its photo too large). Shorten the description, or choose a smaller photo, and send it again.";
+        let page = page(&ReportForm::default(), new_id(), &[], Some(said), None);
         return pages.answer(&request, page.status(StatusCode::PAYLOAD_TOO_LARGE));
     };
-    let posted: Vec<(String, String)> = form_urlencoded::parse(&bytes).into_owned().collect();
+    let (posted, photo) = match &boundary {
+        None => (form_urlencoded::parse(&bytes).into_owned().collect(), None),
+        Some(boundary) => match read_multipart(&bytes, boundary) {
+            Some(read) => read,
+            None => {
+                let said = "The form did not arrive whole. Send it again.";
+                let page = page(&ReportForm::default(), new_id(), &[], Some(said), None);
+                return pages.answer(&request, page.status(StatusCode::BAD_REQUEST));
+            }
+        },
+    };
     let values = posted.iter().map(|(n, v)| (n.as_str(), v.as_str()));
     let form = ReportForm::from_posted(values);
     let now = Utc::now().trunc_subsecs(3);
@@ -85,24 +109,65 @@ pub async fn send(
         .find(|(name, _)| name == HONEYPOT)
         .map(|(_, value)| value.clone())
         .unwrap_or_default();
+    // The photo is checked with the words: a problem with either comes
+    // back with both, before anything is stored.
+    let cleaned = photo.map(|(data, media_type)| {
+        photo::clean_sent_whole(data, &media_type).map_err(|problem| {
+            format!("This photo cannot be sent: {problem}. Choose another, or send the report without one.")
+        })
+    });
+    let photo_said = match &cleaned {
+        Some(Err(said)) => Some(said.as_str()),
+        _ => None,
+    };
     let input = match form.input() {
-        Ok(input) => input,
+        Ok(input) if photo_said.is_none() => input,
+        Ok(_) => {
+            let page = page(&form, id, &[], None, photo_said);
+            return pages.answer(&request, page.status(StatusCode::UNPROCESSABLE_ENTITY));
+        }
         Err(problems) => {
-            let page = page(&form, id, &problems, None);
+            let page = page(&form, id, &problems, None, photo_said);
             return pages.answer(&request, page.status(StatusCode::UNPROCESSABLE_ENTITY));
         }
     };
+    let cleaned = cleaned.and_then(Result::ok);
+    if cleaned.is_some() {
+        // A photo counts against the residents' photo allowances, as the
+        // app's does; refused, the report can go without it.
+        if let Err(e) = pages.api.take_resident_photo(client, &request) {
+            let said = format!(
+                "The photo cannot be taken now: {}. Send the report without it, or try again in a few minutes.",
+                e.message()
+            );
+            let page = page(&form, id, &[], None, Some(&said));
+            return pages.answer(&request, page.status(e.status()));
+        }
+    }
     let report = match Report::create(id, &input, now) {
         Ok(report) => report,
         Err(e) => {
-            let page = page(&form, id, &[], Some(&e.to_string()));
+            let page = page(&form, id, &[], Some(&e.to_string()), None);
             return pages.answer(&request, page.status(StatusCode::UNPROCESSABLE_ENTITY));
         }
     };
+    let bot = !website.is_empty();
     let submission = SubmitReport { report, website };
     match crate::api::reports::receive(&pages.api, client, &request, submission).await {
-        Ok((code, _)) => {
-            let mut answer = see_other(&format!("/reports/{code}?sent"));
+        Ok((code, outcome)) => {
+            // The photo goes once its report is stored (a bot's report is
+            // not, and nor is its photo).
+            let kept = match cleaned {
+                Some(cleaned) if !bot && outcome == Outcome::Stored => {
+                    keep_photo(&pages, id, cleaned, now).await
+                }
+                _ => Ok(()),
+            };
+            let to = match kept {
+                Ok(()) => format!("/reports/{code}?sent"),
+                Err(()) => format!("/reports/{code}?sent&photo=not-kept"),
+            };
+            let mut answer = see_other(&to);
             if let Some(cookie) = super::status::made_here_cookie(&code) {
                 answer.headers_mut().append(header::SET_COOKIE, cookie);
             }
@@ -116,7 +181,7 @@ pub async fn send(
                     "; the report is kept and will be sent later"
                 )
             );
-            let mut page = page(&form, id, &[], Some(&said)).status(e.status());
+            let mut page = page(&form, id, &[], Some(&said), None).status(e.status());
             if let Some(retry) = e.retry_after() {
                 if let Ok(value) = HeaderValue::from_str(&retry.to_string()) {
                     page.headers.push((header::RETRY_AFTER, value));
@@ -127,9 +192,69 @@ pub async fn send(
     }
 }
 
+/// The most a form with a photo may carry: the photo as the camera made it,
+/// and the words.
+const MAX_FORM_WITH_PHOTO_BYTES: usize = photo::MAX_WHOLE_PHOTO_BYTES + 64 * 1024;
+
+/// A multipart body's text fields, and its photo (the bytes and the type the
+/// browser gave) if one was chosen; `None` if it is not a whole body.
+type Posted<'a> = (Vec<(String, String)>, Option<(&'a [u8], String)>);
+
+fn read_multipart<'a>(body: &'a [u8], boundary: &str) -> Option<Posted<'a>> {
+    let mut fields = Vec::new();
+    let mut photo = None;
+    for part in multipart::parts(body, boundary)? {
+        match part.filename {
+            Some(_) if part.name == PHOTO_FIELD && !part.data.is_empty() => {
+                photo = Some((part.data, part.content_type.unwrap_or_default()));
+            }
+            Some(_) => {}
+            None => fields.push((part.name, String::from_utf8_lossy(part.data).into_owned())),
+        }
+    }
+    Some((fields, photo))
+}
+
+/// The file input's name.
+const PHOTO_FIELD: &str = "photo";
+
+/// Keeps a resident's photo, cleaned, with report `report`; `Err` if the
+/// store would not (no room for residents' photos, or a fault), which the
+/// report's page then says.
+async fn keep_photo(
+    pages: &Pages,
+    report: Uuid,
+    cleaned: photo::Cleaned,
+    now: chrono::DateTime<Utc>,
+) -> Result<(), ()> {
+    let new = NewPhoto {
+        id: beatbook_core::time_ordered_id(now, random_bytes()),
+        of: PhotoOf::Report(report),
+        sha256: crate::api::sha256_hex(&cleaned.bytes),
+        inspected: cleaned.inspected,
+        bytes: cleaned.bytes,
+        device_id: None,
+        room: Some(pages.api.resident_photo_room),
+    };
+    match pages.api.store(move |store| store.store_photo(new)).await {
+        Ok(PhotoAnswer::Stored | PhotoAnswer::AlreadyHad) => Ok(()),
+        Ok(other) => {
+            tracing::warn!("a photo from the plain form was not kept: {other:?}");
+            Err(())
+        }
+        Err(_) => Err(()),
+    }
+}
+
 /// The form, as typed, with its problems beside their fields and `said`
 /// (why it could not be sent) above them.
-fn page(form: &ReportForm, id: Uuid, problems: &[Problem], said: Option<&str>) -> Page {
+fn page(
+    form: &ReportForm,
+    id: Uuid,
+    problems: &[Problem],
+    said: Option<&str>,
+    photo_said: Option<&str>,
+) -> Page {
     // "Use your location" is the app's: this page has only the words.
     let no_place = ReportError::NoPlace.to_string();
     let problem = |field: ReportField| {
@@ -187,7 +312,7 @@ fn page(form: &ReportForm, id: Uuid, problems: &[Problem], said: Option<&str>) -
         ));
     }
     body.push_str(&format!(
-        "<form class=\"report-form\" method=\"post\" action=\"/report\" novalidate>\
+        "<form class=\"report-form\" method=\"post\" action=\"/report\" enctype=\"multipart/form-data\" novalidate>\
          <input type=\"hidden\" name=\"id\" value=\"{id}\">"
     ));
 
@@ -258,6 +383,24 @@ fn page(form: &ReportForm, id: Uuid, problems: &[Problem], said: Option<&str>) -
         error(ReportField::Description)
     ));
 
+    let (photo_marks, photo_error) = match photo_said {
+        Some(said) => (
+            " aria-invalid=\"true\" aria-describedby=\"plain-report-photo-error\"",
+            format!(
+                "<p id=\"plain-report-photo-error\" class=\"error field-error\" data-testid=\"plain-report-photo-error\">{}</p>",
+                text(said)
+            ),
+        ),
+        None => ("", String::new()),
+    };
+    body.push_str(&format!(
+        "<label for=\"plain-photo\" class=\"label\">{}</label>\
+         <input id=\"plain-photo\" name=\"{PHOTO_FIELD}\" data-testid=\"plain-report-photo\" type=\"file\" accept=\"image/jpeg,image/png,image/webp\"{photo_marks}>{photo_error}\
+         <p class=\"muted\" data-testid=\"plain-photo-privacy\">{}</p>",
+        text(words::PHOTO),
+        text(words::PHOTO_PRIVACY_SENT_WHOLE),
+    ));
+
     let contact_given = [ReportField::ContactName, ReportField::ContactReach]
         .into_iter()
         .any(|f| !form.typed(f).is_empty() || problem(f).is_some());
@@ -306,7 +449,7 @@ mod tests {
             ("description", ""),
         ]);
         let problems = form.problems();
-        let page = page(&form, Uuid::nil(), &problems, None);
+        let page = page(&form, Uuid::nil(), &problems, None, None);
         let body = &page.body;
         assert!(body
             .contains("value=\"poor_lighting\" data-testid=\"plain-kind-poor_lighting\" checked"));
@@ -320,7 +463,7 @@ mod tests {
         assert!(body.contains(&words::problem_count(2)));
         assert!(!body.contains("<details class=\"contact\" open"));
         let nowhere = ReportForm::default();
-        let page = super::page(&nowhere, Uuid::nil(), &nowhere.problems(), None);
+        let page = super::page(&nowhere, Uuid::nil(), &nowhere.problems(), None, None);
         assert!(
             page.body.contains(words::NO_PLACE),
             "no word of a location the page cannot ask for"

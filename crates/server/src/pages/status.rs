@@ -105,6 +105,8 @@ fn look_up_page(typed: &str, problem: Option<&str>) -> Page {
 #[derive(serde::Deserialize)]
 pub struct Said {
     sent: Option<String>,
+    /// `not-kept`: the report was stored, its photo was not.
+    photo: Option<String>,
 }
 
 /// `GET /reports/{code}`: the report's public page.
@@ -125,7 +127,9 @@ pub async fn report(
     match crate::api::reports::look_up(&pages.api, client, &request, &code).await {
         Ok(report) => {
             let mine = made_here(&request, &code);
-            pages.answer(&request, status_page(&report, said.sent.is_some(), mine))
+            let photo_lost = said.photo.as_deref() == Some("not-kept");
+            let page = status_page(&report, said.sent.is_some(), photo_lost, mine);
+            pages.answer(&request, page)
         }
         Err(e) if e.status() == StatusCode::NOT_FOUND => {
             let page = look_up_page(&code, Some(words::NOT_FOUND));
@@ -170,7 +174,7 @@ fn refused(code: &str, e: &ApiError) -> Page {
     Page::new(Route::ReportStatus(code.to_owned()), body).status(e.status())
 }
 
-fn status_page(report: &PublicReport, just_sent: bool, mine: bool) -> Page {
+fn status_page(report: &PublicReport, just_sent: bool, photo_lost: bool, mine: bool) -> Page {
     let code = &report.code;
     let mut body = format!(
         "<section class=\"screen report-status\" id=\"first-page\" aria-labelledby=\"page-title\">\
@@ -179,6 +183,12 @@ fn status_page(report: &PublicReport, just_sent: bool, mine: bool) -> Page {
     );
     if just_sent {
         body.push_str(&sent_notice(code));
+    }
+    if photo_lost {
+        body.push_str(&format!(
+            "<p class=\"error\" role=\"alert\" data-testid=\"plain-photo-not-kept\">{}</p>",
+            text(status_words::PHOTO_NOT_KEPT)
+        ));
     }
     body.push_str(&format!(
         "<div class=\"card\" data-testid=\"plain-looked-up\"><p><strong>{} · {}</strong></p>\
