@@ -396,6 +396,7 @@ describe("the server's plain pages, while a resident's phone downloads the app",
     assert.deepEqual(await inboxPlaces(server), [[code, 'Ramp to the footbridge']]);
 
     // Opened again later: no "sent" any more, still its maker's.
+    assert.equal(new URL(page.url()).search, '', 'said once');
     await page.reload();
     await page.getByTestId('looked-up').waitFor();
     assert.equal(await page.getByTestId('report-sent').count(), 0);

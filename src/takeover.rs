@@ -72,6 +72,16 @@ pub fn read_plain_page() {
         .flatten()
         .and_then(|code| code.text_content())
         .map(|code| code.trim().to_owned());
+    // Said once: the address loses its `?sent`, so a reload does not say
+    // it again.
+    if sent.is_some() {
+        if let Some(window) = web_sys::window() {
+            if let (Ok(history), Ok(path)) = (window.history(), window.location().pathname()) {
+                let _ =
+                    history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&path));
+            }
+        }
+    }
     TAKEN.with_borrow_mut(|taken| taken.sent = sent);
     let Some(form) = document
         .query_selector("#first-page form.report-form")
