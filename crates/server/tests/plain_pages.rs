@@ -387,3 +387,28 @@ fn a_file_that_is_no_photo_comes_back_with_the_words_kept_and_nothing_stored() {
     assert_eq!(r.status, 400);
     assert!(r.text().contains("did not arrive whole"));
 }
+
+#[test]
+fn another_site_cannot_spend_a_visitor_s_look_ups_by_loading_a_report_s_page_or_the_api() {
+    let server = serve();
+    let r = server.post("/report", &[FROM_HERE, FORM], filled("Bridge").as_bytes());
+    let code = r
+        .header("location")
+        .unwrap()
+        .trim_start_matches("/reports/")
+        .trim_end_matches("?sent")
+        .to_owned();
+    let page = format!("/reports/{code}");
+    let as_image = ["Sec-Fetch-Site: cross-site", "Sec-Fetch-Mode: no-cors"];
+    let api = format!("/api/v1/reports/{code}");
+    for _ in 0..100 {
+        assert_eq!(server.get(&page, &as_image).status, 403);
+        assert_eq!(server.get("/meetings", &as_image).status, 403);
+        assert_eq!(server.get(&api, &as_image).status, 403);
+    }
+    assert_eq!(server.get(&api, &[]).status, 200, "the API's own look-up");
+    // None of those counted: a look-up, and a link from elsewhere, still go.
+    assert_eq!(server.get(&page, &[]).status, 200);
+    let followed = ["Sec-Fetch-Site: cross-site", "Sec-Fetch-Mode: navigate"];
+    assert_eq!(server.get(&page, &followed).status, 200);
+}

@@ -40,8 +40,30 @@ pub(super) fn media_type(headers: &HeaderMap) -> Option<String> {
         .map(|media| media.trim().to_ascii_lowercase())
 }
 
+/// A request another site's page makes while a visitor reads it (an image,
+/// a script, a fetch), rather than the visitor following a link: refused
+/// before it counts against anyone's allowance, so no site can spend its
+/// visitors' look-ups (or the shared ceiling) on this server. Clients that
+/// are not browsers say nothing of the kind, and are not refused.
+pub(crate) fn embedded_elsewhere(headers: &HeaderMap) -> bool {
+    let says = |name: &str, value: &[u8]| {
+        headers
+            .get(name)
+            .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(value))
+    };
+    says("sec-fetch-site", b"cross-site")
+        && headers.contains_key("sec-fetch-mode")
+        && !says("sec-fetch-mode", b"navigate")
+}
+
 pub async fn only_the_app(request: Request, next: Next) -> Result<Response, ApiError> {
     if request.method() != Method::POST {
+        if embedded_elsewhere(request.headers()) {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "another site's page asked for this; only the Beatbook app on this site may",
+            ));
+        }
         return Ok(next.run(request).await);
     }
     let headers = request.headers();

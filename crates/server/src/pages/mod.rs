@@ -26,6 +26,7 @@ use axum::Router;
 
 use beatbook_core::route::{Face, Route};
 
+pub(crate) use crate::api::embedded_elsewhere;
 use crate::api::ApiState;
 
 /// Where `index.html` takes a page.
@@ -192,6 +193,16 @@ fn from_this_site(headers: &HeaderMap) -> bool {
     matches!((origin, host), (Some(o), Some(h)) if o.eq_ignore_ascii_case(h))
 }
 
+/// The answer to a page another site loads into its own
+/// ([`embedded_elsewhere`]): nothing of the page, and no look-up counted.
+fn not_for_embedding() -> Response {
+    (
+        StatusCode::FORBIDDEN,
+        "this page is for reading, not for loading into another site",
+    )
+        .into_response()
+}
+
 /// A redirect after a post, so that a reload does not post again.
 fn see_other(to: &str) -> Response {
     (
@@ -214,6 +225,29 @@ mod tests {
             map.insert(*name, HeaderValue::from_static(value));
         }
         map
+    }
+
+    #[test]
+    fn another_site_may_link_to_a_page_but_not_load_it_into_its_own() {
+        let image = [
+            ("sec-fetch-site", "cross-site"),
+            ("sec-fetch-mode", "no-cors"),
+        ];
+        assert!(embedded_elsewhere(&headers(&image)));
+        let link = [
+            ("sec-fetch-site", "cross-site"),
+            ("sec-fetch-mode", "navigate"),
+        ];
+        assert!(!embedded_elsewhere(&headers(&link)));
+        let own = [
+            ("sec-fetch-site", "same-origin"),
+            ("sec-fetch-mode", "cors"),
+        ];
+        assert!(!embedded_elsewhere(&headers(&own)));
+        assert!(
+            !embedded_elsewhere(&headers(&[])),
+            "a browser that says nothing"
+        );
     }
 
     #[test]

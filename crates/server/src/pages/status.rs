@@ -16,7 +16,7 @@ use beatbook_core::words::{look_up as words, status as status_words};
 use beatbook_core::PublicReport;
 
 use super::html::{emergency, text, when};
-use super::{from_this_site, see_other, Page, Pages};
+use super::{embedded_elsewhere, from_this_site, not_for_embedding, see_other, Page, Pages};
 use crate::api::extract::Client;
 use crate::api::ApiError;
 
@@ -117,6 +117,9 @@ pub async fn report(
     Query(said): Query<Said>,
     request: HeaderMap,
 ) -> Response {
+    if embedded_elsewhere(&request) {
+        return not_for_embedding();
+    }
     let Some(code) = code::normalise(&typed) else {
         let page = look_up_page(&typed, Some(words::NOT_A_CODE));
         return pages.answer(&request, page.status(StatusCode::NOT_FOUND));
