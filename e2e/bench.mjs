@@ -358,32 +358,10 @@ function watchTransfer(cdp) {
   };
 }
 
-/** Milliseconds from navigation start until the app is usable: its ready
- * mark set and `selector`, the screen's main call to action, on the page. */
-async function usableTime(page, url, selector) {
-  await page.addInitScript((sel) => {
-    new MutationObserver((_, observer) => {
-      if (!document.querySelector(sel)) return;
-      window.benchActionAt = performance.now();
-      observer.disconnect();
-    }).observe(document, { childList: true, subtree: true });
-  }, selector);
-  await page.goto(url, { waitUntil: 'commit' });
-  await page.waitForFunction(
-    (mark) => performance.getEntriesByName(mark).length > 0 && window.benchActionAt !== undefined,
-    READY_MARK,
-    { timeout: 60_000 },
-  );
-  return page.evaluate(
-    (mark) => Math.max(performance.getEntriesByName(mark)[0].startTime, window.benchActionAt),
-    READY_MARK,
-  );
-}
-
 /** Milliseconds from navigation start until `selector` (a page's call to
  * action) is on the page and painted: the server's plain page needs no
  * script to be used. */
-async function plainUsableTime(page, url, selector) {
+async function usableTime(page, url, selector) {
   await page.addInitScript((sel) => {
     new MutationObserver((_, observer) => {
       if (!document.querySelector(sel)) return;
@@ -422,7 +400,7 @@ async function firstVisit(browser, url, path, network) {
   const action = path === '/report'
     ? '[data-testid=plain-send-report], [data-testid=send-report]'
     : '[data-testid=plain-home-report], [data-testid=home-report]';
-  const ms = await plainUsableTime(page, `${url}${path}`, action);
+  const ms = await usableTime(page, `${url}${path}`, action);
   const bytes = transfer.bytesWithin(ms);
   const painted = await firstPaint(page);
   await page.waitForFunction((mark) => performance.getEntriesByName(mark).length > 0, READY_MARK, { timeout: 60_000 });

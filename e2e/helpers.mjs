@@ -5,6 +5,7 @@ import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { once } from 'node:events';
 import { mkdtemp } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, before, beforeEach } from 'node:test';
@@ -51,6 +52,17 @@ async function stopEverything() {
   running.clear();
   await Promise.allSettled(things.filter((t) => !t.stop).map((t) => t.close()));
   await Promise.allSettled(things.filter((t) => t.stop).map((t) => t.stop()));
+}
+
+/** A port nothing listens on now, on loopback. */
+export async function freePort() {
+  const server = createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address();
+  server.close();
+  await once(server, 'close');
+  return port;
 }
 
 /** A new empty folder for a server's database. */

@@ -11,7 +11,6 @@ import { once } from 'node:events';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import https from 'node:https';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
@@ -20,7 +19,7 @@ import tls from 'node:tls';
 import { chromium } from 'playwright-core';
 
 import {
-  CHROMIUM_FLAGS, newProfileDir, openApp, startServer, stopAfterTest,
+  CHROMIUM_FLAGS, freePort, newProfileDir, openApp, startServer, stopAfterTest,
   useBrowser, waitForWorker, watchErrors,
 } from './helpers.mjs';
 
@@ -29,16 +28,6 @@ useBrowser();
 const DOMAIN = 'beat.example.org';
 /** How long the test authority's certificates are valid. */
 const CERTIFICATE_SECONDS = 45;
-
-async function freePort() {
-  const server = net.createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address();
-  server.close();
-  await once(server, 'close');
-  return port;
-}
 
 async function until(what, check, timeoutMs = 60_000) {
   const deadline = Date.now() + timeoutMs;

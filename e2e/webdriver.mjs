@@ -6,25 +6,16 @@
 
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { createServer } from 'node:net';
+
+import { freePort } from './helpers.mjs';
 
 export const MINIBROWSER = process.env.MINIBROWSER || '/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser';
 const DRIVER = process.env.WEBKIT_WEBDRIVER || '/usr/bin/WebKitWebDriver';
 /** The element reference's key in W3C WebDriver answers. */
 const ELEMENT = 'element-6066-11e4-a52e-4f735466cecf';
 
-async function freePort() {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address();
-  server.close();
-  await once(server, 'close');
-  return port;
-}
-
 /** WebKitWebDriver on a display of its own (MiniBrowser cannot run
- * headless here): started once per test file, stopped with `stop()`. */
+ * headless here), stopped with `stop()`. */
 export async function startDriver() {
   const port = await freePort();
   const proc = spawn('xvfb-run', ['-a', '-s', '-screen 0 1280x1024x24', DRIVER, `--port=${port}`], {

@@ -62,6 +62,13 @@ async function fill(browser, testid, text) {
   await field.type(text);
 }
 
+/** Pairs the phone from its pairing screen, as a councillor does. */
+async function pair(browser, server) {
+  await browser.goto(`${server.url}/pair`);
+  await fill(browser, 'pair-code', await pairingCode(server.data));
+  await tap(browser, 'pair');
+}
+
 describe('WebKit', () => {
   test("a resident's first visit: the worker takes control, and a report made with the server stopped is delivered once with its code", async () => {
     const server = await startServer();
@@ -90,9 +97,7 @@ describe('WebKit', () => {
   test("a councillor's notes saved with the server stopped are listed after a reload with no server, and each delivered once", async () => {
     const server = await startServer();
     const browser = await phone();
-    await browser.goto(`${server.url}/pair`);
-    await fill(browser, 'pair-code', await pairingCode(server.data));
-    await tap(browser, 'pair');
+    await pair(browser, server);
     await browser.find('[data-testid="note-text"]');
     await workerInControl(browser);
     await server.stop();
@@ -127,9 +132,7 @@ describe('WebKit', () => {
   test('a photo is kept with its note and sent after the words, once', async () => {
     const server = await startServer();
     const browser = await phone();
-    await browser.goto(`${server.url}/pair`);
-    await fill(browser, 'pair-code', await pairingCode(server.data));
-    await tap(browser, 'pair');
+    await pair(browser, server);
     const text = 'Fly-tipping by the canal gate';
     await fill(browser, 'note-text', text);
     await (await browser.find('[data-testid="photo-gallery"]')).type(join(FIXTURES, 'street.png'));

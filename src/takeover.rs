@@ -55,10 +55,7 @@ pub fn made_here(code: &str) -> bool {
         .and_then(|d| d.dyn_into::<web_sys::HtmlDocument>().ok())
         .and_then(|d| d.cookie().ok())
         .unwrap_or_default();
-    let name = format!("made-{code}");
-    cookies
-        .split(';')
-        .any(|pair| pair.trim().split_once('=').is_some_and(|(n, _)| n == name))
+    beatbook_core::protocol::made_here(&cookies, code)
 }
 
 /// Reads the plain report form, if the page has one, before the app mounts.

@@ -8,6 +8,23 @@ use common::serve;
 const FROM_HERE: &str = "Sec-Fetch-Site: same-origin";
 const FORM: &str = "Content-Type: application/x-www-form-urlencoded";
 
+/// The code of the report a post's answer sends the browser to.
+fn code_sent_to(answer: &common::http::Response) -> String {
+    let to = answer
+        .header("location")
+        .expect("sent to the report's page");
+    to.strip_prefix("/reports/")
+        .and_then(|rest| rest.strip_suffix("?sent"))
+        .expect("/reports/<code>?sent")
+        .to_owned()
+}
+
+/// How many reports the councillor's inbox holds.
+fn inbox_len(server: &common::TestServer, auth: &str) -> usize {
+    let inbox = server.get("/api/v1/inbox", &[auth]).json();
+    inbox["reports"].as_array().unwrap().len()
+}
+
 fn filled(place: &str) -> String {
     format!(
         "kind=poor_lighting&place={place}&when=after_dark&description=Two+lamps+out%0D%0Aall+winter&contact_name=&contact_reach=&website="
@@ -40,8 +57,7 @@ fn a_form_with_problems_comes_back_as_typed_and_stores_nothing() {
         "a choice not offered is none"
     );
     let auth = server.pair("Phone");
-    let inbox = server.get("/api/v1/inbox", &[&auth]).json();
-    assert_eq!(inbox["reports"].as_array().unwrap().len(), 0);
+    assert_eq!(inbox_len(&server, &auth), 0);
 }
 
 #[test]
@@ -54,11 +70,7 @@ fn a_whole_form_is_stored_once_and_its_page_names_the_code_to_its_maker() {
     );
     assert_eq!(r.status, 303, "{}", r.text());
     let to = r.header("location").unwrap().to_owned();
-    let code = to
-        .strip_prefix("/reports/")
-        .and_then(|rest| rest.strip_suffix("?sent"))
-        .unwrap()
-        .to_owned();
+    let code = code_sent_to(&r);
     let cookie = r.header("set-cookie").unwrap().to_owned();
     assert!(cookie.starts_with(&format!("made-{code}=1;")), "{cookie}");
 
@@ -108,8 +120,7 @@ fn a_bot_filling_the_hidden_field_gets_a_code_and_stores_nothing() {
     let r = server.post("/report", &[FROM_HERE, FORM], body.as_bytes());
     assert_eq!(r.status, 303);
     let auth = server.pair("Phone");
-    let inbox = server.get("/api/v1/inbox", &[&auth]).json();
-    assert_eq!(inbox["reports"].as_array().unwrap().len(), 0);
+    assert_eq!(inbox_len(&server, &auth), 0);
 }
 
 #[test]
@@ -126,6 +137,11 @@ fn posts_from_elsewhere_too_large_or_too_many_get_a_page_that_says_so_and_keeps_
             .text()
             .contains("sent from another website, so nothing was stored"));
     }
+    // Posted by another site's script rather than its form: the same page.
+    let scripted = ["Sec-Fetch-Site: cross-site", "Sec-Fetch-Mode: cors", FORM];
+    let r = server.post("/report", &scripted, filled("Park").as_bytes());
+    assert_eq!(r.status, 403);
+    assert!(r.text().contains("so nothing was stored"));
     let big = format!("{}&description={}", filled("Park"), "x".repeat(70 * 1024));
     let r = server.post("/report", &[FROM_HERE, FORM], big.as_bytes());
     assert_eq!(r.status, 413);
@@ -218,8 +234,7 @@ fn a_form_sent_twice_is_one_report_with_one_code() {
     );
     assert_eq!(form_id(&half.text()), id);
     let auth = server.pair("Phone");
-    let inbox = server.get("/api/v1/inbox", &[&auth]).json();
-    assert_eq!(inbox["reports"].as_array().unwrap().len(), 1);
+    assert_eq!(inbox_len(&server, &auth), 1);
     // An id this server would not have made is not taken.
     let made_up = "id=0b3c2a1e-59f6-4c7e-9d1a-7f0b6a2c3d4e&".to_owned() + &filled("Elsewhere");
     let r = server.post("/report", &[FROM_HERE, FORM], made_up.as_bytes());
@@ -242,10 +257,7 @@ fn the_code_of_a_report_just_sent_is_shown_even_when_look_ups_have_run_out() {
     let server = serve();
     let r = server.post("/report", &[FROM_HERE, FORM], filled("Bridge").as_bytes());
     let to = r.header("location").unwrap().to_owned();
-    let code = to
-        .trim_start_matches("/reports/")
-        .trim_end_matches("?sent")
-        .to_owned();
+    let code = code_sent_to(&r);
     // Spend this address's look-ups.
     let mut refused = None;
     for _ in 0..200 {
@@ -322,12 +334,7 @@ fn a_photo_sent_whole_with_the_form_is_kept_without_its_place_or_camera_but_the_
     let (media, body) = multipart_body(&WORDS, Some((&turned, "image/jpeg")));
     let r = server.post("/report", &[FROM_HERE, &media], &body);
     assert_eq!(r.status, 303, "{}", r.text());
-    let code = r
-        .header("location")
-        .unwrap()
-        .trim_start_matches("/reports/")
-        .trim_end_matches("?sent")
-        .to_owned();
+    let code = code_sent_to(&r);
 
     let auth = server.pair("Phone");
     let listed = server
@@ -380,8 +387,7 @@ fn a_file_that_is_no_photo_comes_back_with_the_words_kept_and_nothing_stored() {
     let r = server.post("/report", &[FROM_HERE, &media], &body);
     assert_eq!(r.status, 303, "{}", r.text());
     let auth = server.pair("Phone");
-    let inbox = server.get("/api/v1/inbox", &[&auth]).json();
-    assert_eq!(inbox["reports"].as_array().unwrap().len(), 1);
+    assert_eq!(inbox_len(&server, &auth), 1);
     // A body that is not whole is said so.
     let r = server.post("/report", &[FROM_HERE, &media], &body[..body.len() / 2]);
     assert_eq!(r.status, 400);
@@ -392,12 +398,7 @@ fn a_file_that_is_no_photo_comes_back_with_the_words_kept_and_nothing_stored() {
 fn another_site_cannot_spend_a_visitor_s_look_ups_by_loading_a_report_s_page_or_the_api() {
     let server = serve();
     let r = server.post("/report", &[FROM_HERE, FORM], filled("Bridge").as_bytes());
-    let code = r
-        .header("location")
-        .unwrap()
-        .trim_start_matches("/reports/")
-        .trim_end_matches("?sent")
-        .to_owned();
+    let code = code_sent_to(&r);
     let page = format!("/reports/{code}");
     let as_image = ["Sec-Fetch-Site: cross-site", "Sec-Fetch-Mode: no-cors"];
     let api = format!("/api/v1/reports/{code}");

@@ -117,6 +117,21 @@ pub const MAX_REPORT_BODY_BYTES: usize = 16 * 1024;
 /// bytes is all they ever need, and nobody is made to wait on more.
 pub const MAX_SMALL_BODY_BYTES: usize = 512;
 
+/// The cookie the plain report form's answer sets on the browser that made
+/// report `code` (sent back only to that report's page): its name.
+pub fn made_here_cookie(code: &str) -> String {
+    format!("made-{code}")
+}
+
+/// Whether `cookies` (a `Cookie` header, or `document.cookie`) hold
+/// [`made_here_cookie`] for report `code`.
+pub fn made_here(cookies: &str, code: &str) -> bool {
+    let name = made_here_cookie(code);
+    cookies
+        .split(';')
+        .any(|pair| pair.trim().split_once('=').is_some_and(|(n, _)| n == name))
+}
+
 /// `POST /api/v1/reports`: a resident's report, with no token.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -151,3 +151,13 @@ fn the_server_refuses_reports_the_phone_would_not_make() {
         .to_string()
         .contains("future"));
 }
+
+#[test]
+fn the_maker_s_cookie_is_found_by_its_report_s_code_only() {
+    assert_eq!(made_here_cookie("K7QF2-M3XDA"), "made-K7QF2-M3XDA");
+    let cookies = "theme=dark; made-K7QF2-M3XDA=1";
+    assert!(made_here(cookies, "K7QF2-M3XDA"));
+    assert!(!made_here(cookies, "K7QF2-M3XDB"));
+    assert!(!made_here("xmade-K7QF2-M3XDA=1", "K7QF2-M3XDA"));
+    assert!(!made_here("", "K7QF2-M3XDA"));
+}

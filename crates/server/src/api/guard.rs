@@ -13,22 +13,25 @@ use beatbook_core::photo::ImageType;
 use super::extract::{body_limit, too_large, Body};
 use super::ApiError;
 
-/// The request's own origin, `scheme://host[:port]`, is the one allowed;
-/// the scheme is not compared (a proxy may end TLS in front).
-fn same_origin(headers: &HeaderMap) -> bool {
-    let Some(origin) = headers.get(header::ORIGIN) else {
-        // Not sent by browsers for same-origin requests of every kind, and
-        // never by the phone's own engine outside a browser: no origin is
-        // not a foreign one.
-        return true;
-    };
+/// Whether the request's `Origin` names its own host (`scheme://host[:port]`;
+/// the scheme is not compared, as a proxy may end TLS in front); `None` when
+/// it sends no `Origin`.
+pub(crate) fn origin_is_host(headers: &HeaderMap) -> Option<bool> {
+    let origin = headers.get(header::ORIGIN)?;
     let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
     let origin_host = origin
         .to_str()
         .ok()
         .and_then(|o| o.split_once("://"))
         .map(|(_, authority)| authority);
-    matches!((origin_host, host), (Some(o), Some(h)) if o.eq_ignore_ascii_case(h))
+    Some(matches!((origin_host, host), (Some(o), Some(h)) if o.eq_ignore_ascii_case(h)))
+}
+
+/// The request's own origin is the one allowed. No `Origin` is not a
+/// foreign one: browsers do not send it for same-origin requests of every
+/// kind, and the phone's own engine outside a browser never does.
+fn same_origin(headers: &HeaderMap) -> bool {
+    origin_is_host(headers).unwrap_or(true)
 }
 
 /// The media type of the body, without parameters, in lower case.

@@ -36,7 +36,7 @@ use beatbook_core::protocol::{paths, RecordKind, MAX_BODY_BYTES};
 
 pub use error::ApiError;
 pub use extract::{Body, BODIES};
-pub(crate) use guard::embedded_elsewhere;
+pub(crate) use guard::{embedded_elsewhere, origin_is_host};
 pub use limits::{BURST, REFILL_PER_SECOND, REPORTS_PER_MINUTE};
 pub use photos::sha256_hex;
 pub use proxy::Cidr;

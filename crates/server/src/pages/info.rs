@@ -10,7 +10,7 @@ use beatbook_core::route::Route;
 use beatbook_core::words::{home as words, meetings, privacy};
 
 use super::html::{emergency, text, when};
-use super::{embedded_elsewhere, not_for_embedding, Page, Pages};
+use super::{Page, Pages};
 use crate::api::extract::Client;
 use crate::api::limits::Bucket;
 use crate::store::ListFilter;
@@ -79,9 +79,6 @@ pub async fn meetings(
     Client(client): Client,
     request: HeaderMap,
 ) -> Response {
-    if embedded_elsewhere(&request) {
-        return not_for_embedding();
-    }
     let listed = match pages.api.limits.take(Bucket::Lookups(client)) {
         Ok(()) => {
             pages

@@ -19,15 +19,16 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
+use axum::extract::Request;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 
 use beatbook_core::route::{Face, Route};
 
-pub(crate) use crate::api::embedded_elsewhere;
-use crate::api::ApiState;
+use crate::api::{embedded_elsewhere, origin_is_host, ApiState};
 
 /// Where `index.html` takes a page.
 const MARKER: &str = "<!-- page -->";
@@ -66,6 +67,7 @@ pub fn routes(api: ApiState, dist: &Path) -> Router {
         .route("/reports/{code}/erasure", post(status::erase))
         .route("/meetings", get(info::meetings))
         .route("/privacy", get(info::privacy))
+        .route_layer(axum::middleware::from_fn(not_for_embedding))
         .with_state(pages)
 }
 
@@ -181,26 +183,24 @@ impl Pages {
 /// where a post comes from (`Sec-Fetch-Site`, or else `Origin`); a post
 /// that says neither is no browser's form, and is refused too.
 fn from_this_site(headers: &HeaderMap) -> bool {
-    if let Some(site) = headers.get("sec-fetch-site") {
-        return site.as_bytes().eq_ignore_ascii_case(b"same-origin");
+    match headers.get("sec-fetch-site") {
+        Some(site) => site.as_bytes().eq_ignore_ascii_case(b"same-origin"),
+        None => origin_is_host(headers) == Some(true),
     }
-    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
-    let origin = headers
-        .get(header::ORIGIN)
-        .and_then(|o| o.to_str().ok())
-        .and_then(|o| o.split_once("://"))
-        .map(|(_, authority)| authority);
-    matches!((origin, host), (Some(o), Some(h)) if o.eq_ignore_ascii_case(h))
 }
 
-/// The answer to a page another site loads into its own
-/// ([`embedded_elsewhere`]): nothing of the page, and no look-up counted.
-fn not_for_embedding() -> Response {
-    (
-        StatusCode::FORBIDDEN,
-        "this page is for reading, not for loading into another site",
-    )
-        .into_response()
+/// A page another site loads into its own ([`embedded_elsewhere`]) gets
+/// nothing of the page, before any look-up is counted. (A post from
+/// another site is the form's to answer, with its page: `from_this_site`.)
+async fn not_for_embedding(request: Request, next: Next) -> Response {
+    if request.method() != axum::http::Method::POST && embedded_elsewhere(request.headers()) {
+        return (
+            StatusCode::FORBIDDEN,
+            "this page is for reading, not for loading into another site",
+        )
+            .into_response();
+    }
+    next.run(request).await
 }
 
 /// A redirect after a post, so that a reload does not post again.

@@ -11,12 +11,13 @@ use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::Response;
 use beatbook_core::code;
+use beatbook_core::protocol;
 use beatbook_core::route::Route;
 use beatbook_core::words::{look_up as words, status as status_words};
 use beatbook_core::PublicReport;
 
 use super::html::{emergency, text, when};
-use super::{embedded_elsewhere, from_this_site, not_for_embedding, see_other, Page, Pages};
+use super::{from_this_site, see_other, Page, Pages};
 use crate::api::extract::Client;
 use crate::api::ApiError;
 
@@ -25,20 +26,19 @@ const MADE_HERE_SECONDS: u32 = 366 * 24 * 60 * 60;
 
 /// The cookie that marks this browser as the maker of report `code`.
 pub(super) fn made_here_cookie(code: &str) -> Option<HeaderValue> {
+    let name = protocol::made_here_cookie(code);
     HeaderValue::from_str(&format!(
-        "made-{code}=1; Path=/reports/{code}; Max-Age={MADE_HERE_SECONDS}; SameSite=Lax"
+        "{name}=1; Path=/reports/{code}; Max-Age={MADE_HERE_SECONDS}; SameSite=Lax"
     ))
     .ok()
 }
 
 fn made_here(request: &HeaderMap, code: &str) -> bool {
-    let name = format!("made-{code}");
     request
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .any(|pair| pair.trim().split_once('=').is_some_and(|(n, _)| n == name))
+        .any(|cookies| protocol::made_here(cookies, code))
 }
 
 #[derive(serde::Deserialize)]
@@ -117,9 +117,6 @@ pub async fn report(
     Query(said): Query<Said>,
     request: HeaderMap,
 ) -> Response {
-    if embedded_elsewhere(&request) {
-        return not_for_embedding();
-    }
     let Some(code) = code::normalise(&typed) else {
         let page = look_up_page(&typed, Some(words::NOT_A_CODE));
         return pages.answer(&request, page.status(StatusCode::NOT_FOUND));
@@ -141,12 +138,7 @@ pub async fn report(
         // Just sent: the code is what matters, whatever the look-up's
         // allowance says.
         Err(e) if said.sent.is_some() => {
-            let mut page = refused(&code, &e);
-            page.body = page.body.replacen(
-                "<p class=\"error\"",
-                &format!("{}<p class=\"error\"", sent_notice(&code)),
-                1,
-            );
+            let page = refused_after(&code, &e, &sent_notice(&code));
             pages.answer(&request, page.status(StatusCode::OK))
         }
         Err(e) => pages.answer(&request, refused(&code, &e)),
@@ -166,9 +158,14 @@ fn sent_notice(code: &str) -> String {
 
 /// A look-up or request the server would not take now (too many, busy).
 fn refused(code: &str, e: &ApiError) -> Page {
+    refused_after(code, e, "")
+}
+
+/// [`refused`], with `said` (HTML) above why.
+fn refused_after(code: &str, e: &ApiError, said: &str) -> Page {
     let body = format!(
         "<section class=\"screen report-status\" id=\"first-page\" aria-labelledby=\"page-title\">\
-         <h2 id=\"page-title\" tabindex=\"-1\">Report {}</h2>\
+         <h2 id=\"page-title\" tabindex=\"-1\">Report {}</h2>{said}\
          <p class=\"error\" role=\"alert\">The report's page could not be shown: {}. Try again in a few minutes.</p>{}</section>",
         text(code),
         text(e.message()),
