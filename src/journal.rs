@@ -249,6 +249,40 @@ pub async fn put_records(
     entries: &[(String, JournalEntry)],
     write: Write,
 ) -> Result<(), JournalError> {
+    begin_records(entries, write).await?.commit().await
+}
+
+/// A journal write under way: each record's read has been asked for, and its
+/// put follows in the read's callback; the transaction commits once they
+/// are done, unless it is abandoned before the page next waits.
+pub struct Begun {
+    tx: IdbTransaction,
+    callbacks: Vec<Closure<dyn FnMut(web_sys::Event)>>,
+}
+
+impl Begun {
+    /// Waits for the write to commit.
+    pub async fn commit(self) -> Result<(), JournalError> {
+        let outcome = committed(&self.tx).await;
+        drop(self.callbacks);
+        outcome
+    }
+
+    /// Abandons the write: nothing of it is stored. Called before the page
+    /// waits for anything, while the transaction cannot have committed.
+    pub async fn abandon(self) {
+        let _ = self.tx.abort();
+        let _ = committed(&self.tx).await;
+        drop(self.callbacks);
+    }
+}
+
+/// [`put_records`] begun: the reads are on their way to the database when
+/// this returns, so the caller can do its own work meanwhile.
+pub async fn begin_records(
+    entries: &[(String, JournalEntry)],
+    write: Write,
+) -> Result<Begun, JournalError> {
     let db = db().await?;
     let tx = store(&db, &[RECORDS], IdbTransactionMode::Readwrite)?;
     let os = object_store(&tx, RECORDS)?;
@@ -276,9 +310,7 @@ pub async fn put_records(
         read.set_onsuccess(Some(on_read.as_ref().unchecked_ref()));
         callbacks.push(on_read);
     }
-    let outcome = committed(&tx).await;
-    drop(callbacks);
-    outcome
+    Ok(Begun { tx, callbacks })
 }
 
 /// Writes any value under a record key, readable or not: for repair tools and
@@ -334,7 +366,32 @@ pub async fn unreadable_count() -> Result<u32, JournalError> {
     Ok(count.as_f64().unwrap_or(0.0) as u32)
 }
 
+thread_local! {
+    /// Draft writes this page has begun, by key, and the count at the
+    /// last clear that committed: a form whose draft was never written
+    /// since (most notes are saved within seconds of the last keystroke)
+    /// has nothing to clear, and skips a transaction on the way to "saved".
+    static DRAFT_WRITES: RefCell<std::collections::HashMap<String, (u64, Option<u64>)>> =
+        RefCell::new(std::collections::HashMap::new());
+}
+
+/// Whether this page knows the draft under `key` to be gone: cleared by it,
+/// with no write begun since. At start nothing is known (an earlier page may
+/// have left one).
+fn draft_known_gone(key: &str) -> bool {
+    DRAFT_WRITES.with(|w| {
+        w.borrow()
+            .get(key)
+            .is_some_and(|(begun, cleared)| *cleared == Some(*begun))
+    })
+}
+
+fn draft_writes_begun(key: &str) -> u64 {
+    DRAFT_WRITES.with(|w| w.borrow().get(key).map_or(0, |(begun, _)| *begun))
+}
+
 pub async fn put_draft(key: &str, value: &str) -> Result<(), JournalError> {
+    DRAFT_WRITES.with(|w| w.borrow_mut().entry(key.to_owned()).or_default().0 += 1);
     put_all(DRAFTS, &[(key.to_owned(), value.to_owned())]).await
 }
 
@@ -348,12 +405,25 @@ pub async fn get_draft(key: &str) -> Result<Option<String>, JournalError> {
 }
 
 pub async fn clear_draft(key: &str) -> Result<(), JournalError> {
+    if draft_known_gone(key) {
+        return Ok(());
+    }
+    let begun = draft_writes_begun(key);
     let db = db().await?;
     let tx = store(&db, &[DRAFTS], IdbTransactionMode::Readwrite)?;
     object_store(&tx, DRAFTS)?
         .delete(&JsValue::from_str(key))
         .map_err(error_from)?;
-    committed(&tx).await
+    committed(&tx).await?;
+    // A write begun meanwhile commits after this clear: then a draft is there.
+    DRAFT_WRITES.with(|w| {
+        let mut writes = w.borrow_mut();
+        let known = writes.entry(key.to_owned()).or_default();
+        if known.0 == begun {
+            known.1 = Some(begun);
+        }
+    });
+    Ok(())
 }
 
 /// Empties the journal (for tests that need a fresh phone).

@@ -510,13 +510,20 @@ impl Shelf {
         from: Option<PhotoOwner>,
         to: Option<PhotoOwner>,
     ) -> usize {
-        let mut given = 0;
-        self.preparing.update(|all| {
-            for p in all.iter_mut().filter(|p| p.form == form && p.owner == from) {
-                p.owner = to;
-                given += 1;
-            }
-        });
+        let mine = |p: &Preparing| p.form == form && p.owner == from;
+        let given = self
+            .preparing
+            .with_untracked(|all| all.iter().filter(|p| mine(p)).count());
+        // Nothing to give changes nothing: a notified shelf redraws the
+        // form's photo buttons, and that redraw, in the middle of a save,
+        // delays the journal's commit.
+        if given > 0 {
+            self.preparing.update(|all| {
+                for p in all.iter_mut().filter(|p| mine(p)) {
+                    p.owner = to;
+                }
+            });
+        }
         given
     }
 

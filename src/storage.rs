@@ -50,11 +50,24 @@ pub enum KeyChange {
     Other,
 }
 
+thread_local! {
+    /// The page's localStorage, once found: asking the window for it again
+    /// on every save cost about half a millisecond on a cheap phone.
+    static STORAGE: std::cell::OnceCell<web_sys::Storage> = const { std::cell::OnceCell::new() };
+}
+
 /// The page's localStorage, or why there is none.
 pub fn local_storage() -> Result<web_sys::Storage, StoreError> {
-    web_sys::window()
+    if let Some(storage) = STORAGE.with(|s| s.get().cloned()) {
+        return Ok(storage);
+    }
+    let storage = web_sys::window()
         .and_then(|w| w.local_storage().ok().flatten())
-        .ok_or(StoreError::Unavailable)
+        .ok_or(StoreError::Unavailable)?;
+    STORAGE.with(|s| {
+        let _ = s.set(storage.clone());
+    });
+    Ok(storage)
 }
 
 fn write_error(err: wasm_bindgen::JsValue) -> StoreError {

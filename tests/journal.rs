@@ -383,3 +383,71 @@ async fn an_answer_arriving_while_an_edit_is_saved_never_overwrites_it() {
         "the correction still waits to be sent"
     );
 }
+
+#[wasm_bindgen_test]
+async fn a_save_the_working_copy_refuses_leaves_nothing_in_the_journal() {
+    fresh().await;
+    // Fill localStorage to its real quota, as a phone with no room left.
+    let local = storage::local_storage().unwrap();
+    let chunk = "x".repeat(256 * 1024);
+    let mut filler = 0;
+    while local.set_item(&format!("filler/{filler}"), &chunk).is_ok() {
+        filler += 1;
+    }
+    let mut small = 1024;
+    while small > 0 {
+        if local
+            .set_item(&format!("filler/{filler}"), &"x".repeat(small))
+            .is_ok()
+        {
+            filler += 1;
+        } else {
+            small /= 2;
+        }
+    }
+    let n = note(40, "no room for this one");
+    let refused = persist::save(&Record::Note(n.clone())).await;
+    // The journal's transaction was begun before the working copy said no:
+    // it is abandoned, so the note is in neither copy.
+    let journalled = journal::read_records().await.unwrap();
+    for i in 0..filler {
+        local.remove_item(&format!("filler/{i}")).unwrap();
+    }
+    assert_eq!(refused, Err(StoreError::QuotaExceeded));
+    assert!(journalled.is_empty(), "{journalled:?}");
+    assert_eq!(working_copy().note(&n.id), None);
+    // With room again, the same save goes through to both.
+    persist::save(&Record::Note(n.clone()))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(journal::read_records().await.unwrap().len(), 1);
+}
+
+#[wasm_bindgen_test]
+async fn a_draft_known_to_be_gone_is_not_cleared_again() {
+    fresh().await;
+    spy_on_write_durability();
+    persist::save_draft(&Draft {
+        text: "typing".into(),
+        category: Category::Other,
+        place: String::new(),
+    })
+    .await
+    .unwrap();
+    persist::clear_draft().await.unwrap();
+    // Nothing written since: no transaction for the second clear.
+    persist::clear_draft().await.unwrap();
+    assert_eq!(write_durabilities().len(), 2);
+    // A draft written since is cleared as before.
+    persist::save_draft(&Draft {
+        text: "more".into(),
+        category: Category::Other,
+        place: String::new(),
+    })
+    .await
+    .unwrap();
+    persist::clear_draft().await.unwrap();
+    assert_eq!(persist::load_draft().await, None);
+    assert_eq!(write_durabilities().len(), 4);
+}

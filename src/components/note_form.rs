@@ -208,8 +208,7 @@ pub fn NoteForm(
         };
     };
 
-    let submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
+    let save = move || {
         if saving.get_value() {
             // A second tap waits for the save under way, then saves what is
             // on the form by then; meanwhile what is typed is crash-proof as
@@ -272,15 +271,19 @@ pub fn NoteForm(
                         set_changed(all_categories, false);
                         // The top of the page, where the toast says it was
                         // saved (in the page's flow, covering nothing), and
-                        // the box ready for the next note.
-                        if let Some(window) = web_sys::window() {
-                            window.scroll_to_with_x_and_y(0.0, 0.0);
-                        }
-                        if let Some(Some(el)) = textarea.try_get_untracked() {
-                            let options = web_sys::FocusOptions::new();
-                            options.set_prevent_scroll(true);
-                            let _ = el.focus_with_options(&options);
-                        }
+                        // the box ready for the next note: just before the
+                        // next frame, whose layout they use, rather than
+                        // each laying out the page now, on the way to it.
+                        request_animation_frame(move || {
+                            if let Some(window) = web_sys::window() {
+                                window.scroll_to_with_x_and_y(0.0, 0.0);
+                            }
+                            if let Some(Some(el)) = textarea.try_get_untracked() {
+                                let options = web_sys::FocusOptions::new();
+                                options.set_prevent_scroll(true);
+                                let _ = el.focus_with_options(&options);
+                            }
+                        });
                         let locating = locate.try_get_untracked() == Some(true)
                             && geo_state
                                 .try_get_untracked()
@@ -320,6 +323,17 @@ pub fn NoteForm(
                 />
                 {c.label()}
             </label>
+        }
+    };
+    // Enter in the place field submits the form, as in any form; Save is a
+    // plain button, because a form's submission makes Chromium read every
+    // field of the form first (for autofill), about 2 ms on a cheap phone,
+    // on the way to "saved".
+    let submit = {
+        let save = save.clone();
+        move |ev: leptos::ev::SubmitEvent| {
+            ev.prevent_default();
+            save();
         }
     };
 
@@ -420,8 +434,8 @@ pub fn NoteForm(
                 // Tapping Save leaves focus (and the keyboard) in the field being
                 // typed in: were it to move, the bottom bar would come back and
                 // shift Save from under the finger before the tap lands.
-                <button type="submit" class="primary big" data-testid="save-note" aria-busy=move || slow.get().then_some("true")
-                    on:mousedown=|ev: leptos::ev::MouseEvent| ev.prevent_default()>
+                <button type="button" class="primary big" data-testid="save-note" aria-busy=move || slow.get().then_some("true")
+                    on:mousedown=|ev: leptos::ev::MouseEvent| ev.prevent_default() on:click=move |_| save()>
                     {move || if slow.get() { "Saving…" } else { submit_label }}
                 </button>
             </div>

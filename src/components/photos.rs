@@ -28,6 +28,8 @@ pub fn PhotoPicker(#[prop(into)] photos: Signal<Vec<Shown>>, form: PhotoForm) ->
         now
     });
     let room = move || MAX_PHOTOS.saturating_sub(photos.with(Vec::len) + preparing());
+    // The buttons are drawn again only when room comes or goes.
+    let has_room = Memo::new(move |_| room() > 0);
     let picked = move |ev: leptos::ev::Event| {
         let Some(input) = ev
             .target()
@@ -93,7 +95,7 @@ pub fn PhotoPicker(#[prop(into)] photos: Signal<Vec<Shown>>, form: PhotoForm) ->
                 }).collect_view()}
             </ul>
             {move || (preparing() > 0).then(|| view! { <p class="muted" role="status">"Preparing the photo…"</p> })}
-            {move || (room() > 0).then(|| view! {
+            {move || has_room.get().then(|| view! {
                 <div class="row">
                     <label class="button secondary">
                         "Take a photo"

@@ -81,7 +81,9 @@ const SWIPE_PX: i32 = 60;
 pub fn ToastView() -> impl IntoView {
     let toasts = expect_context::<Toasts>();
     let state = expect_context::<AppState>();
-    let text = move || {
+    // A memo: the notebook changes often (each save, each answer from the
+    // server), and only a change in what the toast says redraws it.
+    let shown = Memo::new(move |_| {
         toasts.current.with(|t| {
             t.as_ref().map(|t| match t.watch {
                 Some((key, sent))
@@ -92,6 +94,9 @@ pub fn ToastView() -> impl IntoView {
                 _ => (t.text.clone(), false, t.testid),
             })
         })
+    });
+    let part = move |f: fn(&(String, bool, &'static str)) -> String| {
+        shown.with(|t| t.as_ref().map(f).unwrap_or_default())
     };
     // Escape dismisses it from anywhere, as a swipe across it does.
     let _ = window_event_listener(leptos::ev::keydown, move |ev| {
@@ -113,12 +118,16 @@ pub fn ToastView() -> impl IntoView {
     // never covers a control; the capture screen scrolls to it on saving.
     view! {
         <div class="toast-slot" role="status" aria-live="polite">
-            {move || text().map(|(text, sent, testid)| view! {
-                <div class="toast" class:sent=sent on:pointerdown=on_down on:pointerup=on_up>
-                    <p data-testid=testid>{text}</p>
+            // One toast following another keeps its element, and only its
+            // words change: drawing it anew in the moment after a save
+            // delayed the "saved" on a cheap phone.
+            <Show when=move || shown.with(Option::is_some)>
+                <div class="toast" class:sent=move || shown.with(|t| t.as_ref().is_some_and(|t| t.1))
+                    on:pointerdown=on_down on:pointerup=on_up>
+                    <p data-testid=move || part(|t| t.2.to_owned())>{move || part(|t| t.0.clone())}</p>
                     <button class="toast-close" aria-label="Dismiss" on:click=move |_| toasts.dismiss()>"×"</button>
                 </div>
-            })}
+            </Show>
         </div>
     }
 }

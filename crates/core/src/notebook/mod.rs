@@ -28,6 +28,11 @@ pub struct Notebook {
     reports: Table<MyReport>,
     triage: Table<QueuedTriage>,
     concerns: Table<Concern>,
+    /// When each category was last used (its newest note's capture time),
+    /// kept as notes come and go: the capture form orders its categories by
+    /// it after every save, and going through 5,000 notes each time delayed
+    /// the "saved" on a cheap phone.
+    last_used: HashMap<Category, DateTime<Utc>>,
 }
 
 /// A shift with what the shift list shows beside it.
@@ -47,7 +52,7 @@ impl Notebook {
     /// Returns whether it was put.
     pub fn upsert(&mut self, record: Record) -> bool {
         match record {
-            Record::Note(n) => self.notes.put(n),
+            Record::Note(n) => self.put_note(n),
             Record::Shift(s) => self.shifts.put(s),
             Record::Report(r) => self.reports.put(*r),
             Record::Triage(t) => self.triage.put(t),
@@ -59,7 +64,7 @@ impl Notebook {
     pub fn remove(&mut self, key: RecordKey) {
         let id = &key.id;
         match key.kind {
-            RecordKind::Note => drop(self.notes.remove(id)),
+            RecordKind::Note => drop(self.remove_note(id)),
             RecordKind::Shift => drop(self.shifts.remove(id)),
             RecordKind::Report => drop(self.reports.remove(id)),
             RecordKind::Triage => drop(self.triage.remove(id)),
@@ -94,11 +99,43 @@ impl Notebook {
 
     /// Puts a note in unless a newer revision of it is here.
     pub fn upsert_note(&mut self, note: Note) {
-        self.notes.put(note);
+        self.put_note(note);
+    }
+
+    fn put_note(&mut self, note: Note) -> bool {
+        let (category, at) = (note.category, note.created_at);
+        let before = self.notes.get(&note.id).map(|n| (n.category, n.created_at));
+        let put = self.notes.put(note);
+        match before {
+            // A note moved to another category (or time) may have been its
+            // old category's newest.
+            Some(old) if put && old != (category, at) => self.recount_categories(),
+            _ if put => {
+                let last = self.last_used.entry(category).or_insert(at);
+                *last = (*last).max(at);
+            }
+            _ => {}
+        }
+        put
     }
 
     pub fn remove_note(&mut self, id: &Uuid) -> Option<Note> {
-        self.notes.remove(id)
+        let removed = self.notes.remove(id);
+        if removed.is_some() {
+            self.recount_categories();
+        }
+        removed
+    }
+
+    fn recount_categories(&mut self) {
+        self.last_used.clear();
+        for note in self.notes.iter() {
+            let last = self
+                .last_used
+                .entry(note.category)
+                .or_insert(note.created_at);
+            *last = (*last).max(note.created_at);
+        }
     }
 
     pub fn note(&self, id: &Uuid) -> Option<&Note> {
@@ -116,14 +153,9 @@ impl Notebook {
     /// Every category, the most recently used first, then the rest in
     /// their usual order: the capture form offers the first few in one row.
     pub fn categories_by_recent_use(&self) -> Vec<Category> {
-        let mut last_used: HashMap<Category, DateTime<Utc>> = HashMap::new();
-        for note in self.notes.iter() {
-            let at = last_used.entry(note.category).or_insert(note.created_at);
-            *at = (*at).max(note.created_at);
-        }
         let mut all = Category::ALL.to_vec();
         // A stable sort: unused categories keep their usual order.
-        all.sort_by_key(|c| std::cmp::Reverse(last_used.get(c).copied()));
+        all.sort_by_key(|c| std::cmp::Reverse(self.last_used.get(c).copied()));
         all
     }
 

@@ -240,3 +240,42 @@ fn categories_come_most_recently_used_first_then_in_their_usual_order() {
         .collect();
     assert_eq!(&order[2..], rest.as_slice());
 }
+
+#[test]
+fn categories_follow_notes_changed_moved_and_removed() {
+    let mut book = Notebook::new();
+    let (first, second) = (Category::ALL[3], Category::ALL[7]);
+    let newest = crate::test_support::note(1, at(50)).category(first).build();
+    book.upsert_note(
+        crate::test_support::note(2, at(10))
+            .category(second)
+            .build(),
+    );
+    book.upsert_note(newest.clone());
+    assert_eq!(&book.categories_by_recent_use()[..2], &[first, second]);
+
+    // The newest note moved to the other category: its old one falls back.
+    let mut moved = newest.clone();
+    moved.category = second;
+    moved.sync.revision += 1;
+    book.upsert_note(moved.clone());
+    assert_eq!(book.categories_by_recent_use()[0], second);
+    assert!(!book.categories_by_recent_use()[..2].contains(&first));
+
+    // A late copy of an older revision is not put, and changes nothing.
+    book.upsert_note(newest);
+    assert_eq!(book.categories_by_recent_use()[0], second);
+
+    // Removed: the order is as if it had never been saved.
+    book.remove(moved.key());
+    book.upsert_note(crate::test_support::note(3, at(20)).category(first).build());
+    assert_eq!(&book.categories_by_recent_use()[..2], &[first, second]);
+    let mut fresh = Notebook::new();
+    fresh.upsert_note(
+        crate::test_support::note(2, at(10))
+            .category(second)
+            .build(),
+    );
+    fresh.upsert_note(crate::test_support::note(3, at(20)).category(first).build());
+    assert_eq!(book, fresh);
+}
