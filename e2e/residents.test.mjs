@@ -389,6 +389,10 @@ describe("the server's plain pages, while a resident's phone downloads the app",
     const code = (await page.getByTestId('plain-report-code').textContent()).trim();
     assert.match(code, CODE);
 
+    const sentToApi = [];
+    page.on('request', (request) => {
+      if (request.method() === 'POST' && new URL(request.url()).pathname.startsWith('/api/')) sentToApi.push(request.url());
+    });
     release();
     await page.getByTestId('report-sent').waitFor();
     assert.equal(await page.getByTestId('report-code').textContent(), code);
@@ -405,6 +409,22 @@ describe("the server's plain pages, while a resident's phone downloads the app",
     await stranger.goto(`${server.url}/reports/${code}`);
     await stranger.getByTestId('looked-up').waitFor();
     assert.equal(await stranger.getByTestId('request-erasure').count(), 0);
+
+    // The app keeps it as one of this phone's reports, with its code and
+    // words, without sending it again.
+    await page.goto(`${server.url}/reports`);
+    const mine = page.getByTestId('my-report');
+    await mine.waitFor();
+    assert.equal(await mine.count(), 1);
+    assert.equal(await mine.getByTestId('report-code').textContent(), code);
+    await mine.getByText('Ramp to the footbridge').waitFor();
+    assert.deepEqual(sentToApi, [], 'nothing sent again');
+    assert.deepEqual(await inboxPlaces(server), [[code, 'Ramp to the footbridge']]);
+    assert.deepEqual(
+      await page.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith('beatbook-posted/'))),
+      [],
+      'the page kept it only until the app did',
+    );
   });
 
   test("a paired phone never shows it, and a resident's other paths show the server's page until the app opens", async () => {

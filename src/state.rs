@@ -5,7 +5,7 @@
 
 use beatbook_core::meeting::{Concern, ConcernError, ConcernStatus};
 use beatbook_core::note::ValidationError;
-use beatbook_core::report::{MyReport, QueuedTriage, ReportError, ReportStatus, Triage};
+use beatbook_core::report::{MyReport, Posted, QueuedTriage, ReportError, ReportStatus, Triage};
 use beatbook_core::schema::{Record, RecordKey, RecordKind};
 use beatbook_core::shift::EndShiftError;
 use beatbook_core::sync::OnServer;
@@ -182,6 +182,29 @@ impl AppState {
                 .w
                 .durability
                 .set(Durability::NotGuaranteed(err.to_string())),
+        }
+        self.keep_posted_reports().await;
+    }
+
+    /// Keeps the reports the server's plain form sent from this phone (the
+    /// app had not started, or could not) as this phone's own, with their
+    /// codes: My reports lists them like any other.
+    async fn keep_posted_reports(&self) {
+        for (key, values) in storage::posted_reports() {
+            let pairs = values.iter().map(|(n, v)| (n.as_str(), v.as_str()));
+            match beatbook_core::report::posted(&key, pairs, now()) {
+                Posted::Keep(mine) => {
+                    let id = mine.report.id;
+                    let held = self.book.with_untracked(|b| b.report(&id).is_some());
+                    // Forgotten only once kept, so that a failed save tries
+                    // again at the next start.
+                    if held || self.persist(Record::Report(mine)).await.is_ok() {
+                        storage::forget_posted(&key);
+                    }
+                }
+                Posted::Wait => {}
+                Posted::Forget => storage::forget_posted(&key),
+            }
         }
     }
 

@@ -209,3 +209,44 @@ pub fn unreadable_export(entries: &[Unreadable]) -> String {
     }
     serde_json::to_string(&out).expect("strings serialise to JSON")
 }
+
+/// The reports the server's plain form sent from this phone, as the page's
+/// first script kept them (`core::report::posted`): each key with the form's
+/// values, decoded.
+pub fn posted_reports() -> Vec<(String, Vec<(String, String)>)> {
+    let Ok(storage) = local_storage() else {
+        return Vec::new();
+    };
+    all_keys(&storage)
+        .into_iter()
+        .filter(|key| key.starts_with(beatbook_core::report::POSTED_PREFIX))
+        .filter_map(|key| {
+            let raw = storage.get_item(&key).ok().flatten()?;
+            Some((key, form_values(&raw)))
+        })
+        .collect()
+}
+
+/// `application/x-www-form-urlencoded` as pairs; a pair that cannot be
+/// decoded is left out.
+fn form_values(raw: &str) -> Vec<(String, String)> {
+    let decode = |text: &str| {
+        js_sys::decode_uri_component(&text.replace('+', " "))
+            .ok()
+            .map(String::from)
+    };
+    raw.split('&')
+        .filter(|pair| !pair.is_empty())
+        .filter_map(|pair| {
+            let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+            Some((decode(name)?, decode(value)?))
+        })
+        .collect()
+}
+
+/// Forgets one of [`posted_reports`].
+pub fn forget_posted(key: &str) {
+    if let Ok(storage) = local_storage() {
+        let _ = storage.remove_item(key);
+    }
+}

@@ -10,6 +10,7 @@ mod erase;
 mod form;
 pub use form::{Problem, ReportField, ReportForm, HONEYPOT};
 mod mine;
+mod posted;
 mod status;
 #[cfg(test)]
 mod tests;
@@ -24,6 +25,7 @@ use crate::note::Location;
 use crate::text::{bounded, TextError};
 
 pub use mine::{Delivery, MyReport};
+pub use posted::{posted, Posted, POSTED_PREFIX, POSTED_WAIT};
 pub use status::{PublicReport, ReportStatus, StatusChange};
 pub use triage::{QueuedTriage, Triage};
 
