@@ -209,6 +209,15 @@ fn every_page_is_whole_titled_and_compressed_when_the_browser_asks() {
     assert_eq!(r.status, 400);
     assert!(r.text().contains("That is not a reference code"));
     assert!(r.text().contains("value=\"banana\""));
+    // Bytes that are no UTF-8, in the query or the path: the page's own
+    // answer, never a bare refusal.
+    let r = server.get("/reports?code=%FF%FE", &[]);
+    assert_eq!(r.status, 400);
+    assert!(r.text().contains("That is not a reference code"));
+    assert!(r.text().contains("<form class=\"look-up\""));
+    let r = server.get("/reports/%FF%FE?sent", &[]);
+    assert_eq!(r.status, 404);
+    assert!(r.text().contains("That is not a reference code"));
 }
 
 /// The form's own id, from the page as served.

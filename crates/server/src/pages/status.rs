@@ -7,7 +7,8 @@
 //! holds nothing but the fact, and goes when the browser's data does. The
 //! app reads it too, on that page, when it takes the page over.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::rejection::PathRejection;
+use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::Response;
 use beatbook_core::code;
@@ -41,18 +42,22 @@ fn made_here(request: &HeaderMap, code: &str) -> bool {
         .any(|cookies| protocol::made_here(cookies, code))
 }
 
-#[derive(serde::Deserialize)]
-pub struct LookUp {
-    code: Option<String>,
+/// A value of the query, read as a browser sends it: bytes that are no
+/// UTF-8 are read as replacement characters, so that anything typed gets
+/// this page's own answer, never a bare refusal.
+fn query_value(query: Option<&str>, name: &str) -> Option<String> {
+    form_urlencoded::parse(query?.as_bytes())
+        .find(|(n, _)| n == name)
+        .map(|(_, v)| v.into_owned())
 }
 
 /// `GET /reports`, and `GET /reports?code=…` from its own form.
 pub async fn look_up(
     State(pages): State<Pages>,
-    Query(query): Query<LookUp>,
+    RawQuery(query): RawQuery,
     request: HeaderMap,
 ) -> Response {
-    let Some(typed) = query.code else {
+    let Some(typed) = query_value(query.as_deref(), "code") else {
         return pages.answer(&request, look_up_page("", None));
     };
     match code::normalise(&typed) {
@@ -102,21 +107,19 @@ fn look_up_page(typed: &str, problem: Option<&str>) -> Page {
     Page::new(Route::Reports, body)
 }
 
-#[derive(serde::Deserialize)]
-pub struct Said {
-    sent: Option<String>,
-    /// `not-kept`: the report was stored, its photo was not.
-    photo: Option<String>,
-}
-
-/// `GET /reports/{code}`: the report's public page.
+/// `GET /reports/{code}`: the report's public page. `?sent` says it was
+/// sent just now; `photo=not-kept`, that its photo was not kept.
 pub async fn report(
     State(pages): State<Pages>,
     Client(client): Client,
-    Path(typed): Path<String>,
-    Query(said): Query<Said>,
+    typed: Result<Path<String>, PathRejection>,
+    RawQuery(query): RawQuery,
     request: HeaderMap,
 ) -> Response {
+    // A path that is no UTF-8 is no code either.
+    let typed = typed.map(|Path(typed)| typed).unwrap_or_default();
+    let sent = query_value(query.as_deref(), "sent").is_some();
+    let photo_lost = query_value(query.as_deref(), "photo").as_deref() == Some("not-kept");
     let Some(code) = code::normalise(&typed) else {
         let page = look_up_page(&typed, Some(words::NOT_A_CODE));
         return pages.answer(&request, page.status(StatusCode::NOT_FOUND));
@@ -127,8 +130,7 @@ pub async fn report(
     match crate::api::reports::look_up(&pages.api, client, &request, &code).await {
         Ok(report) => {
             let mine = made_here(&request, &code);
-            let photo_lost = said.photo.as_deref() == Some("not-kept");
-            let page = status_page(&report, said.sent.is_some(), photo_lost, mine);
+            let page = status_page(&report, sent, photo_lost, mine);
             pages.answer(&request, page)
         }
         Err(e) if e.status() == StatusCode::NOT_FOUND => {
@@ -137,7 +139,7 @@ pub async fn report(
         }
         // Just sent: the code is what matters, whatever the look-up's
         // allowance says.
-        Err(e) if said.sent.is_some() => {
+        Err(e) if sent => {
             let page = refused_after(&code, &e, &sent_notice(&code));
             pages.answer(&request, page.status(StatusCode::OK))
         }
@@ -248,9 +250,10 @@ fn status_page(report: &PublicReport, just_sent: bool, photo_lost: bool, mine: b
 pub async fn erase(
     State(pages): State<Pages>,
     Client(client): Client,
-    Path(typed): Path<String>,
+    typed: Result<Path<String>, PathRejection>,
     request: HeaderMap,
 ) -> Response {
+    let typed = typed.map(|Path(typed)| typed).unwrap_or_default();
     let Some(code) = code::normalise(&typed) else {
         let page = look_up_page(&typed, Some(words::NOT_A_CODE));
         return pages.answer(&request, page.status(StatusCode::NOT_FOUND));
