@@ -187,10 +187,19 @@ extern "C" {
     #[wasm_bindgen(method, catch, js_name = transaction)]
     fn transaction_with_options(
         this: &DatabaseWithOptions,
-        names: &Array,
+        names: &JsValue,
         mode: &str,
         options: &Object,
     ) -> Result<IdbTransaction, JsValue>;
+}
+
+thread_local! {
+    /// `{ durability }`, made once: every save asks for it.
+    static WRITE_OPTIONS: Object = {
+        let options = Object::new();
+        let _ = Reflect::set(&options, &"durability".into(), &WRITE_DURABILITY.into());
+        options
+    };
 }
 
 /// What the journal asks of a write: to be on disk when it completes.
@@ -201,19 +210,25 @@ pub(crate) fn store(
     names: &[&str],
     mode: IdbTransactionMode,
 ) -> Result<IdbTransaction, JournalError> {
-    let names = names
-        .iter()
-        .map(|n| JsValue::from_str(n))
-        .collect::<Array>();
+    // One store is named by itself, with no list to build.
+    let names: JsValue = match names {
+        [name] => JsValue::from_str(name),
+        _ => names
+            .iter()
+            .map(|n| JsValue::from_str(n))
+            .collect::<Array>()
+            .into(),
+    };
     if mode == IdbTransactionMode::Readonly {
         return db
             .transaction_with_str_sequence_and_mode(&names, mode)
             .map_err(error_from);
     }
-    let options = Object::new();
-    Reflect::set(&options, &"durability".into(), &WRITE_DURABILITY.into()).map_err(error_from)?;
-    db.unchecked_ref::<DatabaseWithOptions>()
-        .transaction_with_options(&names, "readwrite", &options)
+    WRITE_OPTIONS
+        .with(|options| {
+            db.unchecked_ref::<DatabaseWithOptions>()
+                .transaction_with_options(&names, "readwrite", options)
+        })
         .map_err(error_from)
 }
 
