@@ -104,6 +104,38 @@ describe('sync', () => {
     await again.stop();
   });
 
+  test("a server that no longer answers this app says to update, and the notes wait on the phone until it answers again", async () => {
+    const server = await startServer();
+    const context = await browser.newContext();
+    const page = await openApp(context, server);
+    await pairApp(page, server.data);
+    await server.stop();
+    // The same server and data, its operator now answering only apps of a
+    // later protocol level than this one reads.
+    const later = await startServer({
+      port: server.port,
+      data: server.data,
+      args: ['--addr', `127.0.0.1:${server.port}`, '--oldest-app-level', '99'],
+    });
+    await saveNote(page, 'Saved while the app is too old');
+    await waitForSaved(page);
+    await page.getByTestId('sync-error')
+      .getByText("This phone's Beatbook is too old for the server: tap Update now.").waitFor();
+    assert.match(await page.getByTestId('pending-count').textContent(), /1 saved on this phone, not sent yet/);
+    const token = await page.evaluate(() => JSON.parse(localStorage.getItem('beatbook/device')).token);
+    const listed = await fetch(`${later.url}/api/v1/notes`, {
+      headers: { authorization: `Bearer ${token}`, 'beatbook-protocol': '99' },
+    });
+    assert.deepEqual((await listed.json()).notes, [], 'nothing of it stored');
+    await later.stop();
+
+    const again = await startServer({ port: server.port, data: server.data });
+    await waitAllSent(page);
+    assert.deepEqual((await serverNotes(page, again.url)).map((n) => n.text), ['Saved while the app is too old']);
+    await context.close();
+    await again.stop();
+  });
+
   test('an answer lost after the server stored the batch is retried without duplicates', async () => {
     const server = await startServer();
     const proxy = await startProxy(server.port);

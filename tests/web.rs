@@ -258,3 +258,29 @@ fn a_panic_leaves_a_plain_message_and_a_reload_that_needs_no_script() {
         "drawn once"
     );
 }
+
+/// The app's build reads a newer server's answers, and what a newer app
+/// stored, ignoring fields it does not know (the server's build refuses
+/// them in requests: core's `strict`).
+#[wasm_bindgen_test]
+fn answers_and_records_with_fields_added_later_are_read() {
+    use beatbook_core::protocol::{Outcome, SubmitReportResponse};
+    let answer = r#"{"code":"K7QF2-M3XDA","outcome":"stored","queue_position":3}"#;
+    let read: SubmitReportResponse = serde_json::from_str(answer).unwrap();
+    assert_eq!(read.code, "K7QF2-M3XDA");
+    assert_eq!(read.outcome, Outcome::Stored);
+    // A note as a later app might store it, with a field of its own.
+    let n = note(9, "written by a later app");
+    let key = RecordKey::new(RecordKind::Note, n.id);
+    let raw = Record::Note(n.clone()).encode().replacen(
+        r#""text""#,
+        r#""voice":{"seconds":4},"text""#,
+        1,
+    );
+    assert!(raw.contains("voice"));
+    fresh();
+    store().set_item(&key.to_string(), &raw).unwrap();
+    let loaded = storage::load().unwrap();
+    assert!(loaded.unreadable.is_empty(), "{:?}", loaded.unreadable);
+    assert_eq!(loaded.notebook.note(&n.id), Some(&n));
+}

@@ -52,6 +52,10 @@ pub enum ClientError {
     /// Pairing failed for this reason (said as a sentence for Settings).
     #[error("{}", super::pairing::not_paired_text(.0))]
     NotPaired(Box<ClientError>),
+    /// The server no longer answers an app this old (426): everything is
+    /// kept, and sent once the app is updated.
+    #[error("{}", level::TOO_OLD)]
+    TooOld,
 }
 
 /// The server's own reason, or its status code when it gave none.
@@ -218,8 +222,11 @@ async fn fetch_within<T, Read: std::future::Future<Output = Result<T, ClientErro
     if let Some(proof) = proof {
         let _ = headers.set(proof::HEADER, proof);
     }
-    // The answers this build reads (core's `protocol::level`).
-    let _ = headers.set(level::HEADER, &level::CURRENT.to_string());
+    // The answers this build reads (core's `protocol::level`), and which
+    // release made the request.
+    for (name, value) in versions() {
+        let _ = headers.set(name, &value);
+    }
     init.set_headers(&headers);
     let abort = web_sys::AbortController::new().ok();
     if let Some(abort) = &abort {
@@ -254,6 +261,9 @@ fn browser_error(e: JsValue) -> ClientError {
     ClientError::Browser(format!("{e:?}"))
 }
 
+/// What a server that no longer answers this app says (Upgrade Required).
+const TOO_OLD_STATUS: u16 = 426;
+
 /// The server's reason for an error answer, if its body gives one.
 fn server_reason(answer: &Answer) -> Option<String> {
     serde_json::from_str::<ErrorBody>(&answer.text)
@@ -267,6 +277,9 @@ fn error_text(answer: &Answer) -> String {
 
 /// An error answer as an error.
 pub(super) fn refused(answer: &Answer) -> ClientError {
+    if answer.status == TOO_OLD_STATUS {
+        return ClientError::TooOld;
+    }
     ClientError::Refused {
         status: answer.status,
         message: server_reason(answer),
@@ -319,6 +332,24 @@ pub(super) enum Sent {
     Refused(String),
 }
 
+/// The level this build reads and the release that made the request, as
+/// headers (core's `protocol::level`).
+fn versions() -> [(&'static str, String); 2] {
+    [
+        (level::HEADER, level::CURRENT.to_string()),
+        (level::RELEASE_HEADER, env!("CARGO_PKG_VERSION").to_owned()),
+    ]
+}
+
+/// The headers of a letter the service worker may send: JSON, the
+/// versions, and the token if there is one.
+fn letter_headers(token: Option<&str>) -> Vec<(String, String)> {
+    let mut headers = vec![("Content-Type".to_owned(), "application/json".to_owned())];
+    headers.extend(versions().map(|(name, value)| (name.to_owned(), value)));
+    headers.extend(token.map(|t| ("Authorization".to_owned(), format!("Bearer {t}"))));
+    headers
+}
+
 /// One report as the request that delivers it, whole: what the page sends,
 /// and what it hands to the service worker to send with the app closed.
 pub(super) fn report_letter(report: &MyReport) -> Result<Letter, ClientError> {
@@ -330,10 +361,7 @@ pub(super) fn report_letter(report: &MyReport) -> Result<Letter, ClientError> {
         key: RecordKey::new(RecordKind::Report, report.report.id).to_string(),
         revision: report.revision,
         path: paths::to(paths::REPORTS, ""),
-        headers: vec![
-            ("Content-Type".to_owned(), "application/json".to_owned()),
-            (level::HEADER.to_owned(), level::CURRENT.to_string()),
-        ],
+        headers: letter_headers(None),
         body,
     })
 }
@@ -366,14 +394,7 @@ pub(super) fn paired_letter<Req: Serialize>(
         key: key.to_owned(),
         revision,
         path: url,
-        headers: vec![
-            ("Content-Type".to_owned(), "application/json".to_owned()),
-            (level::HEADER.to_owned(), level::CURRENT.to_string()),
-            (
-                "Authorization".to_owned(),
-                format!("Bearer {}", pairing.token),
-            ),
-        ],
+        headers: letter_headers(Some(&pairing.token)),
         body,
     })
 }
@@ -430,7 +451,7 @@ pub(super) async fn send_photo(
     match answer.status {
         401 => Err(Failure::Unauthorized(error_text(&answer))),
         429 => Err(too_many(&answer)),
-        500..=599 => Err(Failure::Retry(refused(&answer))),
+        TOO_OLD_STATUS | 500..=599 => Err(Failure::Retry(refused(&answer))),
         status => Ok(verdict(status, &error_text(&answer))),
     }
 }

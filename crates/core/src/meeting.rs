@@ -61,7 +61,7 @@ impl ConcernStatus {
 
 /// One dated step of progress.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
 pub struct Progress {
     #[serde(with = "crate::rfc3339")]
     pub at: DateTime<Utc>,
@@ -69,7 +69,7 @@ pub struct Progress {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
 pub struct Concern {
     pub id: Uuid,
     pub title: String,

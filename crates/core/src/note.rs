@@ -37,7 +37,7 @@ pub enum ValidationError {
 
 /// A position from the phone's GPS.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
 pub struct Location {
     pub latitude: f64,
     pub longitude: f64,
@@ -175,7 +175,7 @@ impl NoteInput {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
 pub struct Note {
     /// Made on the phone, so that a resend can never create a second copy.
     pub id: Uuid,

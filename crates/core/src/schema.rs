@@ -158,7 +158,7 @@ struct VersionOnly {
 }
 
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
 struct EnvelopeIn<T> {
     #[allow(dead_code)]
     v: u32,

@@ -60,7 +60,7 @@ pub enum EndShiftError {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
 pub struct Shift {
     pub id: Uuid,
     pub kind: ShiftKind,

@@ -14,6 +14,9 @@ use beatbook_server::store::sqlite::backup;
 use beatbook_server::store::{Devices, Reports};
 use beatbook_server::{data, Sqlite};
 
+/// The release this server is (docs/releases.md).
+const VERSION: &str = env!("CARGO_PKG_VERSION");
+
 const USAGE: &str = "usage:
   beatbook-server [serve] [--data FOLDER] [--dist FOLDER] ...   serve the app and its API
       --addr HOST:PORT        plain HTTP (default 127.0.0.1:8080; loopback only unless
@@ -35,12 +38,15 @@ const USAGE: &str = "usage:
                               256); past it, what it sends waits on the phone (413)
       --device-photos-mb N    note photos one paired device may store (default 4096);
                               past it, its photos wait on the phone (507)
+      --oldest-app-level N    answer only apps of this protocol level and later
+                              (docs/releases.md); older ones are told to update
   beatbook-server pair --name NAME [--data FOLDER]      make a one-time pairing code
   beatbook-server devices [--data FOLDER]               list paired devices
   beatbook-server revoke DEVICE_ID [--data FOLDER]      revoke a device's token
   beatbook-server erase-report CODE [--data FOLDER]     erase a report's personal data
   beatbook-server backup --to FILE [--data FOLDER]      copy the data while the server runs
-  beatbook-server restore --from FILE [--data FOLDER]   put a backup back (server stopped)";
+  beatbook-server restore --from FILE [--data FOLDER]   put a backup back (server stopped)
+  beatbook-server --version                             the release (docs/releases.md)";
 
 #[derive(Debug, Default)]
 struct Options {
@@ -64,6 +70,7 @@ struct Options {
     from: Option<PathBuf>,
     code: Option<String>,
     keep_contact_days: u32,
+    oldest_app_level: u32,
     resident_photo_mb: u64,
     device_quota_mb: u64,
     device_photos_mb: u64,
@@ -78,6 +85,7 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Options> {
         dist: env("BEATBOOK_DIST", "dist").into(),
         data: env("BEATBOOK_DATA", "data").into(),
         keep_contact_days: beatbook_server::api::KEEP_CONTACT_DAYS,
+        oldest_app_level: beatbook_core::protocol::level::OLDEST,
         resident_photo_mb: beatbook_server::api::RESIDENT_PHOTO_MB,
         device_quota_mb: beatbook_server::store::DEVICE_QUOTA_BYTES / (1024 * 1024),
         device_photos_mb: beatbook_server::store::DEVICE_PHOTO_QUOTA_BYTES / (1024 * 1024),
@@ -117,10 +125,17 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Options> {
                     format!("--keep-contact-days {days:?} is not a number of days")
                 })?;
             }
+            "--oldest-app-level" => {
+                let level = value()?;
+                options.oldest_app_level = level.parse().with_context(|| {
+                    format!("--oldest-app-level {level:?} is not a protocol level")
+                })?;
+            }
             "--resident-photos-mb" => options.resident_photo_mb = megabytes(&arg, value()?)?,
             "--device-quota-mb" => options.device_quota_mb = megabytes(&arg, value()?)?,
             "--device-photos-mb" => options.device_photos_mb = megabytes(&arg, value()?)?,
             "-h" | "--help" => bail!(USAGE),
+            "-V" | "--version" => options.command = "version".to_owned(),
             other if options.command == "erase-report" && options.code.is_none() => {
                 options.code = Some(other.to_owned());
             }
@@ -226,6 +241,7 @@ async fn serve_app(options: Options) -> Result<()> {
     let state = ApiState::new(store.clone())
         .trusting(options.proxies.clone())
         .keeping_contacts(options.keep_contact_days)
+        .answering_from_level(options.oldest_app_level)
         .with_resident_photo_room(options.resident_photo_mb.saturating_mul(1_000_000));
     let expiry = tokio::spawn(expire_contacts(store.clone(), options.keep_contact_days));
     let app = beatbook_server::app_with_api(&options.dist, state);
@@ -246,6 +262,7 @@ async fn serve_app(options: Options) -> Result<()> {
     );
     serve::serve_with(transport, app, limits, |listening| {
         println!("Beatbook is running at {}", listening.url);
+        println!("Release {VERSION} (docs/releases.md).");
         println!("{doors}");
         println!("Data: {data}. To pair a phone: beatbook-server pair --name \"Councillor's phone\" --data {data}");
     })
@@ -367,6 +384,10 @@ fn run(options: Options) -> Result<()> {
             if let Some(kept) = kept {
                 println!("The database it replaced is kept as {}.", kept.display());
             }
+            Ok(())
+        }
+        "version" => {
+            println!("beatbook-server {VERSION}");
             Ok(())
         }
         "serve" => tokio::runtime::Runtime::new()

@@ -263,3 +263,35 @@ fn one_client_sending_too_many_reports_is_told_to_wait() {
     // Looking up codes has its own allowance.
     assert_eq!(server.look_up_report("ABCDE-FGHJK").status, 404);
 }
+
+#[test]
+fn an_app_older_than_the_server_answers_is_told_so_and_nothing_of_it_is_stored() {
+    let server = serve();
+    let sent = json!({ "report": report("Station underpass", ReportKind::PoorLighting) });
+    let body = sent.to_string();
+    // A level below the oldest the server answers (made up: every level
+    // from the first is answered today).
+    let old = server.post(
+        "/api/v1/reports",
+        &["beatbook-protocol: 0"],
+        body.as_bytes(),
+    );
+    assert_eq!(old.status, 426, "{}", old.text());
+    assert_eq!(old.header("upgrade"), Some("beatbook-protocol/1"));
+    assert_eq!(
+        old.json()["error"],
+        beatbook_core::protocol::level::TOO_OLD,
+        "said as the app says it"
+    );
+    let auth = server.pair("councillor");
+    let inbox = server.get("/api/v1/inbox", &[&auth]).json();
+    assert_eq!(inbox["reports"].as_array().unwrap().len(), 0);
+    // Today's app names its level and release; the same report is stored.
+    let today = server.post(
+        "/api/v1/reports",
+        &["beatbook-protocol: 3", "beatbook-release: 0.2.0"],
+        body.as_bytes(),
+    );
+    assert_eq!(today.status, 200, "{}", today.text());
+    assert_eq!(today.json()["outcome"], "stored");
+}

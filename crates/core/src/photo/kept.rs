@@ -23,7 +23,7 @@ pub enum PhotoState {
 
 /// A kept photo's facts.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
 pub struct KeptPhoto {
     /// Made on the phone; the server recognises a resend by it.
     pub id: Uuid,

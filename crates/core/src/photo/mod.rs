@@ -38,13 +38,13 @@ pub const MAX_WHOLE_SIDE: u32 = 8192;
 /// `GET /api/v1/reports/{code}/photos`: a report's photos (only those the
 /// councillor made public, unless asked with a device token).
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
 pub struct PhotoListing {
     pub photos: Vec<ListedPhoto>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
 pub struct ListedPhoto {
     pub id: uuid::Uuid,
     pub width: u32,

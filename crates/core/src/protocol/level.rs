@@ -10,11 +10,27 @@ use crate::report::PublicReport;
 
 /// The request header that carries the client's level.
 pub const HEADER: &str = "beatbook-protocol";
+/// The request header that names the release of the app that made the
+/// request (for the server's log and for people reading traffic; answers
+/// follow the level, never the release).
+pub const RELEASE_HEADER: &str = "beatbook-release";
 /// The level of apps that send no header.
 pub const FIRST: u32 = 1;
 /// The level this build of the app reads: 2 added the erasure fields
-/// (`erasure_requested_at`, `erased_at`, `TriageEntry::erased`).
-pub const CURRENT: u32 = 2;
+/// (`erasure_requested_at`, `erased_at`, `TriageEntry::erased`); 3 reads
+/// answers leniently, so a field added to an answer later needs no cut
+/// for it (levels 2 and 3 are given the same answers).
+pub const CURRENT: u32 = 3;
+/// The oldest level this server still answers: older clients are told
+/// [`TOO_OLD`] with status 426, and keep what they hold.
+pub const OLDEST: u32 = FIRST;
+/// What a client older than [`OLDEST`] is told, and what the app says.
+pub const TOO_OLD: &str = "This phone's Beatbook is too old for the server: tap Update now. Everything on this phone is kept, and is sent once it is updated.";
+
+/// Whether a server answers a client of `level`.
+pub fn answered(level: u32) -> bool {
+    level >= OLDEST
+}
 
 /// The level a request's header value names; no header (or one that cannot
 /// be read) is the first level, which every server can answer.
@@ -74,6 +90,15 @@ impl PublicReport {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_level_from_the_first_is_answered_and_a_made_up_older_one_is_not() {
+        assert_eq!(parse(None), FIRST);
+        assert_eq!(parse(Some(" 3 ")), 3);
+        assert_eq!(parse(Some("three")), FIRST);
+        assert!((FIRST..=CURRENT).all(answered));
+        assert!(!answered(0));
+    }
 
     use crate::protocol::InboxReport;
     use crate::report::{Report, ReportInput, ReportKind, ReportStatus, WhenUnsafe};

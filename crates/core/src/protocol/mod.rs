@@ -36,7 +36,7 @@ pub const MAX_BATCH_RECORDS: usize = 500;
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
 pub struct SyncRequest {
     #[serde(default)]
     pub shifts: Vec<Shift>,
@@ -77,7 +77,7 @@ impl Outcome {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
 pub struct RecordResult {
     pub kind: RecordKind,
     /// Its position in the request's list of that kind.
@@ -91,19 +91,19 @@ pub struct RecordResult {
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
 pub struct SyncResponse {
     pub results: Vec<RecordResult>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
 pub struct PairRequest {
     pub code: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
 pub struct PairResponse {
     pub token: String,
     pub device_name: String,
@@ -134,7 +134,7 @@ pub fn made_here(cookies: &str, code: &str) -> bool {
 
 /// `POST /api/v1/reports`: a resident's report, with no token.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
 pub struct SubmitReport {
     pub report: Report,
     /// A field people never see or fill; bots that fill it get a believable
@@ -155,7 +155,7 @@ pub struct Privacy {
 /// first time the server saw the report (a resend is `already_had`, with the
 /// same code).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
 pub struct SubmitReportResponse {
     pub code: String,
     pub outcome: Outcome,
@@ -163,14 +163,14 @@ pub struct SubmitReportResponse {
 
 /// `POST /api/v1/triage`: the councillor's changes to reports, oldest first.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
 pub struct TriageRequest {
     pub changes: Vec<Triage>,
 }
 
 /// The answer for one change, by its id.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
 pub struct TriageResult {
     pub id: Uuid,
     pub outcome: Outcome,
@@ -179,14 +179,14 @@ pub struct TriageResult {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
 pub struct TriageResponse {
     pub results: Vec<TriageResult>,
 }
 
 /// One step of a report's full history, as the councillor sees it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
 pub struct TriageEntry {
     #[serde(with = "crate::rfc3339")]
     pub at: DateTime<Utc>,
@@ -200,7 +200,7 @@ pub struct TriageEntry {
 
 /// A report in the councillor's inbox: everything, contact details included.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
 pub struct InboxReport {
     pub code: String,
     pub status: ReportStatus,
@@ -246,7 +246,7 @@ impl InboxReport {
 /// `GET /api/v1/inbox`: matching reports, newest first, and how many of each
 /// kind matched.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
 pub struct Inbox {
     pub reports: Vec<InboxReport>,
     pub counts: std::collections::BTreeMap<ReportKind, u32>,

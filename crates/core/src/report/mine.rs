@@ -26,7 +26,7 @@ pub enum Delivery {
 /// A report as the resident's phone keeps it: what was sent, how far it got,
 /// and the last status seen, readable with no signal.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
 pub struct MyReport {
     pub report: Report,
     /// Raised on every change, so the newer of two stored copies wins.

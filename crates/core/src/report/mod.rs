@@ -142,7 +142,7 @@ impl WhenUnsafe {
 
 /// How to reach the reporter, if they want to be reached.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
 pub struct Contact {
     pub name: Option<String>,
     /// An email address or a phone number.
@@ -186,7 +186,7 @@ pub struct ReportInput {
 
 /// A report as the resident's phone makes it and the server receives it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
 pub struct Report {
     pub id: Uuid,
     #[serde(with = "crate::rfc3339")]

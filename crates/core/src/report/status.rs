@@ -64,7 +64,7 @@ impl ReportStatus {
 
 /// One step in a report's public history.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
 pub struct StatusChange {
     #[serde(with = "crate::rfc3339")]
     pub at: DateTime<Utc>,
@@ -74,7 +74,7 @@ pub struct StatusChange {
 /// What anyone holding the code may see: never the contact details, the
 /// exact location or the councillor's private notes.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
 pub struct PublicReport {
     pub code: String,
     pub kind: ReportKind,

@@ -13,7 +13,7 @@ use crate::text::{bounded, TextError};
 /// new public response or a private note. Made on the councillor's phone with
 /// an id of its own, queued like a note, and applied by the server once.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
 pub struct Triage {
     pub id: Uuid,
     pub report_id: Uuid,
@@ -100,7 +100,7 @@ impl Triage {
 /// A triage change made on the councillor's phone: queued like a note, and
 /// marked by the server's answer.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
 pub struct QueuedTriage {
     pub change: Triage,
     pub sync: SyncStatus,

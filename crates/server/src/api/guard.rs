@@ -4,11 +4,12 @@
 //! with the resident's browser, but not as `application/json` without the
 //! browser asking first) and an oversize upload cost nothing.
 
-use axum::extract::Request;
-use axum::http::{header, HeaderMap, Method, StatusCode};
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use beatbook_core::photo::ImageType;
+use beatbook_core::protocol::level;
 
 use super::extract::{body_limit, too_large, Body};
 use super::ApiError;
@@ -57,6 +58,26 @@ pub(crate) fn embedded_elsewhere(headers: &HeaderMap) -> bool {
     says("sec-fetch-site", b"cross-site")
         && headers.contains_key("sec-fetch-mode")
         && !says("sec-fetch-mode", b"navigate")
+}
+
+/// An app older than the oldest protocol level this server answers
+/// (`oldest`: core's `level::OLDEST` unless the operator asks for later) is
+/// told so (426, with the level it needs in `Upgrade`), before anything of
+/// its request is read: its phone keeps what it holds, and sends it once
+/// updated.
+pub async fn old_enough(State(oldest): State<u32>, request: Request, next: Next) -> Response {
+    let named = request
+        .headers()
+        .get(level::HEADER)
+        .and_then(|v| v.to_str().ok());
+    if level::parse(named) >= oldest {
+        return next.run(request).await;
+    }
+    let mut answer = ApiError::new(StatusCode::UPGRADE_REQUIRED, level::TOO_OLD).into_response();
+    if let Ok(needed) = HeaderValue::from_str(&format!("{}/{oldest}", level::HEADER)) {
+        answer.headers_mut().insert(header::UPGRADE, needed);
+    }
+    answer
 }
 
 pub async fn only_the_app(request: Request, next: Next) -> Result<Response, ApiError> {

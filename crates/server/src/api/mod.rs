@@ -65,6 +65,9 @@ pub struct ApiState {
     zips: Arc<tokio::sync::Semaphore>,
     /// The puzzles that let a request in past a shared ceiling.
     puzzles: Arc<Puzzles>,
+    /// The oldest protocol level answered (core's `level::OLDEST`, or
+    /// later where the operator says so): older apps are told to update.
+    pub(crate) oldest_level: u32,
 }
 
 /// Where a request stands against a shared ceiling.
@@ -101,6 +104,7 @@ impl ApiState {
             decoys: Arc::default(),
             keep_contact_days: KEEP_CONTACT_DAYS,
             resident_photo_room: RESIDENT_PHOTO_MB * 1_000_000,
+            oldest_level: beatbook_core::protocol::level::OLDEST,
             zips: Arc::new(tokio::sync::Semaphore::new(ZIPS_AT_ONCE)),
             puzzles: Arc::new(Puzzles::new(PUZZLE_BITS)),
         }
@@ -115,6 +119,7 @@ impl ApiState {
             decoys: Arc::default(),
             keep_contact_days: KEEP_CONTACT_DAYS,
             resident_photo_room: RESIDENT_PHOTO_MB * 1_000_000,
+            oldest_level: beatbook_core::protocol::level::OLDEST,
             zips: Arc::new(tokio::sync::Semaphore::new(ZIPS_AT_ONCE)),
             puzzles: Arc::new(Puzzles::new(PUZZLE_BITS)),
         }
@@ -178,6 +183,16 @@ impl ApiState {
     pub fn keeping_contacts(self, days: u32) -> Self {
         ApiState {
             keep_contact_days: days,
+            ..self
+        }
+    }
+
+    /// Answers apps of protocol `level` and later only (never fewer than
+    /// the server can answer): after a fix that older apps must not miss,
+    /// they are told to update, and keep what they hold until they do.
+    pub fn answering_from_level(self, level: u32) -> Self {
+        ApiState {
+            oldest_level: level.max(beatbook_core::protocol::level::OLDEST),
             ..self
         }
     }
@@ -304,6 +319,10 @@ pub fn router(state: ApiState) -> Router {
     router
         .fallback(not_found)
         .layer(axum::middleware::from_fn(guard::only_the_app))
+        .layer(axum::middleware::from_fn_with_state(
+            state.oldest_level,
+            guard::old_enough,
+        ))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)
 }
