@@ -52,9 +52,10 @@ impl Running {
             .arg(data)
             .args(args)
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(Stdio::piped())
             .spawn()
             .unwrap();
+        let errors = BufReader::new(child.stderr.take().unwrap()).lines();
         let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
         let first = lines
             .next()
@@ -70,6 +71,13 @@ impl Running {
         std::thread::spawn(move || {
             for line in lines.map_while(Result::ok) {
                 rest.lock().unwrap().push_str(&format!("{line}\n"));
+            }
+        });
+        // What it prints on stderr goes to the same place, after a mark.
+        let rest = stdout.clone();
+        std::thread::spawn(move || {
+            for line in errors.map_while(Result::ok) {
+                rest.lock().unwrap().push_str(&format!("stderr: {line}\n"));
             }
         });
         Running { child, url, stdout }
@@ -167,6 +175,22 @@ fn held_notes(addr: SocketAddr, auth: &str) -> Vec<Uuid> {
         .iter()
         .map(|n| n["id"].as_str().unwrap().parse().unwrap())
         .collect()
+}
+
+#[test]
+fn the_server_names_its_release() {
+    let out = Command::new(BINARY).arg("--version").output().unwrap();
+    assert!(out.status.success());
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        said.trim(),
+        format!("beatbook-server {}", env!("CARGO_PKG_VERSION"))
+    );
+    let releases = include_str!("../../../docs/releases.md");
+    assert!(
+        releases.contains(&format!("## {}", env!("CARGO_PKG_VERSION"))),
+        "docs/releases.md says what this release changed"
+    );
 }
 
 #[test]
@@ -599,4 +623,109 @@ fn behind_a_trusted_proxy_each_resident_has_their_own_limit_and_a_forged_header_
         );
     }
     assert_eq!(report_from(direct.addr, Some("203.0.113.200")), 429);
+}
+
+/// Every file under `dir`, with its path.
+fn files_under(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            found.extend(files_under(&path));
+        } else {
+            found.push((path.clone(), std::fs::read(&path).unwrap()));
+        }
+    }
+    found
+}
+
+fn holds(bytes: &[u8], text: &str) -> bool {
+    bytes.windows(text.len()).any(|w| w == text.as_bytes())
+}
+
+#[test]
+fn no_address_of_a_resident_is_kept_or_printed() {
+    // A distinctive loopback address to send from, and another that a
+    // request claims in X-Forwarded-For (not believed: no proxy is trusted).
+    const RESIDENT: &str = "127.83.91.7";
+    const CLAIMED: &str = "127.64.29.5";
+    let data = temp_dir("no-address");
+    let dist = temp_dir("no-address-dist");
+    std::fs::write(
+        dist.join("index.html"),
+        "<!doctype html><html lang=\"en\"><head><title>Beatbook</title></head><body><!-- page --></body></html>",
+    )
+    .unwrap();
+    let mut child_args = vec!["--addr", "127.0.0.1:0", "--dist"];
+    let dist_arg = dist.to_string_lossy().into_owned();
+    child_args.push(&dist_arg);
+    let running = Running::start(&data, &child_args);
+    let addr = running.addr();
+    let origin = format!("Origin: http://{addr}");
+    let claimed = format!("X-Forwarded-For: {CLAIMED}");
+    let send = |method: &str, path: &str, headers: &[&str], body: &[u8]| {
+        let mut all = vec![claimed.as_str(), origin.as_str()];
+        all.extend(headers);
+        common::http::Connection::open_from(RESIDENT, addr).request(method, path, &all, body)
+    };
+
+    // A report by the API, looked up, with a photo.
+    let sent = report("Bus stop by the Co-op", ReportKind::UnsafeAfterDark);
+    let r = send(
+        "POST",
+        "/api/v1/reports",
+        &[],
+        json!({ "report": sent }).to_string().as_bytes(),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    let code = r.json()["code"].as_str().unwrap().to_owned();
+    assert_eq!(
+        send("GET", &format!("/api/v1/reports/{code}"), &[], b"").status,
+        200
+    );
+    let photo = include_bytes!("../../core/tests/fixtures/photos/street.png");
+    let r = send(
+        "POST",
+        &format!(
+            "/api/v1/photos/{}?report={}&sha256={}",
+            Uuid::new_v4(),
+            sent.id,
+            beatbook_server::api::sha256_hex(photo)
+        ),
+        &["Content-Type: image/png"],
+        photo,
+    );
+    assert!(r.status < 300, "{} {}", r.status, r.text());
+    // A report by the plain form, and its page.
+    let form = "kind=poor_lighting&place=Footpath+behind+the+library&when=after_dark&description=No+lights+at+all";
+    let r = send(
+        "POST",
+        "/report",
+        &["Content-Type: application/x-www-form-urlencoded"],
+        form.as_bytes(),
+    );
+    assert_eq!(r.status, 303, "{}", r.text());
+    let page = r.header("location").unwrap().to_owned();
+    assert_eq!(send("GET", &page, &[], b"").status, 200);
+    assert_eq!(send("GET", "/", &[], b"").status, 200);
+    let (status, printed) = running.terminate();
+    assert!(status.success(), "{printed}");
+
+    let kept = files_under(&data);
+    // What was sent is there to be found (so the search reads what is kept)...
+    assert!(kept.iter().any(|(_, b)| holds(b, "Bus stop by the Co-op")));
+    assert!(kept
+        .iter()
+        .any(|(_, b)| holds(b, "Footpath behind the library")));
+    // ...and neither address, in any file or anything printed.
+    for address in [RESIDENT, CLAIMED] {
+        for (path, bytes) in &kept {
+            assert!(
+                !holds(bytes, address),
+                "{address} kept in {}",
+                path.display()
+            );
+        }
+        assert!(!printed.contains(address), "{address} printed: {printed}");
+    }
 }
