@@ -31,13 +31,30 @@ pub type Result<T = ()> = anyhow::Result<T>;
 /// Node's test runner, one file at a time. A test that hangs fails after ten
 /// minutes, and a file whose tests are over exits even if something it
 /// started is still running, so a failure can never stall the whole run.
+/// Node's test runner, its reporter named (TAP, whose summary the tally
+/// reads: Node 23 changed the default) and the files passed one by one (a
+/// folder is a glob pattern from Node 21). The files follow.
 const E2E_RUNNER: [&str; 5] = [
     "--test",
+    "--test-reporter=tap",
     "--test-concurrency=1",
     "--test-timeout=600000",
     "--test-force-exit",
-    "e2e/",
 ];
+
+/// Every end-to-end test file, in order.
+fn e2e_files() -> Result<Vec<PathBuf>> {
+    let mut files = std::fs::read_dir(root().join("e2e"))
+        .context("reading e2e/")?
+        .map(|entry| entry.map(|e| e.path()))
+        .collect::<std::io::Result<Vec<_>>>()?;
+    files.retain(|p| p.to_string_lossy().ends_with(".test.mjs"));
+    files.sort();
+    if files.is_empty() {
+        bail!("no end-to-end test files in e2e/");
+    }
+    Ok(files)
+}
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -265,15 +282,20 @@ fn finish_step(label: &str, started: Instant, status: std::process::ExitStatus) 
 }
 
 /// Test counts gathered from the runners' own summary lines.
-#[derive(Default)]
-struct Tally {
+#[derive(Clone, Copy, Default)]
+struct Counts {
     passed: u64,
     failed: u64,
+    /// Node's cancelled tests (a timeout, or a failed hook before them).
+    cancelled: u64,
+    /// Node's skipped and todo tests, and cargo's ignored ones.
+    skipped: u64,
 }
 
-impl Tally {
-    /// Reads cargo's `test result: ok. 6 passed; 0 failed; …` and node's
-    /// `# pass 12` / `# fail 0`.
+impl Counts {
+    /// Reads cargo's `test result: ok. 6 passed; 0 failed; 1 ignored; …`
+    /// and node's TAP summary (`# pass 12`, `# fail 0`, `# cancelled 0`,
+    /// `# skipped 0`, `# todo 0`).
     fn read(&mut self, line: &str) {
         let number = |s: &str| {
             s.trim()
@@ -291,21 +313,113 @@ impl Tally {
                     self.passed += n;
                 } else if let Some(n) = part.strip_suffix(" failed").and_then(number) {
                     self.failed += n;
+                } else if let Some(n) = part.strip_suffix(" ignored").and_then(number) {
+                    self.skipped += n;
                 }
             }
-        } else if let Some(n) = line.strip_prefix("# pass ").and_then(number) {
-            self.passed += n;
-        } else if let Some(n) = line.strip_prefix("# fail ").and_then(number) {
-            self.failed += n;
+            return;
         }
+        let Some(rest) = line.strip_prefix("# ") else {
+            return;
+        };
+        let (name, n) = rest.split_once(' ').unwrap_or((rest, ""));
+        let Some(n) = number(n) else { return };
+        match name {
+            "pass" => self.passed += n,
+            "fail" => self.failed += n,
+            "cancelled" => self.cancelled += n,
+            "skipped" | "todo" => self.skipped += n,
+            _ => {}
+        }
+    }
+
+    fn add(&mut self, other: Counts) {
+        self.passed += other.passed;
+        self.failed += other.failed;
+        self.cancelled += other.cancelled;
+        self.skipped += other.skipped;
     }
 }
 
-/// Runs a test step, echoing its output and counting its tests.
-fn run_tests(label: &str, command: &mut Command, tally: &mut Tally) -> Result {
+/// Each test tier, in order, with what it counted and how it ended: the
+/// closing line says the truth about every one, run or not.
+struct Tally {
+    tiers: Vec<(&'static str, Counts, TierEnd)>,
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum TierEnd {
+    Passed,
+    Failed,
+    NotRun,
+}
+
+/// The tiers, as the closing line names them.
+const TIERS: [&str; 3] = ["native", "browser", "end-to-end"];
+
+impl Tally {
+    fn new() -> Tally {
+        Tally {
+            tiers: TIERS
+                .iter()
+                .map(|name| (*name, Counts::default(), TierEnd::NotRun))
+                .collect(),
+        }
+    }
+
+    fn tier(&mut self, name: &str) -> &mut (&'static str, Counts, TierEnd) {
+        self.tiers
+            .iter_mut()
+            .find(|(n, _, _)| *n == name)
+            .expect("a known tier")
+    }
+
+    /// `tests: 399 passed, 0 failed, 0 cancelled, 0 skipped (native 250,
+    /// browser 59, end-to-end 90); every tier ran`, or which did not, or
+    /// which failed with no test counted as failed (a build, a crash).
+    fn closing_line(&self) -> String {
+        let mut total = Counts::default();
+        for (_, counts, _) in &self.tiers {
+            total.add(*counts);
+        }
+        let per_tier = self
+            .tiers
+            .iter()
+            .map(|(name, c, _)| format!("{name} {}", c.passed + c.failed + c.cancelled + c.skipped))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let named = |end: TierEnd| {
+            self.tiers
+                .iter()
+                .filter(|(_, _, e)| *e == end)
+                .map(|(name, _, _)| *name)
+                .collect::<Vec<_>>()
+        };
+        let not_run = named(TierEnd::NotRun);
+        let failed = named(TierEnd::Failed);
+        let mut said = format!(
+            "tests: {} passed, {} failed, {} cancelled, {} skipped ({per_tier}); ",
+            total.passed, total.failed, total.cancelled, total.skipped
+        );
+        if not_run.is_empty() {
+            said.push_str("every tier ran");
+        } else {
+            said.push_str(&format!("NOT RUN: {}", not_run.join(", ")));
+        }
+        if !failed.is_empty() {
+            said.push_str(&format!("; FAILED: {}", failed.join(", ")));
+        }
+        said
+    }
+}
+
+/// Runs a test tier, echoing its output and counting its tests.
+fn run_tests(tier: &str, label: &str, command: &mut Command, tally: &mut Tally) -> Result {
     use std::io::{BufRead, BufReader};
     println!("\n==> {label}");
     let started = Instant::now();
+    let slot = tally.tier(tier);
+    slot.2 = TierEnd::Failed;
     let mut child = command
         .stdout(std::process::Stdio::piped())
         .spawn()
@@ -313,11 +427,13 @@ fn run_tests(label: &str, command: &mut Command, tally: &mut Tally) -> Result {
     if let Some(out) = child.stdout.take() {
         for line in BufReader::new(out).lines().map_while(std::io::Result::ok) {
             println!("{line}");
-            tally.read(&line);
+            slot.1.read(&line);
         }
     }
     let status = child.wait().with_context(|| label.to_owned())?;
-    finish_step(label, started, status)
+    finish_step(label, started, status)?;
+    slot.2 = TierEnd::Passed;
+    Ok(())
 }
 
 fn build_app(env: &setup::Env) -> Result {
@@ -408,20 +524,22 @@ fn test() -> Result {
             ],
         ),
     )?;
-    let mut tally = Tally::default();
+    let mut tally = Tally::new();
     let outcome = run_test_tiers(&env, &mut tally);
     println!("\nxtask test took {:.0}s", started.elapsed().as_secs_f64());
-    println!("tests: {} passed, {} failed", tally.passed, tally.failed);
+    println!("{}", tally.closing_line());
     outcome
 }
 
 fn run_test_tiers(env: &setup::Env, tally: &mut Tally) -> Result {
     run_tests(
+        "native",
         "native tests",
         &mut cmd(env, "cargo", &["test", "--workspace"]),
         tally,
     )?;
     run_tests(
+        "browser",
         "browser tests (wasm-bindgen-test in headless Chromium)",
         cmd(
             env,
@@ -449,12 +567,56 @@ fn run_test_tiers(env: &setup::Env, tally: &mut Tally) -> Result {
     )?;
     let server = build_server(env)?;
     run_tests(
+        "end-to-end",
         "end-to-end tests (headless Chromium through Playwright, and WebKit through WebKitWebDriver, against the server)",
         cmd(env, "node", &E2E_RUNNER)
+            .args(e2e_files()?)
             .env("BEATBOOK_SERVER", &server)
             .env("BEATBOOK_DIST", root().join("dist"))
             .env("BEATBOOK_DIST_NEXT", &next)
             .env("CHROMIUM", &env.chromium),
         tally,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_closing_line_counts_every_outcome_and_names_tiers_not_run() {
+        let mut tally = Tally::new();
+        let native = tally.tier("native");
+        for line in [
+            "test result: ok. 6 passed; 0 failed; 2 ignored; 0 measured; 0 filtered out",
+            "test result: FAILED. 3 passed; 1 failed; 0 ignored; 0 measured; 0 filtered out",
+        ] {
+            native.1.read(line);
+        }
+        native.2 = TierEnd::Failed;
+        assert_eq!(
+            tally.closing_line(),
+            "tests: 9 passed, 1 failed, 0 cancelled, 2 skipped (native 12, browser 0, end-to-end 0); \
+             NOT RUN: browser, end-to-end; FAILED: native"
+        );
+        let mut tally = Tally::new();
+        for name in TIERS {
+            tally.tier(name).2 = TierEnd::Passed;
+        }
+        let e2e = tally.tier("end-to-end");
+        for line in [
+            "# tests 5",
+            "# pass 3",
+            "# fail 0",
+            "# cancelled 1",
+            "# skipped 1",
+            "# todo 0",
+        ] {
+            e2e.1.read(line);
+        }
+        assert_eq!(
+            tally.closing_line(),
+            "tests: 3 passed, 0 failed, 1 cancelled, 1 skipped (native 0, browser 0, end-to-end 5); every tier ran"
+        );
+    }
 }

@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use anyhow::Context;
+use anyhow::{bail, Context};
 
 use crate::{root, run_step, Result};
 
@@ -158,6 +158,31 @@ fn ensure_browser() -> Result {
         })
 }
 
+/// The oldest Node.js whose test runner the end-to-end tests are run with
+/// (its TAP reporter named, its files listed), as the README asks.
+const NODE_MAJOR_AT_LEAST: u32 = 20;
+
+/// Checks the Node.js on the PATH is one the end-to-end runner works with.
+fn ensure_node() -> Result {
+    let out = Command::new("node").arg("--version").output().context(
+        "Node.js is needed for the end-to-end tests: install Node.js 20 or later (with npm)",
+    )?;
+    let said = String::from_utf8_lossy(&out.stdout);
+    let major = said
+        .trim()
+        .trim_start_matches('v')
+        .split('.')
+        .next()
+        .and_then(|m| m.parse::<u32>().ok());
+    match major {
+        Some(m) if m >= NODE_MAJOR_AT_LEAST => Ok(()),
+        _ => bail!(
+            "Node.js {} is too old for the end-to-end tests: install Node.js {NODE_MAJOR_AT_LEAST} or later",
+            said.trim()
+        ),
+    }
+}
+
 /// Installs the end-to-end tests' npm packages exactly as the lock file
 /// names them (Playwright, axe-core, Lighthouse: none downloads a browser),
 /// again whenever the lock file has changed since the last install.
@@ -188,6 +213,7 @@ pub fn ensure(needs: Needs) -> Result<Env> {
     ensure_cargo_tool("wasm-bindgen", "wasm-bindgen-cli", &bindgen, false)?;
     ensure_binaryen()?;
     if needs.browser {
+        ensure_node()?;
         ensure_browser()?;
         ensure_e2e_packages()?;
     }
