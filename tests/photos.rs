@@ -379,6 +379,15 @@ async fn a_photo_being_written_when_the_note_is_saved_goes_with_that_note() {
                 const tx = open.result.transaction('photos', 'readwrite');
                 const store = tx.objectStore('photos');
                 window.holdPhotos = true;
+                // Noted when the photo's own write is asked for: it is shrunk
+                // then, and its write waits behind this transaction.
+                window.photoWriteAsked = false;
+                const put = IDBObjectStore.prototype.put;
+                window.unspiedPut = put;
+                IDBObjectStore.prototype.put = function (...args) {
+                    if (this.name === 'photos') window.photoWriteAsked = true;
+                    return put.apply(this, args);
+                };
                 const spin = () => { if (window.holdPhotos) store.get('none').onsuccess = spin; };
                 spin();
                 tx.oncomplete = () => open.result.close();
@@ -388,8 +397,21 @@ async fn a_photo_being_written_when_the_note_is_saved_goes_with_that_note() {
     )
     .await;
     let done = start_taking(shelf);
-    // Shrunk by now; its write waits.
-    pause(500).await;
+    // Shrunk, and its write asked for and held (never the "being shrunk"
+    // path, which the test before this one covers).
+    let asked = || {
+        js_sys::Reflect::get(&web_sys::window().unwrap(), &"photoWriteAsked".into())
+            .ok()
+            .and_then(|v| v.as_bool())
+            == Some(true)
+    };
+    for _ in 0..500 {
+        if asked() {
+            break;
+        }
+        pause(20).await;
+    }
+    assert!(asked(), "the photo was shrunk and its write asked for");
     assert!(done.borrow().is_none(), "the write is held");
     let note = PhotoOwner::Note(Uuid::from_u128(0x5A7E));
     let words = save_empty_form(shelf, note).await;
@@ -397,7 +419,10 @@ async fn a_photo_being_written_when_the_note_is_saved_goes_with_that_note() {
         words.contains("still being prepared"),
         "the photo being written is the note's"
     );
-    in_page("window.holdPhotos = false; return Promise.resolve();").await;
+    in_page(
+        "window.holdPhotos = false; IDBObjectStore.prototype.put = window.unspiedPut; return Promise.resolve();",
+    )
+    .await;
     let taken = taken(&done).await;
     assert_eq!(taken.kept.of, Some(note), "with the note, not the next one");
     let stored = photos::some(&[taken.kept.id]).await.unwrap();

@@ -9,9 +9,9 @@ use std::io::{Cursor, Read};
 
 use beatbook_core::report::ReportKind;
 use beatbook_core::{Note, Shift};
-use beatbook_server::api::sha256_hex;
 use chrono::Utc;
 use common::records::{note, report, shift, sync_body, CONTACT_NAME, CONTACT_REACH};
+use common::sha256_hex;
 use common::{error_of, outcomes, serve, TestServer};
 use uuid::Uuid;
 

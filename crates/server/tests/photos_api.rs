@@ -6,10 +6,10 @@ mod common;
 
 use beatbook_core::photo::MAX_PHOTO_BYTES;
 use beatbook_core::ReportKind;
-use beatbook_server::api::sha256_hex as sha;
 use beatbook_server::api::ApiState;
 use beatbook_server::store::{PhotoOf, Photos};
 use common::records::{note, report};
+use common::sha256_hex as sha;
 use common::{error_of, serve, serve_with, Response, TestServer};
 use uuid::Uuid;
 

@@ -405,16 +405,19 @@ fn sigterm_during_batches_loses_nothing_and_closes_the_database() {
     let auth = pair(&data, addr);
     let batches: Vec<Vec<Note>> = (0..40).map(|b| notes(25, &format!("batch {b}"))).collect();
     let answered = Arc::new(Mutex::new(Vec::<usize>::new()));
+    // When each batch's request was all written, and when its connection
+    // ended (answered or closed).
+    let timings = Arc::new(Mutex::new(Vec::<(Instant, Instant)>::new()));
+    let in_flight = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let started = Arc::new(AtomicBool::new(false));
     let senders: Vec<_> = (0..4)
         .map(|_| {
-            let (answered, next, started) = (answered.clone(), next.clone(), started.clone());
+            let (answered, next) = (answered.clone(), next.clone());
+            let (timings, in_flight) = (timings.clone(), in_flight.clone());
             let (batches, auth) = (batches.clone(), auth.clone());
             std::thread::spawn(move || loop {
                 let i = next.fetch_add(1, Ordering::SeqCst);
                 let Some(batch) = batches.get(i) else { return };
-                started.store(true, Ordering::SeqCst);
                 let body = json!({ "notes": batch }).to_string();
                 // A refused connection (the server has stopped) is a batch
                 // the phone keeps and sends again later.
@@ -426,18 +429,26 @@ fn sigterm_during_batches_loses_nothing_and_closes_the_database() {
                 if stream.write_all(head.as_bytes()).and_then(|()| stream.write_all(body.as_bytes())).is_err() {
                     return;
                 }
+                let written = Instant::now();
+                in_flight.fetch_add(1, Ordering::SeqCst);
                 let mut raw = String::new();
                 let _ = stream.read_to_string(&mut raw);
+                in_flight.fetch_sub(1, Ordering::SeqCst);
+                timings.lock().unwrap().push((written, Instant::now()));
                 if raw.starts_with("HTTP/1.1 200") {
                     answered.lock().unwrap().push(i);
                 }
             })
         })
         .collect();
-    while !started.load(Ordering::SeqCst) {
-        std::thread::sleep(Duration::from_millis(1));
+    // Some batches answered, and two sent and waiting for their answers.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while (answered.lock().unwrap().len() < 2 || in_flight.load(Ordering::SeqCst) < 2)
+        && Instant::now() < deadline
+    {
+        std::thread::sleep(Duration::from_micros(200));
     }
-    std::thread::sleep(Duration::from_millis(30));
+    let signalled = Instant::now();
     let (status, out) = running.terminate();
     for sender in senders {
         sender.join().unwrap();
@@ -448,6 +459,15 @@ fn sigterm_during_batches_loses_nothing_and_closes_the_database() {
     assert!(
         !answered.is_empty(),
         "some batches were answered before the stop"
+    );
+    // The stop came in the middle of ingest: a batch was all sent before
+    // it, and its connection ended after it.
+    let timings = timings.lock().unwrap().clone();
+    assert!(
+        timings
+            .iter()
+            .any(|&(written, ended)| written < signalled && ended > signalled),
+        "a batch was in flight when SIGTERM came"
     );
 
     // Restarted, the server holds every record it answered for; the phone
@@ -502,7 +522,7 @@ fn a_backup_taken_during_ingest_restores_with_every_acknowledged_record() {
     let before_backup = acknowledged.lock().unwrap().clone();
     // A photo on one of the notes: the backup carries it beside the file.
     let jpeg: &[u8] = include_bytes!("../../core/tests/fixtures/photos/street.jpg");
-    let sha256 = beatbook_server::api::sha256_hex(jpeg);
+    let sha256 = common::sha256_hex(jpeg);
     let photo = Uuid::from_u128(0xF070);
     let r = request(
         addr,
@@ -690,7 +710,7 @@ fn no_address_of_a_resident_is_kept_or_printed() {
             "/api/v1/photos/{}?report={}&sha256={}",
             Uuid::new_v4(),
             sent.id,
-            beatbook_server::api::sha256_hex(photo)
+            common::sha256_hex(photo)
         ),
         &["Content-Type: image/png"],
         photo,

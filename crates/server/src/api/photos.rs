@@ -353,3 +353,19 @@ pub async fn of_report(
             .collect(),
     }))
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn hashes_match_the_standard_s_known_answers() {
+        // FIPS 180-2's examples.
+        assert_eq!(
+            super::sha256_hex(b"abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+        assert_eq!(
+            super::sha256_hex(b""),
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        );
+    }
+}

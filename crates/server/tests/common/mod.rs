@@ -21,6 +21,23 @@ use serde_json::{json, Value};
 
 pub use http::{request, Response};
 
+/// The SHA-256 of `bytes` in hex, by coreutils' `sha256sum`: an
+/// implementation apart from the server's, so the tests check its hashes
+/// rather than repeat them.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let mut child = Command::new("sha256sum")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("sha256sum (coreutils)");
+    child.stdin.take().unwrap().write_all(bytes).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    String::from_utf8(out.stdout).unwrap()[..64].to_owned()
+}
+
 pub fn temp_dir(label: &str) -> PathBuf {
     static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -138,10 +155,7 @@ impl TestServer {
         let mut headers = vec![content_type.as_str()];
         headers.extend(auth);
         self.post(
-            &format!(
-                "/api/v1/photos/{id}?{record}&sha256={}",
-                beatbook_server::api::sha256_hex(bytes)
-            ),
+            &format!("/api/v1/photos/{id}?{record}&sha256={}", sha256_hex(bytes)),
             &headers,
             bytes,
         )
