@@ -102,6 +102,15 @@ impl Running {
     }
 }
 
+impl Running {
+    /// SIGKILL, as a power cut or the OOM killer stops it: no chance to
+    /// finish anything.
+    fn kill(mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+}
+
 impl Drop for Running {
     fn drop(&mut self) {
         let _ = self.child.kill();
@@ -747,5 +756,162 @@ fn no_address_of_a_resident_is_kept_or_printed() {
             );
         }
         assert!(!printed.contains(address), "{address} printed: {printed}");
+    }
+}
+
+/// One request on its own connection, `None` if the server went away
+/// before answering (as a killed server does).
+fn try_request(addr: SocketAddr, head: &str, body: &[u8]) -> Option<String> {
+    let mut stream = TcpStream::connect(addr).ok()?;
+    stream.write_all(head.as_bytes()).ok()?;
+    stream.write_all(body).ok()?;
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).ok()?;
+    Some(String::from_utf8_lossy(&raw).into_owned())
+}
+
+#[test]
+fn killed_in_the_middle_of_ingest_again_and_again_it_loses_nothing_it_acknowledged() {
+    let data = temp_dir("serving-sigkill");
+    let running = Running::start(&data, &["--addr", "127.0.0.1:0"]);
+    let auth = pair(&data, running.addr());
+    // Notes for the photos to belong to, stored before the first kill.
+    let owners = notes(40, "photographed");
+    assert_eq!(sync(running.addr(), &auth, &owners).status, 200);
+    let photos: Vec<&[u8]> = vec![
+        include_bytes!("../../core/tests/fixtures/photos/street.png"),
+        include_bytes!("../../core/tests/fixtures/photos/street.jpg"),
+        include_bytes!("../../core/tests/fixtures/photos/street.webp"),
+    ];
+    let mut running = Some(running);
+    let mut stored_notes = Vec::<Uuid>::new();
+    let mut stored_photos = Vec::<(Uuid, &[u8])>::new();
+    let mut next_owner = 0;
+    for round in 0..5 {
+        let server = running
+            .take()
+            .unwrap_or_else(|| Running::start(&data, &["--addr", "127.0.0.1:0"]));
+        let addr = server.addr();
+        let batches: Vec<Vec<Note>> = (0..30)
+            .map(|b| notes(20, &format!("round {round} batch {b}")))
+            .collect();
+        let answered = Arc::new(Mutex::new(Vec::<usize>::new()));
+        let photos_kept = Arc::new(Mutex::new(Vec::<(Uuid, usize)>::new()));
+        let in_flight = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let mut senders = Vec::new();
+        for _ in 0..3 {
+            let (answered, next, in_flight) = (answered.clone(), next.clone(), in_flight.clone());
+            let (batches, auth) = (batches.clone(), auth.clone());
+            senders.push(std::thread::spawn(move || loop {
+                let i = next.fetch_add(1, Ordering::SeqCst);
+                let Some(batch) = batches.get(i) else { return };
+                let body = json!({ "notes": batch }).to_string();
+                let head = format!(
+                    "POST /api/v1/sync HTTP/1.1\r\nHost: x\r\nConnection: close\r\n{auth}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+                    body.len()
+                );
+                in_flight.fetch_add(1, Ordering::SeqCst);
+                let answer = try_request(addr, &head, body.as_bytes());
+                in_flight.fetch_sub(1, Ordering::SeqCst);
+                match answer {
+                    Some(raw) if raw.starts_with("HTTP/1.1 200") => answered.lock().unwrap().push(i),
+                    _ => return,
+                }
+            }));
+        }
+        {
+            let (photos_kept, auth) = (photos_kept.clone(), auth.clone());
+            let owners: Vec<Uuid> = owners.iter().map(|n| n.id).collect();
+            let photos = photos
+                .clone()
+                .into_iter()
+                .map(<[u8]>::to_vec)
+                .collect::<Vec<_>>();
+            let first = next_owner;
+            senders.push(std::thread::spawn(move || {
+                for (k, owner) in owners.iter().enumerate().skip(first) {
+                    let (id, which) = (Uuid::now_v7(), k % photos.len());
+                    let bytes = &photos[which];
+                    let media = ["image/png", "image/jpeg", "image/webp"][which];
+                    let head = format!(
+                        "POST /api/v1/photos/{id}?note={owner}&sha256={} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n{auth}\r\nContent-Type: {media}\r\nContent-Length: {}\r\n\r\n",
+                        common::sha256_hex(bytes),
+                        bytes.len()
+                    );
+                    match try_request(addr, &head, bytes) {
+                        Some(raw) if raw.starts_with("HTTP/1.1 20") => {
+                            photos_kept.lock().unwrap().push((id, which));
+                        }
+                        _ => return,
+                    }
+                }
+            }));
+        }
+        // Killed with batches and photos answered, and others on their way.
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while (answered.lock().unwrap().len() < 3
+            || photos_kept.lock().unwrap().len() < 2
+            || in_flight.load(Ordering::SeqCst) < 2)
+            && Instant::now() < deadline
+        {
+            std::thread::sleep(Duration::from_micros(200));
+        }
+        let in_flight_at_kill = in_flight.load(Ordering::SeqCst);
+        server.kill();
+        for sender in senders {
+            sender.join().unwrap();
+        }
+        assert!(
+            in_flight_at_kill > 0,
+            "round {round}: killed in the middle of ingest"
+        );
+        let answered = answered.lock().unwrap().clone();
+        assert!(
+            answered.len() < batches.len(),
+            "round {round}: not every batch was done"
+        );
+        for i in answered {
+            stored_notes.extend(batches[i].iter().map(|n| n.id));
+        }
+        let kept = photos_kept.lock().unwrap().clone();
+        next_owner += kept.len();
+        stored_photos.extend(kept.into_iter().map(|(id, which)| (id, photos[which])));
+    }
+    // Restarted: every note and photo it said it stored is there, once and whole.
+    let server = Running::start(&data, &["--addr", "127.0.0.1:0"]);
+    let held = held_notes(server.addr(), &auth);
+    let unique: std::collections::BTreeSet<_> = held.iter().collect();
+    assert_eq!(unique.len(), held.len(), "each note held once");
+    for id in &stored_notes {
+        assert!(unique.contains(id), "note {id} was acknowledged but lost");
+    }
+    assert!(!stored_photos.is_empty(), "some photos were acknowledged");
+    for (id, bytes) in &stored_photos {
+        let r = request(
+            server.addr(),
+            "GET",
+            &format!("/api/v1/photos/{id}"),
+            &[&auth],
+            b"",
+        );
+        assert_eq!(r.status, 200, "photo {id} was acknowledged but lost");
+        assert_eq!(
+            common::sha256_hex(&r.body),
+            common::sha256_hex(bytes),
+            "photo {id} whole"
+        );
+    }
+    // No photo file under its final name is half written.
+    for (path, bytes) in files_under(&data.join("photos")) {
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        if name.len() == 64 && name.bytes().all(|b| b.is_ascii_hexdigit()) {
+            assert_eq!(
+                common::sha256_hex(&bytes),
+                name,
+                "{} is whole",
+                path.display()
+            );
+        }
     }
 }
