@@ -292,6 +292,76 @@ describe('when the browser refuses storage', () => {
     await context.close();
   });
 
+  test("storage full to the browser's real quota: the note and the report stay on screen with a plain message, saved once there is room; nothing saved before is harmed", async () => {
+    const context = await browser.newContext();
+    const page = await openApp(context, server);
+    await noSignalToSend(context);
+    await saveNote(page, 'Saved before the storage filled');
+    await waitForSaved(page);
+    // Fill this site's localStorage until the browser itself refuses more.
+    const filler = await page.evaluate(() => {
+      let n = 0;
+      for (let size = 1 << 20; size >= 1; size = Math.floor(size / 2)) {
+        const chunk = 'x'.repeat(size);
+        for (;;) {
+          try { localStorage.setItem(`filler/${n}`, chunk); n += 1; } catch (e) {
+            if (e.name !== 'QuotaExceededError') throw e;
+            break;
+          }
+        }
+      }
+      return n;
+    });
+    assert.ok(filler > 0);
+
+    await saveNote(page, 'Typed with the storage full');
+    await page.getByTestId('form-error').getByText("The phone's storage for Beatbook is full").waitFor();
+    assert.equal(await page.getByTestId('note-text').inputValue(), 'Typed with the storage full');
+    // What was saved before is still there, and can be exported.
+    await page.getByTestId('nav-notes').click();
+    await page.getByTestId('notes-tools').click();
+    const [csv] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-csv').click()]);
+    assert.match(await readFile(await csv.path(), 'utf8'), /Saved before the storage filled/);
+    await page.getByTestId('nav-capture').click();
+    assert.equal(await page.getByTestId('note-text').inputValue(), 'Typed with the storage full', 'still on screen');
+
+    // Room again: the same tap saves it.
+    await page.evaluate((n) => { for (let i = 0; i < n; i += 1) localStorage.removeItem(`filler/${i}`); }, filler);
+    await page.getByTestId('save-note').click();
+    await waitForSaved(page);
+    await page.reload();
+    await page.getByTestId('note-text').waitFor();
+    assert.deepEqual((await listedNotes(page)).sort(), ['Saved before the storage filled', 'Typed with the storage full']);
+    await context.close();
+
+    // A resident's report, the same.
+    const resident = await (await browser.newContext()).newPage();
+    await resident.goto(server.url);
+    await resident.getByTestId('home-report').waitFor();
+    const room = await resident.evaluate(() => {
+      let n = 0;
+      for (let size = 1 << 20; size >= 1; size = Math.floor(size / 2)) {
+        const chunk = 'x'.repeat(size);
+        for (;;) {
+          try { localStorage.setItem(`filler/${n}`, chunk); n += 1; } catch { break; }
+        }
+      }
+      return n;
+    });
+    await resident.getByTestId('home-report').click();
+    await resident.getByTestId('kind-poor_lighting').check();
+    await resident.getByTestId('report-place').fill('Canal towpath');
+    await resident.getByTestId('when-afterdark').check();
+    await resident.getByTestId('report-description').fill('Sent once there was room');
+    await resident.getByTestId('send-report').click();
+    await resident.getByTestId('report-error').getByText("storage for Beatbook is full").waitFor();
+    assert.equal(await resident.getByTestId('report-description').inputValue(), 'Sent once there was room');
+    await resident.evaluate((n) => { for (let i = 0; i < n; i += 1) localStorage.removeItem(`filler/${i}`); }, room);
+    await resident.getByTestId('send-report').click();
+    await resident.getByTestId('my-report').getByText('Canal towpath').waitFor();
+    await resident.getByTestId('report-code').waitFor({ timeout: 15_000 });
+  });
+
   test('no localStorage: a clear message, and what was typed stays on screen', async () => {
     const context = await browser.newContext();
     await context.addInitScript(() => {
