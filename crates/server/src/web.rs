@@ -136,6 +136,7 @@ pub fn site(dist: &Path, api: Router, root: Router) -> Router {
         .precompressed_gzip()
         .fallback(screen.into_service());
     let files = tower::Layer::layer(&axum::middleware::from_fn(no_overlong_names), files);
+    let files = tower::Layer::layer(&axum::middleware::from_fn(whole_unless_hashed), files);
     let policy = Arc::new(Policy {
         index,
         current: Mutex::new(None),
@@ -176,6 +177,26 @@ pub fn site(dist: &Path, api: Router, root: Router) -> Router {
 /// The longest file name the file systems the server runs on take (in
 /// bytes, once percent-encoded: a longer request names no file).
 const MAX_NAME_BYTES: usize = 255;
+
+/// The files whose names do not change from build to build (the page, the
+/// service worker, the manifest, the icons) are never answered "not
+/// modified" by date: a release built before the one it replaces (or
+/// copied with its old times) has older files, and a browser asking "changed
+/// since?" would keep the old service worker, and the old app, for ever.
+/// They are small, and sent whole each time they are asked for.
+async fn whole_unless_hashed(mut request: Request, next: axum::middleware::Next) -> Response {
+    let hashed = is_hashed_asset(request.uri().path());
+    if !hashed {
+        let headers = request.headers_mut();
+        headers.remove(header::IF_MODIFIED_SINCE);
+        headers.remove(header::IF_UNMODIFIED_SINCE);
+    }
+    let mut response = next.run(request).await;
+    if !hashed {
+        response.headers_mut().remove(header::LAST_MODIFIED);
+    }
+    response
+}
 
 /// A name longer than the file system takes is no file: 404, not the file
 /// system's error (a 500).

@@ -29,6 +29,23 @@ fn the_page_and_the_worker_are_revalidated_and_hashed_assets_are_immutable() {
 }
 
 #[test]
+fn a_release_older_on_disk_than_the_last_is_still_sent_whole() {
+    // A browser that saw a later-dated copy asks "changed since?": the page
+    // and the worker are sent whole all the same, and say no date.
+    let server = serve();
+    let later = "If-Modified-Since: Fri, 01 Jan 2100 00:00:00 GMT";
+    for path in ["/", "/sw.js", "/manifest.webmanifest"] {
+        let r = server.get(path, &[later]);
+        assert_eq!(r.status, 200, "{path}");
+        assert!(!r.body.is_empty(), "{path}");
+        assert_eq!(r.header("last-modified"), None, "{path}");
+    }
+    // A hashed file cannot change under its name: "not modified" is right.
+    let r = server.get("/beatbook-0123456789abcdef.js", &[later]);
+    assert_eq!(r.status, 304);
+}
+
+#[test]
 fn precompressed_files_are_sent_to_browsers_that_accept_them() {
     let server = serve();
     let br = server.get(
