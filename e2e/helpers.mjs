@@ -80,12 +80,15 @@ async function temporaryDir(prefix) {
 
 /**
  * Starts the real server on loopback; `port` 0 picks a free one. Pass the
- * same `data` folder to restart a server with its database.
+ * same `data` folder to restart a server with its database, and `binary`
+ * for another build of it (the previous release's).
  */
-export async function startServer({ port = 0, dist = required('BEATBOOK_DIST'), data, args } = {}) {
+export async function startServer({
+  port = 0, dist = required('BEATBOOK_DIST'), data, args, binary = required('BEATBOOK_SERVER'),
+} = {}) {
   const dataDir = data ?? await newDataDir();
   const proc = spawn(
-    required('BEATBOOK_SERVER'),
+    binary,
     ['serve', ...(args ?? ['--addr', `127.0.0.1:${port}`]), '--dist', dist, '--data', dataDir],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
@@ -374,8 +377,8 @@ export async function launchKillableBrowser(profileDir) {
 }
 
 /** Makes a one-time pairing code with the server's own command. */
-export async function pairingCode(data, name = 'Test phone') {
-  const proc = spawn(required('BEATBOOK_SERVER'), ['pair', '--name', name, '--data', data], {
+export async function pairingCode(data, name = 'Test phone', binary = required('BEATBOOK_SERVER')) {
+  const proc = spawn(binary, ['pair', '--name', name, '--data', data], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   let out = '';

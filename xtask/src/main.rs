@@ -436,6 +436,66 @@ fn run_tests(tier: &str, label: &str, command: &mut Command, tally: &mut Tally) 
     Ok(())
 }
 
+/// The release before this one (docs/releases.md): its tag, and the commit
+/// the tag names, which a clone of main always has (a clone may not fetch
+/// tags).
+const PREVIOUS_RELEASE: (&str, &str) = ("v0.1.0", "a6b1133edc07b7ff0d5f29da5a0ea1038f7fb8cc");
+
+/// The previous release as it was deployed, built from its own sources.
+struct Built {
+    server: PathBuf,
+    dist: PathBuf,
+}
+
+/// Builds the previous release's server and app from its commit, in a work
+/// tree and a target folder of their own under `target/previous/`, once:
+/// the end-to-end tests run phones on that app against this server.
+fn build_previous_release(env: &setup::Env) -> Result<Built> {
+    let (tag, commit) = PREVIOUS_RELEASE;
+    let home = root().join("target/previous").join(tag);
+    let built = Built {
+        server: home.join("target/server/beatbook-server"),
+        dist: home.join("dist"),
+    };
+    let stamp = home.join("built-from");
+    if std::fs::read_to_string(&stamp).is_ok_and(|s| s.trim() == commit)
+        && built.server.exists()
+        && built.dist.join("index.html").exists()
+    {
+        return Ok(built);
+    }
+    let tree = home.join("src");
+    if !tree.join("Cargo.toml").exists() {
+        let _ = std::fs::remove_dir_all(&tree);
+        run_step(
+            &format!("check out the previous release ({tag})"),
+            cmd(env, "git", &["worktree", "add", "--force", "--detach"])
+                .arg(&tree)
+                .arg(commit),
+        )?;
+    }
+    let in_tree = |program: &str, args: &[&str]| {
+        let mut command = cmd(env, program, args);
+        command
+            .current_dir(&tree)
+            .env("CARGO_TARGET_DIR", home.join("target"));
+        command
+    };
+    run_step(
+        &format!("build the previous release's app ({tag})"),
+        in_tree("trunk", &["build", "--release", "--offline", "--dist"]).arg(&built.dist),
+    )?;
+    run_step(
+        &format!("build the previous release's server ({tag})"),
+        in_tree(
+            "cargo",
+            &["build", "--profile", "server", "-p", "beatbook-server"],
+        ),
+    )?;
+    std::fs::write(&stamp, commit).context("noting the previous release's build")?;
+    Ok(built)
+}
+
 fn build_app(env: &setup::Env) -> Result {
     run_step(
         "build the release app with Trunk",
@@ -566,6 +626,7 @@ fn run_test_tiers(env: &setup::Env, tally: &mut Tally) -> Result {
             .env("BEATBOOK_BUILD_LABEL", "next"),
     )?;
     let server = build_server(env)?;
+    let previous = build_previous_release(env)?;
     run_tests(
         "end-to-end",
         "end-to-end tests (headless Chromium through Playwright, and WebKit through WebKitWebDriver, against the server)",
@@ -574,6 +635,9 @@ fn run_test_tiers(env: &setup::Env, tally: &mut Tally) -> Result {
             .env("BEATBOOK_SERVER", &server)
             .env("BEATBOOK_DIST", root().join("dist"))
             .env("BEATBOOK_DIST_NEXT", &next)
+            .env("BEATBOOK_PREVIOUS_SERVER", &previous.server)
+            .env("BEATBOOK_PREVIOUS_DIST", &previous.dist)
+            .env("BEATBOOK_PREVIOUS_RELEASE", PREVIOUS_RELEASE.0)
             .env("CHROMIUM", &env.chromium),
         tally,
     )
