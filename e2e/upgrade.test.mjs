@@ -8,7 +8,8 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 
 import {
-  makeReport, pairingCode, required, saveNote, serverNotes, startServer, useBrowser, waitForSaved, waitForWorker,
+  makeReport, pairingCode, pickPhotos, required, saveNote, serverNotes, startServer, useBrowser, waitForSaved,
+  waitForWorker,
 } from './helpers.mjs';
 
 const browser = useBrowser();
@@ -37,6 +38,28 @@ async function updateNow(page) {
   await page.evaluate(async () => (await navigator.serviceWorker.getRegistration()).update());
   await page.getByTestId('update-ready').waitFor();
   await Promise.all([page.waitForEvent('load'), page.getByTestId('apply-update').click()]);
+}
+
+/** The ids of the photos the page's app keeps (as any release stores their facts). */
+function keptPhotoIds(page) {
+  return page.evaluate(() => new Promise((resolve) => {
+    const open = indexedDB.open('beatbook-photos');
+    open.onsuccess = () => {
+      const all = open.result.transaction('photos').objectStore('photos').getAll();
+      all.onsuccess = () => { resolve(all.result.map((v) => JSON.parse(v.facts).id)); open.result.close(); };
+    };
+  }));
+}
+
+/** Waits until the server gives back photo `id` to the paired phone. */
+async function serverHasPhoto(page, url, id) {
+  const token = await page.evaluate(() => JSON.parse(localStorage.getItem('beatbook/device')).token);
+  for (let i = 0; i < 200; i += 1) {
+    const answer = await fetch(`${url}/api/v1/photos/${id}`, { headers: { authorization: `Bearer ${token}` } });
+    if (answer.status === 200) return;
+    await new Promise((r) => { setTimeout(r, 200); });
+  }
+  throw new Error(`photo ${id} never reached the server`);
 }
 
 /** Each note text the server holds, with how many times. */
@@ -72,10 +95,14 @@ describe('an upgrade under phones still on the previous release', () => {
     await makeReport(resident, { place: 'Underpass by the old library', description: 'Lights out all week' });
     const code = (await resident.getByTestId('report-code').textContent({ timeout: 15_000 })).trim();
 
-    // No signal for a while: a note waits on the phone.
+    // No signal for a while: a note waits on the phone, with a photo.
     await old.stop();
-    await saveNote(phone, 'Saved while the server was being upgraded');
+    await phone.getByTestId('note-text').fill('Saved while the server was being upgraded');
+    await pickPhotos(phone, 1, 320, 240, 3);
+    await phone.getByTestId('picked-photo').waitFor();
+    await phone.getByTestId('save-note').click();
     await waitForSaved(phone);
+    const [photo] = await keptPhotoIds(phone);
 
     // The server is upgraded in place: the new build, the same data.
     const server = await startServer({ port: old.port, data: old.data });
@@ -89,9 +116,20 @@ describe('an upgrade under phones still on the previous release', () => {
       'Saved while the server was being upgraded': 1,
       'Sent by the old app to the new server': 1,
     });
-    // The old app looks its report up on the new server.
+    await serverHasPhoto(phone, server.url, photo);
+    // The old app triages the report on the new server, and the resident's
+    // old app reads the new status there.
+    await phone.getByTestId('nav-inbox').click();
+    const card = phone.getByTestId('inbox-report');
+    await card.getByText('Underpass by the old library').waitFor();
+    await card.getByTestId('triage-open').click();
+    await card.getByTestId('triage-status').selectOption('raised_with_police');
+    await card.getByTestId('triage-response').fill('Raised with the police after the upgrade.');
+    await card.getByTestId('triage-save').click();
+    await waitAllSent(phone);
+    await phone.getByTestId('nav-capture').click();
     await resident.goto(`${server.url}/reports/${code}`);
-    await resident.getByTestId('looked-up').waitFor();
+    await resident.getByTestId('looked-up').getByText('Raised with the police after the upgrade.').waitFor();
     assert.match(await resident.getByTestId('looked-up').textContent(), /Underpass by the old library/);
 
     // "Update now": the new app, with every note, still paired.
