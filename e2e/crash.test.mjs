@@ -147,6 +147,8 @@ describe('crash-proof saving', () => {
     const last = await openOn(third);
     await waitForNoteCount(last, 1);
     await last.getByTestId('nav-capture').click();
+    // Once the form has looked at the journal's draft.
+    await last.locator('[data-testid=note-text]:not([aria-busy])').waitFor();
     assert.equal(await last.getByTestId('note-text').inputValue(), '', 'a saved draft is not offered again');
     assert.equal(await last.getByTestId('draft-recovered').count(), 0);
     await third.kill();

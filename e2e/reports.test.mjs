@@ -483,8 +483,8 @@ describe('resident reports', () => {
     await page.getByTestId('report-start-again').click();
     assert.equal(await page.getByTestId('report-place').inputValue(), '');
     await page.reload();
-    await page.getByTestId('report-place').waitFor();
-    await page.waitForTimeout(500);
+    // Once the form has looked at the kept draft.
+    await page.locator('#main form.report-form:not([aria-busy])').waitFor();
     assert.equal(await page.getByTestId('report-draft-recovered').count(), 0);
 
     // Filled again and sent: the draft is gone with it.
@@ -496,8 +496,7 @@ describe('resident reports', () => {
     await page.getByTestId('send-report').click();
     await page.getByTestId('report-code').waitFor({ timeout: 15_000 });
     await page.goto(`${server.url}/report`);
-    await page.getByTestId('report-place').waitFor();
-    await page.waitForTimeout(500);
+    await page.locator('#main form.report-form:not([aria-busy])').waitFor();
     assert.equal(await page.getByTestId('report-draft-recovered').count(), 0);
     assert.equal(await page.getByTestId('report-place').inputValue(), '');
     await context.close();

@@ -75,6 +75,9 @@ pub fn NoteForm(
     let form_ref = NodeRef::<leptos::html::Form>::new();
     let slow = RwSignal::new(false);
     let recovered = RwSignal::new(false);
+    // Until the journal's draft has been looked at, the box may still be
+    // filled with it: busy, for a screen reader (and a test) to wait on.
+    let draft_checked = RwSignal::new(!keep_draft);
     let all_categories = RwSignal::new(!new_note);
     let draft_timer = StoredValue::new_local(None::<TimeoutHandle>);
     let textarea = NodeRef::<Textarea>::new();
@@ -163,7 +166,9 @@ pub fn NoteForm(
             })
         }));
         spawn_local(async move {
-            let Some(draft) = persist::load_draft().await else {
+            let draft = persist::load_draft().await;
+            draft_checked.try_set(true);
+            let Some(draft) = draft else {
                 return;
             };
             // A draft whose note was saved just before a crash is not offered again.
@@ -345,6 +350,7 @@ pub fn NoteForm(
                 data-testid="note-text"
                 node_ref=textarea
                 rows="4"
+                aria-busy=move || (!draft_checked.get()).then_some("true")
                 autofocus
                 data-autofocus
                 aria-invalid=move || problem(NoteField::Text).map(|_| "true")

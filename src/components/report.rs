@@ -73,6 +73,8 @@ pub fn ReportScreen() -> impl IntoView {
     // been read, so an empty form never replaces it.
     let recovered = RwSignal::new(false);
     let draft_read = StoredValue::new(false);
+    // The form is busy (for a screen reader, and a test) until then.
+    let draft_checked = RwSignal::new(false);
     let draft_timer = StoredValue::new_local(None::<TimeoutHandle>);
     let cancel_draft_timer = move || {
         if let Some(handle) = draft_timer.try_update_value(Option::take).flatten() {
@@ -102,6 +104,7 @@ pub fn ReportScreen() -> impl IntoView {
             }
         }
         draft_read.set_value(true);
+        draft_checked.try_set(true);
     });
     Effect::new(move |_| {
         form.track();
@@ -253,7 +256,7 @@ pub fn ReportScreen() -> impl IntoView {
                     <button type="button" class="secondary" data-testid="report-start-again" on:click=move |_| start_again()>"Start again"</button>
                 </div>
             })}
-            <form class="report-form" on:submit=submit novalidate>
+            <form class="report-form" on:submit=submit novalidate aria-busy=move || (!draft_checked.get()).then_some("true")>
                 <fieldset class="categories" role="radiogroup" aria-invalid=move || invalid(ReportField::Kind)
                     aria-describedby=move || described(ReportField::Kind)>
                     <legend class="label">{words::KIND}</legend>
