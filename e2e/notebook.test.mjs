@@ -274,6 +274,28 @@ describe('focus after every action, for a screen reader', () => {
   });
 });
 
+/** Fills the page's localStorage until the browser itself refuses more; how many entries it took. */
+function fillStorage(page) {
+  return page.evaluate(() => {
+    let n = 0;
+    for (let size = 1 << 20; size >= 1; size = Math.floor(size / 2)) {
+      const chunk = 'x'.repeat(size);
+      for (;;) {
+        try { localStorage.setItem(`filler/${n}`, chunk); n += 1; } catch (e) {
+          if (e.name !== 'QuotaExceededError') throw e;
+          break;
+        }
+      }
+    }
+    return n;
+  });
+}
+
+/** Takes `fillStorage`'s entries away again. */
+function freeStorage(page, entries) {
+  return page.evaluate((n) => { for (let i = 0; i < n; i += 1) localStorage.removeItem(`filler/${i}`); }, entries);
+}
+
 describe('when the browser refuses storage', () => {
   test('no IndexedDB: notes still save, and the app says they are not crash-proof', async () => {
     const context = await browser.newContext();
@@ -299,19 +321,7 @@ describe('when the browser refuses storage', () => {
     await saveNote(page, 'Saved before the storage filled');
     await waitForSaved(page);
     // Fill this site's localStorage until the browser itself refuses more.
-    const filler = await page.evaluate(() => {
-      let n = 0;
-      for (let size = 1 << 20; size >= 1; size = Math.floor(size / 2)) {
-        const chunk = 'x'.repeat(size);
-        for (;;) {
-          try { localStorage.setItem(`filler/${n}`, chunk); n += 1; } catch (e) {
-            if (e.name !== 'QuotaExceededError') throw e;
-            break;
-          }
-        }
-      }
-      return n;
-    });
+    const filler = await fillStorage(page);
     assert.ok(filler > 0);
 
     await saveNote(page, 'Typed with the storage full');
@@ -326,7 +336,7 @@ describe('when the browser refuses storage', () => {
     assert.equal(await page.getByTestId('note-text').inputValue(), 'Typed with the storage full', 'still on screen');
 
     // Room again: the same tap saves it.
-    await page.evaluate((n) => { for (let i = 0; i < n; i += 1) localStorage.removeItem(`filler/${i}`); }, filler);
+    await freeStorage(page, filler);
     await page.getByTestId('save-note').click();
     await waitForSaved(page);
     await page.reload();
@@ -338,16 +348,7 @@ describe('when the browser refuses storage', () => {
     const resident = await (await browser.newContext()).newPage();
     await resident.goto(server.url);
     await resident.getByTestId('home-report').waitFor();
-    const room = await resident.evaluate(() => {
-      let n = 0;
-      for (let size = 1 << 20; size >= 1; size = Math.floor(size / 2)) {
-        const chunk = 'x'.repeat(size);
-        for (;;) {
-          try { localStorage.setItem(`filler/${n}`, chunk); n += 1; } catch { break; }
-        }
-      }
-      return n;
-    });
+    const room = await fillStorage(resident);
     await resident.getByTestId('home-report').click();
     await resident.getByTestId('kind-poor_lighting').check();
     await resident.getByTestId('report-place').fill('Canal towpath');
@@ -356,7 +357,7 @@ describe('when the browser refuses storage', () => {
     await resident.getByTestId('send-report').click();
     await resident.getByTestId('report-error').getByText("storage for Beatbook is full").waitFor();
     assert.equal(await resident.getByTestId('report-description').inputValue(), 'Sent once there was room');
-    await resident.evaluate((n) => { for (let i = 0; i < n; i += 1) localStorage.removeItem(`filler/${i}`); }, room);
+    await freeStorage(resident, room);
     await resident.getByTestId('send-report').click();
     await resident.getByTestId('my-report').getByText('Canal towpath').waitFor();
     await resident.getByTestId('report-code').waitFor({ timeout: 15_000 });

@@ -31,6 +31,17 @@ fn note(id: u128, text: &str) -> Note {
     Note::create(Uuid::from_u128(id), &input, None, at).unwrap()
 }
 
+/// Journals a draft of `text` with no category or place chosen.
+async fn save_plain_draft(text: &str) {
+    persist::save_draft(&Draft {
+        text: text.into(),
+        category: Category::Other,
+        place: String::new(),
+    })
+    .await
+    .unwrap();
+}
+
 fn working_copy() -> Notebook {
     storage::load().unwrap().notebook
 }
@@ -217,13 +228,7 @@ async fn drafts_are_kept_until_cleared_and_empty_ones_are_not_kept() {
     .await
     .unwrap();
     assert_eq!(persist::load_draft().await, None);
-    persist::save_draft(&Draft {
-        text: "again".into(),
-        category: Category::Other,
-        place: String::new(),
-    })
-    .await
-    .unwrap();
+    save_plain_draft("again").await;
     persist::clear_draft().await.unwrap();
     assert_eq!(persist::load_draft().await, None);
 }
@@ -271,13 +276,7 @@ async fn every_journal_write_waits_for_the_disk() {
         .await
         .unwrap()
         .unwrap();
-    persist::save_draft(&Draft {
-        text: "typing".into(),
-        category: Category::Other,
-        place: String::new(),
-    })
-    .await
-    .unwrap();
+    save_plain_draft("typing").await;
     persist::clear_draft().await.unwrap();
     let other = note(21, "deleted");
     persist::save(&Record::Note(other.clone()))
@@ -428,25 +427,13 @@ async fn a_save_the_working_copy_refuses_leaves_nothing_in_the_journal() {
 async fn a_draft_known_to_be_gone_is_not_cleared_again() {
     fresh().await;
     spy_on_write_durability();
-    persist::save_draft(&Draft {
-        text: "typing".into(),
-        category: Category::Other,
-        place: String::new(),
-    })
-    .await
-    .unwrap();
+    save_plain_draft("typing").await;
     persist::clear_draft().await.unwrap();
     // Nothing written since: no transaction for the second clear.
     persist::clear_draft().await.unwrap();
     assert_eq!(write_durabilities().len(), 2);
     // A draft written since is cleared as before.
-    persist::save_draft(&Draft {
-        text: "more".into(),
-        category: Category::Other,
-        place: String::new(),
-    })
-    .await
-    .unwrap();
+    save_plain_draft("more").await;
     persist::clear_draft().await.unwrap();
     assert_eq!(persist::load_draft().await, None);
     assert_eq!(write_durabilities().len(), 4);
