@@ -151,7 +151,7 @@ pub fn shifts_csv(book: &Notebook) -> String {
         out.push(',');
         out.push_str(&summary.note_count.to_string());
         out.push(',');
-        out.push_str(shift.sync.label());
+        csv_field(&mut out, shift.sync.label());
         out.push_str("\r\n");
     }
     out

@@ -178,6 +178,21 @@ fn shifts_export_with_note_counts() {
 }
 
 #[test]
+fn a_corrected_shift_s_sync_words_stay_in_their_column() {
+    let (mut book, _) = book();
+    let mut shift = book.shift(&Uuid::from_u128(1)).unwrap().clone();
+    shift
+        .sync
+        .mark_synced(1, Utc.with_ymd_and_hms(2026, 11, 25, 1, 0, 0).unwrap());
+    shift.sync.revise();
+    book.upsert_shift(shift.clone());
+    let rows = parse_csv(&shifts_csv(&book));
+    assert_eq!(rows[1].len(), SHIFTS_CSV_HEADER.len(), "{rows:?}");
+    assert_eq!(rows[1][6], shift.sync.label());
+    assert!(rows[1][6].contains(','), "the words tested hold a comma");
+}
+
+#[test]
 fn a_formula_behind_invisible_characters_is_defused_too() {
     for hidden in [
         " =1+1",
