@@ -665,9 +665,8 @@ impl Shelf {
     }
 
     /// Removes every photo of a record from the phone, as storage holds
-    /// them (whether or not the shelf has read them yet): called before the
-    /// record itself is deleted, so that a crash in between can never leave
-    /// its photos to be taken for a new record's.
+    /// them (whether or not the shelf has read them yet): called once the
+    /// record itself is deleted (see `AppState::delete_note`).
     pub async fn discard_of(&self, owner: PhotoOwner) -> Result<(), JournalError> {
         let (stored, _) = all().await?;
         let mut ids: Vec<Uuid> = stored

@@ -5,6 +5,7 @@
 
 use beatbook_core::meeting::{Concern, ConcernError, ConcernStatus};
 use beatbook_core::note::ValidationError;
+use beatbook_core::photo::PhotoOwner;
 use beatbook_core::report::{MyReport, Posted, QueuedTriage, ReportError, ReportStatus, Triage};
 use beatbook_core::schema::{Record, RecordKey, RecordKind};
 use beatbook_core::shift::EndShiftError;
@@ -18,7 +19,9 @@ use leptos::prelude::*;
 use thiserror::Error;
 use uuid::Uuid;
 
+use crate::journal::JournalError;
 use crate::persist::{self, Change, CrashProof};
+use crate::photos::Shelf;
 use crate::settings::Settings;
 use crate::storage::{self, KeyChange, StoreError, Unreadable};
 use crate::time::now;
@@ -118,6 +121,23 @@ pub enum ActionError {
     Gone(&'static str),
     #[error("This report has reached the councillor and cannot be deleted here.")]
     ReportDelivered,
+    #[error("Deleted, but its photos could not be removed from this phone ({0}). They will not be sent; they are back on the form to remove.")]
+    PhotosLeft(JournalError),
+}
+
+/// A deleted record's photos go with it: they were never sent, as it was
+/// not. Only once the record is gone, so that one which reached the server
+/// meanwhile (and so is refused deletion) keeps every photo; a crash in
+/// between leaves them on the form the record came from, where nothing is
+/// lost and they can be removed.
+async fn discard_photos_of(owner: PhotoOwner) -> Result<(), ActionError> {
+    let Some(shelf) = Shelf::current() else {
+        return Ok(());
+    };
+    shelf
+        .discard_of(owner)
+        .await
+        .map_err(ActionError::PhotosLeft)
 }
 
 /// What a save did, for the words the person reads.
@@ -335,7 +355,7 @@ impl AppState {
             persist::delete(RecordKey::new(RecordKind::Note, id), note.sync.revision).await?;
         self.record_durability(&outcome);
         self.apply_changes(vec![Change::Remove(RecordKey::new(RecordKind::Note, id))]);
-        Ok(())
+        discard_photos_of(PhotoOwner::Note(id)).await
     }
 
     /// Saves a resident's report on this phone; the sync engine sends it.
@@ -374,7 +394,7 @@ impl AppState {
         // The service worker must not send it either.
         crate::courier::take_back(&[RecordKey::new(RecordKind::Report, id).to_string()]).await;
         self.apply_changes(vec![Change::Remove(RecordKey::new(RecordKind::Report, id))]);
-        Ok(())
+        discard_photos_of(PhotoOwner::Report(id)).await
     }
 
     /// Keeps the status page last seen for one of this phone's reports.

@@ -432,3 +432,91 @@ async fn a_photo_being_written_when_the_note_is_saved_goes_with_that_note() {
         .is_empty());
     shelf.discard(&[taken.kept.id]).await.unwrap();
 }
+
+/// Deleting a record takes its photos with it, but only once the record is
+/// known deletable: a note or report that reached the server in the
+/// meantime is refused deletion and keeps every photo.
+#[wasm_bindgen_test]
+async fn a_record_s_photos_go_with_it_and_only_with_it() {
+    use beatbook::state::{ActionError, AppState, Durability};
+    use beatbook::storage;
+    use beatbook_core::report::MyReport;
+    use beatbook_core::schema::Record;
+    use beatbook_core::{Category, Note, NoteInput, Report, ReportInput, ReportKind, WhenUnsafe};
+    use leptos::prelude::GetUntracked;
+
+    leptos::mount::mount_to_body(|| ());
+    let at = Utc.with_ymd_and_hms(2026, 12, 5, 1, 0, 0).unwrap();
+    let input = NoteInput {
+        text: "Bin fire behind the shops".into(),
+        category: Category::AntiSocialBehaviour,
+        place: String::new(),
+        location: None,
+    };
+    let waiting = Note::create(Uuid::from_u128(0xDE1), &input, None, at).unwrap();
+    let mut sent = Note::create(Uuid::from_u128(0xDE2), &input, None, at).unwrap();
+    sent.sync.mark_synced(1, at);
+    let report_input = ReportInput {
+        kind: ReportKind::PoorLighting,
+        location: None,
+        round_location: false,
+        place: "Underpass".into(),
+        when: WhenUnsafe::AfterDark,
+        when_detail: String::new(),
+        description: "No lights".into(),
+        contact_name: String::new(),
+        contact_reach: String::new(),
+    };
+    let report = MyReport::new(Report::create(Uuid::from_u128(0xDE3), &report_input, at).unwrap());
+    for record in [
+        Record::Note(waiting.clone()),
+        Record::Note(sent.clone()),
+        Record::Report(Box::new(report.clone())),
+    ] {
+        storage::save(&record).unwrap();
+    }
+    let owners = [
+        PhotoOwner::Note(waiting.id),
+        PhotoOwner::Note(sent.id),
+        PhotoOwner::Report(report.report.id),
+    ];
+    let stored: Vec<Stored> = owners
+        .iter()
+        .enumerate()
+        .map(|(i, owner)| Stored {
+            kept: kept(0xDE10 + i as u128, Some(*owner), 4),
+            blob: blob(b"JPEG", "image/jpeg"),
+        })
+        .collect();
+    photos::put(&stored).await.unwrap();
+    Shelf::start();
+    let state = AppState::load();
+    while state.durability.get_untracked() == Durability::Checking {
+        pause(20).await;
+    }
+    let held = || async {
+        let (all, _) = photos::all().await.unwrap();
+        owners.map(|owner| all.iter().any(|s| s.kept.of == Some(owner)))
+    };
+
+    assert!(matches!(
+        state.delete_note(sent.id).await,
+        Err(ActionError::OnServer(_))
+    ));
+    assert_eq!(
+        held().await,
+        [true, true, true],
+        "refused: every photo kept"
+    );
+
+    state.delete_note(waiting.id).await.unwrap();
+    state.delete_report(report.report.id).await.unwrap();
+    assert_eq!(
+        held().await,
+        [false, true, false],
+        "each went with its record"
+    );
+    let book = state.book.get_untracked();
+    assert!(book.note(&waiting.id).is_none() && book.report(&report.report.id).is_none());
+    assert!(book.note(&sent.id).is_some());
+}

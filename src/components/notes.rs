@@ -209,7 +209,6 @@ fn NoteRow(note: Note) -> impl IntoView {
 #[component]
 pub fn NoteScreen(id: Uuid) -> impl IntoView {
     let state = expect_context::<AppState>();
-    let shelf = expect_context::<Shelf>();
     let note = Memo::new(move |_| state.book.with(|b| b.note(&id).cloned()));
     let editing = RwSignal::new(false);
     let confirming = RwSignal::new(false);
@@ -274,11 +273,6 @@ pub fn NoteScreen(id: Uuid) -> impl IntoView {
                                         keep="Keep it"
                                         testid="confirm-delete"
                                         on_act=move |_| spawn_local(async move {
-                                            // Its photos go first (they were never sent).
-                                            if let Err(e) = shelf.discard_of(PhotoOwner::Note(id)).await {
-                                                error.set(Some(format!("Not deleted: its photos could not be removed ({e}).")));
-                                                return;
-                                            }
                                             match state.delete_note(id).await {
                                                 Ok(()) => back(),
                                                 Err(m) => error.set(Some(m.to_string())),

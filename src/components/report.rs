@@ -475,16 +475,8 @@ fn MyReportCard(mine: MyReport) -> impl IntoView {
     let id = mine.report.id;
     let confirming = RwSignal::new(false);
     let error = RwSignal::new(None::<String>);
-    let shelf = expect_context::<Shelf>();
     let delete = move || {
         spawn_local(async move {
-            // Its photos go first (they were never sent).
-            if let Err(e) = shelf.discard_of(PhotoOwner::Report(id)).await {
-                error.set(Some(format!(
-                    "Not deleted: its photos could not be removed ({e})."
-                )));
-                return;
-            }
             error.set(state.delete_report(id).await.err().map(|e| e.to_string()));
         });
     };
