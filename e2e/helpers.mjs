@@ -24,7 +24,7 @@ export const CHROMIUM_FLAGS = [
 
 export function required(name) {
   const value = process.env[name];
-  if (!value) throw new Error(`${name} is not set: run these tests through \`cargo xtask test\``);
+  if (!value) throw new Error(`${name} is not set: run a test file with \`cargo xtask e2e FILE\`, or all with \`cargo xtask test\``);
   return value;
 }
 

@@ -1,11 +1,14 @@
 //! Project automation, run as `cargo xtask <command>`: the only prerequisite
 //! is cargo itself. Everything the build and the tests need is installed here.
 //!
-//! `cargo xtask run`   installs what is missing, builds the app, serves it.
-//! `cargo xtask test`  installs what is missing, runs every check and test.
+//! `cargo xtask run`        installs what is missing, builds the app, serves it.
+//! `cargo xtask test`       installs what is missing, runs every check and test.
+//! `cargo xtask e2e [FILE]` runs end-to-end test files on their own.
 
+mod build;
 mod dist;
 mod setup;
+mod tally;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -13,11 +16,19 @@ use std::time::Instant;
 
 use anyhow::{bail, Context};
 
+use tally::{run_tests, Tally};
+
 const USAGE: &str = "\
 usage: cargo xtask <command>
 
   run [--addr HOST:PORT]   install what is missing, build the app, serve it (default 127.0.0.1:8080)
+  pair [NAME]              a one-time code to pair a phone with the server `run` serves
   test                     install what is missing, then run every check and test
+  e2e [FILE...] [--NODE-FLAG...]
+                           run these end-to-end files (all when none: e2e/*.test.mjs; a
+                           name such as `notebook` will do), building only what is
+                           missing or older than its sources; flags go to Node's runner
+                           (such as --test-name-pattern=Delete)
   build                    build the release app into dist/ and the server into target/server/
   bench                    print download sizes, start-up, save, ingest, photo and delivery timings
   icons                    redraw the PNG icons from their SVG sources (Chromium, pngquant)
@@ -31,9 +42,9 @@ pub type Result<T = ()> = anyhow::Result<T>;
 /// Node's test runner, one file at a time. A test that hangs fails after ten
 /// minutes, and a file whose tests are over exits even if something it
 /// started is still running, so a failure can never stall the whole run.
-/// Node's test runner, its reporter named (TAP, whose summary the tally
-/// reads: Node 23 changed the default) and the files passed one by one (a
-/// folder is a glob pattern from Node 21). The files follow.
+/// The reporter is named (TAP, whose summary the tally reads: Node 23
+/// changed the default) and the files are passed one by one (a folder is a
+/// glob pattern from Node 21). The files follow.
 const E2E_RUNNER: [&str; 5] = [
     "--test",
     "--test-reporter=tap",
@@ -41,6 +52,36 @@ const E2E_RUNNER: [&str; 5] = [
     "--test-timeout=600000",
     "--test-force-exit",
 ];
+
+/// The end-to-end files named (a path, a file name, or a name such as
+/// `notebook`), or every one when none is.
+fn e2e_files_named(names: &[&String]) -> Result<Vec<PathBuf>> {
+    if names.is_empty() {
+        return e2e_files();
+    }
+    let folder = root().join("e2e");
+    names
+        .iter()
+        .map(|name| {
+            let base = Path::new(name.as_str())
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let base = base.trim_end_matches(".mjs").trim_end_matches(".test");
+            let file = folder.join(format!("{base}.test.mjs"));
+            if file.is_file() {
+                Ok(file)
+            } else {
+                let known = e2e_files()?
+                    .iter()
+                    .filter_map(|f| f.file_name().map(|n| n.to_string_lossy().into_owned()))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                bail!("no end-to-end file {name:?}; there are: {known}")
+            }
+        })
+        .collect()
+}
 
 /// Every end-to-end test file, in order.
 fn e2e_files() -> Result<Vec<PathBuf>> {
@@ -60,10 +101,12 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("run") => run(&args[1..]),
+        Some("pair") => pair(&args[1..]),
         Some("test") => test(),
+        Some("e2e") => e2e(&args[1..]),
         Some("build") => setup::ensure(setup::Needs::BUILD).and_then(|env| {
-            build_app(&env)
-                .and_then(|()| build_server(&env))
+            build::app(&env)
+                .and_then(|()| build::server(&env))
                 .map(|_| ())
         }),
         Some("setup") => setup::ensure(setup::Needs::ALL).map(|_| ()),
@@ -83,8 +126,8 @@ fn main() -> ExitCode {
 
 fn bench() -> Result {
     let env = setup::ensure(setup::Needs::ALL)?;
-    build_app(&env)?;
-    let server = build_server(&env)?;
+    build::app(&env)?;
+    let server = build::server(&env)?;
     let dist = root().join("dist");
     println!("\nEvery file the service worker keeps (bytes)");
     println!("{:<52} {:>9} {:>9} {:>9}", "file", "raw", "gzip", "brotli");
@@ -281,238 +324,9 @@ fn finish_step(label: &str, started: Instant, status: std::process::ExitStatus) 
     Ok(())
 }
 
-/// Test counts gathered from the runners' own summary lines.
-#[derive(Clone, Copy, Default)]
-struct Counts {
-    passed: u64,
-    failed: u64,
-    /// Node's cancelled tests (a timeout, or a failed hook before them).
-    cancelled: u64,
-    /// Node's skipped and todo tests, and cargo's ignored ones.
-    skipped: u64,
-}
-
-impl Counts {
-    /// Reads cargo's `test result: ok. 6 passed; 0 failed; 1 ignored; …`
-    /// and node's TAP summary (`# pass 12`, `# fail 0`, `# cancelled 0`,
-    /// `# skipped 0`, `# todo 0`).
-    fn read(&mut self, line: &str) {
-        let number = |s: &str| {
-            s.trim()
-                .split(' ')
-                .next()
-                .and_then(|n| n.parse::<u64>().ok())
-        };
-        if let Some(rest) = line.strip_prefix("test result: ") {
-            for part in rest.split(';') {
-                let part = part
-                    .trim()
-                    .trim_start_matches("ok. ")
-                    .trim_start_matches("FAILED. ");
-                if let Some(n) = part.strip_suffix(" passed").and_then(number) {
-                    self.passed += n;
-                } else if let Some(n) = part.strip_suffix(" failed").and_then(number) {
-                    self.failed += n;
-                } else if let Some(n) = part.strip_suffix(" ignored").and_then(number) {
-                    self.skipped += n;
-                }
-            }
-            return;
-        }
-        let Some(rest) = line.strip_prefix("# ") else {
-            return;
-        };
-        let (name, n) = rest.split_once(' ').unwrap_or((rest, ""));
-        let Some(n) = number(n) else { return };
-        match name {
-            "pass" => self.passed += n,
-            "fail" => self.failed += n,
-            "cancelled" => self.cancelled += n,
-            "skipped" | "todo" => self.skipped += n,
-            _ => {}
-        }
-    }
-
-    fn add(&mut self, other: Counts) {
-        self.passed += other.passed;
-        self.failed += other.failed;
-        self.cancelled += other.cancelled;
-        self.skipped += other.skipped;
-    }
-}
-
-/// Each test tier, in order, with what it counted and how it ended: the
-/// closing line says the truth about every one, run or not.
-struct Tally {
-    tiers: Vec<(&'static str, Counts, TierEnd)>,
-}
-
-#[derive(Clone, Copy, PartialEq)]
-enum TierEnd {
-    Passed,
-    Failed,
-    NotRun,
-}
-
-/// The tiers, as the closing line names them.
-const TIERS: [&str; 3] = ["native", "browser", "end-to-end"];
-
-impl Tally {
-    fn new() -> Tally {
-        Tally {
-            tiers: TIERS
-                .iter()
-                .map(|name| (*name, Counts::default(), TierEnd::NotRun))
-                .collect(),
-        }
-    }
-
-    fn tier(&mut self, name: &str) -> &mut (&'static str, Counts, TierEnd) {
-        self.tiers
-            .iter_mut()
-            .find(|(n, _, _)| *n == name)
-            .expect("a known tier")
-    }
-
-    /// `tests: 399 passed, 0 failed, 0 cancelled, 0 skipped (native 250,
-    /// browser 59, end-to-end 90); every tier ran`, or which did not, or
-    /// which failed with no test counted as failed (a build, a crash).
-    fn closing_line(&self) -> String {
-        let mut total = Counts::default();
-        for (_, counts, _) in &self.tiers {
-            total.add(*counts);
-        }
-        let per_tier = self
-            .tiers
-            .iter()
-            .map(|(name, c, _)| format!("{name} {}", c.passed + c.failed + c.cancelled + c.skipped))
-            .collect::<Vec<_>>()
-            .join(", ");
-        let named = |end: TierEnd| {
-            self.tiers
-                .iter()
-                .filter(|(_, _, e)| *e == end)
-                .map(|(name, _, _)| *name)
-                .collect::<Vec<_>>()
-        };
-        let not_run = named(TierEnd::NotRun);
-        let failed = named(TierEnd::Failed);
-        let mut said = format!(
-            "tests: {} passed, {} failed, {} cancelled, {} skipped ({per_tier}); ",
-            total.passed, total.failed, total.cancelled, total.skipped
-        );
-        if not_run.is_empty() {
-            said.push_str("every tier ran");
-        } else {
-            said.push_str(&format!("NOT RUN: {}", not_run.join(", ")));
-        }
-        if !failed.is_empty() {
-            said.push_str(&format!("; FAILED: {}", failed.join(", ")));
-        }
-        said
-    }
-}
-
-/// Runs a test tier, echoing its output and counting its tests.
-fn run_tests(tier: &str, label: &str, command: &mut Command, tally: &mut Tally) -> Result {
-    use std::io::{BufRead, BufReader};
-    println!("\n==> {label}");
-    let started = Instant::now();
-    let slot = tally.tier(tier);
-    slot.2 = TierEnd::Failed;
-    let mut child = command
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .with_context(|| format!("{label}: could not start {:?}", command.get_program()))?;
-    if let Some(out) = child.stdout.take() {
-        for line in BufReader::new(out).lines().map_while(std::io::Result::ok) {
-            println!("{line}");
-            slot.1.read(&line);
-        }
-    }
-    let status = child.wait().with_context(|| label.to_owned())?;
-    finish_step(label, started, status)?;
-    slot.2 = TierEnd::Passed;
-    Ok(())
-}
-
-/// The release before this one (docs/releases.md): its tag, and the commit
-/// the tag names, which a clone of main always has (a clone may not fetch
-/// tags).
-const PREVIOUS_RELEASE: (&str, &str) = ("v0.1.0", "a6b1133edc07b7ff0d5f29da5a0ea1038f7fb8cc");
-
-/// The previous release as it was deployed, built from its own sources.
-struct Built {
-    server: PathBuf,
-    dist: PathBuf,
-}
-
-/// Builds the previous release's server and app from its commit, in a work
-/// tree and a target folder of their own under `target/previous/`, once:
-/// the end-to-end tests run phones on that app against this server.
-fn build_previous_release(env: &setup::Env) -> Result<Built> {
-    let (tag, commit) = PREVIOUS_RELEASE;
-    let home = root().join("target/previous").join(tag);
-    let built = Built {
-        server: home.join("target/server/beatbook-server"),
-        dist: home.join("dist"),
-    };
-    let stamp = home.join("built-from");
-    if std::fs::read_to_string(&stamp).is_ok_and(|s| s.trim() == commit)
-        && built.server.exists()
-        && built.dist.join("index.html").exists()
-    {
-        return Ok(built);
-    }
-    let tree = home.join("src");
-    if !tree.join("Cargo.toml").exists() {
-        let _ = std::fs::remove_dir_all(&tree);
-        run_step(
-            &format!("check out the previous release ({tag})"),
-            cmd(env, "git", &["worktree", "add", "--force", "--detach"])
-                .arg(&tree)
-                .arg(commit),
-        )?;
-    }
-    let in_tree = |program: &str, args: &[&str]| {
-        let mut command = cmd(env, program, args);
-        command
-            .current_dir(&tree)
-            .env("CARGO_TARGET_DIR", home.join("target"));
-        command
-    };
-    run_step(
-        &format!("build the previous release's app ({tag})"),
-        in_tree("trunk", &["build", "--release", "--offline", "--dist"]).arg(&built.dist),
-    )?;
-    run_step(
-        &format!("build the previous release's server ({tag})"),
-        in_tree(
-            "cargo",
-            &["build", "--profile", "server", "-p", "beatbook-server"],
-        ),
-    )?;
-    std::fs::write(&stamp, commit).context("noting the previous release's build")?;
-    Ok(built)
-}
-
-fn build_app(env: &setup::Env) -> Result {
-    run_step(
-        "build the release app with Trunk",
-        cmd(env, "trunk", &["build", "--release", "--offline"]),
-    )
-}
-
-fn build_server(env: &setup::Env) -> Result<PathBuf> {
-    run_step(
-        "build the server",
-        cmd(
-            env,
-            "cargo",
-            &["build", "--profile", "server", "-p", "beatbook-server"],
-        ),
-    )?;
-    Ok(root().join("target/server/beatbook-server"))
+/// Where `cargo xtask run` keeps its data.
+fn run_data() -> PathBuf {
+    root().join("data")
 }
 
 fn run(args: &[String]) -> Result {
@@ -525,21 +339,57 @@ fn run(args: &[String]) -> Result {
         }
     }
     let env = setup::ensure(setup::Needs::BUILD)?;
-    build_app(&env)?;
-    let server = build_server(&env)?;
+    build::app(&env)?;
+    let server = build::server(&env)?;
     println!("\nOpen the printed address in a browser. Stop with Ctrl-C.");
-    let dist = root().join("dist");
+    println!("To pair a phone, in another terminal here: cargo xtask pair \"Councillor's phone\"");
     let status = Command::new(server)
         .args(["serve", "--addr", &addr, "--dist"])
-        .arg(&dist)
+        .arg(root().join("dist"))
         .arg("--data")
-        .arg(root().join("data"))
+        .arg(run_data())
         .status()
         .context("could not start the server")?;
     if !status.success() {
         bail!("the server stopped ({status})");
     }
     Ok(())
+}
+
+/// A pairing code for the server `cargo xtask run` serves (its data folder).
+fn pair(args: &[String]) -> Result {
+    let name = match args {
+        [] => "Councillor's phone".to_owned(),
+        words => words.join(" "),
+    };
+    let env = setup::ensure(setup::Needs::BUILD)?;
+    let server = build::server(&env)?;
+    let status = Command::new(server)
+        .args(["pair", "--name", &name, "--data"])
+        .arg(run_data())
+        .status()
+        .context("could not run the server's pair command")?;
+    if !status.success() {
+        bail!("pairing failed ({status})");
+    }
+    Ok(())
+}
+
+/// Runs end-to-end files on their own, with what the full run gives them.
+fn e2e(args: &[String]) -> Result {
+    let (flags, names): (Vec<&String>, Vec<&String>) =
+        args.iter().partition(|a| a.starts_with("--"));
+    let files = e2e_files_named(&names)?;
+    let env = setup::ensure(setup::Needs::ALL)?;
+    let mut tally = Tally::of(&["end-to-end"]);
+    let outcome = run_tests(
+        "end-to-end",
+        "end-to-end tests",
+        build::for_e2e(&env, false)?.args(flags).args(files),
+        &mut tally,
+    );
+    println!("{}", tally.closing_line());
+    outcome
 }
 
 fn test() -> Result {
@@ -616,71 +466,10 @@ fn run_test_tiers(env: &setup::Env, tally: &mut Tally) -> Result {
         .env("WASM_BINDGEN_TEST_TIMEOUT", "120"),
         tally,
     )?;
-    build_app(env)?;
-    // A second, different build: the update test serves it after the first.
-    let next = root().join("target/dist-next");
-    run_step(
-        "build a second release for the update test",
-        cmd(env, "trunk", &["build", "--release", "--offline", "--dist"])
-            .arg(&next)
-            .env("BEATBOOK_BUILD_LABEL", "next"),
-    )?;
-    let server = build_server(env)?;
-    let previous = build_previous_release(env)?;
     run_tests(
         "end-to-end",
         "end-to-end tests (headless Chromium through Playwright, and WebKit through WebKitWebDriver, against the server)",
-        cmd(env, "node", &E2E_RUNNER)
-            .args(e2e_files()?)
-            .env("BEATBOOK_SERVER", &server)
-            .env("BEATBOOK_DIST", root().join("dist"))
-            .env("BEATBOOK_DIST_NEXT", &next)
-            .env("BEATBOOK_PREVIOUS_SERVER", &previous.server)
-            .env("BEATBOOK_PREVIOUS_DIST", &previous.dist)
-            .env("BEATBOOK_PREVIOUS_RELEASE", PREVIOUS_RELEASE.0)
-            .env("CHROMIUM", &env.chromium),
+        build::for_e2e(env, true)?.args(e2e_files()?),
         tally,
     )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_closing_line_counts_every_outcome_and_names_tiers_not_run() {
-        let mut tally = Tally::new();
-        let native = tally.tier("native");
-        for line in [
-            "test result: ok. 6 passed; 0 failed; 2 ignored; 0 measured; 0 filtered out",
-            "test result: FAILED. 3 passed; 1 failed; 0 ignored; 0 measured; 0 filtered out",
-        ] {
-            native.1.read(line);
-        }
-        native.2 = TierEnd::Failed;
-        assert_eq!(
-            tally.closing_line(),
-            "tests: 9 passed, 1 failed, 0 cancelled, 2 skipped (native 12, browser 0, end-to-end 0); \
-             NOT RUN: browser, end-to-end; FAILED: native"
-        );
-        let mut tally = Tally::new();
-        for name in TIERS {
-            tally.tier(name).2 = TierEnd::Passed;
-        }
-        let e2e = tally.tier("end-to-end");
-        for line in [
-            "# tests 5",
-            "# pass 3",
-            "# fail 0",
-            "# cancelled 1",
-            "# skipped 1",
-            "# todo 0",
-        ] {
-            e2e.1.read(line);
-        }
-        assert_eq!(
-            tally.closing_line(),
-            "tests: 3 passed, 0 failed, 1 cancelled, 1 skipped (native 0, browser 0, end-to-end 5); every tier ran"
-        );
-    }
 }
