@@ -1,6 +1,7 @@
 //! beatbook-server: serves the app and the sync API, and manages paired
-//! devices and backups. See `USAGE`; `BEATBOOK_ADDR`, `BEATBOOK_DIST` and
-//! `BEATBOOK_DATA` set the defaults of `--addr`, `--dist` and `--data`.
+//! devices and backups. `beatbook-server --help` lists the commands;
+//! `BEATBOOK_ADDR`, `BEATBOOK_DIST` and `BEATBOOK_DATA` set the defaults of
+//! `--addr`, `--dist` and `--data`.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -13,175 +14,200 @@ use beatbook_server::serve::{self, Acme, Transport};
 use beatbook_server::store::sqlite::backup;
 use beatbook_server::store::{Devices, Reports};
 use beatbook_server::{data, Sqlite};
+use clap::{Args, Parser, Subcommand};
 
 /// The release this server is (docs/releases.md).
 const VERSION: &str = env!("CARGO_PKG_VERSION");
 
-const USAGE: &str = "usage:
-  beatbook-server [serve] [--data FOLDER] [--dist FOLDER] ...   serve the app and its API
-      --addr HOST:PORT        plain HTTP (default 127.0.0.1:8080; loopback only unless
-                              --insecure-http, for a reverse proxy that gives the HTTPS)
-      --domain NAME           HTTPS with a certificate from Let's Encrypt (repeatable),
-                              on --https-addr (default [::]:443) and --http-addr
-                              (default [::]:80, for the challenge and redirects)
-      --acme-email EMAIL      where the authority writes about expiring certificates
-      --acme-directory URL    another ACME authority than Let's Encrypt
-      --acme-root FILE        a root to trust for the authority's own address
-      --tls-cert FILE --tls-key FILE
-                              HTTPS with a certificate from files (reloaded when they change)
-      --trusted-proxy CIDR    believe X-Forwarded-For from this proxy (repeatable)
-      --keep-contact-days N   erase residents' contact details N days after their report
-                              is closed (default 90)
-      --resident-photos-mb N  disk residents' photos may take together (default 2048);
-                              past it, their photos wait on their phones (507)
-      --device-quota-mb N     notes and records one paired device may store (default
-                              256); past it, what it sends waits on the phone (413)
-      --device-photos-mb N    note photos one paired device may store (default 4096);
-                              past it, its photos wait on the phone (507)
-      --oldest-app-level N    answer only apps of this protocol level and later
-                              (docs/releases.md); older ones are told to update
-  beatbook-server pair --name NAME [--data FOLDER]      make a one-time pairing code
-  beatbook-server devices [--data FOLDER]               list paired devices
-  beatbook-server revoke DEVICE_ID [--data FOLDER]      revoke a device's token
-  beatbook-server erase-report CODE [--data FOLDER]     erase a report's personal data
-  beatbook-server backup --to FILE [--data FOLDER]      copy the data while the server runs
-  beatbook-server restore --from FILE [--data FOLDER]   put a backup back (server stopped)
-  beatbook-server --version                             the release (docs/releases.md)";
+/// Serves the Beatbook app, the residents' pages and the sync API from one
+/// origin, and manages paired devices, reports and backups. With no command,
+/// it serves.
+#[derive(Debug, Parser)]
+#[command(
+    name = "beatbook-server",
+    version,
+    args_conflicts_with_subcommands = true
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Cmd>,
+    #[command(flatten)]
+    serve: Serve,
+}
 
-#[derive(Debug, Default)]
-struct Options {
-    command: String,
-    addr: String,
-    dist: PathBuf,
-    data: PathBuf,
-    name: Option<String>,
-    device: Option<i64>,
-    domains: Vec<String>,
-    acme_email: Option<String>,
-    acme_directory: Option<String>,
-    acme_root: Option<PathBuf>,
-    tls_cert: Option<PathBuf>,
-    tls_key: Option<PathBuf>,
-    https_addr: Option<String>,
-    http_addr: Option<String>,
-    proxies: Vec<Cidr>,
+#[derive(Debug, Subcommand)]
+enum Cmd {
+    /// Serve the app and its API (the default).
+    Serve(Box<Serve>),
+    /// Make a one-time pairing code for a councillor's phone.
+    Pair {
+        /// Who the phone is for, as `devices` will list it.
+        #[arg(long)]
+        name: String,
+        #[command(flatten)]
+        data: Data,
+    },
+    /// List the paired devices.
+    Devices {
+        #[command(flatten)]
+        data: Data,
+    },
+    /// Revoke a device's token: it can no longer sync.
+    Revoke {
+        /// The device's id, as `devices` lists it.
+        device: i64,
+        #[command(flatten)]
+        data: Data,
+    },
+    /// Erase a report's personal data: contact details, description, exact
+    /// location and private notes (its code and status history stay).
+    EraseReport {
+        /// The report's reference code, such as K7QF2-M3XDA.
+        code: String,
+        #[command(flatten)]
+        data: Data,
+    },
+    /// Copy the data to one file while the server runs, and check it restores.
+    Backup {
+        /// The file to write.
+        #[arg(long, value_name = "FILE")]
+        to: PathBuf,
+        #[command(flatten)]
+        data: Data,
+    },
+    /// Put a backup back, with the server stopped (the database it replaces
+    /// is kept beside it).
+    Restore {
+        /// The backup to restore.
+        #[arg(long, value_name = "FILE")]
+        from: PathBuf,
+        #[command(flatten)]
+        data: Data,
+    },
+}
+
+/// Where the server keeps its database, photos, certificates and log.
+#[derive(Debug, Args)]
+struct Data {
+    /// The data folder.
+    #[arg(
+        long = "data",
+        value_name = "FOLDER",
+        env = "BEATBOOK_DATA",
+        default_value = "data"
+    )]
+    folder: PathBuf,
+}
+
+#[derive(Debug, Args)]
+struct Serve {
+    /// Plain HTTP on this address, loopback only unless --insecure-http (for
+    /// a reverse proxy that gives the HTTPS); BEATBOOK_ADDR sets the default.
+    /// With HTTPS, --https-addr says where it listens.
+    #[arg(long, value_name = "HOST:PORT")]
+    addr: Option<SocketAddr>,
+    /// Serve plain HTTP off loopback, for a reverse proxy on another address.
+    #[arg(long)]
     insecure_http: bool,
-    to: Option<PathBuf>,
-    from: Option<PathBuf>,
-    code: Option<String>,
+    /// HTTPS with a certificate from Let's Encrypt for this name (repeatable).
+    #[arg(long = "domain", value_name = "NAME", conflicts_with = "tls_cert")]
+    domains: Vec<String>,
+    /// Where the certificate authority writes about expiring certificates.
+    #[arg(long, value_name = "EMAIL", requires = "domains")]
+    acme_email: Option<String>,
+    /// Another ACME certificate authority than Let's Encrypt.
+    #[arg(long, value_name = "URL", requires = "domains")]
+    acme_directory: Option<String>,
+    /// A root certificate to trust for the ACME authority's own address.
+    #[arg(long, value_name = "FILE", requires = "domains")]
+    acme_root: Option<PathBuf>,
+    /// HTTPS with the certificate in this file (reloaded when it changes).
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// The private key of --tls-cert.
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// Where HTTPS listens, with --domain or --tls-cert [default: [::]:443].
+    #[arg(long, value_name = "HOST:PORT")]
+    https_addr: Option<SocketAddr>,
+    /// Where plain HTTP answers the certificate challenge and redirects to
+    /// HTTPS, with --domain or --tls-cert [default: [::]:80].
+    #[arg(long, value_name = "HOST:PORT")]
+    http_addr: Option<SocketAddr>,
+    /// The built app to serve.
+    #[arg(
+        long,
+        value_name = "FOLDER",
+        env = "BEATBOOK_DIST",
+        default_value = "dist"
+    )]
+    dist: PathBuf,
+    #[command(flatten)]
+    data: Data,
+    /// Believe X-Forwarded-For from this proxy (repeatable).
+    #[arg(long = "trusted-proxy", value_name = "CIDR")]
+    proxies: Vec<Cidr>,
+    /// Erase residents' contact details this many days after their report is closed.
+    #[arg(long, value_name = "N", default_value_t = beatbook_server::api::KEEP_CONTACT_DAYS)]
     keep_contact_days: u32,
-    oldest_app_level: u32,
+    /// Disk residents' photos may take together; past it, their photos wait
+    /// on their phones (507).
+    #[arg(long = "resident-photos-mb", value_name = "N", default_value_t = beatbook_server::api::RESIDENT_PHOTO_MB)]
     resident_photo_mb: u64,
+    /// Notes and records one paired device may store; past it, what it
+    /// sends waits on the phone (413).
+    #[arg(long, value_name = "N", default_value_t = beatbook_server::store::DEVICE_QUOTA_BYTES / (1024 * 1024))]
     device_quota_mb: u64,
+    /// Note photos one paired device may store; past it, its photos wait on
+    /// the phone (507).
+    #[arg(long, value_name = "N", default_value_t = beatbook_server::store::DEVICE_PHOTO_QUOTA_BYTES / (1024 * 1024))]
     device_photos_mb: u64,
-}
-
-/// The options, or the usage when asked for it or given something wrong.
-fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Options> {
-    let env = |k: &str, d: &str| std::env::var(k).unwrap_or_else(|_| d.to_owned());
-    let mut options = Options {
-        command: "serve".into(),
-        addr: env("BEATBOOK_ADDR", "127.0.0.1:8080"),
-        dist: env("BEATBOOK_DIST", "dist").into(),
-        data: env("BEATBOOK_DATA", "data").into(),
-        keep_contact_days: beatbook_server::api::KEEP_CONTACT_DAYS,
-        oldest_app_level: beatbook_core::protocol::level::OLDEST,
-        resident_photo_mb: beatbook_server::api::RESIDENT_PHOTO_MB,
-        device_quota_mb: beatbook_server::store::DEVICE_QUOTA_BYTES / (1024 * 1024),
-        device_photos_mb: beatbook_server::store::DEVICE_PHOTO_QUOTA_BYTES / (1024 * 1024),
-        ..Options::default()
-    };
-    let mut args = args.into_iter().peekable();
-    if let Some(first) = args.peek() {
-        if !first.starts_with('-') {
-            options.command = args.next().unwrap_or_default();
-        }
-    }
-    while let Some(arg) = args.next() {
-        let mut value = || {
-            args.next()
-                .ok_or_else(|| anyhow!("{arg} needs a value\n{USAGE}"))
-        };
-        match arg.as_str() {
-            "--addr" => options.addr = value()?,
-            "--dist" => options.dist = value()?.into(),
-            "--data" => options.data = value()?.into(),
-            "--name" => options.name = Some(value()?),
-            "--domain" => options.domains.push(value()?),
-            "--acme-email" => options.acme_email = Some(value()?),
-            "--acme-directory" => options.acme_directory = Some(value()?),
-            "--acme-root" => options.acme_root = Some(value()?.into()),
-            "--tls-cert" => options.tls_cert = Some(value()?.into()),
-            "--tls-key" => options.tls_key = Some(value()?.into()),
-            "--https-addr" => options.https_addr = Some(value()?),
-            "--http-addr" => options.http_addr = Some(value()?),
-            "--trusted-proxy" => options.proxies.push(value()?.parse()?),
-            "--insecure-http" => options.insecure_http = true,
-            "--to" => options.to = Some(value()?.into()),
-            "--from" => options.from = Some(value()?.into()),
-            "--keep-contact-days" => {
-                let days = value()?;
-                options.keep_contact_days = days.parse().with_context(|| {
-                    format!("--keep-contact-days {days:?} is not a number of days")
-                })?;
-            }
-            "--oldest-app-level" => {
-                let level = value()?;
-                options.oldest_app_level = level.parse().with_context(|| {
-                    format!("--oldest-app-level {level:?} is not a protocol level")
-                })?;
-            }
-            "--resident-photos-mb" => options.resident_photo_mb = megabytes(&arg, value()?)?,
-            "--device-quota-mb" => options.device_quota_mb = megabytes(&arg, value()?)?,
-            "--device-photos-mb" => options.device_photos_mb = megabytes(&arg, value()?)?,
-            "-h" | "--help" => bail!(USAGE),
-            "-V" | "--version" => options.command = "version".to_owned(),
-            other if options.command == "erase-report" && options.code.is_none() => {
-                options.code = Some(other.to_owned());
-            }
-            other if options.command == "revoke" && options.device.is_none() => {
-                options.device =
-                    Some(other.parse().with_context(|| {
-                        format!("{other:?} is not a device id (see `devices`)")
-                    })?);
-            }
-            other => bail!("unknown argument {other:?}\n{USAGE}"),
-        }
-    }
-    Ok(options)
-}
-
-fn socket(flag: &str, text: &str) -> Result<SocketAddr> {
-    text.parse().with_context(|| {
-        format!("{flag} {text:?} is not HOST:PORT (such as 0.0.0.0:443 or [::]:443)")
-    })
+    /// Answer only apps of this protocol level and later (docs/releases.md);
+    /// older ones are told to update.
+    #[arg(long, value_name = "N", default_value_t = beatbook_core::protocol::level::OLDEST)]
+    oldest_app_level: u32,
 }
 
 /// How to serve, from the options: HTTPS by ACME or from files, or plain
-/// HTTP where that is safe.
-fn transport(options: &Options) -> Result<Transport> {
-    let https = socket(
-        "--https-addr",
-        options.https_addr.as_deref().unwrap_or("[::]:443"),
-    )?;
-    let http = socket(
-        "--http-addr",
-        options.http_addr.as_deref().unwrap_or("[::]:80"),
-    )?;
-    match (&options.tls_cert, &options.tls_key) {
-        (Some(cert), Some(key)) => {
-            if !options.domains.is_empty() {
-                bail!("give either --domain (a certificate from ACME) or --tls-cert and --tls-key, not both");
-            }
-            return Ok(Transport::Files {
-                https,
-                http: Some(http),
-                cert: cert.clone(),
-                key: key.clone(),
-            });
+/// HTTP where that is safe. A flag for the other kind is refused, saying
+/// which flag applies instead.
+fn transport(options: &Serve) -> Result<Transport> {
+    let https = options.tls_cert.is_some() || !options.domains.is_empty();
+    if https {
+        if options.addr.is_some() {
+            bail!(
+                "--addr is for plain HTTP. With --domain or --tls-cert, --https-addr says where \
+                 HTTPS listens (default [::]:443) and --http-addr where plain HTTP answers the \
+                 certificate challenge and redirects (default [::]:80)."
+            );
         }
-        (None, None) => {}
-        _ => bail!("--tls-cert and --tls-key go together"),
+        if options.insecure_http {
+            bail!(
+                "--insecure-http is for plain HTTP behind a proxy; with --domain or --tls-cert \
+                 the server gives HTTPS itself."
+            );
+        }
+    } else if options.https_addr.is_some() || options.http_addr.is_some() {
+        bail!(
+            "--https-addr and --http-addr apply to HTTPS: add --domain NAME (a certificate from \
+             Let's Encrypt) or --tls-cert FILE --tls-key FILE. For plain HTTP, --addr says \
+             where it listens."
+        );
+    }
+    let listen = |given: Option<SocketAddr>, port: u16| {
+        given.unwrap_or_else(|| SocketAddr::from((std::net::Ipv6Addr::UNSPECIFIED, port)))
+    };
+    let (https, http) = (
+        listen(options.https_addr, 443),
+        listen(options.http_addr, 80),
+    );
+    if let (Some(cert), Some(key)) = (&options.tls_cert, &options.tls_key) {
+        return Ok(Transport::Files {
+            https,
+            http: Some(http),
+            cert: cert.clone(),
+            key: key.clone(),
+        });
     }
     if !options.domains.is_empty() {
         return Ok(Transport::Acme {
@@ -195,20 +221,21 @@ fn transport(options: &Options) -> Result<Transport> {
                     .unwrap_or_else(|| serve::acme::LETS_ENCRYPT.to_owned()),
                 email: options.acme_email.clone(),
                 extra_root: options.acme_root.clone(),
-                cache: options.data.join(data::CERTIFICATES),
+                cache: options.data.folder.join(data::CERTIFICATES),
             },
         });
     }
-    let addr = socket("--addr", &options.addr)?;
+    let addr = match options.addr {
+        Some(addr) => addr,
+        None => {
+            let text = std::env::var("BEATBOOK_ADDR").unwrap_or_else(|_| "127.0.0.1:8080".into());
+            text.parse().with_context(|| {
+                format!("BEATBOOK_ADDR {text:?} is not HOST:PORT (such as 127.0.0.1:8080)")
+            })?
+        }
+    };
     serve::check_plain(addr, options.insecure_http)?;
     Ok(Transport::Plain { addr })
-}
-
-/// A flag's value as a number of megabytes.
-fn megabytes(flag: &str, value: String) -> Result<u64> {
-    value
-        .parse()
-        .with_context(|| format!("{flag} {value:?} is not a number of megabytes"))
 }
 
 fn open_store(folder: &Path) -> Result<Sqlite> {
@@ -216,7 +243,7 @@ fn open_store(folder: &Path) -> Result<Sqlite> {
     Sqlite::open(&path).with_context(|| format!("cannot open {}", path.display()))
 }
 
-async fn serve_app(options: Options) -> Result<()> {
+async fn serve_app(options: Serve) -> Result<()> {
     let transport = transport(&options)?;
     if !options.dist.join("index.html").is_file() {
         bail!(
@@ -224,9 +251,10 @@ async fn serve_app(options: Options) -> Result<()> {
             options.dist.display()
         );
     }
-    data::prepare(&options.data)?;
-    let _lock = data::lock(&options.data)?;
-    let store = Arc::new(open_store(&options.data)?);
+    let folder = &options.data.folder;
+    data::prepare(folder)?;
+    let _lock = data::lock(folder)?;
+    let store = Arc::new(open_store(folder)?);
     store.set_device_quota(options.device_quota_mb.saturating_mul(1024 * 1024));
     store.set_device_photo_quota(options.device_photos_mb.saturating_mul(1024 * 1024));
     // Photos an earlier release kept with metadata: rebuilt once. A failure
@@ -245,7 +273,7 @@ async fn serve_app(options: Options) -> Result<()> {
         .with_resident_photo_room(options.resident_photo_mb.saturating_mul(1_000_000));
     let expiry = tokio::spawn(expire_contacts(store.clone(), options.keep_contact_days));
     let app = beatbook_server::app_with_api(&options.dist, state);
-    let data = options.data.display().to_string();
+    let pair = pairing_command(folder);
     let files = serve::raise_descriptor_limit();
     let limits = serve::conn::Limits {
         trusted: options.proxies.clone(),
@@ -264,7 +292,7 @@ async fn serve_app(options: Options) -> Result<()> {
         println!("Beatbook is running at {}", listening.url);
         println!("Release {VERSION} (docs/releases.md).");
         println!("{doors}");
-        println!("Data: {data}. To pair a phone: beatbook-server pair --name \"Councillor's phone\" --data {data}");
+        println!("Data: {}. To pair a phone: {pair}", folder.display());
     })
     .await?;
     expiry.abort();
@@ -294,22 +322,45 @@ async fn expire_contacts(store: Arc<Sqlite>, days: u32) {
     }
 }
 
-fn run(options: Options) -> Result<()> {
-    match options.command.as_str() {
-        "pair" => {
-            let name = options
-                .name
-                .filter(|n| !n.trim().is_empty())
-                .ok_or_else(|| anyhow!("pair needs --name\n{USAGE}"))?;
-            let code = open_store(&options.data)?
-                .create_pairing_code(name.trim())
+/// The command that pairs a phone with this server, to paste as it is.
+fn pairing_command(folder: &Path) -> String {
+    let program = std::env::current_exe()
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|_| "beatbook-server".to_owned());
+    let folder = std::path::absolute(folder).unwrap_or_else(|_| folder.to_owned());
+    format!(
+        "{} pair --name \"Councillor's phone\" --data {}",
+        quoted(&program),
+        quoted(&folder.display().to_string())
+    )
+}
+
+/// A word for a POSIX shell: as it is when it is safe, or in single quotes.
+fn quoted(word: &str) -> String {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "/._-+:=@%,".contains(c);
+    if !word.is_empty() && word.chars().all(plain) {
+        word.to_owned()
+    } else {
+        format!("'{}'", word.replace('\'', "'\\''"))
+    }
+}
+
+fn run(command: Cmd) -> Result<()> {
+    match command {
+        Cmd::Pair { name, data } => {
+            let name = name.trim();
+            if name.is_empty() {
+                bail!("--name needs words: who the phone is for");
+            }
+            let code = open_store(&data.folder)?
+                .create_pairing_code(name)
                 .context("cannot make a pairing code")?;
             println!("Pairing code for {name:?}: {code}");
             println!("On the phone, open Beatbook and tap \"Councillor? Pair this phone\" (on a phone already paired: Settings), then enter the code within 15 minutes. It works once.");
             Ok(())
         }
-        "devices" => {
-            let devices = open_store(&options.data)?
+        Cmd::Devices { data } => {
+            let devices = open_store(&data.folder)?
                 .devices()
                 .context("cannot list the devices")?;
             if devices.is_empty() {
@@ -324,28 +375,22 @@ fn run(options: Options) -> Result<()> {
             }
             Ok(())
         }
-        "revoke" => {
-            let id = options
-                .device
-                .ok_or_else(|| anyhow!("revoke needs a device id\n{USAGE}"))?;
-            if open_store(&options.data)?
-                .revoke(id)
+        Cmd::Revoke { device, data } => {
+            if open_store(&data.folder)?
+                .revoke(device)
                 .context("cannot revoke the device")?
             {
-                println!("Device {id} is revoked; its token no longer works.");
+                println!("Device {device} is revoked; its token no longer works.");
                 Ok(())
             } else {
-                bail!("no active device {id} (see `devices`)")
+                bail!("no active device {device} (see `devices`)")
             }
         }
-        "erase-report" => {
-            let typed = options
-                .code
-                .ok_or_else(|| anyhow!("erase-report needs the report's code\n{USAGE}"))?;
+        Cmd::EraseReport { code: typed, data } => {
             let code = beatbook_core::code::normalise(&typed).ok_or_else(|| {
                 anyhow!("{typed:?} is not a reference code: codes look like K7QF2-M3XDA")
             })?;
-            if !open_store(&options.data)?
+            if !open_store(&data.folder)?
                 .erase_report(&code)
                 .context("cannot erase the report")?
             {
@@ -354,13 +399,10 @@ fn run(options: Options) -> Result<()> {
             println!("Erased the contact details, description and exact location of report {code}, and the private notes on it. Its code and status history are kept.");
             Ok(())
         }
-        "backup" => {
-            let to = options
-                .to
-                .ok_or_else(|| anyhow!("backup needs --to FILE\n{USAGE}"))?;
-            let db = options.data.join(data::DATABASE);
+        Cmd::Backup { to, data } => {
+            let db = data.folder.join(data::DATABASE);
             if !db.is_file() {
-                bail!("{} holds no database to back up", options.data.display());
+                bail!("{} holds no database to back up", data.folder.display());
             }
             let summary = backup::backup(&db, &to)
                 .with_context(|| format!("cannot back up to {}", to.display()))?;
@@ -370,11 +412,8 @@ fn run(options: Options) -> Result<()> {
             );
             Ok(())
         }
-        "restore" => {
-            let from = options
-                .from
-                .ok_or_else(|| anyhow!("restore needs --from FILE\n{USAGE}"))?;
-            let folder = options.data;
+        Cmd::Restore { from, data } => {
+            let folder = data.folder;
             data::prepare(&folder)?;
             let _lock = data::lock(&folder)?;
             let (summary, kept) = backup::restore(&from, &folder.join(data::DATABASE))
@@ -386,14 +425,9 @@ fn run(options: Options) -> Result<()> {
             }
             Ok(())
         }
-        "version" => {
-            println!("beatbook-server {VERSION}");
-            Ok(())
-        }
-        "serve" => tokio::runtime::Runtime::new()
+        Cmd::Serve(options) => tokio::runtime::Runtime::new()
             .context("cannot start the server's runtime")?
-            .block_on(serve_app(options)),
-        other => bail!("unknown command {other:?}\n{USAGE}"),
+            .block_on(serve_app(*options)),
     }
 }
 
@@ -405,7 +439,8 @@ fn main() -> ExitCode {
         libc::umask(0o077);
     }
     tracing_subscriber::fmt().with_target(false).init();
-    match parse_args(std::env::args().skip(1)).and_then(run) {
+    let cli = Cli::parse();
+    match run(cli.command.unwrap_or(Cmd::Serve(Box::new(cli.serve)))) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             // `{:#}` gives the context and every cause on one line.

@@ -44,10 +44,15 @@ struct Running {
 
 impl Running {
     fn start(data: &Path, args: &[&str]) -> Running {
+        Running::serving(&dist(), data, args)
+    }
+
+    /// [`Running::start`] serving the app in `dist`.
+    fn serving(dist: &Path, data: &Path, args: &[&str]) -> Running {
         let mut child = Command::new(BINARY)
             .arg("serve")
             .arg("--dist")
-            .arg(dist())
+            .arg(dist)
             .arg("--data")
             .arg(data)
             .args(args)
@@ -227,6 +232,85 @@ fn plain_http_off_loopback_is_refused_with_the_reason_and_the_way_out() {
     let port = running.url.rsplit(':').next().unwrap();
     let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
     assert_eq!(request(addr, "GET", "/healthz", &[], b"").status, 200);
+}
+
+#[test]
+fn a_flag_that_does_not_apply_is_refused_naming_the_one_that_does() {
+    let data = temp_dir("serving-flags");
+    let dist = dist();
+    let dist = dist.to_str().unwrap();
+    let serve = |more: &[&'static str]| {
+        let mut args = vec!["serve", "--dist", dist];
+        args.extend_from_slice(more);
+        args
+    };
+    for (args, says) in [
+        (
+            serve(&[
+                "--addr",
+                "127.0.0.1:0",
+                "--tls-cert",
+                "c.pem",
+                "--tls-key",
+                "k.pem",
+            ]),
+            "--https-addr says where HTTPS listens",
+        ),
+        (
+            serve(&["--https-addr", "127.0.0.1:0"]),
+            "--tls-cert FILE --tls-key FILE",
+        ),
+        (
+            serve(&["--insecure-http", "--domain", "beat.test"]),
+            "gives HTTPS itself",
+        ),
+        (serve(&["--acme-email", "a@beat.test"]), "--domain <NAME>"),
+        (serve(&["--tls-cert", "c.pem"]), "--tls-key <FILE>"),
+        (
+            serve(&[
+                "--domain",
+                "beat.test",
+                "--tls-cert",
+                "c.pem",
+                "--tls-key",
+                "k.pem",
+            ]),
+            "cannot be used with",
+        ),
+        (vec!["pair"], "--name <NAME>"),
+        (vec!["revoke", "the-phone"], "<DEVICE>"),
+        (vec!["backup"], "--to <FILE>"),
+    ] {
+        let out = Command::new(BINARY)
+            .args(&args)
+            .arg("--data")
+            .arg(&data)
+            .output()
+            .unwrap();
+        let said = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {said}");
+        assert!(said.contains(says), "{args:?}: {said}");
+    }
+    assert!(
+        !data.join(beatbook_server::data::DATABASE).exists(),
+        "nothing was opened"
+    );
+    let out = Command::new(BINARY).arg("--help").output().unwrap();
+    let help = String::from_utf8_lossy(&out.stdout);
+    for command in [
+        "serve",
+        "pair",
+        "devices",
+        "revoke",
+        "erase-report",
+        "backup",
+        "restore",
+    ] {
+        assert!(
+            help.contains(&format!("\n  {command} ")),
+            "{command}: {help}"
+        );
+    }
 }
 
 /// A self-signed certificate for `beat.test`, as PEM files.
@@ -685,10 +769,7 @@ fn no_address_of_a_resident_is_kept_or_printed() {
         "<!doctype html><html lang=\"en\"><head><title>Beatbook</title></head><body><!-- page --></body></html>",
     )
     .unwrap();
-    let mut child_args = vec!["--addr", "127.0.0.1:0", "--dist"];
-    let dist_arg = dist.to_string_lossy().into_owned();
-    child_args.push(&dist_arg);
-    let running = Running::start(&data, &child_args);
+    let running = Running::serving(&dist, &data, &["--addr", "127.0.0.1:0"]);
     let addr = running.addr();
     let origin = format!("Origin: http://{addr}");
     let claimed = format!("X-Forwarded-For: {CLAIMED}");
