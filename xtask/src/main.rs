@@ -5,6 +5,7 @@
 //! `cargo xtask test`       installs what is missing, runs every check and test.
 //! `cargo xtask e2e [FILE]` runs end-to-end test files on their own.
 
+mod bench;
 mod build;
 mod dist;
 mod setup;
@@ -111,7 +112,7 @@ fn main() -> ExitCode {
         }),
         Some("setup") => setup::ensure(setup::Needs::ALL).map(|_| ()),
         Some("finish-build") => finish_build(&args[1..]),
-        Some("bench") => bench(),
+        Some("bench") => bench::run(),
         Some("icons") => icons(),
         _ => Err(anyhow::anyhow!(USAGE)),
     };
@@ -122,95 +123,6 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
-}
-
-fn bench() -> Result {
-    let env = setup::ensure(setup::Needs::ALL)?;
-    build::app(&env)?;
-    let server = build::server(&env)?;
-    let dist = root().join("dist");
-    println!("\nEvery file the service worker keeps (bytes)");
-    println!("{:<52} {:>9} {:>9} {:>9}", "file", "raw", "gzip", "brotli");
-    let (mut raw_total, mut gz_total, mut br_total) = (0, 0, 0);
-    // What each entry's first visit downloads before it is usable: the page,
-    // the style sheet, and the entry's script and wasm.
-    let (mut residents_first, mut notebook_first) = (0, 0);
-    for file in dist::built_files(&dist)? {
-        let path = dist.join(&file);
-        let bytes =
-            std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
-        let (gz, br) = if dist::is_compressible(&file) {
-            (dist::gzip(&bytes).len(), dist::brotli(&bytes).len())
-        } else {
-            (bytes.len(), bytes.len())
-        };
-        println!(
-            "{:<52} {:>9} {:>9} {:>9}",
-            file.display(),
-            bytes.len(),
-            gz,
-            br
-        );
-        let name = file.to_string_lossy();
-        let shared = name == "index.html" || name.ends_with(".css");
-        if shared || name.starts_with("entries/residents-") {
-            residents_first += br;
-        }
-        if shared || (name.starts_with("beatbook-") && !name.contains('/')) {
-            notebook_first += br;
-        }
-        raw_total += bytes.len();
-        gz_total += gz;
-        br_total += br;
-    }
-    println!(
-        "{:<52} {:>9} {:>9} {:>9}",
-        "total", raw_total, gz_total, br_total
-    );
-    println!(
-        "a resident's first visit, before usable: {residents_first} bytes brotli; \
-         target at most 150 KB (153,600 bytes): {}",
-        if residents_first <= 153_600 {
-            "met"
-        } else {
-            "MISSED"
-        }
-    );
-    println!(
-        "a councillor's first visit (the notebook's entry): {notebook_first} bytes brotli; \
-         the rest comes from the service worker in the background"
-    );
-    run_step(
-        "server ingest: 32 clients, 50-note batches, over HTTP and HTTPS",
-        cmd(
-            &env,
-            "cargo",
-            &["bench", "-p", "beatbook-server", "--bench", "ingest"],
-        ),
-    )?;
-    run_step(
-        "a flood of junk reports: what is accepted, and look-ups meanwhile",
-        cmd(
-            &env,
-            "cargo",
-            &["bench", "-p", "beatbook-server", "--bench", "flood"],
-        ),
-    )?;
-    run_step(
-        "photo uploads: 32 clients, one 250 KB photo per request",
-        cmd(
-            &env,
-            "cargo",
-            &["bench", "-p", "beatbook-server", "--bench", "photos"],
-        ),
-    )?;
-    run_step(
-        "start-up, save and delivery timings in headless Chromium",
-        cmd(&env, "node", &["e2e/bench.mjs"])
-            .env("BEATBOOK_SERVER", &server)
-            .env("BEATBOOK_DIST", &dist)
-            .env("CHROMIUM", &env.chromium),
-    )
 }
 
 /// Renders each PNG icon from its SVG in headless Chromium, then shrinks it to

@@ -1,8 +1,9 @@
 //! The embedded store: SQLite in WAL mode, one file in the data folder.
 //!
-//! Every record keeps the id made on the phone as its primary key, so a
-//! record sent twice is stored once: the second time the server answers
-//! "already had it". Records belong to the councillor's paired devices
+//! Every record is found by the id made on the phone (a unique index on
+//! kind and id; rows are appended under a rowid, so a batch writes at the
+//! table's end), so a record sent twice is stored once: the second time the
+//! server answers "already had it". Records belong to the councillor's paired devices
 //! together: any live device may resend one or send a newer revision, and
 //! every revision received is kept (`record_revisions`), with the device that
 //! sent it and when it arrived.
