@@ -2,7 +2,9 @@
 //! answers read into values (a failure says whether retrying can help).
 
 use beatbook_core::meeting::Concern;
-use beatbook_core::photo::{verdict, KeptPhoto, PhotoListing, PhotoOwner, UploadVerdict};
+use beatbook_core::photo::{
+    verdict, KeptPhoto, PhotoListing, PhotoOwner, UploadQuery, UploadVerdict,
+};
 use beatbook_core::protocol::proof::{self, Challenge};
 use beatbook_core::protocol::{
     level, paths, ErrorBody, ExportFile, Inbox, Privacy, SubmitReport, SubmitReportResponse,
@@ -435,10 +437,9 @@ pub(super) async fn send_photo(
     blob: &web_sys::Blob,
 ) -> Result<UploadVerdict, Failure> {
     let path = format!(
-        "{}?{}&sha256={}",
+        "{}?{}",
         paths::to(paths::PHOTO, &photo.id.to_string()),
-        owner.query(),
-        photo.sha256
+        UploadQuery::new(owner, &photo.sha256).to_query()
     );
     let answer = request_with(
         &api_url(server, &path),

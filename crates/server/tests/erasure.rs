@@ -8,7 +8,7 @@ use std::process::Command;
 
 use beatbook_core::protocol::level;
 use beatbook_core::report::{ReportKind, ReportStatus, Triage};
-use beatbook_server::store::{NewPhoto, PhotoAnswer, PhotoOf, Photos, Reports};
+use beatbook_server::store::{NewPhoto, PhotoAnswer, PhotoOwner, Photos, Reports};
 use chrono::{Duration, Utc};
 use common::records::{report, CONTACT_NAME, CONTACT_REACH};
 use common::{serve, temp_dir, TestServer};
@@ -65,7 +65,7 @@ fn an_erased_report_keeps_its_code_and_history_and_nothing_personal_on_disk() {
     // one of the councillor's notes (kept: the note is not erased).
     let jpeg: &[u8] = include_bytes!("../../core/tests/fixtures/photos/street.jpg");
     let webp: &[u8] = include_bytes!("../../core/tests/fixtures/photos/street.webp");
-    let photo = |id: u128, of: PhotoOf, bytes: &[u8], sha256: &str| {
+    let photo = |id: u128, of: PhotoOwner, bytes: &[u8], sha256: &str| {
         let media = if bytes == jpeg {
             "image/jpeg"
         } else {
@@ -86,15 +86,15 @@ fn an_erased_report_keeps_its_code_and_history_and_nothing_personal_on_disk() {
     server.sync_notes(&auth, &[&note]);
     let stored = |p| server.db.store_photo(p).unwrap();
     assert_eq!(
-        stored(photo(1, PhotoOf::Report(sent.id), webp, "aa")),
+        stored(photo(1, PhotoOwner::Report(sent.id), webp, "aa")),
         PhotoAnswer::Stored
     );
     assert_eq!(
-        stored(photo(2, PhotoOf::Report(sent.id), jpeg, "bb")),
+        stored(photo(2, PhotoOwner::Report(sent.id), jpeg, "bb")),
         PhotoAnswer::Stored
     );
     assert_eq!(
-        stored(photo(3, PhotoOf::Note(note.id), jpeg, "bb")),
+        stored(photo(3, PhotoOwner::Note(note.id), jpeg, "bb")),
         PhotoAnswer::Stored
     );
     server
@@ -106,7 +106,7 @@ fn an_erased_report_keeps_its_code_and_history_and_nothing_personal_on_disk() {
     assert!(server.db.erase_report(&code).unwrap());
     assert!(server
         .db
-        .photos_of(PhotoOf::Report(sent.id))
+        .photos_of(PhotoOwner::Report(sent.id))
         .unwrap()
         .is_empty());
     assert!(
@@ -119,12 +119,16 @@ fn an_erased_report_keeps_its_code_and_history_and_nothing_personal_on_disk() {
     );
     // A photo that waited on the resident's phone is not taken after it.
     assert_eq!(
-        stored(photo(4, PhotoOf::Report(sent.id), webp, "cc")),
+        stored(photo(4, PhotoOwner::Report(sent.id), webp, "cc")),
         PhotoAnswer::Erased
     );
     assert!(!folder.join("cc").exists());
     assert_eq!(
-        server.db.photos_of(PhotoOf::Note(note.id)).unwrap().len(),
+        server
+            .db
+            .photos_of(PhotoOwner::Note(note.id))
+            .unwrap()
+            .len(),
         1
     );
     let public = server.get(&format!("/api/v1/photos/{}", Uuid::from_u128(1)), &[]);

@@ -7,7 +7,7 @@ mod common;
 use beatbook_core::photo::MAX_PHOTO_BYTES;
 use beatbook_core::ReportKind;
 use beatbook_server::api::ApiState;
-use beatbook_server::store::{PhotoOf, Photos};
+use beatbook_server::store::{PhotoOwner, Photos};
 use common::records::{note, report};
 use common::sha256_hex as sha;
 use common::{error_of, serve, serve_with, Response, TestServer};
@@ -70,7 +70,7 @@ fn a_note_s_photo_is_stored_once_however_often_it_is_sent() {
     assert_eq!(files(&server), [sha(JPEG)]);
     let stored = std::fs::read(server.db.photo_folder().join(sha(JPEG))).unwrap();
     assert_eq!(stored, JPEG);
-    let rows = server.db.photos_of(PhotoOf::Note(note.id)).unwrap();
+    let rows = server.db.photos_of(PhotoOwner::Note(note.id)).unwrap();
     assert_eq!(rows.len(), 1);
     assert_eq!(
         (rows[0].media_type.as_str(), rows[0].bytes),
@@ -89,7 +89,11 @@ fn a_note_s_photo_is_stored_once_however_often_it_is_sent() {
     assert_eq!(second.status, 201);
     assert_eq!(files(&server).len(), 1);
     assert_eq!(
-        server.db.photos_of(PhotoOf::Note(note.id)).unwrap().len(),
+        server
+            .db
+            .photos_of(PhotoOwner::Note(note.id))
+            .unwrap()
+            .len(),
         2
     );
 
@@ -293,7 +297,7 @@ fn bad_photos_get_precise_answers_and_nothing_is_kept() {
     assert!(files(&server).is_empty(), "{:?}", files(&server));
     assert!(server
         .db
-        .photos_of(PhotoOf::Note(note.id))
+        .photos_of(PhotoOwner::Note(note.id))
         .unwrap()
         .is_empty());
 }
@@ -513,7 +517,7 @@ fn a_resident_sends_a_report_s_photos_within_an_allowance_and_a_resend_costs_not
         .photo(first)
         .unwrap()
         .expect("the first photo is held");
-    let PhotoOf::Report(report_id) = held.of else {
+    let PhotoOwner::Report(report_id) = held.of else {
         panic!("a report's photo")
     };
     let again = send(

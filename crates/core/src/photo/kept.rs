@@ -94,11 +94,65 @@ impl PhotoOwner {
         }
     }
 
-    /// The upload's query: `note=<id>` or `report=<id>`.
-    pub fn query(self) -> String {
+    /// `note` or `report`: the upload's query names the record by it, and
+    /// the server's database keeps it.
+    pub fn kind(self) -> &'static str {
         match self {
-            PhotoOwner::Note(id) => format!("note={id}"),
-            PhotoOwner::Report(id) => format!("report={id}"),
+            PhotoOwner::Note(_) => "note",
+            PhotoOwner::Report(_) => "report",
+        }
+    }
+
+    pub fn id(self) -> Uuid {
+        match self {
+            PhotoOwner::Note(id) | PhotoOwner::Report(id) => id,
+        }
+    }
+}
+
+/// The query of a photo's upload (`POST` [`crate::protocol::paths::PHOTO`]):
+/// the record it belongs to, by one of `note` or `report`, and the SHA-256
+/// of its bytes in lower-case hex. The app writes it, the server reads it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
+pub struct UploadQuery {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<Uuid>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub report: Option<Uuid>,
+    pub sha256: String,
+}
+
+impl UploadQuery {
+    pub fn new(owner: PhotoOwner, sha256: &str) -> UploadQuery {
+        let (note, report) = match owner {
+            PhotoOwner::Note(id) => (Some(id), None),
+            PhotoOwner::Report(id) => (None, Some(id)),
+        };
+        UploadQuery {
+            note,
+            report,
+            sha256: sha256.to_owned(),
+        }
+    }
+
+    /// The record named, if exactly one is.
+    pub fn owner(&self) -> Option<PhotoOwner> {
+        match (self.note, self.report) {
+            (Some(note), None) => Some(PhotoOwner::Note(note)),
+            (None, Some(report)) => Some(PhotoOwner::Report(report)),
+            _ => None,
+        }
+    }
+
+    /// As a URL's query, without the `?`: `note=<id>&sha256=<hex>`. Ids and
+    /// hex need no escaping; a hash that is not hex is sent as it is and
+    /// refused by the server.
+    pub fn to_query(&self) -> String {
+        let owner = self.owner().map(|o| (o.kind(), o.id()));
+        match owner {
+            Some((kind, id)) => format!("{kind}={id}&sha256={}", self.sha256),
+            None => format!("sha256={}", self.sha256),
         }
     }
 }
@@ -235,9 +289,28 @@ mod tests {
         assert_eq!(json["state"]["reason"], "too big");
         assert_eq!(json["of"]["kind"], "report");
         assert_eq!(serde_json::from_value::<KeptPhoto>(json).unwrap(), kept);
-        assert_eq!(
-            PhotoOwner::Note(Uuid::nil()).query(),
-            format!("note={}", Uuid::nil())
-        );
+    }
+
+    #[test]
+    fn an_upload_s_query_names_one_record_and_the_hash() {
+        let id = Uuid::from_u128(7);
+        let hash = "ab".repeat(32);
+        let note = UploadQuery::new(PhotoOwner::Note(id), &hash);
+        assert_eq!(note.to_query(), format!("note={id}&sha256={hash}"));
+        assert_eq!(note.owner(), Some(PhotoOwner::Note(id)));
+        let report = UploadQuery::new(PhotoOwner::Report(id), &hash);
+        assert_eq!(report.to_query(), format!("report={id}&sha256={hash}"));
+        // The server reads it as it is written (the same names, through
+        // serde, as a query decoder hands them over).
+        let read: UploadQuery = serde_json::from_value(serde_json::json!({
+            "report": id, "sha256": hash
+        }))
+        .unwrap();
+        assert_eq!(read, report);
+        let both = UploadQuery {
+            note: Some(id),
+            ..report
+        };
+        assert_eq!(both.owner(), None, "one record, not two");
     }
 }

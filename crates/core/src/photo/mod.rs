@@ -14,7 +14,9 @@ use thiserror::Error;
 mod clean;
 mod kept;
 pub use clean::MAX_DECODED_BYTES;
-pub use kept::{to_send, verdict, KeptPhoto, PhotoForm, PhotoOwner, PhotoState, UploadVerdict};
+pub use kept::{
+    to_send, verdict, KeptPhoto, PhotoForm, PhotoOwner, PhotoState, UploadQuery, UploadVerdict,
+};
 
 /// At most this many photos on one note or report.
 pub const MAX_PHOTOS: usize = 4;

@@ -35,18 +35,35 @@ pub const MAX_BATCH_RECORDS: usize = 500;
 /// The largest request body the server reads, in bytes.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+/// `POST /sync`'s body: the records of one batch, by kind. The app sends
+/// them typed ([`SyncRequest`]); the server reads each one raw
+/// (`Batch<Box<RawValue>>` and so on), so that a bad record is answered on
+/// its own instead of failing the whole batch.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
-pub struct SyncRequest {
-    #[serde(default)]
-    pub shifts: Vec<Shift>,
-    #[serde(default)]
-    pub notes: Vec<Note>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub concerns: Vec<Concern>,
+pub struct Batch<S, N, C> {
+    #[serde(default = "Vec::new")]
+    pub shifts: Vec<S>,
+    #[serde(default = "Vec::new")]
+    pub notes: Vec<N>,
+    #[serde(default = "Vec::new", skip_serializing_if = "Vec::is_empty")]
+    pub concerns: Vec<C>,
 }
 
-impl SyncRequest {
+/// A batch as the app sends it.
+pub type SyncRequest = Batch<Shift, Note, Concern>;
+
+impl<S, N, C> Default for Batch<S, N, C> {
+    fn default() -> Self {
+        Batch {
+            shifts: Vec::new(),
+            notes: Vec::new(),
+            concerns: Vec::new(),
+        }
+    }
+}
+
+impl<S, N, C> Batch<S, N, C> {
     pub fn len(&self) -> usize {
         self.shifts.len() + self.notes.len() + self.concerns.len()
     }

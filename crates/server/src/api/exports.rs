@@ -37,7 +37,7 @@ use tokio::sync::mpsc;
 use super::extract::{ApiQuery, AuthDevice};
 use super::query::{InboxQuery, NoteQuery, ShiftQuery};
 use super::{ApiError, ApiState};
-use crate::store::{ListFilter, PhotoOf, Store, StoreResult, StoredPhoto};
+use crate::store::{ListFilter, PhotoOwner, Store, StoreResult, StoredPhoto};
 use crate::zip::{self, ZipWriter};
 
 /// One route per export file.
@@ -235,7 +235,7 @@ async fn export(
 /// `link` makes it, by its record, oldest first.
 fn photos_and_links(
     store: &dyn Store,
-    records: &[PhotoOf],
+    records: &[PhotoOwner],
     link: impl Fn(&StoredPhoto) -> String,
 ) -> StoreResult<(Vec<StoredPhoto>, PhotoLinks)> {
     let photos = store.photos_of_each(records)?;
@@ -260,8 +260,8 @@ fn zip_name(photo: &StoredPhoto) -> String {
     format!("photos/{}.{extension}", photo.id)
 }
 
-fn note_owners(notes: &[&Note]) -> Vec<PhotoOf> {
-    notes.iter().map(|n| PhotoOf::Note(n.id)).collect()
+fn note_owners(notes: &[&Note]) -> Vec<PhotoOwner> {
+    notes.iter().map(|n| PhotoOwner::Note(n.id)).collect()
 }
 
 fn notes(store: &dyn Store, filter: &Whole<ListFilter>, geojson: bool) -> Made<String> {
@@ -290,10 +290,10 @@ fn shifts(store: &dyn Store, filter: &Whole<ListFilter>, geojson: bool) -> Made<
     }))
 }
 
-fn report_owners(reports: &[beatbook_core::protocol::InboxReport]) -> Vec<PhotoOf> {
+fn report_owners(reports: &[beatbook_core::protocol::InboxReport]) -> Vec<PhotoOwner> {
     reports
         .iter()
-        .map(|r| PhotoOf::Report(r.report.id))
+        .map(|r| PhotoOwner::Report(r.report.id))
         .collect()
 }
 

@@ -16,7 +16,7 @@ use axum::extract::{FromRequest, Request, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use beatbook_core::photo::{self, ListedPhoto, PhotoListing, MAX_PHOTOS};
+use beatbook_core::photo::{self, ListedPhoto, PhotoListing, UploadQuery, MAX_PHOTOS};
 use beatbook_core::protocol::Outcome;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -26,21 +26,12 @@ use super::guard::media_type;
 use super::limits::Bucket;
 use super::query::RecordId;
 use super::{ApiError, ApiState};
-use crate::store::{NewPhoto, PhotoAnswer, PhotoOf};
+use crate::store::{NewPhoto, PhotoAnswer, PhotoOwner};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PhotoPath {
     photo: RecordId,
-}
-
-/// Which record a photo is for, and the SHA-256 the phone computed.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct UploadQuery {
-    note: Option<RecordId>,
-    report: Option<RecordId>,
-    sha256: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -72,23 +63,19 @@ pub async fn upload(
     ApiQuery(query): ApiQuery<UploadQuery>,
     request: Request,
 ) -> Result<(StatusCode, Json<UploadAnswer>), ApiError> {
-    let of = match (query.note, query.report) {
-        (Some(RecordId(note)), None) => PhotoOf::Note(note),
-        (None, Some(RecordId(report))) => PhotoOf::Report(report),
-        _ => {
-            return Err(ApiError::bad_request(
-                "say which record the photo is for: ?note=<id> or ?report=<id>",
-            ))
-        }
+    let Some(of) = query.owner() else {
+        return Err(ApiError::bad_request(
+            "say which record the photo is for: ?note=<id> or ?report=<id>",
+        ));
     };
     let resident = device.is_none();
     match (of, resident) {
-        (PhotoOf::Note(_), true) => {
+        (PhotoOwner::Note(_), true) => {
             return Err(ApiError::unauthorized(
                 "a device token is required: pair this device first",
             ))
         }
-        (PhotoOf::Report(_), true) => {
+        (PhotoOwner::Report(_), true) => {
             let saying = "the server is taking too many photos right now; the photo is kept and will be sent later";
             let ceiling = state.ceiling(Bucket::AllPhotos, request.headers(), saying)?;
             if let Err(e) = state.limits.take(Bucket::Photos(client)) {
@@ -194,10 +181,10 @@ pub async fn upload(
         }
         PhotoAnswer::NoSuchRecord => {
             return Err(ApiError::not_found(match of {
-                PhotoOf::Note(_) => {
+                PhotoOwner::Note(_) => {
                     "no such note on the server: its words are sent before its photos"
                 }
-                PhotoOf::Report(_) => "no such report on the server: it is sent before its photos",
+                PhotoOwner::Report(_) => "no such report on the server: it is sent before its photos",
             }))
         }
         PhotoAnswer::IdTaken => {
@@ -253,7 +240,7 @@ pub async fn download(
             let Some(photo) = store.photo(id)? else {
                 return Ok(None);
             };
-            let shown = photo.public && matches!(photo.of, PhotoOf::Report(_));
+            let shown = photo.public && matches!(photo.of, PhotoOwner::Report(_));
             if !(councillor || shown) {
                 return Ok(None);
             }
@@ -301,7 +288,7 @@ pub async fn set_public(
         .store(move |store| store.photo(id))
         .await?
         .ok_or_else(|| ApiError::not_found("no such photo"))?;
-    if !matches!(photo.of, PhotoOf::Report(_)) {
+    if !matches!(photo.of, PhotoOwner::Report(_)) {
         return Err(ApiError::bad_request(
             "only a resident's photo on a report can be shown on its public page",
         ));

@@ -24,7 +24,7 @@ use super::html::{emergency, text};
 use super::{from_this_site, multipart, see_other, Page, Pages, MAX_FORM_BYTES};
 use crate::api::extract::Client;
 use crate::random::random_bytes;
-use crate::store::{NewPhoto, PhotoAnswer, PhotoOf};
+use crate::store::{NewPhoto, PhotoAnswer, PhotoOwner};
 
 /// `GET /report`: the empty form.
 pub async fn form(State(pages): State<Pages>, request: HeaderMap) -> Response {
@@ -229,7 +229,7 @@ async fn keep_photo(
 ) -> Result<(), ()> {
     let new = NewPhoto {
         id: beatbook_core::time_ordered_id(now, random_bytes()),
-        of: PhotoOf::Report(report),
+        of: PhotoOwner::Report(report),
         sha256: crate::api::sha256_hex(&cleaned.bytes),
         inspected: cleaned.inspected,
         bytes: cleaned.bytes,

@@ -1,6 +1,9 @@
 //! What the server keeps, behind a narrow interface: the API asks for
-//! devices, records and reports by what it needs, never by SQL, so a second
-//! backend implements three traits and nothing in `api/` changes.
+//! devices, records, reports and photos by what it needs, never by SQL,
+//! through the four traits below (and [`Store`] over them). Some rules still
+//! live in the SQLite backend (ingest's decisions by revision and content
+//! hash, the device quota, status moves, erasure), so a second backend would
+//! repeat them today; they are to move into `beatbook-core`.
 //!
 //! - [`Devices`]: pairing codes, device tokens, revocation.
 //! - [`Records`]: notes, shifts and concerns synced from the phones, once
@@ -21,7 +24,6 @@ use beatbook_core::photo::Inspected;
 use beatbook_core::protocol::{InboxReport, Outcome, RecordKind, RecordResult, TriageResult};
 use beatbook_core::report::{PublicReport, Report, ReportKind, Triage};
 use chrono::{DateTime, Utc};
-use serde::Deserialize;
 use serde_json::value::RawValue;
 use uuid::Uuid;
 
@@ -65,26 +67,7 @@ pub trait Devices {
 
 /// A sync request as sent: records stay raw so that one bad record is
 /// answered on its own instead of failing the whole batch.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawBatch {
-    #[serde(default)]
-    pub shifts: Vec<Box<RawValue>>,
-    #[serde(default)]
-    pub notes: Vec<Box<RawValue>>,
-    #[serde(default)]
-    pub concerns: Vec<Box<RawValue>>,
-}
-
-impl RawBatch {
-    pub fn len(&self) -> usize {
-        self.shifts.len() + self.notes.len() + self.concerns.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-}
+pub type RawBatch = beatbook_core::protocol::Batch<Box<RawValue>, Box<RawValue>, Box<RawValue>>;
 
 /// Which records a listing selects; all parts must hold.
 #[derive(Clone, Debug)]
@@ -175,29 +158,9 @@ pub trait Reports {
     fn expire_contacts(&self, closed_before: DateTime<Utc>) -> StoreResult<usize>;
 }
 
-/// What a photo belongs to.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum PhotoOf {
-    Note(Uuid),
-    /// A resident's report, by its id (known only to the phone that sent
-    /// it), never by its public code.
-    Report(Uuid),
-}
-
-impl PhotoOf {
-    pub fn kind(self) -> &'static str {
-        match self {
-            PhotoOf::Note(_) => "note",
-            PhotoOf::Report(_) => "report",
-        }
-    }
-
-    pub fn id(self) -> Uuid {
-        match self {
-            PhotoOf::Note(id) | PhotoOf::Report(id) => id,
-        }
-    }
-}
+/// What a photo belongs to: a note, or a resident's report by its id
+/// (known only to the phone that sent it), never by its public code.
+pub use beatbook_core::photo::PhotoOwner;
 
 /// A photo the API has checked and cleaned ([`beatbook_core::photo::clean`])
 /// and hashed, to be kept.
@@ -205,7 +168,7 @@ impl PhotoOf {
 pub struct NewPhoto {
     /// Made on the phone: a resend after a lost answer uses it again.
     pub id: Uuid,
-    pub of: PhotoOf,
+    pub of: PhotoOwner,
     /// SHA-256 of `bytes`, lower-case hex, computed by the server.
     pub sha256: String,
     pub inspected: Inspected,
@@ -222,7 +185,7 @@ pub struct NewPhoto {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StoredPhoto {
     pub id: Uuid,
-    pub of: PhotoOf,
+    pub of: PhotoOwner,
     pub sha256: String,
     pub media_type: String,
     pub bytes: u64,
@@ -272,11 +235,11 @@ pub trait Photos {
     /// A kept photo's bytes.
     fn photo_bytes(&self, photo: &StoredPhoto) -> StoreResult<Vec<u8>>;
     /// A record's photos, in the order they arrived.
-    fn photos_of(&self, of: PhotoOf) -> StoreResult<Vec<StoredPhoto>>;
+    fn photos_of(&self, of: PhotoOwner) -> StoreResult<Vec<StoredPhoto>>;
     /// The photos of all these records at once (for an export of many):
     /// record by record in the order given (a record given twice counts
     /// once), each record's in the order they arrived.
-    fn photos_of_each(&self, records: &[PhotoOf]) -> StoreResult<Vec<StoredPhoto>>;
+    fn photos_of_each(&self, records: &[PhotoOwner]) -> StoreResult<Vec<StoredPhoto>>;
     /// Whether a kept photo's file is there, at the size its row says.
     fn photo_on_disk(&self, photo: &StoredPhoto) -> StoreResult<bool>;
     /// Shows or hides a photo on the public status page. Whether there is

@@ -15,7 +15,9 @@ use rusqlite::{params, OptionalExtension, Transaction};
 use uuid::Uuid;
 
 use super::{now_text, write, Sqlite};
-use crate::store::{NewPhoto, PhotoAnswer, PhotoOf, Photos, StoreError, StoreResult, StoredPhoto};
+use crate::store::{
+    NewPhoto, PhotoAnswer, PhotoOwner, Photos, StoreError, StoreResult, StoredPhoto,
+};
 
 const COLUMNS: &str =
     "id, record_kind, record_id, sha256, media_type, bytes, width, height, public, received_at";
@@ -32,9 +34,9 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredPhoto> {
     Ok(StoredPhoto {
         id: uuid(0)?,
         of: if kind == "report" {
-            PhotoOf::Report(record)
+            PhotoOwner::Report(record)
         } else {
-            PhotoOf::Note(record)
+            PhotoOwner::Note(record)
         },
         sha256: r.get(3)?,
         media_type: r.get(4)?,
@@ -217,14 +219,14 @@ impl Photos for Sqlite {
         }
         let record = photo.of.id().to_string();
         let exists = match photo.of {
-            PhotoOf::Note(_) => tx
+            PhotoOwner::Note(_) => tx
                 .query_row(
                     "SELECT 1 FROM records WHERE kind = 'note' AND id = ?1",
                     [&record],
                     |_| Ok(()),
                 )
                 .optional()?,
-            PhotoOf::Report(_) => {
+            PhotoOwner::Report(_) => {
                 let erased: Option<Option<String>> = tx
                     .query_row(
                         "SELECT erased_at FROM reports WHERE id = ?1",
@@ -314,7 +316,7 @@ impl Photos for Sqlite {
         fs::read(self.photo_folder().join(&photo.sha256)).map_err(file_error)
     }
 
-    fn photos_of(&self, of: PhotoOf) -> StoreResult<Vec<StoredPhoto>> {
+    fn photos_of(&self, of: PhotoOwner) -> StoreResult<Vec<StoredPhoto>> {
         let conn = self.conn();
         let mut statement = conn.prepare_cached(&format!(
             "SELECT {COLUMNS} FROM photos WHERE record_kind = ?1 AND record_id = ?2 ORDER BY received_at, id"
@@ -323,7 +325,7 @@ impl Photos for Sqlite {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
-    fn photos_of_each(&self, records: &[PhotoOf]) -> StoreResult<Vec<StoredPhoto>> {
+    fn photos_of_each(&self, records: &[PhotoOwner]) -> StoreResult<Vec<StoredPhoto>> {
         if records.is_empty() {
             return Ok(Vec::new());
         }
@@ -361,7 +363,7 @@ impl Photos for Sqlite {
         let Some(id) = id.and_then(|id| Uuid::parse_str(&id).ok()) else {
             return Ok(None);
         };
-        self.photos_of(PhotoOf::Report(id)).map(Some)
+        self.photos_of(PhotoOwner::Report(id)).map(Some)
     }
 
     fn set_photo_public(&self, id: Uuid, public: bool) -> StoreResult<bool> {

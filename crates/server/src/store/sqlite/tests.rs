@@ -11,7 +11,7 @@ use serde_json::value::RawValue;
 use super::ingest::Waiting;
 use super::{devices, time_key, Sqlite, MIGRATIONS};
 use crate::store::{
-    Devices, ListFilter, NewPhoto, PhotoAnswer, PhotoOf, Photos, RawBatch, Records, Reports,
+    Devices, ListFilter, NewPhoto, PhotoAnswer, PhotoOwner, Photos, RawBatch, Records, Reports,
     StoreResult,
 };
 
@@ -244,7 +244,7 @@ fn a_store_from_the_release_before_photos_keeps_its_notes_and_reports_and_takes_
     assert_eq!(db.count(RecordKind::Note).unwrap(), 1);
     assert!(db.public_report(&report_code).unwrap().is_some());
     let jpeg = include_bytes!("../../../../core/tests/fixtures/photos/street.jpg");
-    let photo = |id: u128, of: PhotoOf| NewPhoto {
+    let photo = |id: u128, of: PhotoOwner| NewPhoto {
         id: uuid::Uuid::from_u128(id),
         of,
         sha256: "ab".repeat(32),
@@ -254,15 +254,18 @@ fn a_store_from_the_release_before_photos_keeps_its_notes_and_reports_and_takes_
         room: None,
     };
     assert_eq!(
-        db.store_photo(photo(1, PhotoOf::Note(note_id))).unwrap(),
+        db.store_photo(photo(1, PhotoOwner::Note(note_id))).unwrap(),
         PhotoAnswer::Stored
     );
     assert_eq!(
-        db.store_photo(photo(2, PhotoOf::Report(report.id)))
+        db.store_photo(photo(2, PhotoOwner::Report(report.id)))
             .unwrap(),
         PhotoAnswer::Stored
     );
-    assert_eq!(db.photos_of(PhotoOf::Report(report.id)).unwrap().len(), 1);
+    assert_eq!(
+        db.photos_of(PhotoOwner::Report(report.id)).unwrap().len(),
+        1
+    );
     drop(db);
     let _ = std::fs::remove_dir_all(dir);
 }
@@ -286,10 +289,10 @@ fn the_photos_of_many_records_come_by_record_in_the_order_asked_oldest_first() {
     let jpeg = include_bytes!("../../../../core/tests/fixtures/photos/street.jpg");
     let sha256 = crate::api::sha256_hex(jpeg);
     for (n, of) in [
-        (1, PhotoOf::Note(a)),
-        (2, PhotoOf::Note(a)),
-        (3, PhotoOf::Note(b)),
-        (4, PhotoOf::Report(report.id)),
+        (1, PhotoOwner::Note(a)),
+        (2, PhotoOwner::Note(a)),
+        (3, PhotoOwner::Note(b)),
+        (4, PhotoOwner::Report(report.id)),
     ] {
         let photo = NewPhoto {
             id: uuid::Uuid::from_u128(n),
@@ -302,7 +305,7 @@ fn the_photos_of_many_records_come_by_record_in_the_order_asked_oldest_first() {
         };
         assert_eq!(db.store_photo(photo).unwrap(), PhotoAnswer::Stored);
     }
-    let ids = |records: &[PhotoOf]| -> Vec<u128> {
+    let ids = |records: &[PhotoOwner]| -> Vec<u128> {
         db.photos_of_each(records)
             .unwrap()
             .iter()
@@ -312,17 +315,17 @@ fn the_photos_of_many_records_come_by_record_in_the_order_asked_oldest_first() {
     let nobody = uuid::Uuid::new_v4();
     assert_eq!(
         ids(&[
-            PhotoOf::Note(b),
-            PhotoOf::Report(report.id),
-            PhotoOf::Note(nobody),
-            PhotoOf::Note(a),
-            PhotoOf::Note(b),
+            PhotoOwner::Note(b),
+            PhotoOwner::Report(report.id),
+            PhotoOwner::Note(nobody),
+            PhotoOwner::Note(a),
+            PhotoOwner::Note(b),
         ]),
         [3, 4, 1, 2],
         "by record as asked, each once, oldest first"
     );
     // A note's id asked for as a report's is not the note's.
-    assert_eq!(ids(&[PhotoOf::Report(a)]), Vec::<u128>::new());
+    assert_eq!(ids(&[PhotoOwner::Report(a)]), Vec::<u128>::new());
     assert_eq!(ids(&[]), Vec::<u128>::new());
     // Each record is found through the index, not by reading every photo.
     let plan: Vec<String> = {
@@ -440,7 +443,7 @@ fn a_backup_forgets_a_photo_erased_after_its_snapshot_and_fails_on_one_lost() {
     let path = dir.join("beatbook.sqlite3");
     let photo = |report: &beatbook_core::Report, bytes: &[u8], media_type: &str| NewPhoto {
         id: uuid::Uuid::new_v4(),
-        of: PhotoOf::Report(report.id),
+        of: PhotoOwner::Report(report.id),
         sha256: crate::api::sha256_hex(bytes),
         inspected: beatbook_core::photo::inspect(bytes, media_type).unwrap(),
         bytes: bytes.to_vec(),
@@ -656,7 +659,7 @@ fn each_device_stores_at_most_its_quota_counted_from_what_an_earlier_release_kep
         .all(|r| r.outcome == Outcome::AlreadyHad));
     let photo = NewPhoto {
         id: uuid::Uuid::from_u128(2),
-        of: PhotoOf::Note(first_note),
+        of: PhotoOwner::Note(first_note),
         sha256: crate::api::sha256_hex(jpeg),
         inspected: beatbook_core::photo::inspect(jpeg, "image/jpeg").unwrap(),
         bytes: jpeg.to_vec(),
@@ -720,7 +723,7 @@ fn photos_an_earlier_release_kept_with_metadata_are_rebuilt_once_without_it() {
 
     let db = Sqlite::open(&path).unwrap();
     assert_eq!(db.clean_kept_photos().unwrap(), 1);
-    let photos = db.photos_of(PhotoOf::Report(report.id)).unwrap();
+    let photos = db.photos_of(PhotoOwner::Report(report.id)).unwrap();
     assert_eq!(photos[0].sha256, clean_sha);
     assert_eq!(photos[0].bytes, jpeg.len() as u64);
     assert_eq!(db.photo_bytes(&photos[0]).unwrap(), jpeg);
