@@ -1,6 +1,8 @@
-//! What happens to a build after Trunk: the service worker learns the build's
-//! version and files, and every text file gets brotli and gzip twins that the
-//! server sends to browsers that accept them.
+//! What happens to a build after Trunk: the residents' entry gets hashed
+//! names, the page's Content-Security-Policy is written beside it, the
+//! service worker learns the build's version and files, and every text file
+//! gets brotli and gzip twins that the server sends to browsers that accept
+//! them.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -147,13 +149,17 @@ pub fn is_compressible(path: &Path) -> bool {
         .is_some_and(|e| COMPRESSIBLE.contains(&e))
 }
 
-/// Names the residents' entry by its hash, writes the service worker's
-/// version and precache list, then the compressed twins.
+/// Names the residents' entry by its hash, writes the page's policy, the
+/// service worker's version and precache list, then the compressed twins.
 pub fn finish(dir: &Path) -> Result {
     hash_residents_entry(dir)?;
+    // After the names are written into the page: the policy hashes its
+    // inline scripts as they are served.
+    crate::csp::write(dir)?;
+    // The policy is a header, never fetched by the app.
     let files: Vec<PathBuf> = built_files(dir)?
         .into_iter()
-        .filter(|f| f != Path::new(SERVICE_WORKER))
+        .filter(|f| f != Path::new(SERVICE_WORKER) && f != Path::new(crate::csp::FILE))
         .collect();
     let version = version_of(dir, &files)?;
     let urls: Vec<String> = files.iter().map(|f| format!("'{}'", url_of(f))).collect();

@@ -24,7 +24,7 @@ use std::sync::Arc;
 use axum::Router;
 
 pub use store::Sqlite;
-pub use web::{content_security_policy, with_hsts};
+pub use web::{with_hsts, POLICY_FILE};
 
 /// The whole app: `/api/…` and, for every other path, the files in `dist`
 /// (with `index.html` for paths that are not files, so deep links work).

@@ -251,6 +251,14 @@ async fn serve_app(options: Serve) -> Result<()> {
             options.dist.display()
         );
     }
+    if !options.dist.join(beatbook_server::POLICY_FILE).is_file() {
+        bail!(
+            "{} has no {}: build the app with this release's `cargo xtask build`, which \
+             writes the page's security policy beside it",
+            options.dist.display(),
+            beatbook_server::POLICY_FILE
+        );
+    }
     let folder = &options.data.folder;
     data::prepare(folder)?;
     let _lock = data::lock(folder)?;

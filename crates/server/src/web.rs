@@ -13,9 +13,7 @@ use axum::http::{header, HeaderName, HeaderValue, StatusCode, Uri};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::Router;
-use base64::Engine;
 use beatbook_core::protocol::paths;
-use sha2::{Digest, Sha256};
 use tower::ServiceExt;
 use tower_http::services::{ServeDir, ServeFile};
 use tower_http::set_header::SetResponseHeaderLayer;
@@ -63,19 +61,27 @@ async fn cache_control(uri: Uri, response: Response) -> Response {
     response
 }
 
-/// The Content-Security-Policy for the `index.html` being served now. Its
-/// inline scripts and style sheet are allowed by hash, so the policy is
-/// worked out again whenever the file changes (a rebuild while the server
-/// runs).
+/// The file beside `index.html` that holds the build's
+/// Content-Security-Policy: the build writes it (`xtask/src/csp.rs`), with
+/// the page's inline scripts and style sheet allowed by hash.
+pub const POLICY_FILE: &str = "content-security-policy";
+
+/// What is sent when the build's policy cannot be read: nothing inline may
+/// run, so a page built without its policy fails visibly, never openly.
+const STRICTEST_POLICY: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; \
+     object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+/// The build's Content-Security-Policy, read again whenever the file
+/// changes (a rebuild while the server runs).
 struct Policy {
-    index: PathBuf,
-    /// The file's modification time and length, and the policy made from it.
+    file: PathBuf,
+    /// The file's modification time and length, and the policy read from it.
     current: Mutex<Option<(SystemTime, u64, HeaderValue)>>,
 }
 
 impl Policy {
     fn header(&self) -> HeaderValue {
-        let stamp = std::fs::metadata(&self.index)
+        let stamp = std::fs::metadata(&self.file)
             .ok()
             .map(|m| (m.modified().unwrap_or(SystemTime::UNIX_EPOCH), m.len()));
         let mut current = self.current.lock().unwrap_or_else(|e| e.into_inner());
@@ -86,9 +92,12 @@ impl Policy {
                 return value.clone();
             }
         }
-        let html = std::fs::read_to_string(&self.index).unwrap_or_default();
-        let value = HeaderValue::from_str(&content_security_policy(&html))
-            .unwrap_or_else(|_| HeaderValue::from_static("default-src 'self'"));
+        let read = std::fs::read_to_string(&self.file)
+            .ok()
+            .and_then(|text| HeaderValue::from_str(text.trim()).ok());
+        let Some(value) = read else {
+            return HeaderValue::from_static(STRICTEST_POLICY);
+        };
         if let Some((modified, len)) = stamp {
             *current = Some((modified, len, value.clone()));
         }
@@ -138,7 +147,7 @@ pub fn site(dist: &Path, api: Router, root: Router) -> Router {
     let files = tower::Layer::layer(&axum::middleware::from_fn(no_overlong_names), files);
     let files = tower::Layer::layer(&axum::middleware::from_fn(whole_unless_hashed), files);
     let policy = Arc::new(Policy {
-        index,
+        file: dist.join(POLICY_FILE),
         current: Mutex::new(None),
     });
     Router::new()
@@ -220,133 +229,6 @@ pub fn with_hsts(site: Router) -> Router {
     ))
 }
 
-/// The two elements whose text the CSP names by hash.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Inline {
-    Script,
-    Style,
-}
-
-impl Inline {
-    fn open(self) -> &'static str {
-        match self {
-            Inline::Script => "<script",
-            Inline::Style => "<style",
-        }
-    }
-
-    fn close(self) -> &'static str {
-        match self {
-            Inline::Script => "</script",
-            Inline::Style => "</style",
-        }
-    }
-}
-
-fn starts_with_ignoring_case(text: &str, prefix: &str) -> bool {
-    text.as_bytes()
-        .get(..prefix.len())
-        .is_some_and(|start| start.eq_ignore_ascii_case(prefix.as_bytes()))
-}
-
-fn find_ignoring_case(text: &str, needle: &str) -> Option<usize> {
-    text.as_bytes()
-        .windows(needle.len())
-        .position(|window| window.eq_ignore_ascii_case(needle.as_bytes()))
-}
-
-/// The page's inline `<script>` and `<style>` elements, in order, as a
-/// browser's parser finds them: comments are skipped, a name must end where
-/// the tag's name ends (`<style-guide>` is another element), and each body
-/// runs to its own end tag, so a tag written inside a comment, a script or
-/// a style sheet is not taken for an element. A script with a `src` is not
-/// inline.
-fn inline_elements(html: &str) -> Vec<(Inline, &str)> {
-    let mut found = Vec::new();
-    let mut at = 0;
-    while let Some(offset) = html[at..].find('<') {
-        let start = at + offset;
-        let rest = &html[start..];
-        if let Some(comment) = rest.strip_prefix("<!--") {
-            let Some(end) = comment.find("-->") else {
-                break;
-            };
-            at = start + "<!--".len() + end + "-->".len();
-            continue;
-        }
-        let kind = [Inline::Script, Inline::Style].into_iter().find(|kind| {
-            starts_with_ignoring_case(rest, kind.open())
-                && rest[kind.open().len()..]
-                    .starts_with(|c: char| c == '>' || c == '/' || c.is_ascii_whitespace())
-        });
-        let Some(kind) = kind else {
-            at = start + 1;
-            continue;
-        };
-        let Some(open_end) = rest.find('>') else {
-            break;
-        };
-        let attributes = &rest[kind.open().len()..open_end];
-        let body_start = open_end + 1;
-        let Some(end) = find_ignoring_case(&rest[body_start..], kind.close()) else {
-            break;
-        };
-        let external = attributes
-            .split(|c: char| c.is_ascii_whitespace())
-            .any(|attribute| starts_with_ignoring_case(attribute, "src="));
-        if !external {
-            found.push((kind, &rest[body_start..body_start + end]));
-        }
-        at = start + body_start + end + kind.close().len();
-    }
-    found
-}
-
-/// The CSP source for an inline element's text: its SHA-256, of the text
-/// as the browser reads it (line ends made `\n`).
-fn hash_source(body: &str) -> String {
-    let text = body.replace("\r\n", "\n").replace('\r', "\n");
-    let digest = Sha256::digest(text.as_bytes());
-    format!(
-        "'sha256-{}'",
-        base64::engine::general_purpose::STANDARD.encode(digest)
-    )
-}
-
-/// The hash sources of the page's inline scripts and style sheets, for the
-/// CSP: Trunk starts the app with small inline scripts, and the style sheet
-/// is inlined so that the first screen is drawn without a second round trip.
-#[derive(Debug, Default)]
-struct InlineHashes {
-    scripts: Vec<String>,
-    styles: Vec<String>,
-}
-
-fn inline_hashes(html: &str) -> InlineHashes {
-    let mut hashes = InlineHashes::default();
-    for (kind, body) in inline_elements(html) {
-        let list = match kind {
-            Inline::Script => &mut hashes.scripts,
-            Inline::Style => &mut hashes.styles,
-        };
-        list.push(hash_source(body));
-    }
-    hashes
-}
-
-/// Only the app's own scripts and style (and the page's inline ones, by
-/// hash) and its WebAssembly may run; nothing may frame the app.
-pub fn content_security_policy(index_html: &str) -> String {
-    let hashes = inline_hashes(index_html);
-    let (scripts, styles) = (hashes.scripts.join(" "), hashes.styles.join(" "));
-    format!(
-        "default-src 'self'; script-src 'self' 'wasm-unsafe-eval' {scripts}; \
-         style-src 'self' {styles}; img-src 'self' data: blob:; connect-src 'self'; \
-         worker-src 'self'; manifest-src 'self'; object-src 'none'; base-uri 'none'; \
-         form-action 'self'; frame-ancestors 'none'"
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -363,48 +245,5 @@ mod tests {
         // A hash with a leading zero is written with one digit fewer.
         assert!(is_hashed_asset("/beatbook-dac01e86fc6b664_bg.wasm"));
         assert!(!is_hashed_asset("/icon-512.png"));
-    }
-
-    fn hash(body: &[u8]) -> String {
-        let digest = base64::engine::general_purpose::STANDARD.encode(Sha256::digest(body));
-        format!("'sha256-{digest}'")
-    }
-
-    #[test]
-    fn the_policy_names_only_inline_scripts_and_styles_by_hash() {
-        let html = r#"<head><script>var a = 1;</script><style>p { color: red; }</style>
-            <script type="module">import init from '/a.js';</script><script src="/b.js"></script>
-            <link rel="stylesheet" href="/c.css"></head><body></body>"#;
-        let InlineHashes { scripts, styles } = inline_hashes(html);
-        assert_eq!(
-            scripts,
-            [hash(b"var a = 1;"), hash(b"import init from '/a.js';")]
-        );
-        assert_eq!(styles, [hash(b"p { color: red; }")]);
-        let csp = content_security_policy(html);
-        let script_src = format!(
-            "script-src 'self' 'wasm-unsafe-eval' {};",
-            scripts.join(" ")
-        );
-        assert!(csp.contains(&script_src), "{csp}");
-        let style_src = format!("style-src 'self' {};", hash(b"p { color: red; }"));
-        assert!(csp.contains(&style_src), "{csp}");
-        assert!(!csp.contains("unsafe-inline"));
-    }
-
-    #[test]
-    fn inline_elements_are_found_as_a_browser_parses_them() {
-        let html = concat!(
-            "<!-- the <style> below, and a <script> -->",
-            "<style-guide>x</style-guide>",
-            "<STYLE media=\"screen\">a { b: c }</Style>",
-            "<script>const s = '<style>not a sheet</style>';</SCRIPT >",
-            "<style>\r\nd { e: f }\r\n</style>",
-            "<script\tSRC=\"/x.js\"></script>",
-            "<scripts>no</scripts>",
-        );
-        let InlineHashes { scripts, styles } = inline_hashes(html);
-        assert_eq!(styles, [hash(b"a { b: c }"), hash(b"\nd { e: f }\n")]);
-        assert_eq!(scripts, [hash(b"const s = '<style>not a sheet</style>';")]);
     }
 }

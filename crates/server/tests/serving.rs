@@ -24,7 +24,8 @@ use uuid::Uuid;
 
 const BINARY: &str = env!("CARGO_BIN_EXE_beatbook-server");
 
-/// A built app to serve: an index page is all the server needs.
+/// A built app to serve: an index page and its policy are all the server
+/// needs.
 fn dist() -> PathBuf {
     let dist = temp_dir("serving-dist");
     std::fs::write(
@@ -32,6 +33,7 @@ fn dist() -> PathBuf {
         "<!doctype html><title>Beatbook</title>",
     )
     .unwrap();
+    std::fs::write(dist.join(beatbook_server::POLICY_FILE), common::POLICY).unwrap();
     dist
 }
 
@@ -769,6 +771,7 @@ fn no_address_of_a_resident_is_kept_or_printed() {
         "<!doctype html><html lang=\"en\"><head><title>Beatbook</title></head><body><!-- page --></body></html>",
     )
     .unwrap();
+    std::fs::write(dist.join(beatbook_server::POLICY_FILE), common::POLICY).unwrap();
     let running = Running::serving(&dist, &data, &["--addr", "127.0.0.1:0"]);
     let addr = running.addr();
     let origin = format!("Origin: http://{addr}");

@@ -59,6 +59,12 @@ pub struct TestServer {
 pub const INDEX_HTML: &str = "<!doctype html><html lang=\"en\"><title>Beatbook</title>\
     <script type=\"module\">start()</script><body><div id=\"first\"><!-- page --></div></body></html>";
 
+/// The policy a build writes beside its page (`xtask/src/csp.rs` works it
+/// out from the page's inline scripts); the server sends it as it is.
+pub const POLICY: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval' \
+    'sha256-2vC3U7ZtqlZ0lvSSs8dq2Q7a0D3N0xR4+8u3jU8GyJM='; style-src 'self'; \
+    connect-src 'self'; object-src 'none'; frame-ancestors 'none'";
+
 pub fn serve_with(make_state: impl FnOnce(Arc<Sqlite>) -> ApiState) -> TestServer {
     serve_limited(make_state, Limits::default())
 }
@@ -71,6 +77,7 @@ pub fn serve_limited(
 ) -> TestServer {
     let dist = temp_dir("dist");
     std::fs::write(dist.join("index.html"), INDEX_HTML).unwrap();
+    std::fs::write(dist.join(beatbook_server::POLICY_FILE), POLICY).unwrap();
     std::fs::write(
         dist.join("beatbook-0123456789abcdef.js"),
         "console.log('app')",
