@@ -21,6 +21,7 @@ import {
 import {
   PHONE, firstScreensTour, notebookTour, residentTour, submitReport,
 } from './screens.mjs';
+import { NOTE_PREFIX, deviceToken } from './keys.mjs';
 
 const RUNS = Number(process.env.BENCH_RUNS || 7);
 const LIGHTHOUSE_RUNS = Number(process.env.BENCH_LIGHTHOUSE_RUNS || 3);
@@ -208,7 +209,7 @@ async function saveLatencies(browser, url, count) {
     // Let the next note's timestamp and status differ.
     await page.waitForTimeout(50);
   }
-  const listed = await page.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith('beatbook/note/')).length);
+  const listed = await page.evaluate((prefix) => Object.keys(localStorage).filter((k) => k.startsWith(prefix)).length, NOTE_PREFIX);
   await context.close();
   if (listed !== count + RUNS) throw new Error(`expected ${count + RUNS} notes stored, found ${listed}`);
   return { times, phases };
@@ -773,7 +774,7 @@ async function photosReport(browser) {
   const total = shift.reduce((sum, p) => sum + p.bytes, 0);
   server = await startServer({ port: server.port, data: server.data });
   const cdp = await throttledNetwork(context, page, network);
-  const token = await page.evaluate(() => JSON.parse(localStorage.getItem('beatbook/device')).token);
+  const token = await deviceToken(page);
   const started = performance.now();
   await context.setOffline(true);
   await context.setOffline(false);

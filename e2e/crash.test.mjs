@@ -8,6 +8,7 @@ import {
   chooseCategory, failOnAppErrors, gotoApp, launchKillableBrowser, listedNotes, newProfileDir, pairingCode, saveNote, startServer,
   waitForSaved,
 } from './helpers.mjs';
+import { DEVICE_KEY, isPaired } from './keys.mjs';
 
 failOnAppErrors();
 
@@ -74,18 +75,18 @@ describe('crash-proof saving', () => {
     // pairing out of it before the page's first script, once, as such a
     // kill can.
     const again = await launchKillableBrowser(profile);
-    await again.context.addInitScript(() => {
+    await again.context.addInitScript((key) => {
       // Only the app's own page (about:blank has no storage).
       if (location.protocol === 'http:' && sessionStorage.getItem('test/lost') === null) {
         sessionStorage.setItem('test/lost', 'yes');
-        localStorage.removeItem('beatbook/device');
+        localStorage.removeItem(key);
       }
-    });
+    }, DEVICE_KEY);
     const reopened = await again.context.newPage();
     await reopened.goto(server.url);
     await reopened.getByTestId('note-text').waitFor();
     await reopened.getByTestId('pending-count').getByText('All sent').waitFor();
-    assert.ok(await reopened.evaluate(() => localStorage.getItem('beatbook/device') !== null), 'written back');
+    assert.ok(await isPaired(reopened), 'written back');
     await again.kill();
   });
 
@@ -96,7 +97,7 @@ describe('crash-proof saving', () => {
     await gotoApp(page, server.url, server.data);
     await saveNote(page, 'Kept after unpairing');
     await page.getByTestId('pending-count').getByText('All sent').waitFor();
-    const token = await page.evaluate(() => localStorage.getItem('beatbook/device'));
+    const pairing = await page.evaluate((key) => localStorage.getItem(key), DEVICE_KEY);
     await page.getByTestId('nav-settings').click();
     await page.getByTestId('unpair').click();
     await page.getByTestId('confirm-unpair').click();
@@ -106,17 +107,17 @@ describe('crash-proof saving', () => {
     // As if the removal had not reached the disk: the old token is back in
     // localStorage before the page's first script, once.
     const again = await launchKillableBrowser(profile);
-    await again.context.addInitScript((kept) => {
+    await again.context.addInitScript(([key, kept]) => {
       if (location.protocol === 'http:' && sessionStorage.getItem('test/lost') === null) {
         sessionStorage.setItem('test/lost', 'yes');
-        localStorage.setItem('beatbook/device', kept);
+        localStorage.setItem(key, kept);
       }
-    }, token);
+    }, [DEVICE_KEY, pairing]);
     const reopened = await again.context.newPage();
     await reopened.goto(server.url);
     await reopened.locator('main:not([aria-busy])').getByTestId('note-text').waitFor();
     await reopened.getByTestId('pending-count').getByText('Not paired').waitFor();
-    assert.equal(await reopened.evaluate(() => localStorage.getItem('beatbook/device')), null, 'the token is gone again');
+    assert.equal(await isPaired(reopened), false, 'the token is gone again');
     await again.kill();
   });
 

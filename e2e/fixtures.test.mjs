@@ -10,6 +10,7 @@ import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 import { newDataDir, serverNotes, startServer, useBrowser } from './helpers.mjs';
+import { UNREADABLE_PREFIX, deviceToken } from './keys.mjs';
 
 const browser = useBrowser();
 const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), 'fixtures');
@@ -86,7 +87,7 @@ describe("every release's stored data opens in today's app and server", () => {
       await page.waitForFunction(() => document.querySelectorAll('[data-testid=my-report] [data-testid=report-code]').length === 2, null, { timeout: 30_000 });
       // Its photo, kept by the release before, follows its words.
       const code = (await mine.filter({ hasText: 'Alley by the chip shop' }).getByTestId('report-code').textContent()).trim();
-      const token = await page.evaluate(() => JSON.parse(localStorage.getItem('beatbook/device')).token);
+      const token = await deviceToken(page);
       let photos = [];
       for (let i = 0; i < 150 && photos.length === 0; i += 1) {
         await new Promise((r) => { setTimeout(r, 200); });
@@ -99,7 +100,7 @@ describe("every release's stored data opens in today's app and server", () => {
       await page.goto(`${server.url}/settings`);
       assert.equal(await page.getByTestId('theme-dark').isChecked(), true);
       await page.getByTestId('paired').waitFor();
-      const aside = await page.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith('beatbook/unreadable/')));
+      const aside = await page.evaluate((prefix) => Object.keys(localStorage).filter((k) => k.startsWith(prefix)), UNREADABLE_PREFIX);
       assert.equal(aside.length, 1);
       await context.close();
       await server.stop();

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, before, beforeEach } from 'node:test';
 import { chromium } from 'playwright-core';
+import { deviceToken, isPaired } from './keys.mjs';
 
 // Flags that let Chromium run headless as root on a machine with no network.
 export const CHROMIUM_FLAGS = [
@@ -233,7 +234,7 @@ export async function openApp(context, server, { pairWith } = {}) {
     await page.getByTestId('home-report').waitFor();
     return page;
   }
-  const paired = await page.evaluate(() => localStorage.getItem('beatbook/device') !== null);
+  const paired = await isPaired(page);
   if (!paired) {
     const code = await pairingCode(data);
     await page.getByTestId('home-pair').click();
@@ -404,7 +405,7 @@ export async function revokeAll(data) {
 
 /** Pairs the app in `page` through its Settings screen. */
 export async function pairApp(page, data) {
-  if (await page.evaluate(() => localStorage.getItem('beatbook/device') !== null)) return;
+  if (await isPaired(page)) return;
   const code = await pairingCode(data);
   if (await page.getByTestId('home-pair').count()) {
     await page.getByTestId('home-pair').click();
@@ -421,7 +422,7 @@ export async function pairApp(page, data) {
 
 /** The notes the server holds, through its listing API and the page's token. */
 export async function serverNotes(page, url) {
-  const token = await page.evaluate(() => JSON.parse(localStorage.getItem('beatbook/device')).token);
+  const token = await deviceToken(page);
   const response = await fetch(`${url}/api/v1/notes`, { headers: { authorization: `Bearer ${token}` } });
   if (!response.ok) throw new Error(`listing answered ${response.status}`);
   return (await response.json()).notes;

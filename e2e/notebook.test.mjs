@@ -7,6 +7,7 @@ import { afterEach, beforeEach, describe, test } from 'node:test';
 import {
   gotoApp, listedNotes, noSignalToSend, openApp, saveNote, startServer, startShift, useBrowser, waitForSaved,
 } from './helpers.mjs';
+import { NOTE_PREFIX } from './keys.mjs';
 
 let server;
 const browser = useBrowser();
@@ -148,7 +149,7 @@ describe('the offline notebook', () => {
     const page = await openApp(context, server);
     await saveNote(page, 'A good note');
     await waitForSaved(page);
-    const badKey = 'beatbook/note/00000000-0000-4000-8000-000000000001';
+    const badKey = `${NOTE_PREFIX}00000000-0000-4000-8000-000000000001`;
     await page.evaluate((key) => localStorage.setItem(key, '{"v":1,"record":{"id":'), badKey);
     await page.reload();
     await page.getByTestId('unreadable-banner').waitFor();

@@ -12,6 +12,7 @@ import {
   councillorToken, failOnAppErrors, gotoApp, launchBrowser, launchKillableBrowser, newProfileDir, openApp, pairApp, pickPhotos,
   serverNotes, startServer, startShift, waitForSaved, waitForWorker,
 } from './helpers.mjs';
+import { NOTE_PREFIX, deviceToken } from './keys.mjs';
 
 failOnAppErrors();
 
@@ -100,7 +101,7 @@ describe('photos', () => {
     const notes = (await serverNotes(page, server.url)).filter((n) => n.text === text);
     assert.equal(notes.length, 1);
     // Each photo is there once, as the phone made it: no EXIF, no GPS.
-    const token = await page.evaluate(() => JSON.parse(localStorage.getItem('beatbook/device')).token);
+    const token = await deviceToken(page);
     for (const photo of kept) {
       const answer = await fetch(`${server.url}/api/v1/photos/${photo.id}`, { headers: { authorization: `Bearer ${token}` } });
       assert.equal(answer.status, 200);
@@ -205,7 +206,7 @@ describe('photos', () => {
     assert.match(await page.getByTestId('save-status').textContent(), /One photo could not be kept on this phone: it waits on the note's page/);
     assert.equal(await page.getByTestId('picked-photo').count(), 0, 'the form is empty for the next note');
     await page.getByTestId('photo-error').waitFor({ state: 'detached' });
-    assert.ok(await page.evaluate((t) => Object.keys(localStorage).some((k) => k.startsWith('beatbook/note/') && localStorage.getItem(k).includes(t)), text), 'the words are kept');
+    assert.ok(await page.evaluate(([prefix, t]) => Object.keys(localStorage).some((k) => k.startsWith(prefix) && localStorage.getItem(k).includes(t)), [NOTE_PREFIX, text]), 'the words are kept');
 
     // The photo waits on the note's page, and can be downloaded.
     await openNote(page, text);

@@ -11,6 +11,7 @@ import {
 import {
   CODE, NOTEBOOK_SCREENS, PHONE, RESIDENT_SCREENS, headingFocused, holdWasm, openScreen, submitReport,
 } from './screens.mjs';
+import { NOTE_PREFIX, POSTED_PREFIX } from './keys.mjs';
 
 const browser = useBrowser();
 
@@ -404,7 +405,7 @@ describe("the server's plain pages, while a resident's phone downloads the app",
     assert.deepEqual(sentToApi, [], 'nothing sent again');
     assert.deepEqual(await inboxPlaces(server), [[code, 'Ramp to the footbridge']]);
     assert.deepEqual(
-      await page.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith('beatbook-posted/'))),
+      await page.evaluate((prefix) => Object.keys(localStorage).filter((k) => k.startsWith(prefix)), POSTED_PREFIX),
       [],
       'the page kept it only until the app did',
     );
@@ -508,7 +509,7 @@ describe('with the server stopped, after one visit', () => {
     await waitForWorker(first);
     await saveNote(first, 'Graffiti on the footbridge again');
     await first.getByTestId('save-status').waitFor();
-    const id = await first.evaluate(() => Object.keys(localStorage).find((k) => k.startsWith('beatbook/note/')).split('/')[2]);
+    const id = await first.evaluate((prefix) => Object.keys(localStorage).find((k) => k.startsWith(prefix)).slice(prefix.length), NOTE_PREFIX);
     await first.close();
     await server.stop();
 

@@ -9,6 +9,7 @@ import {
   useBrowser, waitForSaved, waitForWorker,
 } from './helpers.mjs';
 import { startProxy } from './proxy.mjs';
+import { INBOX_KEY, deviceToken } from './keys.mjs';
 
 const browser = useBrowser();
 
@@ -122,7 +123,7 @@ describe('sync', () => {
     await page.getByTestId('sync-error')
       .getByText("This phone's Beatbook is too old for the server: tap Update now.").waitFor();
     assert.match(await page.getByTestId('pending-count').textContent(), /1 saved on this phone, not sent yet/);
-    const token = await page.evaluate(() => JSON.parse(localStorage.getItem('beatbook/device')).token);
+    const token = await deviceToken(page);
     const listed = await fetch(`${later.url}/api/v1/notes`, {
       headers: { authorization: `Bearer ${token}`, 'beatbook-protocol': '99' },
     });
@@ -238,7 +239,7 @@ describe('keeping every promise with signal', () => {
     await waitAllSent(page);
     await page.getByTestId('sync-badge').getByText('Sent').waitFor();
 
-    const token = await page.evaluate(() => JSON.parse(localStorage.getItem('beatbook/device')).token);
+    const token = await deviceToken(page);
     const auth = { authorization: `Bearer ${token}` };
     const held = await serverNotes(page, server.url);
     assert.equal(held.length, 2, 'each note once');
@@ -263,7 +264,7 @@ describe('keeping every promise with signal', () => {
     const server = await startServer();
     const context = await browser.newContext();
     const page = await openApp(context, server);
-    const kept = () => page.evaluate(() => localStorage.getItem('beatbook/inbox'));
+    const kept = () => page.evaluate((key) => localStorage.getItem(key), INBOX_KEY);
 
     await pairApp(page, server.data);
     await page.getByTestId('nav-inbox').click();

@@ -11,6 +11,7 @@ import {
   makeReport, pairingCode, pickPhotos, required, saveNote, serverNotes, startServer, useBrowser, waitForSaved,
   waitForWorker,
 } from './helpers.mjs';
+import { deviceToken } from './keys.mjs';
 
 const browser = useBrowser();
 
@@ -53,7 +54,7 @@ function keptPhotoIds(page) {
 
 /** Waits until the server gives back photo `id` to the paired phone. */
 async function serverHasPhoto(page, url, id) {
-  const token = await page.evaluate(() => JSON.parse(localStorage.getItem('beatbook/device')).token);
+  const token = await deviceToken(page);
   for (let i = 0; i < 200; i += 1) {
     const answer = await fetch(`${url}/api/v1/photos/${id}`, { headers: { authorization: `Bearer ${token}` } });
     if (answer.status === 200) return;
