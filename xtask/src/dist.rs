@@ -149,10 +149,61 @@ pub fn is_compressible(path: &Path) -> bool {
         .is_some_and(|e| COMPRESSIBLE.contains(&e))
 }
 
-/// Names the residents' entry by its hash, writes the page's policy, the
-/// service worker's version and precache list, then the compressed twins.
+/// The line of the page's first script that the build fills in.
+const NAMES_LINE: &str = "var NAMES = {};";
+
+/// The storage names the page's first script decides by, before any wasm
+/// runs, written in from core so that they are the app's own: which entry
+/// starts (the pairing, a notebook's records, the tab's choice) and where a
+/// plain-form report is kept.
+fn first_script_names() -> String {
+    use beatbook_core::report::POSTED_PREFIX;
+    use beatbook_core::route::Face;
+    use beatbook_core::schema::{DEVICE_KEY, ENTRY_KEY, KEY_PREFIX, NOTEBOOK_ENTRY};
+    let kinds: Vec<&str> = Face::NOTEBOOK_KINDS.iter().map(|k| k.slug()).collect();
+    let names = [
+        ("device", DEVICE_KEY.to_owned()),
+        ("entry", ENTRY_KEY.to_owned()),
+        ("notebookEntry", NOTEBOOK_ENTRY.to_owned()),
+        ("posted", POSTED_PREFIX.to_owned()),
+        // A regular expression's source: the key of a notebook's record.
+        (
+            "notebookRecord",
+            format!("^{KEY_PREFIX}({})/", kinds.join("|")),
+        ),
+    ];
+    let fields: Vec<String> = names
+        .iter()
+        .map(|(name, value)| {
+            assert!(
+                value
+                    .chars()
+                    .all(|c| c != '"' && c != '\\' && !c.is_control()),
+                "{value:?} needs no escaping in the page"
+            );
+            format!("{name}: \"{value}\"")
+        })
+        .collect();
+    format!("var NAMES = {{ {} }};", fields.join(", "))
+}
+
+/// Fills in the first script's storage names.
+fn write_first_script_names(dir: &Path) -> Result {
+    let path = dir.join("index.html");
+    let html = std::fs::read_to_string(&path).with_context(|| path.display().to_string())?;
+    if html.matches(NAMES_LINE).count() != 1 {
+        bail!("{} must hold the line `{NAMES_LINE}` once", path.display());
+    }
+    let html = html.replacen(NAMES_LINE, &first_script_names(), 1);
+    std::fs::write(&path, html).with_context(|| path.display().to_string())
+}
+
+/// Names the residents' entry by its hash, fills in the first script's
+/// names, writes the page's policy, the service worker's version and
+/// precache list, then the compressed twins.
 pub fn finish(dir: &Path) -> Result {
     hash_residents_entry(dir)?;
+    write_first_script_names(dir)?;
     // After the names are written into the page: the policy hashes its
     // inline scripts as they are served.
     crate::csp::write(dir)?;
@@ -201,4 +252,37 @@ pub fn finish(dir: &Path) -> Result {
         files.len()
     );
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_first_script_decides_by_core_s_names() {
+        use beatbook_core::schema::{RecordKey, DEVICE_KEY, ENTRY_KEY};
+        use beatbook_core::RecordKind;
+        let names = first_script_names();
+        assert!(names.starts_with("var NAMES = { ") && names.ends_with(" };"));
+        for value in [DEVICE_KEY, ENTRY_KEY, beatbook_core::report::POSTED_PREFIX] {
+            assert!(names.contains(&format!("\"{value}\"")), "{names}");
+        }
+        // The notebook's records match, by their storage key's start; a
+        // resident's report does not.
+        let source = names
+            .split("notebookRecord: \"")
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .expect("the notebook's record pattern");
+        for kind in RecordKind::ALL {
+            let key = RecordKey::new(kind, uuid::Uuid::nil()).to_string();
+            let alternatives = source.trim_start_matches('^').trim_end_matches('/');
+            let (prefix, list) = alternatives.split_once('(').expect("a group");
+            let list = list.trim_end_matches(')');
+            let matches = key.strip_prefix(prefix).is_some_and(|rest| {
+                list.split('|').any(|slug| rest.starts_with(&format!("{slug}/")))
+            });
+            assert_eq!(matches, kind != RecordKind::Report, "{kind:?}: {source}");
+        }
+    }
 }

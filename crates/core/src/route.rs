@@ -7,6 +7,8 @@
 
 use uuid::Uuid;
 
+use crate::record::RecordKind;
+
 /// Which set of screens a phone shows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Face {
@@ -17,14 +19,24 @@ pub enum Face {
 }
 
 impl Face {
+    /// The records only a notebook keeps (a resident's phone keeps reports).
+    /// The page's first script decides by them too, from the storage keys
+    /// before the app runs: the build writes them into it
+    /// (`xtask/src/dist.rs`).
+    pub const NOTEBOOK_KINDS: [RecordKind; 4] = [
+        RecordKind::Note,
+        RecordKind::Shift,
+        RecordKind::Concern,
+        RecordKind::Triage,
+    ];
+
     /// A paired phone shows the notebook; so does one that already holds
     /// notes, shifts, concerns or triage (made before this release, or
     /// before it was unpaired), so nothing on it is ever out of reach.
     pub fn of(paired: bool, book: &crate::Notebook) -> Face {
-        let keeps_a_notebook = book.note_count() > 0
-            || book.shifts().next().is_some()
-            || book.concerns().next().is_some()
-            || book.triage().next().is_some();
+        let keeps_a_notebook = book
+            .revisions()
+            .any(|(key, _)| Face::NOTEBOOK_KINDS.contains(&key.kind));
         if paired || keeps_a_notebook {
             Face::Notebook
         } else {

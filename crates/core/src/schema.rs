@@ -38,6 +38,11 @@ pub const LOOKED_UP_CACHE_KEY: &str = "beatbook/looked-up";
 pub const PRIVACY_CACHE_KEY: &str = "beatbook/privacy";
 /// This phone's pairing: the server, the device token and the last success.
 pub const DEVICE_KEY: &str = "beatbook/device";
+/// In sessionStorage: this tab runs the notebook's entry from now on,
+/// whatever localStorage says (after pairing on the residents' entry).
+pub const ENTRY_KEY: &str = "beatbook/entry";
+/// `ENTRY_KEY`'s value for the notebook's entry.
+pub const NOTEBOOK_ENTRY: &str = "notebook";
 
 impl RecordKey {
     /// Reads a storage key such as `beatbook/note/<uuid>`.
