@@ -200,10 +200,12 @@ fn exports_are_filtered_downloads_without_contact_details() {
     let csv = get("/api/v1/export/reports.csv?kind=poor_lighting");
     assert_eq!(csv.status, 200, "{}", csv.text());
     assert_eq!(csv.header("content-type"), Some("text/csv; charset=utf-8"));
-    assert!(csv
-        .header("content-disposition")
-        .unwrap()
-        .contains("reports.csv"));
+    let disposition = csv.header("content-disposition").unwrap();
+    assert!(
+        disposition.starts_with("attachment; filename=\"beatbook-reports-")
+            && disposition.ends_with(".csv\""),
+        "{disposition}"
+    );
     let rows: Vec<&str> = csv
         .body
         .split(|b| *b == b'\n')
@@ -258,8 +260,8 @@ fn unzip(r: &common::Response, kind: &str) -> Vec<(String, Vec<u8>)> {
     assert_eq!(r.header("content-type"), Some("application/zip"));
     let disposition = r.header("content-disposition").unwrap();
     let name = disposition
-        .strip_prefix("attachment; filename=\"beatbook-")
-        .and_then(|rest| rest.strip_suffix(&format!("-{kind}.zip\"")))
+        .strip_prefix(&format!("attachment; filename=\"beatbook-{kind}-"))
+        .and_then(|rest| rest.strip_suffix(".zip\""))
         .unwrap_or_else(|| panic!("{disposition}"));
     assert!(
         name.len() == 8 && name.bytes().all(|b| b.is_ascii_digit()),

@@ -41,6 +41,19 @@ pub fn file_name_part(words: &str) -> String {
     part
 }
 
+/// A downloaded file's name, in one order wherever it is made (the phone's
+/// own exports, and the server's): `beatbook-<what>-<stamp>.<extension>`,
+/// with `what` made safe by [`file_name_part`], such as
+/// `beatbook-night-shift-town-centre-20261126-2315.csv`.
+pub fn download_name(what: &str, stamp: &str, extension: &str) -> String {
+    let what = file_name_part(what);
+    if what.is_empty() {
+        format!("beatbook-{stamp}.{extension}")
+    } else {
+        format!("beatbook-{what}-{stamp}.{extension}")
+    }
+}
+
 /// Each record's photos as links, by the record's id (a note's id, or a
 /// report's id, never its public code), in the order they were added:
 /// callers add each record's oldest photo first.

@@ -432,3 +432,24 @@ fn file_names_have_one_hyphen_between_words_and_none_at_the_ends() {
     assert_eq!(file_name_part("Église Street"), "église-street");
     assert_eq!(file_name_part("!!!"), "");
 }
+
+#[test]
+fn every_download_is_named_in_one_order() {
+    use crate::protocol::ExportFile;
+    assert_eq!(
+        download_name("Night shift: Town centre", "20261126-2315", "csv"),
+        "beatbook-night-shift-town-centre-20261126-2315.csv"
+    );
+    assert_eq!(
+        download_name("!!!", "20261126", "csv"),
+        "beatbook-20261126.csv"
+    );
+    assert_eq!(
+        ExportFile::ReportsZip.download_name("20261126"),
+        "beatbook-reports-20261126.zip"
+    );
+    assert_eq!(
+        ExportFile::NotesGeojson.download_name("20261126-2315"),
+        "beatbook-notes-20261126-2315.geojson"
+    );
+}

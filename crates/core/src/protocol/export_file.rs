@@ -44,6 +44,13 @@ impl ExportFile {
         }
     }
 
+    /// The name a download of it is saved under, made at `stamp`:
+    /// `beatbook-reports-20261126.csv` ([`crate::export::download_name`]).
+    pub fn download_name(self, stamp: &str) -> String {
+        let (what, extension) = self.name().split_once('.').unwrap_or((self.name(), ""));
+        crate::export::download_name(what, stamp, extension)
+    }
+
     /// The endpoint under [`paths::API`]: `/v1/export/reports.csv`.
     pub fn path(self) -> String {
         format!("{}/{}", paths::EXPORT, self.name())

@@ -172,9 +172,9 @@ impl<F: Limited> Whole<F> {
 type Made<T> = StoreResult<Result<T, ApiError>>;
 
 /// The headers of a download: its media type, and an attachment named for
-/// the day it was made (`beatbook-20261126-notes.zip`).
+/// the day it was made (`beatbook-notes-20261126.zip`).
 fn download_headers(file: ExportFile, at: DateTime<Utc>) -> [(header::HeaderName, String); 2] {
-    let name = format!("beatbook-{}-{}", at.format("%Y%m%d"), file.name());
+    let name = file.download_name(&at.format("%Y%m%d").to_string());
     [
         (header::CONTENT_TYPE, file.mime().to_owned()),
         (
