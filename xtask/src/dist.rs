@@ -280,7 +280,8 @@ mod tests {
             let (prefix, list) = alternatives.split_once('(').expect("a group");
             let list = list.trim_end_matches(')');
             let matches = key.strip_prefix(prefix).is_some_and(|rest| {
-                list.split('|').any(|slug| rest.starts_with(&format!("{slug}/")))
+                list.split('|')
+                    .any(|slug| rest.starts_with(&format!("{slug}/")))
             });
             assert_eq!(matches, kind != RecordKind::Report, "{kind:?}: {source}");
         }

@@ -26,12 +26,18 @@ fn every_key_the_end_to_end_tests_use_is_the_app_s() {
     for (name, core) in [
         ("DEVICE_KEY", DEVICE_KEY),
         ("INBOX_KEY", INBOX_CACHE_KEY),
-        ("NOTE_PREFIX", note.trim_end_matches(&Uuid::nil().to_string())),
+        (
+            "NOTE_PREFIX",
+            note.trim_end_matches(&Uuid::nil().to_string()),
+        ),
         ("UNREADABLE_PREFIX", UNREADABLE_PREFIX),
         ("POSTED_PREFIX", POSTED_PREFIX),
     ] {
         assert_eq!(value_of(name), core, "{name}");
     }
-    let declared = KEYS.lines().filter(|l| l.starts_with("export const ")).count();
+    let declared = KEYS
+        .lines()
+        .filter(|l| l.starts_with("export const "))
+        .count();
     assert_eq!(declared, 5, "a new key in keys.mjs is checked here too");
 }
