@@ -24,12 +24,9 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{IdbDatabase, IdbTransactionMode};
 
-use crate::journal::{
-    committed, error_from, object_store, open_database, request, store, JournalError,
-};
+use crate::store::idb::{committed, error_from, object_store, request, store, Database};
+use crate::store::JournalError;
 
-const DB_NAME: &str = "beatbook-courier";
-const DB_VERSION: u32 = 1;
 const LETTERS: &str = "letters";
 const ANSWERS: &str = "answers";
 /// The Background Sync tag the worker answers (`public/sw.js`).
@@ -59,19 +56,19 @@ pub struct Answer {
 }
 
 thread_local! {
-    static DB: RefCell<Option<IdbDatabase>> = const { RefCell::new(None) };
+    static CONNECTION: RefCell<Option<IdbDatabase>> = const { RefCell::new(None) };
 }
 
+/// The courier's database.
+static DATABASE: Database = Database {
+    name: "beatbook-courier",
+    version: 1,
+    stores: &[LETTERS, ANSWERS],
+    connection: &CONNECTION,
+};
+
 async fn db() -> Result<IdbDatabase, JournalError> {
-    if let Some(db) = DB.with(|cell| cell.borrow().clone()) {
-        return Ok(db);
-    }
-    let db = open_database(DB_NAME, DB_VERSION, &[LETTERS, ANSWERS], || {
-        DB.with(|cell| cell.borrow_mut().take());
-    })
-    .await?;
-    DB.with(|cell| *cell.borrow_mut() = Some(db.clone()));
-    Ok(db)
+    DATABASE.open().await
 }
 
 /// Whether this browser sends for a closed app: a service worker and

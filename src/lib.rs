@@ -1,20 +1,17 @@
 //! Beatbook's app: thin Leptos components and browser adapters over the
 //! `beatbook-core` domain.
 
-pub mod cache;
 pub mod components;
 pub mod courier;
 pub mod crashed;
 pub mod export;
 pub mod geo;
-pub mod journal;
 pub mod nav;
-pub mod persist;
 pub mod photos;
 pub mod pwa;
 pub mod settings;
 pub mod state;
-pub mod storage;
+pub mod store;
 pub mod sync;
 pub mod takeover;
 pub mod time;

@@ -116,7 +116,7 @@ pub fn check_for_update() {
 /// Switches to the waiting version and reloads this page when it has taken
 /// over. Drafts are journalled first, so a note being typed comes back.
 pub async fn apply_update() {
-    crate::persist::flush_drafts().await;
+    crate::store::persist::flush_drafts().await;
     let Some(waiting) = REGISTRATION
         .with(|r| r.borrow().clone())
         .and_then(|r| r.waiting())

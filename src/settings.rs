@@ -1,8 +1,10 @@
-//! The phone's own preferences, kept through gloo-storage. They are not
-//! synced, and a missing or unreadable value falls back to the defaults.
+//! The phone's own preferences, kept under `store::cache::SETTINGS`. They
+//! are not synced, and a missing or unreadable value falls back to the
+//! defaults.
 
-use beatbook_core::schema::SETTINGS_KEY;
 use serde::{Deserialize, Serialize};
+
+use crate::store::cache;
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -45,12 +47,12 @@ impl Default for Settings {
 
 impl Settings {
     pub fn load() -> Settings {
-        crate::cache::read(SETTINGS_KEY).unwrap_or_default()
+        cache::SETTINGS.read().unwrap_or_default()
     }
 
     /// Best effort: a preference that cannot be stored is not worth an alarm.
     pub fn store(&self) {
-        let _ = crate::cache::write(SETTINGS_KEY, self);
+        let _ = cache::SETTINGS.write(self);
     }
 
     /// Sets `data-theme` on the page root; CSS does the rest.

@@ -19,11 +19,11 @@ use leptos::prelude::*;
 use thiserror::Error;
 use uuid::Uuid;
 
-use crate::journal::JournalError;
-use crate::persist::{self, Change, CrashProof};
 use crate::photos::Shelf;
 use crate::settings::Settings;
-use crate::storage::{self, KeyChange, StoreError, Unreadable};
+use crate::store::local::{self, KeyChange, Unreadable};
+use crate::store::persist::{self, Change, CrashProof};
+use crate::store::{JournalError, StoreError};
 use crate::time::now;
 
 /// A new record's id: time-ordered, with random bits from the browser's
@@ -210,7 +210,7 @@ impl AppState {
     /// app had not started, or could not) as this phone's own, with their
     /// codes: My reports lists them like any other.
     async fn keep_posted_reports(&self) {
-        for (key, values) in storage::posted_reports() {
+        for (key, values) in local::posted_reports() {
             let pairs = values.iter().map(|(n, v)| (n.as_str(), v.as_str()));
             match beatbook_core::report::posted(&key, pairs, now()) {
                 Posted::Keep(mine) => {
@@ -219,11 +219,11 @@ impl AppState {
                     // Forgotten only once kept, so that a failed save tries
                     // again at the next start.
                     if held || self.persist(Record::Report(mine)).await.is_ok() {
-                        storage::forget_posted(&key);
+                        local::forget_posted(&key);
                     }
                 }
                 Posted::Wait => {}
-                Posted::Forget => storage::forget_posted(&key),
+                Posted::Forget => local::forget_posted(&key),
             }
         }
     }
@@ -246,7 +246,7 @@ impl AppState {
 
     /// Reads everything from the working copy again.
     pub fn reload(&self) {
-        match storage::load() {
+        match local::load() {
             Ok(loaded) => {
                 self.w.book.set(loaded.notebook);
                 self.w.unreadable.set(loaded.unreadable);
@@ -266,7 +266,7 @@ impl AppState {
         if !key.starts_with(beatbook_core::schema::KEY_PREFIX) {
             return;
         }
-        match storage::key_change(&key, new_value.as_deref()) {
+        match local::key_change(&key, new_value.as_deref()) {
             KeyChange::Upserted(record) => self.apply_changes(vec![Change::Upsert(record)]),
             KeyChange::Removed(key) => self.apply_changes(vec![Change::Remove(key)]),
             KeyChange::Other => self.reload(),

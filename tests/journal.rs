@@ -2,9 +2,9 @@
 //! localStorage, in headless Chromium.
 #![cfg(target_arch = "wasm32")]
 
-use beatbook::journal;
-use beatbook::persist::{self, Change, Draft};
-use beatbook::storage::{self, StoreError};
+use beatbook::store::journal;
+use beatbook::store::local::{self, StoreError};
+use beatbook::store::persist::{self, Change, Draft};
 use beatbook_core::journal::{JournalEntry, Write};
 use beatbook_core::schema::{Record, RecordKey, RecordKind};
 use beatbook_core::{Category, Note, NoteInput, Notebook};
@@ -16,7 +16,7 @@ use wasm_bindgen_test::*;
 wasm_bindgen_test_configure!(run_in_browser);
 
 async fn fresh() {
-    storage::local_storage().unwrap().clear().unwrap();
+    local::local_storage().unwrap().clear().unwrap();
     journal::clear_all().await.unwrap();
 }
 
@@ -43,7 +43,7 @@ async fn save_plain_draft(text: &str) {
 }
 
 fn working_copy() -> Notebook {
-    storage::load().unwrap().notebook
+    local::load().unwrap().notebook
 }
 
 #[wasm_bindgen_test]
@@ -97,8 +97,8 @@ async fn the_journal_restores_what_local_storage_lost_or_holds_older() {
         .unwrap()
         .unwrap();
     // What a kill before localStorage reached the disk leaves behind.
-    storage::delete(RecordKey::new(RecordKind::Note, lost.id)).unwrap();
-    storage::set_raw(
+    local::delete(RecordKey::new(RecordKind::Note, lost.id)).unwrap();
+    local::set_raw(
         &RecordKey::new(RecordKind::Note, edited.id).to_string(),
         &older,
     )
@@ -121,12 +121,12 @@ async fn the_journal_restores_what_local_storage_lost_or_holds_older() {
 async fn records_from_before_the_journal_are_copied_into_it() {
     fresh().await;
     let old = note(3, "written before the journal existed");
-    storage::save(&Record::Note(old.clone())).unwrap();
+    local::save(&Record::Note(old.clone())).unwrap();
     let reconciled = persist::reconcile(&working_copy()).await.unwrap();
     assert_eq!(reconciled.journalled, 1);
     assert!(reconciled.changes.is_empty());
     // Now a lost working copy comes back from the journal.
-    storage::local_storage().unwrap().clear().unwrap();
+    local::local_storage().unwrap().clear().unwrap();
     let again = persist::reconcile(&working_copy()).await.unwrap();
     assert_eq!(again.restored, 1);
     assert_eq!(working_copy().note(&old.id), Some(&old));
@@ -372,7 +372,7 @@ async fn an_answer_arriving_while_an_edit_is_saved_never_overwrites_it() {
     let journalled = journal::read_records().await.unwrap();
     let entry = JournalEntry::decode(&journalled[0].1.as_string().unwrap()).unwrap();
     assert_eq!(entry.revision, 2);
-    storage::local_storage().unwrap().clear().unwrap();
+    local::local_storage().unwrap().clear().unwrap();
     persist::reconcile(&working_copy()).await.unwrap();
     let restored = working_copy();
     let kept = restored.note(&n.id).unwrap();
@@ -387,7 +387,7 @@ async fn an_answer_arriving_while_an_edit_is_saved_never_overwrites_it() {
 async fn a_save_the_working_copy_refuses_leaves_nothing_in_the_journal() {
     fresh().await;
     // Fill localStorage to its real quota, as a phone with no room left.
-    let local = storage::local_storage().unwrap();
+    let local = local::local_storage().unwrap();
     let chunk = "x".repeat(256 * 1024);
     let mut filler = 0;
     while local.set_item(&format!("filler/{filler}"), &chunk).is_ok() {

@@ -221,8 +221,8 @@ fn a_full_storage_is_told_apart_and_said_plainly() {
         "QuotaExceededError",
     )
     .unwrap();
-    let error = beatbook::journal::error_from(full.into());
-    assert_eq!(error, beatbook::journal::JournalError::Full);
+    let error = beatbook::store::idb::error_from(full.into());
+    assert_eq!(error, beatbook::store::JournalError::Full);
     let words = photos::not_kept_words(&error);
     assert!(words.contains("storage is full"), "{words}");
     assert!(
@@ -439,7 +439,7 @@ async fn a_photo_being_written_when_the_note_is_saved_goes_with_that_note() {
 #[wasm_bindgen_test]
 async fn a_record_s_photos_go_with_it_and_only_with_it() {
     use beatbook::state::{ActionError, AppState, Durability};
-    use beatbook::storage;
+    use beatbook::store::local;
     use beatbook_core::report::MyReport;
     use beatbook_core::schema::Record;
     use beatbook_core::{Category, Note, NoteInput, Report, ReportInput, ReportKind, WhenUnsafe};
@@ -473,7 +473,7 @@ async fn a_record_s_photos_go_with_it_and_only_with_it() {
         Record::Note(sent.clone()),
         Record::Report(Box::new(report.clone())),
     ] {
-        storage::save(&record).unwrap();
+        local::save(&record).unwrap();
     }
     let owners = [
         PhotoOwner::Note(waiting.id),

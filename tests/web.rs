@@ -3,7 +3,7 @@
 //! page shows if the app itself fails.
 #![cfg(target_arch = "wasm32")]
 
-use beatbook::storage::{self, KeyChange, StoreError};
+use beatbook::store::local::{self, KeyChange, StoreError};
 use beatbook_core::schema::{Record, RecordKey, RecordKind};
 use beatbook_core::{Category, Note, NoteInput, Shift, ShiftKind};
 use chrono::{TimeZone, Utc};
@@ -13,7 +13,7 @@ use wasm_bindgen_test::*;
 wasm_bindgen_test_configure!(run_in_browser);
 
 fn store() -> web_sys::Storage {
-    storage::local_storage().expect("localStorage is available in the test browser")
+    local::local_storage().expect("localStorage is available in the test browser")
 }
 
 fn fresh() {
@@ -43,9 +43,9 @@ fn a_saved_note_and_shift_read_back_as_they_were() {
         Utc::now(),
     )
     .unwrap();
-    storage::save(&Record::Note(n.clone())).unwrap();
-    storage::save(&Record::Shift(s.clone())).unwrap();
-    let loaded = storage::load().unwrap();
+    local::save(&Record::Note(n.clone())).unwrap();
+    local::save(&Record::Shift(s.clone())).unwrap();
+    let loaded = local::load().unwrap();
     assert_eq!(loaded.notebook.note(&n.id), Some(&n));
     assert_eq!(loaded.notebook.shift(&s.id), Some(&s));
     assert!(loaded.unreadable.is_empty());
@@ -81,14 +81,14 @@ fn reports_triage_and_concerns_are_stored_and_counted_as_waiting() {
     .unwrap();
     let date = chrono::NaiveDate::from_ymd_opt(2026, 11, 20).unwrap();
     let concern = Concern::create(Uuid::from_u128(12), "Lighting", "", date, at).unwrap();
-    storage::save(&Record::Report(Box::new(report.clone()))).unwrap();
-    storage::save(&Record::Triage(QueuedTriage::new(change.clone()))).unwrap();
-    storage::save(&Record::Concern(concern.clone())).unwrap();
+    local::save(&Record::Report(Box::new(report.clone()))).unwrap();
+    local::save(&Record::Triage(QueuedTriage::new(change.clone()))).unwrap();
+    local::save(&Record::Concern(concern.clone())).unwrap();
     assert!(store()
         .get_item(&format!("beatbook/report/{}", Uuid::from_u128(10)))
         .unwrap()
         .is_some());
-    let loaded = storage::load().unwrap();
+    let loaded = local::load().unwrap();
     assert_eq!(loaded.notebook.report(&report.report.id), Some(&report));
     assert_eq!(loaded.notebook.pending_triage(), vec![change]);
     assert_eq!(loaded.notebook.concern(&concern.id), Some(&concern));
@@ -104,11 +104,11 @@ fn reports_triage_and_concerns_are_stored_and_counted_as_waiting() {
 fn every_record_has_its_own_key_and_a_save_touches_only_that_key() {
     fresh();
     for id in 1..=3 {
-        storage::save(&Record::Note(note(id, &format!("note {id}")))).unwrap();
+        local::save(&Record::Note(note(id, &format!("note {id}")))).unwrap();
     }
     let first_key = RecordKey::new(RecordKind::Note, Uuid::from_u128(1)).to_string();
     let before = store().get_item(&first_key).unwrap().unwrap();
-    storage::save(&Record::Note(note(4, "note 4"))).unwrap();
+    local::save(&Record::Note(note(4, "note 4"))).unwrap();
     assert_eq!(
         store().length().unwrap(),
         4,
@@ -124,19 +124,19 @@ fn every_record_has_its_own_key_and_a_save_touches_only_that_key() {
         "each value carries its schema version: {raw}"
     );
 
-    storage::delete(RecordKey::new(RecordKind::Note, Uuid::from_u128(2))).unwrap();
-    assert_eq!(storage::load().unwrap().notebook.note_count(), 3);
+    local::delete(RecordKey::new(RecordKind::Note, Uuid::from_u128(2))).unwrap();
+    assert_eq!(local::load().unwrap().notebook.note_count(), 3);
 }
 
 #[wasm_bindgen_test]
 fn a_corrupt_entry_is_moved_aside_and_reported_not_deleted() {
     fresh();
-    storage::save(&Record::Note(note(1, "good"))).unwrap();
+    local::save(&Record::Note(note(1, "good"))).unwrap();
     let bad = RecordKey::new(RecordKind::Note, Uuid::from_u128(9)).to_string();
     store().set_item(&bad, "{\"v\":1,\"record\":").unwrap();
     store().set_item("beatbook/note/not-a-uuid", "{}").unwrap();
 
-    let loaded = storage::load().unwrap();
+    let loaded = local::load().unwrap();
     assert_eq!(loaded.notebook.note_count(), 1);
     assert_eq!(loaded.unreadable.len(), 2);
     let entry = loaded.unreadable.iter().find(|u| u.key == bad).unwrap();
@@ -149,9 +149,9 @@ fn a_corrupt_entry_is_moved_aside_and_reported_not_deleted() {
     );
 
     // Reported again on the next start, still kept.
-    let again = storage::load().unwrap();
+    let again = local::load().unwrap();
     assert_eq!(again.unreadable.len(), 2);
-    assert!(storage::unreadable_export(&again.unreadable).contains("{\\\"v\\\":1,\\\"record\\\":"));
+    assert!(local::unreadable_export(&again.unreadable).contains("{\\\"v\\\":1,\\\"record\\\":"));
 }
 
 #[wasm_bindgen_test]
@@ -159,7 +159,7 @@ fn a_record_from_a_newer_version_is_left_in_place() {
     fresh();
     let key = RecordKey::new(RecordKind::Note, Uuid::from_u128(5)).to_string();
     store().set_item(&key, r#"{"v":99,"record":{}}"#).unwrap();
-    let loaded = storage::load().unwrap();
+    let loaded = local::load().unwrap();
     assert_eq!(loaded.unreadable.len(), 1);
     assert_eq!(loaded.unreadable[0].kept_at, key);
     assert!(store().get_item(&key).unwrap().is_some());
@@ -180,7 +180,7 @@ fn a_full_store_is_an_error_value_and_nothing_is_half_written() {
         }
     }
     let n = note(1, &"a long note that does not fit ".repeat(10));
-    let result = storage::save(&Record::Note(n.clone()));
+    let result = local::save(&Record::Note(n.clone()));
     let written = store()
         .get_item(&RecordKey::new(RecordKind::Note, n.id).to_string())
         .unwrap();
@@ -196,19 +196,19 @@ fn changes_from_another_tab_are_understood() {
     let key = RecordKey::new(RecordKind::Note, n.id);
     let raw = Record::Note(n.clone()).encode();
     assert_eq!(
-        storage::key_change(&key.to_string(), Some(&raw)),
+        local::key_change(&key.to_string(), Some(&raw)),
         KeyChange::Upserted(Record::Note(n))
     );
     assert_eq!(
-        storage::key_change(&key.to_string(), None),
+        local::key_change(&key.to_string(), None),
         KeyChange::Removed(key)
     );
     assert_eq!(
-        storage::key_change("beatbook/settings", Some("{}")),
+        local::key_change("beatbook/settings", Some("{}")),
         KeyChange::Other
     );
     assert_eq!(
-        storage::key_change(&key.to_string(), Some("garbage")),
+        local::key_change(&key.to_string(), Some("garbage")),
         KeyChange::Other
     );
 }
@@ -280,7 +280,7 @@ fn answers_and_records_with_fields_added_later_are_read() {
     assert!(raw.contains("voice"));
     fresh();
     store().set_item(&key.to_string(), &raw).unwrap();
-    let loaded = storage::load().unwrap();
+    let loaded = local::load().unwrap();
     assert!(loaded.unreadable.is_empty(), "{:?}", loaded.unreadable);
     assert_eq!(loaded.notebook.note(&n.id), Some(&n));
 }

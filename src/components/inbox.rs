@@ -3,7 +3,7 @@
 //! on the phone, so all of it reads (and triage queues) with no signal.
 
 use beatbook_core::inbox::{self, InboxFilter};
-use beatbook_core::protocol::{ExportFile, Inbox, InboxReport};
+use beatbook_core::protocol::{ExportFile, InboxReport};
 use beatbook_core::report::ReportStatus;
 use beatbook_core::route::Route;
 use beatbook_core::text::{plural, shown};
@@ -11,34 +11,22 @@ use beatbook_core::{summary, ReportKind};
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::charts::{local_offset, Charts};
 use super::confirm::Confirm;
+use super::kept::{use_kept, Kept};
 use super::photos::ReviewPhotos;
-use crate::cache;
 use crate::nav::Link;
 use crate::state::AppState;
+use crate::store::cache::{self, KeptInbox};
 use crate::sync::{self, SyncEngine};
 use crate::time;
-
-use beatbook_core::schema::INBOX_CACHE_KEY;
-
-#[derive(Clone, Default, Serialize, Deserialize)]
-struct Kept {
-    inbox: Inbox,
-    #[serde(default, with = "beatbook_core::rfc3339::option")]
-    fetched_at: Option<DateTime<Utc>>,
-}
 
 #[component]
 pub fn InboxScreen() -> impl IntoView {
     let state = expect_context::<AppState>();
     let engine = expect_context::<SyncEngine>();
-    let kept = RwSignal::new(cache::read::<Kept>(INBOX_CACHE_KEY).unwrap_or_default());
-    let error = RwSignal::new(None::<String>);
-    let loading = RwSignal::new(false);
     let kind = RwSignal::new(None::<ReportKind>);
     let status = RwSignal::new(None::<ReportStatus>);
     let place = RwSignal::new(String::new());
@@ -77,32 +65,24 @@ pub fn InboxScreen() -> impl IntoView {
         .with_place(&place.get())
     };
 
-    let refresh = move || {
-        let Some(pairing) = engine.pairing.get_untracked() else {
-            return;
-        };
-        loading.set(true);
-        spawn_local(async move {
-            match sync::fetch_inbox(&pairing).await {
-                Ok(inbox) => {
-                    let fresh = Kept {
-                        inbox,
-                        fetched_at: Some(time::now()),
-                    };
-                    let _ = cache::write(INBOX_CACHE_KEY, &fresh);
-                    kept.set(fresh);
-                    error.set(None);
-                }
-                Err(e) => {
-                    // A refused token removes the kept copy: show that.
-                    kept.set(cache::read::<Kept>(INBOX_CACHE_KEY).unwrap_or_default());
-                    error.set(Some(e.to_string()));
-                }
-            }
-            loading.set(false);
-        });
-    };
-    refresh();
+    // Only a paired phone fetches it; a refused token removes the kept copy.
+    let fetched = use_kept(cache::INBOX, |pairing| {
+        let pairing = pairing?;
+        Some(async move {
+            let inbox = sync::fetch_inbox(&pairing).await?;
+            Ok(KeptInbox {
+                inbox,
+                fetched_at: Some(time::now()),
+            })
+        })
+    });
+    let Kept {
+        value: kept,
+        refreshing: loading,
+        error,
+        ..
+    } = fetched;
+    let refresh = move || fetched.refresh();
     // Sent triage changes: fetch again so the server's history shows.
     let waiting = Memo::new(move |_| state.book.with(|b| b.pending_triage().len()));
     Effect::new(move |previous: Option<usize>| {
@@ -123,8 +103,8 @@ pub fn InboxScreen() -> impl IntoView {
         let filter = chosen.get();
         let mut items = kept.with(|k| {
             state.book.with_untracked(|b| {
-                k.inbox
-                    .reports
+                k.as_ref()
+                    .map_or(&[][..], |k| &k.inbox.reports)
                     .iter()
                     // Removed as spam here: gone at once, as on the server.
                     .filter(|r| !inbox::removed_here(r.report.id, b.triage()))
@@ -206,7 +186,7 @@ pub fn InboxScreen() -> impl IntoView {
                 <p class="muted">"Pair this phone in Settings to see residents' reports."</p>
             })}
             <div class="row">
-                <p class="muted" data-testid="inbox-fetched">{move || match kept.with(|k| k.fetched_at) {
+                <p class="muted" data-testid="inbox-fetched">{move || match kept.with(|k| k.as_ref().and_then(|k| k.fetched_at)) {
                     Some(at) => format!("Fetched {}", time::local_date_time(at)),
                     None => "Not fetched yet".to_owned(),
                 }}</p>
@@ -216,7 +196,7 @@ pub fn InboxScreen() -> impl IntoView {
             </div>
             {move || error.get().map(|e| view! {
                 <p class="muted" role="status" data-testid="inbox-error">{
-                    if kept.with(|k| k.fetched_at.is_some()) {
+                    if kept.with(|k| k.as_ref().is_some_and(|k| k.fetched_at.is_some())) {
                         format!("Could not fetch the inbox: {e}. Showing the copy kept on this phone.")
                     } else {
                         format!("Could not fetch the inbox: {e}.")
@@ -309,7 +289,7 @@ pub fn InboxScreen() -> impl IntoView {
                 </button>
             </div>
             {move || export_error.get().map(|e| view! { <p class="error" role="alert" data-testid="export-error">{e}</p> })}
-            <Charts reports=Signal::derive(move || kept.with(|k| k.inbox.reports.clone()))/>
+            <Charts reports=Signal::derive(move || kept.with(|k| k.as_ref().map(|k| k.inbox.reports.clone()).unwrap_or_default()))/>
             <p><Link to=Route::Meetings testid="open-meetings">"Public meetings: concerns and their progress"</Link></p>
         </section>
     }

@@ -7,14 +7,12 @@ use beatbook_core::words::meetings as words;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use crate::cache;
+use super::kept::use_kept;
 use crate::nav::focus_result;
 use crate::state::AppState;
+use crate::store::cache;
 use crate::sync::{self, SyncEngine};
 use crate::time;
-
-/// The public page as last fetched (not records: nothing here is sent).
-use beatbook_core::schema::CONCERNS_CACHE_KEY;
 
 /// What the notebook's entry adds to the page on a paired phone: recording
 /// a concern and its progress. The residents' entry passes none, so that its
@@ -34,29 +32,23 @@ pub const EDITOR: ConcernEditor = ConcernEditor {
 pub fn MeetingsScreen(#[prop(optional)] editor: Option<ConcernEditor>) -> impl IntoView {
     let state = expect_context::<AppState>();
     let engine = expect_context::<SyncEngine>();
-    let fetched =
-        RwSignal::new(cache::read::<Vec<Concern>>(CONCERNS_CACHE_KEY).unwrap_or_default());
-    let message = RwSignal::new(None::<String>);
-    spawn_local(async move {
-        let server = engine
-            .pairing
-            .with_untracked(|p| sync::server_of(p.as_ref()));
-        match sync::fetch_concerns(&server).await {
-            Ok(concerns) => {
-                let _ = cache::write(CONCERNS_CACHE_KEY, &concerns);
-                fetched.set(concerns);
-                message.set(None);
-            }
-            Err(e) => message.set(Some(format!(
-                "Could not reach the server ({e}). Showing the page as last seen on this phone."
-            ))),
-        }
+    let fetched = use_kept(cache::CONCERNS, |pairing| {
+        let server = sync::server_of(pairing.as_ref());
+        Some(async move { sync::fetch_concerns(&server).await })
     });
+    let message = move || {
+        fetched.error.get().map(|e| {
+            format!(
+                "Could not reach the server ({e}). Showing the page as last seen on this phone."
+            )
+        })
+    };
     // This phone's own copies win: they may hold changes not sent yet.
     let concerns = Memo::new(move |_| {
+        let fetched = fetched.value.get().unwrap_or_default();
         state
             .book
-            .with(|b| meeting::merge_with_local(fetched.get(), b.concerns()))
+            .with(|b| meeting::merge_with_local(fetched, b.concerns()))
     });
     let paired = Memo::new(move |_| engine.pairing.with(Option::is_some));
     let editor = move || editor.filter(|_| paired.get());
@@ -65,7 +57,7 @@ pub fn MeetingsScreen(#[prop(optional)] editor: Option<ConcernEditor>) -> impl I
         <section class="screen meetings" aria-labelledby="meetings-title">
             <h2 id="meetings-title">{words::TITLE}</h2>
             <p class="muted">{words::INTRO}</p>
-            {move || message.get().map(|m| view! { <p class="muted" role="status" data-testid="concerns-message">{m}</p> })}
+            {move || message().map(|m| view! { <p class="muted" role="status" data-testid="concerns-message">{m}</p> })}
             {move || editor().map(|e| (e.new_concern)())}
             {move || concerns.with(Vec::is_empty).then(|| view! { <p class="muted" data-testid="no-concerns">{words::NONE}</p> })}
             <ul class="cards" data-testid="concerns">

@@ -7,6 +7,7 @@ mod confirm;
 mod home;
 mod icons;
 mod inbox;
+pub mod kept;
 mod meetings;
 mod note_form;
 mod notes;

@@ -12,8 +12,8 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::geo::{self, GeoState};
-use crate::persist::{self, Draft};
 use crate::state::{set_changed, ActionError, AppState};
+use crate::store::persist::{self, Draft};
 
 /// How many categories the new-note form shows before "More".
 const FIRST_CATEGORIES: usize = 3;

@@ -7,6 +7,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use wasm_bindgen::JsCast;
 
+use super::kept::use_fetched;
 use crate::photos::{Shelf, Shown};
 use crate::sync::{self, SyncEngine};
 
@@ -294,20 +295,18 @@ pub fn PublicPhotos(code: String) -> impl IntoView {
     let server = engine
         .pairing
         .with_untracked(|p| sync::server_of(p.as_ref()));
-    let listed = RwSignal::new(Vec::new());
-    {
-        let server = server.clone();
-        spawn_local(async move {
-            if let Ok(listing) = sync::fetch_report_photos(&server, &code, None).await {
-                listed.set(listing.photos);
-            }
-        });
-    }
+    // A failed fetch shows nothing: the page reads the same without them.
+    let listing = use_fetched(move |pairing| {
+        let server = sync::server_of(pairing.as_ref());
+        let code = code.clone();
+        Some(async move { sync::fetch_report_photos(&server, &code, None).await })
+    })
+    .value;
     view! {
-        {move || (!listed.with(Vec::is_empty)).then(|| view! {
+        {move || listing.get().map(|l| l.photos).filter(|p| !p.is_empty()).map(|listed| view! {
             <h3 class="label">"Photos"</h3>
             <ul class="thumbs public" data-testid="public-photos">
-                {listed.get().into_iter().enumerate().map(|(i, p)| view! {
+                {listed.into_iter().enumerate().map(|(i, p)| view! {
                     <li><img src=sync::photo_url(&server, p.id) alt=format!("Photo {} of the place", i + 1)
                         width="160" height=(160 * p.height / p.width.max(1)).to_string() loading="lazy"/></li>
                 }).collect_view()}

@@ -2,31 +2,24 @@
 //! sees it, for how long, and how to have it erased. Readable offline; the
 //! number of days is the server's, as it last said.
 
-use beatbook_core::protocol::Privacy;
-use beatbook_core::schema::PRIVACY_CACHE_KEY;
 use beatbook_core::words::privacy;
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 
-use crate::cache;
+use super::kept::use_kept;
+use crate::store::cache;
 use beatbook_core::route::Route;
 
 use crate::nav::Link;
-use crate::sync::{self, SyncEngine};
+use crate::sync;
 
 #[component]
 pub fn PrivacyScreen() -> impl IntoView {
-    let engine = expect_context::<SyncEngine>();
-    let policy = RwSignal::new(cache::read::<Privacy>(PRIVACY_CACHE_KEY));
-    spawn_local(async move {
-        let server = engine
-            .pairing
-            .with_untracked(|p| sync::server_of(p.as_ref()));
-        if let Ok(fresh) = sync::fetch_privacy(&server).await {
-            let _ = cache::write(PRIVACY_CACHE_KEY, &fresh);
-            policy.set(Some(fresh));
-        }
-    });
+    // A failed fetch says nothing: the page reads the same without it.
+    let policy = use_kept(cache::PRIVACY, |pairing| {
+        let server = sync::server_of(pairing.as_ref());
+        Some(async move { sync::fetch_privacy(&server).await })
+    })
+    .value;
     let contact_kept = move || privacy::contact_kept(policy.get().map(|p| p.keep_contact_days));
     let paragraphs =
         |said: &'static [&'static str]| said.iter().map(|p| view! { <p>{*p}</p> }).collect_view();

@@ -11,7 +11,7 @@ use crate::export;
 use crate::nav::Link;
 use crate::settings::Theme;
 use crate::state::AppState;
-use crate::storage;
+use crate::store::local;
 
 #[component]
 pub fn SettingsScreen() -> impl IntoView {
@@ -82,7 +82,7 @@ pub fn SettingsScreen() -> impl IntoView {
                         {entries.iter().map(|e| view! { <li><code>{e.key.clone()}</code> ": " {e.reason.clone()}</li> }).collect_view()}
                     </ul>
                     <button class="secondary" on:click=move |_| {
-                        let content = storage::unreadable_export(&state.unreadable.get_untracked());
+                        let content = local::unreadable_export(&state.unreadable.get_untracked());
                         let saved = export::download("beatbook-unreadable.json", "application/json", &content);
                         message.set(saved.err().map(|e| e.to_string()));
                     }>"Download unreadable entries"</button>

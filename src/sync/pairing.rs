@@ -2,13 +2,13 @@
 //! and what leaves with it.
 
 use beatbook_core::protocol::{paths, PairRequest, PairResponse};
-use beatbook_core::schema::{DEVICE_KEY, INBOX_CACHE_KEY};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::client::{api_url, encode, post_json, read, refused, ClientError};
-use crate::cache;
-use crate::journal::{self, JournalError, PAIRING_COPY};
+use crate::store::cache;
+use crate::store::journal::{self, PAIRING_COPY};
+use crate::store::JournalError;
 
 /// What the journal holds for a phone that was unpaired.
 const UNPAIRED: &str = "unpaired";
@@ -38,7 +38,7 @@ pub struct Pairing {
 
 impl Pairing {
     pub(super) fn load() -> Option<Pairing> {
-        cache::read(DEVICE_KEY)
+        cache::DEVICE.read()
     }
 
     /// Unpairs this phone: the token goes, and with it what only a paired
@@ -56,7 +56,7 @@ impl Pairing {
     }
 
     pub(super) fn store(&self) {
-        let _ = cache::write(DEVICE_KEY, self);
+        let _ = cache::DEVICE.write(self);
     }
 
     /// Keeps the pairing in the crash-proof journal too: Chromium writes
@@ -107,7 +107,7 @@ impl Pairing {
 /// The token goes from localStorage, and what only a paired phone may keep
 /// with it.
 fn drop_token() {
-    cache::remove(DEVICE_KEY);
+    cache::DEVICE.remove();
     forget_private_data();
 }
 
@@ -115,7 +115,7 @@ fn drop_token() {
 /// residents' contact details and private notes. Records made on this phone
 /// stay: they are the councillor's own and still wait to be sent.
 pub fn forget_private_data() {
-    cache::remove(INBOX_CACHE_KEY);
+    cache::INBOX.remove();
 }
 
 /// Why pairing failed, as a sentence for the Settings screen.

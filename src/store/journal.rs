@@ -3,8 +3,8 @@
 //!
 //! Chromium commits localStorage to disk only every few seconds, so a browser
 //! killed just after a save can lose it there; a completed IndexedDB
-//! transaction has reached the disk. This adapter uses web-sys's own bindings
-//! (no wrapper crate) and turns every request into a `Result`.
+//! transaction has reached the disk. The IndexedDB plumbing (opening,
+//! requests and commits as `Result`s) is [`super::idb`]'s.
 //!
 //! Layout: database `beatbook-journal`, version 1, with three object stores
 //! keyed by strings:
@@ -15,10 +15,9 @@
 //!   "Paired" is still paired
 //! - `unreadable`: journal entries that could not be read, moved aside
 //!
-//! Every write transaction is opened with strict durability. Chromium's
-//! default ("relaxed") fires `complete` once the data reaches the operating
-//! system, which a power cut can still take back; "strict" waits for the
-//! disk, and only then does the app say "saved".
+//! Every write transaction is opened with strict durability
+//! ([`super::idb::WRITE_DURABILITY`]): only once the disk has it does the
+//! app say "saved".
 //!
 //! Records are written compare-then-set, inside the transaction: an entry
 //! replaces the journalled one only if `beatbook_core::journal::may_replace`
@@ -28,15 +27,14 @@
 use std::cell::RefCell;
 
 use beatbook_core::journal::{may_replace, JournalEntry, Write};
-use js_sys::{Array, Object, Promise, Reflect};
-use thiserror::Error;
+use js_sys::Array;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use wasm_bindgen_futures::JsFuture;
-use web_sys::{IdbDatabase, IdbObjectStore, IdbRequest, IdbTransaction, IdbTransactionMode};
+use web_sys::{IdbDatabase, IdbTransaction, IdbTransactionMode};
 
-const DB_NAME: &str = "beatbook-journal";
-const DB_VERSION: u32 = 1;
+use super::idb::{committed, error_from, object_store, request, store, Database};
+use super::JournalError;
+
 const RECORDS: &str = "records";
 const DRAFTS: &str = "drafts";
 const UNREADABLE: &str = "unreadable";
@@ -47,196 +45,20 @@ pub const REPORT_DRAFT: &str = "report";
 /// The key of the pairing's crash-proof copy, in the drafts store.
 pub const PAIRING_COPY: &str = "pairing";
 
-#[derive(Debug, Error, Clone, PartialEq, Eq)]
-pub enum JournalError {
-    #[error("this browser offers no IndexedDB here (private browsing, or storage switched off)")]
-    Unavailable,
-    #[error("the phone's storage is full")]
-    Full,
-    #[error("the browser refused the write ({0})")]
-    Failed(String),
-}
-
-/// What a failed IndexedDB request or transaction says, as a value: the
-/// phone's storage being full is told apart, so the screens can say so.
-pub fn error_from(value: JsValue) -> JournalError {
-    match value.dyn_into::<web_sys::DomException>() {
-        Ok(e) if e.name() == "QuotaExceededError" => JournalError::Full,
-        Ok(e) if e.name() == "InvalidStateError" || e.name() == "SecurityError" => {
-            JournalError::Unavailable
-        }
-        Ok(e) => JournalError::Failed(format!("{}: {}", e.name(), e.message())),
-        Err(other) => JournalError::Failed(
-            other
-                .as_string()
-                .unwrap_or_else(|| "no reason given".to_owned()),
-        ),
-    }
-}
-
-/// Waits for a request to succeed, with its result.
-pub(crate) async fn request(req: &IdbRequest) -> Result<JsValue, JournalError> {
-    let promise = Promise::new(&mut |resolve, reject| {
-        req.set_onsuccess(Some(&resolve));
-        req.set_onerror(Some(&reject));
-    });
-    let outcome = JsFuture::from(promise).await;
-    req.set_onsuccess(None);
-    req.set_onerror(None);
-    match outcome {
-        Ok(_) => req.result().map_err(error_from),
-        Err(_) => Err(req
-            .error()
-            .ok()
-            .flatten()
-            .map(|e| error_from(e.into()))
-            .unwrap_or(JournalError::Failed("request failed".into()))),
-    }
-}
-
-/// Waits for a transaction to commit: only then is the write on disk.
-pub(crate) async fn committed(tx: &IdbTransaction) -> Result<(), JournalError> {
-    let promise = Promise::new(&mut |resolve, reject| {
-        tx.set_oncomplete(Some(&resolve));
-        tx.set_onerror(Some(&reject));
-        tx.set_onabort(Some(&reject));
-    });
-    let outcome = JsFuture::from(promise).await;
-    tx.set_oncomplete(None);
-    tx.set_onerror(None);
-    tx.set_onabort(None);
-    outcome.map(|_| ()).map_err(|_| {
-        tx.error()
-            .map(|e| error_from(e.into()))
-            .unwrap_or(JournalError::Failed("the transaction was aborted".into()))
-    })
-}
-
-/// Opens (creating or upgrading) a database with these object stores;
-/// `forget` is called when another tab upgrades it and this connection
-/// closes, so that the next use opens it again.
-pub(crate) async fn open_database(
-    name: &str,
-    version: u32,
-    stores: &'static [&'static str],
-    forget: fn(),
-) -> Result<IdbDatabase, JournalError> {
-    let factory = web_sys::window()
-        .and_then(|w| w.indexed_db().ok().flatten())
-        .ok_or(JournalError::Unavailable)?;
-    let open = factory.open_with_u32(name, version).map_err(error_from)?;
-    let upgrade = Closure::<dyn FnMut(web_sys::Event)>::new({
-        let open = open.clone();
-        move |_| {
-            let Ok(db) = open.result().and_then(|r| r.dyn_into::<IdbDatabase>()) else {
-                return;
-            };
-            let names = db.object_store_names();
-            for store in stores {
-                if !names.contains(store) {
-                    let _ = db.create_object_store(store);
-                }
-            }
-        }
-    });
-    open.set_onupgradeneeded(Some(upgrade.as_ref().unchecked_ref()));
-    let result = request(&open).await;
-    open.set_onupgradeneeded(None);
-    drop(upgrade);
-    let db: IdbDatabase = result?.dyn_into().map_err(|_| JournalError::Unavailable)?;
-    // Another tab upgrading to a newer version asks this one to step aside.
-    let on_version_change = Closure::<dyn FnMut(web_sys::Event)>::new({
-        let db = db.clone();
-        move |_| {
-            db.close();
-            forget();
-        }
-    });
-    db.set_onversionchange(Some(on_version_change.as_ref().unchecked_ref()));
-    on_version_change.forget();
-    Ok(db)
-}
-
 thread_local! {
-    static DB: RefCell<Option<IdbDatabase>> = const { RefCell::new(None) };
+    static CONNECTION: RefCell<Option<IdbDatabase>> = const { RefCell::new(None) };
 }
 
-/// The journal's database, opened on first use and kept for the page's life.
-/// Two calls racing at start may both open it; the later connection is kept
-/// and the other is closed by the garbage collector, which is harmless.
+/// The journal's database.
+static DATABASE: Database = Database {
+    name: "beatbook-journal",
+    version: 1,
+    stores: &[RECORDS, DRAFTS, UNREADABLE],
+    connection: &CONNECTION,
+};
+
 async fn db() -> Result<IdbDatabase, JournalError> {
-    if let Some(db) = DB.with(|cell| cell.borrow().clone()) {
-        return Ok(db);
-    }
-    let db = open_database(DB_NAME, DB_VERSION, &[RECORDS, DRAFTS, UNREADABLE], || {
-        DB.with(|cell| cell.borrow_mut().take());
-    })
-    .await?;
-    DB.with(|cell| *cell.borrow_mut() = Some(db.clone()));
-    Ok(db)
-}
-
-#[wasm_bindgen]
-extern "C" {
-    /// An `IDBDatabase` seen through the one method bound here:
-    /// `transaction(names, mode, options)`, which web-sys offers only behind
-    /// its unstable-APIs flag.
-    #[wasm_bindgen(js_name = IDBDatabase)]
-    type DatabaseWithOptions;
-
-    #[wasm_bindgen(method, catch, js_name = transaction)]
-    fn transaction_with_options(
-        this: &DatabaseWithOptions,
-        names: &JsValue,
-        mode: &str,
-        options: &Object,
-    ) -> Result<IdbTransaction, JsValue>;
-}
-
-thread_local! {
-    /// `{ durability }`, made once: every save asks for it.
-    static WRITE_OPTIONS: Object = {
-        let options = Object::new();
-        let _ = Reflect::set(&options, &"durability".into(), &WRITE_DURABILITY.into());
-        options
-    };
-}
-
-/// What the journal asks of a write: to be on disk when it completes.
-pub const WRITE_DURABILITY: &str = "strict";
-
-pub(crate) fn store(
-    db: &IdbDatabase,
-    names: &[&str],
-    mode: IdbTransactionMode,
-) -> Result<IdbTransaction, JournalError> {
-    // One store is named by itself, with no list to build.
-    let names: JsValue = match names {
-        [name] => JsValue::from_str(name),
-        _ => names
-            .iter()
-            .map(|n| JsValue::from_str(n))
-            .collect::<Array>()
-            .into(),
-    };
-    if mode == IdbTransactionMode::Readonly {
-        return db
-            .transaction_with_str_sequence_and_mode(&names, mode)
-            .map_err(error_from);
-    }
-    WRITE_OPTIONS
-        .with(|options| {
-            db.unchecked_ref::<DatabaseWithOptions>()
-                .transaction_with_options(&names, "readwrite", options)
-        })
-        .map_err(error_from)
-}
-
-pub(crate) fn object_store(
-    tx: &IdbTransaction,
-    name: &str,
-) -> Result<IdbObjectStore, JournalError> {
-    tx.object_store(name).map_err(error_from)
+    DATABASE.open().await
 }
 
 /// Writes several `(key, value)` pairs to one store in one transaction and

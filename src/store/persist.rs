@@ -15,8 +15,9 @@ use beatbook_core::{Category, Notebook};
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::JsValue;
 
-use crate::journal::{self, JournalError, CAPTURE_DRAFT, REPORT_DRAFT};
-use crate::storage::{self, StoreError};
+use super::journal::{self, CAPTURE_DRAFT, REPORT_DRAFT};
+use super::local::{self, StoreError};
+use super::JournalError;
 
 /// Whether the last write reached the crash-proof journal.
 pub type CrashProof = Result<(), JournalError>;
@@ -29,12 +30,12 @@ fn set_if_newer(
     write: Write,
 ) -> Result<Option<(String, JournalEntry)>, StoreError> {
     let key = record.key();
-    if !may_replace(storage::stored_revision(key), record.revision(), write) {
+    if !may_replace(local::stored_revision(key), record.revision(), write) {
         return Ok(None);
     }
     let key = key.to_string();
     let raw = record.encode();
-    storage::set_raw(&key, &raw)?;
+    local::set_raw(&key, &raw)?;
     Ok(Some((key, JournalEntry::record(record.revision(), raw))))
 }
 
@@ -53,11 +54,11 @@ pub async fn save(record: &Record) -> Result<CrashProof, StoreError> {
     let entry = JournalEntry::record(record.revision(), raw.clone());
     let begun = journal::begin_records(&[(key.clone(), entry)], Write::Change).await;
     let written = if may_replace(
-        storage::stored_revision(record.key()),
+        local::stored_revision(record.key()),
         record.revision(),
         Write::Change,
     ) {
-        storage::set_raw(&key, &raw)
+        local::set_raw(&key, &raw)
     } else {
         Err(StoreError::Stale)
     };
@@ -95,7 +96,7 @@ pub async fn save_answers(records: &[Record]) -> Result<CrashProof, StoreError> 
 pub async fn delete(key: RecordKey, revision: u32) -> Result<CrashProof, StoreError> {
     let tombstone = JournalEntry::tombstone(revision.saturating_add(1));
     let journalled = journal::put_record(&key.to_string(), &tombstone, Write::Change).await;
-    storage::delete(key)?;
+    local::delete(key)?;
     Ok(journalled)
 }
 
@@ -161,13 +162,13 @@ pub async fn reconcile(book: &Notebook) -> Result<Reconciled, JournalError> {
             continue;
         };
         // Shown even if the working copy is full: the journal still holds it.
-        let _ = storage::set_raw(key, raw);
+        let _ = local::set_raw(key, raw);
         done.changes.push(Change::Upsert(record));
         done.restored += 1;
     }
     for key in &plan.remove {
         if let Some(record_key) = RecordKey::parse(key) {
-            let _ = storage::delete(record_key);
+            let _ = local::delete(record_key);
             done.changes.push(Change::Remove(record_key));
         }
     }
