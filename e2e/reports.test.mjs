@@ -374,7 +374,7 @@ describe('resident reports', () => {
       page.waitForEvent('download'),
       page.getByTestId('export-reports-geojson').click(),
     ]);
-    assert.match(download.suggestedFilename(), /^beatbook-\d{8}-\d{4}-reports\.geojson$/);
+    assert.match(download.suggestedFilename(), /^beatbook-reports-\d{8}-\d{4}\.geojson$/);
     const geojson = JSON.parse(await readFile(await download.path(), 'utf8'));
     assert.equal(geojson.type, 'FeatureCollection');
     assert.deepEqual(geojson.features.map((f) => f.properties.status), ['raised_with_police']);

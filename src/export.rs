@@ -73,8 +73,6 @@ pub fn download_blob(filename: &str, blob: &web_sys::Blob) -> Result<(), ExportE
     Ok(())
 }
 
-pub use beatbook_core::export::file_name_part;
-
 /// The address this app was opened from (`https://beat.example.org`), which
 /// is its server's: links in a file made here are whole addresses.
 pub fn origin() -> String {

@@ -3,6 +3,7 @@
 
 use std::cell::{Cell, RefCell};
 
+use beatbook_core::schema::{ENTRY_KEY, NOTEBOOK_ENTRY};
 use leptos::prelude::*;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -10,9 +11,6 @@ use wasm_bindgen_futures::JsFuture;
 use web_sys::{ServiceWorkerRegistration, ServiceWorkerState};
 
 const WORKER_URL: &str = "/sw.js";
-/// Read by the first script in `index.html`: this tab runs the notebook's
-/// entry from now on, whatever storage says.
-const ENTRY_KEY: &str = "beatbook/entry";
 /// The message the worker waits for before it replaces the running version.
 const SKIP_WAITING: &str = "skip-waiting";
 
@@ -166,7 +164,7 @@ pub async fn start_notebook() -> bool {
         .session_storage()
         .ok()
         .flatten()
-        .is_some_and(|session| session.set_item(ENTRY_KEY, "notebook").is_ok());
+        .is_some_and(|session| session.set_item(ENTRY_KEY, NOTEBOOK_ENTRY).is_ok());
     if !marked {
         return false;
     }

@@ -129,7 +129,7 @@ pub fn InboxScreen() -> impl IntoView {
         };
         let query = chosen.get_untracked().to_query();
         spawn_local(async move {
-            let name = format!("beatbook-{}-{}", time::file_stamp(time::now()), file.name());
+            let name = file.download_name(&time::file_stamp(time::now()));
             let saved = if file.csv_inside().is_some() {
                 // A ZIP with the photos: kept by the browser as a Blob.
                 zipping.set(true);

@@ -1,6 +1,6 @@
 //! Finding notes (filter, search, export) and one note's own screen.
 
-use beatbook_core::export::{notes_csv, notes_geojson, PhotoLinks};
+use beatbook_core::export::{download_name, notes_csv, notes_geojson, PhotoLinks};
 use beatbook_core::text::plural;
 use beatbook_core::{Category, Note, NoteFilter, ShiftFilter, SyncState, SyncStatus};
 use leptos::prelude::*;
@@ -88,14 +88,12 @@ pub fn NotesScreen() -> impl IntoView {
             };
             (content, scope)
         });
-        let stamp = time::file_stamp(time::now());
-        let safe = export::file_name_part(&name);
         let (ext, mime) = if geojson {
             ("geojson", export::GEOJSON_MIME)
         } else {
             ("csv", export::CSV_MIME)
         };
-        let filename = format!("beatbook-{safe}-{stamp}.{ext}");
+        let filename = download_name(&name, &time::file_stamp(time::now()), ext);
         let result = if share {
             export::share(&filename, mime, &content)
         } else {

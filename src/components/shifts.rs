@@ -1,6 +1,7 @@
 //! Past and running shifts, each opening to its notes; a shift the server
 //! holds downloads from it as one ZIP of its notes and their photos.
 
+use beatbook_core::export::{download_name, file_name_part};
 use beatbook_core::protocol::ExportFile;
 use beatbook_core::text::plural;
 use beatbook_core::{NoteFilter, Shift, ShiftFilter};
@@ -36,13 +37,12 @@ pub fn ShiftsScreen() -> impl IntoView {
             let query = format!("shift={}", shift.id);
             let fetched = sync::fetch_export_zip(&pairing, ExportFile::NotesZip, &query).await;
             zipping.set(None);
-            let name = format!(
-                "beatbook-{}-{}.zip",
-                Some(crate::export::file_name_part(&shift.title))
-                    .filter(|part| !part.is_empty())
-                    .unwrap_or_else(|| "shift".to_owned()),
-                time::file_stamp(time::now())
-            );
+            let title = if file_name_part(&shift.title).is_empty() {
+                "shift"
+            } else {
+                shift.title.as_str()
+            };
+            let name = download_name(title, &time::file_stamp(time::now()), "zip");
             error.set(match fetched {
                 Ok(blob) => crate::export::download_blob(&name, &blob)
                     .err()
