@@ -5,13 +5,12 @@
 //! the last run's, and the command that made them is this one.
 
 use std::fmt::Write as _;
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
-use std::time::Instant;
+
+use std::process::Command;
 
 use anyhow::Context;
 
-use crate::{build, cmd, dist, finish_step, root, setup, Result};
+use crate::{build, cmd, dist, root, run_reading, setup, Result};
 
 const BEGIN: &str = "<!-- cargo xtask bench writes from here -->";
 const END: &str = "<!-- to here -->";
@@ -66,22 +65,11 @@ pub fn run() -> Result {
 
 /// Runs a step, echoing what it prints, and returns that.
 fn captured(label: &str, command: &mut Command) -> Result<String> {
-    println!("\n==> {label}");
-    let started = Instant::now();
-    let mut child = command
-        .stdout(Stdio::piped())
-        .spawn()
-        .with_context(|| format!("{label}: could not start {:?}", command.get_program()))?;
     let mut said = String::new();
-    if let Some(out) = child.stdout.take() {
-        for line in BufReader::new(out).lines().map_while(std::io::Result::ok) {
-            println!("{line}");
-            said.push_str(&line);
-            said.push('\n');
-        }
-    }
-    let status = child.wait().with_context(|| label.to_owned())?;
-    finish_step(label, started, status)?;
+    run_reading(label, command, |line| {
+        said.push_str(line);
+        said.push('\n');
+    })?;
     Ok(said)
 }
 

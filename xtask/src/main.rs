@@ -224,6 +224,26 @@ pub fn run_step(label: &str, mut command: impl std::borrow::BorrowMut<Command>) 
     finish_step(label, started, status)
 }
 
+/// [`run_step`] for a command whose output is read as well as shown: each
+/// line it prints goes to `each_line` after the terminal.
+pub fn run_reading(label: &str, command: &mut Command, mut each_line: impl FnMut(&str)) -> Result {
+    use std::io::{BufRead, BufReader};
+    println!("\n==> {label}");
+    let started = Instant::now();
+    let mut child = command
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .with_context(|| format!("{label}: could not start {:?}", command.get_program()))?;
+    if let Some(out) = child.stdout.take() {
+        for line in BufReader::new(out).lines().map_while(std::io::Result::ok) {
+            println!("{line}");
+            each_line(&line);
+        }
+    }
+    let status = child.wait().with_context(|| label.to_owned())?;
+    finish_step(label, started, status)
+}
+
 /// Prints how a step ended and turns its exit status into a result.
 fn finish_step(label: &str, started: Instant, status: std::process::ExitStatus) -> Result {
     println!(

@@ -2,11 +2,8 @@
 //! runner's own summary lines, and how each tier ended, run or not.
 
 use std::process::Command;
-use std::time::Instant;
 
-use anyhow::Context;
-
-use crate::{finish_step, Result};
+use crate::{run_reading, Result};
 
 /// Test counts gathered from the runners' own summary lines.
 #[derive(Clone, Copy, Default)]
@@ -147,23 +144,9 @@ impl Tally {
 
 /// Runs a test tier, echoing its output and counting its tests.
 pub fn run_tests(tier: &str, label: &str, command: &mut Command, tally: &mut Tally) -> Result {
-    use std::io::{BufRead, BufReader};
-    println!("\n==> {label}");
-    let started = Instant::now();
     let slot = tally.tier(tier);
     slot.2 = TierEnd::Failed;
-    let mut child = command
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .with_context(|| format!("{label}: could not start {:?}", command.get_program()))?;
-    if let Some(out) = child.stdout.take() {
-        for line in BufReader::new(out).lines().map_while(std::io::Result::ok) {
-            println!("{line}");
-            slot.1.read(&line);
-        }
-    }
-    let status = child.wait().with_context(|| label.to_owned())?;
-    finish_step(label, started, status)?;
+    run_reading(label, command, |line| slot.1.read(line))?;
     slot.2 = TierEnd::Passed;
     Ok(())
 }
