@@ -163,8 +163,9 @@ async function saveLatencies(browser, url, count) {
       const status = document.querySelector('.toast-slot');
       const before = status.textContent;
       // Where the time goes: the browser commits the journal's transaction
-      // between the note's put and the transaction's complete event; the rest
-      // is the app's own work before and after.
+      // between the note's write (an add, or a put for a change) and the
+      // transaction's complete event; the rest is the app's own work
+      // before and after.
       // The complete listener goes on each transaction as it is made, so
       // that it runs before the app's own (which, with the work it starts,
       // would otherwise be counted as the browser's).
@@ -174,14 +175,17 @@ async function saveLatencies(browser, url, count) {
         tx.addEventListener('complete', () => { tx.completedAt = performance.now(); });
         return tx;
       };
-      const put = IDBObjectStore.prototype.put;
+      // A new note is added; a changed one is put.
+      const writes = { add: IDBObjectStore.prototype.add, put: IDBObjectStore.prototype.put };
       let journal;
-      IDBObjectStore.prototype.put = function watched(value, ...rest) {
-        if (!journal && typeof value === 'string' && value.includes(`Timed note ${i}`)) {
-          journal = { from: performance.now(), tx: this.transaction };
-        }
-        return put.call(this, value, ...rest);
-      };
+      for (const [name, write] of Object.entries(writes)) {
+        IDBObjectStore.prototype[name] = function watched(value, ...rest) {
+          if (!journal && typeof value === 'string' && value.includes(`Timed note ${i}`)) {
+            journal = { from: performance.now(), tx: this.transaction };
+          }
+          return write.call(this, value, ...rest);
+        };
+      }
       const done = new Promise((resolve) => {
         const observer = new MutationObserver(() => {
           if (status.textContent !== before && status.textContent.includes('Saved')) {
@@ -194,7 +198,7 @@ async function saveLatencies(browser, url, count) {
       const started = performance.now();
       document.querySelector('[data-testid=save-note]').click();
       const ended = await done;
-      IDBObjectStore.prototype.put = put;
+      Object.assign(IDBObjectStore.prototype, writes);
       IDBDatabase.prototype.transaction = begin;
       const commit = journal ? { from: journal.from, to: journal.tx.completedAt ?? NaN } : { from: NaN, to: NaN };
       return {

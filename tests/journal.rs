@@ -438,3 +438,58 @@ async fn a_draft_known_to_be_gone_is_not_cleared_again() {
     assert_eq!(persist::load_draft().await, None);
     assert_eq!(write_durabilities().len(), 4);
 }
+
+/// The revision the journal holds under `key`, if any.
+async fn journalled_revision(key: RecordKey) -> Option<u32> {
+    journal::read_records()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|(k, _)| *k == key.to_string())
+        .and_then(|(_, v)| JournalEntry::revision_of(&v.as_string()?))
+}
+
+#[wasm_bindgen_test]
+async fn a_new_note_whose_key_the_journal_holds_is_compared_as_any_change() {
+    fresh().await;
+    // A new note is added with no read first; should the journal hold its
+    // key after all (a newer copy from another tab, a damaged entry), the
+    // save still decides as compare-then-set does.
+    let mut n = note(60, "first words");
+    let key = RecordKey::new(RecordKind::Note, n.id);
+    let first = n.clone();
+    n.edit(
+        &NoteInput {
+            text: "second words".into(),
+            ..n.to_input()
+        },
+        Utc::now(),
+    )
+    .unwrap();
+    journal::put_record(
+        &key.to_string(),
+        &JournalEntry::record(n.sync.revision, Record::Note(n.clone()).encode()),
+        Write::Change,
+    )
+    .await
+    .unwrap();
+    persist::save(&Record::Note(first.clone()))
+        .await
+        .unwrap()
+        .expect("the journal answers, keeping its newer copy");
+    assert_eq!(journalled_revision(key).await, Some(n.sync.revision));
+
+    // A damaged entry under the key is replaced, as compare-then-set does
+    // with anything it cannot read.
+    let m = note(61, "over a damaged entry");
+    let key = RecordKey::new(RecordKind::Note, m.id);
+    journal::put_raw_record(&key.to_string(), &JsValue::from_str("{broken"))
+        .await
+        .unwrap();
+    persist::save(&Record::Note(m.clone()))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(journalled_revision(key).await, Some(1));
+    assert_eq!(working_copy().note(&m.id), Some(&m));
+}

@@ -14,7 +14,6 @@ const SHOWN_FOR: Duration = Duration::from_secs(8);
 
 #[derive(Clone, Debug, PartialEq)]
 struct Toast {
-    id: u32,
     text: String,
     /// The record it speaks of, and what to say once the server has it.
     watch: Option<(RecordKey, &'static str)>,
@@ -25,14 +24,21 @@ struct Toast {
 #[derive(Clone, Copy)]
 pub struct Toasts {
     current: RwSignal<Option<Toast>>,
-    next_id: StoredValue<u32>,
+    /// When the toast shown goes (milliseconds since the epoch), and
+    /// whether a timer is set to see to it. One timer serves a run of
+    /// toasts: on firing it sets itself again for the time left, so a
+    /// toast shown while one is up (a note saved after another) sets no
+    /// timer on the way to "saved".
+    until: StoredValue<f64>,
+    timer_set: StoredValue<bool>,
 }
 
 impl Toasts {
     pub fn new() -> Toasts {
         Toasts {
             current: RwSignal::new(None),
-            next_id: StoredValue::new(0),
+            until: StoredValue::new(0.0),
+            timer_set: StoredValue::new(false),
         }
     }
 
@@ -44,22 +50,35 @@ impl Toasts {
         testid: &'static str,
         watch: Option<(RecordKey, &'static str)>,
     ) {
-        let id = self.next_id.get_value().wrapping_add(1);
-        self.next_id.set_value(id);
         self.current.set(Some(Toast {
-            id,
             text: text.into(),
             watch,
             testid,
         }));
-        let current = self.current;
+        self.until
+            .set_value(js_sys::Date::now() + SHOWN_FOR.as_millis() as f64);
+        if !self.timer_set.get_value() {
+            self.take_down_in(SHOWN_FOR);
+        }
+    }
+
+    /// Takes the toast down once its time is up, `after` from now or later.
+    fn take_down_in(self, after: Duration) {
+        self.timer_set.set_value(true);
         set_timeout(
             move || {
-                if current.with_untracked(|t| t.as_ref().is_some_and(|t| t.id == id)) {
-                    current.set(None);
+                self.timer_set.set_value(false);
+                if self.current.with_untracked(Option::is_none) {
+                    return;
+                }
+                let left = self.until.get_value() - js_sys::Date::now();
+                if left > 0.0 {
+                    self.take_down_in(Duration::from_millis(left.ceil() as u64));
+                } else {
+                    self.current.set(None);
                 }
             },
-            SHOWN_FOR,
+            after,
         );
     }
 

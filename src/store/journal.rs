@@ -22,7 +22,9 @@
 //! Records are written compare-then-set, inside the transaction: an entry
 //! replaces the journalled one only if `beatbook_core::journal::may_replace`
 //! allows it, so a late answer or another tab's older copy never overwrites a
-//! newer revision.
+//! newer revision. A new record's first revision is added instead (stored
+//! only if its key is free, the same decision with no read first), and
+//! compared as usual if the key turns out to be held.
 
 use std::cell::RefCell;
 
@@ -30,9 +32,9 @@ use beatbook_core::journal::{may_replace, JournalEntry, Write};
 use js_sys::Array;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use web_sys::{IdbDatabase, IdbTransaction, IdbTransactionMode};
+use web_sys::{IdbDatabase, IdbObjectStore, IdbTransaction, IdbTransactionMode};
 
-use super::idb::{committed, error_from, object_store, request, store, Database};
+use super::idb::{committed, error_from, object_store, request, store, Completion, Database};
 use super::JournalError;
 
 const RECORDS: &str = "records";
@@ -89,66 +91,122 @@ pub async fn put_records(
     begin_records(entries, write).await?.commit().await
 }
 
-/// A journal write under way: each record's read has been asked for, and its
-/// put follows in the read's callback; the transaction commits once they
-/// are done, unless it is abandoned before the page next waits.
+/// A journal write under way: its requests are on their way to the
+/// database, and the transaction commits once they are answered, unless it
+/// is abandoned before the page next waits.
 pub struct Begun {
     tx: IdbTransaction,
-    callbacks: Vec<Closure<dyn FnMut(web_sys::Event)>>,
+    end: Completion,
 }
 
 impl Begun {
     /// Waits for the write to commit.
     pub async fn commit(self) -> Result<(), JournalError> {
-        let outcome = committed(&self.tx).await;
-        drop(self.callbacks);
-        outcome
+        self.end.wait().await
     }
 
     /// Abandons the write: nothing of it is stored. Called before the page
     /// waits for anything, while the transaction cannot have committed.
     pub async fn abandon(self) {
         let _ = self.tx.abort();
-        let _ = committed(&self.tx).await;
-        drop(self.callbacks);
+        let _ = self.end.wait().await;
     }
 }
 
-/// [`put_records`] begun: the reads are on their way to the database when
-/// this returns, so the caller can do its own work meanwhile.
+/// Compare, then set, within `os`'s transaction: asks for what the journal
+/// holds under `key`, and in the answer's callback, while the transaction
+/// is still active (so nothing can write in between), puts `value` there if
+/// `may_replace` allows it.
+fn read_then_put(
+    os: &IdbObjectStore,
+    key: JsValue,
+    revision: u32,
+    value: JsValue,
+    write: Write,
+) -> Result<(), JournalError> {
+    let read = os.get(&key).map_err(error_from)?;
+    // Called once, with the answer or its failure (an aborted transaction
+    // fails every read), and then freed.
+    let on_read = Closure::once_into_js({
+        let (os, read) = (os.clone(), read.clone());
+        move |event: web_sys::Event| {
+            if event.type_() != "success" {
+                return;
+            }
+            let held = read
+                .result()
+                .ok()
+                .and_then(|v| v.as_string())
+                .and_then(|raw| JournalEntry::revision_of(&raw));
+            if may_replace(held, revision, write) {
+                // A failed put aborts the transaction, which the commit reports.
+                let _ = os.put_with_key(&value, &key);
+            }
+        }
+    });
+    read.set_onsuccess(Some(on_read.unchecked_ref()));
+    read.set_onerror(Some(on_read.unchecked_ref()));
+    Ok(())
+}
+
+/// [`put_records`] begun: the requests are on their way to the database
+/// when this returns, so the caller can do its own work meanwhile.
 pub async fn begin_records(
     entries: &[(String, JournalEntry)],
     write: Write,
 ) -> Result<Begun, JournalError> {
     let db = db().await?;
     let tx = store(&db, &[RECORDS], IdbTransactionMode::Readwrite)?;
+    let end = Completion::watch(&tx);
     let os = object_store(&tx, RECORDS)?;
-    // Each put is made in its read's success callback, while the transaction
-    // is still active, so nothing can write in between.
-    let mut callbacks = Vec::with_capacity(entries.len());
     for (key, entry) in entries {
-        let key = JsValue::from_str(key);
-        let read = os.get(&key).map_err(error_from)?;
-        let on_read = Closure::once({
-            let (os, read) = (os.clone(), read.clone());
-            let (revision, value) = (entry.revision, JsValue::from_str(&entry.encode()));
-            move |_: web_sys::Event| {
-                let held = read
-                    .result()
-                    .ok()
-                    .and_then(|v| v.as_string())
-                    .and_then(|raw| JournalEntry::revision_of(&raw));
-                if may_replace(held, revision, write) {
-                    // A failed put aborts the transaction, which `committed` reports.
-                    let _ = os.put_with_key(&value, &key);
-                }
-            }
-        });
-        read.set_onsuccess(Some(on_read.as_ref().unchecked_ref()));
-        callbacks.push(on_read);
+        let value = JsValue::from_str(&entry.encode());
+        read_then_put(&os, JsValue::from_str(key), entry.revision, value, write)?;
     }
-    Ok(Begun { tx, callbacks })
+    Ok(Begun { tx, end })
 }
+
+/// A change to one record begun, as [`begin_records`] does for many. A
+/// record's first revision (a note just made) is added without reading
+/// first: an `add` stores it only if the journal holds nothing under its
+/// key, which for a first revision is what compare-then-set decides too,
+/// and saves a trip to the database on the way to "saved". If the key is
+/// held after all, the same transaction reads it and compares as usual.
+pub async fn begin_change(key: &str, entry: &JournalEntry) -> Result<Begun, JournalError> {
+    if entry.revision > FIRST_REVISION {
+        return begin_records(&[(key.to_owned(), entry.clone())], Write::Change).await;
+    }
+    let db = db().await?;
+    let tx = store(&db, &[RECORDS], IdbTransactionMode::Readwrite)?;
+    let end = Completion::watch(&tx);
+    let os = object_store(&tx, RECORDS)?;
+    let (key, value) = (JsValue::from_str(key), JsValue::from_str(&entry.encode()));
+    let added = os.add_with_key(&value, &key).map_err(error_from)?;
+    let revision = entry.revision;
+    let on_answer = Closure::once_into_js({
+        let os = os.clone();
+        move |event: web_sys::Event| {
+            let held = event.type_() == "error"
+                && event
+                    .target()
+                    .and_then(|t| t.dyn_into::<web_sys::IdbRequest>().ok())
+                    .and_then(|r| r.error().ok().flatten())
+                    .is_some_and(|e| e.name() == "ConstraintError");
+            if held {
+                // Handled here, so the transaction goes on: compare, then set.
+                event.prevent_default();
+                let _ = read_then_put(&os, key, revision, value, Write::Change);
+            }
+        }
+    });
+    added.set_onsuccess(Some(on_answer.unchecked_ref()));
+    added.set_onerror(Some(on_answer.unchecked_ref()));
+    Ok(Begun { tx, end })
+}
+
+/// The revision a record is made at: whatever the journal holds under its
+/// key is at least this, so a change at it replaces nothing held.
+const FIRST_REVISION: u32 = 1;
 
 /// Writes any value under a record key, readable or not: for repair tools and
 /// for tests that need a damaged journal.

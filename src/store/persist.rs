@@ -44,15 +44,16 @@ fn set_if_newer(
 /// [`StoreError::Stale`] and nothing is written. An error means nothing was
 /// saved; `Ok` carries whether the journal has it too.
 ///
-/// The journal's transaction is begun first, so that its read travels to
-/// the database while the working copy is written (a millisecond or two on
-/// a cheap phone); it cannot commit before the page next waits, by when the
-/// working copy is written, or the transaction abandoned.
+/// The journal's transaction is begun first, so that its request (a new
+/// note's add, or a change's read) travels to the database while the
+/// working copy is written (a millisecond or two on a cheap phone); it
+/// cannot commit before the page next waits, by when the working copy is
+/// written, or the transaction abandoned.
 pub async fn save(record: &Record) -> Result<CrashProof, StoreError> {
     let key = record.key().to_string();
     let raw = record.encode();
     let entry = JournalEntry::record(record.revision(), raw.clone());
-    let begun = journal::begin_records(&[(key.clone(), entry)], Write::Change).await;
+    let begun = journal::begin_change(&key, &entry).await;
     let written = if may_replace(
         local::stored_revision(record.key()),
         record.revision(),
