@@ -14,6 +14,7 @@ pub mod meeting;
 pub mod note;
 pub mod notebook;
 pub mod order;
+pub mod pairing;
 pub mod photo;
 pub mod protocol;
 pub mod record;

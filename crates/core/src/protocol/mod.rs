@@ -9,6 +9,7 @@ mod backoff;
 mod batch;
 mod check;
 mod export_file;
+pub mod ingest;
 pub mod level;
 pub mod paths;
 pub mod proof;

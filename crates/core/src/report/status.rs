@@ -71,6 +71,23 @@ pub struct StatusChange {
     pub status: ReportStatus,
 }
 
+impl StatusChange {
+    /// A report's public history from every step of its triage, oldest
+    /// first: only the moves between statuses, not each step (a step that
+    /// only changes the response or adds a private note stays private).
+    pub fn public_history(
+        steps: impl IntoIterator<Item = (DateTime<Utc>, ReportStatus)>,
+    ) -> Vec<StatusChange> {
+        let mut changes: Vec<StatusChange> = Vec::new();
+        for (at, status) in steps {
+            if changes.last().map(|c| c.status) != Some(status) {
+                changes.push(StatusChange { at, status });
+            }
+        }
+        changes
+    }
+}
+
 /// What anyone holding the code may see: never the contact details, the
 /// exact location or the councillor's private notes.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

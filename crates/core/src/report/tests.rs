@@ -196,3 +196,85 @@ fn the_reporter_may_share_only_the_area() {
         Some(area)
     );
 }
+
+#[test]
+fn a_triage_step_moves_forward_and_an_erasure_keeps_the_server_s_status() {
+    let report = Uuid::from_u128(1);
+    let step = |status| Triage::create(Uuid::from_u128(2), report, now(), status, "", "").unwrap();
+    let resolved = step(ReportStatus::Resolved)
+        .applied_to(ReportStatus::New, None)
+        .unwrap();
+    assert_eq!(resolved.status, ReportStatus::Resolved);
+    assert_eq!(
+        step(ReportStatus::New).applied_to(ReportStatus::Acknowledged, None),
+        Err("a report that is acknowledged cannot become new".into())
+    );
+    // The phone saw "new"; the server has moved on: the erasure keeps the
+    // server's status, and a second one erases nothing more.
+    let erase = Triage::erasure(Uuid::from_u128(3), report, now(), ReportStatus::New);
+    let first = erase.applied_to(ReportStatus::Acknowledged, None).unwrap();
+    assert_eq!(
+        (first.status, first.erase),
+        (ReportStatus::Acknowledged, true)
+    );
+    let again = erase
+        .applied_to(ReportStatus::Acknowledged, Some(now()))
+        .unwrap();
+    assert!(!again.erase);
+    let spam = Triage::spam(Uuid::from_u128(4), report, now());
+    assert_eq!(
+        spam.applied_to(ReportStatus::Acknowledged, None)
+            .unwrap()
+            .status,
+        ReportStatus::Closed
+    );
+}
+
+#[test]
+fn a_private_note_from_before_an_erasure_is_not_kept() {
+    let note = |minutes: i64| {
+        let mut t = Triage::create(
+            Uuid::from_u128(5),
+            Uuid::from_u128(1),
+            now() + chrono::Duration::minutes(minutes),
+            ReportStatus::Acknowledged,
+            "",
+            "Rang them back",
+        )
+        .unwrap();
+        t.erase = false;
+        t
+    };
+    let erased = Some(now());
+    let before = note(-5).applied_to(ReportStatus::Acknowledged, erased);
+    assert_eq!(before.unwrap().private_note, None);
+    let after = note(5).applied_to(ReportStatus::Acknowledged, erased);
+    assert_eq!(
+        after.unwrap().private_note.as_deref(),
+        Some("Rang them back")
+    );
+}
+
+#[test]
+fn the_public_history_is_the_moves_between_statuses() {
+    let at = |m: i64| now() + chrono::Duration::minutes(m);
+    let steps = [
+        (at(0), ReportStatus::New),
+        (at(1), ReportStatus::Acknowledged),
+        (at(2), ReportStatus::Acknowledged),
+        (at(3), ReportStatus::Resolved),
+        (at(4), ReportStatus::Acknowledged),
+    ];
+    let public = StatusChange::public_history(steps);
+    let moves: Vec<_> = public.iter().map(|c| (c.at, c.status)).collect();
+    assert_eq!(
+        moves,
+        [
+            (at(0), ReportStatus::New),
+            (at(1), ReportStatus::Acknowledged),
+            (at(3), ReportStatus::Resolved),
+            (at(4), ReportStatus::Acknowledged),
+        ]
+    );
+    assert!(StatusChange::public_history([]).is_empty());
+}

@@ -83,6 +83,42 @@ impl Triage {
         }
     }
 
+    /// This change as the server applies it to a report whose status is
+    /// `status` and whose personal data was erased at `erased_at`, if it
+    /// was: the step to record, or why it is refused.
+    ///
+    /// An erasure moves no status: it keeps the server's (a phone that
+    /// erases may have seen an older one), and a second erasure, from
+    /// another device, erases nothing more and is recorded as a plain step.
+    /// A private note written before the erasure (sent late, from another
+    /// device) is not kept: erasure emptied every note of that time.
+    pub fn applied_to(
+        &self,
+        status: ReportStatus,
+        erased_at: Option<DateTime<Utc>>,
+    ) -> Result<Triage, String> {
+        let mut step = self.clone();
+        if step.erase {
+            step.status = if step.spam {
+                ReportStatus::Closed
+            } else {
+                status
+            };
+            step.erase = erased_at.is_none();
+        }
+        if erased_at.is_some_and(|erased| step.at <= erased) {
+            step.private_note = None;
+        }
+        if !status.may_become(step.status) {
+            return Err(format!(
+                "a report that is {} cannot become {}",
+                status.label().to_lowercase(),
+                step.status.label().to_lowercase()
+            ));
+        }
+        Ok(step)
+    }
+
     /// Whether this change would alter a report whose status and public
     /// response are these: a Save that changes nothing is not queued.
     pub fn changes(&self, status: ReportStatus, response: Option<&str>) -> bool {

@@ -1,9 +1,17 @@
 //! What the server keeps, behind a narrow interface: the API asks for
 //! devices, records, reports and photos by what it needs, never by SQL,
-//! through the four traits below (and [`Store`] over them). Some rules still
-//! live in the SQLite backend (ingest's decisions by revision and content
-//! hash, the device quota, status moves, erasure), so a second backend would
-//! repeat them today; they are to move into `beatbook-core`.
+//! through the four traits below (and [`Store`] over them). The rules are
+//! core's: a record's outcome against what is held
+//! (`beatbook_core::protocol::ingest`), a triage step's effect
+//! (`Triage::applied_to`), the public history, pairing codes' life and
+//! how secrets are kept (`beatbook_core::pairing`). A backend finds,
+//! inserts and updates, atomically, and passes the contract suite
+//! (`store/contract.rs`, run against each backend).
+//!
+//! The traits are blocking: the API calls them on the runtime's blocking
+//! threads (one `spawn_blocking`, in `api/mod.rs`). SQLite is a blocking
+//! library whose group commit is a thread holding the connection, and a
+//! blocking trait keeps every backend and the contract suite plain Rust.
 //!
 //! - [`Devices`]: pairing codes, device tokens, revocation.
 //! - [`Records`]: notes, shifts and concerns synced from the phones, once
@@ -14,6 +22,8 @@
 //!
 //! [`Sqlite`] is the embedded default.
 
+#[cfg(test)]
+pub(crate) mod contract;
 mod error;
 pub mod sqlite;
 

@@ -1,26 +1,17 @@
 //! Paired devices: one-time pairing codes traded for tokens. Only hashes of
 //! codes and tokens are kept, so a copy of the database pairs nothing.
 
-use beatbook_core::code;
+use beatbook_core::pairing::{code_expires_at, code_hash, code_usable, secret_hash};
 use chrono::{DateTime, Utc};
 use rusqlite::{params, OptionalExtension};
-use sha2::{Digest, Sha256};
 
 use super::{now_text, Sqlite};
 use crate::random::{new_code, new_token};
 use crate::store::{Device, Devices, Paired, StoreResult};
 
-/// How long a pairing code can be used.
-const PAIRING_MINUTES: i64 = 15;
-
+/// What is kept of a secret: core's hash of it.
 pub(super) fn hash(secret: &str) -> Vec<u8> {
-    Sha256::digest(secret.as_bytes()).to_vec()
-}
-
-/// Codes are compared without case, spaces or dashes; anything that cannot
-/// be a code is kept as typed (and so matches nothing).
-fn normalise_code(typed: &str) -> String {
-    code::normalise(typed).unwrap_or_else(|| typed.to_owned())
+    secret_hash(secret).to_vec()
 }
 
 fn device(r: &rusqlite::Row<'_>) -> rusqlite::Result<Device> {
@@ -35,39 +26,38 @@ fn device(r: &rusqlite::Row<'_>) -> rusqlite::Result<Device> {
 impl Devices for Sqlite {
     fn create_pairing_code(&self, device_name: &str) -> StoreResult<String> {
         let code = new_code();
-        let expires = Utc::now() + chrono::Duration::minutes(PAIRING_MINUTES);
+        let expires = code_expires_at(Utc::now());
         self.conn().execute(
             "INSERT INTO pairing_codes (code_hash, device_name, expires_at) VALUES (?1, ?2, ?3)",
-            params![hash(&code), device_name, expires.to_rfc3339()],
+            params![code_hash(&code).to_vec(), device_name, expires.to_rfc3339()],
         )?;
         Ok(code)
     }
 
     fn redeem_pairing_code(&self, code: &str) -> StoreResult<Option<Paired>> {
-        let code_hash = hash(&normalise_code(code));
+        let typed = code_hash(code).to_vec();
         let mut conn = self.conn();
         let tx = super::write(&mut conn)?;
         let found: Option<(String, String)> = tx
             .query_row(
                 "SELECT device_name, expires_at FROM pairing_codes WHERE code_hash = ?1 AND used_at IS NULL",
-                params![code_hash],
+                params![typed],
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )
             .optional()?;
         let Some((device_name, expires_at)) = found else {
             return Ok(None);
         };
-        let expired = DateTime::parse_from_rfc3339(&expires_at)
-            .map(|t| t < Utc::now())
-            .unwrap_or(true);
-        if expired {
+        let usable = DateTime::parse_from_rfc3339(&expires_at)
+            .is_ok_and(|t| code_usable(t.with_timezone(&Utc), Utc::now()));
+        if !usable {
             return Ok(None);
         }
         let token = new_token();
         let now = now_text();
         tx.execute(
             "UPDATE pairing_codes SET used_at = ?1 WHERE code_hash = ?2",
-            params![now, code_hash],
+            params![now, typed],
         )?;
         tx.execute(
             "INSERT INTO devices (name, token_hash, created_at) VALUES (?1, ?2, ?3)",

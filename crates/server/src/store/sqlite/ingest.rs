@@ -5,15 +5,10 @@
 
 use std::sync::mpsc;
 
-use beatbook_core::meeting::Concern;
-use beatbook_core::protocol::{CheckError, Outcome, RecordKind, RecordResult};
-use beatbook_core::{Answered, Note, Shift, SyncState};
-use chrono::{DateTime, Utc};
+use beatbook_core::protocol::ingest::{decide, Decision, Held, Prepared};
+use beatbook_core::protocol::{RecordKind, RecordResult};
+use chrono::Utc;
 use rusqlite::{params, Connection, OptionalExtension};
-use serde::Deserialize;
-use serde_json::value::RawValue;
-use sha2::{Digest, Sha256};
-use uuid::Uuid;
 
 use super::{now_text, time_key, Sqlite};
 use crate::store::{RawBatch, StoreError, StoreResult};
@@ -27,7 +22,7 @@ pub(super) struct Waiting {
     /// The most the device may have stored once this batch is in.
     quota: u64,
     /// Shifts first, then notes, each checked or already rejected.
-    records: Vec<Result<Ready, RecordResult>>,
+    records: Vec<Result<Prepared, RecordResult>>,
     reply: mpsc::SyncSender<StoreResult<Vec<RecordResult>>>,
 }
 
@@ -47,7 +42,7 @@ impl Waiting {
         ]
         .into_iter()
         .flat_map(|(kind, raws)| raws.iter().enumerate().map(move |(i, raw)| (kind, i, raw)))
-        .map(|(kind, index, raw)| Ready::prepare(kind, index, raw, now))
+        .map(|(kind, index, raw)| Prepared::prepare(kind, index, raw.get(), now))
         .collect();
         let (reply, answer) = mpsc::sync_channel(1);
         let waiting = Waiting {
@@ -58,18 +53,6 @@ impl Waiting {
         };
         (waiting, answer)
     }
-}
-
-/// Only the id and revision, read from a record too broken to parse whole.
-#[derive(Deserialize)]
-struct IdOnly {
-    id: Option<Uuid>,
-    sync: Option<RevisionOnly>,
-}
-
-#[derive(Deserialize)]
-struct RevisionOnly {
-    revision: Option<u32>,
 }
 
 impl Sqlite {
@@ -181,48 +164,31 @@ impl Sqlite {
                 }
             };
             let id = ready.id.to_string();
-            let held: Option<(u32, Option<Vec<u8>>)> = find
-                .query_row(params![ready.kind_text(), id], |r| {
-                    Ok((r.get(0)?, r.get(1)?))
+            let held = find
+                .query_row(params![ready.kind.slug(), id], |r| {
+                    Ok(Held {
+                        revision: r.get(0)?,
+                        content_hash: r.get(1)?,
+                    })
                 })
                 .optional()?;
             // Any live device may send any record: a phone paired again
             // carries on with what it sent under its old token.
-            let outcome = match held {
-                None => Outcome::Stored,
-                Some((held, _)) if held > ready.revision => {
-                    results.push(ready.rejected(format!(
-                        "the server holds a newer revision ({held}) of this record"
-                    )));
-                    continue;
-                }
-                Some((held, hash)) if held == ready.revision => {
-                    if hash.as_deref() == Some(&ready.content_hash[..]) {
-                        Outcome::AlreadyHad
-                    } else {
-                        results.push(ready.rejected(format!(
-                            "this revision ({held}) is already on the server with different content; \
-                             edit the record again to send a new revision"
-                        )));
-                        continue;
-                    }
-                }
-                Some(_) => Outcome::Updated,
-            };
-            if outcome != Outcome::AlreadyHad {
+            let decision = decide(held.as_ref(), ready);
+            if let Decision::Write(_) = decision {
                 insert.execute(params![
-                    ready.kind_text(),
+                    ready.kind.slug(),
                     id,
                     waiting.device_id,
                     ready.revision,
-                    ready.shift_id,
+                    ready.shift_id.map(|s| s.to_string()),
                     ready.category,
-                    ready.created_at,
+                    time_key(ready.sorts_at),
                     received,
                     ready.body
                 ])?;
                 keep.execute(params![
-                    ready.kind_text(),
+                    ready.kind.slug(),
                     id,
                     ready.revision,
                     waiting.device_id,
@@ -232,14 +198,7 @@ impl Sqlite {
                 ])?;
                 added += ready.body.len() as u64;
             }
-            results.push(RecordResult {
-                kind: ready.kind,
-                index: ready.index,
-                id: Some(ready.id),
-                revision: Some(ready.revision),
-                outcome,
-                reason: None,
-            });
+            results.push(ready.answer(decision));
         }
         // Past the quota, the batch's savepoint is rolled back whole.
         Sqlite::count_stored(tx, waiting.device_id, added, waiting.quota, false)?;
@@ -247,164 +206,14 @@ impl Sqlite {
     }
 }
 
-/// What the store keeps of each kind beyond the record itself: the indexed
-/// columns (shift, category, and the time it sorts by). Everything else it
-/// needs (id, revision, sync status, the checks) is `beatbook_core::Answered`.
-trait Stored: Answered {
-    fn columns(&self) -> (Option<String>, Option<&'static str>, DateTime<Utc>);
-}
-
-impl Stored for Note {
-    fn columns(&self) -> (Option<String>, Option<&'static str>, DateTime<Utc>) {
-        (
-            self.shift_id.map(|s| s.to_string()),
-            Some(self.category.slug()),
-            self.created_at,
-        )
-    }
-}
-
-impl Stored for Shift {
-    fn columns(&self) -> (Option<String>, Option<&'static str>, DateTime<Utc>) {
-        (Some(self.id.to_string()), None, self.started_at)
-    }
-}
-
-impl Stored for Concern {
-    fn columns(&self) -> (Option<String>, Option<&'static str>, DateTime<Utc>) {
-        (None, Some(self.status.slug()), self.created_at)
-    }
-}
-
-/// Why one record of a batch is answered "rejected" (the rest go on).
-#[derive(Debug, thiserror::Error)]
-enum Refusal {
-    /// Not JSON of the kind's shape, or with unknown fields.
-    #[error("{0}")]
-    Unreadable(#[from] serde_json::Error),
-    /// Readable but breaking a rule, such as text over its limit.
-    #[error("{0}")]
-    Invalid(#[from] CheckError),
-    #[error("a {} is not sent through sync", .0.slug())]
-    NotSynced(RecordKind),
-}
-
-/// A record parsed, checked and encoded as the server will keep it, before
-/// the database is touched: this work runs outside the connection lock.
-struct Ready {
-    kind: RecordKind,
-    index: usize,
-    id: Uuid,
-    revision: u32,
-    shift_id: Option<String>,
-    category: Option<&'static str>,
-    created_at: String,
-    /// See [`content_hash`].
-    content_hash: [u8; 32],
-    body: String,
-}
-
-/// A record's content, for telling a repeat from a different record sent
-/// under the same id and revision: the SHA-256 of its JSON with the sync
-/// status set to pending (the server rewrites that part; the revision is
-/// compared on its own).
-fn content_hash<T: Stored>(record: &mut T) -> Result<[u8; 32], serde_json::Error> {
-    // Only the revision of the sync status is content: the state and
-    // whether an earlier revision was sent say where the phone's copy is.
-    let sync = record.sync_mut();
-    *sync = beatbook_core::SyncStatus {
-        revision: sync.revision,
-        ..beatbook_core::SyncStatus::default()
-    };
-    let json = serde_json::to_vec(record)?;
-    Ok(Sha256::digest(&json).into())
-}
-
-/// [`content_hash`] of a stored body. A body that no longer parses (which
-/// the server never stores) is hashed as it is, so it matches nothing sent.
+/// Core's content hash of a kept body, for the SQL function the
+/// migrations use; an unknown kind is hashed as it is, matching nothing.
 pub(super) fn stored_content_hash(kind: &str, body: &str) -> Vec<u8> {
-    fn parsed<T: Stored>(body: &str) -> Option<[u8; 32]> {
-        let mut record: T = serde_json::from_str(body).ok()?;
-        content_hash(&mut record).ok()
-    }
-    let hash = match kind {
-        "note" => parsed::<Note>(body),
-        "shift" => parsed::<Shift>(body),
-        "concern" => parsed::<Concern>(body),
-        _ => None,
-    };
-    hash.unwrap_or_else(|| Sha256::digest(body.as_bytes()).into())
-        .to_vec()
-}
-
-impl Ready {
-    /// Parses and checks one record; a record that fails is answered
-    /// "rejected" with the reason, and whatever id and revision could be read.
-    fn prepare(
-        kind: RecordKind,
-        index: usize,
-        raw: &RawValue,
-        now: DateTime<Utc>,
-    ) -> Result<Ready, RecordResult> {
-        let ready = match kind {
-            RecordKind::Note => Self::checked::<Note>(kind, index, raw, now),
-            RecordKind::Shift => Self::checked::<Shift>(kind, index, raw, now),
-            RecordKind::Concern => Self::checked::<Concern>(kind, index, raw, now),
-            // Sent through their own endpoints, never in a sync batch.
-            RecordKind::Triage | RecordKind::Report => Err(Refusal::NotSynced(kind)),
-        };
-        ready.map_err(|reason| {
-            let partial = serde_json::from_str::<IdOnly>(raw.get()).ok();
-            RecordResult {
-                kind,
-                index,
-                id: partial.as_ref().and_then(|p| p.id),
-                revision: partial.and_then(|p| p.sync).and_then(|s| s.revision),
-                outcome: Outcome::Rejected,
-                reason: Some(reason.to_string()),
-            }
-        })
-    }
-
-    /// Parses one record as `T`, checks it, and encodes the copy to keep.
-    fn checked<T: Stored>(
-        kind: RecordKind,
-        index: usize,
-        raw: &RawValue,
-        now: DateTime<Utc>,
-    ) -> Result<Ready, Refusal> {
-        let mut record: T = serde_json::from_str(raw.get())?;
-        record.check(now)?;
-        let revision = record.sync_mut().revision;
-        let content_hash = content_hash(&mut record)?;
-        // The stored copy says what the server knows: held, since when.
-        record.sync_mut().state = SyncState::Synced { at: now };
-        let (shift_id, category, created_at) = record.columns();
-        Ok(Ready {
-            kind,
-            index,
-            id: record.id(),
-            revision,
-            shift_id,
-            category,
-            created_at: time_key(created_at),
-            content_hash,
-            body: serde_json::to_string(&record)?,
-        })
-    }
-
-    fn kind_text(&self) -> &'static str {
-        self.kind.slug()
-    }
-
-    fn rejected(&self, reason: String) -> RecordResult {
-        RecordResult {
-            kind: self.kind,
-            index: self.index,
-            id: Some(self.id),
-            revision: Some(self.revision),
-            outcome: Outcome::Rejected,
-            reason: Some(reason),
+    match RecordKind::from_slug(kind) {
+        Some(kind) => beatbook_core::protocol::ingest::kept_content_hash(kind, body).to_vec(),
+        None => {
+            use sha2::Digest;
+            sha2::Sha256::digest(body.as_bytes()).to_vec()
         }
     }
 }

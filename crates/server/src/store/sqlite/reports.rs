@@ -135,16 +135,8 @@ impl Reports for Sqlite {
             return Ok(None);
         };
         let report: Report = serde_json::from_str(&found.body)?;
-        let mut changes: Vec<StatusChange> = Vec::new();
-        for entry in history(&conn, found.seq)? {
-            // Only moves between statuses are public, not every note.
-            if changes.last().map(|c| c.status) != Some(entry.status) {
-                changes.push(StatusChange {
-                    at: entry.at,
-                    status: entry.status,
-                });
-            }
-        }
+        let steps = history(&conn, found.seq)?;
+        let changes = StatusChange::public_history(steps.into_iter().map(|e| (e.at, e.status)));
         Ok(Some(PublicReport {
             code: found.code,
             kind: report.kind,
@@ -340,34 +332,11 @@ impl Sqlite {
         };
         let status = status_of(&status);
         let erased_at = erased_at.as_deref().map(parse_time);
-        // An erasure moves no status: it keeps the server's (a phone that
-        // erases may have seen an older one). A second erasure, from another
-        // device, erases nothing more and is recorded as a plain step.
-        let mut change = change.clone();
-        if change.erase {
-            change.status = if change.spam {
-                ReportStatus::Closed
-            } else {
-                status
-            };
-            change.erase = erased_at.is_none();
-        }
-        // A private note written before the erasure (sent late, from another
-        // device) is not kept: erasure emptied every note of that time.
-        if erased_at.is_some_and(|erased| change.at <= erased) {
-            change.private_note = None;
-        }
+        let change = match change.applied_to(status, erased_at) {
+            Ok(step) => step,
+            Err(reason) => return Ok(answer(Outcome::Rejected, Some(reason))),
+        };
         let change = &change;
-        if !status.may_become(change.status) {
-            return Ok(answer(
-                Outcome::Rejected,
-                Some(format!(
-                    "a report that is {} cannot become {}",
-                    status.label().to_lowercase(),
-                    change.status.label().to_lowercase()
-                )),
-            ));
-        }
         let at = time_key(change.at);
         if change.erase {
             // Before the step is recorded: erasure empties every private note.

@@ -35,6 +35,33 @@ fn poor_lighting_report(place: &str) -> beatbook_core::Report {
     .unwrap()
 }
 
+/// A store in a folder of its own, removed when done.
+struct TempSqlite {
+    dir: std::path::PathBuf,
+    db: Option<Sqlite>,
+}
+
+impl std::ops::Deref for TempSqlite {
+    type Target = Sqlite;
+    fn deref(&self) -> &Sqlite {
+        self.db.as_ref().expect("open until dropped")
+    }
+}
+
+impl Drop for TempSqlite {
+    fn drop(&mut self) {
+        drop(self.db.take());
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn temp_store() -> TempSqlite {
+    let (dir, db) = temp_db();
+    TempSqlite { dir, db: Some(db) }
+}
+
+crate::store::contract::contract_tests!(temp_store());
+
 fn temp_db() -> (std::path::PathBuf, Sqlite) {
     let dir = std::env::temp_dir().join(format!("beatbook-db-{}", uuid::Uuid::new_v4()));
     std::fs::create_dir_all(&dir).unwrap();

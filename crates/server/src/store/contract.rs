@@ -1,0 +1,356 @@
+//! What every store promises, as one set of tests generic over the store:
+//! each backend runs all of them ([`contract_tests!`]) against a real
+//! database of its kind, so that no backend keeps a promise the others
+//! break. What only one backend can see (its files on disk, its own
+//! migrations) is tested beside that backend.
+
+use std::sync::Barrier;
+
+use beatbook_core::inbox::InboxFilter;
+use beatbook_core::protocol::{Outcome, RecordKind};
+use beatbook_core::report::{ReportStatus, Triage};
+use beatbook_core::{Category, Note, NoteInput, Report, ReportInput, ReportKind, WhenUnsafe};
+use chrono::{Duration, Utc};
+use serde_json::value::RawValue;
+use uuid::Uuid;
+
+use super::{NewPhoto, PhotoAnswer, PhotoOwner, RawBatch, Store};
+
+/// Runs every contract test against the store `$make` makes: an
+/// expression giving a fresh, empty store each time it is evaluated (or a
+/// guard that derefs to one, and cleans up after it).
+macro_rules! contract_tests {
+    ($make:expr) => {
+        $crate::store::contract::contract_tests!(@each $make;
+            a_batch_sent_to_many_at_once_is_stored_once,
+            revisions_are_kept_and_only_a_newer_one_replaces,
+            every_report_gets_its_own_code_and_a_resend_the_same,
+            triage_is_applied_once_in_order_and_only_status_moves_are_public,
+            erasure_leaves_nothing_personal_in_what_the_store_answers,
+            a_pairing_code_is_traded_once_for_a_token_until_revoked,
+            photos_are_kept_once_by_id_and_content,
+        );
+    };
+    (@each $make:expr; $($name:ident),* $(,)?) => {
+        $(
+            #[test]
+            fn $name() {
+                let store = $make;
+                $crate::store::contract::$name(&*store);
+            }
+        )*
+    };
+}
+pub(crate) use contract_tests;
+
+fn device<S: Store>(store: &S) -> i64 {
+    let code = store.create_pairing_code("Councillor's phone").unwrap();
+    let token = store.redeem_pairing_code(&code).unwrap().unwrap().token;
+    store.device_for_token(&token).unwrap().unwrap().id
+}
+
+fn note(text: &str) -> Note {
+    let input = NoteInput {
+        text: text.into(),
+        category: Category::PoorLighting,
+        place: "Footbridge".into(),
+        location: None,
+    };
+    Note::create(Uuid::now_v7(), &input, None, Utc::now()).unwrap()
+}
+
+fn raw(note: &Note) -> Box<RawValue> {
+    serde_json::value::to_raw_value(note).unwrap()
+}
+
+fn notes(notes: &[Note]) -> RawBatch {
+    RawBatch {
+        notes: notes.iter().map(raw).collect(),
+        ..RawBatch::default()
+    }
+}
+
+fn report(description: &str, contact: &str) -> Report {
+    Report::create(
+        Uuid::now_v7(),
+        &ReportInput {
+            kind: ReportKind::PoorLighting,
+            location: None,
+            round_location: false,
+            place: "The footbridge".into(),
+            when: WhenUnsafe::AfterDark,
+            when_detail: String::new(),
+            description: description.into(),
+            contact_name: contact.into(),
+            contact_reach: if contact.is_empty() {
+                String::new()
+            } else {
+                "07700 900123".into()
+            },
+        },
+        Utc::now(),
+    )
+    .unwrap()
+}
+
+fn step(report: &Report, status: ReportStatus, response: &str, private: &str) -> Triage {
+    Triage::create(
+        Uuid::now_v7(),
+        report.id,
+        Utc::now(),
+        status,
+        response,
+        private,
+    )
+    .unwrap()
+}
+
+pub(crate) fn a_batch_sent_to_many_at_once_is_stored_once<S: Store>(store: &S) {
+    let device = device(store);
+    let sent: Vec<Note> = (0..20).map(|i| note(&format!("note {i}"))).collect();
+    let senders = 8;
+    let barrier = Barrier::new(senders);
+    let answers: Vec<_> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..senders)
+            .map(|_| {
+                scope.spawn(|| {
+                    barrier.wait();
+                    store.ingest(device, notes(&sent)).unwrap()
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    for (i, n) in sent.iter().enumerate() {
+        let outcomes: Vec<Outcome> = answers.iter().map(|a| a[i].outcome).collect();
+        let stored = outcomes.iter().filter(|o| **o == Outcome::Stored).count();
+        let had = outcomes
+            .iter()
+            .filter(|o| **o == Outcome::AlreadyHad)
+            .count();
+        assert_eq!((stored, had), (1, senders - 1), "note {i}: {outcomes:?}");
+        assert_eq!(store.revisions(RecordKind::Note, n.id).unwrap().len(), 1);
+    }
+    assert_eq!(store.count(RecordKind::Note).unwrap(), 20);
+}
+
+pub(crate) fn revisions_are_kept_and_only_a_newer_one_replaces<S: Store>(store: &S) {
+    let device = device(store);
+    let first = note("light out");
+    let mut second = first.clone();
+    second
+        .edit(
+            &NoteInput {
+                text: "light out; reported to the council".into(),
+                ..first.to_input()
+            },
+            Utc::now(),
+        )
+        .unwrap();
+    let outcome = |n: &Note| {
+        store
+            .ingest(device, notes(std::slice::from_ref(n)))
+            .unwrap()[0]
+            .clone()
+    };
+    assert_eq!(outcome(&first).outcome, Outcome::Stored);
+    assert_eq!(outcome(&second).outcome, Outcome::Updated);
+    assert_eq!(outcome(&second).outcome, Outcome::AlreadyHad);
+    let stale = outcome(&first);
+    assert_eq!(stale.outcome, Outcome::Rejected);
+    assert!(stale.reason.unwrap().contains("newer revision (2)"));
+    let mut other = second.clone();
+    other.text = "something else under the same revision".into();
+    assert_eq!(outcome(&other).outcome, Outcome::Rejected);
+
+    let kept = store.revisions(RecordKind::Note, first.id).unwrap();
+    assert_eq!(kept.iter().map(|r| r.revision).collect::<Vec<_>>(), [1, 2]);
+    assert!(kept.iter().all(|r| r.device_id == device));
+    let listed = store
+        .list(RecordKind::Note, &super::ListFilter::default())
+        .unwrap();
+    let held: Note = serde_json::from_str(listed[0].get()).unwrap();
+    assert_eq!(held.text, second.text);
+    assert_eq!(held.sync.revision, 2);
+}
+
+pub(crate) fn every_report_gets_its_own_code_and_a_resend_the_same<S: Store>(store: &S) {
+    let mut codes = std::collections::HashSet::new();
+    for i in 0..50 {
+        let sent = report(&format!("Dark all week ({i})"), "");
+        let (code, outcome) = store.submit_report(&sent).unwrap();
+        assert_eq!(outcome, Outcome::Stored);
+        assert!(codes.insert(code.clone()), "{code} given twice");
+        assert_eq!(
+            store.submit_report(&sent).unwrap(),
+            (code.clone(), Outcome::AlreadyHad)
+        );
+        assert_eq!(store.report_code(sent.id).unwrap(), Some(code.clone()));
+        let public = store.public_report(&code).unwrap().unwrap();
+        assert_eq!(public.status, ReportStatus::New);
+    }
+    assert_eq!(store.public_report("ABCDE-FGHJK").unwrap(), None);
+}
+
+pub(crate) fn triage_is_applied_once_in_order_and_only_status_moves_are_public<S: Store>(
+    store: &S,
+) {
+    let device = device(store);
+    let sent = report("Dark all week", "");
+    let (code, _) = store.submit_report(&sent).unwrap();
+    let seen = step(&sent, ReportStatus::Acknowledged, "We have seen it.", "");
+    let noted = step(&sent, ReportStatus::Acknowledged, "", "Ask the council");
+    let back = step(&sent, ReportStatus::New, "", "");
+    let done = step(&sent, ReportStatus::Resolved, "The light is fixed.", "");
+    let answers = store
+        .triage(device, &[seen.clone(), noted, back, done, seen])
+        .unwrap();
+    let outcomes: Vec<Outcome> = answers.iter().map(|a| a.outcome).collect();
+    assert_eq!(
+        outcomes,
+        [
+            Outcome::Stored,
+            Outcome::Stored,
+            Outcome::Rejected,
+            Outcome::Stored,
+            Outcome::AlreadyHad
+        ]
+    );
+    assert!(answers[2]
+        .reason
+        .as_deref()
+        .unwrap()
+        .contains("cannot become new"));
+
+    let (inbox, _) = store.inbox(&InboxFilter::default()).unwrap();
+    let held = &inbox[0];
+    assert_eq!(held.status, ReportStatus::Resolved);
+    assert_eq!(held.response.as_deref(), Some("The light is fixed."));
+    let steps: Vec<_> = held
+        .history
+        .iter()
+        .map(|e| (e.status, e.private_note.as_deref()))
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            (ReportStatus::New, None),
+            (ReportStatus::Acknowledged, None),
+            (ReportStatus::Acknowledged, Some("Ask the council")),
+            (ReportStatus::Resolved, None),
+        ]
+    );
+    let public = store.public_report(&code).unwrap().unwrap();
+    let moves: Vec<ReportStatus> = public.history.iter().map(|c| c.status).collect();
+    assert_eq!(
+        moves,
+        [
+            ReportStatus::New,
+            ReportStatus::Acknowledged,
+            ReportStatus::Resolved
+        ]
+    );
+}
+
+pub(crate) fn erasure_leaves_nothing_personal_in_what_the_store_answers<S: Store>(store: &S) {
+    let device = device(store);
+    let sent = report("My neighbour at number 4 shouts at me", "Sam Resident");
+    let (code, _) = store.submit_report(&sent).unwrap();
+    let noted = step(&sent, ReportStatus::Acknowledged, "", "Sam rang again");
+    store.triage(device, &[noted]).unwrap();
+    assert!(store.request_erasure(&code).unwrap());
+    let (waiting, _) = store
+        .inbox(&InboxFilter {
+            awaiting_erasure: true,
+            ..InboxFilter::default()
+        })
+        .unwrap();
+    assert_eq!(waiting.len(), 1);
+
+    let erasure = Triage::erasure(Uuid::now_v7(), sent.id, Utc::now(), ReportStatus::New);
+    let answers = store.triage(device, &[erasure]).unwrap();
+    assert_eq!(answers[0].outcome, Outcome::Stored);
+    let (inbox, _) = store.inbox(&InboxFilter::default()).unwrap();
+    let held = &inbox[0];
+    assert!(held.erased_at.is_some());
+    assert_eq!(
+        held.status,
+        ReportStatus::Acknowledged,
+        "erasure moves no status"
+    );
+    assert!(held.report.contact.is_none());
+    let words = serde_json::to_string(held).unwrap();
+    for personal in ["Sam Resident", "07700 900123", "number 4", "Sam rang again"] {
+        assert!(!words.contains(personal), "{personal} is still answered");
+    }
+    // A private note written before the erasure, sent late, is not kept.
+    let mut late = step(&sent, ReportStatus::Acknowledged, "", "Sam's address");
+    late.at = Utc::now() - Duration::hours(1);
+    store.triage(device, &[late]).unwrap();
+    let (inbox, _) = store.inbox(&InboxFilter::default()).unwrap();
+    assert!(!serde_json::to_string(&inbox[0])
+        .unwrap()
+        .contains("Sam's address"));
+    let (waiting, _) = store
+        .inbox(&InboxFilter {
+            awaiting_erasure: true,
+            ..InboxFilter::default()
+        })
+        .unwrap();
+    assert!(waiting.is_empty(), "the request is done");
+}
+
+pub(crate) fn a_pairing_code_is_traded_once_for_a_token_until_revoked<S: Store>(store: &S) {
+    let code = store.create_pairing_code("Night shift phone").unwrap();
+    // However it is typed.
+    let typed = code.to_lowercase().replace('-', " ");
+    let paired = store.redeem_pairing_code(&typed).unwrap().unwrap();
+    assert_eq!(paired.device_name, "Night shift phone");
+    assert_eq!(store.redeem_pairing_code(&code).unwrap(), None, "used");
+    assert_eq!(store.redeem_pairing_code("ABCDE-FGHJK").unwrap(), None);
+    let device = store.device_for_token(&paired.token).unwrap().unwrap();
+    assert_eq!(store.device_for_token("not a token").unwrap(), None);
+    assert!(store.revoke(device.id).unwrap());
+    assert!(!store.revoke(device.id).unwrap(), "revoked already");
+    assert_eq!(store.device_for_token(&paired.token).unwrap(), None);
+    assert_eq!(store.devices().unwrap().len(), 1);
+}
+
+pub(crate) fn photos_are_kept_once_by_id_and_content<S: Store>(store: &S) {
+    let device = device(store);
+    let n = note("light out");
+    store
+        .ingest(device, notes(std::slice::from_ref(&n)))
+        .unwrap();
+    let jpeg = include_bytes!("../../../core/tests/fixtures/photos/street.jpg");
+    let photo = |id: u128, of: PhotoOwner, bytes: &[u8]| NewPhoto {
+        id: Uuid::from_u128(id),
+        of,
+        sha256: crate::api::sha256_hex(bytes),
+        inspected: beatbook_core::photo::inspect(jpeg, "image/jpeg").unwrap(),
+        bytes: bytes.to_vec(),
+        device_id: Some(device),
+        room: None,
+    };
+    let of = PhotoOwner::Note(n.id);
+    let mut other = jpeg.to_vec();
+    other.push(0);
+    let nowhere = PhotoOwner::Note(Uuid::now_v7());
+    let sent = [
+        (photo(1, of, jpeg), PhotoAnswer::Stored),
+        (photo(1, of, jpeg), PhotoAnswer::AlreadyHad),
+        (photo(1, of, &other), PhotoAnswer::IdTaken),
+        (photo(2, nowhere, jpeg), PhotoAnswer::NoSuchRecord),
+        (photo(3, of, jpeg), PhotoAnswer::Stored),
+    ];
+    for (n, (photo, answer)) in sent.into_iter().enumerate() {
+        assert_eq!(store.store_photo(photo).unwrap(), answer, "photo {n}");
+    }
+    let kept = store.photos_of(of).unwrap();
+    assert_eq!(
+        kept.iter().map(|p| p.id.as_u128()).collect::<Vec<_>>(),
+        [1, 3]
+    );
+    assert_eq!(store.photo_bytes(&kept[0]).unwrap(), jpeg);
+    assert!(store.photo_on_disk(&kept[0]).unwrap());
+}
