@@ -114,12 +114,13 @@ fn ensure_binaryen() -> Result {
     )
 }
 
-/// What the end-to-end tests run besides the server, from Debian: Chromium
-/// and its driver, WebKitGTK's WebDriver (with its MiniBrowser, the
-/// iPhone's engine) and a virtual display for it, a test ACME authority
-/// (pebble) and a reverse proxy (Caddy) for the HTTPS tests, NSS's certutil
-/// to trust their roots in a browser profile, and openssl to make a
-/// certificate for the authority.
+/// What the tests run besides the server, from Debian: Chromium and its
+/// driver, WebKitGTK's WebDriver (with its MiniBrowser, the iPhone's
+/// engine) and a virtual display for it, a test ACME authority (pebble)
+/// and a reverse proxy (Caddy) for the HTTPS tests, NSS's certutil to trust
+/// their roots in a browser profile, openssl to make a certificate for the
+/// authority, and PostgreSQL, whose throwaway clusters the store's tests
+/// start.
 const SYSTEM_PACKAGES: &[(&str, &str)] = &[
     (CHROMIUM, "chromium"),
     (CHROMEDRIVER, "chromium-driver"),
@@ -129,6 +130,7 @@ const SYSTEM_PACKAGES: &[(&str, &str)] = &[
     ("/usr/bin/caddy", "caddy"),
     ("/usr/bin/certutil", "libnss3-tools"),
     ("/usr/bin/openssl", "openssl"),
+    ("/usr/lib/postgresql", "postgresql"),
 ];
 
 fn ensure_browser() -> Result {

@@ -14,7 +14,7 @@ use chrono::{Duration, Utc};
 use serde_json::value::RawValue;
 use uuid::Uuid;
 
-use super::{NewPhoto, PhotoAnswer, PhotoOwner, RawBatch, Store};
+use super::{Devices, NewPhoto, PhotoAnswer, PhotoOwner, RawBatch, Records, Store};
 
 /// Runs every contract test against the store `$make` makes: an
 /// expression giving a fresh, empty store each time it is evaluated (or a
@@ -43,7 +43,7 @@ macro_rules! contract_tests {
 }
 pub(crate) use contract_tests;
 
-fn device<S: Store>(store: &S) -> i64 {
+fn device<S: Devices>(store: &S) -> i64 {
     let code = store.create_pairing_code("Councillor's phone").unwrap();
     let token = store.redeem_pairing_code(&code).unwrap().unwrap().token;
     store.device_for_token(&token).unwrap().unwrap().id
@@ -105,17 +105,25 @@ fn step(report: &Report, status: ReportStatus, response: &str, private: &str) ->
     .unwrap()
 }
 
-pub(crate) fn a_batch_sent_to_many_at_once_is_stored_once<S: Store>(store: &S) {
-    let device = device(store);
+pub(crate) fn a_batch_sent_to_many_at_once_is_stored_once<S: Devices + Records + Sync>(store: &S) {
+    stored_once_across(&[store]);
+}
+
+/// The same batch sent at once by eight senders, spread over `stores` (one
+/// store, or several servers on one database): each record is stored by
+/// one and "already had" by the rest.
+pub(crate) fn stored_once_across<S: Devices + Records + Sync>(stores: &[&S]) {
+    let device = device(stores[0]);
     let sent: Vec<Note> = (0..20).map(|i| note(&format!("note {i}"))).collect();
     let senders = 8;
     let barrier = Barrier::new(senders);
     let answers: Vec<_> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..senders)
-            .map(|_| {
-                scope.spawn(|| {
+            .map(|i| {
+                let (store, sent, barrier) = (stores[i % stores.len()], &sent, &barrier);
+                scope.spawn(move || {
                     barrier.wait();
-                    store.ingest(device, notes(&sent)).unwrap()
+                    store.ingest(device, notes(sent)).unwrap()
                 })
             })
             .collect();
@@ -129,12 +137,14 @@ pub(crate) fn a_batch_sent_to_many_at_once_is_stored_once<S: Store>(store: &S) {
             .filter(|o| **o == Outcome::AlreadyHad)
             .count();
         assert_eq!((stored, had), (1, senders - 1), "note {i}: {outcomes:?}");
-        assert_eq!(store.revisions(RecordKind::Note, n.id).unwrap().len(), 1);
+        for store in stores {
+            assert_eq!(store.revisions(RecordKind::Note, n.id).unwrap().len(), 1);
+        }
     }
-    assert_eq!(store.count(RecordKind::Note).unwrap(), 20);
+    assert_eq!(stores[0].count(RecordKind::Note).unwrap(), 20);
 }
 
-pub(crate) fn revisions_are_kept_and_only_a_newer_one_replaces<S: Store>(store: &S) {
+pub(crate) fn revisions_are_kept_and_only_a_newer_one_replaces<S: Devices + Records>(store: &S) {
     let device = device(store);
     let first = note("light out");
     let mut second = first.clone();
@@ -300,7 +310,7 @@ pub(crate) fn erasure_leaves_nothing_personal_in_what_the_store_answers<S: Store
     assert!(waiting.is_empty(), "the request is done");
 }
 
-pub(crate) fn a_pairing_code_is_traded_once_for_a_token_until_revoked<S: Store>(store: &S) {
+pub(crate) fn a_pairing_code_is_traded_once_for_a_token_until_revoked<S: Devices>(store: &S) {
     let code = store.create_pairing_code("Night shift phone").unwrap();
     // However it is typed.
     let typed = code.to_lowercase().replace('-', " ");

@@ -25,12 +25,14 @@
 #[cfg(test)]
 pub(crate) mod contract;
 mod error;
+pub mod postgres;
 pub mod sqlite;
 
 use std::collections::BTreeMap;
 
 use beatbook_core::inbox::InboxFilter;
 use beatbook_core::photo::Inspected;
+use beatbook_core::protocol::ingest::Prepared;
 use beatbook_core::protocol::{InboxReport, Outcome, RecordKind, RecordResult, TriageResult};
 use beatbook_core::report::{PublicReport, Report, ReportKind, Triage};
 use chrono::{DateTime, Utc};
@@ -38,6 +40,7 @@ use serde_json::value::RawValue;
 use uuid::Uuid;
 
 pub use error::{StoreError, StoreResult};
+pub use postgres::Postgres;
 pub use sqlite::Sqlite;
 
 /// Everything the API needs from a store.
@@ -78,6 +81,40 @@ pub trait Devices {
 /// A sync request as sent: records stay raw so that one bad record is
 /// answered on its own instead of failing the whole batch.
 pub type RawBatch = beatbook_core::protocol::Batch<Box<RawValue>, Box<RawValue>, Box<RawValue>>;
+
+/// Every record of a batch prepared by core's rules (shifts first, then
+/// concerns, then notes, so a note is stored after its shift), or already
+/// answered "rejected": work done before any database is touched.
+pub(crate) fn prepare(batch: &RawBatch, now: DateTime<Utc>) -> Vec<Result<Prepared, RecordResult>> {
+    [
+        (RecordKind::Shift, &batch.shifts),
+        (RecordKind::Concern, &batch.concerns),
+        (RecordKind::Note, &batch.notes),
+    ]
+    .into_iter()
+    .flat_map(|(kind, raws)| raws.iter().enumerate().map(move |(i, raw)| (kind, i, raw)))
+    .map(|(kind, index, raw)| Prepared::prepare(kind, index, raw.get(), now))
+    .collect()
+}
+
+/// Whether a device that now has `stored` bytes of `what` on the server,
+/// `added` of them just now, is within its `quota`; past it, the write is
+/// to be rolled back.
+pub(crate) fn within_quota(
+    what: &'static str,
+    stored: u64,
+    added: u64,
+    quota: u64,
+) -> StoreResult<()> {
+    if stored > quota {
+        return Err(StoreError::OverQuota {
+            what,
+            stored: stored - added,
+            quota,
+        });
+    }
+    Ok(())
+}
 
 /// Which records a listing selects; all parts must hold.
 #[derive(Clone, Debug)]

@@ -34,16 +34,7 @@ impl Waiting {
         quota: u64,
         batch: &RawBatch,
     ) -> (Waiting, mpsc::Receiver<StoreResult<Vec<RecordResult>>>) {
-        let now = Utc::now();
-        let records = [
-            (RecordKind::Shift, &batch.shifts),
-            (RecordKind::Concern, &batch.concerns),
-            (RecordKind::Note, &batch.notes),
-        ]
-        .into_iter()
-        .flat_map(|(kind, raws)| raws.iter().enumerate().map(move |(i, raw)| (kind, i, raw)))
-        .map(|(kind, index, raw)| Prepared::prepare(kind, index, raw.get(), now))
-        .collect();
+        let records = crate::store::prepare(batch, Utc::now());
         let (reply, answer) = mpsc::sync_channel(1);
         let waiting = Waiting {
             device_id,

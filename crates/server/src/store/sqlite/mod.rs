@@ -199,14 +199,7 @@ impl Sqlite {
             params![bytes, device],
             |r| r.get(0),
         )?;
-        if stored > quota {
-            return Err(StoreError::OverQuota {
-                what,
-                stored: stored - bytes,
-                quota,
-            });
-        }
-        Ok(())
+        crate::store::within_quota(what, stored, bytes, quota)
     }
 
     pub fn open(path: &Path) -> StoreResult<Sqlite> {
