@@ -1,7 +1,7 @@
 //! beatbook-server: serves the app and the sync API, and manages paired
 //! devices and backups. `beatbook-server --help` lists the commands;
-//! `BEATBOOK_ADDR`, `BEATBOOK_DIST` and `BEATBOOK_DATA` set the defaults of
-//! `--addr`, `--dist` and `--data`.
+//! `BEATBOOK_ADDR`, `BEATBOOK_DIST`, `BEATBOOK_DATA` and `BEATBOOK_DATABASE`
+//! set the defaults of `--addr`, `--dist`, `--data` and `--database`.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -12,7 +12,7 @@ use anyhow::{anyhow, bail, Context, Result};
 use beatbook_server::api::{ApiState, Cidr};
 use beatbook_server::serve::{self, Acme, Transport};
 use beatbook_server::store::sqlite::backup;
-use beatbook_server::store::{Devices, Reports};
+use beatbook_server::store::{Postgres, Store};
 use beatbook_server::{data, Sqlite};
 use clap::{Args, Parser, Subcommand};
 
@@ -97,6 +97,11 @@ struct Data {
         default_value = "data"
     )]
     folder: PathBuf,
+    /// Keep the records and photos in this PostgreSQL database
+    /// (postgres://USER:PASS@HOST/DB), which several servers may share,
+    /// instead of SQLite in the data folder.
+    #[arg(long, value_name = "URL", env = "BEATBOOK_DATABASE")]
+    database: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -238,12 +243,39 @@ fn transport(options: &Serve) -> Result<Transport> {
     Ok(Transport::Plain { addr })
 }
 
-fn open_store(folder: &Path) -> Result<Sqlite> {
+fn open_sqlite(folder: &Path) -> Result<Sqlite> {
     let path = data::prepare(folder)?;
     Sqlite::open(&path).with_context(|| format!("cannot open {}", path.display()))
 }
 
-async fn serve_app(options: Serve) -> Result<()> {
+fn open_postgres(url: &str) -> Result<Postgres> {
+    Postgres::open(url).map_err(|e| anyhow!("cannot open the PostgreSQL database: {}", e.chain()))
+}
+
+/// The store the data options name, for the commands.
+fn open_store(data: &Data) -> Result<Box<dyn Store>> {
+    Ok(match &data.database {
+        Some(url) => Box::new(open_postgres(url)?),
+        None => Box::new(open_sqlite(&data.folder)?),
+    })
+}
+
+/// Serves on the store the options name. A PostgreSQL store is opened
+/// (and in the end dropped) here, outside the runtime: its client blocks,
+/// and the runtime's own threads must never.
+fn serve(options: Serve) -> Result<()> {
+    let postgres = match &options.data.database {
+        Some(url) => Some(Arc::new(open_postgres(url)?)),
+        None => None,
+    };
+    let runtime = tokio::runtime::Runtime::new().context("cannot start the server's runtime")?;
+    runtime.block_on(serve_app(options, postgres.clone()))?;
+    drop(runtime);
+    drop(postgres);
+    Ok(())
+}
+
+async fn serve_app(options: Serve, postgres: Option<Arc<Postgres>>) -> Result<()> {
     let transport = transport(&options)?;
     if !options.dist.join("index.html").is_file() {
         bail!(
@@ -261,10 +293,20 @@ async fn serve_app(options: Serve) -> Result<()> {
     }
     let folder = &options.data.folder;
     data::prepare(folder)?;
+    let device_quota = options.device_quota_mb.saturating_mul(1024 * 1024);
+    let photo_quota = options.device_photos_mb.saturating_mul(1024 * 1024);
+    if let Some(store) = postgres {
+        store.set_device_quota(device_quota);
+        store.set_device_photo_quota(photo_quota);
+        serve_store(options, store, transport).await?;
+        println!("Stopped.");
+        return Ok(());
+    }
+    // One server at a time on a data folder's SQLite database.
     let _lock = data::lock(folder)?;
-    let store = Arc::new(open_store(folder)?);
-    store.set_device_quota(options.device_quota_mb.saturating_mul(1024 * 1024));
-    store.set_device_photo_quota(options.device_photos_mb.saturating_mul(1024 * 1024));
+    let store = Arc::new(open_sqlite(folder)?);
+    store.set_device_quota(device_quota);
+    store.set_device_photo_quota(photo_quota);
     // Photos an earlier release kept with metadata: rebuilt once. A failure
     // here (a full disk) is said and tried again at the next start; the
     // server starts all the same.
@@ -274,6 +316,21 @@ async fn serve_app(options: Serve) -> Result<()> {
             e.chain()
         );
     }
+    let store = serve_store(options, store, transport).await?;
+    // Every request is finished: close the database cleanly.
+    let store = serve::last_holder(store).await;
+    store.close().context("cannot close the database cleanly")?;
+    println!("Stopped; the database is closed.");
+    Ok(())
+}
+
+/// Serves on `store` until told to stop, and gives the store back.
+async fn serve_store<S: Store>(
+    options: Serve,
+    store: Arc<S>,
+    transport: Transport,
+) -> Result<Arc<S>> {
+    let folder = &options.data.folder;
     let state = ApiState::new(store.clone())
         .trusting(options.proxies.clone())
         .keeping_contacts(options.keep_contact_days)
@@ -281,7 +338,7 @@ async fn serve_app(options: Serve) -> Result<()> {
         .with_resident_photo_room(options.resident_photo_mb.saturating_mul(1_000_000));
     let expiry = tokio::spawn(expire_contacts(store.clone(), options.keep_contact_days));
     let app = beatbook_server::app_with_api(&options.dist, state);
-    let pair = pairing_command(folder);
+    let pair = pairing_command(&options.data);
     let files = serve::raise_descriptor_limit();
     let limits = serve::conn::Limits {
         trusted: options.proxies.clone(),
@@ -296,25 +353,25 @@ async fn serve_app(options: Serve) -> Result<()> {
             "up to {n}"
         ))
     );
+    let kept = match options.data.database {
+        Some(_) => format!("{} (records in PostgreSQL)", folder.display()),
+        None => folder.display().to_string(),
+    };
     serve::serve_with(transport, app, limits, |listening| {
         println!("Beatbook is running at {}", listening.url);
         println!("Release {VERSION} (docs/releases.md).");
         println!("{doors}");
-        println!("Data: {}. To pair a phone: {pair}", folder.display());
+        println!("Data: {kept}. To pair a phone: {pair}");
     })
     .await?;
     expiry.abort();
     let _ = expiry.await;
-    // Every request is finished: close the database cleanly.
-    let store = serve::last_holder(store).await;
-    store.close().context("cannot close the database cleanly")?;
-    println!("Stopped; the database is closed.");
-    Ok(())
+    Ok(store)
 }
 
 /// Forgets residents' contact details `days` after their report was
 /// closed: at start, then every hour.
-async fn expire_contacts(store: Arc<Sqlite>, days: u32) {
+async fn expire_contacts<S: Store>(store: Arc<S>, days: u32) {
     loop {
         let store = store.clone();
         let cutoff = chrono::Utc::now() - chrono::Duration::days(i64::from(days));
@@ -330,11 +387,20 @@ async fn expire_contacts(store: Arc<Sqlite>, days: u32) {
     }
 }
 
-/// The command that pairs a phone with this server, to paste as it is.
-fn pairing_command(folder: &Path) -> String {
+/// The command that pairs a phone with this server, to paste as it is (a
+/// database's address, which may hold a password, is left to the
+/// environment, as BEATBOOK_DATABASE).
+fn pairing_command(data: &Data) -> String {
     let program = std::env::current_exe()
         .map(|p| p.display().to_string())
         .unwrap_or_else(|_| "beatbook-server".to_owned());
+    if data.database.is_some() {
+        return format!(
+            "{} pair --name \"Councillor's phone\" (with BEATBOOK_DATABASE set)",
+            quoted(&program)
+        );
+    }
+    let folder = &data.folder;
     let folder = std::path::absolute(folder).unwrap_or_else(|_| folder.to_owned());
     format!(
         "{} pair --name \"Councillor's phone\" --data {}",
@@ -353,6 +419,10 @@ fn quoted(word: &str) -> String {
     }
 }
 
+/// What `backup` and `restore` say of a PostgreSQL database.
+const POSTGRES_BACKUPS: &str = "a PostgreSQL database is backed up with PostgreSQL's own pg_dump \
+     and restored with pg_restore, while the servers run (the README's Deploy section)";
+
 fn run(command: Cmd) -> Result<()> {
     match command {
         Cmd::Pair { name, data } => {
@@ -360,7 +430,7 @@ fn run(command: Cmd) -> Result<()> {
             if name.is_empty() {
                 bail!("--name needs words: who the phone is for");
             }
-            let code = open_store(&data.folder)?
+            let code = open_store(&data)?
                 .create_pairing_code(name)
                 .context("cannot make a pairing code")?;
             println!("Pairing code for {name:?}: {code}");
@@ -368,7 +438,7 @@ fn run(command: Cmd) -> Result<()> {
             Ok(())
         }
         Cmd::Devices { data } => {
-            let devices = open_store(&data.folder)?
+            let devices = open_store(&data)?
                 .devices()
                 .context("cannot list the devices")?;
             if devices.is_empty() {
@@ -384,7 +454,7 @@ fn run(command: Cmd) -> Result<()> {
             Ok(())
         }
         Cmd::Revoke { device, data } => {
-            if open_store(&data.folder)?
+            if open_store(&data)?
                 .revoke(device)
                 .context("cannot revoke the device")?
             {
@@ -398,7 +468,7 @@ fn run(command: Cmd) -> Result<()> {
             let code = beatbook_core::code::normalise(&typed).ok_or_else(|| {
                 anyhow!("{typed:?} is not a reference code: codes look like K7QF2-M3XDA")
             })?;
-            if !open_store(&data.folder)?
+            if !open_store(&data)?
                 .erase_report(&code)
                 .context("cannot erase the report")?
             {
@@ -408,6 +478,9 @@ fn run(command: Cmd) -> Result<()> {
             Ok(())
         }
         Cmd::Backup { to, data } => {
+            if data.database.is_some() {
+                bail!("{POSTGRES_BACKUPS}");
+            }
             let db = data.folder.join(data::DATABASE);
             if !db.is_file() {
                 bail!("{} holds no database to back up", data.folder.display());
@@ -421,6 +494,9 @@ fn run(command: Cmd) -> Result<()> {
             Ok(())
         }
         Cmd::Restore { from, data } => {
+            if data.database.is_some() {
+                bail!("{POSTGRES_BACKUPS}");
+            }
             let folder = data.folder;
             data::prepare(&folder)?;
             let _lock = data::lock(&folder)?;
@@ -433,9 +509,7 @@ fn run(command: Cmd) -> Result<()> {
             }
             Ok(())
         }
-        Cmd::Serve(options) => tokio::runtime::Runtime::new()
-            .context("cannot start the server's runtime")?
-            .block_on(serve_app(*options)),
+        Cmd::Serve(options) => serve(*options),
     }
 }
 

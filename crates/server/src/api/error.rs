@@ -9,6 +9,11 @@ use beatbook_core::protocol::ErrorBody;
 
 use crate::store::StoreError;
 
+/// How long a client is asked to wait when the database could not be
+/// reached (a database restarting, a pool busy): long enough not to add to
+/// the load, short enough that a phone's records are soon in.
+pub const STORE_RETRY_SECONDS: u64 = 5;
+
 #[derive(Debug)]
 pub struct ApiError {
     status: StatusCode,
@@ -86,10 +91,11 @@ impl ApiError {
     }
 
     /// The store could not do its part: logged in full, answered 503 so the
-    /// phone keeps its records and tries again.
+    /// phone keeps its records and tries again, after
+    /// [`STORE_RETRY_SECONDS`].
     pub fn unavailable(what: &str) -> Self {
-        ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
+        ApiError::busy(
+            STORE_RETRY_SECONDS,
             format!("the server could not {what}; try again shortly"),
         )
     }

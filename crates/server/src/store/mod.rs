@@ -26,6 +26,7 @@
 pub(crate) mod contract;
 mod error;
 pub mod postgres;
+mod rows;
 pub mod sqlite;
 
 use std::collections::BTreeMap;

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod background;
+pub mod binary;
 pub mod http;
 pub mod records;
 

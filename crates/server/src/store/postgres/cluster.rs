@@ -1,4 +1,5 @@
-//! A throwaway PostgreSQL cluster for the tests: made once per test
+//! A throwaway PostgreSQL cluster for the tests and the benchmarks (not
+//! used by the server itself): made once per test
 //! process from the machine's own PostgreSQL (Debian's `postgresql`, which
 //! `cargo xtask test` installs), listening only on a socket in a folder of
 //! its own, and stopped when the process ends (a later run removes the
@@ -22,13 +23,22 @@ struct Cluster {
 
 static CLUSTER: OnceLock<Result<Cluster, String>> = OnceLock::new();
 
-/// The connection string of a new, empty database on the test cluster.
-pub(crate) fn new_database() -> (String, String) {
+/// A name no other test database has.
+fn fresh_name(prefix: &str) -> String {
+    format!(
+        "{prefix}{}",
+        crate::random::hex(&crate::random::random_bytes::<8>())
+    )
+}
+
+/// The connection string of a new, empty database on the test cluster,
+/// and the database's name.
+pub fn new_database() -> (String, String) {
     let cluster = CLUSTER
         .get_or_init(start)
         .as_ref()
         .unwrap_or_else(|e| panic!("no PostgreSQL for the tests: {e}"));
-    let name = format!("test_{}", uuid::Uuid::new_v4().simple());
+    let name = fresh_name("test_");
     admin(cluster)
         .batch_execute(&format!("CREATE DATABASE {name}"))
         .expect("a test database");
@@ -36,7 +46,7 @@ pub(crate) fn new_database() -> (String, String) {
 }
 
 /// Removes a test database, closing whatever still uses it.
-pub(crate) fn drop_database(name: &str) {
+pub fn drop_database(name: &str) {
     if let Some(Ok(cluster)) = CLUSTER.get() {
         let _ =
             admin(cluster).batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
@@ -128,11 +138,7 @@ fn start() -> Result<Cluster, String> {
     let user = run_as()?;
     let parent = std::env::temp_dir();
     remove_stale(&parent);
-    let dir = parent.join(format!(
-        "beatbook-pg-{}-{}",
-        std::process::id(),
-        uuid::Uuid::new_v4().simple()
-    ));
+    let dir = parent.join(fresh_name(&format!("beatbook-pg-{}-", std::process::id())));
     std::fs::create_dir_all(&dir).map_err(|e| format!("making {}: {e}", dir.display()))?;
     if let Some((uid, gid)) = user {
         std::os::unix::fs::chown(&dir, Some(uid), Some(gid))

@@ -12,10 +12,12 @@
 //! Connections come from a pool ([`r2d2`]); the store's traits are
 //! blocking, like SQLite's, and called on the runtime's blocking threads.
 
-#[cfg(test)]
-pub(crate) mod cluster;
+#[doc(hidden)]
+pub mod cluster;
 mod devices;
+mod photos;
 mod records;
+mod reports;
 #[cfg(test)]
 mod tests;
 
@@ -26,7 +28,7 @@ use chrono::{DateTime, Utc};
 use postgres::NoTls;
 use r2d2_postgres::PostgresConnectionManager;
 
-use super::{StoreError, StoreResult};
+use super::{Store, StoreError, StoreResult};
 
 /// The schema, one step a file: applied in order, each once.
 const MIGRATIONS: &[&str] = &[include_str!("migrations/0001_initial.sql")];
@@ -47,6 +49,9 @@ pub struct Postgres {
     /// The most record bodies one device may store
     /// ([`crate::store::DEVICE_QUOTA_BYTES`]).
     device_quota: AtomicU64,
+    /// The most note photos one device may store
+    /// ([`crate::store::DEVICE_PHOTO_QUOTA_BYTES`]).
+    photo_quota: AtomicU64,
 }
 
 impl From<postgres::Error> for StoreError {
@@ -76,6 +81,7 @@ impl Postgres {
         let store = Postgres {
             pool,
             device_quota: AtomicU64::new(super::DEVICE_QUOTA_BYTES),
+            photo_quota: AtomicU64::new(super::DEVICE_PHOTO_QUOTA_BYTES),
         };
         migrate(&mut store.conn()?, MIGRATIONS)?;
         Ok(store)
@@ -91,8 +97,34 @@ impl Postgres {
         self.device_quota.store(bytes, Ordering::Relaxed);
     }
 
+    /// Lets each device store at most `bytes` of note photos from now on.
+    pub fn set_device_photo_quota(&self, bytes: u64) {
+        self.photo_quota.store(bytes, Ordering::Relaxed);
+    }
+
     fn device_quota(&self) -> u64 {
         self.device_quota.load(Ordering::Relaxed)
+    }
+
+    fn photo_quota(&self) -> u64 {
+        self.photo_quota.load(Ordering::Relaxed)
+    }
+}
+
+impl Store for Postgres {
+    /// Whether a write would be taken now: the database answers, and is
+    /// not a standby that only reads.
+    fn writable(&self) -> StoreResult<()> {
+        let standby: bool = self
+            .conn()?
+            .query_one("SELECT pg_is_in_recovery()", &[])?
+            .get(0);
+        if standby {
+            return Err(StoreError::Backend(
+                "the database is a standby: it takes no writes".into(),
+            ));
+        }
+        Ok(())
     }
 }
 

@@ -36,11 +36,7 @@ fn temp_store() -> TempPostgres {
     }
 }
 
-contract::contract_tests!(@each temp_store();
-    a_batch_sent_to_many_at_once_is_stored_once,
-    revisions_are_kept_and_only_a_newer_one_replaces,
-    a_pairing_code_is_traded_once_for_a_token_until_revoked,
-);
+contract::contract_tests!(temp_store());
 
 #[test]
 fn a_batch_sent_to_two_servers_at_once_is_stored_once() {

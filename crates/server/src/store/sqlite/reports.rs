@@ -3,13 +3,14 @@
 
 use beatbook_core::inbox::InboxFilter;
 use beatbook_core::protocol::{InboxReport, Outcome, TriageEntry, TriageResult};
-use beatbook_core::report::{PublicReport, Report, ReportKind, ReportStatus, StatusChange, Triage};
+use beatbook_core::report::{PublicReport, Report, ReportKind, ReportStatus, Triage};
 use chrono::{DateTime, Utc};
 use rusqlite::{params, OptionalExtension, Transaction};
 use uuid::Uuid;
 
 use super::{now_text, time_key, Sqlite};
 use crate::random::new_code;
+use crate::store::rows::{place_pattern, status_of, ReportRow, REPORT_COLUMNS};
 use crate::store::{KindCounts, Reports, StoreError, StoreResult};
 
 fn parse_time(text: &str) -> DateTime<Utc> {
@@ -18,30 +19,8 @@ fn parse_time(text: &str) -> DateTime<Utc> {
         .unwrap_or_default()
 }
 
-fn status_of(slug: &str) -> ReportStatus {
-    ReportStatus::from_slug(slug).unwrap_or(ReportStatus::New)
-}
-
-/// A row of `reports`, as the queries below select it.
-const REPORT_COLUMNS: &str =
-    "seq, code, status, response, received_at, updated_at, body, erasure_requested_at, erased_at,
-     (SELECT COUNT(*) FROM photos WHERE record_kind = 'report' AND record_id = reports.id)";
-
-struct Row {
-    seq: i64,
-    code: String,
-    status: ReportStatus,
-    response: Option<String>,
-    received_at: DateTime<Utc>,
-    updated_at: DateTime<Utc>,
-    body: String,
-    erasure_requested_at: Option<DateTime<Utc>>,
-    erased_at: Option<DateTime<Utc>>,
-    photos: u32,
-}
-
-fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Row> {
-    Ok(Row {
+fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ReportRow> {
+    Ok(ReportRow {
         seq: r.get(0)?,
         code: r.get(1)?,
         status: status_of(&r.get::<_, String>(2)?),
@@ -134,36 +113,15 @@ impl Reports for Sqlite {
         let Some(found) = found else {
             return Ok(None);
         };
-        let report: Report = serde_json::from_str(&found.body)?;
         let steps = history(&conn, found.seq)?;
-        let changes = StatusChange::public_history(steps.into_iter().map(|e| (e.at, e.status)));
-        Ok(Some(PublicReport {
-            code: found.code,
-            kind: report.kind,
-            place: report.place.clone(),
-            when: report.when_text(),
-            reported_at: found.received_at,
-            updated_at: found.updated_at,
-            status: found.status,
-            response: found.response,
-            history: changes,
-            erasure_requested_at: found.erasure_requested_at,
-            erased_at: found.erased_at,
-        }))
+        found.public(steps).map(Some)
     }
 
     /// The councillor's inbox: matching reports newest first, with their
     /// history, and how many of each kind match (before the limit).
     fn inbox(&self, filter: &InboxFilter) -> StoreResult<(Vec<InboxReport>, KindCounts)> {
         let conn = self.conn();
-        let place = filter.place.as_ref().map(|p| {
-            format!(
-                "%{}%",
-                p.replace('\\', "\\\\")
-                    .replace('%', "\\%")
-                    .replace('_', "\\_")
-            )
-        });
+        let place = filter.place.as_deref().map(place_pattern);
         let wheres = "(?1 IS NULL OR kind = ?1) AND (?2 IS NULL OR status = ?2)
              AND (?3 IS NULL OR received_at >= ?3) AND (?4 IS NULL OR received_at < ?4)
              AND (?5 IS NULL OR place LIKE ?5 ESCAPE '\\')
@@ -191,22 +149,11 @@ impl Reports for Sqlite {
             "SELECT {REPORT_COLUMNS} FROM reports WHERE {wheres} ORDER BY received_at DESC, seq DESC LIMIT {}",
             filter.limit
         ))?;
-        let found: Vec<Row> = statement.query_map(args, row)?.collect::<Result<_, _>>()?;
+        let found: Vec<ReportRow> = statement.query_map(args, row)?.collect::<Result<_, _>>()?;
         let mut reports = Vec::with_capacity(found.len());
         for found in found {
-            let report: Report = serde_json::from_str(&found.body)?;
-            reports.push(InboxReport {
-                history: history(&conn, found.seq)?,
-                code: found.code,
-                status: found.status,
-                response: found.response,
-                received_at: found.received_at,
-                updated_at: found.updated_at,
-                report,
-                erasure_requested_at: found.erasure_requested_at,
-                erased_at: found.erased_at,
-                photos: found.photos,
-            });
+            let history = history(&conn, found.seq)?;
+            reports.push(found.inbox(history)?);
         }
         Ok((reports, counts))
     }

@@ -47,3 +47,63 @@ CREATE TABLE record_revisions (
     body TEXT NOT NULL,
     PRIMARY KEY (kind, id, revision)
 );
+
+-- Residents' reports: the report as sent, its status, and its public code.
+CREATE TABLE reports (
+    seq BIGSERIAL PRIMARY KEY,
+    id UUID NOT NULL UNIQUE,
+    code TEXT NOT NULL UNIQUE,
+    kind TEXT NOT NULL,
+    status TEXT NOT NULL,
+    created_at TIMESTAMPTZ NOT NULL,
+    received_at TIMESTAMPTZ NOT NULL,
+    updated_at TIMESTAMPTZ NOT NULL,
+    place TEXT,
+    response TEXT,
+    body TEXT NOT NULL,
+    erasure_requested_at TIMESTAMPTZ,
+    erased_at TIMESTAMPTZ,
+    removed_at TIMESTAMPTZ
+);
+CREATE INDEX reports_by_time ON reports (received_at DESC, seq DESC);
+
+-- Every step of a report's triage.
+CREATE TABLE report_events (
+    seq BIGSERIAL PRIMARY KEY,
+    change_id UUID UNIQUE,
+    report_seq BIGINT NOT NULL REFERENCES reports (seq),
+    device_id BIGINT REFERENCES devices (id),
+    at TIMESTAMPTZ NOT NULL,
+    status TEXT NOT NULL,
+    response TEXT,
+    private_note TEXT,
+    erased BOOLEAN NOT NULL DEFAULT FALSE
+);
+CREATE INDEX report_events_by_report ON report_events (report_seq, at, seq);
+
+-- Photos' bytes, once per content, in the database, so that every server
+-- answers for every photo.
+CREATE TABLE photo_contents (
+    sha256 TEXT PRIMARY KEY,
+    bytes BYTEA NOT NULL
+);
+
+CREATE TABLE photos (
+    id UUID PRIMARY KEY,
+    record_kind TEXT NOT NULL CHECK (record_kind IN ('note', 'report')),
+    record_id UUID NOT NULL,
+    sha256 TEXT NOT NULL REFERENCES photo_contents (sha256),
+    media_type TEXT NOT NULL,
+    bytes BIGINT NOT NULL,
+    width INTEGER NOT NULL,
+    height INTEGER NOT NULL,
+    -- Residents' photos are shown on the public status page only once the
+    -- councillor has looked at them (faces, number plates).
+    public BOOLEAN NOT NULL DEFAULT FALSE,
+    device_id BIGINT REFERENCES devices (id),
+    received_at TIMESTAMPTZ NOT NULL,
+    -- The order photos arrived in, within one instant too.
+    seq BIGSERIAL NOT NULL
+);
+CREATE INDEX photos_by_record ON photos (record_kind, record_id, seq);
+CREATE INDEX photos_by_content ON photos (sha256);

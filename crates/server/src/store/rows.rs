@@ -1,0 +1,80 @@
+//! What both backends read back the same way: a report's row, and the
+//! answers made from it, so that only the SQL differs between them.
+
+use beatbook_core::protocol::{InboxReport, TriageEntry};
+use beatbook_core::report::{PublicReport, Report, ReportStatus, StatusChange};
+use chrono::{DateTime, Utc};
+
+use super::StoreResult;
+
+/// The columns of `reports` a [`ReportRow`] is read from, in its order.
+pub(crate) const REPORT_COLUMNS: &str =
+    "seq, code, status, response, received_at, updated_at, body, erasure_requested_at, erased_at,
+     (SELECT COUNT(*) FROM photos WHERE record_kind = 'report' AND record_id = reports.id)";
+
+/// A stored status; one no release wrote reads as "new".
+pub(crate) fn status_of(slug: &str) -> ReportStatus {
+    ReportStatus::from_slug(slug).unwrap_or(ReportStatus::New)
+}
+
+/// A row of `reports`, as [`REPORT_COLUMNS`] selects it.
+pub(crate) struct ReportRow {
+    pub seq: i64,
+    pub code: String,
+    pub status: ReportStatus,
+    pub response: Option<String>,
+    pub received_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub body: String,
+    pub erasure_requested_at: Option<DateTime<Utc>>,
+    pub erased_at: Option<DateTime<Utc>>,
+    pub photos: u32,
+}
+
+impl ReportRow {
+    /// What anyone with the code sees, given every step of its triage.
+    pub(crate) fn public(self, steps: Vec<TriageEntry>) -> StoreResult<PublicReport> {
+        let report: Report = serde_json::from_str(&self.body)?;
+        Ok(PublicReport {
+            code: self.code,
+            kind: report.kind,
+            place: report.place.clone(),
+            when: report.when_text(),
+            reported_at: self.received_at,
+            updated_at: self.updated_at,
+            status: self.status,
+            response: self.response,
+            history: StatusChange::public_history(steps.into_iter().map(|e| (e.at, e.status))),
+            erasure_requested_at: self.erasure_requested_at,
+            erased_at: self.erased_at,
+        })
+    }
+
+    /// What the councillor's inbox shows, with its whole history.
+    pub(crate) fn inbox(self, history: Vec<TriageEntry>) -> StoreResult<InboxReport> {
+        Ok(InboxReport {
+            report: serde_json::from_str(&self.body)?,
+            history,
+            code: self.code,
+            status: self.status,
+            response: self.response,
+            received_at: self.received_at,
+            updated_at: self.updated_at,
+            erasure_requested_at: self.erasure_requested_at,
+            erased_at: self.erased_at,
+            photos: self.photos,
+        })
+    }
+}
+
+/// A place the inbox is filtered by, as a `LIKE` pattern that matches the
+/// words anywhere, with the pattern's own characters escaped by `\`.
+pub(crate) fn place_pattern(words: &str) -> String {
+    format!(
+        "%{}%",
+        words
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_")
+    )
+}
