@@ -49,7 +49,7 @@ fn device<S: Devices>(store: &S) -> i64 {
     store.device_for_token(&token).unwrap().unwrap().id
 }
 
-fn note(text: &str) -> Note {
+pub(crate) fn note(text: &str) -> Note {
     let input = NoteInput {
         text: text.into(),
         category: Category::PoorLighting,
@@ -63,14 +63,14 @@ fn raw(note: &Note) -> Box<RawValue> {
     serde_json::value::to_raw_value(note).unwrap()
 }
 
-fn notes(notes: &[Note]) -> RawBatch {
+pub(crate) fn notes(notes: &[Note]) -> RawBatch {
     RawBatch {
         notes: notes.iter().map(raw).collect(),
         ..RawBatch::default()
     }
 }
 
-fn report(description: &str, contact: &str) -> Report {
+pub(crate) fn report(description: &str, contact: &str) -> Report {
     Report::create(
         Uuid::now_v7(),
         &ReportInput {
@@ -93,7 +93,7 @@ fn report(description: &str, contact: &str) -> Report {
     .unwrap()
 }
 
-fn step(report: &Report, status: ReportStatus, response: &str, private: &str) -> Triage {
+pub(crate) fn step(report: &Report, status: ReportStatus, response: &str, private: &str) -> Triage {
     Triage::create(
         Uuid::now_v7(),
         report.id,
@@ -103,6 +103,21 @@ fn step(report: &Report, status: ReportStatus, response: &str, private: &str) ->
         private,
     )
     .unwrap()
+}
+
+/// A photo of the street (its metadata as the API leaves it) with these
+/// bytes, sent by `device` (`None`: a resident).
+pub(crate) fn photo(id: u128, of: PhotoOwner, bytes: &[u8], device: Option<i64>) -> NewPhoto {
+    let jpeg = include_bytes!("../../../core/tests/fixtures/photos/street.jpg");
+    NewPhoto {
+        id: Uuid::from_u128(id),
+        of,
+        sha256: crate::api::sha256_hex(bytes),
+        inspected: beatbook_core::photo::inspect(jpeg, "image/jpeg").unwrap(),
+        bytes: bytes.to_vec(),
+        device_id: device,
+        room: None,
+    }
 }
 
 pub(crate) fn a_batch_sent_to_many_at_once_is_stored_once<S: Devices + Records + Sync>(store: &S) {
@@ -333,15 +348,7 @@ pub(crate) fn photos_are_kept_once_by_id_and_content<S: Store>(store: &S) {
         .ingest(device, notes(std::slice::from_ref(&n)))
         .unwrap();
     let jpeg = include_bytes!("../../../core/tests/fixtures/photos/street.jpg");
-    let photo = |id: u128, of: PhotoOwner, bytes: &[u8]| NewPhoto {
-        id: Uuid::from_u128(id),
-        of,
-        sha256: crate::api::sha256_hex(bytes),
-        inspected: beatbook_core::photo::inspect(jpeg, "image/jpeg").unwrap(),
-        bytes: bytes.to_vec(),
-        device_id: Some(device),
-        room: None,
-    };
+    let photo = |id: u128, of: PhotoOwner, bytes: &[u8]| photo(id, of, bytes, Some(device));
     let of = PhotoOwner::Note(n.id);
     let mut other = jpeg.to_vec();
     other.push(0);

@@ -10,8 +10,11 @@
 //!
 //! The traits are blocking: the API calls them on the runtime's blocking
 //! threads (one `spawn_blocking`, in `api/mod.rs`). SQLite is a blocking
-//! library whose group commit is a thread holding the connection, and a
-//! blocking trait keeps every backend and the contract suite plain Rust.
+//! library whose group commit is a thread holding the connection, the
+//! PostgreSQL client used is the blocking face of tokio-postgres, and a
+//! blocking trait keeps every backend and the contract suite plain Rust
+//! (async traits would be boxed futures through all of `api/`, for no
+//! request that waits on anything but its own database work).
 //!
 //! - [`Devices`]: pairing codes, device tokens, revocation.
 //! - [`Records`]: notes, shifts and concerns synced from the phones, once
@@ -20,7 +23,8 @@
 //!   councillor's triage.
 //! - [`Photos`]: photos on notes and reports, kept once by content.
 //!
-//! [`Sqlite`] is the embedded default.
+//! [`Sqlite`] is the embedded default; [`Postgres`] is for several servers
+//! on one database (docs/postgres.md).
 
 #[cfg(test)]
 pub(crate) mod contract;

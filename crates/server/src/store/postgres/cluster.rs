@@ -65,6 +65,14 @@ fn admin(cluster: &Cluster) -> postgres::Client {
         .expect("the test cluster answers")
 }
 
+/// One of PostgreSQL's programs (`pg_dump`, `pg_restore`), from the folder
+/// the cluster's come from.
+pub fn program(name: &str) -> PathBuf {
+    binaries()
+        .unwrap_or_else(|e| panic!("no PostgreSQL for the tests: {e}"))
+        .join(name)
+}
+
 /// The folder of PostgreSQL's programs: `BEATBOOK_POSTGRES_BIN`, or the
 /// newest of Debian's.
 fn binaries() -> Result<PathBuf, String> {

@@ -3,7 +3,7 @@
 
 use super::cluster::{drop_database, new_database};
 use super::Postgres;
-use crate::store::contract;
+use crate::store::{contract, PhotoOwner};
 
 /// A store on a database of its own, dropped when done.
 struct TempPostgres {
@@ -59,4 +59,81 @@ fn a_second_server_starting_finds_the_schema_made_and_a_newer_one_is_refused() {
         Postgres::open(&first.url),
         Err(crate::store::StoreError::NewerSchema { found: 1000, .. })
     ));
+}
+
+#[test]
+fn a_dump_taken_while_serving_restores_into_a_new_database_with_everything_in_it() {
+    use beatbook_core::protocol::RecordKind;
+
+    use crate::store::{Devices, Photos, Records, Reports};
+
+    let store = temp_store();
+    // What a night leaves: a paired phone's notes, a resident's report with
+    // a photo, and a step of triage.
+    let code = store.create_pairing_code("phone").unwrap();
+    let token = store.redeem_pairing_code(&code).unwrap().unwrap().token;
+    let device = store.device_for_token(&token).unwrap().unwrap().id;
+    let notes: Vec<_> = (0..5)
+        .map(|i| contract::note(&format!("note {i}")))
+        .collect();
+    store.ingest(device, contract::notes(&notes)).unwrap();
+    let report = contract::report("Dark all week", "");
+    let (code, _) = store.submit_report(&report).unwrap();
+    let step = contract::step(
+        &report,
+        beatbook_core::ReportStatus::Acknowledged,
+        "We have seen it.",
+        "",
+    );
+    store.triage(device, &[step]).unwrap();
+    let jpeg = include_bytes!("../../../../core/tests/fixtures/photos/street.jpg");
+    let photo = contract::photo(9, PhotoOwner::Report(report.id), jpeg, None);
+    assert_eq!(
+        store.store_photo(photo).unwrap(),
+        crate::store::PhotoAnswer::Stored
+    );
+
+    let dump = std::env::temp_dir().join(format!("{}.dump", store.name));
+    let ran = std::process::Command::new(super::cluster::program("pg_dump"))
+        .args(["--format=custom", "--file"])
+        .arg(&dump)
+        .args(["--dbname", &store.url])
+        .output()
+        .unwrap();
+    assert!(
+        ran.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ran.stderr)
+    );
+
+    // A new database the store has made its schema in: the dump's
+    // --clean replaces it.
+    let restored = temp_store();
+    let ran = std::process::Command::new(super::cluster::program("pg_restore"))
+        .args([
+            "--no-owner",
+            "--clean",
+            "--if-exists",
+            "--dbname",
+            &restored.url,
+        ])
+        .arg(&dump)
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_file(&dump);
+    assert!(
+        ran.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ran.stderr)
+    );
+    let again = Postgres::open(&restored.url).unwrap();
+    assert_eq!(again.count(RecordKind::Note).unwrap(), 5);
+    assert!(
+        again.device_for_token(&token).unwrap().is_some(),
+        "the phone stays paired"
+    );
+    let public = again.public_report(&code).unwrap().unwrap();
+    assert_eq!(public.status, beatbook_core::ReportStatus::Acknowledged);
+    let photos = again.report_photos(&code).unwrap().unwrap();
+    assert_eq!(again.photo_bytes(&photos[0]).unwrap(), jpeg);
 }
