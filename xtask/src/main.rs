@@ -374,11 +374,36 @@ fn test() -> Result {
     outcome
 }
 
+/// The server's API tests that run again on PostgreSQL (the rest look at
+/// SQLite's files, or run the binary on its data folder).
+const API_TESTS: &[&str] = &[
+    "sync_api",
+    "revisions_api",
+    "pairing_api",
+    "reports_api",
+    "inbox_api",
+    "photos_api",
+    "exports_api",
+    "public_endpoint",
+    "fuzz_api",
+    "plain_pages",
+];
+
 fn run_test_tiers(env: &setup::Env, tally: &mut Tally) -> Result {
     run_tests(
         "native",
         "native tests",
         &mut cmd(env, "cargo", &["test", "--workspace"]),
+        tally,
+    )?;
+    let mut api = vec!["test", "-p", "beatbook-server"];
+    for name in API_TESTS {
+        api.extend(["--test", name]);
+    }
+    run_tests(
+        "native",
+        "the API's tests again, on PostgreSQL",
+        cmd(env, "cargo", &api).env("BEATBOOK_TEST_STORE", "postgres"),
         tally,
     )?;
     run_tests(
@@ -405,4 +430,17 @@ fn run_test_tiers(env: &setup::Env, tally: &mut Tally) -> Result {
         build::for_e2e(env, true)?.args(e2e_files()?),
         tally,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_api_test_run_again_on_postgres_is_a_server_test_file() {
+        let tests = root().join("crates/server/tests");
+        for name in API_TESTS {
+            assert!(tests.join(format!("{name}.rs")).is_file(), "{name}");
+        }
+    }
 }

@@ -8,7 +8,7 @@ use std::process::Command;
 
 use beatbook_core::protocol::level;
 use beatbook_core::report::{ReportKind, ReportStatus, Triage};
-use beatbook_server::store::{NewPhoto, PhotoAnswer, PhotoOwner, Photos, Reports};
+use beatbook_server::store::{NewPhoto, PhotoAnswer, PhotoOwner, Reports};
 use chrono::{Duration, Utc};
 use common::records::{report, CONTACT_NAME, CONTACT_REACH};
 use common::{serve, temp_dir, TestServer};
@@ -101,7 +101,7 @@ fn an_erased_report_keeps_its_code_and_history_and_nothing_personal_on_disk() {
         .db
         .set_photo_public(Uuid::from_u128(1), true)
         .unwrap();
-    let folder = server.db.photo_folder();
+    let folder = server.photo_folder();
 
     assert!(server.db.erase_report(&code).unwrap());
     assert!(server
@@ -301,7 +301,7 @@ fn the_councillor_erases_from_the_inbox_once_and_the_resident_is_told_when() {
         webp,
     );
     assert_eq!(r.status, 201, "{}", r.text());
-    let folder = server.db.photo_folder();
+    let folder = server.photo_folder();
     assert_eq!(std::fs::read_dir(&folder).unwrap().count(), 1);
     let ask = server.post(&format!("/api/v1/reports/{code}/erasure"), &[], b"{}");
     assert_eq!(ask.status, 202, "{}", ask.text());

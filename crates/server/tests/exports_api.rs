@@ -436,18 +436,7 @@ fn the_plain_exports_link_each_photo_where_the_api_serves_it() {
 
 /// Sets when the server received a report, as if it had come then.
 fn received(server: &TestServer, code: &str, at: chrono::DateTime<Utc>) {
-    let db = rusqlite::Connection::open(server.dist.join("beatbook.sqlite3")).unwrap();
-    db.busy_timeout(std::time::Duration::from_secs(5)).unwrap();
-    let changed = db
-        .execute(
-            "UPDATE reports SET received_at = ?1 WHERE code = ?2",
-            (
-                at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-                code,
-            ),
-        )
-        .unwrap();
-    assert_eq!(changed, 1);
+    server.set_received(code, at);
 }
 
 #[test]
@@ -562,11 +551,12 @@ fn zip_exports_need_the_token_and_a_good_query() {
 
 #[test]
 fn a_photo_missing_on_disk_is_named_before_any_of_the_zip_is_sent() {
-    let server = serve();
+    // Files on disk are SQLite's; PostgreSQL keeps photos in its rows.
+    let server = common::serve_sqlite();
     let auth = server.pair("phone");
     let (town, _, ids) = two_shifts_with_photos(&server, &auth);
     // The PNG's file goes (the JPEG's is shared with the other shift's).
-    std::fs::remove_file(server.db.photo_folder().join(sha256_hex(PNG))).unwrap();
+    std::fs::remove_file(server.photo_folder().join(sha256_hex(PNG))).unwrap();
     let zip = format!("/api/v1/export/notes.zip?shift={}", town.id);
     let r = server.get(&zip, &[&auth]);
     assert_eq!(r.status, 500, "{}", r.text());
@@ -576,7 +566,7 @@ fn a_photo_missing_on_disk_is_named_before_any_of_the_zip_is_sent() {
     assert!(error.contains("missing"), "{error}");
     assert!(!error.contains(&ids[0].to_string()), "{error}");
     // A file cut short counts as missing too; the plain CSV still links all.
-    std::fs::write(server.db.photo_folder().join(sha256_hex(PNG)), &PNG[..100]).unwrap();
+    std::fs::write(server.photo_folder().join(sha256_hex(PNG)), &PNG[..100]).unwrap();
     assert_eq!(server.get(&zip, &[&auth]).status, 500);
     let csv = server.get(
         &format!("/api/v1/export/notes.csv?shift={}", town.id),
@@ -585,7 +575,7 @@ fn a_photo_missing_on_disk_is_named_before_any_of_the_zip_is_sent() {
     assert_eq!(csv.status, 200);
     assert!(csv.text().contains(&format!("/api/v1/photos/{}", ids[1])));
     // Put back, the ZIP is whole again.
-    std::fs::write(server.db.photo_folder().join(sha256_hex(PNG)), PNG).unwrap();
+    std::fs::write(server.photo_folder().join(sha256_hex(PNG)), PNG).unwrap();
     let entries = unzip(&server.get(&zip, &[&auth]), "notes");
     assert_eq!(entries.len(), 4);
 }

@@ -5,7 +5,6 @@ mod common;
 
 use beatbook_core::protocol::RecordKind;
 use beatbook_core::Note;
-use beatbook_server::store::{Devices, Records};
 use chrono::Utc;
 use common::records::{concern, note, sync_body};
 use common::{error_of, outcomes, serve};

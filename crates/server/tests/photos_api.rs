@@ -7,7 +7,7 @@ mod common;
 use beatbook_core::photo::MAX_PHOTO_BYTES;
 use beatbook_core::ReportKind;
 use beatbook_server::api::ApiState;
-use beatbook_server::store::{PhotoOwner, Photos};
+use beatbook_server::store::PhotoOwner;
 use common::records::{note, report};
 use common::sha256_hex as sha;
 use common::{error_of, serve, serve_with, Response, TestServer};
@@ -30,14 +30,7 @@ fn send(
 }
 
 fn files(server: &TestServer) -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(server.db.photo_folder())
-        .map(|d| {
-            d.map(|e| e.unwrap().file_name().into_string().unwrap())
-                .collect()
-        })
-        .unwrap_or_default();
-    names.sort();
-    names
+    server.kept_photo_contents()
 }
 
 #[test]
@@ -68,7 +61,7 @@ fn a_note_s_photo_is_stored_once_however_often_it_is_sent() {
 
     // The bytes are kept under their hash, exactly as sent.
     assert_eq!(files(&server), [sha(JPEG)]);
-    let stored = std::fs::read(server.db.photo_folder().join(sha(JPEG))).unwrap();
+    let stored = server.kept_photo_bytes(&sha(JPEG));
     assert_eq!(stored, JPEG);
     let rows = server.db.photos_of(PhotoOwner::Note(note.id)).unwrap();
     assert_eq!(rows.len(), 1);
@@ -474,7 +467,7 @@ fn a_resident_sends_a_report_s_photos_within_an_allowance_and_a_resend_costs_not
         let report = report(&format!("Place {n}"), ReportKind::UnsafeAfterDark);
         // Reports have their own allowance; a fresh server per few reports
         // would hide the photos' one, so reports come from the store directly.
-        beatbook_server::store::Reports::submit_report(server.db.as_ref(), &report).unwrap();
+        beatbook_server::store::Reports::submit_report(&*server.db, &report).unwrap();
         for k in 0..4u128 {
             let id = Uuid::from_u128(n * 10 + k);
             let r = send(
@@ -568,7 +561,7 @@ fn residents_photos_take_no_more_disk_than_given_them_and_notes_photos_are_not_c
     let first = report("The footbridge", ReportKind::PoorLighting);
     let second = report("The underpass", ReportKind::PoorLighting);
     for r in [&first, &second] {
-        beatbook_server::store::Reports::submit_report(server.db.as_ref(), r).unwrap();
+        beatbook_server::store::Reports::submit_report(&*server.db, r).unwrap();
     }
     let to_first = format!("report={}", first.id);
     let to_second = format!("report={}", second.id);

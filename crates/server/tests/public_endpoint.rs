@@ -13,8 +13,6 @@ use beatbook_core::protocol::{proof, ErrorBody};
 use beatbook_core::report::ReportKind;
 use beatbook_server::api::{ApiState, Body, Cidr, BODIES, REPORTS_PER_MINUTE};
 use beatbook_server::serve::conn::Limits;
-use beatbook_server::store::Devices;
-use beatbook_server::store::Reports;
 use common::http::connect_from;
 use common::records::{note, report};
 use common::{code_of, error_of, serve, serve_with};

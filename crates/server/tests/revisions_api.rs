@@ -6,7 +6,6 @@ mod common;
 
 use beatbook_core::protocol::RecordKind;
 use beatbook_core::{Category, Note, NoteInput};
-use beatbook_server::store::{Devices, Records};
 use chrono::Utc;
 use common::records::note;
 use common::{assert_rejected, error_of, outcomes, reason_of, serve};

@@ -5,7 +5,6 @@ mod common;
 
 use beatbook_core::protocol::RecordKind;
 use beatbook_core::{Category, Note, ShiftKind};
-use beatbook_server::store::Records;
 use chrono::Utc;
 use common::records::{concern, note, shift, sync_body};
 use common::{assert_rejected, error_of, outcomes, serve};
@@ -39,7 +38,7 @@ fn a_device_past_its_quota_gets_413_in_words_and_another_device_syncs_on() {
     let server = serve();
     let auth = server.pair("phone");
     let other = server.pair("tablet");
-    server.db.set_device_quota(2_000);
+    server.set_device_quota(2_000);
     let first = note("a short note").build();
     let r = server.sync(&auth, &sync_body(&[], &[&first]));
     assert_eq!(outcomes(&r), ["stored"]);

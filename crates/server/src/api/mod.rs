@@ -91,12 +91,12 @@ pub const RESIDENT_PHOTO_MB: u64 = 2048;
 pub const KEEP_CONTACT_DAYS: u32 = 90;
 
 impl ApiState {
-    pub fn new<S: Store>(store: Arc<S>) -> Self {
+    pub fn new(store: Arc<dyn Store>) -> Self {
         Self::with_limits(store, BURST, REFILL_PER_SECOND)
     }
 
     /// A per-device allowance other than the default (benchmarks use a huge one).
-    pub fn with_limits<S: Store>(store: Arc<S>, burst: f64, per_second: f64) -> Self {
+    pub fn with_limits(store: Arc<dyn Store>, burst: f64, per_second: f64) -> Self {
         ApiState {
             store,
             limits: Arc::new(RateLimits::new(burst, per_second, 1.0)),
@@ -111,7 +111,7 @@ impl ApiState {
     }
 
     /// No practical limits at all: for benchmarks and fuzzing only.
-    pub fn unlimited<S: Store>(store: Arc<S>) -> Self {
+    pub fn unlimited(store: Arc<dyn Store>) -> Self {
         ApiState {
             store,
             limits: Arc::new(RateLimits::new(1e9, 1e9, 1e9)),

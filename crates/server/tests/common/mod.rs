@@ -1,5 +1,7 @@
-//! Test support: a real server on loopback with a real SQLite file, and a
-//! small HTTP/1.1 client that shows exactly what the server answered.
+//! Test support: a real server on loopback with a real store (a SQLite
+//! file; or, with `BEATBOOK_TEST_STORE=postgres`, a new database on the
+//! throwaway PostgreSQL cluster, so that the API's tests run on both), and
+//! a small HTTP/1.1 client that shows exactly what the server answered.
 #![allow(dead_code)]
 
 pub mod background;
@@ -15,7 +17,8 @@ use beatbook_core::{Note, Report};
 use beatbook_server::api::ApiState;
 use beatbook_server::serve::conn::Limits;
 use beatbook_server::serve::Transport;
-use beatbook_server::store::Devices;
+use beatbook_server::store::postgres::cluster;
+use beatbook_server::store::{Postgres, Store};
 use beatbook_server::Sqlite;
 use records::{CONTACT_NAME, CONTACT_REACH};
 use serde_json::{json, Value};
@@ -50,8 +53,30 @@ pub fn temp_dir(label: &str) -> PathBuf {
 
 pub struct TestServer {
     pub addr: SocketAddr,
-    pub db: Arc<Sqlite>,
+    pub db: Arc<dyn Store>,
     pub dist: PathBuf,
+    backend: Backend,
+}
+
+/// The store behind a test server, for what only one kind has.
+enum Backend {
+    Sqlite(Arc<Sqlite>),
+    /// The store, its database's address, and its name (the database is
+    /// dropped with the server).
+    Postgres(Arc<Postgres>, String, String),
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Backend::Postgres(_, _, name) = &self.backend {
+            cluster::drop_database(name);
+        }
+    }
+}
+
+/// Whether the API's tests run on PostgreSQL this time.
+fn on_postgres() -> bool {
+    std::env::var("BEATBOOK_TEST_STORE").is_ok_and(|s| s == "postgres")
 }
 
 /// A server on a free loopback port, with its own data folder and dist.
@@ -66,14 +91,28 @@ pub const POLICY: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eva
     'sha256-2vC3U7ZtqlZ0lvSSs8dq2Q7a0D3N0xR4+8u3jU8GyJM='; style-src 'self'; \
     connect-src 'self'; object-src 'none'; frame-ancestors 'none'";
 
-pub fn serve_with(make_state: impl FnOnce(Arc<Sqlite>) -> ApiState) -> TestServer {
+pub fn serve_with(make_state: impl FnOnce(Arc<dyn Store>) -> ApiState) -> TestServer {
     serve_limited(make_state, Limits::default())
 }
 
 /// The same, served as the binary serves (`serve::serve_with`), with these
 /// limits on each connection.
 pub fn serve_limited(
-    make_state: impl FnOnce(Arc<Sqlite>) -> ApiState,
+    make_state: impl FnOnce(Arc<dyn Store>) -> ApiState,
+    limits: Limits,
+) -> TestServer {
+    serve_on(on_postgres(), make_state, limits)
+}
+
+/// A server on SQLite whichever store the run is for: for the tests that
+/// look at its files on disk.
+pub fn serve_sqlite() -> TestServer {
+    serve_on(false, ApiState::new, Limits::default())
+}
+
+fn serve_on(
+    postgres: bool,
+    make_state: impl FnOnce(Arc<dyn Store>) -> ApiState,
     limits: Limits,
 ) -> TestServer {
     let dist = temp_dir("dist");
@@ -92,14 +131,26 @@ pub fn serve_limited(
     )
     .unwrap();
     std::fs::write(dist.join("manifest.webmanifest"), "{}").unwrap();
-    let db = Arc::new(Sqlite::open(&dist.join("beatbook.sqlite3")).unwrap());
+    let (db, backend): (Arc<dyn Store>, Backend) = if postgres {
+        let (url, name) = cluster::new_database();
+        let store = Arc::new(Postgres::open(&url).unwrap());
+        (store.clone(), Backend::Postgres(store, url, name))
+    } else {
+        let store = Arc::new(Sqlite::open(&dist.join("beatbook.sqlite3")).unwrap());
+        (store.clone(), Backend::Sqlite(store))
+    };
     let state = make_state(db.clone());
     let app = beatbook_server::app_with_api(&dist, state);
     let transport = Transport::Plain {
         addr: "127.0.0.1:0".parse().unwrap(),
     };
     let addr = background::serve_in_background(transport, app, limits);
-    TestServer { addr, db, dist }
+    TestServer {
+        addr,
+        db,
+        dist,
+        backend,
+    }
 }
 
 pub fn serve() -> TestServer {
@@ -107,6 +158,89 @@ pub fn serve() -> TestServer {
 }
 
 impl TestServer {
+    /// Where the SQLite store keeps its photo files (a server made with
+    /// [`serve_sqlite`]).
+    pub fn photo_folder(&self) -> PathBuf {
+        match &self.backend {
+            Backend::Sqlite(store) => store.photo_folder(),
+            Backend::Postgres(..) => panic!("photo files are SQLite's: serve_sqlite()"),
+        }
+    }
+
+    /// The contents photos' bytes are kept under (their SHA-256), sorted:
+    /// SQLite's files, PostgreSQL's rows.
+    pub fn kept_photo_contents(&self) -> Vec<String> {
+        let mut names: Vec<String> = match &self.backend {
+            Backend::Sqlite(store) => std::fs::read_dir(store.photo_folder())
+                .map(|d| {
+                    d.map(|e| e.unwrap().file_name().into_string().unwrap())
+                        .collect()
+                })
+                .unwrap_or_default(),
+            Backend::Postgres(_, url, _) => self
+                .postgres(url)
+                .query("SELECT sha256 FROM photo_contents", &[])
+                .unwrap()
+                .iter()
+                .map(|r| r.get(0))
+                .collect(),
+        };
+        names.sort();
+        names
+    }
+
+    /// The bytes kept under `sha256`.
+    pub fn kept_photo_bytes(&self, sha256: &str) -> Vec<u8> {
+        match &self.backend {
+            Backend::Sqlite(store) => std::fs::read(store.photo_folder().join(sha256)).unwrap(),
+            Backend::Postgres(_, url, _) => self
+                .postgres(url)
+                .query_one(
+                    "SELECT bytes FROM photo_contents WHERE sha256 = $1",
+                    &[&sha256],
+                )
+                .unwrap()
+                .get(0),
+        }
+    }
+
+    /// Sets when the server received the report with this code, as if it
+    /// had come then.
+    pub fn set_received(&self, code: &str, at: chrono::DateTime<chrono::Utc>) {
+        let changed = match &self.backend {
+            Backend::Sqlite(_) => {
+                let db = rusqlite::Connection::open(self.dist.join("beatbook.sqlite3")).unwrap();
+                db.busy_timeout(std::time::Duration::from_secs(5)).unwrap();
+                let at = at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+                db.execute(
+                    "UPDATE reports SET received_at = ?1 WHERE code = ?2",
+                    (at, code),
+                )
+                .unwrap()
+            }
+            Backend::Postgres(_, url, _) => self
+                .postgres(url)
+                .execute(
+                    "UPDATE reports SET received_at = $1 WHERE code = $2",
+                    &[&at, &code],
+                )
+                .unwrap() as usize,
+        };
+        assert_eq!(changed, 1);
+    }
+
+    fn postgres(&self, url: &str) -> postgres::Client {
+        postgres::Client::connect(url, postgres::NoTls).unwrap()
+    }
+
+    /// Lets each device store at most `bytes` of records from now on.
+    pub fn set_device_quota(&self, bytes: u64) {
+        match &self.backend {
+            Backend::Sqlite(store) => store.set_device_quota(bytes),
+            Backend::Postgres(store, ..) => store.set_device_quota(bytes),
+        }
+    }
+
     pub fn get(&self, path: &str, headers: &[&str]) -> Response {
         request(self.addr, "GET", path, headers, b"")
     }

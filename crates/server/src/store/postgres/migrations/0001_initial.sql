@@ -1,13 +1,15 @@
 -- Beatbook on PostgreSQL: the same things the SQLite store keeps, in
 -- PostgreSQL's own types. Record bodies are kept as the JSON text the
 -- server wrote (not jsonb, which would reorder keys), and answered as is.
+-- Times are kept to the millisecond, as SQLite's are: a finer time would
+-- tell a stored report from a decoy (the API's answer to a bot).
 
 CREATE TABLE devices (
     id BIGSERIAL PRIMARY KEY,
     name TEXT NOT NULL,
     token_hash BYTEA NOT NULL UNIQUE,
-    created_at TIMESTAMPTZ NOT NULL,
-    revoked_at TIMESTAMPTZ,
+    created_at TIMESTAMPTZ(3) NOT NULL,
+    revoked_at TIMESTAMPTZ(3),
     -- What the device has stored, against its quotas.
     stored_bytes BIGINT NOT NULL DEFAULT 0,
     photo_bytes BIGINT NOT NULL DEFAULT 0
@@ -16,8 +18,8 @@ CREATE TABLE devices (
 CREATE TABLE pairing_codes (
     code_hash BYTEA PRIMARY KEY,
     device_name TEXT NOT NULL,
-    expires_at TIMESTAMPTZ NOT NULL,
-    used_at TIMESTAMPTZ
+    expires_at TIMESTAMPTZ(3) NOT NULL,
+    used_at TIMESTAMPTZ(3)
 );
 
 -- The latest revision of each synced record.
@@ -28,8 +30,8 @@ CREATE TABLE records (
     revision INTEGER NOT NULL,
     shift_id UUID,
     category TEXT,
-    sorts_at TIMESTAMPTZ NOT NULL,
-    received_at TIMESTAMPTZ NOT NULL,
+    sorts_at TIMESTAMPTZ(3) NOT NULL,
+    received_at TIMESTAMPTZ(3) NOT NULL,
     body TEXT NOT NULL,
     PRIMARY KEY (kind, id)
 );
@@ -42,7 +44,7 @@ CREATE TABLE record_revisions (
     id UUID NOT NULL,
     revision INTEGER NOT NULL,
     device_id BIGINT NOT NULL REFERENCES devices (id),
-    received_at TIMESTAMPTZ NOT NULL,
+    received_at TIMESTAMPTZ(3) NOT NULL,
     content_hash BYTEA NOT NULL,
     body TEXT NOT NULL,
     PRIMARY KEY (kind, id, revision)
@@ -55,15 +57,15 @@ CREATE TABLE reports (
     code TEXT NOT NULL UNIQUE,
     kind TEXT NOT NULL,
     status TEXT NOT NULL,
-    created_at TIMESTAMPTZ NOT NULL,
-    received_at TIMESTAMPTZ NOT NULL,
-    updated_at TIMESTAMPTZ NOT NULL,
+    created_at TIMESTAMPTZ(3) NOT NULL,
+    received_at TIMESTAMPTZ(3) NOT NULL,
+    updated_at TIMESTAMPTZ(3) NOT NULL,
     place TEXT,
     response TEXT,
     body TEXT NOT NULL,
-    erasure_requested_at TIMESTAMPTZ,
-    erased_at TIMESTAMPTZ,
-    removed_at TIMESTAMPTZ
+    erasure_requested_at TIMESTAMPTZ(3),
+    erased_at TIMESTAMPTZ(3),
+    removed_at TIMESTAMPTZ(3)
 );
 CREATE INDEX reports_by_time ON reports (received_at DESC, seq DESC);
 
@@ -73,7 +75,7 @@ CREATE TABLE report_events (
     change_id UUID UNIQUE,
     report_seq BIGINT NOT NULL REFERENCES reports (seq),
     device_id BIGINT REFERENCES devices (id),
-    at TIMESTAMPTZ NOT NULL,
+    at TIMESTAMPTZ(3) NOT NULL,
     status TEXT NOT NULL,
     response TEXT,
     private_note TEXT,
@@ -101,7 +103,7 @@ CREATE TABLE photos (
     -- councillor has looked at them (faces, number plates).
     public BOOLEAN NOT NULL DEFAULT FALSE,
     device_id BIGINT REFERENCES devices (id),
-    received_at TIMESTAMPTZ NOT NULL,
+    received_at TIMESTAMPTZ(3) NOT NULL,
     -- The order photos arrived in, within one instant too.
     seq BIGSERIAL NOT NULL
 );
