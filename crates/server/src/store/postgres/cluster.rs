@@ -45,6 +45,16 @@ pub fn new_database() -> (String, String) {
     (url(cluster, &name), name)
 }
 
+/// The test cluster's data folder (`initdb`'s), whose files a test may
+/// read to see what PostgreSQL keeps on disk.
+pub fn data_folder() -> PathBuf {
+    let cluster = CLUSTER
+        .get_or_init(start)
+        .as_ref()
+        .unwrap_or_else(|e| panic!("no PostgreSQL for the tests: {e}"));
+    cluster.socket_dir.join("data")
+}
+
 /// Removes a test database, closing whatever still uses it.
 pub fn drop_database(name: &str) {
     if let Some(Ok(cluster)) = CLUSTER.get() {

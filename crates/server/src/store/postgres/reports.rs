@@ -164,6 +164,9 @@ impl Reports for Postgres {
             results.push(apply_triage(&mut tx, device_id, change)?);
         }
         tx.commit()?;
+        if changes.iter().any(|c| c.erase) {
+            forget_old_versions(&mut conn)?;
+        }
         Ok(results)
     }
 
@@ -177,6 +180,7 @@ impl Reports for Postgres {
         lock_report(&mut tx, id)?;
         erase_personal(&mut tx, id, Utc::now())?;
         tx.commit()?;
+        forget_old_versions(&mut conn)?;
         Ok(true)
     }
 
@@ -216,8 +220,22 @@ impl Reports for Postgres {
             }
         }
         tx.commit()?;
+        if forgotten > 0 {
+            forget_old_versions(&mut conn)?;
+        }
         Ok(forgotten)
     }
+}
+
+/// After an erasure: PostgreSQL keeps a changed row's old version in its
+/// files until vacuum reuses the space, and a plain vacuum frees the space
+/// without overwriting it. Rewriting the tables that held what was erased
+/// (`VACUUM FULL`: each table copied, live rows only, into new files, the
+/// old files removed) leaves none of it in the tables' files. The tables
+/// are locked while they are copied: for a ward's reports, a moment.
+fn forget_old_versions(conn: &mut postgres::Client) -> StoreResult<()> {
+    conn.batch_execute("VACUUM (FULL) reports, report_events, photos, photo_contents")?;
+    Ok(())
 }
 
 fn apply_triage(

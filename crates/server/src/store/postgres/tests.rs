@@ -137,3 +137,83 @@ fn a_dump_taken_while_serving_restores_into_a_new_database_with_everything_in_it
     let photos = again.report_photos(&code).unwrap().unwrap();
     assert_eq!(again.photo_bytes(&photos[0]).unwrap(), jpeg);
 }
+
+/// The files of a table and its out-of-line (TOAST) storage, as the
+/// cluster keeps them on disk once a checkpoint has written them.
+fn table_files(store: &Postgres, table: &str) -> Vec<u8> {
+    let mut conn = store.conn().unwrap();
+    conn.batch_execute("CHECKPOINT").unwrap();
+    let paths = conn
+        .query(
+            "SELECT pg_relation_filepath(c.oid) FROM pg_class c WHERE c.relname = $1
+             UNION ALL
+             SELECT pg_relation_filepath(c.reltoastrelid) FROM pg_class c
+              WHERE c.relname = $1 AND c.reltoastrelid <> 0",
+            &[&table],
+        )
+        .unwrap();
+    let data = super::cluster::data_folder();
+    let mut bytes = Vec::new();
+    for path in paths {
+        let path: String = path.get(0);
+        // A relation over 1 GB continues in PATH.1, PATH.2, …
+        for segment in 0.. {
+            let file = if segment == 0 {
+                data.join(&path)
+            } else {
+                data.join(format!("{path}.{segment}"))
+            };
+            match std::fs::read(&file) {
+                Ok(read) => bytes.extend(read),
+                Err(_) => break,
+            }
+        }
+    }
+    bytes
+}
+
+fn holds(bytes: &[u8], text: &str) -> bool {
+    bytes.windows(text.len()).any(|w| w == text.as_bytes())
+}
+
+#[test]
+fn an_erased_report_leaves_nothing_personal_in_the_tables_files() {
+    use crate::store::{Devices, Reports};
+
+    let store = temp_store();
+    let code = store.create_pairing_code("phone").unwrap();
+    let token = store.redeem_pairing_code(&code).unwrap().unwrap().token;
+    let device = store.device_for_token(&token).unwrap().unwrap().id;
+    let description = "Followed home from the bus stop on Elm Road by a man in a red coat";
+    let report = contract::report(description, "Alex Resident");
+    let (code, _) = store.submit_report(&report).unwrap();
+    let note = contract::step(
+        &report,
+        beatbook_core::ReportStatus::Acknowledged,
+        "",
+        "Alex rang the office again",
+    );
+    store.triage(device, &[note]).unwrap();
+    // On disk before the erasure, so the check below can see it.
+    assert!(holds(&table_files(&store, "reports"), "Elm Road"));
+    assert!(holds(
+        &table_files(&store, "report_events"),
+        "rang the office"
+    ));
+
+    assert!(store.erase_report(&code).unwrap());
+    let reports = table_files(&store, "reports");
+    let events = table_files(&store, "report_events");
+    for personal in ["Elm Road", "red coat", "Alex Resident", "07700 900123"] {
+        assert!(
+            !holds(&reports, personal),
+            "{personal} is still in the reports' files"
+        );
+    }
+    assert!(
+        !holds(&events, "rang the office"),
+        "the private note is still on disk"
+    );
+    // The code and the history stay.
+    assert!(holds(&reports, &code));
+}
