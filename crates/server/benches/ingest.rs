@@ -1,7 +1,8 @@
 //! Server ingest on loopback: 32 clients, each on its own keep-alive
 //! connection and device token, send 50-note batches as fast as the server
 //! answers, over plain HTTP and over HTTPS. Prints records per second and
-//! the p50/p99 latency of one batch.
+//! the p50/p99 latency of one batch; on SQLite, and on PostgreSQL (a
+//! throwaway cluster on this machine, reached by its socket).
 //!
 //! Run with `cargo bench -p beatbook-server --bench ingest` (or as part of
 //! `cargo xtask bench`). It measures; it fails only if the server answers
@@ -22,7 +23,8 @@ use beatbook_core::Note;
 use beatbook_server::api::ApiState;
 use beatbook_server::serve::conn::Limits;
 use beatbook_server::serve::Transport;
-use beatbook_server::store::{Devices, Records};
+use beatbook_server::store::postgres::cluster;
+use beatbook_server::store::{Postgres, Store};
 use beatbook_server::Sqlite;
 use chrono::Utc;
 use http::Connection;
@@ -82,8 +84,30 @@ impl Target {
     }
 }
 
-fn start_server(data: &std::path::Path, over: Over) -> (Target, Arc<Sqlite>) {
-    let db = Arc::new(Sqlite::open(&data.join("beatbook.sqlite3")).expect("open the database"));
+/// Which store the server keeps the notes in.
+#[derive(Clone, Copy, PartialEq)]
+enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A store for one round: SQLite in the round's folder, or a new database
+/// on the throwaway PostgreSQL cluster (its name, to drop at the end).
+fn open_store(data: &std::path::Path, backend: Backend) -> (Arc<dyn Store>, Option<String>) {
+    match backend {
+        Backend::Sqlite => {
+            let db = Sqlite::open(&data.join("beatbook.sqlite3")).expect("open the database");
+            (Arc::new(db), None)
+        }
+        Backend::Postgres => {
+            let (url, name) = cluster::new_database();
+            let db = Postgres::open(&url).expect("open the database");
+            (Arc::new(db), Some(name))
+        }
+    }
+}
+
+fn start_server(data: &std::path::Path, over: Over, db: Arc<dyn Store>) -> Target {
     // The bench measures the store, not the per-device rate limit.
     let state = ApiState::unlimited(db.clone());
     let app = beatbook_server::app_with_api(data, state);
@@ -111,11 +135,10 @@ fn start_server(data: &std::path::Path, over: Over) -> (Target, Arc<Sqlite>) {
         }
     };
     let addr = background::serve_in_background(transport, app, Limits::default());
-    let target = match root {
+    match root {
         None => Target::Plain(addr),
         Some(root) => Target::Tls { addr, root },
-    };
-    (target, db)
+    }
 }
 
 /// What one round measured.
@@ -138,9 +161,10 @@ fn mib(path: &std::path::Path) -> f64 {
 }
 
 /// A fresh server and database, then every client sending its batches.
-fn round(new_id: fn() -> Uuid, over: Over) -> Round {
+fn round(new_id: fn() -> Uuid, over: Over, backend: Backend) -> Round {
     let data = background::site_folder("ingest-bench");
-    let (target, db) = start_server(&data, over);
+    let (db, database_name) = open_store(&data, backend);
+    let target = start_server(&data, over, db.clone());
 
     // Pairing goes through the store directly: its HTTP route is rate-limited
     // per address, and it is not what this bench measures.
@@ -234,6 +258,10 @@ fn round(new_id: fn() -> Uuid, over: Over) -> Round {
         "the database holds every note once"
     );
     let _ = std::fs::remove_dir_all(&data);
+    drop(db);
+    if let Some(name) = database_name {
+        cluster::drop_database(&name);
+    }
     Round {
         records_per_second: (latencies.len() * BATCH) as f64 / elapsed.as_secs_f64(),
         p50: percentile(&latencies, 50.0),
@@ -260,23 +288,33 @@ fn main() {
             "plain HTTP, time-ordered ids (UUIDv7, as the app makes them)",
             Uuid::now_v7 as fn() -> Uuid,
             Over::Http,
+            Backend::Sqlite,
             true,
         ),
         (
             "HTTPS (TLS 1.3, certificate from files), time-ordered ids",
             Uuid::now_v7,
             Over::Https,
+            Backend::Sqlite,
             true,
         ),
         (
             "plain HTTP, random ids (UUIDv4, worst case for the index)",
             Uuid::new_v4,
             Over::Http,
+            Backend::Sqlite,
             false,
         ),
+        (
+            "PostgreSQL (a cluster on this machine, by its socket), plain HTTP, time-ordered ids",
+            Uuid::now_v7,
+            Over::Http,
+            Backend::Postgres,
+            true,
+        ),
     ];
-    for (label, new_id, over, judged) in rounds {
-        let r = round(new_id, over);
+    for (label, new_id, over, backend, judged) in rounds {
+        let r = round(new_id, over, backend);
         println!(
             "  {label}: {} batches, {:.1} MB of JSON in {:.2} s",
             r.batches, r.megabytes, r.seconds
@@ -308,9 +346,11 @@ fn main() {
             ms(r.p99)
         );
         println!("    batch latency max           {:>9.1} ms", ms(r.max));
-        println!(
-            "    write-ahead log at most     {:>9.1} MiB (database {:.1} MiB)",
-            r.wal_peak, r.database
-        );
+        if backend == Backend::Sqlite {
+            println!(
+                "    write-ahead log at most     {:>9.1} MiB (database {:.1} MiB)",
+                r.wal_peak, r.database
+            );
+        }
     }
 }

@@ -195,8 +195,9 @@ fn start() -> Result<Cluster, String> {
             .arg(&data)
             .arg("-k")
             .arg(&socket_dir)
-            // No TCP; a test cluster need not reach the disk on each commit.
-            .args(["-c", "listen_addresses=", "-c", "fsync=off"])
+            // No TCP. Each commit reaches the disk, as a deployment's does,
+            // so that the benchmarks measure what a server would do.
+            .args(["-c", "listen_addresses="])
             .args(["-c", "max_connections=200"])
             .stdout(Stdio::null())
             .stderr(Stdio::null());

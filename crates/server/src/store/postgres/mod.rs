@@ -52,6 +52,9 @@ pub struct Postgres {
     /// The most note photos one device may store
     /// ([`crate::store::DEVICE_PHOTO_QUOTA_BYTES`]).
     photo_quota: AtomicU64,
+    /// Whether this server has erased something since the last hourly
+    /// rewrite of the tables that held it.
+    erased: std::sync::atomic::AtomicBool,
 }
 
 impl From<postgres::Error> for StoreError {
@@ -82,6 +85,7 @@ impl Postgres {
             pool,
             device_quota: AtomicU64::new(super::DEVICE_QUOTA_BYTES),
             photo_quota: AtomicU64::new(super::DEVICE_PHOTO_QUOTA_BYTES),
+            erased: std::sync::atomic::AtomicBool::new(false),
         };
         migrate(&mut store.conn()?, MIGRATIONS)?;
         Ok(store)

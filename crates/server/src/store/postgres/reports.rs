@@ -6,6 +6,8 @@
 use beatbook_core::inbox::InboxFilter;
 use beatbook_core::protocol::{InboxReport, Outcome, TriageEntry, TriageResult};
 use beatbook_core::report::{PublicReport, Report, ReportKind, ReportStatus, Triage};
+use std::sync::atomic::Ordering;
+
 use chrono::{DateTime, Utc};
 use postgres::Transaction;
 use uuid::Uuid;
@@ -165,7 +167,7 @@ impl Reports for Postgres {
         }
         tx.commit()?;
         if changes.iter().any(|c| c.erase) {
-            forget_old_versions(&mut conn)?;
+            self.forget_old_versions(&mut conn)?;
         }
         Ok(results)
     }
@@ -180,7 +182,7 @@ impl Reports for Postgres {
         lock_report(&mut tx, id)?;
         erase_personal(&mut tx, id, Utc::now())?;
         tx.commit()?;
-        forget_old_versions(&mut conn)?;
+        self.forget_old_versions(&mut conn)?;
         Ok(true)
     }
 
@@ -203,6 +205,11 @@ impl Reports for Postgres {
 
     fn expire_contacts(&self, closed_before: DateTime<Utc>) -> StoreResult<usize> {
         let mut conn = self.conn()?;
+        // The hourly run rewrites the tables again after an erasure: what an
+        // older transaction still saw then is gone by now.
+        if self.erased.swap(false, Ordering::Relaxed) {
+            forget_old_versions(&mut conn)?;
+        }
         let mut tx = conn.transaction()?;
         // Closed, and closed before the cut-off (not merely last touched then).
         let closed = tx.query(
@@ -221,18 +228,28 @@ impl Reports for Postgres {
         }
         tx.commit()?;
         if forgotten > 0 {
-            forget_old_versions(&mut conn)?;
+            self.forget_old_versions(&mut conn)?;
         }
         Ok(forgotten)
+    }
+}
+
+impl Postgres {
+    /// [`forget_old_versions`] now, and again at the next hourly run.
+    fn forget_old_versions(&self, conn: &mut postgres::Client) -> StoreResult<()> {
+        self.erased.store(true, Ordering::Relaxed);
+        forget_old_versions(conn)
     }
 }
 
 /// After an erasure: PostgreSQL keeps a changed row's old version in its
 /// files until vacuum reuses the space, and a plain vacuum frees the space
 /// without overwriting it. Rewriting the tables that held what was erased
-/// (`VACUUM FULL`: each table copied, live rows only, into new files, the
-/// old files removed) leaves none of it in the tables' files. The tables
-/// are locked while they are copied: for a ward's reports, a moment.
+/// (`VACUUM FULL`: each table copied into new files, the old files
+/// removed) leaves none of it in the tables' files, except a version an
+/// older transaction still sees (a dump under way, another server's
+/// request): the next hourly run's rewrite takes that. The tables are
+/// locked while they are copied: for a ward's reports, a moment.
 fn forget_old_versions(conn: &mut postgres::Client) -> StoreResult<()> {
     conn.batch_execute("VACUUM (FULL) reports, report_events, photos, photo_contents")?;
     Ok(())
