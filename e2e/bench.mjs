@@ -9,7 +9,7 @@
 import { once } from 'node:events';
 import { mkdir, readFile, readdir, rm } from 'node:fs/promises';
 import { createServer } from 'node:http';
-import { dirname, extname, join, resolve } from 'node:path';
+import { dirname, extname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import * as chromeLauncher from 'chrome-launcher';
@@ -846,7 +846,7 @@ try {
   if (wanted.has('lighthouse')) await lighthouseReport(server.url);
   if (wanted.has('screens')) {
     const { folder, taken } = await screenshots(browser);
-    console.log(`\nScreenshots: ${taken} screens (each as shown, and its whole page), both faces, light and dark, 390 × 844 and 320 × 568, in ${folder}`);
+    console.log(`\nScreenshots: ${taken} screens (each as shown, and its whole page), both faces, light and dark, 390 × 844 and 320 × 568, in ${relative(ROOT, folder)}`);
   }
 } finally {
   await server.stop();
