@@ -44,9 +44,14 @@ macro_rules! contract_tests {
 pub(crate) use contract_tests;
 
 fn device<S: Devices>(store: &S) -> i64 {
+    paired(store).0
+}
+
+/// A phone paired with `store`: its device id and its token.
+pub(crate) fn paired<S: Devices + ?Sized>(store: &S) -> (i64, String) {
     let code = store.create_pairing_code("Councillor's phone").unwrap();
     let token = store.redeem_pairing_code(&code).unwrap().unwrap().token;
-    store.device_for_token(&token).unwrap().unwrap().id
+    (store.device_for_token(&token).unwrap().unwrap().id, token)
 }
 
 pub(crate) fn note(text: &str) -> Note {

@@ -70,9 +70,7 @@ fn a_dump_taken_while_serving_restores_into_a_new_database_with_everything_in_it
     let store = temp_store();
     // What a night leaves: a paired phone's notes, a resident's report with
     // a photo, and a step of triage.
-    let code = store.create_pairing_code("phone").unwrap();
-    let token = store.redeem_pairing_code(&code).unwrap().unwrap().token;
-    let device = store.device_for_token(&token).unwrap().unwrap().id;
+    let (device, token) = contract::paired(&*store);
     let notes: Vec<_> = (0..5)
         .map(|i| contract::note(&format!("note {i}")))
         .collect();
@@ -178,12 +176,10 @@ fn holds(bytes: &[u8], text: &str) -> bool {
 
 #[test]
 fn an_erased_report_leaves_nothing_personal_in_the_tables_files() {
-    use crate::store::{Devices, Reports};
+    use crate::store::Reports;
 
     let store = temp_store();
-    let code = store.create_pairing_code("phone").unwrap();
-    let token = store.redeem_pairing_code(&code).unwrap().unwrap().token;
-    let device = store.device_for_token(&token).unwrap().unwrap().id;
+    let (device, _) = contract::paired(&*store);
     let description = "Followed home from the bus stop on Elm Road by a man in a red coat";
     let report = contract::report(description, "Alex Resident");
     let (code, _) = store.submit_report(&report).unwrap();
