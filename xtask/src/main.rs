@@ -396,7 +396,8 @@ fn run_test_tiers(env: &setup::Env, tally: &mut Tally) -> Result {
         &mut cmd(env, "cargo", &["test", "--workspace"]),
         tally,
     )?;
-    // With --workspace, as above: the same features, so nothing is built again.
+    // Cargo builds these test binaries again (their targets alone unify
+    // fewer features than the whole workspace's): about a minute.
     let mut api = vec!["test", "--workspace"];
     for name in API_TESTS {
         api.extend(["--test", name]);
