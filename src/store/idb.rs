@@ -113,6 +113,13 @@ impl Completion {
         }
     }
 
+    /// Aborts the transaction (nothing of it is stored) and waits for it to
+    /// end.
+    pub(crate) async fn abandon(self) {
+        let _ = self.tx.abort();
+        let _ = self.wait().await;
+    }
+
     /// Waits for the transaction to end: `Ok` once it has committed.
     pub(crate) async fn wait(self) -> Result<(), JournalError> {
         let committed = std::future::poll_fn(|cx| {

@@ -32,7 +32,7 @@ use beatbook_core::journal::{may_replace, JournalEntry, Write};
 use js_sys::Array;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use web_sys::{IdbDatabase, IdbObjectStore, IdbTransaction, IdbTransactionMode};
+use web_sys::{IdbDatabase, IdbObjectStore, IdbTransactionMode};
 
 use super::idb::{committed, error_from, object_store, request, store, Completion, Database};
 use super::JournalError;
@@ -95,7 +95,6 @@ pub async fn put_records(
 /// database, and the transaction commits once they are answered, unless it
 /// is abandoned before the page next waits.
 pub struct Begun {
-    tx: IdbTransaction,
     end: Completion,
 }
 
@@ -108,9 +107,16 @@ impl Begun {
     /// Abandons the write: nothing of it is stored. Called before the page
     /// waits for anything, while the transaction cannot have committed.
     pub async fn abandon(self) {
-        let _ = self.tx.abort();
-        let _ = self.end.wait().await;
+        self.end.abandon().await;
     }
+}
+
+/// A write transaction on the records, watched from its start, and its store.
+async fn begin_write() -> Result<(Completion, IdbObjectStore), JournalError> {
+    let db = db().await?;
+    let tx = store(&db, &[RECORDS], IdbTransactionMode::Readwrite)?;
+    let end = Completion::watch(&tx);
+    Ok((end, object_store(&tx, RECORDS)?))
 }
 
 /// Compare, then set, within `os`'s transaction: asks for what the journal
@@ -155,15 +161,12 @@ pub async fn begin_records(
     entries: &[(String, JournalEntry)],
     write: Write,
 ) -> Result<Begun, JournalError> {
-    let db = db().await?;
-    let tx = store(&db, &[RECORDS], IdbTransactionMode::Readwrite)?;
-    let end = Completion::watch(&tx);
-    let os = object_store(&tx, RECORDS)?;
+    let (end, os) = begin_write().await?;
     for (key, entry) in entries {
         let value = JsValue::from_str(&entry.encode());
         read_then_put(&os, JsValue::from_str(key), entry.revision, value, write)?;
     }
-    Ok(Begun { tx, end })
+    Ok(Begun { end })
 }
 
 /// A change to one record begun, as [`begin_records`] does for many. A
@@ -176,10 +179,7 @@ pub async fn begin_change(key: &str, entry: &JournalEntry) -> Result<Begun, Jour
     if entry.revision > FIRST_REVISION {
         return begin_records(&[(key.to_owned(), entry.clone())], Write::Change).await;
     }
-    let db = db().await?;
-    let tx = store(&db, &[RECORDS], IdbTransactionMode::Readwrite)?;
-    let end = Completion::watch(&tx);
-    let os = object_store(&tx, RECORDS)?;
+    let (end, os) = begin_write().await?;
     let (key, value) = (JsValue::from_str(key), JsValue::from_str(&entry.encode()));
     let added = os.add_with_key(&value, &key).map_err(error_from)?;
     let revision = entry.revision;
@@ -201,7 +201,7 @@ pub async fn begin_change(key: &str, entry: &JournalEntry) -> Result<Begun, Jour
     });
     added.set_onsuccess(Some(on_answer.unchecked_ref()));
     added.set_onerror(Some(on_answer.unchecked_ref()));
-    Ok(Begun { tx, end })
+    Ok(Begun { end })
 }
 
 /// The revision a record is made at: whatever the journal holds under its
