@@ -7,6 +7,12 @@ use chrono::{DateTime, Utc};
 
 use super::StoreResult;
 
+/// A time as the store keeps it in text and gives it in answers: RFC 3339
+/// in UTC, to the millisecond.
+pub(crate) fn time_text(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
 /// The columns of `reports` a [`ReportRow`] is read from, in its order.
 pub(crate) const REPORT_COLUMNS: &str =
     "seq, code, status, response, received_at, updated_at, body, erasure_requested_at, erased_at,

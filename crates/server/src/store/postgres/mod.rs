@@ -24,10 +24,10 @@ mod tests;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
 use postgres::NoTls;
 use r2d2_postgres::PostgresConnectionManager;
 
+use super::rows::time_text as text;
 use super::{Store, StoreError, StoreResult};
 
 /// The schema, one step a file: applied in order, each once.
@@ -156,10 +156,4 @@ fn migrate(conn: &mut Connection, migrations: &[&str]) -> StoreResult<()> {
     }
     tx.commit()?;
     Ok(())
-}
-
-/// A time as the store's answers give it: RFC 3339 in UTC, to the
-/// millisecond, as the SQLite store keeps them.
-fn text(at: DateTime<Utc>) -> String {
-    at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }

@@ -27,10 +27,11 @@ use std::path::{Path, PathBuf};
 use std::sync::{mpsc, Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use rusqlite::functions::FunctionFlags;
 use rusqlite::{params, Connection, TransactionBehavior};
 
+use super::rows::time_text as time_key;
 use super::{Store, StoreError, StoreResult};
 
 /// Each file moves the schema one version forward; `PRAGMA user_version`
@@ -322,11 +323,7 @@ fn migrate(conn: &mut Connection, migrations: &[&str]) -> StoreResult<()> {
     Ok(())
 }
 
-/// Sortable UTC text, the form times are stored in.
-fn time_key(at: DateTime<Utc>) -> String {
-    at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
-}
-
+/// Now, as sortable UTC text, the form times are stored in.
 fn now_text() -> String {
     time_key(Utc::now())
 }
