@@ -71,6 +71,9 @@ impl Drop for TestServer {
         if let Backend::Postgres(_, _, name) = &self.backend {
             cluster::drop_database(name);
         }
+        // The server goes on in the background until the test ends; what it
+        // has open stays readable to it.
+        let _ = std::fs::remove_dir_all(&self.dist);
     }
 }
 
