@@ -29,6 +29,7 @@ macro_rules! contract_tests {
             erasure_leaves_nothing_personal_in_what_the_store_answers,
             a_pairing_code_is_traded_once_for_a_token_until_revoked,
             photos_are_kept_once_by_id_and_content,
+            a_refused_photo_is_refused_for_its_first_reason,
         );
     };
     (@each $make:expr; $($name:ident),* $(,)?) => {
@@ -375,4 +376,57 @@ pub(crate) fn photos_are_kept_once_by_id_and_content<S: Store>(store: &S) {
     );
     assert_eq!(store.photo_bytes(&kept[0]).unwrap(), jpeg);
     assert!(store.photo_on_disk(&kept[0]).unwrap());
+}
+
+pub(crate) fn a_refused_photo_is_refused_for_its_first_reason<S: Store>(store: &S) {
+    let device = device(store);
+    let jpeg = include_bytes!("../../../core/tests/fixtures/photos/street.jpg");
+    let mut other = jpeg.to_vec();
+    other.push(0);
+    let n = note("every photo the note may have");
+    store
+        .ingest(device, notes(std::slice::from_ref(&n)))
+        .unwrap();
+    let of = PhotoOwner::Note(n.id);
+    for id in 1..=beatbook_core::photo::MAX_PHOTOS as u128 {
+        let answer = store.store_photo(photo(id, of, jpeg, Some(device)));
+        assert_eq!(answer.unwrap(), PhotoAnswer::Stored, "photo {id}");
+    }
+    let again = store.store_photo(photo(1, of, jpeg, Some(device)));
+    assert_eq!(
+        again.unwrap(),
+        PhotoAnswer::AlreadyHad,
+        "a resend is answered before the count"
+    );
+    let one_more = store.store_photo(photo(99, of, jpeg, Some(device)));
+    assert_eq!(one_more.unwrap(), PhotoAnswer::Full);
+
+    // Residents' photos share the room given them, each content once.
+    let sent = report("The underpass lights are out", "Sam Resident");
+    let (code, _) = store.submit_report(&sent).unwrap();
+    let room = jpeg.len() as u64;
+    let resident = |id: u128, bytes: &[u8]| NewPhoto {
+        room: Some(room),
+        ..photo(id, PhotoOwner::Report(sent.id), bytes, None)
+    };
+    let answers: Vec<PhotoAnswer> = [resident(10, jpeg), resident(11, &other), resident(12, jpeg)]
+        .into_iter()
+        .map(|p| store.store_photo(p).unwrap())
+        .collect();
+    assert_eq!(
+        answers,
+        [
+            PhotoAnswer::Stored,
+            PhotoAnswer::NoRoom,
+            PhotoAnswer::Stored
+        ],
+        "new bytes past the room are refused; bytes kept already cost nothing"
+    );
+
+    // An erased report takes no more photos.
+    assert!(store.request_erasure(&code).unwrap());
+    let erasure = Triage::erasure(Uuid::now_v7(), sent.id, Utc::now(), ReportStatus::New);
+    store.triage(device, &[erasure]).unwrap();
+    let late = store.store_photo(resident(13, jpeg));
+    assert_eq!(late.unwrap(), PhotoAnswer::Erased);
 }

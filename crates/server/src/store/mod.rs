@@ -271,6 +271,68 @@ pub enum PhotoAnswer {
     OverQuota { stored: u64, quota: u64 },
 }
 
+/// What a store is asked before it keeps a photo, each question in its
+/// own transaction, in the order [`photo_refusal`] asks them.
+pub(crate) trait PhotoChecks {
+    /// The hash and record of the photo kept under `id`, if one is.
+    fn held(&mut self, id: Uuid) -> StoreResult<Option<(String, PhotoOwner)>>;
+    /// Whether the record is there (`None`: it is not), and if so whether
+    /// its personal data was erased (a report's).
+    fn erased(&mut self, of: PhotoOwner) -> StoreResult<Option<bool>>;
+    /// How many photos the record has.
+    fn photo_count(&mut self, of: PhotoOwner) -> StoreResult<usize>;
+    /// The bytes residents' photos take (each content once), and whether
+    /// the content `sha256` is kept already.
+    fn residents_bytes(&mut self, sha256: &str) -> StoreResult<(u64, bool)>;
+    /// Adds `bytes` to the photos the device has stored; its new total.
+    fn count_device_photos(&mut self, device: i64, bytes: u64) -> StoreResult<u64>;
+}
+
+/// The first reason `photo` is not to be kept, the same on every store;
+/// `None`: keep it (its bytes are then counted against its device's
+/// `quota`, in the same transaction, which the store rolls back on a
+/// refusal).
+pub(crate) fn photo_refusal(
+    photo: &NewPhoto,
+    quota: u64,
+    checks: &mut impl PhotoChecks,
+) -> StoreResult<Option<PhotoAnswer>> {
+    if let Some((sha256, of)) = checks.held(photo.id)? {
+        let same = sha256 == photo.sha256 && of == photo.of;
+        return Ok(Some(if same {
+            PhotoAnswer::AlreadyHad
+        } else {
+            PhotoAnswer::IdTaken
+        }));
+    }
+    match checks.erased(photo.of)? {
+        None => return Ok(Some(PhotoAnswer::NoSuchRecord)),
+        Some(true) => return Ok(Some(PhotoAnswer::Erased)),
+        Some(false) => {}
+    }
+    if checks.photo_count(photo.of)? >= beatbook_core::photo::MAX_PHOTOS {
+        return Ok(Some(PhotoAnswer::Full));
+    }
+    let bytes = photo.bytes.len() as u64;
+    if let (None, Some(room)) = (photo.device_id, photo.room) {
+        // Bytes are kept once per content: content already kept costs
+        // nothing more.
+        let (used, have) = checks.residents_bytes(&photo.sha256)?;
+        if !have && used + bytes > room {
+            return Ok(Some(PhotoAnswer::NoRoom));
+        }
+    }
+    if let Some(device) = photo.device_id {
+        let stored = checks.count_device_photos(device, bytes)?;
+        if let Err(StoreError::OverQuota { stored, quota, .. }) =
+            within_quota("photos", stored, bytes, quota)
+        {
+            return Ok(Some(PhotoAnswer::OverQuota { stored, quota }));
+        }
+    }
+    Ok(None)
+}
+
 /// The most record bodies one paired device may store on the server (every
 /// revision): decades of a councillor's notes, and a bound on how far a lost
 /// or misbehaving phone can grow the database.

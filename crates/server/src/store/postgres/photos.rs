@@ -2,14 +2,14 @@
 //! row per photo in `photos`, written in one transaction, so every server
 //! on the database answers for every photo.
 
-use beatbook_core::photo::MAX_PHOTOS;
 use chrono::{DateTime, Utc};
 use postgres::Transaction;
 use uuid::Uuid;
 
 use super::{text, Postgres};
 use crate::store::{
-    NewPhoto, PhotoAnswer, PhotoOwner, Photos, StoreError, StoreResult, StoredPhoto,
+    photo_refusal, NewPhoto, PhotoAnswer, PhotoChecks, PhotoOwner, Photos, StoreError, StoreResult,
+    StoredPhoto,
 };
 
 const COLUMNS: &str =
@@ -54,86 +54,65 @@ pub(super) fn erase_photos(tx: &mut Transaction<'_>, report: Uuid) -> StoreResul
     Ok(())
 }
 
-impl Postgres {
-    /// The first reason `photo` is not to be stored, asked in the order the
-    /// SQLite store asks; `None`: store it.
-    fn refusal(
-        &self,
-        tx: &mut Transaction<'_>,
-        photo: &NewPhoto,
-    ) -> StoreResult<Option<PhotoAnswer>> {
-        let held = tx.query_opt(
+/// [`PhotoChecks`] asked in a transaction that holds the photo id's lock.
+struct Checks<'a, 'b>(&'a mut Transaction<'b>);
+
+impl PhotoChecks for Checks<'_, '_> {
+    fn held(&mut self, id: Uuid) -> StoreResult<Option<(String, PhotoOwner)>> {
+        let held = self.0.query_opt(
             &format!("SELECT {COLUMNS} FROM photos WHERE id = $1"),
-            &[&photo.id],
+            &[&id],
         )?;
-        if let Some(held) = held.as_ref().map(row) {
-            let same = held.sha256 == photo.sha256 && held.of == photo.of;
-            return Ok(Some(if same {
-                PhotoAnswer::AlreadyHad
-            } else {
-                PhotoAnswer::IdTaken
-            }));
-        }
-        let record = photo.of.id();
-        let found = match photo.of {
-            PhotoOwner::Note(_) => tx.query_opt(
-                "SELECT NULL::timestamptz FROM records WHERE kind = 'note' AND id = $1",
-                &[&record],
+        Ok(held.as_ref().map(row).map(|p| (p.sha256, p.of)))
+    }
+
+    fn erased(&mut self, of: PhotoOwner) -> StoreResult<Option<bool>> {
+        let found = match of {
+            PhotoOwner::Note(id) => self.0.query_opt(
+                "SELECT false FROM records WHERE kind = 'note' AND id = $1",
+                &[&id],
             )?,
-            PhotoOwner::Report(_) => tx.query_opt(
-                "SELECT erased_at FROM reports WHERE id = $1 FOR UPDATE",
-                &[&record],
+            // Locked, so that an erasure under way is seen finished.
+            PhotoOwner::Report(id) => self.0.query_opt(
+                "SELECT erased_at IS NOT NULL FROM reports WHERE id = $1 FOR UPDATE",
+                &[&id],
             )?,
         };
-        let Some(found) = found else {
-            return Ok(Some(PhotoAnswer::NoSuchRecord));
-        };
-        if found.get::<_, Option<DateTime<Utc>>>(0).is_some() {
-            return Ok(Some(PhotoAnswer::Erased));
-        }
-        let count: i64 = tx
+        Ok(found.map(|r| r.get(0)))
+    }
+
+    fn photo_count(&mut self, of: PhotoOwner) -> StoreResult<usize> {
+        let count: i64 = self
+            .0
             .query_one(
                 "SELECT COUNT(*) FROM photos WHERE record_kind = $1 AND record_id = $2",
-                &[&photo.of.kind(), &record],
+                &[&of.kind(), &of.id()],
             )?
             .get(0);
-        if usize::try_from(count).unwrap_or(usize::MAX) >= MAX_PHOTOS {
-            return Ok(Some(PhotoAnswer::Full));
-        }
-        if let (None, Some(room)) = (photo.device_id, photo.room) {
-            // Bytes are kept once per content: content already there costs
-            // nothing more.
-            let used = tx.query_one(
-                "SELECT COALESCE(SUM(bytes), 0)::bigint,
-                        EXISTS (SELECT 1 FROM photo_contents WHERE sha256 = $1)
-                 FROM (SELECT DISTINCT sha256, bytes FROM photos WHERE device_id IS NULL) AS kept",
-                &[&photo.sha256],
-            )?;
-            let (used, have): (i64, bool) = (used.get(0), used.get(1));
-            let used = u64::try_from(used).unwrap_or(0);
-            if !have && used + photo.bytes.len() as u64 > room {
-                return Ok(Some(PhotoAnswer::NoRoom));
-            }
-        }
-        if let Some(device) = photo.device_id {
-            let stored: i64 = tx
-                .query_one(
-                    "UPDATE devices SET photo_bytes = photo_bytes + $1 WHERE id = $2
-                     RETURNING photo_bytes",
-                    &[&size(photo.bytes.len()), &device],
-                )?
-                .get(0);
-            let counted = crate::store::within_quota(
-                "photos",
-                u64::try_from(stored).unwrap_or(0),
-                photo.bytes.len() as u64,
-                self.photo_quota(),
-            );
-            if let Err(StoreError::OverQuota { stored, quota, .. }) = counted {
-                return Ok(Some(PhotoAnswer::OverQuota { stored, quota }));
-            }
-        }
-        Ok(None)
+        Ok(usize::try_from(count).unwrap_or(usize::MAX))
+    }
+
+    fn residents_bytes(&mut self, sha256: &str) -> StoreResult<(u64, bool)> {
+        let used = self.0.query_one(
+            "SELECT COALESCE(SUM(bytes), 0)::bigint,
+                    EXISTS (SELECT 1 FROM photo_contents WHERE sha256 = $1)
+             FROM (SELECT DISTINCT sha256, bytes FROM photos WHERE device_id IS NULL) AS kept",
+            &[&sha256],
+        )?;
+        let (used, have): (i64, bool) = (used.get(0), used.get(1));
+        Ok((u64::try_from(used).unwrap_or(0), have))
+    }
+
+    fn count_device_photos(&mut self, device: i64, bytes: u64) -> StoreResult<u64> {
+        let stored: i64 = self
+            .0
+            .query_one(
+                "UPDATE devices SET photo_bytes = photo_bytes + $1 WHERE id = $2
+                 RETURNING photo_bytes",
+                &[&i64::try_from(bytes).unwrap_or(i64::MAX), &device],
+            )?
+            .get(0);
+        Ok(u64::try_from(stored).unwrap_or(0))
     }
 }
 
@@ -146,7 +125,7 @@ impl Photos for Postgres {
             "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
             &[&format!("photo:{}", photo.id)],
         )?;
-        if let Some(refused) = self.refusal(&mut tx, &photo)? {
+        if let Some(refused) = photo_refusal(&photo, self.photo_quota(), &mut Checks(&mut tx))? {
             // Nothing of a refused photo is kept (nor counted).
             return Ok(refused);
         }

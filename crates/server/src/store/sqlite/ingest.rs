@@ -192,7 +192,7 @@ impl Sqlite {
             results.push(ready.answer(decision));
         }
         // Past the quota, the batch's savepoint is rolled back whole.
-        Sqlite::count_stored(tx, waiting.device_id, added, waiting.quota, false)?;
+        Sqlite::count_stored(tx, waiting.device_id, added, waiting.quota)?;
         Ok(results)
     }
 }

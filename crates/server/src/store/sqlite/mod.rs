@@ -175,32 +175,25 @@ impl Sqlite {
         self.photo_quota.load(std::sync::atomic::Ordering::Relaxed)
     }
 
-    /// Counts `bytes` more of records (or, with `photos`, of photos) stored
-    /// by `device`, refusing (so the caller rolls back) when that takes it
-    /// past `quota`.
-    fn count_stored(
-        tx: &Connection,
-        device: i64,
-        bytes: u64,
-        quota: u64,
-        photos: bool,
-    ) -> StoreResult<()> {
+    /// Counts `bytes` more of records stored by `device`, refusing (so the
+    /// caller rolls back) when that takes it past `quota`.
+    fn count_stored(tx: &Connection, device: i64, bytes: u64, quota: u64) -> StoreResult<()> {
         if bytes == 0 {
             return Ok(());
         }
-        let (column, what) = if photos {
-            ("photo_bytes", "photos")
-        } else {
-            ("stored_bytes", "notes and records")
-        };
-        let stored: u64 = tx.query_row(
+        let stored = Self::add_stored(tx, device, bytes, "stored_bytes")?;
+        crate::store::within_quota("notes and records", stored, bytes, quota)
+    }
+
+    /// Adds `bytes` to the device's total in `column`; the new total.
+    fn add_stored(tx: &Connection, device: i64, bytes: u64, column: &str) -> StoreResult<u64> {
+        Ok(tx.query_row(
             &format!(
                 "UPDATE devices SET {column} = {column} + ?1 WHERE id = ?2 RETURNING {column}"
             ),
             params![bytes, device],
             |r| r.get(0),
-        )?;
-        crate::store::within_quota(what, stored, bytes, quota)
+        )?)
     }
 
     pub fn open(path: &Path) -> StoreResult<Sqlite> {

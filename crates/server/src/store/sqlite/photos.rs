@@ -10,13 +10,13 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use beatbook_core::photo::MAX_PHOTOS;
 use rusqlite::{params, OptionalExtension, Transaction};
 use uuid::Uuid;
 
 use super::{now_text, write, Sqlite};
 use crate::store::{
-    NewPhoto, PhotoAnswer, PhotoOwner, Photos, StoreError, StoreResult, StoredPhoto,
+    photo_refusal, NewPhoto, PhotoAnswer, PhotoChecks, PhotoOwner, Photos, StoreError, StoreResult,
+    StoredPhoto,
 };
 
 const COLUMNS: &str =
@@ -197,89 +197,76 @@ impl Sqlite {
     }
 }
 
+/// [`PhotoChecks`] asked in a write transaction.
+struct Checks<'a>(&'a Transaction<'a>);
+
+impl PhotoChecks for Checks<'_> {
+    fn held(&mut self, id: Uuid) -> StoreResult<Option<(String, PhotoOwner)>> {
+        let held = self
+            .0
+            .query_row(
+                &format!("SELECT {COLUMNS} FROM photos WHERE id = ?1"),
+                [id.to_string()],
+                row,
+            )
+            .optional()?;
+        Ok(held.map(|p| (p.sha256, p.of)))
+    }
+
+    fn erased(&mut self, of: PhotoOwner) -> StoreResult<Option<bool>> {
+        let record = of.id().to_string();
+        Ok(match of {
+            PhotoOwner::Note(_) => self
+                .0
+                .query_row(
+                    "SELECT 1 FROM records WHERE kind = 'note' AND id = ?1",
+                    [&record],
+                    |_| Ok(false),
+                )
+                .optional()?,
+            PhotoOwner::Report(_) => self
+                .0
+                .query_row(
+                    "SELECT erased_at IS NOT NULL FROM reports WHERE id = ?1",
+                    [&record],
+                    |r| r.get(0),
+                )
+                .optional()?,
+        })
+    }
+
+    fn photo_count(&mut self, of: PhotoOwner) -> StoreResult<usize> {
+        Ok(self.0.query_row(
+            "SELECT COUNT(*) FROM photos WHERE record_kind = ?1 AND record_id = ?2",
+            params![of.kind(), of.id().to_string()],
+            |r| r.get(0),
+        )?)
+    }
+
+    fn residents_bytes(&mut self, sha256: &str) -> StoreResult<(u64, bool)> {
+        Ok(self.0.query_row(
+            "SELECT COALESCE(SUM(bytes), 0),
+                    EXISTS (SELECT 1 FROM photos WHERE sha256 = ?1)
+             FROM (SELECT DISTINCT sha256, bytes FROM photos WHERE device_id IS NULL)",
+            [sha256],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?)
+    }
+
+    fn count_device_photos(&mut self, device: i64, bytes: u64) -> StoreResult<u64> {
+        Sqlite::add_stored(self.0, device, bytes, "photo_bytes")
+    }
+}
+
 impl Photos for Sqlite {
     fn store_photo(&self, photo: NewPhoto) -> StoreResult<PhotoAnswer> {
         let mut conn = self.conn();
         let tx = write(&mut conn)?;
-        let id = photo.id.to_string();
-        let held: Option<StoredPhoto> = tx
-            .query_row(
-                &format!("SELECT {COLUMNS} FROM photos WHERE id = ?1"),
-                [&id],
-                row,
-            )
-            .optional()?;
-        if let Some(held) = held {
-            let same = held.sha256 == photo.sha256 && held.of == photo.of;
-            return Ok(if same {
-                PhotoAnswer::AlreadyHad
-            } else {
-                PhotoAnswer::IdTaken
-            });
+        if let Some(refused) = photo_refusal(&photo, self.photo_quota(), &mut Checks(&tx))? {
+            // Nothing of a refused photo is kept (nor counted).
+            return Ok(refused);
         }
-        let record = photo.of.id().to_string();
-        let exists = match photo.of {
-            PhotoOwner::Note(_) => tx
-                .query_row(
-                    "SELECT 1 FROM records WHERE kind = 'note' AND id = ?1",
-                    [&record],
-                    |_| Ok(()),
-                )
-                .optional()?,
-            PhotoOwner::Report(_) => {
-                let erased: Option<Option<String>> = tx
-                    .query_row(
-                        "SELECT erased_at FROM reports WHERE id = ?1",
-                        [&record],
-                        |r| r.get(0),
-                    )
-                    .optional()?;
-                if erased.as_ref().is_some_and(Option::is_some) {
-                    return Ok(PhotoAnswer::Erased);
-                }
-                erased.map(|_| ())
-            }
-        };
-        if exists.is_none() {
-            return Ok(PhotoAnswer::NoSuchRecord);
-        }
-        let count: usize = tx.query_row(
-            "SELECT COUNT(*) FROM photos WHERE record_kind = ?1 AND record_id = ?2",
-            params![photo.of.kind(), record],
-            |r| r.get(0),
-        )?;
-        if count >= MAX_PHOTOS {
-            return Ok(PhotoAnswer::Full);
-        }
-        if let (None, Some(room)) = (photo.device_id, photo.room) {
-            // Files are kept once per content: a file already there costs
-            // nothing more.
-            let (used, have): (u64, bool) = tx.query_row(
-                "SELECT COALESCE(SUM(bytes), 0),
-                        EXISTS (SELECT 1 FROM photos WHERE sha256 = ?1)
-                 FROM (SELECT DISTINCT sha256, bytes FROM photos WHERE device_id IS NULL)",
-                [&photo.sha256],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )?;
-            if !have && used + photo.bytes.len() as u64 > room {
-                return Ok(PhotoAnswer::NoRoom);
-            }
-        }
-        if let Some(device) = photo.device_id {
-            let counted = Sqlite::count_stored(
-                &tx,
-                device,
-                photo.bytes.len() as u64,
-                self.photo_quota(),
-                true,
-            );
-            match counted {
-                Err(StoreError::OverQuota { stored, quota, .. }) => {
-                    return Ok(PhotoAnswer::OverQuota { stored, quota })
-                }
-                counted => counted?,
-            }
-        }
+        let (id, record) = (photo.id.to_string(), photo.of.id().to_string());
         write_once(&self.photo_folder(), &photo.sha256, &photo.bytes).map_err(file_error)?;
         tx.execute(
             "INSERT INTO photos (id, record_kind, record_id, sha256, media_type, bytes, width, height, device_id, received_at, cleaned)
