@@ -396,8 +396,8 @@ fn run_test_tiers(env: &setup::Env, tally: &mut Tally) -> Result {
         &mut cmd(env, "cargo", &["test", "--workspace"]),
         tally,
     )?;
-    // Cargo builds these test binaries again (their targets alone unify
-    // fewer features than the whole workspace's): about a minute.
+    // The same test binaries as the run above: with `--workspace` their
+    // features unify as they did there, and nothing is built again.
     let mut api = vec!["test", "--workspace"];
     for name in API_TESTS {
         api.extend(["--test", name]);
