@@ -55,6 +55,40 @@ async function stopEverything() {
   await Promise.allSettled(things.filter((t) => t.stop).map((t) => t.stop()));
 }
 
+/** Resolves to what `check` gives once it is truthy, trying every 250 ms;
+ * fails naming `what` after `timeoutMs`. */
+export async function until(what, check, timeoutMs = 60_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value) return value;
+    } catch (e) {
+      if (Date.now() > deadline) throw new Error(`${what}: ${e.message}`);
+    }
+    if (Date.now() > deadline) throw new Error(`${what}: timed out`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+/** A program a test starts (a proxy, a certificate authority), killed after
+ * the test whatever happens; `log()` is what it printed. */
+export function startProgram(command, args, { env = {}, cwd } = {}) {
+  const proc = spawn(command, args, { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let log = '';
+  proc.stdout.on('data', (c) => { log += c; });
+  proc.stderr.on('data', (c) => { log += c; });
+  return stopAfterTest({
+    log: () => log,
+    async stop() {
+      if (proc.exitCode === null && proc.signalCode === null) {
+        proc.kill('SIGKILL');
+        await once(proc, 'exit');
+      }
+    },
+  });
+}
+
 /** A port nothing listens on now, on loopback. */
 export async function freePort() {
   const server = createServer();
@@ -81,16 +115,18 @@ async function temporaryDir(prefix) {
 
 /**
  * Starts the real server on loopback; `port` 0 picks a free one. Pass the
- * same `data` folder to restart a server with its database, and `binary`
- * for another build of it (the previous release's).
+ * same `data` folder to restart a server with its database, `database` to
+ * keep the records in that PostgreSQL database instead, and `binary` for
+ * another build of it (the previous release's).
  */
 export async function startServer({
-  port = 0, dist = required('BEATBOOK_DIST'), data, args, binary = required('BEATBOOK_SERVER'),
+  port = 0, dist = required('BEATBOOK_DIST'), data, database, args, binary = required('BEATBOOK_SERVER'),
 } = {}) {
   const dataDir = data ?? await newDataDir();
   const proc = spawn(
     binary,
-    ['serve', ...(args ?? ['--addr', `127.0.0.1:${port}`]), '--dist', dist, '--data', dataDir],
+    ['serve', ...(args ?? ['--addr', `127.0.0.1:${port}`]), '--dist', dist, '--data', dataDir,
+      ...(database ? ['--database', database] : [])],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
   const url = await new Promise((resolve, reject) => {
@@ -116,6 +152,15 @@ export async function startServer({
         proc.kill('SIGKILL');
         await once(proc, 'exit');
       }
+    },
+    /** Stops it as systemd does (SIGTERM), letting it finish what it has
+     * begun; resolves to its exit code. */
+    async terminate() {
+      running.delete(this);
+      if (proc.exitCode !== null || proc.signalCode !== null) return proc.exitCode;
+      proc.kill('SIGTERM');
+      const [code] = await once(proc, 'exit');
+      return code;
     },
   });
 }
@@ -378,8 +423,8 @@ export async function launchKillableBrowser(profileDir) {
 }
 
 /** Makes a one-time pairing code with the server's own command. */
-export async function pairingCode(data, name = 'Test phone', binary = required('BEATBOOK_SERVER')) {
-  const proc = spawn(binary, ['pair', '--name', name, '--data', data], {
+export async function pairingCode(data, name = 'Test phone', binary = required('BEATBOOK_SERVER'), database = undefined) {
+  const proc = spawn(binary, ['pair', '--name', name, '--data', data, ...(database ? ['--database', database] : [])], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   let out = '';

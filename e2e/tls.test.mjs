@@ -6,8 +6,7 @@
 // the server stopped.
 
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
-import { once } from 'node:events';
+import { execFileSync } from 'node:child_process';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import https from 'node:https';
@@ -19,8 +18,8 @@ import tls from 'node:tls';
 import { chromium } from 'playwright-core';
 
 import {
-  CHROMIUM_FLAGS, freePort, newProfileDir, openApp, startServer, stopAfterTest,
-  useBrowser, waitForWorker, watchErrors,
+  CHROMIUM_FLAGS, freePort, newProfileDir, openApp, startProgram, startServer,
+  until, useBrowser, waitForWorker, watchErrors,
 } from './helpers.mjs';
 
 useBrowser();
@@ -28,37 +27,6 @@ useBrowser();
 const DOMAIN = 'beat.example.org';
 /** How long the test authority's certificates are valid. */
 const CERTIFICATE_SECONDS = 45;
-
-async function until(what, check, timeoutMs = 60_000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      const value = await check();
-      if (value) return value;
-    } catch (e) {
-      if (Date.now() > deadline) throw new Error(`${what}: ${e.message}`);
-    }
-    if (Date.now() > deadline) throw new Error(`${what}: timed out`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
-
-/** A program the test starts, stopped after the test whatever happens. */
-function run(command, args, { env = {}, cwd } = {}) {
-  const proc = spawn(command, args, { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let log = '';
-  proc.stdout.on('data', (c) => { log += c; });
-  proc.stderr.on('data', (c) => { log += c; });
-  return stopAfterTest({
-    log: () => log,
-    async stop() {
-      if (proc.exitCode === null && proc.signalCode === null) {
-        proc.kill('SIGKILL');
-        await once(proc, 'exit');
-      }
-    },
-  });
-}
 
 /** A root and a certificate it signs for `localhost`, made with openssl. */
 function localCertificate(dir) {
@@ -151,9 +119,9 @@ describe('install from a real address', () => {
         certificateValidityPeriod: CERTIFICATE_SECONDS,
       },
     }));
-    run('pebble-challtestsrv', ['-defaultIPv4', '127.0.0.1', '-defaultIPv6', '', '-dns01', `127.0.0.1:${dns}`,
+    startProgram('pebble-challtestsrv', ['-defaultIPv4', '127.0.0.1', '-defaultIPv6', '', '-dns01', `127.0.0.1:${dns}`,
       '-http01', '', '-https01', '', '-tlsalpn01', '', '-management', `127.0.0.1:${await freePort()}`]);
-    const pebble = run('pebble', ['-config', join(dir, 'pebble.json'), '-dnsserver', `127.0.0.1:${dns}`],
+    const pebble = startProgram('pebble', ['-config', join(dir, 'pebble.json'), '-dnsserver', `127.0.0.1:${dns}`],
       { env: { PEBBLE_VA_NOSLEEP: '1', PEBBLE_WFE_NONCEREJECT: '0' } });
     const ca = await readFile(own.ca);
     await until('the test authority starts', () => new Promise((resolve, reject) => {
@@ -203,6 +171,10 @@ describe('install from a real address', () => {
     const dir = await mkdtemp(join(tmpdir(), 'beatbook-caddy-'));
     const [appPort, httpsPort, httpPort] = await Promise.all([1, 2, 3].map(freePort));
     const server = await startServer({ args: ['--addr', `127.0.0.1:${appPort}`, '--trusted-proxy', '127.0.0.1/32'] });
+    // deploy/Caddyfile as shipped, with Caddy's own test authority for the
+    // certificate and this test's ports.
+    const shipped = await readFile(new URL('../deploy/Caddyfile', import.meta.url), 'utf8');
+    assert.ok(shipped.includes('beat.example.org {') && shipped.includes('127.0.0.1:8080'));
     await writeFile(join(dir, 'Caddyfile'), `{
   admin off
   auto_https disable_redirects
@@ -211,12 +183,10 @@ describe('install from a real address', () => {
   https_port ${httpsPort}
   storage file_system ${join(dir, 'caddy')}
 }
-${DOMAIN}:${httpsPort} {
-  tls internal
-  reverse_proxy 127.0.0.1:${appPort}
-}
-`);
-    const caddy = run('caddy', ['run', '--config', join(dir, 'Caddyfile'), '--adapter', 'caddyfile'],
+${shipped
+    .replace('beat.example.org {', `${DOMAIN}:${httpsPort} {\n\ttls internal`)
+    .replaceAll('127.0.0.1:8080', `127.0.0.1:${appPort}`)}`);
+    const caddy = startProgram('caddy', ['run', '--config', join(dir, 'Caddyfile'), '--adapter', 'caddyfile'],
       { env: { HOME: dir, XDG_DATA_HOME: dir, XDG_CONFIG_HOME: dir }, cwd: dir });
     const rootFile = join(dir, 'caddy', 'pki', 'authorities', 'local', 'root.crt');
     const root = await until('Caddy makes its root', () => readFile(rootFile, 'utf8'), 30_000)
