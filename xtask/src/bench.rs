@@ -23,7 +23,7 @@ pub fn run() -> Result {
     print!("{}", report[0].1);
     let steps = [
         (
-            "server ingest: 32 clients, 50-note batches, over HTTP and HTTPS",
+            "server ingest: 32 clients, 50-note batches, on SQLite and PostgreSQL beside raw SQLite",
             cmd(
                 &env,
                 "cargo",
