@@ -18,7 +18,7 @@ import tls from 'node:tls';
 import { chromium } from 'playwright-core';
 
 import {
-  CHROMIUM_FLAGS, freePort, newProfileDir, openApp, startProgram, startServer,
+  CHROMIUM_FLAGS, freePort, newProfileDir, openApp, startProgram, startServer, stopAfterTest,
   until, useBrowser, waitForWorker, watchErrors,
 } from './helpers.mjs';
 
