@@ -379,6 +379,7 @@ fn test() -> Result {
 const API_TESTS: &[&str] = &[
     "sync_api",
     "revisions_api",
+    "roles_api",
     "pairing_api",
     "reports_api",
     "inbox_api",

@@ -25,6 +25,7 @@ pub mod schema;
 pub mod shift;
 pub mod summary;
 pub mod sync;
+pub mod team;
 #[cfg(test)]
 mod test_support;
 pub mod text;

@@ -39,11 +39,41 @@ struct Cli {
 enum Cmd {
     /// Serve the app and its API (the default).
     Serve(Box<Serve>),
-    /// Make a one-time pairing code for a councillor's phone.
+    /// Make a one-time pairing code for a phone: the first ward's first
+    /// councillor's (made if the server has no ward yet), or with --person,
+    /// another phone of someone `people` lists.
     Pair {
-        /// Who the phone is for, as `devices` will list it.
+        /// The phone, as `devices` will list it.
         #[arg(long)]
         name: String,
+        /// Whose phone it is: a person's id, as `people` lists it.
+        #[arg(long, value_name = "ID")]
+        person: Option<i64>,
+        #[command(flatten)]
+        data: Data,
+    },
+    /// Add, rename, bound or list the wards this server holds.
+    Ward {
+        #[command(subcommand)]
+        action: WardCmd,
+    },
+    /// Add a person to a ward's team, and make a one-time pairing code for
+    /// their first phone.
+    Invite {
+        /// The ward, by name, as `ward list` shows it.
+        #[arg(long)]
+        ward: String,
+        /// councillor, officer (police) or viewer (the ward panel).
+        #[arg(long, value_parser = parse_role)]
+        role: beatbook_server::store::Role,
+        /// The person, as the team will see them named.
+        #[arg(long)]
+        name: String,
+        #[command(flatten)]
+        data: Data,
+    },
+    /// List the people of every ward, their roles and their phones.
+    People {
         #[command(flatten)]
         data: Data,
     },
@@ -52,10 +82,15 @@ enum Cmd {
         #[command(flatten)]
         data: Data,
     },
-    /// Revoke a device's token: it can no longer sync.
+    /// Revoke a device's token (it can no longer sync), or with --person,
+    /// a person and every phone of theirs.
+    #[command(group(clap::ArgGroup::new("whom").required(true).args(["device", "person"])))]
     Revoke {
         /// The device's id, as `devices` lists it.
-        device: i64,
+        device: Option<i64>,
+        /// A person's id, as `people` lists it.
+        #[arg(long, value_name = "ID")]
+        person: Option<i64>,
         #[command(flatten)]
         data: Data,
     },
@@ -84,6 +119,57 @@ enum Cmd {
         #[command(flatten)]
         data: Data,
     },
+}
+
+#[derive(Debug, Subcommand)]
+enum WardCmd {
+    /// Add a ward.
+    Add {
+        /// Its name, unique on this server.
+        name: String,
+        /// Its area: a GeoJSON Polygon or MultiPolygon (or a Feature or
+        /// FeatureCollection of them), as councils publish ward boundaries.
+        #[arg(long, value_name = "FILE.geojson")]
+        boundary: Option<PathBuf>,
+        #[command(flatten)]
+        data: Data,
+    },
+    /// Rename a ward, or give it a boundary.
+    Change {
+        /// The ward's name now.
+        name: String,
+        /// Its new name.
+        #[arg(long)]
+        rename: Option<String>,
+        /// Its area, as for `ward add`.
+        #[arg(long, value_name = "FILE.geojson")]
+        boundary: Option<PathBuf>,
+        #[command(flatten)]
+        data: Data,
+    },
+    /// List the wards.
+    List {
+        #[command(flatten)]
+        data: Data,
+    },
+}
+
+fn parse_role(text: &str) -> Result<beatbook_server::store::Role, String> {
+    beatbook_server::store::Role::from_slug(text)
+        .ok_or_else(|| "a role is councillor, officer or viewer".to_owned())
+}
+
+/// A ward's boundary, read from a GeoJSON file.
+fn read_boundary(file: &Path) -> Result<beatbook_server::store::Boundary> {
+    let text =
+        std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
+    beatbook_server::store::Boundary::from_geojson(&text)
+        .with_context(|| format!("{} is not a ward boundary", file.display()))
+}
+
+/// A name given on the command line, checked as core checks every name.
+fn checked(what: &str, name: &str) -> Result<String> {
+    beatbook_core::team::checked_name(what, name).map_err(|e| anyhow!(e))
 }
 
 /// Where the server keeps its database, photos, certificates and log.
@@ -419,22 +505,140 @@ fn quoted(word: &str) -> String {
     }
 }
 
+/// What to do with a pairing code, printed beside it.
+const PAIRING_STEPS: &str = "On the phone, open Beatbook and tap \"Councillor? Pair this phone\" (on a phone already paired: Settings), then enter the code within 15 minutes. It works once.";
+
+fn ward(action: WardCmd) -> Result<()> {
+    match action {
+        WardCmd::Add {
+            name,
+            boundary,
+            data,
+        } => {
+            let name = checked("ward", &name)?;
+            let boundary = boundary.as_deref().map(read_boundary).transpose()?;
+            let ward = open_store(&data)?
+                .add_ward(&name, boundary.as_ref())
+                .context("cannot add the ward")?;
+            println!(
+                "Added ward {} ({}).",
+                ward.name,
+                if ward.boundary.is_some() {
+                    "with its boundary"
+                } else {
+                    "no boundary: give one with `ward change --boundary` so reports find it"
+                }
+            );
+            Ok(())
+        }
+        WardCmd::Change {
+            name,
+            rename,
+            boundary,
+            data,
+        } => {
+            let rename = rename.map(|n| checked("ward", &n)).transpose()?;
+            let boundary = boundary.as_deref().map(read_boundary).transpose()?;
+            if rename.is_none() && boundary.is_none() {
+                bail!("say what changes: --rename NEW-NAME, or --boundary FILE.geojson");
+            }
+            let ward = open_store(&data)?
+                .change_ward(name.trim(), rename.as_deref(), boundary.as_ref())
+                .context("cannot change the ward")?;
+            println!("Ward {} is changed.", ward.name);
+            Ok(())
+        }
+        WardCmd::List { data } => {
+            let wards = open_store(&data)?
+                .wards()
+                .context("cannot list the wards")?;
+            if wards.is_empty() {
+                println!("No wards yet: `ward add NAME` adds one (`pair` makes a first one).");
+            }
+            for w in wards {
+                let bounded = if w.boundary.is_some() {
+                    "bounded"
+                } else {
+                    "no boundary"
+                };
+                println!("{}\t{}\t{bounded}\tadded {}", w.id, w.name, w.created_at);
+            }
+            Ok(())
+        }
+    }
+}
+
 /// What `backup` and `restore` say of a PostgreSQL database.
 const POSTGRES_BACKUPS: &str = "a PostgreSQL database is backed up with PostgreSQL's own pg_dump \
      and restored with pg_restore, while the servers run (the README's Deploy section)";
 
 fn run(command: Cmd) -> Result<()> {
     match command {
-        Cmd::Pair { name, data } => {
+        Cmd::Pair { name, person, data } => {
             let name = name.trim();
             if name.is_empty() {
                 bail!("--name needs words: who the phone is for");
             }
-            let code = open_store(&data)?
-                .create_pairing_code(name)
-                .context("cannot make a pairing code")?;
+            let store = open_store(&data)?;
+            let code = match person {
+                Some(person) => store.pairing_code_for(person, name),
+                None => store.create_pairing_code(name),
+            }
+            .context("cannot make a pairing code")?;
             println!("Pairing code for {name:?}: {code}");
-            println!("On the phone, open Beatbook and tap \"Councillor? Pair this phone\" (on a phone already paired: Settings), then enter the code within 15 minutes. It works once.");
+            println!("{PAIRING_STEPS}");
+            Ok(())
+        }
+        Cmd::Ward { action } => ward(action),
+        Cmd::Invite {
+            ward,
+            role,
+            name,
+            data,
+        } => {
+            let name = checked("person", &name)?;
+            let store = open_store(&data)?;
+            let person = store
+                .add_person(ward.trim(), role, &name)
+                .context("cannot add the person")?;
+            let code = store
+                .pairing_code_for(person.id, &format!("{name}'s phone"))
+                .context("cannot make a pairing code")?;
+            println!(
+                "{name} is person {}, {} of {}.",
+                person.id,
+                role.label().to_lowercase(),
+                person.ward
+            );
+            println!("Pairing code for {name}'s phone: {code}");
+            println!("{PAIRING_STEPS}");
+            println!(
+                "Another phone of theirs: pair --person {} --name \"{name}'s tablet\".",
+                person.id
+            );
+            Ok(())
+        }
+        Cmd::People { data } => {
+            let people = open_store(&data)?
+                .people()
+                .context("cannot list the people")?;
+            if people.is_empty() {
+                println!("No one yet: `invite` adds a person to a ward (`ward add` makes one).");
+            }
+            for p in people {
+                let state = p
+                    .revoked_at
+                    .map(|at| format!("revoked {at}"))
+                    .unwrap_or_else(|| "active".into());
+                println!(
+                    "{}\t{}\t{}\t{}\t{} phones\t{state}",
+                    p.id,
+                    p.name,
+                    p.role.slug(),
+                    p.ward,
+                    p.devices
+                );
+            }
             Ok(())
         }
         Cmd::Devices { data } => {
@@ -453,11 +657,24 @@ fn run(command: Cmd) -> Result<()> {
             }
             Ok(())
         }
-        Cmd::Revoke { device, data } => {
-            if open_store(&data)?
-                .revoke(device)
-                .context("cannot revoke the device")?
-            {
+        Cmd::Revoke {
+            device,
+            person,
+            data,
+        } => {
+            let store = open_store(&data)?;
+            if let Some(person) = person {
+                if !store
+                    .revoke_person(person)
+                    .context("cannot revoke the person")?
+                {
+                    bail!("no active person {person} (see `people`)");
+                }
+                println!("Person {person} is revoked, with every phone of theirs: none can sync.");
+                return Ok(());
+            }
+            let device = device.ok_or_else(|| anyhow!("give a device's id, or --person"))?;
+            if store.revoke(device).context("cannot revoke the device")? {
                 println!("Device {device} is revoked; its token no longer works.");
                 Ok(())
             } else {

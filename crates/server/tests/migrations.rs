@@ -62,6 +62,7 @@ fn user_version(database: &Path) -> i64 {
 struct Opened {
     addr: SocketAddr,
     folder: PathBuf,
+    store: Arc<Sqlite>,
     /// The copy's folder and the app's, removed when the test is done.
     made: [PathBuf; 2],
     /// The data folder's lock, held as the binary holds it while it serves.
@@ -94,7 +95,7 @@ fn open(fixture: &Path, label: &str) -> Opened {
         .expect("the kept photos are cleaned");
     let dist = common::temp_dir(&format!("{label}-dist"));
     std::fs::write(dist.join("index.html"), common::INDEX_HTML).expect("index.html");
-    let app = beatbook_server::app_with_api(&dist, ApiState::new(store));
+    let app = beatbook_server::app_with_api(&dist, ApiState::new(store.clone()));
     let transport = Transport::Plain {
         addr: "127.0.0.1:0".parse().expect("an address"),
     };
@@ -102,6 +103,7 @@ fn open(fixture: &Path, label: &str) -> Opened {
     Opened {
         addr,
         folder,
+        store,
         made: [copy, dist],
         _lock: lock,
     }
@@ -392,6 +394,34 @@ fn check_photos(server: &Opened, auth: &str, manifest: &Value, level: &str) {
     }
 }
 
+/// The one councillor of a server from before wards is the first ward's,
+/// and owns every device paired then.
+fn check_team(server: &Opened, label: &str) {
+    use beatbook_server::store::{Devices, Role, Team};
+    let wards = server.store.wards().expect("the wards");
+    assert_eq!(wards.len(), 1, "{label}: one ward");
+    assert_eq!(wards[0].name, beatbook_server::store::FIRST_WARD, "{label}");
+    let people = server.store.people().expect("the people");
+    assert_eq!(people.len(), 1, "{label}: one person");
+    assert_eq!(people[0].role, Role::Councillor, "{label}");
+    let devices = server.store.devices().expect("the devices");
+    assert!(!devices.is_empty(), "{label}: the fixture paired a phone");
+    for device in devices {
+        assert_eq!(
+            device.person_id,
+            Some(people[0].id),
+            "{label}: {}",
+            device.name
+        );
+        assert_eq!(
+            device.ward_id,
+            Some(wards[0].id),
+            "{label}: {}",
+            device.name
+        );
+    }
+}
+
 fn check_level(level: u64, fixture: &Path) {
     let label = format!("level {level}");
     let manifest: Value = serde_json::from_slice(
@@ -420,6 +450,7 @@ fn check_level(level: u64, fixture: &Path) {
     check_records(&server, &auth, &manifest, &label);
     check_reports(&server, &auth, &manifest, &label);
     check_photos(&server, &auth, &manifest, &label);
+    check_team(&server, &label);
     assert_eq!(
         user_version(&server.folder.join(data::DATABASE)),
         today_s_level(),

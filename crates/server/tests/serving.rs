@@ -137,7 +137,9 @@ fn a_flag_that_does_not_apply_is_refused_naming_the_one_that_does() {
             "cannot be used with",
         ),
         (vec!["pair"], "--name <NAME>"),
-        (vec!["revoke", "the-phone"], "<DEVICE>"),
+        (vec!["revoke", "the-phone"], "[DEVICE]"),
+        (vec!["revoke"], "--person"),
+        (vec!["invite", "--ward", "Mill Lane"], "--role <ROLE>"),
         (vec!["backup"], "--to <FILE>"),
     ] {
         let out = Command::new(BINARY)
@@ -159,6 +161,9 @@ fn a_flag_that_does_not_apply_is_refused_naming_the_one_that_does() {
     for command in [
         "serve",
         "pair",
+        "ward",
+        "invite",
+        "people",
         "devices",
         "revoke",
         "erase-report",

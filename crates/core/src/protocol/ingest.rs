@@ -26,6 +26,10 @@ pub struct Held {
     /// The [content hash](Prepared::content_hash) of that revision, if the
     /// store has it.
     pub content_hash: Option<Vec<u8>>,
+    /// Whether the person whose phone sends it is the person who first
+    /// sent it: a notebook is its person's own, so only they change it
+    /// (meeting concerns are the ward's, and any of its councillors may).
+    pub sender_owns: bool,
 }
 
 /// What to do with a prepared record.
@@ -49,6 +53,11 @@ pub fn decide(held: Option<&Held>, sent: &Prepared) -> Decision {
     let Some(held) = held else {
         return Decision::Write(Outcome::Stored);
     };
+    if !held.sender_owns && sent.kind != RecordKind::Concern {
+        return Decision::Reject(
+            "another person's record has this id: it is theirs to change".to_owned(),
+        );
+    }
     if held.revision > sent.revision {
         return Decision::Reject(format!(
             "the server holds a newer revision ({}) of this record",
@@ -272,7 +281,40 @@ mod tests {
         Held {
             revision: p.revision,
             content_hash: Some(p.content_hash.to_vec()),
+            sender_owns: true,
         }
+    }
+
+    #[test]
+    fn only_its_own_person_changes_a_notebook_record_and_any_councillor_a_concern() {
+        let first = note("light out");
+        let sent = prepared(&first);
+        let theirs = Held {
+            sender_owns: false,
+            ..held(&sent)
+        };
+        let mut second = first.clone();
+        second
+            .edit(
+                &NoteInput {
+                    text: "changed by someone else".into(),
+                    ..first.to_input()
+                },
+                now(),
+            )
+            .unwrap();
+        assert!(matches!(
+            decide(Some(&theirs), &prepared(&second)),
+            Decision::Reject(r) if r.contains("another person's record")
+        ));
+        let concern = Prepared {
+            kind: RecordKind::Concern,
+            ..prepared(&second)
+        };
+        assert_eq!(
+            decide(Some(&theirs), &concern),
+            Decision::Write(Outcome::Updated)
+        );
     }
 
     #[test]
@@ -319,6 +361,7 @@ mod tests {
         let newer = Held {
             revision: 3,
             content_hash: None,
+            sender_owns: true,
         };
         assert!(matches!(
             decide(Some(&newer), &sent),
@@ -328,6 +371,7 @@ mod tests {
         let unknown = Held {
             revision: 1,
             content_hash: None,
+            sender_owns: true,
         };
         assert!(matches!(decide(Some(&unknown), &sent), Decision::Reject(_)));
     }

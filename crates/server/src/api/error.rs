@@ -44,6 +44,11 @@ impl ApiError {
         ApiError::new(StatusCode::UNAUTHORIZED, message)
     }
 
+    /// 403: the device is paired, but its person's role does not allow it.
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        ApiError::new(StatusCode::FORBIDDEN, message)
+    }
+
     /// 429, with how many seconds to wait before trying again.
     pub fn too_many(seconds: u64) -> Self {
         ApiError {

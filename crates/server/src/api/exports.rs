@@ -36,9 +36,11 @@ use tokio::sync::mpsc;
 
 use super::extract::{ApiQuery, AuthDevice};
 use super::query::{InboxQuery, NoteQuery, ShiftQuery};
+use super::sync::own;
 use super::{ApiError, ApiState};
 use crate::store::{ListFilter, PhotoOwner, Store, StoreResult, StoredPhoto};
 use crate::zip::{self, ZipWriter};
+use beatbook_core::team::Action;
 
 /// One route per export file.
 pub fn routes() -> Router<ApiState> {
@@ -48,53 +50,71 @@ pub fn routes() -> Router<ApiState> {
             let route = match file {
                 ExportFile::NotesCsv | ExportFile::NotesGeojson => get(
                     move |State(state),
-                          _: AuthDevice,
+                          device: AuthDevice,
                           ApiQuery(q): ApiQuery<NoteQuery>,
                           RawQuery(raw): RawQuery| {
-                        let filter = Whole::of(q.into(), &raw);
-                        export(state, file, move |store, geojson| {
-                            notes(store, &filter, geojson)
-                        })
+                        let query = q.into();
+                        async move {
+                            let filter = Whole::of(own(device.may(Action::Export)?, query), &raw);
+                            export(state, file, move |store, geojson| {
+                                notes(store, &filter, geojson)
+                            })
+                            .await
+                        }
                     },
                 ),
                 ExportFile::ShiftsCsv | ExportFile::ShiftsGeojson => get(
                     move |State(state),
-                          _: AuthDevice,
+                          device: AuthDevice,
                           ApiQuery(q): ApiQuery<ShiftQuery>,
                           RawQuery(raw): RawQuery| {
-                        let filter = Whole::of(q.into(), &raw);
-                        export(state, file, move |store, geojson| {
-                            shifts(store, &filter, geojson)
-                        })
+                        let query = q.into();
+                        async move {
+                            let filter = Whole::of(own(device.may(Action::Export)?, query), &raw);
+                            export(state, file, move |store, geojson| {
+                                shifts(store, &filter, geojson)
+                            })
+                            .await
+                        }
                     },
                 ),
                 ExportFile::ReportsCsv | ExportFile::ReportsGeojson => get(
                     move |State(state),
-                          _: AuthDevice,
+                          device: AuthDevice,
                           ApiQuery(q): ApiQuery<InboxQuery>,
                           RawQuery(raw): RawQuery| {
                         let filter = Whole::of(q.into(), &raw);
-                        export(state, file, move |store, geojson| {
-                            reports(store, &filter, geojson)
-                        })
+                        async move {
+                            device.check(Action::ExportReports)?;
+                            export(state, file, move |store, geojson| {
+                                reports(store, &filter, geojson)
+                            })
+                            .await
+                        }
                     },
                 ),
                 ExportFile::NotesZip => get(
                     move |State(state),
-                          _: AuthDevice,
+                          device: AuthDevice,
                           ApiQuery(q): ApiQuery<NoteQuery>,
                           RawQuery(raw): RawQuery| {
-                        let filter = Whole::of(q.into(), &raw);
-                        zip_export(state, file, move |store| notes_zip(store, &filter))
+                        let query = q.into();
+                        async move {
+                            let filter = Whole::of(own(device.may(Action::Export)?, query), &raw);
+                            zip_export(state, file, move |store| notes_zip(store, &filter)).await
+                        }
                     },
                 ),
                 ExportFile::ReportsZip => get(
                     move |State(state),
-                          _: AuthDevice,
+                          device: AuthDevice,
                           ApiQuery(q): ApiQuery<InboxQuery>,
                           RawQuery(raw): RawQuery| {
                         let filter = Whole::of(q.into(), &raw);
-                        zip_export(state, file, move |store| reports_zip(store, &filter))
+                        async move {
+                            device.check(Action::ExportReports)?;
+                            zip_export(state, file, move |store| reports_zip(store, &filter)).await
+                        }
                     },
                 ),
             };

@@ -12,6 +12,7 @@ use beatbook_core::photo::MAX_PHOTO_BYTES;
 use beatbook_core::protocol::{
     level, paths, MAX_BODY_BYTES, MAX_REPORT_BODY_BYTES, MAX_SMALL_BODY_BYTES,
 };
+use beatbook_core::team::{Action, Refused};
 use serde::de::DeserializeOwned;
 
 use super::limits::{Bucket, ClientKey};
@@ -34,6 +35,23 @@ impl FromRequestParts<ApiState> for AuthDevice {
             .ok_or_else(|| {
                 ApiError::unauthorized("a device token is required: pair this device first")
             })
+    }
+}
+
+impl AuthDevice {
+    /// The device, if its person's role allows `action` (core's
+    /// `Role::may`); a 403 with the reason otherwise.
+    pub fn may(self, action: Action) -> Result<Device, ApiError> {
+        self.check(action)?;
+        Ok(self.0)
+    }
+
+    /// Whether the device's role allows `action`: a 403 with the reason if not.
+    pub fn check(&self, action: Action) -> Result<(), ApiError> {
+        self.0
+            .role
+            .may(action)
+            .map_err(|Refused(why)| ApiError::forbidden(why))
     }
 }
 

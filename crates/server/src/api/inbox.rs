@@ -8,6 +8,7 @@ use beatbook_core::inbox::InboxFilter;
 use beatbook_core::protocol::{
     check_triage, Inbox, Outcome, TriageRequest, TriageResponse, TriageResult,
 };
+use beatbook_core::team::Action;
 use chrono::Utc;
 
 use super::extract::{ApiJson, ApiQuery, AuthDevice, ProtocolLevel};
@@ -17,21 +18,26 @@ use super::{ApiError, ApiState};
 
 pub async fn inbox(
     State(state): State<ApiState>,
-    _: AuthDevice,
+    device: AuthDevice,
     ProtocolLevel(level): ProtocolLevel,
     ApiQuery(query): ApiQuery<InboxQuery>,
 ) -> Result<Json<Inbox>, ApiError> {
+    let sight = device.may(Action::ReadInbox)?.role.sight();
     let filter = InboxFilter::from(query);
     let (reports, counts) = state.store(move |store| store.inbox(&filter)).await?;
-    let reports = reports.into_iter().map(|r| r.for_level(level)).collect();
+    let reports = reports
+        .into_iter()
+        .map(|r| r.for_level(level).as_seen(sight))
+        .collect();
     Ok(Json(Inbox { reports, counts }))
 }
 
 pub async fn triage(
     State(state): State<ApiState>,
-    AuthDevice(device): AuthDevice,
+    device: AuthDevice,
     ApiJson(request): ApiJson<TriageRequest>,
 ) -> Result<Json<TriageResponse>, ApiError> {
+    let device = device.may(Action::Triage)?;
     at_most_a_batch(request.changes.len(), "changes")?;
     let now = Utc::now();
     let mut valid = Vec::with_capacity(request.changes.len());

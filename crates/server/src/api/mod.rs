@@ -42,6 +42,7 @@ pub use photos::sha256_hex;
 pub use proxy::Cidr;
 
 use crate::store::{Store, StoreResult};
+use beatbook_core::team::Action;
 use extract::{ApiPath, AuthDevice};
 use limits::{Bucket, RateLimits};
 use puzzles::{Puzzles, PUZZLE_BITS};
@@ -300,18 +301,30 @@ pub fn router(state: ApiState) -> Router {
         )
         .route(paths::REPORT_PHOTOS, get(photos::of_report))
         .merge(exports::routes());
-    for (path, kind) in [
-        (paths::NOTE_REVISIONS, RecordKind::Note),
-        (paths::SHIFT_REVISIONS, RecordKind::Shift),
-        (paths::CONCERN_REVISIONS, RecordKind::Concern),
+    for (path, kind, action) in [
+        (
+            paths::NOTE_REVISIONS,
+            RecordKind::Note,
+            Action::ReadNotebook,
+        ),
+        (
+            paths::SHIFT_REVISIONS,
+            RecordKind::Shift,
+            Action::ReadNotebook,
+        ),
+        (
+            paths::CONCERN_REVISIONS,
+            RecordKind::Concern,
+            Action::ReadConcerns,
+        ),
     ] {
         router = router.route(
             path,
             get(
                 move |state: State<ApiState>,
-                      _: AuthDevice,
-                      ApiPath(RecordId(id)): ApiPath<RecordId>| {
-                    sync::revisions(state.0, kind, id)
+                      device: AuthDevice,
+                      ApiPath(RecordId(id)): ApiPath<RecordId>| async move {
+                    sync::revisions(state.0, device.may(action)?, kind, id).await
                 },
             ),
         );

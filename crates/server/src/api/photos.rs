@@ -18,6 +18,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use beatbook_core::photo::{self, ListedPhoto, PhotoListing, UploadQuery, MAX_PHOTOS};
 use beatbook_core::protocol::Outcome;
+use beatbook_core::team::{Action, Refused, Sight};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -26,7 +27,7 @@ use super::guard::media_type;
 use super::limits::Bucket;
 use super::query::RecordId;
 use super::{ApiError, ApiState};
-use crate::store::{NewPhoto, PhotoAnswer, PhotoOwner};
+use crate::store::{Device, NewPhoto, PhotoAnswer, PhotoOwner};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -51,6 +52,12 @@ fn is_sha256_hex(text: &str) -> bool {
         && text
             .bytes()
             .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+/// Whether a device's person sees photos not made public: the team does;
+/// the ward panel sees what the public page shows.
+fn sees_private_photos(device: &Device) -> bool {
+    device.role.sight() != Sight::Public
 }
 
 pub async fn upload(
@@ -103,7 +110,15 @@ pub async fn upload(
             }
             state.count(Bucket::AllPhotos, ceiling, saying)?;
         }
-        _ => {}
+        (PhotoOwner::Note(_), false) => {
+            if let Some(device) = &device {
+                device
+                    .role
+                    .may(Action::NotePhotos)
+                    .map_err(|Refused(why)| ApiError::forbidden(why))?;
+            }
+        }
+        (PhotoOwner::Report(_), false) => {}
     }
     if !is_sha256_hex(&query.sha256) {
         return Err(ApiError::bad_request(
@@ -234,7 +249,8 @@ pub async fn download(
     if device.is_none() {
         state.limits.take(Bucket::Lookups(client))?;
     }
-    let councillor = device.is_some();
+    // The team sees every photo; the ward panel, as anyone, the public ones.
+    let councillor = device.as_ref().is_some_and(sees_private_photos);
     let found = state
         .store(move |store| {
             let Some(photo) = store.photo(id)? else {
@@ -277,12 +293,13 @@ pub struct Shown {
 
 pub async fn set_public(
     State(state): State<ApiState>,
-    _: AuthDevice,
+    device: AuthDevice,
     ApiPath(PhotoPath {
         photo: RecordId(id),
     }): ApiPath<PhotoPath>,
     ApiJson(shown): ApiJson<Shown>,
 ) -> Result<Json<Shown>, ApiError> {
+    device.check(Action::PublishPhotos)?;
     let public = shown.public;
     let photo = state
         .store(move |store| store.photo(id))
@@ -319,7 +336,7 @@ pub async fn of_report(
     let code = beatbook_core::code::normalise(&code).ok_or_else(|| {
         ApiError::bad_request("this is not a reference code: codes look like K7QF2-M3XDA")
     })?;
-    let everything = device.is_some();
+    let everything = device.as_ref().is_some_and(sees_private_photos);
     // A bot's decoy code has a status page, and no photos.
     let decoy = state.decoys.find(&code).map(|_| Vec::new());
     let photos = state

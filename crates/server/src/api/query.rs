@@ -82,6 +82,7 @@ impl From<NoteQuery> for ListFilter {
             category: q.category,
             from: q.from,
             to: q.to,
+            person: None,
             limit: q.limit.0,
         }
     }
@@ -110,6 +111,7 @@ impl From<ShiftQuery> for ListFilter {
             category: None,
             from: q.from,
             to: q.to,
+            person: None,
             limit: q.limit.0,
         }
     }

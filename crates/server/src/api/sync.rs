@@ -8,13 +8,14 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use beatbook_core::protocol::{RecordKind, SyncResponse, MAX_BATCH_RECORDS};
+use beatbook_core::team::Action;
 use serde_json::json;
 use uuid::Uuid;
 
 use super::extract::{ApiJson, ApiQuery, AuthDevice};
 use super::query::{NoteQuery, ShiftQuery};
 use super::{ApiError, ApiState};
-use crate::store::{ListFilter, RawBatch};
+use crate::store::{Device, ListFilter, RawBatch};
 
 /// One request carries at most [`MAX_BATCH_RECORDS`] items.
 pub fn at_most_a_batch(count: usize, what: &str) -> Result<(), ApiError> {
@@ -29,14 +30,28 @@ pub fn at_most_a_batch(count: usize, what: &str) -> Result<(), ApiError> {
 
 pub async fn sync(
     State(state): State<ApiState>,
-    AuthDevice(device): AuthDevice,
+    device: AuthDevice,
     ApiJson(batch): ApiJson<RawBatch>,
 ) -> Result<Json<SyncResponse>, ApiError> {
+    if !batch.concerns.is_empty() {
+        device.check(Action::KeepConcerns)?;
+    }
+    let device = device.may(Action::KeepNotebook)?;
     at_most_a_batch(batch.len(), "records")?;
     let results = state
         .store(move |store| store.ingest(device.id, batch))
         .await?;
     Ok(Json(SyncResponse { results }))
+}
+
+/// `filter`, narrowed to the records of `device`'s person: a notebook is
+/// its person's own (a device of no person, which the store never makes,
+/// sees none).
+pub fn own(device: Device, filter: ListFilter) -> ListFilter {
+    ListFilter {
+        person: Some(device.person_id.unwrap_or(0)),
+        ..filter
+    }
 }
 
 /// `{"notes": [...]}`: the records of one kind that match.
@@ -52,28 +67,50 @@ async fn list(
 
 pub async fn notes(
     State(state): State<ApiState>,
-    _: AuthDevice,
+    device: AuthDevice,
     ApiQuery(query): ApiQuery<NoteQuery>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    list(state, RecordKind::Note, "notes", query.into()).await
+    let filter = own(device.may(Action::ReadNotebook)?, query.into());
+    list(state, RecordKind::Note, "notes", filter).await
 }
 
 pub async fn shifts(
     State(state): State<ApiState>,
-    _: AuthDevice,
+    device: AuthDevice,
     ApiQuery(query): ApiQuery<ShiftQuery>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    list(state, RecordKind::Shift, "shifts", query.into()).await
+    let filter = own(device.may(Action::ReadNotebook)?, query.into());
+    list(state, RecordKind::Shift, "shifts", filter).await
 }
 
 /// Every revision the server has kept of one record, oldest first, with the
 /// device that sent it and when it arrived (routed once per kind).
 pub async fn revisions(
     state: ApiState,
+    device: Device,
     kind: RecordKind,
     id: Uuid,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let held = state.store(move |store| store.revisions(kind, id)).await?;
+    let held = state
+        .store(move |store| {
+            let held = store.revisions(kind, id)?;
+            // A notebook's records are their person's own: another's are
+            // not found, so that their ids tell nothing. (Concerns are the
+            // ward's.)
+            let first = held.first().map(|r| r.device_id);
+            if kind != RecordKind::Concern && first.is_some() {
+                let owner = store
+                    .devices()?
+                    .into_iter()
+                    .find(|d| Some(d.id) == first)
+                    .and_then(|d| d.person_id);
+                if owner.is_none() || owner != device.person_id {
+                    return Ok(Vec::new());
+                }
+            }
+            Ok(held)
+        })
+        .await?;
     if held.is_empty() {
         return Err(ApiError::not_found(
             "the server holds no record with this id",

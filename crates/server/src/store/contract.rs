@@ -14,7 +14,7 @@ use chrono::{Duration, Utc};
 use serde_json::value::RawValue;
 use uuid::Uuid;
 
-use super::{Devices, NewPhoto, PhotoAnswer, PhotoOwner, RawBatch, Records, Store};
+use super::{Devices, NewPhoto, PhotoAnswer, PhotoOwner, RawBatch, Records, Role, Store};
 
 /// Runs every contract test against the store `$make` makes: an
 /// expression giving a fresh, empty store each time it is evaluated (or a
@@ -30,6 +30,7 @@ macro_rules! contract_tests {
             a_pairing_code_is_traded_once_for_a_token_until_revoked,
             photos_are_kept_once_by_id_and_content,
             a_refused_photo_is_refused_for_its_first_reason,
+            a_ward_s_people_pair_their_phones_until_revoked,
         );
     };
     (@each $make:expr; $($name:ident),* $(,)?) => {
@@ -429,4 +430,61 @@ pub(crate) fn a_refused_photo_is_refused_for_its_first_reason<S: Store>(store: &
     store.triage(device, &[erasure]).unwrap();
     let late = store.store_photo(resident(13, jpeg));
     assert_eq!(late.unwrap(), PhotoAnswer::Erased);
+}
+
+pub(crate) fn a_ward_s_people_pair_their_phones_until_revoked<S: Store>(store: &S) {
+    // `pair` on a server with no ward makes the first ward and councillor.
+    let (first_device, first_token) = paired(store);
+    let wards = store.wards().unwrap();
+    assert_eq!(wards.len(), 1);
+    assert_eq!(wards[0].name, super::FIRST_WARD);
+    let boundary = beatbook_core::team::Boundary::from_geojson(
+        r#"{"type":"Polygon","coordinates":[[[0,0],[1,0],[1,1],[0,1],[0,0]]]}"#,
+    )
+    .unwrap();
+    let mill = store.add_ward("Mill Lane", Some(&boundary)).unwrap();
+    assert_eq!(mill.boundary.as_ref(), Some(&boundary));
+    assert!(
+        store.add_ward("MILL LANE", None).is_err(),
+        "names are unique in any case"
+    );
+    let renamed = store
+        .change_ward(super::FIRST_WARD, Some("Riverside"), None)
+        .unwrap();
+    assert_eq!(renamed.name, "Riverside");
+    assert!(store.add_person("Nowhere", Role::Viewer, "X").is_err());
+
+    let officer = store
+        .add_person("mill lane", Role::Officer, "PC Sam Jones")
+        .unwrap();
+    assert_eq!((officer.ward_id, officer.role), (mill.id, Role::Officer));
+    let code = store.pairing_code_for(officer.id, "Sam's phone").unwrap();
+    let token = store.redeem_pairing_code(&code).unwrap().unwrap().token;
+    let device = store.device_for_token(&token).unwrap().unwrap();
+    assert_eq!(
+        (device.person_id, device.role, device.ward_id),
+        (Some(officer.id), Role::Officer, Some(mill.id))
+    );
+    let first = store.device_for_token(&first_token).unwrap().unwrap();
+    assert_eq!((first.id, first.role), (first_device, Role::Councillor));
+
+    let people = store.people().unwrap();
+    assert_eq!(
+        people
+            .iter()
+            .map(|p| (p.name.as_str(), p.devices))
+            .collect::<Vec<_>>(),
+        [(super::FIRST_COUNCILLOR, 1), ("PC Sam Jones", 1)]
+    );
+    let unused = store.pairing_code_for(officer.id, "Sam's tablet").unwrap();
+    assert!(store.revoke_person(officer.id).unwrap());
+    assert!(!store.revoke_person(officer.id).unwrap(), "revoked already");
+    assert_eq!(store.device_for_token(&token).unwrap(), None);
+    assert_eq!(
+        store.redeem_pairing_code(&unused).unwrap(),
+        None,
+        "a code made before the person was revoked pairs nothing"
+    );
+    assert!(store.pairing_code_for(officer.id, "again").is_err());
+    assert!(store.device_for_token(&first_token).unwrap().is_some());
 }

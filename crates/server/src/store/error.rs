@@ -25,6 +25,10 @@ pub enum StoreError {
     File(#[source] std::io::Error),
     #[error("the photo file {0} is missing from the data folder's photos/, though the database names it")]
     PhotoLost(String),
+    /// A change to the wards or people that cannot be made (the reason
+    /// says why: a name taken, no such ward).
+    #[error("{0}")]
+    Team(String),
     #[error("could not find a free reference code")]
     NoFreeCode,
     #[error("the batch was not answered")]
@@ -52,6 +56,27 @@ impl From<rusqlite::Error> for StoreError {
 pub type StoreResult<T> = Result<T, StoreError>;
 
 impl StoreError {
+    pub(crate) fn no_ward(name: &str) -> StoreError {
+        StoreError::Team(format!("there is no ward called {name}"))
+    }
+
+    pub(crate) fn ward_taken(name: &str) -> StoreError {
+        StoreError::Team(format!("there is already a ward called {name}"))
+    }
+
+    /// Whether a code may be made for `person` (its id `id`): a person
+    /// there and not revoked.
+    pub(crate) fn unless_may_pair(id: i64, person: Option<&super::Person>) -> StoreResult<()> {
+        match person {
+            None => Err(StoreError::Team(format!("there is no person {id}"))),
+            Some(p) if p.revoked_at.is_some() => Err(StoreError::Team(format!(
+                "{} (person {id}) was revoked: invite them again",
+                p.name
+            ))),
+            Some(_) => Ok(()),
+        }
+    }
+
     /// The error and every cause beneath it, on one line, for the log.
     pub fn chain(&self) -> String {
         let mut text = self.to_string();

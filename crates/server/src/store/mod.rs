@@ -40,6 +40,7 @@ use beatbook_core::photo::Inspected;
 use beatbook_core::protocol::ingest::Prepared;
 use beatbook_core::protocol::{InboxReport, Outcome, RecordKind, RecordResult, TriageResult};
 use beatbook_core::report::{PublicReport, Report, ReportKind, Triage};
+pub use beatbook_core::team::{Boundary, Role};
 use chrono::{DateTime, Utc};
 use serde_json::value::RawValue;
 use uuid::Uuid;
@@ -49,19 +50,77 @@ pub use postgres::Postgres;
 pub use sqlite::Sqlite;
 
 /// Everything the API needs from a store.
-pub trait Store: Devices + Records + Reports + Photos + Send + Sync + 'static {
+pub trait Store: Devices + Team + Records + Reports + Photos + Send + Sync + 'static {
     /// Whether the store can take a write now (for `/healthz`): a store
     /// that answers reads but cannot write would lose what phones send.
     fn writable(&self) -> StoreResult<()>;
 }
 
-/// A paired phone.
+/// A paired phone, and whose it is.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Device {
     pub id: i64,
     pub name: String,
     pub created_at: String,
     pub revoked_at: Option<String>,
+    /// The person the phone was paired for.
+    pub person_id: Option<i64>,
+    /// That person's role and ward. A device with no person (which the
+    /// store never makes) is a viewer of no ward: it may change nothing.
+    pub role: Role,
+    pub ward_id: Option<i64>,
+}
+
+/// What `pair` names the ward and councillor it makes on a server that
+/// has none yet (the host renames the ward with `ward rename`).
+pub const FIRST_WARD: &str = "First ward";
+pub const FIRST_COUNCILLOR: &str = "Councillor";
+
+/// A ward one server holds.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Ward {
+    pub id: i64,
+    pub name: String,
+    /// Its area, if the host gave one.
+    pub boundary: Option<Boundary>,
+    pub created_at: String,
+}
+
+/// A person of a ward's team.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Person {
+    pub id: i64,
+    pub ward_id: i64,
+    /// The ward's name.
+    pub ward: String,
+    pub name: String,
+    pub role: Role,
+    pub created_at: String,
+    pub revoked_at: Option<String>,
+    /// How many live devices are paired for them.
+    pub devices: i64,
+}
+
+/// The wards and their people, as the host manages them.
+pub trait Team {
+    /// Adds a ward; a name another ward has (in any case) is refused.
+    fn add_ward(&self, name: &str, boundary: Option<&Boundary>) -> StoreResult<Ward>;
+    /// Renames a ward, or gives it a boundary (`None`: keeps the one it has).
+    fn change_ward(
+        &self,
+        name: &str,
+        new_name: Option<&str>,
+        boundary: Option<&Boundary>,
+    ) -> StoreResult<Ward>;
+    fn wards(&self) -> StoreResult<Vec<Ward>>;
+    /// Adds a person to the ward with this name.
+    fn add_person(&self, ward: &str, role: Role, name: &str) -> StoreResult<Person>;
+    fn people(&self) -> StoreResult<Vec<Person>>;
+    /// A one-time code that pairs a phone for this person.
+    fn pairing_code_for(&self, person: i64, device_name: &str) -> StoreResult<String>;
+    /// Revokes a person and every device paired for them. Whether a live
+    /// person was revoked.
+    fn revoke_person(&self, person: i64) -> StoreResult<bool>;
 }
 
 /// A new device's token, given once when a pairing code is redeemed.
@@ -72,7 +131,9 @@ pub struct Paired {
 }
 
 pub trait Devices {
-    /// Makes a one-time code that a phone trades for a device token.
+    /// Makes a one-time code that a phone trades for a device token, for
+    /// the first ward's first councillor (both made if the server has
+    /// none yet): `pair`, as it was before wards.
     fn create_pairing_code(&self, device_name: &str) -> StoreResult<String>;
     /// Trades an unused, unexpired code for a new device and its token.
     fn redeem_pairing_code(&self, code: &str) -> StoreResult<Option<Paired>>;
@@ -130,6 +191,9 @@ pub struct ListFilter {
     pub from: Option<DateTime<Utc>>,
     /// Captured before.
     pub to: Option<DateTime<Utc>>,
+    /// Only the records first sent by a phone of this person: a notebook
+    /// is its person's own.
+    pub person: Option<i64>,
     pub limit: usize,
 }
 
@@ -143,6 +207,7 @@ impl Default for ListFilter {
             category: None,
             from: None,
             to: None,
+            person: None,
             limit: MAX_LIST,
         }
     }
@@ -276,9 +341,10 @@ pub enum PhotoAnswer {
 pub(crate) trait PhotoChecks {
     /// The hash and record of the photo kept under `id`, if one is.
     fn held(&mut self, id: Uuid) -> StoreResult<Option<(String, PhotoOwner)>>;
-    /// Whether the record is there (`None`: it is not), and if so whether
-    /// its personal data was erased (a report's).
-    fn erased(&mut self, of: PhotoOwner) -> StoreResult<Option<bool>>;
+    /// Whether the record is there (`None`: it is not, or it is a note of
+    /// another person than `device`'s), and if so whether its personal
+    /// data was erased (a report's).
+    fn erased(&mut self, of: PhotoOwner, device: Option<i64>) -> StoreResult<Option<bool>>;
     /// How many photos the record has.
     fn photo_count(&mut self, of: PhotoOwner) -> StoreResult<usize>;
     /// The bytes residents' photos take (each content once), and whether
@@ -305,7 +371,7 @@ pub(crate) fn photo_refusal(
             PhotoAnswer::IdTaken
         }));
     }
-    match checks.erased(photo.of)? {
+    match checks.erased(photo.of, photo.device_id)? {
         None => return Ok(Some(PhotoAnswer::NoSuchRecord)),
         Some(true) => return Ok(Some(PhotoAnswer::Erased)),
         Some(false) => {}

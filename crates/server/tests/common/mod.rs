@@ -254,7 +254,12 @@ impl TestServer {
 
     /// Pairs a new device and returns its `Authorization` header.
     pub fn pair(&self, name: &str) -> String {
-        let code = self.db.create_pairing_code(name).unwrap();
+        self.pair_with_code(&self.db.create_pairing_code(name).unwrap())
+    }
+
+    /// Trades a pairing code for a token, as a phone does: its
+    /// `Authorization` header.
+    pub fn pair_with_code(&self, code: &str) -> String {
         let r = self.post(
             "/api/v1/pair",
             &[],

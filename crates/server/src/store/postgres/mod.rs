@@ -18,6 +18,7 @@ mod devices;
 mod photos;
 mod records;
 mod reports;
+mod team;
 #[cfg(test)]
 mod tests;
 
@@ -31,7 +32,10 @@ use super::rows::time_text as text;
 use super::{Store, StoreError, StoreResult};
 
 /// The schema, one step a file: applied in order, each once.
-const MIGRATIONS: &[&str] = &[include_str!("migrations/0001_initial.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("migrations/0001_initial.sql"),
+    include_str!("migrations/0002_wards_and_people.sql"),
+];
 
 /// Held while the schema is brought up to date, so two servers starting at
 /// once do not both apply a step.

@@ -66,11 +66,13 @@ impl PhotoChecks for Checks<'_, '_> {
         Ok(held.as_ref().map(row).map(|p| (p.sha256, p.of)))
     }
 
-    fn erased(&mut self, of: PhotoOwner) -> StoreResult<Option<bool>> {
+    fn erased(&mut self, of: PhotoOwner, device: Option<i64>) -> StoreResult<Option<bool>> {
         let found = match of {
             PhotoOwner::Note(id) => self.0.query_opt(
-                "SELECT false FROM records WHERE kind = 'note' AND id = $1",
-                &[&id],
+                "SELECT false FROM records r WHERE kind = 'note' AND id = $1
+                   AND (SELECT person_id FROM devices WHERE id = r.device_id)
+                       IS NOT DISTINCT FROM (SELECT person_id FROM devices WHERE id = $2)",
+                &[&id, &device],
             )?,
             // Locked, so that an erasure under way is seen finished.
             PhotoOwner::Report(id) => self.0.query_opt(

@@ -37,7 +37,10 @@ impl Records for Postgres {
             &[&keys],
         )?;
         let find = tx.prepare(
-            "SELECT r.revision, v.content_hash FROM records r
+            "SELECT r.revision, v.content_hash,
+                    (SELECT person_id FROM devices WHERE id = r.device_id)
+                      IS NOT DISTINCT FROM (SELECT person_id FROM devices WHERE id = $3)
+               FROM records r
                LEFT JOIN record_revisions v
                  ON v.kind = r.kind AND v.id = r.id AND v.revision = r.revision
              WHERE r.kind = $1 AND r.id = $2",
@@ -66,12 +69,16 @@ impl Records for Postgres {
                 }
             };
             let kind = ready.kind.slug();
-            let held = tx.query_opt(&find, &[&kind, &ready.id])?.map(|row| Held {
-                revision: u32::try_from(row.get::<_, i32>(0)).unwrap_or(0),
-                content_hash: row.get(1),
-            });
-            // Any live device may send any record: a phone paired again
-            // carries on with what it sent under its old token.
+            let held = tx
+                .query_opt(&find, &[&kind, &ready.id, &device_id])?
+                .map(|row| Held {
+                    revision: u32::try_from(row.get::<_, i32>(0)).unwrap_or(0),
+                    content_hash: row.get(1),
+                    sender_owns: row.get(2),
+                });
+            // Any live device of the person who first sent a record may
+            // send it again: a phone paired again carries on with what it
+            // sent under its old token.
             let decision = decide(held.as_ref(), ready);
             if let Decision::Write(_) = decision {
                 let revision = i32::try_from(ready.revision).unwrap_or(i32::MAX);
@@ -132,6 +139,7 @@ impl Records for Postgres {
                AND ($3::text IS NULL OR category = $3)
                AND ($4::timestamptz IS NULL OR sorts_at >= $4)
                AND ($5::timestamptz IS NULL OR sorts_at < $5)
+               AND ($7::bigint IS NULL OR device_id IN (SELECT id FROM devices WHERE person_id = $7))
              ORDER BY sorts_at, id LIMIT $6",
             &[
                 &kind.slug(),
@@ -140,6 +148,7 @@ impl Records for Postgres {
                 &filter.from,
                 &filter.to,
                 &i64::try_from(filter.limit).unwrap_or(i64::MAX),
+                &filter.person,
             ],
         )?;
         bodies(rows)

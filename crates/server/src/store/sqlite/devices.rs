@@ -3,34 +3,63 @@
 
 use beatbook_core::pairing::{code_expires_at, code_hash, code_usable, secret_hash};
 use chrono::{DateTime, Utc};
-use rusqlite::{params, OptionalExtension};
+use rusqlite::{params, OptionalExtension, Transaction};
 
 use super::{now_text, Sqlite};
 use crate::random::{new_code, new_token};
-use crate::store::{Device, Devices, Paired, StoreResult};
+use crate::store::{Device, Devices, Paired, Role, StoreResult};
 
 /// What is kept of a secret: core's hash of it.
 pub(super) fn hash(secret: &str) -> Vec<u8> {
     secret_hash(secret).to_vec()
 }
 
+/// A device's columns, with its person's role and ward.
+const DEVICE_COLUMNS: &str =
+    "d.id, d.name, d.created_at, d.revoked_at, d.person_id, p.role, p.ward_id";
+const DEVICE_TABLES: &str = "devices d LEFT JOIN people p ON p.id = d.person_id";
+
 fn device(r: &rusqlite::Row<'_>) -> rusqlite::Result<Device> {
+    let role: Option<String> = r.get(5)?;
     Ok(Device {
         id: r.get(0)?,
         name: r.get(1)?,
         created_at: r.get(2)?,
         revoked_at: r.get(3)?,
+        person_id: r.get(4)?,
+        role: role
+            .as_deref()
+            .and_then(Role::from_slug)
+            .unwrap_or(Role::Viewer),
+        ward_id: r.get(6)?,
     })
+}
+
+impl Sqlite {
+    /// Makes a one-time pairing code for `person`, in `tx`.
+    pub(super) fn insert_pairing_code(
+        &self,
+        tx: &Transaction<'_>,
+        person: i64,
+        device_name: &str,
+    ) -> StoreResult<String> {
+        let code = new_code();
+        let expires = code_expires_at(Utc::now());
+        tx.execute(
+            "INSERT INTO pairing_codes (code_hash, device_name, expires_at, person_id) VALUES (?1, ?2, ?3, ?4)",
+            params![code_hash(&code).to_vec(), device_name, expires.to_rfc3339(), person],
+        )?;
+        Ok(code)
+    }
 }
 
 impl Devices for Sqlite {
     fn create_pairing_code(&self, device_name: &str) -> StoreResult<String> {
-        let code = new_code();
-        let expires = code_expires_at(Utc::now());
-        self.conn().execute(
-            "INSERT INTO pairing_codes (code_hash, device_name, expires_at) VALUES (?1, ?2, ?3)",
-            params![code_hash(&code).to_vec(), device_name, expires.to_rfc3339()],
-        )?;
+        let mut conn = self.conn();
+        let tx = super::write(&mut conn)?;
+        let person = super::team::first_councillor(&tx)?;
+        let code = self.insert_pairing_code(&tx, person, device_name)?;
+        tx.commit()?;
         Ok(code)
     }
 
@@ -38,14 +67,16 @@ impl Devices for Sqlite {
         let typed = code_hash(code).to_vec();
         let mut conn = self.conn();
         let tx = super::write(&mut conn)?;
-        let found: Option<(String, String)> = tx
+        let found: Option<(String, String, Option<i64>)> = tx
             .query_row(
-                "SELECT device_name, expires_at FROM pairing_codes WHERE code_hash = ?1 AND used_at IS NULL",
+                "SELECT c.device_name, c.expires_at, c.person_id FROM pairing_codes c
+                   LEFT JOIN people p ON p.id = c.person_id
+                 WHERE c.code_hash = ?1 AND c.used_at IS NULL AND p.revoked_at IS NULL",
                 params![typed],
-                |r| Ok((r.get(0)?, r.get(1)?)),
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
             )
             .optional()?;
-        let Some((device_name, expires_at)) = found else {
+        let Some((device_name, expires_at, person)) = found else {
             return Ok(None);
         };
         let usable = DateTime::parse_from_rfc3339(&expires_at)
@@ -53,6 +84,12 @@ impl Devices for Sqlite {
         if !usable {
             return Ok(None);
         }
+        // A code made before wards (none is, past the migration) is the
+        // first councillor's, as every code was then.
+        let person = match person {
+            Some(person) => person,
+            None => super::team::first_councillor(&tx)?,
+        };
         let token = new_token();
         let now = now_text();
         tx.execute(
@@ -60,8 +97,8 @@ impl Devices for Sqlite {
             params![now, typed],
         )?;
         tx.execute(
-            "INSERT INTO devices (name, token_hash, created_at) VALUES (?1, ?2, ?3)",
-            params![device_name, hash(&token), now],
+            "INSERT INTO devices (name, token_hash, created_at, person_id) VALUES (?1, ?2, ?3, ?4)",
+            params![device_name, hash(&token), now, person],
         )?;
         tx.commit()?;
         Ok(Some(Paired { token, device_name }))
@@ -71,7 +108,10 @@ impl Devices for Sqlite {
         Ok(self
             .conn()
             .query_row(
-                "SELECT id, name, created_at, revoked_at FROM devices WHERE token_hash = ?1 AND revoked_at IS NULL",
+                &format!(
+                    "SELECT {DEVICE_COLUMNS} FROM {DEVICE_TABLES}
+                     WHERE d.token_hash = ?1 AND d.revoked_at IS NULL AND p.revoked_at IS NULL"
+                ),
                 params![hash(token)],
                 device,
             )
@@ -80,8 +120,9 @@ impl Devices for Sqlite {
 
     fn devices(&self) -> StoreResult<Vec<Device>> {
         let conn = self.conn();
-        let mut stmt =
-            conn.prepare("SELECT id, name, created_at, revoked_at FROM devices ORDER BY id")?;
+        let mut stmt = conn.prepare(&format!(
+            "SELECT {DEVICE_COLUMNS} FROM {DEVICE_TABLES} ORDER BY d.id"
+        ))?;
         let rows = stmt.query_map([], device)?;
         Ok(rows.collect::<Result<_, _>>()?)
     }

@@ -128,7 +128,10 @@ impl Sqlite {
     ) -> StoreResult<Vec<RecordResult>> {
         // The revision held, and the content hash of that revision.
         let mut find = tx.prepare_cached(
-            "SELECT r.revision, v.content_hash FROM records r
+            "SELECT r.revision, v.content_hash,
+                    (SELECT person_id FROM devices WHERE id = r.device_id)
+                      IS (SELECT person_id FROM devices WHERE id = ?3)
+               FROM records r
                LEFT JOIN record_revisions v
                  ON v.kind = r.kind AND v.id = r.id AND v.revision = r.revision
              WHERE r.kind = ?1 AND r.id = ?2",
@@ -156,15 +159,17 @@ impl Sqlite {
             };
             let id = ready.id.to_string();
             let held = find
-                .query_row(params![ready.kind.slug(), id], |r| {
+                .query_row(params![ready.kind.slug(), id, waiting.device_id], |r| {
                     Ok(Held {
                         revision: r.get(0)?,
                         content_hash: r.get(1)?,
+                        sender_owns: r.get(2)?,
                     })
                 })
                 .optional()?;
-            // Any live device may send any record: a phone paired again
-            // carries on with what it sent under its old token.
+            // Any live device of the person who first sent a record may
+            // send it again: a phone paired again carries on with what it
+            // sent under its old token.
             let decision = decide(held.as_ref(), ready);
             if let Decision::Write(_) = decision {
                 insert.execute(params![

@@ -10,6 +10,7 @@
 //!
 //! - this file: opening, per-connection settings, checkpoints, migrations;
 //! - `devices.rs`: pairing codes and device tokens;
+//! - `team.rs`: wards and their people;
 //! - `ingest.rs`: checking and writing synced records with group commit;
 //! - `records.rs`: listing what was synced;
 //! - `reports.rs`: residents' reports and triage;
@@ -22,6 +23,7 @@ mod ingest;
 mod photos;
 mod records;
 mod reports;
+mod team;
 
 use std::path::{Path, PathBuf};
 use std::sync::{mpsc, Arc, Mutex, MutexGuard};
@@ -46,6 +48,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0007_device_quota.sql"),
     include_str!("migrations/0008_removed_reports.sql"),
     include_str!("migrations/0009_photos_cleaned.sql"),
+    include_str!("migrations/0010_wards_and_people.sql"),
 ];
 
 /// How often the write-ahead log is copied into the database file.

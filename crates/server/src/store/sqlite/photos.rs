@@ -213,14 +213,16 @@ impl PhotoChecks for Checks<'_> {
         Ok(held.map(|p| (p.sha256, p.of)))
     }
 
-    fn erased(&mut self, of: PhotoOwner) -> StoreResult<Option<bool>> {
+    fn erased(&mut self, of: PhotoOwner, device: Option<i64>) -> StoreResult<Option<bool>> {
         let record = of.id().to_string();
         Ok(match of {
             PhotoOwner::Note(_) => self
                 .0
                 .query_row(
-                    "SELECT 1 FROM records WHERE kind = 'note' AND id = ?1",
-                    [&record],
+                    "SELECT 1 FROM records r WHERE kind = 'note' AND id = ?1
+                       AND (SELECT person_id FROM devices WHERE id = r.device_id)
+                           IS (SELECT person_id FROM devices WHERE id = ?2)",
+                    params![record, device],
                     |_| Ok(false),
                 )
                 .optional()?,

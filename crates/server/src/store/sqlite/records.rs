@@ -24,6 +24,7 @@ impl Records for Sqlite {
                AND (?3 IS NULL OR category = ?3)
                AND (?4 IS NULL OR created_at >= ?4)
                AND (?5 IS NULL OR created_at < ?5)
+               AND (?7 IS NULL OR device_id IN (SELECT id FROM devices WHERE person_id = ?7))
              ORDER BY created_at, id LIMIT ?6",
         )?;
         let rows = stmt.query_map(
@@ -33,7 +34,8 @@ impl Records for Sqlite {
                 filter.category.map(Category::slug),
                 filter.from.map(time_key),
                 filter.to.map(time_key),
-                filter.limit as i64
+                filter.limit as i64,
+                filter.person
             ],
             |r| r.get::<_, String>(0),
         )?;

@@ -242,24 +242,34 @@ fn old_note_rows(conn: &Connection, device: i64, raw: &RawValue) {
     .unwrap();
 }
 
+/// A device paired by a release from before wards, as it wrote the row:
+/// its id.
+fn old_device(conn: &Connection, name: &str) -> i64 {
+    conn.execute(
+        "INSERT INTO devices (name, token_hash, created_at)
+         VALUES (?1, randomblob(32), '2026-11-30T10:00:00.000Z')",
+        [name],
+    )
+    .unwrap();
+    conn.last_insert_rowid()
+}
+
 #[test]
 fn a_store_from_the_release_before_photos_keeps_its_notes_and_reports_and_takes_photos() {
     let dir = std::env::temp_dir().join(format!("beatbook-db-{}", uuid::Uuid::new_v4()));
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("beatbook.sqlite3");
     let report = poor_lighting_report("The footbridge");
-    let (note_id, report_code) = {
+    let (note_id, report_code, device) = {
         // The previous release: four migrations, its device and report
         // written through its code, its note as it wrote the rows.
         let db = Sqlite::open_with(&path, &MIGRATIONS[..4]).unwrap();
-        let device = db.create_pairing_code("old phone").unwrap();
-        let token = db.redeem_pairing_code(&device).unwrap().unwrap().token;
-        let device = db.device_for_token(&token).unwrap().unwrap().id;
+        let device = old_device(&db.conn(), "old phone");
         let raw = note("Lamp out by the footbridge");
         let id: Note = serde_json::from_str(raw.get()).unwrap();
         old_note_rows(&db.conn(), device, &raw);
         let (code, _) = db.submit_report(&report).unwrap();
-        (id.id, code)
+        (id.id, code, device)
     };
 
     let db = Sqlite::open(&path).unwrap();
@@ -277,7 +287,8 @@ fn a_store_from_the_release_before_photos_keeps_its_notes_and_reports_and_takes_
         sha256: "ab".repeat(32),
         inspected: beatbook_core::photo::inspect(jpeg, "image/jpeg").unwrap(),
         bytes: jpeg.to_vec(),
-        device_id: None,
+        // The old phone's own note takes its photo; a resident's report takes theirs.
+        device_id: matches!(of, PhotoOwner::Note(_)).then_some(device),
         room: None,
     };
     assert_eq!(
@@ -327,7 +338,7 @@ fn the_photos_of_many_records_come_by_record_in_the_order_asked_oldest_first() {
             sha256: sha256.clone(),
             inspected: beatbook_core::photo::inspect(jpeg, "image/jpeg").unwrap(),
             bytes: jpeg.to_vec(),
-            device_id: None,
+            device_id: matches!(of, PhotoOwner::Note(_)).then_some(device),
             room: None,
         };
         assert_eq!(db.store_photo(photo).unwrap(), PhotoAnswer::Stored);
@@ -606,11 +617,7 @@ fn each_device_stores_at_most_its_quota_counted_from_what_an_earlier_release_kep
     let (device, other, first_note) = {
         // The previous release: six migrations, a device's notes and a photo.
         let db = Sqlite::open_with(&path, &MIGRATIONS[..6]).unwrap();
-        let pair = |name: &str| {
-            let code = db.create_pairing_code(name).unwrap();
-            let token = db.redeem_pairing_code(&code).unwrap().unwrap().token;
-            db.device_for_token(&token).unwrap().unwrap().id
-        };
+        let pair = |name: &str| old_device(&db.conn(), name);
         let (device, other) = (pair("phone"), pair("tablet"));
         // Its notes and a photo as it wrote the rows.
         let conn = db.conn();

@@ -1,0 +1,392 @@
+//! A ward team against a real server: the role × endpoint table in
+//! `docs/roles.md` is read and every cell of it tried, so the document is
+//! what the server does; then what each role's phone is shown.
+
+mod common;
+
+use beatbook_core::report::{ReportKind, ReportStatus, Triage};
+use beatbook_server::store::Role;
+use chrono::Utc;
+use common::records::{concern, note, report, shift, sync_body, CONTACT_NAME, CONTACT_REACH};
+use common::{serve, Response, TestServer};
+use serde_json::json;
+use uuid::Uuid;
+
+/// A person of the ward, paired through the API as their phone would be:
+/// their `Authorization` header.
+fn paired(server: &TestServer, role: Role, name: &str) -> String {
+    let person = server.db.add_person("Mill Lane", role, name).unwrap();
+    let code = server
+        .db
+        .pairing_code_for(person.id, &format!("{name}'s phone"))
+        .unwrap();
+    server.pair_with_code(&code)
+}
+
+/// What the councillor keeps, for the other cells to ask about.
+struct Held {
+    note: Uuid,
+    shift: Uuid,
+    concern: Uuid,
+    report: Uuid,
+}
+
+/// One row's request, made with `auth`.
+fn request(server: &TestServer, endpoint: &str, auth: &str, held: &Held) -> Response {
+    let jpeg = include_bytes!("../../core/tests/fixtures/photos/street.jpg");
+    let get = |path: &str| server.get(path, &[auth]);
+    match endpoint {
+        "POST /api/v1/sync (notes and shifts)" => {
+            let s = shift("Night shift").build();
+            let n = note("Lights out by the flats").in_shift(&s).build();
+            server.sync(auth, &sync_body(&[&s], &[&n]))
+        }
+        "POST /api/v1/sync (meeting concerns)" => server.sync(
+            auth,
+            &json!({ "concerns": [concern("Lighting", "The underpass")] }).to_string(),
+        ),
+        "GET /api/v1/notes" => get("/api/v1/notes"),
+        "GET /api/v1/shifts" => get("/api/v1/shifts"),
+        "GET /api/v1/notes/{id}/revisions" => {
+            get(&format!("/api/v1/notes/{}/revisions", held.note))
+        }
+        "GET /api/v1/shifts/{id}/revisions" => {
+            get(&format!("/api/v1/shifts/{}/revisions", held.shift))
+        }
+        "GET /api/v1/concerns/{id}/revisions" => {
+            get(&format!("/api/v1/concerns/{}/revisions", held.concern))
+        }
+        "GET /api/v1/inbox" => get("/api/v1/inbox"),
+        "POST /api/v1/triage" => {
+            let change = Triage::create(
+                Uuid::now_v7(),
+                held.report,
+                Utc::now(),
+                ReportStatus::Acknowledged,
+                "",
+                "",
+            )
+            .unwrap();
+            server.post(
+                "/api/v1/triage",
+                &[auth],
+                json!({ "changes": [change] }).to_string().as_bytes(),
+            )
+        }
+        "POST /api/v1/photos/{id}?note={note}" => server.send_photo(
+            Some(auth),
+            Uuid::now_v7(),
+            &format!("note={}", held.note),
+            "image/jpeg",
+            jpeg,
+        ),
+        "POST /api/v1/photos/{id}/public" => server.post(
+            &format!("/api/v1/photos/{}/public", Uuid::now_v7()),
+            &[auth],
+            br#"{"public":true}"#,
+        ),
+        export if export.starts_with("GET /api/v1/export/") => {
+            get(export.trim_start_matches("GET "))
+        }
+        unknown => panic!("docs/roles.md names {unknown:?}, which this test cannot try"),
+    }
+}
+
+/// The role × endpoint table: each row's endpoint (with its words in
+/// brackets, as the table gives them) and its cells for councillor,
+/// officer and viewer.
+fn table() -> Vec<(String, [bool; 3])> {
+    let doc = include_str!("../../../docs/roles.md");
+    let section = doc
+        .split("## Role × endpoint")
+        .nth(1)
+        .expect("docs/roles.md has its table")
+        .split("\n## ")
+        .next()
+        .unwrap();
+    section
+        .lines()
+        .filter(|l| l.starts_with("| `"))
+        .map(|line| {
+            let cells: Vec<&str> = line.trim_matches('|').split('|').map(str::trim).collect();
+            assert_eq!(cells.len(), 4, "{line}");
+            let endpoint = cells[0].replace('`', "");
+            let allowed = |cell: &str| match cell {
+                "yes" => true,
+                "no" => false,
+                other => panic!("{endpoint}: a cell is yes or no, not {other:?}"),
+            };
+            (
+                endpoint.clone(),
+                [allowed(cells[1]), allowed(cells[2]), allowed(cells[3])],
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn every_cell_of_the_role_table_is_what_the_server_does() {
+    let server = serve();
+    server.db.add_ward("Mill Lane", None).unwrap();
+    let roles = [Role::Councillor, Role::Officer, Role::Viewer];
+    let auths: Vec<String> = roles
+        .iter()
+        .map(|role| paired(&server, *role, role.label()))
+        .collect();
+
+    // What the councillor keeps, for the cells that ask about it.
+    let s = shift("Walkabout").build();
+    let n = note("Broken light").in_shift(&s).build();
+    let c = concern("Lighting", "The footbridge");
+    let body = json!({ "shifts": [&s], "notes": [&n], "concerns": [&c] }).to_string();
+    assert_eq!(server.sync(&auths[0], &body).status, 200);
+    let sent = report("Footbridge", ReportKind::PoorLighting);
+    server.file_report(&sent);
+    let held = Held {
+        note: n.id,
+        shift: s.id,
+        concern: c.id,
+        report: sent.id,
+    };
+
+    let rows = table();
+    assert!(rows.len() >= 16, "the table lists every endpoint");
+    let mut wrong = Vec::new();
+    for (endpoint, allowed) in &rows {
+        for (i, role) in roles.iter().enumerate() {
+            let r = request(&server, endpoint, &auths[i], &held);
+            let refused = r.status == 403;
+            let answered = !matches!(r.status, 401 | 403 | 500..=599);
+            if allowed[i] == refused || (allowed[i] && !answered) {
+                wrong.push(format!(
+                    "{endpoint} as {}: {} {}",
+                    role.slug(),
+                    r.status,
+                    r.text()
+                ));
+            }
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "cells the server does not keep:\n{}",
+        wrong.join("\n")
+    );
+}
+
+#[test]
+fn each_role_is_shown_what_it_may_see_of_a_report_and_only_its_own_notebook() {
+    let server = serve();
+    server.db.add_ward("Mill Lane", None).unwrap();
+    let councillor = paired(&server, Role::Councillor, "Cllr Ada Shaw");
+    let officer = paired(&server, Role::Officer, "PC Sam Jones");
+    let viewer = paired(&server, Role::Viewer, "Panel member");
+    let sent = report("Underpass by the station", ReportKind::PoorLighting);
+    server.file_report(&sent);
+    let private = Triage::create(
+        Uuid::now_v7(),
+        sent.id,
+        Utc::now(),
+        ReportStatus::RaisedWithPolice,
+        "Raised with the Met",
+        "Rang the reporter back",
+    )
+    .unwrap();
+    let r = server.post(
+        "/api/v1/triage",
+        &[&councillor],
+        json!({ "changes": [private] }).to_string().as_bytes(),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+
+    let inbox = |auth: &str| server.get("/api/v1/inbox", &[auth]).text();
+    let full = inbox(&councillor);
+    for shown in [CONTACT_NAME, CONTACT_REACH, "Rang the reporter back"] {
+        assert!(full.contains(shown), "the councillor sees {shown}");
+    }
+    for (who, seen) in [("officer", inbox(&officer)), ("viewer", inbox(&viewer))] {
+        assert!(
+            seen.contains("Raised with the Met"),
+            "{who} sees the response"
+        );
+        for hidden in [CONTACT_NAME, CONTACT_REACH, "Rang the reporter back"] {
+            assert!(!seen.contains(hidden), "{who} is shown {hidden}");
+        }
+    }
+    assert!(!inbox(&viewer).contains(&sent.description));
+
+    // Each person's notebook is their own.
+    let mine = note("The councillor's own note").build();
+    assert_eq!(server.sync_notes(&councillor, &[&mine]).status, 200);
+    let theirs = note("The officer's own note").build();
+    assert_eq!(server.sync_notes(&officer, &[&theirs]).status, 200);
+    let listed = |auth: &str| server.get("/api/v1/notes", &[auth]).text();
+    assert!(listed(&councillor).contains("The councillor's own note"));
+    assert!(!listed(&councillor).contains("The officer's own note"));
+    assert!(listed(&officer).contains("The officer's own note"));
+    assert!(!listed(&officer).contains("The councillor's own note"));
+    // Nor read by its id, nor changed by sending another revision of it.
+    let path = format!("/api/v1/notes/{}/revisions", mine.id);
+    assert_eq!(server.get(&path, &[&councillor]).status, 200);
+    assert_eq!(server.get(&path, &[&officer]).status, 404);
+    let mut changed = mine.clone();
+    changed.text = "Overwritten by someone else".into();
+    changed.sync.revision += 1;
+    let r = server.sync_notes(&officer, &[&changed]);
+    assert_eq!(r.status, 200, "{}", r.text());
+    common::assert_rejected(&r, 0, "another person's record");
+    assert!(!listed(&councillor).contains("Overwritten"));
+    let jpeg = include_bytes!("../../core/tests/fixtures/photos/street.jpg");
+    let note_of = format!("note={}", mine.id);
+    let sent = server.send_photo(Some(&officer), Uuid::now_v7(), &note_of, "image/jpeg", jpeg);
+    assert_eq!(sent.status, 404, "{}", sent.text());
+    let sent = server.send_photo(
+        Some(&councillor),
+        Uuid::now_v7(),
+        &note_of,
+        "image/jpeg",
+        jpeg,
+    );
+    assert_eq!(sent.status, 201, "{}", sent.text());
+}
+
+#[test]
+fn a_revoked_person_s_phones_are_refused_and_pair_keeps_pairing_the_first_councillor() {
+    let server = serve();
+    // `pair`, on a server with no ward yet, makes the first ward and its
+    // councillor, as a server from before wards had one.
+    let first = server.pair("Councillor's phone");
+    let wards = server.db.wards().unwrap();
+    assert_eq!(wards.len(), 1);
+    let people = server.db.people().unwrap();
+    assert_eq!(people.len(), 1);
+    assert_eq!(people[0].role, Role::Councillor);
+    assert_eq!(people[0].devices, 1);
+    let second = server.pair("Councillor's tablet");
+    assert_eq!(server.db.people().unwrap()[0].devices, 2, "the same person");
+
+    let officer = server
+        .db
+        .add_person(&wards[0].name, Role::Officer, "PC Sam Jones")
+        .unwrap();
+    assert!(server.db.revoke_person(officer.id).unwrap());
+    assert!(
+        server.db.pairing_code_for(officer.id, "phone").is_err(),
+        "a revoked person gets no code"
+    );
+    assert!(server.db.revoke_person(people[0].id).unwrap());
+    for auth in [&first, &second] {
+        assert_eq!(server.get("/api/v1/notes", &[auth]).status, 401);
+    }
+}
+
+#[test]
+fn the_host_manages_wards_and_people_from_the_command_line() {
+    use common::binary::{command, Running};
+    let data = common::temp_dir("team-cli");
+    let boundary = data.join("mill-lane.geojson");
+    std::fs::write(
+        &boundary,
+        r#"{"type":"Feature","geometry":{"type":"Polygon",
+            "coordinates":[[[-0.13,51.50],[-0.12,51.50],[-0.12,51.51],[-0.13,51.51],[-0.13,51.50]]]}}"#,
+    )
+    .unwrap();
+    let boundary = boundary.to_str().unwrap();
+    let run = |args: &[&str]| command(&data, args);
+
+    let (ok, said) = run(&["ward", "add", "Mill Lane", "--boundary", boundary]);
+    assert!(ok && said.contains("with its boundary"), "{said}");
+    let (ok, said) = run(&["ward", "add", "mill lane"]);
+    assert!(
+        !ok && said.contains("already a ward called mill lane"),
+        "{said}"
+    );
+    let (ok, said) = run(&["ward", "add", "Riverside"]);
+    assert!(ok, "{said}");
+    let (ok, said) = run(&["ward", "change", "Riverside", "--rename", "Riverside East"]);
+    assert!(ok, "{said}");
+    let (_, listed) = run(&["ward", "list"]);
+    assert!(listed.contains("Mill Lane\tbounded"), "{listed}");
+    assert!(listed.contains("Riverside East\tno boundary"), "{listed}");
+
+    let (ok, said) = run(&[
+        "invite", "--ward", "Nowhere", "--role", "officer", "--name", "X",
+    ]);
+    assert!(!ok && said.contains("no ward called Nowhere"), "{said}");
+    let (ok, said) = run(&[
+        "invite",
+        "--ward",
+        "Mill Lane",
+        "--role",
+        "admin",
+        "--name",
+        "X",
+    ]);
+    assert!(
+        !ok && said.contains("councillor, officer or viewer"),
+        "{said}"
+    );
+    let (ok, said) = run(&[
+        "invite",
+        "--ward",
+        "Mill Lane",
+        "--role",
+        "officer",
+        "--name",
+        "PC Sam Jones",
+    ]);
+    assert!(ok, "{said}");
+    let code = said
+        .split(": ")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .filter(|c| c.len() == 11)
+        .unwrap_or_else(|| panic!("no code in {said}"));
+    let person = said
+        .split("is person ")
+        .nth(1)
+        .and_then(|rest| rest.split(',').next())
+        .unwrap_or_else(|| panic!("no person in {said}"))
+        .to_owned();
+    let (_, people) = run(&["people"]);
+    assert!(
+        people.contains("PC Sam Jones\tofficer\tMill Lane\t0 phones\tactive"),
+        "{people}"
+    );
+
+    let server = Running::start(&data, &[]);
+    let addr = server.addr();
+    let paired = common::request(
+        addr,
+        "POST",
+        "/api/v1/pair",
+        &[],
+        format!(r#"{{"code":"{code}"}}"#).as_bytes(),
+    );
+    assert_eq!(paired.status, 200, "{}", paired.text());
+    let auth = format!(
+        "Authorization: Bearer {}",
+        paired.json()["token"].as_str().unwrap()
+    );
+    let get = |path: &str| common::request(addr, "GET", path, &[&auth], b"");
+    assert_eq!(get("/api/v1/inbox").status, 200);
+    let triage = common::request(
+        addr,
+        "POST",
+        "/api/v1/triage",
+        &[&auth],
+        b"{\"changes\":[]}",
+    );
+    assert_eq!(triage.status, 403, "{}", triage.text());
+    assert!(
+        triage.text().contains("only a councillor"),
+        "{}",
+        triage.text()
+    );
+
+    let (ok, said) = run(&["revoke", "--person", &person]);
+    assert!(ok, "{said}");
+    assert_eq!(get("/api/v1/inbox").status, 401);
+    drop(server);
+    let _ = std::fs::remove_dir_all(&data);
+}
