@@ -65,6 +65,8 @@ fn an_erased_report_keeps_its_code_and_history_and_nothing_personal_on_disk() {
     // one of the councillor's notes (kept: the note is not erased).
     let jpeg: &[u8] = include_bytes!("../../core/tests/fixtures/photos/street.jpg");
     let webp: &[u8] = include_bytes!("../../core/tests/fixtures/photos/street.webp");
+    let auth = server.pair("phone");
+    let phone = server.db.devices().unwrap().last().unwrap().id;
     let photo = |id: u128, of: PhotoOwner, bytes: &[u8], sha256: &str| {
         let media = if bytes == jpeg {
             "image/jpeg"
@@ -77,11 +79,11 @@ fn an_erased_report_keeps_its_code_and_history_and_nothing_personal_on_disk() {
             sha256: sha256.into(),
             inspected: beatbook_core::photo::inspect(bytes, media).unwrap(),
             bytes: bytes.to_vec(),
-            device_id: None,
+            // A note's photo comes from its councillor's phone.
+            device_id: matches!(of, PhotoOwner::Note(_)).then_some(phone),
             room: None,
         }
     };
-    let auth = server.pair("phone");
     let note = common::records::note("same picture").build();
     server.sync_notes(&auth, &[&note]);
     let stored = |p| server.db.store_photo(p).unwrap();
@@ -192,7 +194,13 @@ fn contact_details_expire_a_set_time_after_the_report_is_closed() {
             .unwrap(),
         0
     );
-    let (inbox, _) = server.db.inbox(&Default::default()).unwrap();
+    let (inbox, _) = server
+        .db
+        .inbox(
+            &Default::default(),
+            beatbook_server::store::Reach::Everything,
+        )
+        .unwrap();
     let contact_of = |id: Uuid| {
         inbox
             .iter()

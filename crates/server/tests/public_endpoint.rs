@@ -51,7 +51,13 @@ fn a_form_or_script_on_another_site_cannot_post() {
         assert_eq!(r.status, 200, "{headers:?}: {}", r.text());
     }
     // Nothing refused above was stored.
-    let (held, _) = server.db.inbox(&InboxFilter::default()).unwrap();
+    let (held, _) = server
+        .db
+        .inbox(
+            &InboxFilter::default(),
+            beatbook_server::store::Reach::Everything,
+        )
+        .unwrap();
     assert_eq!(held.len(), 3);
 }
 
@@ -547,6 +553,12 @@ fn a_report_sent_again_after_a_lost_answer_costs_the_resident_nothing() {
             .status,
         429
     );
-    let (held, _) = server.db.inbox(&InboxFilter::default()).unwrap();
+    let (held, _) = server
+        .db
+        .inbox(
+            &InboxFilter::default(),
+            beatbook_server::store::Reach::Everything,
+        )
+        .unwrap();
     assert_eq!(held.len(), 5);
 }

@@ -29,6 +29,7 @@ struct Held {
     shift: Uuid,
     concern: Uuid,
     report: Uuid,
+    code: String,
 }
 
 /// One row's request, made with `auth`.
@@ -80,6 +81,17 @@ fn request(server: &TestServer, endpoint: &str, auth: &str, held: &Held) -> Resp
             "image/jpeg",
             jpeg,
         ),
+        "POST /api/v1/photos/{id}?report={report}" => server.send_photo(
+            Some(auth),
+            Uuid::now_v7(),
+            &format!("report={}", held.report),
+            "image/jpeg",
+            jpeg,
+        ),
+        "GET /api/v1/photos/{id}" => get(&format!("/api/v1/photos/{}", Uuid::now_v7())),
+        "GET /api/v1/reports/{code}/photos" => {
+            get(&format!("/api/v1/reports/{}/photos", held.code))
+        }
         "POST /api/v1/photos/{id}/public" => server.post(
             &format!("/api/v1/photos/{}/public", Uuid::now_v7()),
             &[auth],
@@ -141,16 +153,17 @@ fn every_cell_of_the_role_table_is_what_the_server_does() {
     let body = json!({ "shifts": [&s], "notes": [&n], "concerns": [&c] }).to_string();
     assert_eq!(server.sync(&auths[0], &body).status, 200);
     let sent = report("Footbridge", ReportKind::PoorLighting);
-    server.file_report(&sent);
+    let code = server.file_report(&sent);
     let held = Held {
         note: n.id,
         shift: s.id,
         concern: c.id,
         report: sent.id,
+        code,
     };
 
     let rows = table();
-    assert!(rows.len() >= 16, "the table lists every endpoint");
+    assert!(rows.len() >= 22, "the table lists every endpoint");
     let mut wrong = Vec::new();
     for (endpoint, allowed) in &rows {
         for (i, role) in roles.iter().enumerate() {
@@ -182,7 +195,7 @@ fn each_role_is_shown_what_it_may_see_of_a_report_and_only_its_own_notebook() {
     let officer = paired(&server, Role::Officer, "PC Sam Jones");
     let viewer = paired(&server, Role::Viewer, "Panel member");
     let sent = report("Underpass by the station", ReportKind::PoorLighting);
-    server.file_report(&sent);
+    let code = server.file_report(&sent);
     let private = Triage::create(
         Uuid::now_v7(),
         sent.id,
@@ -201,7 +214,7 @@ fn each_role_is_shown_what_it_may_see_of_a_report_and_only_its_own_notebook() {
 
     let inbox = |auth: &str| server.get("/api/v1/inbox", &[auth]).text();
     let full = inbox(&councillor);
-    for shown in [CONTACT_NAME, CONTACT_REACH, "Rang the reporter back"] {
+    for shown in [CONTACT_NAME, CONTACT_REACH, "Rang the reporter back", &code] {
         assert!(full.contains(shown), "the councillor sees {shown}");
     }
     for (who, seen) in [("officer", inbox(&officer)), ("viewer", inbox(&viewer))] {
@@ -209,7 +222,7 @@ fn each_role_is_shown_what_it_may_see_of_a_report_and_only_its_own_notebook() {
             seen.contains("Raised with the Met"),
             "{who} sees the response"
         );
-        for hidden in [CONTACT_NAME, CONTACT_REACH, "Rang the reporter back"] {
+        for hidden in [CONTACT_NAME, CONTACT_REACH, "Rang the reporter back", &code] {
             assert!(!seen.contains(hidden), "{who} is shown {hidden}");
         }
     }
@@ -240,14 +253,81 @@ fn each_role_is_shown_what_it_may_see_of_a_report_and_only_its_own_notebook() {
     let note_of = format!("note={}", mine.id);
     let sent = server.send_photo(Some(&officer), Uuid::now_v7(), &note_of, "image/jpeg", jpeg);
     assert_eq!(sent.status, 404, "{}", sent.text());
-    let sent = server.send_photo(
-        Some(&councillor),
-        Uuid::now_v7(),
-        &note_of,
-        "image/jpeg",
-        jpeg,
-    );
+    let photo = Uuid::now_v7();
+    let sent = server.send_photo(Some(&councillor), photo, &note_of, "image/jpeg", jpeg);
     assert_eq!(sent.status, 201, "{}", sent.text());
+    let path = format!("/api/v1/photos/{photo}");
+    assert_eq!(server.get(&path, &[&councillor]).status, 200);
+    assert_eq!(
+        server.get(&path, &[&officer]).status,
+        404,
+        "another's note photo"
+    );
+}
+
+#[test]
+fn a_report_reaches_the_ward_it_was_made_in_and_each_ward_sees_its_own() {
+    let server = serve();
+    let square = |west: f64| {
+        beatbook_server::store::Boundary::from_geojson(&format!(
+            r#"{{"type":"Polygon","coordinates":[[[{west},51.4],[{e},51.4],[{e},51.6],[{west},51.6],[{west},51.4]]]}}"#,
+            e = west + 0.1
+        ))
+        .unwrap()
+    };
+    server.db.add_ward("West", Some(&square(-0.2))).unwrap();
+    server.db.add_ward("East", Some(&square(-0.1))).unwrap();
+    let in_ward = |ward: &str, role: Role, name: &str| {
+        let person = server.db.add_person(ward, role, name).unwrap();
+        server.pair_with_code(&server.db.pairing_code_for(person.id, "phone").unwrap())
+    };
+    let west_councillor = in_ward("West", Role::Councillor, "Cllr West");
+    let east_officer = in_ward("East", Role::Officer, "PC East");
+    let located = |longitude: f64, place: &str| {
+        let mut sent = report(place, ReportKind::PoorLighting);
+        sent.location = Some(beatbook_core::Location::new(51.5, longitude, 10.0).unwrap());
+        server.file_report(&sent);
+        sent
+    };
+    let west = located(-0.15, "West Street");
+    located(-0.05, "East Street");
+    located(1.0, "Far away");
+    let places = |auth: &str| -> Vec<String> {
+        let r = server.get("/api/v1/inbox", &[auth]);
+        let mut places: Vec<String> = r.json()["reports"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["report"]["place"].as_str().unwrap().to_owned())
+            .collect();
+        places.sort();
+        places
+    };
+    assert_eq!(places(&west_councillor), ["Far away", "West Street"]);
+    assert_eq!(places(&east_officer), ["East Street"]);
+
+    // The west ward's report is not the east's to triage.
+    let east_councillor = in_ward("East", Role::Councillor, "Cllr East");
+    let change = Triage::create(
+        Uuid::now_v7(),
+        west.id,
+        Utc::now(),
+        ReportStatus::Acknowledged,
+        "",
+        "",
+    )
+    .unwrap();
+    let r = server.post(
+        "/api/v1/triage",
+        &[&east_councillor],
+        json!({ "changes": [change] }).to_string().as_bytes(),
+    );
+    assert_eq!(
+        r.json()["results"][0]["outcome"],
+        "rejected",
+        "{}",
+        r.text()
+    );
 }
 
 #[test]
@@ -278,6 +358,13 @@ fn a_revoked_person_s_phones_are_refused_and_pair_keeps_pairing_the_first_counci
     for auth in [&first, &second] {
         assert_eq!(server.get("/api/v1/notes", &[auth]).status, 401);
     }
+    // `pair` would otherwise hand the next councillor's notebook to a phone.
+    server
+        .db
+        .add_person(&wards[0].name, Role::Councillor, "Cllr Two")
+        .unwrap();
+    let refused = server.db.create_pairing_code("phone").unwrap_err();
+    assert!(refused.to_string().contains("was revoked"), "{refused}");
 }
 
 #[test]

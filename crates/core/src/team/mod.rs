@@ -157,6 +157,9 @@ impl crate::protocol::InboxReport {
             return self;
         }
         self.report.contact = None;
+        // The code is the resident's key to their report (its page, their
+        // erasure request): theirs and the councillors' alone.
+        self.code = String::new();
         for entry in &mut self.history {
             entry.private_note = None;
         }
@@ -171,6 +174,36 @@ impl crate::protocol::InboxReport {
         }
         self
     }
+}
+
+/// The ward a report at `location` belongs to, of `wards` (each ward's id
+/// and boundary, in the order the server holds them): the first whose
+/// boundary holds the place; with no location (or none known), the only
+/// ward if there is just one; otherwise none, "outside the wards", which
+/// every councillor sees. A ward with no boundary holds no place.
+pub fn ward_for(
+    location: Option<&crate::Location>,
+    wards: &[(i64, Option<&Boundary>)],
+) -> Option<i64> {
+    if let Some(at) = location {
+        if let Some((id, _)) = wards
+            .iter()
+            .find(|(_, b)| b.is_some_and(|b| b.contains(at.latitude, at.longitude)))
+        {
+            return Some(*id);
+        }
+    }
+    match wards {
+        [(only, None)] => Some(*only),
+        [(only, Some(_))] if location.is_none() => Some(*only),
+        _ => None,
+    }
+}
+
+/// What tells two wards' names apart: their lower case (in every
+/// script), so "Mill Lane" and "mill lane" are one ward, on any store.
+pub fn ward_key(name: &str) -> String {
+    name.trim().to_lowercase()
 }
 
 /// A ward's or a person's name: trimmed, not empty, at most
@@ -291,7 +324,12 @@ mod tests {
 
         let officer = held.clone().as_seen(Sight::WithoutReporter);
         let words = serde_json::to_string(&officer).unwrap();
-        for hidden in ["Sam Resident", "07700 900123", "Sam rang twice"] {
+        for hidden in [
+            "Sam Resident",
+            "07700 900123",
+            "Sam rang twice",
+            "K7QF2-M3XDA",
+        ] {
             assert!(!words.contains(hidden), "{hidden}");
         }
         assert_eq!(officer.report.description, held.report.description);
@@ -306,8 +344,34 @@ mod tests {
     }
 
     #[test]
+    fn a_report_goes_to_the_ward_its_place_is_in_or_to_every_councillor() {
+        let square = |x: f64| {
+            Boundary::from_geojson(&format!(
+                r#"{{"type":"Polygon","coordinates":[[[{x},0],[{},0],[{},1],[{x},1],[{x},0]]]}}"#,
+                x + 1.0,
+                x + 1.0
+            ))
+            .unwrap()
+        };
+        let (west, east) = (square(0.0), square(1.0));
+        let at = |lon: f64| crate::Location::new(0.5, lon, 10.0).unwrap();
+        let both = [(1, Some(&west)), (2, Some(&east))];
+        assert_eq!(ward_for(Some(&at(0.5)), &both), Some(1));
+        assert_eq!(ward_for(Some(&at(1.5)), &both), Some(2));
+        assert_eq!(ward_for(Some(&at(5.0)), &both), None, "outside the wards");
+        assert_eq!(ward_for(None, &both), None, "no place, two wards");
+        // One ward: it takes every report but one placed outside its
+        // boundary.
+        assert_eq!(ward_for(None, &[(1, Some(&west))]), Some(1));
+        assert_eq!(ward_for(Some(&at(5.0)), &[(1, Some(&west))]), None);
+        assert_eq!(ward_for(Some(&at(5.0)), &[(1, None)]), Some(1));
+        assert_eq!(ward_for(None, &[]), None);
+    }
+
+    #[test]
     fn names_are_trimmed_and_bounded() {
         assert_eq!(checked_name("ward", "  Mill Lane  ").unwrap(), "Mill Lane");
+        assert_eq!(ward_key(" Ōtara East "), ward_key("ōTARA EAST"));
         assert!(checked_name("ward", "   ").is_err());
         assert!(checked_name("person", &"x".repeat(MAX_NAME_CHARS + 1)).is_err());
         assert!(checked_name("person", "Sam\nJones").is_err());

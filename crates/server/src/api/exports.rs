@@ -38,7 +38,7 @@ use super::extract::{ApiQuery, AuthDevice};
 use super::query::{InboxQuery, NoteQuery, ShiftQuery};
 use super::sync::own;
 use super::{ApiError, ApiState};
-use crate::store::{ListFilter, PhotoOwner, Store, StoreResult, StoredPhoto};
+use crate::store::{ListFilter, PhotoOwner, Reach, Store, StoreResult, StoredPhoto};
 use crate::zip::{self, ZipWriter};
 use beatbook_core::team::Action;
 
@@ -85,9 +85,9 @@ pub fn routes() -> Router<ApiState> {
                           RawQuery(raw): RawQuery| {
                         let filter = Whole::of(q.into(), &raw);
                         async move {
-                            device.check(Action::ExportReports)?;
+                            let reach = Reach::of(&device.may(Action::ExportReports)?);
                             export(state, file, move |store, geojson| {
-                                reports(store, &filter, geojson)
+                                reports(store, &filter, reach, geojson)
                             })
                             .await
                         }
@@ -112,8 +112,9 @@ pub fn routes() -> Router<ApiState> {
                           RawQuery(raw): RawQuery| {
                         let filter = Whole::of(q.into(), &raw);
                         async move {
-                            device.check(Action::ExportReports)?;
-                            zip_export(state, file, move |store| reports_zip(store, &filter)).await
+                            let reach = Reach::of(&device.may(Action::ExportReports)?);
+                            zip_export(state, file, move |store| reports_zip(store, &filter, reach))
+                                .await
                         }
                     },
                 ),
@@ -208,7 +209,12 @@ fn download_headers(file: ExportFile, at: DateTime<Utc>) -> [(header::HeaderName
 /// exports name each note's shift.
 fn notes_notebook(store: &dyn Store, filter: &ListFilter) -> StoreResult<Notebook> {
     let mut book = Notebook::new();
-    for raw in store.list(RecordKind::Shift, &ListFilter::default())? {
+    // The shifts of the same person as the notes.
+    let shifts = ListFilter {
+        person: filter.person,
+        ..ListFilter::default()
+    };
+    for raw in store.list(RecordKind::Shift, &shifts)? {
         if let Ok(shift) = serde_json::from_str(raw.get()) {
             book.upsert_shift(shift);
         }
@@ -232,7 +238,7 @@ fn shifts_notebook(store: &dyn Store, filter: &ListFilter) -> StoreResult<Notebo
             book.upsert_shift(shift);
         }
     }
-    for raw in store.notes_in_shifts(&ids)? {
+    for raw in store.notes_in_shifts(&ids, filter.person)? {
         if let Ok(note) = serde_json::from_str(raw.get()) {
             book.upsert_note(note);
         }
@@ -317,8 +323,13 @@ fn report_owners(reports: &[beatbook_core::protocol::InboxReport]) -> Vec<PhotoO
         .collect()
 }
 
-fn reports(store: &dyn Store, filter: &Whole<InboxFilter>, geojson: bool) -> Made<String> {
-    let (reports, _) = store.inbox(&filter.filter)?;
+fn reports(
+    store: &dyn Store,
+    filter: &Whole<InboxFilter>,
+    reach: Reach,
+    geojson: bool,
+) -> Made<String> {
+    let (reports, _) = store.inbox(&filter.filter, reach)?;
     if let Err(refused) = filter.check(reports.len(), "reports") {
         return Ok(Err(refused));
     }
@@ -353,8 +364,8 @@ fn notes_zip(store: &dyn Store, filter: &Whole<ListFilter>) -> Made<ZipContents>
     }))
 }
 
-fn reports_zip(store: &dyn Store, filter: &Whole<InboxFilter>) -> Made<ZipContents> {
-    let (reports, _) = store.inbox(&filter.filter)?;
+fn reports_zip(store: &dyn Store, filter: &Whole<InboxFilter>, reach: Reach) -> Made<ZipContents> {
+    let (reports, _) = store.inbox(&filter.filter, reach)?;
     if let Err(refused) = filter.check(reports.len(), "reports") {
         return Ok(Err(refused));
     }

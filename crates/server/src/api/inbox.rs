@@ -15,6 +15,7 @@ use super::extract::{ApiJson, ApiQuery, AuthDevice, ProtocolLevel};
 use super::query::InboxQuery;
 use super::sync::at_most_a_batch;
 use super::{ApiError, ApiState};
+use crate::store::Reach;
 
 pub async fn inbox(
     State(state): State<ApiState>,
@@ -22,9 +23,12 @@ pub async fn inbox(
     ProtocolLevel(level): ProtocolLevel,
     ApiQuery(query): ApiQuery<InboxQuery>,
 ) -> Result<Json<Inbox>, ApiError> {
-    let sight = device.may(Action::ReadInbox)?.role.sight();
+    let device = device.may(Action::ReadInbox)?;
+    let (sight, reach) = (device.role.sight(), Reach::of(&device));
     let filter = InboxFilter::from(query);
-    let (reports, counts) = state.store(move |store| store.inbox(&filter)).await?;
+    let (reports, counts) = state
+        .store(move |store| store.inbox(&filter, reach))
+        .await?;
     let reports = reports
         .into_iter()
         .map(|r| r.for_level(level).as_seen(sight))

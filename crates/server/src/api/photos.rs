@@ -7,8 +7,9 @@
 //!   photo's bytes, checked against their SHA-256 and from the bytes
 //!   themselves, and kept without any metadata
 //!   ([`beatbook_core::photo::clean`]).
-//! - `GET /photos/{photo}`: with a device token, any photo; without, only a
-//!   report's photo the councillor has made public.
+//! - `GET /photos/{photo}`: with a device token, any report's photo (for the
+//!   ward panel, the public ones) and the photos of its own person's notes;
+//!   without, only a report's photo the councillor has made public.
 //! - `POST /photos/{photo}/public` `{"public": true}`: the councillor shows
 //!   (or hides) a resident's photo on the report's public page.
 
@@ -17,7 +18,7 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use beatbook_core::photo::{self, ListedPhoto, PhotoListing, UploadQuery, MAX_PHOTOS};
-use beatbook_core::protocol::Outcome;
+use beatbook_core::protocol::{Outcome, RecordKind};
 use beatbook_core::team::{Action, Refused, Sight};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -74,6 +75,13 @@ pub async fn upload(
         return Err(ApiError::bad_request(
             "say which record the photo is for: ?note=<id> or ?report=<id>",
         ));
+    };
+    // A report's photo from a phone whose person does not triage reports
+    // (an officer or the ward panel making a report as anyone may) is taken
+    // as a resident's: within residents' allowances, and no device's.
+    let device = match (of, device) {
+        (PhotoOwner::Report(_), Some(d)) if d.role.may(Action::Triage).is_err() => None,
+        (_, device) => device,
     };
     let resident = device.is_none();
     match (of, resident) {
@@ -249,15 +257,23 @@ pub async fn download(
     if device.is_none() {
         state.limits.take(Bucket::Lookups(client))?;
     }
-    // The team sees every photo; the ward panel, as anyone, the public ones.
+    // The team sees every report's photo, and each person their own
+    // notes'; the ward panel, as anyone, the public ones.
     let councillor = device.as_ref().is_some_and(sees_private_photos);
     let found = state
         .store(move |store| {
             let Some(photo) = store.photo(id)? else {
                 return Ok(None);
             };
-            let shown = photo.public && matches!(photo.of, PhotoOwner::Report(_));
-            if !(councillor || shown) {
+            let shown = match (photo.of, &device) {
+                (PhotoOwner::Report(_), _) => councillor || photo.public,
+                (PhotoOwner::Note(note), Some(device)) => {
+                    let held = store.revisions(RecordKind::Note, note)?;
+                    super::sync::owns(store, device, &held)?
+                }
+                (PhotoOwner::Note(_), None) => false,
+            };
+            if !shown {
                 return Ok(None);
             }
             let bytes = store.photo_bytes(&photo)?;

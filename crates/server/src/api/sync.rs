@@ -15,7 +15,7 @@ use uuid::Uuid;
 use super::extract::{ApiJson, ApiQuery, AuthDevice};
 use super::query::{NoteQuery, ShiftQuery};
 use super::{ApiError, ApiState};
-use crate::store::{Device, ListFilter, RawBatch};
+use crate::store::{Device, ListFilter, RawBatch, Store, StoreResult, StoredRevision};
 
 /// One request carries at most [`MAX_BATCH_RECORDS`] items.
 pub fn at_most_a_batch(count: usize, what: &str) -> Result<(), ApiError> {
@@ -42,6 +42,20 @@ pub async fn sync(
         .store(move |store| store.ingest(device.id, batch))
         .await?;
     Ok(Json(SyncResponse { results }))
+}
+
+/// Whether `device`'s person first sent the record with these revisions
+/// (a record with none is no one's).
+pub fn owns(store: &dyn Store, device: &Device, held: &[StoredRevision]) -> StoreResult<bool> {
+    let Some(first) = held.first().map(|r| r.device_id) else {
+        return Ok(false);
+    };
+    let owner = store
+        .devices()?
+        .into_iter()
+        .find(|d| d.id == first)
+        .and_then(|d| d.person_id);
+    Ok(owner.is_some() && owner == device.person_id)
 }
 
 /// `filter`, narrowed to the records of `device`'s person: a notebook is
@@ -97,16 +111,8 @@ pub async fn revisions(
             // A notebook's records are their person's own: another's are
             // not found, so that their ids tell nothing. (Concerns are the
             // ward's.)
-            let first = held.first().map(|r| r.device_id);
-            if kind != RecordKind::Concern && first.is_some() {
-                let owner = store
-                    .devices()?
-                    .into_iter()
-                    .find(|d| Some(d.id) == first)
-                    .and_then(|d| d.person_id);
-                if owner.is_none() || owner != device.person_id {
-                    return Ok(Vec::new());
-                }
+            if kind != RecordKind::Concern && !owns(store, &device, &held)? {
+                return Ok(Vec::new());
             }
             Ok(held)
         })

@@ -14,7 +14,7 @@ use chrono::{Duration, Utc};
 use serde_json::value::RawValue;
 use uuid::Uuid;
 
-use super::{Devices, NewPhoto, PhotoAnswer, PhotoOwner, RawBatch, Records, Role, Store};
+use super::{Devices, NewPhoto, PhotoAnswer, PhotoOwner, RawBatch, Reach, Records, Role, Store};
 
 /// Runs every contract test against the store `$make` makes: an
 /// expression giving a fresh, empty store each time it is evaluated (or a
@@ -31,6 +31,7 @@ macro_rules! contract_tests {
             photos_are_kept_once_by_id_and_content,
             a_refused_photo_is_refused_for_its_first_reason,
             a_ward_s_people_pair_their_phones_until_revoked,
+            a_report_goes_to_the_ward_it_is_in_and_each_ward_sees_its_own,
         );
     };
     (@each $make:expr; $($name:ident),* $(,)?) => {
@@ -254,7 +255,9 @@ pub(crate) fn triage_is_applied_once_in_order_and_only_status_moves_are_public<S
         .unwrap()
         .contains("cannot become new"));
 
-    let (inbox, _) = store.inbox(&InboxFilter::default()).unwrap();
+    let (inbox, _) = store
+        .inbox(&InboxFilter::default(), Reach::Everything)
+        .unwrap();
     let held = &inbox[0];
     assert_eq!(held.status, ReportStatus::Resolved);
     assert_eq!(held.response.as_deref(), Some("The light is fixed."));
@@ -292,17 +295,22 @@ pub(crate) fn erasure_leaves_nothing_personal_in_what_the_store_answers<S: Store
     store.triage(device, &[noted]).unwrap();
     assert!(store.request_erasure(&code).unwrap());
     let (waiting, _) = store
-        .inbox(&InboxFilter {
-            awaiting_erasure: true,
-            ..InboxFilter::default()
-        })
+        .inbox(
+            &InboxFilter {
+                awaiting_erasure: true,
+                ..InboxFilter::default()
+            },
+            Reach::Everything,
+        )
         .unwrap();
     assert_eq!(waiting.len(), 1);
 
     let erasure = Triage::erasure(Uuid::now_v7(), sent.id, Utc::now(), ReportStatus::New);
     let answers = store.triage(device, &[erasure]).unwrap();
     assert_eq!(answers[0].outcome, Outcome::Stored);
-    let (inbox, _) = store.inbox(&InboxFilter::default()).unwrap();
+    let (inbox, _) = store
+        .inbox(&InboxFilter::default(), Reach::Everything)
+        .unwrap();
     let held = &inbox[0];
     assert!(held.erased_at.is_some());
     assert_eq!(
@@ -319,15 +327,20 @@ pub(crate) fn erasure_leaves_nothing_personal_in_what_the_store_answers<S: Store
     let mut late = step(&sent, ReportStatus::Acknowledged, "", "Sam's address");
     late.at = Utc::now() - Duration::hours(1);
     store.triage(device, &[late]).unwrap();
-    let (inbox, _) = store.inbox(&InboxFilter::default()).unwrap();
+    let (inbox, _) = store
+        .inbox(&InboxFilter::default(), Reach::Everything)
+        .unwrap();
     assert!(!serde_json::to_string(&inbox[0])
         .unwrap()
         .contains("Sam's address"));
     let (waiting, _) = store
-        .inbox(&InboxFilter {
-            awaiting_erasure: true,
-            ..InboxFilter::default()
-        })
+        .inbox(
+            &InboxFilter {
+                awaiting_erasure: true,
+                ..InboxFilter::default()
+            },
+            Reach::Everything,
+        )
         .unwrap();
     assert!(waiting.is_empty(), "the request is done");
 }
@@ -487,4 +500,57 @@ pub(crate) fn a_ward_s_people_pair_their_phones_until_revoked<S: Store>(store: &
     );
     assert!(store.pairing_code_for(officer.id, "again").is_err());
     assert!(store.device_for_token(&first_token).unwrap().is_some());
+}
+
+pub(crate) fn a_report_goes_to_the_ward_it_is_in_and_each_ward_sees_its_own<S: Store>(store: &S) {
+    let square = |west: f64| {
+        beatbook_core::team::Boundary::from_geojson(&format!(
+            r#"{{"type":"Polygon","coordinates":[[[{west},51],[{e},51],[{e},52],[{west},52],[{west},51]]]}}"#,
+            e = west + 0.1
+        ))
+        .unwrap()
+    };
+    let west = store.add_ward("West", Some(&square(-0.2))).unwrap();
+    let east = store.add_ward("East", Some(&square(-0.1))).unwrap();
+    let at = |longitude: f64, description: &str| {
+        let mut sent = report(description, "");
+        sent.location = Some(beatbook_core::Location::new(51.5, longitude, 10.0).unwrap());
+        store.submit_report(&sent).unwrap();
+        sent
+    };
+    let in_west = at(-0.15, "In the west ward");
+    at(-0.05, "In the east ward");
+    at(0.5, "Outside both");
+    let seen = |reach: Reach| -> Vec<String> {
+        let (found, _) = store.inbox(&InboxFilter::default(), reach).unwrap();
+        let mut words: Vec<String> = found.into_iter().map(|r| r.report.description).collect();
+        words.sort();
+        words
+    };
+    let ward = |id: i64, outside: bool| Reach::Ward {
+        id: Some(id),
+        outside,
+    };
+    assert_eq!(seen(ward(west.id, false)), ["In the west ward"]);
+    assert_eq!(
+        seen(ward(east.id, true)),
+        ["In the east ward", "Outside both"]
+    );
+    assert_eq!(seen(Reach::Everything).len(), 3);
+
+    // A councillor of the east ward cannot triage the west ward's report.
+    let councillor = store
+        .add_person("East", Role::Councillor, "Cllr East")
+        .unwrap();
+    let code = store.pairing_code_for(councillor.id, "phone").unwrap();
+    let token = store.redeem_pairing_code(&code).unwrap().unwrap().token;
+    let device = store.device_for_token(&token).unwrap().unwrap().id;
+    let answers = store
+        .triage(
+            device,
+            &[step(&in_west, ReportStatus::Acknowledged, "", "")],
+        )
+        .unwrap();
+    assert_eq!(answers[0].outcome, Outcome::Rejected);
+    assert_eq!(seen(ward(west.id, false)), ["In the west ward"]);
 }

@@ -64,6 +64,16 @@ impl StoreError {
         StoreError::Team(format!("there is already a ward called {name}"))
     }
 
+    /// `pair` with no person, once the first ward's first councillor is
+    /// revoked: pairing a phone for the next councillor would hand it
+    /// their notebook.
+    pub(crate) fn first_councillor_revoked(id: i64) -> StoreError {
+        StoreError::Team(format!(
+            "the first ward's first councillor (person {id}) was revoked: pair a phone for \
+             someone with `pair --person ID` (see `people`), or `invite` them"
+        ))
+    }
+
     /// Whether a code may be made for `person` (its id `id`): a person
     /// there and not revoked.
     pub(crate) fn unless_may_pair(id: i64, person: Option<&super::Person>) -> StoreResult<()> {

@@ -233,29 +233,86 @@ pub trait Records {
     fn ingest(&self, device_id: i64, batch: RawBatch) -> StoreResult<Vec<RecordResult>>;
     /// Stored records of one kind, oldest capture first, as their JSON bodies.
     fn list(&self, kind: RecordKind, filter: &ListFilter) -> StoreResult<Vec<Box<RawValue>>>;
-    /// Every stored note taken in one of these shifts, each shift's oldest
-    /// first.
-    fn notes_in_shifts(&self, shifts: &[Uuid]) -> StoreResult<Vec<Box<RawValue>>>;
+    /// Every stored note taken in one of these shifts (by `person`'s
+    /// phones, if given), each shift's oldest first.
+    fn notes_in_shifts(
+        &self,
+        shifts: &[Uuid],
+        person: Option<i64>,
+    ) -> StoreResult<Vec<Box<RawValue>>>;
     /// Every revision of one record, oldest first.
     fn revisions(&self, kind: RecordKind, id: Uuid) -> StoreResult<Vec<StoredRevision>>;
     /// How many records of a kind are stored.
     fn count(&self, kind: RecordKind) -> StoreResult<i64>;
 }
 
+/// Which reports an inbox holds: all of them (the host's exports, the
+/// tests), or one ward's, with or without those outside every ward (which
+/// every councillor sees).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reach {
+    Everything,
+    Ward { id: Option<i64>, outside: bool },
+}
+
+impl Reach {
+    /// What a device's person may see of the reports: their ward's, and for
+    /// a councillor, those outside every ward too.
+    pub fn of(device: &Device) -> Reach {
+        Reach::Ward {
+            id: device.ward_id,
+            outside: device.role == Role::Councillor,
+        }
+    }
+
+    /// The reach as SQL parameters: the ward (`NULL`: every ward) and
+    /// whether reports of no ward are included.
+    pub(crate) fn params(self) -> (Option<i64>, bool, bool) {
+        match self {
+            Reach::Everything => (None, true, true),
+            Reach::Ward { id, outside } => (id, outside, false),
+        }
+    }
+}
+
+/// The ward a report belongs to, given every ward's id and kept boundary
+/// (core's `team::ward_for`); a boundary that no longer reads holds no
+/// place.
+pub(crate) fn place_report(report: &Report, wards: &[(i64, Option<String>)]) -> Option<i64> {
+    let read: Vec<(i64, Option<Boundary>)> = wards
+        .iter()
+        .map(|(id, b)| {
+            (
+                *id,
+                b.as_deref().and_then(|b| Boundary::from_geojson(b).ok()),
+            )
+        })
+        .collect();
+    let refs: Vec<(i64, Option<&Boundary>)> =
+        read.iter().map(|(id, b)| (*id, b.as_ref())).collect();
+    beatbook_core::team::ward_for(report.location.as_ref(), &refs)
+}
+
 /// How many of each kind an inbox filter matches, before its limit.
 pub type KindCounts = BTreeMap<ReportKind, u32>;
 
 pub trait Reports {
-    /// Stores a checked report and answers with its code. A report sent
-    /// again (same id) is answered `already_had` with the code it was given.
+    /// Stores a checked report in the ward its place is in
+    /// ([`place_report`]) and answers with its code. A report sent again
+    /// (same id) is answered `already_had` with the code it was given.
     fn submit_report(&self, report: &Report) -> StoreResult<(String, Outcome)>;
     /// What anyone with the code may see; `None` if no report has it.
     fn public_report(&self, code: &str) -> StoreResult<Option<PublicReport>>;
-    /// The councillor's inbox: matching reports newest first, with their
-    /// history, and how many of each kind match.
-    fn inbox(&self, filter: &InboxFilter) -> StoreResult<(Vec<InboxReport>, KindCounts)>;
+    /// The inbox: the reports within `reach` that match, newest first,
+    /// with their history, and how many of each kind match.
+    fn inbox(
+        &self,
+        filter: &InboxFilter,
+        reach: Reach,
+    ) -> StoreResult<(Vec<InboxReport>, KindCounts)>;
     /// Applies the councillor's changes in the order given, each at most
-    /// once, and answers for each.
+    /// once, and answers for each; a report another ward's (not outside
+    /// every ward) is refused as one the server does not hold.
     fn triage(&self, device_id: i64, changes: &[Triage]) -> StoreResult<Vec<TriageResult>>;
     /// Erases what could point at the resident who sent a report (its
     /// contact details, description and exact location, and the

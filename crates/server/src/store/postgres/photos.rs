@@ -71,7 +71,7 @@ impl PhotoChecks for Checks<'_, '_> {
             PhotoOwner::Note(id) => self.0.query_opt(
                 "SELECT false FROM records r WHERE kind = 'note' AND id = $1
                    AND (SELECT person_id FROM devices WHERE id = r.device_id)
-                       IS NOT DISTINCT FROM (SELECT person_id FROM devices WHERE id = $2)",
+                       = (SELECT person_id FROM devices WHERE id = $2)",
                 &[&id, &device],
             )?,
             // Locked, so that an erasure under way is seen finished.

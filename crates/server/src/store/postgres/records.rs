@@ -38,8 +38,8 @@ impl Records for Postgres {
         )?;
         let find = tx.prepare(
             "SELECT r.revision, v.content_hash,
-                    (SELECT person_id FROM devices WHERE id = r.device_id)
-                      IS NOT DISTINCT FROM (SELECT person_id FROM devices WHERE id = $3)
+                    COALESCE((SELECT person_id FROM devices WHERE id = r.device_id)
+                      = (SELECT person_id FROM devices WHERE id = $3), false)
                FROM records r
                LEFT JOIN record_revisions v
                  ON v.kind = r.kind AND v.id = r.id AND v.revision = r.revision
@@ -154,15 +154,21 @@ impl Records for Postgres {
         bodies(rows)
     }
 
-    fn notes_in_shifts(&self, shifts: &[Uuid]) -> StoreResult<Vec<Box<RawValue>>> {
+    fn notes_in_shifts(
+        &self,
+        shifts: &[Uuid],
+        person: Option<i64>,
+    ) -> StoreResult<Vec<Box<RawValue>>> {
         let mut conn = self.conn()?;
         let statement = conn.prepare(
-            "SELECT body FROM records WHERE kind = $1 AND shift_id = $2 ORDER BY sorts_at, id",
+            "SELECT body FROM records WHERE kind = $1 AND shift_id = $2
+               AND ($3::bigint IS NULL OR device_id IN (SELECT id FROM devices WHERE person_id = $3))
+             ORDER BY sorts_at, id",
         )?;
         let mut out = Vec::new();
         for shift in shifts {
             out.extend(bodies(
-                conn.query(&statement, &[&RecordKind::Note.slug(), shift])?,
+                conn.query(&statement, &[&RecordKind::Note.slug(), shift, &person])?,
             )?);
         }
         Ok(out)

@@ -15,7 +15,7 @@ use uuid::Uuid;
 use super::Postgres;
 use crate::random::new_code;
 use crate::store::rows::{place_pattern, status_of, ReportRow, REPORT_COLUMNS};
-use crate::store::{KindCounts, Reports, StoreError, StoreResult};
+use crate::store::{KindCounts, Reach, Reports, StoreError, StoreResult};
 
 fn row(r: &postgres::Row) -> ReportRow {
     ReportRow {
@@ -70,12 +70,18 @@ impl Reports for Postgres {
         }
         let now = Utc::now();
         let body = serde_json::to_string(report)?;
+        let wards: Vec<(i64, Option<String>)> = tx
+            .query("SELECT id, boundary FROM wards ORDER BY id", &[])?
+            .iter()
+            .map(|r| (r.get(0), r.get(1)))
+            .collect();
+        let ward = crate::store::place_report(report, &wards);
         // A clash of random codes is astronomically unlikely; try again if so.
         for _ in 0..8 {
             let code = new_code();
             let inserted = tx.query_opt(
-                "INSERT INTO reports (id, code, kind, status, created_at, received_at, updated_at, place, body)
-                 VALUES ($1, $2, $3, 'new', $4, $5, $5, $6, $7)
+                "INSERT INTO reports (id, code, kind, status, created_at, received_at, updated_at, place, body, ward_id)
+                 VALUES ($1, $2, $3, 'new', $4, $5, $5, $6, $7, $8)
                  ON CONFLICT (code) DO NOTHING RETURNING seq",
                 &[
                     &report.id,
@@ -85,6 +91,7 @@ impl Reports for Postgres {
                     &now,
                     &report.place,
                     &body,
+                    &ward,
                 ],
             )?;
             if let Some(inserted) = inserted {
@@ -113,24 +120,33 @@ impl Reports for Postgres {
         found.public(steps).map(Some)
     }
 
-    fn inbox(&self, filter: &InboxFilter) -> StoreResult<(Vec<InboxReport>, KindCounts)> {
+    fn inbox(
+        &self,
+        filter: &InboxFilter,
+        reach: Reach,
+    ) -> StoreResult<(Vec<InboxReport>, KindCounts)> {
         let mut conn = self.conn()?;
         let place = filter.place.as_deref().map(place_pattern);
+        let (ward, outside, every) = reach.params();
         let wheres = "($1::text IS NULL OR kind = $1) AND ($2::text IS NULL OR status = $2)
              AND ($3::timestamptz IS NULL OR received_at >= $3)
              AND ($4::timestamptz IS NULL OR received_at < $4)
              AND ($5::text IS NULL OR place ILIKE $5)
              AND (NOT $6 OR (erasure_requested_at IS NOT NULL AND erased_at IS NULL))
+             AND ($9 OR ward_id = $7::bigint OR ($8 AND ward_id IS NULL))
              AND removed_at IS NULL";
         let kind = filter.kind.map(ReportKind::slug);
         let status = filter.status.map(ReportStatus::slug);
-        let args: [&(dyn postgres::types::ToSql + Sync); 6] = [
+        let args: [&(dyn postgres::types::ToSql + Sync); 9] = [
             &kind,
             &status,
             &filter.from,
             &filter.to,
             &place,
             &filter.awaiting_erasure,
+            &ward,
+            &outside,
+            &every,
         ];
         let mut counts = KindCounts::new();
         for r in conn.query(
@@ -275,9 +291,12 @@ fn apply_triage(
     if seen.is_some() {
         return Ok(answer(Outcome::AlreadyHad, None));
     }
+    // Only a report of the device's ward, or of none.
     let current = tx.query_opt(
-        "SELECT seq, status, erased_at FROM reports WHERE id = $1",
-        &[&change.report_id],
+        "SELECT seq, status, erased_at FROM reports WHERE id = $1
+           AND (ward_id IS NULL OR ward_id = (SELECT p.ward_id FROM devices d
+                JOIN people p ON p.id = d.person_id WHERE d.id = $2))",
+        &[&change.report_id, &device_id],
     )?;
     let Some(current) = current else {
         return Ok(answer(

@@ -2,7 +2,7 @@
 //! pairing code and device belongs to. Changes to the team take one
 //! advisory lock, so two servers never both make the first ward.
 
-use beatbook_core::team::{Boundary, Role};
+use beatbook_core::team::{ward_key, Boundary, Role};
 use chrono::{DateTime, Utc};
 use postgres::Transaction;
 
@@ -65,8 +65,8 @@ fn find_person(tx: &mut Transaction<'_>, id: i64) -> StoreResult<Option<Person>>
 fn ward_named(tx: &mut Transaction<'_>, name: &str) -> StoreResult<Option<i64>> {
     Ok(tx
         .query_opt(
-            "SELECT id FROM wards WHERE lower(name) = lower($1)",
-            &[&name],
+            "SELECT id FROM wards WHERE name_key = $1",
+            &[&ward_key(name)],
         )?
         .map(|r| r.get(0)))
 }
@@ -81,8 +81,8 @@ fn insert_ward(
     }
     Ok(tx
         .query_one(
-            "INSERT INTO wards (name, boundary, created_at) VALUES ($1, $2, $3) RETURNING id",
-            &[&name, &boundary.map(Boundary::to_geojson), &Utc::now()],
+            "INSERT INTO wards (name, name_key, boundary, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
+            &[&name, &ward_key(name), &boundary.map(Boundary::to_geojson), &Utc::now()],
         )?
         .get(0))
 }
@@ -97,23 +97,25 @@ fn insert_person(tx: &mut Transaction<'_>, ward: i64, role: Role, name: &str) ->
 }
 
 /// The first ward's first councillor, made (with the ward) if the server
-/// has neither yet: who `pair` pairs a phone for, as it always has.
+/// has neither yet: who `pair` pairs a phone for, as it always has. Once
+/// they are revoked, `pair` needs a person named.
 pub(super) fn first_councillor(tx: &mut Transaction<'_>) -> StoreResult<i64> {
     lock(tx)?;
-    let found = tx.query_opt(
-        "SELECT id FROM people WHERE role = 'councillor' AND revoked_at IS NULL
-         ORDER BY ward_id, id LIMIT 1",
-        &[],
-    )?;
-    if let Some(found) = found {
-        return Ok(found.get(0));
-    }
     let ward: Option<i64> = tx.query_one("SELECT MIN(id) FROM wards", &[])?.get(0);
     let ward = match ward {
         Some(ward) => ward,
         None => insert_ward(tx, crate::store::FIRST_WARD, None)?,
     };
-    insert_person(tx, ward, Role::Councillor, crate::store::FIRST_COUNCILLOR)
+    let found = tx.query_opt(
+        "SELECT id, revoked_at IS NOT NULL FROM people WHERE ward_id = $1 AND role = 'councillor'
+         ORDER BY id LIMIT 1",
+        &[&ward],
+    )?;
+    match found.map(|r| (r.get::<_, i64>(0), r.get::<_, bool>(1))) {
+        Some((id, false)) => Ok(id),
+        Some((id, true)) => Err(StoreError::first_councillor_revoked(id)),
+        None => insert_person(tx, ward, Role::Councillor, crate::store::FIRST_COUNCILLOR),
+    }
 }
 
 impl Team for Postgres {
@@ -145,8 +147,8 @@ impl Team for Postgres {
                 return Err(StoreError::ward_taken(new_name));
             }
             tx.execute(
-                "UPDATE wards SET name = $1 WHERE id = $2",
-                &[&new_name, &id],
+                "UPDATE wards SET name = $1, name_key = $2 WHERE id = $3",
+                &[&new_name, &ward_key(new_name), &id],
             )?;
         }
         if let Some(boundary) = boundary {

@@ -129,8 +129,8 @@ impl Sqlite {
         // The revision held, and the content hash of that revision.
         let mut find = tx.prepare_cached(
             "SELECT r.revision, v.content_hash,
-                    (SELECT person_id FROM devices WHERE id = r.device_id)
-                      IS (SELECT person_id FROM devices WHERE id = ?3)
+                    COALESCE((SELECT person_id FROM devices WHERE id = r.device_id)
+                      = (SELECT person_id FROM devices WHERE id = ?3), 0)
                FROM records r
                LEFT JOIN record_revisions v
                  ON v.kind = r.kind AND v.id = r.id AND v.revision = r.revision

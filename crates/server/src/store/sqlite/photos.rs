@@ -221,7 +221,7 @@ impl PhotoChecks for Checks<'_> {
                 .query_row(
                     "SELECT 1 FROM records r WHERE kind = 'note' AND id = ?1
                        AND (SELECT person_id FROM devices WHERE id = r.device_id)
-                           IS (SELECT person_id FROM devices WHERE id = ?2)",
+                           = (SELECT person_id FROM devices WHERE id = ?2)",
                     params![record, device],
                     |_| Ok(false),
                 )

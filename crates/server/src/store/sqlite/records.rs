@@ -49,17 +49,23 @@ impl Records for Sqlite {
 
     /// Every stored note taken in one of these shifts, each shift's oldest
     /// first.
-    fn notes_in_shifts(&self, shifts: &[Uuid]) -> StoreResult<Vec<Box<RawValue>>> {
+    fn notes_in_shifts(
+        &self,
+        shifts: &[Uuid],
+        person: Option<i64>,
+    ) -> StoreResult<Vec<Box<RawValue>>> {
         let conn = self.conn();
         let mut stmt = conn.prepare_cached(
-            "SELECT body FROM records WHERE kind = ?1 AND shift_id = ?2 ORDER BY created_at, id",
+            "SELECT body FROM records WHERE kind = ?1 AND shift_id = ?2
+               AND (?3 IS NULL OR device_id IN (SELECT id FROM devices WHERE person_id = ?3))
+             ORDER BY created_at, id",
         )?;
         let mut out = Vec::new();
         for shift in shifts {
-            let rows = stmt
-                .query_map(params![RecordKind::Note.slug(), shift.to_string()], |r| {
-                    r.get::<_, String>(0)
-                })?;
+            let rows = stmt.query_map(
+                params![RecordKind::Note.slug(), shift.to_string(), person],
+                |r| r.get::<_, String>(0),
+            )?;
             for body in rows {
                 out.push(RawValue::from_string(body?)?);
             }

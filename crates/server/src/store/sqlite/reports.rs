@@ -11,7 +11,7 @@ use uuid::Uuid;
 use super::{now_text, time_key, Sqlite};
 use crate::random::new_code;
 use crate::store::rows::{place_pattern, status_of, ReportRow, REPORT_COLUMNS};
-use crate::store::{KindCounts, Reports, StoreError, StoreResult};
+use crate::store::{KindCounts, Reach, Reports, StoreError, StoreResult};
 
 fn parse_time(text: &str) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(text)
@@ -69,12 +69,18 @@ impl Reports for Sqlite {
         }
         let now = now_text();
         let body = serde_json::to_string(report)?;
+        let wards: Vec<(i64, Option<String>)> = {
+            let mut statement = tx.prepare_cached("SELECT id, boundary FROM wards ORDER BY id")?;
+            let rows = statement.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            rows.collect::<Result<_, _>>()?
+        };
+        let ward = crate::store::place_report(report, &wards);
         // A clash of random codes is astronomically unlikely; try again if so.
         for _ in 0..8 {
             let code = new_code();
             let inserted = tx.execute(
-                "INSERT INTO reports (id, code, kind, status, created_at, received_at, updated_at, place, body)
-                 VALUES (?1, ?2, ?3, 'new', ?4, ?5, ?5, ?6, ?7)
+                "INSERT INTO reports (id, code, kind, status, created_at, received_at, updated_at, place, body, ward_id)
+                 VALUES (?1, ?2, ?3, 'new', ?4, ?5, ?5, ?6, ?7, ?8)
                  ON CONFLICT (code) DO NOTHING",
                 params![
                     id,
@@ -83,7 +89,8 @@ impl Reports for Sqlite {
                     time_key(report.created_at),
                     now,
                     report.place,
-                    body
+                    body,
+                    ward
                 ],
             )?;
             if inserted == 1 {
@@ -119,13 +126,19 @@ impl Reports for Sqlite {
 
     /// The councillor's inbox: matching reports newest first, with their
     /// history, and how many of each kind match (before the limit).
-    fn inbox(&self, filter: &InboxFilter) -> StoreResult<(Vec<InboxReport>, KindCounts)> {
+    fn inbox(
+        &self,
+        filter: &InboxFilter,
+        reach: Reach,
+    ) -> StoreResult<(Vec<InboxReport>, KindCounts)> {
         let conn = self.conn();
         let place = filter.place.as_deref().map(place_pattern);
+        let (ward, outside, every) = reach.params();
         let wheres = "(?1 IS NULL OR kind = ?1) AND (?2 IS NULL OR status = ?2)
              AND (?3 IS NULL OR received_at >= ?3) AND (?4 IS NULL OR received_at < ?4)
              AND (?5 IS NULL OR place LIKE ?5 ESCAPE '\\')
              AND (?6 = 0 OR (erasure_requested_at IS NOT NULL AND erased_at IS NULL))
+             AND (?9 OR ward_id = ?7 OR (?8 AND ward_id IS NULL))
              AND removed_at IS NULL";
         let args = params![
             filter.kind.map(ReportKind::slug),
@@ -134,6 +147,9 @@ impl Reports for Sqlite {
             filter.to.map(time_key),
             place,
             filter.awaiting_erasure,
+            ward,
+            outside,
+            every,
         ];
         let mut counts = KindCounts::new();
         let mut statement = conn.prepare(&format!(
@@ -264,10 +280,13 @@ impl Sqlite {
         if seen {
             return Ok(answer(Outcome::AlreadyHad, None));
         }
+        // Only a report of the device's ward, or of none.
         let current: Option<(i64, String, Option<String>)> = tx
             .query_row(
-                "SELECT seq, status, erased_at FROM reports WHERE id = ?1",
-                params![change.report_id.to_string()],
+                "SELECT seq, status, erased_at FROM reports WHERE id = ?1
+                   AND (ward_id IS NULL OR ward_id = (SELECT p.ward_id FROM devices d
+                        JOIN people p ON p.id = d.person_id WHERE d.id = ?2))",
+                params![change.report_id.to_string(), device_id],
                 |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
             )
             .optional()?;

@@ -1,7 +1,7 @@
 //! The ward team on SQLite: wards, their people, and the person each
 //! pairing code and device belongs to.
 
-use beatbook_core::team::{Boundary, Role};
+use beatbook_core::team::{ward_key, Boundary, Role};
 use rusqlite::{params, OptionalExtension, Transaction};
 
 use super::{now_text, write, Sqlite};
@@ -48,18 +48,29 @@ fn find_person(tx: &Transaction<'_>, id: i64) -> StoreResult<Option<Person>> {
         .optional()?)
 }
 
+/// The id of the ward with this name (in any case), if there is one.
+fn ward_named(tx: &Transaction<'_>, name: &str) -> StoreResult<Option<i64>> {
+    Ok(tx
+        .query_row(
+            "SELECT id FROM wards WHERE name_key = ?1",
+            [ward_key(name)],
+            |r| r.get(0),
+        )
+        .optional()?)
+}
+
 fn insert_ward(tx: &Transaction<'_>, name: &str, boundary: Option<&Boundary>) -> StoreResult<i64> {
-    let taken: bool = tx.query_row(
-        "SELECT EXISTS (SELECT 1 FROM wards WHERE name = ?1)",
-        [name],
-        |r| r.get(0),
-    )?;
-    if taken {
+    if ward_named(tx, name)?.is_some() {
         return Err(StoreError::ward_taken(name));
     }
     tx.execute(
-        "INSERT INTO wards (name, boundary, created_at) VALUES (?1, ?2, ?3)",
-        params![name, boundary.map(Boundary::to_geojson), now_text()],
+        "INSERT INTO wards (name, name_key, boundary, created_at) VALUES (?1, ?2, ?3, ?4)",
+        params![
+            name,
+            ward_key(name),
+            boundary.map(Boundary::to_geojson),
+            now_text()
+        ],
     )?;
     Ok(tx.last_insert_rowid())
 }
@@ -73,28 +84,27 @@ fn insert_person(tx: &Transaction<'_>, ward: i64, role: Role, name: &str) -> Sto
 }
 
 /// The first ward's first councillor, made (with the ward) if the server
-/// has neither yet: who `pair` pairs a phone for, as it always has.
+/// has neither yet: who `pair` pairs a phone for, as it always has. Once
+/// they are revoked, `pair` needs a person named.
 pub(super) fn first_councillor(tx: &Transaction<'_>) -> StoreResult<i64> {
-    let found: Option<i64> = tx
-        .query_row(
-            "SELECT p.id FROM people p WHERE p.role = 'councillor' AND p.revoked_at IS NULL
-             ORDER BY p.ward_id, p.id LIMIT 1",
-            [],
-            |r| r.get(0),
-        )
-        .optional()?;
-    if let Some(id) = found {
-        return Ok(id);
-    }
-    let ward: Option<i64> = tx
-        .query_row("SELECT MIN(id) FROM wards", [], |r| r.get(0))
-        .optional()?
-        .flatten();
+    let ward: Option<i64> = tx.query_row("SELECT MIN(id) FROM wards", [], |r| r.get(0))?;
     let ward = match ward {
         Some(ward) => ward,
         None => insert_ward(tx, crate::store::FIRST_WARD, None)?,
     };
-    insert_person(tx, ward, Role::Councillor, crate::store::FIRST_COUNCILLOR)
+    let found: Option<(i64, Option<String>)> = tx
+        .query_row(
+            "SELECT id, revoked_at FROM people WHERE ward_id = ?1 AND role = 'councillor'
+             ORDER BY id LIMIT 1",
+            [ward],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    match found {
+        Some((id, None)) => Ok(id),
+        Some((id, Some(_))) => Err(StoreError::first_councillor_revoked(id)),
+        None => insert_person(tx, ward, Role::Councillor, crate::store::FIRST_COUNCILLOR),
+    }
 }
 
 impl Team for Sqlite {
@@ -119,22 +129,14 @@ impl Team for Sqlite {
     ) -> StoreResult<Ward> {
         let mut conn = self.conn();
         let tx = write(&mut conn)?;
-        let id: i64 = tx
-            .query_row("SELECT id FROM wards WHERE name = ?1", [name], |r| r.get(0))
-            .optional()?
-            .ok_or_else(|| StoreError::no_ward(name))?;
+        let id = ward_named(&tx, name)?.ok_or_else(|| StoreError::no_ward(name))?;
         if let Some(new_name) = new_name {
-            let taken: bool = tx.query_row(
-                "SELECT EXISTS (SELECT 1 FROM wards WHERE name = ?1 AND id != ?2)",
-                params![new_name, id],
-                |r| r.get(0),
-            )?;
-            if taken {
+            if ward_named(&tx, new_name)?.is_some_and(|other| other != id) {
                 return Err(StoreError::ward_taken(new_name));
             }
             tx.execute(
-                "UPDATE wards SET name = ?1 WHERE id = ?2",
-                params![new_name, id],
+                "UPDATE wards SET name = ?1, name_key = ?2 WHERE id = ?3",
+                params![new_name, ward_key(new_name), id],
             )?;
         }
         if let Some(boundary) = boundary {
@@ -163,10 +165,7 @@ impl Team for Sqlite {
     fn add_person(&self, ward: &str, role: Role, name: &str) -> StoreResult<Person> {
         let mut conn = self.conn();
         let tx = write(&mut conn)?;
-        let ward_id: Option<i64> = tx
-            .query_row("SELECT id FROM wards WHERE name = ?1", [ward], |r| r.get(0))
-            .optional()?;
-        let ward_id = ward_id.ok_or_else(|| StoreError::no_ward(ward))?;
+        let ward_id = ward_named(&tx, ward)?.ok_or_else(|| StoreError::no_ward(ward))?;
         let id = insert_person(&tx, ward_id, role, name)?;
         let added = find_person(&tx, id)?.ok_or(StoreError::Unanswered)?;
         tx.commit()?;

@@ -11,8 +11,8 @@ use serde_json::value::RawValue;
 use super::ingest::Waiting;
 use super::{devices, time_key, Sqlite, MIGRATIONS};
 use crate::store::{
-    Devices, ListFilter, NewPhoto, PhotoAnswer, PhotoOwner, Photos, RawBatch, Records, Reports,
-    StoreResult,
+    Devices, ListFilter, NewPhoto, PhotoAnswer, PhotoOwner, Photos, RawBatch, Reach, Records,
+    Reports, StoreResult,
 };
 
 /// A resident's report of a dark place, as the phone makes it.
@@ -242,6 +242,31 @@ fn old_note_rows(conn: &Connection, device: i64, raw: &RawValue) {
     .unwrap();
 }
 
+/// A resident's report kept by a release from before wards, as it wrote
+/// the rows: its code.
+fn old_report(conn: &Connection, report: &beatbook_core::Report) -> String {
+    let code = crate::random::new_code();
+    conn.execute(
+        "INSERT INTO reports (id, code, kind, status, created_at, received_at, updated_at, place, body)
+         VALUES (?1, ?2, ?3, 'new', ?4, ?4, ?4, ?5, ?6)",
+        params![
+            report.id.to_string(),
+            code,
+            report.kind.slug(),
+            time_key(report.created_at),
+            report.place,
+            serde_json::to_string(report).unwrap()
+        ],
+    )
+    .unwrap();
+    conn.execute(
+        "INSERT INTO report_events (report_seq, at, status) VALUES (last_insert_rowid(), ?1, 'new')",
+        params![time_key(report.created_at)],
+    )
+    .unwrap();
+    code
+}
+
 /// A device paired by a release from before wards, as it wrote the row:
 /// its id.
 fn old_device(conn: &Connection, name: &str) -> i64 {
@@ -268,7 +293,7 @@ fn a_store_from_the_release_before_photos_keeps_its_notes_and_reports_and_takes_
         let raw = note("Lamp out by the footbridge");
         let id: Note = serde_json::from_str(raw.get()).unwrap();
         old_note_rows(&db.conn(), device, &raw);
-        let (code, _) = db.submit_report(&report).unwrap();
+        let code = old_report(&db.conn(), &report);
         (id.id, code, device)
     };
 
@@ -558,8 +583,8 @@ fn a_request_for_erasure_kept_by_the_release_before_becomes_the_inbox_s_own() {
         // kept one then (a history line with this private note, twice when
         // asked twice), beside a councillor's own note.
         let db = Sqlite::open_with(&path, &MIGRATIONS[..5]).unwrap();
-        let (asked_code, _) = db.submit_report(&asked).unwrap();
-        let (other_code, _) = db.submit_report(&other).unwrap();
+        let asked_code = old_report(&db.conn(), &asked);
+        let other_code = old_report(&db.conn(), &other);
         let old_note = "The resident asked for their contact details, description and exact location to be erased (beatbook-server erase-report CODE).";
         let conn = db.conn();
         for at in ["2026-11-21T10:00:00.000Z", "2026-11-22T10:00:00.000Z"] {
@@ -580,7 +605,9 @@ fn a_request_for_erasure_kept_by_the_release_before_becomes_the_inbox_s_own() {
     };
 
     let db = Sqlite::open(&path).unwrap();
-    let (inbox, _) = db.inbox(&InboxFilter::default()).unwrap();
+    let (inbox, _) = db
+        .inbox(&InboxFilter::default(), Reach::Everything)
+        .unwrap();
     let of = |code: &str| inbox.iter().find(|r| r.code == code).unwrap().clone();
     let asked = of(&asked_code);
     assert_eq!(
@@ -599,7 +626,7 @@ fn a_request_for_erasure_kept_by_the_release_before_becomes_the_inbox_s_own() {
         awaiting_erasure: true,
         ..InboxFilter::default()
     };
-    let (found, _) = db.inbox(&awaiting).unwrap();
+    let (found, _) = db.inbox(&awaiting, Reach::Everything).unwrap();
     assert_eq!(found.len(), 1);
     assert_eq!(found[0].code, asked_code);
     drop(db);
@@ -733,7 +760,7 @@ fn photos_an_earlier_release_kept_with_metadata_are_rebuilt_once_without_it() {
     {
         // The previous release: eight migrations, its files and rows.
         let db = Sqlite::open_with(&path, &MIGRATIONS[..8]).unwrap();
-        db.submit_report(&report).unwrap();
+        old_report(&db.conn(), &report);
         std::fs::create_dir_all(&folder).unwrap();
         // And a picture cut short, made public: nothing can prove it clean.
         let cut = &jpeg[..jpeg.len() - 40];

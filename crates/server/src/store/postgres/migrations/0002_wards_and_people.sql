@@ -5,11 +5,12 @@
 CREATE TABLE wards (
     id BIGSERIAL PRIMARY KEY,
     name TEXT NOT NULL,
+    -- The name in lower case (core's `team::ward_key`): one ward a name.
+    name_key TEXT NOT NULL UNIQUE,
     -- The ward's area as a GeoJSON MultiPolygon, or NULL.
     boundary TEXT,
     created_at TIMESTAMPTZ(3) NOT NULL
 );
-CREATE UNIQUE INDEX wards_by_name ON wards (lower(name));
 CREATE TABLE people (
     id BIGSERIAL PRIMARY KEY,
     ward_id BIGINT NOT NULL REFERENCES wards (id),
@@ -27,8 +28,8 @@ ALTER TABLE reports ADD COLUMN ward_id BIGINT REFERENCES wards (id);
 -- councillor owning every device paired so far (and every code not yet
 -- used). A server that kept nothing makes its first ward when it is first
 -- asked to pair or invite.
-INSERT INTO wards (name, created_at)
-    SELECT 'First ward', now()
+INSERT INTO wards (name, name_key, created_at)
+    SELECT 'First ward', 'first ward', now()
     WHERE EXISTS (SELECT 1 FROM devices) OR EXISTS (SELECT 1 FROM pairing_codes)
        OR EXISTS (SELECT 1 FROM reports);
 INSERT INTO people (ward_id, name, role, created_at)

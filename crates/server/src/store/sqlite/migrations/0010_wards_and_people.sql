@@ -4,7 +4,9 @@
 -- ward, or given no place a ward was known for).
 CREATE TABLE wards (
     id INTEGER PRIMARY KEY,
-    name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+    name TEXT NOT NULL,
+    -- The name in lower case (core's `team::ward_key`): one ward a name.
+    name_key TEXT NOT NULL UNIQUE,
     -- The ward's area as a GeoJSON MultiPolygon, or NULL.
     boundary TEXT,
     created_at TEXT NOT NULL
@@ -26,8 +28,8 @@ ALTER TABLE reports ADD COLUMN ward_id INTEGER REFERENCES wards (id);
 -- councillor owning every device paired so far (and every code not yet
 -- used). A server that kept nothing makes its first ward when it is first
 -- asked to pair or invite.
-INSERT INTO wards (id, name, created_at)
-    SELECT 1, 'First ward', strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+INSERT INTO wards (id, name, name_key, created_at)
+    SELECT 1, 'First ward', 'first ward', strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
     WHERE EXISTS (SELECT 1 FROM devices) OR EXISTS (SELECT 1 FROM pairing_codes)
        OR EXISTS (SELECT 1 FROM reports);
 INSERT INTO people (id, ward_id, name, role, created_at)
