@@ -286,6 +286,25 @@ fn watch_log(wal: std::path::PathBuf) -> (Arc<AtomicBool>, std::thread::JoinHand
     (done, watcher)
 }
 
+/// Starts the clock for `clients`, waits for every one, and answers their
+/// batches' latencies, how long they took in all, and the largest the
+/// write-ahead log in `data` grew meanwhile (MiB).
+fn run_clients(
+    start_line: &StartLine,
+    clients: Vec<std::thread::JoinHandle<Vec<Duration>>>,
+    data: &std::path::Path,
+) -> (Vec<Duration>, Duration, f64) {
+    let (done, watcher) = watch_log(data.join("beatbook.sqlite3-wal"));
+    let started = start_line.start();
+    let latencies: Vec<Duration> = clients
+        .into_iter()
+        .flat_map(|c| c.join().expect("client thread"))
+        .collect();
+    let elapsed = started.elapsed();
+    done.store(true, Ordering::Relaxed);
+    (latencies, elapsed, watcher.join().expect("the log watcher"))
+}
+
 /// A fresh server and database, then every client sending its batches.
 fn round(new_id: fn() -> Uuid, over: Over, backend: Backend, load: Load) -> Round {
     let data = background::site_folder("ingest-bench");
@@ -347,15 +366,7 @@ fn round(new_id: fn() -> Uuid, over: Over, backend: Backend, load: Load) -> Roun
             })
         })
         .collect();
-    let (done, watcher) = watch_log(data.join("beatbook.sqlite3-wal"));
-    let started = start_line.start();
-    let latencies: Vec<Duration> = clients
-        .into_iter()
-        .flat_map(|c| c.join().expect("client thread"))
-        .collect();
-    let elapsed = started.elapsed();
-    done.store(true, Ordering::Relaxed);
-    let wal_peak = watcher.join().expect("the log watcher");
+    let (latencies, elapsed, wal_peak) = run_clients(&start_line, clients, &data);
     let database = mib(&data.join("beatbook.sqlite3"));
 
     let stored = db
@@ -572,15 +583,7 @@ fn raw_sqlite_round(new_id: fn() -> Uuid) -> Round {
         })
         .collect();
     drop(send);
-    let (done, watcher) = watch_log(data.join("beatbook.sqlite3-wal"));
-    let started = start_line.start();
-    let latencies: Vec<Duration> = clients
-        .into_iter()
-        .flat_map(|c| c.join().expect("client thread"))
-        .collect();
-    let elapsed = started.elapsed();
-    done.store(true, Ordering::Relaxed);
-    let wal_peak = watcher.join().expect("the log watcher");
+    let (latencies, elapsed, wal_peak) = run_clients(&start_line, clients, &data);
     writer.join().expect("the writer");
     let database = mib(&path);
     let _ = std::fs::remove_dir_all(&data);
