@@ -48,11 +48,17 @@ impl AuthDevice {
 
     /// Whether the device's role allows `action`: a 403 with the reason if not.
     pub fn check(&self, action: Action) -> Result<(), ApiError> {
-        self.0
-            .role
-            .may(action)
-            .map_err(|Refused(why)| ApiError::forbidden(why))
+        allowed(&self.0, action)
     }
+}
+
+/// Whether `device`'s role allows `action`: a 403 with the reason if not
+/// (for a device that may be absent, as [`MaybeDevice`]'s).
+pub fn allowed(device: &Device, action: Action) -> Result<(), ApiError> {
+    device
+        .role
+        .may(action)
+        .map_err(|Refused(why)| ApiError::forbidden(why))
 }
 
 /// The paired device behind a token if one is sent (checked and counted as

@@ -19,11 +19,13 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use beatbook_core::photo::{self, ListedPhoto, PhotoListing, UploadQuery, MAX_PHOTOS};
 use beatbook_core::protocol::{Outcome, RecordKind};
-use beatbook_core::team::{Action, Refused, Sight};
+use beatbook_core::team::{Action, Sight};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::extract::{ApiBody, ApiJson, ApiPath, ApiQuery, AuthDevice, Client, MaybeDevice};
+use super::extract::{
+    allowed, ApiBody, ApiJson, ApiPath, ApiQuery, AuthDevice, Client, MaybeDevice,
+};
 use super::guard::media_type;
 use super::limits::Bucket;
 use super::query::RecordId;
@@ -120,10 +122,7 @@ pub async fn upload(
         }
         (PhotoOwner::Note(_), false) => {
             if let Some(device) = &device {
-                device
-                    .role
-                    .may(Action::NotePhotos)
-                    .map_err(|Refused(why)| ApiError::forbidden(why))?;
+                allowed(device, Action::NotePhotos)?;
             }
         }
         (PhotoOwner::Report(_), false) => {}
