@@ -36,11 +36,46 @@ pub fn code_hash(typed: &str) -> [u8; 32] {
     }
 }
 
+/// The link that opens the app's pairing screen at `site` (the address
+/// phones open Beatbook at) with `code` filled in. The code rides in the
+/// fragment, which the browser never sends: it reaches no server's log.
+pub fn link(site: &str, code: &str) -> String {
+    format!("{}/pair#code={code}", site.trim().trim_end_matches('/'))
+}
+
+/// The pairing code a link made by [`link`] carries, from the page's
+/// fragment (`#code=…`), as the pairing screen fills it in.
+pub fn code_in_fragment(fragment: &str) -> Option<String> {
+    fragment
+        .trim_start_matches('#')
+        .split('&')
+        .find_map(|part| part.strip_prefix("code="))
+        .and_then(code::normalise)
+}
+
 #[cfg(test)]
 mod tests {
     use chrono::TimeZone;
 
     use super::*;
+
+    #[test]
+    fn a_pairing_link_carries_its_code_to_the_pairing_screen() {
+        let link = link("https://beatbook.example.org/ ", "K7QF2-M3XDA");
+        assert_eq!(link, "https://beatbook.example.org/pair#code=K7QF2-M3XDA");
+        let fragment = link.split_once('#').unwrap().1;
+        assert_eq!(code_in_fragment(fragment).as_deref(), Some("K7QF2-M3XDA"));
+        assert_eq!(
+            code_in_fragment("#code=k7qf2m3xda").as_deref(),
+            Some("K7QF2-M3XDA")
+        );
+        assert_eq!(
+            code_in_fragment("#x=1&code=K7QF2-M3XDA").as_deref(),
+            Some("K7QF2-M3XDA")
+        );
+        assert_eq!(code_in_fragment(""), None);
+        assert_eq!(code_in_fragment("#code=not-a-code"), None);
+    }
 
     #[test]
     fn a_code_works_for_fifteen_minutes() {

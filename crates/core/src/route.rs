@@ -8,6 +8,7 @@
 use uuid::Uuid;
 
 use crate::record::RecordKind;
+use crate::team::{Action, Role};
 
 /// Which set of screens a phone shows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -163,6 +164,19 @@ impl Route {
         }
     }
 
+    /// The screen a paired phone shows for this address, by its person's
+    /// role: a ward panel member keeps no notebook, so the notebook's
+    /// screens (and its home, the capture screen) open the inbox.
+    pub fn for_role(self, role: Role) -> Route {
+        let keeps_notebook = role.may(Action::KeepNotebook).is_ok();
+        match self {
+            Route::Home | Route::Notes | Route::Note(_) | Route::Shifts if !keeps_notebook => {
+                Route::Inbox
+            }
+            route => route,
+        }
+    }
+
     /// The document's title on this screen, for the tab, the app switcher and
     /// a screen reader.
     pub fn title(&self, face: Face) -> String {
@@ -269,6 +283,24 @@ mod tests {
         }
         assert_eq!(Route::Pair.for_face(Face::Notebook), Route::Settings);
         assert_eq!(Route::Report.for_face(Face::Notebook), Route::Report);
+    }
+
+    #[test]
+    fn a_ward_panel_member_s_phone_opens_the_inbox_for_the_notebook_s_screens() {
+        for route in every() {
+            assert_eq!(route.clone().for_role(Role::Councillor), route);
+            assert_eq!(route.clone().for_role(Role::Officer), route);
+            let shown = route.clone().for_role(Role::Viewer);
+            assert!(
+                !matches!(
+                    shown,
+                    Route::Home | Route::Notes | Route::Note(_) | Route::Shifts
+                ),
+                "{route:?} showed {shown:?}"
+            );
+        }
+        assert_eq!(Route::Home.for_role(Role::Viewer), Route::Inbox);
+        assert_eq!(Route::Meetings.for_role(Role::Viewer), Route::Meetings);
     }
 
     #[test]

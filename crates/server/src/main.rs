@@ -50,6 +50,8 @@ enum Cmd {
         #[arg(long, value_name = "ID")]
         person: Option<i64>,
         #[command(flatten)]
+        site: Site,
+        #[command(flatten)]
         data: Data,
     },
     /// Add, rename, bound or list the wards this server holds.
@@ -69,6 +71,8 @@ enum Cmd {
         /// The person, as the team will see them named.
         #[arg(long)]
         name: String,
+        #[command(flatten)]
+        site: Site,
         #[command(flatten)]
         data: Data,
     },
@@ -188,6 +192,16 @@ struct Data {
     /// instead of SQLite in the data folder.
     #[arg(long, value_name = "URL", env = "BEATBOOK_DATABASE")]
     database: Option<String>,
+}
+
+/// Where phones open Beatbook, for the pairing link and its QR code.
+#[derive(Debug, Args)]
+struct Site {
+    /// The address phones open Beatbook at (https://beatbook.example.org):
+    /// with it, a link that opens the pairing screen with the code filled
+    /// in is printed too, and that link as a QR code to scan.
+    #[arg(long = "site", value_name = "URL", env = "BEATBOOK_SITE")]
+    url: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -508,6 +522,43 @@ fn quoted(word: &str) -> String {
 /// What to do with a pairing code, printed beside it.
 const PAIRING_STEPS: &str = "On the phone, open Beatbook and tap \"Councillor? Pair this phone\" (on a phone already paired: Settings), then enter the code within 15 minutes. It works once.";
 
+impl Site {
+    /// Refuses an address that is not one, before any code is made.
+    fn check(&self) -> Result<()> {
+        match self.url.as_deref() {
+            Some(url) if !(url.starts_with("https://") || url.starts_with("http://")) => bail!(
+                "--site is the address phones open Beatbook at, such as https://beatbook.example.org"
+            ),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// How a pairing code reaches the phone: typed, or (with `--site`) by a
+/// link that fills it in, shown as a QR code to scan.
+fn print_pairing(code: &str, site: &Site) -> Result<()> {
+    let Some(url) = site.url.as_deref() else {
+        println!("{PAIRING_STEPS}");
+        println!("With --site (or BEATBOOK_SITE) set to the address phones open Beatbook at, a link and a QR code that fill the code in are printed too.");
+        return Ok(());
+    };
+    let link = beatbook_core::pairing::link(url, code);
+    println!("Or open this link on the phone, or scan the code below with its camera, and tap \"Pair this phone\" within 15 minutes:");
+    println!("{link}");
+    let qr = qrcode::QrCode::new(link.as_bytes()).context("cannot draw the link as a QR code")?;
+    // Light modules drawn as blocks: the code reads as dark on light on a
+    // terminal with a dark background, the usual one.
+    use qrcode::render::unicode::Dense1x2;
+    let drawn = qr
+        .render::<Dense1x2>()
+        .dark_color(Dense1x2::Light)
+        .light_color(Dense1x2::Dark)
+        .quiet_zone(true)
+        .build();
+    println!("{drawn}");
+    Ok(())
+}
+
 fn ward(action: WardCmd) -> Result<()> {
     match action {
         WardCmd::Add {
@@ -574,11 +625,17 @@ const POSTGRES_BACKUPS: &str = "a PostgreSQL database is backed up with PostgreS
 
 fn run(command: Cmd) -> Result<()> {
     match command {
-        Cmd::Pair { name, person, data } => {
+        Cmd::Pair {
+            name,
+            person,
+            site,
+            data,
+        } => {
             let name = name.trim();
             if name.is_empty() {
                 bail!("--name needs words: who the phone is for");
             }
+            site.check()?;
             let store = open_store(&data)?;
             let code = match person {
                 Some(person) => store.pairing_code_for(person, name),
@@ -586,17 +643,18 @@ fn run(command: Cmd) -> Result<()> {
             }
             .context("cannot make a pairing code")?;
             println!("Pairing code for {name:?}: {code}");
-            println!("{PAIRING_STEPS}");
-            Ok(())
+            print_pairing(&code, &site)
         }
         Cmd::Ward { action } => ward(action),
         Cmd::Invite {
             ward,
             role,
             name,
+            site,
             data,
         } => {
             let name = checked("person", &name)?;
+            site.check()?;
             let store = open_store(&data)?;
             let person = store
                 .add_person(ward.trim(), role, &name)
@@ -611,7 +669,7 @@ fn run(command: Cmd) -> Result<()> {
                 person.ward
             );
             println!("Pairing code for {name}'s phone: {code}");
-            println!("{PAIRING_STEPS}");
+            print_pairing(&code, &site)?;
             println!(
                 "Another phone of theirs: pair --person {} --name \"{name}'s tablet\".",
                 person.id

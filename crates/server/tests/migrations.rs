@@ -334,8 +334,17 @@ fn check_inbox_entry(today: &Value, report: &Value, photos: &[Value], level: &st
         .filter(|entry| *entry != line)
         .map(canonical)
         .collect();
+    // Each step a phone made now names its person: the councillor the
+    // move to wards made of whoever ran the server before.
+    let mut steps = array(&today["history"], "today's history").clone();
+    for step in &mut steps {
+        let by = step.as_object_mut().and_then(|s| s.remove("by"));
+        if let Some(by) = by {
+            assert_eq!(by, "Councillor", "{level}: {code}'s step {step}");
+        }
+    }
     assert_eq!(
-        canonical(&today["history"]),
+        canonical(&Value::Array(steps)),
         Value::Array(history),
         "{level}: {code}'s history"
     );

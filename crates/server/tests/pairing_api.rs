@@ -25,7 +25,21 @@ fn a_pairing_code_works_once() {
     assert_eq!(r.status, 200, "{}", r.text());
     assert_eq!(r.json()["device_name"], "Councillor's phone");
     assert_eq!(r.json()["token"].as_str().unwrap().len(), 64);
+    // An app from before wards reads the answer strictly: nothing more.
+    assert_eq!(r.json().as_object().unwrap().len(), 2, "{}", r.text());
     assert_eq!(pair(&code).status, 401);
+    // Today's app is told whose phone it is.
+    let code = server.db.create_pairing_code("Another phone").unwrap();
+    let r = server.post(
+        "/api/v1/pair",
+        &["beatbook-protocol: 3"],
+        json!({ "code": code }).to_string().as_bytes(),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(
+        r.json()["member"],
+        json!({ "name": "Councillor", "role": "councillor", "ward": "First ward" })
+    );
     assert_eq!(pair("AAAAA-BBBBB").status, 401);
     let r = server.post("/api/v1/pair", &[], br#"{"code": 5}"#);
     assert_eq!(r.status, 400);

@@ -46,6 +46,7 @@ fn request(server: &TestServer, endpoint: &str, auth: &str, held: &Held) -> Resp
             auth,
             &json!({ "concerns": [concern("Lighting", "The underpass")] }).to_string(),
         ),
+        "GET /api/v1/me" => get("/api/v1/me"),
         "GET /api/v1/notes" => get("/api/v1/notes"),
         "GET /api/v1/shifts" => get("/api/v1/shifts"),
         "GET /api/v1/notes/{id}/revisions" => {
@@ -163,7 +164,7 @@ fn every_cell_of_the_role_table_is_what_the_server_does() {
     };
 
     let rows = table();
-    assert!(rows.len() >= 22, "the table lists every endpoint");
+    assert!(rows.len() >= 23, "the table lists every endpoint");
     let mut wrong = Vec::new();
     for (endpoint, allowed) in &rows {
         for (i, role) in roles.iter().enumerate() {
@@ -227,6 +228,38 @@ fn each_role_is_shown_what_it_may_see_of_a_report_and_only_its_own_notebook() {
         }
     }
     assert!(!inbox(&viewer).contains(&sent.description));
+
+    // The team's history names who made each step; the panel's does not,
+    // nor does an app from before names were sent (it reads strictly).
+    let level_3 = |auth: &str| {
+        let r = server.get("/api/v1/inbox", &[auth, "beatbook-protocol: 3"]);
+        let inbox: serde_json::Value = serde_json::from_str(&r.text()).unwrap();
+        inbox["reports"][0]["history"].clone()
+    };
+    for (who, auth) in [("councillor", &councillor), ("officer", &officer)] {
+        let history = level_3(auth);
+        assert_eq!(history[0].get("by"), None, "{who}: the report's arrival");
+        assert_eq!(history[1]["by"], "Cllr Ada Shaw", "{who}: {history}");
+    }
+    assert!(!level_3(&viewer).to_string().contains("Cllr Ada Shaw"));
+    assert!(
+        !full.contains("Cllr Ada Shaw"),
+        "a level-1 app is not sent names"
+    );
+
+    // Each phone is told whose it is, its role and its ward.
+    for (auth, name, role) in [
+        (&councillor, "Cllr Ada Shaw", "councillor"),
+        (&officer, "PC Sam Jones", "officer"),
+        (&viewer, "Panel member", "viewer"),
+    ] {
+        let me: serde_json::Value =
+            serde_json::from_str(&server.get("/api/v1/me", &[auth]).text()).unwrap();
+        assert_eq!(
+            me,
+            json!({ "name": name, "role": role, "ward": "Mill Lane" })
+        );
+    }
 
     // Each person's notebook is their own.
     let mine = note("The councillor's own note").build();
@@ -440,6 +473,34 @@ fn the_host_manages_wards_and_people_from_the_command_line() {
         people.contains("PC Sam Jones\tofficer\tMill Lane\t0 phones\tactive"),
         "{people}"
     );
+    // With the site's address, the code comes as a link and its QR code.
+    let (ok, said) = run(&[
+        "invite",
+        "--ward",
+        "Riverside East",
+        "--role",
+        "viewer",
+        "--name",
+        "Panel member",
+        "--site",
+        "https://beatbook.example.org/",
+    ]);
+    assert!(ok, "{said}");
+    let link = said
+        .lines()
+        .find(|l| l.starts_with("https://"))
+        .unwrap_or_else(|| panic!("no link in {said}"));
+    let linked = link
+        .strip_prefix("https://beatbook.example.org/pair#code=")
+        .unwrap_or_else(|| panic!("not a pairing link: {link}"));
+    assert!(said.contains(&format!("phone: {linked}")), "{said}");
+    let drawn: Vec<&str> = said
+        .lines()
+        .filter(|l| !l.is_empty() && l.chars().all(|c| " █▀▄".contains(c)))
+        .collect();
+    assert!(drawn.len() > 10, "a QR code is drawn: {said}");
+    let (ok, said) = run(&["pair", "--person", "1", "--name", "X", "--site", "beatbook"]);
+    assert!(!ok && said.contains("--site is the address"), "{said}");
 
     let server = Running::start(&data, &[]);
     let addr = server.addr();
@@ -451,6 +512,19 @@ fn the_host_manages_wards_and_people_from_the_command_line() {
         format!(r#"{{"code":"{code}"}}"#).as_bytes(),
     );
     assert_eq!(paired.status, 200, "{}", paired.text());
+    let again = common::request(
+        addr,
+        "POST",
+        "/api/v1/pair",
+        &[],
+        format!(r#"{{"code":"{code}"}}"#).as_bytes(),
+    );
+    assert_eq!(again.status, 401);
+    assert!(
+        again.text().contains("was used already"),
+        "{}",
+        again.text()
+    );
     let auth = format!(
         "Authorization: Bearer {}",
         paired.json()["token"].as_str().unwrap()

@@ -123,6 +123,7 @@ fn inbox_report(location: Option<Location>) -> InboxReport {
             response: None,
             private_note: Some("secret note".into()),
             erased: false,
+            by: None,
         }],
         erasure_requested_at: None,
         erased_at: None,

@@ -5,7 +5,7 @@
 //! header, and the server gives a client only what its level reads: an app
 //! that sends no header is level 1 and gets the answers it was built for.
 
-use crate::protocol::{InboxReport, TriageEntry};
+use crate::protocol::{InboxReport, PairResponse, TriageEntry};
 use crate::report::PublicReport;
 
 /// The request header that carries the client's level.
@@ -42,6 +42,11 @@ impl InboxReport {
     /// This report as a client of `level` reads it. For level 1, a pending
     /// request for erasure becomes the history line such apps understand.
     pub fn for_level(mut self, level: u32) -> InboxReport {
+        if level < 3 {
+            for entry in &mut self.history {
+                entry.by = None;
+            }
+        }
         if level >= 2 {
             return self;
         }
@@ -58,6 +63,7 @@ impl InboxReport {
                     response: None,
                     private_note: Some(LEVEL_1_ERASURE_NOTE.to_owned()),
                     erased: false,
+                    by: None,
                 },
             );
         }
@@ -67,6 +73,17 @@ impl InboxReport {
         self.erasure_requested_at = None;
         self.erased_at = None;
         self.photos = 0;
+        self
+    }
+}
+
+impl PairResponse {
+    /// This answer as a client of `level` reads it: an app before level 3
+    /// reads it strictly, and asks for nothing of whose phone it is.
+    pub fn for_level(mut self, level: u32) -> PairResponse {
+        if level < 3 {
+            self.member = None;
+        }
         self
     }
 }
@@ -111,6 +128,7 @@ mod tests {
             response: None,
             private_note: None,
             erased: false,
+            by: Some("Cllr Ada Obi".into()),
         }
     }
 
@@ -191,6 +209,33 @@ mod tests {
         // The current level reads it all.
         let current = asked(true).for_level(CURRENT);
         assert_eq!(current, asked(true));
+    }
+
+    #[test]
+    fn who_made_each_step_and_whose_phone_it_is_reach_only_level_3() {
+        for level in [FIRST, 2] {
+            let entries = serde_json::to_value(asked(true).for_level(level)).unwrap();
+            for entry in entries["history"].as_array().unwrap() {
+                assert!(entry.get("by").is_none(), "level {level}: {entry}");
+            }
+        }
+        let current = asked(true).for_level(CURRENT);
+        assert_eq!(current.history[0].by.as_deref(), Some("Cllr Ada Obi"));
+
+        let paired = PairResponse {
+            token: "t".into(),
+            device_name: "Phone".into(),
+            member: Some(crate::protocol::Member {
+                name: "PC Sam Jones".into(),
+                role: crate::team::Role::Officer,
+                ward: Some("Mill Lane".into()),
+            }),
+        };
+        for level in [FIRST, 2] {
+            let answer = serde_json::to_value(paired.clone().for_level(level)).unwrap();
+            assert_eq!(keys(&answer), ["device_name", "token"], "level {level}");
+        }
+        assert_eq!(paired.clone().for_level(CURRENT), paired);
     }
 
     #[test]

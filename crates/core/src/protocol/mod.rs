@@ -25,6 +25,7 @@ use crate::note::Note;
 pub use crate::record::RecordKind;
 use crate::report::{Report, ReportKind, ReportStatus, Triage};
 use crate::shift::Shift;
+use crate::team::Role;
 
 pub use backoff::{Backoff, MAX_BACKOFF_MS};
 pub use batch::batches;
@@ -125,6 +126,24 @@ pub struct PairRequest {
 pub struct PairResponse {
     pub token: String,
     pub device_name: String,
+    /// Whose phone it now is (for clients from protocol level 3; an app
+    /// that pairs without it asks [`paths::ME`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub member: Option<Member>,
+}
+
+/// `GET /api/v1/me`, and part of the pairing's answer: the person a phone is
+/// paired for, their role and their ward, so the app shows only what that
+/// role may do.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
+pub struct Member {
+    pub name: String,
+    pub role: Role,
+    /// The ward's name (absent only for a device the store made with no
+    /// person, which it never does).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ward: Option<String>,
 }
 
 /// The largest report submission the server reads, in bytes.
@@ -214,6 +233,11 @@ pub struct TriageEntry {
     /// This step erased the report's personal data (protocol level 2).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub erased: bool,
+    /// Who made it, for the team (protocol level 3): absent for the steps
+    /// nobody made (the report's arrival) and for those of a person since
+    /// removed from the store.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub by: Option<String>,
 }
 
 /// A report in the councillor's inbox: everything, contact details included.

@@ -6,6 +6,8 @@
 pub const API: &str = "/api";
 pub const PAIR: &str = "/v1/pair";
 pub const SYNC: &str = "/v1/sync";
+/// Whose phone this is: the person, their role and their ward.
+pub const ME: &str = "/v1/me";
 pub const NOTES: &str = "/v1/notes";
 pub const SHIFTS: &str = "/v1/shifts";
 pub const CONCERNS: &str = "/v1/concerns";

@@ -171,6 +171,10 @@ impl crate::protocol::InboxReport {
                 self.report.location_rounded = true;
             }
             self.photos = 0;
+            // Who in the team made each step is the team's to know.
+            for entry in &mut self.history {
+                entry.by = None;
+            }
         }
         self
     }
@@ -315,6 +319,7 @@ mod tests {
                 response: Some("Raised with the Met".into()),
                 private_note: Some("Sam rang twice".into()),
                 erased: false,
+                by: Some("Cllr Ada Obi".into()),
             }],
             erasure_requested_at: None,
             erased_at: None,
@@ -334,6 +339,10 @@ mod tests {
         }
         assert_eq!(officer.report.description, held.report.description);
         assert_eq!(officer.history[0].response, held.history[0].response);
+        assert_eq!(
+            officer.history[0].by, held.history[0].by,
+            "the team knows who did what"
+        );
 
         let panel = held.clone().as_seen(Sight::Public);
         assert!(panel.report.description.is_empty());
@@ -341,6 +350,7 @@ mod tests {
         assert_eq!(panel.photos, 0);
         assert_eq!(panel.status, held.status);
         assert_eq!(panel.response, held.response);
+        assert_eq!(panel.history[0].by, None, "the panel sees no names");
     }
 
     #[test]

@@ -270,6 +270,7 @@ pub fn router(state: ApiState) -> Router {
             paths::PAIR,
             post(pairing::pair).layer(body_limit(paths::PAIR)),
         )
+        .route(paths::ME, get(pairing::me))
         .route(paths::SYNC, post(sync::sync).layer(body_limit(paths::SYNC)))
         .route(paths::NOTES, get(sync::notes))
         .route(paths::SHIFTS, get(sync::shifts))

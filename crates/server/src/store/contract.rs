@@ -14,7 +14,9 @@ use chrono::{Duration, Utc};
 use serde_json::value::RawValue;
 use uuid::Uuid;
 
-use super::{Devices, NewPhoto, PhotoAnswer, PhotoOwner, RawBatch, Reach, Records, Role, Store};
+use super::{
+    Devices, NewPhoto, PhotoAnswer, PhotoOwner, RawBatch, Reach, Records, Role, Store, Unredeemed,
+};
 
 /// Runs every contract test against the store `$make` makes: an
 /// expression giving a fresh, empty store each time it is evaluated (or a
@@ -351,8 +353,14 @@ pub(crate) fn a_pairing_code_is_traded_once_for_a_token_until_revoked<S: Devices
     let typed = code.to_lowercase().replace('-', " ");
     let paired = store.redeem_pairing_code(&typed).unwrap().unwrap();
     assert_eq!(paired.device_name, "Night shift phone");
-    assert_eq!(store.redeem_pairing_code(&code).unwrap(), None, "used");
-    assert_eq!(store.redeem_pairing_code("ABCDE-FGHJK").unwrap(), None);
+    assert_eq!(
+        store.redeem_pairing_code(&code).unwrap(),
+        Err(Unredeemed::Used)
+    );
+    assert_eq!(
+        store.redeem_pairing_code("ABCDE-FGHJK").unwrap(),
+        Err(Unredeemed::Unknown)
+    );
     let device = store.device_for_token(&paired.token).unwrap().unwrap();
     assert_eq!(store.device_for_token("not a token").unwrap(), None);
     assert!(store.revoke(device.id).unwrap());
@@ -495,7 +503,7 @@ pub(crate) fn a_ward_s_people_pair_their_phones_until_revoked<S: Store>(store: &
     assert_eq!(store.device_for_token(&token).unwrap(), None);
     assert_eq!(
         store.redeem_pairing_code(&unused).unwrap(),
-        None,
+        Err(Unredeemed::Revoked),
         "a code made before the person was revoked pairs nothing"
     );
     assert!(store.pairing_code_for(officer.id, "again").is_err());

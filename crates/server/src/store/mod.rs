@@ -69,6 +69,20 @@ pub struct Device {
     /// store never makes) is a viewer of no ward: it may change nothing.
     pub role: Role,
     pub ward_id: Option<i64>,
+    /// The person's name and their ward's, as the team sees them.
+    pub person_name: Option<String>,
+    pub ward_name: Option<String>,
+}
+
+impl Device {
+    /// Whose phone this is, as the app is told.
+    pub fn member(&self) -> Option<beatbook_core::protocol::Member> {
+        Some(beatbook_core::protocol::Member {
+            name: self.person_name.clone()?,
+            role: self.role,
+            ward: self.ward_name.clone(),
+        })
+    }
 }
 
 /// What `pair` names the ward and councillor it makes on a server that
@@ -130,13 +144,54 @@ pub struct Paired {
     pub device_name: String,
 }
 
+/// Why a typed pairing code pairs nothing, in words the phone shows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Unredeemed {
+    /// No code like it was made here (mistyped, or made on another server).
+    Unknown,
+    Used,
+    Expired,
+    /// Made for a person revoked since.
+    Revoked,
+}
+
+impl Unredeemed {
+    /// Why a code the store found cannot be traded now, if it cannot.
+    pub fn of(
+        used: bool,
+        person_revoked: bool,
+        expires_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Option<Unredeemed> {
+        if used {
+            Some(Unredeemed::Used)
+        } else if person_revoked {
+            Some(Unredeemed::Revoked)
+        } else if !beatbook_core::pairing::code_usable(expires_at, now) {
+            Some(Unredeemed::Expired)
+        } else {
+            None
+        }
+    }
+
+    pub fn saying(self) -> &'static str {
+        match self {
+            Unredeemed::Unknown => "this pairing code is not one this server made: check how it was typed, or ask for a new one",
+            Unredeemed::Used => "this pairing code was used already (each code pairs one phone): ask for a new one",
+            Unredeemed::Expired => "this pairing code has expired (a code works for 15 minutes): ask for a new one",
+            Unredeemed::Revoked => "this pairing code's person is no longer on the ward's team",
+        }
+    }
+}
+
 pub trait Devices {
     /// Makes a one-time code that a phone trades for a device token, for
     /// the first ward's first councillor (both made if the server has
     /// none yet): `pair`, as it was before wards.
     fn create_pairing_code(&self, device_name: &str) -> StoreResult<String>;
-    /// Trades an unused, unexpired code for a new device and its token.
-    fn redeem_pairing_code(&self, code: &str) -> StoreResult<Option<Paired>>;
+    /// Trades an unused, unexpired code for a new device and its token, or
+    /// says why it cannot.
+    fn redeem_pairing_code(&self, code: &str) -> StoreResult<Result<Paired, Unredeemed>>;
     /// The device a token belongs to, unless revoked.
     fn device_for_token(&self, token: &str) -> StoreResult<Option<Device>>;
     fn devices(&self) -> StoreResult<Vec<Device>>;
@@ -485,4 +540,39 @@ pub trait Photos {
     /// The photos of the report with this code, in the order they arrived;
     /// `None` if no report has it.
     fn report_photos(&self, code: &str) -> StoreResult<Option<Vec<StoredPhoto>>>;
+}
+
+#[cfg(test)]
+mod unredeemed {
+    use super::Unredeemed;
+    use chrono::{Duration, TimeZone, Utc};
+
+    #[test]
+    fn a_code_that_pairs_nothing_says_why() {
+        let now = Utc.with_ymd_and_hms(2026, 12, 5, 23, 0, 0).unwrap();
+        let later = now + Duration::minutes(1);
+        let earlier = now - Duration::minutes(1);
+        assert_eq!(Unredeemed::of(false, false, later, now), None);
+        assert_eq!(
+            Unredeemed::of(false, false, earlier, now),
+            Some(Unredeemed::Expired)
+        );
+        assert_eq!(
+            Unredeemed::of(true, false, earlier, now),
+            Some(Unredeemed::Used),
+            "used says so, expired or not"
+        );
+        assert_eq!(
+            Unredeemed::of(false, true, later, now),
+            Some(Unredeemed::Revoked)
+        );
+        for why in [
+            Unredeemed::Unknown,
+            Unredeemed::Used,
+            Unredeemed::Expired,
+            Unredeemed::Revoked,
+        ] {
+            assert!(why.saying().starts_with("this pairing code"), "{why:?}");
+        }
+    }
 }

@@ -1,18 +1,19 @@
 //! Paired devices on PostgreSQL: one-time pairing codes traded for tokens,
 //! only their hashes kept (core's `pairing`).
 
-use beatbook_core::pairing::{code_expires_at, code_hash, code_usable, secret_hash};
+use beatbook_core::pairing::{code_expires_at, code_hash, secret_hash};
 use chrono::{DateTime, Utc};
 use postgres::Transaction;
 
 use super::{text, Postgres};
 use crate::random::{new_code, new_token};
-use crate::store::{Device, Devices, Paired, Role, StoreResult};
+use crate::store::{Device, Devices, Paired, Role, StoreResult, Unredeemed};
 
 /// A device's columns, with its person's role and ward.
 const DEVICE_COLUMNS: &str =
-    "d.id, d.name, d.created_at, d.revoked_at, d.person_id, p.role, p.ward_id";
-const DEVICE_TABLES: &str = "devices d LEFT JOIN people p ON p.id = d.person_id";
+    "d.id, d.name, d.created_at, d.revoked_at, d.person_id, p.role, p.ward_id, p.name, w.name";
+const DEVICE_TABLES: &str =
+    "devices d LEFT JOIN people p ON p.id = d.person_id LEFT JOIN wards w ON w.id = p.ward_id";
 
 fn device(row: &postgres::Row) -> Device {
     let role: Option<&str> = row.get(5);
@@ -24,6 +25,8 @@ fn device(row: &postgres::Row) -> Device {
         person_id: row.get(4),
         role: role.and_then(Role::from_slug).unwrap_or(Role::Viewer),
         ward_id: row.get(6),
+        person_name: row.get(7),
+        ward_name: row.get(8),
     }
 }
 
@@ -56,26 +59,28 @@ impl Devices for Postgres {
         Ok(code)
     }
 
-    fn redeem_pairing_code(&self, code: &str) -> StoreResult<Option<Paired>> {
+    fn redeem_pairing_code(&self, code: &str) -> StoreResult<Result<Paired, Unredeemed>> {
         let typed = code_hash(code);
         let mut conn = self.conn()?;
         let mut tx = conn.transaction()?;
         // Locked, so two servers given the same code at once pair one phone.
         let found = tx.query_opt(
-            "SELECT c.device_name, c.expires_at, c.person_id FROM pairing_codes c
-               LEFT JOIN people p ON p.id = c.person_id
-             WHERE c.code_hash = $1 AND c.used_at IS NULL AND p.revoked_at IS NULL
+            "SELECT c.device_name, c.expires_at, c.person_id,
+                    c.used_at IS NOT NULL, p.revoked_at IS NOT NULL
+             FROM pairing_codes c LEFT JOIN people p ON p.id = c.person_id
+             WHERE c.code_hash = $1
              FOR UPDATE OF c",
             &[&typed.as_slice()],
         )?;
         let Some(found) = found else {
-            return Ok(None);
+            return Ok(Err(Unredeemed::Unknown));
         };
         let (device_name, expires_at, person): (String, DateTime<Utc>, Option<i64>) =
             (found.get(0), found.get(1), found.get(2));
         let now = Utc::now();
-        if !code_usable(expires_at, now) {
-            return Ok(None);
+        let revoked: Option<bool> = found.get(4);
+        if let Some(why) = Unredeemed::of(found.get(3), revoked == Some(true), expires_at, now) {
+            return Ok(Err(why));
         }
         let person = match person {
             Some(person) => person,
@@ -91,7 +96,7 @@ impl Devices for Postgres {
             &[&device_name, &secret_hash(&token).as_slice(), &now, &person],
         )?;
         tx.commit()?;
-        Ok(Some(Paired { token, device_name }))
+        Ok(Ok(Paired { token, device_name }))
     }
 
     fn device_for_token(&self, token: &str) -> StoreResult<Option<Device>> {

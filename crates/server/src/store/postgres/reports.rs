@@ -34,8 +34,11 @@ fn row(r: &postgres::Row) -> ReportRow {
 
 fn history(client: &mut impl postgres::GenericClient, seq: i64) -> StoreResult<Vec<TriageEntry>> {
     let rows = client.query(
-        "SELECT at, status, response, private_note, erased FROM report_events
-         WHERE report_seq = $1 ORDER BY at, seq",
+        "SELECT e.at, e.status, e.response, e.private_note, e.erased, p.name
+         FROM report_events e
+           LEFT JOIN devices d ON d.id = e.device_id
+           LEFT JOIN people p ON p.id = d.person_id
+         WHERE e.report_seq = $1 ORDER BY e.at, e.seq",
         &[&seq],
     )?;
     Ok(rows
@@ -46,6 +49,7 @@ fn history(client: &mut impl postgres::GenericClient, seq: i64) -> StoreResult<V
             response: r.get(2),
             private_note: r.get(3),
             erased: r.get(4),
+            by: r.get(5),
         })
         .collect())
 }

@@ -1,13 +1,13 @@
 //! Paired devices: one-time pairing codes traded for tokens. Only hashes of
 //! codes and tokens are kept, so a copy of the database pairs nothing.
 
-use beatbook_core::pairing::{code_expires_at, code_hash, code_usable, secret_hash};
+use beatbook_core::pairing::{code_expires_at, code_hash, secret_hash};
 use chrono::{DateTime, Utc};
 use rusqlite::{params, OptionalExtension, Transaction};
 
 use super::{now_text, Sqlite};
 use crate::random::{new_code, new_token};
-use crate::store::{Device, Devices, Paired, Role, StoreResult};
+use crate::store::{Device, Devices, Paired, Role, StoreResult, Unredeemed};
 
 /// What is kept of a secret: core's hash of it.
 pub(super) fn hash(secret: &str) -> Vec<u8> {
@@ -16,8 +16,9 @@ pub(super) fn hash(secret: &str) -> Vec<u8> {
 
 /// A device's columns, with its person's role and ward.
 const DEVICE_COLUMNS: &str =
-    "d.id, d.name, d.created_at, d.revoked_at, d.person_id, p.role, p.ward_id";
-const DEVICE_TABLES: &str = "devices d LEFT JOIN people p ON p.id = d.person_id";
+    "d.id, d.name, d.created_at, d.revoked_at, d.person_id, p.role, p.ward_id, p.name, w.name";
+const DEVICE_TABLES: &str =
+    "devices d LEFT JOIN people p ON p.id = d.person_id LEFT JOIN wards w ON w.id = p.ward_id";
 
 fn device(r: &rusqlite::Row<'_>) -> rusqlite::Result<Device> {
     let role: Option<String> = r.get(5)?;
@@ -32,6 +33,8 @@ fn device(r: &rusqlite::Row<'_>) -> rusqlite::Result<Device> {
             .and_then(Role::from_slug)
             .unwrap_or(Role::Viewer),
         ward_id: r.get(6)?,
+        person_name: r.get(7)?,
+        ward_name: r.get(8)?,
     })
 }
 
@@ -63,26 +66,30 @@ impl Devices for Sqlite {
         Ok(code)
     }
 
-    fn redeem_pairing_code(&self, code: &str) -> StoreResult<Option<Paired>> {
+    fn redeem_pairing_code(&self, code: &str) -> StoreResult<Result<Paired, Unredeemed>> {
         let typed = code_hash(code).to_vec();
         let mut conn = self.conn();
         let tx = super::write(&mut conn)?;
-        let found: Option<(String, String, Option<i64>)> = tx
+        type Found = (String, String, Option<i64>, bool, Option<bool>);
+        let found: Option<Found> = tx
             .query_row(
-                "SELECT c.device_name, c.expires_at, c.person_id FROM pairing_codes c
-                   LEFT JOIN people p ON p.id = c.person_id
-                 WHERE c.code_hash = ?1 AND c.used_at IS NULL AND p.revoked_at IS NULL",
+                "SELECT c.device_name, c.expires_at, c.person_id,
+                        c.used_at IS NOT NULL, p.revoked_at IS NOT NULL
+                 FROM pairing_codes c LEFT JOIN people p ON p.id = c.person_id
+                 WHERE c.code_hash = ?1",
                 params![typed],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
             )
             .optional()?;
-        let Some((device_name, expires_at, person)) = found else {
-            return Ok(None);
+        let Some((device_name, expires_at, person, used, revoked)) = found else {
+            return Ok(Err(Unredeemed::Unknown));
         };
-        let usable = DateTime::parse_from_rfc3339(&expires_at)
-            .is_ok_and(|t| code_usable(t.with_timezone(&Utc), Utc::now()));
-        if !usable {
-            return Ok(None);
+        // A time that cannot be read is taken as long past.
+        let expires_at = DateTime::parse_from_rfc3339(&expires_at)
+            .map(|t| t.with_timezone(&Utc))
+            .unwrap_or_default();
+        if let Some(why) = Unredeemed::of(used, revoked == Some(true), expires_at, Utc::now()) {
+            return Ok(Err(why));
         }
         // A code made before wards (none is, past the migration) is the
         // first councillor's, as every code was then.
@@ -101,7 +108,7 @@ impl Devices for Sqlite {
             params![device_name, hash(&token), now, person],
         )?;
         tx.commit()?;
-        Ok(Some(Paired { token, device_name }))
+        Ok(Ok(Paired { token, device_name }))
     }
 
     fn device_for_token(&self, token: &str) -> StoreResult<Option<Device>> {

@@ -36,7 +36,11 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ReportRow> {
 
 fn history(tx: &rusqlite::Connection, seq: i64) -> StoreResult<Vec<TriageEntry>> {
     let mut statement = tx.prepare_cached(
-        "SELECT at, status, response, private_note, erased FROM report_events WHERE report_seq = ?1 ORDER BY at, seq",
+        "SELECT e.at, e.status, e.response, e.private_note, e.erased, p.name
+         FROM report_events e
+           LEFT JOIN devices d ON d.id = e.device_id
+           LEFT JOIN people p ON p.id = d.person_id
+         WHERE e.report_seq = ?1 ORDER BY e.at, e.seq",
     )?;
     let entries = statement
         .query_map(params![seq], |r| {
@@ -46,6 +50,7 @@ fn history(tx: &rusqlite::Connection, seq: i64) -> StoreResult<Vec<TriageEntry>>
                 response: r.get(2)?,
                 private_note: r.get(3)?,
                 erased: r.get(4)?,
+                by: r.get(5)?,
             })
         })?
         .collect::<Result<_, _>>()?;
