@@ -6,6 +6,7 @@ use beatbook_core::inbox::{self, InboxFilter};
 use beatbook_core::protocol::{ExportFile, InboxReport};
 use beatbook_core::report::ReportStatus;
 use beatbook_core::route::Route;
+use beatbook_core::team::{Action, Sight};
 use beatbook_core::text::{plural, shown};
 use beatbook_core::{summary, ReportKind};
 use chrono::{DateTime, Utc};
@@ -44,6 +45,8 @@ pub fn InboxScreen() -> impl IntoView {
     let removing = RwSignal::new(false);
     let removed_words = RwSignal::new(None::<String>);
     let heading = NodeRef::<leptos::html::H2>::new();
+    let triages = super::may(Action::Triage);
+    let exports = super::may(Action::ExportReports);
     // What the list shows and the export asks for: one filter, from core.
     let filter = move || {
         let day = |text: String| beatbook_core::meeting::parse_date(&text);
@@ -182,6 +185,9 @@ pub fn InboxScreen() -> impl IntoView {
     view! {
         <section class="screen inbox" aria-labelledby="inbox-title">
             <h2 id="inbox-title" tabindex="-1" node_ref=heading>"Inbox"</h2>
+            {move || engine.pairing.with(|p| p.as_ref().and_then(|p| p.member.clone())).and_then(|m| sight_words(&m)).map(|words| view! {
+                <p class="muted" data-testid="inbox-sight">{words}</p>
+            })}
             {move || engine.pairing.with(Option::is_none).then(|| view! {
                 <p class="muted">"Pair this phone in Settings to see residents' reports."</p>
             })}
@@ -251,7 +257,7 @@ pub fn InboxScreen() -> impl IntoView {
             {move || removed_words.get().map(|w| view! { <p class="saved" role="status" data-testid="spam-said">{w}</p> })}
             {move || {
                 let picked = selected.with(Vec::len);
-                (picked > 0).then(|| if removing.get() {
+                (picked > 0 && triages.get()).then(|| if removing.get() {
                     view! {
                         <Confirm
                             title="Remove these reports as spam?"
@@ -279,6 +285,7 @@ pub fn InboxScreen() -> impl IntoView {
             <ul class="cards" data-testid="inbox-list">
                 <For each=move || shown.get() key=card_key children=move |(r, waiting)| view! { <InboxCard item=r waiting=waiting/> }/>
             </ul>
+            {move || exports.get().then(|| view! {
             <div class="row">
                 <p class="muted">"Export the reports shown, for the police team (no contact details, no private notes):"</p>
                 <button class="secondary" data-testid="export-reports-csv" on:click=move |_| export(ExportFile::ReportsCsv)>"CSV"</button>
@@ -288,10 +295,22 @@ pub fn InboxScreen() -> impl IntoView {
                     {move || if zipping.get() { "Making the ZIP…" } else { "ZIP with photos" }}
                 </button>
             </div>
+            })}
             {move || export_error.get().map(|e| view! { <p class="error" role="alert" data-testid="export-error">{e}</p> })}
             <Charts reports=Signal::derive(move || kept.with(|k| k.as_ref().map(|k| k.inbox.reports.clone()).unwrap_or_default()))/>
             <p><Link to=Route::Meetings testid="open-meetings">"Public meetings: concerns and their progress"</Link></p>
         </section>
+    }
+}
+
+/// What an officer's or a ward panel member's inbox shows, and that it
+/// changes nothing; a councillor's needs no words.
+fn sight_words(m: &beatbook_core::protocol::Member) -> Option<String> {
+    let ward = m.ward.as_deref().unwrap_or("The ward");
+    match m.role.sight() {
+        Sight::Everything => None,
+        Sight::WithoutReporter => Some(format!("{ward}'s reports, without who made them or the councillors' private notes. Only a councillor changes a report.")),
+        Sight::Public => Some(format!("{ward}'s reports as their public pages show them. Only a councillor changes a report.")),
     }
 }
 
@@ -361,6 +380,8 @@ fn InboxCard(item: InboxReport, waiting: usize) -> impl IntoView {
     let state = expect_context::<AppState>();
     let said = expect_context::<RwSignal<Option<Said>>>();
     let Selected(selected) = expect_context::<Selected>();
+    // Only a councillor changes a report; the team and the panel read it.
+    let triages = super::may(Action::Triage).get_untracked();
     let report_id = item.report.id;
     let current = item.status;
     let current_response = item.response.clone();
@@ -469,6 +490,7 @@ fn InboxCard(item: InboxReport, waiting: usize) -> impl IntoView {
                 {asked.then(|| view! { <span class="badge erasure" data-testid="erasure-badge">"Asked for erasure"</span> })}
                 <strong>{format!("{} · {}", r.kind.label(), r.place.as_deref().map_or("place not described".into(), shown))}</strong>
             </p>
+            {triages.then(|| view! {
             <label class="check select">
                 <input type="checkbox" data-testid="inbox-select"
                     prop:checked=move || selected.with(|s| s.contains(&report_id))
@@ -483,7 +505,9 @@ fn InboxCard(item: InboxReport, waiting: usize) -> impl IntoView {
                     }/>
                 {format!("Select {}", item.code)}
             </label>
-            <p class="meta">{format!("{} · received {} · feels unsafe: {}", item.code, time::local_date_time(item.received_at), r.when_text())}</p>
+            })}
+            // Only a councillor is given the code (the resident's key).
+            <p class="meta">{format!("{}received {} · feels unsafe: {}", if item.code.is_empty() { String::new() } else { format!("{} · ", item.code) }, time::local_date_time(item.received_at), r.when_text())}</p>
             // Anything in a resident's words that draws nothing is shown.
             <p class="note-text">{shown(&r.description).into_owned()}</p>
             {r.location.map(|l| view! {
@@ -518,7 +542,7 @@ fn InboxCard(item: InboxReport, waiting: usize) -> impl IntoView {
                         <label class="label">"Public response (the resident sees this)"
                             <textarea rows="3" data-testid="triage-response" prop:value=move || response.get()
                                 on:input=move |ev| response.set(event_target_value(&ev))></textarea></label>
-                        <label class="label">"Private note (only your devices)"
+                        <label class="label">"Private note (only the ward's councillors)"
                             <textarea rows="2" data-testid="triage-note" prop:value=move || note.get()
                                 on:input=move |ev| note.set(event_target_value(&ev))></textarea></label>
                         <div class="row">
@@ -539,6 +563,8 @@ fn InboxCard(item: InboxReport, waiting: usize) -> impl IntoView {
                         on_keep=move |_| erasing.set(false)
                     />
                 }.into_any()
+            } else if !triages {
+                ().into_any()
             } else {
                 view! {
                     <div class="row">
@@ -561,10 +587,14 @@ fn history_lines(item: &InboxReport) -> Vec<(DateTime<Utc>, String, Option<Strin
         .history
         .iter()
         .map(|h| {
-            let words = if h.erased {
-                "Personal details erased".to_owned()
+            let what = if h.erased {
+                "Personal details erased"
             } else {
-                h.status.label().to_owned()
+                h.status.label()
+            };
+            let words = match &h.by {
+                Some(by) => format!("{what}, by {by}"),
+                None => what.to_owned(),
             };
             (h.at, words, h.private_note.clone())
         })

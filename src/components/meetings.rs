@@ -3,6 +3,7 @@
 //! councillor's paired phone can also edit, offline too.
 
 use beatbook_core::meeting::{self, Concern, ConcernStatus};
+use beatbook_core::team::Action;
 use beatbook_core::words::meetings as words;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -50,8 +51,14 @@ pub fn MeetingsScreen(#[prop(optional)] editor: Option<ConcernEditor>) -> impl I
             .book
             .with(|b| meeting::merge_with_local(fetched, b.concerns()))
     });
-    let paired = Memo::new(move |_| engine.pairing.with(Option::is_some));
-    let editor = move || editor.filter(|_| paired.get());
+    // A paired phone whose person records the concerns (a councillor's).
+    let keeps = Memo::new(move |_| {
+        engine.pairing.with(|p| {
+            p.as_ref()
+                .is_some_and(|p| p.role().may(Action::KeepConcerns).is_ok())
+        })
+    });
+    let editor = move || editor.filter(|_| keeps.get());
 
     view! {
         <section class="screen meetings" aria-labelledby="meetings-title">

@@ -22,6 +22,7 @@ mod toast;
 use leptos::prelude::*;
 
 use beatbook_core::route::{Face, Route};
+use beatbook_core::team::{Action, Role};
 
 use crate::nav::{Link, Nav};
 use crate::pwa::{self, PwaState};
@@ -102,9 +103,17 @@ fn Shell(screens: fn(Route, Face) -> AnyView, sync: fn(AppState) -> SyncEngine) 
         state.book.with(|book| Face::of(paired, book))
     });
     provide_context(face);
+    // What this phone's person does: the screens follow it. A phone not
+    // paired keeps its own notebook, as a councillor's does.
+    let role = Memo::new(move |_| {
+        engine
+            .pairing
+            .with(|p| p.as_ref().map_or(Role::Councillor, |p| p.role()))
+    });
+    provide_context(role);
     let toasts = toast::Toasts::new();
     provide_context(toasts);
-    let shown = Memo::new(move |_| nav.route.get().for_face(face.get()));
+    let shown = Memo::new(move |_| nav.route.get().for_face(face.get()).for_role(role.get()));
 
     // Reports the service worker delivered while the app was closed.
     Effect::new(move |_| {
@@ -162,6 +171,13 @@ fn Shell(screens: fn(Route, Face) -> AnyView, sync: fn(AppState) -> SyncEngine) 
         </main>
         <BottomBar shown=shown/>
     }
+}
+
+/// Whether this phone's person may do `action` (core's `Role::may`), as a
+/// signal for the screen to show or leave out what does it.
+pub(crate) fn may(action: Action) -> Signal<bool> {
+    let role = expect_context::<Memo<Role>>();
+    Signal::derive(move || role.get().may(action).is_ok())
 }
 
 /// The performance mark set once the first screen is on the page.
@@ -280,6 +296,7 @@ type Tab = (Route, &'static str, &'static str, fn() -> AnyView);
 #[component]
 fn BottomBar(shown: Memo<Route>) -> impl IntoView {
     let face = expect_context::<Memo<Face>>();
+    let notebook = may(Action::KeepNotebook);
     move || {
         let items: &[Tab] = match face.get() {
             Face::Residents => &[
@@ -287,6 +304,12 @@ fn BottomBar(shown: Memo<Route>) -> impl IntoView {
                 (Route::Report, "Report", "nav-report", icons::report),
                 (Route::Reports, "My reports", "nav-reports", icons::reports),
                 (Route::Meetings, "Meetings", "nav-meetings", icons::meetings),
+            ],
+            // The ward panel keeps no notebook: the reports, the meetings.
+            Face::Notebook if !notebook.get() => &[
+                (Route::Inbox, "Inbox", "nav-inbox", icons::inbox),
+                (Route::Meetings, "Meetings", "nav-meetings", icons::meetings),
+                (Route::Settings, "More", "nav-settings", icons::more),
             ],
             Face::Notebook => &[
                 (Route::Home, "New note", "nav-capture", icons::pen),
@@ -301,7 +324,7 @@ fn BottomBar(shown: Memo<Route>) -> impl IntoView {
                 {items.iter().map(|(target, label, testid, icon)| {
                     let target = target.clone();
                     let tab = target.clone();
-                    let current = move || shown.with(|s| tab_of(s, face.get()) == tab);
+                    let current = move || shown.with(|s| tab_of(s, face.get(), notebook.get()) == tab);
                     view! {
                         <Link to=target testid=*testid>
                             <span class="tab" class:current=current.clone() aria-current=move || current().then_some("page")>
@@ -317,9 +340,11 @@ fn BottomBar(shown: Memo<Route>) -> impl IntoView {
 }
 
 /// The bottom-bar tab a screen belongs to: on the notebook, the residents'
-/// pages are reached from "More".
-fn tab_of(route: &Route, face: Face) -> Route {
+/// pages are reached from "More" (but for the meetings, which the ward
+/// panel's phone, keeping no notebook, has a tab for).
+fn tab_of(route: &Route, face: Face, notebook: bool) -> Route {
     match (route, face) {
+        (Route::Meetings, Face::Notebook) if !notebook => Route::Meetings,
         (Route::Note(_), _) => Route::Notes,
         (Route::ReportStatus(_), Face::Residents) => Route::Reports,
         (Route::Residents | Route::Privacy | Route::Pair | Route::NotFound, Face::Residents) => {

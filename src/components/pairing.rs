@@ -2,7 +2,10 @@
 //! ("Councillor? Pair this phone") and from Settings, where it can also be
 //! undone.
 
+use beatbook_core::pairing;
+use beatbook_core::protocol::Member;
 use beatbook_core::route::Route;
+use beatbook_core::team::Role;
 use beatbook_core::text::plural;
 use leptos::prelude::*;
 
@@ -30,9 +33,21 @@ pub fn PairingPanel() -> impl IntoView {
     let state = expect_context::<AppState>();
     let nav = expect_context::<Nav>();
     let engine = expect_context::<SyncEngine>();
-    let code = RwSignal::new(String::new());
+    // A pairing link (`invite --site`) fills the code in: one tap pairs.
+    let linked = code_from_link();
+    let code = RwSignal::new(linked.clone().unwrap_or_default());
     let message = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
+    let submit = NodeRef::<leptos::html::Button>::new();
+    if linked.is_some() && engine.pairing.with_untracked(Option::is_some) {
+        message.set(Some("This phone is already paired. To pair it with the code from your link, unpair it first: the code is then filled in.".to_owned()));
+    } else if linked.is_some() {
+        request_animation_frame(move || {
+            if let Some(button) = submit.get_untracked() {
+                let _ = button.focus();
+            }
+        });
+    }
     let confirming = RwSignal::new(false);
     let pending = state.pending;
 
@@ -65,6 +80,9 @@ pub fn PairingPanel() -> impl IntoView {
                 <p data-testid="paired">
                     {format!("Paired as \"{}\" with {}.", p.device_name, if p.server.is_empty() { "this site".to_owned() } else { p.server.clone() })}
                 </p>
+                {p.member.as_ref().map(|m| view! {
+                    <p data-testid="paired-for">{member_words(m)}</p>
+                })}
                 <p data-testid="sync-summary" aria-live="polite">
                     {move || match pending.get() { 0 => "Everything is sent.".to_owned(), n => format!("{} to be sent.", plural(n, "record waits", "records wait")) }}
                     {move || engine.pairing.with(|p| p.as_ref().and_then(|p| p.last_success)).map(|at| format!(" Last sent {}.", time::local_date_time(at)))}
@@ -96,7 +114,10 @@ pub fn PairingPanel() -> impl IntoView {
                         aria-invalid=move || message.with(Option::is_some).then_some("true")
                         aria-describedby=move || message.with(Option::is_some).then_some("pair-error")
                         prop:value=move || code.get() on:input=move |ev| code.set(event_target_value(&ev))/>
-                    <button type="submit" class="primary" data-testid="pair" prop:disabled=move || busy.get()>
+                    {linked.is_some().then(|| view! {
+                        <p class="muted" data-testid="pair-linked">"The code from your link is filled in."</p>
+                    })}
+                    <button type="submit" class="primary" data-testid="pair" node_ref=submit prop:disabled=move || busy.get()>
                         {move || if busy.get() { "Pairing…" } else { "Pair this phone" }}
                     </button>
                 </form>
@@ -104,6 +125,44 @@ pub fn PairingPanel() -> impl IntoView {
         }}
         {move || message.get().map(|m| view! { <p id="pair-error" class="error field-error" role="alert" data-testid="pair-error">{m}</p> })}
     }
+}
+
+/// The code a pairing link carried in the address's fragment, if it did;
+/// the fragment is then taken off the address, so the code is not left in
+/// the history, a bookmark or a screenshot of the address bar.
+fn code_from_link() -> Option<String> {
+    let window = web_sys::window()?;
+    let location = window.location();
+    let fragment = location.hash().ok()?;
+    let code = pairing::code_in_fragment(&fragment);
+    if !fragment.is_empty() {
+        let path = location.pathname().ok()?;
+        let _ = window.history().ok()?.replace_state_with_url(
+            &wasm_bindgen::JsValue::NULL,
+            "",
+            Some(&path),
+        );
+    }
+    code
+}
+
+/// Whose phone this is, in a sentence.
+fn member_words(m: &Member) -> String {
+    let does = match m.role {
+        Role::Councillor => "the ward's reports, their triage and the meetings' concerns, and your own notebook",
+        Role::Officer => "your own notebook, and the ward's reports without who made them",
+        Role::Viewer => "the ward's reports as the public sees them, and the meetings' concerns; it changes nothing",
+    };
+    let ward = m
+        .ward
+        .as_deref()
+        .map(|w| format!(", {w}"))
+        .unwrap_or_default();
+    format!(
+        "For {} ({}{ward}). This phone shows {does}.",
+        m.name,
+        m.role.label()
+    )
 }
 
 /// What unpairing does, with how many records still wait.

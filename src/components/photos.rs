@@ -3,6 +3,7 @@
 //! stands.
 
 use beatbook_core::photo::{ListedPhoto, PhotoForm, PhotoOwner, PhotoState, MAX_PHOTOS};
+use beatbook_core::team::Action;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use wasm_bindgen::JsCast;
@@ -324,6 +325,7 @@ pub fn ReviewPhotos(
     count: u32,
 ) -> impl IntoView {
     let engine = expect_context::<SyncEngine>();
+    let publishes = super::may(Action::PublishPhotos).get_untracked();
     let shown = RwSignal::new(Vec::<(ListedPhoto, String)>::new());
     let error = RwSignal::new(None::<String>);
     // Fetched when asked for: an inbox of many reports does not download
@@ -387,11 +389,13 @@ pub fn ReviewPhotos(
                     view! {
                         <li data-testid="review-photo">
                             <a href=link target="_blank"><img src=url alt=format!("Photo {} from the resident", i + 1) width="96" height="96"/></a>
+                            {publishes.then(|| view! {
                             <label class="check">
                                 <input type="checkbox" data-testid="photo-public" prop:checked=p.public
                                     on:change=move |ev| toggle(id, event_target_checked(&ev))/>
                                 "Show on the public page"
                             </label>
+                            })}
                         </li>
                     }
                 }).collect_view()}

@@ -3,6 +3,7 @@
 use leptos::prelude::*;
 
 use beatbook_core::route::Route;
+use beatbook_core::team::Action;
 use beatbook_core::text::plural;
 
 use super::pairing::PairingPanel;
@@ -23,6 +24,7 @@ pub fn SettingsScreen() -> impl IntoView {
             .with(|b| (b.note_count(), b.shifts().count(), pending))
     });
     let message = RwSignal::new(None::<String>);
+    let keeps_notebook = super::may(Action::KeepNotebook);
     view! {
         <section class="screen" aria-labelledby="settings-title">
             <h2 id="settings-title">"Settings"</h2>
@@ -41,6 +43,7 @@ pub fn SettingsScreen() -> impl IntoView {
                     </label>
                 }).collect_view()}
             </fieldset>
+            {move || keeps_notebook.get().then(|| view! {
             <label class="check">
                 <input type="checkbox" prop:checked=move || state.settings.with(|s| s.attach_location)
                     on:change=move |ev| {
@@ -50,6 +53,7 @@ pub fn SettingsScreen() -> impl IntoView {
                     }/>
                 "During a shift, add my location to each new note"
             </label>
+            })}
 
             <PairingPanel/>
             <h3>"Residents' pages"</h3>

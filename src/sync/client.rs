@@ -7,7 +7,7 @@ use beatbook_core::photo::{
 };
 use beatbook_core::protocol::proof::{self, Challenge};
 use beatbook_core::protocol::{
-    level, paths, ErrorBody, ExportFile, Inbox, Privacy, SubmitReport, SubmitReportResponse,
+    level, paths, ErrorBody, ExportFile, Inbox, Member, Privacy, SubmitReport, SubmitReportResponse,
 };
 use beatbook_core::report::{MyReport, PublicReport};
 use beatbook_core::schema::RecordKey;
@@ -526,6 +526,15 @@ pub async fn set_photo_public(
         200 => Ok(()),
         _ => Err(refused(&answer)),
     }
+}
+
+/// Whose phone this is, for a pairing made before the server said so.
+pub async fn fetch_member(pairing: &Pairing) -> Result<Member, ClientError> {
+    get_json(
+        &pairing.url(&paths::to(paths::ME, "")),
+        Some(&pairing.token),
+    )
+    .await
 }
 
 /// A report's public status page, by its code.

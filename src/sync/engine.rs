@@ -334,12 +334,41 @@ impl SyncEngine {
     /// service worker as they began to wait); once all are sent, its
     /// letters are taken back.
     async fn send_paired(self, pairing: Pairing) -> Result<(), Failure> {
+        let pairing = self.learn_member(pairing).await;
         self.send_records(&pairing).await?;
         self.send_triage(&pairing).await?;
         // Whatever still waits (saved during the round) stays with the
         // worker; letters with nothing left to carry are taken back.
         self.hand_over_paired(&pairing).await;
         Ok(())
+    }
+
+    /// A pairing made before the server named whose phone it is asks once:
+    /// the screens follow the person's role from then on. Not reaching the
+    /// server leaves it for the next round.
+    async fn learn_member(self, pairing: Pairing) -> Pairing {
+        if pairing.member.is_some() {
+            return pairing;
+        }
+        let Ok(member) = super::client::fetch_member(&pairing).await else {
+            return pairing;
+        };
+        // The phone's pairing as it is now (a round may have stamped it
+        // meanwhile), named.
+        let current = self
+            .pairing
+            .get_untracked()
+            .filter(|p| p.token == pairing.token);
+        let named = Pairing {
+            member: Some(member),
+            ..current.unwrap_or(pairing)
+        };
+        if self.is_current(&named) {
+            named.store();
+            self.pairing.set(Some(named.clone()));
+            named.keep_crash_proof().await;
+        }
+        named
     }
 
     /// The next batch of records and of triage changes, as letters.

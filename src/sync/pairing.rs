@@ -1,7 +1,8 @@
 //! This phone's pairing with a server: the device token, kept on the phone,
 //! and what leaves with it.
 
-use beatbook_core::protocol::{paths, PairRequest, PairResponse};
+use beatbook_core::protocol::{paths, Member, PairRequest, PairResponse};
+use beatbook_core::team::Role;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -34,9 +35,19 @@ pub struct Pairing {
     pub device_name: String,
     #[serde(default, with = "beatbook_core::rfc3339::option")]
     pub last_success: Option<DateTime<Utc>>,
+    /// Whose phone it is, as the server said when it paired (or, for a
+    /// pairing made by an earlier release, when it was first asked).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub member: Option<Member>,
 }
 
 impl Pairing {
+    /// What this phone's person does. A pairing the server has not named
+    /// yet was made before wards, when every phone was the councillor's.
+    pub fn role(&self) -> Role {
+        self.member.as_ref().map_or(Role::Councillor, |m| m.role)
+    }
+
     pub(super) fn load() -> Option<Pairing> {
         cache::DEVICE.read()
     }
@@ -147,6 +158,7 @@ pub async fn pair(server: &str, code: &str) -> Result<Pairing, ClientError> {
         token: paired.token,
         device_name: paired.device_name,
         last_success: None,
+        member: paired.member,
     };
     pairing.store();
     pairing.keep_crash_proof().await;

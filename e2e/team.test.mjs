@@ -1,0 +1,185 @@
+// A ward team on one server, in Chromium: a councillor, a police officer
+// and a ward panel member of Mill Lane, and a councillor of Riverside, each
+// pairing their phone by the link `invite --site` prints. A resident's
+// report made inside Mill Lane reaches Mill Lane's inbox alone; the
+// councillor's triage names her in the history the officer reads; the
+// officer sees no contact details and changes nothing; the panel member's
+// phone opens to the inbox and writes nothing; revoking the officer empties
+// his phone of the team's data.
+
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+
+import { required, startServer, useBrowser, waitForWorker } from './helpers.mjs';
+import { INBOX_KEY } from './keys.mjs';
+
+const browser = useBrowser();
+
+/** Runs one of the server's own commands on `data`; resolves to what it printed. */
+async function host(data, args) {
+  const proc = spawn(required('BEATBOOK_SERVER'), [...args, '--data', data], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  proc.stdout.on('data', (chunk) => { out += chunk; });
+  proc.stderr.on('data', (chunk) => { out += chunk; });
+  const [code] = await once(proc, 'exit');
+  return { ok: code === 0, out };
+}
+
+/** A square ward boundary, as GeoJSON, from its south-west corner. */
+function square(west, south, size = 0.02) {
+  const [east, north] = [west + size, south + size];
+  return JSON.stringify({
+    type: 'Polygon',
+    coordinates: [[[west, south], [east, south], [east, north], [west, north], [west, south]]],
+  });
+}
+
+/** Invites a person with the site's address: the pairing link it printed. */
+async function invite(server, ward, role, name) {
+  const { ok, out } = await host(server.data, ['invite', '--ward', ward, '--role', role, '--name', name, '--site', server.url]);
+  assert.ok(ok, out);
+  const link = out.split('\n').find((line) => line.startsWith(`${server.url}/pair#code=`));
+  assert.ok(link, `a pairing link in: ${out}`);
+  return link;
+}
+
+/** A phone opened at its pairing link: the code is filled in, one tap pairs. */
+async function pairByLink(link) {
+  const context = await browser.newContext({ viewport: { width: 390, height: 844 } });
+  const page = await context.newPage();
+  await page.goto(link);
+  await page.getByTestId('pair-linked').waitFor();
+  assert.equal(await page.getByTestId('pair-code').inputValue(), link.split('#code=')[1]);
+  assert.equal(new URL(page.url()).hash, '', 'the code is taken off the address');
+  await page.getByTestId('pair').click();
+  return page;
+}
+
+describe('a ward team', () => {
+  test('each person\'s phone shows what their role allows, a located report reaches its ward, and revoking empties a phone', async () => {
+    const server = await startServer();
+    const millLane = join(server.data, 'mill-lane.geojson');
+    const riverside = join(server.data, 'riverside.geojson');
+    await writeFile(millLane, square(-0.14, 51.5));
+    await writeFile(riverside, square(-0.10, 51.5));
+    for (const [name, file] of [['Mill Lane', millLane], ['Riverside', riverside]]) {
+      const { ok, out } = await host(server.data, ['ward', 'add', name, '--boundary', file]);
+      assert.ok(ok, out);
+    }
+    const links = {
+      ada: await invite(server, 'Mill Lane', 'councillor', 'Cllr Ada Shaw'),
+      sam: await invite(server, 'Mill Lane', 'officer', 'PC Sam Jones'),
+      pat: await invite(server, 'Mill Lane', 'viewer', 'Pat Panel'),
+      rita: await invite(server, 'Riverside', 'councillor', 'Cllr Rita Obi'),
+    };
+
+    // Each phone pairs by its link, and opens where its role starts.
+    const ada = await pairByLink(links.ada);
+    await ada.getByTestId('note-text').waitFor();
+    const sam = await pairByLink(links.sam);
+    await sam.getByTestId('note-text').waitFor();
+    const pat = await pairByLink(links.pat);
+    await pat.getByRole('heading', { name: 'Inbox' }).waitFor();
+    const rita = await pairByLink(links.rita);
+    await rita.getByTestId('note-text').waitFor();
+    await sam.getByTestId('nav-settings').click();
+    await sam.getByTestId('paired-for').getByText('For PC Sam Jones (Police officer, Mill Lane).').waitFor();
+
+    // A link used once says so on another phone.
+    const stranger = await browser.newContext();
+    const used = await stranger.newPage();
+    await used.goto(links.sam);
+    await used.getByTestId('pair').click();
+    await used.getByTestId('pair-error').getByText('was used already').waitFor();
+    await stranger.close();
+
+    // A resident inside Mill Lane reports, with their contact details.
+    const resident = await browser.newContext({
+      geolocation: { latitude: 51.5072, longitude: -0.1276, accuracy: 10 },
+      permissions: ['geolocation'],
+    });
+    const phone = await resident.newPage();
+    await phone.goto(`${server.url}/report`);
+    await phone.getByTestId('kind-poor_lighting').check();
+    await phone.getByTestId('report-locate').click();
+    await phone.getByTestId('report-location').getByText('within 10 m').waitFor();
+    await phone.getByTestId('when-afterdark').check();
+    await phone.getByTestId('report-description').fill('The underpass lights have been out all week');
+    await phone.locator('details.contact summary').click();
+    await phone.getByTestId('report-name').fill('Robin Resident');
+    await phone.getByTestId('report-reach').fill('robin@example.org');
+    await phone.getByTestId('send-report').click();
+    await phone.getByTestId('report-code').waitFor({ timeout: 15_000 });
+    await resident.close();
+
+    // The councillor of Mill Lane sees it all, and raises it with police.
+    await ada.getByTestId('nav-inbox').click();
+    const adaCard = ada.getByTestId('inbox-report');
+    await adaCard.getByTestId('inbox-contact').getByText('robin@example.org').waitFor();
+    await adaCard.getByTestId('triage-open').click();
+    await adaCard.getByTestId('triage-status').selectOption('raised_with_police');
+    await adaCard.getByTestId('triage-response').fill('Raised with the Safer Neighbourhood team.');
+    await adaCard.getByTestId('triage-note').fill('Rang Robin back on Tuesday.');
+    await adaCard.getByTestId('triage-save').click();
+    await adaCard.getByTestId('card-said').waitFor();
+    await adaCard.getByTestId('triage-waiting').waitFor({ state: 'detached', timeout: 15_000 });
+    await ada.getByTestId('inbox-refresh').click();
+    await adaCard.getByText('Raised with police, by Cllr Ada Shaw').waitFor();
+
+    // The officer reads it, with who moved it, but not who reported it
+    // nor the private note; and may change nothing.
+    await sam.getByTestId('nav-inbox').click();
+    await sam.getByTestId('inbox-sight').getByText('Mill Lane\'s reports, without who made them').waitFor();
+    const samCard = sam.getByTestId('inbox-report');
+    await samCard.getByText('Raised with police, by Cllr Ada Shaw').waitFor();
+    const samSees = await samCard.textContent();
+    assert.match(samSees, /The underpass lights have been out all week/);
+    for (const hidden of ['robin@example.org', 'Robin Resident', 'Rang Robin back']) {
+      assert.ok(!samSees.includes(hidden), `the officer is shown ${hidden}`);
+    }
+    for (const control of ['triage-open', 'erase-open', 'inbox-select', 'export-reports-csv']) {
+      assert.equal(await sam.getByTestId(control).count(), 0, `the officer is offered ${control}`);
+    }
+
+    // The panel member sees the public status and response, no names, and
+    // has no notebook: its screens open the inbox, and meetings cannot be
+    // changed.
+    await pat.getByTestId('inbox-refresh').click();
+    const patCard = pat.getByTestId('inbox-report');
+    await patCard.getByText('Raised with the Safer Neighbourhood team.').waitFor();
+    const patSees = await patCard.textContent();
+    for (const hidden of ['underpass lights', 'Cllr Ada Shaw', 'robin@example.org']) {
+      assert.ok(!patSees.includes(hidden), `the panel member is shown ${hidden}`);
+    }
+    assert.equal(await pat.getByTestId('nav-capture').count(), 0);
+    assert.equal(await pat.getByTestId('triage-open').count(), 0);
+    await pat.goto(`${server.url}/notes`);
+    await pat.getByRole('heading', { name: 'Inbox' }).waitFor();
+    await pat.getByTestId('nav-meetings').click();
+    await pat.getByTestId('no-concerns').waitFor();
+    assert.equal(await pat.getByTestId('concern-new').count(), 0, 'no form for a new concern');
+
+    // Riverside's councillor does not see Mill Lane's report.
+    await rita.getByTestId('nav-inbox').click();
+    await rita.getByTestId('inbox-fetched').getByText('Fetched').waitFor();
+    assert.equal(await rita.getByTestId('inbox-report').count(), 0);
+
+    // Revoking the officer empties his phone of the team's data.
+    assert.ok(await sam.evaluate((key) => localStorage.getItem(key), INBOX_KEY), 'the inbox is kept for offline use');
+    const people = await host(server.data, ['people']);
+    const samId = people.out.match(/^(\d+)\tPC Sam Jones\t/m)?.[1];
+    assert.ok(samId, people.out);
+    const revoked = await host(server.data, ['revoke', '--person', samId]);
+    assert.ok(revoked.ok, revoked.out);
+    await sam.getByTestId('inbox-refresh').click();
+    await sam.getByTestId('inbox-error').getByText('copy of the inbox kept on this phone has been removed').waitFor();
+    assert.equal(await sam.evaluate((key) => localStorage.getItem(key), INBOX_KEY), null);
+    assert.equal(await sam.getByTestId('inbox-report').count(), 0);
+    await waitForWorker(ada);
+    await server.stop();
+  });
+});
