@@ -113,8 +113,7 @@ describe('a ward team', () => {
     await phone.getByTestId('report-name').fill('Robin Resident');
     await phone.getByTestId('report-reach').fill('robin@example.org');
     await phone.getByTestId('send-report').click();
-    await phone.getByTestId('report-code').waitFor({ timeout: 15_000 });
-    await resident.close();
+    const code = (await phone.getByTestId('report-code').textContent({ timeout: 15_000 })).trim();
 
     // The councillor of Mill Lane sees it all, and raises it with police.
     await ada.getByTestId('nav-inbox').click();
@@ -123,6 +122,7 @@ describe('a ward team', () => {
     await adaCard.getByTestId('triage-open').click();
     await adaCard.getByTestId('triage-status').selectOption('raised_with_police');
     await adaCard.getByTestId('triage-response').fill('Raised with the Safer Neighbourhood team.');
+    await adaCard.getByTestId('triage-signed-team').check();
     await adaCard.getByTestId('triage-note').fill('Rang Robin back on Tuesday.');
     await adaCard.getByTestId('triage-save').click();
     await adaCard.getByTestId('card-said').waitFor();
@@ -144,6 +144,18 @@ describe('a ward team', () => {
     for (const control of ['triage-open', 'erase-open', 'inbox-select', 'export-reports-csv']) {
       assert.equal(await sam.getByTestId(control).count(), 0, `the officer is offered ${control}`);
     }
+    // He adds the police team's response, which the resident's page shows.
+    await samCard.getByTestId('police-response-open').click();
+    await samCard.getByTestId('police-response-text').fill('Patrols added after dark until the lights are fixed.');
+    await samCard.getByTestId('police-response-save').click();
+    await samCard.getByTestId('card-said').waitFor();
+    await samCard.getByTestId('triage-waiting').waitFor({ state: 'detached', timeout: 15_000 });
+    await sam.getByTestId('inbox-refresh').click();
+    await samCard.getByText('Police response added, by PC Sam Jones').waitFor();
+    await phone.goto(`${server.url}/reports/${code}`);
+    await phone.getByTestId('police-response').getByText('Patrols added after dark').waitFor();
+    assert.equal(await phone.getByTestId('response-signed').textContent(), '— The ward team');
+    await resident.close();
 
     // The panel member sees the public status and response, no names, and
     // has no notebook: its screens open the inbox, and meetings cannot be

@@ -6,7 +6,9 @@
 use beatbook_core::meeting::{Concern, ConcernError, ConcernStatus};
 use beatbook_core::note::ValidationError;
 use beatbook_core::photo::PhotoOwner;
-use beatbook_core::report::{MyReport, Posted, QueuedTriage, ReportError, ReportStatus, Triage};
+use beatbook_core::report::{
+    MyReport, Posted, QueuedTriage, ReportError, ReportStatus, Signature, Triage,
+};
 use beatbook_core::schema::{Record, RecordKey, RecordKind};
 use beatbook_core::shift::EndShiftError;
 use beatbook_core::sync::OnServer;
@@ -419,17 +421,33 @@ impl AppState {
         report_id: Uuid,
         now_shown: (ReportStatus, Option<&str>),
         status: ReportStatus,
-        response: &str,
+        (response, signed): (&str, Signature),
         private_note: &str,
     ) -> Result<bool, ActionError> {
         let at = now();
-        let change = Triage::create(new_id(at), report_id, at, status, response, private_note)?;
+        let change = Triage::create(new_id(at), report_id, at, status, response, private_note)?
+            .signed(signed);
         if !change.changes(now_shown.0, now_shown.1) {
             return Ok(false);
         }
         self.persist(Record::Triage(QueuedTriage::new(change)))
             .await
             .map(|_| true)
+    }
+
+    /// Queues an officer's police response to a report raised with police
+    /// (`status`, as this phone last saw it), sent and applied once.
+    pub async fn add_police_response(
+        &self,
+        report_id: Uuid,
+        status: ReportStatus,
+        text: &str,
+    ) -> Result<(), ActionError> {
+        let at = now();
+        let change = Triage::police(new_id(at), report_id, at, status, text)?;
+        self.persist(Record::Triage(QueuedTriage::new(change)))
+            .await
+            .map(|_| ())
     }
 
     /// Queues the erasure of a report's personal data (it keeps `status`),

@@ -4,7 +4,7 @@
 
 use beatbook_core::inbox::{self, InboxFilter};
 use beatbook_core::protocol::{ExportFile, InboxReport};
-use beatbook_core::report::ReportStatus;
+use beatbook_core::report::{ReportStatus, Signature, POLICE_TEAM, WARD_TEAM};
 use beatbook_core::route::Route;
 use beatbook_core::team::{Action, Sight};
 use beatbook_core::text::{plural, shown};
@@ -380,8 +380,19 @@ fn InboxCard(item: InboxReport, waiting: usize) -> impl IntoView {
     let state = expect_context::<AppState>();
     let said = expect_context::<RwSignal<Option<Said>>>();
     let Selected(selected) = expect_context::<Selected>();
-    // Only a councillor changes a report; the team and the panel read it.
+    // Only a councillor changes a report; the team and the panel read it,
+    // and an officer adds the police response to one raised with police.
     let triages = super::may(Action::Triage).get_untracked();
+    let speaks_for_police = super::may(Action::PoliceResponse).get_untracked()
+        && item.status == ReportStatus::RaisedWithPolice;
+    let engine = expect_context::<SyncEngine>();
+    let my_name = engine.pairing.with_untracked(|p| {
+        p.as_ref()
+            .and_then(|p| p.member.as_ref().map(|m| m.name.clone()))
+    });
+    let signature = RwSignal::new(Signature::Name);
+    let answering_for_police = RwSignal::new(false);
+    let police_text = RwSignal::new(String::new());
     let report_id = item.report.id;
     let current = item.status;
     let current_response = item.response.clone();
@@ -405,10 +416,11 @@ fn InboxCard(item: InboxReport, waiting: usize) -> impl IntoView {
     };
     let save = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let (status, typed, private) = (
+        let (status, typed, private, signed) = (
             next.get_untracked(),
             response.get_untracked(),
             note.get_untracked(),
+            signature.get_untracked(),
         );
         let shown = current_response.clone();
         let code = code.get_value();
@@ -418,7 +430,7 @@ fn InboxCard(item: InboxReport, waiting: usize) -> impl IntoView {
                     report_id,
                     (current, shown.as_deref()),
                     status,
-                    &typed,
+                    (&typed, signed),
                     &private,
                 )
                 .await;
@@ -427,6 +439,21 @@ fn InboxCard(item: InboxReport, waiting: usize) -> impl IntoView {
                     editing.set(false);
                     error.set(None);
                     tell(code, if changed { Did::Status } else { Did::Nothing });
+                }
+                Err(e) => error.set(Some(e.to_string())),
+            }
+        });
+    };
+    let save_police = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let text = police_text.get_untracked();
+        let code = code.get_value();
+        spawn_local(async move {
+            match state.add_police_response(report_id, current, &text).await {
+                Ok(()) => {
+                    answering_for_police.set(false);
+                    error.set(None);
+                    tell(code, Did::Status);
                 }
                 Err(e) => error.set(Some(e.to_string())),
             }
@@ -521,6 +548,13 @@ fn InboxCard(item: InboxReport, waiting: usize) -> impl IntoView {
             <p>"Status: " <strong data-testid="inbox-status-label">{current.label()}</strong>
                 {(waiting > 0).then(|| view! { " " <span class="badge pending" data-testid="triage-waiting">"Change not sent yet"</span> })}</p>
             {item.response.clone().map(|t| view! { <blockquote>{t}</blockquote> })}
+            {item.response.as_ref().and(item.response_signed.clone()).map(|by| view! {
+                <p class="muted signed" data-testid="inbox-response-signed">{format!("— {by}")}</p>
+            })}
+            {item.police_response.clone().map(|t| view! {
+                <p><strong>{format!("{POLICE_TEAM}:")}</strong></p>
+                <blockquote data-testid="inbox-police-response">{t}</blockquote>
+            })}
             <ol class="history">
                 {history.into_iter().map(|(at, words, private)| view! {
                     <li>{format!("{} — {words}", time::local_date_time(at))}
@@ -542,6 +576,21 @@ fn InboxCard(item: InboxReport, waiting: usize) -> impl IntoView {
                         <label class="label">"Public response (the resident sees this)"
                             <textarea rows="3" data-testid="triage-response" prop:value=move || response.get()
                                 on:input=move |ev| response.set(event_target_value(&ev))></textarea></label>
+                        <fieldset class="signature">
+                            <legend class="label">"Sign the response"</legend>
+                            <label class="check">
+                                <input type="radio" name=format!("signed-{}", item.code) data-testid="triage-signed-name"
+                                    prop:checked=move || signature.get() == Signature::Name
+                                    on:change=move |_| signature.set(Signature::Name)/>
+                                {my_name.clone().unwrap_or_else(|| "With your name".to_owned())}
+                            </label>
+                            <label class="check">
+                                <input type="radio" name=format!("signed-{}", item.code) data-testid="triage-signed-team"
+                                    prop:checked=move || signature.get() == Signature::WardTeam
+                                    on:change=move |_| signature.set(Signature::WardTeam)/>
+                                {WARD_TEAM}
+                            </label>
+                        </fieldset>
                         <label class="label">"Private note (only the ward's councillors)"
                             <textarea rows="2" data-testid="triage-note" prop:value=move || note.get()
                                 on:input=move |ev| note.set(event_target_value(&ev))></textarea></label>
@@ -562,6 +611,24 @@ fn InboxCard(item: InboxReport, waiting: usize) -> impl IntoView {
                         on_act=move |_| erase()
                         on_keep=move |_| erasing.set(false)
                     />
+                }.into_any()
+            } else if answering_for_police.get() {
+                view! {
+                    <form class="triage" on:submit=save_police novalidate>
+                        <label class="label">{format!("Response from {} (the public sees this)", POLICE_TEAM.to_lowercase())}
+                            <textarea rows="3" data-testid="police-response-text" prop:value=move || police_text.get()
+                                on:input=move |ev| police_text.set(event_target_value(&ev))></textarea></label>
+                        <div class="row">
+                            <button type="submit" class="primary" data-testid="police-response-save">"Save"</button>
+                            <button type="button" class="secondary" on:click=move |_| answering_for_police.set(false)>"Cancel"</button>
+                        </div>
+                    </form>
+                }.into_any()
+            } else if speaks_for_police {
+                view! {
+                    <div class="row">
+                        <button class="secondary" data-testid="police-response-open" on:click=move |_| { said.set(None); answering_for_police.set(true) }>"Add the police response"</button>
+                    </div>
                 }.into_any()
             } else if !triages {
                 ().into_any()
@@ -589,6 +656,8 @@ fn history_lines(item: &InboxReport) -> Vec<(DateTime<Utc>, String, Option<Strin
         .map(|h| {
             let what = if h.erased {
                 "Personal details erased"
+            } else if h.police_response.is_some() {
+                "Police response added"
             } else {
                 h.status.label()
             };

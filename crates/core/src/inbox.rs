@@ -217,6 +217,8 @@ mod tests {
             erasure_requested_at: None,
             erased_at: None,
             photos: 0,
+            response_signed: None,
+            police_response: None,
         }
     }
 

@@ -75,6 +75,8 @@ pub enum TextError {
     },
     #[error(transparent)]
     Unsafe(#[from] UnsafeText),
+    #[error("Write the {0} first.")]
+    Empty(&'static str),
 }
 
 /// "4,000": limits are written as people read them.

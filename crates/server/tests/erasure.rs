@@ -42,6 +42,8 @@ fn triage(server: &TestServer, report_id: Uuid, status: ReportStatus, at: chrono
         private_note: Some(PRIVATE_NOTE.into()),
         erase: false,
         spam: false,
+        signed: None,
+        police_response: None,
     };
     server.db.triage(1, &[change]).unwrap();
 }

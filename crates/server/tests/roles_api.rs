@@ -59,7 +59,22 @@ fn request(server: &TestServer, endpoint: &str, auth: &str, held: &Held) -> Resp
             get(&format!("/api/v1/concerns/{}/revisions", held.concern))
         }
         "GET /api/v1/inbox" => get("/api/v1/inbox"),
-        "POST /api/v1/triage" => {
+        "POST /api/v1/triage (a police response)" => {
+            let change = Triage::police(
+                Uuid::now_v7(),
+                held.report,
+                Utc::now(),
+                ReportStatus::RaisedWithPolice,
+                "Patrols added after dark",
+            )
+            .unwrap();
+            server.post(
+                "/api/v1/triage",
+                &[auth],
+                json!({ "changes": [change] }).to_string().as_bytes(),
+            )
+        }
+        "POST /api/v1/triage (status, response, note, erasure)" => {
             let change = Triage::create(
                 Uuid::now_v7(),
                 held.report,
@@ -164,7 +179,7 @@ fn every_cell_of_the_role_table_is_what_the_server_does() {
     };
 
     let rows = table();
-    assert!(rows.len() >= 23, "the table lists every endpoint");
+    assert!(rows.len() >= 24, "the table lists every endpoint");
     let mut wrong = Vec::new();
     for (endpoint, allowed) in &rows {
         for (i, role) in roles.iter().enumerate() {
@@ -246,6 +261,53 @@ fn each_role_is_shown_what_it_may_see_of_a_report_and_only_its_own_notebook() {
         !full.contains("Cllr Ada Shaw"),
         "a level-1 app is not sent names"
     );
+
+    // The officer adds the police response; the councillor signs hers as
+    // the ward team; the public page shows both, to apps that read them.
+    let post = |auth: &str, change: &Triage| {
+        server.post(
+            "/api/v1/triage",
+            &[auth],
+            json!({ "changes": [change] }).to_string().as_bytes(),
+        )
+    };
+    let police = Triage::police(
+        Uuid::now_v7(),
+        sent.id,
+        Utc::now(),
+        ReportStatus::RaisedWithPolice,
+        "Patrols added after dark",
+    )
+    .unwrap();
+    let r = post(&councillor, &police);
+    assert_eq!(r.status, 403, "only the police team speaks for it");
+    let r = post(&officer, &police);
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json()["results"][0]["outcome"], "stored", "{}", r.text());
+    let signed = Triage::create(
+        Uuid::now_v7(),
+        sent.id,
+        Utc::now(),
+        ReportStatus::RaisedWithPolice,
+        "We are meeting the police team on Thursday",
+        "",
+    )
+    .unwrap()
+    .signed(beatbook_core::report::Signature::WardTeam);
+    assert_eq!(post(&officer, &signed).status, 403);
+    assert_eq!(post(&councillor, &signed).status, 200);
+    let page = |level: &str| {
+        let r = server.get(&format!("/api/v1/reports/{code}"), &[level]);
+        serde_json::from_str::<serde_json::Value>(&r.text()).unwrap()
+    };
+    let today = page("beatbook-protocol: 3");
+    assert_eq!(today["police_response"], "Patrols added after dark");
+    assert_eq!(today["response_signed"], "The ward team");
+    let before = page("beatbook-protocol: 2");
+    assert!(before.get("police_response").is_none() && before.get("response_signed").is_none());
+    let history = level_3(&officer);
+    assert_eq!(history[2]["by"], "PC Sam Jones", "{history}");
+    assert_eq!(history[2]["police_response"], "Patrols added after dark");
 
     // Each phone is told whose it is, its role and its ward.
     for (auth, name, role) in [
@@ -531,12 +593,21 @@ fn the_host_manages_wards_and_people_from_the_command_line() {
     );
     let get = |path: &str| common::request(addr, "GET", path, &[&auth], b"");
     assert_eq!(get("/api/v1/inbox").status, 200);
+    let change = Triage::create(
+        Uuid::now_v7(),
+        Uuid::now_v7(),
+        Utc::now(),
+        ReportStatus::Acknowledged,
+        "Seen",
+        "",
+    )
+    .unwrap();
     let triage = common::request(
         addr,
         "POST",
         "/api/v1/triage",
         &[&auth],
-        b"{\"changes\":[]}",
+        json!({ "changes": [change] }).to_string().as_bytes(),
     );
     assert_eq!(triage.status, 403, "{}", triage.text());
     assert!(

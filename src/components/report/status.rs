@@ -2,6 +2,7 @@
 //! reading offline, and the status shown on a report made here, with the
 //! way to ask for erasure.
 
+use beatbook_core::report::POLICE_TEAM;
 use beatbook_core::route::{Face, Route};
 use beatbook_core::words::status as status_words;
 use beatbook_core::PublicReport;
@@ -98,6 +99,13 @@ pub(super) fn StatusView(
                 {format!(" (since {})", time::local_date_time(status.updated_at))}</p>
             {status.response.clone().map(|r| view! {
                 <blockquote data-testid="report-response">{r}</blockquote>
+            })}
+            {status.response.as_ref().and(status.response_signed.clone()).map(|by| view! {
+                <p class="muted signed" data-testid="response-signed">{format!("— {by}")}</p>
+            })}
+            {status.police_response.clone().map(|r| view! {
+                <p><strong>{format!("{}:", POLICE_TEAM)}</strong></p>
+                <blockquote data-testid="police-response">{r}</blockquote>
             })}
             <ol class="history">
                 {status.history.iter().map(|h| view! {

@@ -124,10 +124,14 @@ fn inbox_report(location: Option<Location>) -> InboxReport {
             private_note: Some("secret note".into()),
             erased: false,
             by: None,
+            signed: None,
+            police_response: None,
         }],
         erasure_requested_at: None,
         erased_at: None,
         photos: 0,
+        response_signed: None,
+        police_response: None,
     }
 }
 

@@ -50,9 +50,17 @@ pub fn check_triage(change: &Triage, now: DateTime<Utc>) -> Result<(), CheckErro
             "a report removed as spam is closed and erased",
         ));
     }
+    let police_response = match &change.police_response {
+        Some(text) => {
+            crate::text::bounded("police response", text, crate::report::MAX_RESPONSE_CHARS)?
+        }
+        None => None,
+    };
     let checked = Triage {
         erase: change.erase,
         spam: change.spam,
+        signed: change.signed.filter(|_| change.response.is_some()),
+        police_response,
         ..Triage::create(
             change.id,
             change.report_id,
@@ -64,7 +72,7 @@ pub fn check_triage(change: &Triage, now: DateTime<Utc>) -> Result<(), CheckErro
     };
     if checked != *change {
         return Err(CheckError::NotAsMade(
-            "the response and note must be trimmed and not empty",
+            "the responses and note must be trimmed and not empty, and only a response is signed",
         ));
     }
     check_time("at", change.at, now)

@@ -45,7 +45,11 @@ impl InboxReport {
         if level < 3 {
             for entry in &mut self.history {
                 entry.by = None;
+                entry.signed = None;
+                entry.police_response = None;
             }
+            self.response_signed = None;
+            self.police_response = None;
         }
         if level >= 2 {
             return self;
@@ -58,12 +62,8 @@ impl InboxReport {
             self.history.insert(
                 position,
                 TriageEntry {
-                    at,
-                    status,
-                    response: None,
                     private_note: Some(LEVEL_1_ERASURE_NOTE.to_owned()),
-                    erased: false,
-                    by: None,
+                    ..TriageEntry::plain(at, status)
                 },
             );
         }
@@ -91,6 +91,10 @@ impl PairResponse {
 impl PublicReport {
     /// This report as a client of `level` reads it.
     pub fn for_level(mut self, level: u32) -> PublicReport {
+        if level < 3 {
+            self.response_signed = None;
+            self.police_response = None;
+        }
         if level < 2 {
             self.erasure_requested_at = None;
             self.erased_at = None;
@@ -123,12 +127,8 @@ mod tests {
 
     fn entry(hour: u32, status: ReportStatus) -> TriageEntry {
         TriageEntry {
-            at: at(hour),
-            status,
-            response: None,
-            private_note: None,
-            erased: false,
             by: Some("Cllr Ada Obi".into()),
+            ..TriageEntry::plain(at(hour), status)
         }
     }
 
@@ -162,6 +162,8 @@ mod tests {
             erasure_requested_at: Some(at(5)),
             erased_at: erased.then(|| at(9)),
             photos: 2,
+            response_signed: None,
+            police_response: None,
         }
     }
 

@@ -238,6 +238,40 @@ pub struct TriageEntry {
     /// removed from the store.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub by: Option<String>,
+    /// How its public response is signed (protocol level 3).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signed: Option<crate::report::Signature>,
+    /// The police team's response it added (protocol level 3).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub police_response: Option<String>,
+}
+
+impl TriageEntry {
+    /// A step with nothing but its time and status (the report's arrival).
+    pub fn plain(at: DateTime<Utc>, status: ReportStatus) -> TriageEntry {
+        TriageEntry {
+            at,
+            status,
+            response: None,
+            private_note: None,
+            erased: false,
+            by: None,
+            signed: None,
+            police_response: None,
+        }
+    }
+}
+
+/// What a report's history says the public sees beside its status: the
+/// signature under the newest response, and the newest police response.
+pub fn signature_and_police(history: &[TriageEntry]) -> (Option<String>, Option<String>) {
+    let signed = history
+        .iter()
+        .rev()
+        .find(|h| h.response.is_some())
+        .and_then(|h| h.signed.and_then(|s| s.shown(h.by.as_deref())));
+    let police = history.iter().rev().find_map(|h| h.police_response.clone());
+    (signed, police)
 }
 
 /// A report in the councillor's inbox: everything, contact details included.
@@ -272,6 +306,12 @@ pub struct InboxReport {
     /// when none).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub photos: u32,
+    /// Who the public response is signed by (protocol level 3).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub response_signed: Option<String>,
+    /// The police team's response (protocol level 3).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub police_response: Option<String>,
 }
 
 fn is_zero(n: &u32) -> bool {

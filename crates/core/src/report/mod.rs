@@ -27,7 +27,7 @@ use crate::text::{bounded, TextError};
 pub use mine::{Delivery, MyReport};
 pub use posted::{posted, Posted, POSTED_PREFIX, POSTED_WAIT};
 pub use status::{PublicReport, ReportStatus, StatusChange};
-pub use triage::{QueuedTriage, Triage};
+pub use triage::{QueuedTriage, Signature, Triage, POLICE_TEAM, WARD_TEAM};
 
 /// The longest description, in characters.
 pub const MAX_DESCRIPTION_CHARS: usize = 2_000;

@@ -119,6 +119,12 @@ pub struct PublicReport {
         with = "crate::rfc3339::option"
     )]
     pub erased_at: Option<DateTime<Utc>>,
+    /// Who the public response is signed by (protocol level 3).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub response_signed: Option<String>,
+    /// The police team's response (protocol level 3).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub police_response: Option<String>,
 }
 
 #[cfg(test)]

@@ -278,3 +278,97 @@ fn the_public_history_is_the_moves_between_statuses() {
     );
     assert!(StatusChange::public_history([]).is_empty());
 }
+
+#[test]
+fn an_officer_adds_the_police_response_to_a_report_raised_with_police_alone() {
+    use crate::protocol::check_triage;
+    let id = uuid::Uuid::from_u128;
+    let police = Triage::police(
+        id(1),
+        id(2),
+        now(),
+        ReportStatus::RaisedWithPolice,
+        " Patrols added after dark ",
+    )
+    .unwrap();
+    assert!(police.is_police_only());
+    assert_eq!(
+        police.police_response.as_deref(),
+        Some("Patrols added after dark")
+    );
+    assert!(check_triage(&police, now()).is_ok());
+    let step = police
+        .applied_to(ReportStatus::RaisedWithPolice, None)
+        .unwrap();
+    assert_eq!(step.status, ReportStatus::RaisedWithPolice);
+    // Not to a report that is not with the police (the officer's copy may be old).
+    assert!(police.applied_to(ReportStatus::Resolved, None).is_err());
+    // Nor mixed with a councillor's change.
+    let mixed = Triage {
+        response: Some("Fixed".into()),
+        ..police.clone()
+    };
+    assert!(!mixed.is_police_only());
+    assert!(mixed
+        .applied_to(ReportStatus::RaisedWithPolice, None)
+        .is_err());
+    assert!(matches!(
+        Triage::police(id(1), id(2), now(), ReportStatus::RaisedWithPolice, "  "),
+        Err(crate::text::TextError::Empty(_))
+    ));
+    assert!(police.changes(ReportStatus::RaisedWithPolice, None));
+}
+
+#[test]
+fn a_response_is_signed_as_the_councillor_chose_and_only_a_response_is() {
+    use crate::protocol::{check_triage, signature_and_police, TriageEntry};
+    let id = uuid::Uuid::from_u128;
+    let answered = Triage::create(
+        id(1),
+        id(2),
+        now(),
+        ReportStatus::Acknowledged,
+        "Seen it",
+        "",
+    )
+    .unwrap()
+    .signed(Signature::WardTeam);
+    assert_eq!(answered.signed, Some(Signature::WardTeam));
+    assert!(check_triage(&answered, now()).is_ok());
+    let unanswered = Triage::create(id(1), id(2), now(), ReportStatus::Acknowledged, "", "")
+        .unwrap()
+        .signed(Signature::Name);
+    assert_eq!(unanswered.signed, None, "nothing to sign");
+    let forged = Triage {
+        signed: Some(Signature::Name),
+        ..unanswered
+    };
+    assert!(check_triage(&forged, now()).is_err());
+
+    let step = |hour: u32, response: Option<&str>, signed, police: Option<&str>| TriageEntry {
+        response: response.map(str::to_owned),
+        signed,
+        police_response: police.map(str::to_owned),
+        by: Some(format!("Person {hour}")),
+        ..TriageEntry::plain(
+            now() + chrono::Duration::hours(i64::from(hour)),
+            ReportStatus::Acknowledged,
+        )
+    };
+    let history = [
+        step(1, Some("First"), Some(Signature::WardTeam), None),
+        step(2, None, None, Some("Patrols added")),
+        step(3, Some("Second"), Some(Signature::Name), None),
+        step(4, None, None, None),
+    ];
+    assert_eq!(
+        signature_and_police(&history),
+        (Some("Person 3".into()), Some("Patrols added".into()))
+    );
+    assert_eq!(
+        signature_and_police(&history[..2]),
+        (Some(WARD_TEAM.into()), Some("Patrols added".into()))
+    );
+    let unsigned = [step(1, Some("From before wards"), None, None)];
+    assert_eq!(signature_and_police(&unsigned), (None, None));
+}

@@ -33,7 +33,53 @@ pub struct Triage {
     /// exports and its public page. Absent on the wire when false.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub spam: bool,
+    /// Who the public response is signed by, as the councillor chose for
+    /// it; absent (no signature shown) in changes from apps before wards.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signed: Option<Signature>,
+    /// The police team's response, added by an officer to a report raised
+    /// with police, and shown publicly as from the police team.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub police_response: Option<String>,
 }
+
+/// Who a public response is signed by: the councillor who wrote it, by
+/// name, or the ward team.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Signature {
+    Name,
+    WardTeam,
+}
+
+impl Signature {
+    pub fn slug(self) -> &'static str {
+        match self {
+            Signature::Name => "name",
+            Signature::WardTeam => "ward_team",
+        }
+    }
+
+    pub fn from_slug(slug: &str) -> Option<Signature> {
+        [Signature::Name, Signature::WardTeam]
+            .into_iter()
+            .find(|s| s.slug() == slug)
+    }
+
+    /// The signature the public sees under a response written by `by`.
+    pub fn shown(self, by: Option<&str>) -> Option<String> {
+        match self {
+            Signature::Name => by.map(str::to_owned),
+            Signature::WardTeam => Some(WARD_TEAM.to_owned()),
+        }
+    }
+}
+
+/// How a response signed by the ward team is signed.
+pub const WARD_TEAM: &str = "The ward team";
+
+/// How the police team's response is introduced to the public.
+pub const POLICE_TEAM: &str = "The police team";
 
 impl Triage {
     /// Checks lengths and trims; empty texts become `None`.
@@ -55,7 +101,47 @@ impl Triage {
             private_note: bounded("private note", private_note, MAX_RESPONSE_CHARS)?,
             erase: false,
             spam: false,
+            signed: None,
+            police_response: None,
         })
+    }
+
+    /// This change with its public response signed as the councillor chose.
+    pub fn signed(self, signature: Signature) -> Triage {
+        Triage {
+            signed: self.response.is_some().then_some(signature),
+            ..self
+        }
+    }
+
+    /// An officer's police response to a report raised with police: the
+    /// status stays as it is (`status`, as the officer's phone sees it).
+    pub fn police(
+        id: Uuid,
+        report_id: Uuid,
+        at: DateTime<Utc>,
+        status: ReportStatus,
+        text: &str,
+    ) -> Result<Triage, TextError> {
+        let police_response = bounded("police response", text, MAX_RESPONSE_CHARS)?;
+        if police_response.is_none() {
+            return Err(TextError::Empty("police response"));
+        }
+        Ok(Triage {
+            police_response,
+            ..Triage::create(id, report_id, at, status, "", "")?
+        })
+    }
+
+    /// Whether this change only adds the police response: what an officer
+    /// may send.
+    pub fn is_police_only(&self) -> bool {
+        self.police_response.is_some()
+            && self.response.is_none()
+            && self.private_note.is_none()
+            && self.signed.is_none()
+            && !self.erase
+            && !self.spam
     }
 
     /// The councillor's erasure of a report's personal data, recorded in its
@@ -70,6 +156,8 @@ impl Triage {
             private_note: None,
             erase: true,
             spam: false,
+            signed: None,
+            police_response: None,
         }
     }
 
@@ -109,6 +197,15 @@ impl Triage {
         if erased_at.is_some_and(|erased| step.at <= erased) {
             step.private_note = None;
         }
+        if step.police_response.is_some() {
+            if !step.is_police_only() || status != ReportStatus::RaisedWithPolice {
+                return Err(
+                    "a police response is added, on its own, to a report raised with police".into(),
+                );
+            }
+            // The report's status stays as the server has it.
+            step.status = status;
+        }
         if !status.may_become(step.status) {
             return Err(format!(
                 "a report that is {} cannot become {}",
@@ -124,6 +221,7 @@ impl Triage {
     pub fn changes(&self, status: ReportStatus, response: Option<&str>) -> bool {
         self.erase
             || self.spam
+            || self.police_response.is_some()
             || self.status != status
             || self.private_note.is_some()
             || self

@@ -41,7 +41,17 @@ pub async fn triage(
     device: AuthDevice,
     ApiJson(request): ApiJson<TriageRequest>,
 ) -> Result<Json<TriageResponse>, ApiError> {
-    let device = device.may(Action::Triage)?;
+    // A councillor's changes, or an officer's police responses: each change
+    // is what its sender's role may make, or the whole request is refused.
+    let police_only = request.changes.iter().all(|c| c.is_police_only());
+    let device = match device.check(Action::Triage) {
+        Err(_) if police_only && device.check(Action::PoliceResponse).is_ok() => device.0,
+        Err(refused) => return Err(refused),
+        Ok(()) if request.changes.iter().any(|c| c.police_response.is_some()) => {
+            device.may(Action::PoliceResponse)?
+        }
+        Ok(()) => device.0,
+    };
     at_most_a_batch(request.changes.len(), "changes")?;
     let now = Utc::now();
     let mut valid = Vec::with_capacity(request.changes.len());

@@ -209,6 +209,8 @@ impl Decoys {
             }],
             erasure_requested_at: None,
             erased_at: None,
+            response_signed: None,
+            police_response: None,
         };
         if decoys.len() >= MAX_DECOYS {
             decoys.pop_front();

@@ -13,6 +13,7 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::Response;
 use beatbook_core::code;
 use beatbook_core::protocol;
+use beatbook_core::report::POLICE_TEAM;
 use beatbook_core::route::Route;
 use beatbook_core::words::{look_up as words, status as status_words};
 use beatbook_core::PublicReport;
@@ -208,6 +209,19 @@ fn status_page(report: &PublicReport, just_sent: bool, photo_lost: bool, mine: b
         body.push_str(&format!(
             "<blockquote data-testid=\"plain-report-response\">{}</blockquote>",
             text(response)
+        ));
+        if let Some(signed) = &report.response_signed {
+            body.push_str(&format!(
+                "<p class=\"muted signed\" data-testid=\"plain-response-signed\">— {}</p>",
+                text(signed)
+            ));
+        }
+    }
+    if let Some(police) = &report.police_response {
+        body.push_str(&format!(
+            "<p><strong>{}:</strong></p><blockquote data-testid=\"plain-police-response\">{}</blockquote>",
+            text(POLICE_TEAM),
+            text(police)
         ));
     }
     body.push_str("<ol class=\"history\">");

@@ -1,7 +1,7 @@
 //! What both backends read back the same way: a report's row, and the
 //! answers made from it, so that only the SQL differs between them.
 
-use beatbook_core::protocol::{InboxReport, TriageEntry};
+use beatbook_core::protocol::{signature_and_police, InboxReport, TriageEntry};
 use beatbook_core::report::{PublicReport, Report, ReportStatus, StatusChange};
 use chrono::{DateTime, Utc};
 
@@ -41,6 +41,7 @@ impl ReportRow {
     /// What anyone with the code sees, given every step of its triage.
     pub(crate) fn public(self, steps: Vec<TriageEntry>) -> StoreResult<PublicReport> {
         let report: Report = serde_json::from_str(&self.body)?;
+        let (response_signed, police_response) = signature_and_police(&steps);
         Ok(PublicReport {
             code: self.code,
             kind: report.kind,
@@ -50,14 +51,17 @@ impl ReportRow {
             updated_at: self.updated_at,
             status: self.status,
             response: self.response,
-            history: StatusChange::public_history(steps.into_iter().map(|e| (e.at, e.status))),
+            history: StatusChange::public_history(steps.iter().map(|e| (e.at, e.status))),
             erasure_requested_at: self.erasure_requested_at,
             erased_at: self.erased_at,
+            response_signed,
+            police_response,
         })
     }
 
     /// What the councillor's inbox shows, with its whole history.
     pub(crate) fn inbox(self, history: Vec<TriageEntry>) -> StoreResult<InboxReport> {
+        let (response_signed, police_response) = signature_and_police(&history);
         Ok(InboxReport {
             report: serde_json::from_str(&self.body)?,
             history,
@@ -69,6 +73,8 @@ impl ReportRow {
             erasure_requested_at: self.erasure_requested_at,
             erased_at: self.erased_at,
             photos: self.photos,
+            response_signed,
+            police_response,
         })
     }
 }

@@ -35,6 +35,7 @@ use super::{Store, StoreError, StoreResult};
 const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_initial.sql"),
     include_str!("migrations/0002_wards_and_people.sql"),
+    include_str!("migrations/0003_responses_signed.sql"),
 ];
 
 /// Held while the schema is brought up to date, so two servers starting at

@@ -5,7 +5,7 @@
 
 use beatbook_core::inbox::InboxFilter;
 use beatbook_core::protocol::{InboxReport, Outcome, TriageEntry, TriageResult};
-use beatbook_core::report::{PublicReport, Report, ReportKind, ReportStatus, Triage};
+use beatbook_core::report::{PublicReport, Report, ReportKind, ReportStatus, Signature, Triage};
 use std::sync::atomic::Ordering;
 
 use chrono::{DateTime, Utc};
@@ -34,7 +34,7 @@ fn row(r: &postgres::Row) -> ReportRow {
 
 fn history(client: &mut impl postgres::GenericClient, seq: i64) -> StoreResult<Vec<TriageEntry>> {
     let rows = client.query(
-        "SELECT e.at, e.status, e.response, e.private_note, e.erased, p.name
+        "SELECT e.at, e.status, e.response, e.private_note, e.erased, p.name, e.signed, e.police_response
          FROM report_events e
            LEFT JOIN devices d ON d.id = e.device_id
            LEFT JOIN people p ON p.id = d.person_id
@@ -50,6 +50,8 @@ fn history(client: &mut impl postgres::GenericClient, seq: i64) -> StoreResult<V
             private_note: r.get(3),
             erased: r.get(4),
             by: r.get(5),
+            signed: r.get::<_, Option<&str>>(6).and_then(Signature::from_slug),
+            police_response: r.get(7),
         })
         .collect())
 }
@@ -318,8 +320,9 @@ fn apply_triage(
         erase_personal(tx, change.report_id, step.at)?;
     }
     tx.execute(
-        "INSERT INTO report_events (change_id, report_seq, device_id, at, status, response, private_note, erased)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        "INSERT INTO report_events
+           (change_id, report_seq, device_id, at, status, response, private_note, erased, signed, police_response)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         &[
             &step.id,
             &seq,
@@ -329,6 +332,8 @@ fn apply_triage(
             &step.response,
             &step.private_note,
             &step.erase,
+            &step.signed.map(Signature::slug),
+            &step.police_response,
         ],
     )?;
     tx.execute(

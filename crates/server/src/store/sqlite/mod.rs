@@ -49,6 +49,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0008_removed_reports.sql"),
     include_str!("migrations/0009_photos_cleaned.sql"),
     include_str!("migrations/0010_wards_and_people.sql"),
+    include_str!("migrations/0011_responses_signed.sql"),
 ];
 
 /// How often the write-ahead log is copied into the database file.

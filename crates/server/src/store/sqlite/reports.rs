@@ -3,7 +3,7 @@
 
 use beatbook_core::inbox::InboxFilter;
 use beatbook_core::protocol::{InboxReport, Outcome, TriageEntry, TriageResult};
-use beatbook_core::report::{PublicReport, Report, ReportKind, ReportStatus, Triage};
+use beatbook_core::report::{PublicReport, Report, ReportKind, ReportStatus, Signature, Triage};
 use chrono::{DateTime, Utc};
 use rusqlite::{params, OptionalExtension, Transaction};
 use uuid::Uuid;
@@ -36,7 +36,7 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ReportRow> {
 
 fn history(tx: &rusqlite::Connection, seq: i64) -> StoreResult<Vec<TriageEntry>> {
     let mut statement = tx.prepare_cached(
-        "SELECT e.at, e.status, e.response, e.private_note, e.erased, p.name
+        "SELECT e.at, e.status, e.response, e.private_note, e.erased, p.name, e.signed, e.police_response
          FROM report_events e
            LEFT JOIN devices d ON d.id = e.device_id
            LEFT JOIN people p ON p.id = d.person_id
@@ -51,6 +51,11 @@ fn history(tx: &rusqlite::Connection, seq: i64) -> StoreResult<Vec<TriageEntry>>
                 private_note: r.get(3)?,
                 erased: r.get(4)?,
                 by: r.get(5)?,
+                signed: r
+                    .get::<_, Option<String>>(6)?
+                    .as_deref()
+                    .and_then(Signature::from_slug),
+                police_response: r.get(7)?,
             })
         })?
         .collect::<Result<_, _>>()?;
@@ -314,8 +319,9 @@ impl Sqlite {
             self.erase_personal(tx, seq, change.at)?;
         }
         tx.execute(
-            "INSERT INTO report_events (change_id, report_seq, device_id, at, status, response, private_note, erased)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            "INSERT INTO report_events
+               (change_id, report_seq, device_id, at, status, response, private_note, erased, signed, police_response)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
             params![
                 change_id,
                 seq,
@@ -325,6 +331,8 @@ impl Sqlite {
                 change.response,
                 change.private_note,
                 change.erase,
+                change.signed.map(Signature::slug),
+                change.police_response,
             ],
         )?;
         tx.execute(
