@@ -7,6 +7,8 @@
 export const DEVICE_KEY = 'beatbook/device';
 /** The councillor's inbox as last fetched. */
 export const INBOX_KEY = 'beatbook/inbox';
+/** The shifts the ward team shares, as last fetched. */
+export const TEAM_SHIFTS_KEY = 'beatbook/team-shifts';
 /** Every note, under this and its id. */
 export const NOTE_PREFIX = 'beatbook/note/';
 /** Entries that could not be read, set aside under this and their old key. */

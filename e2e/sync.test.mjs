@@ -32,7 +32,7 @@ describe('sync', () => {
     await page.getByTestId('pair-code').fill('AAAAA-BBBBB');
     await page.getByTestId('pair').click();
     const error = await page.getByTestId('pair-error').textContent();
-    assert.match(error, /Not paired: this pairing code is not valid/);
+    assert.match(error, /Not paired: this pairing code is not one this server made/);
     await context.close();
     await server.stop();
   });

@@ -14,8 +14,10 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 
-import { required, startServer, useBrowser, waitForWorker } from './helpers.mjs';
-import { INBOX_KEY } from './keys.mjs';
+import {
+  required, saveNote, startServer, startShift, useBrowser, waitForSaved, waitForWorker,
+} from './helpers.mjs';
+import { INBOX_KEY, TEAM_SHIFTS_KEY } from './keys.mjs';
 
 const browser = useBrowser();
 
@@ -180,6 +182,30 @@ describe('a ward team', () => {
     await rita.getByTestId('inbox-fetched').getByText('Fetched').waitFor();
     assert.equal(await rita.getByTestId('inbox-report').count(), 0);
 
+    // A night shift together: each shares theirs with the team, and each
+    // sees the other's shared notes, never the private ones.
+    for (const [page, who] of [[ada, 'Ada'], [sam, 'Sam']]) {
+      await page.getByTestId('nav-capture').click();
+      await saveNote(page, `${who}'s private note, before the shift`);
+      await waitForSaved(page);
+      await startShift(page, 'night_shift', `Night patrol (${who})`);
+      await saveNote(page, `${who}: broken light on the footbridge`);
+      await waitForSaved(page);
+      await page.getByTestId('nav-shifts').click();
+      await page.getByTestId('shift-item').filter({ hasText: 'Night patrol' }).getByTestId('shift-share').check();
+      await page.getByTestId('pending-count').getByText(/^All sent/).waitFor({ timeout: 15_000 });
+    }
+    for (const [page, other, self] of [[ada, 'Sam', 'Ada'], [sam, 'Ada', 'Sam']]) {
+      await page.getByTestId('team-shifts-refresh').click();
+      const shared = page.getByTestId('team-shift');
+      await shared.getByText(`${other}: broken light on the footbridge`).waitFor();
+      const seen = await page.getByTestId('team-shifts').textContent();
+      assert.ok(!seen.includes(`${other}'s private note`), `${self} sees ${other}'s private note`);
+      assert.ok(!seen.includes(`${self}:`), `${self}'s own shift is not in the team's list`);
+    }
+    assert.match(await ada.getByTestId('team-shift').textContent(), /PC Sam Jones/);
+    assert.ok(await sam.evaluate((key) => localStorage.getItem(key), TEAM_SHIFTS_KEY));
+
     // Revoking the officer empties his phone of the team's data.
     assert.ok(await sam.evaluate((key) => localStorage.getItem(key), INBOX_KEY), 'the inbox is kept for offline use');
     const people = await host(server.data, ['people']);
@@ -187,9 +213,11 @@ describe('a ward team', () => {
     assert.ok(samId, people.out);
     const revoked = await host(server.data, ['revoke', '--person', samId]);
     assert.ok(revoked.ok, revoked.out);
+    await sam.getByTestId('nav-inbox').click();
     await sam.getByTestId('inbox-refresh').click();
     await sam.getByTestId('inbox-error').getByText('copy of the inbox kept on this phone has been removed').waitFor();
     assert.equal(await sam.evaluate((key) => localStorage.getItem(key), INBOX_KEY), null);
+    assert.equal(await sam.evaluate((key) => localStorage.getItem(key), TEAM_SHIFTS_KEY), null);
     assert.equal(await sam.getByTestId('inbox-report').count(), 0);
     await waitForWorker(ada);
     await server.stop();

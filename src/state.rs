@@ -511,6 +511,19 @@ impl AppState {
         Ok(shift)
     }
 
+    /// Shares a shift with the ward team, or stops sharing it: a new
+    /// revision, sent like any other.
+    pub async fn share_shift(&self, id: Uuid, shared: bool) -> Result<(), ActionError> {
+        let mut shift = self
+            .book
+            .with_untracked(|b| b.shift(&id).cloned())
+            .ok_or(ActionError::Gone("shift"))?;
+        if !shift.share(shared) {
+            return Ok(());
+        }
+        self.persist(Record::Shift(shift)).await.map(|_| ())
+    }
+
     pub async fn end_shift(&self, id: Uuid) -> Result<(), ActionError> {
         let mut shift = self
             .book

@@ -3,7 +3,8 @@
 
 use beatbook_core::export::{download_name, file_name_part};
 use beatbook_core::protocol::ExportFile;
-use beatbook_core::text::plural;
+use beatbook_core::team::Action;
+use beatbook_core::text::{plural, shown};
 use beatbook_core::{NoteFilter, Shift, ShiftFilter};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -11,8 +12,10 @@ use uuid::Uuid;
 
 use beatbook_core::route::Route;
 
+use super::kept::use_kept;
 use crate::nav::Nav;
 use crate::state::AppState;
+use crate::store::cache;
 use crate::sync::{self, SyncEngine};
 use crate::time;
 
@@ -22,6 +25,7 @@ pub fn ShiftsScreen() -> impl IntoView {
     let engine = expect_context::<SyncEngine>();
     let summaries = Memo::new(move |_| state.book.with(|b| b.shift_summaries()));
     let error = RwSignal::new(None::<String>);
+    let team = super::may(Action::ReadTeamShifts);
     // The shift whose ZIP is on its way, if one is.
     let zipping = RwSignal::new(None::<Uuid>);
     let download = move |shift: Shift| {
@@ -106,6 +110,19 @@ pub fn ShiftsScreen() -> impl IntoView {
                                 {move || (paired() && !on_server()).then(|| view! {
                                     <p class="muted" data-testid="shift-not-sent">"Download with photos once this shift is sent to the server."</p>
                                 })}
+                                {move || paired().then(|| {
+                                    let shared = move || state.book.with(|b| b.shift(&id).is_some_and(|s| s.shared));
+                                    view! {
+                                        <label class="check">
+                                            <input type="checkbox" data-testid="shift-share" prop:checked=shared
+                                                on:change=move |ev| {
+                                                    let on = event_target_checked(&ev);
+                                                    spawn_local(async move { error.set(state.share_shift(id, on).await.err().map(|e| e.to_string())) });
+                                                }/>
+                                            "Share with the ward team (its notes too)"
+                                        </label>
+                                    }
+                                })}
                             </li>
                         }
                     }
@@ -114,6 +131,51 @@ pub fn ShiftsScreen() -> impl IntoView {
             {move || (engine.pairing.with(Option::is_some) && !summaries.with(Vec::is_empty)).then(|| view! {
                 <p class="muted">"A sent shift downloads from the server as one ZIP: its notes as a spreadsheet, with their photos beside it. Notes and photos still waiting on this phone are in it once they are sent."</p>
             })}
+            {move || (engine.pairing.with(Option::is_some) && team.get()).then(|| view! { <TeamShiftsList/> })}
         </section>
+    }
+}
+
+/// The shifts the ward's other councillors and officers share with the
+/// team, with their notes: fetched when shown, and kept for reading offline
+/// (removed with the inbox's copy when the phone is unpaired or refused).
+#[component]
+fn TeamShiftsList() -> impl IntoView {
+    let fetched = use_kept(cache::TEAM_SHIFTS, |pairing| {
+        pairing.map(|pairing| async move { sync::fetch_team_shifts(&pairing).await })
+    });
+    let shifts = move || {
+        fetched
+            .value
+            .with(|v| v.as_ref().map(|t| t.shifts.clone()).unwrap_or_default())
+    };
+    view! {
+        <h3 id="team-shifts-title">"Shared by the ward team"</h3>
+        <div class="row">
+            <p class="muted">"Shifts the ward's councillors and officers share, with their notes. Yours are shared from the list above."</p>
+            <button class="secondary" data-testid="team-shifts-refresh" prop:disabled=move || fetched.refreshing.get() on:click=move |_| fetched.refresh()>
+                {move || if fetched.refreshing.get() { "Fetching…" } else { "Refresh" }}
+            </button>
+        </div>
+        {move || fetched.error.get().map(|e| view! { <p class="muted" role="status" data-testid="team-shifts-error">{format!("Could not fetch the team's shifts: {e}.")}</p> })}
+        {move || (fetched.value.with(Option::is_some) && shifts().is_empty()).then(|| view! {
+            <p class="muted" data-testid="team-shifts-none">"Nobody else in the ward shares a shift yet."</p>
+        })}
+        <ul class="cards" data-testid="team-shifts" aria-labelledby="team-shifts-title">
+            {move || shifts().into_iter().map(|t| view! {
+                <li class="card" data-testid="team-shift">
+                    <p class="shift-name">{t.shift.name()}</p>
+                    <p class="muted">{format!("{} · {} · {}", t.person, time::span(t.shift.started_at, t.shift.ended_at), plural(t.notes.len(), "note", "notes"))}</p>
+                    <ul class="team-notes">
+                        {t.notes.iter().map(|n| view! {
+                            <li data-testid="team-note">
+                                <span class="muted">{format!("{} · {} · ", time::local_time(n.created_at), n.category.label())}</span>
+                                {shown(&n.text).into_owned()}
+                            </li>
+                        }).collect_view()}
+                    </ul>
+                </li>
+            }).collect_view()}
+        </ul>
     }
 }

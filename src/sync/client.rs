@@ -7,7 +7,8 @@ use beatbook_core::photo::{
 };
 use beatbook_core::protocol::proof::{self, Challenge};
 use beatbook_core::protocol::{
-    level, paths, ErrorBody, ExportFile, Inbox, Member, Privacy, SubmitReport, SubmitReportResponse,
+    level, paths, ErrorBody, ExportFile, Inbox, Member, Privacy, SubmitReport,
+    SubmitReportResponse, TeamShifts,
 };
 use beatbook_core::report::{MyReport, PublicReport};
 use beatbook_core::schema::RecordKey;
@@ -546,11 +547,22 @@ pub async fn fetch_status(server: &str, code: &str) -> Result<PublicReport, Clie
 /// so a kept copy can be filtered offline too). A refused token removes the
 /// kept copy.
 pub async fn fetch_inbox(pairing: &Pairing) -> Result<Inbox, ClientError> {
-    let answer = request_json(
-        &pairing.url(&paths::to(paths::INBOX, "")),
-        Some(&pairing.token),
-    )
-    .await?;
+    get_private(pairing, paths::INBOX).await
+}
+
+/// The shifts the ward's other people share with the team. A refused token
+/// removes the kept copies, as the inbox's fetch does.
+pub async fn fetch_team_shifts(pairing: &Pairing) -> Result<TeamShifts, ClientError> {
+    get_private(pairing, paths::TEAM_SHIFTS).await
+}
+
+/// GETs what only a paired phone may keep; a refused token removes every
+/// such copy from the phone.
+async fn get_private<T: DeserializeOwned>(
+    pairing: &Pairing,
+    endpoint: &str,
+) -> Result<T, ClientError> {
+    let answer = request_json(&pairing.url(&paths::to(endpoint, "")), Some(&pairing.token)).await?;
     match answer.status {
         200 => read(&answer),
         401 => {

@@ -30,6 +30,9 @@ pub const SETTINGS_KEY: &str = "beatbook/settings";
 /// private notes): a cache, not a record, removed when the phone is unpaired
 /// or its token is refused.
 pub const INBOX_CACHE_KEY: &str = "beatbook/inbox";
+/// The shifts the ward team shares, as last fetched (their notes): a cache,
+/// removed with the inbox's copy.
+pub const TEAM_SHIFTS_CACHE_KEY: &str = "beatbook/team-shifts";
 /// The public meeting page as last fetched.
 pub const CONCERNS_CACHE_KEY: &str = "beatbook/concerns";
 /// Status pages of reports looked up by code on this phone.

@@ -70,6 +70,11 @@ pub struct Shift {
     /// `None` while the shift is running.
     #[serde(default, with = "crate::rfc3339::option")]
     pub ended_at: Option<DateTime<Utc>>,
+    /// Shared with the ward team: the councillors and officers of the ward
+    /// see it and its notes. Absent on the wire when not, so a shift reads
+    /// as every earlier release wrote it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub shared: bool,
     pub sync: SyncStatus,
 }
 
@@ -88,8 +93,20 @@ impl Shift {
             title,
             started_at: now,
             ended_at: None,
+            shared: false,
             sync: SyncStatus::default(),
         })
+    }
+
+    /// Shares the shift with the ward team, or stops: a new revision, sent
+    /// like any other. Whether it changed anything.
+    pub fn share(&mut self, shared: bool) -> bool {
+        if self.shared == shared {
+            return false;
+        }
+        self.sync.revise();
+        self.shared = shared;
+        true
     }
 
     pub fn is_running(&self) -> bool {
@@ -136,6 +153,22 @@ mod tests {
         assert_eq!(shift.ended_at, Some(at(23)));
         assert_eq!(shift.sync.revision, 2);
         assert_eq!(shift.end(at(23)), Err(EndShiftError::AlreadyEnded));
+    }
+
+    #[test]
+    fn sharing_a_shift_is_a_new_revision_and_absent_on_the_wire_when_not() {
+        let mut shift =
+            Shift::start(Uuid::nil(), ShiftKind::NightShift, "Town centre", at(22)).unwrap();
+        let wire = serde_json::to_value(&shift).unwrap();
+        assert!(wire.get("shared").is_none(), "as earlier releases wrote it");
+        assert!(shift.share(true));
+        assert_eq!(shift.sync.revision, 2);
+        assert!(!shift.share(true), "shared already");
+        assert_eq!(serde_json::to_value(&shift).unwrap()["shared"], true);
+        assert!(shift.share(false));
+        assert_eq!(shift.sync.revision, 3);
+        let read: Shift = serde_json::from_value(wire).unwrap();
+        assert!(!read.shared);
     }
 
     #[test]

@@ -49,6 +49,7 @@ fn request(server: &TestServer, endpoint: &str, auth: &str, held: &Held) -> Resp
         "GET /api/v1/me" => get("/api/v1/me"),
         "GET /api/v1/notes" => get("/api/v1/notes"),
         "GET /api/v1/shifts" => get("/api/v1/shifts"),
+        "GET /api/v1/team/shifts" => get("/api/v1/team/shifts"),
         "GET /api/v1/notes/{id}/revisions" => {
             get(&format!("/api/v1/notes/{}/revisions", held.note))
         }
@@ -179,7 +180,7 @@ fn every_cell_of_the_role_table_is_what_the_server_does() {
     };
 
     let rows = table();
-    assert!(rows.len() >= 24, "the table lists every endpoint");
+    assert!(rows.len() >= 25, "the table lists every endpoint");
     let mut wrong = Vec::new();
     for (endpoint, allowed) in &rows {
         for (i, role) in roles.iter().enumerate() {
@@ -358,6 +359,73 @@ fn each_role_is_shown_what_it_may_see_of_a_report_and_only_its_own_notebook() {
         404,
         "another's note photo"
     );
+}
+
+#[test]
+fn a_shift_shared_with_the_team_is_seen_by_its_ward_with_its_notes_and_nothing_else_is() {
+    let server = serve();
+    server.db.add_ward("Mill Lane", None).unwrap();
+    server.db.add_ward("Riverside", None).unwrap();
+    let councillor = paired(&server, Role::Councillor, "Cllr Ada Shaw");
+    let officer = paired(&server, Role::Officer, "PC Sam Jones");
+    let viewer = paired(&server, Role::Viewer, "Pat Panel");
+    let elsewhere = {
+        let person = server
+            .db
+            .add_person("Riverside", Role::Councillor, "Cllr Rita Obi")
+            .unwrap();
+        let code = server
+            .db
+            .pairing_code_for(person.id, "Rita's phone")
+            .unwrap();
+        server.pair_with_code(&code)
+    };
+
+    let mut night = shift("Night patrol with the councillor").build();
+    night.shared = true;
+    let in_it = note("Two lights out on the footbridge")
+        .in_shift(&night)
+        .build();
+    let private = shift("Paperwork").build();
+    let not_shared = note("Rota for next week").in_shift(&private).build();
+    let loose = note("Reminder to myself").build();
+    let r = server.sync(
+        &officer,
+        &sync_body(&[&night, &private], &[&in_it, &not_shared, &loose]),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+
+    let team = |auth: &str| {
+        let r = server.get("/api/v1/team/shifts", &[auth]);
+        assert_eq!(r.status, 200, "{}", r.text());
+        serde_json::from_str::<serde_json::Value>(&r.text()).unwrap()["shifts"].clone()
+    };
+    let seen = team(&councillor);
+    assert_eq!(seen.as_array().unwrap().len(), 1, "{seen}");
+    assert_eq!(seen[0]["person"], "PC Sam Jones");
+    assert_eq!(seen[0]["shift"]["id"], night.id.to_string());
+    let notes = seen[0]["notes"].as_array().unwrap();
+    assert_eq!(notes.len(), 1, "{seen}");
+    assert_eq!(notes[0]["text"], "Two lights out on the footbridge");
+    for private in ["Rota for next week", "Reminder to myself", "Paperwork"] {
+        assert!(!seen.to_string().contains(private), "{private}");
+    }
+    assert_eq!(
+        team(&officer),
+        json!([]),
+        "one's own shifts are in one's notebook"
+    );
+    assert_eq!(team(&elsewhere), json!([]), "another ward's team");
+    assert_eq!(server.get("/api/v1/team/shifts", &[&viewer]).status, 403);
+
+    // Sharing stops with a new revision of the shift.
+    let mut unshared = night.clone();
+    assert!(unshared.share(false));
+    assert_eq!(
+        server.sync(&officer, &sync_body(&[&unshared], &[])).status,
+        200
+    );
+    assert_eq!(team(&councillor), json!([]));
 }
 
 #[test]

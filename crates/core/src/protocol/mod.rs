@@ -132,6 +132,26 @@ pub struct PairResponse {
     pub member: Option<Member>,
 }
 
+/// `GET /api/v1/team/shifts`: the shifts the other people of the ward
+/// share with the team, newest first, each with its notes.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
+pub struct TeamShifts {
+    pub shifts: Vec<TeamShift>,
+}
+
+/// One shared shift: whose it is, the shift, and its notes, oldest first.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
+pub struct TeamShift {
+    pub person: String,
+    pub shift: Shift,
+    pub notes: Vec<Note>,
+}
+
+/// How many shared shifts the team's list holds, newest first.
+pub const TEAM_SHIFTS_SHOWN: usize = 30;
+
 /// `GET /api/v1/me`, and part of the pairing's answer: the person a phone is
 /// paired for, their role and their ward, so the app shows only what that
 /// role may do.

@@ -11,6 +11,8 @@ pub const ME: &str = "/v1/me";
 pub const NOTES: &str = "/v1/notes";
 pub const SHIFTS: &str = "/v1/shifts";
 pub const CONCERNS: &str = "/v1/concerns";
+/// The shifts the ward team's other people share, with their notes.
+pub const TEAM_SHIFTS: &str = "/v1/team/shifts";
 pub const REPORTS: &str = "/v1/reports";
 /// Followed by `/{code}`.
 pub const REPORT: &str = "/v1/reports/{code}";

@@ -65,6 +65,7 @@ impl Role {
                 action,
                 KeepNotebook
                     | ReadNotebook
+                    | ReadTeamShifts
                     | ReadConcerns
                     | ReadInbox
                     | PoliceResponse
@@ -105,6 +106,8 @@ pub enum Action {
     KeepNotebook,
     /// Read back notes and shifts, and their revisions.
     ReadNotebook,
+    /// Read the shifts the ward's other people share with the team.
+    ReadTeamShifts,
     /// Send the meeting's concerns (`POST /sync` with concerns).
     KeepConcerns,
     /// Read the meeting's concerns.
@@ -127,9 +130,10 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 11] = [
+    pub const ALL: [Action; 12] = [
         Action::KeepNotebook,
         Action::ReadNotebook,
+        Action::ReadTeamShifts,
         Action::KeepConcerns,
         Action::ReadConcerns,
         Action::ReadInbox,
@@ -260,6 +264,7 @@ mod tests {
             [
                 Action::KeepNotebook,
                 Action::ReadNotebook,
+                Action::ReadTeamShifts,
                 Action::ReadConcerns,
                 Action::ReadInbox,
                 Action::PoliceResponse,

@@ -274,6 +274,7 @@ pub fn router(state: ApiState) -> Router {
         .route(paths::SYNC, post(sync::sync).layer(body_limit(paths::SYNC)))
         .route(paths::NOTES, get(sync::notes))
         .route(paths::SHIFTS, get(sync::shifts))
+        .route(paths::TEAM_SHIFTS, get(sync::team_shifts))
         .route(paths::CONCERNS, get(concerns::concerns))
         .route(
             paths::REPORTS,

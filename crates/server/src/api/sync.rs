@@ -7,8 +7,11 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use beatbook_core::protocol::{RecordKind, SyncResponse, MAX_BATCH_RECORDS};
+use beatbook_core::protocol::{
+    RecordKind, SyncResponse, TeamShift, TeamShifts, MAX_BATCH_RECORDS, TEAM_SHIFTS_SHOWN,
+};
 use beatbook_core::team::Action;
+use beatbook_core::{Note, Shift};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -95,6 +98,39 @@ pub async fn shifts(
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let filter = own(device.may(Action::ReadNotebook)?, query.into());
     list(state, RecordKind::Shift, "shifts", filter).await
+}
+
+/// The shifts the ward's other people share with the team, newest first,
+/// each with its notes (that person's own, taken in it).
+pub async fn team_shifts(
+    State(state): State<ApiState>,
+    device: AuthDevice,
+) -> Result<Json<TeamShifts>, ApiError> {
+    let device = device.may(Action::ReadTeamShifts)?;
+    let Some(ward) = device.ward_id else {
+        return Ok(Json(TeamShifts::default()));
+    };
+    let person = device.person_id;
+    let shifts = state
+        .store(move |store| {
+            let mut shifts = Vec::new();
+            for shared in store.shared_shifts(ward, person, TEAM_SHIFTS_SHOWN)? {
+                let shift: Shift = serde_json::from_str(shared.body.get())?;
+                let notes = store
+                    .notes_in_shifts(&[shift.id], Some(shared.person_id))?
+                    .iter()
+                    .map(|body| serde_json::from_str::<Note>(body.get()))
+                    .collect::<Result<_, _>>()?;
+                shifts.push(TeamShift {
+                    person: shared.person,
+                    shift,
+                    notes,
+                });
+            }
+            Ok(shifts)
+        })
+        .await?;
+    Ok(Json(TeamShifts { shifts }))
 }
 
 /// Every revision the server has kept of one record, oldest first, with the

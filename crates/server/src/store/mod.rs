@@ -137,6 +137,13 @@ pub trait Team {
     fn revoke_person(&self, person: i64) -> StoreResult<bool>;
 }
 
+/// A shift shared with the ward team, as stored: whose it is, and the shift.
+pub struct SharedShift {
+    pub person_id: i64,
+    pub person: String,
+    pub body: Box<RawValue>,
+}
+
 /// A new device's token, given once when a pairing code is redeemed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Paired {
@@ -297,6 +304,14 @@ pub trait Records {
     ) -> StoreResult<Vec<Box<RawValue>>>;
     /// Every revision of one record, oldest first.
     fn revisions(&self, kind: RecordKind, id: Uuid) -> StoreResult<Vec<StoredRevision>>;
+    /// The newest `limit` shifts shared with the team by the people of
+    /// `ward` other than `except` (and not revoked), newest first.
+    fn shared_shifts(
+        &self,
+        ward: i64,
+        except: Option<i64>,
+        limit: usize,
+    ) -> StoreResult<Vec<SharedShift>>;
     /// How many records of a kind are stored.
     fn count(&self, kind: RecordKind) -> StoreResult<i64>;
 }

@@ -10,7 +10,7 @@ use serde_json::value::RawValue;
 use uuid::Uuid;
 
 use super::{text, Postgres};
-use crate::store::{ListFilter, RawBatch, Records, StoreResult, StoredRevision};
+use crate::store::{ListFilter, RawBatch, Records, SharedShift, StoreResult, StoredRevision};
 
 fn bodies(rows: Vec<postgres::Row>) -> StoreResult<Vec<Box<RawValue>>> {
     rows.into_iter()
@@ -172,6 +172,37 @@ impl Records for Postgres {
             )?);
         }
         Ok(out)
+    }
+
+    fn shared_shifts(
+        &self,
+        ward: i64,
+        except: Option<i64>,
+        limit: usize,
+    ) -> StoreResult<Vec<SharedShift>> {
+        let rows = self.conn()?.query(
+            "SELECT p.id, p.name, r.body FROM records r
+               JOIN devices d ON d.id = r.device_id
+               JOIN people p ON p.id = d.person_id
+             WHERE r.kind = $1 AND (r.body::jsonb ->> 'shared') = 'true'
+               AND p.ward_id = $2 AND p.id IS DISTINCT FROM $3 AND p.revoked_at IS NULL
+             ORDER BY r.sorts_at DESC, r.id LIMIT $4",
+            &[
+                &RecordKind::Shift.slug(),
+                &ward,
+                &except,
+                &i64::try_from(limit).unwrap_or(i64::MAX),
+            ],
+        )?;
+        rows.into_iter()
+            .map(|row| {
+                Ok(SharedShift {
+                    person_id: row.get(0),
+                    person: row.get(1),
+                    body: RawValue::from_string(row.get(2))?,
+                })
+            })
+            .collect()
     }
 
     fn revisions(&self, kind: RecordKind, id: Uuid) -> StoreResult<Vec<StoredRevision>> {

@@ -7,7 +7,7 @@ use serde_json::value::RawValue;
 use uuid::Uuid;
 
 use super::{time_key, Sqlite};
-use crate::store::{ListFilter, RawBatch, Records, StoreResult, StoredRevision};
+use crate::store::{ListFilter, RawBatch, Records, SharedShift, StoreResult, StoredRevision};
 
 impl Records for Sqlite {
     fn ingest(&self, device_id: i64, batch: RawBatch) -> StoreResult<Vec<RecordResult>> {
@@ -69,6 +69,42 @@ impl Records for Sqlite {
             for body in rows {
                 out.push(RawValue::from_string(body?)?);
             }
+        }
+        Ok(out)
+    }
+
+    fn shared_shifts(
+        &self,
+        ward: i64,
+        except: Option<i64>,
+        limit: usize,
+    ) -> StoreResult<Vec<SharedShift>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT p.id, p.name, r.body FROM records r
+               JOIN devices d ON d.id = r.device_id
+               JOIN people p ON p.id = d.person_id
+             WHERE r.kind = ?1 AND json_extract(r.body, '$.shared') = 1
+               AND p.ward_id = ?2 AND p.id IS NOT ?3 AND p.revoked_at IS NULL
+             ORDER BY r.created_at DESC, r.id LIMIT ?4",
+        )?;
+        let rows = stmt.query_map(
+            params![
+                RecordKind::Shift.slug(),
+                ward,
+                except,
+                i64::try_from(limit).unwrap_or(i64::MAX)
+            ],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get::<_, String>(2)?)),
+        )?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (person_id, person, body) = row?;
+            out.push(SharedShift {
+                person_id,
+                person,
+                body: RawValue::from_string(body)?,
+            });
         }
         Ok(out)
     }
