@@ -267,8 +267,7 @@ pub async fn download(
             let shown = match (photo.of, &device) {
                 (PhotoOwner::Report(_), _) => councillor || photo.public,
                 (PhotoOwner::Note(note), Some(device)) => {
-                    let held = store.revisions(RecordKind::Note, note)?;
-                    super::sync::owns(store, device, &held)?
+                    super::sync::owns(store, device, RecordKind::Note, note)?
                 }
                 (PhotoOwner::Note(_), None) => false,
             };

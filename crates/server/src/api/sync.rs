@@ -18,7 +18,7 @@ use uuid::Uuid;
 use super::extract::{ApiJson, ApiQuery, AuthDevice};
 use super::query::{NoteQuery, ShiftQuery};
 use super::{ApiError, ApiState};
-use crate::store::{Device, ListFilter, RawBatch, Store, StoreResult, StoredRevision};
+use crate::store::{Device, ListFilter, RawBatch, Store, StoreResult};
 
 /// One request carries at most [`MAX_BATCH_RECORDS`] items.
 pub fn at_most_a_batch(count: usize, what: &str) -> Result<(), ApiError> {
@@ -47,17 +47,10 @@ pub async fn sync(
     Ok(Json(SyncResponse { results }))
 }
 
-/// Whether `device`'s person first sent the record with these revisions
-/// (a record with none is no one's).
-pub fn owns(store: &dyn Store, device: &Device, held: &[StoredRevision]) -> StoreResult<bool> {
-    let Some(first) = held.first().map(|r| r.device_id) else {
-        return Ok(false);
-    };
-    let owner = store
-        .devices()?
-        .into_iter()
-        .find(|d| d.id == first)
-        .and_then(|d| d.person_id);
+/// Whether `device`'s person first sent this record (one not held is no
+/// one's): one indexed look-up.
+pub fn owns(store: &dyn Store, device: &Device, kind: RecordKind, id: Uuid) -> StoreResult<bool> {
+    let owner = store.owner(kind, id)?;
     Ok(owner.is_some() && owner == device.person_id)
 }
 
@@ -143,14 +136,13 @@ pub async fn revisions(
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let held = state
         .store(move |store| {
-            let held = store.revisions(kind, id)?;
             // A notebook's records are their person's own: another's are
             // not found, so that their ids tell nothing. (Concerns are the
             // ward's.)
-            if kind != RecordKind::Concern && !owns(store, &device, &held)? {
+            if kind != RecordKind::Concern && !owns(store, &device, kind, id)? {
                 return Ok(Vec::new());
             }
-            Ok(held)
+            store.revisions(kind, id)
         })
         .await?;
     if held.is_empty() {

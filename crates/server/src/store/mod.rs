@@ -304,6 +304,9 @@ pub trait Records {
     ) -> StoreResult<Vec<Box<RawValue>>>;
     /// Every revision of one record, oldest first.
     fn revisions(&self, kind: RecordKind, id: Uuid) -> StoreResult<Vec<StoredRevision>>;
+    /// The person whose phone first sent this record, if it is held (and
+    /// that phone was paired for a person, as every phone is).
+    fn owner(&self, kind: RecordKind, id: Uuid) -> StoreResult<Option<i64>>;
     /// The newest `limit` shifts shared with the team by the people of
     /// `ward` other than `except` (and not revoked), newest first.
     fn shared_shifts(

@@ -174,6 +174,17 @@ impl Records for Postgres {
         Ok(out)
     }
 
+    fn owner(&self, kind: RecordKind, id: Uuid) -> StoreResult<Option<i64>> {
+        Ok(self
+            .conn()?
+            .query_opt(
+                "SELECT d.person_id FROM record_revisions r JOIN devices d ON d.id = r.device_id
+                 WHERE r.kind = $1 AND r.id = $2 ORDER BY r.revision LIMIT 1",
+                &[&kind.slug(), &id],
+            )?
+            .and_then(|row| row.get(0)))
+    }
+
     fn shared_shifts(
         &self,
         ward: i64,

@@ -2,7 +2,7 @@
 
 use beatbook_core::protocol::{RecordKind, RecordResult};
 use beatbook_core::Category;
-use rusqlite::params;
+use rusqlite::{params, OptionalExtension};
 use serde_json::value::RawValue;
 use uuid::Uuid;
 
@@ -71,6 +71,19 @@ impl Records for Sqlite {
             }
         }
         Ok(out)
+    }
+
+    fn owner(&self, kind: RecordKind, id: Uuid) -> StoreResult<Option<i64>> {
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT d.person_id FROM record_revisions r JOIN devices d ON d.id = r.device_id
+                 WHERE r.kind = ?1 AND r.id = ?2 ORDER BY r.revision LIMIT 1",
+                params![kind.slug(), id.to_string()],
+                |r| r.get(0),
+            )
+            .optional()?
+            .flatten())
     }
 
     fn shared_shifts(
