@@ -157,6 +157,7 @@ describe('a ward team', () => {
     await phone.goto(`${server.url}/reports/${code}`);
     await phone.getByTestId('police-response').getByText('Patrols added after dark').waitFor();
     assert.equal(await phone.getByTestId('response-signed').textContent(), '— The ward team');
+    assert.equal(await phone.getByTestId('report-ward').textContent(), 'Ward: Mill Lane');
     await resident.close();
 
     // The panel member sees the public status and response, no names, and

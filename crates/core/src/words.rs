@@ -75,6 +75,8 @@ pub mod look_up {
 /// One report's public page (`/reports/<code>`).
 pub mod status {
     pub const STATUS: &str = "Status: ";
+    /// Before the name of the ward the report went to.
+    pub const WARD: &str = "Ward: ";
     pub const SENT: &str = "Report sent. Your reference code is below.";
     pub const KEEP_CODE: &str = "Keep this code: it is the only way to follow the report, and no one else can give it to you again. Write it down, or keep this page's address.";
     pub const ASK_ERASURE: &str = "Ask for my details to be erased";

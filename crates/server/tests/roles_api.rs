@@ -301,11 +301,22 @@ fn each_role_is_shown_what_it_may_see_of_a_report_and_only_its_own_notebook() {
         let r = server.get(&format!("/api/v1/reports/{code}"), &[level]);
         serde_json::from_str::<serde_json::Value>(&r.text()).unwrap()
     };
+    let plain = server.get(&format!("/reports/{code}"), &[]).text();
+    for shown in [
+        "Ward: Mill Lane",
+        "Patrols added after dark",
+        "— The ward team",
+    ] {
+        assert!(plain.contains(shown), "the plain page shows {shown}");
+    }
     let today = page("beatbook-protocol: 3");
+    assert_eq!(today["ward"], "Mill Lane", "the page names its ward");
     assert_eq!(today["police_response"], "Patrols added after dark");
     assert_eq!(today["response_signed"], "The ward team");
     let before = page("beatbook-protocol: 2");
-    assert!(before.get("police_response").is_none() && before.get("response_signed").is_none());
+    for added in ["police_response", "response_signed", "ward"] {
+        assert!(before.get(added).is_none(), "{added} for a level-2 app");
+    }
     let history = level_3(&officer);
     assert_eq!(history[2]["by"], "PC Sam Jones", "{history}");
     assert_eq!(history[2]["police_response"], "Patrols added after dark");

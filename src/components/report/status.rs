@@ -97,6 +97,9 @@ pub(super) fn StatusView(
         <div class="status" data-testid="report-status">
             <p>{status_words::STATUS}<strong data-testid="report-status-label">{status.status.label()}</strong>
                 {format!(" (since {})", time::local_date_time(status.updated_at))}</p>
+            {status.ward.clone().map(|ward| view! {
+                <p class="muted" data-testid="report-ward">{status_words::WARD}{ward}</p>
+            })}
             {status.response.clone().map(|r| view! {
                 <blockquote data-testid="report-response">{r}</blockquote>
             })}

@@ -94,6 +94,7 @@ impl PublicReport {
         if level < 3 {
             self.response_signed = None;
             self.police_response = None;
+            self.ward = None;
         }
         if level < 2 {
             self.erasure_requested_at = None;

@@ -125,6 +125,10 @@ pub struct PublicReport {
     /// The police team's response (protocol level 3).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub police_response: Option<String>,
+    /// The ward it belongs to, by name (protocol level 3; absent for a
+    /// report outside the wards).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ward: Option<String>,
 }
 
 #[cfg(test)]

@@ -211,6 +211,7 @@ impl Decoys {
             erased_at: None,
             response_signed: None,
             police_response: None,
+            ward: None,
         };
         if decoys.len() >= MAX_DECOYS {
             decoys.pop_front();

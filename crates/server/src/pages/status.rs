@@ -205,6 +205,13 @@ fn status_page(report: &PublicReport, just_sent: bool, photo_lost: bool, mine: b
         text(report.status.label()),
         when(report.updated_at)
     ));
+    if let Some(ward) = &report.ward {
+        body.push_str(&format!(
+            "<p class=\"muted\" data-testid=\"plain-report-ward\">{}{}</p>",
+            text(status_words::WARD),
+            text(ward)
+        ));
+    }
     if let Some(response) = &report.response {
         body.push_str(&format!(
             "<blockquote data-testid=\"plain-report-response\">{}</blockquote>",

@@ -16,7 +16,8 @@ pub(crate) fn time_text(at: DateTime<Utc>) -> String {
 /// The columns of `reports` a [`ReportRow`] is read from, in its order.
 pub(crate) const REPORT_COLUMNS: &str =
     "seq, code, status, response, received_at, updated_at, body, erasure_requested_at, erased_at,
-     (SELECT COUNT(*) FROM photos WHERE record_kind = 'report' AND record_id = reports.id)";
+     (SELECT COUNT(*) FROM photos WHERE record_kind = 'report' AND record_id = reports.id),
+     (SELECT name FROM wards WHERE wards.id = reports.ward_id)";
 
 /// A stored status; one no release wrote reads as "new".
 pub(crate) fn status_of(slug: &str) -> ReportStatus {
@@ -35,6 +36,8 @@ pub(crate) struct ReportRow {
     pub erasure_requested_at: Option<DateTime<Utc>>,
     pub erased_at: Option<DateTime<Utc>>,
     pub photos: u32,
+    /// The name of the ward it belongs to; `None` outside the wards.
+    pub ward: Option<String>,
 }
 
 impl ReportRow {
@@ -56,6 +59,7 @@ impl ReportRow {
             erased_at: self.erased_at,
             response_signed,
             police_response,
+            ward: self.ward,
         })
     }
 

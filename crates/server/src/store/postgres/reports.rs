@@ -29,6 +29,7 @@ fn row(r: &postgres::Row) -> ReportRow {
         erasure_requested_at: r.get(7),
         erased_at: r.get(8),
         photos: u32::try_from(r.get::<_, i64>(9)).unwrap_or(u32::MAX),
+        ward: r.get(10),
     }
 }
 

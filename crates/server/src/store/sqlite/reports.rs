@@ -31,6 +31,7 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ReportRow> {
         erasure_requested_at: r.get::<_, Option<String>>(7)?.as_deref().map(parse_time),
         erased_at: r.get::<_, Option<String>>(8)?.as_deref().map(parse_time),
         photos: r.get(9)?,
+        ward: r.get(10)?,
     })
 }
 
