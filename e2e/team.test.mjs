@@ -1,7 +1,8 @@
 // A ward team on one server, in Chromium: a councillor, a police officer
 // and a ward panel member of Mill Lane, and a councillor of Riverside, each
 // pairing their phone by the link `invite --site` prints. A resident's
-// report made inside Mill Lane reaches Mill Lane's inbox alone; the
+// report made inside Mill Lane reaches Mill Lane's inbox alone, and one
+// with no location reaches the ward its resident chose; the
 // councillor's triage names her in the history the officer reads; the
 // officer sees no contact details and changes nothing; the panel member's
 // phone opens to the inbox and writes nothing; revoking the officer empties
@@ -178,10 +179,22 @@ describe('a ward team', () => {
     await pat.getByTestId('no-concerns').waitFor();
     assert.equal(await pat.getByTestId('concern-new').count(), 0, 'no form for a new concern');
 
-    // Riverside's councillor does not see Mill Lane's report.
+    // Riverside's councillor does not see Mill Lane's report, but does see
+    // one made with no location by a resident who chose Riverside.
+    const walker = await browser.newContext();
+    const noGps = await walker.newPage();
+    await noGps.goto(`${server.url}/report`);
+    await noGps.getByTestId('kind-poor_lighting').check();
+    await noGps.getByTestId('report-place').fill('Towpath under the rail bridge');
+    await noGps.getByTestId('report-ward').selectOption('Riverside');
+    await noGps.getByTestId('when-afterdark').check();
+    await noGps.getByTestId('report-description').fill('No lights at all on the towpath');
+    await noGps.getByTestId('send-report').click();
+    await noGps.getByTestId('report-code').waitFor({ timeout: 15_000 });
+    await walker.close();
     await rita.getByTestId('nav-inbox').click();
-    await rita.getByTestId('inbox-fetched').getByText('Fetched').waitFor();
-    assert.equal(await rita.getByTestId('inbox-report').count(), 0);
+    await rita.getByTestId('inbox-report').getByText('Towpath under the rail bridge').waitFor();
+    assert.equal(await rita.getByTestId('inbox-report').count(), 1, 'only the report that chose Riverside');
 
     // A night shift together: each shares theirs with the team, and each
     // sees the other's shared notes, never the private ones.

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use std::marker::PhantomData;
 
 use beatbook_core::meeting::Concern;
-use beatbook_core::protocol::{Inbox, Privacy, TeamShifts};
+use beatbook_core::protocol::{Inbox, Privacy, TeamShifts, Wards};
 use beatbook_core::report::PublicReport;
 use beatbook_core::schema;
 use chrono::{DateTime, Utc};
@@ -91,6 +91,8 @@ pub struct KeptInbox {
 pub const INBOX: Key<KeptInbox> = Key::new(schema::INBOX_CACHE_KEY);
 /// The shifts the ward team shares, as last fetched.
 pub const TEAM_SHIFTS: Key<TeamShifts> = Key::new(schema::TEAM_SHIFTS_CACHE_KEY);
+/// The server's wards, as last fetched.
+pub const WARDS: Key<Wards> = Key::new(schema::WARDS_CACHE_KEY);
 /// The public meeting page, as last fetched.
 pub const CONCERNS: Key<Vec<Concern>> = Key::new(schema::CONCERNS_CACHE_KEY);
 /// Reports' public status pages looked up by code, as last fetched, by code

@@ -8,7 +8,7 @@ use beatbook_core::photo::{
 use beatbook_core::protocol::proof::{self, Challenge};
 use beatbook_core::protocol::{
     level, paths, ErrorBody, ExportFile, Inbox, Member, Privacy, SubmitReport,
-    SubmitReportResponse, TeamShifts,
+    SubmitReportResponse, TeamShifts, Wards,
 };
 use beatbook_core::report::{MyReport, PublicReport};
 use beatbook_core::schema::RecordKey;
@@ -536,6 +536,11 @@ pub async fn fetch_member(pairing: &Pairing) -> Result<Member, ClientError> {
         Some(&pairing.token),
     )
     .await
+}
+
+/// The server's wards by name, for a report with no location.
+pub async fn fetch_wards(server: &str) -> Result<Wards, ClientError> {
+    get_json(&api_url(server, &paths::to(paths::WARDS, "")), None).await
 }
 
 /// A report's public status page, by its code.

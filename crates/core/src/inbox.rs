@@ -204,6 +204,7 @@ mod tests {
             when_detail: String::new(),
             description: "Dark and empty".into(),
             contact_name: String::new(),
+            ward: String::new(),
             contact_reach: String::new(),
         };
         InboxReport {

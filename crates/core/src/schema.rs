@@ -33,6 +33,8 @@ pub const INBOX_CACHE_KEY: &str = "beatbook/inbox";
 /// The shifts the ward team shares, as last fetched (their notes): a cache,
 /// removed with the inbox's copy.
 pub const TEAM_SHIFTS_CACHE_KEY: &str = "beatbook/team-shifts";
+/// The server's wards by name, as last fetched, for the report form.
+pub const WARDS_CACHE_KEY: &str = "beatbook/wards";
 /// The public meeting page as last fetched.
 pub const CONCERNS_CACHE_KEY: &str = "beatbook/concerns";
 /// Status pages of reports looked up by code on this phone.
@@ -320,6 +322,7 @@ mod tests {
             when_detail: "Weekday evenings".into(),
             description: "Dealing by the pay machine".into(),
             contact_name: String::new(),
+            ward: String::new(),
             contact_reach: String::new(),
         };
         let report = crate::report::Report::create(
@@ -370,6 +373,7 @@ mod tests {
             when_detail: String::new(),
             description: "Dealing".into(),
             contact_name: String::new(),
+            ward: String::new(),
             contact_reach: String::new(),
         };
         let at = Utc.with_ymd_and_hms(2026, 11, 24, 21, 0, 0).unwrap();

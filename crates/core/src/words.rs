@@ -38,6 +38,9 @@ pub mod report {
     pub const NO_PLACE: &str = "Say where: describe the place.";
     /// Where the page cannot ask for the phone's location (no script).
     pub const PLACE_WITHOUT_LOCATION: &str = "Name the street and something near it that others would know: a shop, a bus stop, a bridge.";
+    /// Asked when the server holds several wards and there is no location.
+    pub const WARD_QUESTION: &str = "Which ward is it in? Only needed without your location.";
+    pub const WARD_UNKNOWN: &str = "I don't know";
     pub const WHEN: &str = "When does it feel unsafe?";
     pub const WHEN_DETAIL: &str = "Which time?";
     pub const WHEN_DETAIL_EXAMPLE: &str = "e.g. Friday nights around midnight";

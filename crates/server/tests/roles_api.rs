@@ -466,6 +466,24 @@ fn a_report_reaches_the_ward_it_was_made_in_and_each_ward_sees_its_own() {
     let west = located(-0.15, "West Street");
     located(-0.05, "East Street");
     located(1.0, "Far away");
+    // With no location, the ward the resident chose by name (in any case);
+    // a name no ward has is no choice.
+    let chosen = |ward: &str, place: &str| {
+        let mut sent = report(place, ReportKind::PoorLighting);
+        sent.location = None;
+        sent.location_rounded = false;
+        sent.ward = Some(ward.into());
+        server.file_report(&sent);
+    };
+    chosen("east", "Chosen East");
+    chosen("Nowhere", "Chosen nowhere");
+    let wards = server.get("/api/v1/wards", &[]);
+    assert_eq!(wards.json(), json!({ "wards": ["West", "East"] }));
+    let form = server.get("/report", &[]).text();
+    assert!(
+        form.contains(r#"<option value="East">East</option>"#),
+        "{form}"
+    );
     let places = |auth: &str| -> Vec<String> {
         let r = server.get("/api/v1/inbox", &[auth]);
         let mut places: Vec<String> = r.json()["reports"]
@@ -477,8 +495,11 @@ fn a_report_reaches_the_ward_it_was_made_in_and_each_ward_sees_its_own() {
         places.sort();
         places
     };
-    assert_eq!(places(&west_councillor), ["Far away", "West Street"]);
-    assert_eq!(places(&east_officer), ["East Street"]);
+    assert_eq!(
+        places(&west_councillor),
+        ["Chosen nowhere", "Far away", "West Street"]
+    );
+    assert_eq!(places(&east_officer), ["Chosen East", "East Street"]);
 
     // The west ward's report is not the east's to triage.
     let east_councillor = in_ward("East", Role::Councillor, "Cllr East");

@@ -2,7 +2,7 @@
 //! waits on the phone like a note until the server can be reached, and the
 //! form is journalled as a draft while it is filled.
 
-use beatbook_core::report::{Problem, ReportField, ReportForm, MAX_DESCRIPTION_CHARS};
+use beatbook_core::report::{Problem, ReportField, ReportForm, MAX_DESCRIPTION_CHARS, WARD_FIELD};
 use beatbook_core::route::Route;
 use beatbook_core::words::{report as words, status as status_words};
 use beatbook_core::{ReportKind, Synced, WhenUnsafe};
@@ -11,6 +11,7 @@ use leptos::task::spawn_local;
 
 use beatbook_core::photo::{PhotoForm, PhotoOwner};
 
+use crate::components::kept::use_kept;
 use crate::components::note_form::DRAFT_DELAY;
 use crate::components::photos::PhotoPicker;
 use crate::components::toast::Toasts;
@@ -18,7 +19,8 @@ use crate::geo;
 use crate::nav::{Link, Nav};
 use crate::photos::Shelf;
 use crate::state::{new_record_id, AppState};
-use crate::store::persist;
+use crate::store::{cache, persist};
+use crate::sync;
 
 #[component]
 pub fn ReportScreen() -> impl IntoView {
@@ -32,6 +34,14 @@ pub fn ReportScreen() -> impl IntoView {
         .as_ref()
         .is_some_and(|f| !f.contact_name.is_empty() || !f.contact_reach.is_empty());
     let form = RwSignal::new(taken.unwrap_or_default());
+    // The server's wards, kept for a report made with no signal: with
+    // several, a report with no location asks which.
+    let wards = use_kept(cache::WARDS, |pairing| {
+        let server = sync::server_of(pairing.as_ref());
+        Some(async move { sync::fetch_wards(&server).await })
+    })
+    .value;
+    let wards = move || wards.get().unwrap_or_default();
     let geo = geo::use_location(None);
     let geo_state = geo.state;
     let website = RwSignal::new(String::new());
@@ -279,6 +289,21 @@ pub fn ReportScreen() -> impl IntoView {
                         aria-invalid=move || invalid(ReportField::Place) aria-describedby=move || described(ReportField::Place)
                         prop:value=move || form.with(|f| f.place.clone()) on:input=set(|f, v| f.place = v)/>
                     {field_error(ReportField::Place)}
+                    // Several wards, and no location to say which: ask.
+                    {move || {
+                        let wards = wards();
+                        (wards.offers_a_choice() && form.with(|f| f.location.is_none())).then(|| view! {
+                        <label for="report-ward" class="label">{words::WARD_QUESTION}</label>
+                        <select id="report-ward" name=WARD_FIELD data-testid="report-ward"
+                            on:change=set(|f, v| f.ward = v)>
+                            <option value="" prop:selected=move || form.with(|f| f.ward.is_empty())>{words::WARD_UNKNOWN}</option>
+                            {wards.wards.clone().into_iter().map(|ward| {
+                                let (value, label) = (ward.clone(), ward.clone());
+                                view! { <option value=ward prop:selected=move || form.with(|f| f.ward == value)>{label}</option> }
+                            }).collect_view()}
+                        </select>
+                        })
+                    }}
                 </fieldset>
 
                 <fieldset role="radiogroup" aria-invalid=move || invalid(ReportField::When)

@@ -116,6 +116,7 @@ fn inbox_report(location: Option<Location>) -> InboxReport {
                 name: Some("Private Person".into()),
                 reach: "private@example.org".into(),
             }),
+            ward: None,
         },
         history: vec![crate::protocol::TriageEntry {
             at,

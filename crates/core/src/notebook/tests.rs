@@ -148,6 +148,7 @@ fn reports_wait_until_the_server_gives_them_a_code() {
             when_detail: String::new(),
             description: "Lights out".into(),
             contact_name: String::new(),
+            ward: String::new(),
             contact_reach: String::new(),
         };
         MyReport::new(Report::create(Uuid::from_u128(n), &input, at(minute)).unwrap())

@@ -50,6 +50,7 @@ impl InboxReport {
             }
             self.response_signed = None;
             self.police_response = None;
+            self.report.ward = None;
         }
         if level >= 2 {
             return self;
@@ -143,6 +144,7 @@ mod tests {
             when_detail: String::new(),
             description: "Dark".into(),
             contact_name: String::new(),
+            ward: String::new(),
             contact_reach: String::new(),
         };
         InboxReport {

@@ -132,6 +132,21 @@ pub struct PairResponse {
     pub member: Option<Member>,
 }
 
+/// `GET /api/v1/wards`: the wards one server holds, by name, in the order
+/// they were added; the report form offers them when there are several.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
+pub struct Wards {
+    pub wards: Vec<String>,
+}
+
+impl Wards {
+    /// Whether a resident is asked which ward: only when there is a choice.
+    pub fn offers_a_choice(&self) -> bool {
+        self.wards.len() > 1
+    }
+}
+
 /// `GET /api/v1/team/shifts`: the shifts the other people of the ward
 /// share with the team, newest first, each with its notes.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]

@@ -14,6 +14,8 @@ pub const CONCERNS: &str = "/v1/concerns";
 /// The shifts the ward team's other people share, with their notes.
 pub const TEAM_SHIFTS: &str = "/v1/team/shifts";
 pub const REPORTS: &str = "/v1/reports";
+/// The wards this server holds, by name, for a report with no location.
+pub const WARDS: &str = "/v1/wards";
 /// Followed by `/{code}`.
 pub const REPORT: &str = "/v1/reports/{code}";
 /// A resident's request that their report's personal data be erased.

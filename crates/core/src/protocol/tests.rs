@@ -140,6 +140,7 @@ fn the_server_refuses_reports_the_phone_would_not_make() {
         when_detail: String::new(),
         description: "No lights at all".into(),
         contact_name: String::new(),
+        ward: String::new(),
         contact_reach: String::new(),
     };
     let report = Report::create(Uuid::nil(), &input, now()).unwrap();

@@ -52,6 +52,7 @@ mod tests {
             when_detail: "Fridays after 11, when my son walks home".into(),
             description: "Two men by my door at 14 Mill Lane".into(),
             contact_name: "Sam Contactname".into(),
+            ward: String::new(),
             contact_reach: "07700 900123".into(),
         };
         Report::create(

@@ -83,7 +83,13 @@ pub struct ReportForm {
     pub description: String,
     pub contact_name: String,
     pub contact_reach: String,
+    /// The ward chosen by name, when the server holds several and there is
+    /// no location; empty for none ("I don't know").
+    pub ward: String,
 }
+
+/// The name the ward's choice is posted under.
+pub const WARD_FIELD: &str = "ward";
 
 /// A problem with one field, in words for the resident.
 pub type Problem = (ReportField, String);
@@ -167,6 +173,10 @@ impl ReportForm {
     pub fn from_posted<'a>(values: impl IntoIterator<Item = (&'a str, &'a str)>) -> ReportForm {
         let mut form = ReportForm::default();
         for (name, value) in values {
+            if name == WARD_FIELD {
+                form.ward = value.to_owned();
+                continue;
+            }
             let Some(field) = ReportField::ALL.into_iter().find(|f| f.name() == name) else {
                 continue;
             };
@@ -217,6 +227,7 @@ impl ReportForm {
                 description: self.description.clone(),
                 contact_name: self.contact_name.clone(),
                 contact_reach: self.contact_reach.clone(),
+                ward: self.ward.clone(),
             }),
             _ => Err(problems),
         }

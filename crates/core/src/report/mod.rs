@@ -8,7 +8,7 @@
 
 mod erase;
 mod form;
-pub use form::{Problem, ReportField, ReportForm, HONEYPOT};
+pub use form::{Problem, ReportField, ReportForm, HONEYPOT, WARD_FIELD};
 mod mine;
 mod posted;
 mod status;
@@ -182,6 +182,10 @@ pub struct ReportInput {
     pub description: String,
     pub contact_name: String,
     pub contact_reach: String,
+    /// The ward, by name, a resident chose for a report with no location
+    /// (the form offers the server's wards when it holds several); empty
+    /// means none.
+    pub ward: String,
 }
 
 /// A report as the resident's phone makes it and the server receives it.
@@ -200,6 +204,10 @@ pub struct Report {
     pub when_detail: Option<String>,
     pub description: String,
     pub contact: Option<Contact>,
+    /// The ward the resident chose, for a report with no location (one with
+    /// a location goes to the ward it is in). Absent on the wire when none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ward: Option<String>,
 }
 
 impl Report {
@@ -233,6 +241,11 @@ impl Report {
             (Some(_), None) => return Err(ReportError::ContactReachMissing),
             (name, Some(reach)) => Some(Contact { name, reach }),
         };
+        // A location says where; a chosen ward is for a report without one.
+        let ward = match location {
+            Some(_) => None,
+            None => bounded("ward", &input.ward, crate::team::MAX_NAME_CHARS)?,
+        };
         Ok(Report {
             id,
             created_at: now,
@@ -244,6 +257,7 @@ impl Report {
             when_detail,
             description,
             contact,
+            ward,
         })
     }
 
@@ -265,6 +279,7 @@ impl Report {
                 .and_then(|c| c.name.clone())
                 .unwrap_or_default(),
             contact_reach: contact.map(|c| c.reach).unwrap_or_default(),
+            ward: self.ward.clone().unwrap_or_default(),
         }
     }
 

@@ -13,6 +13,7 @@ fn input() -> ReportInput {
         when_detail: "ignored unless a particular time".into(),
         description: " Two lights out, nobody about ".into(),
         contact_name: String::new(),
+        ward: String::new(),
         contact_reach: String::new(),
     }
 }
@@ -371,4 +372,28 @@ fn a_response_is_signed_as_the_councillor_chose_and_only_a_response_is() {
     );
     let unsigned = [step(1, Some("From before wards"), None, None)];
     assert_eq!(signature_and_police(&unsigned), (None, None));
+}
+
+#[test]
+fn a_ward_chosen_by_name_goes_with_a_report_that_has_no_location() {
+    let chosen = ReportInput {
+        ward: "  Riverside ".into(),
+        ..input()
+    };
+    let report = Report::create(uuid::Uuid::nil(), &chosen, now()).unwrap();
+    assert_eq!(report.ward.as_deref(), Some("Riverside"));
+    assert!(crate::protocol::check_report(&report, now()).is_ok());
+    let located = ReportInput {
+        location: Some(Location {
+            latitude: 51.5,
+            longitude: -0.12,
+            accuracy_m: 10.0,
+        }),
+        ..chosen
+    };
+    let report = Report::create(uuid::Uuid::nil(), &located, now()).unwrap();
+    assert_eq!(report.ward, None, "a location says where");
+    let wire =
+        serde_json::to_value(Report::create(uuid::Uuid::nil(), &input(), now()).unwrap()).unwrap();
+    assert!(wire.get("ward").is_none(), "as earlier releases wrote it");
 }

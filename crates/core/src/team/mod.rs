@@ -320,6 +320,7 @@ mod tests {
             when_detail: String::new(),
             description: "The lights have been out for a week".into(),
             contact_name: "Sam Resident".into(),
+            ward: String::new(),
             contact_reach: "07700 900123".into(),
         };
         let report = crate::Report::create(uuid::Uuid::from_u128(7), &input, now).unwrap();

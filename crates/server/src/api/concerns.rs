@@ -1,9 +1,9 @@
 //! `GET /concerns`: the public meeting page. No token; every concern the
-//! councillor has recorded, as it stands.
+//! councillor has recorded, as it stands. `GET /wards`: the wards, by name.
 
 use axum::extract::State;
 use axum::Json;
-use beatbook_core::protocol::RecordKind;
+use beatbook_core::protocol::{RecordKind, Wards};
 use serde_json::json;
 
 use super::extract::Client;
@@ -20,4 +20,16 @@ pub async fn concerns(
         .store(|store| store.list(RecordKind::Concern, &ListFilter::default()))
         .await?;
     Ok(Json(json!({ "concerns": rows })))
+}
+
+/// The wards by name, for a report with no location: no token.
+pub async fn wards(
+    State(state): State<ApiState>,
+    Client(client): Client,
+) -> Result<Json<Wards>, ApiError> {
+    state.limits.take(Bucket::Lookups(client))?;
+    let wards = state.store(|store| store.wards()).await?;
+    Ok(Json(Wards {
+        wards: wards.into_iter().map(|w| w.name).collect(),
+    }))
 }

@@ -9,10 +9,10 @@ use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::Response;
 use beatbook_core::photo;
-use beatbook_core::protocol::{Outcome, SubmitReport};
+use beatbook_core::protocol::{Outcome, SubmitReport, Wards};
 use beatbook_core::report::{
     Problem, ReportError, ReportField, ReportForm, HONEYPOT, MAX_CONTACT_CHARS,
-    MAX_DESCRIPTION_CHARS, MAX_PLACE_CHARS, MAX_WHEN_CHARS,
+    MAX_DESCRIPTION_CHARS, MAX_PLACE_CHARS, MAX_WHEN_CHARS, WARD_FIELD,
 };
 use beatbook_core::route::Route;
 use beatbook_core::words::report as words;
@@ -28,10 +28,29 @@ use crate::store::{NewPhoto, PhotoAnswer, PhotoOwner};
 
 /// `GET /report`: the empty form.
 pub async fn form(State(pages): State<Pages>, request: HeaderMap) -> Response {
+    let wards = ward_names(&pages).await;
     pages.answer(
         &request,
-        page(&ReportForm::default(), new_id(), &[], None, None),
+        page(&ReportForm::default(), new_id(), &[], None, None, &wards),
     )
+}
+
+/// The wards to choose from by name, for a report with no location: none
+/// when the server holds one (or cannot say), and the form asks nothing.
+async fn ward_names(pages: &Pages) -> Vec<String> {
+    let wards = pages
+        .api
+        .store(|store| store.wards())
+        .await
+        .map(|wards| Wards {
+            wards: wards.into_iter().map(|w| w.name).collect(),
+        })
+        .unwrap_or_default();
+    if wards.offers_a_choice() {
+        wards.wards
+    } else {
+        Vec::new()
+    }
 }
 
 /// A report's id, made when its form is drawn and kept through the form's
@@ -66,9 +85,17 @@ pub async fn send(
     request: HeaderMap,
     body: Body,
 ) -> Response {
+    let wards = ward_names(&pages).await;
     if !from_this_site(&request) {
         let said = "This form was sent from another website, so nothing was stored. To report a place, use the form on this page.";
-        let page = page(&ReportForm::default(), new_id(), &[], Some(said), None);
+        let page = page(
+            &ReportForm::default(),
+            new_id(),
+            &[],
+            Some(said),
+            None,
+            &wards,
+        );
         return pages.answer(&request, page.status(StatusCode::FORBIDDEN));
     }
     // With a photo, the browser sends the form as multipart/form-data.
@@ -82,7 +109,14 @@ pub async fn send(
     };
     let Ok(bytes) = axum::body::to_bytes(body, most).await else {
         let said = "The report is too long to send (or its photo too large). Shorten the description, or choose a smaller photo, and send it again.";
-        let page = page(&ReportForm::default(), new_id(), &[], Some(said), None);
+        let page = page(
+            &ReportForm::default(),
+            new_id(),
+            &[],
+            Some(said),
+            None,
+            &wards,
+        );
         return pages.answer(&request, page.status(StatusCode::PAYLOAD_TOO_LARGE));
     };
     let (posted, photo) = match &boundary {
@@ -91,7 +125,14 @@ pub async fn send(
             Some(read) => read,
             None => {
                 let said = "The form did not arrive whole. Send it again.";
-                let page = page(&ReportForm::default(), new_id(), &[], Some(said), None);
+                let page = page(
+                    &ReportForm::default(),
+                    new_id(),
+                    &[],
+                    Some(said),
+                    None,
+                    &wards,
+                );
                 return pages.answer(&request, page.status(StatusCode::BAD_REQUEST));
             }
         },
@@ -123,11 +164,11 @@ pub async fn send(
     let input = match form.input() {
         Ok(input) if photo_said.is_none() => input,
         Ok(_) => {
-            let page = page(&form, id, &[], None, photo_said);
+            let page = page(&form, id, &[], None, photo_said, &wards);
             return pages.answer(&request, page.status(StatusCode::UNPROCESSABLE_ENTITY));
         }
         Err(problems) => {
-            let page = page(&form, id, &problems, None, photo_said);
+            let page = page(&form, id, &problems, None, photo_said, &wards);
             return pages.answer(&request, page.status(StatusCode::UNPROCESSABLE_ENTITY));
         }
     };
@@ -140,14 +181,14 @@ pub async fn send(
                 "The photo cannot be taken now: {}. Send the report without it, or try again in a few minutes.",
                 e.message()
             );
-            let page = page(&form, id, &[], None, Some(&said));
+            let page = page(&form, id, &[], None, Some(&said), &wards);
             return pages.answer(&request, page.status(e.status()));
         }
     }
     let report = match Report::create(id, &input, now) {
         Ok(report) => report,
         Err(e) => {
-            let page = page(&form, id, &[], Some(&e.to_string()), None);
+            let page = page(&form, id, &[], Some(&e.to_string()), None, &wards);
             return pages.answer(&request, page.status(StatusCode::UNPROCESSABLE_ENTITY));
         }
     };
@@ -181,7 +222,7 @@ pub async fn send(
                     "; the report is kept and will be sent later"
                 )
             );
-            let mut page = page(&form, id, &[], Some(&said), None).status(e.status());
+            let mut page = page(&form, id, &[], Some(&said), None, &wards).status(e.status());
             if let Some(retry) = e.retry_after() {
                 if let Ok(value) = HeaderValue::from_str(&retry.to_string()) {
                     page.headers.push((header::RETRY_AFTER, value));
@@ -254,6 +295,7 @@ fn page(
     problems: &[Problem],
     said: Option<&str>,
     photo_said: Option<&str>,
+    wards: &[String],
 ) -> Page {
     // "Use your location" is the app's: this page has only the words.
     let no_place = ReportError::NoPlace.to_string();
@@ -347,6 +389,22 @@ fn page(
         marks(ReportField::Place),
         error(ReportField::Place)
     ));
+    if !wards.is_empty() {
+        body.push_str(&format!(
+            "<label for=\"plain-ward\" class=\"label\">{}</label>\
+             <select id=\"plain-ward\" name=\"{WARD_FIELD}\" data-testid=\"plain-report-ward\"><option value=\"\">{}</option>",
+            text(words::WARD_QUESTION),
+            text(words::WARD_UNKNOWN)
+        ));
+        for ward in wards {
+            let chosen = if *ward == form.ward { " selected" } else { "" };
+            body.push_str(&format!(
+                "<option value=\"{0}\"{chosen}>{0}</option>",
+                text(ward)
+            ));
+        }
+        body.push_str("</select>");
+    }
 
     body.push_str(&format!(
         "<fieldset{}><legend class=\"label\">{}</legend>",
@@ -449,7 +507,7 @@ mod tests {
             ("description", ""),
         ]);
         let problems = form.problems();
-        let page = page(&form, Uuid::nil(), &problems, None, None);
+        let page = page(&form, Uuid::nil(), &problems, None, None, &[]);
         let body = &page.body;
         assert!(body
             .contains("value=\"poor_lighting\" data-testid=\"plain-kind-poor_lighting\" checked"));
@@ -463,7 +521,7 @@ mod tests {
         assert!(body.contains(&words::problem_count(2)));
         assert!(!body.contains("<details class=\"contact\" open"));
         let nowhere = ReportForm::default();
-        let page = super::page(&nowhere, Uuid::nil(), &nowhere.problems(), None, None);
+        let page = super::page(&nowhere, Uuid::nil(), &nowhere.problems(), None, None, &[]);
         assert!(
             page.body.contains(words::NO_PLACE),
             "no word of a location the page cannot ask for"

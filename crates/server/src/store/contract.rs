@@ -92,6 +92,7 @@ pub(crate) fn report(description: &str, contact: &str) -> Report {
             when_detail: String::new(),
             description: description.into(),
             contact_name: contact.into(),
+            ward: String::new(),
             contact_reach: if contact.is_empty() {
                 String::new()
             } else {

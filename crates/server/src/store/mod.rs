@@ -348,13 +348,29 @@ impl Reach {
     }
 }
 
-/// The ward a report belongs to, given every ward's id and kept boundary
-/// (core's `team::ward_for`); a boundary that no longer reads holds no
-/// place.
-pub(crate) fn place_report(report: &Report, wards: &[(i64, Option<String>)]) -> Option<i64> {
+/// The ward a report belongs to, given every ward's id, name and kept
+/// boundary: the one its resident chose by name, for a report with no
+/// location (a name no ward has is no choice); otherwise core's
+/// `team::ward_for`, where a boundary that no longer reads holds no place.
+pub(crate) fn place_report(
+    report: &Report,
+    wards: &[(i64, String, Option<String>)],
+) -> Option<i64> {
+    let chosen = report
+        .ward
+        .as_deref()
+        .filter(|_| report.location.is_none())
+        .map(beatbook_core::team::ward_key);
+    if let Some((id, _, _)) = chosen.and_then(|key| {
+        wards
+            .iter()
+            .find(|(_, name, _)| beatbook_core::team::ward_key(name) == key)
+    }) {
+        return Some(*id);
+    }
     let read: Vec<(i64, Option<Boundary>)> = wards
         .iter()
-        .map(|(id, b)| {
+        .map(|(id, _, b)| {
             (
                 *id,
                 b.as_deref().and_then(|b| Boundary::from_geojson(b).ok()),

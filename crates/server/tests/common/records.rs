@@ -126,6 +126,7 @@ pub fn report(place: &str, kind: ReportKind) -> Report {
         when_detail: String::new(),
         description: "The underpass lights have been out for a week".into(),
         contact_name: CONTACT_NAME.into(),
+        ward: String::new(),
         contact_reach: CONTACT_REACH.into(),
     };
     Report::create(Uuid::new_v4(), &input, Utc::now()).expect("valid report")

@@ -77,10 +77,10 @@ impl Reports for Postgres {
         }
         let now = Utc::now();
         let body = serde_json::to_string(report)?;
-        let wards: Vec<(i64, Option<String>)> = tx
-            .query("SELECT id, boundary FROM wards ORDER BY id", &[])?
+        let wards: Vec<(i64, String, Option<String>)> = tx
+            .query("SELECT id, name, boundary FROM wards ORDER BY id", &[])?
             .iter()
-            .map(|r| (r.get(0), r.get(1)))
+            .map(|r| (r.get(0), r.get(1), r.get(2)))
             .collect();
         let ward = crate::store::place_report(report, &wards);
         // A clash of random codes is astronomically unlikely; try again if so.

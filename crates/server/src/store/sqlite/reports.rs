@@ -80,9 +80,10 @@ impl Reports for Sqlite {
         }
         let now = now_text();
         let body = serde_json::to_string(report)?;
-        let wards: Vec<(i64, Option<String>)> = {
-            let mut statement = tx.prepare_cached("SELECT id, boundary FROM wards ORDER BY id")?;
-            let rows = statement.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        let wards: Vec<(i64, String, Option<String>)> = {
+            let mut statement =
+                tx.prepare_cached("SELECT id, name, boundary FROM wards ORDER BY id")?;
+            let rows = statement.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
             rows.collect::<Result<_, _>>()?
         };
         let ward = crate::store::place_report(report, &wards);

@@ -28,6 +28,7 @@ fn poor_lighting_report(place: &str) -> beatbook_core::Report {
             when_detail: String::new(),
             description: "Dark all week".into(),
             contact_name: String::new(),
+            ward: String::new(),
             contact_reach: String::new(),
         },
         Utc::now(),
