@@ -159,6 +159,19 @@ describe('a ward team', () => {
     await phone.getByTestId('police-response').getByText('Patrols added after dark').waitFor();
     assert.equal(await phone.getByTestId('response-signed').textContent(), '— The ward team');
     assert.equal(await phone.getByTestId('report-ward').textContent(), 'Ward: Mill Lane');
+    // The councillor saves again with the same words: they keep the
+    // signature they were given, whatever the form says now.
+    await adaCard.getByTestId('triage-open').click();
+    assert.ok(await adaCard.getByTestId('triage-signed-team').isChecked(), 'the form starts as the words were signed');
+    await adaCard.getByTestId('triage-signed-name').check();
+    await adaCard.getByTestId('triage-note').fill('Met the PCSO on site.');
+    await adaCard.getByTestId('triage-save').click();
+    await adaCard.getByTestId('card-said').waitFor();
+    await adaCard.getByTestId('triage-waiting').waitFor({ state: 'detached', timeout: 15_000 });
+    await ada.getByTestId('inbox-refresh').click();
+    await adaCard.getByText('Met the PCSO on site.').waitFor();
+    const held = await (await fetch(`${server.url}/api/v1/reports/${code}`, { headers: { 'beatbook-protocol': '3' } })).json();
+    assert.equal(held.response_signed, 'The ward team');
     await resident.close();
 
     // The panel member sees the public status and response, no names, and

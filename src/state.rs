@@ -425,6 +425,12 @@ impl AppState {
         private_note: &str,
     ) -> Result<bool, ActionError> {
         let at = now();
+        // The response shown, sent again unchanged, is no new response: it
+        // keeps the signature it was given.
+        let response = match now_shown.1 {
+            Some(shown) if shown == response.trim() => "",
+            _ => response,
+        };
         let change = Triage::create(new_id(at), report_id, at, status, response, private_note)?
             .signed(signed);
         if !change.changes(now_shown.0, now_shown.1) {

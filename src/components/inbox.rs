@@ -390,7 +390,12 @@ fn InboxCard(item: InboxReport, waiting: usize) -> impl IntoView {
         p.as_ref()
             .and_then(|p| p.member.as_ref().map(|m| m.name.clone()))
     });
-    let signature = RwSignal::new(Signature::Name);
+    // As the response shown was signed, unless the councillor chooses again.
+    let signature = RwSignal::new(if item.response_signed.as_deref() == Some(WARD_TEAM) {
+        Signature::WardTeam
+    } else {
+        Signature::Name
+    });
     let answering_for_police = RwSignal::new(false);
     let police_text = RwSignal::new(String::new());
     let report_id = item.report.id;

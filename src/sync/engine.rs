@@ -23,6 +23,11 @@ use crate::photos;
 use crate::state::AppState;
 use crate::time::now;
 
+thread_local! {
+    /// Whether this start has asked the server whose phone this is.
+    static MEMBER_ASKED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
 /// A round's work on a paired phone: the notebook's records and triage.
 type PairedRound = fn(SyncEngine, Pairing) -> Pin<Box<dyn Future<Output = Result<(), Failure>>>>;
 
@@ -334,25 +339,31 @@ impl SyncEngine {
     /// service worker as they began to wait); once all are sent, its
     /// letters are taken back.
     async fn send_paired(self, pairing: Pairing) -> Result<(), Failure> {
-        let pairing = self.learn_member(pairing).await;
         self.send_records(&pairing).await?;
         self.send_triage(&pairing).await?;
         // Whatever still waits (saved during the round) stays with the
         // worker; letters with nothing left to carry are taken back.
         self.hand_over_paired(&pairing).await;
+        // Last: a slow answer here never holds up what waits to be sent.
+        self.learn_member(pairing).await;
         Ok(())
     }
 
-    /// A pairing made before the server named whose phone it is asks once:
-    /// the screens follow the person's role from then on. Not reaching the
-    /// server leaves it for the next round.
-    async fn learn_member(self, pairing: Pairing) -> Pairing {
-        if pairing.member.is_some() {
-            return pairing;
+    /// Whose phone this is, asked of the server once each start (a ward
+    /// renamed, or a pairing made before the server named it): the screens
+    /// follow the person's role. Not reaching the server leaves it for the
+    /// next round.
+    async fn learn_member(self, pairing: Pairing) {
+        if MEMBER_ASKED.get() {
+            return;
         }
         let Ok(member) = super::client::fetch_member(&pairing).await else {
-            return pairing;
+            return;
         };
+        MEMBER_ASKED.set(true);
+        if pairing.member.as_ref() == Some(&member) {
+            return;
+        }
         // The phone's pairing as it is now (a round may have stamped it
         // meanwhile), named.
         let current = self
@@ -368,7 +379,6 @@ impl SyncEngine {
             self.pairing.set(Some(named.clone()));
             named.keep_crash_proof().await;
         }
-        named
     }
 
     /// The next batch of records and of triage changes, as letters.

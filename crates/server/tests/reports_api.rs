@@ -109,6 +109,7 @@ fn codes_that_are_malformed_or_unknown_get_precise_answers() {
 #[test]
 fn a_bot_filling_the_hidden_field_gets_a_code_and_stores_nothing() {
     let server = serve();
+    server.db.add_ward("Mill Lane", None).unwrap();
     let spam = report("Anywhere", ReportKind::Other);
     let r = server.submit_report(&json!({ "report": spam, "website": "http://spam.example" }));
     let code = code_of(&r);
@@ -127,6 +128,17 @@ fn a_bot_filling_the_hidden_field_gets_a_code_and_stores_nothing() {
     let keys = |v: &Value| v.as_object().unwrap().keys().cloned().collect::<Vec<_>>();
     assert_eq!(keys(&decoy), keys(&real));
     assert_eq!(decoy["status"], real["status"]);
+    // Today's app reads more of a report (its ward among it): the same.
+    let today = |code: &str| {
+        let r = server.get(
+            &format!("/api/v1/reports/{code}"),
+            &["beatbook-protocol: 3"],
+        );
+        serde_json::from_str::<Value>(&r.text()).unwrap()
+    };
+    let (decoy_today, real_today) = (today(&code), today(&real_code));
+    assert_eq!(keys(&decoy_today), keys(&real_today));
+    assert_eq!(decoy_today["ward"], "Mill Lane");
     assert_eq!(decoy["history"].as_array().unwrap().len(), 1);
     // Its times are as precise as a stored report's: milliseconds (written
     // without a fraction when they fall on a whole second, as chrono writes

@@ -297,6 +297,27 @@ fn each_role_is_shown_what_it_may_see_of_a_report_and_only_its_own_notebook() {
     .signed(beatbook_core::report::Signature::WardTeam);
     assert_eq!(post(&officer, &signed).status, 403);
     assert_eq!(post(&councillor, &signed).status, 200);
+    // Nor may an officer slip a councillor's change in beside a police response.
+    let r = server.post(
+        "/api/v1/triage",
+        &[&officer],
+        json!({ "changes": [police, signed] })
+            .to_string()
+            .as_bytes(),
+    );
+    assert_eq!(r.status, 403, "{}", r.text());
+    // The same words sent again, signed otherwise, keep their signature.
+    let resent = Triage::create(
+        Uuid::now_v7(),
+        sent.id,
+        Utc::now(),
+        ReportStatus::RaisedWithPolice,
+        "We are meeting the police team on Thursday",
+        "",
+    )
+    .unwrap()
+    .signed(beatbook_core::report::Signature::Name);
+    assert_eq!(post(&councillor, &resent).status, 200);
     let page = |level: &str| {
         let r = server.get(&format!("/api/v1/reports/{code}"), &[level]);
         serde_json::from_str::<serde_json::Value>(&r.text()).unwrap()
@@ -437,6 +458,24 @@ fn a_shift_shared_with_the_team_is_seen_by_its_ward_with_its_notes_and_nothing_e
         200
     );
     assert_eq!(team(&councillor), json!([]));
+
+    // A revoked person's shared shifts leave the team's list.
+    let mut again = unshared.clone();
+    assert!(again.share(true));
+    assert_eq!(
+        server.sync(&officer, &sync_body(&[&again], &[])).status,
+        200
+    );
+    assert_eq!(team(&councillor).as_array().unwrap().len(), 1);
+    let sam = server
+        .db
+        .people()
+        .unwrap()
+        .into_iter()
+        .find(|p| p.name == "PC Sam Jones")
+        .unwrap();
+    assert!(server.db.revoke_person(sam.id).unwrap());
+    assert_eq!(team(&councillor), json!([]));
 }
 
 #[test]
@@ -465,7 +504,7 @@ fn a_report_reaches_the_ward_it_was_made_in_and_each_ward_sees_its_own() {
     };
     let west = located(-0.15, "West Street");
     located(-0.05, "East Street");
-    located(1.0, "Far away");
+    let far = located(1.0, "Far away");
     // With no location, the ward the resident chose by name (in any case);
     // a name no ward has is no choice.
     let chosen = |ward: &str, place: &str| {
@@ -523,6 +562,39 @@ fn a_report_reaches_the_ward_it_was_made_in_and_each_ward_sees_its_own() {
         "{}",
         r.text()
     );
+
+    // A report outside the wards reaches every councillor, but an officer
+    // speaks for the police of their own ward only.
+    let raised = Triage::create(
+        Uuid::now_v7(),
+        far.id,
+        Utc::now(),
+        ReportStatus::RaisedWithPolice,
+        "",
+        "",
+    )
+    .unwrap();
+    let outcome = |auth: &str, change: &Triage| {
+        let r = server.post(
+            "/api/v1/triage",
+            &[auth],
+            json!({ "changes": [change] }).to_string().as_bytes(),
+        );
+        assert_eq!(r.status, 200, "{}", r.text());
+        r.json()["results"][0]["outcome"].clone()
+    };
+    assert_eq!(outcome(&west_councillor, &raised), "stored");
+    let police = |report: Uuid| {
+        Triage::police(
+            Uuid::now_v7(),
+            report,
+            Utc::now(),
+            ReportStatus::RaisedWithPolice,
+            "Patrols added",
+        )
+        .unwrap()
+    };
+    assert_eq!(outcome(&east_officer, &police(far.id)), "rejected");
 }
 
 #[test]

@@ -298,13 +298,28 @@ impl TriageEntry {
 }
 
 /// What a report's history says the public sees beside its status: the
-/// signature under the newest response, and the newest police response.
-pub fn signature_and_police(history: &[TriageEntry]) -> (Option<String>, Option<String>) {
-    let signed = history
+/// signature of the step that set the response shown (`current`), and the
+/// newest police response.
+///
+/// The signature is the one chosen when those words were first given: a
+/// later step that sends the same words again (an app that resends the
+/// response with a status change, or one from before signatures) neither
+/// re-signs nor unsigns them.
+pub fn signature_and_police(
+    history: &[TriageEntry],
+    current: Option<&str>,
+) -> (Option<String>, Option<String>) {
+    let answered: Vec<&TriageEntry> = history.iter().filter(|h| h.response.is_some()).collect();
+    let set_it = answered
         .iter()
-        .rev()
-        .find(|h| h.response.is_some())
-        .and_then(|h| h.signed.and_then(|s| s.shown(h.by.as_deref())));
+        .rposition(|h| h.response.as_deref() == current)
+        .map(|mut i| {
+            while i > 0 && answered[i - 1].response == answered[i].response {
+                i -= 1;
+            }
+            answered[i]
+        });
+    let signed = set_it.and_then(|h| h.signed.and_then(|s| s.shown(h.by.as_deref())));
     let police = history.iter().rev().find_map(|h| h.police_response.clone());
     (signed, police)
 }

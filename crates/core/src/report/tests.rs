@@ -363,15 +363,36 @@ fn a_response_is_signed_as_the_councillor_chose_and_only_a_response_is() {
         step(4, None, None, None),
     ];
     assert_eq!(
-        signature_and_police(&history),
+        signature_and_police(&history, Some("Second")),
         (Some("Person 3".into()), Some("Patrols added".into()))
     );
     assert_eq!(
-        signature_and_police(&history[..2]),
+        signature_and_police(&history[..2], Some("First")),
         (Some(WARD_TEAM.into()), Some("Patrols added".into()))
     );
     let unsigned = [step(1, Some("From before wards"), None, None)];
-    assert_eq!(signature_and_police(&unsigned), (None, None));
+    assert_eq!(
+        signature_and_police(&unsigned, Some("From before wards")),
+        (None, None)
+    );
+    // The same words sent again later keep the signature they were given:
+    // a status change from another councillor's phone (or an app from
+    // before signatures) neither re-signs nor unsigns them.
+    let resent = [
+        step(1, Some("First"), Some(Signature::WardTeam), None),
+        step(2, Some("First"), Some(Signature::Name), None),
+        step(3, Some("First"), None, None),
+    ];
+    assert_eq!(
+        signature_and_police(&resent, Some("First")).0.as_deref(),
+        Some(WARD_TEAM)
+    );
+    // A response that arrived late (its phone was offline) is the one
+    // shown: its own signature goes with it, wherever its time sorts.
+    assert_eq!(
+        signature_and_police(&history, Some("First")).0.as_deref(),
+        Some(WARD_TEAM)
+    );
 }
 
 #[test]

@@ -65,7 +65,13 @@ pub(crate) async fn receive(
     if !submission.website.is_empty() {
         // A bot filled the hidden field: answer as if stored (a resend as
         // if already had), and keep nothing but a decoy for its look-ups.
-        return Ok(state.decoys.remember(&submission.report));
+        // Named for its ward as a stored report is, so that nothing tells.
+        let report = submission.report.clone();
+        let ward = state
+            .store(move |store| Ok(crate::store::ward_name_for(&store.wards()?, &report)))
+            .await
+            .unwrap_or(None);
+        return Ok(state.decoys.remember(&submission.report, ward));
     }
     let limits = state.limits.clone();
     state
@@ -187,7 +193,7 @@ impl Decoys {
     }
 
     /// A decoy for `report`: its code, and whether it is new.
-    fn remember(&self, report: &Report) -> (String, Outcome) {
+    fn remember(&self, report: &Report, ward: Option<String>) -> (String, Outcome) {
         let mut decoys = self.held();
         if let Some((_, decoy)) = decoys.iter().find(|(id, _)| *id == report.id) {
             return (decoy.code.clone(), Outcome::AlreadyHad);
@@ -211,7 +217,7 @@ impl Decoys {
             erased_at: None,
             response_signed: None,
             police_response: None,
-            ward: None,
+            ward,
         };
         if decoys.len() >= MAX_DECOYS {
             decoys.pop_front();

@@ -356,6 +356,25 @@ pub(crate) fn place_report(
     report: &Report,
     wards: &[(i64, String, Option<String>)],
 ) -> Option<i64> {
+    let read: Vec<(i64, &str, Option<Boundary>)> = wards
+        .iter()
+        .map(|(id, name, b)| {
+            (
+                *id,
+                name.as_str(),
+                b.as_deref().and_then(|b| Boundary::from_geojson(b).ok()),
+            )
+        })
+        .collect();
+    let refs: Vec<(i64, &str, Option<&Boundary>)> = read
+        .iter()
+        .map(|(id, name, b)| (*id, *name, b.as_ref()))
+        .collect();
+    place_among(report, &refs)
+}
+
+/// [`place_report`] over wards whose boundaries are read already.
+fn place_among(report: &Report, wards: &[(i64, &str, Option<&Boundary>)]) -> Option<i64> {
     let chosen = report
         .ward
         .as_deref()
@@ -368,18 +387,19 @@ pub(crate) fn place_report(
     }) {
         return Some(*id);
     }
-    let read: Vec<(i64, Option<Boundary>)> = wards
+    let places: Vec<(i64, Option<&Boundary>)> = wards.iter().map(|(id, _, b)| (*id, *b)).collect();
+    beatbook_core::team::ward_for(report.location.as_ref(), &places)
+}
+
+/// The name of the ward `report` would go to, of the server's wards (for a
+/// report that is not stored, as a caught bot's decoy is).
+pub fn ward_name_for(wards: &[Ward], report: &Report) -> Option<String> {
+    let refs: Vec<(i64, &str, Option<&Boundary>)> = wards
         .iter()
-        .map(|(id, _, b)| {
-            (
-                *id,
-                b.as_deref().and_then(|b| Boundary::from_geojson(b).ok()),
-            )
-        })
+        .map(|w| (w.id, w.name.as_str(), w.boundary.as_ref()))
         .collect();
-    let refs: Vec<(i64, Option<&Boundary>)> =
-        read.iter().map(|(id, b)| (*id, b.as_ref())).collect();
-    beatbook_core::team::ward_for(report.location.as_ref(), &refs)
+    let id = place_among(report, &refs)?;
+    wards.iter().find(|w| w.id == id).map(|w| w.name.clone())
 }
 
 /// How many of each kind an inbox filter matches, before its limit.

@@ -44,7 +44,8 @@ impl ReportRow {
     /// What anyone with the code sees, given every step of its triage.
     pub(crate) fn public(self, steps: Vec<TriageEntry>) -> StoreResult<PublicReport> {
         let report: Report = serde_json::from_str(&self.body)?;
-        let (response_signed, police_response) = signature_and_police(&steps);
+        let (response_signed, police_response) =
+            signature_and_police(&steps, self.response.as_deref());
         Ok(PublicReport {
             code: self.code,
             kind: report.kind,
@@ -65,7 +66,8 @@ impl ReportRow {
 
     /// What the councillor's inbox shows, with its whole history.
     pub(crate) fn inbox(self, history: Vec<TriageEntry>) -> StoreResult<InboxReport> {
-        let (response_signed, police_response) = signature_and_police(&history);
+        let (response_signed, police_response) =
+            signature_and_police(&history, self.response.as_deref());
         Ok(InboxReport {
             report: serde_json::from_str(&self.body)?,
             history,

@@ -298,12 +298,14 @@ fn apply_triage(
     if seen.is_some() {
         return Ok(answer(Outcome::AlreadyHad, None));
     }
-    // Only a report of the device's ward, or of none.
+    // Only a report of the device's ward, or (a councillor's change) of
+    // none: an officer speaks for the police of their own ward.
     let current = tx.query_opt(
         "SELECT seq, status, erased_at FROM reports WHERE id = $1
-           AND (ward_id IS NULL OR ward_id = (SELECT p.ward_id FROM devices d
-                JOIN people p ON p.id = d.person_id WHERE d.id = $2))",
-        &[&change.report_id, &device_id],
+           AND (ward_id = (SELECT p.ward_id FROM devices d
+                JOIN people p ON p.id = d.person_id WHERE d.id = $2)
+                OR (ward_id IS NULL AND NOT $3))",
+        &[&change.report_id, &device_id, &change.is_police_only()],
     )?;
     let Some(current) = current else {
         return Ok(answer(

@@ -292,13 +292,19 @@ impl Sqlite {
         if seen {
             return Ok(answer(Outcome::AlreadyHad, None));
         }
-        // Only a report of the device's ward, or of none.
+        // Only a report of the device's ward, or (a councillor's change)
+        // of none: an officer speaks for the police of their own ward.
         let current: Option<(i64, String, Option<String>)> = tx
             .query_row(
                 "SELECT seq, status, erased_at FROM reports WHERE id = ?1
-                   AND (ward_id IS NULL OR ward_id = (SELECT p.ward_id FROM devices d
-                        JOIN people p ON p.id = d.person_id WHERE d.id = ?2))",
-                params![change.report_id.to_string(), device_id],
+                   AND (ward_id = (SELECT p.ward_id FROM devices d
+                        JOIN people p ON p.id = d.person_id WHERE d.id = ?2)
+                        OR (ward_id IS NULL AND NOT ?3))",
+                params![
+                    change.report_id.to_string(),
+                    device_id,
+                    change.is_police_only()
+                ],
                 |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
             )
             .optional()?;
