@@ -465,6 +465,7 @@ async fn a_record_s_photos_go_with_it_and_only_with_it() {
         when_detail: String::new(),
         description: "No lights".into(),
         contact_name: String::new(),
+        ward: String::new(),
         contact_reach: String::new(),
     };
     let report = MyReport::new(Report::create(Uuid::from_u128(0xDE3), &report_input, at).unwrap());

@@ -67,6 +67,7 @@ fn reports_triage_and_concerns_are_stored_and_counted_as_waiting() {
         when_detail: String::new(),
         description: "No lights".into(),
         contact_name: String::new(),
+        ward: String::new(),
         contact_reach: String::new(),
     };
     let report = MyReport::new(Report::create(Uuid::from_u128(10), &input, at).unwrap());
