@@ -285,19 +285,25 @@ fn each_role_is_shown_what_it_may_see_of_a_report_and_only_its_own_notebook() {
     let r = post(&officer, &police);
     assert_eq!(r.status, 200, "{}", r.text());
     assert_eq!(r.json()["results"][0]["outcome"], "stored", "{}", r.text());
-    let signed = Triage::create(
-        Uuid::now_v7(),
-        sent.id,
-        Utc::now(),
-        ReportStatus::RaisedWithPolice,
-        "We are meeting the police team on Thursday",
-        "",
-    )
-    .unwrap()
-    .signed(beatbook_core::report::Signature::WardTeam);
+    let answered = |signature| {
+        Triage::create(
+            Uuid::now_v7(),
+            sent.id,
+            Utc::now(),
+            ReportStatus::RaisedWithPolice,
+            "We are meeting the police team on Thursday",
+            "",
+        )
+        .unwrap()
+        .signed(signature)
+    };
+    let signed = answered(beatbook_core::report::Signature::WardTeam);
     assert_eq!(post(&officer, &signed).status, 403);
     assert_eq!(post(&councillor, &signed).status, 200);
-    // Nor may an officer slip a councillor's change in beside a police response.
+    // Nor may an officer slip a councillor's change in beside a police
+    // response: it is rejected on its own, with the reason, and the police
+    // response beside it goes on (a phone paired again for another role
+    // may still hold such a change).
     let r = server.post(
         "/api/v1/triage",
         &[&officer],
@@ -305,18 +311,25 @@ fn each_role_is_shown_what_it_may_see_of_a_report_and_only_its_own_notebook() {
             .to_string()
             .as_bytes(),
     );
-    assert_eq!(r.status, 403, "{}", r.text());
+    assert_eq!(r.status, 200, "{}", r.text());
+    let results = r.json()["results"].clone();
+    let of = |id: Uuid| {
+        results
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["id"] == id.to_string())
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(of(police.id)["outcome"], "already_had");
+    assert_eq!(of(signed.id)["outcome"], "rejected");
+    assert!(of(signed.id)["reason"]
+        .as_str()
+        .unwrap()
+        .contains("only a councillor"));
     // The same words sent again, signed otherwise, keep their signature.
-    let resent = Triage::create(
-        Uuid::now_v7(),
-        sent.id,
-        Utc::now(),
-        ReportStatus::RaisedWithPolice,
-        "We are meeting the police team on Thursday",
-        "",
-    )
-    .unwrap()
-    .signed(beatbook_core::report::Signature::Name);
+    let resent = answered(beatbook_core::report::Signature::Name);
     assert_eq!(post(&councillor, &resent).status, 200);
     let page = |level: &str| {
         let r = server.get(&format!("/api/v1/reports/{code}"), &[level]);
@@ -355,6 +368,31 @@ fn each_role_is_shown_what_it_may_see_of_a_report_and_only_its_own_notebook() {
             json!({ "name": name, "role": role, "ward": "Mill Lane" })
         );
     }
+
+    // An officer's app from before roles may hold a meeting's concern: it
+    // is rejected with the reason, and the notes beside it are kept.
+    let beside = note("Lights still out on Thursday").build();
+    let r = server.sync(
+        &officer,
+        &json!({ "notes": [&beside], "concerns": [concern("Lighting", "Underpass")] }).to_string(),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    let results = r.json()["results"].clone();
+    let outcome = |kind: &str| {
+        results
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["kind"] == kind)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(outcome("note")["outcome"], "stored");
+    assert_eq!(outcome("concern")["outcome"], "rejected");
+    assert!(outcome("concern")["reason"]
+        .as_str()
+        .unwrap()
+        .contains("only a councillor records"));
 
     // Each person's notebook is their own.
     let mine = note("The councillor's own note").build();

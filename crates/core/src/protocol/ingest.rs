@@ -163,17 +163,21 @@ impl Prepared {
             // Sent through their own endpoints, never in a sync batch.
             RecordKind::Triage | RecordKind::Report => Err(Refusal::NotSynced(kind)),
         };
-        prepared.map_err(|reason| {
-            let partial = serde_json::from_str::<IdOnly>(raw).ok();
-            RecordResult {
-                kind,
-                index,
-                id: partial.as_ref().and_then(|p| p.id),
-                revision: partial.and_then(|p| p.sync).and_then(|s| s.revision),
-                outcome: Outcome::Rejected,
-                reason: Some(reason.to_string()),
-            }
-        })
+        prepared.map_err(|reason| Self::refuse(kind, index, raw, reason.to_string()))
+    }
+
+    /// One record of a batch answered "rejected" with `reason`, with
+    /// whatever id and revision can be read from it.
+    pub fn refuse(kind: RecordKind, index: usize, raw: &str, reason: String) -> RecordResult {
+        let partial = serde_json::from_str::<IdOnly>(raw).ok();
+        RecordResult {
+            kind,
+            index,
+            id: partial.as_ref().and_then(|p| p.id),
+            revision: partial.and_then(|p| p.sync).and_then(|s| s.revision),
+            outcome: Outcome::Rejected,
+            reason: Some(reason),
+        }
     }
 
     fn checked<T: Kept>(

@@ -8,7 +8,8 @@ use beatbook_core::inbox::InboxFilter;
 use beatbook_core::protocol::{
     check_triage, Inbox, Outcome, TriageRequest, TriageResponse, TriageResult,
 };
-use beatbook_core::team::Action;
+use beatbook_core::report::Triage;
+use beatbook_core::team::{Action, Refused};
 use chrono::Utc;
 
 use super::extract::{ApiJson, ApiQuery, AuthDevice, ProtocolLevel};
@@ -42,27 +43,43 @@ pub async fn triage(
     ApiJson(request): ApiJson<TriageRequest>,
 ) -> Result<Json<TriageResponse>, ApiError> {
     // A councillor's changes, or an officer's police responses: each change
-    // is what its sender's role may make, or the whole request is refused.
-    let police_only = request.changes.iter().all(|c| c.is_police_only());
-    let device = match device.check(Action::Triage) {
-        Err(_) if police_only && device.check(Action::PoliceResponse).is_ok() => device.0,
-        Err(refused) => return Err(refused),
-        Ok(()) if request.changes.iter().any(|c| c.police_response.is_some()) => {
-            device.may(Action::PoliceResponse)?
-        }
-        Ok(()) => device.0,
+    // is what its sender's role may make. A change it may not make is
+    // answered "rejected" with the reason (a phone paired again for another
+    // role may still hold some), and a request of nothing else is refused.
+    let role = device.0.role;
+    let needs = |change: &Triage| match change.police_response {
+        Some(_) => Action::PoliceResponse,
+        None => Action::Triage,
     };
+    let allowed = |change: &Triage| role.may(needs(change));
+    if request.changes.iter().all(|c| allowed(c).is_err()) {
+        let refusal = match request.changes.first() {
+            Some(change) => allowed(change),
+            // Nothing to send: refused only to a role that may send nothing.
+            None => role
+                .may(Action::Triage)
+                .or(role.may(Action::PoliceResponse)),
+        };
+        if let Err(Refused(why)) = refusal {
+            return Err(ApiError::forbidden(why));
+        }
+    }
+    let device = device.0;
     at_most_a_batch(request.changes.len(), "changes")?;
     let now = Utc::now();
     let mut valid = Vec::with_capacity(request.changes.len());
     let mut refused = Vec::new();
     for change in request.changes {
-        match check_triage(&change, now) {
+        let checked = match allowed(&change) {
+            Err(Refused(why)) => Err(why.to_owned()),
+            Ok(()) => check_triage(&change, now).map_err(|reason| reason.to_string()),
+        };
+        match checked {
             Ok(()) => valid.push(change),
             Err(reason) => refused.push(TriageResult {
                 id: change.id,
                 outcome: Outcome::Rejected,
-                reason: Some(reason.to_string()),
+                reason: Some(reason),
             }),
         }
     }

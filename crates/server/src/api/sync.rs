@@ -7,10 +7,11 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
+use beatbook_core::protocol::ingest::Prepared;
 use beatbook_core::protocol::{
     RecordKind, SyncResponse, TeamShift, TeamShifts, MAX_BATCH_RECORDS, TEAM_SHIFTS_SHOWN,
 };
-use beatbook_core::team::Action;
+use beatbook_core::team::{Action, Refused};
 use beatbook_core::{Note, Shift};
 use serde_json::json;
 use uuid::Uuid;
@@ -34,16 +35,32 @@ pub fn at_most_a_batch(count: usize, what: &str) -> Result<(), ApiError> {
 pub async fn sync(
     State(state): State<ApiState>,
     device: AuthDevice,
-    ApiJson(batch): ApiJson<RawBatch>,
+    ApiJson(mut batch): ApiJson<RawBatch>,
 ) -> Result<Json<SyncResponse>, ApiError> {
-    if !batch.concerns.is_empty() {
-        device.check(Action::KeepConcerns)?;
+    // Concerns from a phone whose person may not keep them (an officer's,
+    // running an app from before roles) are answered "rejected" one by
+    // one, and the notebook beside them is kept; a batch of nothing else
+    // is refused whole.
+    let mut refused = Vec::new();
+    if let (Err(Refused(why)), false) = (
+        device.0.role.may(Action::KeepConcerns),
+        batch.concerns.is_empty(),
+    ) {
+        if batch.shifts.is_empty() && batch.notes.is_empty() {
+            return Err(ApiError::forbidden(why));
+        }
+        refused = std::mem::take(&mut batch.concerns)
+            .iter()
+            .enumerate()
+            .map(|(i, raw)| Prepared::refuse(RecordKind::Concern, i, raw.get(), why.into()))
+            .collect();
     }
     let device = device.may(Action::KeepNotebook)?;
-    at_most_a_batch(batch.len(), "records")?;
-    let results = state
+    at_most_a_batch(batch.len() + refused.len(), "records")?;
+    let mut results = state
         .store(move |store| store.ingest(device.id, batch))
         .await?;
+    results.extend(refused);
     Ok(Json(SyncResponse { results }))
 }
 

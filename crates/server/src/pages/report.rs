@@ -86,16 +86,20 @@ pub async fn send(
     body: Body,
 ) -> Response {
     let wards = ward_names(&pages).await;
-    if !from_this_site(&request) {
-        let said = "This form was sent from another website, so nothing was stored. To report a place, use the form on this page.";
-        let page = page(
+    // A new, empty form, with why the last one was not taken.
+    let refused = |said: &str| {
+        page(
             &ReportForm::default(),
             new_id(),
             &[],
             Some(said),
             None,
             &wards,
-        );
+        )
+    };
+    if !from_this_site(&request) {
+        let said = "This form was sent from another website, so nothing was stored. To report a place, use the form on this page.";
+        let page = refused(said);
         return pages.answer(&request, page.status(StatusCode::FORBIDDEN));
     }
     // With a photo, the browser sends the form as multipart/form-data.
@@ -109,14 +113,7 @@ pub async fn send(
     };
     let Ok(bytes) = axum::body::to_bytes(body, most).await else {
         let said = "The report is too long to send (or its photo too large). Shorten the description, or choose a smaller photo, and send it again.";
-        let page = page(
-            &ReportForm::default(),
-            new_id(),
-            &[],
-            Some(said),
-            None,
-            &wards,
-        );
+        let page = refused(said);
         return pages.answer(&request, page.status(StatusCode::PAYLOAD_TOO_LARGE));
     };
     let (posted, photo) = match &boundary {
@@ -125,14 +122,7 @@ pub async fn send(
             Some(read) => read,
             None => {
                 let said = "The form did not arrive whole. Send it again.";
-                let page = page(
-                    &ReportForm::default(),
-                    new_id(),
-                    &[],
-                    Some(said),
-                    None,
-                    &wards,
-                );
+                let page = refused(said);
                 return pages.answer(&request, page.status(StatusCode::BAD_REQUEST));
             }
         },
