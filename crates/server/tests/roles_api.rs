@@ -633,6 +633,29 @@ fn a_report_reaches_the_ward_it_was_made_in_and_each_ward_sees_its_own() {
         .unwrap()
     };
     assert_eq!(outcome(&east_officer, &police(far.id)), "rejected");
+
+    // A meeting's concern is its ward's: another ward's councillors do not
+    // change it, its own do.
+    let west_deputy = in_ward("West", Role::Councillor, "Cllr West Two");
+    let raised_at_meeting = concern("Lighting", "The West Street underpass");
+    let send = |auth: &str, c: &beatbook_core::meeting::Concern| {
+        let r = server.sync(auth, &json!({ "concerns": [c] }).to_string());
+        assert_eq!(r.status, 200, "{}", r.text());
+        r.json()["results"][0].clone()
+    };
+    assert_eq!(
+        send(&west_councillor, &raised_at_meeting)["outcome"],
+        "stored"
+    );
+    let mut changed = raised_at_meeting.clone();
+    changed.sync.revise();
+    let refused = send(&east_councillor, &changed);
+    assert_eq!(refused["outcome"], "rejected");
+    assert!(refused["reason"]
+        .as_str()
+        .unwrap()
+        .contains("another ward's"));
+    assert_eq!(send(&west_deputy, &changed)["outcome"], "updated");
 }
 
 #[test]

@@ -30,6 +30,10 @@ pub struct Held {
     /// sent it: a notebook is its person's own, so only they change it
     /// (meeting concerns are the ward's, and any of its councillors may).
     pub sender_owns: bool,
+    /// Whether the sender is of the same ward as whoever sent the held
+    /// revision: a meeting's concern is its ward's, changed by its own
+    /// councillors only.
+    pub same_ward: bool,
 }
 
 /// What to do with a prepared record.
@@ -56,6 +60,11 @@ pub fn decide(held: Option<&Held>, sent: &Prepared) -> Decision {
     if !held.sender_owns && sent.kind != RecordKind::Concern {
         return Decision::Reject(
             "another person's record has this id: it is theirs to change".to_owned(),
+        );
+    }
+    if !held.same_ward && sent.kind == RecordKind::Concern {
+        return Decision::Reject(
+            "this concern is another ward's: its own councillors change it".to_owned(),
         );
     }
     if held.revision > sent.revision {
@@ -286,6 +295,7 @@ mod tests {
             revision: p.revision,
             content_hash: Some(p.content_hash.to_vec()),
             sender_owns: true,
+            same_ward: true,
         }
     }
 
@@ -315,6 +325,14 @@ mod tests {
             kind: RecordKind::Concern,
             ..prepared(&second)
         };
+        let another_ward = Held {
+            same_ward: false,
+            ..theirs.clone()
+        };
+        assert!(matches!(
+            decide(Some(&another_ward), &concern),
+            Decision::Reject(r) if r.contains("another ward's")
+        ));
         assert_eq!(
             decide(Some(&theirs), &concern),
             Decision::Write(Outcome::Updated)
@@ -366,6 +384,7 @@ mod tests {
             revision: 3,
             content_hash: None,
             sender_owns: true,
+            same_ward: true,
         };
         assert!(matches!(
             decide(Some(&newer), &sent),
@@ -376,6 +395,7 @@ mod tests {
             revision: 1,
             content_hash: None,
             sender_owns: true,
+            same_ward: true,
         };
         assert!(matches!(decide(Some(&unknown), &sent), Decision::Reject(_)));
     }

@@ -39,7 +39,11 @@ impl Records for Postgres {
         let find = tx.prepare(
             "SELECT r.revision, v.content_hash,
                     COALESCE((SELECT person_id FROM devices WHERE id = r.device_id)
-                      = (SELECT person_id FROM devices WHERE id = $3), false)
+                      = (SELECT person_id FROM devices WHERE id = $3), false),
+                    CASE WHEN r.kind = 'concern' THEN COALESCE(
+                      (SELECT p.ward_id FROM devices d JOIN people p ON p.id = d.person_id WHERE d.id = r.device_id)
+                      = (SELECT p.ward_id FROM devices d JOIN people p ON p.id = d.person_id WHERE d.id = $3), false)
+                    ELSE true END
                FROM records r
                LEFT JOIN record_revisions v
                  ON v.kind = r.kind AND v.id = r.id AND v.revision = r.revision
@@ -75,6 +79,7 @@ impl Records for Postgres {
                     revision: u32::try_from(row.get::<_, i32>(0)).unwrap_or(0),
                     content_hash: row.get(1),
                     sender_owns: row.get(2),
+                    same_ward: row.get(3),
                 });
             // Any live device of the person who first sent a record may
             // send it again: a phone paired again carries on with what it

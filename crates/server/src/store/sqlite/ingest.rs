@@ -130,7 +130,11 @@ impl Sqlite {
         let mut find = tx.prepare_cached(
             "SELECT r.revision, v.content_hash,
                     COALESCE((SELECT person_id FROM devices WHERE id = r.device_id)
-                      = (SELECT person_id FROM devices WHERE id = ?3), 0)
+                      = (SELECT person_id FROM devices WHERE id = ?3), 0),
+                    CASE WHEN r.kind = 'concern' THEN COALESCE(
+                      (SELECT p.ward_id FROM devices d JOIN people p ON p.id = d.person_id WHERE d.id = r.device_id)
+                      = (SELECT p.ward_id FROM devices d JOIN people p ON p.id = d.person_id WHERE d.id = ?3), 0)
+                    ELSE 1 END
                FROM records r
                LEFT JOIN record_revisions v
                  ON v.kind = r.kind AND v.id = r.id AND v.revision = r.revision
@@ -164,6 +168,7 @@ impl Sqlite {
                         revision: r.get(0)?,
                         content_hash: r.get(1)?,
                         sender_owns: r.get(2)?,
+                        same_ward: r.get(3)?,
                     })
                 })
                 .optional()?;
