@@ -188,9 +188,20 @@ describe('a ward team', () => {
     assert.equal(await pat.getByTestId('triage-open').count(), 0);
     await pat.goto(`${server.url}/notes`);
     await pat.getByRole('heading', { name: 'Inbox' }).waitFor();
+    // The councillor records a meeting's concern; the panel member reads
+    // it, under its ward's name, and cannot add one.
+    await ada.goto(`${server.url}/meetings`);
+    await ada.getByTestId('concern-new').click();
+    await ada.getByTestId('concern-title').fill('Lighting in the underpass');
+    await ada.getByTestId('concern-description').fill('Raised by four residents');
+    await ada.getByTestId('concern-date').fill('2026-11-20');
+    await ada.getByTestId('concern-save').click();
+    await ada.getByTestId('concern').getByText('Lighting in the underpass').waitFor();
+    await ada.getByTestId('pending-count').getByText(/^All sent/).waitFor({ timeout: 15_000 });
     await pat.getByTestId('nav-meetings').click();
-    await pat.getByTestId('no-concerns').waitFor();
+    await pat.getByTestId('concern-meta').getByText('Mill Lane · Raised at the meeting of').waitFor();
     assert.equal(await pat.getByTestId('concern-new').count(), 0, 'no form for a new concern');
+    await ada.getByTestId('nav-inbox').click();
 
     // Riverside's councillor does not see Mill Lane's report, but does see
     // one made with no location by a resident who chose Riverside.

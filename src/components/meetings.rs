@@ -33,7 +33,7 @@ pub const EDITOR: ConcernEditor = ConcernEditor {
 pub fn MeetingsScreen(#[prop(optional)] editor: Option<ConcernEditor>) -> impl IntoView {
     let state = expect_context::<AppState>();
     let engine = expect_context::<SyncEngine>();
-    let fetched = use_kept(cache::CONCERNS, |pairing| {
+    let fetched = use_kept(cache::KeptConcerns, |pairing| {
         let server = sync::server_of(pairing.as_ref());
         Some(async move { sync::fetch_concerns(&server).await })
     });
@@ -47,9 +47,15 @@ pub fn MeetingsScreen(#[prop(optional)] editor: Option<ConcernEditor>) -> impl I
     // This phone's own copies win: they may hold changes not sent yet.
     let concerns = Memo::new(move |_| {
         let fetched = fetched.value.get().unwrap_or_default();
-        state
-            .book
-            .with(|b| meeting::merge_with_local(fetched, b.concerns()))
+        state.book.with(|b| {
+            meeting::merge_with_local(fetched.concerns, b.concerns())
+                .into_iter()
+                .map(|c| {
+                    let ward = fetched.wards.get(&c.id).cloned();
+                    (c, ward)
+                })
+                .collect::<Vec<_>>()
+        })
     });
     // A paired phone whose person records the concerns (a councillor's).
     let keeps = Memo::new(move |_| {
@@ -68,7 +74,7 @@ pub fn MeetingsScreen(#[prop(optional)] editor: Option<ConcernEditor>) -> impl I
             {move || editor().map(|e| (e.new_concern)())}
             {move || concerns.with(Vec::is_empty).then(|| view! { <p class="muted" data-testid="no-concerns">{words::NONE}</p> })}
             <ul class="cards" data-testid="concerns">
-                {move || concerns.get().into_iter().map(|c| view! { <ConcernCard concern=c editor=editor()/> }).collect_view()}
+                {move || concerns.get().into_iter().map(|(c, ward)| view! { <ConcernCard concern=c ward=ward editor=editor()/> }).collect_view()}
             </ul>
         </section>
     }
@@ -139,12 +145,18 @@ fn NewConcern() -> impl IntoView {
 }
 
 #[component]
-fn ConcernCard(concern: Concern, editor: Option<ConcernEditor>) -> impl IntoView {
+fn ConcernCard(
+    concern: Concern,
+    /// Its ward's name, as the server said.
+    ward: Option<String>,
+    editor: Option<ConcernEditor>,
+) -> impl IntoView {
     let progress = editor.map(|e| (e.progress)(concern.clone()));
+    let ward = ward.map(|w| format!("{w} · ")).unwrap_or_default();
     view! {
         <li class="card" data-testid="concern" id=format!("concern-{}", concern.id)>
             <p><strong data-testid="concern-name">{concern.title.clone()}</strong></p>
-            <p class="meta">{format!("Raised at the meeting of {}", time::day(concern.meeting_date))}</p>
+            <p class="meta" data-testid="concern-meta">{format!("{ward}Raised at the meeting of {}", time::day(concern.meeting_date))}</p>
             {(!concern.description.is_empty()).then(|| view! { <p class="note-text">{concern.description.clone()}</p> })}
             <p>"Status: " <strong data-testid="concern-status">{concern.status.label()}</strong>
                 {concern.sync.is_pending().then(|| view! { <span class="badge pending">" not sent yet"</span> })}</p>

@@ -10,13 +10,14 @@ use std::collections::BTreeMap;
 use std::marker::PhantomData;
 
 use beatbook_core::meeting::Concern;
-use beatbook_core::protocol::{Inbox, Privacy, TeamShifts, Wards};
+use beatbook_core::protocol::{ConcernList, Inbox, Privacy, TeamShifts, Wards};
 use beatbook_core::report::PublicReport;
 use beatbook_core::schema;
 use chrono::{DateTime, Utc};
 use gloo_storage::{LocalStorage, Storage};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
+use uuid::Uuid;
 
 use super::local::{local_storage, StoreError};
 use crate::settings::Settings;
@@ -91,6 +92,27 @@ pub struct KeptInbox {
 pub const INBOX: Key<KeptInbox> = Key::new(schema::INBOX_CACHE_KEY);
 /// The shifts the ward team shares, as last fetched.
 pub const TEAM_SHIFTS: Key<TeamShifts> = Key::new(schema::TEAM_SHIFTS_CACHE_KEY);
+/// Each meeting concern's ward, as last fetched.
+pub const CONCERN_WARDS: Key<BTreeMap<Uuid, String>> = Key::new(schema::CONCERN_WARDS_CACHE_KEY);
+
+/// The meeting page as kept: the concerns where every release keeps them,
+/// and their wards beside them.
+pub struct KeptConcerns;
+
+impl Keep<ConcernList> for KeptConcerns {
+    fn read(&self) -> Option<ConcernList> {
+        Some(ConcernList {
+            concerns: CONCERNS.read()?,
+            wards: CONCERN_WARDS.read().unwrap_or_default(),
+        })
+    }
+
+    fn write(&self, value: &ConcernList) -> Result<(), StoreError> {
+        CONCERNS.write(&value.concerns)?;
+        CONCERN_WARDS.write(&value.wards)
+    }
+}
+
 /// The server's wards, as last fetched.
 pub const WARDS: Key<Wards> = Key::new(schema::WARDS_CACHE_KEY);
 /// The public meeting page, as last fetched.

@@ -1,20 +1,19 @@
 //! The HTTP client: one request at a time with a timeout, and the server's
 //! answers read into values (a failure says whether retrying can help).
 
-use beatbook_core::meeting::Concern;
 use beatbook_core::photo::{
     verdict, KeptPhoto, PhotoListing, PhotoOwner, UploadQuery, UploadVerdict,
 };
 use beatbook_core::protocol::proof::{self, Challenge};
 use beatbook_core::protocol::{
-    level, paths, ErrorBody, ExportFile, Inbox, Member, Privacy, SubmitReport,
+    level, paths, ConcernList, ErrorBody, ExportFile, Inbox, Member, Privacy, SubmitReport,
     SubmitReportResponse, TeamShifts, Wards,
 };
 use beatbook_core::report::{MyReport, PublicReport};
 use beatbook_core::schema::RecordKey;
 use beatbook_core::RecordKind;
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use thiserror::Error;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
@@ -652,12 +651,6 @@ pub async fn fetch_privacy(server: &str) -> Result<Privacy, ClientError> {
 }
 
 /// The public meeting page: every concern the councillor has recorded.
-pub async fn fetch_concerns(server: &str) -> Result<Vec<Concern>, ClientError> {
-    #[derive(Deserialize)]
-    struct Concerns {
-        concerns: Vec<Concern>,
-    }
-    get_json::<Concerns>(&api_url(server, &paths::to(paths::CONCERNS, "")), None)
-        .await
-        .map(|c| c.concerns)
+pub async fn fetch_concerns(server: &str) -> Result<ConcernList, ClientError> {
+    get_json(&api_url(server, &paths::to(paths::CONCERNS, "")), None).await
 }

@@ -656,6 +656,17 @@ fn a_report_reaches_the_ward_it_was_made_in_and_each_ward_sees_its_own() {
         .unwrap()
         .contains("another ward's"));
     assert_eq!(send(&west_deputy, &changed)["outcome"], "updated");
+    // The meeting page names each concern's ward, to apps that read it and
+    // on the plain page.
+    let listed = |level: &str| {
+        let r = server.get("/api/v1/concerns", &[level]);
+        serde_json::from_str::<serde_json::Value>(&r.text()).unwrap()
+    };
+    let today = listed("beatbook-protocol: 3");
+    assert_eq!(today["wards"][raised_at_meeting.id.to_string()], "West");
+    assert!(listed("beatbook-protocol: 2").get("wards").is_none());
+    let plain = server.get("/meetings", &[]).text();
+    assert!(plain.contains("West · Raised at the meeting of"), "{plain}");
 }
 
 #[test]

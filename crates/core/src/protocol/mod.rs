@@ -132,6 +132,15 @@ pub struct PairResponse {
     pub member: Option<Member>,
 }
 
+/// `GET /api/v1/concerns`: the public meeting page, and (protocol level
+/// 3) each concern's ward by name.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ConcernList {
+    pub concerns: Vec<Concern>,
+    #[serde(default)]
+    pub wards: std::collections::BTreeMap<Uuid, String>,
+}
+
 /// `GET /api/v1/wards`: the wards one server holds, by name, in the order
 /// they were added; the report form offers them when there are several.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]

@@ -6,7 +6,7 @@ use axum::Json;
 use beatbook_core::protocol::{RecordKind, Wards};
 use serde_json::json;
 
-use super::extract::Client;
+use super::extract::{Client, ProtocolLevel};
 use super::limits::Bucket;
 use super::{ApiError, ApiState};
 use crate::store::ListFilter;
@@ -14,12 +14,25 @@ use crate::store::ListFilter;
 pub async fn concerns(
     State(state): State<ApiState>,
     Client(client): Client,
+    ProtocolLevel(level): ProtocolLevel,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     state.limits.take(Bucket::Lookups(client))?;
-    let rows = state
-        .store(|store| store.list(RecordKind::Concern, &ListFilter::default()))
+    let (rows, wards) = state
+        .store(move |store| {
+            let rows = store.list(RecordKind::Concern, &ListFilter::default())?;
+            // Each concern's ward, for apps that read it (level 3).
+            let wards = if level >= 3 {
+                Some(store.concern_wards()?)
+            } else {
+                None
+            };
+            Ok((rows, wards))
+        })
         .await?;
-    Ok(Json(json!({ "concerns": rows })))
+    Ok(Json(match wards {
+        Some(wards) => json!({ "concerns": rows, "wards": wards }),
+        None => json!({ "concerns": rows }),
+    }))
 }
 
 /// The wards by name, for a report with no location: no token.

@@ -83,7 +83,12 @@ pub async fn meetings(
         Ok(()) => {
             pages
                 .api
-                .store(|store| store.list(RecordKind::Concern, &ListFilter::default()))
+                .store(|store| {
+                    Ok((
+                        store.list(RecordKind::Concern, &ListFilter::default())?,
+                        store.concern_wards()?,
+                    ))
+                })
                 .await
         }
         Err(e) => Err(e),
@@ -95,7 +100,7 @@ pub async fn meetings(
         text(meetings::INTRO)
     );
     let status = match listed {
-        Ok(rows) => {
+        Ok((rows, wards)) => {
             let listed: Vec<Concern> = rows
                 .iter()
                 .filter_map(|row| serde_json::from_str(row.get()).ok())
@@ -110,7 +115,7 @@ pub async fn meetings(
             }
             body.push_str("<ul class=\"cards\" data-testid=\"plain-concerns\">");
             for concern in &concerns {
-                body.push_str(&concern_card(concern));
+                body.push_str(&concern_card(concern, wards.get(&concern.id)));
             }
             body.push_str("</ul>");
             StatusCode::OK
@@ -127,11 +132,12 @@ pub async fn meetings(
     pages.answer(&request, Page::new(Route::Meetings, body).status(status))
 }
 
-fn concern_card(concern: &Concern) -> String {
+fn concern_card(concern: &Concern, ward: Option<&String>) -> String {
     let mut card = format!(
         "<li class=\"card\" data-testid=\"plain-concern\"><p><strong data-testid=\"plain-concern-name\">{}</strong></p>\
-         <p class=\"meta\">Raised at the meeting of {}</p>",
+         <p class=\"meta\">{}Raised at the meeting of {}</p>",
         text(&concern.title),
+        ward.map(|w| format!("{} · ", text(w))).unwrap_or_default(),
         concern.meeting_date.format("%-d %b %Y")
     );
     if !concern.description.is_empty() {

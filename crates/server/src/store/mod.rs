@@ -304,6 +304,9 @@ pub trait Records {
     ) -> StoreResult<Vec<Box<RawValue>>>;
     /// Every revision of one record, oldest first.
     fn revisions(&self, kind: RecordKind, id: Uuid) -> StoreResult<Vec<StoredRevision>>;
+    /// Each held meeting concern's ward, by name: the ward of the
+    /// councillor whose phone sent it.
+    fn concern_wards(&self) -> StoreResult<BTreeMap<Uuid, String>>;
     /// The person whose phone first sent this record, if it is held (and
     /// that phone was paired for a person, as every phone is).
     fn owner(&self, kind: RecordKind, id: Uuid) -> StoreResult<Option<i64>>;

@@ -2,6 +2,8 @@
 //! decided by core's rules against what is held, the writers of each
 //! record serialised across servers; listings and revisions out.
 
+use std::collections::BTreeMap;
+
 use beatbook_core::protocol::ingest::{decide, Decision, Held};
 use beatbook_core::protocol::{RecordKind, RecordResult};
 use beatbook_core::Category;
@@ -177,6 +179,18 @@ impl Records for Postgres {
             )?);
         }
         Ok(out)
+    }
+
+    fn concern_wards(&self) -> StoreResult<BTreeMap<Uuid, String>> {
+        let rows = self.conn()?.query(
+            "SELECT r.id, w.name FROM records r
+               JOIN devices d ON d.id = r.device_id
+               JOIN people p ON p.id = d.person_id
+               JOIN wards w ON w.id = p.ward_id
+             WHERE r.kind = $1",
+            &[&RecordKind::Concern.slug()],
+        )?;
+        Ok(rows.iter().map(|row| (row.get(0), row.get(1))).collect())
     }
 
     fn owner(&self, kind: RecordKind, id: Uuid) -> StoreResult<Option<i64>> {

@@ -1,5 +1,7 @@
 //! Synced records out: listings, the notes of shifts, and every revision.
 
+use std::collections::BTreeMap;
+
 use beatbook_core::protocol::{RecordKind, RecordResult};
 use beatbook_core::Category;
 use rusqlite::{params, OptionalExtension};
@@ -68,6 +70,28 @@ impl Records for Sqlite {
             )?;
             for body in rows {
                 out.push(RawValue::from_string(body?)?);
+            }
+        }
+        Ok(out)
+    }
+
+    fn concern_wards(&self) -> StoreResult<BTreeMap<Uuid, String>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT r.id, w.name FROM records r
+               JOIN devices d ON d.id = r.device_id
+               JOIN people p ON p.id = d.person_id
+               JOIN wards w ON w.id = p.ward_id
+             WHERE r.kind = ?1",
+        )?;
+        let rows = stmt.query_map(params![RecordKind::Concern.slug()], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+        })?;
+        let mut out = BTreeMap::new();
+        for row in rows {
+            let (id, ward) = row?;
+            if let Ok(id) = Uuid::parse_str(&id) {
+                out.insert(id, ward);
             }
         }
         Ok(out)
