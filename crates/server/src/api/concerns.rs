@@ -41,8 +41,5 @@ pub async fn wards(
     Client(client): Client,
 ) -> Result<Json<Wards>, ApiError> {
     state.limits.take(Bucket::Lookups(client))?;
-    let wards = state.store(|store| store.wards()).await?;
-    Ok(Json(Wards {
-        wards: wards.into_iter().map(|w| w.name).collect(),
-    }))
+    Ok(Json(state.store(crate::store::wards_by_name).await?))
 }

@@ -9,7 +9,7 @@ use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::Response;
 use beatbook_core::photo;
-use beatbook_core::protocol::{Outcome, SubmitReport, Wards};
+use beatbook_core::protocol::{Outcome, SubmitReport};
 use beatbook_core::report::{
     Problem, ReportError, ReportField, ReportForm, HONEYPOT, MAX_CONTACT_CHARS,
     MAX_DESCRIPTION_CHARS, MAX_PLACE_CHARS, MAX_WHEN_CHARS, WARD_FIELD,
@@ -40,11 +40,8 @@ pub async fn form(State(pages): State<Pages>, request: HeaderMap) -> Response {
 async fn ward_names(pages: &Pages) -> Vec<String> {
     let wards = pages
         .api
-        .store(|store| store.wards())
+        .store(crate::store::wards_by_name)
         .await
-        .map(|wards| Wards {
-            wards: wards.into_iter().map(|w| w.name).collect(),
-        })
         .unwrap_or_default();
     if wards.offers_a_choice() {
         wards.wards

@@ -394,6 +394,14 @@ fn place_among(report: &Report, wards: &[(i64, &str, Option<&Boundary>)]) -> Opt
     beatbook_core::team::ward_for(report.location.as_ref(), &places)
 }
 
+/// The server's wards by name, in the order they were added: what the
+/// report form offers (`GET /wards`, and the plain form).
+pub fn wards_by_name(store: &dyn Store) -> StoreResult<beatbook_core::protocol::Wards> {
+    Ok(beatbook_core::protocol::Wards {
+        wards: store.wards()?.into_iter().map(|w| w.name).collect(),
+    })
+}
+
 /// The name of the ward `report` would go to, of the server's wards (for a
 /// report that is not stored, as a caught bot's decoy is).
 pub fn ward_name_for(wards: &[Ward], report: &Report) -> Option<String> {
