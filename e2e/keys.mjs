@@ -9,6 +9,8 @@ export const DEVICE_KEY = 'beatbook/device';
 export const INBOX_KEY = 'beatbook/inbox';
 /** The shifts the ward team shares, as last fetched. */
 export const TEAM_SHIFTS_KEY = 'beatbook/team-shifts';
+/** Who in the ward team made each change to its concerns, as last fetched. */
+export const TEAM_CONCERNS_KEY = 'beatbook/team-concerns';
 /** Every note, under this and its id. */
 export const NOTE_PREFIX = 'beatbook/note/';
 /** Entries that could not be read, set aside under this and their old key. */

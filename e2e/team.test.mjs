@@ -18,7 +18,7 @@ import { describe, test } from 'node:test';
 import {
   required, saveNote, startServer, startShift, useBrowser, waitForSaved, waitForWorker,
 } from './helpers.mjs';
-import { INBOX_KEY, TEAM_SHIFTS_KEY } from './keys.mjs';
+import { INBOX_KEY, TEAM_CONCERNS_KEY, TEAM_SHIFTS_KEY } from './keys.mjs';
 
 const browser = useBrowser();
 
@@ -201,6 +201,25 @@ describe('a ward team', () => {
     await pat.getByTestId('nav-meetings').click();
     await pat.getByTestId('concern-meta').getByText('Mill Lane · Raised at the meeting of').waitFor();
     assert.equal(await pat.getByTestId('concern-new').count(), 0, 'no form for a new concern');
+    // The councillor records progress; the officer sees who did what, the
+    // panel member sees what was done and not by whom.
+    await ada.getByTestId('concern-open').click();
+    await ada.getByTestId('concern-status-select').selectOption('in_progress');
+    await ada.getByTestId('concern-note').fill('Asked the council to fix the lights');
+    await ada.getByTestId('concern-update').click();
+    await ada.getByTestId('pending-count').getByText(/^All sent/).waitFor({ timeout: 15_000 });
+    await sam.goto(`${server.url}/meetings`);
+    const who = sam.getByTestId('concern-who');
+    await who.getByText('Who did what (raised by Cllr Ada Shaw)').click();
+    const steps = await who.getByTestId('concern-step').allTextContents();
+    assert.equal(steps.length, 3, steps.join('\n'));
+    assert.match(steps[0], /Cllr Ada Shaw · Raised$/);
+    assert.match(steps[1], /Cllr Ada Shaw · Progress: Asked the council to fix the lights$/);
+    assert.match(steps[2], /Cllr Ada Shaw · Status: Being worked on$/);
+    await pat.reload();
+    await pat.getByTestId('concern-progress').getByText('Asked the council to fix the lights').waitFor();
+    assert.equal(await pat.getByTestId('concern-who').count(), 0, 'the panel is not told who');
+    assert.ok(!(await pat.getByTestId('concerns').textContent()).includes('Ada'));
     await ada.getByTestId('nav-inbox').click();
 
     // Riverside's councillor does not see Mill Lane's report, but does see
@@ -246,6 +265,7 @@ describe('a ward team', () => {
 
     // Revoking the officer empties his phone of the team's data.
     assert.ok(await sam.evaluate((key) => localStorage.getItem(key), INBOX_KEY), 'the inbox is kept for offline use');
+    assert.ok(await sam.evaluate((key) => localStorage.getItem(key), TEAM_CONCERNS_KEY), 'who did what too');
     const people = await host(server.data, ['people']);
     const samId = people.out.match(/^(\d+)\tPC Sam Jones\t/m)?.[1];
     assert.ok(samId, people.out);
@@ -256,6 +276,7 @@ describe('a ward team', () => {
     await sam.getByTestId('inbox-error').getByText('copy of the inbox kept on this phone has been removed').waitFor();
     assert.equal(await sam.evaluate((key) => localStorage.getItem(key), INBOX_KEY), null);
     assert.equal(await sam.evaluate((key) => localStorage.getItem(key), TEAM_SHIFTS_KEY), null);
+    assert.equal(await sam.evaluate((key) => localStorage.getItem(key), TEAM_CONCERNS_KEY), null);
     assert.equal(await sam.getByTestId('inbox-report').count(), 0);
     await waitForWorker(ada);
     await server.stop();

@@ -1,8 +1,11 @@
 //! Concerns raised at public meetings and their progress: a public page
 //! anyone can read (kept on the phone for reading offline), which the
-//! councillor's paired phone can also edit, offline too.
+//! councillor's paired phone can also edit, offline too. The ward team's
+//! phones also show who made each change.
 
-use beatbook_core::meeting::{self, Concern, ConcernStatus};
+use std::collections::BTreeMap;
+
+use beatbook_core::meeting::{self, Concern, ConcernChange, ConcernStatus, ConcernStep};
 use beatbook_core::team::Action;
 use beatbook_core::words::meetings as words;
 use leptos::prelude::*;
@@ -16,17 +19,25 @@ use crate::sync::{self, SyncEngine};
 use crate::time;
 
 /// What the notebook's entry adds to the page on a paired phone: recording
-/// a concern and its progress. The residents' entry passes none, so that its
-/// wasm leaves this code out.
+/// a concern and its progress (a councillor's), and who in the team made
+/// each change (a councillor's or an officer's). The residents' entry passes
+/// none, so that its wasm leaves this code out.
 #[derive(Clone, Copy)]
 pub struct ConcernEditor {
     new_concern: fn() -> AnyView,
     progress: fn(Concern) -> AnyView,
+    team: fn() -> Signal<Steps>,
+    steps: fn(Vec<ConcernStep>) -> AnyView,
 }
+
+/// Who made each change, by concern.
+type Steps = BTreeMap<uuid::Uuid, Vec<ConcernStep>>;
 
 pub const EDITOR: ConcernEditor = ConcernEditor {
     new_concern: || view! { <NewConcern/> }.into_any(),
     progress: |concern| view! { <AddProgress concern=concern/> }.into_any(),
+    team: team_steps,
+    steps: |steps| view! { <WhoDidWhat steps=steps/> }.into_any(),
 };
 
 #[component]
@@ -64,17 +75,26 @@ pub fn MeetingsScreen(#[prop(optional)] editor: Option<ConcernEditor>) -> impl I
                 .is_some_and(|p| p.role().may(Action::KeepConcerns).is_ok())
         })
     });
-    let editor = move || editor.filter(|_| keeps.get());
+    let editor_shown = move || editor.filter(|_| keeps.get());
+    let team = editor.map(|e| (e.team)());
+    let steps_of = move |id: &uuid::Uuid| {
+        let (team, editor) = (team?, editor?);
+        let steps = team.with(|t| t.get(id).cloned())?;
+        Some((editor.steps)(steps))
+    };
 
     view! {
         <section class="screen meetings" aria-labelledby="meetings-title">
             <h2 id="meetings-title">{words::TITLE}</h2>
             <p class="muted">{words::INTRO}</p>
             {move || message().map(|m| view! { <p class="muted" role="status" data-testid="concerns-message">{m}</p> })}
-            {move || editor().map(|e| (e.new_concern)())}
+            {move || editor_shown().map(|e| (e.new_concern)())}
             {move || concerns.with(Vec::is_empty).then(|| view! { <p class="muted" data-testid="no-concerns">{words::NONE}</p> })}
             <ul class="cards" data-testid="concerns">
-                {move || concerns.get().into_iter().map(|(c, ward)| view! { <ConcernCard concern=c ward=ward editor=editor()/> }).collect_view()}
+                {move || concerns.get().into_iter().map(|(c, ward)| {
+                    let who = steps_of(&c.id);
+                    view! { <ConcernCard concern=c ward=ward editor=editor_shown() who=who/> }
+                }).collect_view()}
             </ul>
         </section>
     }
@@ -150,6 +170,8 @@ fn ConcernCard(
     /// Its ward's name, as the server said.
     ward: Option<String>,
     editor: Option<ConcernEditor>,
+    /// Who in the team made each change, on the team's phones.
+    who: Option<AnyView>,
 ) -> impl IntoView {
     let progress = editor.map(|e| (e.progress)(concern.clone()));
     let ward = ward.map(|w| format!("{w} · ")).unwrap_or_default();
@@ -165,6 +187,7 @@ fn ConcernCard(
                     <li>{format!("{} — {}", time::local_date_time(p.at), p.text)}</li>
                 }).collect_view()}
             </ol>
+            {who}
             {progress}
         </li>
     }
@@ -227,5 +250,42 @@ fn AddProgress(concern: Concern) -> impl IntoView {
                 </div>
             </form>
         })}
+    }
+}
+
+/// Who in the ward team made each change to the ward's concerns: fetched
+/// for a councillor's or an officer's phone, and kept for reading offline
+/// (removed with the inbox's copy when the phone is unpaired or refused).
+fn team_steps() -> Signal<Steps> {
+    let fetched = use_kept(cache::TEAM_CONCERNS, |pairing| {
+        let pairing = pairing.filter(|p| p.role().may(Action::ReadTeamHistory).is_ok())?;
+        Some(async move { sync::fetch_team_concerns(&pairing).await })
+    });
+    Signal::derive(move || {
+        fetched
+            .value
+            .with(|v| v.as_ref().map(|t| t.concerns.clone()).unwrap_or_default())
+    })
+}
+
+/// One concern's changes, each with who made it and when.
+#[component]
+fn WhoDidWhat(steps: Vec<ConcernStep>) -> impl IntoView {
+    let raised = steps
+        .iter()
+        .find(|s| s.change == ConcernChange::Raised)
+        .map(|s| s.by.clone());
+    view! {
+        <details class="who" data-testid="concern-who">
+            <summary>{match raised {
+                Some(by) => format!("Who did what (raised by {by})"),
+                None => "Who did what".to_owned(),
+            }}</summary>
+            <ol class="history">
+                {steps.into_iter().map(|s| view! {
+                    <li data-testid="concern-step">{format!("{} · {} · {}", time::local_date_time(s.at), s.by, s.saying())}</li>
+                }).collect_view()}
+            </ol>
+        </details>
     }
 }

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use std::marker::PhantomData;
 
 use beatbook_core::meeting::Concern;
-use beatbook_core::protocol::{ConcernList, Inbox, Privacy, TeamShifts, Wards};
+use beatbook_core::protocol::{ConcernList, Inbox, Privacy, TeamConcerns, TeamShifts, Wards};
 use beatbook_core::report::PublicReport;
 use beatbook_core::schema;
 use chrono::{DateTime, Utc};
@@ -92,6 +92,8 @@ pub struct KeptInbox {
 pub const INBOX: Key<KeptInbox> = Key::new(schema::INBOX_CACHE_KEY);
 /// The shifts the ward team shares, as last fetched.
 pub const TEAM_SHIFTS: Key<TeamShifts> = Key::new(schema::TEAM_SHIFTS_CACHE_KEY);
+/// Who in the ward team made each change to its concerns, as last fetched.
+pub const TEAM_CONCERNS: Key<TeamConcerns> = Key::new(schema::TEAM_CONCERNS_CACHE_KEY);
 /// Each meeting concern's ward, as last fetched.
 pub const CONCERN_WARDS: Key<BTreeMap<Uuid, String>> = Key::new(schema::CONCERN_WARDS_CACHE_KEY);
 

@@ -7,7 +7,7 @@ use beatbook_core::photo::{
 use beatbook_core::protocol::proof::{self, Challenge};
 use beatbook_core::protocol::{
     level, paths, ConcernList, ErrorBody, ExportFile, Inbox, Member, Privacy, SubmitReport,
-    SubmitReportResponse, TeamShifts, Wards,
+    SubmitReportResponse, TeamConcerns, TeamShifts, Wards,
 };
 use beatbook_core::report::{MyReport, PublicReport};
 use beatbook_core::schema::RecordKey;
@@ -558,6 +558,11 @@ pub async fn fetch_inbox(pairing: &Pairing) -> Result<Inbox, ClientError> {
 /// removes the kept copies, as the inbox's fetch does.
 pub async fn fetch_team_shifts(pairing: &Pairing) -> Result<TeamShifts, ClientError> {
     get_private(pairing, paths::TEAM_SHIFTS).await
+}
+
+/// Who in the ward team made each change to its concerns.
+pub async fn fetch_team_concerns(pairing: &Pairing) -> Result<TeamConcerns, ClientError> {
+    get_private(pairing, paths::TEAM_CONCERNS).await
 }
 
 /// GETs what only a paired phone may keep; a refused token removes every

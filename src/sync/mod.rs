@@ -12,8 +12,8 @@ mod pairing;
 
 pub use client::{
     fetch_concerns, fetch_export, fetch_export_zip, fetch_inbox, fetch_photo, fetch_privacy,
-    fetch_report_photos, fetch_status, fetch_team_shifts, fetch_wards, photo_url, request_erasure,
-    server_of, set_photo_public, ClientError,
+    fetch_report_photos, fetch_status, fetch_team_concerns, fetch_team_shifts, fetch_wards,
+    photo_url, request_erasure, server_of, set_photo_public, ClientError,
 };
 pub use engine::SyncEngine;
 pub use pairing::{forget_private_data, pair, Pairing};

@@ -124,11 +124,12 @@ fn drop_token() {
 
 /// Removes what only a paired phone may keep: the copy of the inbox, with
 /// residents' contact details and private notes, and the team's shared
-/// shifts. Records made on this phone stay: they are its person's own and
-/// still wait to be sent.
+/// shifts, and who in the team changed each concern. Records made on this
+/// phone stay: they are its person's own and still wait to be sent.
 pub fn forget_private_data() {
     cache::INBOX.remove();
     cache::TEAM_SHIFTS.remove();
+    cache::TEAM_CONCERNS.remove();
 }
 
 /// Why pairing failed, as a sentence for the Settings screen.

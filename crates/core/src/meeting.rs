@@ -244,6 +244,82 @@ pub fn merge_with_local<'a>(
     })
 }
 
+/// One thing someone in the ward team did to a concern, and who: what the
+/// team's meeting page shows beside each progress note and status.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
+pub struct ConcernStep {
+    #[serde(with = "crate::rfc3339")]
+    pub at: DateTime<Utc>,
+    /// The person's name, as the server holds it.
+    pub by: String,
+    pub change: ConcernChange,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConcernChange {
+    /// Recorded from the meeting.
+    Raised,
+    /// Its title, details or meeting date rewritten.
+    Edited,
+    /// Its status set.
+    Status(ConcernStatus),
+    /// A progress note added.
+    Progress(String),
+}
+
+impl ConcernStep {
+    /// In words, for the team's list: "Raised", "Status: Resolved", "Progress: …".
+    pub fn saying(&self) -> String {
+        match &self.change {
+            ConcernChange::Raised => "Raised".to_owned(),
+            ConcernChange::Edited => "Rewritten".to_owned(),
+            ConcernChange::Status(status) => format!("Status: {}", status.label()),
+            ConcernChange::Progress(text) => format!("Progress: {text}"),
+        }
+    }
+}
+
+/// Who did what to one concern, from the revisions the server received
+/// (oldest first, each with the name of the person whose phone sent it):
+/// each revision's changes from the one before are that person's. A first
+/// revision that already carries a status or progress (made offline before
+/// it was sent) counts them as its sender's too.
+pub fn steps(revisions: impl IntoIterator<Item = (String, Concern)>) -> Vec<ConcernStep> {
+    let mut out = Vec::new();
+    let mut before: Option<Concern> = None;
+    for (by, now) in revisions {
+        let step = |at, change| ConcernStep {
+            at,
+            by: by.clone(),
+            change,
+        };
+        let (status, progress) = match &before {
+            None => {
+                out.push(step(now.created_at, ConcernChange::Raised));
+                (ConcernStatus::Open, &[][..])
+            }
+            Some(b) => {
+                if (&b.title, &b.description, b.meeting_date)
+                    != (&now.title, &now.description, now.meeting_date)
+                {
+                    out.push(step(now.updated_at, ConcernChange::Edited));
+                }
+                (b.status, &b.progress[..])
+            }
+        };
+        for p in now.progress.iter().filter(|p| !progress.contains(p)) {
+            out.push(step(p.at, ConcernChange::Progress(p.text.clone())));
+        }
+        if now.status != status {
+            out.push(step(now.updated_at, ConcernChange::Status(now.status)));
+        }
+        before = Some(now);
+    }
+    out
+}
+
 crate::record::synced_by_status!(Concern, Concern, sent_by: updated_at, check: crate::protocol::check_concern);
 
 #[cfg(test)]
@@ -265,6 +341,60 @@ mod tests {
             at(9),
         )
         .unwrap()
+    }
+
+    #[test]
+    fn each_revision_s_changes_are_its_sender_s() {
+        let names = |steps: &[ConcernStep]| {
+            steps
+                .iter()
+                .map(|s| format!("{} {}", s.by, s.saying()))
+                .collect::<Vec<_>>()
+        };
+        let raised = concern();
+        // Made offline with a first note before it was ever sent.
+        let mut first = raised.clone();
+        first
+            .update(ConcernStatus::Open, "Asked the council", at(10))
+            .unwrap();
+        let mut second = first.clone();
+        second
+            .update(ConcernStatus::InProgress, "", at(11))
+            .unwrap();
+        // The same record sent again changes nothing.
+        let mut third = second.clone();
+        third
+            .update(ConcernStatus::Resolved, "Lights fixed", at(12))
+            .unwrap();
+        third.title = "Lighting on Mill Lane and Hope St".into();
+        let steps = steps([
+            ("Ana".to_owned(), first.clone()),
+            ("Ben".to_owned(), second.clone()),
+            ("Ben".to_owned(), second.clone()),
+            ("Cal".to_owned(), third.clone()),
+        ]);
+        assert_eq!(
+            names(&steps),
+            [
+                "Ana Raised",
+                "Ana Progress: Asked the council",
+                "Ben Status: Being worked on",
+                "Cal Rewritten",
+                "Cal Progress: Lights fixed",
+                "Cal Status: Resolved",
+            ]
+        );
+        assert_eq!(steps[0].at, at(9), "raised when it was made");
+        assert_eq!(steps[1].at, at(10), "a note when it was written");
+        assert_eq!(steps[5].at, at(12));
+        let json = serde_json::to_string(&steps).unwrap();
+        assert_eq!(
+            serde_json::from_str::<Vec<ConcernStep>>(&json).unwrap(),
+            steps
+        );
+        assert!(json.contains(r#""change":{"status":"resolved"}"#), "{json}");
+        assert!(json.contains(r#""change":"raised""#), "{json}");
+        assert!(super::steps([]).is_empty());
     }
 
     #[test]

@@ -33,6 +33,9 @@ pub const INBOX_CACHE_KEY: &str = "beatbook/inbox";
 /// The shifts the ward team shares, as last fetched (their notes): a cache,
 /// removed with the inbox's copy.
 pub const TEAM_SHIFTS_CACHE_KEY: &str = "beatbook/team-shifts";
+/// Who in the ward team made each change to its concerns, as last fetched
+/// (names): a cache, removed with the inbox's copy.
+pub const TEAM_CONCERNS_CACHE_KEY: &str = "beatbook/team-concerns";
 /// Each meeting concern's ward, as last fetched with the meeting page
 /// (kept apart from the page, which earlier releases keep as a list).
 pub const CONCERN_WARDS_CACHE_KEY: &str = "beatbook/concern-wards";

@@ -4,7 +4,8 @@
 
 use beatbook_core::report::POSTED_PREFIX;
 use beatbook_core::schema::{
-    RecordKey, DEVICE_KEY, INBOX_CACHE_KEY, TEAM_SHIFTS_CACHE_KEY, UNREADABLE_PREFIX,
+    RecordKey, DEVICE_KEY, INBOX_CACHE_KEY, TEAM_CONCERNS_CACHE_KEY, TEAM_SHIFTS_CACHE_KEY,
+    UNREADABLE_PREFIX,
 };
 use beatbook_core::RecordKind;
 use uuid::Uuid;
@@ -29,6 +30,7 @@ fn every_key_the_end_to_end_tests_use_is_the_app_s() {
         ("DEVICE_KEY", DEVICE_KEY),
         ("INBOX_KEY", INBOX_CACHE_KEY),
         ("TEAM_SHIFTS_KEY", TEAM_SHIFTS_CACHE_KEY),
+        ("TEAM_CONCERNS_KEY", TEAM_CONCERNS_CACHE_KEY),
         (
             "NOTE_PREFIX",
             note.trim_end_matches(&Uuid::nil().to_string()),
@@ -42,5 +44,5 @@ fn every_key_the_end_to_end_tests_use_is_the_app_s() {
         .lines()
         .filter(|l| l.starts_with("export const "))
         .count();
-    assert_eq!(declared, 6, "a new key in keys.mjs is checked here too");
+    assert_eq!(declared, 7, "a new key in keys.mjs is checked here too");
 }

@@ -50,6 +50,7 @@ fn request(server: &TestServer, endpoint: &str, auth: &str, held: &Held) -> Resp
         "GET /api/v1/notes" => get("/api/v1/notes"),
         "GET /api/v1/shifts" => get("/api/v1/shifts"),
         "GET /api/v1/team/shifts" => get("/api/v1/team/shifts"),
+        "GET /api/v1/team/concerns" => get("/api/v1/team/concerns"),
         "GET /api/v1/notes/{id}/revisions" => {
             get(&format!("/api/v1/notes/{}/revisions", held.note))
         }
@@ -667,6 +668,54 @@ fn a_report_reaches_the_ward_it_was_made_in_and_each_ward_sees_its_own() {
     assert!(listed("beatbook-protocol: 2").get("wards").is_none());
     let plain = server.get("/meetings", &[]).text();
     assert!(plain.contains("West · Raised at the meeting of"), "{plain}");
+
+    // Who did what is the team's to see: each change named by whose phone
+    // sent it, the ward's concerns only, never on the public page.
+    let mut progressed = changed.clone();
+    progressed
+        .update(
+            beatbook_core::meeting::ConcernStatus::Resolved,
+            "Lights fixed",
+            Utc::now(),
+        )
+        .unwrap();
+    assert_eq!(send(&west_deputy, &progressed)["outcome"], "updated");
+    let west_officer = in_ward("West", Role::Officer, "PC West");
+    let steps = |auth: &str| {
+        let r = server.get("/api/v1/team/concerns", &[auth]);
+        assert_eq!(r.status, 200, "{}", r.text());
+        serde_json::from_str::<beatbook_core::protocol::TeamConcerns>(&r.text()).unwrap()
+    };
+    let seen = steps(&west_officer);
+    let said: Vec<_> = seen.concerns[&raised_at_meeting.id]
+        .iter()
+        .map(|s| format!("{}: {}", s.by, s.saying()))
+        .collect();
+    assert_eq!(
+        said,
+        [
+            "Cllr West: Raised",
+            "Cllr West Two: Progress: Lights fixed",
+            "Cllr West Two: Status: Resolved",
+        ]
+    );
+    assert_eq!(seen.concerns.len(), 1, "the ward's concerns only");
+    assert_eq!(steps(&west_councillor), seen);
+    assert!(
+        steps(&east_councillor).concerns.is_empty(),
+        "another ward's"
+    );
+    // (The ward panel's 403 is the role table's cell.)
+    assert_eq!(server.get("/api/v1/team/concerns", &[]).status, 401);
+    for public in [
+        server.get("/meetings", &[]).text(),
+        server
+            .get("/api/v1/concerns", &["beatbook-protocol: 3"])
+            .text(),
+    ] {
+        assert!(public.contains("Lights fixed"));
+        assert!(!public.contains("Cllr West"), "{public}");
+    }
 }
 
 #[test]

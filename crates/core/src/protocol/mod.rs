@@ -173,6 +173,15 @@ pub struct TeamShift {
     pub notes: Vec<Note>,
 }
 
+/// `GET /api/v1/team/concerns`: for each of the ward's meeting concerns,
+/// who in the team made each change, oldest first (names the public page
+/// never shows).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
+pub struct TeamConcerns {
+    pub concerns: std::collections::BTreeMap<Uuid, Vec<crate::meeting::ConcernStep>>,
+}
+
 /// How many shared shifts the team's list holds, newest first.
 pub const TEAM_SHIFTS_SHOWN: usize = 30;
 

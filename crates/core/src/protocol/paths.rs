@@ -13,6 +13,8 @@ pub const SHIFTS: &str = "/v1/shifts";
 pub const CONCERNS: &str = "/v1/concerns";
 /// The shifts the ward team's other people share, with their notes.
 pub const TEAM_SHIFTS: &str = "/v1/team/shifts";
+/// Who in the ward team made each change to the ward's meeting concerns.
+pub const TEAM_CONCERNS: &str = "/v1/team/concerns";
 pub const REPORTS: &str = "/v1/reports";
 /// The wards this server holds, by name, for a report with no location.
 pub const WARDS: &str = "/v1/wards";

@@ -66,6 +66,7 @@ impl Role {
                 KeepNotebook
                     | ReadNotebook
                     | ReadTeamShifts
+                    | ReadTeamHistory
                     | ReadConcerns
                     | ReadInbox
                     | PoliceResponse
@@ -108,6 +109,8 @@ pub enum Action {
     ReadNotebook,
     /// Read the shifts the ward's other people share with the team.
     ReadTeamShifts,
+    /// Read who in the team made each change to the meeting's concerns.
+    ReadTeamHistory,
     /// Send the meeting's concerns (`POST /sync` with concerns).
     KeepConcerns,
     /// Read the meeting's concerns.
@@ -130,10 +133,11 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 12] = [
+    pub const ALL: [Action; 13] = [
         Action::KeepNotebook,
         Action::ReadNotebook,
         Action::ReadTeamShifts,
+        Action::ReadTeamHistory,
         Action::KeepConcerns,
         Action::ReadConcerns,
         Action::ReadInbox,
@@ -265,6 +269,7 @@ mod tests {
                 Action::KeepNotebook,
                 Action::ReadNotebook,
                 Action::ReadTeamShifts,
+                Action::ReadTeamHistory,
                 Action::ReadConcerns,
                 Action::ReadInbox,
                 Action::PoliceResponse,

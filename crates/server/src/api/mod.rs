@@ -276,6 +276,7 @@ pub fn router(state: ApiState) -> Router {
         .route(paths::SHIFTS, get(sync::shifts))
         .route(paths::TEAM_SHIFTS, get(sync::team_shifts))
         .route(paths::CONCERNS, get(concerns::concerns))
+        .route(paths::TEAM_CONCERNS, get(concerns::team_concerns))
         .route(paths::WARDS, get(concerns::wards))
         .route(
             paths::REPORTS,
