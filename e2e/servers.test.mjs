@@ -27,12 +27,17 @@ async function notesOn(server, token) {
 }
 
 /** Waits until `server` holds as many notes as `texts`, then asserts that
- * they are exactly those, each once. */
-async function holdsEachOnce(server, token, texts, when) {
+ * they are exactly those, each once. A wait that times out says what the
+ * phone and the proxy said meanwhile. */
+async function holdsEachOnce(server, token, texts, when, { page, caddy }) {
   const notes = await until(`${when}: ${texts.length} notes reach ${server.url}`, async () => {
     const held = await notesOn(server, token);
     return held.length >= texts.length && held;
-  }, 45_000);
+  }, 45_000).catch(async (e) => {
+    const phone = await page.getByTestId('pending-count').textContent({ timeout: 1_000 }).catch((why) => why.message);
+    const held = await notesOn(server, token).then((n) => n.length, (why) => why.message);
+    throw new Error(`${e.message}\nthe phone says: ${phone}\nheld: ${held}\nthe proxy's log (its end):\n${caddy.log().slice(-4000)}`);
+  });
   const held = notes.map((n) => n.text).sort();
   assert.deepEqual(held, [...texts].sort(), `${when}: ${server.url} holds each note once`);
   assert.equal(new Set(notes.map((n) => n.id)).size, notes.length, `${when}: no id twice on ${server.url}`);
@@ -89,8 +94,8 @@ ${config}`);
       await saveNote(page, text);
     };
     for (let i = 1; i <= 6; i++) await note(`Walkabout stop ${i}: lights out by the flats`);
-    await holdsEachOnce(first, token, texts, 'both servers up');
-    await holdsEachOnce(second, token, texts, 'both servers up');
+    await holdsEachOnce(first, token, texts, 'both servers up', { page, caddy });
+    await holdsEachOnce(second, token, texts, 'both servers up', { page, caddy });
     await allSent();
 
     // A resident's report through the proxy is looked up on each server.
@@ -110,7 +115,7 @@ ${config}`);
     // through the second.
     assert.equal(await first.terminate(), 0, 'the first server stops cleanly');
     for (let i = 1; i <= 3; i++) await note(`Night shift, first server down: note ${i}`);
-    await holdsEachOnce(second, token, texts, 'first server stopped');
+    await holdsEachOnce(second, token, texts, 'first server stopped', { page, caddy });
     await allSent();
 
     // It comes back, and the second is stopped: the phone goes on through
@@ -118,11 +123,11 @@ ${config}`);
     first = await start(firstPort, first.data);
     assert.equal(await second.terminate(), 0, 'the second server stops cleanly');
     for (let i = 1; i <= 3; i++) await note(`Night shift, second server down: note ${i}`);
-    await holdsEachOnce(first, token, texts, 'second server stopped');
+    await holdsEachOnce(first, token, texts, 'second server stopped', { page, caddy });
     await allSent();
 
     second = await start(secondPort, second.data);
-    await holdsEachOnce(second, token, texts, 'both back');
+    await holdsEachOnce(second, token, texts, 'both back', { page, caddy });
     assert.equal(texts.length, 12);
   });
 });
