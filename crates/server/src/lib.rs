@@ -12,6 +12,7 @@
 pub mod api;
 pub mod data;
 mod pages;
+pub mod push;
 mod random;
 pub mod serve;
 pub mod store;
