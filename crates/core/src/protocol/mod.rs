@@ -182,6 +182,40 @@ pub struct TeamConcerns {
     pub concerns: std::collections::BTreeMap<Uuid, Vec<crate::meeting::ConcernStep>>,
 }
 
+/// `GET /api/v1/push/key`: the server's VAPID public key, base64url of the
+/// uncompressed P-256 point, as `PushManager.subscribe` takes it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
+pub struct PushKey {
+    pub key: String,
+}
+
+/// `POST /api/v1/reports/{code}/subscription`: a browser's
+/// `PushSubscription.toJSON()`, as it gives it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
+#[serde(rename_all = "camelCase")]
+pub struct PushSubscription {
+    pub endpoint: String,
+    #[serde(default)]
+    pub expiration_time: Option<f64>,
+    pub keys: PushSubscriptionKeys,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
+pub struct PushSubscriptionKeys {
+    pub p256dh: String,
+    pub auth: String,
+}
+
+/// `DELETE /api/v1/reports/{code}/subscription`: which browser stops.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "strict", serde(deny_unknown_fields))]
+pub struct PushUnsubscribe {
+    pub endpoint: String,
+}
+
 /// How many shared shifts the team's list holds, newest first.
 pub const TEAM_SHIFTS_SHOWN: usize = 30;
 

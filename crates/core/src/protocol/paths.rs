@@ -22,6 +22,11 @@ pub const WARDS: &str = "/v1/wards";
 pub const REPORT: &str = "/v1/reports/{code}";
 /// A resident's request that their report's personal data be erased.
 pub const REPORT_ERASURE: &str = "/v1/reports/{code}/erasure";
+/// A browser's push subscription for one report (`POST` the browser's
+/// `PushSubscription.toJSON()`; `DELETE` with its `endpoint`).
+pub const REPORT_SUBSCRIPTION: &str = "/v1/reports/{code}/subscription";
+/// The server's VAPID public key, for `PushManager.subscribe`.
+pub const PUSH_KEY: &str = "/v1/push/key";
 /// What the server keeps of residents' personal data, and for how long.
 pub const PRIVACY: &str = "/v1/privacy";
 pub const INBOX: &str = "/v1/inbox";

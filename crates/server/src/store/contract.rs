@@ -34,6 +34,7 @@ macro_rules! contract_tests {
             a_refused_photo_is_refused_for_its_first_reason,
             a_ward_s_people_pair_their_phones_until_revoked,
             a_report_goes_to_the_ward_it_is_in_and_each_ward_sees_its_own,
+            a_report_s_subscriptions_hear_of_each_public_step_until_it_ends,
         );
     };
     (@each $make:expr; $($name:ident),* $(,)?) => {
@@ -562,4 +563,125 @@ pub(crate) fn a_report_goes_to_the_ward_it_is_in_and_each_ward_sees_its_own<S: S
         .unwrap();
     assert_eq!(answers[0].outcome, Outcome::Rejected);
     assert_eq!(seen(ward(west.id, false)), ["In the west ward"]);
+}
+
+pub(crate) fn a_report_s_subscriptions_hear_of_each_public_step_until_it_ends<S: Store>(store: &S) {
+    use super::{PushOutcome, Subscribed};
+    use beatbook_core::protocol::{PushSubscription, PushSubscriptionKeys};
+    use beatbook_core::report::{Notice, MAX_SUBSCRIPTIONS};
+
+    let key = store.push_key(&[7; 32]).unwrap();
+    assert_eq!(key, [7; 32]);
+    assert_eq!(
+        store.push_key(&[8; 32]).unwrap(),
+        key,
+        "the first key is kept"
+    );
+
+    let browser = |n: usize| PushSubscription {
+        endpoint: format!("https://push.example.net/send/{n}"),
+        expiration_time: None,
+        keys: PushSubscriptionKeys {
+            p256dh: format!("key-{n}"),
+            auth: format!("auth-{n}"),
+        },
+    };
+    let device = device(store);
+    let sent = report("Dark all week", "");
+    let (code, _) = store.submit_report(&sent).unwrap();
+    assert_eq!(
+        store.subscribe("ABCDE-FGHJK", &browser(0)).unwrap(),
+        Subscribed::NoReport
+    );
+    assert_eq!(
+        store.subscribe(&code, &browser(0)).unwrap(),
+        Subscribed::Added
+    );
+    assert_eq!(
+        store.subscribe(&code, &browser(0)).unwrap(),
+        Subscribed::Already
+    );
+    for n in 1..MAX_SUBSCRIPTIONS {
+        assert_eq!(
+            store.subscribe(&code, &browser(n)).unwrap(),
+            Subscribed::Added
+        );
+    }
+    assert_eq!(
+        store.subscribe(&code, &browser(MAX_SUBSCRIPTIONS)).unwrap(),
+        Subscribed::Full
+    );
+    assert!(store.unsubscribe(&code, &browser(1).endpoint).unwrap());
+    assert!(!store.unsubscribe(&code, &browser(1).endpoint).unwrap());
+    assert_eq!(store.subscriptions(&code).unwrap(), MAX_SUBSCRIPTIONS - 1);
+
+    let now = Utc::now() + Duration::seconds(1);
+    let minute = Duration::minutes(1);
+    // A private note tells nobody; a move does, once per subscription.
+    store
+        .triage(
+            device,
+            &[step(&sent, ReportStatus::New, "", "Rang the caretaker")],
+        )
+        .unwrap();
+    assert!(store.due_pushes(now, minute, 100).unwrap().is_empty());
+    store
+        .triage(
+            device,
+            &[step(&sent, ReportStatus::RaisedWithPolice, "", "")],
+        )
+        .unwrap();
+    let due = store.due_pushes(now, minute, 100).unwrap();
+    assert_eq!(due.len(), MAX_SUBSCRIPTIONS - 1);
+    let notice: Notice = serde_json::from_str(&due[0].payload).unwrap();
+    assert_eq!(notice.code, code);
+    assert_eq!(notice.status, ReportStatus::RaisedWithPolice);
+    assert_eq!(due[0].endpoint, browser(0).endpoint);
+    assert_eq!((due[0].p256dh.as_str(), due[0].attempts), ("key-0", 0));
+    assert!(
+        store.due_pushes(now, minute, 100).unwrap().is_empty(),
+        "claimed: no other server sends them meanwhile"
+    );
+    // Sent; gone (its subscription goes); tried again later; given up.
+    store.pushed(&due[0], PushOutcome::Sent).unwrap();
+    store.pushed(&due[1], PushOutcome::Gone).unwrap();
+    store
+        .pushed(&due[2], PushOutcome::Retry(now + minute))
+        .unwrap();
+    store.pushed(&due[3], PushOutcome::GaveUp).unwrap();
+    assert_eq!(store.subscriptions(&code).unwrap(), MAX_SUBSCRIPTIONS - 2);
+    let later = store.due_pushes(now + minute * 2, minute, 100).unwrap();
+    assert_eq!(later.len(), 1, "{later:?}");
+    assert_eq!((later[0].seq, later[0].attempts), (due[2].seq, 1));
+    store.pushed(&later[0], PushOutcome::Sent).unwrap();
+
+    // Closing tells them, and then holds no subscription.
+    store
+        .triage(
+            device,
+            &[step(&sent, ReportStatus::Closed, "Fixed, thank you.", "")],
+        )
+        .unwrap();
+    let closing = store.due_pushes(now + minute * 3, minute, 100).unwrap();
+    assert_eq!(closing.len(), MAX_SUBSCRIPTIONS - 2);
+    assert_eq!(store.subscriptions(&code).unwrap(), 0);
+    assert_eq!(
+        store.subscribe(&code, &browser(0)).unwrap(),
+        Subscribed::Closed
+    );
+
+    // Erasure takes the subscriptions and whatever waits for them.
+    let other = report("Shouting at the bus stop", "Sam");
+    let (other_code, _) = store.submit_report(&other).unwrap();
+    store.subscribe(&other_code, &browser(9)).unwrap();
+    store
+        .triage(
+            device,
+            &[step(&other, ReportStatus::Acknowledged, "Seen.", "")],
+        )
+        .unwrap();
+    assert!(store.erase_report(&other_code).unwrap());
+    assert_eq!(store.subscriptions(&other_code).unwrap(), 0);
+    let left = store.due_pushes(now + minute * 9, minute, 100).unwrap();
+    assert!(left.iter().all(|d| d.code != other_code), "{left:?}");
 }

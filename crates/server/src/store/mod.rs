@@ -50,7 +50,9 @@ pub use postgres::Postgres;
 pub use sqlite::Sqlite;
 
 /// Everything the API needs from a store.
-pub trait Store: Devices + Team + Records + Reports + Photos + Send + Sync + 'static {
+pub trait Store:
+    Devices + Team + Records + Reports + Photos + Pushes + Send + Sync + 'static
+{
     /// Whether the store can take a write now (for `/healthz`): a store
     /// that answers reads but cannot write would lose what phones send.
     fn writable(&self) -> StoreResult<()>;
@@ -583,6 +585,77 @@ pub const DEVICE_QUOTA_BYTES: u64 = 256 * 1024 * 1024;
 /// The most note photos one paired device may store: years of a
 /// councillor's photos as the phone shrinks them, and a bound on the disk.
 pub const DEVICE_PHOTO_QUOTA_BYTES: u64 = 4096 * 1024 * 1024;
+
+/// What became of a browser's request to hear back about a report.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Subscribed {
+    Added,
+    /// This browser had asked already.
+    Already,
+    /// The report holds as many subscriptions as it may.
+    Full,
+    /// No report has this code (or it was removed as junk).
+    NoReport,
+    /// The report is closed or erased: there is nothing more to hear.
+    Closed,
+}
+
+/// A notification waiting to go, claimed for a while by the server that
+/// sends it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DuePush {
+    pub seq: i64,
+    pub code: String,
+    pub endpoint: String,
+    pub p256dh: String,
+    pub auth: String,
+    /// Core's `Notice`, as JSON.
+    pub payload: String,
+    /// How many tries have failed.
+    pub attempts: i32,
+}
+
+/// What came of one try at sending a notification.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PushOutcome {
+    /// The push service took it: it is removed.
+    Sent,
+    /// The push service says the subscription is gone (404, 410): it and
+    /// everything waiting for it are removed.
+    Gone,
+    /// Tried again at this time.
+    Retry(DateTime<Utc>),
+    /// Given up on: removed.
+    GaveUp,
+}
+
+/// Residents' push subscriptions and the notifications waiting to go (the
+/// triage that changes a report's page queues them, in its transaction).
+pub trait Pushes {
+    /// The server's VAPID key: the one kept, or else `fresh`, kept from now
+    /// on (two servers starting at once keep one).
+    fn push_key(&self, fresh: &[u8]) -> StoreResult<Vec<u8>>;
+    /// Holds a browser's subscription against a report's code.
+    fn subscribe(
+        &self,
+        code: &str,
+        subscription: &beatbook_core::protocol::PushSubscription,
+    ) -> StoreResult<Subscribed>;
+    /// Whether there was such a subscription to remove.
+    fn unsubscribe(&self, code: &str, endpoint: &str) -> StoreResult<bool>;
+    /// How many subscriptions a report's code holds.
+    fn subscriptions(&self, code: &str) -> StoreResult<usize>;
+    /// Claims up to `limit` notifications due by `now` for `claim`, so
+    /// that no other server sends them meanwhile.
+    fn due_pushes(
+        &self,
+        now: DateTime<Utc>,
+        claim: chrono::Duration,
+        limit: usize,
+    ) -> StoreResult<Vec<DuePush>>;
+    /// Records what came of one try.
+    fn pushed(&self, push: &DuePush, outcome: PushOutcome) -> StoreResult<()>;
+}
 
 pub trait Photos {
     /// Keeps a photo: its file (named by its hash, written once and synced)

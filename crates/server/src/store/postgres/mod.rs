@@ -16,6 +16,7 @@
 pub mod cluster;
 mod devices;
 mod photos;
+mod push;
 mod records;
 mod reports;
 mod team;
@@ -36,6 +37,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_initial.sql"),
     include_str!("migrations/0002_wards_and_people.sql"),
     include_str!("migrations/0003_responses_signed.sql"),
+    include_str!("migrations/0004_push.sql"),
 ];
 
 /// Held while the schema is brought up to date, so two servers starting at

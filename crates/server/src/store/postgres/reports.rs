@@ -5,7 +5,9 @@
 
 use beatbook_core::inbox::InboxFilter;
 use beatbook_core::protocol::{InboxReport, Outcome, TriageEntry, TriageResult};
-use beatbook_core::report::{PublicReport, Report, ReportKind, ReportStatus, Signature, Triage};
+use beatbook_core::report::{
+    Notice, PublicReport, Report, ReportKind, ReportStatus, Signature, Triage,
+};
 use std::sync::atomic::Ordering;
 
 use chrono::{DateTime, Utc};
@@ -301,7 +303,7 @@ fn apply_triage(
     // Only a report of the device's ward, or (a councillor's change) of
     // none: an officer speaks for the police of their own ward.
     let current = tx.query_opt(
-        "SELECT seq, status, erased_at FROM reports WHERE id = $1
+        "SELECT seq, status, erased_at, code, response FROM reports WHERE id = $1
            AND (ward_id = (SELECT p.ward_id FROM devices d
                 JOIN people p ON p.id = d.person_id WHERE d.id = $2)
                 OR (ward_id IS NULL AND NOT $3))",
@@ -314,7 +316,9 @@ fn apply_triage(
         ));
     };
     let seq: i64 = current.get(0);
-    let step = match change.applied_to(status_of(current.get(1)), current.get(2)) {
+    let (code, response): (String, Option<String>) = (current.get(3), current.get(4));
+    let status = status_of(current.get(1));
+    let step = match change.applied_to(status, current.get(2)) {
         Ok(step) => step,
         Err(reason) => return Ok(answer(Outcome::Rejected, Some(reason))),
     };
@@ -352,6 +356,15 @@ fn apply_triage(
             &seq,
         ],
     )?;
+    // A resident who asked to hear back is told what their page now shows
+    // (not of junk, which has no page).
+    let notice = Notice::of_step(&code, status, response.as_deref(), &step);
+    super::push::queue_notice(
+        tx,
+        notice.as_ref().filter(|_| !step.spam),
+        step.spam || step.status == ReportStatus::Closed,
+        &code,
+    )?;
     Ok(answer(Outcome::Stored, None))
 }
 
@@ -359,6 +372,10 @@ fn apply_triage(
 /// says, empties the private notes on it, and removes its photos (and the
 /// bytes no other photo shares).
 fn erase_personal(tx: &mut Transaction<'_>, id: Uuid, at: DateTime<Utc>) -> StoreResult<()> {
+    let code: String = tx
+        .query_one("SELECT code FROM reports WHERE id = $1", &[&id])?
+        .get(0);
+    super::push::forget_subscriptions(tx, &code)?;
     rewrite(tx, id, |report| {
         report.erase_personal(at);
         true

@@ -21,6 +21,7 @@ pub mod backup;
 mod devices;
 mod ingest;
 mod photos;
+mod push;
 mod records;
 mod reports;
 mod team;
@@ -50,6 +51,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0009_photos_cleaned.sql"),
     include_str!("migrations/0010_wards_and_people.sql"),
     include_str!("migrations/0011_responses_signed.sql"),
+    include_str!("migrations/0012_push.sql"),
 ];
 
 /// How often the write-ahead log is copied into the database file.

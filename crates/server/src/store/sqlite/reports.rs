@@ -3,7 +3,9 @@
 
 use beatbook_core::inbox::InboxFilter;
 use beatbook_core::protocol::{InboxReport, Outcome, TriageEntry, TriageResult};
-use beatbook_core::report::{PublicReport, Report, ReportKind, ReportStatus, Signature, Triage};
+use beatbook_core::report::{
+    Notice, PublicReport, Report, ReportKind, ReportStatus, Signature, Triage,
+};
 use chrono::{DateTime, Utc};
 use rusqlite::{params, OptionalExtension, Transaction};
 use uuid::Uuid;
@@ -294,9 +296,11 @@ impl Sqlite {
         }
         // Only a report of the device's ward, or (a councillor's change)
         // of none: an officer speaks for the police of their own ward.
-        let current: Option<(i64, String, Option<String>)> = tx
+        // Its row, status, erasure, code and public response.
+        type Current = (i64, String, Option<String>, String, Option<String>);
+        let current: Option<Current> = tx
             .query_row(
-                "SELECT seq, status, erased_at FROM reports WHERE id = ?1
+                "SELECT seq, status, erased_at, code, response FROM reports WHERE id = ?1
                    AND (ward_id = (SELECT p.ward_id FROM devices d
                         JOIN people p ON p.id = d.person_id WHERE d.id = ?2)
                         OR (ward_id IS NULL AND NOT ?3))",
@@ -305,10 +309,10 @@ impl Sqlite {
                     device_id,
                     change.is_police_only()
                 ],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
             )
             .optional()?;
-        let Some((seq, status, erased_at)) = current else {
+        let Some((seq, status, erased_at, code, response)) = current else {
             return Ok(answer(
                 Outcome::Rejected,
                 Some("there is no report with this id".into()),
@@ -354,6 +358,15 @@ impl Sqlite {
                 params![at, seq],
             )?;
         }
+        // A resident who asked to hear back is told what their page now
+        // shows (not of junk, which has no page).
+        let notice = Notice::of_step(&code, status, response.as_deref(), change);
+        super::push::queue_notice(
+            tx,
+            notice.as_ref().filter(|_| !change.spam),
+            change.spam || change.status == ReportStatus::Closed,
+            &code,
+        )?;
         Ok(answer(Outcome::Stored, None))
     }
 
@@ -362,10 +375,12 @@ impl Sqlite {
     /// files first, so an erasure cut short leaves none on disk; run again,
     /// it removes the rows). The caller commits, then forgets the old pages.
     fn erase_personal(&self, tx: &Transaction<'_>, seq: i64, at: DateTime<Utc>) -> StoreResult<()> {
-        let (id, body): (String, String) =
-            tx.query_row("SELECT id, body FROM reports WHERE seq = ?1", [seq], |r| {
-                Ok((r.get(0)?, r.get(1)?))
-            })?;
+        let (id, body, code): (String, String, String) = tx.query_row(
+            "SELECT id, body, code FROM reports WHERE seq = ?1",
+            [seq],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )?;
+        super::push::forget_subscriptions(tx, &code)?;
         rewrite(tx, seq, &body, |report| {
             report.erase_personal(at);
             true

@@ -1,0 +1,205 @@
+//! Residents' push subscriptions in SQLite, and the notifications waiting
+//! to go (queued by triage, in `reports.rs`).
+
+use beatbook_core::protocol::PushSubscription;
+use beatbook_core::report::{Notice, ReportStatus, MAX_SUBSCRIPTIONS};
+use chrono::{DateTime, Utc};
+use rusqlite::{params, OptionalExtension, Transaction};
+
+use super::{now_text, time_key, Sqlite};
+use crate::store::rows::status_of;
+use crate::store::{DuePush, PushOutcome, Pushes, StoreResult, Subscribed};
+
+impl Pushes for Sqlite {
+    fn push_key(&self, fresh: &[u8]) -> StoreResult<Vec<u8>> {
+        let mut conn = self.conn();
+        let tx = super::write(&mut conn)?;
+        tx.execute(
+            "INSERT INTO push_key (id, secret, created_at) VALUES (1, ?1, ?2)
+             ON CONFLICT (id) DO NOTHING",
+            params![fresh, now_text()],
+        )?;
+        let kept = tx.query_row("SELECT secret FROM push_key WHERE id = 1", [], |r| r.get(0))?;
+        tx.commit()?;
+        Ok(kept)
+    }
+
+    fn subscribe(&self, code: &str, subscription: &PushSubscription) -> StoreResult<Subscribed> {
+        let mut conn = self.conn();
+        let tx = super::write(&mut conn)?;
+        let report: Option<(String, bool, bool)> = tx
+            .query_row(
+                "SELECT status, removed_at IS NOT NULL, erased_at IS NOT NULL
+                 FROM reports WHERE code = ?1",
+                params![code],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .optional()?;
+        let answer = match report {
+            None | Some((_, true, _)) => Subscribed::NoReport,
+            Some((status, _, erased)) if erased || status_of(&status) == ReportStatus::Closed => {
+                Subscribed::Closed
+            }
+            Some(_) => {
+                let held: usize = tx.query_row(
+                    "SELECT COUNT(*) FROM push_subscriptions WHERE code = ?1",
+                    params![code],
+                    |r| r.get(0),
+                )?;
+                tx.execute(
+                    "INSERT INTO push_subscriptions (code, endpoint, p256dh, auth, created_at)
+                     SELECT ?1, ?2, ?3, ?4, ?5 WHERE ?6
+                     ON CONFLICT (code, endpoint) DO UPDATE SET p256dh = excluded.p256dh, auth = excluded.auth",
+                    params![
+                        code,
+                        subscription.endpoint,
+                        subscription.keys.p256dh,
+                        subscription.keys.auth,
+                        now_text(),
+                        held < MAX_SUBSCRIPTIONS,
+                    ],
+                )?;
+                let after: usize = tx.query_row(
+                    "SELECT COUNT(*) FROM push_subscriptions WHERE code = ?1",
+                    params![code],
+                    |r| r.get(0),
+                )?;
+                let kept: bool = tx.query_row(
+                    "SELECT EXISTS (SELECT 1 FROM push_subscriptions WHERE code = ?1 AND endpoint = ?2)",
+                    params![code, subscription.endpoint],
+                    |r| r.get(0),
+                )?;
+                match (kept, after > held) {
+                    (true, true) => Subscribed::Added,
+                    (true, false) => Subscribed::Already,
+                    (false, _) => Subscribed::Full,
+                }
+            }
+        };
+        tx.commit()?;
+        Ok(answer)
+    }
+
+    fn unsubscribe(&self, code: &str, endpoint: &str) -> StoreResult<bool> {
+        let mut conn = self.conn();
+        let tx = super::write(&mut conn)?;
+        let removed = tx.execute(
+            "DELETE FROM push_subscriptions WHERE code = ?1 AND endpoint = ?2",
+            params![code, endpoint],
+        )?;
+        tx.execute(
+            "DELETE FROM push_outbox WHERE code = ?1 AND endpoint = ?2",
+            params![code, endpoint],
+        )?;
+        tx.commit()?;
+        Ok(removed > 0)
+    }
+
+    fn subscriptions(&self, code: &str) -> StoreResult<usize> {
+        Ok(self.conn().query_row(
+            "SELECT COUNT(*) FROM push_subscriptions WHERE code = ?1",
+            params![code],
+            |r| r.get(0),
+        )?)
+    }
+
+    fn due_pushes(
+        &self,
+        now: DateTime<Utc>,
+        claim: chrono::Duration,
+        limit: usize,
+    ) -> StoreResult<Vec<DuePush>> {
+        let mut conn = self.conn();
+        let tx = super::write(&mut conn)?;
+        let due = {
+            let mut statement = tx.prepare_cached(
+                "UPDATE push_outbox SET claimed_until = ?2
+                 WHERE seq IN (SELECT seq FROM push_outbox
+                               WHERE due_at <= ?1 AND (claimed_until IS NULL OR claimed_until <= ?1)
+                               ORDER BY seq LIMIT ?3)
+                 RETURNING seq, code, endpoint, p256dh, auth, payload, attempts",
+            )?;
+            let rows = statement.query_map(
+                params![time_key(now), time_key(now + claim), limit as i64],
+                |r| {
+                    Ok(DuePush {
+                        seq: r.get(0)?,
+                        code: r.get(1)?,
+                        endpoint: r.get(2)?,
+                        p256dh: r.get(3)?,
+                        auth: r.get(4)?,
+                        payload: r.get(5)?,
+                        attempts: r.get(6)?,
+                    })
+                },
+            )?;
+            rows.collect::<Result<Vec<_>, _>>()?
+        };
+        tx.commit()?;
+        Ok(due)
+    }
+
+    fn pushed(&self, push: &DuePush, outcome: PushOutcome) -> StoreResult<()> {
+        let mut conn = self.conn();
+        let tx = super::write(&mut conn)?;
+        match outcome {
+            PushOutcome::Sent | PushOutcome::GaveUp => {
+                tx.execute("DELETE FROM push_outbox WHERE seq = ?1", params![push.seq])?;
+            }
+            PushOutcome::Gone => {
+                tx.execute(
+                    "DELETE FROM push_subscriptions WHERE endpoint = ?1",
+                    params![push.endpoint],
+                )?;
+                tx.execute(
+                    "DELETE FROM push_outbox WHERE endpoint = ?1",
+                    params![push.endpoint],
+                )?;
+            }
+            PushOutcome::Retry(at) => {
+                tx.execute(
+                    "UPDATE push_outbox SET attempts = attempts + 1, due_at = ?2, claimed_until = NULL
+                     WHERE seq = ?1",
+                    params![push.seq, time_key(at)],
+                )?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+}
+
+/// Queues `notice` for every browser that asked to hear back about its
+/// report, in the triage's transaction; a report closed or removed by that
+/// step holds no subscriptions after it (the closing notice still goes).
+pub(super) fn queue_notice(
+    tx: &Transaction<'_>,
+    notice: Option<&Notice>,
+    ends: bool,
+    code: &str,
+) -> StoreResult<()> {
+    if let Some(notice) = notice {
+        tx.execute(
+            "INSERT INTO push_outbox (code, endpoint, p256dh, auth, payload, due_at)
+             SELECT code, endpoint, p256dh, auth, ?2, ?3 FROM push_subscriptions WHERE code = ?1",
+            params![code, serde_json::to_string(notice)?, now_text()],
+        )?;
+    }
+    if ends {
+        tx.execute(
+            "DELETE FROM push_subscriptions WHERE code = ?1",
+            params![code],
+        )?;
+    }
+    Ok(())
+}
+
+/// An erased report's subscriptions, and whatever waits for them, go.
+pub(super) fn forget_subscriptions(tx: &Transaction<'_>, code: &str) -> StoreResult<()> {
+    tx.execute(
+        "DELETE FROM push_subscriptions WHERE code = ?1",
+        params![code],
+    )?;
+    tx.execute("DELETE FROM push_outbox WHERE code = ?1", params![code])?;
+    Ok(())
+}
