@@ -388,6 +388,7 @@ const API_TESTS: &[&str] = &[
     "public_endpoint",
     "fuzz_api",
     "plain_pages",
+    "push_api",
 ];
 
 fn run_test_tiers(env: &setup::Env, tally: &mut Tally) -> Result {

@@ -271,6 +271,19 @@ struct Serve {
     /// older ones are told to update.
     #[arg(long, value_name = "N", default_value_t = beatbook_core::protocol::level::OLDEST)]
     oldest_app_level: u32,
+    /// Whom push services may contact about this server's notifications to
+    /// residents: a mailto: or https: address.
+    #[arg(
+        long,
+        value_name = "ADDRESS",
+        env = "BEATBOOK_PUSH_CONTACT",
+        default_value = "mailto:beatbook@localhost"
+    )]
+    push_contact: String,
+    /// A root certificate to trust for a private push service (one on this
+    /// network, whose address is then allowed).
+    #[arg(long, value_name = "FILE")]
+    push_root: Option<PathBuf>,
 }
 
 /// How to serve, from the options: HTTPS by ACME or from files, or plain
@@ -437,6 +450,11 @@ async fn serve_store<S: Store>(
         .answering_from_level(options.oldest_app_level)
         .with_resident_photo_room(options.resident_photo_mb.saturating_mul(1_000_000));
     let expiry = tokio::spawn(expire_contacts(store.clone(), options.keep_contact_days));
+    let sender = beatbook_server::push::send::Sender::new(
+        options.push_contact.clone(),
+        options.push_root.as_deref(),
+    )?;
+    let pushes = tokio::spawn(sender.run(store.clone(), state.push_wake()));
     let app = beatbook_server::app_with_api(&options.dist, state);
     let pair = pairing_command(&options.data);
     let files = serve::raise_descriptor_limit();
@@ -464,8 +482,10 @@ async fn serve_store<S: Store>(
         println!("Data: {kept}. To pair a phone: {pair}");
     })
     .await?;
-    expiry.abort();
-    let _ = expiry.await;
+    for task in [expiry, pushes] {
+        task.abort();
+        let _ = task.await;
+    }
     Ok(store)
 }
 

@@ -240,6 +240,9 @@ pub const MAX_REPORT_BODY_BYTES: usize = 16 * 1024;
 /// a resident's request for erasure, a photo shown or not): a few hundred
 /// bytes is all they ever need, and nobody is made to wait on more.
 pub const MAX_SMALL_BODY_BYTES: usize = 512;
+/// The most a push subscription's body may take: a push service's endpoint
+/// (at most 1,024 characters) and the browser's keys.
+pub const MAX_SUBSCRIPTION_BODY_BYTES: usize = 2048;
 
 /// The cookie the plain report form's answer sets on the browser that made
 /// report `code` (sent back only to that report's page): its name.

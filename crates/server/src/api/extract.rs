@@ -11,6 +11,7 @@ use axum::http::{header, StatusCode};
 use beatbook_core::photo::MAX_PHOTO_BYTES;
 use beatbook_core::protocol::{
     level, paths, MAX_BODY_BYTES, MAX_REPORT_BODY_BYTES, MAX_SMALL_BODY_BYTES,
+    MAX_SUBSCRIPTION_BODY_BYTES,
 };
 use beatbook_core::team::{Action, Refused};
 use serde::de::DeserializeOwned;
@@ -164,6 +165,8 @@ pub enum Body {
     /// A code or a flag: pairing, a request for erasure, a photo's public
     /// flag.
     Small,
+    /// A browser's push subscription: its endpoint and keys.
+    Subscription,
     /// The councillor's batches of records and triage changes.
     Json,
 }
@@ -171,7 +174,7 @@ pub enum Body {
 /// Every route that takes a body, and what it takes: the one table the
 /// guard (refusing from the declared length, before anything is read) and
 /// the router (cutting off a body with no declared length) both read.
-pub const BODIES: [(&str, Body); 7] = [
+pub const BODIES: [(&str, Body); 8] = [
     (paths::PAIR, Body::Small),
     (paths::SYNC, Body::Json),
     (paths::REPORTS, Body::Report),
@@ -179,6 +182,7 @@ pub const BODIES: [(&str, Body); 7] = [
     (paths::TRIAGE, Body::Json),
     (paths::PHOTO, Body::Photo),
     (paths::PHOTO_PUBLIC, Body::Small),
+    (paths::REPORT_SUBSCRIPTION, Body::Subscription),
 ];
 
 /// Whether `endpoint` is an address of `route`, whose `{name}` segments
@@ -218,6 +222,7 @@ impl Body {
             Body::Report => MAX_REPORT_BODY_BYTES,
             Body::Photo => MAX_PHOTO_BYTES,
             Body::Small => MAX_SMALL_BODY_BYTES,
+            Body::Subscription => MAX_SUBSCRIPTION_BODY_BYTES,
             Body::Json => MAX_BODY_BYTES,
         }
     }
@@ -238,6 +243,9 @@ pub fn too_large(path: &str) -> ApiError {
             "a photo is limited to {MAX_PHOTO_BYTES} bytes; Beatbook shrinks photos before sending them"
         ),
         Body::Small => format!("this request's body is limited to {MAX_SMALL_BODY_BYTES} bytes"),
+        Body::Subscription => format!(
+            "a push subscription is limited to {MAX_SUBSCRIPTION_BODY_BYTES} bytes"
+        ),
         Body::Json => format!(
             "the request body is over {MAX_BODY_BYTES} bytes; send fewer records at once"
         ),

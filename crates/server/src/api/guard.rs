@@ -81,7 +81,7 @@ pub async fn old_enough(State(oldest): State<u32>, request: Request, next: Next)
 }
 
 pub async fn only_the_app(request: Request, next: Next) -> Result<Response, ApiError> {
-    if request.method() != Method::POST {
+    if request.method() != Method::POST && request.method() != Method::DELETE {
         if embedded_elsewhere(request.headers()) {
             return Err(ApiError::new(
                 StatusCode::FORBIDDEN,
@@ -100,6 +100,11 @@ pub async fn only_the_app(request: Request, next: Next) -> Result<Response, ApiE
             "this request came from another site; only the Beatbook app on this site may send it",
         ));
     }
+    // A DELETE (letting go of a push subscription) is held to the same
+    // origin as a POST; its body is the handler's to read.
+    if request.method() == Method::DELETE {
+        return Ok(next.run(request).await);
+    }
     let path = request.uri().path();
     // None of these is a type a form on another site can send without the
     // browser asking this server first.
@@ -115,7 +120,9 @@ pub async fn only_the_app(request: Request, next: Next) -> Result<Response, ApiE
                 "send the photo's bytes with Content-Type image/jpeg, image/png or image/webp",
             ));
         }
-        Body::Report | Body::Small | Body::Json if media.as_deref() != Some("application/json") => {
+        Body::Report | Body::Small | Body::Subscription | Body::Json
+            if media.as_deref() != Some("application/json") =>
+        {
             return Err(ApiError::new(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 "send the body as JSON, with Content-Type: application/json",

@@ -86,6 +86,8 @@ pub async fn triage(
     let mut results = state
         .store(move |store| store.triage(device.id, &valid))
         .await?;
+    // What it queued for residents who asked to hear back goes now.
+    state.push_wake.notify_one();
     results.extend(refused);
     Ok(Json(TriageResponse { results }))
 }

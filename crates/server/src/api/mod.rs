@@ -21,6 +21,7 @@ pub(crate) mod limits;
 mod pairing;
 mod photos;
 pub(crate) mod proxy;
+mod push;
 mod puzzles;
 mod query;
 pub(crate) mod reports;
@@ -69,6 +70,10 @@ pub struct ApiState {
     /// The oldest protocol level answered (core's `level::OLDEST`, or
     /// later where the operator says so): older apps are told to update.
     pub(crate) oldest_level: u32,
+    /// The server's VAPID key, read from the store at first use.
+    push_key: Arc<tokio::sync::OnceCell<crate::push::VapidKey>>,
+    /// Told after each triage, so that the push sender sends at once.
+    push_wake: Arc<tokio::sync::Notify>,
 }
 
 /// Where a request stands against a shared ceiling.
@@ -108,21 +113,22 @@ impl ApiState {
             oldest_level: beatbook_core::protocol::level::OLDEST,
             zips: Arc::new(tokio::sync::Semaphore::new(ZIPS_AT_ONCE)),
             puzzles: Arc::new(Puzzles::new(PUZZLE_BITS)),
+            push_key: Arc::default(),
+            push_wake: Arc::default(),
         }
+    }
+
+    /// What wakes the push sender after a triage: hand it to
+    /// `push::send::Sender::run`.
+    pub fn push_wake(&self) -> Arc<tokio::sync::Notify> {
+        self.push_wake.clone()
     }
 
     /// No practical limits at all: for benchmarks and fuzzing only.
     pub fn unlimited(store: Arc<dyn Store>) -> Self {
         ApiState {
-            store,
             limits: Arc::new(RateLimits::new(1e9, 1e9, 1e9)),
-            proxies: Arc::new([]),
-            decoys: Arc::default(),
-            keep_contact_days: KEEP_CONTACT_DAYS,
-            resident_photo_room: RESIDENT_PHOTO_MB * 1_000_000,
-            oldest_level: beatbook_core::protocol::level::OLDEST,
-            zips: Arc::new(tokio::sync::Semaphore::new(ZIPS_AT_ONCE)),
-            puzzles: Arc::new(Puzzles::new(PUZZLE_BITS)),
+            ..ApiState::new(store)
         }
     }
 
@@ -288,6 +294,13 @@ pub fn router(state: ApiState) -> Router {
             post(reports::request_erasure).layer(body_limit(paths::REPORT_ERASURE)),
         )
         .route(paths::PRIVACY, get(reports::privacy))
+        .route(paths::PUSH_KEY, get(push::key))
+        .route(
+            paths::REPORT_SUBSCRIPTION,
+            post(push::subscribe)
+                .delete(push::unsubscribe)
+                .layer(body_limit(paths::REPORT_SUBSCRIPTION)),
+        )
         .route(paths::INBOX, get(inbox::inbox))
         .route(
             paths::TRIAGE,

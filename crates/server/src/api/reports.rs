@@ -92,7 +92,7 @@ pub(crate) async fn receive(
 }
 
 /// What a look-up refused at the shared ceiling is told.
-const LOOKUPS_SAYING: &str =
+pub(super) const LOOKUPS_SAYING: &str =
     "the server is answering too many look-ups right now; try again shortly";
 
 pub async fn status(

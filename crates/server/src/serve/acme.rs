@@ -37,7 +37,7 @@ pub struct Acme {
 
 /// The HTTPS client the ACME protocol runs over: the public roots, and the
 /// extra root if one is given.
-fn client_config(extra_root: Option<&Path>) -> Result<Arc<ClientConfig>> {
+pub(crate) fn client_config(extra_root: Option<&Path>) -> Result<Arc<ClientConfig>> {
     let mut roots = RootCertStore::empty();
     roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
     if let Some(path) = extra_root {

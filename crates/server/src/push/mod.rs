@@ -1,11 +1,13 @@
 //! Web Push, the parts that are cryptography: a message sealed for one
 //! browser's subscription (RFC 8291, `aes128gcm`), and the server's signed
 //! claim to be the application the browser subscribed with (RFC 8292,
-//! VAPID). Plain functions over bytes, with no network: what sends them is
-//! elsewhere.
+//! VAPID). Plain functions over bytes, with no network; [`send`] is what
+//! sends them.
 //!
 //! The primitives are RustCrypto's (P-256 for ECDH and ECDSA, HKDF-SHA-256,
 //! AES-128-GCM); this module only puts them together as the two RFCs say.
+
+pub mod send;
 
 use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::{Aes128Gcm, Nonce};

@@ -1,0 +1,102 @@
+//! Residents hear back: `GET /push/key` gives the server's VAPID public key
+//! for `PushManager.subscribe`; `POST /reports/{code}/subscription` holds a
+//! browser's subscription against the report's code (same origin only, like
+//! every resident's post), and `DELETE` on it lets go. The sending is
+//! `crate::push::send`'s, woken after each triage.
+
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::Json;
+use beatbook_core::code;
+use beatbook_core::protocol::{PushKey, PushSubscription, PushUnsubscribe};
+use beatbook_core::report::MAX_SUBSCRIPTIONS;
+use serde_json::{json, Value};
+
+use super::extract::{ApiJson, ApiPath, Client};
+use super::limits::Bucket;
+use super::reports::LOOKUPS_SAYING;
+use super::{ApiError, ApiState};
+use crate::push::send::Target;
+use crate::push::{Keys, VapidKey};
+use crate::store::Subscribed;
+
+/// The server's VAPID public key, made once and kept in the database.
+pub async fn key(State(state): State<ApiState>) -> Result<Json<PushKey>, ApiError> {
+    let key = state
+        .push_key
+        .get_or_try_init(|| async {
+            let fresh = VapidKey::generate().to_bytes();
+            let kept = state.store(move |store| store.push_key(&fresh)).await?;
+            VapidKey::from_bytes(&kept)
+                .ok_or_else(|| ApiError::unavailable("read the server's push key"))
+        })
+        .await?;
+    Ok(Json(PushKey { key: key.public() }))
+}
+
+/// The code in the path, read as a resident may have typed it.
+fn code_of(typed: &str) -> Result<String, ApiError> {
+    code::normalise(typed).ok_or_else(|| {
+        ApiError::bad_request("this is not a reference code: codes look like K7QF2-M3XDA")
+    })
+}
+
+pub async fn subscribe(
+    State(state): State<ApiState>,
+    Client(client): Client,
+    headers: HeaderMap,
+    ApiPath(typed): ApiPath<String>,
+    ApiJson(subscription): ApiJson<PushSubscription>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let ceiling = state.ceiling(Bucket::AllLookups, &headers, LOOKUPS_SAYING)?;
+    state.limits.take(Bucket::Lookups(client))?;
+    state.count(Bucket::AllLookups, ceiling, LOOKUPS_SAYING)?;
+    let code = code_of(&typed)?;
+    if Target::of(&subscription.endpoint).is_none() {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "the subscription's endpoint must be an https address of at most 1,024 characters",
+        ));
+    }
+    Keys::parse(&subscription.keys.p256dh, &subscription.keys.auth)
+        .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()))?;
+    // A bot's decoy takes it as a report would, and keeps nothing.
+    if state.decoys.find(&code).is_some() {
+        return Ok((StatusCode::CREATED, Json(json!({ "subscribed": true }))));
+    }
+    let answer = state
+        .store(move |store| store.subscribe(&code, &subscription))
+        .await?;
+    match answer {
+        Subscribed::Added => Ok((StatusCode::CREATED, Json(json!({ "subscribed": true })))),
+        Subscribed::Already => Ok((StatusCode::OK, Json(json!({ "subscribed": true })))),
+        Subscribed::NoReport => Err(ApiError::not_found("no report has this reference code")),
+        Subscribed::Closed => Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "this report is closed: nothing more will change on its page",
+        )),
+        Subscribed::Full => Err(ApiError::new(
+            StatusCode::CONFLICT,
+            format!(
+                "this report already tells {MAX_SUBSCRIPTIONS} browsers when it changes, the most it may"
+            ),
+        )),
+    }
+}
+
+/// Lets go of one browser's subscription; answered 204 whether or not it
+/// was held, so that a phone that asks twice (it queued the request while
+/// offline) is not told otherwise.
+pub async fn unsubscribe(
+    State(state): State<ApiState>,
+    Client(client): Client,
+    ApiPath(typed): ApiPath<String>,
+    ApiJson(which): ApiJson<PushUnsubscribe>,
+) -> Result<StatusCode, ApiError> {
+    state.limits.take(Bucket::Lookups(client))?;
+    let code = code_of(&typed)?;
+    state
+        .store(move |store| store.unsubscribe(&code, &which.endpoint))
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
