@@ -523,6 +523,16 @@ export async function serviceWorkers(context) {
         origin: url, registrationId: registration.registrationId, tag: 'beatbook-send', lastChance: false,
       });
     },
+    /** Delivers a push message to the worker of the site at `url`, as the
+     * browser does when its push service brings one. */
+    async deliverPush(url, data) {
+      // DevTools tells of the registrations a moment after it is asked.
+      const registration = await until(`a service worker for ${url}`, () => registrations
+        .find((r) => r.scopeURL.startsWith(url) && !r.isDeleted), 5_000);
+      await devtools.send('ServiceWorker.deliverPushMessage', {
+        origin: url, registrationId: registration.registrationId, data,
+      });
+    },
   };
 }
 

@@ -150,3 +150,46 @@ async function sendLetters() {
     db.close();
   }
 }
+
+// Residents hear back (Web Push): the server sends each notification as
+// core's `Notice` (`crates/core/src/report/notice.rs`), in the resident's
+// words; the worker only shows it. One notification per report: a newer
+// one replaces the last (its tag is the report's code).
+self.addEventListener('push', (event) => {
+  let notice;
+  try {
+    notice = event.data ? event.data.json() : null;
+  } catch {
+    notice = null;
+  }
+  if (!notice || typeof notice.title !== 'string') return;
+  const url = typeof notice.url === 'string' && notice.url.startsWith('/reports/') ? notice.url : '/reports';
+  event.waitUntil(self.registration.showNotification(notice.title, {
+    body: notice.body ?? '',
+    tag: `report-${notice.code ?? ''}`,
+    icon: '/icons/icon-192.png',
+    badge: '/icons/icon-192.png',
+    data: { url, code: notice.code },
+  }));
+});
+
+// A tap opens the report's page: in a window Beatbook already has, or a
+// new one. The page fetches the fresh status, and keeps it for offline.
+self.addEventListener('notificationclick', (event) => {
+  event.notification.close();
+  const url = new URL(event.notification.data?.url ?? '/reports', self.location.origin).href;
+  event.waitUntil((async () => {
+    const windows = await self.clients.matchAll({ type: 'window', includeUncontrolled: true });
+    for (const client of windows) {
+      if (new URL(client.url).origin !== self.location.origin) continue;
+      try {
+        const focused = await client.focus();
+        if (focused.url !== url) await focused.navigate(url);
+        return;
+      } catch {
+        // A window this worker does not control cannot be sent elsewhere.
+      }
+    }
+    await self.clients.openWindow(url);
+  })());
+});

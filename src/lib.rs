@@ -8,6 +8,7 @@ pub mod export;
 pub mod geo;
 pub mod nav;
 pub mod photos;
+pub mod push;
 pub mod pwa;
 pub mod settings;
 pub mod state;

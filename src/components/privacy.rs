@@ -33,6 +33,8 @@ pub fn PrivacyScreen() -> impl IntoView {
             <h3>{privacy::HOW_LONG}</h3>
             <p data-testid="privacy-contact-days">{contact_kept}</p>
             <p>{privacy::HOW_LONG_SAID}</p>
+            <h3>{privacy::NOTIFIED}</h3>
+            {paragraphs(&privacy::NOTIFIED_SAID)}
             <h3>{privacy::ERASED}</h3>
             <p>{privacy::ERASED_SAID}</p>
             <Link to=Route::Report class="button primary" testid="privacy-to-report">"Report a place"</Link>

@@ -115,6 +115,8 @@ impl Keep<ConcernList> for KeptConcerns {
     }
 }
 
+/// The reports this phone asked to hear about, and the stops waiting.
+pub const TOLD: Key<beatbook_core::report::Told> = Key::new(schema::TOLD_KEY);
 /// The server's wards, as last fetched.
 pub const WARDS: Key<Wards> = Key::new(schema::WARDS_CACHE_KEY);
 /// The public meeting page, as last fetched.

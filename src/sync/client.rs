@@ -6,8 +6,8 @@ use beatbook_core::photo::{
 };
 use beatbook_core::protocol::proof::{self, Challenge};
 use beatbook_core::protocol::{
-    level, paths, ConcernList, ErrorBody, ExportFile, Inbox, Member, Privacy, SubmitReport,
-    SubmitReportResponse, TeamConcerns, TeamShifts, Wards,
+    level, paths, ConcernList, ErrorBody, ExportFile, Inbox, Member, Privacy, PushKey,
+    SubmitReport, SubmitReportResponse, TeamConcerns, TeamShifts, Wards,
 };
 use beatbook_core::report::{MyReport, PublicReport};
 use beatbook_core::schema::RecordKey;
@@ -94,15 +94,29 @@ pub(super) async fn post_json(
     token: Option<&str>,
     body: String,
 ) -> Result<Answer, ClientError> {
+    send_json("POST", url, token, body).await
+}
+
+/// A request with a JSON body: `method` is POST, or DELETE (letting go of
+/// a push subscription).
+async fn send_json(
+    method: &'static str,
+    url: &str,
+    token: Option<&str>,
+    body: String,
+) -> Result<Answer, ClientError> {
     let body = JsValue::from_str(&body);
     request_with(
         url,
         token,
-        Some((&body, "application/json")),
+        Some((method, &body, "application/json")),
         REQUEST_TIMEOUT_MS,
     )
     .await
 }
+
+/// What a request sends: its method, body and media type.
+type Outgoing<'a> = (&'static str, &'a JsValue, &'a str);
 
 /// How long one photo may take to send or fetch: 400 KB on a weak signal.
 const PHOTO_TIMEOUT_MS: i32 = 90_000;
@@ -112,13 +126,13 @@ async fn request_json(url: &str, token: Option<&str>) -> Result<Answer, ClientEr
     request_with(url, token, None, REQUEST_TIMEOUT_MS).await
 }
 
-/// One request with a timeout: a POST of `body` (with its media type) if
+/// One request with a timeout: `body` (with its method and media type) if
 /// there is one, else a GET; the answer read as text. Refused at a shared
 /// ceiling with a puzzle, it solves the puzzle and asks once more.
 async fn request_with(
     url: &str,
     token: Option<&str>,
-    body: Option<(&JsValue, &str)>,
+    body: Option<Outgoing<'_>>,
     timeout_ms: i32,
 ) -> Result<Answer, ClientError> {
     let answer = answer_of(url, token, body, timeout_ms, None).await?;
@@ -135,7 +149,7 @@ async fn request_with(
 async fn answer_of(
     url: &str,
     token: Option<&str>,
-    body: Option<(&JsValue, &str)>,
+    body: Option<Outgoing<'_>>,
     timeout_ms: i32,
     proof: Option<&str>,
 ) -> Result<Answer, ClientError> {
@@ -205,7 +219,7 @@ async fn body_text(response: &web_sys::Response) -> String {
 async fn fetch_within<T, Read: std::future::Future<Output = Result<T, ClientError>>>(
     url: &str,
     token: Option<&str>,
-    body: Option<(&JsValue, &str)>,
+    body: Option<Outgoing<'_>>,
     proof: Option<&str>,
     timeout_ms: i32,
     read: impl FnOnce(web_sys::Response) -> Read,
@@ -213,8 +227,8 @@ async fn fetch_within<T, Read: std::future::Future<Output = Result<T, ClientErro
     let window = web_sys::window().ok_or_else(|| ClientError::Browser("no window".into()))?;
     let init = web_sys::RequestInit::new();
     let headers = web_sys::Headers::new().map_err(browser_error)?;
-    if let Some((body, media_type)) = body {
-        init.set_method("POST");
+    if let Some((method, body, media_type)) = body {
+        init.set_method(method);
         init.set_body(body);
         let _ = headers.set("Content-Type", media_type);
     }
@@ -444,7 +458,7 @@ pub(super) async fn send_photo(
     let answer = request_with(
         &api_url(server, &path),
         token,
-        Some((blob, &photo.media_type)),
+        Some(("POST", blob, &photo.media_type)),
         PHOTO_TIMEOUT_MS,
     )
     .await
@@ -646,6 +660,43 @@ pub async fn request_erasure(server: &str, code: &str) -> Result<(), ClientError
     let answer = post_json(&url, None, "{}".to_owned()).await?;
     match answer.status {
         202 => Ok(()),
+        _ => Err(refused(&answer)),
+    }
+}
+
+/// The server's key for push subscriptions (base64url).
+pub async fn fetch_push_key(server: &str) -> Result<String, ClientError> {
+    let key: PushKey = get_json(&api_url(server, &paths::to(paths::PUSH_KEY, "")), None).await?;
+    Ok(key.key)
+}
+
+/// Holds this browser's push subscription (its `toJSON()`, as JSON text)
+/// against a report's code.
+pub async fn subscribe_to_report(
+    server: &str,
+    code: &str,
+    subscription: String,
+) -> Result<(), ClientError> {
+    let url = api_url(server, &paths::to(paths::REPORT_SUBSCRIPTION, code));
+    let answer = post_json(&url, None, subscription).await?;
+    match answer.status {
+        200 | 201 => Ok(()),
+        _ => Err(refused(&answer)),
+    }
+}
+
+/// Lets go of this browser's subscription to a report's code. A report
+/// the server no longer has, or one that is closed, holds nothing to let go.
+pub async fn unsubscribe_from_report(
+    server: &str,
+    code: &str,
+    endpoint: &str,
+) -> Result<(), ClientError> {
+    let url = api_url(server, &paths::to(paths::REPORT_SUBSCRIPTION, code));
+    let body = serde_json::json!({ "endpoint": endpoint }).to_string();
+    let answer = send_json("DELETE", &url, None, body).await?;
+    match answer.status {
+        204 | 400 | 404 => Ok(()),
         _ => Err(refused(&answer)),
     }
 }

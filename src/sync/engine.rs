@@ -301,6 +301,12 @@ impl SyncEngine {
                 let token = pairing.as_ref().map(|p| p.token.as_str());
                 outcome = self.send_photos(&server_of(pairing.as_ref()), token).await;
             }
+            if outcome.is_ok() {
+                // A resident's "Stop notifications" made with no signal.
+                outcome = crate::push::send_stops(&server_of(pairing.as_ref()))
+                    .await
+                    .map_err(Failure::Retry);
+            }
             let failed = outcome.is_err();
             match outcome {
                 Ok(()) => self.backoff.update_value(Backoff::reset),

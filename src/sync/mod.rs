@@ -12,8 +12,9 @@ mod pairing;
 
 pub use client::{
     fetch_concerns, fetch_export, fetch_export_zip, fetch_inbox, fetch_photo, fetch_privacy,
-    fetch_report_photos, fetch_status, fetch_team_concerns, fetch_team_shifts, fetch_wards,
-    photo_url, request_erasure, server_of, set_photo_public, ClientError,
+    fetch_push_key, fetch_report_photos, fetch_status, fetch_team_concerns, fetch_team_shifts,
+    fetch_wards, photo_url, request_erasure, server_of, set_photo_public, subscribe_to_report,
+    unsubscribe_from_report, ClientError,
 };
 pub use engine::SyncEngine;
 pub use pairing::{forget_private_data, pair, Pairing};

@@ -41,6 +41,9 @@ pub const TEAM_CONCERNS_CACHE_KEY: &str = "beatbook/team-concerns";
 pub const CONCERN_WARDS_CACHE_KEY: &str = "beatbook/concern-wards";
 /// The server's wards by name, as last fetched, for the report form.
 pub const WARDS_CACHE_KEY: &str = "beatbook/wards";
+/// The reports this phone asked to hear about by push notification, and
+/// the requests to stop that wait for signal.
+pub const TOLD_KEY: &str = "beatbook/told";
 /// The public meeting page as last fetched.
 pub const CONCERNS_CACHE_KEY: &str = "beatbook/concerns";
 /// Status pages of reports looked up by code on this phone.

@@ -86,6 +86,15 @@ pub mod status {
     pub const ERASURE_QUESTION: &str = "Your contact details, your description and your exact location will be erased by the councillor. The code and the status history stay, so you can still follow the report.";
     pub const ERASURE_REQUESTED: &str = "Your request has reached the councillor, who will erase your contact details, description and exact location. This page will say when it is done; the code and the status history stay.";
     pub const OTHER_REPORTS: &str = "Your reports, and checking another code";
+    /// Push notifications for one report (`src/push.rs`).
+    pub const TELL_ME: &str = "Tell me when this changes";
+    pub const TELL_ME_SAID: &str = "Your phone will show a notification when the councillor changes this report's status or answers it. The server keeps only the delivery address your browser gives, against this report's code alone, and deletes it when the report is closed or erased. You can stop at any time on this page.";
+    pub const TOLD: &str = "You will get a notification when this report changes.";
+    pub const STOP: &str = "Stop notifications";
+    pub const STOPPED: &str = "Notifications for this report are stopped.";
+    pub const STOPPING: &str =
+        "Notifications for this report are stopped. The server is told as soon as there is signal.";
+    pub const HOME_SCREEN_FIRST: &str = "To get a notification when this report changes, add Beatbook to your Home Screen first: tap the Share button, then \"Add to Home Screen\", then open this report from the Beatbook icon.";
     /// The plain form's report was stored, its photo was not.
     pub const PHOTO_NOT_KEPT: &str = "The report was sent without its photo: the server could not keep the photo just now. The councillor has your words.";
 }
@@ -117,6 +126,11 @@ pub mod privacy {
     pub const HOW_LONG: &str = "For how long";
     pub const HOW_LONG_SAID: &str =
         "The report itself is kept so that what was promised and done can be followed.";
+    pub const NOTIFIED: &str = "Hearing back";
+    pub const NOTIFIED_SAID: [&str; 2] = [
+        "If you tap \"Tell me when this changes\" on a report's page, your browser gives the server an address for delivering notifications to this phone. The server keeps it against that report's code alone, apart from the report, uses it only to say that the report changed, and deletes it when the report is closed or erased, or when you tap \"Stop notifications\". If you ask about several reports from one phone, the address is the same for each.",
+        "The notification passes through your browser's push service (Google's, Apple's or Mozilla's), encrypted so that only your phone can read it.",
+    ];
     pub const ERASED: &str = "Having it erased";
     pub const ERASED_SAID: &str = "You can ask for your contact details, your description and your exact location to be erased at any time: on the phone you made the report on, open the report's page and choose \"Ask for my details to be erased\". The councillor erases them, and the report's page then says when. The report's code and its status history are kept.";
 

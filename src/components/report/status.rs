@@ -2,7 +2,7 @@
 //! reading offline, and the status shown on a report made here, with the
 //! way to ask for erasure.
 
-use beatbook_core::report::POLICE_TEAM;
+use beatbook_core::report::{ReportStatus, POLICE_TEAM};
 use beatbook_core::route::{Face, Route};
 use beatbook_core::words::status as status_words;
 use beatbook_core::PublicReport;
@@ -116,6 +116,9 @@ pub(super) fn StatusView(
                 }).collect_view()}
             </ol>
             {checked.map(|at| view! { <p class="muted">{format!("Last checked {}", time::local_date_time(at))}</p> })}
+            {(status.status != ReportStatus::Closed && status.erased_at.is_none()).then(|| view! {
+                <TellMe code=status.code.clone()/>
+            })}
             {erasure}
         </div>
     }
@@ -189,5 +192,73 @@ pub fn StatusScreen(code: String) -> impl IntoView {
                 <p><Link to=Route::Reports testid="status-to-reports">{status_words::OTHER_REPORTS}</Link></p>
             })}
         </section>
+    }
+}
+
+/// "Tell me when this changes": offered on a report's page once it has its
+/// code, where the browser has push; the permission is asked only on the
+/// tap. On an iPhone in a browser tab, how to add Beatbook to the Home
+/// Screen first.
+#[component]
+fn TellMe(code: String) -> impl IntoView {
+    let engine = expect_context::<SyncEngine>();
+    let offer = crate::push::offer();
+    let told = RwSignal::new(crate::push::told());
+    let asking = RwSignal::new(false);
+    let error = RwSignal::new(None::<String>);
+    let code = StoredValue::new(code);
+    let asked = move || told.with(|t| t.is_asked(&code.get_value()));
+    let stopping = move || told.with(|t| t.stopping.contains_key(&code.get_value()));
+    let tell_me = move |_| {
+        asking.set(true);
+        error.set(None);
+        spawn_local(async move {
+            let server = engine
+                .pairing
+                .with_untracked(|p| sync::server_of(p.as_ref()));
+            let done = crate::push::tell_me(&server, &code.get_value()).await;
+            asking.set(false);
+            told.set(crate::push::told());
+            focus_result(match &done {
+                Ok(()) => "[data-testid=push-told]",
+                Err(_) => "[data-testid=push-error]",
+            });
+            error.set(done.err());
+        });
+    };
+    let stop = move |_| {
+        error.set(crate::push::stop(&code.get_value()).err());
+        told.set(crate::push::told());
+        engine.trigger();
+        focus_result("[data-testid=push-stopped]");
+    };
+    view! {
+        <div class="tell-me" data-testid="push">
+            {match offer {
+                crate::push::Offer::Hidden => ().into_any(),
+                crate::push::Offer::HomeScreenFirst => view! {
+                    <p class="muted" data-testid="push-home-screen">{status_words::HOME_SCREEN_FIRST}</p>
+                }.into_any(),
+                crate::push::Offer::Ready => view! {
+                    {move || if asked() {
+                        view! {
+                            <p role="status" tabindex="-1" data-testid="push-told">{status_words::TOLD}</p>
+                            <button class="secondary" data-testid="push-stop" on:click=stop>{status_words::STOP}</button>
+                        }.into_any()
+                    } else {
+                        view! {
+                            {move || stopping().then(|| view! {
+                                <p role="status" tabindex="-1" data-testid="push-stopped">{status_words::STOPPING}</p>
+                            })}
+                            <p class="muted">{status_words::TELL_ME_SAID}</p>
+                            <button class="secondary" data-testid="push-ask" prop:disabled=move || asking.get() on:click=tell_me>
+                                {move || if asking.get() { "Asking…" } else { status_words::TELL_ME }}
+                            </button>
+                        }.into_any()
+                    }}
+                    {move || error.get().map(|e| view! { <p class="error" role="alert" tabindex="-1" data-testid="push-error">{e}</p> })}
+                }.into_any(),
+            }}
+        </div>
     }
 }

@@ -190,6 +190,32 @@ pub struct PushKey {
     pub key: String,
 }
 
+impl PushKey {
+    /// The key's 65 bytes (an uncompressed P-256 point), from its base64url
+    /// text (padding tolerated); `None` for anything else.
+    pub fn bytes(key: &str) -> Option<Vec<u8>> {
+        let mut bytes = Vec::with_capacity(65);
+        let (mut bits, mut held) = (0u32, 0);
+        for c in key.trim_end_matches('=').bytes() {
+            let value = match c {
+                b'A'..=b'Z' => c - b'A',
+                b'a'..=b'z' => c - b'a' + 26,
+                b'0'..=b'9' => c - b'0' + 52,
+                b'-' => 62,
+                b'_' => 63,
+                _ => return None,
+            };
+            bits = (bits << 6 | u32::from(value)) & 0xffff;
+            held += 6;
+            if held >= 8 {
+                held -= 8;
+                bytes.push((bits >> held) as u8);
+            }
+        }
+        (bytes.len() == 65 && bytes[0] == 4).then_some(bytes)
+    }
+}
+
 /// `POST /api/v1/reports/{code}/subscription`: a browser's
 /// `PushSubscription.toJSON()`, as it gives it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

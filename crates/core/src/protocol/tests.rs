@@ -171,3 +171,34 @@ fn the_maker_s_cookie_is_found_by_its_report_s_code_only() {
     assert!(!made_here("xmade-K7QF2-M3XDA=1", "K7QF2-M3XDA"));
     assert!(!made_here("", "K7QF2-M3XDA"));
 }
+
+#[test]
+fn the_server_s_push_key_is_read_as_the_point_it_is() {
+    use crate::protocol::PushKey;
+    let key =
+        "BP4z9KsN6nGRTbVYI_c7VJSPQTBtkgcy27mlmlMoZIIgDll6e3vCYLocInmYWAmS6TlzAC8wEqKK6PBru3jl7A8";
+    let bytes = PushKey::bytes(key).unwrap();
+    assert_eq!(bytes.len(), 65);
+    assert_eq!(&bytes[..4], [0x04, 0xfe, 0x33, 0xf4]);
+    assert_eq!(&bytes[62..], [229, 236, 15], "to the last byte");
+    let counted =
+        "BAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gISIjJCUmJygpKissLS4vMDEyMzQ1Njc4OTo7PD0-P0A";
+    let expected: Vec<u8> = std::iter::once(4).chain(1..=64).collect();
+    assert_eq!(
+        PushKey::bytes(counted),
+        Some(expected),
+        "every digit, - and _ too"
+    );
+    assert_eq!(PushKey::bytes(&format!("{key}=")), Some(bytes.clone()));
+    assert_eq!(PushKey::bytes("BP4z"), None, "too short");
+    assert_eq!(
+        PushKey::bytes(&key.replace('_', "/")),
+        None,
+        "base64url only"
+    );
+    assert_eq!(
+        PushKey::bytes(&format!("A{}", &key[1..])),
+        None,
+        "not an uncompressed point"
+    );
+}

@@ -26,7 +26,7 @@ use crate::note::Location;
 use crate::text::{bounded, TextError};
 
 pub use mine::{Delivery, MyReport};
-pub use notice::{Notice, MAX_SUBSCRIPTIONS, NOTICE_RESPONSE_CHARS};
+pub use notice::{Notice, Told, MAX_SUBSCRIPTIONS, NOTICE_RESPONSE_CHARS};
 pub use posted::{posted, Posted, POSTED_PREFIX, POSTED_WAIT};
 pub use status::{PublicReport, ReportStatus, StatusChange};
 pub use triage::{QueuedTriage, Signature, Triage, POLICE_TEAM, WARD_TEAM};

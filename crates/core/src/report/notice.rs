@@ -2,6 +2,8 @@
 //! it moves: a push notification (Web Push), worded here once for the
 //! server that sends it and the service worker that shows it.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use super::{ReportStatus, Triage, POLICE_TEAM};
@@ -57,6 +59,52 @@ impl Notice {
             body,
             url: format!("/reports/{code}"),
         })
+    }
+}
+
+/// What this phone asked to hear about: each report's code with the
+/// browser's push endpoint, and the requests to stop that wait for signal.
+/// Kept on the phone ([`crate::schema::TOLD_KEY`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Told {
+    #[serde(default)]
+    pub asked: BTreeMap<String, String>,
+    #[serde(default)]
+    pub stopping: BTreeMap<String, String>,
+}
+
+impl Told {
+    /// The server holds this browser's `endpoint` for `code` now.
+    pub fn ask(&mut self, code: &str, endpoint: &str) {
+        self.stopping.remove(code);
+        self.asked.insert(code.to_owned(), endpoint.to_owned());
+    }
+
+    /// The resident asked to stop: from now on the page says so, and the
+    /// request waits until it reaches the server. Whether there was one.
+    pub fn stop(&mut self, code: &str) -> bool {
+        match self.asked.remove(code) {
+            Some(endpoint) => {
+                self.stopping.insert(code.to_owned(), endpoint);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// The server has let go of `code`.
+    pub fn stopped(&mut self, code: &str) {
+        self.stopping.remove(code);
+    }
+
+    pub fn is_asked(&self, code: &str) -> bool {
+        self.asked.contains_key(code)
+    }
+
+    /// Whether any report still uses this endpoint (the browser's one push
+    /// subscription serves every report it asked about).
+    pub fn uses(&self, endpoint: &str) -> bool {
+        self.asked.values().any(|e| e == endpoint)
     }
 }
 
@@ -155,6 +203,30 @@ mod tests {
         .unwrap();
         let told = Notice::of_step(code, ReportStatus::RaisedWithPolice, None, &police).unwrap();
         assert_eq!(told.body, "The police team: Patrols added after dark");
+    }
+
+    #[test]
+    fn a_stop_waits_for_the_server_and_asking_again_takes_it_back() {
+        let mut told = Told::default();
+        told.ask("K7QF2-M3XDA", "https://push.example.net/1");
+        told.ask("ABCDE-FGHJK", "https://push.example.net/1");
+        assert!(told.is_asked("K7QF2-M3XDA"));
+        assert!(told.stop("K7QF2-M3XDA"));
+        assert!(!told.stop("K7QF2-M3XDA"), "once");
+        assert!(!told.is_asked("K7QF2-M3XDA"));
+        assert_eq!(told.stopping.len(), 1);
+        assert!(
+            told.uses("https://push.example.net/1"),
+            "the other report still does"
+        );
+        told.ask("K7QF2-M3XDA", "https://push.example.net/1");
+        assert!(told.stopping.is_empty(), "asking again takes the stop back");
+        told.stop("ABCDE-FGHJK");
+        told.stopped("ABCDE-FGHJK");
+        assert!(told.stopping.is_empty());
+        let json = serde_json::to_string(&told).unwrap();
+        assert_eq!(serde_json::from_str::<Told>(&json).unwrap(), told);
+        assert_eq!(serde_json::from_str::<Told>("{}").unwrap(), Told::default());
     }
 
     #[test]

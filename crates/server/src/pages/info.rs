@@ -54,7 +54,7 @@ pub async fn privacy(State(pages): State<Pages>, request: HeaderMap) -> Response
     let body = format!(
         "<section class=\"screen privacy\" id=\"first-page\" aria-labelledby=\"page-title\">\
          <h2 id=\"page-title\" tabindex=\"-1\">{}</h2><h3>{}</h3>{}<h3>{}</h3>{}\
-         <h3>{}</h3><p data-testid=\"plain-privacy-contact-days\">{}</p><p>{}</p><h3>{}</h3><p>{}</p>\
+         <h3>{}</h3><p data-testid=\"plain-privacy-contact-days\">{}</p><p>{}</p><h3>{}</h3>{}<h3>{}</h3><p>{}</p>\
          <a href=\"/report\" class=\"button primary\">{}</a> <a href=\"/reports\" class=\"button secondary\">{}</a></section>",
         text(privacy::TITLE),
         text(privacy::WHAT),
@@ -64,6 +64,8 @@ pub async fn privacy(State(pages): State<Pages>, request: HeaderMap) -> Response
         text(privacy::HOW_LONG),
         text(&privacy::contact_kept(Some(pages.api.keep_contact_days))),
         text(privacy::HOW_LONG_SAID),
+        text(privacy::NOTIFIED),
+        paragraphs(&privacy::NOTIFIED_SAID),
         text(privacy::ERASED),
         text(privacy::ERASED_SAID),
         text(words::REPORT),

@@ -1,0 +1,178 @@
+//! "Tell me when this changes": a report's page subscribes this browser to
+//! push notifications for it (Web Push, through the service worker), and
+//! lets go again. The server holds the subscription against the code alone;
+//! the phone keeps which codes it asked about ([`Told`]), and a request to
+//! stop made with no signal waits and goes with the next sync round.
+
+use beatbook_core::report::Told;
+use js_sys::{Reflect, Uint8Array};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{NotificationPermission, PushSubscription, PushSubscriptionOptionsInit};
+
+use crate::store::cache;
+use crate::sync::{self, ClientError};
+
+/// Whether a report's page offers notifications here.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Offer {
+    /// This browser has push: offer it.
+    Ready,
+    /// An iPhone or iPad with Beatbook in a browser tab: push needs the
+    /// app on the home screen first, so say how.
+    HomeScreenFirst,
+    /// No push at all (or notifications refused for good): say nothing.
+    Hidden,
+}
+
+fn has(on: &JsValue, name: &str) -> bool {
+    Reflect::has(on, &name.into()).unwrap_or(false)
+}
+
+pub fn offer() -> Offer {
+    let Some(window) = web_sys::window() else {
+        return Offer::Hidden;
+    };
+    let navigator = window.navigator();
+    if has(&window, "PushManager")
+        && has(&window, "Notification")
+        && has(&navigator, "serviceWorker")
+    {
+        return Offer::Ready;
+    }
+    // Safari on iOS has push only for a web app added to the home screen.
+    let agent = navigator.user_agent().unwrap_or_default();
+    let apple_touch = agent.contains("iPhone")
+        || agent.contains("iPad")
+        || (agent.contains("Macintosh") && navigator.max_touch_points() > 1);
+    let standalone = Reflect::get(&navigator, &"standalone".into())
+        .ok()
+        .and_then(|v| v.as_bool())
+        .unwrap_or(false);
+    if apple_touch && !standalone {
+        Offer::HomeScreenFirst
+    } else {
+        Offer::Hidden
+    }
+}
+
+pub fn told() -> Told {
+    cache::TOLD.read().unwrap_or_default()
+}
+
+fn keep(told: &Told) -> Result<(), String> {
+    cache::TOLD
+        .write(told)
+        .map_err(|e| format!("This phone could not keep it: {e}"))
+}
+
+/// The server's key as `applicationServerKey` takes it.
+fn key_bytes(key: &str) -> Option<Uint8Array> {
+    let bytes = beatbook_core::protocol::PushKey::bytes(key)?;
+    Some(Uint8Array::from(bytes.as_slice()))
+}
+
+fn browser(e: JsValue) -> String {
+    e.dyn_ref::<js_sys::Error>()
+        .map(|e| String::from(e.message()))
+        .or_else(|| e.as_string())
+        .unwrap_or_else(|| "the browser refused".to_owned())
+}
+
+/// Asks the browser's permission, subscribes, and has the server hold the
+/// subscription against `code`. The error is a sentence for the page.
+pub async fn tell_me(server: &str, code: &str) -> Result<(), String> {
+    let window = web_sys::window().ok_or("There is no window.")?;
+    let asked = web_sys::Notification::request_permission().map_err(browser)?;
+    let answer = JsFuture::from(asked).await.map_err(browser)?;
+    if answer.as_string().as_deref() != Some("granted")
+        && web_sys::Notification::permission() != NotificationPermission::Granted
+    {
+        return Err("Notifications are turned off for this site. Allow them in the browser's site settings, then tap again.".into());
+    }
+    let key = sync::fetch_push_key(server).await.map_err(|e| reach(&e))?;
+    let key = key_bytes(&key).ok_or("The server's key could not be read.")?;
+    let ready = window
+        .navigator()
+        .service_worker()
+        .ready()
+        .map_err(browser)?;
+    let registration: web_sys::ServiceWorkerRegistration = JsFuture::from(ready)
+        .await
+        .map_err(browser)?
+        .unchecked_into();
+    let manager = registration.push_manager().map_err(browser)?;
+    let options = PushSubscriptionOptionsInit::new();
+    options.set_user_visible_only(true);
+    options.set_application_server_key(&key);
+    let subscribing = manager.subscribe_with_options(&options).map_err(browser)?;
+    let subscription: PushSubscription = JsFuture::from(subscribing)
+        .await
+        .map_err(|e| format!("This browser could not subscribe: {}.", browser(e)))?
+        .unchecked_into();
+    let json = js_sys::JSON::stringify(&subscription)
+        .map_err(browser)?
+        .as_string()
+        .unwrap_or_default();
+    sync::subscribe_to_report(server, code, json)
+        .await
+        .map_err(|e| reach(&e))?;
+    let mut told = told();
+    told.ask(code, &subscription.endpoint());
+    keep(&told)
+}
+
+fn reach(e: &ClientError) -> String {
+    format!("It needs a connection to the server, and could not be done ({e}). Try again when you have signal.")
+}
+
+/// Stops notifications about `code`: said at once, sent now or with the
+/// next sync round.
+pub fn stop(code: &str) -> Result<(), String> {
+    let mut told = told();
+    told.stop(code);
+    keep(&told)
+}
+
+/// Sends the requests to stop that wait; those the server answers are done.
+/// A browser subscription no report uses any more is ended too.
+pub async fn send_stops(server: &str) -> Result<(), ClientError> {
+    let waiting = told().stopping;
+    for (code, endpoint) in waiting {
+        sync::unsubscribe_from_report(server, &code, &endpoint).await?;
+        let mut told = told();
+        told.stopped(&code);
+        let _ = keep(&told);
+        if !told.uses(&endpoint) {
+            end_browser_subscription().await;
+        }
+    }
+    Ok(())
+}
+
+/// Ends this browser's push subscription, once no report uses it.
+async fn end_browser_subscription() {
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let Ok(ready) = window.navigator().service_worker().ready() else {
+        return;
+    };
+    let Ok(registration) = JsFuture::from(ready).await else {
+        return;
+    };
+    let registration: web_sys::ServiceWorkerRegistration = registration.unchecked_into();
+    let Ok(manager) = registration.push_manager() else {
+        return;
+    };
+    let Ok(getting) = manager.get_subscription() else {
+        return;
+    };
+    if let Ok(current) = JsFuture::from(getting).await {
+        if let Some(subscription) = current.dyn_ref::<PushSubscription>() {
+            if let Ok(ending) = subscription.unsubscribe() {
+                let _ = JsFuture::from(ending).await;
+            }
+        }
+    }
+}
