@@ -272,14 +272,10 @@ struct Serve {
     #[arg(long, value_name = "N", default_value_t = beatbook_core::protocol::level::OLDEST)]
     oldest_app_level: u32,
     /// Whom push services may contact about this server's notifications to
-    /// residents: a mailto: or https: address.
-    #[arg(
-        long,
-        value_name = "ADDRESS",
-        env = "BEATBOOK_PUSH_CONTACT",
-        default_value = "mailto:beatbook@localhost"
-    )]
-    push_contact: String,
+    /// residents: a mailto: or https: address (Apple's push service refuses
+    /// notifications without a real one).
+    #[arg(long, value_name = "ADDRESS", env = "BEATBOOK_PUSH_CONTACT")]
+    push_contact: Option<String>,
     /// A root certificate to trust for a private push service (one on this
     /// network, whose address is then allowed).
     #[arg(long, value_name = "FILE")]

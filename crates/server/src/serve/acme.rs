@@ -37,9 +37,17 @@ pub struct Acme {
 
 /// The HTTPS client the ACME protocol runs over: the public roots, and the
 /// extra root if one is given.
-pub(crate) fn client_config(extra_root: Option<&Path>) -> Result<Arc<ClientConfig>> {
+fn client_config(extra_root: Option<&Path>) -> Result<Arc<ClientConfig>> {
+    https_client(true, extra_root)
+}
+
+/// An HTTPS client trusting the public roots (if `public`) and the roots
+/// in the PEM file `extra_root` (if given).
+pub(crate) fn https_client(public: bool, extra_root: Option<&Path>) -> Result<Arc<ClientConfig>> {
     let mut roots = RootCertStore::empty();
-    roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+    if public {
+        roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+    }
     if let Some(path) = extra_root {
         for cert in CertificateDer::pem_file_iter(path)
             .with_context(|| format!("cannot read {}", path.display()))?

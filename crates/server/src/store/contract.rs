@@ -664,6 +664,9 @@ pub(crate) fn a_report_s_subscriptions_hear_of_each_public_step_until_it_ends<S:
         .unwrap();
     let closing = store.due_pushes(now + minute * 3, minute, 100).unwrap();
     assert_eq!(closing.len(), MAX_SUBSCRIPTIONS - 2);
+    for due in &closing {
+        store.pushed(due, PushOutcome::Sent).unwrap();
+    }
     assert_eq!(store.subscriptions(&code).unwrap(), 0);
     assert_eq!(
         store.subscribe(&code, &browser(0)).unwrap(),
@@ -684,4 +687,63 @@ pub(crate) fn a_report_s_subscriptions_hear_of_each_public_step_until_it_ends<S:
     assert_eq!(store.subscriptions(&other_code).unwrap(), 0);
     let left = store.due_pushes(now + minute * 9, minute, 100).unwrap();
     assert!(left.iter().all(|d| d.code != other_code), "{left:?}");
+
+    // A browser that asks again has its keys renewed, even when the
+    // report holds as many as it may.
+    let third = report("Alley behind the shops", "");
+    let (third_code, _) = store.submit_report(&third).unwrap();
+    for n in 0..MAX_SUBSCRIPTIONS {
+        store.subscribe(&third_code, &browser(n)).unwrap();
+    }
+    let mut renewed = browser(0);
+    renewed.keys.p256dh = "key-renewed".into();
+    assert_eq!(
+        store.subscribe(&third_code, &renewed).unwrap(),
+        Subscribed::Already
+    );
+    store
+        .triage(device, &[step(&third, ReportStatus::Acknowledged, "", "")])
+        .unwrap();
+    let queued = store.due_pushes(now + minute * 20, minute, 100).unwrap();
+    assert_eq!(queued.len(), MAX_SUBSCRIPTIONS);
+    let first = queued
+        .iter()
+        .find(|d| d.endpoint == browser(0).endpoint)
+        .unwrap();
+    assert_eq!(first.p256dh, "key-renewed");
+    // Junk: its subscriptions, and what waits for them, go.
+    for due in &queued {
+        store
+            .pushed(due, PushOutcome::Retry(now + minute * 30))
+            .unwrap();
+    }
+    let junk = Triage::spam(Uuid::now_v7(), third.id, Utc::now());
+    store.triage(device, &[junk]).unwrap();
+    assert_eq!(store.subscriptions(&third_code).unwrap(), 0);
+    assert!(store
+        .due_pushes(now + minute * 40, minute, 100)
+        .unwrap()
+        .is_empty());
+
+    // What waited longer than a push service keeps it goes with the hourly
+    // clean-up.
+    let fourth = report("Car park stairwell", "");
+    let (fourth_code, _) = store.submit_report(&fourth).unwrap();
+    store.subscribe(&fourth_code, &browser(1)).unwrap();
+    store
+        .triage(device, &[step(&fourth, ReportStatus::Acknowledged, "", "")])
+        .unwrap();
+    let waiting = store.due_pushes(now + minute * 50, minute, 100).unwrap();
+    assert_eq!(waiting.len(), 1);
+    let long_ago = Utc::now() - Duration::days(3);
+    store
+        .pushed(&waiting[0], PushOutcome::Retry(long_ago))
+        .unwrap();
+    store
+        .expire_contacts(Utc::now() - Duration::days(90))
+        .unwrap();
+    assert!(store
+        .due_pushes(now + minute * 60, minute, 100)
+        .unwrap()
+        .is_empty());
 }

@@ -180,13 +180,18 @@ fn subscribe_to(
 }
 
 /// As SQLite's: queues `notice` for the report's subscriptions in the
-/// triage's transaction, and a step that ends the report removes them.
+/// triage's transaction; a step that closes the report removes them, and
+/// one that removes it as junk, whatever waits too.
 pub(super) fn queue_notice(
     tx: &mut Transaction<'_>,
     notice: Option<&Notice>,
     ends: bool,
+    junk: bool,
     code: &str,
 ) -> StoreResult<()> {
+    if junk {
+        return forget_subscriptions(tx, code);
+    }
     if let Some(notice) = notice {
         tx.execute(
             "INSERT INTO push_outbox (code, endpoint, p256dh, auth, payload, due_at)
@@ -204,5 +209,16 @@ pub(super) fn queue_notice(
 pub(super) fn forget_subscriptions(tx: &mut Transaction<'_>, code: &str) -> StoreResult<()> {
     tx.execute("DELETE FROM push_subscriptions WHERE code = $1", &[&code])?;
     tx.execute("DELETE FROM push_outbox WHERE code = $1", &[&code])?;
+    Ok(())
+}
+
+/// As SQLite's: notifications that waited longer than a push service would
+/// have kept them go.
+pub(super) fn forget_stale_pushes(tx: &mut Transaction<'_>) -> StoreResult<()> {
+    let ttl = f64::from(crate::push::send::TTL_SECONDS);
+    tx.execute(
+        "DELETE FROM push_outbox WHERE due_at < now() - make_interval(secs => $1)",
+        &[&ttl],
+    )?;
     Ok(())
 }

@@ -243,6 +243,7 @@ impl Reports for Postgres {
                     WHERE e.report_seq = r.seq AND e.status = $1) < $2",
             &[&ReportStatus::Closed.slug(), &closed_before],
         )?;
+        super::push::forget_stale_pushes(&mut tx)?;
         let mut forgotten = 0;
         for found in closed {
             let id: Uuid = found.get(0);
@@ -276,7 +277,9 @@ impl Postgres {
 /// request): the next hourly run's rewrite takes that. The tables are
 /// locked while they are copied: for a ward's reports, a moment.
 fn forget_old_versions(conn: &mut postgres::Client) -> StoreResult<()> {
-    conn.batch_execute("VACUUM (FULL) reports, report_events, photos, photo_contents")?;
+    conn.batch_execute(
+        "VACUUM (FULL) reports, report_events, photos, photo_contents, push_subscriptions, push_outbox",
+    )?;
     Ok(())
 }
 
@@ -361,8 +364,9 @@ fn apply_triage(
     let notice = Notice::of_step(&code, status, response.as_deref(), &step);
     super::push::queue_notice(
         tx,
-        notice.as_ref().filter(|_| !step.spam),
-        step.spam || step.status == ReportStatus::Closed,
+        notice.as_ref(),
+        step.status == ReportStatus::Closed,
+        step.spam,
         &code,
     )?;
     Ok(answer(Outcome::Stored, None))
@@ -372,10 +376,6 @@ fn apply_triage(
 /// says, empties the private notes on it, and removes its photos (and the
 /// bytes no other photo shares).
 fn erase_personal(tx: &mut Transaction<'_>, id: Uuid, at: DateTime<Utc>) -> StoreResult<()> {
-    let code: String = tx
-        .query_one("SELECT code FROM reports WHERE id = $1", &[&id])?
-        .get(0);
-    super::push::forget_subscriptions(tx, &code)?;
     rewrite(tx, id, |report| {
         report.erase_personal(at);
         true
@@ -386,10 +386,15 @@ fn erase_personal(tx: &mut Transaction<'_>, id: Uuid, at: DateTime<Utc>) -> Stor
         &[&id],
     )?;
     super::photos::erase_photos(tx, id)?;
-    tx.execute(
-        "UPDATE reports SET erased_at = COALESCE(erased_at, $2) WHERE id = $1",
-        &[&id, &at],
-    )?;
+    let code: String = tx
+        .query_one(
+            "UPDATE reports SET erased_at = COALESCE(erased_at, $2) WHERE id = $1 RETURNING code",
+            &[&id, &at],
+        )?
+        .get(0);
+    // After the report's row is written (and so locked): a subscription
+    // made meanwhile waited for that lock, and is seen and removed here.
+    super::push::forget_subscriptions(tx, &code)?;
     Ok(())
 }
 

@@ -40,41 +40,7 @@ impl Pushes for Sqlite {
             Some((status, _, erased)) if erased || status_of(&status) == ReportStatus::Closed => {
                 Subscribed::Closed
             }
-            Some(_) => {
-                let held: usize = tx.query_row(
-                    "SELECT COUNT(*) FROM push_subscriptions WHERE code = ?1",
-                    params![code],
-                    |r| r.get(0),
-                )?;
-                tx.execute(
-                    "INSERT INTO push_subscriptions (code, endpoint, p256dh, auth, created_at)
-                     SELECT ?1, ?2, ?3, ?4, ?5 WHERE ?6
-                     ON CONFLICT (code, endpoint) DO UPDATE SET p256dh = excluded.p256dh, auth = excluded.auth",
-                    params![
-                        code,
-                        subscription.endpoint,
-                        subscription.keys.p256dh,
-                        subscription.keys.auth,
-                        now_text(),
-                        held < MAX_SUBSCRIPTIONS,
-                    ],
-                )?;
-                let after: usize = tx.query_row(
-                    "SELECT COUNT(*) FROM push_subscriptions WHERE code = ?1",
-                    params![code],
-                    |r| r.get(0),
-                )?;
-                let kept: bool = tx.query_row(
-                    "SELECT EXISTS (SELECT 1 FROM push_subscriptions WHERE code = ?1 AND endpoint = ?2)",
-                    params![code, subscription.endpoint],
-                    |r| r.get(0),
-                )?;
-                match (kept, after > held) {
-                    (true, true) => Subscribed::Added,
-                    (true, false) => Subscribed::Already,
-                    (false, _) => Subscribed::Full,
-                }
-            }
+            Some(_) => subscribe_to(&tx, code, subscription)?,
         };
         tx.commit()?;
         Ok(answer)
@@ -136,6 +102,9 @@ impl Pushes for Sqlite {
             rows.collect::<Result<Vec<_>, _>>()?
         };
         tx.commit()?;
+        // RETURNING gives rows in no set order.
+        let mut due = due;
+        due.sort_by_key(|d| d.seq);
         Ok(due)
     }
 
@@ -169,15 +138,61 @@ impl Pushes for Sqlite {
     }
 }
 
+/// A browser that asked already has its keys renewed; a new one is held
+/// while the report holds fewer than it may.
+fn subscribe_to(
+    tx: &Transaction<'_>,
+    code: &str,
+    subscription: &PushSubscription,
+) -> StoreResult<Subscribed> {
+    let renewed = tx.execute(
+        "UPDATE push_subscriptions SET p256dh = ?3, auth = ?4 WHERE code = ?1 AND endpoint = ?2",
+        params![
+            code,
+            subscription.endpoint,
+            subscription.keys.p256dh,
+            subscription.keys.auth
+        ],
+    )?;
+    if renewed > 0 {
+        return Ok(Subscribed::Already);
+    }
+    let held: usize = tx.query_row(
+        "SELECT COUNT(*) FROM push_subscriptions WHERE code = ?1",
+        params![code],
+        |r| r.get(0),
+    )?;
+    if held >= MAX_SUBSCRIPTIONS {
+        return Ok(Subscribed::Full);
+    }
+    tx.execute(
+        "INSERT INTO push_subscriptions (code, endpoint, p256dh, auth, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![
+            code,
+            subscription.endpoint,
+            subscription.keys.p256dh,
+            subscription.keys.auth,
+            now_text()
+        ],
+    )?;
+    Ok(Subscribed::Added)
+}
+
 /// Queues `notice` for every browser that asked to hear back about its
-/// report, in the triage's transaction; a report closed or removed by that
-/// step holds no subscriptions after it (the closing notice still goes).
+/// report, in the triage's transaction; a report closed by that step holds
+/// no subscriptions after it (the closing notice still goes), and one
+/// removed as junk neither subscriptions nor anything waiting.
 pub(super) fn queue_notice(
     tx: &Transaction<'_>,
     notice: Option<&Notice>,
     ends: bool,
+    junk: bool,
     code: &str,
 ) -> StoreResult<()> {
+    if junk {
+        return forget_subscriptions(tx, code);
+    }
     if let Some(notice) = notice {
         tx.execute(
             "INSERT INTO push_outbox (code, endpoint, p256dh, auth, payload, due_at)
@@ -201,5 +216,16 @@ pub(super) fn forget_subscriptions(tx: &Transaction<'_>, code: &str) -> StoreRes
         params![code],
     )?;
     tx.execute("DELETE FROM push_outbox WHERE code = ?1", params![code])?;
+    Ok(())
+}
+
+/// Notifications that waited longer than a push service would have kept
+/// them go (with the copies of the browsers' addresses they hold).
+pub(super) fn forget_stale_pushes(tx: &Transaction<'_>) -> StoreResult<()> {
+    let stale = Utc::now() - chrono::Duration::seconds(i64::from(crate::push::send::TTL_SECONDS));
+    tx.execute(
+        "DELETE FROM push_outbox WHERE due_at < ?1",
+        params![time_key(stale)],
+    )?;
     Ok(())
 }

@@ -256,6 +256,7 @@ impl Reports for Sqlite {
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )?
             .collect::<Result<_, _>>()?;
+        super::push::forget_stale_pushes(&tx)?;
         let mut forgotten = 0;
         for (seq, body) in closed {
             if rewrite(&tx, seq, &body, Report::forget_contact)? {
@@ -363,8 +364,9 @@ impl Sqlite {
         let notice = Notice::of_step(&code, status, response.as_deref(), change);
         super::push::queue_notice(
             tx,
-            notice.as_ref().filter(|_| !change.spam),
-            change.spam || change.status == ReportStatus::Closed,
+            notice.as_ref(),
+            change.status == ReportStatus::Closed,
+            change.spam,
             &code,
         )?;
         Ok(answer(Outcome::Stored, None))
