@@ -451,6 +451,16 @@ async fn serve_store<S: Store>(
         options.push_root.as_deref(),
     )?;
     let pushes = tokio::spawn(sender.run(store.clone(), state.push_wake()));
+    let notifications = match &options.push_contact {
+        Some(contact) => {
+            format!("Notifications to residents: push services may write to {contact}.")
+        }
+        None => {
+            "Notifications to residents: set --push-contact (BEATBOOK_PUSH_CONTACT) to a \
+                 mailto: or https: address of yours; Apple's push service refuses them without one."
+                .to_owned()
+        }
+    };
     let app = beatbook_server::app_with_api(&options.dist, state);
     let pair = pairing_command(&options.data);
     let files = serve::raise_descriptor_limit();
@@ -476,6 +486,7 @@ async fn serve_store<S: Store>(
         println!("Release {VERSION} (docs/releases.md).");
         println!("{doors}");
         println!("Data: {kept}. To pair a phone: {pair}");
+        println!("{notifications}");
     })
     .await?;
     for task in [expiry, pushes] {

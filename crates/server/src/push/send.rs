@@ -70,14 +70,8 @@ impl Sender {
         let contact = match contact {
             Some(c) if c.starts_with("mailto:") || c.starts_with("https://") => c,
             Some(c) => bail!("the push contact must be a mailto: or https: address, not {c:?}"),
-            None => {
-                tracing::warn!(
-                    "no --push-contact (BEATBOOK_PUSH_CONTACT) is set: push services are told \
-                     {NO_CONTACT}, which Apple's refuses; set a mailto: or https: address of \
-                     yours so that residents' iPhones are notified"
-                );
-                NO_CONTACT.to_owned()
-            }
+            // The server says so when it starts.
+            None => NO_CONTACT.to_owned(),
         };
         Ok(Sender {
             contact,
