@@ -163,7 +163,9 @@ self.addEventListener('push', (event) => {
     notice = null;
   }
   if (!notice || typeof notice.title !== 'string') return;
-  const url = typeof notice.url === 'string' && notice.url.startsWith('/reports/') ? notice.url : '/reports';
+  // Only this site's own pages: a report's, or (for a councillor) the inbox.
+  const url = typeof notice.url === 'string' && (notice.url.startsWith('/reports/') || notice.url === '/inbox')
+    ? notice.url : '/reports';
   event.waitUntil(self.registration.showNotification(notice.title, {
     body: notice.body ?? '',
     tag: `report-${notice.code ?? ''}`,

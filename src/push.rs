@@ -79,9 +79,10 @@ fn browser(e: JsValue) -> String {
         .unwrap_or_else(|| "the browser refused".to_owned())
 }
 
-/// Asks the browser's permission, subscribes, and has the server hold the
-/// subscription against `code`. The error is a sentence for the page.
-pub async fn tell_me(server: &str, code: &str) -> Result<(), String> {
+/// Asks the browser's permission and subscribes with the server's key: the
+/// browser's one subscription, and its `toJSON()` as JSON text. The error
+/// is a sentence for the page.
+async fn browser_subscription(server: &str) -> Result<(PushSubscription, String), String> {
     let window = web_sys::window().ok_or("There is no window.")?;
     let asked = web_sys::Notification::request_permission().map_err(browser)?;
     let answer = JsFuture::from(asked).await.map_err(browser)?;
@@ -114,12 +115,44 @@ pub async fn tell_me(server: &str, code: &str) -> Result<(), String> {
         .map_err(browser)?
         .as_string()
         .unwrap_or_default();
+    Ok((subscription, json))
+}
+
+/// Subscribes this browser and has the server hold the subscription
+/// against `code`.
+pub async fn tell_me(server: &str, code: &str) -> Result<(), String> {
+    let (subscription, json) = browser_subscription(server).await?;
     sync::subscribe_to_report(server, code, json)
         .await
         .map_err(|e| reach(&e))?;
     let mut told = told();
     told.ask(code, &subscription.endpoint());
     keep(&told)
+}
+
+/// A councillor's phone: told of each new report from now on.
+pub async fn tell_me_of_new_reports(pairing: &sync::Pairing) -> Result<(), String> {
+    let (subscription, json) = browser_subscription(&sync::server_of(Some(pairing))).await?;
+    sync::subscribe_device(pairing, json)
+        .await
+        .map_err(|e| reach(&e))?;
+    let mut told = told();
+    told.new_reports = Some(subscription.endpoint());
+    keep(&told)
+}
+
+/// A councillor's phone: no longer told of new reports. Needs the server.
+pub async fn stop_new_reports(pairing: &sync::Pairing) -> Result<(), String> {
+    sync::unsubscribe_device(pairing)
+        .await
+        .map_err(|e| reach(&e))?;
+    let mut told = told();
+    let endpoint = told.new_reports.take();
+    keep(&told)?;
+    if endpoint.is_some_and(|e| !told.uses(&e)) {
+        end_browser_subscription().await;
+    }
+    Ok(())
 }
 
 fn reach(e: &ClientError) -> String {

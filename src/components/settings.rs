@@ -25,6 +25,7 @@ pub fn SettingsScreen() -> impl IntoView {
     });
     let message = RwSignal::new(None::<String>);
     let keeps_notebook = super::may(Action::KeepNotebook);
+    let hears = super::may(Action::HearOfNewReports);
     view! {
         <section class="screen" aria-labelledby="settings-title">
             <h2 id="settings-title">"Settings"</h2>
@@ -56,6 +57,7 @@ pub fn SettingsScreen() -> impl IntoView {
             })}
 
             <PairingPanel/>
+            {move || hears.get().then(|| view! { <NewReports/> })}
             <h3>"Residents' pages"</h3>
             <ul class="choices">
                 <li><Link to=Route::Meetings class="choice" testid="open-meetings"><strong>"Meetings"</strong><span class="muted">"Concerns raised, and their progress"</span></Link></li>
@@ -97,5 +99,60 @@ pub fn SettingsScreen() -> impl IntoView {
             <p class="muted" data-testid="version">{format!("Beatbook {}{}", env!("CARGO_PKG_VERSION"), option_env!("BEATBOOK_BUILD_LABEL").map(|l| format!(" ({l})")).unwrap_or_default())}</p>
             {move || message.get().map(|m| view! { <p class="error" role="alert">{m}</p> })}
         </section>
+    }
+}
+
+/// A councillor's phone may be told of each new report of the ward, by push
+/// notification, where the browser has push.
+#[component]
+fn NewReports() -> impl IntoView {
+    let engine = expect_context::<crate::sync::SyncEngine>();
+    let offer = crate::push::offer();
+    let on = RwSignal::new(crate::push::told().new_reports.is_some());
+    let busy = RwSignal::new(false);
+    let error = RwSignal::new(None::<String>);
+    let toggle = move |_| {
+        let Some(pairing) = engine.pairing.get_untracked() else {
+            return;
+        };
+        busy.set(true);
+        error.set(None);
+        let stopping = on.get_untracked();
+        leptos::task::spawn_local(async move {
+            let done = if stopping {
+                crate::push::stop_new_reports(&pairing).await
+            } else {
+                crate::push::tell_me_of_new_reports(&pairing).await
+            };
+            busy.set(false);
+            on.set(crate::push::told().new_reports.is_some());
+            error.set(done.err());
+        });
+    };
+    view! {
+        <h3>"Notifications"</h3>
+        {match offer {
+            crate::push::Offer::Ready => view! {
+                <p class="muted" data-testid="new-reports-state">{move || if on.get() {
+                    "This phone shows a notification for each new report in your ward (and each outside every ward)."
+                } else {
+                    "Get a notification on this phone for each new report in your ward."
+                }}</p>
+                <button class="secondary" data-testid="new-reports-toggle" prop:disabled=move || busy.get() on:click=toggle>
+                    {move || match (busy.get(), on.get()) {
+                        (true, _) => "Asking…",
+                        (false, true) => "Stop notifications of new reports",
+                        (false, false) => "Tell me of each new report",
+                    }}
+                </button>
+                {move || error.get().map(|e| view! { <p class="error" role="alert" data-testid="new-reports-error">{e}</p> })}
+            }.into_any(),
+            crate::push::Offer::HomeScreenFirst => view! {
+                <p class="muted">"To get a notification for each new report, add Beatbook to your Home Screen first (Share, then \"Add to Home Screen\") and open it from there."</p>
+            }.into_any(),
+            crate::push::Offer::Hidden => view! {
+                <p class="muted">"This browser cannot show notifications from Beatbook."</p>
+            }.into_any(),
+        }}
     }
 }

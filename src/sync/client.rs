@@ -701,6 +701,26 @@ pub async fn unsubscribe_from_report(
     }
 }
 
+/// A councillor's phone asks to be told of each new report.
+pub async fn subscribe_device(pairing: &Pairing, subscription: String) -> Result<(), ClientError> {
+    let url = pairing.url(&paths::to(paths::PUSH_SUBSCRIPTION, ""));
+    let answer = post_json(&url, Some(&pairing.token), subscription).await?;
+    match answer.status {
+        200 => Ok(()),
+        _ => Err(refused(&answer)),
+    }
+}
+
+/// It stops being told.
+pub async fn unsubscribe_device(pairing: &Pairing) -> Result<(), ClientError> {
+    let url = pairing.url(&paths::to(paths::PUSH_SUBSCRIPTION, ""));
+    let answer = send_json("DELETE", &url, Some(&pairing.token), "{}".to_owned()).await?;
+    match answer.status {
+        204 => Ok(()),
+        _ => Err(refused(&answer)),
+    }
+}
+
 /// How long the server keeps residents' contact details.
 pub async fn fetch_privacy(server: &str) -> Result<Privacy, ClientError> {
     get_json(&api_url(server, &paths::to(paths::PRIVACY, "")), None).await

@@ -13,8 +13,8 @@ mod pairing;
 pub use client::{
     fetch_concerns, fetch_export, fetch_export_zip, fetch_inbox, fetch_photo, fetch_privacy,
     fetch_push_key, fetch_report_photos, fetch_status, fetch_team_concerns, fetch_team_shifts,
-    fetch_wards, photo_url, request_erasure, server_of, set_photo_public, subscribe_to_report,
-    unsubscribe_from_report, ClientError,
+    fetch_wards, photo_url, request_erasure, server_of, set_photo_public, subscribe_device,
+    subscribe_to_report, unsubscribe_device, unsubscribe_from_report, ClientError,
 };
 pub use engine::SyncEngine;
 pub use pairing::{forget_private_data, pair, Pairing};

@@ -488,3 +488,47 @@ fn a_push_service_on_the_server_s_own_network_is_not_contacted_unless_the_host_a
     let topic = &service.received.lock().unwrap()[0].headers["topic"];
     assert_eq!(topic, "K7QF2-M3XDA", "a newer notice replaces one waiting");
 }
+
+#[test]
+fn a_councillor_who_asked_is_told_of_each_new_report_until_they_stop() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let service = PushService::start(&runtime);
+    let server = serve_pushing(&runtime, &service);
+    let councillor = server.pair("Councillor's phone");
+    let phone = Browser::new(service.endpoint("/push/councillor"));
+    let asked = server.post(
+        "/api/v1/push/subscription",
+        &[&councillor],
+        phone.json().to_string().as_bytes(),
+    );
+    assert_eq!(asked.status, 200, "{}", asked.text());
+
+    let sent = report("Underpass by the station", ReportKind::PoorLighting);
+    let code = server.file_report(&sent);
+    let took = service.wait_for(1);
+    let notice = phone.read(&took[0].body);
+    assert_eq!(notice.title, "New report in First ward");
+    assert_eq!(notice.body, "Poor lighting · Underpass by the station");
+    assert_eq!(
+        (notice.code.as_str(), notice.url.as_str()),
+        (code.as_str(), "/inbox")
+    );
+    // The same report sent again (its answer lost) tells nobody twice.
+    server.file_report(&sent);
+
+    let stopped = common::request(
+        server.addr,
+        "DELETE",
+        "/api/v1/push/subscription",
+        &[&councillor],
+        b"",
+    );
+    assert_eq!(stopped.status, 204);
+    server.file_report(&report("Bus stop on Mill Lane", ReportKind::Other));
+    std::thread::sleep(Duration::from_millis(1500));
+    assert_eq!(
+        service.received.lock().unwrap().len(),
+        1,
+        "one report, told once"
+    );
+}

@@ -51,6 +51,22 @@ fn request(server: &TestServer, endpoint: &str, auth: &str, held: &Held) -> Resp
         "GET /api/v1/shifts" => get("/api/v1/shifts"),
         "GET /api/v1/team/shifts" => get("/api/v1/team/shifts"),
         "GET /api/v1/team/concerns" => get("/api/v1/team/concerns"),
+        "POST /api/v1/push/subscription" => server.post(
+            "/api/v1/push/subscription",
+            &[auth],
+            json!({
+                "endpoint": "https://push.example.net/send/1",
+                "keys": {
+                    "p256dh": "BCVxsr7N_eNgVRqvHtD0zTZsEc6-VV-JvLexhqUzORcxaOzi6-AYWXvTBHm4bjyPjs7Vd8pZGH6SRpkNtoIAiw4",
+                    "auth": "BTBZMqHH6r4Tts7J_aSIgg",
+                },
+            })
+            .to_string()
+            .as_bytes(),
+        ),
+        "DELETE /api/v1/push/subscription" => {
+            common::request(server.addr, "DELETE", "/api/v1/push/subscription", &[auth], b"")
+        }
         "GET /api/v1/notes/{id}/revisions" => {
             get(&format!("/api/v1/notes/{}/revisions", held.note))
         }

@@ -27,6 +27,9 @@ pub const REPORT_ERASURE: &str = "/v1/reports/{code}/erasure";
 pub const REPORT_SUBSCRIPTION: &str = "/v1/reports/{code}/subscription";
 /// The server's VAPID public key, for `PushManager.subscribe`.
 pub const PUSH_KEY: &str = "/v1/push/key";
+/// A councillor's phone told of each new report (`POST` the browser's
+/// `PushSubscription.toJSON()`, `DELETE` to stop); with a device token.
+pub const PUSH_SUBSCRIPTION: &str = "/v1/push/subscription";
 /// What the server keeps of residents' personal data, and for how long.
 pub const PRIVACY: &str = "/v1/privacy";
 pub const INBOX: &str = "/v1/inbox";

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::{ReportStatus, Triage, POLICE_TEAM};
+use super::{Report, ReportStatus, Triage, POLICE_TEAM};
 
 /// How many of a report's subscriptions (browsers that asked to hear back)
 /// the server holds: a resident's phone or two, not a crowd.
@@ -71,6 +71,9 @@ pub struct Told {
     pub asked: BTreeMap<String, String>,
     #[serde(default)]
     pub stopping: BTreeMap<String, String>,
+    /// A councillor's phone told of each new report: the endpoint it gave.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub new_reports: Option<String>,
 }
 
 impl Told {
@@ -104,7 +107,32 @@ impl Told {
     /// Whether any report still uses this endpoint (the browser's one push
     /// subscription serves every report it asked about).
     pub fn uses(&self, endpoint: &str) -> bool {
-        self.asked.values().any(|e| e == endpoint)
+        self.asked.values().any(|e| e == endpoint) || self.new_reports.as_deref() == Some(endpoint)
+    }
+}
+
+impl Notice {
+    /// What a councillor who asked to hear of each new report is told: the
+    /// ward (or that it is outside the wards), the kind and the place the
+    /// resident described; a tap opens the inbox.
+    pub fn new_report(code: &str, report: &Report, ward: Option<&str>) -> Notice {
+        let place = report
+            .place
+            .as_deref()
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .map(|p| format!(" · {}", start_of(p)))
+            .unwrap_or_default();
+        Notice {
+            code: code.to_owned(),
+            status: ReportStatus::New,
+            title: match ward {
+                Some(ward) => format!("New report in {ward}"),
+                None => "New report outside the wards".to_owned(),
+            },
+            body: format!("{}{place}", report.kind.label()),
+            url: crate::route::Route::Inbox.path(),
+        }
     }
 }
 
@@ -227,6 +255,39 @@ mod tests {
         let json = serde_json::to_string(&told).unwrap();
         assert_eq!(serde_json::from_str::<Told>(&json).unwrap(), told);
         assert_eq!(serde_json::from_str::<Told>("{}").unwrap(), Told::default());
+    }
+
+    #[test]
+    fn a_councillor_is_told_of_a_new_report_by_its_ward_kind_and_place() {
+        let input = crate::ReportInput {
+            kind: crate::ReportKind::PoorLighting,
+            location: None,
+            round_location: false,
+            place: "Underpass by the station".into(),
+            when: crate::WhenUnsafe::AfterDark,
+            when_detail: String::new(),
+            description: "Two lights out".into(),
+            contact_name: String::new(),
+            ward: String::new(),
+            contact_reach: String::new(),
+        };
+        let mut report = Report::create(Uuid::nil(), &input, at()).unwrap();
+        let told = Notice::new_report("K7QF2-M3XDA", &report, Some("Mill Lane"));
+        assert_eq!(told.title, "New report in Mill Lane");
+        assert_eq!(
+            told.body,
+            format!("{} · Underpass by the station", report.kind.label())
+        );
+        assert_eq!(told.url, "/inbox");
+        report.place = None;
+        let outside = Notice::new_report("K7QF2-M3XDA", &report, None);
+        assert_eq!(outside.title, "New report outside the wards");
+        assert_eq!(outside.body, report.kind.label());
+        let told = Told {
+            new_reports: Some("https://push.example.net/1".into()),
+            ..Told::default()
+        };
+        assert!(told.uses("https://push.example.net/1"));
     }
 
     #[test]

@@ -85,6 +85,7 @@ impl Role {
             (_, PoliceResponse) => "only the ward's police officers add the police response",
             (_, PublishPhotos) => "only a councillor shows a report's photo to the public",
             (_, ExportReports) => "only a councillor exports the reports, with who made them",
+            (_, HearOfNewReports) => "only a councillor is told of each new report",
             _ => "this person's role does not allow it",
         }))
     }
@@ -130,10 +131,12 @@ pub enum Action {
     Export,
     /// Export the ward's reports, contact details and photos included.
     ExportReports,
+    /// Be told by push notification of each new report of the ward.
+    HearOfNewReports,
 }
 
 impl Action {
-    pub const ALL: [Action; 13] = [
+    pub const ALL: [Action; 14] = [
         Action::KeepNotebook,
         Action::ReadNotebook,
         Action::ReadTeamShifts,
@@ -147,6 +150,7 @@ impl Action {
         Action::PublishPhotos,
         Action::Export,
         Action::ExportReports,
+        Action::HearOfNewReports,
     ];
 }
 

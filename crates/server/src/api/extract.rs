@@ -174,7 +174,7 @@ pub enum Body {
 /// Every route that takes a body, and what it takes: the one table the
 /// guard (refusing from the declared length, before anything is read) and
 /// the router (cutting off a body with no declared length) both read.
-pub const BODIES: [(&str, Body); 8] = [
+pub const BODIES: [(&str, Body); 9] = [
     (paths::PAIR, Body::Small),
     (paths::SYNC, Body::Json),
     (paths::REPORTS, Body::Report),
@@ -183,6 +183,7 @@ pub const BODIES: [(&str, Body); 8] = [
     (paths::PHOTO, Body::Photo),
     (paths::PHOTO_PUBLIC, Body::Small),
     (paths::REPORT_SUBSCRIPTION, Body::Subscription),
+    (paths::PUSH_SUBSCRIPTION, Body::Subscription),
 ];
 
 /// Whether `endpoint` is an address of `route`, whose `{name}` segments

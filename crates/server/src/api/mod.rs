@@ -296,6 +296,12 @@ pub fn router(state: ApiState) -> Router {
         .route(paths::PRIVACY, get(reports::privacy))
         .route(paths::PUSH_KEY, get(push::key))
         .route(
+            paths::PUSH_SUBSCRIPTION,
+            post(push::subscribe_device)
+                .delete(push::unsubscribe_device)
+                .layer(body_limit(paths::PUSH_SUBSCRIPTION)),
+        )
+        .route(
             paths::REPORT_SUBSCRIPTION,
             post(push::subscribe)
                 .delete(push::unsubscribe)

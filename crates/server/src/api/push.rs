@@ -1,8 +1,10 @@
 //! Residents hear back: `GET /push/key` gives the server's VAPID public key
 //! for `PushManager.subscribe`; `POST /reports/{code}/subscription` holds a
 //! browser's subscription against the report's code (same origin only, like
-//! every resident's post), and `DELETE` on it lets go. The sending is
-//! `crate::push::send`'s, woken after each triage.
+//! every resident's post), and `DELETE` on it lets go. A councillor's phone
+//! is told of each new report through `POST /push/subscription` (with its
+//! token). The sending is `crate::push::send`'s, woken after each triage
+//! and each new report.
 
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
@@ -10,9 +12,10 @@ use axum::Json;
 use beatbook_core::code;
 use beatbook_core::protocol::{PushKey, PushSubscription, PushUnsubscribe};
 use beatbook_core::report::MAX_SUBSCRIPTIONS;
+use beatbook_core::team::Action;
 use serde_json::{json, Value};
 
-use super::extract::{ApiJson, ApiPath, Client};
+use super::extract::{ApiJson, ApiPath, AuthDevice, Client};
 use super::limits::Bucket;
 use super::reports::LOOKUPS_SAYING;
 use super::{ApiError, ApiState};
@@ -52,14 +55,7 @@ pub async fn subscribe(
     state.limits.take(Bucket::Lookups(client))?;
     state.count(Bucket::AllLookups, ceiling, LOOKUPS_SAYING)?;
     let code = code_of(&typed)?;
-    if Target::of(&subscription.endpoint).is_none() {
-        return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "the subscription's endpoint must be an https address of at most 1,024 characters",
-        ));
-    }
-    Keys::parse(&subscription.keys.p256dh, &subscription.keys.auth)
-        .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()))?;
+    checked(&subscription)?;
     // A bot's decoy takes it as a report would, and keeps nothing.
     if state.decoys.find(&code).is_some() {
         return Ok((StatusCode::CREATED, Json(json!({ "subscribed": true }))));
@@ -97,6 +93,45 @@ pub async fn unsubscribe(
     let code = code_of(&typed)?;
     state
         .store(move |store| store.unsubscribe(&code, &which.endpoint))
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The endpoint and keys of a subscription, checked as the sender will use
+/// them: 422 with the reason otherwise.
+fn checked(subscription: &PushSubscription) -> Result<(), ApiError> {
+    if Target::of(&subscription.endpoint).is_none() {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "the subscription's endpoint must be an https address of at most 1,024 characters",
+        ));
+    }
+    Keys::parse(&subscription.keys.p256dh, &subscription.keys.auth)
+        .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()))?;
+    Ok(())
+}
+
+/// A councillor's phone asks to be told of each new report it may triage.
+pub async fn subscribe_device(
+    State(state): State<ApiState>,
+    device: AuthDevice,
+    ApiJson(subscription): ApiJson<PushSubscription>,
+) -> Result<Json<Value>, ApiError> {
+    let device = device.may(Action::HearOfNewReports)?;
+    checked(&subscription)?;
+    state
+        .store(move |store| store.subscribe_device(device.id, &subscription))
+        .await?;
+    Ok(Json(json!({ "subscribed": true })))
+}
+
+/// It stops being told: 204 whether or not it was.
+pub async fn unsubscribe_device(
+    State(state): State<ApiState>,
+    AuthDevice(device): AuthDevice,
+) -> Result<StatusCode, ApiError> {
+    state
+        .store(move |store| store.unsubscribe_device(device.id))
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -74,9 +74,14 @@ pub(crate) async fn receive(
         return Ok(state.decoys.remember(&submission.report, ward));
     }
     let limits = state.limits.clone();
+    // A councillor told of new reports hears of this one at once.
+    let wake = state.push_wake();
     state
         .store(move |store| {
             let answer = store.submit_report(&submission.report)?;
+            if answer.1 == Outcome::Stored {
+                wake.notify_one();
+            }
             if answer.1 == Outcome::AlreadyHad {
                 // Sent again after a lost answer: the resident's allowance is
                 // for reports, not for the network's failures. Given back

@@ -655,6 +655,15 @@ pub trait Pushes {
     ) -> StoreResult<Vec<DuePush>>;
     /// Records what came of one try.
     fn pushed(&self, push: &DuePush, outcome: PushOutcome) -> StoreResult<()>;
+    /// Tells this paired device of each new report its person may triage
+    /// (a councillor's), through this browser subscription.
+    fn subscribe_device(
+        &self,
+        device_id: i64,
+        subscription: &beatbook_core::protocol::PushSubscription,
+    ) -> StoreResult<()>;
+    /// Whether the device was told of new reports, and is not any more.
+    fn unsubscribe_device(&self, device_id: i64) -> StoreResult<bool>;
 }
 
 pub trait Photos {

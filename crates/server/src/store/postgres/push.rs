@@ -122,6 +122,10 @@ impl Pushes for Postgres {
                     &[&push.endpoint],
                 )?;
                 tx.execute(
+                    "DELETE FROM device_pushes WHERE endpoint = $1",
+                    &[&push.endpoint],
+                )?;
+                tx.execute(
                     "DELETE FROM push_outbox WHERE endpoint = $1",
                     &[&push.endpoint],
                 )?;
@@ -137,6 +141,48 @@ impl Pushes for Postgres {
         tx.commit()?;
         Ok(())
     }
+
+    fn subscribe_device(&self, device_id: i64, subscription: &PushSubscription) -> StoreResult<()> {
+        self.conn()?.execute(
+            "INSERT INTO device_pushes (device_id, endpoint, p256dh, auth, created_at)
+             VALUES ($1, $2, $3, $4, now())
+             ON CONFLICT (device_id) DO UPDATE SET endpoint = excluded.endpoint,
+                 p256dh = excluded.p256dh, auth = excluded.auth",
+            &[
+                &device_id,
+                &subscription.endpoint,
+                &subscription.keys.p256dh,
+                &subscription.keys.auth,
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn unsubscribe_device(&self, device_id: i64) -> StoreResult<bool> {
+        Ok(self.conn()?.execute(
+            "DELETE FROM device_pushes WHERE device_id = $1",
+            &[&device_id],
+        )? > 0)
+    }
+}
+
+/// As SQLite's: a new report's notice for the councillors' devices told
+/// of new reports.
+pub(super) fn queue_new_report(
+    tx: &mut Transaction<'_>,
+    notice: &Notice,
+    ward: Option<i64>,
+) -> StoreResult<()> {
+    tx.execute(
+        "INSERT INTO push_outbox (code, endpoint, p256dh, auth, payload, due_at)
+         SELECT $1, dp.endpoint, dp.p256dh, dp.auth, $2, now() FROM device_pushes dp
+           JOIN devices d ON d.id = dp.device_id
+           JOIN people p ON p.id = d.person_id
+         WHERE d.revoked_at IS NULL AND p.revoked_at IS NULL AND p.role = 'councillor'
+           AND ($3::BIGINT IS NULL OR p.ward_id = $3)",
+        &[&notice.code, &serde_json::to_string(notice)?, &ward],
+    )?;
+    Ok(())
 }
 
 fn subscribe_to(

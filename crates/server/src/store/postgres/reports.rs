@@ -109,6 +109,10 @@ impl Reports for Postgres {
                     "INSERT INTO report_events (report_seq, at, status) VALUES ($1, $2, 'new')",
                     &[&seq, &now],
                 )?;
+                let ward_name = ward.and_then(|w| wards.iter().find(|(id, ..)| *id == w));
+                let notice =
+                    Notice::new_report(&code, report, ward_name.map(|(_, name, _)| name.as_str()));
+                super::push::queue_new_report(&mut tx, &notice, ward)?;
                 tx.commit()?;
                 return Ok((code, Outcome::Stored));
             }

@@ -121,6 +121,10 @@ impl Pushes for Sqlite {
                     params![push.endpoint],
                 )?;
                 tx.execute(
+                    "DELETE FROM device_pushes WHERE endpoint = ?1",
+                    params![push.endpoint],
+                )?;
+                tx.execute(
                     "DELETE FROM push_outbox WHERE endpoint = ?1",
                     params![push.endpoint],
                 )?;
@@ -136,6 +140,55 @@ impl Pushes for Sqlite {
         tx.commit()?;
         Ok(())
     }
+
+    fn subscribe_device(&self, device_id: i64, subscription: &PushSubscription) -> StoreResult<()> {
+        self.conn().execute(
+            "INSERT INTO device_pushes (device_id, endpoint, p256dh, auth, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT (device_id) DO UPDATE SET endpoint = excluded.endpoint,
+                 p256dh = excluded.p256dh, auth = excluded.auth",
+            params![
+                device_id,
+                subscription.endpoint,
+                subscription.keys.p256dh,
+                subscription.keys.auth,
+                now_text()
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn unsubscribe_device(&self, device_id: i64) -> StoreResult<bool> {
+        Ok(self.conn().execute(
+            "DELETE FROM device_pushes WHERE device_id = ?1",
+            params![device_id],
+        )? > 0)
+    }
+}
+
+/// Queues `notice` of a new report for the live councillors' devices told
+/// of new reports: the report's ward's, or every ward's for a report
+/// outside them (as the inbox shows it).
+pub(super) fn queue_new_report(
+    tx: &Transaction<'_>,
+    notice: &Notice,
+    ward: Option<i64>,
+) -> StoreResult<()> {
+    tx.execute(
+        "INSERT INTO push_outbox (code, endpoint, p256dh, auth, payload, due_at)
+         SELECT ?1, dp.endpoint, dp.p256dh, dp.auth, ?2, ?3 FROM device_pushes dp
+           JOIN devices d ON d.id = dp.device_id
+           JOIN people p ON p.id = d.person_id
+         WHERE d.revoked_at IS NULL AND p.revoked_at IS NULL AND p.role = 'councillor'
+           AND (?4 IS NULL OR p.ward_id = ?4)",
+        params![
+            notice.code,
+            serde_json::to_string(notice)?,
+            now_text(),
+            ward
+        ],
+    )?;
+    Ok(())
 }
 
 /// A browser that asked already has its keys renewed; a new one is held

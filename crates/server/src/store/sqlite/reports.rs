@@ -112,6 +112,10 @@ impl Reports for Sqlite {
                     "INSERT INTO report_events (report_seq, at, status) VALUES (last_insert_rowid(), ?1, 'new')",
                     params![now],
                 )?;
+                let ward_name = ward.and_then(|w| wards.iter().find(|(id, ..)| *id == w));
+                let notice =
+                    Notice::new_report(&code, report, ward_name.map(|(_, name, _)| name.as_str()));
+                super::push::queue_new_report(&tx, &notice, ward)?;
                 tx.commit()?;
                 return Ok((code, Outcome::Stored));
             }

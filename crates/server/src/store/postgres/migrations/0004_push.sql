@@ -26,3 +26,12 @@ CREATE TABLE push_outbox (
 );
 CREATE INDEX push_outbox_due ON push_outbox (due_at);
 CREATE INDEX push_outbox_code ON push_outbox (code);
+-- A councillor's phone told of each new report of its ward: one browser
+-- subscription per paired device.
+CREATE TABLE device_pushes (
+    device_id BIGINT PRIMARY KEY REFERENCES devices (id),
+    endpoint TEXT NOT NULL,
+    p256dh TEXT NOT NULL,
+    auth TEXT NOT NULL,
+    created_at TIMESTAMPTZ NOT NULL
+);
