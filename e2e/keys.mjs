@@ -11,6 +11,8 @@ export const INBOX_KEY = 'beatbook/inbox';
 export const TEAM_SHIFTS_KEY = 'beatbook/team-shifts';
 /** Who in the ward team made each change to its concerns, as last fetched. */
 export const TEAM_CONCERNS_KEY = 'beatbook/team-concerns';
+/** The reports this phone asked to hear about, and the stops waiting. */
+export const TOLD_KEY = 'beatbook/told';
 /** Every note, under this and its id. */
 export const NOTE_PREFIX = 'beatbook/note/';
 /** Entries that could not be read, set aside under this and their old key. */

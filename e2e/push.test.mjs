@@ -8,7 +8,10 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+
 import { makeReport, serviceWorkers, startServer, useBrowser, waitForWorker } from './helpers.mjs';
+import { TOLD_KEY } from './keys.mjs';
 
 const browser = useBrowser();
 
@@ -79,5 +82,47 @@ describe('residents hear back', () => {
     await workers.deliverPush(server.url, 'not json');
     await page.waitForTimeout(300);
     assert.equal((await shown()).length, 1);
+  });
+
+  test('"Stop notifications" with no signal is said at once, and reaches the server with the next sync', async () => {
+    const server = await startServer();
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(server.url);
+    await waitForWorker(page);
+    await makeReport(page, { place: 'Bus stop on Mill Lane', description: 'Shouting most nights' });
+    const code = (await page.getByTestId('report-code').first().textContent({ timeout: 15_000 })).trim();
+    // A browser subscription the server holds for this report, as this
+    // phone's would be (headless Chromium has no push service to make one).
+    const { publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const point = publicKey.export({ format: 'jwk' });
+    const raw = Buffer.concat([Buffer.from([4]), Buffer.from(point.x, 'base64url'), Buffer.from(point.y, 'base64url')]);
+    const subscription = {
+      endpoint: 'https://push.example.net/send/phone-1',
+      expirationTime: null,
+      keys: { p256dh: raw.toString('base64url'), auth: randomBytes(16).toString('base64url') },
+    };
+    const subscribe = () => fetch(`${server.url}/api/v1/reports/${code}/subscription`, {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(subscription),
+    });
+    assert.equal((await subscribe()).status, 201);
+    await page.evaluate(([key, told]) => localStorage.setItem(key, told), [
+      TOLD_KEY, JSON.stringify({ asked: { [code]: subscription.endpoint }, stopping: {} }),
+    ]);
+    await page.goto(`${server.url}/reports/${code}`);
+    await page.getByTestId('push-told').waitFor();
+
+    await context.setOffline(true);
+    await page.getByTestId('push-stop').click();
+    await page.getByTestId('push-stopped').getByText('as soon as there is signal').waitFor();
+    await page.getByTestId('push-ask').waitFor();
+    const waiting = JSON.parse(await page.evaluate((key) => localStorage.getItem(key), TOLD_KEY));
+    assert.deepEqual(waiting.stopping, { [code]: subscription.endpoint });
+    assert.equal((await subscribe()).status, 200, 'the server still holds it');
+
+    await context.setOffline(false);
+    await page.waitForFunction((key) => Object.keys(JSON.parse(localStorage.getItem(key)).stopping).length === 0,
+      TOLD_KEY, { timeout: 15_000 });
+    assert.equal((await subscribe()).status, 201, 'the server let go of it, so asking again adds it');
   });
 });

@@ -167,6 +167,11 @@ pub fn stop(code: &str) -> Result<(), String> {
     keep(&told)
 }
 
+/// Whether a request to stop waits for signal (the sync engine has work).
+pub fn stops_waiting() -> bool {
+    !told().stopping.is_empty()
+}
+
 /// Sends the requests to stop that wait; those the server answers are done.
 /// A browser subscription no report uses any more is ended too.
 pub async fn send_stops(server: &str) -> Result<(), ClientError> {

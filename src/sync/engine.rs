@@ -210,7 +210,8 @@ impl SyncEngine {
     pub fn trigger(self) {
         let has_work = self.pairing.with_untracked(Option::is_some)
             || self.app.book.with_untracked(Notebook::has_pending_reports)
-            || photos::Shelf::current().is_some_and(|shelf| shelf.has_waiting());
+            || photos::Shelf::current().is_some_and(|shelf| shelf.has_waiting())
+            || crate::push::stops_waiting();
         if !has_work {
             return;
         }

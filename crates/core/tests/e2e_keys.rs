@@ -5,7 +5,7 @@
 use beatbook_core::report::POSTED_PREFIX;
 use beatbook_core::schema::{
     RecordKey, DEVICE_KEY, INBOX_CACHE_KEY, TEAM_CONCERNS_CACHE_KEY, TEAM_SHIFTS_CACHE_KEY,
-    UNREADABLE_PREFIX,
+    TOLD_KEY, UNREADABLE_PREFIX,
 };
 use beatbook_core::RecordKind;
 use uuid::Uuid;
@@ -31,6 +31,7 @@ fn every_key_the_end_to_end_tests_use_is_the_app_s() {
         ("INBOX_KEY", INBOX_CACHE_KEY),
         ("TEAM_SHIFTS_KEY", TEAM_SHIFTS_CACHE_KEY),
         ("TEAM_CONCERNS_KEY", TEAM_CONCERNS_CACHE_KEY),
+        ("TOLD_KEY", TOLD_KEY),
         (
             "NOTE_PREFIX",
             note.trim_end_matches(&Uuid::nil().to_string()),
@@ -44,5 +45,5 @@ fn every_key_the_end_to_end_tests_use_is_the_app_s() {
         .lines()
         .filter(|l| l.starts_with("export const "))
         .count();
-    assert_eq!(declared, 7, "a new key in keys.mjs is checked here too");
+    assert_eq!(declared, 8, "a new key in keys.mjs is checked here too");
 }
