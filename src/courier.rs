@@ -104,13 +104,7 @@ pub async fn hand_over(letter: &Letter) -> Result<(), JournalError> {
 /// Asks for a `sync` event: now if the connection is up, else when it
 /// returns. A refusal leaves the page to send, as without the courier.
 async fn register_sync() {
-    let Some(window) = web_sys::window() else {
-        return;
-    };
-    let Ok(ready) = window.navigator().service_worker().ready() else {
-        return;
-    };
-    let Ok(registration) = JsFuture::from(ready).await else {
+    let Some(registration) = crate::pwa::ready_worker().await else {
         return;
     };
     let Ok(sync) = Reflect::get(&registration, &"sync".into()) else {

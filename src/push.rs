@@ -83,7 +83,6 @@ fn browser(e: JsValue) -> String {
 /// browser's one subscription, and its `toJSON()` as JSON text. The error
 /// is a sentence for the page.
 async fn browser_subscription(server: &str) -> Result<(PushSubscription, String), String> {
-    let window = web_sys::window().ok_or("There is no window.")?;
     let asked = web_sys::Notification::request_permission().map_err(browser)?;
     let answer = JsFuture::from(asked).await.map_err(browser)?;
     if answer.as_string().as_deref() != Some("granted")
@@ -93,15 +92,9 @@ async fn browser_subscription(server: &str) -> Result<(PushSubscription, String)
     }
     let key = sync::fetch_push_key(server).await.map_err(|e| reach(&e))?;
     let key = key_bytes(&key).ok_or("The server's key could not be read.")?;
-    let ready = window
-        .navigator()
-        .service_worker()
-        .ready()
-        .map_err(browser)?;
-    let registration: web_sys::ServiceWorkerRegistration = JsFuture::from(ready)
-        .await
-        .map_err(browser)?
-        .unchecked_into();
+    let registration = crate::pwa::ready_worker().await.ok_or(
+        "This browser has no service worker for Beatbook yet: reload the page, then tap again.",
+    )?;
     let manager = registration.push_manager().map_err(browser)?;
     let options = PushSubscriptionOptionsInit::new();
     options.set_user_visible_only(true);
@@ -190,16 +183,9 @@ pub async fn send_stops(server: &str) -> Result<(), ClientError> {
 
 /// Ends this browser's push subscription, once no report uses it.
 async fn end_browser_subscription() {
-    let Some(window) = web_sys::window() else {
+    let Some(registration) = crate::pwa::ready_worker().await else {
         return;
     };
-    let Ok(ready) = window.navigator().service_worker().ready() else {
-        return;
-    };
-    let Ok(registration) = JsFuture::from(ready).await else {
-        return;
-    };
-    let registration: web_sys::ServiceWorkerRegistration = registration.unchecked_into();
     let Ok(manager) = registration.push_manager() else {
         return;
     };

@@ -211,3 +211,15 @@ pub fn in_iphone_safari_tab() -> bool {
         .and_then(|w| js_sys::Reflect::get(&w.navigator(), &"standalone".into()).ok())
         .is_some_and(|standalone| standalone == wasm_bindgen::JsValue::FALSE)
 }
+
+/// The active service worker's registration, once there is one (`ready`
+/// never settles while none is active); `None` where the browser has none.
+pub async fn ready_worker() -> Option<web_sys::ServiceWorkerRegistration> {
+    let ready = web_sys::window()?
+        .navigator()
+        .service_worker()
+        .ready()
+        .ok()?;
+    let registration = wasm_bindgen_futures::JsFuture::from(ready).await.ok()?;
+    Some(wasm_bindgen::JsCast::unchecked_into(registration))
+}
