@@ -9,7 +9,6 @@
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
-use beatbook_core::code;
 use beatbook_core::protocol::{PushKey, PushSubscription, PushUnsubscribe};
 use beatbook_core::report::MAX_SUBSCRIPTIONS;
 use beatbook_core::team::Action;
@@ -17,7 +16,7 @@ use serde_json::{json, Value};
 
 use super::extract::{ApiJson, ApiPath, AuthDevice, Client};
 use super::limits::Bucket;
-use super::reports::LOOKUPS_SAYING;
+use super::reports::{code_of, take_look_up};
 use super::{ApiError, ApiState};
 use crate::push::send::Target;
 use crate::push::{Keys, VapidKey};
@@ -28,20 +27,13 @@ pub async fn key(State(state): State<ApiState>) -> Result<Json<PushKey>, ApiErro
     let key = state
         .push_key
         .get_or_try_init(|| async {
-            let fresh = VapidKey::generate().to_bytes();
-            let kept = state.store(move |store| store.push_key(&fresh)).await?;
-            VapidKey::from_bytes(&kept)
+            state
+                .store(VapidKey::kept)
+                .await?
                 .ok_or_else(|| ApiError::unavailable("read the server's push key"))
         })
         .await?;
     Ok(Json(PushKey { key: key.public() }))
-}
-
-/// The code in the path, read as a resident may have typed it.
-fn code_of(typed: &str) -> Result<String, ApiError> {
-    code::normalise(typed).ok_or_else(|| {
-        ApiError::bad_request("this is not a reference code: codes look like K7QF2-M3XDA")
-    })
 }
 
 pub async fn subscribe(
@@ -51,10 +43,7 @@ pub async fn subscribe(
     ApiPath(typed): ApiPath<String>,
     ApiJson(subscription): ApiJson<PushSubscription>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let ceiling = state.ceiling(Bucket::AllLookups, &headers, LOOKUPS_SAYING)?;
-    state.limits.take(Bucket::Lookups(client))?;
-    state.count(Bucket::AllLookups, ceiling, LOOKUPS_SAYING)?;
-    let code = code_of(&typed)?;
+    let code = take_look_up(&state, client, &headers, &typed)?;
     checked(&subscription)?;
     // A bot's decoy takes it as a report would, and keeps nothing.
     if state.decoys.find(&code).is_some() {

@@ -97,7 +97,7 @@ pub(crate) async fn receive(
 }
 
 /// What a look-up refused at the shared ceiling is told.
-pub(super) const LOOKUPS_SAYING: &str =
+const LOOKUPS_SAYING: &str =
     "the server is answering too many look-ups right now; try again shortly";
 
 pub async fn status(
@@ -111,6 +111,28 @@ pub async fn status(
     Ok(Json(report.for_level(level)))
 }
 
+/// The code a resident typed, read as a code, or 400.
+pub(super) fn code_of(typed: &str) -> Result<String, ApiError> {
+    code::normalise(typed).ok_or_else(|| {
+        ApiError::bad_request("this is not a reference code: codes look like K7QF2-M3XDA")
+    })
+}
+
+/// A request about one report by its code (a look-up, an erasure request,
+/// a push subscription): counted against the shared ceiling and the
+/// client's allowance, then the code read.
+pub(super) fn take_look_up(
+    state: &ApiState,
+    client: ClientKey,
+    headers: &HeaderMap,
+    typed: &str,
+) -> Result<String, ApiError> {
+    let ceiling = state.ceiling(Bucket::AllLookups, headers, LOOKUPS_SAYING)?;
+    state.limits.take(Bucket::Lookups(client))?;
+    state.count(Bucket::AllLookups, ceiling, LOOKUPS_SAYING)?;
+    code_of(typed)
+}
+
 /// One look-up of a report by the code a resident typed, from the app or
 /// the plain page: counted against the shared ceiling and the client's
 /// allowance.
@@ -120,12 +142,7 @@ pub(crate) async fn look_up(
     headers: &HeaderMap,
     typed: &str,
 ) -> Result<PublicReport, ApiError> {
-    let ceiling = state.ceiling(Bucket::AllLookups, headers, LOOKUPS_SAYING)?;
-    state.limits.take(Bucket::Lookups(client))?;
-    state.count(Bucket::AllLookups, ceiling, LOOKUPS_SAYING)?;
-    let code = code::normalise(typed).ok_or_else(|| {
-        ApiError::bad_request("this is not a reference code: codes look like K7QF2-M3XDA")
-    })?;
+    let code = take_look_up(state, client, headers, typed)?;
     let decoy = state.decoys.find(&code);
     state
         .store(move |store| store.public_report(&code))
@@ -157,12 +174,7 @@ pub(crate) async fn ask_erasure(
     headers: &HeaderMap,
     typed: &str,
 ) -> Result<(), ApiError> {
-    let ceiling = state.ceiling(Bucket::AllLookups, headers, LOOKUPS_SAYING)?;
-    state.limits.take(Bucket::Lookups(client))?;
-    state.count(Bucket::AllLookups, ceiling, LOOKUPS_SAYING)?;
-    let code = code::normalise(typed).ok_or_else(|| {
-        ApiError::bad_request("this is not a reference code: codes look like K7QF2-M3XDA")
-    })?;
+    let code = take_look_up(state, client, headers, typed)?;
     let decoy = state.decoys.erase(&code);
     let known = state
         .store(move |store| store.request_erasure(&code))

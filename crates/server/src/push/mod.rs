@@ -227,6 +227,13 @@ impl VapidKey {
         SecretKey::from_slice(bytes).ok().map(VapidKey)
     }
 
+    /// The key the store keeps, made and kept now if it keeps none; `None`
+    /// if what it keeps is not a P-256 key.
+    pub fn kept(store: &dyn crate::store::Store) -> crate::store::StoreResult<Option<VapidKey>> {
+        let fresh = VapidKey::generate().to_bytes();
+        Ok(VapidKey::from_bytes(&store.push_key(&fresh)?))
+    }
+
     /// The public key as `PushManager.subscribe`'s `applicationServerKey`
     /// takes it: base64url of the uncompressed point.
     pub fn public(&self) -> String {

@@ -87,18 +87,15 @@ impl Sender {
     /// within moments rather than at the next look.
     pub async fn run(self, store: Arc<dyn Store>, wake: Arc<Notify>) {
         let key = loop {
-            let fresh = VapidKey::generate().to_bytes();
             let store = store.clone();
-            match tokio::task::spawn_blocking(move || store.push_key(&fresh)).await {
-                Ok(Ok(kept)) => match VapidKey::from_bytes(&kept) {
-                    Some(key) => break key,
-                    None => {
-                        tracing::error!(
-                            "the kept push key is not a P-256 key: no notifications are sent"
-                        );
-                        return;
-                    }
-                },
+            match tokio::task::spawn_blocking(move || VapidKey::kept(store.as_ref())).await {
+                Ok(Ok(Some(key))) => break key,
+                Ok(Ok(None)) => {
+                    tracing::error!(
+                        "the kept push key is not a P-256 key: no notifications are sent"
+                    );
+                    return;
+                }
                 Ok(Err(e)) => tracing::warn!("cannot read the push key: {e}"),
                 Err(e) => tracing::warn!("cannot read the push key: {e}"),
             }

@@ -629,6 +629,52 @@ pub enum PushOutcome {
     GaveUp,
 }
 
+/// What one stored triage step tells those who asked to hear back about its
+/// report (both stores queue it as this says, in the step's transaction).
+pub(crate) struct Telling {
+    /// Core's `Notice`, as JSON, when the step changes the report's page.
+    pub payload: Option<String>,
+    /// It closes the report: its subscriptions end (after this notice).
+    pub ends: bool,
+    /// It removes the report as junk: nothing is told, and whatever waits
+    /// for its subscriptions goes with them.
+    pub junk: bool,
+}
+
+impl Telling {
+    /// `status` and `response` are the report's before the step.
+    pub(crate) fn of_step(
+        code: &str,
+        status: beatbook_core::report::ReportStatus,
+        response: Option<&str>,
+        step: &Triage,
+    ) -> StoreResult<Telling> {
+        let notice = beatbook_core::report::Notice::of_step(code, status, response, step);
+        Ok(Telling {
+            payload: notice.map(|n| serde_json::to_string(&n)).transpose()?,
+            ends: step.status == beatbook_core::report::ReportStatus::Closed,
+            junk: step.spam,
+        })
+    }
+}
+
+/// The notice of a new report for the councillors told of new reports, as
+/// JSON: `ward` is the report's, of the server's `wards`.
+pub(crate) fn new_report_notice(
+    code: &str,
+    report: &Report,
+    ward: Option<i64>,
+    wards: &[(i64, String, Option<String>)],
+) -> StoreResult<String> {
+    let name = ward.and_then(|w| wards.iter().find(|(id, ..)| *id == w));
+    let notice = beatbook_core::report::Notice::new_report(
+        code,
+        report,
+        name.map(|(_, name, _)| name.as_str()),
+    );
+    Ok(serde_json::to_string(&notice)?)
+}
+
 /// Residents' push subscriptions and the notifications waiting to go (the
 /// triage that changes a report's page queues them, in its transaction).
 pub trait Pushes {

@@ -3,13 +3,13 @@
 //! with each notification claimed by one server of a deployment.
 
 use beatbook_core::protocol::PushSubscription;
-use beatbook_core::report::{Notice, ReportStatus, MAX_SUBSCRIPTIONS};
+use beatbook_core::report::{ReportStatus, MAX_SUBSCRIPTIONS};
 use chrono::{DateTime, Utc};
 use postgres::Transaction;
 
 use super::Postgres;
 use crate::store::rows::status_of;
-use crate::store::{DuePush, PushOutcome, Pushes, StoreResult, Subscribed};
+use crate::store::{DuePush, PushOutcome, Pushes, StoreResult, Subscribed, Telling};
 
 impl Pushes for Postgres {
     fn push_key(&self, fresh: &[u8]) -> StoreResult<Vec<u8>> {
@@ -170,7 +170,8 @@ impl Pushes for Postgres {
 /// of new reports.
 pub(super) fn queue_new_report(
     tx: &mut Transaction<'_>,
-    notice: &Notice,
+    code: &str,
+    payload: &str,
     ward: Option<i64>,
 ) -> StoreResult<()> {
     tx.execute(
@@ -180,7 +181,7 @@ pub(super) fn queue_new_report(
            JOIN people p ON p.id = d.person_id
          WHERE d.revoked_at IS NULL AND p.revoked_at IS NULL AND p.role = 'councillor'
            AND ($3::BIGINT IS NULL OR p.ward_id = $3)",
-        &[&notice.code, &serde_json::to_string(notice)?, &ward],
+        &[&code, &payload, &ward],
     )?;
     Ok(())
 }
@@ -225,27 +226,25 @@ fn subscribe_to(
     Ok(Subscribed::Added)
 }
 
-/// As SQLite's: queues `notice` for the report's subscriptions in the
-/// triage's transaction; a step that closes the report removes them, and
-/// one that removes it as junk, whatever waits too.
+/// As SQLite's: queues what a triage step tells for the report's
+/// subscriptions in the step's transaction; a step that closes the report
+/// removes them, and one that removes it as junk, whatever waits too.
 pub(super) fn queue_notice(
     tx: &mut Transaction<'_>,
-    notice: Option<&Notice>,
-    ends: bool,
-    junk: bool,
     code: &str,
+    telling: &Telling,
 ) -> StoreResult<()> {
-    if junk {
+    if telling.junk {
         return forget_subscriptions(tx, code);
     }
-    if let Some(notice) = notice {
+    if let Some(payload) = &telling.payload {
         tx.execute(
             "INSERT INTO push_outbox (code, endpoint, p256dh, auth, payload, due_at)
              SELECT code, endpoint, p256dh, auth, $2, now() FROM push_subscriptions WHERE code = $1",
-            &[&code, &serde_json::to_string(notice)?],
+            &[&code, payload],
         )?;
     }
-    if ends {
+    if telling.ends {
         tx.execute("DELETE FROM push_subscriptions WHERE code = $1", &[&code])?;
     }
     Ok(())

@@ -5,9 +5,7 @@
 
 use beatbook_core::inbox::InboxFilter;
 use beatbook_core::protocol::{InboxReport, Outcome, TriageEntry, TriageResult};
-use beatbook_core::report::{
-    Notice, PublicReport, Report, ReportKind, ReportStatus, Signature, Triage,
-};
+use beatbook_core::report::{PublicReport, Report, ReportKind, ReportStatus, Signature, Triage};
 use std::sync::atomic::Ordering;
 
 use chrono::{DateTime, Utc};
@@ -17,7 +15,7 @@ use uuid::Uuid;
 use super::Postgres;
 use crate::random::new_code;
 use crate::store::rows::{place_pattern, status_of, ReportRow, REPORT_COLUMNS};
-use crate::store::{KindCounts, Reach, Reports, StoreError, StoreResult};
+use crate::store::{KindCounts, Reach, Reports, StoreError, StoreResult, Telling};
 
 fn row(r: &postgres::Row) -> ReportRow {
     ReportRow {
@@ -109,10 +107,8 @@ impl Reports for Postgres {
                     "INSERT INTO report_events (report_seq, at, status) VALUES ($1, $2, 'new')",
                     &[&seq, &now],
                 )?;
-                let ward_name = ward.and_then(|w| wards.iter().find(|(id, ..)| *id == w));
-                let notice =
-                    Notice::new_report(&code, report, ward_name.map(|(_, name, _)| name.as_str()));
-                super::push::queue_new_report(&mut tx, &notice, ward)?;
+                let told = crate::store::new_report_notice(&code, report, ward, &wards)?;
+                super::push::queue_new_report(&mut tx, &code, &told, ward)?;
                 tx.commit()?;
                 return Ok((code, Outcome::Stored));
             }
@@ -363,16 +359,9 @@ fn apply_triage(
             &seq,
         ],
     )?;
-    // A resident who asked to hear back is told what their page now shows
-    // (not of junk, which has no page).
-    let notice = Notice::of_step(&code, status, response.as_deref(), &step);
-    super::push::queue_notice(
-        tx,
-        notice.as_ref(),
-        step.status == ReportStatus::Closed,
-        step.spam,
-        &code,
-    )?;
+    // A resident who asked to hear back is told what their page now shows.
+    let telling = Telling::of_step(&code, status, response.as_deref(), &step)?;
+    super::push::queue_notice(tx, &code, &telling)?;
     Ok(answer(Outcome::Stored, None))
 }
 

@@ -2,13 +2,13 @@
 //! to go (queued by triage, in `reports.rs`).
 
 use beatbook_core::protocol::PushSubscription;
-use beatbook_core::report::{Notice, ReportStatus, MAX_SUBSCRIPTIONS};
+use beatbook_core::report::{ReportStatus, MAX_SUBSCRIPTIONS};
 use chrono::{DateTime, Utc};
 use rusqlite::{params, OptionalExtension, Transaction};
 
 use super::{now_text, time_key, Sqlite};
 use crate::store::rows::status_of;
-use crate::store::{DuePush, PushOutcome, Pushes, StoreResult, Subscribed};
+use crate::store::{DuePush, PushOutcome, Pushes, StoreResult, Subscribed, Telling};
 
 impl Pushes for Sqlite {
     fn push_key(&self, fresh: &[u8]) -> StoreResult<Vec<u8>> {
@@ -171,7 +171,8 @@ impl Pushes for Sqlite {
 /// outside them (as the inbox shows it).
 pub(super) fn queue_new_report(
     tx: &Transaction<'_>,
-    notice: &Notice,
+    code: &str,
+    payload: &str,
     ward: Option<i64>,
 ) -> StoreResult<()> {
     tx.execute(
@@ -181,12 +182,7 @@ pub(super) fn queue_new_report(
            JOIN people p ON p.id = d.person_id
          WHERE d.revoked_at IS NULL AND p.revoked_at IS NULL AND p.role = 'councillor'
            AND (?4 IS NULL OR p.ward_id = ?4)",
-        params![
-            notice.code,
-            serde_json::to_string(notice)?,
-            now_text(),
-            ward
-        ],
+        params![code, payload, now_text(), ward],
     )?;
     Ok(())
 }
@@ -232,28 +228,23 @@ fn subscribe_to(
     Ok(Subscribed::Added)
 }
 
-/// Queues `notice` for every browser that asked to hear back about its
-/// report, in the triage's transaction; a report closed by that step holds
-/// no subscriptions after it (the closing notice still goes), and one
-/// removed as junk neither subscriptions nor anything waiting.
-pub(super) fn queue_notice(
-    tx: &Transaction<'_>,
-    notice: Option<&Notice>,
-    ends: bool,
-    junk: bool,
-    code: &str,
-) -> StoreResult<()> {
-    if junk {
+/// Queues what a triage step tells (`telling`) for every browser that asked
+/// to hear back about the report, in the step's transaction; a report
+/// closed by that step holds no subscriptions after it (the closing notice
+/// still goes), and one removed as junk neither subscriptions nor anything
+/// waiting.
+pub(super) fn queue_notice(tx: &Transaction<'_>, code: &str, telling: &Telling) -> StoreResult<()> {
+    if telling.junk {
         return forget_subscriptions(tx, code);
     }
-    if let Some(notice) = notice {
+    if let Some(payload) = &telling.payload {
         tx.execute(
             "INSERT INTO push_outbox (code, endpoint, p256dh, auth, payload, due_at)
              SELECT code, endpoint, p256dh, auth, ?2, ?3 FROM push_subscriptions WHERE code = ?1",
-            params![code, serde_json::to_string(notice)?, now_text()],
+            params![code, payload, now_text()],
         )?;
     }
-    if ends {
+    if telling.ends {
         tx.execute(
             "DELETE FROM push_subscriptions WHERE code = ?1",
             params![code],

@@ -3,9 +3,7 @@
 
 use beatbook_core::inbox::InboxFilter;
 use beatbook_core::protocol::{InboxReport, Outcome, TriageEntry, TriageResult};
-use beatbook_core::report::{
-    Notice, PublicReport, Report, ReportKind, ReportStatus, Signature, Triage,
-};
+use beatbook_core::report::{PublicReport, Report, ReportKind, ReportStatus, Signature, Triage};
 use chrono::{DateTime, Utc};
 use rusqlite::{params, OptionalExtension, Transaction};
 use uuid::Uuid;
@@ -13,7 +11,7 @@ use uuid::Uuid;
 use super::{now_text, time_key, Sqlite};
 use crate::random::new_code;
 use crate::store::rows::{place_pattern, status_of, ReportRow, REPORT_COLUMNS};
-use crate::store::{KindCounts, Reach, Reports, StoreError, StoreResult};
+use crate::store::{KindCounts, Reach, Reports, StoreError, StoreResult, Telling};
 
 fn parse_time(text: &str) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(text)
@@ -112,10 +110,8 @@ impl Reports for Sqlite {
                     "INSERT INTO report_events (report_seq, at, status) VALUES (last_insert_rowid(), ?1, 'new')",
                     params![now],
                 )?;
-                let ward_name = ward.and_then(|w| wards.iter().find(|(id, ..)| *id == w));
-                let notice =
-                    Notice::new_report(&code, report, ward_name.map(|(_, name, _)| name.as_str()));
-                super::push::queue_new_report(&tx, &notice, ward)?;
+                let told = crate::store::new_report_notice(&code, report, ward, &wards)?;
+                super::push::queue_new_report(&tx, &code, &told, ward)?;
                 tx.commit()?;
                 return Ok((code, Outcome::Stored));
             }
@@ -364,15 +360,9 @@ impl Sqlite {
             )?;
         }
         // A resident who asked to hear back is told what their page now
-        // shows (not of junk, which has no page).
-        let notice = Notice::of_step(&code, status, response.as_deref(), change);
-        super::push::queue_notice(
-            tx,
-            notice.as_ref(),
-            change.status == ReportStatus::Closed,
-            change.spam,
-            &code,
-        )?;
+        // shows.
+        let telling = Telling::of_step(&code, status, response.as_deref(), change)?;
+        super::push::queue_notice(tx, &code, &telling)?;
         Ok(answer(Outcome::Stored, None))
     }
 
