@@ -60,10 +60,15 @@ pub fn told() -> Told {
     cache::TOLD.read().unwrap_or_default()
 }
 
-fn keep(told: &Told) -> Result<(), String> {
+/// Changes what the phone keeps of what it asked, and keeps it: what it
+/// keeps now, or why it could not.
+fn change(what: impl FnOnce(&mut Told)) -> Result<Told, String> {
+    let mut told = told();
+    what(&mut told);
     cache::TOLD
-        .write(told)
-        .map_err(|e| format!("This phone could not keep it: {e}"))
+        .write(&told)
+        .map_err(|e| format!("This phone could not keep it: {e}"))?;
+    Ok(told)
 }
 
 /// The server's key as `applicationServerKey` takes it.
@@ -118,9 +123,7 @@ pub async fn tell_me(server: &str, code: &str) -> Result<(), String> {
     sync::subscribe_to_report(server, code, json)
         .await
         .map_err(|e| reach(&e))?;
-    let mut told = told();
-    told.ask(code, &subscription.endpoint());
-    keep(&told)
+    change(|t| t.ask(code, &subscription.endpoint())).map(drop)
 }
 
 /// A councillor's phone: told of each new report from now on.
@@ -129,9 +132,7 @@ pub async fn tell_me_of_new_reports(pairing: &sync::Pairing) -> Result<(), Strin
     sync::subscribe_device(pairing, json)
         .await
         .map_err(|e| reach(&e))?;
-    let mut told = told();
-    told.new_reports = Some(subscription.endpoint());
-    keep(&told)
+    change(|t| t.new_reports = Some(subscription.endpoint())).map(drop)
 }
 
 /// A councillor's phone: no longer told of new reports. Needs the server.
@@ -139,9 +140,8 @@ pub async fn stop_new_reports(pairing: &sync::Pairing) -> Result<(), String> {
     sync::unsubscribe_device(pairing)
         .await
         .map_err(|e| reach(&e))?;
-    let mut told = told();
-    let endpoint = told.new_reports.take();
-    keep(&told)?;
+    let mut endpoint = None;
+    let told = change(|t| endpoint = t.new_reports.take())?;
     if endpoint.is_some_and(|e| !told.uses(&e)) {
         end_browser_subscription().await;
     }
@@ -155,9 +155,10 @@ fn reach(e: &ClientError) -> String {
 /// Stops notifications about `code`: said at once, sent now or with the
 /// next sync round.
 pub fn stop(code: &str) -> Result<(), String> {
-    let mut told = told();
-    told.stop(code);
-    keep(&told)
+    change(|t| {
+        t.stop(code);
+    })
+    .map(drop)
 }
 
 /// Whether a request to stop waits for signal (the sync engine has work).
@@ -171,9 +172,7 @@ pub async fn send_stops(server: &str) -> Result<(), ClientError> {
     let waiting = told().stopping;
     for (code, endpoint) in waiting {
         sync::unsubscribe_from_report(server, &code, &endpoint).await?;
-        let mut told = told();
-        told.stopped(&code);
-        let _ = keep(&told);
+        let told = change(|t| t.stopped(&code)).unwrap_or_else(|_| told());
         if !told.uses(&endpoint) {
             end_browser_subscription().await;
         }
