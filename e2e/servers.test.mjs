@@ -35,8 +35,13 @@ async function holdsEachOnce(server, token, texts, when, { page, caddy }) {
     return held.length >= texts.length && held;
   }, 45_000).catch(async (e) => {
     const phone = await page.getByTestId('pending-count').textContent({ timeout: 1_000 }).catch((why) => why.message);
-    const held = await notesOn(server, token).then((n) => n.length, (why) => why.message);
-    throw new Error(`${e.message}\nthe phone says: ${phone}\nheld: ${held}\nthe proxy's log (its end):\n${caddy.log().slice(-4000)}`);
+    const held = await notesOn(server, token).then((n) => n.map((x) => x.text), (why) => why.message);
+    const kept = await page.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith('beatbook/note/'))
+      .map((k) => localStorage.getItem(k))).catch((why) => why.message);
+    const form = await page.getByTestId('note-text').inputValue({ timeout: 1_000 }).catch((why) => why.message);
+    throw new Error(`${e.message}\nthe phone says: ${phone}\nthe server holds: ${JSON.stringify(held)}
+the phone keeps: ${JSON.stringify(kept)}\nthe note box holds: ${JSON.stringify(form)}
+the proxy's log (its end):\n${caddy.log().slice(-4000)}`);
   });
   const held = notes.map((n) => n.text).sort();
   assert.deepEqual(held, [...texts].sort(), `${when}: ${server.url} holds each note once`);

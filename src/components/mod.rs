@@ -191,6 +191,7 @@ fn Header() -> impl IntoView {
     let face = expect_context::<Memo<Face>>();
     let pending = state.pending;
     let reports_waiting = Memo::new(move |_| state.book.with(|b| b.pending_report_count()));
+    let refused = Memo::new(move |_| state.book.with(|b| b.refused_count()));
     let last_sent = move || {
         engine
             .pairing
@@ -213,7 +214,11 @@ fn Header() -> impl IntoView {
                         n => format!("{n} reports waiting for signal"),
                     },
                     Face::Notebook => match (pending.get(), engine.pairing.with(Option::is_some)) {
-                        (0, true) => format!("All sent{}", last_sent()),
+                        (0, true) => match refused.get() {
+                            0 => format!("All sent{}", last_sent()),
+                            1 => format!("1 refused by the server: it says why{}", last_sent()),
+                            n => format!("{n} refused by the server: each says why{}", last_sent()),
+                        },
                         (0, false) => "Not paired: nothing is sent".to_owned(),
                         (1, true) => format!("1 saved on this phone, not sent yet{}", last_sent()),
                         (n, true) => format!("{n} saved on this phone, not sent yet{}", last_sent()),

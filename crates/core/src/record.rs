@@ -86,6 +86,11 @@ pub trait Synced: Clone + Serialize + DeserializeOwned {
     /// Whether this revision waits to be sent.
     fn is_pending(&self) -> bool;
 
+    /// Whether the server refused this revision (the record says why).
+    fn is_refused(&self) -> bool {
+        false
+    }
+
     /// The order records of this kind are sent in, oldest first.
     fn sent_order(&self) -> SortKey;
 
@@ -120,6 +125,9 @@ macro_rules! synced_by_status {
             fn is_pending(&self) -> bool {
                 self.sync.is_pending()
             }
+            fn is_refused(&self) -> bool {
+                matches!(self.sync.state, $crate::sync::SyncState::Rejected { .. })
+            }
             fn sent_order(&self) -> $crate::order::SortKey {
                 $crate::order::by_time(self.$time, self.id)
             }
@@ -151,6 +159,9 @@ pub struct Table<T> {
     /// shows it after every save, and counting 5,000 notes each time
     /// delayed the "saved" on a cheap phone.
     pending: usize,
+    /// How many rows the server refused, kept the same way: the header
+    /// never says "All sent" while one was refused.
+    refused: usize,
 }
 
 impl<T> Default for Table<T> {
@@ -158,6 +169,7 @@ impl<T> Default for Table<T> {
         Table {
             rows: HashMap::new(),
             pending: 0,
+            refused: 0,
         }
     }
 }
@@ -179,8 +191,10 @@ impl<T: Synced> Table<T> {
             return false;
         }
         self.pending += usize::from(record.is_pending());
+        self.refused += usize::from(record.is_refused());
         if let Some(replaced) = self.rows.insert(record.id(), record) {
             self.pending -= usize::from(replaced.is_pending());
+            self.refused -= usize::from(replaced.is_refused());
         }
         true
     }
@@ -188,6 +202,7 @@ impl<T: Synced> Table<T> {
     pub fn remove(&mut self, id: &Uuid) -> Option<T> {
         let removed = self.rows.remove(id)?;
         self.pending -= usize::from(removed.is_pending());
+        self.refused -= usize::from(removed.is_refused());
         Some(removed)
     }
 
@@ -215,6 +230,10 @@ impl<T: Synced> Table<T> {
 
     pub fn pending_count(&self) -> usize {
         self.pending
+    }
+
+    pub fn refused_count(&self) -> usize {
+        self.refused
     }
 
     /// Every record's key and revision, in no particular order.

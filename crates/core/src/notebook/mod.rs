@@ -277,6 +277,15 @@ impl Notebook {
             + self.concerns.pending_count()
     }
 
+    /// Records the server refused (each says why): the phone keeps them,
+    /// and sends them again only once changed.
+    pub fn refused_count(&self) -> usize {
+        self.notes.refused_count()
+            + self.shifts.refused_count()
+            + self.triage.refused_count()
+            + self.concerns.refused_count()
+    }
+
     /// Records waiting to be sent: (shifts, notes).
     pub fn pending(&self) -> (Vec<Shift>, Vec<Note>) {
         (self.shifts.pending(), self.notes.pending())

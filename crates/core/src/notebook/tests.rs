@@ -121,6 +121,25 @@ fn an_older_copy_never_replaces_a_newer_revision() {
 }
 
 #[test]
+fn refused_records_are_counted_apart_until_changed_or_removed() {
+    let mut book = Notebook::new();
+    let mut n = note(1, 1, None);
+    book.upsert_note(n.clone());
+    assert_eq!((book.pending_count(), book.refused_count()), (1, 0));
+    n.sync.mark_rejected(1, "text too long");
+    book.upsert_note(n.clone());
+    assert_eq!(
+        (book.pending_count(), book.refused_count()),
+        (0, 1),
+        "refused is not waiting, and not sent either"
+    );
+    book.upsert_note(n);
+    assert_eq!(book.refused_count(), 1, "the same copy again counts once");
+    assert!(book.remove_note(&Uuid::from_u128(1)).is_some());
+    assert_eq!(book.refused_count(), 0);
+}
+
+#[test]
 fn pending_counts_notes_and_shifts_until_synced() {
     let mut book = Notebook::new();
     let mut n = note(1, 1, None);

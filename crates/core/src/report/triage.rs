@@ -260,6 +260,9 @@ impl crate::record::Synced for QueuedTriage {
     fn is_pending(&self) -> bool {
         self.sync.is_pending()
     }
+    fn is_refused(&self) -> bool {
+        matches!(self.sync.state, crate::sync::SyncState::Rejected { .. })
+    }
     fn sent_order(&self) -> crate::order::SortKey {
         crate::order::by_time(self.change.at, self.change.id)
     }
