@@ -29,6 +29,7 @@ pub mod team;
 #[cfg(test)]
 mod test_support;
 pub mod text;
+pub mod voice;
 pub mod words;
 
 pub use category::Category;

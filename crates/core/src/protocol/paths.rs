@@ -43,6 +43,11 @@ pub const PHOTO: &str = "/v1/photos/{photo}";
 /// A report's photos, by its code: the public ones, or (with a device
 /// token) all.
 pub const REPORT_PHOTOS: &str = "/v1/reports/{code}/photos";
+/// A spoken note's recording: `POST` its bytes (with `?note=<id>&sha256=<hex>`),
+/// `GET` it back.
+pub const RECORDING: &str = "/v1/recordings/{recording}";
+/// A note's recordings (their ids and lengths), with a device token.
+pub const NOTE_RECORDINGS: &str = "/v1/notes/{id}/recordings";
 /// Whether a resident's photo shows on the public status page.
 pub const PHOTO_PUBLIC: &str = "/v1/photos/{photo}/public";
 /// Every revision of one note, shift or concern.
