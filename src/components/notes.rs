@@ -78,7 +78,7 @@ pub fn NotesScreen() -> impl IntoView {
             let content = if geojson {
                 notes_geojson(&notes, b, &links)
             } else {
-                notes_csv(&notes, b, &links)
+                notes_csv(&notes, b, &links, &PhotoLinks::new())
             };
             let scope = match filter.shift {
                 ShiftFilter::Shift(id) => {

@@ -384,6 +384,7 @@ const API_TESTS: &[&str] = &[
     "reports_api",
     "inbox_api",
     "photos_api",
+    "recordings_api",
     "exports_api",
     "public_endpoint",
     "fuzz_api",

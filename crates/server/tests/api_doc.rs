@@ -281,6 +281,7 @@ impl Site {
         if method == Method::POST {
             let media = match Body::of(&uri) {
                 Body::Photo => "image/jpeg",
+                Body::Recording => "audio/webm",
                 _ => "application/json",
             };
             request = request.header(header::CONTENT_TYPE, media);

@@ -286,18 +286,32 @@ fn unzip(r: &common::Response, kind: &str) -> Vec<(String, Vec<u8>)> {
         .collect()
 }
 
-/// A CSV's rows after its header (which must end with `photos`), each as
-/// (first field, last field): the fields these tests write hold no commas,
-/// quotes or line breaks.
+/// A CSV's rows after its header (which must end with `photos`, or with
+/// `photos,recordings` as the notes' does), each as (first field, photos
+/// field): the fields these tests write hold no commas, quotes or line
+/// breaks.
 fn first_and_photos(csv: &[u8]) -> Vec<(String, String)> {
+    first_and_column(csv, "photos")
+}
+
+/// [`first_and_photos`], for the column `name`.
+fn first_and_column(csv: &[u8], name: &str) -> Vec<(String, String)> {
     let text = std::str::from_utf8(csv).unwrap();
     let mut lines = text.split("\r\n").filter(|l| !l.is_empty());
-    assert!(lines.next().unwrap().ends_with(",photos"), "{text}");
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let tail = &header[header.len() - 2..];
+    assert!(
+        tail == ["photos", "recordings"] || tail[1] == "photos",
+        "{text}"
+    );
+    let column = header.iter().position(|h| *h == name).unwrap();
+    let from_end = header.len() - column;
     lines
         .map(|line| {
-            let first = line.split(',').next().unwrap().to_owned();
-            let last = line.rsplit(',').next().unwrap().to_owned();
-            (first, last)
+            let fields: Vec<&str> = line.split(',').collect();
+            let first = fields[0].to_owned();
+            let wanted = fields[fields.len() - from_end].to_owned();
+            (first, wanted)
         })
         .collect()
 }

@@ -117,12 +117,16 @@ fn address_of(route: &str) -> String {
         .split('/')
         .map(|segment| match segment {
             "{code}" => "K7QF2-M3XDA",
-            "{photo}" => "01970000-0000-7000-8000-000000000001",
+            "{photo}" | "{recording}" => "01970000-0000-7000-8000-000000000001",
             other => other,
         })
         .collect();
-    let photo = route == beatbook_core::protocol::paths::PHOTO;
-    let query = if photo {
+    let attached = [
+        beatbook_core::protocol::paths::PHOTO,
+        beatbook_core::protocol::paths::RECORDING,
+    ]
+    .contains(&route);
+    let query = if attached {
         format!(
             "?note=01970000-0000-7000-8000-000000000002&sha256={}",
             "a".repeat(64)
@@ -135,10 +139,10 @@ fn address_of(route: &str) -> String {
 
 /// The headers of a post to `path` of `body`'s kind, declaring `length`.
 fn post_head(path: &str, body: Body, auth: &str, length: usize) -> String {
-    let media = if body == Body::Photo {
-        "image/jpeg"
-    } else {
-        "application/json"
+    let media = match body {
+        Body::Photo => "image/jpeg",
+        Body::Recording => "audio/webm",
+        _ => "application/json",
     };
     format!(
         "POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: {media}\r\n{auth}\r\nContent-Length: {length}\r\n\r\n"

@@ -12,6 +12,9 @@ use common::{serve, Response, TestServer};
 use serde_json::json;
 use uuid::Uuid;
 
+/// A recording as Chromium makes it (`e2e/make-recording-fixtures.mjs`).
+const WEBM: &[u8] = include_bytes!("../../core/tests/fixtures/recordings/chromium-opus.webm");
+
 /// A person of the ward, paired through the API as their phone would be:
 /// their `Authorization` header.
 fn paired(server: &TestServer, role: Role, name: &str) -> String {
@@ -131,6 +134,20 @@ fn request(server: &TestServer, endpoint: &str, auth: &str, held: &Held) -> Resp
             &[auth],
             br#"{"public":true}"#,
         ),
+        "POST /api/v1/recordings/{id}?note={note}" => server.post(
+            &format!(
+                "/api/v1/recordings/{}?note={}&sha256={}",
+                Uuid::now_v7(),
+                held.note,
+                common::sha256_hex(WEBM)
+            ),
+            &[auth, "Content-Type: audio/webm"],
+            WEBM,
+        ),
+        "GET /api/v1/recordings/{id}" => get(&format!("/api/v1/recordings/{}", Uuid::now_v7())),
+        "GET /api/v1/notes/{id}/recordings" => {
+            get(&format!("/api/v1/notes/{}/recordings", held.note))
+        }
         export if export.starts_with("GET /api/v1/export/") => {
             get(export.trim_start_matches("GET "))
         }

@@ -5,9 +5,10 @@ use crate::note::Note;
 use crate::notebook::Notebook;
 use crate::protocol::InboxReport;
 
-/// The notes file's columns. `photos` was added last, so a spreadsheet
-/// made for the earlier columns still finds each where it was.
-pub(super) const CSV_HEADER: [&str; 15] = [
+/// The notes file's columns. `photos`, then `recordings`, were added last,
+/// so a spreadsheet made for the earlier columns still finds each where it
+/// was.
+pub(super) const CSV_HEADER: [&str; 16] = [
     "id",
     "created_at_utc",
     "updated_at_utc",
@@ -23,6 +24,7 @@ pub(super) const CSV_HEADER: [&str; 15] = [
     "revision",
     "rejected_reason",
     "photos",
+    "recordings",
 ];
 
 /// Quotes a field per RFC 4180 when it needs it.
@@ -84,8 +86,14 @@ fn photos_field(out: &mut String, links: &[String]) {
 }
 
 /// A CSV file of `notes`, in the order given, with a header row and CRLF
-/// line ends; each row's last field names the note's photos in `photos`.
-pub fn notes_csv(notes: &[&Note], book: &Notebook, photos: &PhotoLinks) -> String {
+/// line ends; each row's last fields name the note's photos in `photos`
+/// and its spoken recordings in `recordings`.
+pub fn notes_csv(
+    notes: &[&Note],
+    book: &Notebook,
+    photos: &PhotoLinks,
+    recordings: &PhotoLinks,
+) -> String {
     let mut out = CSV_HEADER.join(",");
     out.push_str("\r\n");
     for note in notes {
@@ -118,6 +126,8 @@ pub fn notes_csv(notes: &[&Note], book: &Notebook, photos: &PhotoLinks) -> Strin
         csv_text(&mut out, reason);
         out.push(',');
         photos_field(&mut out, photos.of(note.id));
+        out.push(',');
+        photos_field(&mut out, recordings.of(note.id));
         out.push_str("\r\n");
     }
     out

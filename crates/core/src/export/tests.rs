@@ -42,7 +42,7 @@ fn book() -> (Notebook, Vec<Note>) {
 fn csv_quotes_commas_quotes_and_newlines_and_defuses_formulas() {
     let (book, notes) = book();
     let refs: Vec<&Note> = notes.iter().collect();
-    let csv = notes_csv(&refs, &book, &PhotoLinks::new());
+    let csv = notes_csv(&refs, &book, &PhotoLinks::new(), &PhotoLinks::new());
     let lines: Vec<&str> = csv.split("\r\n").collect();
     assert_eq!(lines[0], CSV_HEADER.join(","));
     assert!(csv.contains("\"He said \"\"move on\"\",\nthen left\""));
@@ -84,7 +84,7 @@ fn geojson_has_lon_lat_points_and_null_geometry_without_a_fix() {
 fn an_empty_export_is_still_well_formed() {
     let book = Notebook::new();
     assert_eq!(
-        notes_csv(&[], &book, &PhotoLinks::new()),
+        notes_csv(&[], &book, &PhotoLinks::new(), &PhotoLinks::new()),
         format!("{}\r\n", CSV_HEADER.join(","))
     );
     assert_eq!(
@@ -262,15 +262,17 @@ fn note_links(notes: &[Note]) -> PhotoLinks {
 }
 
 #[test]
-fn the_notes_csv_names_each_note_s_photos_in_a_last_column() {
+fn the_notes_csv_names_each_note_s_photos_and_recordings_in_the_last_columns() {
     let (book, notes) = book();
     let refs: Vec<&Note> = notes.iter().collect();
     let links = note_links(&notes);
-    let csv = notes_csv(&refs, &book, &links);
+    let mut recordings = PhotoLinks::new();
+    recordings.add(notes[1].id, "recordings/0005.webm");
+    let csv = notes_csv(&refs, &book, &links, &recordings);
     let rows = parse_csv(&csv);
     assert_eq!(rows.len(), 3, "{csv}");
     assert_eq!(rows[0], CSV_HEADER.map(str::to_owned));
-    assert_eq!(rows[0].last().map(String::as_str), Some("photos"));
+    assert_eq!(rows[0][14..], ["photos", "recordings"]);
     // The columns before it are where they were.
     assert_eq!(
         rows[0][..14].join(","),
@@ -289,12 +291,25 @@ fn the_notes_csv_names_each_note_s_photos_in_a_last_column() {
     assert_eq!(rows[2][0], notes[1].id.to_string());
     assert_eq!(rows[2][6], "'=HYPERLINK(\"http://x\")");
     assert_eq!(rows[2][14], "");
-    assert!(csv.ends_with(",pending,1,,\r\n"), "{csv}");
+    assert_eq!(
+        (rows[1][15].as_str(), rows[2][15].as_str()),
+        ("", "recordings/0005.webm")
+    );
+    assert!(
+        csv.ends_with(",pending,1,,,recordings/0005.webm\r\n"),
+        "{csv}"
+    );
     // The same notes with no links at all write the same file but for the
     // last field.
-    let bare = parse_csv(&notes_csv(&refs, &book, &PhotoLinks::new()));
+    let bare = parse_csv(&notes_csv(
+        &refs,
+        &book,
+        &PhotoLinks::new(),
+        &PhotoLinks::new(),
+    ));
     assert_eq!(bare[1][..14], rows[1][..14]);
     assert_eq!(bare[1][14], "");
+    assert_eq!(bare[2][15], "");
 }
 
 #[test]
@@ -304,8 +319,8 @@ fn a_photo_link_is_quoted_and_defused_like_any_other_field() {
     let mut links = PhotoLinks::new();
     links.add(notes[1].id, "photos/a,b \"c\".jpg");
     links.add(notes[0].id, "=cmd");
-    let csv = notes_csv(&refs, &book, &links);
-    assert!(csv.contains(",\"photos/a,b \"\"c\"\".jpg\"\r\n"), "{csv}");
+    let csv = notes_csv(&refs, &book, &links, &PhotoLinks::new());
+    assert!(csv.contains(",\"photos/a,b \"\"c\"\".jpg\",\r\n"), "{csv}");
     let rows = parse_csv(&csv);
     assert_eq!(rows[1][14], "'=cmd");
     assert_eq!(rows[2][14], "photos/a,b \"c\".jpg");

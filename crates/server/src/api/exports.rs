@@ -6,7 +6,9 @@
 //! The notes and reports files name each record's photos: the plain files
 //! by their API path (`/api/v1/photos/{id}`, fetched with the device token),
 //! a ZIP by the names of its own entries (`photos/{id}.jpg`), so its CSV
-//! opens beside its photos once unzipped.
+//! opens beside its photos once unzipped. The notes files name each note's
+//! spoken recordings the same way (`/api/v1/recordings/{id}`, or
+//! `recordings/{id}.webm` in a ZIP, which carries them after the photos).
 //!
 //! A ZIP is streamed: its CSV first, then one photo at a time, each read
 //! from the store on a blocking thread and handed to the connection through
@@ -30,6 +32,7 @@ use beatbook_core::export::{self, PhotoLinks};
 use beatbook_core::inbox::InboxFilter;
 use beatbook_core::photo::ImageType;
 use beatbook_core::protocol::{paths, ExportFile, RecordKind};
+use beatbook_core::voice::Container;
 use beatbook_core::{Note, NoteFilter, Notebook, Shift};
 use chrono::{DateTime, Utc};
 use tokio::sync::mpsc;
@@ -38,7 +41,9 @@ use super::extract::{ApiQuery, AuthDevice};
 use super::query::{InboxQuery, NoteQuery, ShiftQuery};
 use super::sync::own;
 use super::{ApiError, ApiState};
-use crate::store::{ListFilter, PhotoOwner, Reach, Store, StoreResult, StoredPhoto};
+use crate::store::{
+    ListFilter, PhotoOwner, Reach, Store, StoreResult, StoredPhoto, StoredRecording,
+};
 use crate::zip::{self, ZipWriter};
 use beatbook_core::team::Action;
 
@@ -286,6 +291,34 @@ fn zip_name(photo: &StoredPhoto) -> String {
     format!("photos/{}.{extension}", photo.id)
 }
 
+/// The recordings of these notes, read with one query, and each one's
+/// link as `link` makes it, by its note, oldest first.
+fn recordings_and_links(
+    store: &dyn Store,
+    notes: &[&Note],
+    link: impl Fn(&StoredRecording) -> String,
+) -> StoreResult<(Vec<StoredRecording>, PhotoLinks)> {
+    let ids: Vec<uuid::Uuid> = notes.iter().map(|n| n.id).collect();
+    let recordings = store.recordings_of_each(&ids)?;
+    let mut links = PhotoLinks::new();
+    for recording in &recordings {
+        links.add(recording.note, link(recording));
+    }
+    Ok((recordings, links))
+}
+
+/// A recording's link in a plain export: where the API serves it.
+fn recording_api_link(recording: &StoredRecording) -> String {
+    paths::to(paths::RECORDING, &recording.id.to_string())
+}
+
+/// A recording's entry in a ZIP: `recordings/{id}.webm` (or `.m4a`).
+fn recording_zip_name(recording: &StoredRecording) -> String {
+    let extension =
+        Container::from_media_type(&recording.media_type).map_or("bin", Container::extension);
+    format!("recordings/{}.{extension}", recording.id)
+}
+
 fn note_owners(notes: &[&Note]) -> Vec<PhotoOwner> {
     notes.iter().map(|n| PhotoOwner::Note(n.id)).collect()
 }
@@ -300,7 +333,8 @@ fn notes(store: &dyn Store, filter: &Whole<ListFilter>, geojson: bool) -> Made<S
     Ok(Ok(if geojson {
         export::notes_geojson(&notes, &book, &links)
     } else {
-        export::notes_csv(&notes, &book, &links)
+        let (_, recordings) = recordings_and_links(store, &notes, recording_api_link)?;
+        export::notes_csv(&notes, &book, &links, &recordings)
     }))
 }
 
@@ -348,6 +382,7 @@ struct ZipContents {
     csv_name: &'static str,
     csv: String,
     photos: Vec<StoredPhoto>,
+    recordings: Vec<StoredRecording>,
 }
 
 fn notes_zip(store: &dyn Store, filter: &Whole<ListFilter>) -> Made<ZipContents> {
@@ -357,10 +392,12 @@ fn notes_zip(store: &dyn Store, filter: &Whole<ListFilter>) -> Made<ZipContents>
         return Ok(Err(refused));
     }
     let (photos, links) = photos_and_links(store, &note_owners(&notes), zip_name)?;
+    let (recordings, recording_links) = recordings_and_links(store, &notes, recording_zip_name)?;
     Ok(Ok(ZipContents {
         csv_name: ExportFile::NotesCsv.name(),
-        csv: export::notes_csv(&notes, &book, &links),
+        csv: export::notes_csv(&notes, &book, &links, &recording_links),
         photos,
+        recordings,
     }))
 }
 
@@ -374,6 +411,7 @@ fn reports_zip(store: &dyn Store, filter: &Whole<InboxFilter>, reach: Reach) -> 
         csv_name: ExportFile::ReportsCsv.name(),
         csv: export::reports_csv(&reports, &links),
         photos,
+        recordings: Vec::new(),
     }))
 }
 
@@ -433,7 +471,13 @@ async fn zip_export(
                 Err(refused) => return Ok(Err(refused)),
             };
             let sizes = std::iter::once((contents.csv_name.len(), contents.csv.len() as u64))
-                .chain(contents.photos.iter().map(|p| (zip_name(p).len(), p.bytes)));
+                .chain(contents.photos.iter().map(|p| (zip_name(p).len(), p.bytes)))
+                .chain(
+                    contents
+                        .recordings
+                        .iter()
+                        .map(|r| (recording_zip_name(r).len(), r.bytes)),
+                );
             let length = zip::archive_len(sizes);
             // Only an archive that fits is worth looking for its files.
             let mut missing = Vec::new();
@@ -518,6 +562,19 @@ fn write_zip(
         }
         let header = zip
             .entry(&zip_name(&photo), &bytes)
+            .map_err(|e| failed(e.to_string()))?;
+        if !(send(header) && send(bytes)) {
+            return Ok(());
+        }
+    }
+    for recording in contents.recordings {
+        let bytes = store
+            .recording_bytes(recording.id)
+            .map_err(|e| failed(format!("recording {}: {}", recording.id, e.chain())))?
+            .filter(|b| b.len() as u64 == recording.bytes)
+            .ok_or_else(|| failed(format!("recording {} changed while exported", recording.id)))?;
+        let header = zip
+            .entry(&recording_zip_name(&recording), &bytes)
             .map_err(|e| failed(e.to_string()))?;
         if !(send(header) && send(bytes)) {
             return Ok(());

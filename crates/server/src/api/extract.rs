@@ -14,6 +14,7 @@ use beatbook_core::protocol::{
     MAX_SUBSCRIPTION_BODY_BYTES,
 };
 use beatbook_core::team::{Action, Refused};
+use beatbook_core::voice::MAX_RECORDING_BYTES;
 use serde::de::DeserializeOwned;
 
 use super::limits::{Bucket, ClientKey};
@@ -162,6 +163,8 @@ pub enum Body {
     Report,
     /// A photo's bytes (JPEG, PNG or WebP), not JSON.
     Photo,
+    /// A spoken note's recording (WebM or MP4), not JSON.
+    Recording,
     /// A code or a flag: pairing, a request for erasure, a photo's public
     /// flag.
     Small,
@@ -174,13 +177,14 @@ pub enum Body {
 /// Every route that takes a body, and what it takes: the one table the
 /// guard (refusing from the declared length, before anything is read) and
 /// the router (cutting off a body with no declared length) both read.
-pub const BODIES: [(&str, Body); 9] = [
+pub const BODIES: [(&str, Body); 10] = [
     (paths::PAIR, Body::Small),
     (paths::SYNC, Body::Json),
     (paths::REPORTS, Body::Report),
     (paths::REPORT_ERASURE, Body::Small),
     (paths::TRIAGE, Body::Json),
     (paths::PHOTO, Body::Photo),
+    (paths::RECORDING, Body::Recording),
     (paths::PHOTO_PUBLIC, Body::Small),
     (paths::REPORT_SUBSCRIPTION, Body::Subscription),
     (paths::PUSH_SUBSCRIPTION, Body::Subscription),
@@ -222,6 +226,7 @@ impl Body {
         match self {
             Body::Report => MAX_REPORT_BODY_BYTES,
             Body::Photo => MAX_PHOTO_BYTES,
+            Body::Recording => MAX_RECORDING_BYTES,
             Body::Small => MAX_SMALL_BODY_BYTES,
             Body::Subscription => MAX_SUBSCRIPTION_BODY_BYTES,
             Body::Json => MAX_BODY_BYTES,
@@ -242,6 +247,9 @@ pub fn too_large(path: &str) -> ApiError {
         ),
         Body::Photo => format!(
             "a photo is limited to {MAX_PHOTO_BYTES} bytes; Beatbook shrinks photos before sending them"
+        ),
+        Body::Recording => format!(
+            "a recording is limited to {MAX_RECORDING_BYTES} bytes (five minutes as Beatbook records)"
         ),
         Body::Small => format!("this request's body is limited to {MAX_SMALL_BODY_BYTES} bytes"),
         Body::Subscription => format!(

@@ -10,6 +10,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use beatbook_core::photo::ImageType;
 use beatbook_core::protocol::level;
+use beatbook_core::voice::Container;
 
 use super::extract::{body_limit, too_large, Body};
 use super::ApiError;
@@ -118,6 +119,16 @@ pub async fn only_the_app(request: Request, next: Next) -> Result<Response, ApiE
             return Err(ApiError::new(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 "send the photo's bytes with Content-Type image/jpeg, image/png or image/webp",
+            ));
+        }
+        Body::Recording
+            if media
+                .as_deref()
+                .is_none_or(|m| Container::from_media_type(m).is_none()) =>
+        {
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "send the recording's bytes with Content-Type audio/webm or audio/mp4",
             ));
         }
         Body::Report | Body::Small | Body::Subscription | Body::Json

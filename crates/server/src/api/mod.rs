@@ -24,6 +24,7 @@ pub(crate) mod proxy;
 mod push;
 mod puzzles;
 mod query;
+mod recordings;
 pub(crate) mod reports;
 mod sync;
 
@@ -323,6 +324,13 @@ pub fn router(state: ApiState) -> Router {
             post(photos::set_public).layer(body_limit(paths::PHOTO_PUBLIC)),
         )
         .route(paths::REPORT_PHOTOS, get(photos::of_report))
+        .route(
+            paths::RECORDING,
+            post(recordings::upload)
+                .get(recordings::download)
+                .layer(body_limit(paths::RECORDING)),
+        )
+        .route(paths::NOTE_RECORDINGS, get(recordings::of_note))
         .merge(exports::routes());
     for (path, kind, action) in [
         (

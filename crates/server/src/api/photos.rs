@@ -50,7 +50,7 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     crate::random::hex(&Sha256::digest(bytes))
 }
 
-fn is_sha256_hex(text: &str) -> bool {
+pub(super) fn is_sha256_hex(text: &str) -> bool {
     text.len() == 64
         && text
             .bytes()

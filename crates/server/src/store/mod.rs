@@ -51,7 +51,7 @@ pub use sqlite::Sqlite;
 
 /// Everything the API needs from a store.
 pub trait Store:
-    Devices + Team + Records + Reports + Photos + Pushes + Send + Sync + 'static
+    Devices + Team + Records + Reports + Photos + Recordings + Pushes + Send + Sync + 'static
 {
     /// Whether the store can take a write now (for `/healthz`): a store
     /// that answers reads but cannot write would lose what phones send.
@@ -733,6 +733,177 @@ pub trait Photos {
     /// The photos of the report with this code, in the order they arrived;
     /// `None` if no report has it.
     fn report_photos(&self, code: &str) -> StoreResult<Option<Vec<StoredPhoto>>>;
+}
+
+/// A spoken note's recording the API has checked and cleaned
+/// ([`beatbook_core::voice::clean`]), to be kept.
+#[derive(Clone, Debug)]
+pub struct NewRecording {
+    /// Made on the phone: a resend after a lost answer uses it again.
+    pub id: Uuid,
+    pub note: Uuid,
+    /// SHA-256 of the bytes as sent, lower-case hex: a resend is known by it.
+    pub sent_sha256: String,
+    pub media_type: &'static str,
+    /// As kept: the bytes sent, their words blanked.
+    pub bytes: Vec<u8>,
+    pub device_id: i64,
+}
+
+/// A kept recording's row (its bytes are read apart).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredRecording {
+    pub id: Uuid,
+    pub note: Uuid,
+    pub media_type: String,
+    pub bytes: u64,
+    pub received_at: String,
+}
+
+/// What storing a recording did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RecordingAnswer {
+    /// Committed with its bytes before this is answered.
+    Stored,
+    /// This id already holds these same bytes for this note.
+    AlreadyHad,
+    /// No such note of the sender's person (its words are sent first).
+    NoSuchNote,
+    /// This id already holds other bytes, or belongs to another note.
+    IdTaken,
+    /// The note already has [`beatbook_core::voice::MAX_RECORDINGS`].
+    Full,
+    /// The device has stored its quota of recordings.
+    OverQuota { stored: u64, quota: u64 },
+}
+
+/// The most recording bytes one paired device may store: a thousand
+/// five-minute recordings as the phone makes them, and a bound on the disk.
+pub const DEVICE_RECORDING_QUOTA_BYTES: u64 = 2 * 1024 * 1024 * 1024;
+
+/// What is held for a recording's id and note, as a store reads it in the
+/// transaction that would keep it.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct RecordingHeld {
+    /// The hash of what was sent under this id, and its note.
+    pub id: Option<(String, Uuid)>,
+    /// Whether the note is there, first sent by the sender's person.
+    pub note_is_theirs: bool,
+    /// How many recordings the note has.
+    pub on_note: usize,
+    /// The bytes of recordings the device has stored.
+    pub device_bytes: u64,
+}
+
+/// The first reason `recording` is not to be kept, the same on every store;
+/// `None`: keep it.
+pub(crate) fn recording_refusal(
+    recording: &NewRecording,
+    held: &RecordingHeld,
+    quota: u64,
+) -> Option<RecordingAnswer> {
+    if let Some((sent_sha256, note)) = &held.id {
+        return Some(
+            if *sent_sha256 == recording.sent_sha256 && *note == recording.note {
+                RecordingAnswer::AlreadyHad
+            } else {
+                RecordingAnswer::IdTaken
+            },
+        );
+    }
+    if !held.note_is_theirs {
+        return Some(RecordingAnswer::NoSuchNote);
+    }
+    if held.on_note >= beatbook_core::voice::MAX_RECORDINGS {
+        return Some(RecordingAnswer::Full);
+    }
+    let stored = held.device_bytes + recording.bytes.len() as u64;
+    (stored > quota).then_some(RecordingAnswer::OverQuota {
+        stored: held.device_bytes,
+        quota,
+    })
+}
+
+pub trait Recordings {
+    /// Keeps a recording, its bytes and its row in one transaction, so
+    /// "stored" is said only of what is committed.
+    fn store_recording(&self, recording: NewRecording) -> StoreResult<RecordingAnswer>;
+    fn recording(&self, id: Uuid) -> StoreResult<Option<StoredRecording>>;
+    /// A kept recording's bytes.
+    fn recording_bytes(&self, id: Uuid) -> StoreResult<Option<Vec<u8>>>;
+    /// The recordings of these notes, note by note in the order given (a
+    /// note given twice counts once), each note's in the order they arrived.
+    fn recordings_of_each(&self, notes: &[Uuid]) -> StoreResult<Vec<StoredRecording>>;
+}
+
+#[cfg(test)]
+mod recording_refusals {
+    use super::*;
+
+    fn new(bytes: usize) -> NewRecording {
+        NewRecording {
+            id: Uuid::from_u128(1),
+            note: Uuid::from_u128(2),
+            sent_sha256: "ab".repeat(32),
+            media_type: "audio/webm",
+            bytes: vec![0; bytes],
+            device_id: 1,
+        }
+    }
+
+    #[test]
+    fn a_recording_is_refused_for_the_first_reason_that_holds() {
+        let theirs = RecordingHeld {
+            note_is_theirs: true,
+            ..RecordingHeld::default()
+        };
+        assert_eq!(recording_refusal(&new(10), &theirs, 100), None);
+        let resent = RecordingHeld {
+            id: Some(("ab".repeat(32), Uuid::from_u128(2))),
+            ..RecordingHeld::default()
+        };
+        assert_eq!(
+            recording_refusal(&new(10), &resent, 100),
+            Some(RecordingAnswer::AlreadyHad),
+            "a resend, whatever else now holds"
+        );
+        let other_note = RecordingHeld {
+            id: Some(("ab".repeat(32), Uuid::from_u128(3))),
+            ..theirs.clone()
+        };
+        assert_eq!(
+            recording_refusal(&new(10), &other_note, 100),
+            Some(RecordingAnswer::IdTaken)
+        );
+        assert_eq!(
+            recording_refusal(&new(10), &RecordingHeld::default(), 100),
+            Some(RecordingAnswer::NoSuchNote)
+        );
+        let full = RecordingHeld {
+            on_note: beatbook_core::voice::MAX_RECORDINGS,
+            ..theirs.clone()
+        };
+        assert_eq!(
+            recording_refusal(&new(10), &full, 100),
+            Some(RecordingAnswer::Full)
+        );
+        let nearly = RecordingHeld {
+            device_bytes: 95,
+            ..theirs
+        };
+        assert_eq!(
+            recording_refusal(&new(10), &nearly, 100),
+            Some(RecordingAnswer::OverQuota {
+                stored: 95,
+                quota: 100
+            })
+        );
+        assert_eq!(
+            recording_refusal(&new(5), &nearly, 100),
+            None,
+            "exactly full is allowed"
+        );
+    }
 }
 
 #[cfg(test)]

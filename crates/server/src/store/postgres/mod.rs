@@ -17,6 +17,7 @@ pub mod cluster;
 mod devices;
 mod photos;
 mod push;
+mod recordings;
 mod records;
 mod reports;
 mod team;
@@ -38,6 +39,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0002_wards_and_people.sql"),
     include_str!("migrations/0003_responses_signed.sql"),
     include_str!("migrations/0004_push.sql"),
+    include_str!("migrations/0005_recordings.sql"),
 ];
 
 /// Held while the schema is brought up to date, so two servers starting at

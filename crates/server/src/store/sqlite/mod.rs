@@ -22,6 +22,7 @@ mod devices;
 mod ingest;
 mod photos;
 mod push;
+mod recordings;
 mod records;
 mod reports;
 mod team;
@@ -52,6 +53,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0010_wards_and_people.sql"),
     include_str!("migrations/0011_responses_signed.sql"),
     include_str!("migrations/0012_push.sql"),
+    include_str!("migrations/0013_recordings.sql"),
 ];
 
 /// How often the write-ahead log is copied into the database file.
