@@ -167,11 +167,15 @@ export async function startServer({
 
 /** A fresh browser with an empty profile; its contexts are watched for
  * errors (`watchErrors`). */
-export async function launchBrowser() {
+/** Chromium's stand-in microphone (a beeping tone), given to every page
+ * without asking, as a person who has allowed it would. */
+export const FAKE_MICROPHONE = ['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream'];
+
+export async function launchBrowser(extraArgs = []) {
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
     headless: true,
-    args: CHROMIUM_FLAGS,
+    args: [...CHROMIUM_FLAGS, ...extraArgs],
   });
   const newContext = browser.newContext.bind(browser);
   browser.newContext = async (options) => watchErrors(await newContext(options));
@@ -240,10 +244,10 @@ export function failOnAppErrors() {
 /** One browser for a test file: launched before its tests, closed after
  * them. Tests open their own contexts on it; every context of it is
  * watched for errors (`watchErrors`), and a test fails on one. */
-export function useBrowser() {
+export function useBrowser(extraArgs = []) {
   let browser;
   before(async () => {
-    browser = await launchBrowser();
+    browser = await launchBrowser(extraArgs);
   });
   beforeEach(() => { inTest = true; });
   afterEach(async () => {
@@ -388,11 +392,11 @@ process.on('exit', () => {
  * that a test can kill the whole browser the way a phone's OS does (SIGKILL,
  * no chance to flush anything) and start it again on the same profile.
  */
-export async function launchKillableBrowser(profileDir) {
+export async function launchKillableBrowser(profileDir, extraArgs = []) {
   const proc = spawn(
     process.env.CHROMIUM || '/usr/bin/chromium',
     // A phone-sized window: a short one is taken for a phone with its keyboard open.
-    [...CHROMIUM_FLAGS, '--headless', '--window-size=412,915', `--user-data-dir=${profileDir}`, '--remote-debugging-port=0', 'about:blank'],
+    [...CHROMIUM_FLAGS, ...extraArgs, '--headless', '--window-size=412,915', `--user-data-dir=${profileDir}`, '--remote-debugging-port=0', 'about:blank'],
     { detached: true, stdio: ['ignore', 'ignore', 'pipe'] },
   );
   killable.add(proc.pid);

@@ -16,6 +16,7 @@ pub mod store;
 pub mod sync;
 pub mod takeover;
 pub mod time;
+pub mod voice;
 
 /// Mounts the councillor's notebook (with the residents' pages) on the page.
 pub fn mount() {

@@ -11,10 +11,12 @@ use super::confirm::Confirm;
 use super::note_form::{submit, NoteForm};
 use super::photos::PhotoPicker;
 use super::toast::Toasts;
+use super::voice::{form_recordings, give_to, spoken_length, take_back, Recorder};
 use crate::nav::focus_result;
 use crate::photos::Shelf;
 use crate::state::{new_record_id, AppState};
 use crate::time;
+use crate::voice::Voice;
 
 #[component]
 pub fn CaptureScreen() -> impl IntoView {
@@ -35,8 +37,26 @@ pub fn CaptureScreen() -> impl IntoView {
     let shelf = expect_context::<Shelf>();
     // The form's photos: picked, or kept from a save a crash cut short.
     let form_photos = shelf.form_photos(PhotoForm::Note, state);
+    // The form's recordings: made, or kept from a save a crash cut short.
+    let voice = Voice::current();
+    let recordings = voice.map(|voice| form_recordings(voice, state));
+    let spoken = match (voice, recordings) {
+        (Some(voice), Some(recordings)) => spoken_length(voice, recordings),
+        _ => Signal::derive(|| None),
+    };
     let on_submit = submit(move |input: NoteInput| async move {
         let id = new_record_id();
+        // Save while recording keeps the recording with the note.
+        let mut given = Vec::new();
+        let mut not_given = None;
+        if let (Some(voice), Some(recordings)) = (voice, recordings) {
+            voice.finish_recording().await;
+            given = recordings.with_untracked(|r| r.iter().map(|r| r.kept.clone()).collect());
+            not_given = give_to(voice, &given, id).await.err();
+            if not_given.is_some() {
+                given.clear();
+            }
+        }
         let (saved, photos_not_kept) = shelf
             .save_with(
                 form_photos,
@@ -44,6 +64,9 @@ pub fn CaptureScreen() -> impl IntoView {
                 state.add_note_as(id, input),
             )
             .await;
+        if let (Err(_), Some(voice)) = (&saved, voice) {
+            take_back(voice, &given).await;
+        }
         // The last toast stays until this save's replaces it (removing it
         // first would redraw while the journal commits); a failed save
         // takes it away, and the form says why.
@@ -56,6 +79,7 @@ pub fn CaptureScreen() -> impl IntoView {
             format!("Saved in the browser at {at}, but not crash-proof; not sent yet ({waiting} waiting).")
         };
         text.extend(photos_not_kept);
+        text.extend(not_given);
         toasts.show(text, "save-status", Some((note.value.key(), "Sent.")));
         Ok(())
     });
@@ -63,8 +87,11 @@ pub fn CaptureScreen() -> impl IntoView {
         <section class="screen capture" aria-labelledby="capture-title">
             <h2 id="capture-title" class="visually-hidden">"New note"</h2>
             <ShiftBar/>
-            <NoteForm initial=initial submit_label="Save note" on_submit=on_submit new_note=true locate=locate keep_draft=true
-                attachments=ViewFn::from(move || view! { <PhotoPicker photos=form_photos form=PhotoForm::Note/> })/>
+            <NoteForm initial=initial submit_label="Save note" on_submit=on_submit new_note=true locate=locate keep_draft=true spoken
+                attachments=ViewFn::from(move || view! {
+                    {recordings.map(|recordings| view! { <Recorder recordings/> })}
+                    <PhotoPicker photos=form_photos form=PhotoForm::Note/>
+                })/>
         </section>
     }
 }

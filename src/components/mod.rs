@@ -18,6 +18,7 @@ mod report;
 mod settings;
 mod shifts;
 mod toast;
+mod voice;
 
 use leptos::prelude::*;
 

@@ -53,9 +53,13 @@ pub fn NoteForm(
     /// Journal what is typed, so a crash keeps it, and offer it back on open.
     #[prop(optional)]
     keep_draft: bool,
-    /// Drawn below the place: the capture form's photos.
+    /// Drawn below the place: the capture form's recordings and photos.
     #[prop(optional)]
     attachments: Option<ViewFn>,
+    /// The length of a recording on the form, if there is one: a note with
+    /// nothing typed is saved as "Spoken note (0:42)".
+    #[prop(optional, into)]
+    spoken: Option<Signal<Option<u64>>>,
 ) -> impl IntoView {
     let state = use_context::<AppState>();
     let text = RwSignal::new(initial.text);
@@ -90,7 +94,12 @@ pub fn NoteForm(
     // What is typed, as the note it would make. A note saved with no
     // category chosen is "Other".
     let input = move || NoteInput {
-        text: text.get_untracked(),
+        text: match spoken.and_then(|s| s.get_untracked()) {
+            Some(millis) if text.with_untracked(|t| t.trim().is_empty()) => {
+                beatbook_core::voice::spoken_words(millis)
+            }
+            _ => text.get_untracked(),
+        },
         category: category.get_untracked().unwrap_or(Category::Other),
         place: place.get_untracked(),
         location: geo.location(),
@@ -225,7 +234,7 @@ pub fn NoteForm(
             return;
         }
         let input = input();
-        let sent_text = input.text.clone();
+        let sent_text = text.get_untracked();
         set_changed(tried, true);
         let found = input.problems();
         if let Some((first, _)) = found.first() {

@@ -12,6 +12,7 @@ use beatbook_core::photo::PhotoOwner;
 use super::confirm::Confirm;
 use super::note_form::{submit, NoteForm};
 use super::photos::RecordPhotos;
+use super::voice::NoteRecordings;
 use crate::export;
 use crate::photos::Shelf;
 use beatbook_core::route::Route;
@@ -256,6 +257,7 @@ pub fn NoteScreen(id: Uuid) -> impl IntoView {
                             })}
                             <dt>"State"</dt><dd><SyncBadge sync=n.sync.clone()/></dd>
                         </dl>
+                        <NoteRecordings note=id/>
                         <RecordPhotos owner=PhotoOwner::Note(id)/>
                         {if deletable {
                             view! {

@@ -93,22 +93,30 @@ pub async fn shrink(file: &Blob) -> Result<Shrunk, String> {
     });
     let blob: Blob = awaited(encoded).await?;
     let bytes: js_sys::ArrayBuffer = awaited(blob.array_buffer()).await?;
-    let subtle = window.crypto().map_err(|_| "no crypto")?.subtle();
-    let digest: js_sys::ArrayBuffer = awaited(
-        subtle
-            .digest_with_str_and_buffer_source("SHA-256", &bytes)
-            .map_err(|_| "the browser could not hash the photo")?,
-    )
-    .await?;
-    let sha256 = Uint8Array::new(&digest)
-        .to_vec()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let sha256 = sha256_hex(&bytes)
+        .await
+        .map_err(|_| "the browser could not hash the photo")?;
     Ok(Shrunk {
         blob,
         width,
         height,
         sha256,
     })
+}
+
+/// The SHA-256 of `bytes`, in lower-case hex, by the browser's own crypto
+/// (a photo's, a recording's: the server knows a resend by it).
+pub async fn sha256_hex(bytes: &js_sys::ArrayBuffer) -> Result<String, JsValue> {
+    let window = web_sys::window().ok_or_else(|| JsValue::from_str("no window"))?;
+    let subtle = window.crypto()?.subtle();
+    let digest: js_sys::ArrayBuffer = wasm_bindgen_futures::JsFuture::from(
+        subtle.digest_with_str_and_buffer_source("SHA-256", bytes)?,
+    )
+    .await?
+    .unchecked_into();
+    Ok(Uint8Array::new(&digest)
+        .to_vec()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect())
 }

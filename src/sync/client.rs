@@ -11,10 +11,12 @@ use beatbook_core::protocol::{
 };
 use beatbook_core::report::{MyReport, PublicReport};
 use beatbook_core::schema::RecordKey;
+use beatbook_core::voice::{KeptRecording, RecordingQuery};
 use beatbook_core::RecordKind;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use thiserror::Error;
+use uuid::Uuid;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
@@ -455,10 +457,48 @@ pub(super) async fn send_photo(
         paths::to(paths::PHOTO, &photo.id.to_string()),
         UploadQuery::new(owner, &photo.sha256).to_query()
     );
+    send_file(server, token, &path, blob, &photo.media_type).await
+}
+
+/// Sends one recording's bytes after its note's words, with the token.
+pub(super) async fn send_recording(
+    pairing: &Pairing,
+    recording: &KeptRecording,
+    note: Uuid,
+    sha256: &str,
+    blob: &web_sys::Blob,
+) -> Result<UploadVerdict, Failure> {
+    let query = RecordingQuery {
+        note,
+        sha256: sha256.to_owned(),
+    };
+    let path = format!(
+        "{}?{}",
+        paths::to(paths::RECORDING, &recording.id.to_string()),
+        query.to_query()
+    );
+    send_file(
+        &pairing.server,
+        Some(&pairing.token),
+        &path,
+        blob,
+        &recording.media_type,
+    )
+    .await
+}
+
+/// POSTs a file's bytes to `path`, and reads the answer as an upload's.
+async fn send_file(
+    server: &str,
+    token: Option<&str>,
+    path: &str,
+    blob: &web_sys::Blob,
+    media_type: &str,
+) -> Result<UploadVerdict, Failure> {
     let answer = request_with(
-        &api_url(server, &path),
+        &api_url(server, path),
         token,
-        Some(("POST", blob, &photo.media_type)),
+        Some(("POST", blob, media_type)),
         PHOTO_TIMEOUT_MS,
     )
     .await

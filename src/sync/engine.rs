@@ -9,13 +9,14 @@ use beatbook_core::protocol::{
     batches, paths, Backoff, SyncResponse, TriageRequest, TriageResponse, MAX_BATCH_RECORDS,
 };
 use beatbook_core::schema::{Record, RecordKey};
+use beatbook_core::voice::{self, KeptRecording};
 use beatbook_core::{Notebook, RecordKind};
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 
 use super::client::{
-    paired_letter, read_answer, report_answer, report_letter, send, send_photo, send_report,
-    server_of, Answer, ClientError, Failure, Sent,
+    paired_letter, read_answer, report_answer, report_letter, send, send_photo, send_recording,
+    send_report, server_of, Answer, ClientError, Failure, Sent,
 };
 use super::pairing::{forget_private_data, Pairing, Reconciled};
 use crate::courier::{self, Letter};
@@ -70,14 +71,23 @@ impl SyncEngine {
     /// The notebook's engine: everything waiting, to the paired server, and
     /// residents' reports.
     pub fn start(app: AppState) -> SyncEngine {
-        SyncEngine::start_with(
+        let voice = crate::voice::Voice::start();
+        let engine = SyncEngine::start_with(
             app,
             Some(|engine, pairing| Box::pin(engine.send_paired(pairing))),
             Some(SyncEngine::paired_answers),
             Some(|engine, pairing| {
                 Box::pin(async move { engine.hand_over_paired(&pairing).await })
             }),
-        )
+        );
+        // Recordings read from storage that still wait (the phone went off
+        // before they were sent): send them.
+        Effect::new(move |_| {
+            if voice.loaded.get() && voice.has_waiting() {
+                engine.trigger();
+            }
+        });
+        engine
     }
 
     /// The residents' entry's engine: reports only. That entry is never
@@ -348,6 +358,7 @@ impl SyncEngine {
     async fn send_paired(self, pairing: Pairing) -> Result<(), Failure> {
         self.send_records(&pairing).await?;
         self.send_triage(&pairing).await?;
+        self.send_recordings(&pairing).await?;
         // Whatever still waits (saved during the round) stays with the
         // worker; letters with nothing left to carry are taken back.
         self.hand_over_paired(&pairing).await;
@@ -498,6 +509,58 @@ impl SyncEngine {
             {
                 self.last_error.set(Some(format!(
                     "A photo was sent, but the phone could not record it ({e}); it may be sent again, which is harmless."
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// Spoken notes' recordings, one request each, oldest first, of notes
+    /// the server holds already (their words went first).
+    async fn send_recordings(self, pairing: &Pairing) -> Result<(), Failure> {
+        let Some(voice) = crate::voice::Voice::current() else {
+            return Ok(());
+        };
+        if !voice.loaded.get_untracked() {
+            // Read first; the reading's end starts another round.
+            voice.load();
+            return Ok(());
+        }
+        let waiting: Vec<KeptRecording> = voice.recordings.with_untracked(|all| {
+            self.app.book.with_untracked(|book| {
+                voice::to_send(all.iter().map(|r| &r.kept), |note| {
+                    book.note(&note).is_some_and(|n| n.sync.on_server)
+                })
+                .into_iter()
+                .cloned()
+                .collect()
+            })
+        });
+        for recording in waiting {
+            let (Some(note), Some(sha256)) = (recording.note, recording.sha256.clone()) else {
+                continue;
+            };
+            // Read just before it goes: one removed meanwhile is not sent.
+            let blob = match voice.sound(&recording).await {
+                Ok(Some(blob)) => blob,
+                Ok(None) => continue,
+                Err(e) => {
+                    return Err(Failure::Retry(ClientError::Browser(format!(
+                        "a recording could not be read from this phone ({e})"
+                    ))))
+                }
+            };
+            let state = match send_recording(pairing, &recording, note, &sha256, &blob).await? {
+                UploadVerdict::Sent => PhotoState::Sent,
+                UploadVerdict::Refused(reason) => PhotoState::Refused { reason },
+                UploadVerdict::Later => continue,
+            };
+            if let Err(e) = voice
+                .change(&[recording.id], |kept| kept.state = state.clone())
+                .await
+            {
+                self.last_error.set(Some(format!(
+                    "A recording was sent, but the phone could not record it ({e}); it may be sent again, which is harmless."
                 )));
             }
         }

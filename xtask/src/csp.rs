@@ -146,7 +146,8 @@ fn content_security_policy(index_html: &str) -> String {
     let (scripts, styles) = (hashes.scripts.join(" "), hashes.styles.join(" "));
     format!(
         "default-src 'self'; script-src 'self' 'wasm-unsafe-eval' {scripts}; \
-         style-src 'self' {styles}; img-src 'self' data: blob:; connect-src 'self'; \
+         style-src 'self' {styles}; img-src 'self' data: blob:; media-src 'self' blob:; \
+         connect-src 'self'; \
          worker-src 'self'; manifest-src 'self'; object-src 'none'; base-uri 'none'; \
          form-action 'self'; frame-ancestors 'none'"
     )

@@ -117,10 +117,10 @@ async fn security_policy(
     response
 }
 
-/// Location for the app's own origin only (camera too, for photos);
-/// nothing else the app does not use.
+/// Location for the app's own origin only (camera too, for photos, and the
+/// microphone, for spoken notes); nothing else the app does not use.
 const PERMISSIONS_POLICY: &str =
-    "geolocation=(self), camera=(self), microphone=(), payment=(), usb=(), interest-cohort=()";
+    "geolocation=(self), camera=(self), microphone=(self), payment=(), usb=(), interest-cohort=()";
 
 /// The whole site: the API under `/api`, the `root` routes (`/healthz`),
 /// and the app's files from `dist`

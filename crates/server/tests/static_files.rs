@@ -194,6 +194,8 @@ fn headers_for_a_real_origin() {
     let permissions = page.header("permissions-policy").unwrap();
     assert!(permissions.contains("geolocation=(self)"), "{permissions}");
     assert!(permissions.contains("camera=(self)"), "{permissions}");
+    assert!(permissions.contains("microphone=(self)"), "{permissions}");
+    assert!(permissions.contains("payment=()"), "{permissions}");
     let asset = server.get("/beatbook-0123456789abcdef.js", &["Accept-Encoding: br"]);
     assert!(
         asset

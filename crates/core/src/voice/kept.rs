@@ -46,9 +46,20 @@ impl KeptRecording {
 
     /// "1:05": how long it is, in minutes and seconds.
     pub fn length(&self) -> String {
-        let seconds = self.millis / 1000;
-        format!("{}:{:02}", seconds / 60, seconds % 60)
+        length_words(self.millis)
     }
+}
+
+/// "1:05": a length in minutes and seconds.
+pub fn length_words(millis: u64) -> String {
+    let seconds = millis / 1000;
+    format!("{}:{:02}", seconds / 60, seconds % 60)
+}
+
+/// The words of a note saved with a recording and nothing typed: "Spoken
+/// note (0:42)". They can be changed later, as any note's.
+pub fn spoken_words(millis: u64) -> String {
+    format!("Spoken note ({})", length_words(millis))
 }
 
 /// The query of a recording's upload (`POST`
@@ -135,6 +146,7 @@ mod tests {
     fn a_kept_recording_round_trips_and_says_its_length() {
         let recording = kept(1, Some(2), 0);
         assert_eq!(recording.length(), "1:05");
+        assert_eq!(spoken_words(299_999), "Spoken note (4:59)");
         let json = serde_json::to_value(&recording).unwrap();
         assert_eq!(json["state"]["is"], "on_phone");
         assert_eq!(

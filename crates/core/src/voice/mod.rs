@@ -15,7 +15,7 @@ use thiserror::Error;
 
 mod container;
 mod kept;
-pub use kept::{to_send, KeptRecording, RecordingQuery};
+pub use kept::{length_words, spoken_words, to_send, KeptRecording, RecordingQuery};
 
 /// The longest recording the phone makes, in seconds.
 pub const MAX_RECORDING_SECONDS: u32 = 5 * 60;
