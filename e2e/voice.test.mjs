@@ -119,7 +119,7 @@ describe('spoken notes', () => {
     const recording = page.getByTestId('form-recordings').getByTestId('recording');
     await recording.waitFor({ timeout: 10_000 });
     const state = await recording.getByTestId('recording-state').textContent();
-    assert.match(state, /^0:0[2-4] · On this phone, not sent yet \(kept up to when Beatbook was closed\)$/);
+    assert.match(state, /^0:0[2-4] · Kept on this phone; Save keeps it with the note \(kept up to when Beatbook was closed\)$/);
     const [kept] = await keptRecordings(page);
     assert.ok(kept.chunks >= 3 && kept.sha256 && !kept.finished, JSON.stringify(kept));
 
@@ -134,6 +134,53 @@ describe('spoken notes', () => {
     assert.equal(sound.status, 200, 'a recording cut short is a recording the server takes');
     assert.equal((await sound.arrayBuffer()).byteLength, kept.bytes);
     await browser.kill();
+  });
+
+  test('a recording storage refuses stays on screen with the note, to download, or keep once storage takes it, then is sent', async () => {
+    let server = await startServer();
+    stops.push(() => server.stop());
+    const browser = await launchBrowser(FAKE_MICROPHONE);
+    stops.push(() => browser.close());
+    const context = await browser.newContext({ acceptDownloads: true });
+    const page = await context.newPage();
+    await gotoApp(page, server.url, server.data);
+    await server.stop();
+    // Storage refuses: a newer recordings database (as another tab of a
+    // newer app would open) makes this page's writes fail, as a full disk
+    // does (Chromium ignores DevTools' quota override for IndexedDB).
+    await page.evaluate(() => new Promise((resolve, reject) => {
+      const open = indexedDB.open('beatbook-recordings', 99);
+      open.onsuccess = () => { open.result.close(); resolve(); };
+      open.onerror = () => reject(open.error);
+    }));
+    await page.getByTestId('record').click();
+    await recordFor(page, 2);
+    await page.getByTestId('stop-recording').click();
+    const held = page.getByTestId('form-recordings').getByTestId('recording');
+    await held.getByTestId('recording-state').getByText(/Not kept on this phone: storage refused it$/).waitFor();
+    await page.getByText(/could not be kept on this phone .* it stays on screen/).waitFor();
+
+    await page.getByTestId('note-text').fill('Said with the storage refusing');
+    await page.getByTestId('save-note').click();
+    await waitForSaved(page);
+    await openNote(page, 'Said with the storage refusing');
+    const waiting = page.getByTestId('note-recordings').getByTestId('recording');
+    await waiting.getByTestId('recording-state').getByText(/storage refused it$/).waitFor();
+    const [download] = await Promise.all([page.waitForEvent('download'), waiting.getByTestId('download-recording').click()]);
+    assert.match(download.suggestedFilename(), /^beatbook-recording-.*\.webm$/);
+
+    // Storage takes it again: "Try again" keeps it, and it is sent after the words.
+    await page.evaluate(() => new Promise((resolve, reject) => {
+      const gone = indexedDB.deleteDatabase('beatbook-recordings');
+      gone.onsuccess = () => resolve();
+      gone.onerror = () => reject(gone.error);
+    }));
+    await waiting.getByTestId('retry-recording').click();
+    await waiting.getByTestId('recording-state').getByText(/On this phone, not sent yet$/).waitFor();
+    const [kept] = await keptRecordings(page);
+    assert.ok(kept.note && kept.sha256 && kept.chunks === 1, JSON.stringify(kept));
+    server = await startServer({ port: server.port, data: server.data });
+    await page.getByTestId('recording-state').getByText(/· Sent$/).waitFor({ timeout: 60_000 });
   });
 
   test('a refused microphone says how to allow it, and the note can still be typed', async () => {

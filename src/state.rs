@@ -125,6 +125,8 @@ pub enum ActionError {
     ReportDelivered,
     #[error("Deleted, but its photos could not be removed from this phone ({0}). They will not be sent; they are back on the form to remove.")]
     PhotosLeft(JournalError),
+    #[error("Deleted, but its recordings could not be removed from this phone ({0}). They will not be sent; they are back on the form to remove.")]
+    RecordingsLeft(JournalError),
 }
 
 /// A deleted record's photos go with it: they were never sent, as it was
@@ -357,6 +359,13 @@ impl AppState {
             persist::delete(RecordKey::new(RecordKind::Note, id), note.sync.revision).await?;
         self.record_durability(&outcome);
         self.apply_changes(vec![Change::Remove(RecordKey::new(RecordKind::Note, id))]);
+        // Its recordings go with it, as its photos do, never to the next note.
+        if let Some(voice) = crate::voice::Voice::current() {
+            voice
+                .discard_of(id)
+                .await
+                .map_err(ActionError::RecordingsLeft)?;
+        }
         discard_photos_of(PhotoOwner::Note(id)).await
     }
 

@@ -73,13 +73,20 @@ pub fn NotesScreen() -> impl IntoView {
         let links = shelf
             .photos
             .with_untracked(|all| PhotoLinks::sent(&export::origin(), all.iter().map(|p| &p.kept)));
+        let recordings = crate::voice::Voice::current()
+            .map(|voice| {
+                voice.recordings.with_untracked(|all| {
+                    PhotoLinks::recordings_sent(&export::origin(), all.iter().map(|r| &r.kept))
+                })
+            })
+            .unwrap_or_default();
         let filter = state.filter.get_untracked();
         let (content, name) = state.book.with_untracked(|b| {
             let notes = b.list(&filter);
             let content = if geojson {
                 notes_geojson(&notes, b, &links)
             } else {
-                notes_csv(&notes, b, &links, &PhotoLinks::new())
+                notes_csv(&notes, b, &links, &recordings)
             };
             let scope = match filter.shift {
                 ShiftFilter::Shift(id) => {

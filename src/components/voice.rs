@@ -52,8 +52,9 @@ fn Player(shown: Shown, label: String) -> impl IntoView {
     }
 }
 
-/// What a recording's state says to the person holding the phone.
-fn state_words(shown: &Shown) -> String {
+/// What a recording's state says to the person holding the phone (on the
+/// form, before its note is saved, or on the note's page).
+fn state_words(shown: &Shown, on_form: bool) -> String {
     let cut = if shown.kept.finished {
         ""
     } else {
@@ -62,6 +63,9 @@ fn state_words(shown: &Shown) -> String {
     match (&shown.kept.state, shown.not_kept.is_some()) {
         (PhotoState::Sent, _) => format!("Sent{cut}"),
         (_, true) => "Not kept on this phone: storage refused it".into(),
+        (PhotoState::OnPhone, false) if on_form => {
+            format!("Kept on this phone; Save keeps it with the note{cut}")
+        }
         (PhotoState::OnPhone, false) => format!("On this phone, not sent yet{cut}"),
         (PhotoState::Refused { reason }, false) => format!("Refused by the server: {reason}"),
     }
@@ -140,7 +144,7 @@ fn Recording(shown: Shown, error: RwSignal<Option<String>>, on_form: bool) -> im
     view! {
         <li class="recording" data-testid="recording">
             <Player shown=shown.clone() label=format!("Recording, {length}")/>
-            <p class="muted" data-testid="recording-state">{format!("{length} · {}", state_words(&shown))}</p>
+            <p class="muted" data-testid="recording-state">{format!("{length} · {}", state_words(&shown, on_form))}</p>
             {(on_form && !stuck).then(|| view! {
                 <button type="button" class="link" data-testid="discard-recording" on:click=discard>"Discard"</button>
             })}
@@ -192,11 +196,11 @@ pub fn Recorder(#[prop(into)] recordings: Signal<Vec<Shown>>) -> impl IntoView {
                 }.into_any(),
                 None => view! {
                     <button type="button" class="secondary big record" data-testid="record"
-                        disabled=move || !room() on:click=start>
+                        disabled=move || !room() || voice.starting.get() on:click=start>
                         <span class="dot" aria-hidden="true"></span>
                         {move || if room() { "Record".to_owned() } else { format!("{MAX_RECORDINGS} recordings is the most") }}
                     </button>
-                    <p class="muted hint">{format!("Up to {limit} each. Save keeps it with the note; no text needed.")}</p>
+                    <p class="muted hint">{format!("Up to {limit} each. Save keeps it with the note; no words needed.")}</p>
                 }.into_any(),
             }}
             {move || (!recordings.with(Vec::is_empty)).then(|| view! {

@@ -64,6 +64,22 @@ pub async fn put(
     committed(&tx).await
 }
 
+/// Replaces a recording's sound with `whole` (one chunk) and writes its
+/// facts, in one transaction: a failure leaves what was kept before.
+pub async fn replace(kept: &KeptRecording, whole: &ArrayBuffer) -> Result<(), JournalError> {
+    let db = DATABASE.open().await?;
+    let tx = store(&db, &[RECORDINGS, CHUNKS], IdbTransactionMode::Readwrite)?;
+    let chunks = object_store(&tx, CHUNKS)?;
+    chunks.delete(&chunks_of(kept.id)?).map_err(error_from)?;
+    chunks
+        .put_with_key(whole, &chunk_key(kept.id, 0))
+        .map_err(error_from)?;
+    object_store(&tx, RECORDINGS)?
+        .put_with_key(&facts(kept)?, &JsValue::from_str(&kept.id.to_string()))
+        .map_err(error_from)?;
+    committed(&tx).await
+}
+
 /// Writes several recordings' facts at once (their chunks unchanged).
 pub async fn put_facts(all: &[KeptRecording]) -> Result<(), JournalError> {
     let db = DATABASE.open().await?;

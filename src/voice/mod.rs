@@ -47,6 +47,8 @@ pub struct Voice {
     pub recordings: RwSignal<Vec<Shown>>,
     /// The recording being made, if one is.
     pub live: RwSignal<Option<Live>>,
+    /// The microphone is being asked for, or the recorder started.
+    pub starting: RwSignal<bool>,
     /// Why recordings cannot be kept or made here, if they cannot.
     pub problem: RwSignal<Option<String>>,
     /// The recordings have been read from storage.
@@ -75,6 +77,7 @@ impl Voice {
         let voice = Voice {
             recordings: RwSignal::new(Vec::new()),
             live: RwSignal::new(None),
+            starting: RwSignal::new(false),
             problem: RwSignal::new(None),
             loaded: RwSignal::new(false),
             loading: StoredValue::new(false),
@@ -99,7 +102,12 @@ impl Voice {
             Ok((mut kept, unreadable)) => {
                 let mut shown = Vec::with_capacity(kept.len());
                 kept.sort_unstable_by_key(|k| (k.started_at, k.id));
+                let live = recorder::current_id();
                 for mut recording in kept {
+                    // The one being made now is the recorder's, not start-up's.
+                    if Some(recording.id) == live {
+                        continue;
+                    }
                     if recording.sha256.is_none() {
                         // Cut short: what was kept, up to its last second.
                         if recording.chunks == 0 {
@@ -178,17 +186,27 @@ impl Voice {
         ids: &[Uuid],
         change: impl Fn(&mut KeptRecording),
     ) -> Result<(), JournalError> {
-        let changed: Vec<KeptRecording> = self.recordings.with_untracked(|all| {
+        let (changed, held): (Vec<_>, Vec<_>) = self.recordings.with_untracked(|all| {
             all.iter()
-                .filter(|r| ids.contains(&r.kept.id) && r.not_kept.is_none())
+                .filter(|r| ids.contains(&r.kept.id))
                 .map(|r| {
                     let mut kept = r.kept.clone();
                     change(&mut kept);
-                    kept
+                    (kept, r.not_kept.is_some())
                 })
-                .collect()
+                .partition(|(_, held)| !held)
         });
-        db::put_facts(&changed).await?;
+        let changed: Vec<KeptRecording> = changed.into_iter().map(|(k, _)| k).collect();
+        if !changed.is_empty() {
+            db::put_facts(&changed).await?;
+        }
+        // One held on screen (storage refused its sound) changes on screen;
+        // what storage kept of it, if anything, is told too, as far as it
+        // can be, so a restart never gives it to another note.
+        let held: Vec<KeptRecording> = held.into_iter().map(|(k, _)| k).collect();
+        if !held.is_empty() {
+            let _ = db::put_facts(&held).await;
+        }
         self.recordings.update(|all| {
             for r in all.iter_mut().filter(|r| ids.contains(&r.kept.id)) {
                 change(&mut r.kept);
@@ -214,6 +232,25 @@ impl Voice {
         Ok(())
     }
 
+    /// Removes a deleted note's recordings (those storage holds, whether or
+    /// not read yet, and those held on screen), so none goes back to the
+    /// form and on with the next note.
+    pub async fn discard_of(&self, note: Uuid) -> Result<(), JournalError> {
+        let (kept, _) = db::all().await?;
+        let mut ids: Vec<Uuid> = kept
+            .iter()
+            .filter(|r| r.note == Some(note))
+            .map(|r| r.id)
+            .collect();
+        ids.extend(self.of(note).iter().map(|r| r.kept.id));
+        ids.sort_unstable();
+        ids.dedup();
+        if ids.is_empty() {
+            return Ok(());
+        }
+        self.discard(&ids).await
+    }
+
     /// Keeps a recording held on screen (storage was full) again, whole.
     pub async fn keep(&self, id: Uuid) -> Result<(), String> {
         let Some(shown) = self
@@ -234,8 +271,7 @@ impl Voice {
             bytes: u64::from(bytes.byte_length()),
             ..shown.kept
         };
-        let _ = db::remove(&[id]).await;
-        db::put(&kept, Some((0, &bytes)))
+        db::replace(&kept, &bytes)
             .await
             .map_err(|e| not_kept_words(&e))?;
         self.recordings.update(|all| {
@@ -244,6 +280,7 @@ impl Voice {
                 r.not_kept = None;
             }
         });
+        self.problem.set(None);
         Ok(())
     }
 

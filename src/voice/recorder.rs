@@ -66,6 +66,18 @@ const BITS_PER_SECOND: u32 = 32_000;
 const CHUNK_MS: i32 = 1_000;
 /// How often the time and the level are shown.
 const TICK_MS: i32 = 200;
+/// How long Save waits for a recording to be put together.
+const FINISH_WAIT_MS: i32 = 10_000;
+const POLL_MS: i32 = 50;
+
+async fn pause(ms: i32) {
+    let done = js_sys::Promise::new(&mut |resolve, _| {
+        if let Some(w) = web_sys::window() {
+            let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
+        }
+    });
+    let _ = JsFuture::from(done).await;
+}
 
 /// Whether this browser can record sound here at all.
 pub fn can_record() -> bool {
@@ -102,6 +114,14 @@ struct Active {
 
 thread_local! {
     static ACTIVE: RefCell<Option<Active>> = const { RefCell::new(None) };
+    /// The id of the recording being made, from before its first write
+    /// until it is put together: start-up's reading leaves it alone.
+    static CURRENT: std::cell::Cell<Option<Uuid>> = const { std::cell::Cell::new(None) };
+}
+
+/// The recording being made, if one is (or is starting).
+pub(super) fn current_id() -> Option<Uuid> {
+    CURRENT.get()
 }
 
 fn elapsed_ms(started: f64) -> u64 {
@@ -170,9 +190,20 @@ impl Voice {
     /// Starts recording from the microphone (asking for it the first
     /// time). Each second is kept as it comes.
     pub async fn record(self) -> Result<(), RecordError> {
-        if self.live.get_untracked().is_some() {
+        // A second tap while the first is still starting starts nothing.
+        if self.live.get_untracked().is_some() || self.starting.get_untracked() {
             return Ok(());
         }
+        self.starting.set(true);
+        let started = self.begin().await;
+        if started.is_err() {
+            CURRENT.set(None);
+        }
+        self.starting.set(false);
+        started
+    }
+
+    async fn begin(self) -> Result<(), RecordError> {
         if !can_record() {
             return Err(RecordError::NoRecorder);
         }
@@ -194,8 +225,10 @@ impl Voice {
                 return Err(RecordError::NoRecorder);
             }
         };
+        let id = new_record_id();
+        CURRENT.set(Some(id));
         let mut facts = KeptRecording {
-            id: new_record_id(),
+            id,
             note: None,
             media_type: chosen.unwrap_or("audio/webm").to_owned(),
             started_at: now(),
@@ -233,7 +266,8 @@ impl Voice {
         });
         recorder.set_ondataavailable(Some(on_data.as_ref().unchecked_ref()));
         recorder.set_onstop(Some(on_stop.as_ref().unchecked_ref()));
-        recorder.set_onerror(Some(on_stop.as_ref().unchecked_ref()));
+        // A recorder's error is followed by its last data and its stop,
+        // which put together what it made.
         // Its facts first: a kill in the first second leaves nothing to
         // put together, and the next start clears it away.
         let refused = db::put(&facts, None).await.err();
@@ -254,7 +288,6 @@ impl Voice {
             source.connect_with_audio_node(&analyser).ok()?;
             Some((context, analyser))
         });
-        let id = facts.id;
         let tick = Closure::<dyn FnMut()>::new(move || self.tick());
         let tick_id = web_sys::window().and_then(|w| {
             w.set_interval_with_callback_and_timeout_and_arguments_0(
@@ -343,17 +376,21 @@ impl Voice {
     /// Stops the recording under way, if one is, and waits until it is put
     /// together (Save while recording saves the note with it).
     pub async fn finish_recording(self) {
+        // A recording still starting (the microphone being asked for) is
+        // waited for, then stopped too; for a few seconds at most, so that
+        // Save never hangs on a recorder that does not answer.
+        let mut waited = 0;
+        while self.starting.get_untracked() && waited < FINISH_WAIT_MS {
+            pause(POLL_MS).await;
+            waited += POLL_MS;
+        }
         if self.live.get_untracked().is_none() {
             return;
         }
         self.stop();
-        while self.live.get_untracked().is_some() {
-            let tick = js_sys::Promise::new(&mut |resolve, _| {
-                if let Some(w) = web_sys::window() {
-                    let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, 50);
-                }
-            });
-            let _ = JsFuture::from(tick).await;
+        while self.live.get_untracked().is_some() && waited < FINISH_WAIT_MS {
+            pause(POLL_MS).await;
+            waited += POLL_MS;
         }
     }
 
@@ -475,6 +512,7 @@ impl Voice {
             }
         };
         self.add(shown);
+        CURRENT.set(None);
         self.live.set(None);
     }
 }

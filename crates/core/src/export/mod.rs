@@ -19,6 +19,7 @@ use uuid::Uuid;
 use crate::note::Note;
 use crate::photo::{KeptPhoto, PhotoOwner, PhotoState};
 use crate::protocol::paths;
+use crate::voice::KeptRecording;
 
 pub use csv::{notes_csv, reports_csv, shifts_csv};
 pub use geojson::{notes_geojson, reports_geojson, shifts_geojson};
@@ -84,6 +85,23 @@ impl PhotoLinks {
         for photo in kept {
             if let (Some(PhotoOwner::Note(note)), PhotoState::Sent) = (photo.of, &photo.state) {
                 let path = paths::to(paths::PHOTO, &photo.id.to_string());
+                links.add(note, format!("{origin}{path}"));
+            }
+        }
+        links
+    }
+
+    /// The links the phone's own export gives its notes' recordings: each
+    /// one the server holds, as a whole address, in `kept`'s order.
+    pub fn recordings_sent<'a>(
+        origin: &str,
+        kept: impl IntoIterator<Item = &'a KeptRecording>,
+    ) -> Self {
+        let origin = origin.trim_end_matches('/');
+        let mut links = PhotoLinks::new();
+        for recording in kept {
+            if let (Some(note), PhotoState::Sent) = (recording.note, &recording.state) {
+                let path = paths::to(paths::RECORDING, &recording.id.to_string());
                 links.add(note, format!("{origin}{path}"));
             }
         }

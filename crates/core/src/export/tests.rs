@@ -440,6 +440,39 @@ fn the_phone_links_only_the_photos_the_server_holds() {
 }
 
 #[test]
+fn the_phone_links_only_the_recordings_the_server_holds() {
+    use crate::photo::PhotoState;
+    use crate::voice::KeptRecording;
+    let note = Uuid::from_u128(2);
+    let kept = |id: u128, of: Option<Uuid>, state: PhotoState| KeptRecording {
+        id: Uuid::from_u128(id),
+        note: of,
+        media_type: "audio/webm;codecs=opus".into(),
+        started_at: Utc.with_ymd_and_hms(2026, 12, 6, 2, 0, 0).unwrap(),
+        millis: 4_000,
+        chunks: 4,
+        bytes: 16_000,
+        finished: true,
+        sha256: Some("ab".repeat(32)),
+        state,
+    };
+    let recordings = [
+        kept(21, Some(note), PhotoState::Sent),
+        kept(22, Some(note), PhotoState::OnPhone),
+        kept(23, None, PhotoState::Sent),
+    ];
+    let links = PhotoLinks::recordings_sent("https://beat.example.org", &recordings);
+    assert_eq!(
+        links.of(note),
+        [format!(
+            "https://beat.example.org/api/v1/recordings/{}",
+            Uuid::from_u128(21)
+        )]
+    );
+    assert_eq!(links.len(), 1);
+}
+
+#[test]
 fn file_names_have_one_hyphen_between_words_and_none_at_the_ends() {
     use super::file_name_part;
     assert_eq!(

@@ -40,6 +40,8 @@ const WORDS: [u32; 3] = [
 const CLUSTER_CHILDREN: [u32; 6] = [0xE7, 0xA3, 0xA0, 0xA7, 0xAB, 0x5854];
 /// A Track's type for sound.
 const AUDIO_TRACK: u64 = 2;
+/// The longest element header: a four-byte id and an eight-byte size.
+const MAX_HEADER: usize = 12;
 
 /// One EBML element's header: its id, where its content starts, and its
 /// size (`None`: unknown, running to the end of its parent).
@@ -133,9 +135,18 @@ pub(super) fn webm(bytes: &mut [u8]) -> Result<Codec, RecordingProblem> {
     if segment.id != SEGMENT {
         return Err(damaged);
     }
-    let segment_end = segment
-        .size
-        .map_or(bytes.len(), |s| (segment.start + s).min(bytes.len()));
+    // Nothing after the Segment: a second one could hold anything.
+    let segment_end = match segment.size {
+        None => bytes.len(),
+        Some(size) => {
+            let end = segment.start.saturating_add(size);
+            if end < bytes.len() {
+                return Err(damaged);
+            }
+            end.min(bytes.len())
+        }
+    };
+    let cut = segment_end == bytes.len();
     let mut codec = None;
     let mut at = segment.start;
     let mut parts = 0;
@@ -145,22 +156,32 @@ pub(super) fn webm(bytes: &mut [u8]) -> Result<Codec, RecordingProblem> {
             return Err(damaged);
         }
         let Some(child) = element(bytes, at) else {
-            // A header cut off by the end of the file: fine once the
-            // tracks are known.
-            break;
+            // Only a header cut off by the end of the file, once the
+            // tracks are known; anything else unreadable is damage.
+            if codec.is_some() && bytes.len() - at < MAX_HEADER {
+                break;
+            }
+            return Err(damaged);
         };
         let end = match child.size {
             Some(size) => child.start.saturating_add(size),
-            None if child.id == CLUSTER => cluster_end(bytes, child.start, segment_end),
-            None => segment_end,
+            None if child.id == CLUSTER => {
+                cluster_end(bytes, child.start, segment_end).ok_or(damaged.clone())?
+            }
+            None => return Err(damaged),
         };
         if end > segment_end {
-            if codec.is_some() && child.id == CLUSTER {
+            // Only the sound itself may be cut short, once the tracks are
+            // read.
+            if cut && codec.is_some() && child.id == CLUSTER {
                 break;
             }
             return Err(damaged);
         }
         if child.id == TRACKS {
+            if codec.is_some() {
+                return Err(damaged);
+            }
             codec = Some(webm_tracks(&bytes[child.start..end])?);
         } else if WORDS.contains(&child.id) && !blank_webm(bytes, at, end) {
             return Err(damaged);
@@ -179,22 +200,20 @@ fn trim_nul(text: &[u8]) -> &[u8] {
 }
 
 /// Where a Cluster of unknown size ends: at the first element that a
-/// Cluster does not hold, or at `limit`.
-fn cluster_end(bytes: &[u8], start: usize, limit: usize) -> usize {
+/// Cluster does not hold, or at `limit` (the file's end, or a header cut off
+/// by it). `None`: something unreadable inside it.
+fn cluster_end(bytes: &[u8], start: usize, limit: usize) -> Option<usize> {
     let mut at = start;
     while at < limit {
         let Some(child) = element(bytes, at) else {
-            return limit;
+            return (limit == bytes.len() && limit - at < MAX_HEADER).then_some(limit);
         };
         if !CLUSTER_CHILDREN.contains(&child.id) {
-            return at;
+            return Some(at);
         }
-        match child.size {
-            Some(size) => at = child.start.saturating_add(size),
-            None => return limit,
-        }
+        at = child.start.saturating_add(child.size?);
     }
-    limit
+    Some(limit)
 }
 
 /// Reads the Tracks element's content: every track sound, in Opus.
@@ -267,24 +286,33 @@ fn boxes(bytes: &[u8], from: usize, to: usize) -> Option<Vec<Mp4Box>> {
 /// [`boxes`], where the last box's header may be cut off by the end of the
 /// file (the top level of a recording cut short): that part is left out.
 fn laid_out(bytes: &[u8], from: usize, to: usize, cut_ok: bool) -> Option<Vec<Mp4Box>> {
+    let to = to.min(bytes.len());
     let mut out = Vec::new();
     let mut at = from;
     while at < to {
-        let Some(head) = bytes.get(at..at + 8) else {
+        // A header cut off by the end of the file ends the list; inside a
+        // box, a header that does not fit is damage.
+        if to - at < 8 {
             return cut_ok.then_some(out);
-        };
+        }
+        let head = bytes.get(at..at + 8)?;
         let size = u64::from(u32::from_be_bytes(head[..4].try_into().ok()?));
         let kind: [u8; 4] = head[4..8].try_into().ok()?;
         let (start, length) = match size {
             0 => (at + 8, (to - at) as u64),
             1 => {
+                if to - at < 16 {
+                    return cut_ok.then_some(out);
+                }
                 let large = bytes.get(at + 8..at + 16)?;
                 (at + 16, u64::from_be_bytes(large.try_into().ok()?))
             }
             n => (at + 8, n),
         };
         let end = at.checked_add(usize::try_from(length).ok()?)?;
-        if end < start {
+        // Every box inside its parent; only the file's last may run past
+        // its end (cut short).
+        if end < start || (end > to && !cut_ok) {
             return None;
         }
         out.push(Mp4Box {
@@ -301,15 +329,34 @@ fn laid_out(bytes: &[u8], from: usize, to: usize, cut_ok: bool) -> Option<Vec<Mp
     Some(out)
 }
 
-/// Boxes that carry words about the recording, not its sound.
+/// Boxes that carry words about the recording, not its sound: user data,
+/// metadata, and `uuid` boxes (XMP, a maker's own).
 fn is_words(kind: &[u8; 4]) -> bool {
-    matches!(kind, b"udta" | b"meta")
+    matches!(kind, b"udta" | b"meta" | b"uuid")
 }
 
-/// Turns a box into a zeroed `free` box of the same length.
+/// Turns a box into a zeroed `free` box of the same length (one that does
+/// not lie whole in the file is left to the caller to refuse).
 fn blank_mp4(bytes: &mut [u8], found: &Mp4Box) {
-    bytes[found.header_at + 4..found.header_at + 8].copy_from_slice(b"free");
-    bytes[found.start..found.end].fill(0);
+    if let Some(kind) = bytes.get_mut(found.header_at + 4..found.header_at + 8) {
+        kind.copy_from_slice(b"free");
+    }
+    if let Some(content) = bytes.get_mut(found.start..found.end) {
+        content.fill(0);
+    }
+}
+
+/// Blanks the words among a box's children, and their children's, down
+/// `depth` levels (a fragment's `traf` inside its `moof`).
+fn blank_words_in(bytes: &mut [u8], parent: &Mp4Box, depth: u8) -> Option<()> {
+    for found in boxes(bytes, parent.start, parent.end)? {
+        if is_words(&found.kind) {
+            blank_mp4(bytes, &found);
+        } else if depth > 0 && &found.kind == b"traf" {
+            blank_words_in(bytes, &found, depth - 1)?;
+        }
+    }
+    Some(())
 }
 
 /// Checks an MP4 recording and blanks its words; its codec.
@@ -328,12 +375,14 @@ pub(super) fn mp4(bytes: &mut [u8]) -> Result<Codec, RecordingProblem> {
             continue;
         }
         match &found.kind {
+            b"moov" if codec.is_some() => return Err(damaged),
             b"moov" => codec = Some(moov(bytes, found.start, found.end)?),
             kind if is_words(kind) => blank_mp4(bytes, found),
             b"moof" if codec.is_none() => {
                 // Fragments before the tracks: not a recording's layout.
                 return Err(damaged);
             }
+            b"moof" => blank_words_in(bytes, found, 1).ok_or(damaged.clone())?,
             _ => {}
         }
     }
@@ -348,10 +397,12 @@ fn moov(bytes: &mut [u8], start: usize, end: usize) -> Result<Codec, RecordingPr
     let damaged = || RecordingProblem::Damaged(Container::Mp4);
     let mut codec = None;
     for found in boxes(bytes, start, end).ok_or_else(damaged)? {
-        if is_words(&found.kind) {
-            blank_mp4(bytes, &found);
-        } else if &found.kind == b"trak" {
-            codec = Some(trak(bytes, &found)?);
+        match &found.kind {
+            kind if is_words(kind) => blank_mp4(bytes, &found),
+            b"trak" => codec = Some(trak(bytes, &found)?),
+            // A compressed movie header could hold anything, unread.
+            b"cmov" => return Err(damaged()),
+            _ => {}
         }
     }
     codec.ok_or(RecordingProblem::NoSound(Container::Mp4))
@@ -372,18 +423,39 @@ fn trak(bytes: &mut [u8], trak: &Mp4Box) -> Result<Codec, RecordingProblem> {
         }
     }
     let mdia = child(bytes, trak, b"mdia").ok_or_else(damaged)?;
+    // Every handler of the track says sound (a reader may take any one).
     // hdlr: version and flags (4), pre_defined (4), then the handler type.
-    let hdlr = child(bytes, &mdia, b"hdlr").ok_or_else(damaged)?;
-    if bytes.get(hdlr.start + 8..hdlr.start + 12) != Some(b"soun".as_slice()) {
+    let handlers: Vec<Mp4Box> = boxes(bytes, mdia.start, mdia.end)
+        .ok_or_else(damaged)?
+        .into_iter()
+        .filter(|b| &b.kind == b"hdlr")
+        .collect();
+    if handlers.is_empty() {
+        return Err(damaged());
+    }
+    if handlers
+        .iter()
+        .any(|h| bytes.get(h.start + 8..h.start + 12) != Some(b"soun".as_slice()))
+    {
         return Err(RecordingProblem::NotSound(Container::Mp4));
     }
     let stsd = child(bytes, &mdia, b"minf")
         .and_then(|minf| child(bytes, &minf, b"stbl"))
         .and_then(|stbl| child(bytes, &stbl, b"stsd"))
         .ok_or_else(damaged)?;
-    // stsd: version and flags (4), the entry count (4), then the entries.
+    // stsd: version and flags (4), the entry count (4), then the entries:
+    // exactly one.
+    let count = bytes
+        .get(stsd.start + 4..stsd.start + 8)
+        .and_then(|c| c.try_into().ok())
+        .map(u32::from_be_bytes);
     let entries = boxes(bytes, stsd.start + 8, stsd.end).ok_or_else(damaged)?;
-    let entry = entries.first().ok_or_else(damaged)?;
+    let [entry] = entries.as_slice() else {
+        return Err(damaged());
+    };
+    if count != Some(1) {
+        return Err(damaged());
+    }
     match &entry.kind {
         b"mp4a" => Ok(Codec::Aac),
         b"Opus" => Ok(Codec::Opus),

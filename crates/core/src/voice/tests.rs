@@ -153,8 +153,61 @@ fn a_recording_cut_short_keeps_what_was_recorded_but_not_before_its_sound() {
 }
 
 #[test]
+fn what_a_crafted_file_hides_past_a_break_or_in_a_second_part_is_refused() {
+    // A box claiming more than its parent holds.
+    let huge_words = [
+        mp4_box(b"ftyp", b"mp42\0\0\0\0"),
+        mp4_box(b"moov", &[0xFF, 0xFF, 0xFF, 0x00, b'u', b'd', b't', b'a']),
+    ]
+    .concat();
+    assert_eq!(
+        clean(&huge_words, "audio/mp4"),
+        Err(RecordingProblem::Damaged(Container::Mp4))
+    );
+    // A stray byte, then tags, after the sound: not taken for a cut.
+    let mut hidden = WEBM.to_vec();
+    hidden.push(0x00);
+    hidden.extend_from_slice(&[0x12, 0x54, 0xC3, 0x67, 0x85]);
+    hidden.extend_from_slice(b"Jane ");
+    hidden.extend_from_slice(&[0u8; 16]);
+    assert_eq!(
+        clean(&hidden, "audio/webm"),
+        Err(RecordingProblem::Damaged(Container::Webm))
+    );
+    // A second handler that is not sound (after the first, which a reader
+    // may skip), or a second sample entry.
+    let hdlr = [&[0u8; 8][..], b"vide", &[0u8; 12][..]].concat();
+    let second = mp4_box(b"hdlr", &hdlr);
+    let mut grown = mp4_aac(b"soun");
+    let mdia = find(&grown, b"mdia") - 4;
+    let mdia_end = mdia + u32::from_be_bytes(grown[mdia..mdia + 4].try_into().unwrap()) as usize;
+    grown.splice(mdia_end..mdia_end, second.iter().copied());
+    for parent in [b"moov", b"trak", b"mdia"] {
+        let at = find(&grown, parent) - 4;
+        let size = u32::from_be_bytes(grown[at..at + 4].try_into().unwrap()) + second.len() as u32;
+        grown[at..at + 4].copy_from_slice(&size.to_be_bytes());
+    }
+    assert_eq!(
+        clean(&grown, "audio/mp4"),
+        Err(RecordingProblem::NotSound(Container::Mp4))
+    );
+    let mut two_entries = mp4_aac(b"soun");
+    let count = find(&two_entries, b"stsd") + 4 + 4;
+    two_entries[count + 3] = 2;
+    assert_eq!(
+        clean(&two_entries, "audio/mp4"),
+        Err(RecordingProblem::Damaged(Container::Mp4))
+    );
+}
+
+#[test]
 fn no_cut_and_no_changed_byte_makes_the_check_panic() {
-    for (bytes, claimed) in [(WEBM, "audio/webm"), (MP4_OPUS, "audio/mp4")] {
+    let aac = mp4_aac(b"soun");
+    for (bytes, claimed) in [
+        (WEBM, "audio/webm"),
+        (MP4_OPUS, "audio/mp4"),
+        (&aac[..], "audio/mp4"),
+    ] {
         for end in 0..bytes.len() {
             let _ = clean(&bytes[..end], claimed);
         }

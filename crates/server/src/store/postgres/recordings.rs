@@ -31,11 +31,16 @@ impl Recordings for Postgres {
             "SELECT pg_advisory_xact_lock(hashtextextended('recording:' || $1::text, 0))",
             &[&recording.id.to_string()],
         )?;
-        // The note's recordings too: two of its recordings at once are
-        // counted one after the other.
+        // The note's recordings and the device's too, in that order: two
+        // at once are counted one after the other, against the note's most
+        // and the device's quota.
         tx.execute(
             "SELECT pg_advisory_xact_lock(hashtextextended('recordings of:' || $1::text, 0))",
             &[&recording.note.to_string()],
+        )?;
+        tx.execute(
+            "SELECT pg_advisory_xact_lock(hashtextextended('recordings by:' || $1::text, 0))",
+            &[&recording.device_id.to_string()],
         )?;
         let held = RecordingHeld {
             id: tx
