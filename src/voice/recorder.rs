@@ -51,6 +51,8 @@ pub enum RecordError {
     NoMicrophone,
     #[error("The microphone could not be started ({0}). Try again, or type the note.")]
     Failed(String),
+    #[error("This browser has a recorder but cannot record sound with it here ({0}). Type the note instead.")]
+    CannotRecord(String),
 }
 
 /// The containers asked for, best first: Opus in WebM (Chromium, Firefox),
@@ -271,11 +273,31 @@ impl Voice {
         // Its facts first: a kill in the first second leaves nothing to
         // put together, and the next start clears it away.
         let refused = db::put(&facts, None).await.err();
-        if recorder.start_with_time_slice(CHUNK_MS).is_err() {
-            stop_tracks(&stream);
-            let _ = db::remove(&[facts.id]).await;
-            return Err(RecordError::Failed("the recorder would not start".into()));
-        }
+        // An engine may offer a container it cannot make after all (its
+        // encoder missing): its own default is tried once more.
+        let recorder = match recorder.start_with_time_slice(CHUNK_MS) {
+            Ok(()) => recorder,
+            Err(first) => {
+                let again = MediaRecorder::new_with_media_stream(&stream)
+                    .ok()
+                    .filter(|r| {
+                        r.set_ondataavailable(Some(on_data.as_ref().unchecked_ref()));
+                        r.set_onstop(Some(on_stop.as_ref().unchecked_ref()));
+                        r.start_with_time_slice(CHUNK_MS).is_ok()
+                    });
+                match again {
+                    Some(recorder) => recorder,
+                    None => {
+                        stop_tracks(&stream);
+                        let _ = db::remove(&[facts.id]).await;
+                        let why = first
+                            .dyn_ref::<web_sys::DomException>()
+                            .map_or_else(|| "no reason given".to_owned(), |e| e.name());
+                        return Err(RecordError::CannotRecord(why));
+                    }
+                }
+            }
+        };
         let made = recorder.mime_type();
         if !made.is_empty() && made != facts.media_type {
             facts.media_type = made;

@@ -50,7 +50,7 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     crate::random::hex(&Sha256::digest(bytes))
 }
 
-pub(super) fn is_sha256_hex(text: &str) -> bool {
+fn is_sha256_hex(text: &str) -> bool {
     text.len() == 64
         && text
             .bytes()
@@ -127,26 +127,13 @@ pub async fn upload(
         }
         (PhotoOwner::Report(_), false) => {}
     }
-    if !is_sha256_hex(&query.sha256) {
-        return Err(ApiError::bad_request(
-            "sha256 must be the photo's SHA-256 as 64 lower-case hex digits",
-        ));
-    }
     // Read only now, past the allowances: a flood is refused before its
     // megabytes are taken in.
-    let media_type = media_type(request.headers()).unwrap_or_default();
-    let ApiBody(body) = ApiBody::from_request(request, &state).await?;
-    if sha256_hex(&body) != query.sha256 {
-        return Err(ApiError::bad_request(
-            "the photo's bytes do not match its sha256: it was damaged on the way; send it again",
-        ));
-    }
+    let (media_type, body) = hashed_body(&state, request, &query.sha256, "photo").await?;
     // Only the picture is kept: the same bytes sent again make the same
     // picture, so a resend is still known by its hash.
-    let cleaned = photo::clean(&body, &media_type).map_err(|problem| {
-        let status = StatusCode::from_u16(problem.status()).unwrap_or(StatusCode::BAD_REQUEST);
-        ApiError::new(status, format!("the photo was not accepted: {problem}"))
-    })?;
+    let cleaned = photo::clean(&body, &media_type)
+        .map_err(|problem| not_accepted("photo", problem.status(), &problem))?;
     let inspected = cleaned.inspected;
     // Most photos (the app's own) come through unchanged: their hash is the
     // one just checked.
@@ -243,6 +230,36 @@ pub async fn upload(
             height: inspected.height,
         }),
     ))
+}
+
+/// A file's body (a photo's, a recording's), read once its query's
+/// `sha256` is known to be a hash, and checked against it: its claimed
+/// media type and its bytes.
+pub(super) async fn hashed_body(
+    state: &ApiState,
+    request: Request,
+    sha256: &str,
+    what: &str,
+) -> Result<(String, axum::body::Bytes), ApiError> {
+    if !is_sha256_hex(sha256) {
+        return Err(ApiError::bad_request(format!(
+            "sha256 must be the {what}'s SHA-256 as 64 lower-case hex digits"
+        )));
+    }
+    let media_type = media_type(request.headers()).unwrap_or_default();
+    let ApiBody(body) = ApiBody::from_request(request, state).await?;
+    if sha256_hex(&body) != sha256 {
+        return Err(ApiError::bad_request(format!(
+            "the {what}'s bytes do not match its sha256: it was damaged on the way; send it again"
+        )));
+    }
+    Ok((media_type, body))
+}
+
+/// A file core's check refused, with the status it says (415, 413, 400).
+pub(super) fn not_accepted(what: &str, status: u16, problem: &dyn std::fmt::Display) -> ApiError {
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
+    ApiError::new(status, format!("the {what} was not accepted: {problem}"))
 }
 
 pub async fn download(

@@ -9,7 +9,7 @@
 //! - `GET /recordings/{recording}`: the recording, to its note's person.
 //! - `GET /notes/{id}/recordings`: a note's recordings, to its person.
 
-use axum::extract::{FromRequest, Request, State};
+use axum::extract::{Request, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -18,9 +18,8 @@ use beatbook_core::team::Action;
 use beatbook_core::voice::{self, RecordingQuery, MAX_RECORDINGS};
 use serde::{Deserialize, Serialize};
 
-use super::extract::{ApiBody, ApiPath, ApiQuery, AuthDevice};
-use super::guard::media_type;
-use super::photos::{is_sha256_hex, sha256_hex};
+use super::extract::{ApiPath, ApiQuery, AuthDevice};
+use super::photos::{hashed_body, not_accepted};
 use super::query::RecordId;
 use super::sync::owns;
 use super::{ApiError, ApiState};
@@ -68,22 +67,9 @@ pub async fn upload(
     request: Request,
 ) -> Result<(StatusCode, Json<UploadAnswer>), ApiError> {
     let device = device.may(Action::NotePhotos)?;
-    if !is_sha256_hex(&query.sha256) {
-        return Err(ApiError::bad_request(
-            "sha256 must be the recording's SHA-256 as 64 lower-case hex digits",
-        ));
-    }
-    let claimed = media_type(request.headers()).unwrap_or_default();
-    let ApiBody(body) = ApiBody::from_request(request, &state).await?;
-    if sha256_hex(&body) != query.sha256 {
-        return Err(ApiError::bad_request(
-            "the recording's bytes do not match its sha256: it was damaged on the way; send it again",
-        ));
-    }
-    let cleaned = voice::clean(&body, &claimed).map_err(|problem| {
-        let status = StatusCode::from_u16(problem.status()).unwrap_or(StatusCode::BAD_REQUEST);
-        ApiError::new(status, format!("the recording was not accepted: {problem}"))
-    })?;
+    let (claimed, body) = hashed_body(&state, request, &query.sha256, "recording").await?;
+    let cleaned = voice::clean(&body, &claimed)
+        .map_err(|problem| not_accepted("recording", problem.status(), &problem))?;
     let kept = cleaned.bytes.len() as u64;
     let new = NewRecording {
         id,
