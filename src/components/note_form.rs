@@ -275,9 +275,12 @@ pub fn NoteForm(
                     set_changed(error, None);
                     set_changed(tried, false);
                     set_changed(recovered, false);
-                    if keep_draft {
-                        let _ = persist::clear_draft().await;
-                    }
+                    // The box is emptied now, in the same turn as the check
+                    // above, and the draft cleared after: what is typed while
+                    // the clearing is written is the next note, and stays
+                    // (emptied after that wait, it was lost, and Save then
+                    // found an empty box).
+                    let clearing = keep_draft.then(persist::clear_draft);
                     if new_note {
                         text.set(String::new());
                         set_changed(place, String::new());
@@ -305,6 +308,9 @@ pub fn NoteForm(
                         if locating {
                             find_location();
                         }
+                    }
+                    if let Some(clearing) = clearing {
+                        let _ = clearing.await;
                     }
                 }
                 Err(e) => {
