@@ -303,9 +303,15 @@ pub async fn download(
         // Public until the councillor hides it again: looked at again soon.
         "public, max-age=300"
     };
+    Ok(file_response(bytes, &photo.media_type, cache))
+}
+
+/// A kept file's bytes (a photo's, a recording's) as served: its media
+/// type, how long it may be cached, and never sniffed as anything else.
+pub(super) fn file_response(bytes: Vec<u8>, media_type: &str, cache: &'static str) -> Response {
     let mut response = bytes.into_response();
     let headers = response.headers_mut();
-    if let Ok(media) = HeaderValue::from_str(&photo.media_type) {
+    if let Ok(media) = HeaderValue::from_str(media_type) {
         headers.insert(header::CONTENT_TYPE, media);
     }
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
@@ -313,7 +319,7 @@ pub async fn download(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
     );
-    Ok(response)
+    response
 }
 
 #[derive(Debug, Deserialize, Serialize)]

@@ -10,8 +10,8 @@
 //! - `GET /notes/{id}/recordings`: a note's recordings, to its person.
 
 use axum::extract::{Request, State};
-use axum::http::{header, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use axum::Json;
 use beatbook_core::protocol::{Outcome, RecordKind};
 use beatbook_core::team::Action;
@@ -19,7 +19,7 @@ use beatbook_core::voice::{self, RecordingQuery, MAX_RECORDINGS};
 use serde::{Deserialize, Serialize};
 
 use super::extract::{ApiPath, ApiQuery, AuthDevice};
-use super::photos::{hashed_body, not_accepted};
+use super::photos::{file_response, hashed_body, not_accepted};
 use super::query::RecordId;
 use super::sync::owns;
 use super::{ApiError, ApiState};
@@ -148,20 +148,11 @@ pub async fn download(
         })
         .await?;
     let (recording, bytes) = found.ok_or_else(|| ApiError::not_found("no such recording"))?;
-    let mut response = bytes.into_response();
-    let headers = response.headers_mut();
-    if let Ok(media) = HeaderValue::from_str(&recording.media_type) {
-        headers.insert(header::CONTENT_TYPE, media);
-    }
-    headers.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("private, max-age=31536000, immutable"),
-    );
-    headers.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    Ok(response)
+    Ok(file_response(
+        bytes,
+        &recording.media_type,
+        "private, max-age=31536000, immutable",
+    ))
 }
 
 pub async fn of_note(
