@@ -493,3 +493,49 @@ async fn a_new_note_whose_key_the_journal_holds_is_compared_as_any_change() {
     assert_eq!(journalled_revision(key).await, Some(1));
     assert_eq!(working_copy().note(&m.id), Some(&m));
 }
+
+#[wasm_bindgen_test]
+async fn a_new_note_s_journal_write_is_committed_at_once() {
+    fresh().await;
+    // Counts the transactions the page asks to commit, rather than leaving
+    // them to commit once the page has seen every request answered.
+    js_sys::eval(
+        r#"(() => {
+            const original = IDBTransaction.prototype.commit;
+            window.commitsAsked = 0;
+            IDBTransaction.prototype.commit = function () {
+                window.commitsAsked += 1;
+                return original.call(this);
+            };
+            window.unspyCommit = () => { IDBTransaction.prototype.commit = original; };
+        })()"#,
+    )
+    .unwrap();
+    let mut n = note(70, "at once");
+    let key = RecordKey::new(RecordKind::Note, n.id);
+    persist::save(&Record::Note(n.clone()))
+        .await
+        .unwrap()
+        .unwrap();
+    let after_add = js_sys::eval("window.commitsAsked").unwrap().as_f64();
+    // A change is read, compared and written in the read's answer, so it
+    // commits once that is done, as before.
+    n.edit(
+        &NoteInput {
+            text: "changed".into(),
+            ..n.to_input()
+        },
+        Utc::now(),
+    )
+    .unwrap();
+    persist::save(&Record::Note(n.clone()))
+        .await
+        .unwrap()
+        .unwrap();
+    let after_change = js_sys::eval("window.commitsAsked").unwrap().as_f64();
+    js_sys::eval("window.unspyCommit()").unwrap();
+    assert_eq!(after_add, Some(1.0));
+    assert_eq!(after_change, Some(1.0));
+    assert_eq!(journalled_revision(key).await, Some(n.sync.revision));
+    assert_eq!(working_copy().note(&n.id), Some(&n));
+}

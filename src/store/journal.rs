@@ -26,7 +26,8 @@
 //! only if its key is free, the same decision with no read first), and
 //! compared as usual if the key turns out to be held.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
 
 use beatbook_core::journal::{may_replace, JournalEntry, Write};
 use js_sys::Array;
@@ -88,7 +89,7 @@ pub async fn put_records(
     entries: &[(String, JournalEntry)],
     write: Write,
 ) -> Result<(), JournalError> {
-    begin_records(entries, write).await?.commit().await
+    begin_records(entries, write).await?.end.wait().await
 }
 
 /// A journal write under way: its requests are on their way to the
@@ -96,12 +97,41 @@ pub async fn put_records(
 /// is abandoned before the page next waits.
 pub struct Begun {
     end: Completion,
+    /// A record's first revision, added with no read first.
+    added: Option<Added>,
+}
+
+/// What [`begin_change`] added, to be written again compare-then-set should
+/// its key turn out to be held.
+struct Added {
+    key: String,
+    entry: JournalEntry,
+    held: Rc<Cell<bool>>,
 }
 
 impl Begun {
     /// Waits for the write to commit.
+    ///
+    /// An add makes no further request, so it is committed at once, with no
+    /// wait for the page to see the add answered. If its key was held after
+    /// all, the add fails and takes its transaction with it; the entry is
+    /// then written as any change is, compare-then-set, in a transaction of
+    /// its own.
     pub async fn commit(self) -> Result<(), JournalError> {
-        self.end.wait().await
+        let Some(added) = self.added else {
+            return self.end.wait().await;
+        };
+        self.end.commit_now();
+        match self.end.wait().await {
+            Err(_) if added.held.get() => {
+                begin_records(&[(added.key, added.entry)], Write::Change)
+                    .await?
+                    .end
+                    .wait()
+                    .await
+            }
+            outcome => outcome,
+        }
     }
 
     /// Abandons the write: nothing of it is stored. Called before the page
@@ -166,7 +196,7 @@ pub async fn begin_records(
         let value = JsValue::from_str(&entry.encode());
         read_then_put(&os, JsValue::from_str(key), entry.revision, value, write)?;
     }
-    Ok(Begun { end })
+    Ok(Begun { end, added: None })
 }
 
 /// A change to one record begun, as [`begin_records`] does for many. A
@@ -174,34 +204,33 @@ pub async fn begin_records(
 /// first: an `add` stores it only if the journal holds nothing under its
 /// key, which for a first revision is what compare-then-set decides too,
 /// and saves a trip to the database on the way to "saved". If the key is
-/// held after all, the same transaction reads it and compares as usual.
+/// held after all, [`Begun::commit`] compares as usual.
 pub async fn begin_change(key: &str, entry: &JournalEntry) -> Result<Begun, JournalError> {
     if entry.revision > FIRST_REVISION {
         return begin_records(&[(key.to_owned(), entry.clone())], Write::Change).await;
     }
     let (end, os) = begin_write().await?;
-    let (key, value) = (JsValue::from_str(key), JsValue::from_str(&entry.encode()));
-    let added = os.add_with_key(&value, &key).map_err(error_from)?;
-    let revision = entry.revision;
-    let on_answer = Closure::once_into_js({
-        let os = os.clone();
-        move |event: web_sys::Event| {
-            let held = event.type_() == "error"
-                && event
-                    .target()
-                    .and_then(|t| t.dyn_into::<web_sys::IdbRequest>().ok())
-                    .and_then(|r| r.error().ok().flatten())
-                    .is_some_and(|e| e.name() == "ConstraintError");
-            if held {
-                // Handled here, so the transaction goes on: compare, then set.
-                event.prevent_default();
-                let _ = read_then_put(&os, key, revision, value, Write::Change);
-            }
+    let added = os
+        .add_with_key(&JsValue::from_str(&entry.encode()), &JsValue::from_str(key))
+        .map_err(error_from)?;
+    let held = Rc::new(Cell::new(false));
+    // Called once, if the add fails, and then freed (with the transaction).
+    let on_error = Closure::once_into_js({
+        let (held, added) = (held.clone(), added.clone());
+        move || {
+            let name = added.error().ok().flatten().map(|e| e.name());
+            held.set(name.as_deref() == Some("ConstraintError"));
         }
     });
-    added.set_onsuccess(Some(on_answer.unchecked_ref()));
-    added.set_onerror(Some(on_answer.unchecked_ref()));
-    Ok(Begun { end })
+    added.set_onerror(Some(on_error.unchecked_ref()));
+    Ok(Begun {
+        end,
+        added: Some(Added {
+            key: key.to_owned(),
+            entry: entry.clone(),
+            held,
+        }),
+    })
 }
 
 /// The revision a record is made at: whatever the journal holds under its
