@@ -223,3 +223,48 @@ pub fn Link(
         }>{children()}</a>
     }
 }
+
+thread_local! {
+    /// Whether the page may have scrolled since it was last put at the top:
+    /// `None` until asked first, when a listener starts keeping it.
+    static MAY_BE_SCROLLED: std::cell::Cell<Option<bool>> = const { std::cell::Cell::new(None) };
+}
+
+/// Whether the page may be scrolled away from its top, known without
+/// reading the scroll position (which makes the browser lay the page out
+/// first): every scroll sets it, [`to_top`] clears it. Unknown at first,
+/// so true.
+pub fn may_be_scrolled() -> bool {
+    MAY_BE_SCROLLED.with(|flag| {
+        flag.get().unwrap_or_else(|| {
+            if let Some(window) = web_sys::window() {
+                let on_scroll = wasm_bindgen::closure::Closure::<dyn Fn()>::new(|| {
+                    MAY_BE_SCROLLED.with(|flag| flag.set(Some(true)));
+                });
+                // A scroll cannot be cancelled, so this never holds one up.
+                let _ = window.add_event_listener_with_callback(
+                    "scroll",
+                    wasm_bindgen::JsCast::unchecked_ref(on_scroll.as_ref()),
+                );
+                // Kept for the page's life, as the listener is.
+                on_scroll.forget();
+            }
+            flag.set(Some(true));
+            true
+        })
+    })
+}
+
+/// Scrolls the page to its top, and notes that it is there.
+pub fn to_top() {
+    if let Some(window) = web_sys::window() {
+        window.scroll_to_with_x_and_y(0.0, 0.0);
+    }
+    // A scroll the line above made is announced later, and sets it again:
+    // harmless, as scrolling to where the page is does nothing.
+    MAY_BE_SCROLLED.with(|flag| {
+        if flag.get().is_some() {
+            flag.set(Some(false));
+        }
+    });
+}

@@ -291,16 +291,24 @@ pub fn NoteForm(
                         // the box ready for the next note: just before the
                         // next frame, whose layout they use, rather than
                         // each laying out the page now, on the way to it.
-                        request_animation_frame(move || {
-                            if let Some(window) = web_sys::window() {
-                                window.scroll_to_with_x_and_y(0.0, 0.0);
-                            }
-                            if let Some(Some(el)) = textarea.try_get_untracked() {
-                                let options = web_sys::FocusOptions::new();
-                                options.set_prevent_scroll(true);
-                                let _ = el.focus_with_options(&options);
-                            }
+                        // Neither is asked of a page at its top with the
+                        // box focused (Save keeps the focus where it is), as
+                        // after most saves: a frame callback costs the main
+                        // thread time on the way to "saved".
+                        let unfocused = textarea.get_untracked().is_some_and(|el| {
+                            let el: &web_sys::Element = &el;
+                            document().active_element().as_ref() != Some(el)
                         });
+                        if unfocused || crate::nav::may_be_scrolled() {
+                            request_animation_frame(move || {
+                                crate::nav::to_top();
+                                if let Some(Some(el)) = textarea.try_get_untracked() {
+                                    let options = web_sys::FocusOptions::new();
+                                    options.set_prevent_scroll(true);
+                                    let _ = el.focus_with_options(&options);
+                                }
+                            });
+                        }
                         let locating = locate.try_get_untracked() == Some(true)
                             && geo_state
                                 .try_get_untracked()
