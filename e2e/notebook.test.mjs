@@ -273,6 +273,28 @@ describe('focus after every action, for a screen reader', () => {
     assert.equal(await page.evaluate(() => document.activeElement?.id), 'notes-title', 'the heading is announced');
     await context.close();
   });
+
+  test('after each save, the page is back at its top with the note box focused, for the next note', async () => {
+    // A small phone, where Save is below the fold once the form is filled.
+    const context = await browser.newContext({ viewport: { width: 320, height: 568 } });
+    const page = await openApp(context, server);
+    const savedFrom = async (last) => {
+      await page.getByTestId('save-note').scrollIntoViewIfNeeded();
+      assert.ok(await page.evaluate(() => window.scrollY) > 0, `Save is below the fold (${last})`);
+      await page.getByTestId('save-note').click();
+      await waitForSaved(page);
+      await page.waitForFunction(() => window.scrollY === 0 && document.activeElement?.dataset?.testid === 'note-text');
+    };
+    // The last field typed in is the place, then the words: each time the
+    // page was scrolled down to Save, and comes back up.
+    for (const [i, last] of ['note-place', 'note-text', 'note-place'].entries()) {
+      await page.getByTestId('note-text').fill(`Small phone note ${i}`);
+      if (last === 'note-place') await page.getByTestId('note-place').fill('Bus station');
+      else await page.getByTestId('note-text').focus();
+      await savedFrom(last);
+    }
+    await context.close();
+  });
 });
 
 /** Fills the page's localStorage until the browser itself refuses more; how many entries it took. */
