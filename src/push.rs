@@ -56,8 +56,33 @@ pub fn offer() -> Offer {
     }
 }
 
+thread_local! {
+    /// What this phone keeps of what it asked, as read or last written:
+    /// the sync engine asks whether stops wait at every save, and reading
+    /// and decoding the stored copy each time costs the save's main thread.
+    /// Another tab's change is seen through [`forget_told`].
+    static TOLD_READ: std::cell::RefCell<Option<Told>> = const { std::cell::RefCell::new(None) };
+}
+
+fn with_told<R>(read: impl FnOnce(&Told) -> R) -> R {
+    TOLD_READ.with(|held| {
+        read(
+            held.borrow_mut()
+                .get_or_insert_with(|| cache::TOLD.read().unwrap_or_default()),
+        )
+    })
+}
+
 pub fn told() -> Told {
-    cache::TOLD.read().unwrap_or_default()
+    with_told(Told::clone)
+}
+
+/// Reads what this phone keeps of what it asked again at its next use:
+/// called when another tab has changed it.
+pub fn forget_told(key: Option<&str>) {
+    if key.is_none_or(|key| key == cache::TOLD.name()) {
+        TOLD_READ.with(|held| *held.borrow_mut() = None);
+    }
 }
 
 /// Changes what the phone keeps of what it asked, and keeps it: what it
@@ -68,6 +93,7 @@ fn change(what: impl FnOnce(&mut Told)) -> Result<Told, String> {
     cache::TOLD
         .write(&told)
         .map_err(|e| format!("This phone could not keep it: {e}"))?;
+    TOLD_READ.with(|held| *held.borrow_mut() = Some(told.clone()));
     Ok(told)
 }
 
@@ -163,7 +189,7 @@ pub fn stop(code: &str) -> Result<(), String> {
 
 /// Whether a request to stop waits for signal (the sync engine has work).
 pub fn stops_waiting() -> bool {
-    !told().stopping.is_empty()
+    with_told(|told| !told.stopping.is_empty())
 }
 
 /// Sends the requests to stop that wait; those the server answers are done.

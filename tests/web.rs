@@ -285,3 +285,36 @@ fn answers_and_records_with_fields_added_later_are_read() {
     assert!(loaded.unreadable.is_empty(), "{:?}", loaded.unreadable);
     assert_eq!(loaded.notebook.note(&n.id), Some(&n));
 }
+
+#[wasm_bindgen_test]
+fn what_the_phone_asked_to_hear_about_is_read_once_and_again_when_another_tab_changes_it() {
+    fresh();
+    let key = beatbook_core::schema::TOLD_KEY;
+    beatbook::push::forget_told(None);
+    assert!(!beatbook::push::stops_waiting());
+    // Another tab asks, with no signal, to stop hearing about a report.
+    store()
+        .set_item(
+            key,
+            r#"{"stopping":{"ABCD-2345":"https://push.example/1"}}"#,
+        )
+        .unwrap();
+    assert!(
+        !beatbook::push::stops_waiting(),
+        "read once, not at every save"
+    );
+    beatbook::push::forget_told(Some("beatbook/note/another-key"));
+    assert!(!beatbook::push::stops_waiting());
+    // The storage event names the key: read again.
+    beatbook::push::forget_told(Some(key));
+    assert!(beatbook::push::stops_waiting());
+    assert_eq!(
+        beatbook::push::told()
+            .stopping
+            .get("ABCD-2345")
+            .map(String::as_str),
+        Some("https://push.example/1")
+    );
+    fresh();
+    beatbook::push::forget_told(None);
+}

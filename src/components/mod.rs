@@ -138,6 +138,7 @@ fn Shell(screens: fn(Route, Face) -> AnyView, sync: fn(AppState) -> SyncEngine) 
 
     // Another tab saved, edited or deleted something: show it here too.
     let _ = window_event_listener(leptos::ev::storage, move |ev| {
+        crate::push::forget_told(ev.key().as_deref());
         state.apply_key_change(ev.key(), ev.new_value());
     });
 
