@@ -93,16 +93,20 @@ pub fn NoteForm(
 
     // What is typed, as the note it would make. A note saved with no
     // category chosen is "Other".
-    let input = move || NoteInput {
-        text: match spoken.and_then(|s| s.get_untracked()) {
-            Some(millis) if text.with_untracked(|t| t.trim().is_empty()) => {
-                beatbook_core::voice::spoken_words(millis)
-            }
-            _ => text.get_untracked(),
-        },
-        category: category.get_untracked().unwrap_or(Category::Other),
-        place: place.get_untracked(),
-        location: geo.location(),
+    let input = move || {
+        let typed = text.get_untracked();
+        // The recording's length is looked up only when nothing is typed.
+        let spoken = if typed.trim().is_empty() {
+            spoken.and_then(|s| s.get_untracked())
+        } else {
+            None
+        };
+        NoteInput {
+            text: spoken.map_or(typed, beatbook_core::voice::spoken_words),
+            category: category.get_untracked().unwrap_or(Category::Other),
+            place: place.get_untracked(),
+            location: geo.location(),
+        }
     };
     // Once Save has been tried, each problem goes as soon as it is fixed.
     Effect::new(move |_| {
