@@ -17,6 +17,8 @@ use beatbook_core::{
     Note, NoteFilter, NoteInput, Notebook, PublicReport, Report, ReportInput, Shift, ShiftKind,
 };
 use chrono::NaiveDate;
+use std::cell::RefCell;
+
 use leptos::prelude::*;
 use thiserror::Error;
 use uuid::Uuid;
@@ -29,14 +31,44 @@ use crate::store::{JournalError, StoreError};
 use crate::time::now;
 
 /// A new record's id: time-ordered, with random bits from the browser's
-/// cryptographic generator (the one behind `Uuid::new_v4`; the bits of a v4
-/// id outside its version and variant nibbles are all random).
+/// cryptographic generator.
 fn new_id(at: chrono::DateTime<chrono::Utc>) -> Uuid {
-    let bytes = Uuid::new_v4().into_bytes();
-    let mut random = [0; 10];
-    random[..6].copy_from_slice(&bytes[..6]);
-    random[6..].copy_from_slice(&bytes[10..14]);
-    beatbook_core::time_ordered_id(at, random)
+    beatbook_core::time_ordered_id(at, random_bits())
+}
+
+/// Ids' worth of random bytes drawn from the generator at a time.
+const IDS_PER_DRAW: usize = 64;
+
+thread_local! {
+    /// Random bytes drawn and not used yet: one call to the generator for
+    /// [`IDS_PER_DRAW`] records made, where one for each cost every save a
+    /// little of a cheap phone's time.
+    static RANDOM: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Ten bytes from the browser's cryptographic generator, each used once.
+fn random_bits() -> [u8; 10] {
+    RANDOM.with(|pool| {
+        let mut pool = pool.borrow_mut();
+        if pool.len() < 10 {
+            let mut drawn = [0; 10 * IDS_PER_DRAW];
+            let crypto = web_sys::window().and_then(|w| w.crypto().ok());
+            if crypto.is_some_and(|c| c.get_random_values_with_u8_array(&mut drawn).is_ok()) {
+                pool.extend_from_slice(&drawn);
+            } else {
+                // The same generator through `Uuid::new_v4` (the bits of a
+                // v4 id outside its version and variant nibbles are random).
+                let bytes = Uuid::new_v4().into_bytes();
+                pool.extend_from_slice(&bytes[..6]);
+                pool.extend_from_slice(&bytes[10..14]);
+            }
+        }
+        let rest = pool.len() - 10;
+        let mut bits = [0; 10];
+        bits.copy_from_slice(&pool[rest..]);
+        pool.truncate(rest);
+        bits
+    })
 }
 
 /// Writes `value` only if it differs from what the signal holds: every

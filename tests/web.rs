@@ -318,3 +318,18 @@ fn what_the_phone_asked_to_hear_about_is_read_once_and_again_when_another_tab_ch
     fresh();
     beatbook::push::forget_told(None);
 }
+
+#[wasm_bindgen_test]
+fn record_ids_are_time_ordered_and_never_repeat_across_draws_of_random_bytes() {
+    // More ids than one draw from the generator serves.
+    let ids: Vec<Uuid> = (0..200).map(|_| beatbook::state::new_record_id()).collect();
+    let distinct: std::collections::HashSet<_> = ids.iter().collect();
+    assert_eq!(distinct.len(), ids.len());
+    assert!(ids.iter().all(|id| id.get_version_num() == 7));
+    // Made in order, they sort in order (by time, the first 48 bits).
+    let times: Vec<u64> = ids.iter().map(|id| (id.as_u128() >> 80) as u64).collect();
+    assert!(times.windows(2).all(|w| w[0] <= w[1]));
+    // The random bits (the last 64) are not all alike.
+    let tails: std::collections::HashSet<u64> = ids.iter().map(|id| id.as_u128() as u64).collect();
+    assert_eq!(tails.len(), ids.len());
+}
