@@ -114,24 +114,26 @@ impl Begun {
     ///
     /// An add makes no further request, so it is committed at once, with no
     /// wait for the page to see the add answered. If its key was held after
-    /// all, the add fails and takes its transaction with it; the entry is
-    /// then written as any change is, compare-then-set, in a transaction of
-    /// its own.
+    /// all, the add fails, and the entry is then written as any change is,
+    /// compare-then-set, in a transaction of its own: whether the failed
+    /// add took its transaction with it (as Chromium and WebKit do) or the
+    /// transaction committed without it (as the standard allows once
+    /// `commit()` is called), nothing of the add was written.
     pub async fn commit(self) -> Result<(), JournalError> {
         let Some(added) = self.added else {
             return self.end.wait().await;
         };
         self.end.commit_now();
-        match self.end.wait().await {
-            Err(_) if added.held.get() => {
-                begin_records(&[(added.key, added.entry)], Write::Change)
-                    .await?
-                    .end
-                    .wait()
-                    .await
-            }
-            outcome => outcome,
+        let outcome = self.end.wait().await;
+        // The add's answer comes before its transaction's end.
+        if !added.held.get() {
+            return outcome;
         }
+        begin_records(&[(added.key, added.entry)], Write::Change)
+            .await?
+            .end
+            .wait()
+            .await
     }
 
     /// Abandons the write: nothing of it is stored. Called before the page
@@ -214,15 +216,19 @@ pub async fn begin_change(key: &str, entry: &JournalEntry) -> Result<Begun, Jour
         .add_with_key(&JsValue::from_str(&entry.encode()), &JsValue::from_str(key))
         .map_err(error_from)?;
     let held = Rc::new(Cell::new(false));
-    // Called once, if the add fails, and then freed (with the transaction).
-    let on_error = Closure::once_into_js({
+    // Called once, with the add's answer or its failure, and then freed.
+    let on_answer = Closure::once_into_js({
         let (held, added) = (held.clone(), added.clone());
-        move || {
-            let name = added.error().ok().flatten().map(|e| e.name());
+        move |event: web_sys::Event| {
+            let failed = event.type_() == "error";
+            let name = failed
+                .then(|| added.error().ok().flatten().map(|e| e.name()))
+                .flatten();
             held.set(name.as_deref() == Some("ConstraintError"));
         }
     });
-    added.set_onerror(Some(on_error.unchecked_ref()));
+    added.set_onsuccess(Some(on_answer.unchecked_ref()));
+    added.set_onerror(Some(on_answer.unchecked_ref()));
     Ok(Begun {
         end,
         added: Some(Added {
