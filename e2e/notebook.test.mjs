@@ -278,21 +278,33 @@ describe('focus after every action, for a screen reader', () => {
     // A small phone, where Save is below the fold once the form is filled.
     const context = await browser.newContext({ viewport: { width: 320, height: 568 } });
     const page = await openApp(context, server);
-    const savedFrom = async (last) => {
-      await page.getByTestId('save-note').scrollIntoViewIfNeeded();
-      assert.ok(await page.evaluate(() => window.scrollY) > 0, `Save is below the fold (${last})`);
-      await page.getByTestId('save-note').click();
-      await waitForSaved(page);
-      await page.waitForFunction(() => window.scrollY === 0 && document.activeElement?.dataset?.testid === 'note-text');
-    };
-    // The last field typed in is the place, then the words: each time the
-    // page was scrolled down to Save, and comes back up.
-    for (const [i, last] of ['note-place', 'note-text', 'note-place'].entries()) {
-      await page.getByTestId('note-text').fill(`Small phone note ${i}`);
-      if (last === 'note-place') await page.getByTestId('note-place').fill('Bus station');
+    const atTopAndFocused = () => page.waitForFunction(
+      () => window.scrollY === 0 && document.activeElement?.dataset?.testid === 'note-text',
+    );
+    const save = async (text, { place, scrollTo } = {}) => {
+      await page.getByTestId('note-text').fill(text);
+      if (place) await page.getByTestId('note-place').fill(place);
       else await page.getByTestId('note-text').focus();
-      await savedFrom(last);
-    }
+      if (scrollTo !== undefined) await page.evaluate((y) => window.scrollTo(0, y), scrollTo);
+      else await page.getByTestId('save-note').scrollIntoViewIfNeeded();
+      assert.ok(await page.evaluate(() => window.scrollY) > 0, `the page is scrolled down before "${text}" is saved`);
+      // A thumb taps a frame or more after the scroll, whose event has
+      // told the app by then.
+      await page.evaluate(() => new Promise((resolve) => { requestAnimationFrame(() => requestAnimationFrame(resolve)); }));
+      // A tap, where Save is now: the page does not move first.
+      await page.getByTestId('save-note').dispatchEvent('click');
+      await waitForSaved(page);
+      await atTopAndFocused();
+    };
+    await save('Typed, then scrolled down to Save');
+    await save('The place typed last', { place: 'Bus station' });
+    // A save from the top, with the box focused: nothing needs moving.
+    await page.getByTestId('note-text').fill('Saved from the top');
+    await page.getByTestId('save-note').dispatchEvent('click');
+    await waitForSaved(page);
+    await atTopAndFocused();
+    // Then a scroll by hand, and a save with the box still focused.
+    await save('Scrolled by hand', { scrollTo: 200 });
     await context.close();
   });
 });

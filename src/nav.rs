@@ -225,21 +225,23 @@ pub fn Link(
 }
 
 thread_local! {
-    /// Whether the page may have scrolled since it was last put at the top:
-    /// `None` until asked first, when a listener starts keeping it.
-    static MAY_BE_SCROLLED: std::cell::Cell<Option<bool>> = const { std::cell::Cell::new(None) };
+    /// Whether the page is scrolled away from its top, as its last scroll
+    /// left it: `None` until asked first, when a listener starts keeping it.
+    static SCROLLED: std::cell::Cell<Option<bool>> = const { std::cell::Cell::new(None) };
 }
 
 /// Whether the page may be scrolled away from its top, known without
-/// reading the scroll position (which makes the browser lay the page out
-/// first): every scroll sets it, [`to_top`] clears it. Unknown at first,
-/// so true.
+/// reading the scroll position when asked (which makes the browser lay the
+/// page out first, on the way to "saved"): every scroll says where it left
+/// the page, in its event at the next frame (before any tap that follows
+/// it). Unknown at first, so true.
 pub fn may_be_scrolled() -> bool {
-    MAY_BE_SCROLLED.with(|flag| {
-        flag.get().unwrap_or_else(|| {
+    SCROLLED.with(|scrolled| {
+        scrolled.get().unwrap_or_else(|| {
             if let Some(window) = web_sys::window() {
                 let on_scroll = wasm_bindgen::closure::Closure::<dyn Fn()>::new(|| {
-                    MAY_BE_SCROLLED.with(|flag| flag.set(Some(true)));
+                    let y = web_sys::window().and_then(|w| w.scroll_y().ok());
+                    SCROLLED.with(|scrolled| scrolled.set(Some(y.is_none_or(|y| y > 0.0))));
                 });
                 // A scroll cannot be cancelled, so this never holds one up.
                 let _ = window.add_event_listener_with_callback(
@@ -249,7 +251,7 @@ pub fn may_be_scrolled() -> bool {
                 // Kept for the page's life, as the listener is.
                 on_scroll.forget();
             }
-            flag.set(Some(true));
+            scrolled.set(Some(true));
             true
         })
     })
@@ -260,11 +262,9 @@ pub fn to_top() {
     if let Some(window) = web_sys::window() {
         window.scroll_to_with_x_and_y(0.0, 0.0);
     }
-    // A scroll the line above made is announced later, and sets it again:
-    // harmless, as scrolling to where the page is does nothing.
-    MAY_BE_SCROLLED.with(|flag| {
-        if flag.get().is_some() {
-            flag.set(Some(false));
+    SCROLLED.with(|scrolled| {
+        if scrolled.get().is_some() {
+            scrolled.set(Some(false));
         }
     });
 }

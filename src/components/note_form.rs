@@ -299,7 +299,8 @@ pub fn NoteForm(
                         // box focused (Save keeps the focus where it is), as
                         // after most saves: a frame callback costs the main
                         // thread time on the way to "saved".
-                        let unfocused = textarea.get_untracked().is_some_and(|el| {
+                        // The form may be gone by now (left during the save).
+                        let unfocused = textarea.try_get_untracked().flatten().is_some_and(|el| {
                             let el: &web_sys::Element = &el;
                             document().active_element().as_ref() != Some(el)
                         });
