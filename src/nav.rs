@@ -148,9 +148,7 @@ impl Nav {
                 .or_else(|| document.query_selector("#main h2").ok().flatten())
         };
         let Some(left) = self.left_at.get_value() else {
-            if let Some(window) = web_sys::window() {
-                window.scroll_to_with_x_and_y(0.0, 0.0);
-            }
+            to_top();
             if let Some(target) = heading() {
                 focus(target, false);
             }

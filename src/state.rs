@@ -3,6 +3,8 @@
 //! crash-proof journal) first, and updates the screen only when the write
 //! succeeded.
 
+use std::cell::RefCell;
+
 use beatbook_core::meeting::{Concern, ConcernError, ConcernStatus};
 use beatbook_core::note::ValidationError;
 use beatbook_core::photo::PhotoOwner;
@@ -17,8 +19,6 @@ use beatbook_core::{
     Note, NoteFilter, NoteInput, Notebook, PublicReport, Report, ReportInput, Shift, ShiftKind,
 };
 use chrono::NaiveDate;
-use std::cell::RefCell;
-
 use leptos::prelude::*;
 use thiserror::Error;
 use uuid::Uuid;
