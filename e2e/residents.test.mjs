@@ -307,6 +307,40 @@ describe("the server's plain pages, while a resident's phone downloads the app",
     assert.equal(await words(page.locator('#main section.home')), before);
   });
 
+  test("the app is fetched once the plain page's paint is timed, and taking it over is no new paint", async () => {
+    const server = await startServer();
+    const context = await browser.newContext(PHONE);
+    const page = await context.newPage();
+    // A cheap phone, where the app's start-up and the browser's timing of
+    // the first paint contend for the page's one thread.
+    const cdp = await context.newCDPSession(page);
+    await cdp.send('Emulation.setCPUThrottlingRate', { rate: 4 });
+    await page.addInitScript(() => {
+      window.largest = [];
+      new PerformanceObserver((list) => {
+        for (const entry of list.getEntries()) {
+          const { element } = entry;
+          const where = !element ? 'removed' : element.closest('#first-page') ? 'plain' : element.closest('#main') ? 'app' : 'other';
+          window.largest.push({ at: entry.startTime, where });
+        }
+      }).observe({ type: 'largest-contentful-paint', buffered: true });
+    });
+    for (const path of ['/report', '/']) {
+      await page.goto(`${server.url}${path}`);
+      await page.waitForFunction(() => performance.getEntriesByName('beatbook-ready').length > 0);
+      const { largest, wasm } = await page.evaluate(() => ({
+        largest: window.largest,
+        wasm: performance.getEntriesByType('resource').find((r) => r.name.endsWith('.wasm'))?.startTime,
+      }));
+      assert.ok(largest.length > 0, `${path}: a largest paint is timed`);
+      assert.equal(largest[0].where, 'plain', `${path}: the first timed paint is the plain page's, timed while it was there`);
+      assert.ok(wasm >= largest[0].at, `${path}: the wasm was asked for at ${wasm} ms, after the paint at ${largest[0].at} ms`);
+      // The app's screen says what the page said, in the same place: it is
+      // not a larger paint (which would count as the page's largest).
+      assert.deepEqual(largest.filter((l) => l.where === 'app'), [], `${path}: the app's screen is no new largest paint`);
+    }
+  });
+
   test('a report half typed into the plain form is taken over by the app with every value, the focus and the caret, and sent once', async () => {
     const server = await startServer();
     const context = await browser.newContext(PHONE);
