@@ -11,6 +11,7 @@ pub mod photos;
 pub mod push;
 pub mod pwa;
 pub mod settings;
+pub mod startup;
 pub mod state;
 pub mod store;
 pub mod sync;
@@ -26,12 +27,16 @@ pub fn mount() {
     remove_first_screen();
 }
 
-/// Mounts the residents' pages alone.
+/// Mounts the residents' pages alone, in a task kept short
+/// ([`startup::draw_then_start`]): on a resident's first visit the app
+/// arrives while the plain page is in use, and should not hold it up.
 pub fn mount_residents() {
     crashed::install();
-    takeover::read_plain_page();
-    leptos::mount::mount_to_body(components::Residents);
-    remove_first_screen();
+    startup::draw_then_start(|| {
+        takeover::read_plain_page();
+        leptos::mount::mount_to_body(components::Residents);
+        remove_first_screen();
+    });
 }
 
 /// Takes away what the page showed while the app downloaded (the server's

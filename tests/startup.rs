@@ -1,0 +1,83 @@
+//! The task that starts the residents' pages is kept short
+//! (`beatbook::startup`): what drawing the app spawns (tasks and effects)
+//! waits for the next task, in the order spawned; what is spawned after
+//! runs as it always does. A file of its own: Leptos's executor is set once
+//! per page, and another test's mount would set wasm-bindgen's first.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use js_sys::Promise;
+use leptos::prelude::*;
+use wasm_bindgen::JsValue;
+use wasm_bindgen_futures::JsFuture;
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+type Log = Rc<RefCell<Vec<&'static str>>>;
+
+fn logged(log: &Log, what: &'static str) -> impl std::future::Future<Output = ()> + 'static {
+    let log = log.clone();
+    async move { log.borrow_mut().push(what) }
+}
+
+/// Resolves once the microtasks queued so far have run: still this task.
+async fn microtasks() {
+    for _ in 0..3 {
+        let _ = JsFuture::from(Promise::resolve(&JsValue::NULL)).await;
+    }
+}
+
+/// Resolves in a task after this one (timers run in the order set).
+async fn next_task() {
+    let timer = Promise::new(&mut |resolve, _| {
+        let _ = web_sys::window()
+            .expect("a window")
+            .set_timeout_with_callback(&resolve);
+    });
+    let _ = JsFuture::from(timer).await;
+    microtasks().await;
+}
+
+#[wasm_bindgen_test]
+async fn what_drawing_spawns_runs_in_the_next_task_in_order_and_the_rest_at_once() {
+    let log: Log = Rc::default();
+    let owner = Owner::new();
+    beatbook::startup::draw_then_start(|| {
+        leptos::task::spawn_local(logged(&log, "spawned first"));
+        owner.with(|| {
+            let log = log.clone();
+            Effect::new(move |_| log.borrow_mut().push("effect"));
+        });
+        leptos::task::spawn_local(logged(&log, "spawned last"));
+        log.borrow_mut().push("drawn");
+    });
+    leptos::task::spawn_local(logged(&log, "spawned after drawing"));
+
+    microtasks().await;
+    assert_eq!(
+        *log.borrow(),
+        ["drawn", "spawned after drawing"],
+        "nothing spawned while drawing runs in the drawing's task"
+    );
+
+    next_task().await;
+    assert_eq!(
+        *log.borrow(),
+        [
+            "drawn",
+            "spawned after drawing",
+            "spawned first",
+            "effect",
+            "spawned last"
+        ],
+        "in the next task, all of it, in the order spawned"
+    );
+
+    // From then on, a spawn runs within the task that asked for it.
+    leptos::task::spawn_local(logged(&log, "spawned later"));
+    microtasks().await;
+    assert_eq!(log.borrow().last(), Some(&"spawned later"));
+    drop(owner);
+}
