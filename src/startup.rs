@@ -2,9 +2,9 @@
 //! the server's plain page in one task (read what was typed, draw the app,
 //! remove the page), so that nothing in between is ever painted or typed
 //! into. What that drawing starts (effects, reads of storage, fetches, the
-//! service worker's registration) waits for the next task: on a cheap phone
-//! the whole start-up in one go held the page for 200 ms or more, and a
-//! keystroke or a scroll waited for all of it.
+//! service worker's registration) waits for the tasks after it, one each:
+//! on a cheap phone the whole start-up in one go held the page for 200 ms
+//! or more, and a keystroke or a scroll waited for all of it.
 //!
 //! Leptos spawns its effects and tasks through `any_spawner`'s executor;
 //! this one holds back what is spawned while the app is being drawn, then
@@ -25,8 +25,8 @@ thread_local! {
     static HELD: RefCell<Vec<Task>> = const { RefCell::new(Vec::new()) };
 }
 
-/// Runs `draw` (which draws the app), then, in the next task, whatever it
-/// spawned, in the order spawned.
+/// Runs `draw` (which draws the app), then whatever it spawned, each in a
+/// task of its own, in the order spawned.
 pub fn draw_then_start(draw: impl FnOnce()) {
     // Leptos's mount would set wasm-bindgen's executor; set first, this one
     // stays (the one installed first is kept).
@@ -34,14 +34,13 @@ pub fn draw_then_start(draw: impl FnOnce()) {
     DRAWING.set(true);
     draw();
     DRAWING.set(false);
-    leptos::prelude::set_timeout(
-        || {
-            for task in HELD.take() {
-                wasm_bindgen_futures::spawn_local(task);
-            }
-        },
-        Duration::ZERO,
-    );
+    // Timers set alike run in the order set, each in its own task.
+    for task in HELD.take() {
+        leptos::prelude::set_timeout(
+            move || wasm_bindgen_futures::spawn_local(task),
+            Duration::ZERO,
+        );
+    }
 }
 
 struct HoldWhileDrawing;

@@ -1,6 +1,6 @@
 //! The task that starts the residents' pages is kept short
 //! (`beatbook::startup`): what drawing the app spawns (tasks and effects)
-//! waits for the next task, in the order spawned; what is spawned after
+//! waits for the tasks after it, in the order spawned; what is spawned after
 //! runs as it always does. A file of its own: Leptos's executor is set once
 //! per page, and another test's mount would set wasm-bindgen's first.
 
@@ -41,7 +41,7 @@ async fn next_task() {
 }
 
 #[wasm_bindgen_test]
-async fn what_drawing_spawns_runs_in_the_next_task_in_order_and_the_rest_at_once() {
+async fn what_drawing_spawns_runs_in_later_tasks_in_order_and_the_rest_at_once() {
     let log: Log = Rc::default();
     let owner = Owner::new();
     beatbook::startup::draw_then_start(|| {
@@ -72,7 +72,7 @@ async fn what_drawing_spawns_runs_in_the_next_task_in_order_and_the_rest_at_once
             "effect",
             "spawned last"
         ],
-        "in the next task, all of it, in the order spawned"
+        "in the tasks after, all of it, in the order spawned"
     );
 
     // From then on, a spawn runs within the task that asked for it.
