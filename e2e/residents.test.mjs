@@ -309,23 +309,25 @@ describe("the server's plain pages, while a resident's phone downloads the app",
 
   test("the app is fetched once the plain page's paint is timed, and taking it over is no new paint", async () => {
     const server = await startServer();
-    const context = await browser.newContext(PHONE);
-    const page = await context.newPage();
-    // A cheap phone, where the app's start-up and the browser's timing of
-    // the first paint contend for the page's one thread.
-    const cdp = await context.newCDPSession(page);
-    await cdp.send('Emulation.setCPUThrottlingRate', { rate: 4 });
-    await page.addInitScript(() => {
-      window.largest = [];
-      new PerformanceObserver((list) => {
-        for (const entry of list.getEntries()) {
-          const { element } = entry;
-          const where = !element ? 'removed' : element.closest('#first-page') ? 'plain' : element.closest('#main') ? 'app' : 'other';
-          window.largest.push({ at: entry.startTime, where });
-        }
-      }).observe({ type: 'largest-contentful-paint', buffered: true });
-    });
     for (const path of ['/report', '/']) {
+      // A phone's first visit each time (a second visit would be answered
+      // by the service worker, which holds no plain page).
+      const context = await browser.newContext(PHONE);
+      const page = await context.newPage();
+      // A cheap phone, where the app's start-up and the browser's timing of
+      // the first paint contend for the page's one thread.
+      const cdp = await context.newCDPSession(page);
+      await cdp.send('Emulation.setCPUThrottlingRate', { rate: 4 });
+      await page.addInitScript(() => {
+        window.largest = [];
+        new PerformanceObserver((list) => {
+          for (const entry of list.getEntries()) {
+            const { element } = entry;
+            const where = !element ? 'removed' : element.closest('#first-page') ? 'plain' : element.closest('#main') ? 'app' : 'other';
+            window.largest.push({ at: entry.startTime, where });
+          }
+        }).observe({ type: 'largest-contentful-paint', buffered: true });
+      });
       await page.goto(`${server.url}${path}`);
       await page.waitForFunction(() => performance.getEntriesByName('beatbook-ready').length > 0);
       const { largest, wasm } = await page.evaluate(() => ({
@@ -333,11 +335,11 @@ describe("the server's plain pages, while a resident's phone downloads the app",
         wasm: performance.getEntriesByType('resource').find((r) => r.name.endsWith('.wasm'))?.startTime,
       }));
       assert.ok(largest.length > 0, `${path}: a largest paint is timed`);
-      assert.equal(largest[0].where, 'plain', `${path}: the first timed paint is the plain page's, timed while it was there`);
+      // Each timed while the plain page was there, and none of the app's
+      // screen, which says what the page said in the same place.
+      assert.deepEqual(largest.map((l) => l.where), largest.map(() => 'plain'), `${path}: every largest paint is the plain page's`);
       assert.ok(wasm >= largest[0].at, `${path}: the wasm was asked for at ${wasm} ms, after the paint at ${largest[0].at} ms`);
-      // The app's screen says what the page said, in the same place: it is
-      // not a larger paint (which would count as the page's largest).
-      assert.deepEqual(largest.filter((l) => l.where === 'app'), [], `${path}: the app's screen is no new largest paint`);
+      await context.close();
     }
   });
 

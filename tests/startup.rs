@@ -9,6 +9,7 @@ use std::rc::Rc;
 
 use js_sys::Promise;
 use leptos::prelude::*;
+use wasm_bindgen::closure::Closure;
 use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::*;
@@ -45,7 +46,17 @@ async fn what_drawing_spawns_runs_in_later_tasks_in_order_and_the_rest_at_once()
     let log: Log = Rc::default();
     let owner = Owner::new();
     beatbook::startup::draw_then_start(|| {
-        leptos::task::spawn_local(logged(&log, "spawned first"));
+        // A JavaScript microtask queued by the first runs before the
+        // next: each has a task of its own.
+        let first = log.clone();
+        leptos::task::spawn_local(async move {
+            first.borrow_mut().push("spawned first");
+            let then = first.clone();
+            let microtask =
+                Closure::once(move |_: JsValue| then.borrow_mut().push("its microtask"));
+            let _ = Promise::resolve(&JsValue::NULL).then(&microtask);
+            microtask.forget();
+        });
         owner.with(|| {
             let log = log.clone();
             Effect::new(move |_| log.borrow_mut().push("effect"));
@@ -69,10 +80,11 @@ async fn what_drawing_spawns_runs_in_later_tasks_in_order_and_the_rest_at_once()
             "drawn",
             "spawned after drawing",
             "spawned first",
+            "its microtask",
             "effect",
             "spawned last"
         ],
-        "in the tasks after, all of it, in the order spawned"
+        "in the tasks after, one each, all of it, in the order spawned"
     );
 
     // From then on, a spawn runs within the task that asked for it.

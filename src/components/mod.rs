@@ -149,7 +149,8 @@ fn Shell(screens: fn(Route, Face) -> AnyView, sync: fn(AppState) -> SyncEngine) 
         request_animation_frame(move || nav.settle(&route, face));
     });
 
-    // The app is ready for a thumb: the benchmark reads this mark.
+    // The app is ready for a thumb: the benchmark reads this mark (on the
+    // residents' entry, in a task after the drawing: `startup`).
     Effect::new(|_| {
         if let Some(performance) = web_sys::window().and_then(|w| w.performance()) {
             let _ = performance.mark(READY_MARK);

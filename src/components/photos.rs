@@ -55,8 +55,9 @@ pub fn PhotoPicker(#[prop(into)] photos: Signal<Vec<Shown>>, form: PhotoForm) ->
         }
         crate::pwa::ask_to_keep_storage();
         for file in files.into_iter().take(room) {
+            let taking = shelf.take(&file, form);
             spawn_local(async move {
-                if let Err(e) = shelf.take(&file, form).await {
+                if let Err(e) = taking.await {
                     error.set(Some(e));
                 }
             });

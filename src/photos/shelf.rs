@@ -3,6 +3,7 @@
 //! Storage changes first ([`super::db`]), then the shelf.
 
 use std::cell::RefCell;
+use std::future::Future;
 
 use beatbook_core::photo::{KeptPhoto, PhotoForm, PhotoOwner, PhotoState};
 use beatbook_core::Notebook;
@@ -273,8 +274,16 @@ impl Shelf {
     }
 
     /// Shrinks a picked file and keeps it, on `form`, or with the record
-    /// saved from `form` while it was being shrunk.
-    pub async fn take(&self, file: &Blob, form: PhotoForm) -> Result<Shown, String> {
+    /// saved from `form` while it was being shrunk. The photo is being
+    /// prepared from this call on, before the future first runs (which may
+    /// be a task later: `startup`), so a save in between takes it.
+    pub fn take(
+        &self,
+        file: &Blob,
+        form: PhotoForm,
+    ) -> impl Future<Output = Result<Shown, String>> + 'static {
+        let shelf = *self;
+        let file = file.clone();
         let ticket = self.tickets.get_value();
         self.tickets.set_value(ticket + 1);
         self.preparing.update(|all| {
@@ -284,6 +293,10 @@ impl Shelf {
                 owner: None,
             })
         });
+        async move { shelf.keep_taken(&file, form, ticket).await }
+    }
+
+    async fn keep_taken(&self, file: &Blob, form: PhotoForm, ticket: u64) -> Result<Shown, String> {
         let shrunk = shrink(file).await;
         let owner = self.preparing_owner(ticket);
         let shrunk = match shrunk {

@@ -56,8 +56,9 @@ pub fn ReportScreen() -> impl IntoView {
     // here: shrunk and kept on the phone.
     if let Some(file) = taken_photo.flatten() {
         crate::pwa::ask_to_keep_storage();
+        let taking = shelf.take(&file, PhotoForm::Report);
         spawn_local(async move {
-            if let Err(e) = shelf.take(&file, PhotoForm::Report).await {
+            if let Err(e) = taking.await {
                 error.set(Some(e));
             }
         });
