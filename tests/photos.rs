@@ -364,6 +364,32 @@ async fn a_photo_still_being_prepared_when_the_note_is_saved_goes_with_that_note
     shelf.discard(&[taken.kept.id]).await.unwrap();
 }
 
+/// A photo carried over from the plain form is taken while the app is being
+/// drawn, and its future first runs a task later: a Send in between must
+/// take it all the same.
+#[wasm_bindgen_test]
+async fn a_photo_taken_and_not_yet_started_when_the_note_is_saved_goes_with_that_note() {
+    leptos::mount::mount_to_body(|| ());
+    let shelf = Shelf::start();
+    let taking = shelf.take(&blob(JPEG_WITH_GPS, "image/jpeg"), PhotoForm::Note);
+    assert_eq!(
+        shelf.preparing_on(PhotoForm::Note),
+        1,
+        "being prepared from the call, before its future runs"
+    );
+    let note = PhotoOwner::Note(Uuid::from_u128(0x7A4E));
+    let words = save_empty_form(shelf, note).await;
+    assert!(
+        words.contains("still being prepared goes with it"),
+        "{words}"
+    );
+    let taken = taking.await.unwrap();
+    assert_eq!(taken.kept.of, Some(note), "with the note, not the next one");
+    let stored = photos::some(&[taken.kept.id]).await.unwrap();
+    assert_eq!(stored[0].kept.of, Some(note), "and so in storage");
+    shelf.discard(&[taken.kept.id]).await.unwrap();
+}
+
 #[wasm_bindgen_test]
 async fn a_photo_being_written_when_the_note_is_saved_goes_with_that_note() {
     leptos::mount::mount_to_body(|| ());
