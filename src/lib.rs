@@ -27,16 +27,21 @@ pub fn mount() {
     remove_first_screen();
 }
 
-/// Mounts the residents' pages alone, in a task kept short
+/// Mounts the residents' pages alone, in short tasks
 /// ([`startup::draw_then_start`]): on a resident's first visit the app
-/// arrives while the plain page is in use, and should not hold it up.
+/// arrives while the plain page is in use, and should not hold it up. The
+/// frame first, hidden while the plain page is there; then what was typed
+/// is read, the screen drawn, and the plain page removed, in one task.
 pub fn mount_residents() {
     crashed::install();
-    startup::draw_then_start(|| {
-        takeover::read_plain_page();
-        leptos::mount::mount_to_body(components::Residents);
-        remove_first_screen();
-    });
+    startup::draw_then_start(
+        || leptos::mount::mount_to_body(components::Residents),
+        || {
+            takeover::read_plain_page();
+            startup::draw_put_off();
+            remove_first_screen();
+        },
+    );
 }
 
 /// Takes away what the page showed while the app downloaded (the server's

@@ -1,10 +1,13 @@
-//! Keeps the task that starts the residents' pages short. The app takes over
-//! the server's plain page in one task (read what was typed, draw the app,
-//! remove the page), so that nothing in between is ever painted or typed
-//! into. What that drawing starts (effects, reads of storage, fetches, the
-//! service worker's registration) waits for the tasks after it, one each:
-//! on a cheap phone the whole start-up in one go held the page for 200 ms
-//! or more, and a keystroke or a scroll waited for all of it.
+//! Keeps the tasks that start the residents' pages short. The app takes
+//! over the server's plain page in two tasks: the first draws its frame
+//! (state, header, bottom bar), hidden while the plain page is there; the
+//! next reads what was typed, draws the screen, and removes the plain page,
+//! so that nothing in between is ever painted, and whatever is typed before
+//! the screen is drawn goes into the plain form, which is read then. What
+//! that drawing starts (effects, reads of storage, fetches, the service
+//! worker's registration) waits for the tasks after them, one each: on a
+//! cheap phone the whole start-up in one go held the page for 200 ms or
+//! more, and a keystroke or a scroll waited for all of it.
 //!
 //! Leptos spawns its effects and tasks through `any_spawner`'s executor;
 //! this one holds back what is spawned while the app is being drawn, then
@@ -23,23 +26,50 @@ thread_local! {
     /// Whether the app is being drawn, and what it has spawned meanwhile.
     static DRAWING: Cell<bool> = const { Cell::new(false) };
     static HELD: RefCell<Vec<Task>> = const { RefCell::new(Vec::new()) };
+    /// The drawing put off to the second task ([`put_off`]).
+    static PUT_OFF: RefCell<Option<Box<dyn FnOnce()>>> = const { RefCell::new(None) };
 }
 
-/// Runs `draw` (which draws the app), then whatever it spawned, each in a
-/// task of its own, in the order spawned.
-pub fn draw_then_start(draw: impl FnOnce()) {
+/// Runs `frame` (which draws the app's frame) in this task, `then` (which
+/// draws the rest, [`draw_put_off`]) in the next, then whatever both
+/// spawned, each in a task of its own, in the order spawned.
+pub fn draw_then_start(frame: impl FnOnce(), then: impl FnOnce() + 'static) {
     // Leptos's mount would set wasm-bindgen's executor; set first, this one
     // stays (the one installed first is kept).
     let _ = Executor::init_custom_executor(HoldWhileDrawing);
+    drawing(frame);
+    // Timers set alike run in the order set, each in its own task: this
+    // one before anything the frame spawned.
+    leptos::prelude::set_timeout(
+        move || {
+            drawing(then);
+            for task in HELD.take() {
+                leptos::prelude::set_timeout(
+                    move || wasm_bindgen_futures::spawn_local(task),
+                    Duration::ZERO,
+                );
+            }
+        },
+        Duration::ZERO,
+    );
+}
+
+fn drawing(draw: impl FnOnce()) {
     DRAWING.set(true);
     draw();
     DRAWING.set(false);
-    // Timers set alike run in the order set, each in its own task.
-    for task in HELD.take() {
-        leptos::prelude::set_timeout(
-            move || wasm_bindgen_futures::spawn_local(task),
-            Duration::ZERO,
-        );
+}
+
+/// Puts off `step` of the drawing (the screen) to the second task, where
+/// [`draw_put_off`] runs it.
+pub fn put_off(step: impl FnOnce() + 'static) {
+    PUT_OFF.set(Some(Box::new(step)));
+}
+
+/// Draws what the frame put off, if anything.
+pub fn draw_put_off() {
+    if let Some(step) = PUT_OFF.take() {
+        step();
     }
 }
 

@@ -1,7 +1,7 @@
-//! The task that starts the residents' pages is kept short
-//! (`beatbook::startup`): what drawing the app spawns (tasks and effects)
-//! waits for the tasks after it, in the order spawned; what is spawned after
-//! runs as it always does. A file of its own: Leptos's executor is set once
+//! The tasks that start the residents' pages are kept short
+//! (`beatbook::startup`): the frame in one, the screen in the next, and
+//! what drawing them spawns (tasks and effects) in the tasks after, in the
+//! order spawned; what is spawned after runs as it always does. A file of its own: Leptos's executor is set once
 //! per page, and another test's mount would set wasm-bindgen's first.
 
 use std::cell::RefCell;
@@ -42,46 +42,70 @@ async fn next_task() {
 }
 
 #[wasm_bindgen_test]
-async fn what_drawing_spawns_runs_in_later_tasks_in_order_and_the_rest_at_once() {
+async fn the_app_is_drawn_in_two_tasks_and_what_drawing_spawns_runs_after_in_order() {
     let log: Log = Rc::default();
     let owner = Owner::new();
-    beatbook::startup::draw_then_start(|| {
-        // A JavaScript microtask queued by the first runs before the
-        // next: each has a task of its own.
-        let first = log.clone();
-        leptos::task::spawn_local(async move {
-            first.borrow_mut().push("spawned first");
-            let then = first.clone();
-            let microtask =
-                Closure::once(move |_: JsValue| then.borrow_mut().push("its microtask"));
-            let _ = Promise::resolve(&JsValue::NULL).then(&microtask);
-            microtask.forget();
-        });
-        owner.with(|| {
-            let log = log.clone();
-            Effect::new(move |_| log.borrow_mut().push("effect"));
-        });
-        leptos::task::spawn_local(logged(&log, "spawned last"));
-        log.borrow_mut().push("drawn");
-    });
+    let screen_log = log.clone();
+    let screen_owner = owner.clone();
+    beatbook::startup::draw_then_start(
+        || {
+            // A JavaScript microtask queued by the first runs before the
+            // next: each has a task of its own.
+            let first = log.clone();
+            leptos::task::spawn_local(async move {
+                first.borrow_mut().push("spawned first");
+                let then = first.clone();
+                let microtask =
+                    Closure::once(move |_: JsValue| then.borrow_mut().push("its microtask"));
+                let _ = Promise::resolve(&JsValue::NULL).then(&microtask);
+                microtask.forget();
+            });
+            owner.with(|| {
+                let log = log.clone();
+                Effect::new(move |_| log.borrow_mut().push("effect"));
+            });
+            let put_off = log.clone();
+            beatbook::startup::put_off(move || put_off.borrow_mut().push("screen"));
+            log.borrow_mut().push("frame");
+        },
+        move || {
+            beatbook::startup::draw_put_off();
+            screen_owner.with(|| {
+                let log = screen_log.clone();
+                Effect::new(move |_| log.borrow_mut().push("screen's effect"));
+            });
+            leptos::task::spawn_local(logged(&screen_log, "spawned last"));
+            screen_log.borrow_mut().push("taken over");
+        },
+    );
     leptos::task::spawn_local(logged(&log, "spawned after drawing"));
 
     microtasks().await;
     assert_eq!(
         *log.borrow(),
-        ["drawn", "spawned after drawing"],
-        "nothing spawned while drawing runs in the drawing's task"
+        ["frame", "spawned after drawing"],
+        "the screen waits for the next task, and nothing spawned while drawing runs"
+    );
+
+    next_task().await;
+    assert_eq!(
+        *log.borrow(),
+        ["frame", "spawned after drawing", "screen", "taken over"],
+        "the screen is drawn in the next task, and still nothing spawned runs"
     );
 
     next_task().await;
     assert_eq!(
         *log.borrow(),
         [
-            "drawn",
+            "frame",
             "spawned after drawing",
+            "screen",
+            "taken over",
             "spawned first",
             "its microtask",
             "effect",
+            "screen's effect",
             "spawned last"
         ],
         "in the tasks after, one each, all of it, in the order spawned"

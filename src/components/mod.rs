@@ -42,7 +42,7 @@ pub fn App() -> impl IntoView {
 /// none of the notebook's code.
 #[component]
 pub fn Residents() -> impl IntoView {
-    view! { <Shell screens=residents_only sync=SyncEngine::start_for_reports/> }
+    view! { <Shell screens=residents_only sync=SyncEngine::start_for_reports screen_later=true/> }
 }
 
 fn residents_only(route: Route, face: Face) -> AnyView {
@@ -87,9 +87,14 @@ fn residents_screen(route: Route) -> AnyView {
 
 /// The app's frame: state, sync (started by `sync`), the address bar, the
 /// header, the banners, the toast and the bottom bar, around the screen
-/// `screens` draws.
+/// `screens` draws; drawn in the task after the frame's if `screen_later`
+/// (`startup`).
 #[component]
-fn Shell(screens: fn(Route, Face) -> AnyView, sync: fn(AppState) -> SyncEngine) -> impl IntoView {
+fn Shell(
+    screens: fn(Route, Face) -> AnyView,
+    sync: fn(AppState) -> SyncEngine,
+    #[prop(optional)] screen_later: bool,
+) -> impl IntoView {
     let state = AppState::load();
     state.settings.with_untracked(|s| s.apply_theme());
     provide_context(state);
@@ -164,13 +169,25 @@ fn Shell(screens: fn(Route, Face) -> AnyView, sync: fn(AppState) -> SyncEngine) 
         (state.durability.get() == Durability::Checking || !engine.checked.get()).then_some("true")
     };
 
+    let screen = move || screens(shown.get(), face.get());
+    let main = NodeRef::<leptos::html::Main>::new();
+    if screen_later {
+        let owner = Owner::current();
+        crate::startup::put_off(move || {
+            if let (Some(main), Some(owner)) = (main.get_untracked(), owner) {
+                // A child of the frame's owner: the screen has its context.
+                owner.with(|| leptos::mount::mount_to(main, move || screen).forget());
+            }
+        });
+    }
+
     view! {
         <a class="skip" href="#main">"Skip to content"</a>
         <Header/>
         <Banners/>
         <toast::ToastView/>
-        <main id="main" tabindex="-1" aria-busy=busy>
-            {move || screens(shown.get(), face.get())}
+        <main id="main" tabindex="-1" aria-busy=busy node_ref=main>
+            {(!screen_later).then_some(screen)}
         </main>
         <BottomBar shown=shown/>
     }
