@@ -357,13 +357,28 @@ describe("the server's plain pages, while a resident's phone downloads the app",
     await description.fill('The handrail lamp is out');
     await page.getByTestId('plain-report-photo').setInputFiles(PHOTO);
     await description.evaluate((el) => { el.focus(); el.setSelectionRange(4, 13); });
+    // The app's frame is drawn a task before its screen: once it is on the
+    // page, the plain page is still what shows, and what is typed into it
+    // then is still taken over.
+    await page.evaluate(() => {
+      const seen = new MutationObserver(() => {
+        const main = document.getElementById('main');
+        if (!main) return;
+        seen.disconnect();
+        const plain = document.querySelector('#first [data-testid=plain-report-place]');
+        window.frameDrawn = { plainThere: plain !== null, frameShown: main.getClientRects().length > 0 };
+        if (plain) plain.value += ' by the lock';
+      });
+      seen.observe(document.body, { childList: true });
+    });
 
     release();
     const taken = page.getByTestId('report-description');
     await taken.waitFor();
     assert.equal(await page.locator('#first').count(), 0);
+    assert.deepEqual(await page.evaluate(() => window.frameDrawn), { plainThere: true, frameShown: false });
     assert.equal(await page.getByTestId('kind-poor_lighting').isChecked(), true);
-    assert.equal(await page.getByTestId('report-place').inputValue(), 'Steps down to the canal');
+    assert.equal(await page.getByTestId('report-place').inputValue(), 'Steps down to the canal by the lock');
     assert.equal(await page.getByTestId('when-particulartime').isChecked(), true);
     assert.equal(await page.getByTestId('report-when-detail').inputValue(), 'Weekday evenings');
     assert.equal(await taken.inputValue(), 'The handrail lamp is out');
@@ -383,7 +398,7 @@ describe("the server's plain pages, while a resident's phone downloads the app",
     await page.getByTestId('send-report').tap();
     const code = (await page.getByTestId('report-code').textContent({ timeout: 15_000 })).trim();
     assert.match(code, CODE);
-    assert.deepEqual(await inboxPlaces(server), [[code, 'Steps down to the canal']]);
+    assert.deepEqual(await inboxPlaces(server), [[code, 'Steps down to the canal by the lock']]);
     // The photo follows the words, once.
     const token = await councillorToken(server.url, server.data);
     const listing = `${server.url}/api/v1/reports/${code}/photos`;

@@ -28,13 +28,28 @@ pub fn install() {
     });
 }
 
-/// Draws the message over the app and moves focus to the reload link. Any
-/// step that fails is skipped: nothing here may panic again.
+/// Draws the message over the app and moves focus to the reload link, or,
+/// if the server's plain page is still there, leaves it in use. Any step
+/// that fails is skipped: nothing here may panic again.
 pub fn show() {
     let Some(document) = web_sys::window().and_then(|w| w.document()) else {
         return;
     };
     if document.get_element_by_id("crashed").is_some() {
+        return;
+    }
+    // Stopped while taking over the server's plain page: that page works
+    // with the module stopped, so it stays in view as it is, the focus and
+    // what was typed with it, and the page is marked as failed.
+    if document
+        .query_selector("#first #first-page")
+        .ok()
+        .flatten()
+        .is_some()
+    {
+        if let Some(root) = document.document_element() {
+            let _ = root.set_attribute("data-failed", "");
+        }
         return;
     }
     let Some(body) = document.body() else {

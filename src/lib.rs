@@ -38,8 +38,9 @@ pub fn mount_residents() {
         || leptos::mount::mount_to_body(components::Residents),
         || {
             takeover::read_plain_page();
-            startup::draw_put_off();
-            remove_first_screen();
+            if startup::draw_put_off() {
+                remove_first_screen();
+            }
         },
     );
 }

@@ -27,19 +27,20 @@ thread_local! {
     static DRAWING: Cell<bool> = const { Cell::new(false) };
     static HELD: RefCell<Vec<Task>> = const { RefCell::new(Vec::new()) };
     /// The drawing put off to the second task ([`put_off`]).
-    static PUT_OFF: RefCell<Option<Box<dyn FnOnce()>>> = const { RefCell::new(None) };
+    static PUT_OFF: RefCell<Option<Box<dyn FnOnce() -> bool>>> = const { RefCell::new(None) };
 }
 
 /// Runs `frame` (which draws the app's frame) in this task, `then` (which
-/// draws the rest, [`draw_put_off`]) in the next, then whatever both
-/// spawned, each in a task of its own, in the order spawned.
+/// draws the rest, [`draw_put_off`]) in a later one (input and a paint may
+/// come in between: the frame is hidden, and the plain page in use), then
+/// whatever both spawned, each in a task of its own, in the order spawned.
 pub fn draw_then_start(frame: impl FnOnce(), then: impl FnOnce() + 'static) {
     // Leptos's mount would set wasm-bindgen's executor; set first, this one
     // stays (the one installed first is kept).
     let _ = Executor::init_custom_executor(HoldWhileDrawing);
     drawing(frame);
-    // Timers set alike run in the order set, each in its own task: this
-    // one before anything the frame spawned.
+    // Timers set alike run in the order set, each in its own task: the
+    // held work gets its timers only once the rest is drawn.
     leptos::prelude::set_timeout(
         move || {
             drawing(then);
@@ -61,16 +62,15 @@ fn drawing(draw: impl FnOnce()) {
 }
 
 /// Puts off `step` of the drawing (the screen) to the second task, where
-/// [`draw_put_off`] runs it.
-pub fn put_off(step: impl FnOnce() + 'static) {
+/// [`draw_put_off`] runs it; `step` says whether it drew.
+pub fn put_off(step: impl FnOnce() -> bool + 'static) {
     PUT_OFF.set(Some(Box::new(step)));
 }
 
-/// Draws what the frame put off, if anything.
-pub fn draw_put_off() {
-    if let Some(step) = PUT_OFF.take() {
-        step();
-    }
+/// Draws what the frame put off, if anything; whether the app is whole
+/// (what was put off is drawn, or nothing was).
+pub fn draw_put_off() -> bool {
+    PUT_OFF.take().is_none_or(|step| step())
 }
 
 struct HoldWhileDrawing;

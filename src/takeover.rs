@@ -3,8 +3,8 @@
 //! those values go into the app's form, and the focus and caret go back
 //! where they were, so not a keystroke is lost; or the page may be the plain
 //! form's answer, "Report sent" with its code, which the app's page says in
-//! turn. Read once, in the task that mounts the app, before the plain page
-//! is removed.
+//! turn. Read once, in the task that draws the app's screen, before the
+//! plain page is removed (`startup`).
 
 use std::cell::RefCell;
 
@@ -58,7 +58,8 @@ pub fn made_here(code: &str) -> bool {
     beatbook_core::protocol::made_here(&cookies, code)
 }
 
-/// Reads the plain report form, if the page has one, before the app mounts.
+/// Reads the plain report form, if the page has one, before the app's
+/// screen is drawn.
 pub fn read_plain_page() {
     let Some(document) = web_sys::window().and_then(|w| w.document()) else {
         return;

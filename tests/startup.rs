@@ -1,8 +1,9 @@
 //! The tasks that start the residents' pages are kept short
 //! (`beatbook::startup`): the frame in one, the screen in the next, and
 //! what drawing them spawns (tasks and effects) in the tasks after, in the
-//! order spawned; what is spawned after runs as it always does. A file of its own: Leptos's executor is set once
-//! per page, and another test's mount would set wasm-bindgen's first.
+//! order spawned; what is spawned after runs as it always does. A file of
+//! its own: Leptos's executor is set once per page, and another test's
+//! mount would set wasm-bindgen's first.
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -65,11 +66,14 @@ async fn the_app_is_drawn_in_two_tasks_and_what_drawing_spawns_runs_after_in_ord
                 Effect::new(move |_| log.borrow_mut().push("effect"));
             });
             let put_off = log.clone();
-            beatbook::startup::put_off(move || put_off.borrow_mut().push("screen"));
+            beatbook::startup::put_off(move || {
+                put_off.borrow_mut().push("screen");
+                true
+            });
             log.borrow_mut().push("frame");
         },
         move || {
-            beatbook::startup::draw_put_off();
+            assert!(beatbook::startup::draw_put_off(), "drawn");
             screen_owner.with(|| {
                 let log = screen_log.clone();
                 Effect::new(move |_| log.borrow_mut().push("screen's effect"));

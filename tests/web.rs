@@ -260,6 +260,40 @@ fn a_panic_leaves_a_plain_message_and_a_reload_that_needs_no_script() {
     );
 }
 
+/// A panic while the app takes over the server's plain page leaves that
+/// page in use (it works with the module stopped), with the focus where it
+/// was: no panel over it.
+#[wasm_bindgen_test]
+fn a_panic_while_the_plain_page_is_there_leaves_it_in_use() {
+    use wasm_bindgen::JsCast;
+    let document = web_sys::window().unwrap().document().unwrap();
+    let first = document.create_element("div").unwrap();
+    first.set_id("first");
+    first.set_inner_html(
+        r#"<div id="first-page"><form><input name="place" data-testid="plain-place"></form></div>"#,
+    );
+    document.body().unwrap().append_child(&first).unwrap();
+    let field = document
+        .query_selector("[data-testid=plain-place]")
+        .unwrap()
+        .unwrap()
+        .dyn_into::<web_sys::HtmlElement>()
+        .unwrap();
+    field.focus().unwrap();
+    beatbook::crashed::show();
+    let root = document.document_element().unwrap();
+    let failed = root.get_attribute("data-failed");
+    let panel = document.get_element_by_id("crashed");
+    let focused = document
+        .active_element()
+        .and_then(|e| e.get_attribute("data-testid"));
+    first.remove();
+    root.remove_attribute("data-failed").unwrap();
+    assert!(panel.is_none(), "no panel over the plain page");
+    assert_eq!(failed.as_deref(), Some(""), "the page is marked as failed");
+    assert_eq!(focused.as_deref(), Some("plain-place"), "the focus stays");
+}
+
 /// The app's build reads a newer server's answers, and what a newer app
 /// stored, ignoring fields it does not know (the server's build refuses
 /// them in requests: core's `strict`).

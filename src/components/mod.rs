@@ -39,7 +39,8 @@ pub fn App() -> impl IntoView {
 
 /// The residents' pages alone: what the page starts on a phone that is not
 /// paired and keeps no notebook, so that a resident's first visit downloads
-/// none of the notebook's code.
+/// none of the notebook's code. Its screen is drawn a task after its frame,
+/// by `mount_residents`, which mounts it.
 #[component]
 pub fn Residents() -> impl IntoView {
     view! { <Shell screens=residents_only sync=SyncEngine::start_for_reports screen_later=true/> }
@@ -174,22 +175,28 @@ fn Shell(
     if screen_later {
         let owner = Owner::current();
         crate::startup::put_off(move || {
-            if let (Some(main), Some(owner)) = (main.get_untracked(), owner) {
-                // A child of the frame's owner: the screen has its context.
-                owner.with(|| leptos::mount::mount_to(main, move || screen).forget());
-            }
+            let (Some(main), Some(owner)) = (main.get_untracked(), owner) else {
+                return false;
+            };
+            // A child of the frame's owner: the screen has its context.
+            owner.with(|| leptos::mount::mount_to(main, move || screen).forget());
+            true
         });
     }
 
+    // In one element, hidden while the page's first screen is there
+    // (style/main.css), and otherwise no box of its own.
     view! {
-        <a class="skip" href="#main">"Skip to content"</a>
-        <Header/>
-        <Banners/>
-        <toast::ToastView/>
-        <main id="main" tabindex="-1" aria-busy=busy node_ref=main>
-            {(!screen_later).then_some(screen)}
-        </main>
-        <BottomBar shown=shown/>
+        <div id="app">
+            <a class="skip" href="#main">"Skip to content"</a>
+            <Header/>
+            <Banners/>
+            <toast::ToastView/>
+            <main id="main" tabindex="-1" aria-busy=busy node_ref=main>
+                {(!screen_later).then_some(screen)}
+            </main>
+            <BottomBar shown=shown/>
+        </div>
     }
 }
 
