@@ -21,7 +21,20 @@ pub fn run() -> Result {
     let server = build::server(&env)?;
     let mut report = vec![("download sizes".to_owned(), sizes()?)];
     print!("{}", report[0].1);
+    // The phone's timings first: a few milliseconds each, beside a floor,
+    // they are the most easily skewed by what the server benches leave the
+    // machine doing.
     let steps = [
+        (
+            "start-up, save and delivery timings in headless Chromium",
+            {
+                let mut node = cmd(&env, "node", &["e2e/bench.mjs"]);
+                node.env("BEATBOOK_SERVER", &server)
+                    .env("BEATBOOK_DIST", root().join("dist"))
+                    .env("CHROMIUM", &env.chromium);
+                node
+            },
+        ),
         (
             "server ingest: 32 clients, 50-note batches, on SQLite and PostgreSQL beside raw SQLite",
             cmd(
@@ -46,21 +59,18 @@ pub fn run() -> Result {
                 &["bench", "-p", "beatbook-server", "--bench", "photos"],
             ),
         ),
-        (
-            "start-up, save and delivery timings in headless Chromium",
-            {
-                let mut node = cmd(&env, "node", &["e2e/bench.mjs"]);
-                node.env("BEATBOOK_SERVER", &server)
-                    .env("BEATBOOK_DIST", root().join("dist"))
-                    .env("CHROMIUM", &env.chromium);
-                node
-            },
-        ),
     ];
     for (label, mut command) in steps {
+        settle();
         report.push((label.to_owned(), captured(label, &mut command)?));
     }
     write_report(&report)
+}
+
+/// Writes out what earlier steps (and the build) left for the disk, so that
+/// a step's own writes, and its durable commits, are not queued behind it.
+fn settle() {
+    let _ = Command::new("sync").status();
 }
 
 /// Runs a step, echoing what it prints, and returns that.
