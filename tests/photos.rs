@@ -338,6 +338,13 @@ async fn save_empty_form(shelf: Shelf, note: PhotoOwner) -> String {
     words.unwrap_or_default()
 }
 
+/// The photo taken went with `note`, on screen and in storage.
+async fn went_with(taken: &photos::Shown, note: PhotoOwner) {
+    assert_eq!(taken.kept.of, Some(note), "with the note, not the next one");
+    let stored = photos::some(&[taken.kept.id]).await.unwrap();
+    assert_eq!(stored[0].kept.of, Some(note), "and so in storage");
+}
+
 #[wasm_bindgen_test]
 async fn a_photo_still_being_prepared_when_the_note_is_saved_goes_with_that_note() {
     leptos::mount::mount_to_body(|| ());
@@ -358,9 +365,7 @@ async fn a_photo_still_being_prepared_when_the_note_is_saved_goes_with_that_note
         "none left for the form"
     );
     let taken = taken(&done).await;
-    assert_eq!(taken.kept.of, Some(note), "with the note, not the next one");
-    let stored = photos::some(&[taken.kept.id]).await.unwrap();
-    assert_eq!(stored[0].kept.of, Some(note), "and so in storage");
+    went_with(&taken, note).await;
     shelf.discard(&[taken.kept.id]).await.unwrap();
 }
 
@@ -384,9 +389,7 @@ async fn a_photo_taken_and_not_yet_started_when_the_note_is_saved_goes_with_that
         "{words}"
     );
     let taken = taking.await.unwrap();
-    assert_eq!(taken.kept.of, Some(note), "with the note, not the next one");
-    let stored = photos::some(&[taken.kept.id]).await.unwrap();
-    assert_eq!(stored[0].kept.of, Some(note), "and so in storage");
+    went_with(&taken, note).await;
     shelf.discard(&[taken.kept.id]).await.unwrap();
 }
 
@@ -450,9 +453,7 @@ async fn a_photo_being_written_when_the_note_is_saved_goes_with_that_note() {
     )
     .await;
     let taken = taken(&done).await;
-    assert_eq!(taken.kept.of, Some(note), "with the note, not the next one");
-    let stored = photos::some(&[taken.kept.id]).await.unwrap();
-    assert_eq!(stored[0].kept.of, Some(note), "and so in storage");
+    went_with(&taken, note).await;
     assert!(shelf
         .on_form(PhotoForm::Note, &Default::default(), false)
         .is_empty());
