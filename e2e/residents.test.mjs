@@ -370,6 +370,18 @@ describe("the server's plain pages, while a resident's phone downloads the app",
         if (plain) plain.value += ' by the lock';
       });
       seen.observe(document.body, { childList: true });
+      // Where a key pressed just after the plain page goes would land: the
+      // focus and caret are back before the task that removed it ends (a
+      // microtask after this one), not a frame later.
+      const gone = new MutationObserver(() => {
+        if (document.getElementById('first')) return;
+        gone.disconnect();
+        queueMicrotask(() => {
+          const el = document.activeElement;
+          window.whenPlainWent = [el.dataset.testid ?? el.localName, el.selectionStart, el.selectionEnd];
+        });
+      });
+      gone.observe(document.body, { childList: true });
     });
 
     release();
@@ -377,6 +389,7 @@ describe("the server's plain pages, while a resident's phone downloads the app",
     await taken.waitFor();
     assert.equal(await page.locator('#first').count(), 0);
     assert.deepEqual(await page.evaluate(() => window.frameDrawn), { plainThere: true, frameShown: false });
+    assert.deepEqual(await page.evaluate(() => window.whenPlainWent), ['report-description', 4, 13]);
     assert.equal(await page.getByTestId('kind-poor_lighting').isChecked(), true);
     assert.equal(await page.getByTestId('report-place').inputValue(), 'Steps down to the canal by the lock');
     assert.equal(await page.getByTestId('when-particulartime').isChecked(), true);

@@ -49,9 +49,17 @@ pub fn mount_residents() {
 /// plain page, or a line saying the app is opening), once the app's own
 /// screen is on the page: both happen in one task, so nothing in between is
 /// ever painted, and an app that fails to start leaves the page in view.
+/// The focus and caret go back before any other task, so a key pressed
+/// next lands where the resident was typing: in a microtask, once the app
+/// is shown (a hidden field takes no focus) and after the one in which
+/// Leptos gives the fields their values (setting a value moves the caret).
 fn remove_first_screen() {
-    let document = web_sys::window().and_then(|w| w.document());
-    if let Some(first) = document.and_then(|d| d.get_element_by_id("first")) {
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    if let Some(first) = window.document().and_then(|d| d.get_element_by_id("first")) {
         first.remove();
     }
+    let restore = wasm_bindgen::closure::Closure::once_into_js(takeover::restore_focus);
+    window.queue_microtask(wasm_bindgen::JsCast::unchecked_ref(&restore));
 }

@@ -147,8 +147,8 @@ pub fn report_form() -> Option<(ReportForm, Option<web_sys::File>)> {
     TAKEN.with_borrow_mut(|taken| taken.form.take().map(|form| (form, taken.photo.take())))
 }
 
-/// Puts the focus and caret back where they were, in the app's own field
-/// (in `#main`: the plain page may not have gone yet).
+/// Puts the focus and caret back where they were, in the app's own field,
+/// in the task that removes the plain page (`remove_first_screen`).
 pub fn restore_focus() {
     let Some(focus) = TAKEN.with_borrow_mut(|taken| taken.focus.take()) else {
         return;

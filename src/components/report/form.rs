@@ -240,9 +240,6 @@ pub fn ReportScreen() -> impl IntoView {
         });
     };
     let chars = Memo::new(move |_| form.with(|f| f.description.trim().chars().count()));
-    // Once this screen is drawn, with its values, before it is painted: the
-    // focus and caret where they were in the plain form it took over.
-    request_animation_frame(crate::takeover::restore_focus);
 
     view! {
         <section class="screen report" aria-labelledby="report-title">
