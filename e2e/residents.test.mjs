@@ -423,6 +423,54 @@ describe("the server's plain pages, while a resident's phone downloads the app",
     assert.equal(photos.length, 1);
   });
 
+  test('a field the app shows only on a choice, or keeps folded, stays in view with its words and the focus when the app takes over', async () => {
+    const server = await startServer();
+    const cases = [
+      {
+        // Words about a time typed before any choice is made, then the
+        // contact details opened and the name field entered, still empty.
+        plain: async (page) => {
+          await page.getByTestId('plain-report-when-detail').fill('Weekday evenings');
+          await page.locator('#first details.contact summary').click();
+          await page.getByTestId('plain-report-name').focus();
+        },
+        focused: 'report-name',
+        typed: 'Sam',
+        after: async (page) => {
+          assert.equal(await page.locator('#main details.contact').evaluate((d) => d.open), true);
+          assert.equal(await page.getByTestId('report-when-detail').inputValue(), 'Weekday evenings');
+        },
+      },
+      {
+        // In the words about a time, nothing typed and no choice made.
+        plain: (page) => page.getByTestId('plain-report-when-detail').focus(),
+        focused: 'report-when-detail',
+        typed: 'Late',
+      },
+      {
+        // On the photo field, nothing chosen.
+        plain: (page) => page.getByTestId('plain-report-photo').focus(),
+        focused: 'photo-gallery',
+      },
+    ];
+    for (const { plain, focused, typed, after } of cases) {
+      const context = await browser.newContext(PHONE);
+      const page = await context.newPage();
+      const release = await holdWasm(page);
+      await page.goto(`${server.url}/report`, { waitUntil: 'domcontentloaded' });
+      await plain(page);
+      release();
+      await page.locator('#first').waitFor({ state: 'detached' });
+      assert.equal(await page.evaluate(() => document.activeElement.dataset.testid), focused, focused);
+      if (typed) {
+        await page.keyboard.type(typed);
+        assert.equal(await page.getByTestId(focused).inputValue(), typed);
+      }
+      await after?.(page);
+      await context.close();
+    }
+  });
+
   test("a report sent by the plain form before the app arrived: the app's page says so with its code, and offers its maker erasure", async () => {
     const server = await startServer();
     const context = await browser.newContext(PHONE);

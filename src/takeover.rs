@@ -10,7 +10,10 @@ use std::cell::RefCell;
 
 use beatbook_core::report::{ReportField, ReportForm};
 use wasm_bindgen::JsCast;
-use web_sys::{FormData, HtmlElement, HtmlFormElement, HtmlInputElement, HtmlTextAreaElement};
+use web_sys::{
+    FormData, HtmlDetailsElement, HtmlElement, HtmlFormElement, HtmlInputElement,
+    HtmlTextAreaElement,
+};
 
 /// Where the focus was: the field's name (the plain page and the app name
 /// their fields alike, `ReportField::name`), the choice for a radio button,
@@ -28,6 +31,8 @@ struct Taken {
     focus: Option<Focus>,
     /// The code of a report the plain form has just sent (its page says so).
     sent: Option<String>,
+    /// Whether the resident had opened the contact details.
+    contact_open: bool,
 }
 
 thread_local! {
@@ -37,6 +42,7 @@ thread_local! {
             photo: None,
             focus: None,
             sent: None,
+            contact_open: false,
         })
     };
 }
@@ -134,10 +140,17 @@ pub fn read_plain_page() {
                 selection,
             })
         });
+    let contact_open = form
+        .query_selector("details.contact")
+        .ok()
+        .flatten()
+        .and_then(|d| d.dyn_into::<HtmlDetailsElement>().ok())
+        .is_some_and(|d| d.open());
     TAKEN.with_borrow_mut(|taken| {
         taken.form = (!typed.is_blank() || photo.is_some()).then_some(typed);
         taken.photo = photo;
         taken.focus = focus;
+        taken.contact_open = contact_open;
     });
 }
 
@@ -145,6 +158,17 @@ pub fn read_plain_page() {
 /// there, once (the app's report form starts from them).
 pub fn report_form() -> Option<(ReportForm, Option<web_sys::File>)> {
     TAKEN.with_borrow_mut(|taken| taken.form.take().map(|form| (form, taken.photo.take())))
+}
+
+/// Whether the resident had opened the plain form's contact details, once.
+pub fn contact_open() -> bool {
+    TAKEN.with_borrow_mut(|taken| std::mem::take(&mut taken.contact_open))
+}
+
+/// Whether the focus was in the plain form's `field` (the app's form shows
+/// that field even where it would not otherwise, as the plain page did).
+pub fn focus_was_in(field: ReportField) -> bool {
+    TAKEN.with_borrow(|taken| taken.focus.as_ref().is_some_and(|f| f.name == field.name()))
 }
 
 /// Puts the focus and caret back where they were, in the app's own field,

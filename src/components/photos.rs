@@ -107,7 +107,8 @@ pub fn PhotoPicker(#[prop(into)] photos: Signal<Vec<Shown>>, form: PhotoForm) ->
                     </label>
                     <label class="button secondary">
                         "From the gallery"
-                        <input type="file" accept="image/*" multiple class="visually-hidden"
+                        // Named as the plain form's photo field, whose focus it takes over.
+                        <input type="file" accept="image/*" multiple class="visually-hidden" name="photo"
                             data-testid="photo-gallery" on:change=picked/>
                     </label>
                 </div>

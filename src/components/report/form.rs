@@ -33,6 +33,11 @@ pub fn ReportScreen() -> impl IntoView {
     let contact_given = taken
         .as_ref()
         .is_some_and(|f| !f.contact_name.is_empty() || !f.contact_reach.is_empty());
+    // The words about a particular time: the plain page always shows their
+    // field, the app only once that choice is made; a field the resident
+    // was typing into or had filled stays, as it was on the plain page.
+    let detail_kept = taken.as_ref().is_some_and(|f| !f.when_detail.is_empty())
+        || crate::takeover::focus_was_in(ReportField::WhenDetail);
     let form = RwSignal::new(taken.unwrap_or_default());
     // The server's wards, kept for a report made with no signal: with
     // several, a report with no location asks which.
@@ -49,7 +54,7 @@ pub fn ReportScreen() -> impl IntoView {
     let problems = RwSignal::new(Vec::<Problem>::new());
     let error = RwSignal::new(None::<String>);
     let saving = RwSignal::new(false);
-    let contact_open = RwSignal::new(contact_given);
+    let contact_open = RwSignal::new(contact_given || crate::takeover::contact_open());
     let shelf = expect_context::<Shelf>();
     let form_photos = shelf.form_photos(PhotoForm::Report, state);
     // The photo chosen in the plain form goes onto this form as if picked
@@ -316,7 +321,7 @@ pub fn ReportScreen() -> impl IntoView {
                         </label>
                     }).collect_view()}
                     {field_error(ReportField::When)}
-                    {move || form.with(|f| f.when == Some(WhenUnsafe::ParticularTime)).then(|| view! {
+                    {move || (detail_kept || form.with(|f| f.when == Some(WhenUnsafe::ParticularTime))).then(|| view! {
                         <label for="report-when-detail" class="label">{words::WHEN_DETAIL}</label>
                         <input id="report-when-detail" name=ReportField::WhenDetail.name() type="text" data-testid="report-when-detail" autocomplete="off"
                             placeholder=words::WHEN_DETAIL_EXAMPLE
