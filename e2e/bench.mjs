@@ -47,8 +47,9 @@ async function throttled(context, page) {
 }
 
 /**
- * Runs `check` (a function, its source sent to the page) in the page every
- * 50 ms until it returns something other than undefined, and returns that.
+ * Runs `check` (a function that uses nothing from outside it, or its source
+ * as a string) in the page every 50 ms until it returns something other than
+ * undefined, and returns that; an error it throws is this one's.
  * It is sent as one short expression over CDP, because Playwright's own
  * waiting and evaluating (waitForFunction, evaluate) first runs Playwright's
  * injected script in the page: 50-80 ms of main thread with the CPU slowed
@@ -62,7 +63,13 @@ async function waitInPage(page, check, timeout = 60_000) {
     const check = ${check};
     const started = performance.now();
     const poll = () => {
-      const value = check();
+      let value;
+      try {
+        value = check();
+      } catch (error) {
+        reject(error);
+        return;
+      }
       if (value !== undefined) resolve(value);
       else if (performance.now() - started > ${timeout}) reject(new Error('still undefined after ${timeout} ms: ' + check));
       else setTimeout(poll, 50);
@@ -76,7 +83,8 @@ async function waitInPage(page, check, timeout = 60_000) {
     if (exceptionDetails) throw new Error(exceptionDetails.exception?.description ?? exceptionDetails.text);
     return result.value;
   } finally {
-    await cdp.detach();
+    // A page already gone has detached it: the error above is the one to see.
+    await cdp.detach().catch(() => {});
   }
 }
 
