@@ -439,6 +439,10 @@ describe("the server's plain pages, while a resident's phone downloads the app",
         after: async (page) => {
           assert.equal(await page.locator('#main details.contact').evaluate((d) => d.open), true);
           assert.equal(await page.getByTestId('report-when-detail').inputValue(), 'Weekday evenings');
+          // With no choice made, the field says which it goes with.
+          assert.equal(await page.locator('#main label[for=report-when-detail]').innerText(), 'Which time? (at a particular time)');
+          await page.getByTestId('when-particulartime').check();
+          assert.equal(await page.locator('#main label[for=report-when-detail]').innerText(), 'Which time?');
         },
       },
       {

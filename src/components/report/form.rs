@@ -322,7 +322,13 @@ pub fn ReportScreen() -> impl IntoView {
                     }).collect_view()}
                     {field_error(ReportField::When)}
                     {move || (detail_kept || form.with(|f| f.when == Some(WhenUnsafe::ParticularTime))).then(|| view! {
-                        <label for="report-when-detail" class="label">{words::WHEN_DETAIL}</label>
+                        <label for="report-when-detail" class="label">{words::WHEN_DETAIL}
+                            // Kept in view with another choice made, it says
+                            // which choice it goes with, as the plain page does.
+                            {move || form.with(|f| f.when != Some(WhenUnsafe::ParticularTime)).then(|| view! {
+                                " "<span class="muted">{format!("({})", WhenUnsafe::ParticularTime.label().to_lowercase())}</span>
+                            })}
+                        </label>
                         <input id="report-when-detail" name=ReportField::WhenDetail.name() type="text" data-testid="report-when-detail" autocomplete="off"
                             placeholder=words::WHEN_DETAIL_EXAMPLE
                             aria-invalid=move || invalid(ReportField::WhenDetail) aria-describedby=move || described(ReportField::WhenDetail)
