@@ -443,6 +443,38 @@ describe("the server's plain pages, while a resident's phone downloads the app",
           assert.equal(await page.locator('#main label[for=report-when-detail]').innerText(), 'Which time? (at a particular time)');
           await page.getByTestId('when-particulartime').check();
           assert.equal(await page.locator('#main label[for=report-when-detail]').innerText(), 'Which time?');
+          // Another choice, with words there: they stay in view, and
+          // sending asks which, rather than dropping them unsaid.
+          await page.getByTestId('when-afterdark').check();
+          assert.equal(await page.getByTestId('report-when-detail').inputValue(), 'Weekday evenings');
+          await page.getByTestId('send-report').tap();
+          assert.equal(
+            await page.locator('#main [data-testid=report-when-detail-error]').innerText(),
+            'These words go with \u201cAt a particular time\u201d: choose it, or clear them.',
+          );
+        },
+      },
+      {
+        // Half a report typed, the app takes over, and the page is
+        // reloaded before another key: the draft holds what was taken over,
+        // shown as it was left.
+        plain: async (page) => {
+          await page.getByTestId('plain-kind-poor_lighting').check();
+          await page.getByTestId('plain-report-place').fill('Steps by the lock');
+          await page.getByTestId('plain-report-when-detail').fill('Weekday evenings');
+          await page.locator('#first details.contact summary').click();
+          await page.getByTestId('plain-report-name').fill('Sam');
+        },
+        focused: 'report-name',
+        after: async (page) => {
+          // Journalled a moment after the form changes, as when typing stops.
+          await page.waitForTimeout(800);
+          await page.reload();
+          await page.getByTestId('report-draft-recovered').waitFor();
+          assert.equal(await page.getByTestId('report-place').inputValue(), 'Steps by the lock');
+          assert.equal(await page.getByTestId('report-when-detail').inputValue(), 'Weekday evenings');
+          assert.equal(await page.locator('#main details.contact').evaluate((d) => d.open), true);
+          assert.equal(await page.getByTestId('report-name').inputValue(), 'Sam');
         },
       },
       {

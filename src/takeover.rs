@@ -24,25 +24,30 @@ struct Focus {
     selection: Option<(u32, u32)>,
 }
 
+/// What the plain report form held when the app took it over.
+pub struct PlainForm {
+    pub form: ReportForm,
+    /// A photo chosen in its file input.
+    pub photo: Option<web_sys::File>,
+    /// Whether the resident had opened the contact details.
+    pub contact_open: bool,
+    /// Whether the focus was in the words about a particular time.
+    pub in_when_detail: bool,
+}
+
 struct Taken {
-    form: Option<ReportForm>,
-    /// A photo chosen in the plain form's file input.
-    photo: Option<web_sys::File>,
+    plain: Option<PlainForm>,
     focus: Option<Focus>,
     /// The code of a report the plain form has just sent (its page says so).
     sent: Option<String>,
-    /// Whether the resident had opened the contact details.
-    contact_open: bool,
 }
 
 thread_local! {
     static TAKEN: RefCell<Taken> = const {
         RefCell::new(Taken {
-            form: None,
-            photo: None,
+            plain: None,
             focus: None,
             sent: None,
-            contact_open: false,
         })
     };
 }
@@ -146,29 +151,24 @@ pub fn read_plain_page() {
         .flatten()
         .and_then(|d| d.dyn_into::<HtmlDetailsElement>().ok())
         .is_some_and(|d| d.open());
+    let in_when_detail = focus
+        .as_ref()
+        .is_some_and(|f| f.name == ReportField::WhenDetail.name());
     TAKEN.with_borrow_mut(|taken| {
-        taken.form = (!typed.is_blank() || photo.is_some()).then_some(typed);
-        taken.photo = photo;
+        taken.plain = Some(PlainForm {
+            form: typed,
+            photo,
+            contact_open,
+            in_when_detail,
+        });
         taken.focus = focus;
-        taken.contact_open = contact_open;
     });
 }
 
-/// What the resident had typed into the plain form, and the photo chosen
-/// there, once (the app's report form starts from them).
-pub fn report_form() -> Option<(ReportForm, Option<web_sys::File>)> {
-    TAKEN.with_borrow_mut(|taken| taken.form.take().map(|form| (form, taken.photo.take())))
-}
-
-/// Whether the resident had opened the plain form's contact details, once.
-pub fn contact_open() -> bool {
-    TAKEN.with_borrow_mut(|taken| std::mem::take(&mut taken.contact_open))
-}
-
-/// Whether the focus was in the plain form's `field` (the app's form shows
-/// that field even where it would not otherwise, as the plain page did).
-pub fn focus_was_in(field: ReportField) -> bool {
-    TAKEN.with_borrow(|taken| taken.focus.as_ref().is_some_and(|f| f.name == field.name()))
+/// The plain report form as the resident left it, once: the app's report
+/// form starts from it.
+pub fn report_form() -> Option<PlainForm> {
+    TAKEN.with_borrow_mut(|taken| taken.plain.take())
 }
 
 /// Puts the focus and caret back where they were, in the app's own field,

@@ -61,6 +61,25 @@ fn a_form_with_problems_comes_back_as_typed_and_stores_nothing() {
 }
 
 #[test]
+fn words_about_a_time_with_another_choice_are_asked_about_and_nothing_is_stored() {
+    let server = serve();
+    let body = filled("Canal+steps").replace(
+        "when=after_dark",
+        "when=after_dark&when_detail=Weekday+evenings",
+    );
+    let r = server.post("/report", &[FROM_HERE, FORM], body.as_bytes());
+    assert_eq!(r.status, 422, "{}", r.text());
+    let page = r.text();
+    assert!(page.contains("value=\"Weekday evenings\""), "kept");
+    assert!(page.contains("id=\"plain-report-when-detail-error\""));
+    assert!(page.contains(
+        "These words go with \u{201c}At a particular time\u{201d}: choose it, or clear them."
+    ));
+    let auth = server.pair("Phone");
+    assert_eq!(inbox_len(&server, &auth), 0);
+}
+
+#[test]
 fn a_whole_form_is_stored_once_and_its_page_names_the_code_to_its_maker() {
     let server = serve();
     let r = server.post(

@@ -29,15 +29,21 @@ pub fn ReportScreen() -> impl IntoView {
     let toasts = expect_context::<Toasts>();
     // What the resident typed into the server's plain form before the app
     // started, if this screen is taking that page over.
-    let (taken, taken_photo) = crate::takeover::report_form().unzip();
-    let contact_given = taken
-        .as_ref()
-        .is_some_and(|f| !f.contact_name.is_empty() || !f.contact_reach.is_empty());
+    let plain = crate::takeover::report_form();
+    let contact_given = plain.as_ref().is_some_and(|p| {
+        p.contact_open || !p.form.contact_name.is_empty() || !p.form.contact_reach.is_empty()
+    });
     // The words about a particular time: the plain page always shows their
-    // field, the app only once that choice is made; a field the resident
-    // was typing into or had filled stays, as it was on the plain page.
-    let detail_kept = taken.as_ref().is_some_and(|f| !f.when_detail.is_empty())
-        || crate::takeover::focus_was_in(ReportField::WhenDetail);
+    // field, the app once that choice is made, or while the field holds
+    // words (typed there, or kept), or the resident was in it. With another
+    // choice, it says which it goes with, and sending asks to choose it or
+    // clear them (core's rule). It goes with a choice, never under the caret.
+    let detail_shown = RwSignal::new(
+        plain
+            .as_ref()
+            .is_some_and(|p| p.in_when_detail || has_words(&p.form.when_detail)),
+    );
+    let (taken, taken_photo) = plain.map(|p| (p.form, p.photo)).unzip();
     let form = RwSignal::new(taken.unwrap_or_default());
     // The server's wards, kept for a report made with no signal: with
     // several, a report with no location asks which.
@@ -54,7 +60,7 @@ pub fn ReportScreen() -> impl IntoView {
     let problems = RwSignal::new(Vec::<Problem>::new());
     let error = RwSignal::new(None::<String>);
     let saving = RwSignal::new(false);
-    let contact_open = RwSignal::new(contact_given || crate::takeover::contact_open());
+    let contact_open = RwSignal::new(contact_given);
     let shelf = expect_context::<Shelf>();
     let form_photos = shelf.form_photos(PhotoForm::Report, state);
     // The photo chosen in the plain form goes onto this form as if picked
@@ -102,12 +108,26 @@ pub fn ReportScreen() -> impl IntoView {
                 if let Some(location) = kept.location {
                     geo.restore(location);
                 }
+                // As it was left: the words about a time, and the
+                // contact details, in view.
+                if has_words(&kept.when_detail) {
+                    detail_shown.set(true);
+                }
+                if !kept.contact_name.is_empty() || !kept.contact_reach.is_empty() {
+                    contact_open.set(true);
+                }
                 form.set(kept);
                 recovered.set(true);
             }
         }
         draft_read.set_value(true);
         draft_checked.try_set(true);
+        // What the form held before the kept draft was read (taken over
+        // from the plain page) is kept as the draft now: the effect below
+        // first ran before, and wrote nothing.
+        if form.try_with_untracked(ReportForm::is_blank) == Some(false) {
+            form.notify();
+        }
     });
     Effect::new(move |_| {
         form.track();
@@ -316,12 +336,16 @@ pub fn ReportScreen() -> impl IntoView {
                         <label class="check">
                             <input type="radio" name="when" value=w.slug() data-testid=format!("when-{w:?}").to_lowercase()
                                 prop:checked=move || form.with(|f| f.when == Some(w))
-                                on:change=move |_| form.update(|f| f.when = Some(w))/>
+                                on:change=move |_| {
+                                    form.update(|f| f.when = Some(w));
+                                    detail_shown.set(w == WhenUnsafe::ParticularTime
+                                        || form.with_untracked(|f| has_words(&f.when_detail)));
+                                }/>
                             {w.label()}
                         </label>
                     }).collect_view()}
                     {field_error(ReportField::When)}
-                    {move || (detail_kept || form.with(|f| f.when == Some(WhenUnsafe::ParticularTime))).then(|| view! {
+                    {move || (detail_shown.get() || form.with(|f| f.when == Some(WhenUnsafe::ParticularTime))).then(|| view! {
                         <label for="report-when-detail" class="label">{words::WHEN_DETAIL}
                             // Kept in view with another choice made, it says
                             // which choice it goes with, as the plain page does.
@@ -381,6 +405,10 @@ pub fn ReportScreen() -> impl IntoView {
             </form>
         </section>
     }
+}
+
+fn has_words(text: &str) -> bool {
+    !text.trim().is_empty()
 }
 
 /// Moves focus to the first field with a problem (a group's first choice).

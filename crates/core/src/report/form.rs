@@ -111,7 +111,10 @@ impl ReportForm {
     }
 
     /// Every problem in the form, in the form's order; empty when it can be
-    /// sent. The same rules as `Report::create`, which the server applies.
+    /// sent. The same rules as `Report::create`, which the server applies,
+    /// and one that only a form needs: words about a time with another
+    /// choice made, which a report would leave out, are asked about, never
+    /// dropped unsaid.
     pub fn problems(&self) -> Vec<Problem> {
         let mut problems = Vec::new();
         let mut note = |field: ReportField, message: String| problems.push((field, message));
@@ -141,6 +144,13 @@ impl ReportForm {
                     Ok(Some(_)) => {}
                 }
             }
+            Some(_) if !self.when_detail.trim().is_empty() => note(
+                ReportField::WhenDetail,
+                format!(
+                    "These words go with \u{201c}{}\u{201d}: choose it, or clear them.",
+                    WhenUnsafe::ParticularTime.label()
+                ),
+            ),
             Some(_) => {}
         }
         match typed("description", &self.description, MAX_DESCRIPTION_CHARS) {
@@ -307,6 +317,27 @@ mod tests {
         form.place = "Here".into();
         form.description = "bad\u{202E}text".into();
         assert_eq!(fields(&form), vec![ReportField::Description]);
+    }
+
+    #[test]
+    fn words_about_a_time_with_another_choice_are_asked_about_not_dropped() {
+        let mut form = filled();
+        form.when = Some(WhenUnsafe::AfterDark);
+        form.when_detail = "Weekday evenings".into();
+        let problems = form.problems();
+        assert_eq!(fields(&form), vec![ReportField::WhenDetail]);
+        assert_eq!(
+            problems[0].1,
+            "These words go with \u{201c}At a particular time\u{201d}: choose it, or clear them."
+        );
+        form.when_detail = " \n".into();
+        assert!(form.problems().is_empty(), "blank is no words");
+        form.when_detail = "Weekday evenings".into();
+        form.when = Some(WhenUnsafe::ParticularTime);
+        assert!(form.problems().is_empty());
+        // With no choice at all, the choice is what is asked for.
+        form.when = None;
+        assert_eq!(fields(&form), vec![ReportField::When]);
     }
 
     #[test]
