@@ -8,7 +8,7 @@
 
 use std::cell::RefCell;
 
-use beatbook_core::report::{ReportField, ReportForm};
+use beatbook_core::report::{ReportField, ReportForm, PHOTO_FIELD};
 use wasm_bindgen::JsCast;
 use web_sys::{
     FormData, HtmlDetailsElement, HtmlElement, HtmlFormElement, HtmlInputElement,
@@ -110,7 +110,7 @@ pub fn read_plain_page() {
     let typed = ReportForm::from_posted(values.iter().map(|(n, v)| (*n, v.as_str())));
     // An input with no file chosen gives an empty, nameless file.
     let photo = data
-        .get("photo")
+        .get(PHOTO_FIELD)
         .dyn_into::<web_sys::File>()
         .ok()
         .filter(|file| file.size() > 0.0);

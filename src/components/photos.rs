@@ -3,6 +3,7 @@
 //! stands.
 
 use beatbook_core::photo::{ListedPhoto, PhotoForm, PhotoOwner, PhotoState, MAX_PHOTOS};
+use beatbook_core::report::PHOTO_FIELD;
 use beatbook_core::team::Action;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -108,7 +109,7 @@ pub fn PhotoPicker(#[prop(into)] photos: Signal<Vec<Shown>>, form: PhotoForm) ->
                     <label class="button secondary">
                         "From the gallery"
                         // Named as the plain form's photo field, whose focus it takes over.
-                        <input type="file" accept="image/*" multiple class="visually-hidden" name="photo"
+                        <input type="file" accept="image/*" multiple class="visually-hidden" name=PHOTO_FIELD
                             data-testid="photo-gallery" on:change=picked/>
                     </label>
                 </div>

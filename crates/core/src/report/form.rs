@@ -91,6 +91,10 @@ pub struct ReportForm {
 /// The name the ward's choice is posted under.
 pub const WARD_FIELD: &str = "ward";
 
+/// The name a photo is posted under (the plain form's file input; the app's
+/// gallery input takes the focus from it by this name).
+pub const PHOTO_FIELD: &str = "photo";
+
 /// A problem with one field, in words for the resident.
 pub type Problem = (ReportField, String);
 

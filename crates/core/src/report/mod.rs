@@ -8,7 +8,7 @@
 
 mod erase;
 mod form;
-pub use form::{Problem, ReportField, ReportForm, HONEYPOT, WARD_FIELD};
+pub use form::{Problem, ReportField, ReportForm, HONEYPOT, PHOTO_FIELD, WARD_FIELD};
 mod mine;
 mod notice;
 mod posted;

@@ -12,7 +12,7 @@ use beatbook_core::photo;
 use beatbook_core::protocol::{Outcome, SubmitReport};
 use beatbook_core::report::{
     Problem, ReportError, ReportField, ReportForm, HONEYPOT, MAX_CONTACT_CHARS,
-    MAX_DESCRIPTION_CHARS, MAX_PLACE_CHARS, MAX_WHEN_CHARS, WARD_FIELD,
+    MAX_DESCRIPTION_CHARS, MAX_PLACE_CHARS, MAX_WHEN_CHARS, PHOTO_FIELD, WARD_FIELD,
 };
 use beatbook_core::route::Route;
 use beatbook_core::words::report as words;
@@ -242,9 +242,6 @@ fn read_multipart<'a>(body: &'a [u8], boundary: &str) -> Option<Posted<'a>> {
     }
     Some((fields, photo))
 }
-
-/// The file input's name.
-const PHOTO_FIELD: &str = "photo";
 
 /// Keeps a resident's photo, cleaned, with report `report`; `Err` if the
 /// store would not (no room for residents' photos, or a fault), which the
